@@ -1,0 +1,454 @@
+//! The chat service: persist → stream → persist. No tauri here; the GUI commands and the CLI are
+//! two thin faces over this.
+
+pub mod events;
+pub mod profile;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::db::messages::{self, Message, Outcome, Role, Status};
+use crate::db::profiles::{self, ProfileRow, DEFAULT_PROFILE};
+use crate::db::{conversations, Db};
+use crate::error::{Error, Result};
+use crate::openai::types::{ChatMessage, ChatRequest};
+use crate::openai::{Client, StreamEvent};
+use crate::secrets::{ApiKey, SecretStore};
+pub use events::ChatEvent;
+pub use profile::{EnvFallback, KeySource, ProfileView};
+
+/// Largest message accepted (a huge paste gets a clear error, not a frozen app).
+pub const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
+/// How often the partial text of a streaming reply is saved (crash safety without a write per token).
+pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(750);
+pub const OPENAI_DEFAULT_MODEL: &str = "gpt-4o-mini";
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendRequest {
+    pub conversation_id: i64,
+    pub content: String,
+    #[serde(default)]
+    pub stream_id: Option<String>,
+    /// For this one request only (`parley ask --base-url`); not saved.
+    #[serde(skip)]
+    pub base_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryRequest {
+    pub conversation_id: i64,
+    pub user_message_id: i64,
+    #[serde(default)]
+    pub stream_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileUpdate {
+    #[serde(default)]
+    pub base_url: Option<String>,
+    #[serde(default)]
+    pub default_model: Option<String>,
+}
+
+pub struct ChatService {
+    db: Db,
+    secrets: Arc<dyn SecretStore>,
+    client: Client,
+    env: EnvFallback,
+    streams: Mutex<HashMap<String, CancellationToken>>,
+}
+
+/// Removes a stream's cancel token however the reply ends.
+struct StreamGuard<'a> {
+    service: &'a ChatService,
+    id: String,
+}
+
+impl Drop for StreamGuard<'_> {
+    fn drop(&mut self) {
+        self.service.streams.lock().unwrap().remove(&self.id);
+    }
+}
+
+fn clean_content(content: &str) -> Result<String> {
+    if content.len() > MAX_MESSAGE_BYTES {
+        return Err(Error::invalid(format!(
+            "The message is {:.1} MB; the limit is {} MB. Nothing was sent.",
+            content.len() as f64 / 1_048_576.0,
+            MAX_MESSAGE_BYTES / 1_048_576
+        )));
+    }
+    let cleaned = content.replace('\0', "");
+    if cleaned.trim().is_empty() {
+        return Err(Error::invalid("The message is empty."));
+    }
+    Ok(cleaned)
+}
+
+/// Failed replies and empty rows are not sent back to the model; partial (stopped) replies are.
+fn belongs_in_history(m: &Message) -> bool {
+    let failed = m.role == Role::Assistant && m.status == Status::Error;
+    !m.content.is_empty() && !failed
+}
+
+/// The request history for a reply to the last message of `path`.
+fn history(system_prompt: &str, path: &[Message]) -> Vec<ChatMessage> {
+    let system = (!system_prompt.trim().is_empty()).then(|| ChatMessage {
+        role: Role::System.as_str().into(),
+        content: system_prompt.to_string(),
+    });
+    system
+        .into_iter()
+        .chain(
+            path.iter()
+                .filter(|m| belongs_in_history(m))
+                .map(|m| ChatMessage {
+                    role: m.role.as_str().into(),
+                    content: m.content.clone(),
+                }),
+        )
+        .collect()
+}
+
+impl ChatService {
+    pub fn new(db: Db, secrets: Arc<dyn SecretStore>, client: Client, env: EnvFallback) -> Self {
+        ChatService {
+            db,
+            secrets,
+            client,
+            env,
+            streams: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    fn profile_row(&self) -> Result<ProfileRow> {
+        self.db
+            .with(|c| profiles::get_or_create(c, DEFAULT_PROFILE))
+    }
+
+    /// Keyring calls block on D-Bus: keep them off the async workers.
+    async fn stored_key(&self, profile: &str) -> Result<Option<ApiKey>> {
+        let secrets = self.secrets.clone();
+        let profile = profile.to_string();
+        tokio::task::spawn_blocking(move || secrets.get(&profile))
+            .await
+            .map_err(|e| Error::Keyring {
+                message: e.to_string(),
+            })?
+    }
+
+    pub async fn profile(&self) -> Result<ProfileView> {
+        let row = self.profile_row()?;
+        let stored = self.stored_key(&row.name).await;
+        Ok(profile::view(&row, &self.env, stored))
+    }
+
+    pub async fn update_profile(&self, update: ProfileUpdate) -> Result<ProfileView> {
+        let base = update
+            .base_url
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
+        if let Some(b) = &base {
+            crate::openai::client::parse_base_url(b)?;
+        }
+        let model = update
+            .default_model
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
+        self.db
+            .with(|c| profiles::update(c, DEFAULT_PROFILE, base.as_deref(), model.as_deref()))?;
+        self.profile().await
+    }
+
+    pub async fn set_key(&self, raw: &str) -> Result<ProfileView> {
+        let key = ApiKey::new(raw)?;
+        let secrets = self.secrets.clone();
+        tokio::task::spawn_blocking(move || secrets.set(DEFAULT_PROFILE, &key))
+            .await
+            .map_err(|e| Error::Keyring {
+                message: e.to_string(),
+            })??;
+        self.profile().await
+    }
+
+    pub async fn clear_key(&self) -> Result<ProfileView> {
+        let secrets = self.secrets.clone();
+        tokio::task::spawn_blocking(move || secrets.delete(DEFAULT_PROFILE))
+            .await
+            .map_err(|e| Error::Keyring {
+                message: e.to_string(),
+            })??;
+        self.profile().await
+    }
+
+    async fn endpoint(
+        &self,
+        override_url: Option<&str>,
+    ) -> Result<(ProfileRow, crate::openai::Endpoint)> {
+        let row = self.profile_row()?;
+        let stored = self.stored_key(&row.name).await;
+        let ep = profile::endpoint(&row, &self.env, stored, override_url)?;
+        Ok((row, ep))
+    }
+
+    pub async fn list_models(&self) -> Result<Vec<String>> {
+        let (_, ep) = self.endpoint(None).await?;
+        self.client.list_models(&ep).await
+    }
+
+    /// Stops a stream at once; its partial reply is kept as `cancelled`. False if it already ended.
+    pub fn cancel(&self, stream_id: &str) -> bool {
+        match self.streams.lock().unwrap().get(stream_id) {
+            Some(token) => {
+                token.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Saves the user's message, then streams and saves the reply. Returns the reply in its final
+    /// state (done, cancelled or error); fails only when nothing was saved.
+    pub async fn send(
+        &self,
+        req: SendRequest,
+        emit: impl Fn(ChatEvent) + Send + Sync,
+    ) -> Result<Message> {
+        let content = clean_content(&req.content)?;
+        let user = self.db.with(|c| {
+            let parent = messages::active_leaf(c, req.conversation_id)?;
+            messages::insert_user(c, req.conversation_id, parent, &content)
+        })?;
+        self.reply_to(user, req.stream_id, req.base_url.as_deref(), emit)
+            .await
+    }
+
+    /// A new reply to an existing user message (after an error, a stop or a crash). The old reply stays.
+    pub async fn retry(
+        &self,
+        req: RetryRequest,
+        emit: impl Fn(ChatEvent) + Send + Sync,
+    ) -> Result<Message> {
+        let user = self.db.with(|c| messages::get(c, req.user_message_id))?;
+        if user.conversation_id != req.conversation_id || user.role != Role::User {
+            return Err(Error::invalid(
+                "Only a user message of this conversation can be answered again.",
+            ));
+        }
+        self.reply_to(user, req.stream_id, None, emit).await
+    }
+
+    async fn reply_to(
+        &self,
+        user: Message,
+        stream_id: Option<String>,
+        base_url: Option<&str>,
+        emit: impl Fn(ChatEvent) + Send + Sync,
+    ) -> Result<Message> {
+        let conv = self
+            .db
+            .with(|c| conversations::get(c, user.conversation_id))?;
+        let endpoint = self.endpoint(base_url).await;
+        let model = conv
+            .model
+            .clone()
+            .or_else(|| {
+                endpoint
+                    .as_ref()
+                    .ok()
+                    .and_then(|(row, _)| row.default_model.clone())
+            })
+            .unwrap_or_else(|| OPENAI_DEFAULT_MODEL.to_string());
+        let reply_id = self
+            .db
+            .with(|c| messages::insert_reply_placeholder(c, &user, &model))?;
+        let stream_id = stream_id
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| format!("reply-{reply_id}"));
+        let token = CancellationToken::new();
+        self.streams
+            .lock()
+            .unwrap()
+            .insert(stream_id.clone(), token.clone());
+        let _guard = StreamGuard {
+            service: self,
+            id: stream_id.clone(),
+        };
+        emit(ChatEvent::Started {
+            stream_id,
+            user_message: user.clone(),
+            assistant_message_id: reply_id,
+            model: model.clone(),
+        });
+
+        let started = Instant::now();
+        let mut text = String::new();
+        let mut ttft = None;
+        let result = match endpoint {
+            Err(e) => Err(e),
+            Ok((_, ep)) => {
+                let path = self.db.with(|c| messages::path_to(c, user.id))?;
+                let mut body =
+                    ChatRequest::streaming(model.clone(), history(&conv.system_prompt, &path));
+                body.temperature = conv.temperature;
+                body.max_tokens = conv.max_tokens;
+                let mut last_checkpoint = Instant::now();
+                let mut on_event = |ev: StreamEvent| match ev {
+                    StreamEvent::Delta(delta) => {
+                        ttft.get_or_insert_with(|| started.elapsed());
+                        text.push_str(&delta);
+                        emit(ChatEvent::Delta { text: delta });
+                        if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
+                            last_checkpoint = Instant::now();
+                            // Best effort: a failed checkpoint only loses crash safety for this interval.
+                            let _ = self.db.with(|c| messages::checkpoint(c, reply_id, &text));
+                        }
+                    }
+                    StreamEvent::Retrying {
+                        attempt,
+                        delay,
+                        reason,
+                    } => emit(ChatEvent::Retrying {
+                        attempt,
+                        delay_ms: delay.as_millis() as u64,
+                        reason,
+                    }),
+                };
+                self.client
+                    .stream_chat(&ep, &body, &token, &mut on_event)
+                    .await
+            }
+        };
+
+        let mut outcome = Outcome {
+            content: text,
+            ttft_ms: ttft.map(|d| d.as_millis() as i64),
+            total_ms: Some(started.elapsed().as_millis() as i64),
+            ..Default::default()
+        };
+        let error = match result {
+            Ok(fin) => {
+                if let Some(u) = fin.usage {
+                    emit(ChatEvent::Usage {
+                        prompt_tokens: u.prompt_tokens,
+                        completion_tokens: u.completion_tokens,
+                    });
+                    outcome.prompt_tokens = Some(u.prompt_tokens);
+                    outcome.completion_tokens = Some(u.completion_tokens);
+                }
+                outcome.model = fin.model;
+                outcome.finish_reason = fin.finish_reason;
+                outcome.status = Some(Status::Done);
+                None
+            }
+            Err(Error::Cancelled) => {
+                outcome.status = Some(Status::Cancelled);
+                None
+            }
+            Err(e) => {
+                outcome.status = Some(Status::Error);
+                outcome.error_kind = Some(e.kind().to_string());
+                outcome.error_message = Some(e.to_string());
+                Some(e)
+            }
+        };
+        let saved = self.db.with(|c| messages::finish(c, reply_id, &outcome));
+        match (saved, error) {
+            (Ok(message), None) => {
+                emit(ChatEvent::Finished {
+                    message: message.clone(),
+                });
+                Ok(message)
+            }
+            (Ok(message), Some(error)) => {
+                emit(ChatEvent::Failed {
+                    error,
+                    message: Some(message.clone()),
+                });
+                Ok(message)
+            }
+            (Err(db_error), _) => {
+                emit(ChatEvent::Failed {
+                    error: db_error.clone(),
+                    message: None,
+                });
+                Err(db_error)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(role: Role, status: Status, content: &str) -> Message {
+        Message {
+            id: 0,
+            conversation_id: 1,
+            parent_id: None,
+            role,
+            content: content.into(),
+            status,
+            model: None,
+            error_kind: None,
+            error_message: None,
+            prompt_tokens: None,
+            completion_tokens: None,
+            ttft_ms: None,
+            total_ms: None,
+            finish_reason: None,
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn history_keeps_the_system_prompt_and_partial_replies_but_not_failed_ones() {
+        let path = vec![
+            msg(Role::User, Status::Done, "q1"),
+            msg(Role::Assistant, Status::Cancelled, "half an answ"),
+            msg(Role::User, Status::Done, "q2"),
+        ];
+        let h = history("Be brief.", &path);
+        let roles: Vec<_> = h
+            .iter()
+            .map(|m| (m.role.as_str(), m.content.as_str()))
+            .collect();
+        assert_eq!(
+            roles,
+            [
+                ("system", "Be brief."),
+                ("user", "q1"),
+                ("assistant", "half an answ"),
+                ("user", "q2")
+            ]
+        );
+        let path = vec![
+            msg(Role::User, Status::Done, "q"),
+            msg(Role::Assistant, Status::Error, "junk"),
+        ];
+        assert_eq!(history("  ", &path).len(), 1);
+    }
+
+    #[test]
+    fn content_is_checked_before_anything_is_saved() {
+        assert_eq!(clean_content(" \n ").unwrap_err().kind(), "invalid");
+        assert_eq!(clean_content("a\0b").unwrap(), "ab");
+        let huge = "x".repeat(MAX_MESSAGE_BYTES + 1);
+        assert!(clean_content(&huge)
+            .unwrap_err()
+            .to_string()
+            .contains("limit"));
+    }
+}

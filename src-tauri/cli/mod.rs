@@ -1,0 +1,245 @@
+//! The headless face of Parley: same binary, same database, no display needed.
+//! Nothing here touches GTK or the webview.
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use crate::chat::{ChatEvent, EnvFallback, SendRequest};
+use crate::db::conversations::{self, ConversationSettings};
+use crate::db::messages::Status;
+use crate::error::{Error, Result};
+use crate::secrets::{ApiKey, KeyringStore, SecretStore};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "parley",
+    version,
+    about = "Parley: chat with the OpenAI API or any OpenAI-compatible server.",
+    long_about = "Parley: chat with the OpenAI API or any OpenAI-compatible server.\n\n\
+        Without a command, opens the Parley window. With a command, runs headless over the same \
+        database (PARLEY_DATA_DIR overrides its folder). The API key is read from the system keyring \
+        (set it with `parley key set`), else from OPENAI_API_KEY; the server from the saved profile, \
+        else OPENAI_BASE_URL, else https://api.openai.com/v1."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Send one message, stream the reply to stdout (and nothing else), and save both.
+    Ask(AskArgs),
+    /// Manage the API key in the system keyring.
+    Key {
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AskArgs {
+    /// Model to use (default: the conversation's, then the profile's default model).
+    #[arg(long, short)]
+    model: Option<String>,
+    /// Base URL of an OpenAI-compatible API for this request only, e.g. http://127.0.0.1:8080/v1.
+    #[arg(long)]
+    base_url: Option<String>,
+    /// System prompt for the conversation.
+    #[arg(long, short)]
+    system: Option<String>,
+    /// Sampling temperature, 0 to 2.
+    #[arg(long, short)]
+    temperature: Option<f64>,
+    /// Upper bound on the reply's length in tokens.
+    #[arg(long)]
+    max_tokens: Option<i64>,
+    /// Continue the most recent conversation instead of starting a new one.
+    #[arg(long = "continue", short = 'c')]
+    continue_last: bool,
+    /// The message. Read from stdin when absent or "-".
+    prompt: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeyAction {
+    /// Read a key from stdin and store it in the keyring.
+    Set,
+    /// Remove the stored key.
+    Clear,
+    /// Say whether a key is stored (never prints it).
+    Status,
+}
+
+/// `None` when Parley should open its window.
+pub fn parse() -> Option<Command> {
+    Cli::parse().command
+}
+
+pub fn run(command: Command) -> i32 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("parley: {e}");
+            return 1;
+        }
+    };
+    let result = runtime.block_on(async {
+        match command {
+            Command::Ask(args) => ask(args).await,
+            Command::Key { action } => key(action).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("parley: {e}");
+            1
+        }
+    }
+}
+
+fn service() -> Result<crate::chat::ChatService> {
+    let dir = crate::db::data_dir()?;
+    let (service, notices) =
+        crate::open_service(&dir, Arc::new(KeyringStore::new()), EnvFallback::from_env())?;
+    for n in notices {
+        eprintln!("parley: {n}");
+    }
+    Ok(service)
+}
+
+fn read_stdin() -> Result<String> {
+    let mut s = String::new();
+    std::io::stdin().read_to_string(&mut s)?;
+    Ok(s)
+}
+
+async fn ask(args: AskArgs) -> Result<i32> {
+    let prompt = match args.prompt.as_deref() {
+        None | Some("-") => read_stdin()?,
+        Some(p) => p.to_string(),
+    };
+    let service = Arc::new(service()?);
+    let conversation_id = service.db().with(|c| {
+        let existing = if args.continue_last {
+            conversations::latest(c)?
+        } else {
+            None
+        };
+        let (conv, mut settings) = match existing {
+            Some(conv) => {
+                let s = ConversationSettings {
+                    system_prompt: conv.system_prompt.clone(),
+                    model: conv.model.clone(),
+                    temperature: conv.temperature,
+                    max_tokens: conv.max_tokens,
+                };
+                (conv, s)
+            }
+            None => (
+                conversations::create(c, None)?,
+                ConversationSettings::default(),
+            ),
+        };
+        settings.system_prompt = args.system.clone().unwrap_or(settings.system_prompt);
+        settings.model = args.model.clone().or(settings.model);
+        settings.temperature = args.temperature.or(settings.temperature);
+        settings.max_tokens = args.max_tokens.or(settings.max_tokens);
+        conversations::update_settings(c, conv.id, settings).map(|c| c.id)
+    })?;
+
+    let stream_id = format!("cli-{}", std::process::id());
+    let canceller = service.clone();
+    let cancel_id = stream_id.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            canceller.cancel(&cancel_id);
+        }
+    });
+    let request = SendRequest {
+        conversation_id,
+        content: prompt,
+        stream_id: Some(stream_id),
+        base_url: args.base_url,
+    };
+    let stdout = std::io::stdout();
+    let reply = service
+        .send(request, |event| match event {
+            ChatEvent::Delta { text } => {
+                let mut out = stdout.lock();
+                let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+            }
+            ChatEvent::Retrying {
+                attempt,
+                delay_ms,
+                reason,
+            } => {
+                eprintln!("parley: {reason} — retrying ({attempt}/2) in {delay_ms} ms")
+            }
+            _ => {}
+        })
+        .await?;
+    let mut out = stdout.lock();
+    if !reply.content.is_empty() && !reply.content.ends_with('\n') {
+        let _ = out.write_all(b"\n").and_then(|_| out.flush());
+    }
+    Ok(match reply.status {
+        Status::Done => 0,
+        Status::Cancelled => {
+            eprintln!("parley: stopped; the partial reply was saved");
+            130
+        }
+        _ => {
+            eprintln!(
+                "parley: {}",
+                reply
+                    .error_message
+                    .unwrap_or_else(|| "the reply failed".into())
+            );
+            eprintln!("parley: your message was saved (conversation {conversation_id})");
+            1
+        }
+    })
+}
+
+async fn key(action: KeyAction) -> Result<i32> {
+    let store = KeyringStore::new();
+    let profile = crate::db::profiles::DEFAULT_PROFILE;
+    let run = move || -> Result<i32> {
+        match action {
+            KeyAction::Set => {
+                let key = ApiKey::new(&read_stdin()?)?;
+                store.set(profile, &key)?;
+                eprintln!("parley: key stored in the system keyring for profile \"{profile}\"");
+            }
+            KeyAction::Clear => {
+                store.delete(profile)?;
+                eprintln!("parley: key removed for profile \"{profile}\"");
+            }
+            KeyAction::Status => {
+                let present = store.get(profile)?.is_some();
+                println!(
+                    "{}",
+                    if present {
+                        "a key is stored"
+                    } else {
+                        "no key stored"
+                    }
+                );
+            }
+        }
+        Ok(0)
+    };
+    tokio::task::spawn_blocking(run)
+        .await
+        .map_err(|e| Error::Keyring {
+            message: e.to_string(),
+        })?
+}

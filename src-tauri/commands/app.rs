@@ -1,0 +1,23 @@
+use serde::Serialize;
+use tauri::State;
+
+use crate::gui::AppState;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppInfo {
+    version: &'static str,
+    data_dir: String,
+    notices: Vec<String>,
+}
+
+#[tauri::command]
+pub fn app_info(state: State<'_, AppState>) -> AppInfo {
+    AppInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        data_dir: crate::db::data_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default(),
+        notices: state.notices.clone(),
+    }
+}

@@ -1,0 +1,36 @@
+use tauri::ipc::Channel;
+use tauri::State;
+
+use crate::chat::{ChatEvent, RetryRequest, SendRequest};
+use crate::db::messages::Message;
+use crate::error::Result;
+use crate::gui::AppState;
+
+#[tauri::command]
+pub async fn send_message(
+    state: State<'_, AppState>,
+    request: SendRequest,
+    on_event: Channel<ChatEvent>,
+) -> Result<Message> {
+    let service = state.service()?;
+    service
+        .send(request, move |event| drop(on_event.send(event)))
+        .await
+}
+
+#[tauri::command]
+pub async fn retry_message(
+    state: State<'_, AppState>,
+    request: RetryRequest,
+    on_event: Channel<ChatEvent>,
+) -> Result<Message> {
+    let service = state.service()?;
+    service
+        .retry(request, move |event| drop(on_event.send(event)))
+        .await
+}
+
+#[tauri::command]
+pub fn cancel_stream(state: State<'_, AppState>, stream_id: String) -> Result<bool> {
+    Ok(state.service()?.cancel(&stream_id))
+}

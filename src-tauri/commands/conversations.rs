@@ -1,0 +1,67 @@
+use tauri::State;
+
+use crate::db::conversations::{self, Conversation, ConversationSettings};
+use crate::db::messages::{self, Message};
+use crate::error::Result;
+use crate::gui::AppState;
+
+#[tauri::command]
+pub fn list_conversations(state: State<'_, AppState>) -> Result<Vec<Conversation>> {
+    state.service()?.db().with(|c| conversations::list(c))
+}
+
+#[tauri::command]
+pub fn create_conversation(state: State<'_, AppState>) -> Result<Conversation> {
+    state
+        .service()?
+        .db()
+        .with(|c| conversations::create(c, None))
+}
+
+#[tauri::command]
+pub fn rename_conversation(
+    state: State<'_, AppState>,
+    id: i64,
+    title: String,
+) -> Result<Conversation> {
+    state
+        .service()?
+        .db()
+        .with(|c| conversations::rename(c, id, &title))
+}
+
+#[tauri::command]
+pub fn update_conversation(
+    state: State<'_, AppState>,
+    id: i64,
+    settings: ConversationSettings,
+) -> Result<Conversation> {
+    state
+        .service()?
+        .db()
+        .with(|c| conversations::update_settings(c, id, settings))
+}
+
+#[tauri::command]
+pub fn delete_conversation(state: State<'_, AppState>, id: i64) -> Result<()> {
+    state
+        .service()?
+        .db()
+        .with(|c| conversations::soft_delete(c, id))
+}
+
+#[tauri::command]
+pub fn restore_conversation(state: State<'_, AppState>, id: i64) -> Result<()> {
+    state
+        .service()?
+        .db()
+        .with(|c| conversations::restore(c, id))
+}
+
+#[tauri::command]
+pub fn get_messages(state: State<'_, AppState>, conversation_id: i64) -> Result<Vec<Message>> {
+    state
+        .service()?
+        .db()
+        .with(|c| messages::active_path(c, conversation_id))
+}

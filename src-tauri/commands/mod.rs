@@ -1,0 +1,29 @@
+//! Thin `#[tauri::command]` adapters: state in, call the core, map the error. No logic here.
+
+pub mod app;
+pub mod chat;
+pub mod conversations;
+pub mod profile;
+
+/// Every command the webview may call (also listed, by name, in build.rs and the capability).
+pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
+{
+    tauri::generate_handler![
+        app::app_info,
+        conversations::list_conversations,
+        conversations::create_conversation,
+        conversations::rename_conversation,
+        conversations::update_conversation,
+        conversations::delete_conversation,
+        conversations::restore_conversation,
+        conversations::get_messages,
+        chat::send_message,
+        chat::retry_message,
+        chat::cancel_stream,
+        profile::get_profile,
+        profile::update_profile,
+        profile::set_api_key,
+        profile::clear_api_key,
+        profile::list_models,
+    ]
+}

@@ -1,0 +1,303 @@
+//! Conversations: newest first, soft delete with undo, per-conversation settings.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+
+use super::now_ms;
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Conversation {
+    pub id: i64,
+    pub title: String,
+    pub system_prompt: String,
+    pub model: Option<String>,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What the user can set on a conversation. `None` model / temperature / max_tokens = profile default.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationSettings {
+    #[serde(default)]
+    pub system_prompt: String,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub temperature: Option<f64>,
+    #[serde(default)]
+    pub max_tokens: Option<i64>,
+}
+
+pub const MAX_TITLE_CHARS: usize = 200;
+
+impl ConversationSettings {
+    /// Ranges from the OpenAI reference, checked before anything is saved or sent.
+    pub fn validate(mut self) -> Result<Self> {
+        if let Some(t) = self.temperature {
+            if !(0.0..=2.0).contains(&t) || t.is_nan() {
+                return Err(Error::invalid(format!(
+                    "Temperature must be between 0 and 2 (got {t})."
+                )));
+            }
+        }
+        if let Some(m) = self.max_tokens {
+            if m < 1 {
+                return Err(Error::invalid(format!(
+                    "Max tokens must be at least 1 (got {m})."
+                )));
+            }
+        }
+        self.model = self
+            .model
+            .map(|m| m.trim().to_string())
+            .filter(|m| !m.is_empty());
+        if self.system_prompt.contains('\0') {
+            self.system_prompt = self.system_prompt.replace('\0', "");
+        }
+        Ok(self)
+    }
+}
+
+const COLUMNS: &str =
+    "id, title, system_prompt, model, temperature, max_tokens, created_at, updated_at";
+
+fn from_row(r: &Row) -> rusqlite::Result<Conversation> {
+    Ok(Conversation {
+        id: r.get(0)?,
+        title: r.get(1)?,
+        system_prompt: r.get(2)?,
+        model: r.get(3)?,
+        temperature: r.get(4)?,
+        max_tokens: r.get(5)?,
+        created_at: r.get(6)?,
+        updated_at: r.get(7)?,
+    })
+}
+
+pub fn create(conn: &Connection, settings: Option<ConversationSettings>) -> Result<Conversation> {
+    let s = settings.unwrap_or_default().validate()?;
+    let now = now_ms();
+    conn.execute(
+        "INSERT INTO conversations(title, system_prompt, model, temperature, max_tokens, created_at, updated_at)
+         VALUES ('', ?1, ?2, ?3, ?4, ?5, ?5)",
+        params![s.system_prompt, s.model, s.temperature, s.max_tokens, now],
+    )?;
+    get(conn, conn.last_insert_rowid())
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Conversation> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM conversations WHERE id = ?1 AND deleted_at IS NULL"),
+        [id],
+        from_row,
+    )
+    .optional()?
+    .ok_or_else(|| Error::not_found(format!("conversation {id}")))
+}
+
+/// Newest activity first.
+pub fn list(conn: &Connection) -> Result<Vec<Conversation>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM conversations WHERE deleted_at IS NULL ORDER BY updated_at DESC, id DESC"
+    ))?;
+    let rows = st
+        .query_map([], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// The most recently active conversation, for `parley ask --continue`.
+pub fn latest(conn: &Connection) -> Result<Option<Conversation>> {
+    Ok(list(conn)?.into_iter().next())
+}
+
+pub fn rename(conn: &Connection, id: i64, title: &str) -> Result<Conversation> {
+    let title: String = title
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_TITLE_CHARS)
+        .collect();
+    let n = conn.execute(
+        "UPDATE conversations SET title = ?2 WHERE id = ?1 AND deleted_at IS NULL",
+        params![id, title],
+    )?;
+    if n == 0 {
+        return Err(Error::not_found(format!("conversation {id}")));
+    }
+    get(conn, id)
+}
+
+/// Sets the title from the first user message if the conversation has none yet.
+pub fn title_if_untitled(conn: &Connection, id: i64, first_message: &str) -> Result<()> {
+    let line = first_message
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    let mut title: String = line.chars().filter(|c| !c.is_control()).take(60).collect();
+    if line.chars().count() > 60 {
+        title.push('…');
+    }
+    conn.execute(
+        "UPDATE conversations SET title = ?2 WHERE id = ?1 AND title = ''",
+        params![id, title],
+    )?;
+    Ok(())
+}
+
+pub fn update_settings(
+    conn: &Connection,
+    id: i64,
+    settings: ConversationSettings,
+) -> Result<Conversation> {
+    let s = settings.validate()?;
+    let n = conn.execute(
+        "UPDATE conversations SET system_prompt = ?2, model = ?3, temperature = ?4, max_tokens = ?5
+         WHERE id = ?1 AND deleted_at IS NULL",
+        params![id, s.system_prompt, s.model, s.temperature, s.max_tokens],
+    )?;
+    if n == 0 {
+        return Err(Error::not_found(format!("conversation {id}")));
+    }
+    get(conn, id)
+}
+
+pub fn touch(conn: &Connection, id: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE conversations SET updated_at = max(updated_at + 1, ?2) WHERE id = ?1",
+        params![id, now_ms()],
+    )?;
+    Ok(())
+}
+
+/// Hides the conversation; `restore` brings it back. Purged for good at the next start.
+pub fn soft_delete(conn: &Connection, id: i64) -> Result<()> {
+    let n = conn.execute(
+        "UPDATE conversations SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL",
+        params![id, now_ms()],
+    )?;
+    if n == 0 {
+        return Err(Error::not_found(format!("conversation {id}")));
+    }
+    Ok(())
+}
+
+pub fn restore(conn: &Connection, id: i64) -> Result<()> {
+    let n = conn.execute(
+        "UPDATE conversations SET deleted_at = NULL WHERE id = ?1 AND deleted_at IS NOT NULL",
+        [id],
+    )?;
+    if n == 0 {
+        return Err(Error::not_found(format!("deleted conversation {id}")));
+    }
+    Ok(())
+}
+
+/// Removes conversations deleted in an earlier session (their undo window is over).
+pub fn purge_deleted(conn: &mut Connection) -> Result<usize> {
+    Ok(conn.execute("DELETE FROM conversations WHERE deleted_at IS NOT NULL", [])?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Db;
+
+    #[test]
+    fn create_list_rename_delete_restore() {
+        let db = Db::open_in_memory().unwrap();
+        db.with(|c| {
+            let a = create(c, None)?;
+            let b = create(c, None)?;
+            assert_eq!(a.title, "");
+            // Newest first; activity moves a conversation up.
+            assert_eq!(
+                list(c)?.iter().map(|x| x.id).collect::<Vec<_>>(),
+                vec![b.id, a.id]
+            );
+            touch(c, a.id)?;
+            assert_eq!(list(c)?[0].id, a.id);
+            assert_eq!(
+                rename(c, a.id, "  Trip \u{7} plans  ")?.title,
+                "Trip  plans"
+            );
+            soft_delete(c, a.id)?;
+            assert_eq!(list(c)?.len(), 1);
+            assert_eq!(get(c, a.id).unwrap_err().kind(), "not_found");
+            restore(c, a.id)?;
+            assert_eq!(list(c)?.len(), 2);
+            soft_delete(c, b.id)?;
+            assert_eq!(purge_deleted(c)?, 1);
+            assert_eq!(restore(c, b.id).unwrap_err().kind(), "not_found");
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn settings_are_validated_and_saved() {
+        let db = Db::open_in_memory().unwrap();
+        db.with(|c| {
+            let conv = create(c, None)?;
+            let bad = ConversationSettings {
+                temperature: Some(2.5),
+                ..Default::default()
+            };
+            assert_eq!(
+                update_settings(c, conv.id, bad).unwrap_err().kind(),
+                "invalid"
+            );
+            let bad = ConversationSettings {
+                max_tokens: Some(0),
+                ..Default::default()
+            };
+            assert_eq!(
+                update_settings(c, conv.id, bad).unwrap_err().kind(),
+                "invalid"
+            );
+            let good = ConversationSettings {
+                system_prompt: "Be brief.".into(),
+                model: Some("  gpt-4o-mini ".into()),
+                temperature: Some(0.3),
+                max_tokens: Some(256),
+            };
+            let saved = update_settings(c, conv.id, good)?;
+            assert_eq!(saved.model.as_deref(), Some("gpt-4o-mini"));
+            assert_eq!(
+                (saved.temperature, saved.max_tokens),
+                (Some(0.3), Some(256))
+            );
+            assert_eq!(saved.system_prompt, "Be brief.");
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn first_message_names_an_untitled_conversation_once() {
+        let db = Db::open_in_memory().unwrap();
+        db.with(|c| {
+            let conv = create(c, None)?;
+            title_if_untitled(
+                c,
+                conv.id,
+                "\n  What is the capital of France? Please answer in one word, thanks a lot!",
+            )?;
+            let t = get(c, conv.id)?.title;
+            assert!(
+                t.starts_with("What is the capital of France?") && t.ends_with('…'),
+                "{t}"
+            );
+            title_if_untitled(c, conv.id, "second")?;
+            assert_eq!(get(c, conv.id)?.title, t);
+            Ok(())
+        })
+        .unwrap();
+    }
+}

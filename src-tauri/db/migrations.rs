@@ -1,0 +1,222 @@
+//! Ordered schema migrations on `PRAGMA user_version`. Each runs in one transaction together with
+//! its version bump, so a crash leaves the file at the old or the new version, never between.
+
+use rusqlite::Connection;
+
+use crate::error::{Error, Result};
+
+/// Migration N (1-based) brings the schema from version N-1 to N. Append only; never edit a shipped one.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: profiles, conversations, messages (a tree through parent_id), settings.
+    r#"
+    CREATE TABLE profiles (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT NOT NULL UNIQUE,
+        base_url      TEXT,
+        default_model TEXT,
+        created_at    INTEGER NOT NULL
+    );
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE conversations (
+        id            INTEGER PRIMARY KEY,
+        title         TEXT NOT NULL DEFAULT '',
+        system_prompt TEXT NOT NULL DEFAULT '',
+        model         TEXT,
+        temperature   REAL,
+        max_tokens    INTEGER,
+        profile_id    INTEGER REFERENCES profiles(id) ON DELETE SET NULL,
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL,
+        deleted_at    INTEGER
+    );
+    CREATE INDEX conversations_recent ON conversations(updated_at DESC) WHERE deleted_at IS NULL;
+    CREATE TABLE messages (
+        id                INTEGER PRIMARY KEY,
+        conversation_id   INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        parent_id         INTEGER REFERENCES messages(id) ON DELETE CASCADE,
+        role              TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),
+        content           TEXT NOT NULL,
+        status            TEXT NOT NULL
+                          CHECK (status IN ('done', 'streaming', 'cancelled', 'error', 'interrupted')),
+        model             TEXT,
+        error_kind        TEXT,
+        error_message     TEXT,
+        prompt_tokens     INTEGER,
+        completion_tokens INTEGER,
+        ttft_ms           INTEGER,
+        total_ms          INTEGER,
+        finish_reason     TEXT,
+        created_at        INTEGER NOT NULL
+    );
+    CREATE INDEX messages_by_conversation ON messages(conversation_id, id);
+    CREATE INDEX messages_by_parent ON messages(parent_id);
+    CREATE INDEX messages_streaming ON messages(status) WHERE status = 'streaming';
+    "#,
+    // 2: full-text index over message text (trigram: works for Chinese as well as English).
+    // Replies are indexed once they stop streaming, so checkpoints of a long reply cost nothing here.
+    r#"
+    CREATE VIRTUAL TABLE messages_fts USING fts5(
+        content, content = 'messages', content_rowid = 'id', tokenize = 'trigram'
+    );
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.status <> 'streaming' BEGIN
+        INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+    END;
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.status <> 'streaming' BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+    END;
+    CREATE TRIGGER messages_fts_unindex AFTER UPDATE OF content, status ON messages
+        WHEN old.status <> 'streaming' BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+    END;
+    CREATE TRIGGER messages_fts_index AFTER UPDATE OF content, status ON messages
+        WHEN new.status <> 'streaming' BEGIN
+        INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+    END;
+    INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+    "#,
+];
+
+pub fn latest_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+pub fn current_version(conn: &Connection) -> Result<i64> {
+    Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+}
+
+/// Applies every migration above the file's version. Refuses a file from a newer Parley.
+pub fn migrate(conn: &mut Connection) -> Result<i64> {
+    let from = current_version(conn)?;
+    if from > latest_version() {
+        return Err(Error::Database {
+            message: format!(
+                "this database was written by a newer Parley (schema {from}; this version knows up to {}). \
+                 Nothing was changed; please update Parley.",
+                latest_version()
+            ),
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+        let version = index as i64 + 1;
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+    }
+    Ok(from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_a_new_database_to_the_latest_version() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), 0);
+        assert_eq!(current_version(&conn).unwrap(), latest_version());
+        // Idempotent: a second run changes nothing.
+        assert_eq!(migrate(&mut conn).unwrap(), latest_version());
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN ('profiles','conversations','messages','settings')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 4);
+    }
+
+    #[test]
+    fn every_step_applies_on_top_of_the_previous_one() {
+        // Replays the history one version at a time, as an upgrading user would see it.
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (i, sql) in MIGRATIONS.iter().enumerate() {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", i as i64 + 1)
+                .unwrap();
+        }
+        assert_eq!(migrate(&mut conn).unwrap(), latest_version());
+    }
+
+    #[test]
+    fn refuses_a_database_from_a_newer_parley() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", latest_version() + 1)
+            .unwrap();
+        let err = migrate(&mut conn).unwrap_err();
+        assert_eq!(err.kind(), "database");
+        assert!(err.to_string().contains("newer Parley"));
+        assert_eq!(current_version(&conn).unwrap(), latest_version() + 1);
+    }
+
+    #[test]
+    fn a_failing_migration_leaves_the_version_unchanged() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        let tx = conn.transaction().unwrap();
+        let bad = tx.execute_batch("CREATE TABLE x(a); CREATE TABLE x(a);");
+        assert!(bad.is_err());
+        drop(tx); // rolls back
+        assert_eq!(current_version(&conn).unwrap(), latest_version());
+        let x: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name='x'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(x, 0);
+    }
+
+    #[test]
+    fn full_text_index_follows_finished_messages_only() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        conn.execute_batch(
+            "INSERT INTO conversations(id, created_at, updated_at) VALUES (1, 0, 0);
+             INSERT INTO messages(id, conversation_id, role, content, status, created_at)
+                 VALUES (1, 1, 'user', '你好世界 hello', 'done', 0),
+                        (2, 1, 'assistant', 'partial streaming text', 'streaming', 0);",
+        )
+        .unwrap();
+        let hits = |c: &Connection, q: &str| -> Vec<i64> {
+            let mut st = c
+                .prepare(
+                    "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1 ORDER BY rowid",
+                )
+                .unwrap();
+            st.query_map([q], |r| r.get(0))
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect()
+        };
+        assert_eq!(hits(&conn, "好世界"), vec![1]);
+        assert!(hits(&conn, "streaming").is_empty());
+        conn.execute(
+            "UPDATE messages SET content = 'final answer text', status = 'done' WHERE id = 2",
+            [],
+        )
+        .unwrap();
+        assert_eq!(hits(&conn, "answer"), vec![2]);
+        conn.execute(
+            "UPDATE messages SET content = 'edited words' WHERE id = 2",
+            [],
+        )
+        .unwrap();
+        assert!(hits(&conn, "answer").is_empty());
+        assert_eq!(hits(&conn, "edited"), vec![2]);
+        conn.execute("DELETE FROM messages WHERE id = 1", [])
+            .unwrap();
+        assert!(hits(&conn, "hello").is_empty());
+        // SQLite verifies the external-content index against the table and errors on any mismatch.
+        conn.execute(
+            "INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')",
+            [],
+        )
+        .unwrap();
+    }
+}

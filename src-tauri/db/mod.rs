@@ -1,0 +1,271 @@
+//! SQLite storage: one file, WAL, foreign keys, ordered migrations, backups before migrating,
+//! corrupt files moved aside (never overwritten).
+
+pub mod conversations;
+pub mod messages;
+pub mod migrations;
+pub mod profiles;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::Connection;
+
+use crate::error::{Error, Result};
+
+pub const DB_FILE: &str = "parley.db";
+
+/// A shared handle on the one connection (one writer). Never hold it across an `.await`:
+/// `with` takes a closure, so that cannot happen by accident.
+#[derive(Clone)]
+pub struct Db {
+    conn: Arc<Mutex<Connection>>,
+}
+
+/// What happened while opening, worth telling the user.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OpenNotice {
+    CorruptMovedAside { moved_to: PathBuf, reason: String },
+    BackedUp { path: PathBuf, from_version: i64 },
+    Interrupted { replies: usize },
+}
+
+impl std::fmt::Display for OpenNotice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenNotice::CorruptMovedAside { moved_to, reason } => write!(
+                f,
+                "The database file was damaged ({reason}). It was moved aside to {} and a new one was started; \
+                 backups are in the backups folder next to it.",
+                moved_to.display()
+            ),
+            OpenNotice::BackedUp { path, from_version } => write!(
+                f,
+                "The database was upgraded from schema {from_version}; a backup was written to {}.",
+                path.display()
+            ),
+            OpenNotice::Interrupted { replies } => {
+                write!(f, "{replies} reply(s) were cut off when Parley last stopped; they are kept and marked interrupted.")
+            }
+        }
+    }
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// The data directory: `PARLEY_DATA_DIR`, else the OS data dir + `parley`.
+pub fn data_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("PARLEY_DATA_DIR").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    dirs::data_dir()
+        .map(|d| d.join("parley"))
+        .ok_or_else(|| Error::Io {
+            message: "no data directory on this system; set PARLEY_DATA_DIR".into(),
+        })
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
+        return Err(Error::Database {
+            message: format!("could not enable WAL (journal_mode = {mode})"),
+        });
+    }
+    conn.pragma_update(None, "foreign_keys", true)?;
+    // In WAL mode NORMAL keeps every committed transaction across a process crash.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(())
+}
+
+/// `Ok(())` when SQLite's quick check passes; otherwise the reason.
+fn quick_check(path: &Path) -> std::result::Result<(), String> {
+    let conn = Connection::open(path).map_err(|e| e.to_string())?;
+    let result: std::result::Result<String, _> =
+        conn.query_row("PRAGMA quick_check", [], |r| r.get(0));
+    match result {
+        Ok(s) if s == "ok" => Ok(()),
+        Ok(s) => Err(s),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn stamp() -> String {
+    now_ms().to_string()
+}
+
+/// Moves the file and its -wal / -shm companions aside; returns where the main file went.
+fn move_aside(path: &Path) -> Result<PathBuf> {
+    let target = path.with_file_name(format!("{DB_FILE}.corrupt-{}", stamp()));
+    for suffix in ["", "-wal", "-shm"] {
+        let from = PathBuf::from(format!("{}{suffix}", path.display()));
+        if from.exists() {
+            std::fs::rename(&from, format!("{}{suffix}", target.display()))?;
+        }
+    }
+    Ok(target)
+}
+
+impl Db {
+    /// Opens (creating if needed) `dir/parley.db`, checking, backing up and migrating it.
+    pub fn open_dir(dir: &Path) -> Result<(Db, Vec<OpenNotice>)> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(DB_FILE);
+        let mut notices = Vec::new();
+        if path.exists() {
+            if let Err(reason) = quick_check(&path) {
+                let moved_to = move_aside(&path)?;
+                notices.push(OpenNotice::CorruptMovedAside { moved_to, reason });
+            }
+        }
+        let mut conn = Connection::open(&path)?;
+        configure(&conn)?;
+        let version = migrations::current_version(&conn)?;
+        if version > 0 && version < migrations::latest_version() {
+            let backups = dir.join("backups");
+            std::fs::create_dir_all(&backups)?;
+            let backup = backups.join(format!("parley-v{version}-{}.db", stamp()));
+            conn.execute("VACUUM INTO ?1", [backup.to_string_lossy()])?;
+            notices.push(OpenNotice::BackedUp {
+                path: backup,
+                from_version: version,
+            });
+        }
+        migrations::migrate(&mut conn)?;
+        let db = Db {
+            conn: Arc::new(Mutex::new(conn)),
+        };
+        let replies = db.with(messages::mark_interrupted)?;
+        if replies > 0 {
+            notices.push(OpenNotice::Interrupted { replies });
+        }
+        db.with(conversations::purge_deleted)?;
+        Ok((db, notices))
+    }
+
+    /// An in-memory database with the full schema, for tests.
+    pub fn open_in_memory() -> Result<Db> {
+        let mut conn = Connection::open_in_memory()?;
+        configure(&conn)?;
+        migrations::migrate(&mut conn)?;
+        Ok(Db {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    pub fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let mut guard = self
+            .conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut guard)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn corrupt_file_is_moved_aside_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        let garbage = b"this is not a database, it is a note the user cares about".repeat(100);
+        std::fs::write(&path, &garbage).unwrap();
+        let (db, notices) = Db::open_dir(dir.path()).unwrap();
+        let moved = match &notices[0] {
+            OpenNotice::CorruptMovedAside { moved_to, .. } => moved_to.clone(),
+            other => panic!("unexpected notice {other:?}"),
+        };
+        assert_eq!(std::fs::read(&moved).unwrap(), garbage);
+        let n: i64 = db
+            .with(|c| Ok(c.query_row("SELECT count(*) FROM conversations", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(n, 0);
+    }
+
+    #[test]
+    fn reopening_keeps_data_and_uses_wal() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (db, notices) = Db::open_dir(dir.path()).unwrap();
+            assert!(notices.is_empty());
+            db.with(|c| conversations::create(c, None).map(|_| ()))
+                .unwrap();
+        }
+        let (db, notices) = Db::open_dir(dir.path()).unwrap();
+        assert!(notices.is_empty());
+        let (n, mode): (i64, String) = db
+            .with(|c| {
+                let n = c.query_row("SELECT count(*) FROM conversations", [], |r| r.get(0))?;
+                let mode = c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+                Ok((n, mode))
+            })
+            .unwrap();
+        assert_eq!((n, mode.as_str()), (1, "wal"));
+    }
+
+    #[test]
+    fn an_older_schema_is_backed_up_before_migrating() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        {
+            // A file as Parley with schema 1 left it, with a conversation in it.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(migrations::MIGRATIONS[0]).unwrap();
+            conn.execute(
+                "INSERT INTO conversations(title, created_at, updated_at) VALUES ('old', 1, 1)",
+                [],
+            )
+            .unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+        }
+        let (db, notices) = Db::open_dir(dir.path()).unwrap();
+        let backup = notices
+            .iter()
+            .find_map(|n| match n {
+                OpenNotice::BackedUp {
+                    path,
+                    from_version: 1,
+                } => Some(path.clone()),
+                _ => None,
+            })
+            .expect("a backup notice");
+        let conn = Connection::open(&backup).unwrap();
+        let (title, v): (String, i64) = conn
+            .query_row(
+                "SELECT title, (SELECT user_version FROM pragma_user_version) FROM conversations",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((title.as_str(), v), ("old", 1));
+        let latest: i64 = db.with(|c| migrations::current_version(c)).unwrap();
+        assert_eq!(latest, migrations::latest_version());
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch("CREATE TABLE future(x)").unwrap();
+            conn.pragma_update(None, "user_version", 999).unwrap();
+        }
+        let err = Db::open_dir(dir.path()).err().expect("must refuse");
+        assert!(err.to_string().contains("newer Parley"), "{err}");
+        let conn = Connection::open(&path).unwrap();
+        let v: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 999);
+    }
+}

@@ -1,0 +1,151 @@
+//! The one error type of Parley. Serialized for the webview and the CLI as
+//! `{"kind": "...", "message": "...", ...}`; `kind` is stable and machine-readable.
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    #[error("The API key was refused (401). Check the key in Settings. Server said: {message}")]
+    Unauthorized { message: String },
+    #[error("The model \"{model}\" was not found on this server. Server said: {message}")]
+    ModelNotFound { model: String, message: String },
+    #[error("Rate limited (429){}. Server said: {message}", retry_hint(*.retry_after_secs))]
+    RateLimited {
+        message: String,
+        retry_after_secs: Option<f64>,
+    },
+    #[error("The conversation is too long for the model's context window. Server said: {message}")]
+    ContextTooLong { message: String },
+    #[error("The server refused the request ({status}): {message}")]
+    BadRequest { status: u16, message: String },
+    #[error("The server failed ({status}): {message}")]
+    Server { status: u16, message: String },
+    #[error("Could not reach the server: {message}")]
+    Network { message: String },
+    #[error("The server stopped answering: {message}")]
+    Timeout { message: String },
+    #[error("The reply stream broke: {message}")]
+    Stream { message: String },
+    #[error("Stopped.")]
+    Cancelled,
+    #[error("No API key is set for profile \"{profile}\". Add one in Settings (it is stored in the system keyring).")]
+    NoKey { profile: String },
+    #[error(
+        "The system keyring is not available: {message}. Parley never stores keys anywhere else."
+    )]
+    Keyring { message: String },
+    #[error("Database problem: {message}")]
+    Database { message: String },
+    #[error("{message}")]
+    Invalid { message: String },
+    #[error("Not found: {message}")]
+    NotFound { message: String },
+    #[error("File problem: {message}")]
+    Io { message: String },
+}
+
+fn retry_hint(secs: Option<f64>) -> String {
+    match secs {
+        Some(s) => format!("; retry in {s:.1} s"),
+        None => String::new(),
+    }
+}
+
+impl Error {
+    /// Stable identifier used by the UI, the CLI and the database (`messages.error_kind`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Unauthorized { .. } => "unauthorized",
+            Error::ModelNotFound { .. } => "model_not_found",
+            Error::RateLimited { .. } => "rate_limited",
+            Error::ContextTooLong { .. } => "context_too_long",
+            Error::BadRequest { .. } => "bad_request",
+            Error::Server { .. } => "server",
+            Error::Network { .. } => "network",
+            Error::Timeout { .. } => "timeout",
+            Error::Stream { .. } => "stream",
+            Error::Cancelled => "cancelled",
+            Error::NoKey { .. } => "no_key",
+            Error::Keyring { .. } => "keyring",
+            Error::Database { .. } => "database",
+            Error::Invalid { .. } => "invalid",
+            Error::NotFound { .. } => "not_found",
+            Error::Io { .. } => "io",
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Error::Invalid {
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Error::NotFound {
+            message: message.into(),
+        }
+    }
+}
+
+impl Serialize for Error {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("kind", self.kind())?;
+        map.serialize_entry("message", &self.to_string())?;
+        match self {
+            Error::RateLimited {
+                retry_after_secs: Some(secs),
+                ..
+            } => map.serialize_entry("retryAfterSecs", secs)?,
+            Error::Server { status, .. } | Error::BadRequest { status, .. } => {
+                map.serialize_entry("status", status)?
+            }
+            Error::ModelNotFound { model, .. } => map.serialize_entry("model", model)?,
+            _ => {}
+        }
+        map.end()
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        match e {
+            rusqlite::Error::QueryReturnedNoRows => Error::not_found("no such row"),
+            other => Error::Database {
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Io {
+            message: e.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serializes_with_stable_kind_and_readable_message() {
+        let e = Error::RateLimited {
+            message: "slow down".into(),
+            retry_after_secs: Some(2.0),
+        };
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(v["kind"], "rate_limited");
+        assert_eq!(v["retryAfterSecs"], 2.0);
+        assert!(v["message"].as_str().unwrap().contains("retry in 2.0 s"));
+        let v = serde_json::to_value(Error::NoKey {
+            profile: "default".into(),
+        })
+        .unwrap();
+        assert_eq!(v["kind"], "no_key");
+    }
+}

@@ -1,0 +1,85 @@
+//! The window: builds the Tauri app over the chat service. Generic over the runtime so tests can use
+//! Tauri's mock runtime.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tauri::{Builder, Runtime};
+
+use crate::chat::{ChatService, EnvFallback};
+use crate::error::{Error, Result};
+use crate::secrets::KeyringStore;
+
+/// What the commands see. If the database could not be opened, every command reports why.
+pub struct AppState {
+    service: std::result::Result<Arc<ChatService>, Error>,
+    pub notices: Vec<String>,
+}
+
+impl AppState {
+    pub fn new(service: Result<ChatService>, notices: Vec<String>) -> Self {
+        AppState {
+            service: service.map(Arc::new),
+            notices,
+        }
+    }
+
+    /// Opens the real database (`PARLEY_DATA_DIR` or the OS data dir) and the OS keyring.
+    pub fn open() -> Self {
+        let opened = crate::db::data_dir().and_then(|dir| {
+            crate::open_service(&dir, Arc::new(KeyringStore::new()), EnvFallback::from_env())
+        });
+        match opened {
+            Ok((service, notices)) => {
+                AppState::new(Ok(service), notices.iter().map(|n| n.to_string()).collect())
+            }
+            Err(e) => {
+                eprintln!("parley: {e}");
+                let notice = e.to_string();
+                AppState::new(Err(e), vec![notice])
+            }
+        }
+    }
+
+    pub fn service(&self) -> Result<Arc<ChatService>> {
+        self.service.clone()
+    }
+}
+
+/// Refuses navigation away from the app's own pages (W2).
+fn navigation_guard<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {
+    tauri::plugin::Builder::new("navigation-guard")
+        .on_navigation(|_, url| {
+            matches!(url.scheme(), "tauri")
+                || (url.scheme() == "http" && url.host_str() == Some("tauri.localhost"))
+        })
+        .build()
+}
+
+pub fn build_app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
+    builder
+        .manage(state)
+        .plugin(navigation_guard())
+        .invoke_handler(crate::commands::handler())
+}
+
+pub fn run() -> i32 {
+    let start = Instant::now();
+    let trace = std::env::var_os("PARLEY_TRACE_STARTUP").is_some();
+    let app =
+        build_app(tauri::Builder::default(), AppState::open()).on_page_load(move |_, payload| {
+            if trace && matches!(payload.event(), tauri::webview::PageLoadEvent::Finished) {
+                eprintln!(
+                    "parley: page loaded after {} ms",
+                    start.elapsed().as_millis()
+                );
+            }
+        });
+    match app.run(tauri::generate_context!("tauri.conf.json")) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("parley: could not open the window: {e}");
+            1
+        }
+    }
+}

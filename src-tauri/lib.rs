@@ -1,0 +1,40 @@
+//! Parley: a desktop client for the OpenAI API and compatible servers.
+//!
+//! Layers: `commands/` (Tauri adapters) and `cli/` (headless) are two faces over the core
+//! (`chat/`, `openai/`, `db/`, `secrets/`), which never imports tauri.
+
+pub mod chat;
+pub mod cli;
+pub mod commands;
+pub mod db;
+pub mod error;
+pub mod gui;
+pub mod openai;
+pub mod secrets;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chat::{ChatService, EnvFallback};
+use db::{Db, OpenNotice};
+use error::Result;
+use secrets::SecretStore;
+
+/// Opens the database in `data_dir` and builds the chat service over it.
+pub fn open_service(
+    data_dir: &Path,
+    secrets: Arc<dyn SecretStore>,
+    env: EnvFallback,
+) -> Result<(ChatService, Vec<OpenNotice>)> {
+    let (db, notices) = Db::open_dir(data_dir)?;
+    let client = openai::Client::new(openai::ClientOptions::default())?;
+    Ok((ChatService::new(db, secrets, client, env), notices))
+}
+
+/// Entry point of the binary: a subcommand runs headless (no GTK, no webview); none opens the window.
+pub fn run() -> i32 {
+    match cli::parse() {
+        Some(command) => cli::run(command),
+        None => gui::run(),
+    }
+}

@@ -1,0 +1,348 @@
+//! One shared HTTP client for every provider: typed requests, SSE streaming, retries, timeouts,
+//! cancellation. Keys go only to the profile's own origin (redirects to another origin are refused).
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use reqwest::header::{HeaderValue, AUTHORIZATION};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use super::errors::{self, MAX_RETRIES};
+use super::sse::{chat_items, SseItem};
+use super::types::{ChatRequest, ModelList, Usage};
+use crate::error::{Error, Result};
+use crate::secrets::ApiKey;
+
+pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+
+/// Where to send a request and with which key.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub base_url: Url,
+    pub key: Option<ApiKey>,
+}
+
+impl Endpoint {
+    fn url(&self, path: &str) -> Url {
+        let mut url = self.base_url.clone();
+        let joined = format!("{}/{}", url.path().trim_end_matches('/'), path);
+        url.set_path(&joined);
+        url
+    }
+}
+
+/// Parses a user-supplied base URL: http or https, with a host, no query or credentials.
+pub fn parse_base_url(raw: &str) -> Result<Url> {
+    let raw = raw.trim();
+    let url =
+        Url::parse(raw).map_err(|e| Error::invalid(format!("\"{raw}\" is not a URL ({e}).")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(Error::invalid(format!(
+            "The base URL must start with https:// or http:// (got \"{raw}\")."
+        )));
+    }
+    if !url.username().is_empty()
+        || url.password().is_some()
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
+        return Err(Error::invalid(
+            "The base URL must not contain credentials, a query or a fragment.",
+        ));
+    }
+    Ok(url)
+}
+
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Plain http to a machine other than this one would show the key to anyone on the way.
+pub fn insecure_warning(url: &Url) -> Option<String> {
+    (url.scheme() == "http" && !is_loopback(url)).then(|| {
+        format!(
+            "{} uses plain http: the API key and your messages travel unencrypted. Use https unless this is a trusted network.",
+            url.host_str().unwrap_or("this server")
+        )
+    })
+}
+
+/// What a stream tells its consumer, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamEvent {
+    Retrying {
+        attempt: u32,
+        delay: Duration,
+        reason: String,
+    },
+    Delta(String),
+}
+
+/// How a stream ended when it ended well.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Finished {
+    pub model: Option<String>,
+    pub usage: Option<Usage>,
+    pub finish_reason: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub connect_timeout: Duration,
+    /// Longest silence allowed while waiting for headers or between two stream chunks.
+    pub idle_timeout: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        let idle = std::env::var("PARLEY_IDLE_TIMEOUT_SECS")
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok())
+            .unwrap_or(120.0);
+        ClientOptions {
+            connect_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs_f64(idle),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    options: ClientOptions,
+}
+
+impl Client {
+    pub fn new(options: ClientOptions) -> Result<Client> {
+        let same_origin_only = reqwest::redirect::Policy::custom(|attempt| {
+            let first = attempt.previous().first().map(|u| u.origin());
+            if attempt.previous().len() > 5 {
+                attempt.error("too many redirects")
+            } else if first.as_ref() == Some(&attempt.url().origin()) {
+                attempt.follow()
+            } else {
+                attempt.error(
+                    "the server redirected to another origin; Parley does not send the key there",
+                )
+            }
+        });
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("Parley/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(options.connect_timeout)
+            .redirect(same_origin_only)
+            .build()
+            .map_err(|e| Error::Network {
+                message: e.to_string(),
+            })?;
+        Ok(Client { http, options })
+    }
+
+    fn request(
+        &self,
+        method: reqwest::Method,
+        ep: &Endpoint,
+        path: &str,
+    ) -> Result<reqwest::RequestBuilder> {
+        let mut req = self.http.request(method, ep.url(path));
+        if let Some(key) = &ep.key {
+            let mut value =
+                HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| {
+                    Error::invalid("The API key contains characters that cannot be sent.")
+                })?;
+            value.set_sensitive(true);
+            req = req.header(AUTHORIZATION, value);
+        }
+        Ok(req)
+    }
+
+    /// Sends with retries (N1) until a success status; never retries once a body is being read.
+    async fn send_with_retries(
+        &self,
+        build: impl Fn() -> Result<reqwest::RequestBuilder>,
+        model: Option<&str>,
+        cancel: &CancellationToken,
+        on_event: &mut (dyn FnMut(StreamEvent) + Send),
+    ) -> Result<reqwest::Response> {
+        let mut attempt = 0;
+        loop {
+            let sent = tokio::select! {
+                _ = cancel.cancelled() => return Err(Error::Cancelled),
+                r = tokio::time::timeout(self.options.idle_timeout, build()?.send()) => r,
+            };
+            let (err, delay) = match sent {
+                Err(_) => (
+                    Error::Timeout {
+                        message: format!("no answer within {:?}", self.options.idle_timeout),
+                    },
+                    None,
+                ),
+                Ok(Err(e)) => {
+                    let retry = e.is_connect() || e.is_timeout();
+                    let err = errors::network_error(e);
+                    if !retry {
+                        return Err(err);
+                    }
+                    (err, None)
+                }
+                Ok(Ok(resp)) if resp.status().is_success() => return Ok(resp),
+                Ok(Ok(resp)) => {
+                    let status = resp.status();
+                    let headers = resp.headers().clone();
+                    let body = resp.text().await.unwrap_or_default();
+                    let err = errors::from_status(status, &headers, &body, model);
+                    if !errors::retryable_status(status) {
+                        return Err(err);
+                    }
+                    (err, errors::retry_after(&headers))
+                }
+            };
+            if attempt >= MAX_RETRIES {
+                return Err(err);
+            }
+            let delay = delay.unwrap_or_else(|| errors::backoff(attempt));
+            attempt += 1;
+            on_event(StreamEvent::Retrying {
+                attempt,
+                delay,
+                reason: err.to_string(),
+            });
+            tokio::select! {
+                _ = cancel.cancelled() => return Err(Error::Cancelled),
+                _ = tokio::time::sleep(delay) => {}
+            }
+        }
+    }
+
+    /// `GET {base}/models`: the model ids the server offers, sorted.
+    pub async fn list_models(&self, ep: &Endpoint) -> Result<Vec<String>> {
+        let cancel = CancellationToken::new();
+        let resp = self
+            .send_with_retries(
+                || self.request(reqwest::Method::GET, ep, "models"),
+                None,
+                &cancel,
+                &mut |_| {},
+            )
+            .await?;
+        let list: ModelList = resp.json().await.map_err(|e| Error::BadRequest {
+            status: 200,
+            message: format!(
+                "the server's model list was not understood: {}",
+                e.without_url()
+            ),
+        })?;
+        let mut ids: Vec<String> = list.data.into_iter().map(|m| m.id).collect();
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
+    }
+
+    /// Streams a chat completion. Deltas go to `on_event` as they arrive; the result says how it ended.
+    /// On error or cancel, the deltas already delivered are the partial reply.
+    pub async fn stream_chat(
+        &self,
+        ep: &Endpoint,
+        body: &ChatRequest,
+        cancel: &CancellationToken,
+        on_event: &mut (dyn FnMut(StreamEvent) + Send),
+    ) -> Result<Finished> {
+        let build = || {
+            Ok(self
+                .request(reqwest::Method::POST, ep, "chat/completions")?
+                .json(body))
+        };
+        let resp = self
+            .send_with_retries(build, Some(&body.model), cancel, on_event)
+            .await?;
+        let mut items = Box::pin(chat_items(resp.bytes_stream()));
+        let mut finished = Finished::default();
+        loop {
+            let next = tokio::select! {
+                _ = cancel.cancelled() => return Err(Error::Cancelled),
+                n = tokio::time::timeout(self.options.idle_timeout, items.next()) => n,
+            };
+            match next {
+                Err(_) => {
+                    return Err(Error::Timeout {
+                        message: format!(
+                            "nothing arrived for {:?} in the middle of the reply",
+                            self.options.idle_timeout
+                        ),
+                    })
+                }
+                Ok(None) if finished.finish_reason.is_some() => return Ok(finished),
+                Ok(None) => {
+                    return Err(Error::Stream {
+                        message: "the connection closed before the reply was complete".into(),
+                    })
+                }
+                Ok(Some(Err(e))) => return Err(e),
+                Ok(Some(Ok(SseItem::Done))) => return Ok(finished),
+                Ok(Some(Ok(SseItem::Chunk(chunk)))) => {
+                    if finished.model.is_none() {
+                        finished.model = chunk.model.filter(|m| !m.is_empty());
+                    }
+                    if chunk.usage.is_some() {
+                        finished.usage = chunk.usage;
+                    }
+                    // n = 1 for now: only choice 0 is read.
+                    for choice in chunk.choices.into_iter().filter(|c| c.index == 0) {
+                        if let Some(text) = choice.delta.content.filter(|t| !t.is_empty()) {
+                            on_event(StreamEvent::Delta(text));
+                        }
+                        if choice.finish_reason.is_some() {
+                            finished.finish_reason = choice.finish_reason;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_are_checked_and_joined() {
+        let ep = Endpoint {
+            base_url: parse_base_url(" https://api.openai.com/v1/ ").unwrap(),
+            key: None,
+        };
+        assert_eq!(
+            ep.url("chat/completions").as_str(),
+            "https://api.openai.com/v1/chat/completions"
+        );
+        let ep = Endpoint {
+            base_url: parse_base_url("http://127.0.0.1:8080/v1").unwrap(),
+            key: None,
+        };
+        assert_eq!(ep.url("models").as_str(), "http://127.0.0.1:8080/v1/models");
+        for bad in [
+            "",
+            "api.openai.com",
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "https://u:p@x.com/v1",
+            "https://x.com/v1?k=1",
+        ] {
+            assert_eq!(parse_base_url(bad).unwrap_err().kind(), "invalid", "{bad}");
+        }
+    }
+
+    #[test]
+    fn plain_http_warns_only_off_this_machine() {
+        assert!(insecure_warning(&parse_base_url("http://10.0.0.5:8000/v1").unwrap()).is_some());
+        assert!(insecure_warning(&parse_base_url("http://localhost:11434/v1").unwrap()).is_none());
+        assert!(insecure_warning(&parse_base_url("http://127.0.0.1:1234/v1").unwrap()).is_none());
+        assert!(insecure_warning(&parse_base_url("http://[::1]:1234/v1").unwrap()).is_none());
+        assert!(insecure_warning(&parse_base_url("https://api.deepseek.com").unwrap()).is_none());
+    }
+}

@@ -1,0 +1,194 @@
+//! HTTP status + OpenAI error body → Parley's error, and the retry policy (SECURITY.md N1).
+
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use reqwest::StatusCode;
+
+use super::types::ErrorBody;
+use crate::error::Error;
+
+pub const MAX_RETRIES: u32 = 2;
+
+/// Maps an error response. `model` names the model for a 404.
+pub fn from_status(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &str,
+    model: Option<&str>,
+) -> Error {
+    let parsed: Option<ErrorBody> = serde_json::from_str(body).ok();
+    let code = parsed
+        .as_ref()
+        .and_then(|b| b.error.code_str().map(str::to_owned));
+    let message = match &parsed {
+        Some(b) if !b.error.message.is_empty() => b.error.message.clone(),
+        _ if body.trim().is_empty() => status
+            .canonical_reason()
+            .unwrap_or("no message")
+            .to_string(),
+        _ => body.chars().take(500).collect(),
+    };
+    match status.as_u16() {
+        401 => Error::Unauthorized { message },
+        404 if code.as_deref() == Some("model_not_found")
+            || message.to_lowercase().contains("model") =>
+        {
+            Error::ModelNotFound {
+                model: model.unwrap_or("?").to_string(),
+                message,
+            }
+        }
+        404 => Error::NotFound {
+            message: format!("{message} (is the base URL right?)"),
+        },
+        429 => Error::RateLimited {
+            message,
+            retry_after_secs: retry_after(headers).map(|d| d.as_secs_f64()),
+        },
+        400 if code.as_deref() == Some("context_length_exceeded")
+            || message.contains("context length") =>
+        {
+            Error::ContextTooLong { message }
+        }
+        s if s >= 500 => Error::Server { status: s, message },
+        s => Error::BadRequest { status: s, message },
+    }
+}
+
+/// 408, 409, 429 and 5xx are worth another try; other 4xx are not.
+pub fn retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 409 | 429) || status.is_server_error()
+}
+
+/// `retry-after-ms`, else `retry-after` in seconds. Honoured when it is between 0 and 60 s.
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let read = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|s| s.trim().parse::<f64>().ok())
+    };
+    let secs = read("retry-after-ms")
+        .map(|ms| ms / 1000.0)
+        .or_else(|| read("retry-after"))?;
+    (secs.is_finite() && (0.0..=60.0).contains(&secs)).then(|| Duration::from_secs_f64(secs))
+}
+
+/// 0.5 s × 2ⁿ, at most 8 s, minus up to 25 % jitter.
+pub fn backoff(attempt: u32) -> Duration {
+    let base = (0.5 * 2f64.powi(attempt as i32)).min(8.0);
+    Duration::from_secs_f64(base * (1.0 - 0.25 * fastrand::f64()))
+}
+
+pub fn network_error(e: reqwest::Error) -> Error {
+    // reqwest's Display never includes headers; strip the URL's query just in case.
+    let timeout = e.is_timeout();
+    let e = e.without_url();
+    let message = e.to_string();
+    let detail = std::error::Error::source(&e)
+        .map(|s| format!(": {s}"))
+        .unwrap_or_default();
+    if timeout {
+        Error::Timeout {
+            message: format!("{message}{detail}"),
+        }
+    } else {
+        Error::Network {
+            message: format!("{message}{detail}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn maps_statuses_to_clear_errors() {
+        let h = HeaderMap::new();
+        let body = |code: &str, msg: &str| {
+            format!(r#"{{"error":{{"message":"{msg}","type":"x","code":"{code}"}}}}"#)
+        };
+        assert_eq!(
+            from_status(
+                StatusCode::UNAUTHORIZED,
+                &h,
+                &body("invalid_api_key", "bad"),
+                None
+            )
+            .kind(),
+            "unauthorized"
+        );
+        let e = from_status(
+            StatusCode::NOT_FOUND,
+            &h,
+            &body("model_not_found", "no such"),
+            Some("gpt-9"),
+        );
+        assert_eq!(
+            e,
+            Error::ModelNotFound {
+                model: "gpt-9".into(),
+                message: "no such".into()
+            }
+        );
+        assert_eq!(
+            from_status(StatusCode::NOT_FOUND, &h, "<html>nope</html>", Some("m")).kind(),
+            "not_found"
+        );
+        assert_eq!(
+            from_status(
+                StatusCode::BAD_REQUEST,
+                &h,
+                &body("context_length_exceeded", "too long"),
+                None
+            )
+            .kind(),
+            "context_too_long"
+        );
+        assert_eq!(
+            from_status(StatusCode::BAD_GATEWAY, &h, "", None).to_string(),
+            "The server failed (502): Bad Gateway"
+        );
+        assert_eq!(
+            from_status(StatusCode::FORBIDDEN, &h, "nope", None).kind(),
+            "bad_request"
+        );
+    }
+
+    #[test]
+    fn rate_limit_carries_retry_after() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_static("3"));
+        let e = from_status(StatusCode::TOO_MANY_REQUESTS, &h, "{}", None);
+        assert_eq!(
+            e,
+            Error::RateLimited {
+                message: "{}".into(),
+                retry_after_secs: Some(3.0)
+            }
+        );
+        h.insert("retry-after-ms", HeaderValue::from_static("250"));
+        assert_eq!(retry_after(&h), Some(Duration::from_millis(250)));
+        h.insert("retry-after-ms", HeaderValue::from_static("600000"));
+        h.remove("retry-after");
+        assert_eq!(retry_after(&h), None, "absurd waits fall back to backoff");
+    }
+
+    #[test]
+    fn retry_policy_and_backoff_bounds() {
+        for s in [408, 409, 429, 500, 502, 503] {
+            assert!(retryable_status(StatusCode::from_u16(s).unwrap()), "{s}");
+        }
+        for s in [400, 401, 403, 404, 422] {
+            assert!(!retryable_status(StatusCode::from_u16(s).unwrap()), "{s}");
+        }
+        for attempt in 0..10 {
+            let d = backoff(attempt).as_secs_f64();
+            let cap = (0.5 * 2f64.powi(attempt as i32)).min(8.0);
+            assert!(d <= cap && d >= cap * 0.75, "attempt {attempt}: {d}");
+        }
+    }
+}

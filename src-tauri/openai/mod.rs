@@ -1,0 +1,8 @@
+//! The OpenAI wire format and HTTP client (no tauri here).
+
+pub mod client;
+pub mod errors;
+pub mod sse;
+pub mod types;
+
+pub use client::{Client, ClientOptions, Endpoint, Finished, StreamEvent, DEFAULT_BASE_URL};

@@ -1,0 +1,155 @@
+//! The wire format, as in the OpenAI API reference (`CreateChatCompletionRequest`,
+//! `CreateChatCompletionStreamResponse`, `Error`, `ListModelsResponse`). Unknown fields are ignored.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub role: String,
+    pub content: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StreamOptions {
+    pub include_usage: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChatRequest {
+    pub model: String,
+    pub messages: Vec<ChatMessage>,
+    pub stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_options: Option<StreamOptions>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<i64>,
+}
+
+impl ChatRequest {
+    /// A streaming request that asks for the usage chunk at the end.
+    pub fn streaming(model: impl Into<String>, messages: Vec<ChatMessage>) -> Self {
+        ChatRequest {
+            model: model.into(),
+            messages,
+            stream: true,
+            stream_options: Some(StreamOptions {
+                include_usage: true,
+            }),
+            temperature: None,
+            max_tokens: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct Delta {
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub content: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ChunkChoice {
+    #[serde(default)]
+    pub index: u32,
+    #[serde(default)]
+    pub delta: Delta,
+    #[serde(default)]
+    pub finish_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    #[serde(default)]
+    pub prompt_tokens: i64,
+    #[serde(default)]
+    pub completion_tokens: i64,
+    #[serde(default)]
+    pub total_tokens: i64,
+}
+
+/// One `chat.completion.chunk`. Some servers put an `error` object in the stream instead.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ChatChunk {
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub choices: Vec<ChunkChoice>,
+    #[serde(default)]
+    pub usage: Option<Usage>,
+    #[serde(default)]
+    pub error: Option<ErrorDetail>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ErrorDetail {
+    #[serde(default)]
+    pub message: String,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub code: Option<serde_json::Value>,
+}
+
+impl ErrorDetail {
+    pub fn code_str(&self) -> Option<&str> {
+        self.code.as_ref().and_then(|c| c.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ModelEntry {
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ModelList {
+    pub data: Vec<ModelEntry>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_body_has_the_reference_shape() {
+        let mut r = ChatRequest::streaming(
+            "gpt-4o-mini",
+            vec![ChatMessage {
+                role: "user".into(),
+                content: "hi".into(),
+            }],
+        );
+        r.temperature = Some(0.5);
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"stream":true,
+                "stream_options":{"include_usage":true},"temperature":0.5})
+        );
+    }
+
+    #[test]
+    fn reads_an_openai_chunk_and_a_usage_chunk() {
+        let c: ChatChunk = serde_json::from_str(
+            r#"{"id":"x","object":"chat.completion.chunk","created":1,"model":"gpt-4o","system_fingerprint":null,
+                "choices":[{"index":0,"delta":{"content":"Hi"},"logprobs":null,"finish_reason":null}],"usage":null}"#,
+        )
+        .unwrap();
+        assert_eq!(c.choices[0].delta.content.as_deref(), Some("Hi"));
+        let u: ChatChunk = serde_json::from_str(
+            r#"{"id":"x","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[],
+                "usage":{"prompt_tokens":9,"completion_tokens":12,"total_tokens":21}}"#,
+        )
+        .unwrap();
+        assert_eq!(u.usage.unwrap().completion_tokens, 12);
+    }
+}

@@ -1,0 +1,186 @@
+//! `cargo bench --bench bench`: prints numbers, asserts nothing.
+//! - `parley ask` wall time vs `curl -N` on the same local stream of 2,000 tokens
+//! - long chats: loading the active path of a 10,000- and a 100,000-message conversation
+//! - SSE parsing throughput
+
+#[path = "../support/fake_openai.rs"]
+mod fake_openai;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fake_openai::FakeOpenAi;
+use futures_util::StreamExt;
+use parley::db::messages::{self, Outcome};
+use parley::db::{conversations, Db};
+
+fn stats(mut samples: Vec<Duration>) -> String {
+    samples.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    format!(
+        "median {:7.1} ms  min {:7.1} ms  max {:7.1} ms  (n={})",
+        ms(samples[samples.len() / 2]),
+        ms(samples[0]),
+        ms(*samples.last().unwrap()),
+        samples.len()
+    )
+}
+
+fn time<F: FnMut()>(runs: usize, mut f: F) -> Vec<Duration> {
+    f(); // warm-up
+    (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .collect()
+}
+
+fn ask_vs_curl() {
+    let server = FakeOpenAi::start();
+    let data = tempfile::tempdir().unwrap();
+    let body = r#"{"model":"test-tokens-2000","messages":[{"role":"user","content":"go"}],"stream":true,"stream_options":{"include_usage":true}}"#;
+    let url = format!("{}/chat/completions", server.base_url());
+    let curl = time(20, || {
+        let out = Command::new("curl")
+            .args([
+                "-N",
+                "-s",
+                "-H",
+                "Content-Type: application/json",
+                "-d",
+                body,
+                &url,
+            ])
+            .stdout(Stdio::piped())
+            .output()
+            .unwrap();
+        assert!(out.status.success() && out.stdout.ends_with(b"[DONE]\n\n"));
+    });
+    let ask = time(20, || {
+        let out = Command::new(env!("CARGO_BIN_EXE_parley"))
+            .args([
+                "ask",
+                "--base-url",
+                &server.base_url(),
+                "--model",
+                "test-tokens-2000",
+                "go",
+            ])
+            .env("PARLEY_DATA_DIR", data.path())
+            .env("OPENAI_API_KEY", "sk-bench")
+            .env_remove("DISPLAY")
+            .stdout(Stdio::piped())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.stdout.ends_with(b" tok1999\n"));
+    });
+    println!("stream of 2,000 tokens from 127.0.0.1 (wall time per run, process start to exit)");
+    println!("  curl -N      {}", stats(curl));
+    println!(
+        "  parley ask   {}   (parses, prints and saves to SQLite)",
+        stats(ask)
+    );
+}
+
+/// A conversation of `n` messages (a reply of ~600 characters each), then the cost of opening it.
+fn long_chat(n: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = Db::open_dir(dir.path()).unwrap();
+    let conv = db.with(|c| conversations::create(c, None)).unwrap();
+    let reply = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(10);
+    let build = Instant::now();
+    db.with(|c| {
+        let tx = c.transaction()?;
+        {
+            let mut st = tx.prepare(
+                "INSERT INTO messages(conversation_id, parent_id, role, content, status, created_at)
+                 VALUES (?1, ?2, ?3, ?4, 'done', 0)",
+            )?;
+            let mut parent: Option<i64> = None;
+            for i in 0..n {
+                let (role, text) = if i % 2 == 0 {
+                    ("user", "question?")
+                } else {
+                    ("assistant", reply.as_str())
+                };
+                st.execute(rusqlite::params![conv.id, parent, role, text])?;
+                parent = Some(tx.last_insert_rowid());
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    })
+    .unwrap();
+    let built = build.elapsed();
+    let open = time(5, || {
+        let path = db.with(|c| messages::active_path(c, conv.id)).unwrap();
+        assert_eq!(path.len(), n);
+    });
+    let leaf = time(5, || {
+        db.with(|c| messages::active_leaf(c, conv.id)).unwrap();
+    });
+    let last = db
+        .with(|c| messages::active_leaf(c, conv.id))
+        .unwrap()
+        .unwrap();
+    let history = time(5, || {
+        assert_eq!(db.with(|c| messages::path_to(c, last)).unwrap().len(), n);
+    });
+    let size = std::fs::metadata(dir.path().join("parley.db"))
+        .map(|m| m.len())
+        .unwrap_or(0)
+        + std::fs::metadata(dir.path().join("parley.db-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0);
+    println!(
+        "conversation of {n} messages ({:.1} MB on disk, inserted in {:.0} ms)",
+        size as f64 / 1e6,
+        built.as_secs_f64() * 1e3
+    );
+    println!("  load active path   {}", stats(open));
+    println!("  find where to add  {}", stats(leaf));
+    println!("  history for reply  {}", stats(history));
+    let _ = Outcome::default();
+}
+
+/// SSE → typed chunks, in memory: the parser's own cost per token.
+fn sse_throughput() {
+    let chunk = "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\" token\"},\"finish_reason\":null}]}\n\n";
+    let n = 50_000;
+    let body: Vec<u8> = chunk.repeat(n).into_bytes();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let samples = time(5, || {
+        let parts: Vec<Result<Vec<u8>, std::io::Error>> =
+            body.chunks(1500).map(|c| Ok(c.to_vec())).collect();
+        let count =
+            rt.block_on(parley::openai::sse::chat_items(futures_util::stream::iter(parts)).count());
+        assert_eq!(count, n);
+    });
+    let median = {
+        let mut s = samples.clone();
+        s.sort();
+        s[s.len() / 2]
+    };
+    println!("SSE parsing, {n} chunks in 1,500-byte packets");
+    println!(
+        "  {}  ({:.2} µs per token)",
+        stats(samples),
+        median.as_secs_f64() * 1e6 / n as f64
+    );
+}
+
+fn main() {
+    ask_vs_curl();
+    long_chat(10_000);
+    long_chat(100_000);
+    sse_throughput();
+}

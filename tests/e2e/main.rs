@@ -1,0 +1,333 @@
+//! End to end in the real webview: the built `parley` binary under Xvfb, driven through tauri-driver
+//! and WebKitWebDriver, talking to a local OpenAI-compatible server, with the key in the real keyring.
+
+#[path = "../support/fake_openai.rs"]
+mod fake_openai;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use fake_openai::FakeOpenAi;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// tauri-driver for one app session; stopped with SIGTERM so WebKitWebDriver goes with it.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start(data_dir: &Path, server: &FakeOpenAi) -> Driver {
+        let (port, native) = (free_port(), free_port());
+        let child = Command::new("tauri-driver")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+            ])
+            .env("PARLEY_DATA_DIR", data_dir)
+            .env("OPENAI_BASE_URL", server.base_url())
+            .env_remove("OPENAI_API_KEY")
+            .env("LANG", "en_US.UTF-8")
+            .env("NO_AT_BRIDGE", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tauri-driver is not installed: run .ci/install-deps --test");
+        Driver { child, port }
+    }
+
+    async fn session(&self) -> Client {
+        let caps = json!({
+            "browserName": "wry",
+            "tauri:options": { "application": env!("CARGO_BIN_EXE_parley") }
+        });
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let attempt = ClientBuilder::rustls()
+                .unwrap()
+                .capabilities(caps.as_object().unwrap().clone())
+                .connect(&format!("http://127.0.0.1:{}", self.port))
+                .await;
+            match attempt {
+                Ok(client) => return client,
+                Err(e) if Instant::now() > deadline => panic!("no WebDriver session: {e}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+async fn wait_for<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn text_of(c: &Client, css: &str) -> Option<String> {
+    c.find(Locator::Css(css)).await.ok()?.text().await.ok()
+}
+
+async fn attr_of(c: &Client, css: &str, attr: &str) -> Option<String> {
+    c.find(Locator::Css(css))
+        .await
+        .ok()?
+        .attr(attr)
+        .await
+        .ok()?
+}
+
+async fn click(c: &Client, css: &str) {
+    let el = wait_for(css, || async { c.find(Locator::Css(css)).await.ok() }).await;
+    el.click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+async fn type_into(c: &Client, css: &str, text: &str) {
+    let el = wait_for(css, || async { c.find(Locator::Css(css)).await.ok() }).await;
+    el.clear().await.unwrap();
+    el.send_keys(text).await.unwrap();
+}
+
+const LAST_REPLY: &str = "#messages .message.assistant:last-of-type";
+
+async fn send(c: &Client, text: &str) {
+    type_into(c, "#composer", text).await;
+    // Enter sends (Shift+Enter would add a line).
+    c.find(Locator::Css("#composer"))
+        .await
+        .unwrap()
+        .send_keys("\u{e007}")
+        .await
+        .unwrap();
+}
+
+async fn conversation_titles(c: &Client) -> Vec<String> {
+    let mut titles = Vec::new();
+    for li in c
+        .find_all(Locator::Css("#conversation-list li.conversation"))
+        .await
+        .unwrap_or_default()
+    {
+        // WebKitWebDriver reports "" as the text of an ellipsised (text-overflow) element: read innerText.
+        titles.push(
+            li.prop("innerText")
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default(),
+        );
+    }
+    titles
+}
+
+async fn open_conversation(c: &Client, title: &str) {
+    let items = c
+        .find_all(Locator::Css("#conversation-list li.conversation"))
+        .await
+        .unwrap();
+    for li in items {
+        if li
+            .prop("innerText")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+            .contains(title)
+        {
+            li.click().await.unwrap();
+            return;
+        }
+    }
+    panic!("no conversation titled {title}");
+}
+
+fn screenshot_dir() -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_stream_stop_restart_and_find_both() {
+    let key = "sk-e2e-through-the-keyring";
+    let server = FakeOpenAi::start_with_key(key);
+    let data = tempfile::tempdir().unwrap();
+
+    // First run: set the key, chat, stop a second reply mid-stream.
+    let partial;
+    {
+        let driver = Driver::start(data.path(), &server);
+        let c = driver.session().await;
+        click(&c, "#open-settings").await;
+        wait_for("the key status", || async {
+            attr_of(&c, "#key-status", "data-source")
+                .await
+                .filter(|s| s == "none")
+        })
+        .await;
+        type_into(&c, "#api-key", key).await;
+        click(&c, "#save-key").await;
+        wait_for("the key in the keyring", || async {
+            attr_of(&c, "#key-status", "data-source")
+                .await
+                .filter(|s| s == "keyring")
+        })
+        .await;
+        // The field is cleared and the key cannot be read back into the page.
+        assert_eq!(
+            attr_of(&c, "#api-key", "value").await.unwrap_or_default(),
+            ""
+        );
+        let html = c.source().await.unwrap();
+        assert!(!html.contains(key), "the key is in the page");
+        // The default model for new conversations, saved with the profile.
+        type_into(&c, "#default-model", "test-model").await;
+        click(&c, "#save-settings").await;
+        wait_for("the profile to be saved", || async {
+            let v = c
+                .execute_async(
+                    "const done = arguments[0]; window.__TAURI__.core.invoke('get_profile').then(p => done(p.defaultModel))",
+                    vec![],
+                )
+                .await
+                .ok()?;
+            (v == "test-model").then_some(())
+        })
+        .await;
+        click(&c, "#close-settings").await;
+
+        send(&c, "Hello Parley").await;
+        let reply = wait_for("the streamed reply", || async {
+            let status = attr_of(&c, LAST_REPLY, "data-status").await?;
+            (status == "done").then_some(())?;
+            text_of(&c, &format!("{LAST_REPLY} .message-body")).await
+        })
+        .await;
+        assert_eq!(reply, "Echo: Hello Parley");
+        let meta = text_of(&c, &format!("{LAST_REPLY} .message-meta"))
+            .await
+            .unwrap();
+        assert!(
+            meta.contains("test-model"),
+            "reply footer shows the model: {meta}"
+        );
+        let auth = server.requests().last().unwrap().header("authorization");
+        assert_eq!(
+            auth.as_deref(),
+            Some(format!("Bearer {key}").as_str()),
+            "the UI's key reached the server"
+        );
+        let _ = std::fs::write(
+            screenshot_dir().join("chat.png"),
+            c.screenshot().await.unwrap(),
+        );
+
+        // A second conversation with a slow model, stopped mid-stream.
+        click(&c, "#new-chat").await;
+        click(&c, "#toggle-conv-settings").await;
+        type_into(&c, "#conv-model", "test-slow").await;
+        // Let the debounced save land before sending.
+        wait_for("the model to be saved", || async {
+            let v = c
+                .execute_async(
+                    "const done = arguments[0]; window.__TAURI__.core.invoke('list_conversations').then(l => done(l[0] && l[0].model))",
+                    vec![],
+                )
+                .await
+                .ok()?;
+            (v == "test-slow").then_some(())
+        })
+        .await;
+        send(&c, "Slow one").await;
+        wait_for("the first words", || async {
+            let t = text_of(&c, &format!("{LAST_REPLY} .message-body")).await?;
+            t.contains(" w2").then_some(())
+        })
+        .await;
+        click(&c, "#stop").await;
+        partial = wait_for("the stopped reply", || async {
+            let status = attr_of(&c, LAST_REPLY, "data-status").await?;
+            (status == "cancelled").then_some(())?;
+            text_of(&c, &format!("{LAST_REPLY} .message-body")).await
+        })
+        .await;
+        assert!(partial.starts_with("Echo: Slow one w0"), "{partial}");
+        assert!(!partial.contains("w199"), "stop did not stop: {partial}");
+        let _ = c.close().await;
+    }
+
+    // Second run: both conversations are there exactly as they were.
+    {
+        let driver = Driver::start(data.path(), &server);
+        let c = driver.session().await;
+        let titles = wait_for("both conversations", || async {
+            let t = conversation_titles(&c).await;
+            (t.len() == 2 && t.iter().all(|x| !x.is_empty())).then_some(t)
+        })
+        .await;
+        assert!(
+            titles[0].contains("Slow one") && titles[1].contains("Hello Parley"),
+            "newest first: {titles:?}"
+        );
+        open_conversation(&c, "Hello Parley").await;
+        let reply = wait_for("the first reply", || async {
+            let t = text_of(&c, &format!("{LAST_REPLY} .message-body")).await?;
+            (t == "Echo: Hello Parley").then_some(t)
+        })
+        .await;
+        assert_eq!(
+            attr_of(&c, LAST_REPLY, "data-status").await.as_deref(),
+            Some("done")
+        );
+        assert!(!reply.is_empty());
+        open_conversation(&c, "Slow one").await;
+        let again = wait_for("the stopped reply", || async {
+            let t = text_of(&c, &format!("{LAST_REPLY} .message-body")).await?;
+            t.starts_with("Echo: Slow one").then_some(t)
+        })
+        .await;
+        assert_eq!(again, partial);
+        assert_eq!(
+            attr_of(&c, LAST_REPLY, "data-status").await.as_deref(),
+            Some("cancelled")
+        );
+        let _ = std::fs::write(
+            screenshot_dir().join("restart.png"),
+            c.screenshot().await.unwrap(),
+        );
+        let _ = c.close().await;
+    }
+}

@@ -1,0 +1,207 @@
+//! The `parley` binary, headless: `ask`, `--continue`, stdin, errors, `--help` without a display,
+//! and `kill -9` in the middle of a stream.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use parley::db::messages::{self, Role, Status};
+use parley::db::{conversations, Db, OpenNotice};
+
+use crate::common::tempdir;
+use crate::fake_openai::FakeOpenAi;
+
+pub fn parley(data_dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_parley"));
+    cmd.env("PARLEY_DATA_DIR", data_dir)
+        // Headless must not need a display.
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL");
+    cmd
+}
+
+fn ask(dir: &Path, server: &FakeOpenAi, args: &[&str]) -> Output {
+    parley(dir)
+        .env("OPENAI_BASE_URL", server.base_url())
+        .env("OPENAI_API_KEY", "sk-cli-test")
+        .arg("ask")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn help_works_without_a_display() {
+    let dir = tempdir();
+    let out = parley(dir.path()).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("ask") && text.contains("key"), "{text}");
+    let out = parley(dir.path()).args(["ask", "--help"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for flag in [
+        "--model",
+        "--base-url",
+        "--system",
+        "--temperature",
+        "--max-tokens",
+        "--continue",
+    ] {
+        assert!(text.contains(flag), "missing {flag} in: {text}");
+    }
+}
+
+#[test]
+fn ask_streams_only_the_reply_to_stdout_and_saves_it() {
+    let server = FakeOpenAi::start_with_key("sk-cli-test");
+    let dir = tempdir();
+    let out = ask(
+        dir.path(),
+        &server,
+        &[
+            "--model",
+            "test-model",
+            "--system",
+            "Be nice.",
+            "--temperature",
+            "0.5",
+            "hi there",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "Echo: hi there\n");
+    let body = &server.requests()[0].body;
+    assert_eq!(body["messages"][0]["content"], "Be nice.");
+    assert_eq!(body["temperature"], 0.5);
+
+    let (db, _) = Db::open_dir(dir.path()).unwrap();
+    let conv = db.with(|c| conversations::latest(c)).unwrap().unwrap();
+    let path = db.with(|c| messages::active_path(c, conv.id)).unwrap();
+    assert_eq!(path.len(), 2);
+    assert_eq!(path[1].content, "Echo: hi there");
+    assert_eq!(path[1].status, Status::Done);
+    assert_eq!(conv.system_prompt, "Be nice.");
+}
+
+#[test]
+fn continue_sends_the_history_and_stdin_gives_the_prompt() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    assert!(
+        ask(dir.path(), &server, &["--model", "test-model", "first"])
+            .status
+            .success()
+    );
+    let mut child = parley(dir.path())
+        .env("OPENAI_BASE_URL", server.base_url())
+        .args(["ask", "--continue"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("second 第二".as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "Echo: second 第二\n"
+    );
+    let msgs = server.requests()[1].body["messages"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(msgs.len(), 3, "{msgs:?}");
+    let (db, _) = Db::open_dir(dir.path()).unwrap();
+    assert_eq!(db.with(|c| conversations::list(c)).unwrap().len(), 1);
+}
+
+#[test]
+fn errors_go_to_stderr_with_a_failing_exit_code_and_the_message_is_kept() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let out = ask(
+        dir.path(),
+        &server,
+        &["--model", "missing-model", "keep me"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("missing-model") && err.contains("was saved"),
+        "{err}"
+    );
+    let (db, _) = Db::open_dir(dir.path()).unwrap();
+    let conv = db.with(|c| conversations::latest(c)).unwrap().unwrap();
+    let path = db.with(|c| messages::active_path(c, conv.id)).unwrap();
+    assert_eq!(path[0].content, "keep me");
+
+    let out = parley(dir.path())
+        .args(["ask", "--base-url", "not a url", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a URL"));
+}
+
+#[test]
+fn kill_9_mid_stream_loses_nothing_committed() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let mut child = parley(dir.path())
+        .env("OPENAI_BASE_URL", server.base_url())
+        .args(["ask", "--model", "test-slow-20", "survive this"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the reply is streaming and at least one checkpoint interval has passed.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    stdout.read_exact(&mut first).unwrap();
+    let started = Instant::now();
+    std::thread::sleep(parley::chat::CHECKPOINT_EVERY * 2);
+    // SIGKILL: no destructor, no cleanup.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the stream should still have been running"
+    );
+
+    let (db, notices) = Db::open_dir(dir.path()).unwrap();
+    assert!(
+        notices.contains(&OpenNotice::Interrupted { replies: 1 }),
+        "{notices:?}"
+    );
+    let check: String = db
+        .with(|c| Ok(c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let conv = db.with(|c| conversations::latest(c)).unwrap().unwrap();
+    let path = db.with(|c| messages::active_path(c, conv.id)).unwrap();
+    assert_eq!(
+        (path[0].role, path[0].content.as_str()),
+        (Role::User, "survive this")
+    );
+    assert_eq!(path[1].status, Status::Interrupted);
+    assert!(
+        path[1].content.starts_with("Echo: survive this w0"),
+        "partial reply kept: {:?}",
+        path[1].content
+    );
+}

@@ -1,0 +1,207 @@
+//! The command layer through Tauri's mock runtime: real IPC requests checked against the app's
+//! capability, and a streamed reply captured from a Channel.
+
+use std::sync::{Arc, Mutex};
+
+use parley::chat::{EnvFallback, SendRequest};
+use parley::gui::{build_app, AppState};
+use parley::secrets::MemoryStore;
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, Channel, InvokeBody, InvokeResponseBody};
+use tauri::test::{mock_builder, MockRuntime, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::{Manager, WebviewWindow};
+
+use crate::common::tempdir;
+use crate::fake_openai::FakeOpenAi;
+
+fn app(
+    dir: &std::path::Path,
+    server: &FakeOpenAi,
+) -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>) {
+    let env = EnvFallback {
+        api_key: None,
+        base_url: Some(server.base_url()),
+    };
+    let (service, _) = parley::open_service(dir, Arc::new(MemoryStore::default()), env).unwrap();
+    let app = build_app(mock_builder(), AppState::new(Ok(service), vec![]))
+        .build(tauri::generate_context!("tauri.conf.json", test = true))
+        .unwrap();
+    let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .unwrap();
+    (app, window)
+}
+
+fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
+    tauri::test::get_ipc_response(
+        window,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|body| body.deserialize::<Value>().unwrap())
+}
+
+#[test]
+fn conversation_commands_round_trip_through_ipc() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let (_app, w) = app(dir.path(), &server);
+    let conv = invoke(&w, "create_conversation", json!({})).unwrap();
+    let id = conv["id"].as_i64().unwrap();
+    let renamed = invoke(
+        &w,
+        "rename_conversation",
+        json!({"id": id, "title": "Plans"}),
+    )
+    .unwrap();
+    assert_eq!(renamed["title"], "Plans");
+    let updated = invoke(
+        &w,
+        "update_conversation",
+        json!({"id": id, "settings": {"systemPrompt": "Be brief.", "model": "test-model", "temperature": 0.7, "maxTokens": 64}}),
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            updated["systemPrompt"].as_str(),
+            updated["maxTokens"].as_i64()
+        ),
+        (Some("Be brief."), Some(64))
+    );
+    // A bad value is a typed error with a stable kind.
+    let err = invoke(
+        &w,
+        "update_conversation",
+        json!({"id": id, "settings": {"temperature": 9}}),
+    )
+    .unwrap_err();
+    assert_eq!(err["kind"], "invalid");
+    assert_eq!(
+        invoke(&w, "list_conversations", json!({}))
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    invoke(&w, "delete_conversation", json!({"id": id})).unwrap();
+    assert!(invoke(&w, "list_conversations", json!({}))
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .is_empty());
+    invoke(&w, "restore_conversation", json!({"id": id})).unwrap();
+    assert_eq!(
+        invoke(&w, "list_conversations", json!({})).unwrap()[0]["title"],
+        "Plans"
+    );
+    let err = invoke(&w, "get_messages", json!({"conversationId": 999})).unwrap_err();
+    assert_eq!(err["kind"], "not_found");
+}
+
+#[test]
+fn the_key_can_be_set_and_cleared_but_never_read_back() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let (_app, w) = app(dir.path(), &server);
+    let profile = invoke(&w, "set_api_key", json!({"key": "sk-ipc-secret"})).unwrap();
+    assert_eq!(
+        (profile["hasKey"].as_bool(), profile["keySource"].as_str()),
+        (Some(true), Some("keyring"))
+    );
+    for cmd in ["get_profile", "app_info", "list_conversations"] {
+        let v = invoke(&w, cmd, json!({})).unwrap();
+        assert!(
+            !v.to_string().contains("sk-ipc-secret"),
+            "{cmd} leaked the key"
+        );
+    }
+    let profile = invoke(&w, "clear_api_key", json!({})).unwrap();
+    assert_eq!(profile["hasKey"], false);
+    let models = invoke(&w, "list_models", json!({})).unwrap();
+    assert!(models.as_array().unwrap().iter().any(|m| m == "test-model"));
+    let err = invoke(
+        &w,
+        "update_profile",
+        json!({"update": {"baseUrl": "file:///etc/passwd"}}),
+    )
+    .unwrap_err();
+    assert_eq!(err["kind"], "invalid");
+}
+
+#[test]
+fn commands_outside_the_capability_are_refused() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let (_app, w) = app(dir.path(), &server);
+    for cmd in [
+        "plugin:shell|execute",
+        "plugin:opener|open_url",
+        "plugin:fs|read_file",
+        "no_such_command",
+    ] {
+        assert!(
+            invoke(&w, cmd, json!({})).is_err(),
+            "{cmd} must not be callable"
+        );
+    }
+}
+
+#[tokio::test]
+async fn send_message_streams_events_into_a_channel() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let (app, w) = app(dir.path(), &server);
+    let conv = invoke(&w, "create_conversation", json!({})).unwrap();
+    let id = conv["id"].as_i64().unwrap();
+    invoke(
+        &w,
+        "update_conversation",
+        json!({"id": id, "settings": {"model": "test-model"}}),
+    )
+    .unwrap();
+
+    let captured: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let sink = captured.clone();
+    let channel = Channel::new(move |body: InvokeResponseBody| {
+        sink.lock()
+            .unwrap()
+            .push(body.deserialize::<Value>().unwrap());
+        Ok(())
+    });
+    let request = SendRequest {
+        conversation_id: id,
+        content: "through ipc".into(),
+        stream_id: Some("ipc-1".into()),
+        base_url: None,
+    };
+    let reply = parley::commands::chat::send_message(app.state::<AppState>(), request, channel)
+        .await
+        .unwrap();
+    assert_eq!(reply.content, "Echo: through ipc");
+
+    let events = captured.lock().unwrap().clone();
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types.first(), Some(&"started"));
+    assert_eq!(types.last(), Some(&"finished"));
+    assert_eq!(events[0]["streamId"], "ipc-1");
+    let text: String = events
+        .iter()
+        .filter(|e| e["type"] == "delta")
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(text, "Echo: through ipc");
+    assert_eq!(events.last().unwrap()["message"]["status"], "done");
+
+    let messages = invoke(&w, "get_messages", json!({"conversationId": id})).unwrap();
+    assert_eq!(messages.as_array().unwrap().len(), 2);
+    assert_eq!(messages[1]["completionTokens"], 3);
+}

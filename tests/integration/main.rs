@@ -1,0 +1,13 @@
+//! Integration tests: the real client against a local OpenAI-compatible server on 127.0.0.1, the chat
+//! service on a real SQLite file, the `parley` binary headless, the real keyring, and IPC through
+//! Tauri's mock runtime. One test binary keeps link time down.
+
+#[path = "../support/fake_openai.rs"]
+mod fake_openai;
+
+mod chat_service;
+mod cli;
+mod client;
+mod common;
+mod ipc;
+mod keyring;

@@ -1,0 +1,651 @@
+//! In-process fake of the OpenAI chat API, shared by the integration tests, the e2e tests and the
+//! benchmark (`#[path = "../support/fake_openai.rs"] mod fake_openai;`).
+//!
+//! The server owns its own tokio runtime on a dedicated thread, so it can be used from plain
+//! `#[test]`s and from `#[tokio::test]`s alike. Behaviour is selected by the `model` field of the
+//! request; see [`MODELS`] and `Kind` below. Every request (including rejected ones) is recorded.
+#![allow(dead_code)]
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, oneshot};
+
+/// Models listed by `GET /v1/models`.
+pub const MODELS: &[&str] = &[
+    "test-model",
+    "test-slow",
+    "test-cut",
+    "test-malformed",
+    "test-hang",
+    "test-429",
+    "test-429-once",
+    "test-500",
+    "test-context",
+    "test-redirect",
+    "test-tokens-2000",
+];
+
+/// Id used by every completion / chunk.
+pub const COMPLETION_ID: &str = "chatcmpl-fake1";
+
+/// One request as received by the server (main listener or the redirect target).
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub method: String,
+    /// Request path without query; requests to the redirect-target listener are prefixed `/other`.
+    pub path: String,
+    /// Header names are lowercase.
+    pub headers: Vec<(String, String)>,
+    /// Parsed JSON body, `Value::Null` if absent or not JSON.
+    pub body: Value,
+}
+
+impl Recorded {
+    /// First value of the header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    }
+}
+
+struct Shared {
+    key: Option<String>,
+    log: Mutex<Vec<Recorded>>,
+    seen_once: Mutex<HashSet<String>>,
+    other_port: u16,
+}
+
+#[derive(Clone)]
+struct Ctx {
+    shared: Arc<Shared>,
+    /// True for the second ("other origin") listener used as the redirect target.
+    other: bool,
+}
+
+pub struct FakeOpenAi {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FakeOpenAi {
+    /// Start on 127.0.0.1:0 without authentication.
+    pub fn start() -> FakeOpenAi {
+        Self::spawn(None)
+    }
+
+    /// Start requiring `Authorization: Bearer <key>` on every request of the main listener.
+    pub fn start_with_key(key: &str) -> FakeOpenAi {
+        Self::spawn(Some(key.to_string()))
+    }
+
+    /// `http://127.0.0.1:PORT/v1`
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// Every request received so far (both listeners), in arrival order.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared.log.lock().unwrap().clone()
+    }
+
+    pub fn request_count(&self) -> usize {
+        self.shared.log.lock().unwrap().len()
+    }
+
+    fn spawn(key: Option<String>) -> FakeOpenAi {
+        let bind = || {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("fake-openai: bind");
+            l.set_nonblocking(true).expect("fake-openai: nonblocking");
+            l
+        };
+        let (main, other) = (bind(), bind());
+        let addr = main.local_addr().unwrap();
+        let shared = Arc::new(Shared {
+            key,
+            log: Mutex::new(Vec::new()),
+            seen_once: Mutex::new(HashSet::new()),
+            other_port: other.local_addr().unwrap().port(),
+        });
+        let (tx, rx) = oneshot::channel::<()>();
+        let state = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("fake-openai".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .expect("fake-openai: runtime");
+                rt.block_on(async move {
+                    for (listener, other) in [(main, false), (other, true)] {
+                        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                        let ctx = Ctx {
+                            shared: state.clone(),
+                            other,
+                        };
+                        let app = Router::new().fallback(handle).with_state(ctx);
+                        tokio::spawn(async move {
+                            let _ = axum::serve(listener, app).await;
+                        });
+                    }
+                    let _ = rx.await; // Drop of FakeOpenAi (or of the sender) ends the server.
+                });
+                // Cancels all connection tasks, including hanging streams.
+                rt.shutdown_timeout(Duration::from_millis(200));
+            })
+            .expect("fake-openai: thread");
+        FakeOpenAi {
+            addr,
+            shared,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for FakeOpenAi {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routing
+
+async fn handle(State(ctx): State<Ctx>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let path = parts.uri.path().to_string();
+    ctx.shared.log.lock().unwrap().push(Recorded {
+        method: parts.method.to_string(),
+        path: if ctx.other {
+            format!("/other{path}")
+        } else {
+            path.clone()
+        },
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    });
+
+    if let (Some(key), false) = (&ctx.shared.key, ctx.other) {
+        let got = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        if got != Some(format!("Bearer {key}").as_str()) {
+            let shown = got
+                .map(|v| mask(v.strip_prefix("Bearer ").unwrap_or(v)))
+                .unwrap_or_else(|| "<none>".into());
+            let msg = format!(
+                "Incorrect API key provided: {shown}. You can find your API key at https://platform.openai.com/account/api-keys."
+            );
+            return api_error(
+                StatusCode::UNAUTHORIZED,
+                &msg,
+                "invalid_request_error",
+                json!("invalid_api_key"),
+            );
+        }
+    }
+
+    match (&parts.method, path.trim_end_matches('/')) {
+        (&Method::GET, "/v1/models") => {
+            let data: Vec<Value> = MODELS.iter().map(|m| model_object(m)).collect();
+            Json(json!({ "object": "list", "data": data })).into_response()
+        }
+        (&Method::GET, p) if p.starts_with("/v1/models/") => {
+            let id = &p["/v1/models/".len()..];
+            match MODELS.contains(&id) {
+                true => Json(model_object(id)).into_response(),
+                false => model_not_found(id),
+            }
+        }
+        (&Method::POST, "/v1/chat/completions") => chat(&ctx, &bytes).await,
+        (m, p) => api_error(
+            StatusCode::NOT_FOUND,
+            &format!("Invalid URL ({m} {p})"),
+            "invalid_request_error",
+            Value::Null,
+        ),
+    }
+}
+
+/// What a model name asks the server to do.
+enum Kind {
+    /// Normal reply of `tokens`, `delay` between content chunks.
+    Reply {
+        tokens: Vec<String>,
+        delay: Duration,
+    },
+    Cut,
+    Malformed,
+    Hang,
+    RateLimit,
+    RateLimitOnce,
+    ServerError,
+    Context,
+    Redirect,
+    Unknown,
+}
+
+fn kind(model: &str, last: &str) -> Kind {
+    let echo = |delay_ms: Option<u64>| {
+        let mut text = format!("Echo: {last}");
+        if delay_ms.is_some() {
+            text.push(' ');
+            text.push_str(
+                &(0..200)
+                    .map(|i| format!("w{i}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
+        }
+        Kind::Reply {
+            tokens: split_tokens(&text),
+            delay: Duration::from_millis(delay_ms.unwrap_or(0)),
+        }
+    };
+    match model {
+        "test-model" => echo(None),
+        m if m.starts_with("gpt-") => echo(None),
+        "test-slow" => echo(Some(50)),
+        "test-cut" => Kind::Cut,
+        "test-malformed" => Kind::Malformed,
+        "test-hang" => Kind::Hang,
+        "test-429" => Kind::RateLimit,
+        "test-429-once" => Kind::RateLimitOnce,
+        "test-500" => Kind::ServerError,
+        "test-context" => Kind::Context,
+        "test-redirect" => Kind::Redirect,
+        m => {
+            if let Some(ms) = m
+                .strip_prefix("test-slow-")
+                .and_then(|n| n.parse::<u64>().ok())
+            {
+                echo(Some(ms))
+            } else if let Some(n) = m
+                .strip_prefix("test-tokens-")
+                .and_then(|n| n.parse::<usize>().ok())
+            {
+                Kind::Reply {
+                    tokens: (0..n).map(|i| format!(" tok{i}")).collect(),
+                    delay: Duration::ZERO,
+                }
+            } else {
+                Kind::Unknown
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chat completions
+
+/// Per-request options that shape the response.
+struct Opts {
+    model: String,
+    stream: bool,
+    include_usage: bool,
+    max_tokens: Option<usize>,
+    prompt_tokens: usize,
+    created: u64,
+}
+
+async fn chat(ctx: &Ctx, bytes: &[u8]) -> Response {
+    let req: Value = match serde_json::from_slice(bytes) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => {
+            return api_error(
+                StatusCode::BAD_REQUEST,
+                BAD_JSON,
+                "invalid_request_error",
+                Value::Null,
+            )
+        }
+    };
+    let Some(model) = req["model"].as_str() else {
+        let msg = "you must provide a model parameter";
+        return api_error(
+            StatusCode::BAD_REQUEST,
+            msg,
+            "invalid_request_error",
+            Value::Null,
+        );
+    };
+    let messages = req["messages"].as_array().cloned().unwrap_or_default();
+    let last = messages
+        .last()
+        .map(|m| content_text(&m["content"]))
+        .unwrap_or_default();
+    let o = Opts {
+        model: model.to_string(),
+        stream: req["stream"].as_bool().unwrap_or(false),
+        include_usage: req["stream_options"]["include_usage"]
+            .as_bool()
+            .unwrap_or(false),
+        max_tokens: req["max_completion_tokens"]
+            .as_u64()
+            .or(req["max_tokens"].as_u64())
+            .map(|n| n as usize),
+        prompt_tokens: messages
+            .iter()
+            .map(|m| content_text(&m["content"]).split_whitespace().count())
+            .sum(),
+        created: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    };
+    // The redirect target always answers like test-model.
+    let kind = if ctx.other {
+        kind("test-model", &last)
+    } else {
+        kind(model, &last)
+    };
+    match kind {
+        Kind::Reply { tokens, delay } => reply(&o, tokens, delay),
+        Kind::RateLimitOnce
+            if !ctx
+                .shared
+                .seen_once
+                .lock()
+                .unwrap()
+                .insert(model.to_string()) =>
+        {
+            reply(&o, split_tokens(&format!("Echo: {last}")), Duration::ZERO)
+        }
+        Kind::RateLimit | Kind::RateLimitOnce => {
+            let mut r = api_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!("Rate limit reached for {model}"),
+                "requests",
+                json!("rate_limit_exceeded"),
+            );
+            r.headers_mut()
+                .insert("retry-after-ms", "20".parse().unwrap());
+            r
+        }
+        Kind::ServerError => api_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The server had an error while processing your request.",
+            "server_error",
+            Value::Null,
+        ),
+        Kind::Context => {
+            let msg = "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens. Please reduce the length of the messages.";
+            let body = json!({ "error": { "message": msg, "type": "invalid_request_error",
+                "param": "messages", "code": "context_length_exceeded" } });
+            (StatusCode::BAD_REQUEST, Json(body)).into_response()
+        }
+        Kind::Redirect => Response::builder()
+            .status(StatusCode::TEMPORARY_REDIRECT)
+            .header(
+                header::LOCATION,
+                format!(
+                    "http://localhost:{}/v1/chat/completions",
+                    ctx.shared.other_port
+                ),
+            )
+            .body(Body::empty())
+            .unwrap(),
+        Kind::Unknown => model_not_found(model),
+        Kind::Cut if o.stream => {
+            let mut steps = vec![Step::Data(chunk(
+                &o,
+                json!({"role": "assistant", "content": ""}),
+                Value::Null,
+            ))];
+            for t in ["Partial", " reply", " here"] {
+                steps.push(Step::Data(chunk(&o, json!({ "content": t }), Value::Null)));
+            }
+            steps.push(Step::Abort);
+            streamed(steps, SSE)
+        }
+        Kind::Cut => streamed(
+            vec![
+                Step::Data(format!(
+                    "{{\"id\":\"{COMPLETION_ID}\",\"object\":\"chat.comp"
+                )),
+                Step::Abort,
+            ],
+            JSON,
+        ),
+        Kind::Malformed if o.stream => streamed(
+            vec![
+                Step::Data(chunk(
+                    &o,
+                    json!({"role": "assistant", "content": ""}),
+                    Value::Null,
+                )),
+                Step::Data(chunk(&o, json!({"content": "Good"}), Value::Null)),
+                Step::Data("data: {not json\n\n".into()),
+            ],
+            SSE,
+        ),
+        Kind::Malformed => streamed(vec![Step::Data("{not json".into())], JSON),
+        Kind::Hang => {
+            let mut steps = Vec::new();
+            if o.stream {
+                steps.push(Step::Data(chunk(
+                    &o,
+                    json!({"role": "assistant", "content": ""}),
+                    Value::Null,
+                )));
+            }
+            steps.push(Step::Sleep(Duration::from_secs(60)));
+            streamed(steps, if o.stream { SSE } else { JSON })
+        }
+    }
+}
+
+/// A normal successful completion (streamed or not).
+fn reply(o: &Opts, mut tokens: Vec<String>, delay: Duration) -> Response {
+    let mut finish = "stop";
+    if let Some(max) = o.max_tokens {
+        if max < tokens.len() {
+            tokens.truncate(max);
+            finish = "length";
+        }
+    }
+    let usage = json!({
+        "prompt_tokens": o.prompt_tokens,
+        "completion_tokens": tokens.len(),
+        "total_tokens": o.prompt_tokens + tokens.len(),
+    });
+    if !o.stream {
+        return Json(json!({
+            "id": COMPLETION_ID,
+            "object": "chat.completion",
+            "created": o.created,
+            "model": o.model,
+            "system_fingerprint": "fp_fake",
+            "choices": [{
+                "index": 0,
+                "message": { "role": "assistant", "content": tokens.concat(), "refusal": null },
+                "logprobs": null,
+                "finish_reason": finish,
+            }],
+            "usage": usage,
+        }))
+        .into_response();
+    }
+    let mut steps = vec![Step::Data(chunk(
+        o,
+        json!({"role": "assistant", "content": ""}),
+        Value::Null,
+    ))];
+    for (i, t) in tokens.iter().enumerate() {
+        if i > 0 && !delay.is_zero() {
+            steps.push(Step::Sleep(delay));
+        }
+        steps.push(Step::Data(chunk(o, json!({ "content": t }), Value::Null)));
+    }
+    steps.push(Step::Data(chunk(o, json!({}), json!(finish))));
+    if o.include_usage {
+        let c = json!({ "id": COMPLETION_ID, "object": "chat.completion.chunk", "created": o.created,
+            "model": o.model, "system_fingerprint": "fp_fake", "choices": [], "usage": usage });
+        steps.push(Step::Data(format!("data: {c}\n\n")));
+    }
+    steps.push(Step::Data("data: [DONE]\n\n".into()));
+    streamed(steps, SSE)
+}
+
+/// One SSE event `data: <chunk json>\n\n` with a single choice.
+fn chunk(o: &Opts, delta: Value, finish_reason: Value) -> String {
+    let mut c = json!({
+        "id": COMPLETION_ID,
+        "object": "chat.completion.chunk",
+        "created": o.created,
+        "model": o.model,
+        "system_fingerprint": "fp_fake",
+        "choices": [{ "index": 0, "delta": delta, "logprobs": null, "finish_reason": finish_reason }],
+    });
+    if o.include_usage {
+        c["usage"] = Value::Null;
+    }
+    format!("data: {c}\n\n")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Body streaming
+
+enum Step {
+    Data(String),
+    Sleep(Duration),
+    /// End the body with an error: hyper aborts the connection mid-body (no terminating chunk).
+    Abort,
+}
+
+const SSE: &str = "text/event-stream; charset=utf-8";
+const JSON: &str = "application/json";
+
+/// 200 response whose body is produced step by step by a background task.
+fn streamed(steps: Vec<Step>, content_type: &str) -> Response {
+    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(64);
+    tokio::spawn(async move {
+        for step in steps {
+            match step {
+                Step::Data(s) => {
+                    if tx.send(Ok(Bytes::from(s))).await.is_err() {
+                        return; // client went away
+                    }
+                }
+                Step::Sleep(d) => tokio::time::sleep(d).await,
+                Step::Abort => {
+                    // Let hyper flush what was sent so far, then kill the body.
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    let err = std::io::Error::new(
+                        std::io::ErrorKind::ConnectionAborted,
+                        "fake-openai: cut",
+                    );
+                    let _ = tx.send(Err(err)).await;
+                    return;
+                }
+            }
+        }
+    });
+    let body = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, content_type)
+        .header(header::CACHE_CONTROL, "no-cache")
+        .body(Body::from_stream(body))
+        .unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+const BAD_JSON: &str = "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)";
+
+fn api_error(status: StatusCode, message: &str, kind: &str, code: Value) -> Response {
+    let body =
+        json!({ "error": { "message": message, "type": kind, "param": null, "code": code } });
+    (status, Json(body)).into_response()
+}
+
+fn model_not_found(model: &str) -> Response {
+    let msg = format!("The model `{model}` does not exist or you do not have access to it.");
+    api_error(
+        StatusCode::NOT_FOUND,
+        &msg,
+        "invalid_request_error",
+        json!("model_not_found"),
+    )
+}
+
+fn model_object(id: &str) -> Value {
+    json!({ "id": id, "object": "model", "created": 1700000000, "owned_by": "parley-tests" })
+}
+
+/// `sk-abc…wxyz` style masking, as OpenAI does in its 401 message.
+fn mask(key: &str) -> String {
+    let chars: Vec<char> = key.chars().collect();
+    if chars.len() <= 8 {
+        return "*".repeat(chars.len());
+    }
+    let head: String = chars[..3].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}{}{tail}", "*".repeat(chars.len() - 7))
+}
+
+/// Message content as plain text: a string, or the concatenated `text` of content parts.
+fn content_text(content: &Value) -> String {
+    match content {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts.iter().filter_map(|p| p["text"].as_str()).collect(),
+        _ => String::new(),
+    }
+}
+
+/// Split into tokens, whitespace attached to the following word: "a b  c" → ["a", " b", "  c"].
+/// Concatenating the tokens gives back the input exactly.
+pub fn split_tokens(text: &str) -> Vec<String> {
+    let mut tokens: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut prev_ws = true;
+    for ch in text.chars() {
+        let ws = ch.is_whitespace();
+        if ws && !prev_ws && !cur.is_empty() {
+            tokens.push(std::mem::take(&mut cur));
+        }
+        cur.push(ch);
+        prev_ws = ws;
+    }
+    if !cur.is_empty() {
+        tokens.push(cur);
+    }
+    tokens
+}

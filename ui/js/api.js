@@ -1,0 +1,82 @@
+import { t } from './i18n.js';
+
+// The only module that touches window.__TAURI__. Every backend command gets a
+// small wrapper; rejections are normalised to {kind, message, retryAfterSecs?}.
+
+function core() {
+  const tauri = window.__TAURI__;
+  if (!tauri || !tauri.core || typeof tauri.core.invoke !== 'function') {
+    throw { kind: 'unavailable', message: t('error.noTauri') };
+  }
+  return tauri.core;
+}
+
+/** Turn whatever a rejected invoke carries into {kind, message, retryAfterSecs?}. */
+export function normalizeError(err) {
+  if (err && typeof err === 'object') {
+    const message = typeof err.message === 'string' && err.message
+      ? err.message
+      : (typeof err.error === 'string' ? err.error : JSON.stringify(err));
+    const out = { kind: typeof err.kind === 'string' ? err.kind : 'unknown', message };
+    if (typeof err.retryAfterSecs === 'number') out.retryAfterSecs = err.retryAfterSecs;
+    return out;
+  }
+  return { kind: 'unknown', message: String(err ?? 'Unknown error') };
+}
+
+async function call(cmd, args) {
+  try {
+    return await core().invoke(cmd, args);
+  } catch (err) {
+    throw normalizeError(err);
+  }
+}
+
+async function streamCall(cmd, request, onEvent) {
+  let channel;
+  try {
+    channel = new (core().Channel)();
+  } catch (err) {
+    throw normalizeError(err);
+  }
+  channel.onmessage = (ev) => {
+    try { onEvent(ev); } catch (e) { console.error('stream event handler failed', e); }
+  };
+  return call(cmd, { request, onEvent: channel });
+}
+
+export const api = {
+  appInfo: () => call('app_info'),
+
+  listConversations: () => call('list_conversations'),
+  createConversation: () => call('create_conversation'),
+  renameConversation: (id, title) => call('rename_conversation', { id, title }),
+  updateConversation: (id, settings) => call('update_conversation', { id, settings }),
+  deleteConversation: (id) => call('delete_conversation', { id }),
+  restoreConversation: (id) => call('restore_conversation', { id }),
+
+  getMessages: (conversationId) => call('get_messages', { conversationId }),
+  /** request: {conversationId, content, streamId}; onEvent(streamEvent). */
+  sendMessage: (request, onEvent) => streamCall('send_message', request, onEvent),
+  /** request: {conversationId, userMessageId, streamId}; onEvent(streamEvent). */
+  retryMessage: (request, onEvent) => streamCall('retry_message', request, onEvent),
+  cancelStream: (streamId) => call('cancel_stream', { streamId }),
+
+  getProfile: () => call('get_profile'),
+  updateProfile: (update) => call('update_profile', { update }),
+  setApiKey: (key) => call('set_api_key', { key }),
+  clearApiKey: () => call('clear_api_key'),
+  listModels: () => call('list_models'),
+};
+
+export function newStreamId() {
+  if (window.crypto && typeof window.crypto.randomUUID === 'function') return window.crypto.randomUUID();
+  const b = new Uint8Array(16);
+  window.crypto.getRandomValues(b);
+  b[6] = (b[6] & 0x0f) | 0x40; // version 4
+  b[8] = (b[8] & 0x3f) | 0x80; // variant
+  const hex = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+export default api;

@@ -1,0 +1,174 @@
+// Entry point: wires the modules together, loads initial data, shortcuts.
+import { api } from './api.js';
+import * as chat from './chat.js';
+import * as conv from './convsettings.js';
+import { hydrateIcons, showBanner, errorText } from './dom.js';
+import { applyI18n, onLangChange, t } from './i18n.js';
+import * as view from './messages.js';
+import * as settings from './settings.js';
+import * as sidebar from './sidebar.js';
+import { state, on, activeConversation, upsertConversation } from './state.js';
+
+const $ = (id) => document.getElementById(id);
+let selectSeq = 0;
+let loading = false;
+
+function renderHeader() {
+  const c = activeConversation();
+  $('chat-title').textContent = c ? sidebar.conversationTitle(c) : '';
+  document.title = c ? `${sidebar.conversationTitle(c)} — Parley` : 'Parley';
+}
+
+function renderEmptyState() {
+  const empty = $('empty-state');
+  const show = !loading && view.count() === 0;
+  empty.hidden = !show;
+  $('messages').classList.toggle('is-empty', show);
+  if (!show) return;
+  const none = !state.activeId;
+  $('empty-title').textContent = t(none ? 'chat.welcomeTitle' : 'chat.emptyTitle');
+  $('empty-hint').textContent = t(none ? 'chat.welcomeHint' : 'chat.emptyHint');
+  $('empty-key').hidden = !(state.profile && state.profile.keySource === 'none');
+}
+
+/** Select a conversation (null = none). fresh: known to be empty, skip loading. */
+async function selectConversation(id, { fresh = false } = {}) {
+  conv.flushPending();
+  const seq = ++selectSeq;
+  state.activeId = id;
+  state.messages = [];
+  sidebar.markActive();
+  sidebar.scrollActiveIntoView();
+  renderHeader();
+  conv.loadConversation();
+  view.renderAll([]);
+  if (!id || fresh) {
+    loading = false;
+    renderEmptyState();
+    return;
+  }
+  loading = true;
+  renderEmptyState();
+  $('messages').setAttribute('aria-busy', 'true');
+  try {
+    const messages = await api.getMessages(id);
+    if (seq !== selectSeq) return;
+    state.messages = Array.isArray(messages) ? messages : [];
+    view.renderAll(state.messages);
+    chat.reattachStream();
+    view.scrollToBottom();
+  } catch (err) {
+    if (seq === selectSeq) showBanner(errorText(err), 'error');
+  } finally {
+    if (seq === selectSeq) {
+      loading = false;
+      $('messages').removeAttribute('aria-busy');
+      renderEmptyState();
+    }
+  }
+}
+
+async function createConversation() {
+  const created = await api.createConversation();
+  upsertConversation(created);
+  sidebar.renderConversations();
+  await selectConversation(created.id, { fresh: true });
+  return created.id;
+}
+
+async function newChat() {
+  try {
+    await createConversation();
+  } catch (err) {
+    showBanner(errorText(err), 'error');
+    return;
+  }
+  $('composer').focus();
+}
+
+function onKeydown(e) {
+  if (e.defaultPrevented) return;
+  const mod = e.ctrlKey || e.metaKey;
+  if (mod && !e.shiftKey && !e.altKey && e.key.toLowerCase() === 'n') {
+    e.preventDefault();
+    if (!settings.isSettingsOpen()) newChat();
+    return;
+  }
+  if (e.key === 'Escape' && !e.isComposing) {
+    if (settings.isSettingsOpen()) return; // the <dialog> closes itself
+    if (chat.isStreaming()) { e.preventDefault(); chat.stop(); return; }
+    if (conv.isOpen()) { e.preventDefault(); conv.togglePanel(false); $('composer').focus(); }
+  }
+}
+
+function wireEvents() {
+  on('conversations-changed', () => renderHeader());
+  on('conversation-deleting', (id) => {
+    if (state.stream && state.stream.conversationId === id) chat.stop();
+  });
+  on('conversation-deleted', (id) => {
+    if (state.activeId === id) selectConversation(null);
+  });
+  on('conversation-restored', (id) => {
+    if (!state.activeId) selectConversation(id);
+  });
+  on('conversation-updated', () => renderHeader());
+  on('stream-started', () => { renderEmptyState(); sidebar.refreshConversations(); });
+  on('stream-ended', () => { renderEmptyState(); sidebar.refreshConversations(); });
+  on('profile-changed', () => { conv.updateModelPlaceholder(); renderEmptyState(); });
+
+  onLangChange(() => {
+    sidebar.renderConversations();
+    renderHeader();
+    renderEmptyState();
+    view.relabel();
+    conv.updateModelPlaceholder();
+    settings.relabelSettings();
+  });
+}
+
+async function loadInitial() {
+  const [info, profile, conversations] = await Promise.allSettled([
+    api.appInfo(), api.getProfile(), api.listConversations(),
+  ]);
+  const errors = new Set();
+  for (const r of [info, profile, conversations]) if (r.status === 'rejected') errors.add(errorText(r.reason));
+  for (const msg of errors) showBanner(msg, 'error');
+  if (info.status === 'fulfilled' && info.value) {
+    settings.setAppInfo(info.value);
+    for (const notice of info.value.notices || []) showBanner(String(notice), 'notice');
+  }
+  if (profile.status === 'fulfilled' && profile.value) {
+    state.profile = profile.value;
+    conv.updateModelPlaceholder();
+    if (profile.value.baseUrlWarning) showBanner(profile.value.baseUrlWarning, 'warning');
+  }
+  if (conversations.status === 'fulfilled') {
+    state.conversations = Array.isArray(conversations.value) ? conversations.value : [];
+  }
+  sidebar.renderConversations();
+  renderEmptyState();
+}
+
+function init() {
+  hydrateIcons(document);
+  applyI18n(document);
+  view.initMessages();
+  sidebar.initSidebar({ onSelect: (id) => { if (id !== state.activeId) selectConversation(id); } });
+  conv.initConvSettings();
+  settings.initSettings();
+  chat.initChat({
+    ensureConversation: async () => state.activeId || createConversation(),
+  });
+  $('new-chat').addEventListener('click', () => newChat());
+  $('empty-open-settings').addEventListener('click', () => settings.openSettings());
+  document.addEventListener('keydown', onKeydown);
+  wireEvents();
+  conv.loadConversation();
+  renderHeader();
+  chat.autoGrow();
+  loadInitial().finally(() => $('composer').focus());
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+else init();

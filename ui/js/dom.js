@@ -1,0 +1,146 @@
+// Small DOM helpers. Data only ever goes in through textContent / attributes.
+import { t } from './i18n.js';
+
+/**
+ * Create an element. props: {className, text, attrs: {}, dataset: {}, on: {}}.
+ * Children may be nodes or strings (strings become text nodes).
+ */
+export function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  if (props.className) el.className = props.className;
+  if (props.text != null) el.textContent = String(props.text);
+  if (props.attrs) {
+    for (const [k, v] of Object.entries(props.attrs)) {
+      if (v === false || v == null) continue;
+      el.setAttribute(k, v === true ? '' : String(v));
+    }
+  }
+  if (props.dataset) {
+    for (const [k, v] of Object.entries(props.dataset)) if (v != null) el.dataset[k] = String(v);
+  }
+  if (props.on) {
+    for (const [k, fn] of Object.entries(props.on)) el.addEventListener(k, fn);
+  }
+  for (const c of children) {
+    if (c == null || c === false) continue;
+    el.append(typeof c === 'string' ? document.createTextNode(c) : c);
+  }
+  return el;
+}
+
+export function clear(el) {
+  while (el.firstChild) el.removeChild(el.firstChild);
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+// Static icon geometry (24x24, stroked). Never built from data.
+const ICONS = {
+  plus: ['M12 5v14', 'M5 12h14'],
+  pencil: ['M12 20h9', 'M16.5 3.5a2.12 2.12 0 0 1 3 3L7 19l-4 1 1-4 12.5-12.5z'],
+  trash: ['M3 6h18', 'M8 6V4h8v2', 'M19 6l-1 14H6L5 6', 'M10 11v6', 'M14 11v6'],
+  sliders: ['M4 21v-7', 'M4 10V3', 'M12 21v-9', 'M12 8V3', 'M20 21v-5', 'M20 12V3',
+    'M1 14h6', 'M9 8h6', 'M17 16h6'],
+  gear: ['M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6z',
+    'M19.4 15a1.65 1.65 0 0 0 .33 1.82l.06.06a2 2 0 1 1-2.83 2.83l-.06-.06a1.65 1.65 0 0 0-1.82-.33 1.65 1.65 0 0 0-1 1.51V21a2 2 0 1 1-4 0v-.09A1.65 1.65 0 0 0 9 19.4a1.65 1.65 0 0 0-1.82.33l-.06.06a2 2 0 1 1-2.83-2.83l.06-.06a1.65 1.65 0 0 0 .33-1.82 1.65 1.65 0 0 0-1.51-1H3a2 2 0 1 1 0-4h.09A1.65 1.65 0 0 0 4.6 9a1.65 1.65 0 0 0-.33-1.82l-.06-.06a2 2 0 1 1 2.83-2.83l.06.06a1.65 1.65 0 0 0 1.82.33H9a1.65 1.65 0 0 0 1-1.51V3a2 2 0 1 1 4 0v.09a1.65 1.65 0 0 0 1 1.51 1.65 1.65 0 0 0 1.82-.33l.06-.06a2 2 0 1 1 2.83 2.83l-.06.06a1.65 1.65 0 0 0-.33 1.82V9a1.65 1.65 0 0 0 1.51 1H21a2 2 0 1 1 0 4h-.09a1.65 1.65 0 0 0-1.51 1z'],
+  send: ['M12 19V5', 'M5 12l7-7 7 7'],
+  stop: ['M7 7h10v10H7z'],
+  close: ['M6 6l12 12', 'M18 6L6 18'],
+  retry: ['M3 12a9 9 0 1 0 2.6-6.4L3 8', 'M3 3v5h5'],
+  chat: ['M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z'],
+  alert: ['M12 9v4', 'M12 17h.01', 'M10.3 3.9L1.8 18a2 2 0 0 0 1.7 3h17a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0z'],
+};
+
+export function icon(name) {
+  const svg = document.createElementNS(SVG_NS, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('class', `icon icon-${name}`);
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  for (const d of ICONS[name] || []) {
+    const p = document.createElementNS(SVG_NS, 'path');
+    p.setAttribute('d', d);
+    svg.append(p);
+  }
+  return svg;
+}
+
+/** Replace each <span data-icon="name"> in root with the icon. */
+export function hydrateIcons(root = document) {
+  for (const el of root.querySelectorAll('[data-icon]')) {
+    el.replaceWith(icon(el.dataset.icon));
+  }
+}
+
+/** Debounce: returns {run(...args), flush(), cancel()}. */
+export function debounce(fn, ms) {
+  let timer = 0;
+  let pending = null;
+  return {
+    run(...args) {
+      pending = args;
+      clearTimeout(timer);
+      timer = setTimeout(() => { const a = pending; pending = null; timer = 0; fn(...a); }, ms);
+    },
+    flush() {
+      if (!pending) return;
+      clearTimeout(timer);
+      const a = pending; pending = null; timer = 0;
+      fn(...a);
+    },
+    cancel() { clearTimeout(timer); pending = null; timer = 0; },
+  };
+}
+
+/** Show a dismissible banner in #banners. kind: 'notice' | 'error' | 'warning'. */
+export function showBanner(message, kind = 'notice') {
+  const region = document.getElementById('banners');
+  const close = h('button', {
+    className: 'icon-btn banner-close',
+    attrs: { type: 'button', 'aria-label': t('common.dismiss'), title: t('common.dismiss') },
+  }, icon('close'));
+  const banner = h('div', {
+    className: `banner ${kind}`,
+    attrs: { role: kind === 'error' ? 'alert' : 'status' },
+  }, icon(kind === 'notice' ? 'chat' : 'alert'), h('span', { className: 'banner-text', text: message }), close);
+  close.addEventListener('click', () => banner.remove());
+  // Identical message already showing: replace it rather than stacking copies.
+  for (const b of region.querySelectorAll('.banner')) {
+    if (b.querySelector('.banner-text')?.textContent === String(message)) b.remove();
+  }
+  region.append(banner);
+  while (region.children.length > 4) region.firstElementChild.remove();
+  return banner;
+}
+
+/**
+ * Show a toast in #toasts. Optional action button ({actionLabel, onAction}).
+ * Returns a function that dismisses it.
+ */
+export function showToast(message, { actionLabel, onAction, timeout = 8000 } = {}) {
+  const region = document.getElementById('toasts');
+  const toast = h('div', { className: 'toast', attrs: { role: 'status' } },
+    h('span', { className: 'toast-text', text: message }));
+  let timer = 0;
+  const dismiss = () => { clearTimeout(timer); toast.remove(); };
+  if (actionLabel) {
+    toast.append(h('button', {
+      className: 'toast-action',
+      text: actionLabel,
+      attrs: { type: 'button' },
+      on: { click: () => { dismiss(); onAction?.(); } },
+    }));
+  }
+  toast.append(h('button', {
+    className: 'icon-btn toast-close',
+    attrs: { type: 'button', 'aria-label': t('common.dismiss'), title: t('common.dismiss') },
+    on: { click: dismiss },
+  }, icon('close')));
+  region.append(toast);
+  timer = setTimeout(dismiss, timeout);
+  return dismiss;
+}
+
+export function errorText(err) {
+  if (err && typeof err.message === 'string' && err.message) return err.message;
+  return t('error.unknown');
+}

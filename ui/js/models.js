@@ -1,0 +1,21 @@
+// Model ids from the server's /v1/models, shared by both model inputs via
+// <datalist id="model-options">.
+import { api } from './api.js';
+import { h } from './dom.js';
+import { state } from './state.js';
+
+let inflight = null;
+
+/** Fetch the model list (rejects with {kind, message} on failure). */
+export function loadModels() {
+  if (inflight) return inflight;
+  inflight = api.listModels()
+    .then((models) => {
+      state.models = Array.isArray(models) ? models.filter((m) => typeof m === 'string') : [];
+      const list = document.getElementById('model-options');
+      list.replaceChildren(...state.models.map((id) => h('option', { attrs: { value: id } })));
+      return state.models;
+    })
+    .finally(() => { inflight = null; });
+  return inflight;
+}

@@ -1,0 +1,37 @@
+// Shared application state and a tiny event bus.
+
+export const state = {
+  /** Conversation[] newest first */
+  conversations: [],
+  /** id of the selected conversation or null */
+  activeId: null,
+  /** Message[] of the active conversation (active path, oldest first) */
+  messages: [],
+  /** Profile or null */
+  profile: null,
+  /** model ids from list_models */
+  models: [],
+  /** the running stream (see chat.js) or null */
+  stream: null,
+};
+
+const bus = new EventTarget();
+
+export function on(type, fn) {
+  bus.addEventListener(type, (e) => fn(e.detail));
+}
+
+export function emit(type, detail) {
+  bus.dispatchEvent(new CustomEvent(type, { detail }));
+}
+
+export function activeConversation() {
+  return state.conversations.find((c) => c.id === state.activeId) || null;
+}
+
+/** Replace (or add to the front) a conversation in the list. */
+export function upsertConversation(conv) {
+  const i = state.conversations.findIndex((c) => c.id === conv.id);
+  if (i >= 0) state.conversations[i] = conv;
+  else state.conversations.unshift(conv);
+}
