@@ -205,3 +205,23 @@ fn kill_9_mid_stream_loses_nothing_committed() {
         path[1].content
     );
 }
+
+#[test]
+fn without_a_keyring_keys_fail_clearly_and_the_environment_key_still_works() {
+    let server = FakeOpenAi::start_with_key("sk-cli-test");
+    let dir = tempdir();
+    let no_bus = "unix:path=/nonexistent/parley-test-bus";
+    let out = parley(dir.path()).env("DBUS_SESSION_BUS_ADDRESS", no_bus).args(["key", "status"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("keyring is not available") && err.contains("never stores keys anywhere else"), "{err}");
+
+    let out = parley(dir.path())
+        .env("DBUS_SESSION_BUS_ADDRESS", no_bus)
+        .env("OPENAI_API_KEY", "sk-cli-test")
+        .args(["ask", "--base-url", &server.base_url(), "--model", "test-model", "env key"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Echo: env key\n");
+}

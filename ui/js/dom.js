@@ -1,5 +1,5 @@
 // Small DOM helpers. Data only ever goes in through textContent / attributes.
-import { t } from './i18n.js';
+import { getLang, hasOwn, t } from './i18n.js';
 
 /**
  * Create an element. props: {className, text, attrs: {}, dataset: {}, on: {}}.
@@ -140,7 +140,16 @@ export function showToast(message, { actionLabel, onAction, timeout = 8000 } = {
   return dismiss;
 }
 
+/**
+ * Text for an error {kind, message}. The back end explains in English; other languages lead with
+ * their own headline for the error kind and keep the server's detail after it.
+ */
 export function errorText(err) {
-  if (err && typeof err.message === 'string' && err.message) return err.message;
-  return t('error.unknown');
+  const message = err && typeof err.message === 'string' ? err.message : '';
+  const kind = err && typeof err.kind === 'string' ? err.kind : '';
+  if (getLang() !== 'en' && kind && hasOwn(`error.kind.${kind}`)) {
+    const head = t(`error.kind.${kind}`);
+    return message ? `${head}（${message}）` : head;
+  }
+  return message || t('error.unknown');
 }

@@ -196,6 +196,23 @@ const STRINGS = {
     'common.dismiss': '关闭',
     'error.noTauri': 'Parley 后端不可用。',
     'error.unknown': '出了点问题。',
+    'error.kind.unauthorized': 'API 密钥被拒绝',
+    'error.kind.model_not_found': '找不到该模型',
+    'error.kind.rate_limited': '请求过于频繁（已限流）',
+    'error.kind.context_too_long': '对话超出模型的上下文长度',
+    'error.kind.bad_request': '服务器拒绝了请求',
+    'error.kind.server': '服务器出错',
+    'error.kind.network': '无法连接到服务器',
+    'error.kind.timeout': '服务器无响应',
+    'error.kind.stream': '回复流中断',
+    'error.kind.cancelled': '已停止',
+    'error.kind.no_key': '尚未设置 API 密钥',
+    'error.kind.keyring': '系统密钥环不可用',
+    'error.kind.database': '数据库出错',
+    'error.kind.invalid': '输入无效',
+    'error.kind.not_found': '未找到',
+    'error.kind.io': '文件读写出错',
+    'error.kind.interrupted': 'Parley 在回复完成前退出',
   },
 };
 
@@ -224,6 +241,12 @@ export function setLang(lang) {
 
 /** Register a callback run after the language changes (re-render dynamic text). */
 export function onLangChange(fn) { listeners.add(fn); }
+
+/** True when the current language has its own text for `key` (no English fallback). */
+export function hasOwn(key) {
+  const table = STRINGS[current] || STRINGS.en;
+  return Object.prototype.hasOwnProperty.call(table, key);
+}
 
 export function t(key, vars) {
   const table = STRINGS[current] || STRINGS.en;

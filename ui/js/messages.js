@@ -1,5 +1,5 @@
 // The message list: builds each message's DOM once and updates it in place.
-import { h, icon } from './dom.js';
+import { errorText, h, icon } from './dom.js';
 import { t } from './i18n.js';
 import { renderReplyInto } from './render.js';
 import { state } from './state.js';
@@ -95,7 +95,7 @@ function fillMeta(entry, m) {
     meta.append(h('span', {
       className: 'status-badge error',
       attrs: { role: 'alert' },
-      text: m.errorMessage || t('status.error'),
+      text: (m.errorMessage || m.errorKind) ? errorText({ kind: m.errorKind, message: m.errorMessage }) : t('status.error'),
     }));
   } else if (status === 'done' && m.finishReason === 'length') {
     meta.append(h('span', { className: 'finish-note', text: t('status.length') }));

@@ -92,6 +92,12 @@ function renderKeyStatus(p) {
     : source === 'env' ? t('settings.keyEnv') : t('settings.keyNone');
   $('save-key').textContent = source === 'keyring' ? t('settings.replaceKey') : t('settings.saveKey');
   $('clear-key').disabled = source !== 'keyring';
+  if (p.keyringError) {
+    keyStatus.textContent += ' ' + errorText({ kind: 'keyring', message: p.keyringError });
+    keyStatus.classList.add('error');
+  } else {
+    keyStatus.classList.remove('error');
+  }
 }
 
 async function saveConnection() {

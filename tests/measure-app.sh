@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Measures the window: start to "page loaded" (first paint of the UI), and idle memory of the app with its
+# WebKit helper processes (RSS and PSS; PSS does not double-count shared pages). Prints numbers only.
+#   tests/measure-app.sh [path/to/parley]   (default: target/release/parley; build it with cargo build --release)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${1:-target/release/parley}
+[ -x "$bin" ] || { echo "no binary at $bin (cargo build --release)" >&2; exit 1; }
+runs=${RUNS:-5}
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+tree_pids() {  # the process and all its descendants
+  local pid=$1
+  echo "$pid"
+  for child in $(pgrep -P "$pid" 2>/dev/null); do tree_pids "$child"; done
+}
+
+xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" dbus-run-session -- bash -c '
+  bin=$1; runs=$2; scratch=$3
+  '"$(declare -f tree_pids)"'
+  loads=()
+  for i in $(seq 1 "$runs"); do
+    sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null && cold=cold || cold=warm
+    start=$(date +%s%N)
+    PARLEY_TRACE_STARTUP=1 PARLEY_DATA_DIR="$scratch/data" NO_AT_BRIDGE=1 "$bin" 2>"$scratch/log" &
+    pid=$!
+    until grep -q "page loaded" "$scratch/log" 2>/dev/null; do sleep 0.01; done
+    end=$(date +%s%N)
+    loads+=("$(( (end - start) / 1000000 ))")
+    if [ "$i" -eq "$runs" ]; then
+      sleep 5   # let it settle: idle
+      rss=0; pss=0; names=""
+      for p in $(tree_pids "$pid"); do
+        [ -r /proc/$p/smaps_rollup ] || continue
+        r=$(awk "/^Rss:/ {print \$2}" /proc/$p/smaps_rollup); s=$(awk "/^Pss:/ {print \$2}" /proc/$p/smaps_rollup)
+        rss=$((rss + r)); pss=$((pss + s)); names="$names $(cat /proc/$p/comm)"
+      done
+      echo "idle memory after 5 s (processes:$names)"
+      echo "  RSS $((rss / 1024)) MiB   PSS $((pss / 1024)) MiB"
+    fi
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+  done
+  sorted=$(printf "%s\n" "${loads[@]}" | sort -n | tr "\n" " ")
+  echo "start to page loaded ($cold caches), ms over $runs runs: $sorted"
+' measure "$bin" "$runs" "$scratch"
