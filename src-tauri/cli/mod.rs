@@ -1,7 +1,7 @@
 //! The headless face of Parley: same binary, same database, no display needed.
 //! Nothing here touches GTK or the webview.
 
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +31,8 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Send one message, stream the reply to stdout (and nothing else), and save both.
+    ///
+    /// Exit codes: 0 done, 1 error (your message is kept), 130 stopped with Ctrl+C (partial reply kept).
     Ask(AskArgs),
     /// Manage the API key in the system keyring.
     Key {
@@ -186,8 +188,9 @@ async fn ask(args: AskArgs) -> Result<i32> {
             _ => {}
         })
         .await?;
+    // On a terminal, end the line; into a pipe, exactly the reply's bytes.
     let mut out = stdout.lock();
-    if !reply.content.is_empty() && !reply.content.ends_with('\n') {
+    if out.is_terminal() && !reply.content.is_empty() && !reply.content.ends_with('\n') {
         let _ = out.write_all(b"\n").and_then(|_| out.flush());
     }
     Ok(match reply.status {

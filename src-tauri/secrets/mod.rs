@@ -64,9 +64,17 @@ pub struct KeyringStore {
 }
 
 impl KeyringStore {
+    /// Service `parley`, or `PARLEY_KEYRING_SERVICE` when set (separate installs, tests).
     pub fn new() -> Self {
+        let service = std::env::var("PARLEY_KEYRING_SERVICE")
+            .ok()
+            .filter(|s| !s.trim().is_empty());
+        Self::with_service(service.as_deref().unwrap_or("parley"))
+    }
+
+    pub fn with_service(service: &str) -> Self {
         KeyringStore {
-            service: "parley".into(),
+            service: service.to_string(),
         }
     }
 

@@ -44,6 +44,11 @@ impl Driver {
             .env_remove("OPENAI_API_KEY")
             .env("LANG", "en_US.UTF-8")
             .env("NO_AT_BRIDGE", "1")
+            // An entry of its own in the throwaway keyring.
+            .env(
+                "PARLEY_KEYRING_SERVICE",
+                format!("parley-e2e-{}", std::process::id()),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

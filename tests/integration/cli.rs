@@ -77,7 +77,7 @@ fn ask_streams_only_the_reply_to_stdout_and_saves_it() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), "Echo: hi there\n");
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "Echo: hi there");
     let body = &server.requests()[0].body;
     assert_eq!(body["messages"][0]["content"], "Be nice.");
     assert_eq!(body["temperature"], 0.5);
@@ -115,10 +115,7 @@ fn continue_sends_the_history_and_stdin_gives_the_prompt() {
         .write_all("second 第二".as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        String::from_utf8(out.stdout).unwrap(),
-        "Echo: second 第二\n"
-    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "Echo: second 第二");
     let msgs = server.requests()[1].body["messages"]
         .as_array()
         .unwrap()
@@ -211,17 +208,35 @@ fn without_a_keyring_keys_fail_clearly_and_the_environment_key_still_works() {
     let server = FakeOpenAi::start_with_key("sk-cli-test");
     let dir = tempdir();
     let no_bus = "unix:path=/nonexistent/parley-test-bus";
-    let out = parley(dir.path()).env("DBUS_SESSION_BUS_ADDRESS", no_bus).args(["key", "status"]).output().unwrap();
+    let out = parley(dir.path())
+        .env("DBUS_SESSION_BUS_ADDRESS", no_bus)
+        .args(["key", "status"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("keyring is not available") && err.contains("never stores keys anywhere else"), "{err}");
+    assert!(
+        err.contains("keyring is not available") && err.contains("never stores keys anywhere else"),
+        "{err}"
+    );
 
     let out = parley(dir.path())
         .env("DBUS_SESSION_BUS_ADDRESS", no_bus)
         .env("OPENAI_API_KEY", "sk-cli-test")
-        .args(["ask", "--base-url", &server.base_url(), "--model", "test-model", "env key"])
+        .args([
+            "ask",
+            "--base-url",
+            &server.base_url(),
+            "--model",
+            "test-model",
+            "env key",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "Echo: env key\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Echo: env key");
 }

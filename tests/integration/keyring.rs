@@ -23,36 +23,37 @@ fn require_private_keyring() {
 #[test]
 fn set_get_delete_round_trip_in_the_secret_service() {
     require_private_keyring();
-    let store = KeyringStore::new();
-    let profile = format!("roundtrip-{}", std::process::id());
-    assert_eq!(store.get(&profile).unwrap(), None);
+    let service = format!("parley-roundtrip-{}", std::process::id());
+    let store = KeyringStore::with_service(&service);
+    let profile = "default";
+    assert_eq!(store.get(profile).unwrap(), None);
     store
-        .set(&profile, &ApiKey::new("sk-round-trip-1").unwrap())
+        .set(profile, &ApiKey::new("sk-round-trip-1").unwrap())
         .unwrap();
     assert_eq!(
-        store.get(&profile).unwrap().unwrap().expose(),
+        store.get(profile).unwrap().unwrap().expose(),
         "sk-round-trip-1"
     );
     // Replace.
     store
-        .set(&profile, &ApiKey::new("sk-round-trip-2").unwrap())
+        .set(profile, &ApiKey::new("sk-round-trip-2").unwrap())
         .unwrap();
     assert_eq!(
-        store.get(&profile).unwrap().unwrap().expose(),
+        store.get(profile).unwrap().unwrap().expose(),
         "sk-round-trip-2"
     );
     // It is a real Secret Service item, visible to other clients of the service.
     let out = Command::new("secret-tool")
-        .args(["lookup", "service", "parley", "username", &profile])
+        .args(["lookup", "service", &service, "username", profile])
         .output()
         .unwrap();
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         "sk-round-trip-2"
     );
-    store.delete(&profile).unwrap();
-    assert_eq!(store.get(&profile).unwrap(), None);
-    store.delete(&profile).unwrap();
+    store.delete(profile).unwrap();
+    assert_eq!(store.get(profile).unwrap(), None);
+    store.delete(profile).unwrap();
 }
 
 fn file_contains(dir: &std::path::Path, needle: &[u8]) -> Vec<String> {
@@ -85,6 +86,13 @@ async fn a_key_set_headless_is_used_from_the_keyring_and_never_written_to_disk()
     let key = "sk-keyring-only-4f1b2c";
     let server = FakeOpenAi::start_with_key(key);
     let dir = tempdir();
+    // A keyring service of its own, so no other test sees (or trips over) this key.
+    let service = format!("parley-cli-keyring-{}", std::process::id());
+    let parley = |dir: &std::path::Path| {
+        let mut cmd = parley(dir);
+        cmd.env("PARLEY_KEYRING_SERVICE", &service);
+        cmd
+    };
 
     let mut child = parley(dir.path())
         .args(["key", "set"])
@@ -124,7 +132,7 @@ async fn a_key_set_headless_is_used_from_the_keyring_and_never_written_to_disk()
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "Echo: from the keyring\n"
+        "Echo: from the keyring"
     );
     assert_eq!(
         server.requests()[0].header("authorization").unwrap(),
@@ -136,7 +144,12 @@ async fn a_key_set_headless_is_used_from_the_keyring_and_never_written_to_disk()
         api_key: None,
         base_url: Some(server.base_url()),
     };
-    let (svc, _) = parley::open_service(dir.path(), Arc::new(KeyringStore::new()), env).unwrap();
+    let (svc, _) = parley::open_service(
+        dir.path(),
+        Arc::new(KeyringStore::with_service(&service)),
+        env,
+    )
+    .unwrap();
     let view = svc.profile().await.unwrap();
     assert!(view.has_key);
     assert_eq!(view.key_source, parley::chat::KeySource::Keyring);

@@ -11,3 +11,4 @@ mod client;
 mod common;
 mod ipc;
 mod keyring;
+mod security;
