@@ -31,6 +31,10 @@ struct Driver {
 
 impl Driver {
     fn start(data_dir: &Path, server: &FakeOpenAi) -> Driver {
+        Self::start_with(data_dir, server, &[])
+    }
+
+    fn start_with(data_dir: &Path, server: &FakeOpenAi, env: &[(&str, &str)]) -> Driver {
         let (port, native) = (free_port(), free_port());
         let child = Command::new("tauri-driver")
             .args([
@@ -47,8 +51,9 @@ impl Driver {
             // An entry of its own in the throwaway keyring.
             .env(
                 "PARLEY_KEYRING_SERVICE",
-                format!("parley-e2e-{}", std::process::id()),
+                format!("parley-e2e-{}-{}", std::process::id(), data_dir.display()),
             )
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -127,6 +132,35 @@ async fn type_into(c: &Client, css: &str, text: &str) {
     el.send_keys(text).await.unwrap();
 }
 
+/// Asks the back end through the page's own IPC bridge, as the UI does, and returns `pick(result)`.
+async fn from_backend(c: &Client, cmd: &str, pick: &str) -> Option<serde_json::Value> {
+    let script = format!(
+        "const done = arguments[0]; window.__TAURI__.core.invoke('{cmd}').then(r => done(({pick})(r)), () => done(null))"
+    );
+    c.execute_async(&script, vec![]).await.ok()
+}
+
+/// Sets the current conversation's model in its settings panel and waits for the debounced save.
+async fn set_conversation_model(c: &Client, model: &str) {
+    let field = c.find(Locator::Css("#conv-model")).await;
+    let visible = match field {
+        Ok(f) => f.is_displayed().await.unwrap_or(false),
+        Err(_) => false,
+    };
+    if !visible {
+        click(c, "#toggle-conv-settings").await;
+    }
+    type_into(c, "#conv-model", model).await;
+    wait_for("the model to be saved", || async {
+        let v = from_backend(c, "list_conversations", "l => l[0] && l[0].model").await?;
+        (v == model).then_some(())
+    })
+    .await;
+}
+
+/// One app at a time: each test drives its own app, but they share the display.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 const LAST_REPLY: &str = "#messages .message.assistant:last-of-type";
 
 async fn send(c: &Client, text: &str) {
@@ -187,6 +221,7 @@ fn screenshot_dir() -> std::path::PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_stream_stop_restart_and_find_both() {
+    let _one_at_a_time = SERIAL.lock().await;
     let key = "sk-e2e-through-the-keyring";
     let server = FakeOpenAi::start_with_key(key);
     let data = tempfile::tempdir().unwrap();
@@ -222,13 +257,7 @@ async fn chat_stream_stop_restart_and_find_both() {
         type_into(&c, "#default-model", "test-model").await;
         click(&c, "#save-settings").await;
         wait_for("the profile to be saved", || async {
-            let v = c
-                .execute_async(
-                    "const done = arguments[0]; window.__TAURI__.core.invoke('get_profile').then(p => done(p.defaultModel))",
-                    vec![],
-                )
-                .await
-                .ok()?;
+            let v = from_backend(&c, "get_profile", "p => p.defaultModel").await?;
             (v == "test-model").then_some(())
         })
         .await;
@@ -262,20 +291,7 @@ async fn chat_stream_stop_restart_and_find_both() {
 
         // A second conversation with a slow model, stopped mid-stream.
         click(&c, "#new-chat").await;
-        click(&c, "#toggle-conv-settings").await;
-        type_into(&c, "#conv-model", "test-slow").await;
-        // Let the debounced save land before sending.
-        wait_for("the model to be saved", || async {
-            let v = c
-                .execute_async(
-                    "const done = arguments[0]; window.__TAURI__.core.invoke('list_conversations').then(l => done(l[0] && l[0].model))",
-                    vec![],
-                )
-                .await
-                .ok()?;
-            (v == "test-slow").then_some(())
-        })
-        .await;
+        set_conversation_model(&c, "test-slow").await;
         send(&c, "Slow one").await;
         wait_for("the first words", || async {
             let t = text_of(&c, &format!("{LAST_REPLY} .message-body")).await?;
@@ -333,6 +349,79 @@ async fn chat_stream_stop_restart_and_find_both() {
             screenshot_dir().join("restart.png"),
             c.screenshot().await.unwrap(),
         );
+        // The key survived the restart in the keyring.
+        click(&c, "#open-settings").await;
+        wait_for("the stored key", || async {
+            attr_of(&c, "#key-status", "data-source")
+                .await
+                .filter(|s| s == "keyring")
+        })
+        .await;
         let _ = c.close().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_reply_keeps_the_message_and_retry_answers_it() {
+    let _one_at_a_time = SERIAL.lock().await;
+    let key = "sk-e2e-from-the-environment";
+    let server = FakeOpenAi::start_with_key(key);
+    let data = tempfile::tempdir().unwrap();
+    let driver = Driver::start_with(data.path(), &server, &[("OPENAI_API_KEY", key)]);
+    let c = driver.session().await;
+
+    // The environment key is used as a fallback and shown as such.
+    click(&c, "#open-settings").await;
+    wait_for("the environment key", || async {
+        attr_of(&c, "#key-status", "data-source")
+            .await
+            .filter(|s| s == "env")
+    })
+    .await;
+    click(&c, "#close-settings").await;
+
+    click(&c, "#new-chat").await;
+    set_conversation_model(&c, "no-such-model").await;
+    send(&c, "Try me").await;
+    let error = wait_for("the error", || async {
+        (attr_of(&c, LAST_REPLY, "data-status").await? == "error").then_some(())?;
+        text_of(&c, &format!("{LAST_REPLY} .status-badge.error")).await
+    })
+    .await;
+    assert!(
+        error.contains("no-such-model"),
+        "the error names the model: {error}"
+    );
+    let user = text_of(&c, "#messages .message.user .message-body")
+        .await
+        .unwrap();
+    assert_eq!(user, "Try me", "the message is kept");
+
+    set_conversation_model(&c, "test-model").await;
+    click(&c, "#messages .message.user button.retry").await;
+    let reply = wait_for("the retried reply", || async {
+        (attr_of(&c, LAST_REPLY, "data-status").await? == "done").then_some(())?;
+        text_of(&c, &format!("{LAST_REPLY} .message-body")).await
+    })
+    .await;
+    assert_eq!(reply, "Echo: Try me");
+    let users = c
+        .find_all(Locator::Css("#messages .message.user"))
+        .await
+        .unwrap();
+    assert_eq!(
+        users.len(),
+        1,
+        "retry answers the same message, it does not send it again"
+    );
+    assert_eq!(
+        server
+            .requests()
+            .last()
+            .unwrap()
+            .header("authorization")
+            .unwrap(),
+        format!("Bearer {key}")
+    );
+    let _ = c.close().await;
 }
