@@ -2,7 +2,6 @@
 //! Tauri's mock runtime.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use tauri::{Builder, Runtime};
 
@@ -64,17 +63,11 @@ pub fn build_app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R>
 }
 
 pub fn run() -> i32 {
-    let start = Instant::now();
-    let trace = std::env::var_os("PARLEY_TRACE_STARTUP").is_some();
-    let app =
-        build_app(tauri::Builder::default(), AppState::open()).on_page_load(move |_, payload| {
-            if trace && matches!(payload.event(), tauri::webview::PageLoadEvent::Finished) {
-                eprintln!(
-                    "parley: page loaded after {} ms",
-                    start.elapsed().as_millis()
-                );
-            }
-        });
+    let app = build_app(tauri::Builder::default(), AppState::open()).on_page_load(|_, payload| {
+        if matches!(payload.event(), tauri::webview::PageLoadEvent::Finished) {
+            crate::trace("page loaded");
+        }
+    });
     match app.run(tauri::generate_context!("tauri.conf.json")) {
         Ok(()) => 0,
         Err(e) => {

@@ -31,8 +31,24 @@ pub fn open_service(
     Ok((ChatService::new(db, secrets, client, env), notices))
 }
 
+/// Timing marks on stderr when `PARLEY_TRACE` is set: `parley: [trace] 12.3 ms label`, measured from
+/// the start of `run()`. For measuring start-up and streaming phases; off by default.
+pub fn trace(label: &str) {
+    use std::sync::OnceLock;
+    use std::time::Instant;
+    static START: OnceLock<Option<Instant>> = OnceLock::new();
+    let start = START.get_or_init(|| std::env::var_os("PARLEY_TRACE").map(|_| Instant::now()));
+    if let Some(start) = start {
+        eprintln!(
+            "parley: [trace] {:.1} ms {label}",
+            start.elapsed().as_secs_f64() * 1e3
+        );
+    }
+}
+
 /// Entry point of the binary: a subcommand runs headless (no GTK, no webview); none opens the window.
 pub fn run() -> i32 {
+    trace("start");
     match cli::parse() {
         Some(command) => cli::run(command),
         None => gui::run(),

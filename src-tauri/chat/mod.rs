@@ -141,11 +141,7 @@ impl ChatService {
     async fn stored_key(&self, profile: &str) -> Result<Option<ApiKey>> {
         let secrets = self.secrets.clone();
         let profile = profile.to_string();
-        tokio::task::spawn_blocking(move || secrets.get(&profile))
-            .await
-            .map_err(|e| Error::Keyring {
-                message: e.to_string(),
-            })?
+        crate::secrets::blocking(move || secrets.get(&profile)).await
     }
 
     pub async fn profile(&self) -> Result<ProfileView> {
@@ -174,21 +170,13 @@ impl ChatService {
     pub async fn set_key(&self, raw: &str) -> Result<ProfileView> {
         let key = ApiKey::new(raw)?;
         let secrets = self.secrets.clone();
-        tokio::task::spawn_blocking(move || secrets.set(DEFAULT_PROFILE, &key))
-            .await
-            .map_err(|e| Error::Keyring {
-                message: e.to_string(),
-            })??;
+        crate::secrets::blocking(move || secrets.set(DEFAULT_PROFILE, &key)).await?;
         self.profile().await
     }
 
     pub async fn clear_key(&self) -> Result<ProfileView> {
         let secrets = self.secrets.clone();
-        tokio::task::spawn_blocking(move || secrets.delete(DEFAULT_PROFILE))
-            .await
-            .map_err(|e| Error::Keyring {
-                message: e.to_string(),
-            })??;
+        crate::secrets::blocking(move || secrets.delete(DEFAULT_PROFILE)).await?;
         self.profile().await
     }
 
@@ -297,38 +285,40 @@ impl ChatService {
         let mut ttft = None;
         let result = match endpoint {
             Err(e) => Err(e),
-            Ok((_, ep)) => {
-                let path = self.db.with(|c| messages::path_to(c, user.id))?;
-                let mut body =
-                    ChatRequest::streaming(model.clone(), history(&conv.system_prompt, &path));
-                body.temperature = conv.temperature;
-                body.max_tokens = conv.max_tokens;
-                let mut last_checkpoint = Instant::now();
-                let mut on_event = |ev: StreamEvent| match ev {
-                    StreamEvent::Delta(delta) => {
-                        ttft.get_or_insert_with(|| started.elapsed());
-                        text.push_str(&delta);
-                        emit(ChatEvent::Delta { text: delta });
-                        if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
-                            last_checkpoint = Instant::now();
-                            // Best effort: a failed checkpoint only loses crash safety for this interval.
-                            let _ = self.db.with(|c| messages::checkpoint(c, reply_id, &text));
+            Ok((_, ep)) => match self.db.with(|c| messages::path_to(c, user.id)) {
+                Err(e) => Err(e),
+                Ok(path) => {
+                    let mut body =
+                        ChatRequest::streaming(model.clone(), history(&conv.system_prompt, &path));
+                    body.temperature = conv.temperature;
+                    body.max_tokens = conv.max_tokens;
+                    let mut last_checkpoint = Instant::now();
+                    let mut on_event = |ev: StreamEvent| match ev {
+                        StreamEvent::Delta(delta) => {
+                            ttft.get_or_insert_with(|| started.elapsed());
+                            text.push_str(&delta);
+                            emit(ChatEvent::Delta { text: delta });
+                            if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
+                                last_checkpoint = Instant::now();
+                                // Best effort: a failed checkpoint only loses crash safety for this interval.
+                                let _ = self.db.with(|c| messages::checkpoint(c, reply_id, &text));
+                            }
                         }
-                    }
-                    StreamEvent::Retrying {
-                        attempt,
-                        delay,
-                        reason,
-                    } => emit(ChatEvent::Retrying {
-                        attempt,
-                        delay_ms: delay.as_millis() as u64,
-                        reason,
-                    }),
-                };
-                self.client
-                    .stream_chat(&ep, &body, &token, &mut on_event)
-                    .await
-            }
+                        StreamEvent::Retrying {
+                            attempt,
+                            delay,
+                            reason,
+                        } => emit(ChatEvent::Retrying {
+                            attempt,
+                            delay_ms: delay.as_millis() as u64,
+                            reason,
+                        }),
+                    };
+                    self.client
+                        .stream_chat(&ep, &body, &token, &mut on_event)
+                        .await
+                }
+            },
         };
 
         let mut outcome = Outcome {

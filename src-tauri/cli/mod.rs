@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use crate::chat::{ChatEvent, EnvFallback, SendRequest};
 use crate::db::conversations::{self, ConversationSettings};
 use crate::db::messages::Status;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::secrets::{ApiKey, KeyringStore, SecretStore};
 
 #[derive(Parser, Debug)]
@@ -129,6 +129,7 @@ async fn ask(args: AskArgs) -> Result<i32> {
         Some(p) => p.to_string(),
     };
     let service = Arc::new(service()?);
+    crate::trace("database open");
     let conversation_id = service.db().with(|c| {
         let existing = if args.continue_last {
             conversations::latest(c)?
@@ -172,9 +173,12 @@ async fn ask(args: AskArgs) -> Result<i32> {
         base_url: args.base_url,
     };
     let stdout = std::io::stdout();
+    let first_token = std::sync::Once::new();
     let reply = service
         .send(request, |event| match event {
+            ChatEvent::Started { .. } => crate::trace("message saved, request starting"),
             ChatEvent::Delta { text } => {
+                first_token.call_once(|| crate::trace("first token"));
                 let mut out = stdout.lock();
                 let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
             }
@@ -188,6 +192,7 @@ async fn ask(args: AskArgs) -> Result<i32> {
             _ => {}
         })
         .await?;
+    crate::trace("reply saved");
     // On a terminal, end the line; into a pipe, exactly the reply's bytes.
     let mut out = stdout.lock();
     if out.is_terminal() && !reply.content.is_empty() && !reply.content.ends_with('\n') {
@@ -240,9 +245,5 @@ async fn key(action: KeyAction) -> Result<i32> {
         }
         Ok(0)
     };
-    tokio::task::spawn_blocking(run)
-        .await
-        .map_err(|e| Error::Keyring {
-            message: e.to_string(),
-        })?
+    crate::secrets::blocking(run).await
 }

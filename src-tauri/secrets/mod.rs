@@ -123,6 +123,17 @@ impl SecretStore for KeyringStore {
     }
 }
 
+/// Runs a store call off the async workers: keyring calls block on D-Bus (or the OS equivalent).
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Keyring {
+            message: format!("the keyring call did not finish: {e}"),
+        })?
+}
+
 /// For tests and for machines where the user opted out of persistence: nothing leaves memory.
 #[derive(Default)]
 pub struct MemoryStore {
