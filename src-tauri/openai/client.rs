@@ -120,6 +120,8 @@ pub struct Client {
 
 impl Client {
     pub fn new(options: ClientOptions) -> Result<Client> {
+        // TLS through rustls with the ring provider; a second install (another client) is a no-op.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let same_origin_only = reqwest::redirect::Policy::custom(|attempt| {
             let first = attempt.previous().first().map(|u| u.origin());
             if attempt.previous().len() > 5 {

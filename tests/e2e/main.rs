@@ -66,6 +66,8 @@ impl Driver {
             "browserName": "wry",
             "tauri:options": { "application": env!("CARGO_BIN_EXE_parley") }
         });
+        // The WebDriver client uses rustls too; with two providers compiled in, it needs to be told.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let deadline = Instant::now() + WAIT;
         loop {
             let attempt = ClientBuilder::rustls()
