@@ -16,7 +16,7 @@ use crate::db::profiles::{self, ProfileRow, DEFAULT_PROFILE};
 use crate::db::{conversations, Db};
 use crate::error::{Error, Result};
 use crate::openai::types::{ChatMessage, ChatRequest};
-use crate::openai::{Client, StreamEvent};
+use crate::openai::{Client, Finished, StreamEvent};
 use crate::secrets::{ApiKey, SecretStore};
 pub use events::ChatEvent;
 pub use profile::{EnvFallback, KeySource, ProfileView};
@@ -115,6 +115,33 @@ fn history(system_prompt: &str, path: &[Message]) -> Vec<ChatMessage> {
                 }),
         )
         .collect()
+}
+
+/// Records how a stream ended in the reply's outcome; returns the error to report, if any
+/// (a stop is not an error).
+fn record(outcome: &mut Outcome, result: Result<Finished>) -> Option<Error> {
+    match result {
+        Ok(fin) => {
+            if let Some(u) = fin.usage {
+                outcome.prompt_tokens = Some(u.prompt_tokens);
+                outcome.completion_tokens = Some(u.completion_tokens);
+            }
+            outcome.model = fin.model;
+            outcome.finish_reason = fin.finish_reason;
+            outcome.status = Some(Status::Done);
+            None
+        }
+        Err(Error::Cancelled) => {
+            outcome.status = Some(Status::Cancelled);
+            None
+        }
+        Err(e) => {
+            outcome.status = Some(Status::Error);
+            outcome.error_kind = Some(e.kind().to_string());
+            outcome.error_message = Some(e.to_string());
+            Some(e)
+        }
+    }
 }
 
 impl ChatService {
@@ -283,42 +310,43 @@ impl ChatService {
         let started = Instant::now();
         let mut text = String::new();
         let mut ttft = None;
-        let result = match endpoint {
+        let request = endpoint.and_then(|(_, ep)| {
+            let path = self.db.with(|c| messages::path_to(c, user.id))?;
+            let mut body =
+                ChatRequest::streaming(model.clone(), history(&conv.system_prompt, &path));
+            body.temperature = conv.temperature;
+            body.max_tokens = conv.max_tokens;
+            Ok((ep, body))
+        });
+        let result = match request {
             Err(e) => Err(e),
-            Ok((_, ep)) => match self.db.with(|c| messages::path_to(c, user.id)) {
-                Err(e) => Err(e),
-                Ok(path) => {
-                    let mut body =
-                        ChatRequest::streaming(model.clone(), history(&conv.system_prompt, &path));
-                    body.temperature = conv.temperature;
-                    body.max_tokens = conv.max_tokens;
-                    let mut last_checkpoint = Instant::now();
-                    let mut on_event = |ev: StreamEvent| match ev {
-                        StreamEvent::Delta(delta) => {
-                            ttft.get_or_insert_with(|| started.elapsed());
-                            text.push_str(&delta);
-                            emit(ChatEvent::Delta { text: delta });
-                            if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
-                                last_checkpoint = Instant::now();
-                                // Best effort: a failed checkpoint only loses crash safety for this interval.
-                                let _ = self.db.with(|c| messages::checkpoint(c, reply_id, &text));
-                            }
+            Ok((ep, body)) => {
+                let mut last_checkpoint = Instant::now();
+                let mut on_event = |ev: StreamEvent| match ev {
+                    StreamEvent::Delta(delta) => {
+                        ttft.get_or_insert_with(|| started.elapsed());
+                        text.push_str(&delta);
+                        emit(ChatEvent::Delta { text: delta });
+                        if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
+                            last_checkpoint = Instant::now();
+                            // Best effort: a failed checkpoint only loses crash safety for this interval.
+                            let _ = self.db.with(|c| messages::checkpoint(c, reply_id, &text));
                         }
-                        StreamEvent::Retrying {
-                            attempt,
-                            delay,
-                            reason,
-                        } => emit(ChatEvent::Retrying {
-                            attempt,
-                            delay_ms: delay.as_millis() as u64,
-                            reason,
-                        }),
-                    };
-                    self.client
-                        .stream_chat(&ep, &body, &token, &mut on_event)
-                        .await
-                }
-            },
+                    }
+                    StreamEvent::Retrying {
+                        attempt,
+                        delay,
+                        reason,
+                    } => emit(ChatEvent::Retrying {
+                        attempt,
+                        delay_ms: delay.as_millis() as u64,
+                        reason,
+                    }),
+                };
+                self.client
+                    .stream_chat(&ep, &body, &token, &mut on_event)
+                    .await
+            }
         };
 
         let mut outcome = Outcome {
@@ -327,32 +355,13 @@ impl ChatService {
             total_ms: Some(started.elapsed().as_millis() as i64),
             ..Default::default()
         };
-        let error = match result {
-            Ok(fin) => {
-                if let Some(u) = fin.usage {
-                    emit(ChatEvent::Usage {
-                        prompt_tokens: u.prompt_tokens,
-                        completion_tokens: u.completion_tokens,
-                    });
-                    outcome.prompt_tokens = Some(u.prompt_tokens);
-                    outcome.completion_tokens = Some(u.completion_tokens);
-                }
-                outcome.model = fin.model;
-                outcome.finish_reason = fin.finish_reason;
-                outcome.status = Some(Status::Done);
-                None
-            }
-            Err(Error::Cancelled) => {
-                outcome.status = Some(Status::Cancelled);
-                None
-            }
-            Err(e) => {
-                outcome.status = Some(Status::Error);
-                outcome.error_kind = Some(e.kind().to_string());
-                outcome.error_message = Some(e.to_string());
-                Some(e)
-            }
-        };
+        if let Ok(Finished { usage: Some(u), .. }) = &result {
+            emit(ChatEvent::Usage {
+                prompt_tokens: u.prompt_tokens,
+                completion_tokens: u.completion_tokens,
+            });
+        }
+        let error = record(&mut outcome, result);
         let saved = self.db.with(|c| messages::finish(c, reply_id, &outcome));
         match (saved, error) {
             (Ok(message), None) => {
