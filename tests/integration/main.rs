@@ -9,6 +9,7 @@ mod chat_service;
 mod cli;
 mod client;
 mod common;
+mod i18n;
 mod ipc;
 mod keyring;
 mod security;
