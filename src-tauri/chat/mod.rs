@@ -77,7 +77,8 @@ impl Drop for StreamGuard<'_> {
     }
 }
 
-fn clean_content(content: &str) -> Result<String> {
+/// Checks a message before anything is saved: size limit, not empty; NUL bytes are dropped.
+pub fn clean_content(content: &str) -> Result<String> {
     if content.len() > MAX_MESSAGE_BYTES {
         return Err(Error::invalid(format!(
             "The message is {:.1} MB; the limit is {} MB. Nothing was sent.",
@@ -233,6 +234,29 @@ impl ChatService {
         }
     }
 
+    /// Registers a stream before anything else happens, so Stop works from the first moment.
+    fn register_stream(
+        &self,
+        stream_id: Option<String>,
+    ) -> Result<(StreamGuard<'_>, CancellationToken)> {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = stream_id.filter(|s| !s.is_empty()).unwrap_or_else(|| {
+            format!(
+                "stream-{}",
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            )
+        });
+        let token = CancellationToken::new();
+        let mut streams = self.streams.lock().unwrap();
+        if streams.contains_key(&id) {
+            return Err(Error::invalid(format!(
+                "A reply with stream id {id} is already running."
+            )));
+        }
+        streams.insert(id.clone(), token.clone());
+        Ok((StreamGuard { service: self, id }, token))
+    }
+
     /// Saves the user's message, then streams and saves the reply. Returns the reply in its final
     /// state (done, cancelled or error); fails only when nothing was saved.
     pub async fn send(
@@ -241,11 +265,12 @@ impl ChatService {
         emit: impl Fn(ChatEvent) + Send + Sync,
     ) -> Result<Message> {
         let content = clean_content(&req.content)?;
+        let (guard, token) = self.register_stream(req.stream_id)?;
         let user = self.db.with(|c| {
             let parent = messages::active_leaf(c, req.conversation_id)?;
             messages::insert_user(c, req.conversation_id, parent, &content)
         })?;
-        self.reply_to(user, req.stream_id, req.base_url.as_deref(), emit)
+        self.reply_to(user, guard, token, req.base_url.as_deref(), emit)
             .await
     }
 
@@ -261,13 +286,15 @@ impl ChatService {
                 "Only a user message of this conversation can be answered again.",
             ));
         }
-        self.reply_to(user, req.stream_id, None, emit).await
+        let (guard, token) = self.register_stream(req.stream_id)?;
+        self.reply_to(user, guard, token, None, emit).await
     }
 
     async fn reply_to(
         &self,
         user: Message,
-        stream_id: Option<String>,
+        guard: StreamGuard<'_>,
+        token: CancellationToken,
         base_url: Option<&str>,
         emit: impl Fn(ChatEvent) + Send + Sync,
     ) -> Result<Message> {
@@ -284,24 +311,18 @@ impl ChatService {
                     .ok()
                     .and_then(|(row, _)| row.default_model.clone())
             })
-            .unwrap_or_else(|| OPENAI_DEFAULT_MODEL.to_string());
+            .or_else(|| {
+                // OpenAI has a sensible default; other servers have their own model names.
+                let (_, ep) = endpoint.as_ref().ok()?;
+                (ep.base_url.host_str() == Some("api.openai.com"))
+                    .then(|| OPENAI_DEFAULT_MODEL.to_string())
+            })
+            .unwrap_or_default();
         let reply_id = self
             .db
             .with(|c| messages::insert_reply_placeholder(c, &user, &model))?;
-        let stream_id = stream_id
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| format!("reply-{reply_id}"));
-        let token = CancellationToken::new();
-        self.streams
-            .lock()
-            .unwrap()
-            .insert(stream_id.clone(), token.clone());
-        let _guard = StreamGuard {
-            service: self,
-            id: stream_id.clone(),
-        };
         emit(ChatEvent::Started {
-            stream_id,
+            stream_id: guard.id.clone(),
             user_message: user.clone(),
             assistant_message_id: reply_id,
             model: model.clone(),
@@ -311,6 +332,11 @@ impl ChatService {
         let mut text = String::new();
         let mut ttft = None;
         let request = endpoint.and_then(|(_, ep)| {
+            if model.is_empty() {
+                return Err(Error::invalid(
+                    "No model is chosen for this server: set a default model in Settings, or a model in this conversation's settings.",
+                ));
+            }
             let path = self.db.with(|c| messages::path_to(c, user.id))?;
             let mut body =
                 ChatRequest::streaming(model.clone(), history(&conv.system_prompt, &path));

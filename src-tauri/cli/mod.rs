@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use crate::chat::{ChatEvent, EnvFallback, SendRequest};
+use crate::chat::{ChatEvent, ChatService, EnvFallback, SendRequest};
 use crate::db::conversations::{self, ConversationSettings};
 use crate::db::messages::Status;
 use crate::error::Result;
@@ -67,7 +67,7 @@ pub struct AskArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum KeyAction {
-    /// Read a key from stdin and store it in the keyring.
+    /// Read a key from stdin (typed without echo on a terminal) and store it in the keyring.
     Set,
     /// Remove the stored key.
     Clear,
@@ -107,7 +107,7 @@ pub fn run(command: Command) -> i32 {
     }
 }
 
-fn service() -> Result<crate::chat::ChatService> {
+fn service() -> Result<ChatService> {
     let dir = crate::db::data_dir()?;
     let (service, notices) =
         crate::open_service(&dir, Arc::new(KeyringStore::new()), EnvFallback::from_env())?;
@@ -123,49 +123,74 @@ fn read_stdin() -> Result<String> {
     Ok(s)
 }
 
-async fn ask(args: AskArgs) -> Result<i32> {
-    let prompt = match args.prompt.as_deref() {
-        None | Some("-") => read_stdin()?,
-        Some(p) => p.to_string(),
-    };
-    let service = Arc::new(service()?);
-    crate::trace("database open");
-    let conversation_id = service.db().with(|c| {
-        let existing = if args.continue_last {
-            conversations::latest(c)?
-        } else {
-            None
+/// The conversation `ask` writes to, with the command line's settings applied. Everything is
+/// checked first, so a bad flag or an empty prompt leaves no empty conversation behind.
+fn conversation_for(service: &ChatService, args: &AskArgs, prompt: &str) -> Result<i64> {
+    crate::chat::clean_content(prompt)?;
+    if let Some(url) = &args.base_url {
+        let url = crate::openai::client::parse_base_url(url)?;
+        if let Some(warning) = crate::openai::client::insecure_warning(&url) {
+            eprintln!("parley: warning: {warning}");
+        }
+    }
+    service.db().with(|c| {
+        let tx = c.transaction()?;
+        let existing = match args.continue_last {
+            true => conversations::latest(&tx)?,
+            false => None,
         };
-        let (conv, mut settings) = match existing {
-            Some(conv) => {
-                let s = ConversationSettings {
-                    system_prompt: conv.system_prompt.clone(),
-                    model: conv.model.clone(),
-                    temperature: conv.temperature,
-                    max_tokens: conv.max_tokens,
-                };
-                (conv, s)
-            }
-            None => (
-                conversations::create(c, None)?,
-                ConversationSettings::default(),
-            ),
-        };
+        let mut settings = existing
+            .as_ref()
+            .map(|conv| ConversationSettings {
+                system_prompt: conv.system_prompt.clone(),
+                model: conv.model.clone(),
+                temperature: conv.temperature,
+                max_tokens: conv.max_tokens,
+            })
+            .unwrap_or_default();
         settings.system_prompt = args.system.clone().unwrap_or(settings.system_prompt);
         settings.model = args.model.clone().or(settings.model);
         settings.temperature = args.temperature.or(settings.temperature);
         settings.max_tokens = args.max_tokens.or(settings.max_tokens);
-        conversations::update_settings(c, conv.id, settings).map(|c| c.id)
-    })?;
+        let id = match existing {
+            Some(conv) => conversations::update_settings(&tx, conv.id, settings)?.id,
+            None => conversations::create(&tx, Some(settings))?.id,
+        };
+        tx.commit()?;
+        Ok(id)
+    })
+}
 
-    let stream_id = format!("cli-{}", std::process::id());
-    let canceller = service.clone();
-    let cancel_id = stream_id.clone();
+/// Ctrl+C stops the reply (the partial text is saved); a second Ctrl+C, or one before the reply
+/// has started, quits at once.
+fn stop_on_ctrl_c(service: Arc<ChatService>, stream_id: String) {
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            canceller.cancel(&cancel_id);
+        let mut stopping = false;
+        while tokio::signal::ctrl_c().await.is_ok() {
+            if stopping || !service.cancel(&stream_id) {
+                eprintln!("parley: interrupted");
+                std::process::exit(130);
+            }
+            stopping = true;
         }
     });
+}
+
+async fn ask(args: AskArgs) -> Result<i32> {
+    let prompt = match args.prompt.as_deref() {
+        None | Some("-") => {
+            if std::io::stdin().is_terminal() {
+                eprintln!("parley: type your message, then Ctrl+D");
+            }
+            read_stdin()?
+        }
+        Some(p) => p.to_string(),
+    };
+    let service = Arc::new(service()?);
+    crate::trace("database open");
+    let conversation_id = conversation_for(&service, &args, &prompt)?;
+    let stream_id = format!("cli-{}", std::process::id());
+    stop_on_ctrl_c(service.clone(), stream_id.clone());
     let request = SendRequest {
         conversation_id,
         content: prompt,
@@ -223,7 +248,13 @@ async fn key(action: KeyAction) -> Result<i32> {
     let run = move || -> Result<i32> {
         match action {
             KeyAction::Set => {
-                let key = ApiKey::new(&read_stdin()?)?;
+                // On a terminal, read without echo so the key stays out of the scrollback.
+                let raw = if std::io::stdin().is_terminal() {
+                    rpassword::prompt_password("API key (not shown): ")?
+                } else {
+                    read_stdin()?
+                };
+                let key = ApiKey::new(&raw)?;
                 store.set(profile, &key)?;
                 eprintln!("parley: key stored in the system keyring for profile \"{profile}\"");
             }

@@ -30,7 +30,7 @@ pub async fn retry_message(
         .await
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn cancel_stream(state: State<'_, AppState>, stream_id: String) -> Result<bool> {
     Ok(state.service()?.cancel(&stream_id))
 }

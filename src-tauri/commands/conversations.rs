@@ -5,12 +5,12 @@ use crate::db::messages::{self, Message};
 use crate::error::Result;
 use crate::gui::AppState;
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn list_conversations(state: State<'_, AppState>) -> Result<Vec<Conversation>> {
     state.service()?.db().with(|c| conversations::list(c))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn create_conversation(state: State<'_, AppState>) -> Result<Conversation> {
     state
         .service()?
@@ -18,7 +18,7 @@ pub fn create_conversation(state: State<'_, AppState>) -> Result<Conversation> {
         .with(|c| conversations::create(c, None))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn rename_conversation(
     state: State<'_, AppState>,
     id: i64,
@@ -30,7 +30,7 @@ pub fn rename_conversation(
         .with(|c| conversations::rename(c, id, &title))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn update_conversation(
     state: State<'_, AppState>,
     id: i64,
@@ -42,7 +42,7 @@ pub fn update_conversation(
         .with(|c| conversations::update_settings(c, id, settings))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn delete_conversation(state: State<'_, AppState>, id: i64) -> Result<()> {
     state
         .service()?
@@ -50,7 +50,7 @@ pub fn delete_conversation(state: State<'_, AppState>, id: i64) -> Result<()> {
         .with(|c| conversations::soft_delete(c, id))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn restore_conversation(state: State<'_, AppState>, id: i64) -> Result<()> {
     state
         .service()?
@@ -58,7 +58,7 @@ pub fn restore_conversation(state: State<'_, AppState>, id: i64) -> Result<()> {
         .with(|c| conversations::restore(c, id))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn get_messages(state: State<'_, AppState>, conversation_id: i64) -> Result<Vec<Message>> {
     state
         .service()?

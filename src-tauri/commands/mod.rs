@@ -1,4 +1,5 @@
 //! Thin `#[tauri::command]` adapters: state in, call the core, map the error. No logic here.
+//! All run off the main thread (`async`), so a long conversation never blocks the window.
 
 pub mod app;
 pub mod chat;

@@ -168,9 +168,12 @@ pub fn update_settings(
     get(conn, id)
 }
 
+/// Marks activity: the conversation becomes the newest, even within the same millisecond.
 pub fn touch(conn: &Connection, id: i64) -> Result<()> {
     conn.execute(
-        "UPDATE conversations SET updated_at = max(updated_at + 1, ?2) WHERE id = ?1",
+        "UPDATE conversations
+         SET updated_at = max(?2, (SELECT coalesce(max(updated_at), 0) + 1 FROM conversations))
+         WHERE id = ?1",
         params![id, now_ms()],
     )?;
     Ok(())

@@ -226,7 +226,7 @@ pub fn insert_reply_placeholder(
 ) -> Result<i64> {
     conn.execute(
         "INSERT INTO messages(conversation_id, parent_id, role, content, status, model, created_at)
-         VALUES (?1, ?2, 'assistant', '', 'streaming', ?3, ?4)",
+         VALUES (?1, ?2, 'assistant', '', 'streaming', nullif(?3, ''), ?4)",
         params![
             user_message.conversation_id,
             user_message.id,

@@ -87,17 +87,21 @@ pub fn current_version(conn: &Connection) -> Result<i64> {
     Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
 }
 
+pub fn newer_than_known(version: i64) -> Error {
+    Error::Database {
+        message: format!(
+            "this database was written by a newer Parley (schema {version}; this version knows up to {}). \
+             Nothing was changed; please update Parley.",
+            latest_version()
+        ),
+    }
+}
+
 /// Applies every migration above the file's version. Refuses a file from a newer Parley.
 pub fn migrate(conn: &mut Connection) -> Result<i64> {
     let from = current_version(conn)?;
     if from > latest_version() {
-        return Err(Error::Database {
-            message: format!(
-                "this database was written by a newer Parley (schema {from}; this version knows up to {}). \
-                 Nothing was changed; please update Parley.",
-                latest_version()
-            ),
-        });
+        return Err(newer_than_known(from));
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
         let version = index as i64 + 1;

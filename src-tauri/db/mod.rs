@@ -85,15 +85,35 @@ fn configure(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// `Ok(())` when SQLite's quick check passes; otherwise the reason.
-fn quick_check(path: &Path) -> std::result::Result<(), String> {
-    let conn = Connection::open(path).map_err(|e| e.to_string())?;
-    let result: std::result::Result<String, _> =
-        conn.query_row("PRAGMA quick_check", [], |r| r.get(0));
-    match result {
-        Ok(s) if s == "ok" => Ok(()),
-        Ok(s) => Err(s),
-        Err(e) => Err(e.to_string()),
+/// What an existing file looks like before Parley touches it.
+enum Existing {
+    Healthy { version: i64 },
+    Corrupt { reason: String },
+}
+
+fn is_corruption(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    )
+}
+
+/// Reads the schema version and runs SQLite's quick check without writing anything. Only real
+/// corruption counts as corrupt: a busy or unreadable file is an error, never moved aside.
+fn inspect(path: &Path) -> Result<Existing> {
+    let corrupt = |reason: String| Ok(Existing::Corrupt { reason });
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let version: i64 = match conn.pragma_query_value(None, "user_version", |r| r.get(0)) {
+        Ok(v) => v,
+        Err(e) if is_corruption(&e) => return corrupt(e.to_string()),
+        Err(e) => return Err(e.into()),
+    };
+    match conn.query_row("PRAGMA quick_check", [], |r| r.get::<_, String>(0)) {
+        Ok(s) if s == "ok" => Ok(Existing::Healthy { version }),
+        Ok(s) => corrupt(s),
+        Err(e) if is_corruption(&e) => corrupt(e.to_string()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -120,9 +140,16 @@ impl Db {
         let path = dir.join(DB_FILE);
         let mut notices = Vec::new();
         if path.exists() {
-            if let Err(reason) = quick_check(&path) {
-                let moved_to = move_aside(&path)?;
-                notices.push(OpenNotice::CorruptMovedAside { moved_to, reason });
+            match inspect(&path)? {
+                Existing::Corrupt { reason } => {
+                    let moved_to = move_aside(&path)?;
+                    notices.push(OpenNotice::CorruptMovedAside { moved_to, reason });
+                }
+                // Refuse before anything (even the WAL switch) is written to a newer file.
+                Existing::Healthy { version } if version > migrations::latest_version() => {
+                    return Err(migrations::newer_than_known(version));
+                }
+                Existing::Healthy { .. } => {}
             }
         }
         let mut conn = Connection::open(&path)?;
@@ -261,6 +288,10 @@ mod tests {
             conn.pragma_update(None, "user_version", 999).unwrap();
         }
         let err = Db::open_dir(dir.path()).err().expect("must refuse");
+        assert!(
+            !dir.path().join("parley.db-wal").exists(),
+            "nothing, not even the WAL switch, is written to a newer file"
+        );
         assert!(err.to_string().contains("newer Parley"), "{err}");
         let conn = Connection::open(&path).unwrap();
         let v: i64 = conn

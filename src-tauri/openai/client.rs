@@ -15,6 +15,40 @@ use crate::error::{Error, Result};
 use crate::secrets::ApiKey;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+/// Error bodies are short; a server that sends more is cut off here.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+/// A model list or a non-streamed completion.
+const JSON_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// A 200 JSON answer to a streaming request: an error object, or a complete `chat.completion`.
+fn whole_completion(
+    bytes: &[u8],
+    on_event: &mut (dyn FnMut(StreamEvent) + Send),
+) -> Result<Finished> {
+    if let Ok(body) = serde_json::from_slice::<super::types::ErrorBody>(bytes) {
+        return Err(Error::BadRequest {
+            status: 200,
+            message: body.error.message,
+        });
+    }
+    let completion: super::types::ChatCompletion =
+        serde_json::from_slice(bytes).map_err(|e| Error::Stream {
+            message: format!("the server answered with JSON that is not a completion ({e})"),
+        })?;
+    let choice = completion.choices.into_iter().find(|c| c.index == 0);
+    let finish_reason = choice.as_ref().and_then(|c| c.finish_reason.clone());
+    if let Some(text) = choice
+        .and_then(|c| c.message.content)
+        .filter(|t| !t.is_empty())
+    {
+        on_event(StreamEvent::Delta(text));
+    }
+    Ok(Finished {
+        model: completion.model,
+        usage: completion.usage,
+        finish_reason,
+    })
+}
 
 /// Where to send a request and with which key.
 #[derive(Debug, Clone)]
@@ -104,6 +138,7 @@ impl Default for ClientOptions {
         let idle = std::env::var("PARLEY_IDLE_TIMEOUT_SECS")
             .ok()
             .and_then(|s| s.parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s > 0.0 && *s < 86_400.0)
             .unwrap_or(120.0);
         ClientOptions {
             connect_timeout: Duration::from_secs(10),
@@ -166,6 +201,7 @@ impl Client {
     /// Sends with retries (N1) until a success status; never retries once a body is being read.
     async fn send_with_retries(
         &self,
+        ep_has_key: bool,
         build: impl Fn() -> Result<reqwest::RequestBuilder>,
         model: Option<&str>,
         cancel: &CancellationToken,
@@ -196,8 +232,10 @@ impl Client {
                 Ok(Ok(resp)) => {
                     let status = resp.status();
                     let headers = resp.headers().clone();
-                    let body = resp.text().await.unwrap_or_default();
+                    let body = self.read_body(resp, ERROR_BODY_LIMIT, cancel).await?;
+                    let body = String::from_utf8_lossy(&body);
                     let err = errors::from_status(status, &headers, &body, model);
+                    let err = errors::explain_missing_key(err, ep_has_key);
                     if !errors::retryable_status(status) {
                         return Err(err);
                     }
@@ -221,23 +259,51 @@ impl Client {
         }
     }
 
+    /// Reads at most `limit` bytes of a body, giving up on silence (idle timeout) or Stop.
+    async fn read_body(
+        &self,
+        resp: reqwest::Response,
+        limit: usize,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<u8>> {
+        let mut stream = resp.bytes_stream();
+        let mut buf = Vec::new();
+        while buf.len() < limit {
+            let next = tokio::select! {
+                _ = cancel.cancelled() => return Err(Error::Cancelled),
+                n = tokio::time::timeout(self.options.idle_timeout, stream.next()) => n,
+            };
+            match next {
+                Ok(Some(Ok(chunk))) => buf.extend_from_slice(&chunk),
+                Ok(None) => break,
+                Ok(Some(Err(e))) => return Err(errors::network_error(e)),
+                Err(_) => {
+                    return Err(Error::Timeout {
+                        message: "the server stopped in the middle of its answer".into(),
+                    })
+                }
+            }
+        }
+        buf.truncate(limit);
+        Ok(buf)
+    }
+
     /// `GET {base}/models`: the model ids the server offers, sorted.
     pub async fn list_models(&self, ep: &Endpoint) -> Result<Vec<String>> {
         let cancel = CancellationToken::new();
         let resp = self
             .send_with_retries(
+                ep.key.is_some(),
                 || self.request(reqwest::Method::GET, ep, "models"),
                 None,
                 &cancel,
                 &mut |_| {},
             )
             .await?;
-        let list: ModelList = resp.json().await.map_err(|e| Error::BadRequest {
+        let body = self.read_body(resp, JSON_BODY_LIMIT, &cancel).await?;
+        let list: ModelList = serde_json::from_slice(&body).map_err(|e| Error::BadRequest {
             status: 200,
-            message: format!(
-                "the server's model list was not understood: {}",
-                e.without_url()
-            ),
+            message: format!("the server's model list was not understood: {e}"),
         })?;
         let mut ids: Vec<String> = list.data.into_iter().map(|m| m.id).collect();
         ids.sort();
@@ -260,8 +326,18 @@ impl Client {
                 .json(body))
         };
         let resp = self
-            .send_with_retries(build, Some(&body.model), cancel, on_event)
+            .send_with_retries(ep.key.is_some(), build, Some(&body.model), cancel, on_event)
             .await?;
+        let is_json = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if is_json {
+            // Not a stream: an error object, or a whole completion from a server that ignores `stream`.
+            let bytes = self.read_body(resp, JSON_BODY_LIMIT, cancel).await?;
+            return whole_completion(&bytes, on_event);
+        }
         let mut items = Box::pin(chat_items(resp.bytes_stream()));
         let mut finished = Finished::default();
         loop {

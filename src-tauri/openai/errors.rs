@@ -44,7 +44,7 @@ pub fn from_status(
         },
         429 => Error::RateLimited {
             message,
-            retry_after_secs: retry_after(headers).map(|d| d.as_secs_f64()),
+            retry_after_secs: retry_after_secs(headers),
         },
         400 if code.as_deref() == Some("context_length_exceeded")
             || message.contains("context length") =>
@@ -56,13 +56,23 @@ pub fn from_status(
     }
 }
 
+/// A 401 when no key was sent means "a key is needed", not "the key is wrong".
+pub fn explain_missing_key(err: Error, key_sent: bool) -> Error {
+    match err {
+        Error::Unauthorized { message } if !key_sent => Error::Unauthorized {
+            message: format!("{message} (no API key was sent: add one in Settings)"),
+        },
+        other => other,
+    }
+}
+
 /// 408, 409, 429 and 5xx are worth another try; other 4xx are not.
 pub fn retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 409 | 429) || status.is_server_error()
 }
 
-/// `retry-after-ms`, else `retry-after` in seconds. Honoured when it is between 0 and 60 s.
-pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+/// `retry-after-ms`, else `retry-after` in seconds, as the server said it (for the message).
+pub fn retry_after_secs(headers: &HeaderMap) -> Option<f64> {
     let read = |name: &str| {
         headers
             .get(name)
@@ -72,7 +82,14 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let secs = read("retry-after-ms")
         .map(|ms| ms / 1000.0)
         .or_else(|| read("retry-after"))?;
-    (secs.is_finite() && (0.0..=60.0).contains(&secs)).then(|| Duration::from_secs_f64(secs))
+    (secs.is_finite() && secs >= 0.0).then_some(secs)
+}
+
+/// The wait before a retry: the server's, when it is between 0 and 60 s.
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    retry_after_secs(headers)
+        .filter(|s| *s <= 60.0)
+        .map(Duration::from_secs_f64)
 }
 
 /// 0.5 s × 2ⁿ, at most 8 s, minus up to 25 % jitter.

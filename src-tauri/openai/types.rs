@@ -105,6 +105,25 @@ pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
+/// A non-streamed `chat.completion` (some servers answer this way even when asked to stream).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ChatCompletion {
+    #[serde(default)]
+    pub model: Option<String>,
+    pub choices: Vec<CompletionChoice>,
+    #[serde(default)]
+    pub usage: Option<Usage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CompletionChoice {
+    #[serde(default)]
+    pub index: u32,
+    pub message: Delta,
+    #[serde(default)]
+    pub finish_reason: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ModelEntry {
     pub id: String,

@@ -19,9 +19,9 @@ impl ApiKey {
         if key.is_empty() {
             return Err(Error::invalid("The API key is empty."));
         }
-        if key.chars().any(|c| c.is_control() || c == ' ') {
+        if !key.chars().all(|c| c.is_ascii_graphic()) {
             return Err(Error::invalid(
-                "The API key contains spaces or control characters.",
+                "The API key may only contain visible ASCII characters (no spaces, line breaks or accents).",
             ));
         }
         if key.len() > 4096 {
@@ -103,7 +103,10 @@ fn keyring_error(e: keyring::Error) -> Error {
 impl SecretStore for KeyringStore {
     fn get(&self, profile: &str) -> Result<Option<ApiKey>> {
         match self.entry(profile)?.get_password() {
-            Ok(secret) => Ok(Some(ApiKey(secret))),
+            // Written by Parley or by hand (secret-tool): check it like a typed key.
+            Ok(secret) => ApiKey::new(&secret).map(Some).map_err(|_| Error::Keyring {
+                message: "the stored key is not a valid API key; set it again".into(),
+            }),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(keyring_error(e)),
         }

@@ -289,3 +289,45 @@ async fn empty_and_huge_messages_are_refused_before_saving() {
     let saved = svc.db().with(|c| messages::active_path(c, conv)).unwrap();
     assert_eq!(saved[0].content, big);
 }
+
+#[tokio::test]
+async fn a_compatible_server_without_a_chosen_model_asks_for_one() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let svc = service(dir.path(), &server, None);
+    let conv = svc
+        .db()
+        .with(|c| conversations::create(c, None))
+        .unwrap()
+        .id;
+    let reply = svc
+        .send(send_req(conv, "which model?"), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(reply.status, Status::Error);
+    assert!(reply.error_message.unwrap().contains("No model is chosen"));
+    assert_eq!(server.request_count(), 0, "no guess was sent to the server");
+}
+
+#[tokio::test]
+async fn a_stream_id_in_use_is_refused_and_stop_works_before_the_first_token() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let svc = Arc::new(service(dir.path(), &server, None));
+    let conv = new_conversation(&svc, "test-slow");
+    let canceller = svc.clone();
+    let first = svc.send(send_req(conv, "dup"), move |e| {
+        if let ChatEvent::Started { .. } = e {
+            // A second reply with the same id is refused while the first runs…
+            let dup = futures_util::FutureExt::now_or_never(
+                canceller.send(send_req(conv, "dup"), |_| {}),
+            );
+            assert_eq!(dup.expect("refused at once").unwrap_err().kind(), "invalid");
+            // …and Stop works even before the first token.
+            assert!(canceller.cancel("s-dup"));
+        }
+    });
+    let reply = first.await.unwrap();
+    assert_eq!(reply.status, Status::Cancelled);
+    assert_eq!(reply.content, "");
+}

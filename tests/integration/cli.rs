@@ -240,3 +240,21 @@ fn without_a_keyring_keys_fail_clearly_and_the_environment_key_still_works() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "Echo: env key");
 }
+
+#[test]
+fn bad_flags_or_an_empty_prompt_leave_no_empty_conversation() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    for args in [
+        &["--temperature", "7", "hi"][..],
+        &["   "][..],
+        &["--base-url", "ftp://x", "hi"][..],
+    ] {
+        let out = ask(dir.path(), &server, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(out.stdout.is_empty());
+    }
+    let (db, _) = Db::open_dir(dir.path()).unwrap();
+    assert!(db.with(|c| conversations::list(c)).unwrap().is_empty());
+    assert_eq!(server.request_count(), 0);
+}

@@ -286,3 +286,24 @@ async fn lists_models() {
         .unwrap_err();
     assert_eq!(err.kind(), "unauthorized");
 }
+
+#[tokio::test]
+async fn a_server_that_ignores_stream_still_gives_its_answer() {
+    let server = FakeOpenAi::start();
+    let r = stream(&server, None, "test-no-stream").await;
+    let fin = r.result.unwrap();
+    assert_eq!(r.text, "Echo: hello world");
+    assert_eq!(fin.finish_reason.as_deref(), Some("stop"));
+    assert!(fin.usage.is_some());
+}
+
+#[tokio::test]
+async fn a_401_without_a_key_says_a_key_is_needed() {
+    let server = FakeOpenAi::start_with_key("sk-needed");
+    let err = stream(&server, None, "test-model")
+        .await
+        .result
+        .unwrap_err();
+    assert_eq!(err.kind(), "unauthorized");
+    assert!(err.to_string().contains("no API key was sent"), "{err}");
+}

@@ -31,6 +31,7 @@ pub const MODELS: &[&str] = &[
     "test-429-once",
     "test-500",
     "test-context",
+    "test-no-stream",
     "test-redirect",
     "test-tokens-2000",
 ];
@@ -277,6 +278,8 @@ fn kind(model: &str, last: &str) -> Kind {
     };
     match model {
         "test-model" => echo(None),
+        // Answers with one chat.completion JSON even when asked to stream.
+        "test-no-stream" => echo(None),
         m if m.starts_with("gpt-") => echo(None),
         "test-slow" => echo(Some(50)),
         "test-cut" => Kind::Cut,
@@ -349,7 +352,7 @@ async fn chat(ctx: &Ctx, bytes: &[u8]) -> Response {
         .unwrap_or_default();
     let o = Opts {
         model: model.to_string(),
-        stream: req["stream"].as_bool().unwrap_or(false),
+        stream: req["stream"].as_bool().unwrap_or(false) && model != "test-no-stream",
         include_usage: req["stream_options"]["include_usage"]
             .as_bool()
             .unwrap_or(false),

@@ -172,16 +172,22 @@ export function removeMessage(id) {
   entries.delete(id);
 }
 
-/** Does this user message (at index i of state.messages) need a Retry button? */
+/**
+ * Does this user message (at index i of state.messages) need a Retry button? Only at the end of the
+ * conversation: a retry becomes the newest branch, so retrying an older turn would hide the turns
+ * after it until branch navigation exists.
+ */
 function needsRetry(i) {
   const m = state.messages[i];
   if (m.role !== 'user') return false;
   const next = state.messages[i + 1];
   if (!next || next.role !== 'assistant') {
     // Missing reply — unless it is the one being generated right now.
-    return !(state.stream && state.stream.userMessageId === m.id);
+    return i === state.messages.length - 1 && !(state.stream && state.stream.userMessageId === m.id);
   }
-  return next.status === 'error' || next.status === 'interrupted';
+  if (i + 1 !== state.messages.length - 1) return false;
+  const stoppedEmpty = next.status === 'cancelled' && !next.content;
+  return next.status === 'error' || next.status === 'interrupted' || stoppedEmpty;
 }
 
 /** Add/remove Retry buttons on user messages to match state.messages. */
