@@ -202,9 +202,16 @@ pub fn restore(conn: &Connection, id: i64) -> Result<()> {
     Ok(())
 }
 
-/// Removes conversations deleted in an earlier session (their undo window is over).
+/// How long a deleted conversation can still be restored. Another Parley starting meanwhile (the
+/// CLI beside the window) must not end the window's undo.
+pub const UNDO_WINDOW_MS: i64 = 60 * 60 * 1000;
+
+/// Removes conversations deleted more than [`UNDO_WINDOW_MS`] ago (called at start).
 pub fn purge_deleted(conn: &mut Connection) -> Result<usize> {
-    Ok(conn.execute("DELETE FROM conversations WHERE deleted_at IS NOT NULL", [])?)
+    Ok(conn.execute(
+        "DELETE FROM conversations WHERE deleted_at IS NOT NULL AND deleted_at < ?1",
+        [now_ms() - UNDO_WINDOW_MS],
+    )?)
 }
 
 #[cfg(test)]
@@ -236,6 +243,13 @@ mod tests {
             restore(c, a.id)?;
             assert_eq!(list(c)?.len(), 2);
             soft_delete(c, b.id)?;
+            // Within the undo window nothing is purged…
+            assert_eq!(purge_deleted(c)?, 0);
+            // …after it, the conversation is gone for good.
+            c.execute(
+                "UPDATE conversations SET deleted_at = deleted_at - ?1",
+                [UNDO_WINDOW_MS + 1],
+            )?;
             assert_eq!(purge_deleted(c)?, 1);
             assert_eq!(restore(c, b.id).unwrap_err().kind(), "not_found");
             Ok(())

@@ -225,13 +225,14 @@ pub fn insert_reply_placeholder(
     model: &str,
 ) -> Result<i64> {
     conn.execute(
-        "INSERT INTO messages(conversation_id, parent_id, role, content, status, model, created_at)
-         VALUES (?1, ?2, 'assistant', '', 'streaming', nullif(?3, ''), ?4)",
+        "INSERT INTO messages(conversation_id, parent_id, role, content, status, model, created_at, writer)
+         VALUES (?1, ?2, 'assistant', '', 'streaming', nullif(?3, ''), ?4, ?5)",
         params![
             user_message.conversation_id,
             user_message.id,
             model,
-            now_ms()
+            now_ms(),
+            process_tag()
         ],
     )?;
     Ok(conn.last_insert_rowid())
@@ -273,14 +274,67 @@ pub fn finish(conn: &Connection, id: i64, o: &Outcome) -> Result<Message> {
     Ok(message)
 }
 
-/// At start: replies that were streaming when the process died are kept, marked interrupted.
+/// This process, as written in `messages.writer`: the pid, and on Linux its start time too, so a
+/// reused pid is not mistaken for the writer.
+pub fn process_tag() -> &'static str {
+    static TAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TAG.get_or_init(|| {
+        let pid = std::process::id();
+        match start_time(pid) {
+            Some(t) => format!("{pid}:{t}"),
+            None => pid.to_string(),
+        }
+    })
+}
+
+/// Field 22 of /proc/PID/stat (start time in clock ticks since boot); None elsewhere.
+fn start_time(pid: u32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may contain spaces; fields after it follow the last ')'.
+    let after = &stat[stat.rfind(')')? + 1..];
+    after.split_whitespace().nth(19).map(str::to_owned)
+}
+
+/// Is the process that wrote `tag` still running? Where that cannot be known, only this process is.
+fn writer_alive(tag: Option<&str>) -> bool {
+    let Some(tag) = tag else { return false };
+    if tag == process_tag() {
+        return true;
+    }
+    let mut parts = tag.splitn(2, ':');
+    let pid = parts.next().and_then(|p| p.parse::<u32>().ok());
+    match (pid, parts.next()) {
+        (Some(pid), Some(started)) => start_time(pid).as_deref() == Some(started),
+        _ => false,
+    }
+}
+
+/// At start: replies whose writer died mid-stream are kept, marked interrupted. Replies another
+/// running Parley is streaming are left alone.
 pub fn mark_interrupted(conn: &mut Connection) -> Result<usize> {
-    Ok(conn.execute(
-        "UPDATE messages SET status = 'interrupted', error_kind = 'interrupted',
-             error_message = 'Parley stopped before this reply was complete.'
-         WHERE status = 'streaming'",
-        [],
-    )?)
+    let orphans: Vec<i64> = {
+        let mut st = conn.prepare("SELECT id, writer FROM messages WHERE status = 'streaming'")?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .filter(|(_, writer)| !writer_alive(writer.as_deref()))
+            .map(|(id, _)| id)
+            .collect()
+    };
+    let tx = conn.transaction()?;
+    for id in &orphans {
+        tx.execute(
+            "UPDATE messages SET status = 'interrupted', error_kind = 'interrupted',
+                 error_message = 'Parley stopped before this reply was complete.'
+             WHERE id = ?1 AND status = 'streaming'",
+            [id],
+        )?;
+    }
+    tx.commit()?;
+    Ok(orphans.len())
 }
 
 #[cfg(test)]
@@ -357,6 +411,13 @@ mod tests {
             let u = insert_user(c, conv.id, None, "q")?;
             let id = insert_reply_placeholder(c, &u, "m")?;
             checkpoint(c, id, "partial")?;
+            // Still streaming in this (live) process: left alone.
+            assert_eq!(mark_interrupted(c)?, 0);
+            // As if written by a process that has exited.
+            c.execute(
+                "UPDATE messages SET writer = '999999999:1' WHERE id = ?1",
+                [id],
+            )?;
             assert_eq!(mark_interrupted(c)?, 1);
             let m = get(c, id)?;
             assert_eq!(
@@ -380,6 +441,7 @@ mod tests {
             let u = insert_user(c, conv.id, None, "q")?;
             reply(c, &u, "a");
             conversations::soft_delete(c, conv.id)?;
+            c.execute("UPDATE conversations SET deleted_at = 0", [])?;
             conversations::purge_deleted(c)?;
             let n: i64 = c.query_row("SELECT count(*) FROM messages", [], |r| r.get(0))?;
             assert_eq!(n, 0);

@@ -77,6 +77,11 @@ pub const MIGRATIONS: &[&str] = &[
     END;
     INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
     "#,
+    // 3: which process is streaming a reply, so a second Parley (the CLI beside the window) never
+    // marks a live reply as interrupted.
+    r#"
+    ALTER TABLE messages ADD COLUMN writer TEXT;
+    "#,
 ];
 
 pub fn latest_version() -> i64 {

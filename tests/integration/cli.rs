@@ -258,3 +258,41 @@ fn bad_flags_or_an_empty_prompt_leave_no_empty_conversation() {
     assert!(db.with(|c| conversations::list(c)).unwrap().is_empty());
     assert_eq!(server.request_count(), 0);
 }
+
+#[test]
+fn a_second_parley_starting_mid_stream_leaves_the_live_reply_alone() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let mut child = parley(dir.path())
+        .env("OPENAI_BASE_URL", server.base_url())
+        .args(["ask", "--model", "test-slow-10", "still going"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 8];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    // Another Parley (the window, say) opens the same file while the reply streams.
+    let (db, notices) = Db::open_dir(dir.path()).unwrap();
+    assert!(
+        !notices
+            .iter()
+            .any(|n| matches!(n, OpenNotice::Interrupted { .. })),
+        "{notices:?}"
+    );
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let conv = db.with(|c| conversations::latest(c)).unwrap().unwrap();
+    let path = db.with(|c| messages::active_path(c, conv.id)).unwrap();
+    assert_eq!(
+        path[1].status,
+        Status::Done,
+        "the live reply finished normally"
+    );
+    assert!(path[1].content.ends_with("w199"));
+}
