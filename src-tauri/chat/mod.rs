@@ -195,8 +195,13 @@ impl ChatService {
         self.profile().await
     }
 
+    /// Stores the key in the keyring, bound to the origin of the profile's current base URL.
     pub async fn set_key(&self, raw: &str) -> Result<ProfileView> {
         let key = ApiKey::new(raw)?;
+        let row = self.profile_row()?;
+        let origin = profile::origin_of(&profile::effective_base_url(&row, &self.env, None)?);
+        self.db
+            .with(|c| profiles::set_key_origin(c, &row.name, Some(&origin)))?;
         let secrets = self.secrets.clone();
         crate::secrets::blocking(move || secrets.set(DEFAULT_PROFILE, &key)).await?;
         self.profile().await
@@ -205,6 +210,8 @@ impl ChatService {
     pub async fn clear_key(&self) -> Result<ProfileView> {
         let secrets = self.secrets.clone();
         crate::secrets::blocking(move || secrets.delete(DEFAULT_PROFILE)).await?;
+        self.db
+            .with(|c| profiles::set_key_origin(c, DEFAULT_PROFILE, None))?;
         self.profile().await
     }
 

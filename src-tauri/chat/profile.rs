@@ -48,6 +48,8 @@ pub struct ProfileView {
     pub base_url_warning: Option<String>,
     /// Set when the keyring could not be asked (no Secret Service, locked…).
     pub keyring_error: Option<String>,
+    /// A key is stored, but for this other origin: it is not sent to the current base URL.
+    pub key_held_for: Option<String>,
 }
 
 pub fn effective_base_url(
@@ -62,32 +64,63 @@ pub fn effective_base_url(
     parse_base_url(raw)
 }
 
-/// Which key a request uses. `stored` is what the keyring answered.
+pub fn origin_of(url: &Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+/// The origin the environment's key belongs to: `OPENAI_BASE_URL`'s, else OpenAI's.
+fn env_origin(env: &EnvFallback) -> Option<String> {
+    let raw = env.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL);
+    parse_base_url(raw).ok().map(|u| origin_of(&u))
+}
+
+/// The key a request to `base` may carry (K4: a key goes only to the origin it was given for).
+/// `trusted` is true for a base URL typed for this one request on the command line; a URL saved
+/// in the profile (which the window can change) only gets keys bound to its origin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyChoice {
+    pub key: Option<ApiKey>,
+    pub source: KeySource,
+    /// A stored key exists but belongs to this other origin, so it is not sent here.
+    pub held_for: Option<String>,
+}
+
 pub fn choose_key(
     row: &ProfileRow,
     env: &EnvFallback,
-    stored: Result<Option<ApiKey>>,
+    stored: &Result<Option<ApiKey>>,
     base: &Url,
-) -> Result<(Option<ApiKey>, KeySource)> {
-    let key = match stored {
-        Ok(Some(k)) => (Some(k), KeySource::Keyring),
-        Ok(None) => match &env.api_key {
-            Some(k) => (Some(k.clone()), KeySource::Env),
-            None => (None, KeySource::None),
-        },
-        Err(e) => match &env.api_key {
-            Some(k) => (Some(k.clone()), KeySource::Env),
-            // A server on this machine usually needs no key: a broken keyring must not block it.
-            None if is_loopback(base) => (None, KeySource::None),
-            None => return Err(e),
-        },
-    };
-    if key.0.is_none() && base.host_str() == Some("api.openai.com") {
-        return Err(Error::NoKey {
-            profile: row.name.clone(),
-        });
+    trusted: bool,
+) -> KeyChoice {
+    let origin = origin_of(base);
+    let stored_fits = trusted || row.key_origin.as_deref().is_none_or(|o| o == origin);
+    let env_fits = trusted || env_origin(env).as_deref() == Some(origin.as_str());
+    match stored {
+        Ok(Some(k)) if stored_fits => {
+            return KeyChoice {
+                key: Some(k.clone()),
+                source: KeySource::Keyring,
+                held_for: None,
+            }
+        }
+        _ => {}
     }
-    Ok(key)
+    let held_for = match stored {
+        Ok(Some(_)) => row.key_origin.clone(),
+        _ => None,
+    };
+    match &env.api_key {
+        Some(k) if env_fits => KeyChoice {
+            key: Some(k.clone()),
+            source: KeySource::Env,
+            held_for,
+        },
+        _ => KeyChoice {
+            key: None,
+            source: KeySource::None,
+            held_for,
+        },
+    }
 }
 
 pub fn endpoint(
@@ -97,33 +130,33 @@ pub fn endpoint(
     override_url: Option<&str>,
 ) -> Result<Endpoint> {
     let base_url = effective_base_url(row, env, override_url)?;
-    let (key, _) = choose_key(row, env, stored, &base_url)?;
-    Ok(Endpoint { base_url, key })
+    let choice = choose_key(row, env, &stored, &base_url, override_url.is_some());
+    if choice.key.is_none() {
+        // A broken keyring is worth saying, except for a server on this machine, which usually
+        // needs no key.
+        if let Err(e) = stored {
+            if !is_loopback(&base_url) {
+                return Err(e);
+            }
+        }
+        if base_url.host_str() == Some("api.openai.com") {
+            return Err(Error::NoKey {
+                profile: row.name.clone(),
+            });
+        }
+    }
+    Ok(Endpoint {
+        base_url,
+        key: choice.key,
+    })
 }
 
 pub fn view(row: &ProfileRow, env: &EnvFallback, stored: Result<Option<ApiKey>>) -> ProfileView {
     let base = effective_base_url(row, env, None);
-    let (has_key, key_source, keyring_error) = match &stored {
-        Ok(Some(_)) => (true, KeySource::Keyring, None),
-        Ok(None) => (
-            env.api_key.is_some(),
-            if env.api_key.is_some() {
-                KeySource::Env
-            } else {
-                KeySource::None
-            },
-            None,
-        ),
-        Err(e) => (
-            env.api_key.is_some(),
-            if env.api_key.is_some() {
-                KeySource::Env
-            } else {
-                KeySource::None
-            },
-            Some(e.to_string()),
-        ),
-    };
+    let choice = base
+        .as_ref()
+        .ok()
+        .map(|b| choose_key(row, env, &stored, b, false));
     ProfileView {
         id: row.id,
         name: row.name.clone(),
@@ -133,10 +166,11 @@ pub fn view(row: &ProfileRow, env: &EnvFallback, stored: Result<Option<ApiKey>>)
             .map(|u| u.to_string())
             .unwrap_or_else(|e| e.to_string()),
         default_model: row.default_model.clone(),
-        has_key,
-        key_source,
+        has_key: choice.as_ref().is_some_and(|c| c.key.is_some()),
+        key_source: choice.as_ref().map_or(KeySource::None, |c| c.source),
+        key_held_for: choice.and_then(|c| c.held_for),
         base_url_warning: base.ok().as_ref().and_then(insecure_warning),
-        keyring_error,
+        keyring_error: stored.err().map(|e| e.to_string()),
     }
 }
 
@@ -150,6 +184,7 @@ mod tests {
             name: "default".into(),
             base_url: base.map(Into::into),
             default_model: None,
+            key_origin: None,
         }
     }
     fn key(s: &str) -> ApiKey {
@@ -227,5 +262,59 @@ mod tests {
         let json = serde_json::to_string(&v).unwrap();
         assert!(!json.contains("sk-very-secret"));
         assert!(v.has_key && v.base_url_warning.is_some());
+    }
+
+    #[test]
+    fn a_key_goes_only_to_the_origin_it_was_saved_for() {
+        let none = EnvFallback::default();
+        let mut moved = row(Some("https://attacker.example/v1"));
+        moved.key_origin = Some("https://api.openai.com".into());
+        let stored = || Ok(Some(key("sk-openai")));
+        // The profile's URL was changed (the window can do that): the key stays home.
+        let ep = endpoint(&moved, &none, stored(), None).unwrap();
+        assert!(ep.key.is_none());
+        let v = view(&moved, &none, stored());
+        assert!(!v.has_key);
+        assert_eq!(v.key_held_for.as_deref(), Some("https://api.openai.com"));
+        // Same origin, other path: fine.
+        let mut same = row(Some("https://api.openai.com/v1/"));
+        same.key_origin = Some("https://api.openai.com".into());
+        assert!(endpoint(&same, &none, stored(), None)
+            .unwrap()
+            .key
+            .is_some());
+        // A URL typed for one request on the command line is the user's own choice.
+        let ep = endpoint(&moved, &none, stored(), Some("http://127.0.0.1:8080/v1")).unwrap();
+        assert_eq!(ep.key.unwrap().expose(), "sk-openai");
+    }
+
+    #[test]
+    fn the_environment_key_goes_only_to_the_environment_url() {
+        let env = EnvFallback {
+            api_key: Some(key("sk-env")),
+            base_url: Some("http://127.0.0.1:9/v1".into()),
+        };
+        assert!(endpoint(&row(None), &env, Ok(None), None)
+            .unwrap()
+            .key
+            .is_some());
+        let elsewhere = row(Some("https://attacker.example/v1"));
+        assert!(endpoint(&elsewhere, &env, Ok(None), None)
+            .unwrap()
+            .key
+            .is_none());
+        // Without OPENAI_BASE_URL the environment key is OpenAI's.
+        let openai_env = EnvFallback {
+            api_key: Some(key("sk-env")),
+            base_url: None,
+        };
+        assert!(endpoint(&row(None), &openai_env, Ok(None), None)
+            .unwrap()
+            .key
+            .is_some());
+        assert!(endpoint(&elsewhere, &openai_env, Ok(None), None)
+            .unwrap()
+            .key
+            .is_none());
     }
 }

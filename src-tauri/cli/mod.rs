@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use crate::chat::{ChatEvent, ChatService, EnvFallback, SendRequest};
+use crate::chat::{ChatEvent, ChatService, EnvFallback, KeySource, SendRequest};
 use crate::db::conversations::{self, ConversationSettings};
 use crate::db::messages::Status;
 use crate::error::Result;
-use crate::secrets::{ApiKey, KeyringStore, SecretStore};
+use crate::secrets::KeyringStore;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -243,38 +243,39 @@ async fn ask(args: AskArgs) -> Result<i32> {
 }
 
 async fn key(action: KeyAction) -> Result<i32> {
-    let store = KeyringStore::new();
-    let profile = crate::db::profiles::DEFAULT_PROFILE;
-    let run = move || -> Result<i32> {
-        match action {
-            KeyAction::Set => {
-                // On a terminal, read without echo so the key stays out of the scrollback.
-                let raw = if std::io::stdin().is_terminal() {
-                    rpassword::prompt_password("API key (not shown): ")?
-                } else {
-                    read_stdin()?
-                };
-                let key = ApiKey::new(&raw)?;
-                store.set(profile, &key)?;
-                eprintln!("parley: key stored in the system keyring for profile \"{profile}\"");
-            }
-            KeyAction::Clear => {
-                store.delete(profile)?;
-                eprintln!("parley: key removed for profile \"{profile}\"");
-            }
-            KeyAction::Status => {
-                let present = store.get(profile)?.is_some();
-                println!(
-                    "{}",
-                    if present {
-                        "a key is stored"
-                    } else {
-                        "no key stored"
-                    }
-                );
-            }
+    let service = service()?;
+    match action {
+        KeyAction::Set => {
+            // On a terminal, read without echo so the key stays out of the scrollback.
+            let raw = if std::io::stdin().is_terminal() {
+                rpassword::prompt_password("API key (not shown): ")?
+            } else {
+                read_stdin()?
+            };
+            let view = service.set_key(&raw).await?;
+            eprintln!(
+                "parley: key stored in the system keyring for {} (it is sent to that server only)",
+                view.effective_base_url
+            );
         }
-        Ok(0)
-    };
-    crate::secrets::blocking(run).await
+        KeyAction::Clear => {
+            service.clear_key().await?;
+            eprintln!("parley: key removed from the system keyring");
+        }
+        KeyAction::Status => {
+            let view = service.profile().await?;
+            if let Some(e) = view.keyring_error {
+                eprintln!("parley: {e}");
+                return Ok(1);
+            }
+            let line = match (view.key_source, view.key_held_for) {
+                (KeySource::Keyring, _) => "a key is stored".to_string(),
+                (_, Some(origin)) => format!("a key is stored for {origin}, not for this server"),
+                (KeySource::Env, None) => "no key stored (OPENAI_API_KEY is used)".to_string(),
+                (KeySource::None, None) => "no key stored".to_string(),
+            };
+            println!("{line}");
+        }
+    }
+    Ok(0)
 }

@@ -78,9 +78,11 @@ pub const MIGRATIONS: &[&str] = &[
     INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
     "#,
     // 3: which process is streaming a reply, so a second Parley (the CLI beside the window) never
-    // marks a live reply as interrupted.
+    // marks a live reply as interrupted; and the origin each profile's key belongs to.
     r#"
     ALTER TABLE messages ADD COLUMN writer TEXT;
+    -- The origin (scheme://host:port) the stored key was saved for: it is sent nowhere else.
+    ALTER TABLE profiles ADD COLUMN key_origin TEXT;
     "#,
 ];
 

@@ -14,6 +14,8 @@ pub struct ProfileRow {
     /// `None`: not set by the user (then `OPENAI_BASE_URL`, then the OpenAI default apply).
     pub base_url: Option<String>,
     pub default_model: Option<String>,
+    /// The origin the keyring key was saved for (`None`: saved before Parley recorded it).
+    pub key_origin: Option<String>,
 }
 
 pub fn get_or_create(conn: &Connection, name: &str) -> Result<ProfileRow> {
@@ -22,7 +24,7 @@ pub fn get_or_create(conn: &Connection, name: &str) -> Result<ProfileRow> {
         params![name, now_ms()],
     )?;
     conn.query_row(
-        "SELECT id, name, base_url, default_model FROM profiles WHERE name = ?1",
+        "SELECT id, name, base_url, default_model, key_origin FROM profiles WHERE name = ?1",
         [name],
         |r| {
             Ok(ProfileRow {
@@ -30,6 +32,7 @@ pub fn get_or_create(conn: &Connection, name: &str) -> Result<ProfileRow> {
                 name: r.get(1)?,
                 base_url: r.get(2)?,
                 default_model: r.get(3)?,
+                key_origin: r.get(4)?,
             })
         },
     )
@@ -49,6 +52,16 @@ pub fn update(
         params![name, base_url, default_model],
     )?;
     get_or_create(conn, name)
+}
+
+/// Records (or forgets, with `None`) the origin the stored key belongs to.
+pub fn set_key_origin(conn: &Connection, name: &str, origin: Option<&str>) -> Result<()> {
+    get_or_create(conn, name)?;
+    conn.execute(
+        "UPDATE profiles SET key_origin = ?2 WHERE name = ?1",
+        params![name, origin],
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -205,3 +205,39 @@ async fn send_message_streams_events_into_a_channel() {
     assert_eq!(messages.as_array().unwrap().len(), 2);
     assert_eq!(messages[1]["completionTokens"], 3);
 }
+
+#[test]
+fn a_key_saved_for_one_server_is_never_sent_to_another() {
+    let home = FakeOpenAi::start();
+    let other = FakeOpenAi::start();
+    let dir = tempdir();
+    let (_app, w) = app(dir.path(), &home);
+    let profile = invoke(&w, "set_api_key", json!({"key": "sk-bound-to-home"})).unwrap();
+    assert_eq!(profile["hasKey"], true);
+    invoke(&w, "list_models", json!({})).unwrap();
+    let sent = home.requests().last().unwrap().header("authorization");
+    assert_eq!(sent.as_deref(), Some("Bearer sk-bound-to-home"));
+
+    // The page points the profile somewhere else: the key stays with its own server.
+    let moved = invoke(
+        &w,
+        "update_profile",
+        json!({"update": {"baseUrl": other.base_url()}}),
+    )
+    .unwrap();
+    assert_eq!(moved["hasKey"], false);
+    let home_origin = home.base_url().trim_end_matches("/v1").to_string();
+    assert_eq!(moved["keyHeldFor"], json!(home_origin));
+    invoke(&w, "list_models", json!({})).unwrap();
+    assert_eq!(
+        other.requests().last().unwrap().header("authorization"),
+        None
+    );
+
+    // Saving a key again binds it to the new server.
+    let rebound = invoke(&w, "set_api_key", json!({"key": "sk-for-other"})).unwrap();
+    assert_eq!(rebound["hasKey"], true);
+    invoke(&w, "list_models", json!({})).unwrap();
+    let sent = other.requests().last().unwrap().header("authorization");
+    assert_eq!(sent.as_deref(), Some("Bearer sk-for-other"));
+}

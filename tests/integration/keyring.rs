@@ -90,7 +90,8 @@ async fn a_key_set_headless_is_used_from_the_keyring_and_never_written_to_disk()
     let service = format!("parley-cli-keyring-{}", std::process::id());
     let parley = |dir: &std::path::Path| {
         let mut cmd = parley(dir);
-        cmd.env("PARLEY_KEYRING_SERVICE", &service);
+        cmd.env("PARLEY_KEYRING_SERVICE", &service)
+            .env("OPENAI_BASE_URL", server.base_url());
         cmd
     };
 

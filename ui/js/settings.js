@@ -90,8 +90,10 @@ function renderKeyStatus(p) {
   keyStatus.dataset.source = source;
   keyStatus.textContent = source === 'keyring' ? t('settings.keyKeyring')
     : source === 'env' ? t('settings.keyEnv') : t('settings.keyNone');
+  // A stored key belongs to the server it was saved for; it is never sent to another one.
+  if (p.keyHeldFor) keyStatus.textContent += ' ' + t('settings.keyHeldFor', { origin: p.keyHeldFor });
   $('save-key').textContent = source === 'keyring' ? t('settings.replaceKey') : t('settings.saveKey');
-  $('clear-key').disabled = source !== 'keyring';
+  $('clear-key').disabled = source !== 'keyring' && !p.keyHeldFor;
   if (p.keyringError) {
     keyStatus.textContent += ' ' + errorText({ kind: 'keyring', message: p.keyringError });
     keyStatus.classList.add('error');
@@ -139,6 +141,11 @@ async function saveKey() {
   $('save-key').disabled = true;
   setMsg('key-message', '');
   try {
+    // The key is bound to the server it is saved for: save a changed base URL first.
+    const baseUrl = $('base-url').value.trim();
+    if (baseUrl !== (state.profile?.baseUrl || '')) {
+      applyProfile(await api.updateProfile({ baseUrl, defaultModel: $('default-model').value.trim() }), false);
+    }
     applyProfile(await api.setApiKey(key), false);
     input.value = '';
     setMsg('key-message', t('settings.keySaved'));
