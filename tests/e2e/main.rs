@@ -425,5 +425,41 @@ async fn a_failed_reply_keeps_the_message_and_retry_answers_it() {
             .unwrap(),
         format!("Bearer {key}")
     );
+
+    // Conversation settings typed just before sending apply to that very message.
+    type_into(&c, "#system-prompt", "Be brief.").await;
+    type_into(&c, "#temperature", "0.3").await;
+    type_into(&c, "#max-tokens", "2").await;
+    send(&c, "One two three").await;
+    // max_tokens 2 cuts the echo after two tokens.
+    wait_for("the short reply", || async {
+        (attr_of(&c, LAST_REPLY, "data-status").await? == "done").then_some(())?;
+        let text = text_of(&c, &format!("{LAST_REPLY} .message-body")).await?;
+        (text == "Echo: One").then_some(())
+    })
+    .await;
+    let body = server.requests().last().unwrap().body.clone();
+    assert_eq!(body["temperature"], 0.3);
+    assert_eq!(body["max_tokens"], 2);
+    assert_eq!(body["messages"][0]["role"], "system");
+    assert_eq!(body["messages"][0]["content"], "Be brief.");
+    // Shift+Enter adds a line instead of sending.
+    type_into(&c, "#composer", "line one").await;
+    c.find(Locator::Css("#composer"))
+        .await
+        .unwrap()
+        // WebDriver modifier keys toggle: Shift down, Enter, Shift up, then text.
+        .send_keys("\u{e008}\u{e007}\u{e008}line two")
+        .await
+        .unwrap();
+    let value = c
+        .find(Locator::Css("#composer"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(value, "line one\nline two", "Shift+Enter must not send");
     let _ = c.close().await;
 }

@@ -31,6 +31,8 @@ function renderEmptyState() {
   $('empty-key').hidden = !(state.profile && state.profile.keySource === 'none');
 }
 
+let staleLoad = false;
+
 /** Select a conversation (null = none). fresh: known to be empty, skip loading. */
 async function selectConversation(id, { fresh = false } = {}) {
   conv.flushPending();
@@ -45,6 +47,7 @@ async function selectConversation(id, { fresh = false } = {}) {
   if (!id || fresh) {
     loading = false;
     renderEmptyState();
+    chat.reattachStream();
     return;
   }
   loading = true;
@@ -64,6 +67,7 @@ async function selectConversation(id, { fresh = false } = {}) {
       loading = false;
       $('messages').removeAttribute('aria-busy');
       renderEmptyState();
+      if (staleLoad) { staleLoad = false; selectConversation(id); }
     }
   }
 }
@@ -96,7 +100,7 @@ function onKeydown(e) {
   }
   if (e.key === 'Escape' && !e.isComposing) {
     if (settings.isSettingsOpen()) return; // the <dialog> closes itself
-    if (chat.isStreaming()) { e.preventDefault(); chat.stop(); return; }
+    if (chat.isStreamingHere()) { e.preventDefault(); chat.stop(); return; }
     if (conv.isOpen()) { e.preventDefault(); conv.togglePanel(false); $('composer').focus(); }
   }
 }
@@ -114,7 +118,12 @@ function wireEvents() {
   });
   on('conversation-updated', () => renderHeader());
   on('stream-started', () => { renderEmptyState(); sidebar.refreshConversations(); });
-  on('stream-ended', () => { renderEmptyState(); sidebar.refreshConversations(); });
+  on('stream-ended', (id) => {
+    renderEmptyState();
+    sidebar.refreshConversations();
+    // A load that started before the reply ended holds a stale snapshot: load again after it.
+    if (id === state.activeId && loading) staleLoad = true;
+  });
   on('profile-changed', () => { conv.updateModelPlaceholder(); renderEmptyState(); });
 
   onLangChange(() => {
@@ -159,6 +168,8 @@ function init() {
   settings.initSettings();
   chat.initChat({
     ensureConversation: async () => state.activeId || createConversation(),
+    beforeSend: () => conv.flushPending(),
+    reload: (id) => { if (id === state.activeId) selectConversation(id); },
   });
   $('new-chat').addEventListener('click', () => newChat());
   $('empty-open-settings').addEventListener('click', () => settings.openSettings());

@@ -5,7 +5,11 @@ import { t } from './i18n.js';
 import * as view from './messages.js';
 import { state, emit } from './state.js';
 
-let hooks = { ensureConversation: async () => state.activeId };
+let hooks = {
+  ensureConversation: async () => state.activeId,
+  beforeSend: async () => {},
+  reload: () => {},
+};
 
 const $ = (id) => document.getElementById(id);
 
@@ -50,10 +54,13 @@ function hideComposerError() {
 
 export function isStreaming() { return !!state.stream; }
 
+/** Is the running reply in the conversation on screen? (Stop and Esc act only on that one.) */
+export function isStreamingHere() { return !!state.stream && isActive(state.stream); }
+
 function updateControls() {
   const busy = !!state.stream;
   $('send').disabled = busy;
-  $('stop').hidden = !busy;
+  $('stop').hidden = !busy || !isActive(state.stream);
   document.body.classList.toggle('streaming', busy);
   // Let assistive tech announce the reply once, not every frame.
   if (busy) $('messages').setAttribute('aria-busy', 'true'); else $('messages').removeAttribute('aria-busy');
@@ -73,6 +80,8 @@ export async function send() {
   let conversationId;
   try {
     conversationId = await hooks.ensureConversation();
+    // Settings edited a moment ago (model, temperature…) must apply to this message.
+    await hooks.beforeSend();
   } catch (err) {
     endStream(ctx);
     showComposerError(errorText(err));
@@ -80,6 +89,7 @@ export async function send() {
   }
   ctx.conversationId = conversationId;
   ctx.sentText = content;
+  updateControls(); // now that the conversation is known, Stop belongs to it
   run(ctx, api.sendMessage({ conversationId, content, streamId: ctx.streamId }, (ev) => onEvent(ctx, ev)));
 }
 
@@ -91,6 +101,7 @@ export async function retry(userMessageId) {
   ctx.userMessageId = userMessageId;
   state.stream = ctx;
   updateControls();
+  await hooks.beforeSend();
   run(ctx, api.retryMessage(
     { conversationId: ctx.conversationId, userMessageId, streamId: ctx.streamId },
     (ev) => onEvent(ctx, ev)));
@@ -129,7 +140,13 @@ const isActive = (ctx) => ctx.conversationId === state.activeId;
 async function run(ctx, promise) {
   try {
     const final = await promise;
-    if (final && typeof final === 'object' && final.id) applyFinal(ctx, final);
+    if (final && typeof final === 'object' && final.id && !ctx.started) {
+      // The result beat the 'started' event (large payloads arrive late): the message was
+      // saved, so clear the composer and show the conversation as stored.
+      ctx.started = true;
+      if (ctx.kind === 'send' && $('composer').value === ctx.sentText) { $('composer').value = ''; autoGrow(); }
+      hooks.reload(ctx.conversationId);
+    } else if (final && typeof final === 'object' && final.id) applyFinal(ctx, final);
     else if (ctx.failError && !ctx.errorShown) reportFailure(ctx, ctx.failError);
   } catch (err) {
     if (ctx.errorShown) {
@@ -302,6 +319,7 @@ function dropPlaceholder(ctx) {
  * running stream belongs to it, show the partial reply we have buffered.
  */
 export function reattachStream() {
+  updateControls();
   const ctx = state.stream;
   if (!ctx || !ctx.started || !ctx.assistantId || !isActive(ctx)) return;
   const existing = state.messages.find((m) => m.id === ctx.assistantId);

@@ -11,7 +11,8 @@ let modelsTried = false;
 let loadedId = null;
 let statusTimer = 0;
 
-const saver = debounce((id, settings) => save(id, settings), 600);
+let inflight = null; // the last save, so a send can wait for it
+const saver = debounce((id, settings) => { inflight = save(id, settings); return inflight; }, 600);
 
 export function initConvSettings() {
   $('toggle-conv-settings').addEventListener('click', () => togglePanel());
@@ -60,7 +61,11 @@ export function loadConversation() {
   markInvalid('max-tokens', false);
 }
 
-export function flushPending() { saver.flush(); }
+/** Saves pending edits now; resolves once the last save has landed (a send waits for this). */
+export function flushPending() {
+  saver.flush();
+  return inflight || Promise.resolve();
+}
 
 export function updateModelPlaceholder() {
   const model = state.profile?.defaultModel;

@@ -81,11 +81,12 @@ export function debounce(fn, ms) {
       clearTimeout(timer);
       timer = setTimeout(() => { const a = pending; pending = null; timer = 0; fn(...a); }, ms);
     },
+    /** Runs a pending call now; returns its result (undefined when nothing was pending). */
     flush() {
-      if (!pending) return;
+      if (!pending) return undefined;
       clearTimeout(timer);
       const a = pending; pending = null; timer = 0;
-      fn(...a);
+      return fn(...a);
     },
     cancel() { clearTimeout(timer); pending = null; timer = 0; },
   };
