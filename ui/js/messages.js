@@ -1,7 +1,7 @@
 // The message list: builds each message's DOM once and updates it in place.
 import { errorText, h, icon } from './dom.js';
 import { t } from './i18n.js';
-import { renderReplyInto } from './render.js';
+import { appendStreamingText, renderReplyInto } from './render.js';
 import { state } from './state.js';
 
 const container = () => document.getElementById('messages');
@@ -46,7 +46,8 @@ function roleLabel(role) {
 
 function buildMessage(m) {
   const role = m.role === 'user' || m.role === 'system' ? m.role : 'assistant';
-  const body = h('div', { className: 'message-body' });
+  // dir=auto: Arabic or Hebrew text runs right to left, each message on its own.
+  const body = h('div', { className: 'message-body', attrs: { dir: 'auto' } });
   const root = h('div', {
     className: `message ${role}`,
     dataset: { id: m.id, status: m.status || 'done' },
@@ -76,6 +77,7 @@ function fillMessage(entry, m) {
     return;
   }
   renderReplyInto(entry.body, m.content ?? '');
+  entry.shown = (m.content ?? '').length;
   entry.root.classList.toggle('pending', status === 'streaming' && !m.content);
   fillMeta(entry, m);
 }
@@ -126,7 +128,7 @@ export function updateMessage(m) {
 export function setStreamingText(id, text) {
   const entry = entries.get(id);
   if (!entry) return;
-  renderReplyInto(entry.body, text);
+  entry.shown = appendStreamingText(entry.body, text, entry.shown || 0);
   if (text) entry.root.classList.remove('pending');
 }
 
