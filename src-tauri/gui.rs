@@ -63,13 +63,25 @@ pub fn build_app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R>
 }
 
 pub fn run() -> i32 {
-    let app = build_app(tauri::Builder::default(), AppState::open()).on_page_load(|_, payload| {
-        if matches!(payload.event(), tauri::webview::PageLoadEvent::Finished) {
-            crate::trace("page loaded");
+    let state = AppState::open();
+    let service = state.service().ok();
+    let app = build_app(tauri::Builder::default(), state)
+        .on_page_load(|_, payload| {
+            if matches!(payload.event(), tauri::webview::PageLoadEvent::Finished) {
+                crate::trace("page loaded");
+            }
+        })
+        .build(tauri::generate_context!("tauri.conf.json"));
+    match app {
+        Ok(app) => {
+            app.run(move |_, event| {
+                // Closing mid-reply: stop and save what arrived, as if Stop had been pressed.
+                if let (tauri::RunEvent::Exit, Some(service)) = (&event, &service) {
+                    service.stop_all(std::time::Duration::from_secs(2));
+                }
+            });
+            0
         }
-    });
-    match app.run(tauri::generate_context!("tauri.conf.json")) {
-        Ok(()) => 0,
         Err(e) => {
             eprintln!("parley: could not open the window: {e}");
             1

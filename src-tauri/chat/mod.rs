@@ -241,6 +241,19 @@ impl ChatService {
         }
     }
 
+    /// Stops every running reply and waits (at most `wait`, blocking) until each is saved as
+    /// cancelled. For closing the app: nothing streamed so far is lost. Returns how many there were.
+    pub fn stop_all(&self, wait: Duration) -> usize {
+        let tokens: Vec<CancellationToken> =
+            self.streams.lock().unwrap().values().cloned().collect();
+        tokens.iter().for_each(CancellationToken::cancel);
+        let deadline = Instant::now() + wait;
+        while !self.streams.lock().unwrap().is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        tokens.len()
+    }
+
     /// Registers a stream before anything else happens, so Stop works from the first moment.
     fn register_stream(
         &self,

@@ -1,6 +1,7 @@
 //! The chat service on a real SQLite file: persist → stream → persist, cancel, errors, retry, reopen.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use parley::chat::{ChatEvent, RetryRequest, SendRequest};
 use parley::db::conversations::{self, ConversationSettings};
@@ -330,4 +331,39 @@ async fn a_stream_id_in_use_is_refused_and_stop_works_before_the_first_token() {
     let reply = first.await.unwrap();
     assert_eq!(reply.status, Status::Cancelled);
     assert_eq!(reply.content, "");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_the_app_mid_reply_saves_it_as_stopped() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let svc = Arc::new(service(dir.path(), &server, None));
+    let conv = new_conversation(&svc, "test-slow");
+    let (first_delta, seen) = tokio::sync::oneshot::channel::<()>();
+    let first_delta = std::sync::Mutex::new(Some(first_delta));
+    let running = svc.clone();
+    let reply = tokio::spawn(async move {
+        running
+            .send(send_req(conv, "closing"), move |e| {
+                if matches!(e, ChatEvent::Delta { .. }) {
+                    if let Some(tx) = first_delta.lock().unwrap().take() {
+                        let _ = tx.send(());
+                    }
+                }
+            })
+            .await
+    });
+    seen.await.unwrap();
+    let closer = svc.clone();
+    let stopped = tokio::task::spawn_blocking(move || closer.stop_all(Duration::from_secs(2)))
+        .await
+        .unwrap();
+    assert_eq!(stopped, 1);
+    // Saved by the time stop_all returned (the app exits right after).
+    let path = svc.db().with(|c| messages::active_path(c, conv)).unwrap();
+    let saved = path.last().unwrap();
+    assert_eq!(saved.status, Status::Cancelled);
+    assert!(saved.content.starts_with("Echo:"), "{}", saved.content);
+    let reply = reply.await.unwrap().unwrap();
+    assert_eq!(&reply, saved);
 }

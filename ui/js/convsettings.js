@@ -3,7 +3,7 @@ import { api } from './api.js';
 import { debounce, errorText } from './dom.js';
 import { t } from './i18n.js';
 import { loadModels } from './models.js';
-import { state, upsertConversation, emit, activeConversation } from './state.js';
+import { state, upsertConversation, emit, on, activeConversation } from './state.js';
 
 const $ = (id) => document.getElementById(id);
 const FIELDS = ['system-prompt', 'conv-model', 'temperature', 'max-tokens'];
@@ -15,6 +15,8 @@ let inflight = null; // the last save, so a send can wait for it
 const saver = debounce((id, settings) => { inflight = save(id, settings); return inflight; }, 600);
 
 export function initConvSettings() {
+  // Another server, other models: list them again next time the panel opens.
+  on('profile-changed', () => { modelsTried = false; });
   $('toggle-conv-settings').addEventListener('click', () => togglePanel());
   for (const f of FIELDS) {
     const el = $(f);

@@ -120,11 +120,20 @@ async function saveConnection() {
   }
 }
 
+/** Saves the base URL field if it differs from the profile (the key and the model list follow it). */
+async function saveBaseUrlIfChanged() {
+  const baseUrl = $('base-url').value.trim();
+  if (baseUrl === (state.profile?.baseUrl || '')) return;
+  applyProfile(await api.updateProfile({ baseUrl, defaultModel: $('default-model').value.trim() }), false);
+}
+
 async function onLoadModels() {
   const btn = $('load-models');
   btn.disabled = true;
   setMsg('models-status', t('settings.loadingModels'));
   try {
+    // List the models of the server typed in the field, not of the one saved before.
+    await saveBaseUrlIfChanged();
     const models = await loadModels();
     setMsg('models-status', models.length ? t('settings.modelsLoaded', { count: models.length }) : t('settings.noModels'));
   } catch (err) {
@@ -142,10 +151,7 @@ async function saveKey() {
   setMsg('key-message', '');
   try {
     // The key is bound to the server it is saved for: save a changed base URL first.
-    const baseUrl = $('base-url').value.trim();
-    if (baseUrl !== (state.profile?.baseUrl || '')) {
-      applyProfile(await api.updateProfile({ baseUrl, defaultModel: $('default-model').value.trim() }), false);
-    }
+    await saveBaseUrlIfChanged();
     applyProfile(await api.setApiKey(key), false);
     input.value = '';
     setMsg('key-message', t('settings.keySaved'));
