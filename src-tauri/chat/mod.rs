@@ -179,13 +179,12 @@ impl ChatService {
     }
 
     pub async fn update_profile(&self, update: ProfileUpdate) -> Result<ProfileView> {
+        // Saved normalised (a pasted endpoint becomes its base), so the UI shows what is used.
         let base = update
             .base_url
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty());
-        if let Some(b) = &base {
-            crate::openai::client::parse_base_url(b)?;
-        }
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| crate::openai::client::parse_base_url(&s).map(|u| u.to_string()))
+            .transpose()?;
         let model = update
             .default_model
             .map(|s| s.trim().to_string())

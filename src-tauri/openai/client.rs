@@ -85,6 +85,15 @@ pub fn parse_base_url(raw: &str) -> Result<Url> {
             "The base URL must not contain credentials, a query or a fragment.",
         ));
     }
+    // A whole endpoint pasted from a provider's docs: keep the base it is under.
+    let mut url = url;
+    let path = url.path().trim_end_matches('/').to_string();
+    for endpoint in ["/chat/completions", "/completions", "/models"] {
+        if let Some(base) = path.strip_suffix(endpoint) {
+            url.set_path(base);
+            break;
+        }
+    }
     Ok(url)
 }
 
@@ -403,6 +412,19 @@ mod tests {
             key: None,
         };
         assert_eq!(ep.url("models").as_str(), "http://127.0.0.1:8080/v1/models");
+        for pasted in [
+            "https://api.openai.com/v1/chat/completions",
+            "https://api.openai.com/v1/models/",
+        ] {
+            let ep = Endpoint {
+                base_url: parse_base_url(pasted).unwrap(),
+                key: None,
+            };
+            assert_eq!(
+                ep.url("chat/completions").as_str(),
+                "https://api.openai.com/v1/chat/completions"
+            );
+        }
         for bad in [
             "",
             "api.openai.com",
