@@ -128,10 +128,16 @@ async fn click(c: &Client, css: &str) {
         .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
+/// Replaces a field's text. Retries when the page re-renders the field under our feet.
 async fn type_into(c: &Client, css: &str, text: &str) {
-    let el = wait_for(css, || async { c.find(Locator::Css(css)).await.ok() }).await;
-    el.clear().await.unwrap();
-    el.send_keys(text).await.unwrap();
+    wait_for(css, || async {
+        let el = c.find(Locator::Css(css)).await.ok()?;
+        el.clear().await.ok()?;
+        el.send_keys(text).await.ok()?;
+        let value = el.prop("value").await.ok()??;
+        (value == text).then_some(())
+    })
+    .await;
 }
 
 /// Asks the back end through the page's own IPC bridge, as the UI does, and returns `pick(result)`.
@@ -189,7 +195,9 @@ async fn conversation_titles(c: &Client) -> Vec<String> {
                 .await
                 .ok()
                 .flatten()
-                .unwrap_or_default(),
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
         );
     }
     titles
@@ -461,5 +469,68 @@ async fn a_failed_reply_keeps_the_message_and_retry_answers_it() {
         .unwrap()
         .unwrap_or_default();
     assert_eq!(value, "line one\nline two", "Shift+Enter must not send");
+    let _ = c.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rename_delete_and_undo_in_the_sidebar() {
+    let _one_at_a_time = SERIAL.lock().await;
+    let server = FakeOpenAi::start();
+    let data = tempfile::tempdir().unwrap();
+    let driver = Driver::start_with(data.path(), &server, &[("OPENAI_API_KEY", "sk-any")]);
+    let c = driver.session().await;
+    click(&c, "#new-chat").await;
+    set_conversation_model(&c, "test-model").await;
+    send(&c, "Keep me").await;
+    wait_for("the reply", || async {
+        (attr_of(&c, LAST_REPLY, "data-status").await? == "done").then_some(())
+    })
+    .await;
+
+    // Rename: the pencil, type, Enter.
+    click(
+        &c,
+        "#conversation-list li.conversation.active button.rename",
+    )
+    .await;
+    // No WebDriver "clear" here: it blurs the field, and blur ends the rename. Ctrl+A, type, Enter.
+    let input = wait_for("the rename field", || async {
+        c.find(Locator::Css("#conversation-list .rename-input"))
+            .await
+            .ok()
+    })
+    .await;
+    input
+        .send_keys("\u{e009}a\u{e009}Renamed chat\u{e007}")
+        .await
+        .unwrap();
+    wait_for("the new title", || async {
+        let v = from_backend(&c, "list_conversations", "l => l[0].title").await?;
+        (v == "Renamed chat").then_some(())
+    })
+    .await;
+    assert_eq!(conversation_titles(&c).await, ["Renamed chat"]);
+
+    // Delete, then Undo from the toast: nothing is lost.
+    click(
+        &c,
+        "#conversation-list li.conversation.active button.delete",
+    )
+    .await;
+    wait_for("the list to empty", || async {
+        conversation_titles(&c).await.is_empty().then_some(())
+    })
+    .await;
+    click(&c, "#toasts .toast-action").await;
+    wait_for("the conversation to come back", || async {
+        (conversation_titles(&c).await == ["Renamed chat"]).then_some(())
+    })
+    .await;
+    open_conversation(&c, "Renamed chat").await;
+    wait_for("its messages", || async {
+        let t = text_of(&c, &format!("{LAST_REPLY} .message-body")).await?;
+        (t == "Echo: Keep me").then_some(())
+    })
+    .await;
     let _ = c.close().await;
 }
