@@ -169,6 +169,15 @@ async fn set_conversation_model(c: &Client, model: &str) {
 /// One app at a time: each test drives its own app, but they share the display.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// Waits until the last reply on screen has `status` and returns its text.
+async fn last_reply(c: &Client, status: &str) -> String {
+    wait_for(&format!("the last reply to be {status}"), || async {
+        (attr_of(c, LAST_REPLY, "data-status").await? == status).then_some(())?;
+        text_of(c, &format!("{LAST_REPLY} .message-body")).await
+    })
+    .await
+}
+
 const LAST_REPLY: &str = "#messages .message.assistant:last-of-type";
 
 async fn send(c: &Client, text: &str) {
@@ -274,12 +283,7 @@ async fn chat_stream_stop_restart_and_find_both() {
         click(&c, "#close-settings").await;
 
         send(&c, "Hello Parley").await;
-        let reply = wait_for("the streamed reply", || async {
-            let status = attr_of(&c, LAST_REPLY, "data-status").await?;
-            (status == "done").then_some(())?;
-            text_of(&c, &format!("{LAST_REPLY} .message-body")).await
-        })
-        .await;
+        let reply = last_reply(&c, "done").await;
         assert_eq!(reply, "Echo: Hello Parley");
         let meta = text_of(&c, &format!("{LAST_REPLY} .message-meta"))
             .await
@@ -309,12 +313,7 @@ async fn chat_stream_stop_restart_and_find_both() {
         })
         .await;
         click(&c, "#stop").await;
-        partial = wait_for("the stopped reply", || async {
-            let status = attr_of(&c, LAST_REPLY, "data-status").await?;
-            (status == "cancelled").then_some(())?;
-            text_of(&c, &format!("{LAST_REPLY} .message-body")).await
-        })
-        .await;
+        partial = last_reply(&c, "cancelled").await;
         assert!(partial.starts_with("Echo: Slow one w0"), "{partial}");
         assert!(!partial.contains("w199"), "stop did not stop: {partial}");
         let _ = c.close().await;
@@ -409,11 +408,7 @@ async fn a_failed_reply_keeps_the_message_and_retry_answers_it() {
 
     set_conversation_model(&c, "test-model").await;
     click(&c, "#messages .message.user button.retry").await;
-    let reply = wait_for("the retried reply", || async {
-        (attr_of(&c, LAST_REPLY, "data-status").await? == "done").then_some(())?;
-        text_of(&c, &format!("{LAST_REPLY} .message-body")).await
-    })
-    .await;
+    let reply = last_reply(&c, "done").await;
     assert_eq!(reply, "Echo: Try me");
     let users = c
         .find_all(Locator::Css("#messages .message.user"))
@@ -482,10 +477,7 @@ async fn rename_delete_and_undo_in_the_sidebar() {
     click(&c, "#new-chat").await;
     set_conversation_model(&c, "test-model").await;
     send(&c, "Keep me").await;
-    wait_for("the reply", || async {
-        (attr_of(&c, LAST_REPLY, "data-status").await? == "done").then_some(())
-    })
-    .await;
+    last_reply(&c, "done").await;
 
     // Rename: the pencil, type, Enter.
     click(
