@@ -65,6 +65,14 @@ pub fn build_app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R>
 pub fn run() -> i32 {
     let state = AppState::open();
     let service = state.service().ok();
+    if service.is_some() {
+        // Once a day, a backup of the database, off the UI's path.
+        std::thread::spawn(|| {
+            if let Err(e) = crate::db::data_dir().and_then(|d| crate::db::backup::daily_for(&d)) {
+                eprintln!("parley: daily backup failed: {e}");
+            }
+        });
+    }
     let app = build_app(tauri::Builder::default(), state)
         .on_page_load(|_, payload| {
             if matches!(payload.event(), tauri::webview::PageLoadEvent::Finished) {

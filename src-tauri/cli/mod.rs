@@ -39,6 +39,14 @@ pub enum Command {
         #[command(subcommand)]
         action: KeyAction,
     },
+    /// List the database backups (taken before each upgrade, and daily while the window is open).
+    Backups,
+    /// Put a backup in place of the database; the current file is moved aside, never overwritten.
+    /// Close the Parley window first.
+    Restore {
+        /// The backup's name, as `parley backups` lists it.
+        name: String,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -96,6 +104,8 @@ pub fn run(command: Command) -> i32 {
         match command {
             Command::Ask(args) => ask(args).await,
             Command::Key { action } => key(action).await,
+            Command::Backups => backups(),
+            Command::Restore { name } => restore(&name),
         }
     });
     match result {
@@ -277,5 +287,37 @@ async fn key(action: KeyAction) -> Result<i32> {
             println!("{line}");
         }
     }
+    Ok(0)
+}
+
+fn backups() -> Result<i32> {
+    let dir = crate::db::data_dir()?;
+    let list = crate::db::backup::list(&dir)?;
+    if list.is_empty() {
+        eprintln!(
+            "parley: no backups yet in {}",
+            crate::db::backup::dir_of(&dir).display()
+        );
+    }
+    let now = crate::db::now_ms();
+    for b in list {
+        let hours = (now - b.taken_at) as f64 / 3_600_000.0;
+        println!(
+            "{}\t{:.1} MB\t{:.1} h ago",
+            b.name,
+            b.bytes as f64 / 1e6,
+            hours
+        );
+    }
+    Ok(0)
+}
+
+fn restore(name: &str) -> Result<i32> {
+    let dir = crate::db::data_dir()?;
+    let moved = crate::db::backup::restore(&dir, name)?;
+    eprintln!(
+        "parley: restored {name}; the previous database was moved to {}",
+        moved.display()
+    );
     Ok(0)
 }

@@ -1,6 +1,7 @@
 //! SQLite storage: one file, WAL, foreign keys, ordered migrations, backups before migrating,
 //! corrupt files moved aside (never overwritten).
 
+pub mod backup;
 pub mod conversations;
 pub mod messages;
 pub mod migrations;
@@ -36,8 +37,8 @@ impl std::fmt::Display for OpenNotice {
         match self {
             OpenNotice::CorruptMovedAside { moved_to, reason } => write!(
                 f,
-                "The database file was damaged ({reason}). It was moved aside to {} and a new one was started; \
-                 backups are in the backups folder next to it.",
+                "The database file was damaged ({reason}). It was moved aside to {} and a new one was started. \
+                 To go back to a backup: `parley backups`, then `parley restore NAME` (with the window closed).",
                 moved_to.display()
             ),
             OpenNotice::BackedUp { path, from_version } => write!(
@@ -123,11 +124,22 @@ fn stamp() -> String {
 
 /// Moves the file and its -wal / -shm companions aside; returns where the main file went.
 fn move_aside(path: &Path) -> Result<PathBuf> {
-    let target = path.with_file_name(format!("{DB_FILE}.corrupt-{}", stamp()));
+    move_aside_as(path, "corrupt")
+}
+
+/// Moves `parley.db` (and -wal / -shm) to `parley.db.<why>-<ms>`, never over an existing file.
+pub(crate) fn move_aside_as(path: &Path, why: &str) -> Result<PathBuf> {
+    let target = path.with_file_name(format!("{DB_FILE}.{why}-{}", stamp()));
     for suffix in ["", "-wal", "-shm"] {
         let from = PathBuf::from(format!("{}{suffix}", path.display()));
+        let to = PathBuf::from(format!("{}{suffix}", target.display()));
         if from.exists() {
-            std::fs::rename(&from, format!("{}{suffix}", target.display()))?;
+            if to.exists() {
+                return Err(Error::Io {
+                    message: format!("{} already exists", to.display()),
+                });
+            }
+            std::fs::rename(&from, &to)?;
         }
     }
     Ok(target)
@@ -156,10 +168,7 @@ impl Db {
         configure(&conn)?;
         let version = migrations::current_version(&conn)?;
         if version > 0 && version < migrations::latest_version() {
-            let backups = dir.join("backups");
-            std::fs::create_dir_all(&backups)?;
-            let backup = backups.join(format!("parley-v{version}-{}.db", stamp()));
-            conn.execute("VACUUM INTO ?1", [backup.to_string_lossy()])?;
+            let backup = backup::write(&conn, dir, &format!("v{version}"))?;
             notices.push(OpenNotice::BackedUp {
                 path: backup,
                 from_version: version,

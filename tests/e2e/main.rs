@@ -368,6 +368,21 @@ async fn chat_stream_stop_restart_and_find_both() {
         .await;
         let _ = c.close().await;
     }
+
+    // The window took its daily backup of the database.
+    let backups: Vec<String> = std::fs::read_dir(data.path().join("backups"))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        backups
+            .iter()
+            .any(|n| n.starts_with("parley-daily-") && n.ends_with(".db")),
+        "{backups:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

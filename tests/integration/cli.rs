@@ -296,3 +296,66 @@ fn a_second_parley_starting_mid_stream_leaves_the_live_reply_alone() {
     );
     assert!(path[1].content.ends_with("w199"));
 }
+
+#[test]
+fn an_upgrade_backup_is_listed_and_restored_from_the_command_line() {
+    let dir = tempdir();
+    {
+        // A database as an older Parley (schema 1) left it.
+        let conn = rusqlite::Connection::open(dir.path().join("parley.db")).unwrap();
+        conn.execute_batch(parley::db::migrations::MIGRATIONS[0])
+            .unwrap();
+        conn.execute(
+            "INSERT INTO conversations(title, created_at, updated_at) VALUES ('from v1', 1, 1)",
+            [],
+        )
+        .unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+    }
+    {
+        // Opening upgrades it (backing it up first); then new work happens.
+        let (db, _) = Db::open_dir(dir.path()).unwrap();
+        db.with(|c| conversations::create(c, None).map(|_| ()))
+            .unwrap();
+    }
+    let out = parley(dir.path()).arg("backups").output().unwrap();
+    let listing = String::from_utf8(out.stdout).unwrap();
+    let name = listing.split('\t').next().unwrap().to_string();
+    assert!(
+        name.starts_with("parley-v1-") && name.ends_with(".db"),
+        "{listing}"
+    );
+
+    let out = parley(dir.path())
+        .args(["restore", &name])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (db, _) = Db::open_dir(dir.path()).unwrap();
+    let titles: Vec<String> = db
+        .with(|c| conversations::list(c))
+        .unwrap()
+        .into_iter()
+        .map(|c| c.title)
+        .collect();
+    assert_eq!(titles, ["from v1"]);
+    // The replaced file was moved aside, not overwritten.
+    let aside = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("parley.db.before-restore-")
+        });
+    assert!(aside);
+    let out = parley(dir.path())
+        .args(["restore", "../parley.db"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
