@@ -541,3 +541,39 @@ async fn rename_delete_and_undo_in_the_sidebar() {
     .await;
     let _ = c.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_database_is_moved_aside_and_the_window_says_so() {
+    let _one_at_a_time = SERIAL.lock().await;
+    let server = FakeOpenAi::start();
+    let data = tempfile::tempdir().unwrap();
+    let garbage = b"not a database: someone's precious notes".repeat(200);
+    std::fs::write(data.path().join("parley.db"), &garbage).unwrap();
+    let driver = Driver::start(data.path(), &server);
+    let c = driver.session().await;
+    let notice = wait_for("the notice", || async {
+        text_of(&c, "#banners .banner .banner-text").await
+    })
+    .await;
+    assert!(
+        notice.contains("damaged") && notice.contains("parley restore"),
+        "{notice}"
+    );
+    // The app works on a fresh file, and the damaged one is kept byte for byte.
+    click(&c, "#new-chat").await;
+    wait_for("the new conversation", || async {
+        (conversation_titles(&c).await.len() == 1).then_some(())
+    })
+    .await;
+    let _ = c.close().await;
+    let aside = std::fs::read_dir(data.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("parley.db.corrupt-")
+        })
+        .expect("the damaged file, moved aside");
+    assert_eq!(std::fs::read(aside.path()).unwrap(), garbage);
+}
