@@ -31,8 +31,9 @@ pub fn from_status(
     };
     match status.as_u16() {
         401 => Error::Unauthorized { message },
-        404 if code.as_deref() == Some("model_not_found")
-            || message.to_lowercase().contains("model") =>
+        404 | 400
+            if code.as_deref() == Some("model_not_found")
+                || names_missing_model(status, &message) =>
         {
             Error::ModelNotFound {
                 model: model.unwrap_or("?").to_string(),
@@ -53,6 +54,16 @@ pub fn from_status(
         }
         s if s >= 500 => Error::Server { status: s, message },
         s => Error::BadRequest { status: s, message },
+    }
+}
+
+/// How compatible servers say "no such model": OpenAI and vLLM 404 "…model… does not exist", Ollama 404
+/// "model … not found", DeepSeek 400 "Model Not Exist".
+fn names_missing_model(status: StatusCode, message: &str) -> bool {
+    let m = message.to_lowercase();
+    match status.as_u16() {
+        404 => m.contains("model"),
+        _ => m.contains("model") && (m.contains("not exist") || m.contains("not found")),
     }
 }
 
@@ -150,6 +161,20 @@ mod tests {
                 model: "gpt-9".into(),
                 message: "no such".into()
             }
+        );
+        let deepseek = r#"{"error":{"message":"Model Not Exist","type":"invalid_request_error"}}"#;
+        assert_eq!(
+            from_status(StatusCode::BAD_REQUEST, &h, deepseek, Some("m")).kind(),
+            "model_not_found"
+        );
+        let ollama = r#"{"error":{"message":"model \"llama9\" not found, try pulling it first"}}"#;
+        assert_eq!(
+            from_status(StatusCode::NOT_FOUND, &h, ollama, Some("llama9")).kind(),
+            "model_not_found"
+        );
+        assert_eq!(
+            from_status(StatusCode::BAD_REQUEST, &h, "temperature too high", None).kind(),
+            "bad_request"
         );
         assert_eq!(
             from_status(StatusCode::NOT_FOUND, &h, "<html>nope</html>", Some("m")).kind(),
