@@ -245,6 +245,7 @@ impl ChatService {
             .with(|c| conversations::get(c, user.conversation_id))?;
         let endpoint = self.endpoint(base_url).await;
         let model = conv
+            .settings
             .model
             .clone()
             .or_else(|| {
@@ -280,10 +281,15 @@ impl ChatService {
                 ));
             }
             let path = self.db.with(|c| messages::path_to(c, user.id))?;
-            let mut body =
-                ChatRequest::streaming(model.clone(), history(&conv.system_prompt, &path));
-            body.temperature = conv.temperature;
-            body.max_tokens = conv.max_tokens;
+            let s = &conv.settings;
+            let mut body = ChatRequest::streaming(model.clone(), history(&s.system_prompt, &path));
+            body.temperature = s.temperature;
+            body.max_tokens = s.max_tokens;
+            body.top_p = s.top_p;
+            body.frequency_penalty = s.frequency_penalty;
+            body.presence_penalty = s.presence_penalty;
+            body.stop = (!s.stop.is_empty()).then(|| s.stop.clone());
+            body.seed = s.seed;
             Ok((ep, body))
         });
         let result = match request {

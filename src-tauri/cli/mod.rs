@@ -7,7 +7,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 
 use crate::chat::{ChatEvent, ChatService, EnvFallback, KeySource, SendRequest};
-use crate::db::conversations::{self, ConversationSettings};
+use crate::db::conversations;
 use crate::db::messages::Status;
 use crate::error::Result;
 use crate::secrets::KeyringStore;
@@ -66,6 +66,21 @@ pub struct AskArgs {
     /// Upper bound on the reply's length in tokens.
     #[arg(long)]
     max_tokens: Option<i64>,
+    /// Nucleus sampling, 0 to 1.
+    #[arg(long)]
+    top_p: Option<f64>,
+    /// Penalty for tokens by how often they appeared, -2 to 2.
+    #[arg(long, allow_hyphen_values = true)]
+    frequency_penalty: Option<f64>,
+    /// Penalty for tokens that appeared at all, -2 to 2.
+    #[arg(long, allow_hyphen_values = true)]
+    presence_penalty: Option<f64>,
+    /// A sequence where the reply stops (repeat for up to 4).
+    #[arg(long)]
+    stop: Vec<String>,
+    /// Seed for reproducible sampling, where the server supports it.
+    #[arg(long)]
+    seed: Option<i64>,
     /// Continue the most recent conversation instead of starting a new one.
     #[arg(long = "continue", short = 'c')]
     continue_last: bool,
@@ -151,17 +166,20 @@ fn conversation_for(service: &ChatService, args: &AskArgs, prompt: &str) -> Resu
         };
         let mut settings = existing
             .as_ref()
-            .map(|conv| ConversationSettings {
-                system_prompt: conv.system_prompt.clone(),
-                model: conv.model.clone(),
-                temperature: conv.temperature,
-                max_tokens: conv.max_tokens,
-            })
+            .map(|conv| conv.settings.clone())
             .unwrap_or_default();
-        settings.system_prompt = args.system.clone().unwrap_or(settings.system_prompt);
-        settings.model = args.model.clone().or(settings.model);
-        settings.temperature = args.temperature.or(settings.temperature);
-        settings.max_tokens = args.max_tokens.or(settings.max_tokens);
+        let a = args;
+        settings.system_prompt = a.system.clone().unwrap_or(settings.system_prompt);
+        settings.model = a.model.clone().or(settings.model);
+        settings.temperature = a.temperature.or(settings.temperature);
+        settings.max_tokens = a.max_tokens.or(settings.max_tokens);
+        settings.top_p = a.top_p.or(settings.top_p);
+        settings.frequency_penalty = a.frequency_penalty.or(settings.frequency_penalty);
+        settings.presence_penalty = a.presence_penalty.or(settings.presence_penalty);
+        if !a.stop.is_empty() {
+            settings.stop = a.stop.clone();
+        }
+        settings.seed = a.seed.or(settings.seed);
         let id = match existing {
             Some(conv) => conversations::update_settings(&tx, conv.id, settings)?.id,
             None => conversations::create(&tx, Some(settings))?.id,

@@ -11,15 +11,15 @@ use crate::error::{Error, Result};
 pub struct Conversation {
     pub id: i64,
     pub title: String,
-    pub system_prompt: String,
-    pub model: Option<String>,
-    pub temperature: Option<f64>,
-    pub max_tokens: Option<i64>,
+    /// Serialised flat: `{"id", "title", "systemPrompt", "model", "temperature", …}`.
+    #[serde(flatten)]
+    pub settings: ConversationSettings,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
-/// What the user can set on a conversation. `None` model / temperature / max_tokens = profile default.
+/// What the user can set on a conversation. `None` (or an empty `stop`) = the server's default;
+/// `model: None` = the profile's default model.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationSettings {
@@ -31,26 +31,61 @@ pub struct ConversationSettings {
     pub temperature: Option<f64>,
     #[serde(default)]
     pub max_tokens: Option<i64>,
+    #[serde(default)]
+    pub top_p: Option<f64>,
+    #[serde(default)]
+    pub frequency_penalty: Option<f64>,
+    #[serde(default)]
+    pub presence_penalty: Option<f64>,
+    /// Up to 4 sequences where the server stops generating.
+    #[serde(default)]
+    pub stop: Vec<String>,
+    #[serde(default)]
+    pub seed: Option<i64>,
 }
 
 pub const MAX_TITLE_CHARS: usize = 200;
+pub const MAX_STOP_SEQUENCES: usize = 4;
+
+fn check_range(name: &str, value: Option<f64>, min: f64, max: f64) -> Result<()> {
+    match value {
+        Some(v) if !(min..=max).contains(&v) || v.is_nan() => Err(Error::invalid(format!(
+            "{name} must be between {min} and {max} (got {v})."
+        ))),
+        _ => Ok(()),
+    }
+}
 
 impl ConversationSettings {
     /// Ranges from the OpenAI reference, checked before anything is saved or sent.
     pub fn validate(mut self) -> Result<Self> {
-        if let Some(t) = self.temperature {
-            if !(0.0..=2.0).contains(&t) || t.is_nan() {
-                return Err(Error::invalid(format!(
-                    "Temperature must be between 0 and 2 (got {t})."
-                )));
-            }
-        }
+        check_range("Temperature", self.temperature, 0.0, 2.0)?;
+        check_range("Top p", self.top_p, 0.0, 1.0)?;
+        check_range("Frequency penalty", self.frequency_penalty, -2.0, 2.0)?;
+        check_range("Presence penalty", self.presence_penalty, -2.0, 2.0)?;
         if let Some(m) = self.max_tokens {
             if m < 1 {
                 return Err(Error::invalid(format!(
                     "Max tokens must be at least 1 (got {m})."
                 )));
             }
+        }
+        // Whitespace is meaningful in a stop sequence ("\n\n"); only empty ones are dropped.
+        self.stop.retain(|s| !s.is_empty());
+        if self.stop.len() > MAX_STOP_SEQUENCES {
+            return Err(Error::invalid(format!(
+                "At most {MAX_STOP_SEQUENCES} stop sequences (got {}).",
+                self.stop.len()
+            )));
+        }
+        if self
+            .stop
+            .iter()
+            .any(|s| s.chars().count() > 256 || s.contains('\0'))
+        {
+            return Err(Error::invalid(
+                "A stop sequence is longer than 256 characters.",
+            ));
         }
         self.model = self
             .model
@@ -64,30 +99,45 @@ impl ConversationSettings {
 }
 
 const COLUMNS: &str =
-    "id, title, system_prompt, model, temperature, max_tokens, created_at, updated_at";
+    "id, title, system_prompt, model, temperature, max_tokens, created_at, updated_at, \
+                       top_p, frequency_penalty, presence_penalty, stop, seed";
 
 fn from_row(r: &Row) -> rusqlite::Result<Conversation> {
+    let stop: Option<String> = r.get(11)?;
     Ok(Conversation {
         id: r.get(0)?,
         title: r.get(1)?,
-        system_prompt: r.get(2)?,
-        model: r.get(3)?,
-        temperature: r.get(4)?,
-        max_tokens: r.get(5)?,
+        settings: ConversationSettings {
+            system_prompt: r.get(2)?,
+            model: r.get(3)?,
+            temperature: r.get(4)?,
+            max_tokens: r.get(5)?,
+            top_p: r.get(8)?,
+            frequency_penalty: r.get(9)?,
+            presence_penalty: r.get(10)?,
+            stop: stop
+                .and_then(|s| serde_json::from_str(&s).ok())
+                .unwrap_or_default(),
+            seed: r.get(12)?,
+        },
         created_at: r.get(6)?,
         updated_at: r.get(7)?,
     })
+}
+
+/// `stop` as stored: a JSON array, or NULL when empty.
+fn stop_json(s: &ConversationSettings) -> Option<String> {
+    (!s.stop.is_empty()).then(|| serde_json::to_string(&s.stop).unwrap_or_default())
 }
 
 pub fn create(conn: &Connection, settings: Option<ConversationSettings>) -> Result<Conversation> {
     let s = settings.unwrap_or_default().validate()?;
     let now = now_ms();
     conn.execute(
-        "INSERT INTO conversations(title, system_prompt, model, temperature, max_tokens, created_at, updated_at)
-         VALUES ('', ?1, ?2, ?3, ?4, ?5, ?5)",
-        params![s.system_prompt, s.model, s.temperature, s.max_tokens, now],
+        "INSERT INTO conversations(title, created_at, updated_at) VALUES ('', ?1, ?1)",
+        [now],
     )?;
-    get(conn, conn.last_insert_rowid())
+    update_settings(conn, conn.last_insert_rowid(), s)
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Conversation> {
@@ -158,9 +208,21 @@ pub fn update_settings(
 ) -> Result<Conversation> {
     let s = settings.validate()?;
     let n = conn.execute(
-        "UPDATE conversations SET system_prompt = ?2, model = ?3, temperature = ?4, max_tokens = ?5
+        "UPDATE conversations SET system_prompt = ?2, model = ?3, temperature = ?4, max_tokens = ?5,
+             top_p = ?6, frequency_penalty = ?7, presence_penalty = ?8, stop = ?9, seed = ?10
          WHERE id = ?1 AND deleted_at IS NULL",
-        params![id, s.system_prompt, s.model, s.temperature, s.max_tokens],
+        params![
+            id,
+            s.system_prompt,
+            s.model,
+            s.temperature,
+            s.max_tokens,
+            s.top_p,
+            s.frequency_penalty,
+            s.presence_penalty,
+            stop_json(&s),
+            s.seed
+        ],
     )?;
     if n == 0 {
         return Err(Error::not_found(format!("conversation {id}")));
@@ -278,19 +340,57 @@ mod tests {
                 update_settings(c, conv.id, bad).unwrap_err().kind(),
                 "invalid"
             );
+            for bad in [
+                ConversationSettings {
+                    top_p: Some(1.5),
+                    ..Default::default()
+                },
+                ConversationSettings {
+                    frequency_penalty: Some(-2.5),
+                    ..Default::default()
+                },
+                ConversationSettings {
+                    presence_penalty: Some(f64::NAN),
+                    ..Default::default()
+                },
+                ConversationSettings {
+                    stop: vec!["a".into(), "b".into(), "c".into(), "d".into(), "e".into()],
+                    ..Default::default()
+                },
+            ] {
+                assert_eq!(
+                    update_settings(c, conv.id, bad).unwrap_err().kind(),
+                    "invalid"
+                );
+            }
             let good = ConversationSettings {
                 system_prompt: "Be brief.".into(),
                 model: Some("  gpt-4o-mini ".into()),
                 temperature: Some(0.3),
                 max_tokens: Some(256),
+                top_p: Some(0.9),
+                frequency_penalty: Some(-0.5),
+                presence_penalty: Some(1.0),
+                stop: vec!["\n\n".into(), String::new(), "END".into()],
+                seed: Some(-42),
             };
-            let saved = update_settings(c, conv.id, good)?;
+            let saved = update_settings(c, conv.id, good)?.settings;
             assert_eq!(saved.model.as_deref(), Some("gpt-4o-mini"));
             assert_eq!(
                 (saved.temperature, saved.max_tokens),
                 (Some(0.3), Some(256))
             );
             assert_eq!(saved.system_prompt, "Be brief.");
+            assert_eq!(
+                (saved.top_p, saved.frequency_penalty, saved.presence_penalty),
+                (Some(0.9), Some(-0.5), Some(1.0))
+            );
+            // Whitespace-only stops are kept, empty ones dropped; the order stays.
+            assert_eq!(saved.stop, ["\n\n", "END"]);
+            assert_eq!(saved.seed, Some(-42));
+            // Cleared again.
+            let cleared = update_settings(c, conv.id, ConversationSettings::default())?.settings;
+            assert_eq!(cleared, ConversationSettings::default());
             Ok(())
         })
         .unwrap();

@@ -84,6 +84,14 @@ pub const MIGRATIONS: &[&str] = &[
     -- The origin (scheme://host:port) the stored key was saved for: it is sent nowhere else.
     ALTER TABLE profiles ADD COLUMN key_origin TEXT;
     "#,
+    // 4: the other sampling parameters of the OpenAI reference, per conversation.
+    r#"
+    ALTER TABLE conversations ADD COLUMN top_p REAL;
+    ALTER TABLE conversations ADD COLUMN frequency_penalty REAL;
+    ALTER TABLE conversations ADD COLUMN presence_penalty REAL;
+    ALTER TABLE conversations ADD COLUMN stop TEXT;
+    ALTER TABLE conversations ADD COLUMN seed INTEGER;
+    "#,
 ];
 
 pub fn latest_version() -> i64 {

@@ -132,6 +132,11 @@ async fn click(c: &Client, css: &str) {
 async fn type_into(c: &Client, css: &str, text: &str) {
     wait_for(css, || async {
         let el = c.find(Locator::Css(css)).await.ok()?;
+        // Inside a scrolling panel WebKitWebDriver only types into a field it can see.
+        let arg = serde_json::to_value(&el).ok()?;
+        c.execute("arguments[0].scrollIntoView({block: 'center'})", vec![arg])
+            .await
+            .ok()?;
         el.clear().await.ok()?;
         el.send_keys(text).await.ok()?;
         let value = el.prop("value").await.ok()??;
@@ -448,6 +453,18 @@ async fn a_failed_reply_keeps_the_message_and_retry_answers_it() {
     type_into(&c, "#system-prompt", "Be brief.").await;
     type_into(&c, "#temperature", "0.3").await;
     type_into(&c, "#max-tokens", "2").await;
+    type_into(&c, "#top-p", "0.7").await;
+    type_into(&c, "#frequency-penalty", "0.5").await;
+    type_into(&c, "#presence-penalty", "-0.5").await;
+    type_into(&c, "#seed", "9").await;
+    // Two stop sequences, one per line; "\\n" written in a line stands for a line break.
+    type_into(&c, "#stop-sequences", "END").await;
+    c.find(Locator::Css("#stop-sequences"))
+        .await
+        .unwrap()
+        .send_keys("\u{e007}\\n\\n")
+        .await
+        .unwrap();
     send(&c, "One two three").await;
     // max_tokens 2 cuts the echo after two tokens.
     wait_for("the short reply", || async {
@@ -459,6 +476,15 @@ async fn a_failed_reply_keeps_the_message_and_retry_answers_it() {
     let body = server.requests().last().unwrap().body.clone();
     assert_eq!(body["temperature"], 0.3);
     assert_eq!(body["max_tokens"], 2);
+    assert_eq!(body["top_p"], 0.7);
+    assert_eq!(body["frequency_penalty"], 0.5);
+    assert_eq!(body["presence_penalty"], -0.5);
+    assert_eq!(body["seed"], 9);
+    assert_eq!(
+        body["stop"],
+        json!(["END", "\n\n"]),
+        "one per line, \\n for a line break"
+    );
     assert_eq!(body["messages"][0]["role"], "system");
     assert_eq!(body["messages"][0]["content"], "Be brief.");
     // Shift+Enter adds a line instead of sending.

@@ -74,6 +74,11 @@ async fn history_system_prompt_and_parameters_reach_the_server() {
         model: Some("test-model".into()),
         temperature: Some(0.2),
         max_tokens: Some(2),
+        top_p: Some(0.5),
+        frequency_penalty: Some(0.25),
+        presence_penalty: Some(-0.5),
+        stop: vec!["STOP".into(), "\n\n".into()],
+        seed: Some(7),
     };
     svc.db()
         .with(|c| conversations::update_settings(c, conv, settings))
@@ -103,6 +108,29 @@ async fn history_system_prompt_and_parameters_reach_the_server() {
     );
     assert_eq!(body["temperature"], 0.2);
     assert_eq!(body["max_tokens"], 2);
+    assert_eq!(body["top_p"], 0.5);
+    assert_eq!(body["frequency_penalty"], 0.25);
+    assert_eq!(body["presence_penalty"], -0.5);
+    assert_eq!(body["stop"], serde_json::json!(["STOP", "\n\n"]));
+    assert_eq!(body["seed"], 7);
+    // A conversation without them sends none of them (the server's defaults apply).
+    let plain = new_conversation(&svc, "test-model");
+    svc.send(send_req(plain, "plain"), |_| {}).await.unwrap();
+    let body = server.requests().last().unwrap().body.clone();
+    for absent in [
+        "temperature",
+        "max_tokens",
+        "top_p",
+        "frequency_penalty",
+        "presence_penalty",
+        "stop",
+        "seed",
+    ] {
+        assert!(
+            body.get(absent).is_none(),
+            "{absent} sent without being set"
+        );
+    }
 }
 
 #[tokio::test]

@@ -69,6 +69,18 @@ fn ask_streams_only_the_reply_to_stdout_and_saves_it() {
             "Be nice.",
             "--temperature",
             "0.5",
+            "--top-p",
+            "0.8",
+            "--frequency-penalty",
+            "-1",
+            "--presence-penalty",
+            "1.5",
+            "--stop",
+            "END",
+            "--stop",
+            "###",
+            "--seed",
+            "123",
             "hi there",
         ],
     );
@@ -81,6 +93,11 @@ fn ask_streams_only_the_reply_to_stdout_and_saves_it() {
     let body = &server.requests()[0].body;
     assert_eq!(body["messages"][0]["content"], "Be nice.");
     assert_eq!(body["temperature"], 0.5);
+    assert_eq!(body["top_p"], 0.8);
+    assert_eq!(body["frequency_penalty"], -1.0);
+    assert_eq!(body["presence_penalty"], 1.5);
+    assert_eq!(body["stop"], serde_json::json!(["END", "###"]));
+    assert_eq!(body["seed"], 123);
 
     let (db, _) = Db::open_dir(dir.path()).unwrap();
     let conv = db.with(|c| conversations::latest(c)).unwrap().unwrap();
@@ -88,7 +105,7 @@ fn ask_streams_only_the_reply_to_stdout_and_saves_it() {
     assert_eq!(path.len(), 2);
     assert_eq!(path[1].content, "Echo: hi there");
     assert_eq!(path[1].status, Status::Done);
-    assert_eq!(conv.system_prompt, "Be nice.");
+    assert_eq!(conv.settings.system_prompt, "Be nice.");
 }
 
 #[test]

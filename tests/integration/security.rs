@@ -140,3 +140,15 @@ fn inline_handler(html: &str) -> Option<String> {
     }
     None
 }
+
+#[test]
+fn element_ids_in_index_html_are_unique() {
+    let html = read("ui/index.html");
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, _) in html.match_indices(" id=\"") {
+        let rest = &html[i + 5..];
+        let id = &rest[..rest.find('"').unwrap()];
+        assert!(seen.insert(id.to_string()), "id \"{id}\" is used twice");
+    }
+    assert!(seen.len() > 20);
+}

@@ -1,4 +1,4 @@
-// Per-conversation settings panel: system prompt, model, temperature, max tokens.
+// Per-conversation settings panel: system prompt, model and the sampling parameters.
 import { api } from './api.js';
 import { debounce, errorText } from './dom.js';
 import { t } from './i18n.js';
@@ -6,7 +6,27 @@ import { loadModels } from './models.js';
 import { state, upsertConversation, emit, on, activeConversation } from './state.js';
 
 const $ = (id) => document.getElementById(id);
-const FIELDS = ['system-prompt', 'conv-model', 'temperature', 'max-tokens'];
+/** The numeric parameters: input id, settings key, range (the OpenAI reference's), whole numbers only? */
+const NUMERIC = [
+  { id: 'temperature', key: 'temperature', min: 0, max: 2, int: false, label: 'convSettings.temperature' },
+  { id: 'max-tokens', key: 'maxTokens', min: 1, max: 1000000, int: true, label: 'convSettings.maxTokens' },
+  { id: 'top-p', key: 'topP', min: 0, max: 1, int: false, label: 'convSettings.topP' },
+  { id: 'frequency-penalty', key: 'frequencyPenalty', min: -2, max: 2, int: false, label: 'convSettings.frequencyPenalty' },
+  { id: 'presence-penalty', key: 'presencePenalty', min: -2, max: 2, int: false, label: 'convSettings.presencePenalty' },
+  { id: 'seed', key: 'seed', min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, int: true, label: 'convSettings.seed' },
+];
+const MAX_STOP = 4;
+const FIELDS = ['system-prompt', 'conv-model', 'stop-sequences', ...NUMERIC.map((f) => f.id)];
+
+/** Stop sequences: one per line; \\n and \\t in a line stand for a line break and a tab. */
+function stopFromText(text) {
+  return text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l !== '')
+    .map((l) => l.replace(/\\n/g, '\n').replace(/\\t/g, '\t'));
+}
+
+function stopToText(stop) {
+  return (stop || []).map((s) => s.replace(/\n/g, '\\n').replace(/\t/g, '\\t')).join('\n');
+}
 let modelsTried = false;
 let loadedId = null;
 let statusTimer = 0;
@@ -52,15 +72,14 @@ export function loadConversation() {
   loadedId = conv ? conv.id : null;
   $('system-prompt').value = conv?.systemPrompt ?? '';
   $('conv-model').value = conv?.model ?? '';
-  $('temperature').value = conv?.temperature ?? '';
-  $('max-tokens').value = conv?.maxTokens ?? '';
+  for (const f of NUMERIC) $(f.id).value = conv?.[f.key] ?? '';
+  $('stop-sequences').value = stopToText(conv?.stop);
   for (const f of FIELDS) $(f).disabled = !conv;
   $('toggle-conv-settings').disabled = !conv;
   if (!conv && isOpen()) togglePanel(false);
   showError(null);
   setStatus('');
-  markInvalid('temperature', false);
-  markInvalid('max-tokens', false);
+  for (const f of [...NUMERIC.map((n) => n.id), 'stop-sequences']) markInvalid(f, false);
 }
 
 /** Saves pending edits now; resolves once the last save has landed (a send waits for this). */
@@ -93,29 +112,31 @@ function setStatus(text) {
 
 /** Read + validate the form. Returns settings or null (and shows the problem). */
 function readForm() {
-  const tempRaw = $('temperature').value.trim();
-  const maxRaw = $('max-tokens').value.trim();
-  const tempBad = $('temperature').validity.badInput;
-  const maxBad = $('max-tokens').validity.badInput;
-  let temperature = null;
-  let maxTokens = null;
   const errors = [];
-  if (tempRaw || tempBad) {
-    temperature = Number(tempRaw);
-    const bad = tempBad || !tempRaw || !Number.isFinite(temperature) || temperature < 0 || temperature > 2;
-    markInvalid('temperature', bad);
-    if (bad) errors.push(t('convSettings.tempRange'));
-  } else markInvalid('temperature', false);
-  if (maxRaw || maxBad) {
-    maxTokens = Number(maxRaw);
-    const bad = maxBad || !maxRaw || !Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > 1000000;
-    markInvalid('max-tokens', bad);
-    if (bad) errors.push(t('convSettings.maxTokensRange'));
-  } else markInvalid('max-tokens', false);
+  const settings = {};
+  for (const f of NUMERIC) {
+    const el = $(f.id);
+    const raw = el.value.trim();
+    if (!raw && !el.validity.badInput) { settings[f.key] = null; markInvalid(f.id, false); continue; }
+    const n = Number(raw);
+    const bad = el.validity.badInput || !raw || !Number.isFinite(n) || (f.int && !Number.isInteger(n))
+      || n < f.min || n > f.max;
+    markInvalid(f.id, bad);
+    if (bad) {
+      const key = f.int ? 'convSettings.rangeInt' : 'convSettings.range';
+      const bounds = f.key === 'seed' ? {} : { min: f.min, max: f.max };
+      errors.push(f.key === 'seed' ? t('convSettings.seedInt') : t(key, { name: t(f.label), ...bounds }));
+    }
+    settings[f.key] = n;
+  }
+  const stop = stopFromText($('stop-sequences').value);
+  const stopBad = stop.length > MAX_STOP;
+  markInvalid('stop-sequences', stopBad);
+  if (stopBad) errors.push(t('convSettings.stopTooMany', { max: MAX_STOP }));
   showError(errors.join(' '));
   if (errors.length) return null;
   const model = $('conv-model').value.trim();
-  return { systemPrompt: $('system-prompt').value, model: model || null, temperature, maxTokens };
+  return { systemPrompt: $('system-prompt').value, model: model || null, stop, ...settings };
 }
 
 function schedule(now) {
@@ -126,12 +147,16 @@ function schedule(now) {
   if (now) saver.flush();
 }
 
+/** The saved fields of a conversation or a form, in one order, for "did anything change?". */
+function comparable(x) {
+  const out = { systemPrompt: x.systemPrompt ?? '', model: x.model ?? null, stop: x.stop ?? [] };
+  for (const f of NUMERIC) out[f.key] = x[f.key] ?? null;
+  return out;
+}
+
 async function save(id, settings) {
   const conv = state.conversations.find((c) => c.id === id);
-  if (conv && conv.systemPrompt === settings.systemPrompt && (conv.model ?? null) === settings.model
-      && (conv.temperature ?? null) === settings.temperature && (conv.maxTokens ?? null) === settings.maxTokens) {
-    return;
-  }
+  if (conv && JSON.stringify(comparable(conv)) === JSON.stringify(comparable(settings))) return;
   if (id === loadedId) setStatus(t('convSettings.saving'));
   try {
     const updated = await api.updateConversation(id, settings);
