@@ -465,6 +465,10 @@ async fn a_failed_reply_keeps_the_message_and_retry_answers_it() {
         .send_keys("\u{e007}\\n\\n")
         .await
         .unwrap();
+    let _ = std::fs::write(
+        screenshot_dir().join("settings.png"),
+        c.screenshot().await.unwrap(),
+    );
     send(&c, "One two three").await;
     // max_tokens 2 cuts the echo after two tokens.
     wait_for("the short reply", || async {
