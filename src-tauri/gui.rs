@@ -66,11 +66,13 @@ pub fn run() -> i32 {
     let state = AppState::open();
     let service = state.service().ok();
     if service.is_some() {
-        // Once a day, a backup of the database, off the UI's path.
-        std::thread::spawn(|| {
+        // A backup of the database once a day, off the UI's path; checked again every hour
+        // for a window left open for days.
+        std::thread::spawn(|| loop {
             if let Err(e) = crate::db::data_dir().and_then(|d| crate::db::backup::daily_for(&d)) {
                 eprintln!("parley: daily backup failed: {e}");
             }
+            std::thread::sleep(std::time::Duration::from_secs(3600));
         });
     }
     let app = build_app(tauri::Builder::default(), state)

@@ -93,7 +93,12 @@ pub fn choose_key(
     trusted: bool,
 ) -> KeyChoice {
     let origin = origin_of(base);
-    let stored_fits = trusted || row.key_origin.as_deref().is_none_or(|o| o == origin);
+    // A key with no recorded origin (stored by hand, e.g. with secret-tool) is taken to be OpenAI's.
+    let key_origin = row
+        .key_origin
+        .clone()
+        .or_else(|| parse_base_url(DEFAULT_BASE_URL).ok().map(|u| origin_of(&u)));
+    let stored_fits = trusted || key_origin.as_deref() == Some(origin.as_str());
     let env_fits = trusted || env_origin(env).as_deref() == Some(origin.as_str());
     match stored {
         Ok(Some(k)) if stored_fits => {
@@ -106,7 +111,7 @@ pub fn choose_key(
         _ => {}
     }
     let held_for = match stored {
-        Ok(Some(_)) => row.key_origin.clone(),
+        Ok(Some(_)) => key_origin,
         _ => None,
     };
     match &env.api_key {
@@ -213,8 +218,13 @@ mod tests {
                 .as_str(),
             "https://x.test/v1"
         );
-        let ep = endpoint(&row(None), &env, Ok(Some(key("sk-ring"))), None).unwrap();
+        let mut bound = row(None);
+        bound.key_origin = Some("http://127.0.0.1:9".into());
+        let ep = endpoint(&bound, &env, Ok(Some(key("sk-ring"))), None).unwrap();
         assert_eq!(ep.key.unwrap().expose(), "sk-ring");
+        // A key with no recorded origin is OpenAI's: not sent to this other server.
+        let ep = endpoint(&row(None), &env, Ok(Some(key("sk-ring"))), None).unwrap();
+        assert_eq!(ep.key.unwrap().expose(), "sk-env");
         let ep = endpoint(&row(None), &env, Ok(None), None).unwrap();
         assert_eq!(ep.key.unwrap().expose(), "sk-env");
     }
@@ -254,8 +264,10 @@ mod tests {
 
     #[test]
     fn the_view_never_contains_the_key() {
+        let mut lan = row(Some("http://192.168.1.10:8000/v1"));
+        lan.key_origin = Some("http://192.168.1.10:8000".into());
         let v = view(
-            &row(Some("http://192.168.1.10:8000/v1")),
+            &lan,
             &EnvFallback::default(),
             Ok(Some(key("sk-very-secret"))),
         );

@@ -57,10 +57,11 @@ impl ChatService {
         let key = ApiKey::new(raw)?;
         let row = self.profile_row()?;
         let origin = profile::origin_of(&profile::effective_base_url(&row, &self.env, None)?);
-        self.db
-            .with(|c| profiles::set_key_origin(c, &row.name, Some(&origin)))?;
+        // The keyring first: if it fails, the old key keeps its old origin (never the new one).
         let secrets = self.secrets.clone();
         crate::secrets::blocking(move || secrets.set(DEFAULT_PROFILE, &key)).await?;
+        self.db
+            .with(|c| profiles::set_key_origin(c, &row.name, Some(&origin)))?;
         self.profile().await
     }
 

@@ -76,10 +76,10 @@ pub struct AskArgs {
     #[arg(long, allow_hyphen_values = true)]
     presence_penalty: Option<f64>,
     /// A sequence where the reply stops (repeat for up to 4).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     stop: Vec<String>,
     /// Seed for reproducible sampling, where the server supports it.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     seed: Option<i64>,
     /// Continue the most recent conversation instead of starting a new one.
     #[arg(long = "continue", short = 'c')]

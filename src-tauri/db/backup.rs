@@ -77,7 +77,8 @@ pub fn daily(conn: &Connection, data_dir: &Path) -> Result<Option<PathBuf>> {
         .collect();
     if dailies
         .first()
-        .is_some_and(|b| now_ms() - b.taken_at < DAY_MS)
+        // A backup from "the future" (the clock was wrong) does not count as today's.
+        .is_some_and(|b| (0..DAY_MS).contains(&(now_ms() - b.taken_at)))
     {
         return Ok(None);
     }
@@ -119,9 +120,12 @@ pub fn restore(data_dir: &Path, name: &str) -> Result<PathBuf> {
             message: format!("backup {name} is damaged ({check}); nothing was changed"),
         });
     }
+    // Copy first, then swap: a failed copy leaves the current database where it was.
     let current = data_dir.join(DB_FILE);
+    let incoming = data_dir.join(format!("{DB_FILE}.restoring"));
+    std::fs::copy(&backup.path, &incoming)?;
     let moved = move_aside_as(&current, "before-restore")?;
-    std::fs::copy(&backup.path, &current)?;
+    std::fs::rename(&incoming, &current)?;
     Ok(moved)
 }
 

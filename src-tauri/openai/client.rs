@@ -241,7 +241,11 @@ impl Client {
                 Ok(Ok(resp)) => {
                     let status = resp.status();
                     let headers = resp.headers().clone();
-                    let body = self.read_body(resp, ERROR_BODY_LIMIT, cancel).await?;
+                    // The status decides; a body that cannot be read is just an empty message.
+                    let body = match self.read_body(resp, ERROR_BODY_LIMIT, cancel).await {
+                        Err(Error::Cancelled) => return Err(Error::Cancelled),
+                        other => other.unwrap_or_default(),
+                    };
                     let body = String::from_utf8_lossy(&body);
                     let err = errors::from_status(status, &headers, &body, model);
                     let err = errors::explain_missing_key(err, ep_has_key);

@@ -80,7 +80,7 @@ fn ask_streams_only_the_reply_to_stdout_and_saves_it() {
             "--stop",
             "###",
             "--seed",
-            "123",
+            "-123",
             "hi there",
         ],
     );
@@ -97,7 +97,7 @@ fn ask_streams_only_the_reply_to_stdout_and_saves_it() {
     assert_eq!(body["frequency_penalty"], -1.0);
     assert_eq!(body["presence_penalty"], 1.5);
     assert_eq!(body["stop"], serde_json::json!(["END", "###"]));
-    assert_eq!(body["seed"], 123);
+    assert_eq!(body["seed"], -123);
 
     let (db, _) = Db::open_dir(dir.path()).unwrap();
     let conv = db.with(|c| conversations::latest(c)).unwrap().unwrap();

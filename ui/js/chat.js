@@ -112,7 +112,8 @@ export async function stop() {
   if (!ctx || ctx.stopping) return;
   ctx.stopping = true;
   try {
-    await api.cancelStream(ctx.streamId);
+    // Not registered yet (the reply is still being set up): cancel as soon as it starts.
+    if (!(await api.cancelStream(ctx.streamId)) && !ctx.ended) ctx.cancelOnStart = true;
   } catch (err) {
     ctx.stopping = false;
     showBanner(errorText(err), 'error');
@@ -232,6 +233,7 @@ function onEvent(ctx, ev) {
 
 function onStarted(ctx, ev) {
   ctx.started = true;
+  if (ctx.cancelOnStart) api.cancelStream(ctx.streamId).catch(() => {});
   ctx.assistantId = ev.assistantMessageId;
   ctx.model = ev.model ?? null;
   const user = ev.userMessage;

@@ -19,13 +19,17 @@ const MAX_STOP = 4;
 const FIELDS = ['system-prompt', 'conv-model', 'stop-sequences', ...NUMERIC.map((f) => f.id)];
 
 /** Stop sequences: one per line; \\n and \\t in a line stand for a line break and a tab. */
+const UNESCAPE = { n: '\n', t: '\t', r: '\r', '\\': '\\' };
+const ESCAPE = { '\n': 'n', '\t': 't', '\r': 'r', '\\': '\\' };
+
 function stopFromText(text) {
   return text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l !== '')
-    .map((l) => l.replace(/\\n/g, '\n').replace(/\\t/g, '\t'));
+    .map((l) => l.replace(/\\([ntr\\])/g, (m, c) => UNESCAPE[c]));
 }
 
+/** The inverse of stopFromText: a stored sequence survives a round trip through the form. */
 function stopToText(stop) {
-  return (stop || []).map((s) => s.replace(/\n/g, '\\n').replace(/\t/g, '\\t')).join('\n');
+  return (stop || []).map((s) => s.replace(/[\n\t\r\\]/g, (c) => `\\${ESCAPE[c]}`)).join('\n');
 }
 let modelsTried = false;
 let loadedId = null;
@@ -69,6 +73,8 @@ export function togglePanel(force) {
 export function loadConversation() {
   const conv = activeConversation();
   saver.flush();
+  // Same conversation again (a reload after a reply): the form already holds what the user typed.
+  if (conv && conv.id === loadedId) return;
   loadedId = conv ? conv.id : null;
   $('system-prompt').value = conv?.systemPrompt ?? '';
   $('conv-model').value = conv?.model ?? '';
