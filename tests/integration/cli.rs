@@ -23,6 +23,27 @@ pub fn parley(data_dir: &Path) -> Command {
     cmd
 }
 
+/// Fails the test with the command's stderr when it did not exit 0.
+pub fn assert_succeeded(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `parley ask --model MODEL PROMPT` against `server`, its stdout piped, left running.
+fn spawn_ask(dir: &Path, server: &FakeOpenAi, model: &str, prompt: &str) -> std::process::Child {
+    parley(dir)
+        .env("OPENAI_BASE_URL", server.base_url())
+        .args(["ask", "--model", model, prompt])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 fn ask(dir: &Path, server: &FakeOpenAi, args: &[&str]) -> Output {
     parley(dir)
         .env("OPENAI_BASE_URL", server.base_url())
@@ -84,11 +105,7 @@ fn ask_streams_only_the_reply_to_stdout_and_saves_it() {
             "hi there",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "Echo: hi there");
     let body = &server.requests()[0].body;
     assert_eq!(body["messages"][0]["content"], "Be nice.");
@@ -175,14 +192,7 @@ fn errors_go_to_stderr_with_a_failing_exit_code_and_the_message_is_kept() {
 fn kill_9_mid_stream_loses_nothing_committed() {
     let server = FakeOpenAi::start();
     let dir = tempdir();
-    let mut child = parley(dir.path())
-        .env("OPENAI_BASE_URL", server.base_url())
-        .args(["ask", "--model", "test-slow-20", "survive this"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_ask(dir.path(), &server, "test-slow-20", "survive this");
     // Wait until the reply is streaming and at least one checkpoint interval has passed.
     let mut stdout = child.stdout.take().unwrap();
     let mut first = [0u8; 16];
@@ -250,11 +260,7 @@ fn without_a_keyring_keys_fail_clearly_and_the_environment_key_still_works() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "Echo: env key");
 }
 
@@ -280,13 +286,7 @@ fn bad_flags_or_an_empty_prompt_leave_no_empty_conversation() {
 fn a_second_parley_starting_mid_stream_leaves_the_live_reply_alone() {
     let server = FakeOpenAi::start();
     let dir = tempdir();
-    let mut child = parley(dir.path())
-        .env("OPENAI_BASE_URL", server.base_url())
-        .args(["ask", "--model", "test-slow-10", "still going"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_ask(dir.path(), &server, "test-slow-10", "still going");
     let mut first = [0u8; 8];
     child
         .stdout
@@ -347,11 +347,7 @@ fn an_upgrade_backup_is_listed_and_restored_from_the_command_line() {
         .args(["restore", &name])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     let (db, _) = Db::open_dir(dir.path()).unwrap();
     let titles: Vec<String> = db
         .with(|c| conversations::list(c))

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use parley::chat::EnvFallback;
 use parley::secrets::{ApiKey, KeyringStore, SecretStore};
 
-use crate::cli::parley;
+use crate::cli::{assert_succeeded, parley};
 use crate::common::tempdir;
 use crate::fake_openai::FakeOpenAi;
 
@@ -126,11 +126,7 @@ async fn a_key_set_headless_is_used_from_the_keyring_and_never_written_to_disk()
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "Echo: from the keyring"
