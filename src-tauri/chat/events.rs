@@ -1,8 +1,10 @@
 //! The streaming events of one reply: one tagged enum, shared by the webview (through a Tauri
 //! Channel) and the CLI. JSON: `{"type": "delta", "text": "..."}` and so on, fields in camelCase.
 //!
-//! Order: `started`, then any of `retrying` (before the first delta only) and `delta`, then `usage`
-//! if the server reported it, then exactly one of `finished` (status done or cancelled) or `failed`.
+//! Order, per reply: `started`, then any of `retrying` (before the first delta only) and `delta`,
+//! then `usage` if known, then exactly one of `finished` (status done or cancelled) or `failed`.
+//! Several replies (n choices, models side by side) interleave on one channel; their events name
+//! the reply (`replyId`, the message id of `started`'s `assistantMessageId`).
 
 use serde::Serialize;
 
@@ -21,18 +23,28 @@ pub enum ChatEvent {
         user_message: Message,
         assistant_message_id: i64,
         model: String,
+        /// Replies made together (n choices, models side by side) share a group.
+        group_id: Option<String>,
+        choice_index: Option<i64>,
     },
+    /// Before the first delta only; for the request streaming under `stream_id`.
     Retrying {
+        stream_id: String,
         attempt: u32,
         delay_ms: u64,
         reason: String,
     },
+    /// New text of one reply.
     Delta {
+        reply_id: i64,
         text: String,
     },
     Usage {
+        reply_id: i64,
         prompt_tokens: i64,
         completion_tokens: i64,
+        /// Counted here with a tokenizer: the server reported no usage for this reply.
+        counted: bool,
     },
     Finished {
         message: Message,
@@ -49,9 +61,17 @@ mod tests {
 
     #[test]
     fn events_are_tagged_camel_case_json() {
-        let v = serde_json::to_value(ChatEvent::Delta { text: "hi".into() }).unwrap();
-        assert_eq!(v, serde_json::json!({"type": "delta", "text": "hi"}));
+        let v = serde_json::to_value(ChatEvent::Delta {
+            reply_id: 7,
+            text: "hi".into(),
+        })
+        .unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"type": "delta", "replyId": 7, "text": "hi"})
+        );
         let v = serde_json::to_value(ChatEvent::Retrying {
+            stream_id: "s".into(),
             attempt: 1,
             delay_ms: 500,
             reason: "x".into(),
@@ -59,7 +79,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             v,
-            serde_json::json!({"type": "retrying", "attempt": 1, "delayMs": 500, "reason": "x"})
+            serde_json::json!({"type": "retrying", "streamId": "s", "attempt": 1, "delayMs": 500, "reason": "x"})
         );
         let v = serde_json::to_value(ChatEvent::Failed {
             error: Error::Cancelled,

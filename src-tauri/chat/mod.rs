@@ -1,22 +1,27 @@
 //! The chat service: persist → stream → persist. No tauri here; the GUI commands and the CLI are
 //! two thin faces over this.
 
+pub mod context;
 pub mod events;
 pub mod profile;
 mod settings;
+pub mod tokens;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use crate::db::messages::{self, Message, Outcome, Role, Status};
-use crate::db::{conversations, Db};
+use crate::db::conversations::{Conversation, EndpointKind};
+use crate::db::messages::{self, Message, Outcome, ReplyOrigin, Role, Status, ThreadMessage};
+use crate::db::{conversations, pricing, Db};
 use crate::error::{Error, Result};
-use crate::openai::types::{ChatMessage, ChatRequest};
-use crate::openai::{Client, Finished, StreamEvent};
+use crate::openai::types::{
+    wants_max_completion_tokens, ChatMessage, ChatRequest, CompletionRequest, Request, Sampling,
+};
+use crate::openai::{Client, Endpoint, Finished, StreamEvent};
 use crate::secrets::SecretStore;
 pub use events::ChatEvent;
 pub use profile::{EnvFallback, KeySource, ProfileView};
@@ -27,6 +32,22 @@ pub const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
 /// How often the partial text of a streaming reply is saved (crash safety without a write per token).
 pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(750);
 pub const OPENAI_DEFAULT_MODEL: &str = "gpt-4o-mini";
+/// Models answering one prompt side by side.
+pub const MAX_TARGETS: usize = 4;
+
+/// One model answering a message: the conversation's own (all `None`), or another model and/or
+/// profile for a side-by-side run. Each target streams under its own id, so each has its own Stop.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Target {
+    #[serde(default)]
+    pub model: Option<String>,
+    /// A profile name; `None` = the conversation's profile.
+    #[serde(default)]
+    pub profile: Option<String>,
+    #[serde(default)]
+    pub stream_id: Option<String>,
+}
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -35,6 +56,12 @@ pub struct SendRequest {
     pub content: String,
     #[serde(default)]
     pub stream_id: Option<String>,
+    /// Editing: the new text becomes a sibling of this user message (a new branch); the old one stays.
+    #[serde(default)]
+    pub edit_of: Option<i64>,
+    /// Several models at once (2–4); empty = the conversation's model.
+    #[serde(default)]
+    pub targets: Vec<Target>,
     /// For this one request only (`parley ask --base-url`); not saved.
     #[serde(skip)]
     pub base_url: Option<String>,
@@ -47,6 +74,21 @@ pub struct RetryRequest {
     pub user_message_id: i64,
     #[serde(default)]
     pub stream_id: Option<String>,
+    #[serde(default)]
+    pub targets: Vec<Target>,
+}
+
+/// Tokens and cost of every reply in a conversation, all branches included.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationTotals {
+    pub replies: i64,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    /// None when no reply has a known price.
+    pub cost_usd: Option<f64>,
+    /// Some of the counts were counted here (the server sent no usage).
+    pub counted: bool,
 }
 
 pub struct ChatService {
@@ -68,6 +110,23 @@ impl Drop for StreamGuard<'_> {
         self.service.streams.lock().unwrap().remove(&self.id);
     }
 }
+
+/// One request in flight: its stop handle and what it asks.
+struct Run<'a> {
+    guard: StreamGuard<'a>,
+    token: CancellationToken,
+    target: Target,
+}
+
+/// A run with its reply rows created.
+struct Prepared<'a> {
+    run: Run<'a>,
+    endpoint: Result<Endpoint>,
+    model: String,
+    reply_ids: Vec<i64>,
+}
+
+type Emit<'e> = &'e (dyn Fn(ChatEvent) + Send + Sync);
 
 /// Checks a message before anything is saved: size limit, not empty; NUL bytes are dropped.
 pub fn clean_content(content: &str) -> Result<String> {
@@ -110,17 +169,50 @@ fn history(system_prompt: &str, path: &[Message]) -> Vec<ChatMessage> {
         .collect()
 }
 
+/// The prompt of a legacy text completion: the system prompt (if any) as a first paragraph,
+/// then the text of the conversation so far, each completion continuing the text before it.
+pub fn completion_prompt(system_prompt: &str, path: &[Message]) -> String {
+    let mut prompt = String::new();
+    if !system_prompt.trim().is_empty() {
+        prompt.push_str(system_prompt);
+        prompt.push_str("\n\n");
+    }
+    for m in path.iter().filter(|m| belongs_in_history(m)) {
+        prompt.push_str(&m.content);
+    }
+    prompt
+}
+
+fn sampling(s: &conversations::ConversationSettings) -> Sampling {
+    Sampling {
+        temperature: s.temperature,
+        top_p: s.top_p,
+        n: s.n.filter(|n| *n > 1),
+        frequency_penalty: s.frequency_penalty,
+        presence_penalty: s.presence_penalty,
+        stop: (!s.stop.is_empty()).then(|| s.stop.clone()),
+        seed: s.seed,
+    }
+}
+
+/// Does this refusal name the output-limit parameter (a model that wants the other name)?
+fn refuses_output_limit_name(e: &Error) -> bool {
+    match e {
+        Error::BadRequest { message, .. } => {
+            let m = message.to_ascii_lowercase();
+            m.contains("max_tokens") || m.contains("max_completion_tokens")
+        }
+        _ => false,
+    }
+}
+
 /// Records how a stream ended in the reply's outcome; returns the error to report, if any
 /// (a stop is not an error).
-fn record(outcome: &mut Outcome, result: Result<Finished>) -> Option<Error> {
+fn record(outcome: &mut Outcome, result: &Result<Finished>, index: u32) -> Option<Error> {
     match result {
         Ok(fin) => {
-            if let Some(u) = fin.usage {
-                outcome.prompt_tokens = Some(u.prompt_tokens);
-                outcome.completion_tokens = Some(u.completion_tokens);
-            }
-            outcome.model = fin.model;
-            outcome.finish_reason = fin.finish_reason;
+            outcome.model = fin.model.clone();
+            outcome.finish_reason = fin.finish_reason(index);
             outcome.status = Some(Status::Done);
             None
         }
@@ -132,9 +224,13 @@ fn record(outcome: &mut Outcome, result: Result<Finished>) -> Option<Error> {
             outcome.status = Some(Status::Error);
             outcome.error_kind = Some(e.kind().to_string());
             outcome.error_message = Some(e.to_string());
-            Some(e)
+            Some(e.clone())
         }
     }
+}
+
+fn group_id() -> String {
+    format!("{:x}-{:08x}", crate::db::now_ms(), fastrand::u32(..))
 }
 
 impl ChatService {
@@ -199,55 +295,154 @@ impl ChatService {
         Ok((StreamGuard { service: self, id }, token))
     }
 
-    /// Saves the user's message, then streams and saves the reply. Returns the reply in its final
-    /// state (done, cancelled or error); fails only when nothing was saved.
+    /// Registers one stream per target (the first may use the request's own stream id).
+    fn register_runs(
+        &self,
+        stream_id: Option<String>,
+        targets: Vec<Target>,
+    ) -> Result<Vec<Run<'_>>> {
+        let mut targets = if targets.is_empty() {
+            vec![Target::default()]
+        } else {
+            targets
+        };
+        if targets.len() > MAX_TARGETS {
+            return Err(Error::invalid(format!(
+                "At most {MAX_TARGETS} models can answer side by side (got {}).",
+                targets.len()
+            )));
+        }
+        if targets[0].stream_id.is_none() {
+            targets[0].stream_id = stream_id;
+        }
+        targets
+            .into_iter()
+            .map(|mut target| {
+                let (guard, token) = self.register_stream(target.stream_id.take())?;
+                target.model = target
+                    .model
+                    .map(|m| m.trim().to_string())
+                    .filter(|m| !m.is_empty());
+                Ok(Run {
+                    guard,
+                    token,
+                    target,
+                })
+            })
+            .collect()
+    }
+
+    /// Saves the user's message, then streams and saves the reply. Returns the (first) reply in
+    /// its final state (done, cancelled or error); fails only when nothing was saved.
     pub async fn send(
         &self,
         req: SendRequest,
         emit: impl Fn(ChatEvent) + Send + Sync,
     ) -> Result<Message> {
+        first(self.send_all(req, emit).await)
+    }
+
+    /// Like [`send`](Self::send), with every reply: one per target and choice.
+    pub async fn send_all(
+        &self,
+        req: SendRequest,
+        emit: impl Fn(ChatEvent) + Send + Sync,
+    ) -> Result<Vec<Message>> {
         let content = clean_content(&req.content)?;
-        let (guard, token) = self.register_stream(req.stream_id)?;
+        let runs = self.register_runs(req.stream_id, req.targets)?;
         let user = self.db.with(|c| {
-            let parent = messages::active_leaf(c, req.conversation_id)?;
+            let parent = match req.edit_of {
+                Some(id) => {
+                    let old = messages::get(c, id)?;
+                    if old.conversation_id != req.conversation_id || old.role != Role::User {
+                        return Err(Error::invalid(
+                            "Only a user message of this conversation can be edited.",
+                        ));
+                    }
+                    old.parent_id
+                }
+                None => messages::active_leaf(c, req.conversation_id)?,
+            };
             messages::insert_user(c, req.conversation_id, parent, &content)
         })?;
-        self.reply_to(user, guard, token, req.base_url.as_deref(), emit)
+        self.reply_to(user, runs, req.base_url.as_deref(), &emit)
             .await
     }
 
-    /// A new reply to an existing user message (after an error, a stop or a crash). The old reply stays.
+    /// A new reply to an existing user message (regenerate, or after an error, a stop or a crash).
+    /// The old reply stays, as a sibling.
     pub async fn retry(
         &self,
         req: RetryRequest,
         emit: impl Fn(ChatEvent) + Send + Sync,
     ) -> Result<Message> {
+        first(self.retry_all(req, emit).await)
+    }
+
+    pub async fn retry_all(
+        &self,
+        req: RetryRequest,
+        emit: impl Fn(ChatEvent) + Send + Sync,
+    ) -> Result<Vec<Message>> {
         let user = self.db.with(|c| messages::get(c, req.user_message_id))?;
         if user.conversation_id != req.conversation_id || user.role != Role::User {
             return Err(Error::invalid(
                 "Only a user message of this conversation can be answered again.",
             ));
         }
-        let (guard, token) = self.register_stream(req.stream_id)?;
-        self.reply_to(user, guard, token, None, emit).await
+        let runs = self.register_runs(req.stream_id, req.targets)?;
+        self.reply_to(user, runs, None, &emit).await
     }
 
-    async fn reply_to(
+    /// The conversation as shown: the active path, each message with its siblings.
+    pub fn thread(&self, conversation_id: i64) -> Result<Vec<ThreadMessage>> {
+        self.db.with(|c| {
+            conversations::get(c, conversation_id)?;
+            messages::thread(c, conversation_id)
+        })
+    }
+
+    /// Shows another branch: `message_id` and the path through it become the active one.
+    pub fn select_branch(&self, message_id: i64) -> Result<Vec<ThreadMessage>> {
+        self.db.with(|c| {
+            let m = messages::select(c, message_id)?;
+            messages::thread(c, m.conversation_id)
+        })
+    }
+
+    pub fn totals(&self, conversation_id: i64) -> Result<ConversationTotals> {
+        self.db.with(|c| {
+            conversations::get(c, conversation_id)?;
+            Ok(c.query_row(
+                "SELECT count(*), coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0),
+                        sum(cost_usd), coalesce(max(tokens_counted), 0)
+                 FROM messages WHERE conversation_id = ?1 AND role = 'assistant'",
+                [conversation_id],
+                |r| {
+                    Ok(ConversationTotals {
+                        replies: r.get(0)?,
+                        prompt_tokens: r.get(1)?,
+                        completion_tokens: r.get(2)?,
+                        cost_usd: r.get(3)?,
+                        counted: r.get::<_, i64>(4)? != 0,
+                    })
+                },
+            )?)
+        })
+    }
+
+    /// The model to use for a target: its own, the conversation's, the profile's default, or
+    /// OpenAI's default on OpenAI (other servers have their own names).
+    fn choose_model(
         &self,
-        user: Message,
-        guard: StreamGuard<'_>,
-        token: CancellationToken,
-        base_url: Option<&str>,
-        emit: impl Fn(ChatEvent) + Send + Sync,
-    ) -> Result<Message> {
-        let conv = self
-            .db
-            .with(|c| conversations::get(c, user.conversation_id))?;
-        let endpoint = self.endpoint(base_url).await;
-        let model = conv
-            .settings
+        target: &Target,
+        conv: &Conversation,
+        endpoint: &Result<(crate::db::profiles::ProfileRow, Endpoint)>,
+    ) -> String {
+        target
             .model
             .clone()
+            .or_else(|| conv.settings.model.clone())
             .or_else(|| {
                 endpoint
                     .as_ref()
@@ -255,111 +450,275 @@ impl ChatService {
                     .and_then(|(row, _)| row.default_model.clone())
             })
             .or_else(|| {
-                // OpenAI has a sensible default; other servers have their own model names.
                 let (_, ep) = endpoint.as_ref().ok()?;
                 (ep.base_url.host_str() == Some("api.openai.com"))
                     .then(|| OPENAI_DEFAULT_MODEL.to_string())
             })
-            .unwrap_or_default();
-        let reply_id = self
+            .unwrap_or_default()
+    }
+
+    async fn reply_to(
+        &self,
+        user: Message,
+        runs: Vec<Run<'_>>,
+        base_url: Option<&str>,
+        emit: Emit<'_>,
+    ) -> Result<Vec<Message>> {
+        let conv = self
             .db
-            .with(|c| messages::insert_reply_placeholder(c, &user, &model))?;
-        emit(ChatEvent::Started {
-            stream_id: guard.id.clone(),
-            user_message: user.clone(),
-            assistant_message_id: reply_id,
-            model: model.clone(),
-        });
-
-        let started = Instant::now();
-        let mut text = String::new();
-        let mut ttft = None;
-        let request = endpoint.and_then(|(_, ep)| {
-            if model.is_empty() {
-                return Err(Error::invalid(
-                    "No model is chosen for this server: set a default model in Settings, or a model in this conversation's settings.",
-                ));
-            }
-            let path = self.db.with(|c| messages::path_to(c, user.id))?;
-            let s = &conv.settings;
-            let mut body = ChatRequest::streaming(model.clone(), history(&s.system_prompt, &path));
-            body.temperature = s.temperature;
-            body.max_tokens = s.max_tokens;
-            body.top_p = s.top_p;
-            body.frequency_penalty = s.frequency_penalty;
-            body.presence_penalty = s.presence_penalty;
-            body.stop = (!s.stop.is_empty()).then(|| s.stop.clone());
-            body.seed = s.seed;
-            Ok((ep, body))
-        });
-        let result = match request {
-            Err(e) => Err(e),
-            Ok((ep, body)) => {
-                let mut last_checkpoint = Instant::now();
-                let mut on_event = |ev: StreamEvent| match ev {
-                    StreamEvent::Delta(delta) => {
-                        ttft.get_or_insert_with(|| started.elapsed());
-                        text.push_str(&delta);
-                        emit(ChatEvent::Delta { text: delta });
-                        if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
-                            last_checkpoint = Instant::now();
-                            // Best effort: a failed checkpoint only loses crash safety for this interval.
-                            let _ = self.db.with(|c| messages::checkpoint(c, reply_id, &text));
-                        }
-                    }
-                    StreamEvent::Retrying {
-                        attempt,
-                        delay,
-                        reason,
-                    } => emit(ChatEvent::Retrying {
-                        attempt,
-                        delay_ms: delay.as_millis() as u64,
-                        reason,
-                    }),
+            .with(|c| conversations::get(c, user.conversation_id))?;
+        let choices = conv.settings.n.unwrap_or(1).max(1);
+        let group = (runs.len() > 1 || choices > 1).then(group_id);
+        let endpoint_kind = conv.settings.endpoint;
+        let mut prepared = Vec::with_capacity(runs.len());
+        for (t, run) in runs.into_iter().enumerate() {
+            let endpoint = self
+                .endpoint_for(run.target.profile.as_deref(), base_url)
+                .await;
+            let model = self.choose_model(&run.target, &conv, &endpoint);
+            let mut reply_ids = Vec::new();
+            for i in 0..choices {
+                let origin = ReplyOrigin {
+                    model: model.clone(),
+                    group_id: group.clone(),
+                    choice_index: group.is_some().then_some(t as i64 * choices + i),
+                    endpoint: Some(endpoint_kind.as_str().into()),
+                    profile_name: endpoint.as_ref().ok().map(|(row, _)| row.name.clone()),
                 };
-                self.client
-                    .stream_chat(&ep, &body, &token, &mut on_event)
-                    .await
+                let id = self
+                    .db
+                    .with(|c| messages::insert_reply_placeholder(c, &user, &origin))?;
+                emit(ChatEvent::Started {
+                    stream_id: run.guard.id.clone(),
+                    user_message: user.clone(),
+                    assistant_message_id: id,
+                    model: model.clone(),
+                    group_id: group.clone(),
+                    choice_index: origin.choice_index,
+                });
+                reply_ids.push(id);
             }
-        };
-
-        let mut outcome = Outcome {
-            content: text,
-            ttft_ms: ttft.map(|d| d.as_millis() as i64),
-            total_ms: Some(started.elapsed().as_millis() as i64),
-            ..Default::default()
-        };
-        if let Ok(Finished { usage: Some(u), .. }) = &result {
-            emit(ChatEvent::Usage {
-                prompt_tokens: u.prompt_tokens,
-                completion_tokens: u.completion_tokens,
+            prepared.push(Prepared {
+                run,
+                endpoint: endpoint.map(|(_, ep)| ep),
+                model,
+                reply_ids,
             });
         }
-        let error = record(&mut outcome, result);
-        let saved = self.db.with(|c| messages::finish(c, reply_id, &outcome));
-        match (saved, error) {
-            (Ok(message), None) => {
-                emit(ChatEvent::Finished {
-                    message: message.clone(),
-                });
-                Ok(message)
+        let results = futures_util::future::join_all(
+            prepared
+                .into_iter()
+                .map(|p| self.stream_replies(&conv, &user, p, emit)),
+        )
+        .await;
+        let mut saved = Vec::new();
+        for r in results {
+            saved.extend(r?);
+        }
+        Ok(saved)
+    }
+
+    /// Builds the request of one target: the endpoint's body, with the history fitted to the
+    /// model's context window. Returns the request, how many messages were left out, and the
+    /// prompt tokens as counted here.
+    fn build_request(
+        &self,
+        conv: &Conversation,
+        user: &Message,
+        model: &str,
+    ) -> Result<(Request, usize, usize)> {
+        if model.is_empty() {
+            return Err(Error::invalid(
+                "No model is chosen for this server: set a default model in Settings, or a model in this conversation's settings.",
+            ));
+        }
+        let s = &conv.settings;
+        let path = self.db.with(|c| messages::path_to(c, user.id))?;
+        let info = self.db.with(|c| pricing::lookup(c, model))?;
+        match s.endpoint {
+            EndpointKind::Chat => {
+                let window = info
+                    .and_then(|i| i.context_window)
+                    .map(|w| w.max(0) as usize);
+                let reserve = s
+                    .max_tokens
+                    .map(|m| m.max(0) as usize)
+                    .unwrap_or(context::DEFAULT_REPLY_RESERVE);
+                let fitted = context::fit(model, history(&s.system_prompt, &path), window, reserve);
+                let mut body = ChatRequest::streaming(model, fitted.messages);
+                body.sampling = sampling(s);
+                body.set_output_limit(s.max_tokens, wants_max_completion_tokens(model));
+                Ok((Request::Chat(body), fitted.omitted, fitted.prompt_tokens))
             }
-            (Ok(message), Some(error)) => {
-                emit(ChatEvent::Failed {
-                    error,
-                    message: Some(message.clone()),
-                });
-                Ok(message)
-            }
-            (Err(db_error), _) => {
-                emit(ChatEvent::Failed {
-                    error: db_error.clone(),
-                    message: None,
-                });
-                Err(db_error)
+            EndpointKind::Completions => {
+                let prompt = completion_prompt(&s.system_prompt, &path);
+                let counted = tokens::count_text(model, &prompt);
+                let mut body = CompletionRequest::streaming(model, prompt);
+                body.sampling = sampling(s);
+                body.max_tokens = s.max_tokens;
+                Ok((Request::Completion(body), 0, counted))
             }
         }
     }
+
+    /// Streams one target's request into its reply rows (one per choice) and saves each.
+    async fn stream_replies(
+        &self,
+        conv: &Conversation,
+        user: &Message,
+        p: Prepared<'_>,
+        emit: Emit<'_>,
+    ) -> Result<Vec<Message>> {
+        let Prepared {
+            run,
+            endpoint,
+            model,
+            reply_ids,
+        } = p;
+        let n = reply_ids.len();
+        let started = Instant::now();
+        let mut texts = vec![String::new(); n];
+        let mut ttft: Vec<Option<Duration>> = vec![None; n];
+        let mut omitted = 0;
+        let mut counted_prompt = 0;
+        let request = endpoint.and_then(|ep| {
+            let (body, left_out, prompt_tokens) = self.build_request(conv, user, &model)?;
+            omitted = left_out;
+            counted_prompt = prompt_tokens;
+            Ok((ep, body))
+        });
+        let stream_id = run.guard.id.clone();
+        let result = match request {
+            Err(e) => Err(e),
+            Ok((ep, mut body)) => {
+                let mut last_checkpoint = Instant::now();
+                let mut attempt = 0;
+                loop {
+                    let mut on_event = |ev: StreamEvent| match ev {
+                        StreamEvent::Delta { index, text } => {
+                            let i = index as usize;
+                            ttft[i].get_or_insert_with(|| started.elapsed());
+                            texts[i].push_str(&text);
+                            emit(ChatEvent::Delta {
+                                reply_id: reply_ids[i],
+                                text,
+                            });
+                            if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
+                                last_checkpoint = Instant::now();
+                                // Best effort: a failed checkpoint only loses crash safety for this interval.
+                                for (id, text) in reply_ids.iter().zip(&texts) {
+                                    let _ = self.db.with(|c| messages::checkpoint(c, *id, text));
+                                }
+                            }
+                        }
+                        StreamEvent::Retrying {
+                            attempt,
+                            delay,
+                            reason,
+                        } => emit(ChatEvent::Retrying {
+                            stream_id: stream_id.clone(),
+                            attempt,
+                            delay_ms: delay.as_millis() as u64,
+                            reason,
+                        }),
+                    };
+                    let r = self
+                        .client
+                        .stream(&ep, &body, &run.token, &mut on_event)
+                        .await;
+                    // A model that wants the other name for the output limit: once, with it.
+                    let nothing_yet = texts.iter().all(String::is_empty);
+                    if attempt == 0
+                        && nothing_yet
+                        && r.as_ref().is_err_and(refuses_output_limit_name)
+                    {
+                        if let Request::Chat(chat) = &mut body {
+                            if chat.swap_output_limit_name() {
+                                attempt += 1;
+                                continue;
+                            }
+                        }
+                    }
+                    break r;
+                }
+            }
+        };
+        drop(run);
+
+        let price = self.db.with(|c| pricing::lookup(c, &model)).ok().flatten();
+        let usage = result.as_ref().ok().and_then(|f| f.usage);
+        let mut saved = Vec::with_capacity(n);
+        for (i, id) in reply_ids.iter().enumerate() {
+            let text = std::mem::take(&mut texts[i]);
+            let mut outcome = Outcome {
+                ttft_ms: ttft[i].map(|d| d.as_millis() as i64),
+                total_ms: Some(started.elapsed().as_millis() as i64),
+                omitted: (omitted > 0).then_some(omitted as i64),
+                ..Default::default()
+            };
+            // The server's usage when it covers exactly this reply; else counted here.
+            match usage {
+                Some(u) if n == 1 => {
+                    outcome.prompt_tokens = Some(u.prompt_tokens);
+                    outcome.completion_tokens = Some(u.completion_tokens);
+                }
+                _ if !text.is_empty() || result.is_ok() => {
+                    outcome.prompt_tokens =
+                        Some(usage.map_or(counted_prompt as i64, |u| u.prompt_tokens));
+                    outcome.completion_tokens = Some(tokens::count_text(&model, &text) as i64);
+                    outcome.tokens_counted = true;
+                }
+                _ => {}
+            }
+            if let (Some(pt), Some(ct), Some(price)) =
+                (outcome.prompt_tokens, outcome.completion_tokens, &price)
+            {
+                // The prompt is paid once for all choices of a request.
+                outcome.cost_usd = price.cost(pt / n as i64, ct);
+            }
+            if let (Some(pt), Some(ct)) = (outcome.prompt_tokens, outcome.completion_tokens) {
+                emit(ChatEvent::Usage {
+                    reply_id: *id,
+                    prompt_tokens: pt,
+                    completion_tokens: ct,
+                    counted: outcome.tokens_counted,
+                });
+            }
+            outcome.content = text;
+            let error = record(&mut outcome, &result, i as u32);
+            let finished = self.db.with(|c| messages::finish(c, *id, &outcome));
+            match (finished, error) {
+                (Ok(message), None) => {
+                    emit(ChatEvent::Finished {
+                        message: message.clone(),
+                    });
+                    saved.push(message);
+                }
+                (Ok(message), Some(error)) => {
+                    emit(ChatEvent::Failed {
+                        error,
+                        message: Some(message.clone()),
+                    });
+                    saved.push(message);
+                }
+                (Err(db_error), _) => {
+                    emit(ChatEvent::Failed {
+                        error: db_error.clone(),
+                        message: None,
+                    });
+                    return Err(db_error);
+                }
+            }
+        }
+        Ok(saved)
+    }
+}
+
+fn first(replies: Result<Vec<Message>>) -> Result<Message> {
+    replies?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::invalid("no reply was made"))
 }
 
 #[cfg(test)]
@@ -383,6 +742,13 @@ mod tests {
             total_ms: None,
             finish_reason: None,
             created_at: 0,
+            group_id: None,
+            choice_index: None,
+            endpoint: None,
+            tokens_counted: false,
+            cost_usd: None,
+            omitted: None,
+            profile_name: None,
         }
     }
 

@@ -83,6 +83,21 @@ impl ChatService {
         Ok((row, ep))
     }
 
+    /// The endpoint of a named profile (`None` = the default one). Until several profiles exist,
+    /// only the default profile is known.
+    pub(super) async fn endpoint_for(
+        &self,
+        profile: Option<&str>,
+        override_url: Option<&str>,
+    ) -> Result<(ProfileRow, crate::openai::Endpoint)> {
+        match profile {
+            Some(name) if name != DEFAULT_PROFILE => {
+                Err(crate::error::Error::not_found(format!("profile {name}")))
+            }
+            _ => self.endpoint(override_url).await,
+        }
+    }
+
     pub async fn list_models(&self) -> Result<Vec<String>> {
         let (_, ep) = self.endpoint(None).await?;
         self.client.list_models(&ep).await

@@ -81,6 +81,16 @@ pub struct AskArgs {
     /// Seed for reproducible sampling, where the server supports it.
     #[arg(long, allow_hyphen_values = true)]
     seed: Option<i64>,
+    /// How many choices to generate (1–8); each is printed under its own header.
+    #[arg(long)]
+    n: Option<i64>,
+    /// Which API to call: chat (/v1/chat/completions) or completions (the legacy /v1/completions,
+    /// prompt in, text out).
+    #[arg(long, value_parser = ["chat", "completions"])]
+    endpoint: Option<String>,
+    /// Print tokens, time to first token, speed and cost to stderr after the reply.
+    #[arg(long)]
+    stats: bool,
     /// Continue the most recent conversation instead of starting a new one.
     #[arg(long = "continue", short = 'c')]
     continue_last: bool,
@@ -180,6 +190,10 @@ fn conversation_for(service: &ChatService, args: &AskArgs, prompt: &str) -> Resu
             settings.stop = a.stop.clone();
         }
         settings.seed = a.seed.or(settings.seed);
+        settings.n = a.n.or(settings.n);
+        if let Some(e) = &a.endpoint {
+            settings.endpoint = crate::db::conversations::EndpointKind::parse(e)?;
+        }
         let id = match existing {
             Some(conv) => conversations::update_settings(&tx, conv.id, settings)?.id,
             None => conversations::create(&tx, Some(settings))?.id,
@@ -224,21 +238,39 @@ async fn ask(args: AskArgs) -> Result<i32> {
         content: prompt,
         stream_id: Some(stream_id),
         base_url: args.base_url,
+        ..Default::default()
     };
     let stdout = std::io::stdout();
     let first_token = std::sync::Once::new();
-    let reply = service
-        .send(request, |event| match event {
-            ChatEvent::Started { .. } => crate::trace("message saved, request starting"),
-            ChatEvent::Delta { text } => {
+    // One choice streams live; several are printed one after the other, each under a header.
+    let live = std::sync::Mutex::new(None::<i64>);
+    let several = service
+        .db()
+        .with(|c| conversations::get(c, conversation_id))?
+        .settings
+        .n
+        .is_some_and(|n| n > 1);
+    let replies = service
+        .send_all(request, |event| match event {
+            ChatEvent::Started {
+                assistant_message_id,
+                ..
+            } => {
+                crate::trace("message saved, request starting");
+                live.lock().unwrap().get_or_insert(assistant_message_id);
+            }
+            ChatEvent::Delta { reply_id, text } => {
                 first_token.call_once(|| crate::trace("first token"));
-                let mut out = stdout.lock();
-                let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+                if !several && *live.lock().unwrap() == Some(reply_id) {
+                    let mut out = stdout.lock();
+                    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+                }
             }
             ChatEvent::Retrying {
                 attempt,
                 delay_ms,
                 reason,
+                ..
             } => {
                 eprintln!("parley: {reason} — retrying ({attempt}/2) in {delay_ms} ms")
             }
@@ -246,28 +278,97 @@ async fn ask(args: AskArgs) -> Result<i32> {
         })
         .await?;
     crate::trace("reply saved");
-    // On a terminal, end the line; into a pipe, exactly the reply's bytes.
     let mut out = stdout.lock();
-    if out.is_terminal() && !reply.content.is_empty() && !reply.content.ends_with('\n') {
-        let _ = out.write_all(b"\n").and_then(|_| out.flush());
-    }
-    Ok(match reply.status {
-        Status::Done => 0,
-        Status::Cancelled => {
-            eprintln!("parley: stopped; the partial reply was saved");
-            130
-        }
-        _ => {
-            eprintln!(
-                "parley: {}",
-                reply
-                    .error_message
-                    .unwrap_or_else(|| "the reply failed".into())
+    if several {
+        for (i, reply) in replies.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "\n" };
+            let _ = write!(
+                out,
+                "{sep}=== choice {}/{} ===\n{}",
+                i + 1,
+                replies.len(),
+                reply.content
             );
-            eprintln!("parley: your message was saved (conversation {conversation_id})");
-            1
+            if !reply.content.ends_with('\n') {
+                let _ = out.write_all(b"\n");
+            }
         }
-    })
+        let _ = out.flush();
+    } else if let Some(reply) = replies.first() {
+        // On a terminal, end the line; into a pipe, exactly the reply's bytes.
+        if out.is_terminal() && !reply.content.is_empty() && !reply.content.ends_with('\n') {
+            let _ = out.write_all(b"\n").and_then(|_| out.flush());
+        }
+    }
+    drop(out);
+    if args.stats {
+        for reply in &replies {
+            eprintln!("parley: {}", stats_line(reply));
+        }
+    }
+    // The worst outcome decides the exit code.
+    let mut code = 0;
+    for reply in &replies {
+        match reply.status {
+            Status::Done => {}
+            Status::Cancelled => {
+                eprintln!("parley: stopped; the partial reply was saved");
+                code = code.max(130);
+            }
+            _ => {
+                eprintln!(
+                    "parley: {}",
+                    reply
+                        .error_message
+                        .clone()
+                        .unwrap_or_else(|| "the reply failed".into())
+                );
+                eprintln!("parley: your message was saved (conversation {conversation_id})");
+                code = if code == 130 { 130 } else { 1 };
+            }
+        }
+    }
+    Ok(code)
+}
+
+/// `--stats`: one line per reply, e.g.
+/// `gpt-4o-mini · 12 → 40 tokens · TTFT 230 ms · 1.4 s · 34.8 tok/s · $0.000026`.
+pub fn stats_line(m: &crate::db::messages::Message) -> String {
+    let mut parts = vec![m.model.clone().unwrap_or_else(|| "?".into())];
+    if let (Some(p), Some(c)) = (m.prompt_tokens, m.completion_tokens) {
+        let counted = if m.tokens_counted {
+            " (counted here)"
+        } else {
+            ""
+        };
+        parts.push(format!("{p} → {c} tokens{counted}"));
+    }
+    if let Some(t) = m.ttft_ms {
+        parts.push(format!("TTFT {t} ms"));
+    }
+    if let Some(t) = m.total_ms {
+        parts.push(format!("{:.1} s", t as f64 / 1000.0));
+    }
+    if let Some(rate) = tokens_per_second(m) {
+        parts.push(format!("{rate:.1} tok/s"));
+    }
+    match m.cost_usd {
+        Some(c) => parts.push(format!("${c:.6}")),
+        None => parts.push("cost unknown (no price for this model)".into()),
+    }
+    if let Some(o) = m.omitted {
+        parts.push(format!(
+            "{o} earlier messages left out to fit the context window"
+        ));
+    }
+    parts.join(" · ")
+}
+
+/// Completion tokens per second of generation (after the first token).
+pub fn tokens_per_second(m: &crate::db::messages::Message) -> Option<f64> {
+    let tokens = m.completion_tokens? as f64;
+    let gen_ms = (m.total_ms? - m.ttft_ms.unwrap_or(0)) as f64;
+    (tokens > 1.0 && gen_ms > 0.0).then(|| (tokens - 1.0) * 1000.0 / gen_ms)
 }
 
 async fn key(action: KeyAction) -> Result<i32> {

@@ -11,10 +11,10 @@ pub async fn send_message(
     state: State<'_, AppState>,
     request: SendRequest,
     on_event: Channel<ChatEvent>,
-) -> Result<Message> {
+) -> Result<Vec<Message>> {
     let service = state.service()?;
     service
-        .send(request, move |event| drop(on_event.send(event)))
+        .send_all(request, move |event| drop(on_event.send(event)))
         .await
 }
 
@@ -23,10 +23,10 @@ pub async fn retry_message(
     state: State<'_, AppState>,
     request: RetryRequest,
     on_event: Channel<ChatEvent>,
-) -> Result<Message> {
+) -> Result<Vec<Message>> {
     let service = state.service()?;
     service
-        .retry(request, move |event| drop(on_event.send(event)))
+        .retry_all(request, move |event| drop(on_event.send(event)))
         .await
 }
 

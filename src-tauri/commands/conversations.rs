@@ -1,7 +1,8 @@
 use tauri::State;
 
+use crate::chat::ConversationTotals;
 use crate::db::conversations::{self, Conversation, ConversationSettings};
-use crate::db::messages::{self, Message};
+use crate::db::messages::ThreadMessage;
 use crate::error::Result;
 use crate::gui::AppState;
 
@@ -59,9 +60,23 @@ pub fn restore_conversation(state: State<'_, AppState>, id: i64) -> Result<()> {
 }
 
 #[tauri::command(async)]
-pub fn get_messages(state: State<'_, AppState>, conversation_id: i64) -> Result<Vec<Message>> {
-    state
-        .service()?
-        .db()
-        .with(|c| messages::active_path(c, conversation_id))
+pub fn get_messages(
+    state: State<'_, AppState>,
+    conversation_id: i64,
+) -> Result<Vec<ThreadMessage>> {
+    state.service()?.thread(conversation_id)
+}
+
+/// `< 2/3 >` and "continue with this one": shows the branch through `message_id`.
+#[tauri::command(async)]
+pub fn select_branch(state: State<'_, AppState>, message_id: i64) -> Result<Vec<ThreadMessage>> {
+    state.service()?.select_branch(message_id)
+}
+
+#[tauri::command(async)]
+pub fn conversation_totals(
+    state: State<'_, AppState>,
+    conversation_id: i64,
+) -> Result<ConversationTotals> {
+    state.service()?.totals(conversation_id)
 }

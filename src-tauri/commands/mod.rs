@@ -4,6 +4,7 @@
 pub mod app;
 pub mod chat;
 pub mod conversations;
+pub mod models;
 pub mod profile;
 
 /// Every command the webview may call (also listed, by name, in build.rs and the capability).
@@ -18,6 +19,11 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         conversations::delete_conversation,
         conversations::restore_conversation,
         conversations::get_messages,
+        conversations::select_branch,
+        conversations::conversation_totals,
+        models::list_model_table,
+        models::save_model_info,
+        models::remove_model_info,
         chat::send_message,
         chat::retry_message,
         chat::cancel_stream,

@@ -42,10 +42,44 @@ pub struct ConversationSettings {
     pub stop: Vec<String>,
     #[serde(default)]
     pub seed: Option<i64>,
+    /// How many choices to generate for each message (`n`); they show side by side.
+    #[serde(default)]
+    pub n: Option<i64>,
+    /// Chat (`/v1/chat/completions`) or the legacy text completion (`/v1/completions`).
+    #[serde(default)]
+    pub endpoint: EndpointKind,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EndpointKind {
+    #[default]
+    Chat,
+    Completions,
+}
+
+impl EndpointKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndpointKind::Chat => "chat",
+            EndpointKind::Completions => "completions",
+        }
+    }
+    pub fn parse(s: &str) -> Result<EndpointKind> {
+        match s {
+            "chat" => Ok(EndpointKind::Chat),
+            "completions" => Ok(EndpointKind::Completions),
+            other => Err(Error::invalid(format!(
+                "Unknown endpoint {other:?}: use chat or completions."
+            ))),
+        }
+    }
 }
 
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_STOP_SEQUENCES: usize = 4;
+/// The reference allows up to 128 choices; more than 8 columns cannot be read side by side.
+pub const MAX_CHOICES: i64 = 8;
 
 fn check_range(name: &str, value: Option<f64>, min: f64, max: f64) -> Result<()> {
     match value {
@@ -67,6 +101,13 @@ impl ConversationSettings {
             if m < 1 {
                 return Err(Error::invalid(format!(
                     "Max tokens must be at least 1 (got {m})."
+                )));
+            }
+        }
+        if let Some(n) = self.n {
+            if !(1..=MAX_CHOICES).contains(&n) {
+                return Err(Error::invalid(format!(
+                    "Choices (n) must be between 1 and {MAX_CHOICES} (got {n})."
                 )));
             }
         }
@@ -100,7 +141,7 @@ impl ConversationSettings {
 
 const COLUMNS: &str =
     "id, title, system_prompt, model, temperature, max_tokens, created_at, updated_at, \
-                       top_p, frequency_penalty, presence_penalty, stop, seed";
+                       top_p, frequency_penalty, presence_penalty, stop, seed, n, endpoint";
 
 fn from_row(r: &Row) -> rusqlite::Result<Conversation> {
     let stop: Option<String> = r.get(11)?;
@@ -119,6 +160,8 @@ fn from_row(r: &Row) -> rusqlite::Result<Conversation> {
                 .and_then(|s| serde_json::from_str(&s).ok())
                 .unwrap_or_default(),
             seed: r.get(12)?,
+            n: r.get(13)?,
+            endpoint: EndpointKind::parse(&r.get::<_, String>(14)?).unwrap_or_default(),
         },
         created_at: r.get(6)?,
         updated_at: r.get(7)?,
@@ -209,7 +252,8 @@ pub fn update_settings(
     let s = settings.validate()?;
     let n = conn.execute(
         "UPDATE conversations SET system_prompt = ?2, model = ?3, temperature = ?4, max_tokens = ?5,
-             top_p = ?6, frequency_penalty = ?7, presence_penalty = ?8, stop = ?9, seed = ?10
+             top_p = ?6, frequency_penalty = ?7, presence_penalty = ?8, stop = ?9, seed = ?10,
+             n = ?11, endpoint = ?12
          WHERE id = ?1 AND deleted_at IS NULL",
         params![
             id,
@@ -221,7 +265,9 @@ pub fn update_settings(
             s.frequency_penalty,
             s.presence_penalty,
             stop_json(&s),
-            s.seed
+            s.seed,
+            s.n,
+            s.endpoint.as_str()
         ],
     )?;
     if n == 0 {
@@ -357,6 +403,14 @@ mod tests {
                     stop: vec!["a".into(), "b".into(), "c".into(), "d".into(), "e".into()],
                     ..Default::default()
                 },
+                ConversationSettings {
+                    n: Some(0),
+                    ..Default::default()
+                },
+                ConversationSettings {
+                    n: Some(MAX_CHOICES + 1),
+                    ..Default::default()
+                },
             ] {
                 assert_eq!(
                     update_settings(c, conv.id, bad).unwrap_err().kind(),
@@ -373,6 +427,8 @@ mod tests {
                 presence_penalty: Some(1.0),
                 stop: vec!["\n\n".into(), String::new(), "END".into()],
                 seed: Some(-42),
+                n: Some(3),
+                endpoint: EndpointKind::Completions,
             };
             let saved = update_settings(c, conv.id, good)?.settings;
             assert_eq!(saved.model.as_deref(), Some("gpt-4o-mini"));
@@ -388,6 +444,10 @@ mod tests {
             // Whitespace-only stops are kept, empty ones dropped; the order stays.
             assert_eq!(saved.stop, ["\n\n", "END"]);
             assert_eq!(saved.seed, Some(-42));
+            assert_eq!(
+                (saved.n, saved.endpoint),
+                (Some(3), EndpointKind::Completions)
+            );
             // Cleared again.
             let cleared = update_settings(c, conv.id, ConversationSettings::default())?.settings;
             assert_eq!(cleared, ConversationSettings::default());

@@ -82,6 +82,41 @@ pub struct Message {
     pub total_ms: Option<i64>,
     pub finish_reason: Option<String>,
     pub created_at: i64,
+    /// Replies made by one send (n choices, or models side by side) share a group id.
+    pub group_id: Option<String>,
+    pub choice_index: Option<i64>,
+    /// "chat" or "completions"; None for user messages.
+    pub endpoint: Option<String>,
+    /// The token counts were counted here with a tokenizer: the server reported none.
+    pub tokens_counted: bool,
+    pub cost_usd: Option<f64>,
+    /// How many earlier messages were left out of the request to fit the context window.
+    pub omitted: Option<i64>,
+    pub profile_name: Option<String>,
+}
+
+/// A message on the active path with its siblings (same parent), for `< 2/3 >` navigation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadMessage {
+    #[serde(flatten)]
+    pub message: Message,
+    /// Ids of all children of this message's parent (itself included), oldest first.
+    pub sibling_ids: Vec<i64>,
+    /// For the last reply of the path, when it was made together with others (n choices or
+    /// several models): all of them, in choice order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub group: Vec<Message>,
+}
+
+/// Where a new reply comes from, recorded on its row.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReplyOrigin {
+    pub model: String,
+    pub group_id: Option<String>,
+    pub choice_index: Option<i64>,
+    pub endpoint: Option<String>,
+    pub profile_name: Option<String>,
 }
 
 /// Everything known about a reply when its stream ends.
@@ -97,10 +132,14 @@ pub struct Outcome {
     pub ttft_ms: Option<i64>,
     pub total_ms: Option<i64>,
     pub finish_reason: Option<String>,
+    pub tokens_counted: bool,
+    pub cost_usd: Option<f64>,
+    pub omitted: Option<i64>,
 }
 
 const COLUMNS: &str = "id, conversation_id, parent_id, role, content, status, model, error_kind, error_message, \
-                       prompt_tokens, completion_tokens, ttft_ms, total_ms, finish_reason, created_at";
+                       prompt_tokens, completion_tokens, ttft_ms, total_ms, finish_reason, created_at, \
+                       group_id, choice_index, endpoint, tokens_counted, cost_usd, omitted, profile_name";
 
 fn from_row(r: &Row) -> rusqlite::Result<Message> {
     Ok(Message {
@@ -119,6 +158,13 @@ fn from_row(r: &Row) -> rusqlite::Result<Message> {
         total_ms: r.get(12)?,
         finish_reason: r.get(13)?,
         created_at: r.get(14)?,
+        group_id: r.get(15)?,
+        choice_index: r.get(16)?,
+        endpoint: r.get(17)?,
+        tokens_counted: r.get::<_, i64>(18)? != 0,
+        cost_usd: r.get(19)?,
+        omitted: r.get(20)?,
+        profile_name: r.get(21)?,
     })
 }
 
@@ -137,34 +183,70 @@ pub fn active_leaf(conn: &Connection, conversation_id: i64) -> Result<Option<i64
     Ok(active_path_ids(conn, conversation_id)?.last().copied())
 }
 
-/// Ids along the active path: from the root, always the newest child.
-fn active_path_ids(conn: &Connection, conversation_id: i64) -> Result<Vec<i64>> {
-    let mut st = conn.prepare_cached(
-        "SELECT id, parent_id FROM messages WHERE conversation_id = ?1 ORDER BY id",
-    )?;
-    let edges = st
-        .query_map([conversation_id], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    // Rows come in id order, so the last child seen for a parent is its newest.
-    let mut newest_child = std::collections::HashMap::with_capacity(edges.len());
-    let mut root = None;
-    for (id, parent) in &edges {
-        match parent {
-            Some(p) => {
-                newest_child.insert(*p, *id);
+/// The tree of a conversation: each message's children, oldest first, and the roots.
+struct Tree {
+    roots: Vec<i64>,
+    children: std::collections::HashMap<i64, Vec<i64>>,
+    /// When each message was last chosen (or created): the newest child is the active one.
+    chosen: std::collections::HashMap<i64, i64>,
+}
+
+impl Tree {
+    fn load(conn: &Connection, conversation_id: i64) -> Result<Tree> {
+        let mut st = conn.prepare_cached(
+            "SELECT id, parent_id, coalesce(selected_at, created_at) FROM messages
+             WHERE conversation_id = ?1 ORDER BY id",
+        )?;
+        let rows = st
+            .query_map([conversation_id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Option<i64>>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut tree = Tree {
+            roots: Vec::new(),
+            children: std::collections::HashMap::with_capacity(rows.len()),
+            chosen: std::collections::HashMap::with_capacity(rows.len()),
+        };
+        for (id, parent, chosen) in rows {
+            tree.chosen.insert(id, chosen);
+            match parent {
+                Some(p) => tree.children.entry(p).or_default().push(id),
+                None => tree.roots.push(id),
             }
-            None => root = Some(*id),
+        }
+        Ok(tree)
+    }
+
+    /// The active one among siblings: newest chosen, then newest id.
+    fn pick(&self, ids: &[i64]) -> Option<i64> {
+        ids.iter().copied().max_by_key(|id| (self.chosen[id], *id))
+    }
+
+    fn active_path(&self) -> Vec<i64> {
+        let mut path = Vec::new();
+        let mut cursor = self.pick(&self.roots);
+        while let Some(id) = cursor {
+            path.push(id);
+            cursor = self.children.get(&id).and_then(|c| self.pick(c));
+        }
+        path
+    }
+
+    fn siblings(&self, parent: Option<i64>) -> &[i64] {
+        match parent {
+            Some(p) => self.children.get(&p).map(Vec::as_slice).unwrap_or_default(),
+            None => &self.roots,
         }
     }
-    let mut path = Vec::new();
-    let mut cursor = root;
-    while let Some(id) = cursor {
-        path.push(id);
-        cursor = newest_child.get(&id).copied();
-    }
-    Ok(path)
+}
+
+/// Ids along the active path: from the root, at each step the most recently chosen child.
+fn active_path_ids(conn: &Connection, conversation_id: i64) -> Result<Vec<i64>> {
+    Ok(Tree::load(conn, conversation_id)?.active_path())
 }
 
 /// The conversation as the user sees it: the active path, oldest first.
@@ -179,6 +261,67 @@ pub fn active_path(conn: &Connection, conversation_id: i64) -> Result<Vec<Messag
         .map(|m| m.map(|m| (m.id, m)))
         .collect::<rusqlite::Result<_>>()?;
     Ok(ids.into_iter().filter_map(|id| by_id.remove(&id)).collect())
+}
+
+/// The active path with each message's siblings, and the whole group of the last reply when it
+/// was made together with others (n choices, models side by side).
+pub fn thread(conn: &Connection, conversation_id: i64) -> Result<Vec<ThreadMessage>> {
+    let tree = Tree::load(conn, conversation_id)?;
+    let path = active_path(conn, conversation_id)?;
+    let last = path.len().saturating_sub(1);
+    let mut out = Vec::with_capacity(path.len());
+    for (i, m) in path.into_iter().enumerate() {
+        let sibling_ids = tree.siblings(m.parent_id).to_vec();
+        let group = match (&m.group_id, i == last) {
+            (Some(g), true) => group(conn, g)?,
+            _ => Vec::new(),
+        };
+        let group = if group.len() > 1 { group } else { Vec::new() };
+        out.push(ThreadMessage {
+            message: m,
+            sibling_ids,
+            group,
+        });
+    }
+    Ok(out)
+}
+
+/// The replies of one group, in choice order.
+pub fn group(conn: &Connection, group_id: &str) -> Result<Vec<Message>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM messages WHERE group_id = ?1 ORDER BY choice_index, id"
+    ))?;
+    let rows = st
+        .query_map([group_id], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Makes `id` (and every message above it) the active branch: the conversation now shows the
+/// path through it, continued by its most recently chosen descendants. Nothing is deleted.
+pub fn select(conn: &mut Connection, id: i64) -> Result<Message> {
+    let message = get(conn, id)?;
+    let tx = conn.transaction()?;
+    let stamp = next_stamp(&tx, message.conversation_id)?;
+    tx.execute(
+        "WITH RECURSIVE up(id) AS (SELECT ?1 UNION ALL
+             SELECT m.parent_id FROM messages m JOIN up ON m.id = up.id WHERE m.parent_id IS NOT NULL)
+         UPDATE messages SET selected_at = ?2 WHERE id IN (SELECT id FROM up)",
+        params![id, stamp],
+    )?;
+    tx.commit()?;
+    Ok(message)
+}
+
+/// A choice stamp newer than every other in the conversation, even within one millisecond: the
+/// latest choice (or newest message) is always the active one.
+fn next_stamp(conn: &Connection, conversation_id: i64) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT max(?2, coalesce(max(coalesce(selected_at, created_at)), 0) + 1)
+         FROM messages WHERE conversation_id = ?1",
+        params![conversation_id, now_ms()],
+        |r| r.get(0),
+    )?)
 }
 
 /// The messages from the root down to `id` inclusive: the history a reply to `id` is based on.
@@ -206,10 +349,11 @@ pub fn insert_user(
 ) -> Result<Message> {
     let tx = conn.transaction()?;
     conversations::get(&tx, conversation_id)?;
+    let stamp = next_stamp(&tx, conversation_id)?;
     tx.execute(
-        "INSERT INTO messages(conversation_id, parent_id, role, content, status, created_at)
-         VALUES (?1, ?2, 'user', ?3, 'done', ?4)",
-        params![conversation_id, parent_id, content, now_ms()],
+        "INSERT INTO messages(conversation_id, parent_id, role, content, status, created_at, selected_at)
+         VALUES (?1, ?2, 'user', ?3, 'done', ?4, ?5)",
+        params![conversation_id, parent_id, content, now_ms(), stamp],
     )?;
     let id = tx.last_insert_rowid();
     conversations::title_if_untitled(&tx, conversation_id, content)?;
@@ -222,17 +366,23 @@ pub fn insert_user(
 pub fn insert_reply_placeholder(
     conn: &Connection,
     user_message: &Message,
-    model: &str,
+    origin: &ReplyOrigin,
 ) -> Result<i64> {
     conn.execute(
-        "INSERT INTO messages(conversation_id, parent_id, role, content, status, model, created_at, writer)
-         VALUES (?1, ?2, 'assistant', '', 'streaming', nullif(?3, ''), ?4, ?5)",
+        "INSERT INTO messages(conversation_id, parent_id, role, content, status, model, created_at, writer,
+                              group_id, choice_index, endpoint, profile_name, selected_at)
+         VALUES (?1, ?2, 'assistant', '', 'streaming', nullif(?3, ''), ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             user_message.conversation_id,
             user_message.id,
-            model,
+            origin.model,
             now_ms(),
-            process_tag()
+            process_tag(),
+            origin.group_id,
+            origin.choice_index,
+            origin.endpoint,
+            origin.profile_name,
+            next_stamp(conn, user_message.conversation_id)?
         ],
     )?;
     Ok(conn.last_insert_rowid())
@@ -253,7 +403,7 @@ pub fn finish(conn: &Connection, id: i64, o: &Outcome) -> Result<Message> {
     conn.execute(
         "UPDATE messages SET content = ?2, status = ?3, model = coalesce(?4, model), error_kind = ?5,
              error_message = ?6, prompt_tokens = ?7, completion_tokens = ?8, ttft_ms = ?9, total_ms = ?10,
-             finish_reason = ?11
+             finish_reason = ?11, tokens_counted = ?12, cost_usd = ?13, omitted = ?14
          WHERE id = ?1",
         params![
             id,
@@ -266,7 +416,10 @@ pub fn finish(conn: &Connection, id: i64, o: &Outcome) -> Result<Message> {
             o.completion_tokens,
             o.ttft_ms,
             o.total_ms,
-            o.finish_reason
+            o.finish_reason,
+            o.tokens_counted as i64,
+            o.cost_usd,
+            o.omitted
         ],
     )?;
     let message = get(conn, id)?;
@@ -342,8 +495,105 @@ mod tests {
     use super::*;
     use crate::db::{conversations, Db};
 
+    fn origin(model: &str) -> ReplyOrigin {
+        ReplyOrigin {
+            model: model.into(),
+            ..Default::default()
+        }
+    }
+
+    fn contents(path: &[Message]) -> Vec<&str> {
+        path.iter().map(|m| m.content.as_str()).collect()
+    }
+
+    #[test]
+    fn branches_keep_every_version_and_selection_switches_the_path() {
+        let db = Db::open_in_memory().unwrap();
+        db.with(|c| {
+            let conv = conversations::create(c, None)?;
+            let u1 = insert_user(c, conv.id, None, "q1")?;
+            let a1 = reply(c, &u1, "a1");
+            let u2 = insert_user(c, conv.id, Some(a1.id), "q2")?;
+            let a2 = reply(c, &u2, "a2");
+            // Regenerate the first answer: a sibling, and the newest branch is shown.
+            let a1b = reply(c, &u1, "a1 again");
+            assert_eq!(contents(&active_path(c, conv.id)?), ["q1", "a1 again"]);
+            // Edit the first question: a sibling root.
+            let u1b = insert_user(c, conv.id, None, "q1 edited")?;
+            assert_eq!(contents(&active_path(c, conv.id)?), ["q1 edited"]);
+            let t = thread(c, conv.id)?;
+            assert_eq!(t[0].sibling_ids, [u1.id, u1b.id]);
+            // Back to the first question: its most recently made answer is shown.
+            select(c, u1.id)?;
+            assert_eq!(contents(&active_path(c, conv.id)?), ["q1", "a1 again"]);
+            // Choosing the old answer brings back the turns that followed it.
+            select(c, a1.id)?;
+            assert_eq!(
+                contents(&active_path(c, conv.id)?),
+                ["q1", "a1", "q2", "a2"]
+            );
+            let t = thread(c, conv.id)?;
+            assert_eq!(t[1].sibling_ids, [a1.id, a1b.id]);
+            assert_eq!(t[3].sibling_ids, [a2.id]);
+            // Selecting deep in a branch selects its ancestors too.
+            select(c, a1b.id)?;
+            select(c, a2.id)?;
+            assert_eq!(
+                contents(&active_path(c, conv.id)?),
+                ["q1", "a1", "q2", "a2"]
+            );
+            // Nothing was ever deleted.
+            let n: i64 = c.query_row("SELECT count(*) FROM messages", [], |r| r.get(0))?;
+            assert_eq!(n, 6);
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn the_last_reply_of_a_group_brings_its_group() {
+        let db = Db::open_in_memory().unwrap();
+        db.with(|c| {
+            let conv = conversations::create(c, None)?;
+            let u = insert_user(c, conv.id, None, "q")?;
+            let ids: Vec<i64> = (0..3)
+                .map(|i| {
+                    insert_reply_placeholder(
+                        c,
+                        &u,
+                        &ReplyOrigin {
+                            model: "m".into(),
+                            group_id: Some("g1".into()),
+                            choice_index: Some(i),
+                            ..Default::default()
+                        },
+                    )
+                })
+                .collect::<Result<_>>()?;
+            let t = thread(c, conv.id)?;
+            assert_eq!(t.last().unwrap().message.id, ids[2]);
+            assert_eq!(
+                t.last()
+                    .unwrap()
+                    .group
+                    .iter()
+                    .map(|m| m.id)
+                    .collect::<Vec<_>>(),
+                ids
+            );
+            assert!(t[0].group.is_empty());
+            // Continue with choice 0: it becomes the active reply; the others stay.
+            select(c, ids[0])?;
+            let t = thread(c, conv.id)?;
+            assert_eq!(t.last().unwrap().message.id, ids[0]);
+            assert_eq!(t.last().unwrap().sibling_ids, ids);
+            Ok(())
+        })
+        .unwrap();
+    }
+
     fn reply(conn: &mut Connection, user: &Message, text: &str) -> Message {
-        let id = insert_reply_placeholder(conn, user, "m").unwrap();
+        let id = insert_reply_placeholder(conn, user, &origin("m")).unwrap();
         finish(
             conn,
             id,
@@ -384,7 +634,7 @@ mod tests {
         db.with(|c| {
             let conv = conversations::create(c, None)?;
             let u = insert_user(c, conv.id, None, "q")?;
-            let failed = insert_reply_placeholder(c, &u, "m")?;
+            let failed = insert_reply_placeholder(c, &u, &origin("m"))?;
             finish(
                 c,
                 failed,
@@ -409,7 +659,7 @@ mod tests {
         db.with(|c| {
             let conv = conversations::create(c, None)?;
             let u = insert_user(c, conv.id, None, "q")?;
-            let id = insert_reply_placeholder(c, &u, "m")?;
+            let id = insert_reply_placeholder(c, &u, &origin("m"))?;
             checkpoint(c, id, "partial")?;
             // Still streaming in this (live) process: left alone.
             assert_eq!(mark_interrupted(c)?, 0);

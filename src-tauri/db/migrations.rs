@@ -92,6 +92,45 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE conversations ADD COLUMN stop TEXT;
     ALTER TABLE conversations ADD COLUMN seed INTEGER;
     "#,
+    // 6 (chat, complete): which branch is shown, replies made together (n choices, side by side),
+    // the endpoint per conversation, measured cost, and a model table (prices, context windows).
+    r#"
+    -- The active child of a message is its child with the newest coalesce(selected_at, created_at).
+    ALTER TABLE messages ADD COLUMN selected_at INTEGER;
+    -- Replies created by one send (n choices, or several models side by side) share a group.
+    ALTER TABLE messages ADD COLUMN group_id TEXT;
+    ALTER TABLE messages ADD COLUMN choice_index INTEGER;
+    ALTER TABLE messages ADD COLUMN endpoint TEXT;
+    -- 1 when the token counts were counted here (the server sent no usage).
+    ALTER TABLE messages ADD COLUMN tokens_counted INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE messages ADD COLUMN cost_usd REAL;
+    -- How many earlier messages were left out of the request to fit the context window.
+    ALTER TABLE messages ADD COLUMN omitted INTEGER;
+    ALTER TABLE messages ADD COLUMN profile_name TEXT;
+    CREATE INDEX messages_by_group ON messages(group_id) WHERE group_id IS NOT NULL;
+    ALTER TABLE conversations ADD COLUMN endpoint TEXT NOT NULL DEFAULT 'chat'
+        CHECK (endpoint IN ('chat', 'completions'));
+    ALTER TABLE conversations ADD COLUMN n INTEGER;
+    -- Prices in US dollars per million tokens, and context windows; the user can edit every row.
+    CREATE TABLE models (
+        model          TEXT PRIMARY KEY,
+        input_per_m    REAL,
+        output_per_m   REAL,
+        context_window INTEGER,
+        updated_at     INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO models(model, input_per_m, output_per_m, context_window) VALUES
+        ('gpt-4o', 2.50, 10.00, 128000),
+        ('gpt-4o-mini', 0.15, 0.60, 128000),
+        ('gpt-4.1', 2.00, 8.00, 1047576),
+        ('gpt-4.1-mini', 0.40, 1.60, 1047576),
+        ('gpt-4.1-nano', 0.10, 0.40, 1047576),
+        ('o3-mini', 1.10, 4.40, 200000),
+        ('o4-mini', 1.10, 4.40, 200000),
+        ('gpt-3.5-turbo', 0.50, 1.50, 16385),
+        ('gpt-3.5-turbo-instruct', 1.50, 2.00, 4096),
+        ('deepseek-chat', 0.27, 1.10, 65536);
+    "#,
 ];
 
 pub fn latest_version() -> i64 {

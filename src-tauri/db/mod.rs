@@ -5,6 +5,7 @@ pub mod backup;
 pub mod conversations;
 pub mod messages;
 pub mod migrations;
+pub mod pricing;
 pub mod profiles;
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! One shared HTTP client for every provider: typed requests, SSE streaming, retries, timeouts,
 //! cancellation. Keys go only to the profile's own origin (redirects to another origin are refused).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -10,7 +11,7 @@ use url::Url;
 
 use super::errors::{self, MAX_RETRIES};
 use super::sse::{chat_items, SseItem};
-use super::types::{ChatRequest, ModelList, Usage};
+use super::types::{ModelList, Request, Usage};
 use crate::error::{Error, Result};
 use crate::secrets::ApiKey;
 
@@ -20,7 +21,8 @@ const ERROR_BODY_LIMIT: usize = 64 * 1024;
 /// A model list or a non-streamed completion.
 const JSON_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
-/// A 200 JSON answer to a streaming request: an error object, or a complete `chat.completion`.
+/// A 200 JSON answer to a streaming request: an error object, or a complete `chat.completion`
+/// (or `text_completion`).
 fn whole_completion(
     bytes: &[u8],
     on_event: &mut (dyn FnMut(StreamEvent) + Send),
@@ -35,18 +37,25 @@ fn whole_completion(
         serde_json::from_slice(bytes).map_err(|e| Error::Stream {
             message: format!("the server answered with JSON that is not a completion ({e})"),
         })?;
-    let choice = completion.choices.into_iter().find(|c| c.index == 0);
-    let finish_reason = choice.as_ref().and_then(|c| c.finish_reason.clone());
-    if let Some(text) = choice
-        .and_then(|c| c.message.content)
-        .filter(|t| !t.is_empty())
-    {
-        on_event(StreamEvent::Delta(text));
+    let mut finish_reasons = BTreeMap::new();
+    for choice in completion.choices {
+        if let Some(text) = choice
+            .message
+            .content
+            .or(choice.text)
+            .filter(|t| !t.is_empty())
+        {
+            on_event(StreamEvent::Delta {
+                index: choice.index,
+                text,
+            });
+        }
+        finish_reasons.insert(choice.index, choice.finish_reason.unwrap_or_default());
     }
     Ok(Finished {
         model: completion.model,
         usage: completion.usage,
-        finish_reason,
+        finish_reasons,
     })
 }
 
@@ -124,15 +133,27 @@ pub enum StreamEvent {
         delay: Duration,
         reason: String,
     },
-    Delta(String),
+    /// New text of choice `index` (always 0 unless `n` > 1).
+    Delta { index: u32, text: String },
 }
 
 /// How a stream ended when it ended well.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Finished {
     pub model: Option<String>,
+    /// Usage of the whole request (all choices together when `n` > 1).
     pub usage: Option<Usage>,
-    pub finish_reason: Option<String>,
+    /// Why each choice ended (`stop`, `length`…), by choice index.
+    pub finish_reasons: BTreeMap<u32, String>,
+}
+
+impl Finished {
+    pub fn finish_reason(&self, index: u32) -> Option<String> {
+        self.finish_reasons
+            .get(&index)
+            .filter(|r| !r.is_empty())
+            .cloned()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -324,22 +345,29 @@ impl Client {
         Ok(ids)
     }
 
-    /// Streams a chat completion. Deltas go to `on_event` as they arrive; the result says how it ended.
-    /// On error or cancel, the deltas already delivered are the partial reply.
-    pub async fn stream_chat(
+    /// Streams a chat or legacy text completion. Deltas go to `on_event` as they arrive, tagged
+    /// with their choice index; the result says how it ended. On error or cancel, the deltas
+    /// already delivered are the partial reply.
+    pub async fn stream(
         &self,
         ep: &Endpoint,
-        body: &ChatRequest,
+        body: &Request,
         cancel: &CancellationToken,
         on_event: &mut (dyn FnMut(StreamEvent) + Send),
     ) -> Result<Finished> {
         let build = || {
             Ok(self
-                .request(reqwest::Method::POST, ep, "chat/completions")?
+                .request(reqwest::Method::POST, ep, body.path())?
                 .json(body))
         };
         let resp = self
-            .send_with_retries(ep.key.is_some(), build, Some(&body.model), cancel, on_event)
+            .send_with_retries(
+                ep.key.is_some(),
+                build,
+                Some(body.model()),
+                cancel,
+                on_event,
+            )
             .await?;
         let is_json = resp
             .headers()
@@ -351,6 +379,7 @@ impl Client {
             let bytes = self.read_body(resp, JSON_BODY_LIMIT, cancel).await?;
             return whole_completion(&bytes, on_event);
         }
+        let choices = body.choices();
         let mut items = Box::pin(chat_items(resp.bytes_stream()));
         let mut finished = Finished::default();
         loop {
@@ -367,7 +396,7 @@ impl Client {
                         ),
                     })
                 }
-                Ok(None) if finished.finish_reason.is_some() => return Ok(finished),
+                Ok(None) if !finished.finish_reasons.is_empty() => return Ok(finished),
                 Ok(None) => {
                     return Err(Error::Stream {
                         message: "the connection closed before the reply was complete".into(),
@@ -382,13 +411,21 @@ impl Client {
                     if chunk.usage.is_some() {
                         finished.usage = chunk.usage;
                     }
-                    // n = 1 for now: only choice 0 is read.
-                    for choice in chunk.choices.into_iter().filter(|c| c.index == 0) {
-                        if let Some(text) = choice.delta.content.filter(|t| !t.is_empty()) {
-                            on_event(StreamEvent::Delta(text));
+                    // A choice index beyond `n` is the server's mistake; it is not shown.
+                    for choice in chunk.choices.into_iter().filter(|c| c.index < choices) {
+                        if let Some(text) = choice
+                            .delta
+                            .content
+                            .or(choice.text)
+                            .filter(|t| !t.is_empty())
+                        {
+                            on_event(StreamEvent::Delta {
+                                index: choice.index,
+                                text,
+                            });
                         }
-                        if choice.finish_reason.is_some() {
-                            finished.finish_reason = choice.finish_reason;
+                        if let Some(reason) = choice.finish_reason {
+                            finished.finish_reasons.insert(choice.index, reason);
                         }
                     }
                 }

@@ -14,19 +14,16 @@ pub struct StreamOptions {
     pub include_usage: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ChatRequest {
-    pub model: String,
-    pub messages: Vec<ChatMessage>,
-    pub stream: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stream_options: Option<StreamOptions>,
+/// The sampling parameters both endpoints share (`CreateChatCompletionRequest` and
+/// `CreateCompletionRequest`). `None` = not sent, the server's default applies.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Sampling {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_tokens: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub top_p: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frequency_penalty: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -35,6 +32,23 @@ pub struct ChatRequest {
     pub stop: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChatRequest {
+    pub model: String,
+    pub messages: Vec<ChatMessage>,
+    pub stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_options: Option<StreamOptions>,
+    #[serde(flatten)]
+    pub sampling: Sampling,
+    /// The older name of the output limit; most compatible servers know only this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<i64>,
+    /// The newer name; reasoning models (o1, o3, o4, gpt-5…) refuse `max_tokens`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_completion_tokens: Option<i64>,
 }
 
 impl ChatRequest {
@@ -47,14 +61,106 @@ impl ChatRequest {
             stream_options: Some(StreamOptions {
                 include_usage: true,
             }),
-            temperature: None,
+            sampling: Sampling::default(),
             max_tokens: None,
-            top_p: None,
-            frequency_penalty: None,
-            presence_penalty: None,
-            stop: None,
-            seed: None,
+            max_completion_tokens: None,
         }
+    }
+
+    /// Sets the output limit under the name this model expects.
+    pub fn set_output_limit(&mut self, limit: Option<i64>, use_completion_tokens: bool) {
+        self.max_tokens = None;
+        self.max_completion_tokens = None;
+        if use_completion_tokens {
+            self.max_completion_tokens = limit;
+        } else {
+            self.max_tokens = limit;
+        }
+    }
+
+    /// Moves a set output limit to the other field name (after a server refused one of them).
+    pub fn swap_output_limit_name(&mut self) -> bool {
+        match (self.max_tokens.take(), self.max_completion_tokens.take()) {
+            (Some(m), None) => self.max_completion_tokens = Some(m),
+            (None, Some(m)) => self.max_tokens = Some(m),
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// Models that want `max_completion_tokens` (OpenAI's reasoning models refuse `max_tokens`).
+pub fn wants_max_completion_tokens(model: &str) -> bool {
+    let m = model
+        .rsplit('/')
+        .next()
+        .unwrap_or(model)
+        .to_ascii_lowercase();
+    ["o1", "o3", "o4", "gpt-5"]
+        .iter()
+        .any(|p| m == *p || m.starts_with(&format!("{p}-")))
+}
+
+/// The legacy text completion (`POST /v1/completions`): a prompt in, text out.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CompletionRequest {
+    pub model: String,
+    pub prompt: String,
+    pub stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_options: Option<StreamOptions>,
+    #[serde(flatten)]
+    pub sampling: Sampling,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<i64>,
+}
+
+impl CompletionRequest {
+    pub fn streaming(model: impl Into<String>, prompt: impl Into<String>) -> Self {
+        CompletionRequest {
+            model: model.into(),
+            prompt: prompt.into(),
+            stream: true,
+            stream_options: Some(StreamOptions {
+                include_usage: true,
+            }),
+            sampling: Sampling::default(),
+            max_tokens: None,
+        }
+    }
+}
+
+/// A request to either endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Request {
+    Chat(ChatRequest),
+    Completion(CompletionRequest),
+}
+
+impl Request {
+    /// The path under the base URL.
+    pub fn path(&self) -> &'static str {
+        match self {
+            Request::Chat(_) => "chat/completions",
+            Request::Completion(_) => "completions",
+        }
+    }
+    pub fn model(&self) -> &str {
+        match self {
+            Request::Chat(r) => &r.model,
+            Request::Completion(r) => &r.model,
+        }
+    }
+    pub fn sampling(&self) -> &Sampling {
+        match self {
+            Request::Chat(r) => &r.sampling,
+            Request::Completion(r) => &r.sampling,
+        }
+    }
+    /// How many choices the server will send (`n`).
+    pub fn choices(&self) -> u32 {
+        self.sampling().n.unwrap_or(1).clamp(1, 128) as u32
     }
 }
 
@@ -72,6 +178,9 @@ pub struct ChunkChoice {
     pub index: u32,
     #[serde(default)]
     pub delta: Delta,
+    /// The legacy completions endpoint sends `text` instead of `delta`.
+    #[serde(default)]
+    pub text: Option<String>,
     #[serde(default)]
     pub finish_reason: Option<String>,
 }
@@ -86,7 +195,7 @@ pub struct Usage {
     pub total_tokens: i64,
 }
 
-/// One `chat.completion.chunk`. Some servers put an `error` object in the stream instead.
+/// One `chat.completion.chunk` (or legacy `text_completion` chunk). Some servers put an `error` object in the stream instead.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ChatChunk {
     #[serde(default)]
@@ -120,7 +229,7 @@ pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-/// A non-streamed `chat.completion` (some servers answer this way even when asked to stream).
+/// A non-streamed `chat.completion` or `text_completion` (some servers answer this way even when asked to stream).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ChatCompletion {
     #[serde(default)]
@@ -134,7 +243,10 @@ pub struct ChatCompletion {
 pub struct CompletionChoice {
     #[serde(default)]
     pub index: u32,
+    #[serde(default)]
     pub message: Delta,
+    #[serde(default)]
+    pub text: Option<String>,
     #[serde(default)]
     pub finish_reason: Option<String>,
 }
@@ -162,7 +274,7 @@ mod tests {
                 content: "hi".into(),
             }],
         );
-        r.temperature = Some(0.5);
+        r.sampling.temperature = Some(0.5);
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(
             v,

@@ -15,7 +15,7 @@ fn send_req(conversation_id: i64, content: &str) -> SendRequest {
         conversation_id,
         content: content.into(),
         stream_id: Some(format!("s-{content}")),
-        base_url: None,
+        ..Default::default()
     }
 }
 
@@ -79,6 +79,7 @@ async fn history_system_prompt_and_parameters_reach_the_server() {
         presence_penalty: Some(-0.5),
         stop: vec!["STOP".into(), "\n\n".into()],
         seed: Some(7),
+        ..Default::default()
     };
     svc.db()
         .with(|c| conversations::update_settings(c, conv, settings))
@@ -216,6 +217,7 @@ async fn a_failed_reply_keeps_the_user_message_and_retry_answers_it() {
                 conversation_id: conv,
                 user_message_id: user_id,
                 stream_id: None,
+                targets: Vec::new(),
             },
             |_| {},
         )

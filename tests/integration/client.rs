@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use parley::error::Error;
 use parley::openai::client::parse_base_url;
-use parley::openai::types::{ChatMessage, ChatRequest};
+use parley::openai::types::{ChatMessage, ChatRequest, Request};
 use parley::openai::{Client, ClientOptions, Endpoint, Finished, StreamEvent};
 use parley::secrets::ApiKey;
 use tokio_util::sync::CancellationToken;
@@ -26,14 +26,14 @@ fn client(idle: Duration) -> Client {
     .unwrap()
 }
 
-fn request(model: &str, text: &str) -> ChatRequest {
-    ChatRequest::streaming(
+fn request(model: &str, text: &str) -> Request {
+    Request::Chat(ChatRequest::streaming(
         model,
         vec![ChatMessage {
             role: "user".into(),
             content: text.into(),
         }],
-    )
+    ))
 }
 
 struct Run {
@@ -42,12 +42,12 @@ struct Run {
     retries: Vec<(u32, Duration)>,
 }
 
-async fn run(client: &Client, ep: &Endpoint, req: &ChatRequest, cancel: &CancellationToken) -> Run {
+async fn run(client: &Client, ep: &Endpoint, req: &Request, cancel: &CancellationToken) -> Run {
     let mut text = String::new();
     let mut retries = Vec::new();
     let result = client
-        .stream_chat(ep, req, cancel, &mut |ev| match ev {
-            StreamEvent::Delta(t) => text.push_str(&t),
+        .stream(ep, req, cancel, &mut |ev| match ev {
+            StreamEvent::Delta { text: t, .. } => text.push_str(&t),
             StreamEvent::Retrying { attempt, delay, .. } => retries.push((attempt, delay)),
         })
         .await;
@@ -74,7 +74,7 @@ async fn streams_deltas_usage_and_finish_reason_with_the_key_in_the_header() {
     let r = stream(&server, Some("sk-test-123"), "test-model").await;
     let fin = r.result.unwrap();
     assert_eq!(r.text, "Echo: hello world");
-    assert_eq!(fin.finish_reason.as_deref(), Some("stop"));
+    assert_eq!(fin.finish_reason(0).as_deref(), Some("stop"));
     assert_eq!(fin.model.as_deref(), Some("test-model"));
     let usage = fin.usage.expect("usage chunk");
     assert_eq!(usage.completion_tokens, 3);
@@ -239,8 +239,8 @@ async fn cancel_stops_the_stream_at_once() {
     let mut text = String::new();
     let canceller = cancel.clone();
     let result = client
-        .stream_chat(&ep, &req, &cancel, &mut |ev| {
-            if let StreamEvent::Delta(t) = ev {
+        .stream(&ep, &req, &cancel, &mut |ev| {
+            if let StreamEvent::Delta { text: t, .. } = ev {
                 text.push_str(&t);
                 if text.len() > 20 {
                     canceller.cancel();
@@ -293,7 +293,7 @@ async fn a_server_that_ignores_stream_still_gives_its_answer() {
     let r = stream(&server, None, "test-no-stream").await;
     let fin = r.result.unwrap();
     assert_eq!(r.text, "Echo: hello world");
-    assert_eq!(fin.finish_reason.as_deref(), Some("stop"));
+    assert_eq!(fin.finish_reason(0).as_deref(), Some("stop"));
     assert!(fin.usage.is_some());
 }
 

@@ -54,7 +54,7 @@ impl Events {
         self.all()
             .into_iter()
             .filter_map(|e| match e {
-                ChatEvent::Delta { text } => Some(text),
+                ChatEvent::Delta { text, .. } => Some(text),
                 _ => None,
             })
             .collect()

@@ -181,12 +181,13 @@ async fn send_message_streams_events_into_a_channel() {
         conversation_id: id,
         content: "through ipc".into(),
         stream_id: Some("ipc-1".into()),
-        base_url: None,
+        ..Default::default()
     };
     let reply = parley::commands::chat::send_message(app.state::<AppState>(), request, channel)
         .await
         .unwrap();
-    assert_eq!(reply.content, "Echo: through ipc");
+    assert_eq!(reply.len(), 1);
+    assert_eq!(reply[0].content, "Echo: through ipc");
 
     let events = captured.lock().unwrap().clone();
     let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();

@@ -34,6 +34,9 @@ pub const MODELS: &[&str] = &[
     "test-no-stream",
     "test-redirect",
     "test-tokens-2000",
+    "test-no-usage",
+    "test-reasoning",
+    "o1-mini",
 ];
 
 /// Id used by every completion / chunk.
@@ -231,7 +234,8 @@ async fn handle(State(ctx): State<Ctx>, req: Request) -> Response {
                 false => model_not_found(id),
             }
         }
-        (&Method::POST, "/v1/chat/completions") => chat(&ctx, &bytes).await,
+        (&Method::POST, "/v1/chat/completions") => chat(&ctx, &bytes, Api::Chat).await,
+        (&Method::POST, "/v1/completions") => chat(&ctx, &bytes, Api::Completions).await,
         (m, p) => api_error(
             StatusCode::NOT_FOUND,
             &format!("Invalid URL ({m} {p})"),
@@ -256,7 +260,17 @@ enum Kind {
     ServerError,
     Context,
     Redirect,
+    /// Refuses `max_tokens` like OpenAI's reasoning models do.
+    WantsCompletionTokens,
     Unknown,
+}
+
+/// Which endpoint a request came to.
+#[derive(Clone, Copy, PartialEq)]
+enum Api {
+    Chat,
+    /// The legacy `/v1/completions`: `prompt` in, `choices[].text` out, object `text_completion`.
+    Completions,
 }
 
 fn kind(model: &str, last: &str) -> Kind {
@@ -277,7 +291,8 @@ fn kind(model: &str, last: &str) -> Kind {
         }
     };
     match model {
-        "test-model" => echo(None),
+        "test-model" | "test-no-usage" => echo(None),
+        "test-reasoning" | "o1-mini" => Kind::WantsCompletionTokens,
         // Answers with one chat.completion JSON even when asked to stream.
         "test-no-stream" => echo(None),
         m if m.starts_with("gpt-") => echo(None),
@@ -322,9 +337,12 @@ struct Opts {
     max_tokens: Option<usize>,
     prompt_tokens: usize,
     created: u64,
+    api: Api,
+    /// Choices to generate (`n`).
+    n: usize,
 }
 
-async fn chat(ctx: &Ctx, bytes: &[u8]) -> Response {
+async fn chat(ctx: &Ctx, bytes: &[u8], api: Api) -> Response {
     let req: Value = match serde_json::from_slice(bytes) {
         Ok(v @ Value::Object(_)) => v,
         _ => {
@@ -345,7 +363,11 @@ async fn chat(ctx: &Ctx, bytes: &[u8]) -> Response {
             Value::Null,
         );
     };
-    let messages = req["messages"].as_array().cloned().unwrap_or_default();
+    let messages = match api {
+        Api::Chat => req["messages"].as_array().cloned().unwrap_or_default(),
+        // A completion's prompt plays the part of one user message.
+        Api::Completions => vec![json!({"role": "user", "content": req["prompt"].clone()})],
+    };
     let last = messages
         .last()
         .map(|m| content_text(&m["content"]))
@@ -355,7 +377,10 @@ async fn chat(ctx: &Ctx, bytes: &[u8]) -> Response {
         stream: req["stream"].as_bool().unwrap_or(false) && model != "test-no-stream",
         include_usage: req["stream_options"]["include_usage"]
             .as_bool()
-            .unwrap_or(false),
+            .unwrap_or(false)
+            && model != "test-no-usage",
+        api,
+        n: req["n"].as_u64().unwrap_or(1).clamp(1, 128) as usize,
         max_tokens: req["max_completion_tokens"]
             .as_u64()
             .or(req["max_tokens"].as_u64())
@@ -422,14 +447,29 @@ async fn chat(ctx: &Ctx, bytes: &[u8]) -> Response {
             .body(Body::empty())
             .unwrap(),
         Kind::Unknown => model_not_found(model),
+        Kind::WantsCompletionTokens if !req["max_tokens"].is_null() => {
+            let body = json!({ "error": {
+                "message": "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+                "type": "invalid_request_error", "param": "max_tokens", "code": "unsupported_parameter" } });
+            (StatusCode::BAD_REQUEST, Json(body)).into_response()
+        }
+        Kind::WantsCompletionTokens => {
+            reply(&o, split_tokens(&format!("Echo: {last}")), Duration::ZERO)
+        }
         Kind::Cut if o.stream => {
             let mut steps = vec![Step::Data(chunk(
                 &o,
+                0,
                 json!({"role": "assistant", "content": ""}),
                 Value::Null,
             ))];
             for t in ["Partial", " reply", " here"] {
-                steps.push(Step::Data(chunk(&o, json!({ "content": t }), Value::Null)));
+                steps.push(Step::Data(chunk(
+                    &o,
+                    0,
+                    json!({ "content": t }),
+                    Value::Null,
+                )));
             }
             steps.push(Step::Abort);
             streamed(steps, SSE)
@@ -447,10 +487,11 @@ async fn chat(ctx: &Ctx, bytes: &[u8]) -> Response {
             vec![
                 Step::Data(chunk(
                     &o,
+                    0,
                     json!({"role": "assistant", "content": ""}),
                     Value::Null,
                 )),
-                Step::Data(chunk(&o, json!({"content": "Good"}), Value::Null)),
+                Step::Data(chunk(&o, 0, json!({"content": "Good"}), Value::Null)),
                 Step::Data("data: {not json\n\n".into()),
             ],
             SSE,
@@ -461,6 +502,7 @@ async fn chat(ctx: &Ctx, bytes: &[u8]) -> Response {
             if o.stream {
                 steps.push(Step::Data(chunk(
                     &o,
+                    0,
                     json!({"role": "assistant", "content": ""}),
                     Value::Null,
                 )));
@@ -471,51 +513,93 @@ async fn chat(ctx: &Ctx, bytes: &[u8]) -> Response {
     }
 }
 
-/// A normal successful completion (streamed or not).
-fn reply(o: &Opts, mut tokens: Vec<String>, delay: Duration) -> Response {
-    let mut finish = "stop";
-    if let Some(max) = o.max_tokens {
-        if max < tokens.len() {
-            tokens.truncate(max);
-            finish = "length";
-        }
-    }
+/// A normal successful completion (streamed or not). With `n` > 1, choice i (from 0) says
+/// "Choice i+1: " before the text, and the choices' chunks interleave as OpenAI's do.
+fn reply(o: &Opts, tokens: Vec<String>, delay: Duration) -> Response {
+    let choices: Vec<(Vec<String>, &str)> = (0..o.n)
+        .map(|i| {
+            let mut t = tokens.clone();
+            if o.n > 1 {
+                t.insert(0, format!("Choice {}: ", i + 1));
+            }
+            match o.max_tokens {
+                Some(max) if max < t.len() => {
+                    t.truncate(max);
+                    (t, "length")
+                }
+                _ => (t, "stop"),
+            }
+        })
+        .collect();
+    let completion_tokens: usize = choices.iter().map(|(t, _)| t.len()).sum();
     let usage = json!({
         "prompt_tokens": o.prompt_tokens,
-        "completion_tokens": tokens.len(),
-        "total_tokens": o.prompt_tokens + tokens.len(),
+        "completion_tokens": completion_tokens,
+        "total_tokens": o.prompt_tokens + completion_tokens,
     });
+    let (object, chunk_object) = match o.api {
+        Api::Chat => ("chat.completion", "chat.completion.chunk"),
+        Api::Completions => ("text_completion", "text_completion"),
+    };
     if !o.stream {
+        let list: Vec<Value> = choices
+            .iter()
+            .enumerate()
+            .map(|(i, (t, finish))| match o.api {
+                Api::Chat => json!({
+                    "index": i,
+                    "message": { "role": "assistant", "content": t.concat(), "refusal": null },
+                    "logprobs": null,
+                    "finish_reason": finish,
+                }),
+                Api::Completions => json!({
+                    "index": i, "text": t.concat(), "logprobs": null, "finish_reason": finish,
+                }),
+            })
+            .collect();
         return Json(json!({
             "id": COMPLETION_ID,
-            "object": "chat.completion",
+            "object": object,
             "created": o.created,
             "model": o.model,
             "system_fingerprint": "fp_fake",
-            "choices": [{
-                "index": 0,
-                "message": { "role": "assistant", "content": tokens.concat(), "refusal": null },
-                "logprobs": null,
-                "finish_reason": finish,
-            }],
+            "choices": list,
             "usage": usage,
         }))
         .into_response();
     }
-    let mut steps = vec![Step::Data(chunk(
-        o,
-        json!({"role": "assistant", "content": ""}),
-        Value::Null,
-    ))];
-    for (i, t) in tokens.iter().enumerate() {
-        if i > 0 && !delay.is_zero() {
+    let mut steps = Vec::new();
+    if o.api == Api::Chat {
+        for i in 0..o.n {
+            steps.push(Step::Data(chunk(
+                o,
+                i,
+                json!({"role": "assistant", "content": ""}),
+                Value::Null,
+            )));
+        }
+    }
+    let longest = choices.iter().map(|(t, _)| t.len()).max().unwrap_or(0);
+    for k in 0..longest {
+        if k > 0 && !delay.is_zero() {
             steps.push(Step::Sleep(delay));
         }
-        steps.push(Step::Data(chunk(o, json!({ "content": t }), Value::Null)));
+        for (i, (t, _)) in choices.iter().enumerate() {
+            if let Some(tok) = t.get(k) {
+                steps.push(Step::Data(chunk(
+                    o,
+                    i,
+                    json!({ "content": tok }),
+                    Value::Null,
+                )));
+            }
+        }
     }
-    steps.push(Step::Data(chunk(o, json!({}), json!(finish))));
+    for (i, (_, finish)) in choices.iter().enumerate() {
+        steps.push(Step::Data(chunk(o, i, json!({}), json!(finish))));
+    }
     if o.include_usage {
-        let c = json!({ "id": COMPLETION_ID, "object": "chat.completion.chunk", "created": o.created,
+        let c = json!({ "id": COMPLETION_ID, "object": chunk_object, "created": o.created,
             "model": o.model, "system_fingerprint": "fp_fake", "choices": [], "usage": usage });
         steps.push(Step::Data(format!("data: {c}\n\n")));
     }
@@ -523,15 +607,31 @@ fn reply(o: &Opts, mut tokens: Vec<String>, delay: Duration) -> Response {
     streamed(steps, SSE)
 }
 
-/// One SSE event `data: <chunk json>\n\n` with a single choice.
-fn chunk(o: &Opts, delta: Value, finish_reason: Value) -> String {
+/// One SSE event `data: <chunk json>\n\n` with a single choice (chat: `delta`; legacy
+/// completions: `text`).
+fn chunk(o: &Opts, index: usize, delta: Value, finish_reason: Value) -> String {
+    let choice = match o.api {
+        Api::Chat => {
+            json!({ "index": index, "delta": delta, "logprobs": null, "finish_reason": finish_reason })
+        }
+        Api::Completions => json!({
+            "index": index,
+            "text": delta["content"].as_str().unwrap_or(""),
+            "logprobs": null,
+            "finish_reason": finish_reason,
+        }),
+    };
+    let object = match o.api {
+        Api::Chat => "chat.completion.chunk",
+        Api::Completions => "text_completion",
+    };
     let mut c = json!({
         "id": COMPLETION_ID,
-        "object": "chat.completion.chunk",
+        "object": object,
         "created": o.created,
         "model": o.model,
         "system_fingerprint": "fp_fake",
-        "choices": [{ "index": 0, "delta": delta, "logprobs": null, "finish_reason": finish_reason }],
+        "choices": [choice],
     });
     if o.include_usage {
         c["usage"] = Value::Null;
