@@ -33,7 +33,7 @@ pub enum Command {
     /// Send one message, stream the reply to stdout (and nothing else), and save both.
     ///
     /// Exit codes: 0 done, 1 error (your message is kept), 130 stopped with Ctrl+C (partial reply kept).
-    Ask(AskArgs),
+    Ask(Box<AskArgs>),
     /// Manage the API key in the system keyring.
     Key {
         #[command(subcommand)]
@@ -127,7 +127,7 @@ pub fn run(command: Command) -> i32 {
     };
     let result = runtime.block_on(async {
         match command {
-            Command::Ask(args) => ask(args).await,
+            Command::Ask(args) => ask(*args).await,
             Command::Key { action } => key(action).await,
             Command::Backups => backups(),
             Command::Restore { name } => restore(&name),
