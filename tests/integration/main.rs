@@ -5,6 +5,7 @@
 #[path = "../support/fake_openai.rs"]
 mod fake_openai;
 
+mod chat_complete;
 mod chat_service;
 mod cli;
 mod client;
