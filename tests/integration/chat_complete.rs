@@ -91,10 +91,16 @@ async fn n_choices_stream_side_by_side_and_one_is_chosen_to_continue() {
     let texts: Vec<&str> = replies.iter().map(|r| r.content.as_str()).collect();
     assert_eq!(
         texts,
-        ["Choice 1: Echo: hi", "Choice 2: Echo: hi", "Choice 3: Echo: hi"]
+        [
+            "Choice 1: Echo: hi",
+            "Choice 2: Echo: hi",
+            "Choice 3: Echo: hi"
+        ]
     );
     let group = replies[0].group_id.clone().unwrap();
-    assert!(replies.iter().all(|r| r.group_id.as_deref() == Some(&group)));
+    assert!(replies
+        .iter()
+        .all(|r| r.group_id.as_deref() == Some(&group)));
     assert_eq!(
         replies.iter().map(|r| r.choice_index).collect::<Vec<_>>(),
         [Some(0), Some(1), Some(2)]
@@ -290,17 +296,20 @@ async fn tokens_are_counted_when_the_server_reports_none_and_cost_comes_from_the
         Some(tokens::count_text("test-no-usage", "Echo: count me") as i64)
     );
     assert!(reply.prompt_tokens.unwrap() > 0);
-    assert!(events.all().iter().any(|e| matches!(
-        e,
-        ChatEvent::Usage { counted: true, .. }
-    )));
+    assert!(events
+        .all()
+        .iter()
+        .any(|e| matches!(e, ChatEvent::Usage { counted: true, .. })));
     assert_eq!(reply.cost_usd, None, "no price for this model");
 
     // A priced model: the server's usage × the table's prices.
     let conv = new_conversation(&svc, "gpt-4o-mini");
     let reply = svc.send(send(conv, "price me"), |_| {}).await.unwrap();
     assert!(!reply.tokens_counted);
-    let (pt, ct) = (reply.prompt_tokens.unwrap(), reply.completion_tokens.unwrap());
+    let (pt, ct) = (
+        reply.prompt_tokens.unwrap(),
+        reply.completion_tokens.unwrap(),
+    );
     let expected = (pt as f64 * 0.15 + ct as f64 * 0.60) / 1e6;
     assert!((reply.cost_usd.unwrap() - expected).abs() < 1e-12);
     // Edited price applies to the next reply.
@@ -368,7 +377,10 @@ async fn a_long_history_is_fitted_to_the_context_window_keeping_the_system_promp
     let sent = sent.as_array().unwrap();
     assert_eq!(sent[0]["content"], "Stay on topic.");
     assert_eq!(sent.last().unwrap()["content"], "last question");
-    assert_eq!(sent[1]["role"], "user", "the kept history starts at a question");
+    assert_eq!(
+        sent[1]["role"], "user",
+        "the kept history starts at a question"
+    );
     let omitted = reply.omitted.unwrap();
     assert!(omitted >= 2, "{omitted}");
     // system + the kept messages + everything left out = the whole history.

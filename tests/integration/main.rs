@@ -10,6 +10,7 @@ mod chat_service;
 mod cli;
 mod client;
 mod common;
+mod conformance;
 mod i18n;
 mod ipc;
 mod keyring;

@@ -1,0 +1,136 @@
+//! The request bodies Parley sends, checked against the official OpenAI API description
+//! (`CreateChatCompletionRequest`, `CreateCompletionRequest`, extracted into
+//! tests/fixtures/openai-request-schemas.json by tests/fixtures/extract_openai_schemas.py).
+//! The bodies are the ones the local server really received, every parameter set.
+
+use parley::db::conversations::{self, EndpointKind};
+use serde_json::{json, Value};
+
+use crate::common::{new_conversation, service, tempdir};
+use crate::fake_openai::FakeOpenAi;
+
+fn schemas() -> Value {
+    let raw = include_str!("../fixtures/openai-request-schemas.json");
+    let mut v: Value = serde_json::from_str(raw).unwrap();
+    drop_bare_nullable(&mut v);
+    v
+}
+
+/// OpenAPI's `nullable` is not JSON Schema; where it stands without a `type` it is a no-op.
+fn drop_bare_nullable(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            if !map.contains_key("type") {
+                map.remove("nullable");
+            }
+            map.values_mut().for_each(drop_bare_nullable);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_bare_nullable),
+        _ => {}
+    }
+}
+
+/// Every property name a schema declares, through allOf/anyOf/oneOf and references.
+fn declared(schemas: &Value, schema: &Value, out: &mut Vec<String>) {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.rsplit('/').next().unwrap();
+        return declared(schemas, &schemas["components"]["schemas"][name], out);
+    }
+    if let Some(props) = schema["properties"].as_object() {
+        out.extend(props.keys().cloned());
+    }
+    for key in ["allOf", "anyOf", "oneOf"] {
+        for s in schema[key].as_array().into_iter().flatten() {
+            declared(schemas, s, out);
+        }
+    }
+}
+
+fn check(body: &Value, schema_name: &str) {
+    let mut root = schemas();
+    root["$ref"] = json!(format!("#/components/schemas/{schema_name}"));
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .build(&root)
+        .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{schema_name}: {errors:#?}\n{body:#}");
+    // The schema allows unknown fields; a misspelt parameter must still fail here.
+    let mut known = Vec::new();
+    let target = root["components"]["schemas"][schema_name].clone();
+    declared(&root, &target, &mut known);
+    for key in body.as_object().unwrap().keys() {
+        assert!(
+            known.contains(key),
+            "{schema_name} has no parameter {key:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn request_bodies_match_the_openai_reference_for_both_endpoints() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let svc = service(dir.path(), &server, None);
+    for endpoint in [EndpointKind::Chat, EndpointKind::Completions] {
+        for model in ["test-model", "o1-mini"] {
+            let conv = new_conversation(&svc, model);
+            svc.db()
+                .with(|c| {
+                    let mut s = conversations::get(c, conv)?.settings;
+                    s.endpoint = endpoint;
+                    s.system_prompt = "Be brief.".into();
+                    s.temperature = Some(0.7);
+                    s.max_tokens = Some(64);
+                    s.top_p = Some(0.9);
+                    s.frequency_penalty = Some(-0.5);
+                    s.presence_penalty = Some(1.5);
+                    s.stop = vec!["\n\n".into(), "END".into()];
+                    s.seed = Some(-7);
+                    s.n = Some(2);
+                    conversations::update_settings(c, conv, s)
+                })
+                .unwrap();
+            let req = parley::chat::SendRequest {
+                conversation_id: conv,
+                content: "hello 你好".into(),
+                ..Default::default()
+            };
+            svc.send_all(req, |_| {}).await.unwrap();
+        }
+    }
+    let bodies: Vec<(String, Value)> = server
+        .requests()
+        .into_iter()
+        .map(|r| (r.path, r.body))
+        .collect();
+    assert_eq!(bodies.len(), 4);
+    for (path, body) in &bodies {
+        match path.as_str() {
+            "/v1/chat/completions" => check(body, "CreateChatCompletionRequest"),
+            "/v1/completions" => check(body, "CreateCompletionRequest"),
+            other => panic!("unexpected path {other}"),
+        }
+        // Every parameter that was set was sent.
+        for key in [
+            "temperature",
+            "top_p",
+            "n",
+            "stop",
+            "seed",
+            "frequency_penalty",
+        ] {
+            assert!(body.get(key).is_some(), "{path}: {key} missing");
+        }
+    }
+    // The checker itself rejects what the reference forbids.
+    let bad =
+        json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "temperature": 3});
+    assert!(std::panic::catch_unwind(|| check(&bad, "CreateChatCompletionRequest")).is_err());
+    let typo =
+        json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "max_token": 3});
+    assert!(std::panic::catch_unwind(|| check(&typo, "CreateChatCompletionRequest")).is_err());
+}
