@@ -372,3 +372,53 @@ fn an_upgrade_backup_is_listed_and_restored_from_the_command_line() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn ask_takes_the_endpoint_n_choices_and_prints_stats_to_stderr() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    // The legacy completions endpoint: prompt in, text out, only the text on stdout.
+    let out = ask(
+        dir.path(),
+        &server,
+        &["--model", "test-model", "--endpoint", "completions", "Roses are"],
+    );
+    assert_succeeded(&out);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Echo: Roses are");
+    let req = server.requests().pop().unwrap();
+    assert_eq!(req.path, "/v1/completions");
+    assert_eq!(req.body["prompt"], "Roses are");
+
+    // n = 2: each choice under its own header; --stats: one line per choice on stderr.
+    let out = ask(
+        dir.path(),
+        &server,
+        &["--model", "gpt-4o-mini", "--n", "2", "--stats", "two ways"],
+    );
+    assert_succeeded(&out);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "=== choice 1/2 ===\nChoice 1: Echo: two ways\n\n=== choice 2/2 ===\nChoice 2: Echo: two ways\n"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stats: Vec<&str> = stderr.lines().filter(|l| l.contains("TTFT")).collect();
+    assert_eq!(stats.len(), 2, "{stderr}");
+    assert!(stats[0].starts_with("parley: gpt-4o-mini · "), "{stderr}");
+    assert!(stats[0].contains("tokens (counted here)"), "{stderr}");
+    assert!(stats[0].contains(" · $0.0000"), "{stderr}");
+    assert_eq!(server.requests().pop().unwrap().body["n"], 2);
+
+    // One choice with --stats: the server's usage, not marked counted; stdout stays the reply.
+    let out = ask(dir.path(), &server, &["--model", "gpt-4o-mini", "--stats", "hi"]);
+    assert_succeeded(&out);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Echo: hi");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(" tokens · TTFT "), "{stderr}");
+    assert!(!stderr.contains("counted"), "{stderr}");
+
+    // Bad values are refused before anything is saved.
+    for bad in [&["--n", "9", "x"][..], &["--endpoint", "edits", "x"][..]] {
+        let out = ask(dir.path(), &server, bad);
+        assert!(!out.status.success());
+    }
+}
