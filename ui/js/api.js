@@ -55,10 +55,17 @@ export const api = {
   deleteConversation: (id) => call('delete_conversation', { id }),
   restoreConversation: (id) => call('restore_conversation', { id }),
 
+  /** The active path: messages with siblingIds (and group for the last reply made with others). */
   getMessages: (conversationId) => call('get_messages', { conversationId }),
-  /** request: {conversationId, content, streamId}; onEvent(streamEvent). */
+  /** Show the branch through messageId; returns the new active path. */
+  selectBranch: (messageId) => call('select_branch', { messageId }),
+  conversationTotals: (conversationId) => call('conversation_totals', { conversationId }),
+  /**
+   * request: {conversationId, content, streamId, editOf?, targets?: [{model, profile, streamId}]};
+   * onEvent(streamEvent). Resolves to every reply (one per model and choice).
+   */
   sendMessage: (request, onEvent) => streamCall('send_message', request, onEvent),
-  /** request: {conversationId, userMessageId, streamId}; onEvent(streamEvent). */
+  /** request: {conversationId, userMessageId, streamId, targets?}; onEvent(streamEvent). */
   retryMessage: (request, onEvent) => streamCall('retry_message', request, onEvent),
   cancelStream: (streamId) => call('cancel_stream', { streamId }),
 
@@ -67,6 +74,11 @@ export const api = {
   setApiKey: (key) => call('set_api_key', { key }),
   clearApiKey: () => call('clear_api_key'),
   listModels: () => call('list_models'),
+
+  /** The editable model table: [{model, inputPerM, outputPerM, contextWindow}]. */
+  listModelTable: () => call('list_model_table'),
+  saveModelInfo: (info) => call('save_model_info', { info }),
+  removeModelInfo: (model) => call('remove_model_info', { model }),
 };
 
 export function newStreamId() {

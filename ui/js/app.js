@@ -5,6 +5,7 @@ import * as conv from './convsettings.js';
 import { hydrateIcons, showBanner, errorText } from './dom.js';
 import { applyI18n, onLangChange, t } from './i18n.js';
 import * as view from './messages.js';
+import { initModelTable } from './modeltable.js';
 import * as settings from './settings.js';
 import * as sidebar from './sidebar.js';
 import { state, on, activeConversation, upsertConversation } from './state.js';
@@ -17,6 +18,26 @@ function renderHeader() {
   const c = activeConversation();
   $('chat-title').textContent = c ? sidebar.conversationTitle(c) : '';
   document.title = c ? `${sidebar.conversationTitle(c)} — Parley` : 'Parley';
+}
+
+let totalsSeq = 0;
+/** Tokens and cost of the whole conversation (every branch), beside its title. */
+async function refreshTotals() {
+  const id = state.activeId;
+  const seq = ++totalsSeq;
+  const el = $('conv-totals');
+  if (!id) { el.textContent = ''; return; }
+  try {
+    const tot = await api.conversationTotals(id);
+    if (seq !== totalsSeq) return;
+    if (!tot.replies) { el.textContent = ''; return; }
+    const tokens = tot.promptTokens + tot.completionTokens;
+    const cost = tot.costUsd != null ? `$${view.formatCost(tot.costUsd)}` : t('totals.noCost');
+    el.textContent = t('totals.line', { replies: tot.replies, tokens: tokens.toLocaleString(), cost })
+      + (tot.counted ? ` ${t('totals.counted')}` : '');
+  } catch {
+    if (seq === totalsSeq) el.textContent = '';
+  }
 }
 
 function renderEmptyState() {
@@ -42,6 +63,7 @@ async function selectConversation(id, { fresh = false } = {}) {
   sidebar.markActive();
   sidebar.scrollActiveIntoView();
   renderHeader();
+  refreshTotals();
   conv.loadConversation();
   view.renderAll([]);
   if (!id || fresh) {
@@ -69,6 +91,24 @@ async function selectConversation(id, { fresh = false } = {}) {
       renderEmptyState();
       if (staleLoad) { staleLoad = false; selectConversation(id); }
     }
+  }
+}
+
+/** Show the stored thread again (after branches changed), keeping the scroll position. */
+async function reloadMessages(id) {
+  const seq = selectSeq;
+  try {
+    const messages = await api.getMessages(id);
+    if (seq !== selectSeq || id !== state.activeId) return;
+    const el = $('messages');
+    const stick = view.isAtBottom();
+    const top = el.scrollTop;
+    state.messages = Array.isArray(messages) ? messages : [];
+    view.renderAll(state.messages);
+    chat.reattachStream();
+    if (stick) view.scrollToBottom(); else el.scrollTop = top;
+  } catch (err) {
+    showBanner(errorText(err), 'error');
   }
 }
 
@@ -120,6 +160,7 @@ function wireEvents() {
   on('stream-started', () => { renderEmptyState(); sidebar.refreshConversations(); });
   on('stream-ended', (id) => {
     renderEmptyState();
+    if (id === state.activeId) refreshTotals();
     sidebar.refreshConversations();
     // A load that started before the reply ended holds a stale snapshot: load again after it.
     if (id === state.activeId && loading) staleLoad = true;
@@ -133,6 +174,7 @@ function wireEvents() {
     view.relabel();
     conv.updateModelPlaceholder();
     settings.relabelSettings();
+    refreshTotals();
   });
 }
 
@@ -169,8 +211,10 @@ function init() {
   chat.initChat({
     ensureConversation: async () => state.activeId || createConversation(),
     beforeSend: () => conv.flushPending(),
-    reload: (id) => { if (id === state.activeId) selectConversation(id); },
+    reload: (id) => { if (id === state.activeId) reloadMessages(id); },
+    compareModels: () => conv.compareModels(),
   });
+  initModelTable();
   $('new-chat').addEventListener('click', () => newChat());
   $('empty-open-settings').addEventListener('click', () => settings.openSettings());
   document.addEventListener('keydown', onKeydown);

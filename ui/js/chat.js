@@ -9,6 +9,8 @@ let hooks = {
   ensureConversation: async () => state.activeId,
   beforeSend: async () => {},
   reload: () => {},
+  /** Other models to answer side by side with the conversation's own (model names). */
+  compareModels: () => [],
 };
 
 const $ = (id) => document.getElementById(id);
@@ -27,7 +29,14 @@ export function initChat(opts) {
   window.addEventListener('resize', autoGrow);
   $('send').addEventListener('click', () => send());
   $('stop').addEventListener('click', () => stop());
-  view.setRetryHandler((userMessageId) => retry(userMessageId));
+  view.setHandlers({
+    retry: (userMessageId) => retry(userMessageId),
+    regenerate: (userMessageId) => retry(userMessageId),
+    edit: (message, text) => edit(message, text),
+    branch: (messageId) => showBranch(messageId),
+    choose: (replyId) => showBranch(replyId),
+    stopColumn: (streamId) => api.cancelStream(streamId).catch((err) => showBanner(errorText(err), 'error')),
+  });
   updateControls();
 }
 
@@ -90,7 +99,53 @@ export async function send() {
   ctx.conversationId = conversationId;
   ctx.sentText = content;
   updateControls(); // now that the conversation is known, Stop belongs to it
-  run(ctx, api.sendMessage({ conversationId, content, streamId: ctx.streamId }, (ev) => onEvent(ctx, ev)));
+  const request = { conversationId, content, streamId: ctx.streamId, targets: targetsFor(ctx) };
+  run(ctx, api.sendMessage(request, (ev) => onEvent(ctx, ev)));
+}
+
+/** Side by side: the conversation's model first, then the others, each with its own stream. */
+function targetsFor(ctx) {
+  const others = hooks.compareModels() || [];
+  if (!others.length) return [];
+  const targets = [{ model: null, streamId: ctx.streamId }];
+  for (const model of others) {
+    const streamId = newStreamId();
+    ctx.streamIds.push(streamId);
+    targets.push({ model, streamId });
+  }
+  return targets;
+}
+
+/** Edit a user message: the new text becomes a sibling (a new branch); the old one stays. */
+export async function edit(message, content) {
+  if (state.stream || !state.activeId || !content.trim()) return;
+  hideComposerError();
+  const ctx = newStream('edit');
+  ctx.conversationId = state.activeId;
+  ctx.editOf = message.id;
+  state.stream = ctx;
+  updateControls();
+  await hooks.beforeSend();
+  const request = {
+    conversationId: ctx.conversationId, content, editOf: message.id, streamId: ctx.streamId, targets: targetsFor(ctx),
+  };
+  run(ctx, api.sendMessage(request, (ev) => onEvent(ctx, ev)));
+}
+
+/** ‹ › and "Continue with this": show the branch through messageId. */
+async function showBranch(messageId) {
+  if (state.stream || !state.activeId) return;
+  const id = state.activeId;
+  try {
+    const thread = await api.selectBranch(messageId);
+    if (id !== state.activeId) return;
+    state.messages = Array.isArray(thread) ? thread : [];
+    const top = $('messages').scrollTop;
+    view.renderAll(state.messages);
+    $('messages').scrollTop = top;
+  } catch (err) {
+    showBanner(errorText(err), 'error');
+  }
 }
 
 export async function retry(userMessageId) {
@@ -103,7 +158,7 @@ export async function retry(userMessageId) {
   updateControls();
   await hooks.beforeSend();
   run(ctx, api.retryMessage(
-    { conversationId: ctx.conversationId, userMessageId, streamId: ctx.streamId },
+    { conversationId: ctx.conversationId, userMessageId, streamId: ctx.streamId, targets: targetsFor(ctx) },
     (ev) => onEvent(ctx, ev)));
 }
 
@@ -113,7 +168,8 @@ export async function stop() {
   ctx.stopping = true;
   try {
     // Not registered yet (the reply is still being set up): cancel as soon as it starts.
-    if (!(await api.cancelStream(ctx.streamId)) && !ctx.ended) ctx.cancelOnStart = true;
+    const stopped = await Promise.all(ctx.streamIds.map((id) => api.cancelStream(id)));
+    if (!stopped.some(Boolean) && !ctx.ended) ctx.cancelOnStart = true;
   } catch (err) {
     ctx.stopping = false;
     showBanner(errorText(err), 'error');
@@ -121,14 +177,20 @@ export async function stop() {
 }
 
 function newStream(kind) {
+  const streamId = newStreamId();
   return {
     kind,
-    streamId: newStreamId(),
+    streamId,
+    /** every stream of this send (one per model side by side) */
+    streamIds: [streamId],
     conversationId: null,
     userMessageId: null,
+    /** the first reply (the one in state.messages) */
     assistantId: null,
+    /** replyId -> {text, model, streamId, dirty} */
+    replies: new Map(),
+    groupId: null,
     started: false,
-    text: '',
     raf: 0,
     flushTimer: 0,
     stopping: false,
@@ -140,14 +202,15 @@ const isActive = (ctx) => ctx.conversationId === state.activeId;
 
 async function run(ctx, promise) {
   try {
-    const final = await promise;
-    if (final && typeof final === 'object' && final.id && !ctx.started) {
+    const result = await promise;
+    const finals = (Array.isArray(result) ? result : [result]).filter((m) => m && typeof m === 'object' && m.id);
+    if (finals.length && !ctx.started) {
       // The result beat the 'started' event (large payloads arrive late): the message was
       // saved, so clear the composer and show the conversation as stored.
       ctx.started = true;
       if (ctx.kind === 'send' && $('composer').value === ctx.sentText) { $('composer').value = ''; autoGrow(); }
-      hooks.reload(ctx.conversationId);
-    } else if (final && typeof final === 'object' && final.id) applyFinal(ctx, final);
+      ctx.reloadAfter = true;
+    } else if (finals.length) finals.forEach((m) => applyFinal(ctx, m));
     else if (ctx.failError && !ctx.errorShown) reportFailure(ctx, ctx.failError);
   } catch (err) {
     if (ctx.errorShown) {
@@ -155,15 +218,18 @@ async function run(ctx, promise) {
     } else if (!ctx.started) {
       // Nothing was saved: keep the composer text, show why.
       showComposerError(errorText(err));
-    } else if (ctx.assistantId) {
-      applyFinal(ctx, {
-        ...placeholder(ctx, ctx.model), content: ctx.text, status: 'error', errorMessage: errorText(err),
-      });
+    } else if (ctx.replies.size) {
+      for (const [id, r] of ctx.replies) {
+        if (r.final) continue;
+        applyFinal(ctx, { ...placeholder(ctx, r.model, id), content: r.text, status: 'error', errorMessage: errorText(err) });
+      }
     } else {
       showBanner(errorText(err), 'error');
     }
   } finally {
     endStream(ctx);
+    // Branches and groups changed shape: show the conversation as stored (versions, columns).
+    if (ctx.reloadAfter || ctx.groupId || ctx.kind !== 'send') hooks.reload(ctx.conversationId);
     emit('stream-ended', ctx.conversationId);
   }
 }
@@ -175,9 +241,9 @@ function endStream(ctx) {
   updateControls();
 }
 
-function placeholder(ctx, model) {
+function placeholder(ctx, model, id = ctx.assistantId) {
   return {
-    id: ctx.assistantId,
+    id,
     conversationId: ctx.conversationId,
     parentId: ctx.userMessageId,
     role: 'assistant',
@@ -192,6 +258,7 @@ function placeholder(ctx, model) {
     totalMs: null,
     finishReason: null,
     createdAt: Date.now(),
+    siblingIds: [id],
   };
 }
 
@@ -199,20 +266,32 @@ function onEvent(ctx, ev) {
   if (!ev || ctx.ended) return;
   switch (ev.type) {
     case 'started': onStarted(ctx, ev); break;
-    case 'delta':
-      ctx.text += ev.text ?? '';
-      if (ctx.retryNote) { ctx.retryNote = false; view.setRetryNote(ctx.assistantId, null); }
+    case 'delta': {
+      const r = ctx.replies.get(ev.replyId);
+      if (!r) break;
+      r.text += ev.text ?? '';
+      r.dirty = true;
+      if (r.retryNote) { r.retryNote = false; view.setRetryNote(ev.replyId, null); }
       scheduleFlush(ctx);
       break;
-    case 'usage':
-      ctx.usage = { promptTokens: ev.promptTokens ?? null, completionTokens: ev.completionTokens ?? null };
-      if (isActive(ctx)) view.updateMeta(ctx.assistantId, ctx.usage);
+    }
+    case 'usage': {
+      const r = ctx.replies.get(ev.replyId);
+      if (!r) break;
+      r.usage = {
+        promptTokens: ev.promptTokens ?? null, completionTokens: ev.completionTokens ?? null, tokensCounted: !!ev.counted,
+      };
+      if (isActive(ctx)) view.updateMeta(ev.replyId, r.usage);
       break;
+    }
     case 'retrying': {
-      ctx.retryNote = true;
       const max = ev.maxAttempts ?? ev.maxRetries;
       const text = max ? t('stream.retryingMax', { attempt: ev.attempt, max }) : t('stream.retrying', { attempt: ev.attempt });
-      if (isActive(ctx)) view.setRetryNote(ctx.assistantId, text, ev.reason || null);
+      for (const [id, r] of ctx.replies) {
+        if (r.streamId !== ev.streamId) continue;
+        r.retryNote = true;
+        if (isActive(ctx)) view.setRetryNote(id, text, ev.reason || null);
+      }
       break;
     }
     case 'finished':
@@ -232,33 +311,59 @@ function onEvent(ctx, ev) {
 }
 
 function onStarted(ctx, ev) {
+  const first = !ctx.started;
   ctx.started = true;
-  if (ctx.cancelOnStart) api.cancelStream(ctx.streamId).catch(() => {});
-  ctx.assistantId = ev.assistantMessageId;
-  ctx.model = ev.model ?? null;
-  const user = ev.userMessage;
-  if (user) ctx.userMessageId = user.id;
-  if (ctx.kind === 'send') {
-    const composer = $('composer');
-    if (composer.value === ctx.sentText) { composer.value = ''; autoGrow(); }
+  if (ctx.cancelOnStart) api.cancelStream(ev.streamId).catch(() => {});
+  const id = ev.assistantMessageId;
+  ctx.replies.set(id, { text: '', model: ev.model ?? null, streamId: ev.streamId, dirty: false });
+  if (first) {
+    ctx.assistantId = id;
+    ctx.model = ev.model ?? null;
+    ctx.groupId = ev.groupId ?? null;
+    const user = ev.userMessage;
+    if (user) ctx.userMessageId = user.id;
+    if (ctx.kind === 'send') {
+      const composer = $('composer');
+      if (composer.value === ctx.sentText) { composer.value = ''; autoGrow(); }
+    }
+    if (isActive(ctx)) {
+      if (ctx.kind === 'retry') {
+        // The new reply takes the place of whatever followed the retried message (still kept
+        // as another version).
+        const i = state.messages.findIndex((m) => m.id === ctx.userMessageId);
+        if (i >= 0) state.messages.length = i + 1;
+        view.removeAfter(ctx.userMessageId);
+      } else if (ctx.kind === 'edit') {
+        // The edited text replaces the message on screen; the original stays as a version.
+        const i = state.messages.findIndex((m) => m.id === ctx.editOf);
+        if (i >= 0) {
+          const before = i > 0 ? state.messages[i - 1].id : null;
+          state.messages.length = i;
+          if (before != null) view.removeAfter(before); else view.renderAll([]);
+        }
+        if (user) { state.messages.push(user); view.appendMessage(user); }
+      } else if (user) {
+        state.messages.push(user);
+        view.appendMessage(user);
+      }
+    }
   }
   if (isActive(ctx)) {
-    if (ctx.kind === 'retry') {
-      // The new reply replaces whatever followed the retried message.
-      const i = state.messages.findIndex((m) => m.id === ctx.userMessageId);
-      if (i >= 0) state.messages.length = i + 1;
-      view.removeAfter(ctx.userMessageId);
-    } else if (user) {
-      state.messages.push(user);
-      view.appendMessage(user);
+    const ph = placeholder(ctx, ev.model, id);
+    if (ev.groupId) {
+      ph.groupId = ev.groupId;
+      ph.choiceIndex = ev.choiceIndex ?? null;
+      const label = ctx.streamIds.length > 1 ? (ev.model || t('chat.assistant')) : t('group.choice', { n: (ev.choiceIndex ?? 0) + 1 });
+      view.appendColumn(ev.groupId, ph, label, ev.streamId);
+      if (first) state.messages.push(ph);
+    } else {
+      state.messages.push(ph);
+      view.appendMessage(ph);
     }
-    const ph = placeholder(ctx, ctx.model);
-    state.messages.push(ph);
-    view.appendMessage(ph);
     view.refreshRetryButtons();
     view.scrollToBottom();
   }
-  emit('stream-started', ctx.conversationId);
+  if (first) emit('stream-started', ctx.conversationId);
 }
 
 function scheduleFlush(ctx) {
@@ -280,18 +385,25 @@ function flush(ctx) {
   cancelFlush(ctx);
   if (!isActive(ctx) || ctx.ended) return;
   const stick = view.isAtBottom();
-  view.setStreamingText(ctx.assistantId, ctx.text);
+  for (const [id, r] of ctx.replies) {
+    if (!r.dirty) continue;
+    r.dirty = false;
+    view.setStreamingText(id, r.text);
+  }
   if (stick) view.scrollToBottom();
 }
 
 function applyFinal(ctx, message) {
-  cancelFlush(ctx);
   if (!message || !message.id) return;
+  const r = ctx.replies.get(message.id);
+  if (r) { r.final = true; r.dirty = false; }
   if (!isActive(ctx)) return;
   const stick = view.isAtBottom();
   const i = state.messages.findIndex((m) => m.id === message.id);
   if (i >= 0) {
-    state.messages[i] = message;
+    state.messages[i] = { ...state.messages[i], ...message };
+    view.updateMessage(state.messages[i]);
+  } else if (view.getEntry(message.id)) {
     view.updateMessage(message);
   } else {
     state.messages.push(message);
@@ -310,8 +422,11 @@ function reportFailure(ctx, error) {
 
 function dropPlaceholder(ctx) {
   if (!ctx.assistantId || !isActive(ctx)) return;
-  state.messages = state.messages.filter((m) => m.id !== ctx.assistantId);
-  view.removeMessage(ctx.assistantId);
+  for (const id of ctx.replies.keys()) {
+    state.messages = state.messages.filter((m) => m.id !== id);
+    view.removeMessage(id);
+  }
+  ctx.replies.clear();
   ctx.assistantId = null;
   view.refreshRetryButtons();
 }
@@ -324,14 +439,21 @@ export function reattachStream() {
   updateControls();
   const ctx = state.stream;
   if (!ctx || !ctx.started || !ctx.assistantId || !isActive(ctx)) return;
-  const existing = state.messages.find((m) => m.id === ctx.assistantId);
-  if (!existing) {
-    const ph = { ...placeholder(ctx, ctx.model), ...(ctx.usage || {}) };
-    state.messages.push(ph);
-    view.appendMessage(ph);
-  } else if (existing.status === 'streaming' || !existing.status) {
-    view.updateMessage({ ...existing, status: 'streaming', ...(ctx.usage || {}) });
+  for (const [id, r] of ctx.replies) {
+    if (r.final) continue;
+    const existing = view.getEntry(id);
+    if (!existing) {
+      const ph = { ...placeholder(ctx, r.model, id), ...(r.usage || {}) };
+      if (ctx.groupId) {
+        view.appendColumn(ctx.groupId, { ...ph, groupId: ctx.groupId }, r.model || t('chat.assistant'), r.streamId);
+      } else {
+        state.messages.push(ph);
+        view.appendMessage(ph);
+      }
+    } else if (existing.message.status === 'streaming' || !existing.message.status) {
+      view.updateMessage({ ...existing.message, status: 'streaming', ...(r.usage || {}) });
+    }
+    view.setStreamingText(id, r.text);
   }
-  view.setStreamingText(ctx.assistantId, ctx.text);
   view.refreshRetryButtons();
 }

@@ -14,9 +14,13 @@ const NUMERIC = [
   { id: 'frequency-penalty', key: 'frequencyPenalty', min: -2, max: 2, int: false, label: 'convSettings.frequencyPenalty' },
   { id: 'presence-penalty', key: 'presencePenalty', min: -2, max: 2, int: false, label: 'convSettings.presencePenalty' },
   { id: 'seed', key: 'seed', min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, int: true, label: 'convSettings.seed' },
+  { id: 'n-choices', key: 'n', min: 1, max: 8, int: true, label: 'convSettings.n' },
 ];
+const MAX_COMPARE = 3;
+/** Models side by side, per conversation, for this session (not saved). */
+const compareByConversation = new Map();
 const MAX_STOP = 4;
-const FIELDS = ['system-prompt', 'conv-model', 'stop-sequences', ...NUMERIC.map((f) => f.id)];
+const FIELDS = ['system-prompt', 'conv-model', 'stop-sequences', 'endpoint', ...NUMERIC.map((f) => f.id)];
 
 /** Stop sequences: one per line; \\n and \\t in a line stand for a line break and a tab. */
 const UNESCAPE = { n: '\n', t: '\t', r: '\r', '\\': '\\' };
@@ -47,7 +51,21 @@ export function initConvSettings() {
     el.addEventListener('input', () => schedule(false));
     el.addEventListener('change', () => schedule(true));
   }
+  $('compare-models').addEventListener('input', () => {
+    if (loadedId) compareByConversation.set(loadedId, $('compare-models').value);
+    compareModels(); // shows the problem, if any
+  });
   updateModelPlaceholder();
+}
+
+/** The other models to answer side by side (from the panel), at most three. */
+export function compareModels() {
+  const list = $('compare-models').value.split(/[,，\n]/).map((m) => m.trim()).filter(Boolean);
+  const tooMany = list.length > MAX_COMPARE;
+  markInvalid('compare-models', tooMany);
+  if (tooMany) showError(t('convSettings.compareTooMany'));
+  else if ($('conv-settings-error').textContent === t('convSettings.compareTooMany')) showError(null);
+  return list.slice(0, MAX_COMPARE);
 }
 
 export function isOpen() { return !$('conv-settings').hidden; }
@@ -80,6 +98,9 @@ export function loadConversation() {
   $('conv-model').value = conv?.model ?? '';
   for (const f of NUMERIC) $(f.id).value = conv?.[f.key] ?? '';
   $('stop-sequences').value = stopToText(conv?.stop);
+  $('endpoint').value = conv?.endpoint ?? 'chat';
+  $('compare-models').value = (conv && compareByConversation.get(conv.id)) || '';
+  $('compare-models').disabled = !conv;
   for (const f of FIELDS) $(f).disabled = !conv;
   $('toggle-conv-settings').disabled = !conv;
   if (!conv && isOpen()) togglePanel(false);
@@ -142,7 +163,7 @@ function readForm() {
   showError(errors.join(' '));
   if (errors.length) return null;
   const model = $('conv-model').value.trim();
-  return { systemPrompt: $('system-prompt').value, model: model || null, stop, ...settings };
+  return { systemPrompt: $('system-prompt').value, model: model || null, stop, endpoint: $('endpoint').value, ...settings };
 }
 
 function schedule(now) {
@@ -155,7 +176,9 @@ function schedule(now) {
 
 /** The saved fields of a conversation or a form, in one order, for "did anything change?". */
 function comparable(x) {
-  const out = { systemPrompt: x.systemPrompt ?? '', model: x.model ?? null, stop: x.stop ?? [] };
+  const out = {
+    systemPrompt: x.systemPrompt ?? '', model: x.model ?? null, stop: x.stop ?? [], endpoint: x.endpoint ?? 'chat',
+  };
   for (const f of NUMERIC) out[f.key] = x[f.key] ?? null;
   return out;
 }

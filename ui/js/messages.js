@@ -7,17 +7,81 @@ import { state } from './state.js';
 const container = () => document.getElementById('messages');
 /** id -> {root, body, meta, message} for the active conversation */
 const entries = new Map();
-let retryHandler = () => {};
+let handlers = {
+  retry: () => {}, // (userMessageId)
+  regenerate: () => {}, // (userMessageId)
+  branch: () => {}, // (messageId to show)
+  edit: () => {}, // (userMessage, newText) → Promise
+  choose: () => {}, // (replyId)
+  stopColumn: () => {}, // (streamId)
+};
 
-export function setRetryHandler(fn) { retryHandler = fn; }
+export function setRetryHandler(fn) { handlers.retry = fn; }
+export function setHandlers(h) { handlers = { ...handlers, ...h }; }
 
 export function initMessages() {
   container().addEventListener('click', (e) => {
-    const btn = e.target.closest('button.retry');
+    const btn = e.target.closest('button');
     if (!btn || btn.disabled) return;
     const root = btn.closest('.message');
-    if (root) retryHandler(Number(root.dataset.id));
+    const id = root ? Number(root.dataset.id) : null;
+    const entry = id != null ? entries.get(id) : null;
+    if (btn.classList.contains('retry') && root) handlers.retry(id);
+    else if (btn.classList.contains('regenerate') && entry) handlers.regenerate(entry.message.parentId);
+    else if (btn.classList.contains('branch-prev') || btn.classList.contains('branch-next')) {
+      if (!entry) return;
+      const ids = entry.message.siblingIds || [];
+      const i = ids.indexOf(id) + (btn.classList.contains('branch-next') ? 1 : -1);
+      if (i >= 0 && i < ids.length) handlers.branch(ids[i]);
+    } else if (btn.classList.contains('edit') && entry) openEditor(entry);
+    else if (btn.classList.contains('edit-cancel') && entry) closeEditor(entry);
+    else if (btn.classList.contains('edit-send') && entry) submitEditor(entry);
+    else if (btn.classList.contains('choose-reply')) {
+      const col = btn.closest('.reply-column');
+      if (col) handlers.choose(Number(col.dataset.id));
+    } else if (btn.classList.contains('column-stop')) {
+      const col = btn.closest('.reply-column');
+      if (col && col.dataset.streamId) handlers.stopColumn(col.dataset.streamId);
+    }
   });
+  container().addEventListener('keydown', (e) => {
+    const ta = e.target.closest('textarea.edit-input');
+    if (!ta) return;
+    const entry = entries.get(Number(ta.closest('.message').dataset.id));
+    if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); closeEditor(entry); }
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+      e.preventDefault();
+      submitEditor(entry);
+    }
+  });
+}
+
+function openEditor(entry) {
+  if (entry.editor) { entry.editor.querySelector('textarea').focus(); return; }
+  const input = h('textarea', { className: 'edit-input', attrs: { rows: 3, dir: 'auto', 'aria-label': t('chat.edit') } });
+  input.value = entry.message.content;
+  entry.editor = h('div', { className: 'message-editor' }, input,
+    h('div', { className: 'editor-actions' },
+      h('button', { className: 'btn btn-secondary btn-small edit-cancel', attrs: { type: 'button' }, text: t('chat.editCancel') }),
+      h('button', { className: 'btn btn-primary btn-small edit-send', attrs: { type: 'button' }, text: t('chat.editSend') })));
+  entry.body.hidden = true;
+  entry.body.after(entry.editor);
+  input.focus();
+}
+
+function closeEditor(entry) {
+  if (!entry || !entry.editor) return;
+  entry.editor.remove();
+  entry.editor = null;
+  entry.body.hidden = false;
+}
+
+async function submitEditor(entry) {
+  if (!entry || !entry.editor) return;
+  const text = entry.editor.querySelector('textarea').value;
+  if (!text.trim() || state.stream) return;
+  closeEditor(entry);
+  await handlers.edit(entry.message, text);
 }
 
 export function getEntry(id) { return entries.get(id); }
@@ -27,14 +91,30 @@ function formatMs(ms) {
   return t('unit.s', { n: (ms / 1000).toFixed(1) });
 }
 
+/** Completion tokens per second of generation (after the first token), as the CLI computes it. */
+export function tokensPerSecond(m) {
+  if (m.completionTokens == null || m.totalMs == null) return null;
+  const gen = m.totalMs - (m.ttftMs ?? 0);
+  return m.completionTokens > 1 && gen > 0 ? ((m.completionTokens - 1) * 1000) / gen : null;
+}
+
+export function formatCost(usd) {
+  if (usd == null) return null;
+  return usd >= 0.01 ? usd.toFixed(4) : usd.toPrecision(2);
+}
+
 export function metaText(m) {
   const parts = [];
   if (m.model) parts.push(m.model);
   if (m.promptTokens != null || m.completionTokens != null) {
-    parts.push(t('meta.tokens', { prompt: m.promptTokens ?? '?', completion: m.completionTokens ?? '?' }));
+    const vars = { prompt: m.promptTokens ?? '?', completion: m.completionTokens ?? '?' };
+    parts.push(t(m.tokensCounted ? 'meta.counted' : 'meta.tokens', vars));
   }
   if (m.ttftMs != null) parts.push(t('meta.ttft', { time: formatMs(m.ttftMs) }));
   if (m.totalMs != null) parts.push(formatMs(m.totalMs));
+  const rate = m.status === 'streaming' ? null : tokensPerSecond(m);
+  if (rate != null) parts.push(t('meta.speed', { rate: rate.toFixed(1) }));
+  if (m.costUsd != null) parts.push(t('meta.cost', { cost: formatCost(m.costUsd) }));
   return parts.join(' · ');
 }
 
@@ -57,14 +137,43 @@ function buildMessage(m) {
       title: m.createdAt ? new Date(m.createdAt).toLocaleString() : null,
     },
   }, body);
-  const entry = { root, body, meta: null, message: m };
+  const entry = { root, body, meta: null, message: m, tools: h('div', { className: 'message-tools' }) };
   if (role === 'assistant') {
     entry.meta = h('div', { className: 'message-meta' });
     root.append(entry.meta);
   }
+  root.append(entry.tools);
   entries.set(m.id, entry);
   fillMessage(entry, m);
   return root;
+}
+
+/** ‹ 2/3 › between versions of a message, and Edit / Regenerate. */
+function fillTools(entry) {
+  const m = entry.message;
+  const tools = entry.tools;
+  tools.replaceChildren();
+  const ids = m.siblingIds || [];
+  if (ids.length > 1 && !entry.inGroup) {
+    const i = ids.indexOf(m.id);
+    tools.append(h('span', { className: 'branch-nav' },
+      h('button', { className: 'icon-btn branch-prev', attrs: { type: 'button', title: t('branch.prev'), 'aria-label': t('branch.prev'), disabled: i <= 0 }, text: '‹' }),
+      h('span', { className: 'branch-pos', text: t('branch.pos', { index: i + 1, count: ids.length }) }),
+      h('button', { className: 'icon-btn branch-next', attrs: { type: 'button', title: t('branch.next'), 'aria-label': t('branch.next'), disabled: i >= ids.length - 1 }, text: '›' })));
+  }
+  const streaming = m.status === 'streaming';
+  if (m.role === 'user' && !String(m.id).startsWith('pending')) {
+    tools.append(h('button', { className: 'btn btn-ghost btn-small edit', attrs: { type: 'button', title: t('chat.editTitle') } },
+      icon('pencil'), h('span', { text: t('chat.edit') })));
+  } else if (m.role === 'assistant' && !streaming && m.parentId != null && !entry.inGroup) {
+    tools.append(h('button', { className: 'btn btn-ghost btn-small regenerate', attrs: { type: 'button', title: t('chat.regenerateTitle') } },
+      icon('retry'), h('span', { text: t('chat.regenerate') })));
+  }
+  tools.hidden = !tools.firstChild;
+  const busy = !!state.stream;
+  for (const b of tools.querySelectorAll('button.edit, button.regenerate, button.branch-prev, button.branch-next')) {
+    if (busy) b.disabled = true;
+  }
 }
 
 /** Write message content/status/meta into an existing entry. */
@@ -74,12 +183,14 @@ function fillMessage(entry, m) {
   entry.root.dataset.status = status;
   if (m.role === 'user' || m.role === 'system') {
     entry.body.textContent = m.content ?? '';
+    fillTools(entry);
     return;
   }
   renderReplyInto(entry.body, m.content ?? '');
   entry.shown = (m.content ?? '').length;
   entry.root.classList.toggle('pending', status === 'streaming' && !m.content);
   fillMeta(entry, m);
+  fillTools(entry);
 }
 
 function fillMeta(entry, m) {
@@ -87,7 +198,14 @@ function fillMeta(entry, m) {
   const note = meta.querySelector('.retry-note');
   meta.replaceChildren();
   const text = metaText(m);
-  if (text) meta.append(h('span', { className: 'meta-text', text }));
+  if (text) {
+    meta.append(h('span', {
+      className: 'meta-text',
+      text,
+      attrs: { title: m.tokensCounted ? t('meta.countedTitle') : null },
+    }));
+  }
+  if (m.omitted) meta.append(h('span', { className: 'omitted-note', text: t('meta.omitted', { n: m.omitted }) }));
   const status = m.status || 'done';
   if (status === 'cancelled') {
     meta.append(h('span', { className: 'status-badge cancelled', text: t('status.cancelled') }));
@@ -110,9 +228,74 @@ function fillMeta(entry, m) {
 export function renderAll(messages) {
   entries.clear();
   const frag = document.createDocumentFragment();
-  for (const m of messages) frag.append(buildMessage(m));
+  messages.forEach((m, i) => {
+    if (i === messages.length - 1 && Array.isArray(m.group) && m.group.length > 1) {
+      frag.append(buildGroup(m.group, m.id, m.siblingIds));
+    } else {
+      frag.append(buildMessage(m));
+    }
+  });
   container().replaceChildren(frag);
   refreshRetryButtons();
+}
+
+function columnLabel(m, sameModel) {
+  const n = (m.choiceIndex ?? 0) + 1;
+  if (sameModel) return t('group.choice', { n });
+  return m.model || t('chat.assistant');
+}
+
+/** Replies made together (n choices, models side by side), each in its own column. */
+function buildGroup(group, activeId, siblingIds) {
+  const sameModel = new Set(group.map((g) => g.model)).size === 1;
+  const el = h('div', { className: 'reply-group', dataset: { groupId: group[0].groupId } });
+  for (const m of group) el.append(buildColumn({ ...m, siblingIds }, columnLabel(m, sameModel), activeId));
+  el.style.setProperty('--columns', String(Math.min(group.length, 4)));
+  return el;
+}
+
+function buildColumn(m, label, activeId, streamId) {
+  const head = h('div', { className: 'column-head' }, h('span', { className: 'column-label', text: label }));
+  const col = h('div', { className: 'reply-column', dataset: { id: m.id, streamId } }, head);
+  const msg = buildMessage(m);
+  const entry = entries.get(m.id);
+  entry.inGroup = true;
+  entry.column = col;
+  fillTools(entry);
+  col.append(msg);
+  fillColumnHead(entry, activeId);
+  return col;
+}
+
+function fillColumnHead(entry, activeId) {
+  const head = entry.column.querySelector('.column-head');
+  for (const old of head.querySelectorAll('button, .current-badge')) old.remove();
+  const m = entry.message;
+  entry.column.classList.toggle('current', m.id === activeId);
+  if (m.status === 'streaming') {
+    if (entry.column.dataset.streamId) {
+      head.append(h('button', { className: 'btn btn-secondary btn-small column-stop', attrs: { type: 'button' } },
+        icon('stop'), h('span', { text: t('group.stop') })));
+    }
+  } else if (m.id === activeId) {
+    head.append(h('span', { className: 'current-badge', text: t('group.current') }));
+  } else {
+    head.append(h('button', { className: 'btn btn-secondary btn-small choose-reply', attrs: { type: 'button' }, text: t('group.continue') }));
+  }
+}
+
+/** A new, empty group for replies that are about to stream. */
+export function appendGroup(groupId) {
+  const el = h('div', { className: 'reply-group', dataset: { groupId } });
+  container().append(el);
+  return el;
+}
+
+/** A streaming reply as a column of its group. */
+export function appendColumn(groupId, m, label, streamId) {
+  const el = container().querySelector(`.reply-group[data-group-id="${CSS.escape(groupId)}"]`) || appendGroup(groupId);
+  el.append(buildColumn(m, label, null, streamId));
+  el.style.setProperty('--columns', String(Math.min(el.children.length, 4)));
 }
 
 export function appendMessage(m) {
@@ -121,7 +304,9 @@ export function appendMessage(m) {
 
 export function updateMessage(m) {
   const entry = entries.get(m.id);
-  if (entry) fillMessage(entry, m);
+  if (!entry) return;
+  fillMessage(entry, { ...m, siblingIds: m.siblingIds ?? entry.message.siblingIds });
+  if (entry.column) fillColumnHead(entry, null);
 }
 
 /** Update only the streaming text of an assistant message. */
@@ -192,9 +377,19 @@ function needsRetry(i) {
   return next.status === 'error' || next.status === 'interrupted' || stoppedEmpty;
 }
 
-/** Add/remove Retry buttons on user messages to match state.messages. */
+/** Add/remove Retry buttons on user messages to match state.messages; lock tools while busy. */
 export function refreshRetryButtons() {
   const busy = !!state.stream;
+  for (const entry of entries.values()) {
+    for (const b of entry.tools.querySelectorAll('button')) b.disabled = busy || b.dataset.edge === 'true';
+    const ids = entry.message.siblingIds || [];
+    const i = ids.indexOf(entry.message.id);
+    const prev = entry.tools.querySelector('.branch-prev');
+    const next = entry.tools.querySelector('.branch-next');
+    if (prev) prev.disabled = busy || i <= 0;
+    if (next) next.disabled = busy || i >= ids.length - 1;
+    if (entry.column) for (const b of entry.column.querySelectorAll('.choose-reply')) b.disabled = busy;
+  }
   state.messages.forEach((m, i) => {
     const entry = entries.get(m.id);
     if (!entry || m.role !== 'user') return;
@@ -218,6 +413,7 @@ export function relabel() {
   for (const entry of entries.values()) {
     entry.root.setAttribute('aria-label', roleLabel(entry.message.role));
     if (entry.meta) fillMeta(entry, entry.message);
+    fillTools(entry);
     const retry = entry.root.querySelector('button.retry');
     if (retry) {
       retry.setAttribute('title', t('chat.retryTitle'));
