@@ -368,7 +368,8 @@ pub fn stats_line(m: &crate::db::messages::Message) -> String {
 pub fn tokens_per_second(m: &crate::db::messages::Message) -> Option<f64> {
     let tokens = m.completion_tokens? as f64;
     let gen_ms = (m.total_ms? - m.ttft_ms.unwrap_or(0)) as f64;
-    (tokens > 1.0 && gen_ms > 0.0).then(|| (tokens - 1.0) * 1000.0 / gen_ms)
+    // Below 50 ms of generation the rate says nothing.
+    (tokens > 1.0 && gen_ms >= 50.0).then(|| (tokens - 1.0) * 1000.0 / gen_ms)
 }
 
 async fn key(action: KeyAction) -> Result<i32> {

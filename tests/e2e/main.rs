@@ -607,3 +607,289 @@ async fn a_damaged_database_is_moved_aside_and_the_window_says_so() {
         .expect("the damaged file, moved aside");
     assert_eq!(std::fs::read(aside.path()).unwrap(), garbage);
 }
+
+/// Clicks the `n`th (from 0) element matching `css`, once there are that many.
+async fn click_nth(c: &Client, css: &str, n: usize) {
+    let el = wait_for(&format!("{css} #{n}"), || async {
+        let all = c.find_all(Locator::Css(css)).await.ok()?;
+        all.into_iter().nth(n)
+    })
+    .await;
+    let arg = serde_json::to_value(&el).unwrap();
+    let _ = c
+        .execute("arguments[0].scrollIntoView({block: 'center'})", vec![arg])
+        .await;
+    el.click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css} #{n}: {e}"));
+}
+
+/// The innerText of every element matching `css`, in page order.
+async fn texts_of(c: &Client, css: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for el in c.find_all(Locator::Css(css)).await.unwrap_or_default() {
+        let text = el
+            .prop("innerText")
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        out.push(text.trim().to_string());
+    }
+    out
+}
+
+/// Waits until no reply is streaming (the window has finished and re-rendered).
+async fn wait_idle(c: &Client) {
+    wait_for("the replies to end", || async {
+        let busy = c
+            .execute(
+                "return document.body.classList.contains('streaming')",
+                vec![],
+            )
+            .await
+            .ok()?;
+        (busy == json!(false)).then_some(())
+    })
+    .await;
+}
+
+/// The message bodies on screen, in order (columns of a group included).
+async fn bodies(c: &Client) -> Vec<String> {
+    texts_of(c, "#messages .message .message-body").await
+}
+
+async fn wait_bodies(c: &Client, want: &[&str]) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let last = bodies(c).await;
+        if last == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "waiting for {want:?}, the page shows {last:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Opens the conversation panel (if closed) and sets a field by its id, firing input and change.
+async fn set_panel_field(c: &Client, id: &str, value: &str) {
+    let open = c
+        .find(Locator::Css("#conv-settings"))
+        .await
+        .unwrap()
+        .is_displayed()
+        .await
+        .unwrap_or(false);
+    if !open {
+        click(c, "#toggle-conv-settings").await;
+    }
+    let script = format!(
+        "const el = document.getElementById('{id}'); el.value = arguments[0];
+         el.dispatchEvent(new Event('input', {{bubbles: true}}));
+         el.dispatchEvent(new Event('change', {{bubbles: true}}));"
+    );
+    c.execute(&script, vec![json!(value)]).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regenerate_edit_and_navigate_versions() {
+    let _one_at_a_time = SERIAL.lock().await;
+    let server = FakeOpenAi::start();
+    let data = tempfile::tempdir().unwrap();
+    let driver = Driver::start(data.path(), &server);
+    let c = driver.session().await;
+    click(&c, "#new-chat").await;
+    set_conversation_model(&c, "test-model").await;
+    click(&c, "#toggle-conv-settings").await;
+    send(&c, "first").await;
+    last_reply(&c, "done").await;
+    send(&c, "second").await;
+    wait_bodies(&c, &["first", "Echo: first", "second", "Echo: second"]).await;
+
+    // Regenerate the first reply: a new version replaces it on screen; the old one stays.
+    click_nth(&c, "#messages .message.assistant button.regenerate", 0).await;
+    wait_bodies(&c, &["first", "Echo: first"]).await;
+    wait_for("the version counter 2/2", || async {
+        let pos = texts_of(&c, "#messages .message.assistant .branch-pos").await;
+        (pos == ["2/2"]).then_some(())
+    })
+    .await;
+    // Back to version 1: the turns that followed it come back.
+    click(&c, "#messages .message.assistant .branch-prev").await;
+    wait_bodies(&c, &["first", "Echo: first", "second", "Echo: second"]).await;
+    assert_eq!(
+        texts_of(&c, "#messages .message.assistant .branch-pos").await,
+        ["1/2"]
+    );
+
+    // Edit the second question: a new branch from the same point.
+    click_nth(&c, "#messages .message.user button.edit", 1).await;
+    type_into(&c, "#messages textarea.edit-input", "second, edited").await;
+    click(&c, "#messages button.edit-send").await;
+    wait_bodies(
+        &c,
+        &[
+            "first",
+            "Echo: first",
+            "second, edited",
+            "Echo: second, edited",
+        ],
+    )
+    .await;
+    wait_for("the edited question's counter", || async {
+        let pos = texts_of(&c, "#messages .message.user .branch-pos").await;
+        (pos == ["2/2"]).then_some(())
+    })
+    .await;
+    let _ = std::fs::write(
+        screenshot_dir().join("branches.png"),
+        c.screenshot().await.unwrap(),
+    );
+    // The original wording and its answer are still there.
+    click(&c, "#messages .message.user .branch-prev").await;
+    wait_bodies(&c, &["first", "Echo: first", "second", "Echo: second"]).await;
+    // After a restart of the window the chosen branch is the one shown.
+    let rows = from_backend(&c, "list_conversations", "l => l.length").await;
+    assert_eq!(rows, Some(json!(1)));
+    let _ = c.close().await;
+    drop(driver);
+    let driver = Driver::start(data.path(), &server);
+    let c = driver.session().await;
+    click(&c, "#conversation-list li.conversation").await;
+    wait_bodies(&c, &["first", "Echo: first", "second", "Echo: second"]).await;
+    let _ = c.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn n_choices_models_side_by_side_and_a_legacy_completion() {
+    let _one_at_a_time = SERIAL.lock().await;
+    let server = FakeOpenAi::start();
+    let data = tempfile::tempdir().unwrap();
+    let driver = Driver::start(data.path(), &server);
+    let c = driver.session().await;
+    click(&c, "#new-chat").await;
+    set_conversation_model(&c, "test-model").await;
+
+    // n = 3: three columns from one request; continue with the second.
+    set_panel_field(&c, "n-choices", "3").await;
+    wait_for("n to be saved", || async {
+        let v = from_backend(&c, "list_conversations", "l => l[0].n").await?;
+        (v == json!(3)).then_some(())
+    })
+    .await;
+    send(&c, "pick").await;
+    wait_bodies(
+        &c,
+        &[
+            "pick",
+            "Choice 1: Echo: pick",
+            "Choice 2: Echo: pick",
+            "Choice 3: Echo: pick",
+        ],
+    )
+    .await;
+    assert_eq!(server.requests().last().unwrap().body["n"], 3);
+    wait_for("three finished columns", || async {
+        let n = c
+            .find_all(Locator::Css(
+                ".reply-group .reply-column .message[data-status=done]",
+            ))
+            .await
+            .ok()?
+            .len();
+        (n == 3).then_some(())
+    })
+    .await;
+    let _ = std::fs::write(
+        screenshot_dir().join("n-choices.png"),
+        c.screenshot().await.unwrap(),
+    );
+    wait_idle(&c).await;
+    click_nth(&c, ".reply-group .choose-reply", 1).await;
+    wait_for("column 2 to be the current one", || async {
+        // innerText: WebKitWebDriver reads ellipsised text as "".
+        let label = texts_of(&c, ".reply-column.current .column-label").await;
+        (label == ["Choice 2"]).then_some(())
+    })
+    .await;
+    set_panel_field(&c, "n-choices", "").await;
+    wait_for("n to be cleared", || async {
+        let v = from_backend(&c, "list_conversations", "l => l[0].n").await?;
+        v.is_null().then_some(())
+    })
+    .await;
+    send(&c, "go on").await;
+    wait_bodies(
+        &c,
+        &["pick", "Choice 2: Echo: pick", "go on", "Echo: go on"],
+    )
+    .await;
+    let history = server.requests().last().unwrap().body["messages"].clone();
+    assert_eq!(history[1]["content"], "Choice 2: Echo: pick");
+
+    // Two models side by side; the slow one is stopped on its own.
+    set_panel_field(&c, "compare-models", "test-slow-40").await;
+    send(&c, "compare").await;
+    wait_for("two columns streaming", || async {
+        let labels = texts_of(&c, ".reply-group .column-label").await;
+        (labels == ["test-model", "test-slow-40"]).then_some(())
+    })
+    .await;
+    wait_for("the fast column to finish", || async {
+        let s = attr_of(&c, ".reply-column:first-child .message", "data-status").await?;
+        (s == "done").then_some(())
+    })
+    .await;
+    click(&c, ".reply-column:last-child .column-stop").await;
+    wait_for("the slow column to stop", || async {
+        let s = attr_of(&c, ".reply-column:last-child .message", "data-status").await?;
+        (s == "cancelled").then_some(())
+    })
+    .await;
+    let models: Vec<String> = server
+        .requests()
+        .iter()
+        .rev()
+        .take(2)
+        .map(|r| r.body["model"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(
+        models.contains(&"test-model".to_string()) && models.contains(&"test-slow-40".to_string())
+    );
+    let _ = std::fs::write(
+        screenshot_dir().join("side-by-side.png"),
+        c.screenshot().await.unwrap(),
+    );
+
+    // The legacy completions endpoint: prompt in, text out.
+    set_panel_field(&c, "compare-models", "").await;
+    click(&c, "#new-chat").await;
+    set_conversation_model(&c, "test-model").await;
+    set_panel_field(&c, "endpoint", "completions").await;
+    wait_for("the endpoint to be saved", || async {
+        let v = from_backend(&c, "list_conversations", "l => l[0].endpoint").await?;
+        (v == "completions").then_some(())
+    })
+    .await;
+    send(&c, "Roses are").await;
+    assert_eq!(last_reply(&c, "done").await, "Echo: Roses are");
+    let req = server.requests().last().unwrap().clone();
+    assert_eq!(req.path, "/v1/completions");
+    assert_eq!(req.body["prompt"], "Roses are");
+    // The conversation's totals are shown beside its title.
+    wait_for("the totals", || async {
+        let t = c
+            .execute(
+                "return document.getElementById('conv-totals').textContent",
+                vec![],
+            )
+            .await
+            .ok()?;
+        t.as_str()?.starts_with("1 replies").then_some(())
+    })
+    .await;
+    let _ = c.close().await;
+}

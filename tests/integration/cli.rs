@@ -381,7 +381,13 @@ fn ask_takes_the_endpoint_n_choices_and_prints_stats_to_stderr() {
     let out = ask(
         dir.path(),
         &server,
-        &["--model", "test-model", "--endpoint", "completions", "Roses are"],
+        &[
+            "--model",
+            "test-model",
+            "--endpoint",
+            "completions",
+            "Roses are",
+        ],
     );
     assert_succeeded(&out);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "Echo: Roses are");
@@ -409,7 +415,11 @@ fn ask_takes_the_endpoint_n_choices_and_prints_stats_to_stderr() {
     assert_eq!(server.requests().pop().unwrap().body["n"], 2);
 
     // One choice with --stats: the server's usage, not marked counted; stdout stays the reply.
-    let out = ask(dir.path(), &server, &["--model", "gpt-4o-mini", "--stats", "hi"]);
+    let out = ask(
+        dir.path(),
+        &server,
+        &["--model", "gpt-4o-mini", "--stats", "hi"],
+    );
     assert_succeeded(&out);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "Echo: hi");
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -343,6 +343,11 @@ function onStarted(ctx, ev) {
         }
         if (user) { state.messages.push(user); view.appendMessage(user); }
       } else if (user) {
+        const last = state.messages[state.messages.length - 1];
+        if (last && Array.isArray(last.group) && last.group.length > 1) {
+          view.collapseGroups(last);
+          delete last.group;
+        }
         state.messages.push(user);
         view.appendMessage(user);
       }

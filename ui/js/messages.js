@@ -95,7 +95,8 @@ function formatMs(ms) {
 export function tokensPerSecond(m) {
   if (m.completionTokens == null || m.totalMs == null) return null;
   const gen = m.totalMs - (m.ttftMs ?? 0);
-  return m.completionTokens > 1 && gen > 0 ? ((m.completionTokens - 1) * 1000) / gen : null;
+  // Below 50 ms of generation the rate says nothing (and prints silly numbers).
+  return m.completionTokens > 1 && gen >= 50 ? ((m.completionTokens - 1) * 1000) / gen : null;
 }
 
 export function formatCost(usd) {
@@ -281,6 +282,18 @@ function fillColumnHead(entry, activeId) {
     head.append(h('span', { className: 'current-badge', text: t('group.current') }));
   } else {
     head.append(h('button', { className: 'btn btn-secondary btn-small choose-reply', attrs: { type: 'button' }, text: t('group.continue') }));
+  }
+}
+
+/**
+ * A new turn follows a group: the group collapses to the reply it continues from (the others
+ * stay reachable with ‹ ›).
+ */
+export function collapseGroups(activeMessage) {
+  for (const el of container().querySelectorAll('.reply-group')) {
+    for (const col of el.querySelectorAll('.reply-column')) entries.delete(Number(col.dataset.id));
+    const { group, ...m } = activeMessage;
+    el.replaceWith(buildMessage(m));
   }
 }
 
