@@ -12,67 +12,63 @@ pub struct Fitted {
     pub messages: Vec<ChatMessage>,
     /// Messages left out (oldest first), not counting the system prompt.
     pub omitted: usize,
-    /// Prompt tokens of what is sent, as counted here.
-    pub prompt_tokens: usize,
 }
 
 /// Keeps the system prompt (if first) and as many of the newest messages as fit in
 /// `window - reserve` tokens. The newest message is kept even if it alone is too long (the
 /// server then says so clearly). A window of `None` (unknown) keeps everything.
+///
+/// Counting walks back from the newest message and stops at the first that does not fit, so a
+/// 100,000-message conversation costs no more than what fits in the window.
 pub fn fit(
     model: &str,
-    messages: Vec<ChatMessage>,
+    mut messages: Vec<ChatMessage>,
     window: Option<usize>,
     reserve: usize,
 ) -> Fitted {
-    let counts: Vec<usize> = messages
-        .iter()
-        .map(|m| tokens::count_message(model, m))
-        .collect();
-    let total: usize = counts.iter().sum::<usize>() + 3;
     let Some(window) = window else {
         return Fitted {
             messages,
             omitted: 0,
-            prompt_tokens: total,
         };
     };
     let budget = window.saturating_sub(reserve);
-    if total <= budget {
+    let has_system = messages.first().is_some_and(|m| m.role == "system");
+    let first = usize::from(has_system);
+    if messages.len() <= first + 1 {
         return Fitted {
             messages,
             omitted: 0,
-            prompt_tokens: total,
         };
     }
-    let has_system = messages.first().is_some_and(|m| m.role == "system");
-    let first = usize::from(has_system);
-    let last = messages.len().saturating_sub(1);
-    let mut used = total;
-    let mut drop_until = first;
-    // Drop from the oldest turn forward, never the newest message.
-    while used > budget && drop_until < last {
-        used -= counts[drop_until];
-        drop_until += 1;
+    let mut used = REPLY_PRIMING
+        + messages[..first]
+            .iter()
+            .map(|m| tokens::count_message(model, m))
+            .sum::<usize>();
+    // The newest message always goes.
+    let last = messages.len() - 1;
+    used += tokens::count_message(model, &messages[last]);
+    let mut keep_from = last;
+    while keep_from > first {
+        let cost = tokens::count_message(model, &messages[keep_from - 1]);
+        if used + cost > budget {
+            break;
+        }
+        used += cost;
+        keep_from -= 1;
     }
-    // A reply whose question was dropped reads oddly first: start at a user message.
-    while drop_until < last && messages[drop_until].role != "user" {
-        used -= counts[drop_until];
-        drop_until += 1;
+    // A reply whose question was left out reads oddly first: start at a user message.
+    while keep_from < last && messages[keep_from].role != "user" {
+        keep_from += 1;
     }
-    let omitted = drop_until - first;
-    let kept = messages
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| *i < first || *i >= drop_until)
-        .map(|(_, m)| m)
-        .collect();
-    Fitted {
-        messages: kept,
-        omitted,
-        prompt_tokens: used,
-    }
+    let omitted = keep_from - first;
+    messages.drain(first..keep_from);
+    Fitted { messages, omitted }
 }
+
+/// Priming of the reply, as in tokens::count_messages.
+const REPLY_PRIMING: usize = 3;
 
 #[cfg(test)]
 mod tests {
@@ -106,7 +102,8 @@ mod tests {
         assert_eq!(tight.omitted, 2);
         assert_eq!(tight.messages.len(), 4);
         assert_eq!(tight.messages[1].role, "user");
-        assert!(tight.prompt_tokens <= 350, "{}", tight.prompt_tokens);
+        let sent = tokens::count_messages("gpt-4o", &tight.messages);
+        assert!(sent <= 350, "{sent}");
         // Room for 250: dropping to the second question is not enough, and a reply never
         // starts the history, so everything but the last question goes.
         let tighter = fit("gpt-4o", msgs.clone(), Some(300), 50);

@@ -519,14 +519,13 @@ impl ChatService {
     }
 
     /// Builds the request of one target: the endpoint's body, with the history fitted to the
-    /// model's context window. Returns the request, how many messages were left out, and the
-    /// prompt tokens as counted here.
+    /// model's context window. Returns the request and how many messages were left out.
     fn build_request(
         &self,
         conv: &Conversation,
         user: &Message,
         model: &str,
-    ) -> Result<(Request, usize, usize)> {
+    ) -> Result<(Request, usize)> {
         if model.is_empty() {
             return Err(Error::invalid(
                 "No model is chosen for this server: set a default model in Settings, or a model in this conversation's settings.",
@@ -548,15 +547,14 @@ impl ChatService {
                 let mut body = ChatRequest::streaming(model, fitted.messages);
                 body.sampling = sampling(s);
                 body.set_output_limit(s.max_tokens, wants_max_completion_tokens(model));
-                Ok((Request::Chat(body), fitted.omitted, fitted.prompt_tokens))
+                Ok((Request::Chat(body), fitted.omitted))
             }
             EndpointKind::Completions => {
                 let prompt = completion_prompt(&s.system_prompt, &path);
-                let counted = tokens::count_text(model, &prompt);
                 let mut body = CompletionRequest::streaming(model, prompt);
                 body.sampling = sampling(s);
                 body.max_tokens = s.max_tokens;
-                Ok((Request::Completion(body), 0, counted))
+                Ok((Request::Completion(body), 0))
             }
         }
     }
@@ -580,11 +578,10 @@ impl ChatService {
         let mut texts = vec![String::new(); n];
         let mut ttft: Vec<Option<Duration>> = vec![None; n];
         let mut omitted = 0;
-        let mut counted_prompt = 0;
+        let mut sent: Option<Request> = None;
         let request = endpoint.and_then(|ep| {
-            let (body, left_out, prompt_tokens) = self.build_request(conv, user, &model)?;
+            let (body, left_out) = self.build_request(conv, user, &model)?;
             omitted = left_out;
-            counted_prompt = prompt_tokens;
             Ok((ep, body))
         });
         let stream_id = run.guard.id.clone();
@@ -639,14 +636,22 @@ impl ChatService {
                             }
                         }
                     }
+                    sent = Some(body);
                     break r;
                 }
             }
+        };
+        // The prompt as counted here, only when the server did not say.
+        let counted_prompt = |sent: &Option<Request>| match sent {
+            Some(Request::Chat(b)) => tokens::count_messages(&model, &b.messages) as i64,
+            Some(Request::Completion(b)) => tokens::count_text(&model, &b.prompt) as i64,
+            None => 0,
         };
         drop(run);
 
         let price = self.db.with(|c| pricing::lookup(c, &model)).ok().flatten();
         let usage = result.as_ref().ok().and_then(|f| f.usage);
+        let mut prompt_count: Option<i64> = None;
         let mut saved = Vec::with_capacity(n);
         for (i, id) in reply_ids.iter().enumerate() {
             let text = std::mem::take(&mut texts[i]);
@@ -663,8 +668,10 @@ impl ChatService {
                     outcome.completion_tokens = Some(u.completion_tokens);
                 }
                 _ if !text.is_empty() || result.is_ok() => {
-                    outcome.prompt_tokens =
-                        Some(usage.map_or(counted_prompt as i64, |u| u.prompt_tokens));
+                    outcome.prompt_tokens = Some(usage.map_or_else(
+                        || *prompt_count.get_or_insert_with(|| counted_prompt(&sent)),
+                        |u| u.prompt_tokens,
+                    ));
                     outcome.completion_tokens = Some(tokens::count_text(&model, &text) as i64);
                     outcome.tokens_counted = true;
                 }

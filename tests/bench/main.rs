@@ -2,6 +2,7 @@
 //! - `parley ask` wall time vs `curl -N` on the same local stream of 2,000 tokens
 //! - long chats: loading the active path of a 10,000- and a 100,000-message conversation
 //! - SSE parsing throughput
+//! - the local tokenizer, and fitting a long history into a context window
 
 #[path = "../support/fake_openai.rs"]
 mod fake_openai;
@@ -13,6 +14,7 @@ use fake_openai::FakeOpenAi;
 use futures_util::StreamExt;
 use parley::db::messages::{self, Outcome};
 use parley::db::{conversations, Db};
+use parley::openai::types::ChatMessage;
 
 fn stats(mut samples: Vec<Duration>) -> String {
     samples.sort();
@@ -147,7 +149,44 @@ fn long_chat(n: usize) {
     println!("  load active path   {}", stats(open));
     println!("  find where to add  {}", stats(leaf));
     println!("  history for reply  {}", stats(history));
+    // The thread as the window asks for it: the path with every message's versions.
+    let thread = time(5, || {
+        assert_eq!(db.with(|c| messages::thread(c, conv.id)).unwrap().len(), n);
+    });
+    println!("  thread (versions)  {}", stats(thread));
+    // Fitting the whole history into a 128k window before a send: counting stops at the window.
+    let path = db.with(|c| messages::path_to(c, last)).unwrap();
+    let chat: Vec<ChatMessage> = path
+        .iter()
+        .map(|m| ChatMessage {
+            role: m.role.as_str().into(),
+            content: m.content.clone(),
+        })
+        .collect();
+    let fit = time(5, || {
+        let f = parley::chat::context::fit("gpt-4o", chat.clone(), Some(128_000), 4096);
+        assert!(f.messages.len() < n);
+    });
+    println!("  fit to 128k window {}", stats(fit));
     let _ = Outcome::default();
+}
+
+/// The local tokenizer (used when a server reports no usage): a 50,000-token reply.
+fn tokenizer() {
+    let text = "The quick brown fox jumps over the lazy dog; 敏捷的棕色狐狸。 ".repeat(2_500);
+    let tokens = parley::chat::tokens::count_text("gpt-4o", &text);
+    let first = Instant::now();
+    parley::chat::tokens::count_text("gpt-4o-mini", "warm");
+    let load = first.elapsed();
+    let samples = time(5, || {
+        parley::chat::tokens::count_text("gpt-4o", &text);
+    });
+    println!(
+        "tokenizer (o200k), {tokens} tokens / {:.0} KB of text (first use after load: {:.1} ms)",
+        text.len() as f64 / 1024.0,
+        load.as_secs_f64() * 1e3
+    );
+    println!("  {}", stats(samples));
 }
 
 /// SSE → typed chunks, in memory: the parser's own cost per token.
@@ -183,4 +222,5 @@ fn main() {
     long_chat(10_000);
     long_chat(100_000);
     sse_throughput();
+    tokenizer();
 }
