@@ -691,8 +691,26 @@ impl ChatService {
                     counted: outcome.tokens_counted,
                 });
             }
+            let missing = n > 1
+                && text.is_empty()
+                && result
+                    .as_ref()
+                    .is_ok_and(|f| f.finish_reason(i as u32).is_none());
             outcome.content = text;
-            let error = record(&mut outcome, &result, i as u32);
+            let mut error = record(&mut outcome, &result, i as u32);
+            if missing {
+                // Some servers ignore `n` and send one choice: say so rather than show nothing.
+                let e = Error::Stream {
+                    message: format!(
+                        "the server sent no choice {} of {n}; it may not support n > 1",
+                        i + 1
+                    ),
+                };
+                outcome.status = Some(Status::Error);
+                outcome.error_kind = Some(e.kind().to_string());
+                outcome.error_message = Some(e.to_string());
+                error = Some(e);
+            }
             let finished = self.db.with(|c| messages::finish(c, *id, &outcome));
             match (finished, error) {
                 (Ok(message), None) => {

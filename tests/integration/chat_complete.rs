@@ -135,6 +135,28 @@ async fn n_choices_stream_side_by_side_and_one_is_chosen_to_continue() {
 }
 
 #[tokio::test]
+async fn a_server_that_ignores_n_gets_a_clear_error_on_the_missing_choices() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let svc = service(dir.path(), &server, None);
+    let conv = new_conversation(&svc, "test-one-choice");
+    set(&svc, conv, |s| s.n = Some(2));
+    let replies = svc.send_all(send(conv, "two?"), |_| {}).await.unwrap();
+    assert_eq!(replies[0].status, Status::Done);
+    assert_eq!(replies[0].content, "Echo: two?");
+    assert_eq!(replies[1].status, Status::Error);
+    assert!(
+        replies[1]
+            .error_message
+            .as_deref()
+            .unwrap()
+            .contains("may not support n > 1"),
+        "{:?}",
+        replies[1].error_message
+    );
+}
+
+#[tokio::test]
 async fn two_models_answer_side_by_side_each_with_its_own_stop() {
     let server = FakeOpenAi::start();
     let dir = tempdir();

@@ -35,6 +35,7 @@ pub const MODELS: &[&str] = &[
     "test-redirect",
     "test-tokens-2000",
     "test-no-usage",
+    "test-one-choice",
     "test-reasoning",
     "o1-mini",
 ];
@@ -291,7 +292,7 @@ fn kind(model: &str, last: &str) -> Kind {
         }
     };
     match model {
-        "test-model" | "test-no-usage" => echo(None),
+        "test-model" | "test-no-usage" | "test-one-choice" => echo(None),
         "test-reasoning" | "o1-mini" => Kind::WantsCompletionTokens,
         // Answers with one chat.completion JSON even when asked to stream.
         "test-no-stream" => echo(None),
@@ -380,7 +381,11 @@ async fn chat(ctx: &Ctx, bytes: &[u8], api: Api) -> Response {
             .unwrap_or(false)
             && model != "test-no-usage",
         api,
-        n: req["n"].as_u64().unwrap_or(1).clamp(1, 128) as usize,
+        // test-one-choice ignores `n`, as some local servers do.
+        n: match model {
+            "test-one-choice" => 1,
+            _ => req["n"].as_u64().unwrap_or(1).clamp(1, 128) as usize,
+        },
         max_tokens: req["max_completion_tokens"]
             .as_u64()
             .or(req["max_tokens"].as_u64())
