@@ -20,7 +20,7 @@ use crate::openai::{Client, Finished, StreamEvent};
 use crate::secrets::SecretStore;
 pub use events::ChatEvent;
 pub use profile::{EnvFallback, KeySource, ProfileView};
-pub use settings::ProfileUpdate;
+pub use settings::{ProfileUpdate, ProfilesOverview};
 
 /// Largest message accepted (a huge paste gets a clear error, not a frozen app).
 pub const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
@@ -53,6 +53,8 @@ pub struct ChatService {
     db: Db,
     secrets: Arc<dyn SecretStore>,
     client: Client,
+    /// One HTTP client per distinct proxy / timeout setting in use (see `client_for`).
+    clients: Mutex<HashMap<crate::openai::ClientOptions, Client>>,
     env: EnvFallback,
     streams: Mutex<HashMap<String, CancellationToken>>,
 }
@@ -139,10 +141,12 @@ fn record(outcome: &mut Outcome, result: Result<Finished>) -> Option<Error> {
 
 impl ChatService {
     pub fn new(db: Db, secrets: Arc<dyn SecretStore>, client: Client, env: EnvFallback) -> Self {
+        let clients = HashMap::from([(client.options().clone(), client.clone())]);
         ChatService {
             db,
             secrets,
             client,
+            clients: Mutex::new(clients),
             env,
             streams: Mutex::new(HashMap::new()),
         }
@@ -243,7 +247,7 @@ impl ChatService {
         let conv = self
             .db
             .with(|c| conversations::get(c, user.conversation_id))?;
-        let endpoint = self.endpoint(base_url).await;
+        let endpoint = self.endpoint_for(conv.profile_id, base_url).await;
         let model = conv
             .settings
             .model
@@ -252,11 +256,11 @@ impl ChatService {
                 endpoint
                     .as_ref()
                     .ok()
-                    .and_then(|(row, _)| row.default_model.clone())
+                    .and_then(|(row, _, _)| row.default_model.clone())
             })
             .or_else(|| {
                 // OpenAI has a sensible default; other servers have their own model names.
-                let (_, ep) = endpoint.as_ref().ok()?;
+                let (_, ep, _) = endpoint.as_ref().ok()?;
                 (ep.base_url.host_str() == Some("api.openai.com"))
                     .then(|| OPENAI_DEFAULT_MODEL.to_string())
             })
@@ -274,14 +278,14 @@ impl ChatService {
         let started = Instant::now();
         let mut text = String::new();
         let mut ttft = None;
-        let request = endpoint.and_then(|(_, ep)| {
+        let request = endpoint.and_then(|(row, ep, client)| {
             if model.is_empty() {
                 return Err(Error::invalid(
                     "No model is chosen for this server: set a default model in Settings, or a model in this conversation's settings.",
                 ));
             }
             let path = self.db.with(|c| messages::path_to(c, user.id))?;
-            let s = &conv.settings;
+            let s = &profile::effective_settings(&conv.settings, &row);
             let mut body = ChatRequest::streaming(model.clone(), history(&s.system_prompt, &path));
             body.temperature = s.temperature;
             body.max_tokens = s.max_tokens;
@@ -290,11 +294,11 @@ impl ChatService {
             body.presence_penalty = s.presence_penalty;
             body.stop = (!s.stop.is_empty()).then(|| s.stop.clone());
             body.seed = s.seed;
-            Ok((ep, body))
+            Ok((ep, client, body))
         });
         let result = match request {
             Err(e) => Err(e),
-            Ok((ep, body)) => {
+            Ok((ep, client, body)) => {
                 let mut last_checkpoint = Instant::now();
                 let mut on_event = |ev: StreamEvent| match ev {
                     StreamEvent::Delta(delta) => {
@@ -317,9 +321,7 @@ impl ChatService {
                         reason,
                     }),
                 };
-                self.client
-                    .stream_chat(&ep, &body, &token, &mut on_event)
-                    .await
+                client.stream_chat(&ep, &body, &token, &mut on_event).await
             }
         };
 

@@ -4,6 +4,8 @@
 
 #[path = "../support/fake_openai.rs"]
 mod fake_openai;
+#[path = "../support/forward_proxy.rs"]
+mod forward_proxy;
 
 mod chat_service;
 mod cli;
@@ -12,4 +14,5 @@ mod common;
 mod i18n;
 mod ipc;
 mod keyring;
+mod providers;
 mod security;
