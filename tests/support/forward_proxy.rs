@@ -32,7 +32,8 @@ impl ForwardProxy {
         Self::spawn(Mode::Http)
     }
 
-    /// A SOCKS5 proxy: records `CONNECT host:port` per connection.
+    /// A SOCKS5 proxy: records `CONNECT host:port` per connection, and the request line of each
+    /// HTTP request through it (`POST /v1/chat/completions HTTP/1.1`).
     pub fn start_socks5() -> ForwardProxy {
         Self::spawn(Mode::Socks5)
     }
@@ -219,6 +220,27 @@ async fn socks5(mut client: TcpStream, log: Arc<Mutex<Vec<String>>>) -> std::io:
         }
     };
     client.write_all(&[5, 0, 0, 1, 0, 0, 0, 0, 0, 0]).await?;
-    tokio::io::copy_bidirectional(&mut client, &mut upstream).await?;
+    // Relay, noting each HTTP request line that goes through the tunnel (a connection may carry several).
+    let (mut client_read, mut client_write) = client.into_split();
+    let (mut upstream_read, mut upstream_write) = upstream.into_split();
+    let down = tokio::spawn(async move {
+        let _ = tokio::io::copy(&mut upstream_read, &mut client_write).await;
+        let _ = client_write.shutdown().await;
+    });
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = client_read.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        let chunk = &buf[..n];
+        if [&b"POST "[..], b"GET ", b"PUT ", b"DELETE "].iter().any(|m| chunk.starts_with(m)) {
+            let line = chunk.split(|b| *b == b'\r').next().unwrap_or_default();
+            log.lock().unwrap().push(String::from_utf8_lossy(line).into_owned());
+        }
+        upstream_write.write_all(chunk).await?;
+    }
+    let _ = upstream_write.shutdown().await;
+    let _ = down.await;
     Ok(())
 }
