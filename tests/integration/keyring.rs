@@ -193,6 +193,11 @@ fn profiles_and_a_key_per_profile_from_the_command_line() {
     };
     let stdout = |o: &std::process::Output| String::from_utf8_lossy(&o.stdout).into_owned();
 
+    // The default profile ("default", made on first use) has no key.
+    assert_eq!(
+        stdout(&run(&["key", "status"], None)).trim(),
+        "no key stored"
+    );
     let out = run(
         &[
             "profiles",

@@ -250,7 +250,11 @@ async fn proxy_routing(proxy: ForwardProxy, expect: impl Fn(&[String], &FakeOpen
     let clients = svc.client_count();
     send(&svc, conv, "again via proxy").await;
     assert_eq!(posts(&proxy).len(), 2);
-    assert_eq!(svc.client_count(), clients, "the client is reused, not rebuilt");
+    assert_eq!(
+        svc.client_count(),
+        clients,
+        "the client is reused, not rebuilt"
+    );
 
     // `none` on the profile: straight to the server, even with an app-wide proxy.
     svc.set_app_proxy(Proxy::Custom(proxy.url())).await.unwrap();

@@ -234,9 +234,14 @@ async fn socks5(mut client: TcpStream, log: Arc<Mutex<Vec<String>>>) -> std::io:
             break;
         }
         let chunk = &buf[..n];
-        if [&b"POST "[..], b"GET ", b"PUT ", b"DELETE "].iter().any(|m| chunk.starts_with(m)) {
+        if [&b"POST "[..], b"GET ", b"PUT ", b"DELETE "]
+            .iter()
+            .any(|m| chunk.starts_with(m))
+        {
             let line = chunk.split(|b| *b == b'\r').next().unwrap_or_default();
-            log.lock().unwrap().push(String::from_utf8_lossy(line).into_owned());
+            log.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(line).into_owned());
         }
         upstream_write.write_all(chunk).await?;
     }
