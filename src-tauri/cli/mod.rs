@@ -111,6 +111,8 @@ pub enum KeyAction {
     Status,
 }
 
+// Parsed once per run; the size of the `add` arguments does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum ProfilesAction {
     /// List the profiles: name, kind, URL, default model, whether a key is stored (never the key).

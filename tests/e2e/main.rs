@@ -683,7 +683,10 @@ async fn a_second_profile_with_its_own_key_answers_a_conversation_switched_to_it
         c.screenshot().await.unwrap(),
     );
     let html = c.source().await.unwrap();
-    assert!(!html.contains("sk-e2e-second-server"), "the key is in the page");
+    assert!(
+        !html.contains("sk-e2e-second-server"),
+        "the key is in the page"
+    );
     click(&c, "#close-settings").await;
 
     // A new conversation, switched to the second profile in its settings panel.
@@ -706,6 +709,26 @@ async fn a_second_profile_with_its_own_key_answers_a_conversation_switched_to_it
     })
     .await;
     send(&c, "Hello second server").await;
+    let (status, reply) = wait_for("the reply to end", || async {
+        let status = attr_of(&c, LAST_REPLY, "data-status").await?;
+        if status == "streaming" || status.is_empty() {
+            return None;
+        }
+        let text = c
+            .find(Locator::Css(LAST_REPLY))
+            .await
+            .ok()?
+            .prop("innerText")
+            .await
+            .ok()??;
+        Some((status, text))
+    })
+    .await;
+    let _ = std::fs::write(
+        screenshot_dir().join("profile-reply.png"),
+        c.screenshot().await.unwrap(),
+    );
+    assert_eq!(status, "done", "{reply}");
     let reply = last_reply(&c, "done").await;
     assert_eq!(reply, "Echo: Hello second server");
     let to_b: Vec<_> = b

@@ -212,7 +212,7 @@ async fn socks5(mut client: TcpStream, log: Arc<Mutex<Vec<String>>>) -> std::io:
         client.write_all(&[5, 7, 0, 1, 0, 0, 0, 0, 0, 0]).await?;
         return Ok(());
     }
-    let mut upstream = match TcpStream::connect(&target).await {
+    let upstream = match TcpStream::connect(&target).await {
         Ok(s) => s,
         Err(_) => {
             client.write_all(&[5, 5, 0, 1, 0, 0, 0, 0, 0, 0]).await?;

@@ -16,6 +16,13 @@ let selectedId = null;
 let draft = null;
 /** the form as last filled / saved, to tell whether it changed */
 let savedForm = '';
+/** Profile operations run one after another (a key saved right after Save goes to the new profile). */
+let queue = Promise.resolve();
+function serial(fn) {
+  const run = queue.then(fn, fn);
+  queue = run.catch(() => {});
+  return run;
+}
 
 /** Per-profile default parameters: input id, key, range, whole numbers only? */
 const DEFAULTS = [
@@ -37,27 +44,27 @@ export function initSettings() {
     $('api-key').value = '';
     document.getElementById('composer')?.focus();
   });
-  $('save-settings').addEventListener('click', () => saveConnection());
+  $('save-settings').addEventListener('click', () => serial(saveConnection));
   for (const id of ['base-url', 'default-model', 'azure-deployment', 'api-version']) {
     $(id).addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' && !e.isComposing) { e.preventDefault(); saveConnection(); }
+      if (e.key === 'Enter' && !e.isComposing) { e.preventDefault(); serial(saveConnection); }
     });
   }
   $('profile-kind').addEventListener('change', () => showKindFields($('profile-kind').value));
   $('profile-proxy-mode').addEventListener('change', () => showProxyUrl());
   $('app-proxy-mode').addEventListener('change', () => showProxyUrl());
-  $('load-models').addEventListener('click', () => onLoadModels());
-  $('save-key').addEventListener('click', () => saveKey());
+  $('load-models').addEventListener('click', () => serial(onLoadModels));
+  $('save-key').addEventListener('click', () => serial(saveKey));
   $('api-key').addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' && !e.isComposing) { e.preventDefault(); saveKey(); }
+    if (e.key === 'Enter' && !e.isComposing) { e.preventDefault(); serial(saveKey); }
   });
-  $('clear-key').addEventListener('click', () => clearKey());
-  $('add-profile').addEventListener('click', () => startDraft());
+  $('clear-key').addEventListener('click', () => serial(clearKey));
+  $('add-profile').addEventListener('click', () => serial(startDraft));
   $('new-profile-name').addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' && !e.isComposing) { e.preventDefault(); startDraft(); }
+    if (e.key === 'Enter' && !e.isComposing) { e.preventDefault(); serial(startDraft); }
   });
-  $('find-local').addEventListener('click', () => findLocal());
-  $('save-app-proxy').addEventListener('click', () => saveAppProxy());
+  $('find-local').addEventListener('click', () => serial(findLocal));
+  $('save-app-proxy').addEventListener('click', () => serial(saveAppProxy));
   $('language').value = getLang();
   $('language').addEventListener('change', (e) => setLang(e.target.value));
   relabelSettings();
@@ -133,9 +140,9 @@ function renderProfileList() {
       h('span', { className: 'profile-name', text: p.name }),
       h('span', { className: 'profile-info hint', text: info.join(' · ') }),
       h('span', { className: 'profile-actions' },
-        h('button', { className: 'btn btn-ghost profile-edit', text: t('profiles.edit'), attrs: { type: 'button' }, on: { click: () => selectProfile(p.id) } }),
-        p.isDefault ? null : h('button', { className: 'btn btn-ghost profile-default', text: t('profiles.makeDefault'), attrs: { type: 'button' }, on: { click: () => makeDefault(p.id) } }),
-        h('button', { className: 'btn btn-ghost btn-danger profile-remove', text: t('profiles.remove'), attrs: { type: 'button', disabled: p.isDefault && overview.profiles.length > 1 }, on: { click: () => removeProfile(p) } })));
+        h('button', { className: 'btn btn-ghost profile-edit', text: t('profiles.edit'), attrs: { type: 'button' }, on: { click: () => serial(() => selectProfile(p.id)) } }),
+        p.isDefault ? null : h('button', { className: 'btn btn-ghost profile-default', text: t('profiles.makeDefault'), attrs: { type: 'button' }, on: { click: () => serial(() => makeDefault(p.id)) } }),
+        h('button', { className: 'btn btn-ghost btn-danger profile-remove', text: t('profiles.remove'), attrs: { type: 'button', disabled: p.isDefault && overview.profiles.length > 1 }, on: { click: () => serial(() => removeProfile(p)) } })));
   }));
 }
 
@@ -259,6 +266,7 @@ async function saveForm() {
   if (draft) {
     view = await api.createProfile({ ...update, name: draft.name });
     draft = null;
+    selectedId = view.id;
     setMsg('profiles-status', t('profiles.created'));
   } else {
     view = await api.updateProfile(update, selectedId);
@@ -384,7 +392,7 @@ async function findLocal() {
     $('local-servers').replaceChildren(...servers.map((s) => h('li', { className: 'local-server', dataset: { baseUrl: s.baseUrl } },
       h('span', { className: 'profile-name', text: s.name }),
       h('span', { className: 'profile-info hint', text: `${s.baseUrl} · ${t('profiles.localModels', { count: s.models.length })}` }),
-      h('button', { className: 'btn btn-secondary local-add', text: t('profiles.addLocal'), attrs: { type: 'button' }, on: { click: (e) => addLocal(s, e.currentTarget) } }))));
+      h('button', { className: 'btn btn-secondary local-add', text: t('profiles.addLocal'), attrs: { type: 'button' }, on: { click: (e) => { const b = e.currentTarget; serial(() => addLocal(s, b)); } } }))));
   } catch (err) {
     setMsg('profiles-status', errorText(err), true);
   } finally {
