@@ -248,6 +248,12 @@ fn profiles_are_managed_through_ipc_and_keys_never_come_back() {
     let second = FakeOpenAi::start_with_key("sk-ipc-second");
     let dir = tempdir();
     let (_app, w) = app(dir.path(), &home);
+    // As the window does at start: the default profile ("default") is made on first use.
+    let first = invoke(&w, "get_profile", json!({})).unwrap();
+    assert_eq!(
+        (first["name"].as_str(), first["isDefault"].as_bool()),
+        (Some("default"), Some(true))
+    );
     let created = invoke(
         &w,
         "create_profile",
