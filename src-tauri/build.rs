@@ -6,6 +6,7 @@ const COMMANDS: &[&str] = &[
     "create_conversation",
     "rename_conversation",
     "update_conversation",
+    "set_conversation_profile",
     "delete_conversation",
     "restore_conversation",
     "get_messages",
@@ -22,6 +23,12 @@ const COMMANDS: &[&str] = &[
     "set_api_key",
     "clear_api_key",
     "list_models",
+    "list_profiles",
+    "create_profile",
+    "delete_profile",
+    "set_default_profile",
+    "set_app_proxy",
+    "find_local_servers",
 ];
 
 fn main() {

@@ -25,7 +25,7 @@ use crate::openai::{Client, Endpoint, Finished, StreamEvent};
 use crate::secrets::SecretStore;
 pub use events::ChatEvent;
 pub use profile::{EnvFallback, KeySource, ProfileView};
-pub use settings::ProfileUpdate;
+pub use settings::{ProfileUpdate, ProfilesOverview};
 
 /// Largest message accepted (a huge paste gets a clear error, not a frozen app).
 pub const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
@@ -42,9 +42,9 @@ pub const MAX_TARGETS: usize = 4;
 pub struct Target {
     #[serde(default)]
     pub model: Option<String>,
-    /// A profile name; `None` = the conversation's profile.
+    /// A profile's id; `None` = the conversation's profile.
     #[serde(default)]
-    pub profile: Option<String>,
+    pub profile_id: Option<i64>,
     #[serde(default)]
     pub stream_id: Option<String>,
 }
@@ -95,6 +95,8 @@ pub struct ChatService {
     db: Db,
     secrets: Arc<dyn SecretStore>,
     client: Client,
+    /// One HTTP client per distinct proxy / timeout setting in use (see `client_for`).
+    clients: Mutex<HashMap<crate::openai::ClientOptions, Client>>,
     env: EnvFallback,
     streams: Mutex<HashMap<String, CancellationToken>>,
 }
@@ -118,10 +120,13 @@ struct Run<'a> {
     target: Target,
 }
 
+/// A profile resolved for a request: its row, where to send, and the HTTP client for its proxy.
+type Resolved = (crate::db::profiles::ProfileRow, Endpoint, Client);
+
 /// A run with its reply rows created.
 struct Prepared<'a> {
     run: Run<'a>,
-    endpoint: Result<Endpoint>,
+    endpoint: Result<Resolved>,
     model: String,
     reply_ids: Vec<i64>,
 }
@@ -235,10 +240,12 @@ fn group_id() -> String {
 
 impl ChatService {
     pub fn new(db: Db, secrets: Arc<dyn SecretStore>, client: Client, env: EnvFallback) -> Self {
+        let clients = HashMap::from([(client.options().clone(), client.clone())]);
         ChatService {
             db,
             secrets,
             client,
+            clients: Mutex::new(clients),
             env,
             streams: Mutex::new(HashMap::new()),
         }
@@ -437,7 +444,7 @@ impl ChatService {
         &self,
         target: &Target,
         conv: &Conversation,
-        endpoint: &Result<(crate::db::profiles::ProfileRow, Endpoint)>,
+        endpoint: &Result<Resolved>,
     ) -> String {
         target
             .model
@@ -447,10 +454,10 @@ impl ChatService {
                 endpoint
                     .as_ref()
                     .ok()
-                    .and_then(|(row, _)| row.default_model.clone())
+                    .and_then(|(row, _, _)| row.default_model.clone())
             })
             .or_else(|| {
-                let (_, ep) = endpoint.as_ref().ok()?;
+                let (_, ep, _) = endpoint.as_ref().ok()?;
                 (ep.base_url.host_str() == Some("api.openai.com"))
                     .then(|| OPENAI_DEFAULT_MODEL.to_string())
             })
@@ -472,9 +479,9 @@ impl ChatService {
         let endpoint_kind = conv.settings.endpoint;
         let mut prepared = Vec::with_capacity(runs.len());
         for (t, run) in runs.into_iter().enumerate() {
-            let endpoint = self
-                .endpoint_for(run.target.profile.as_deref(), base_url)
-                .await;
+            // A side-by-side target may use another profile; else the conversation's.
+            let profile = run.target.profile_id.or(conv.profile_id);
+            let endpoint = self.endpoint_for(profile, base_url).await;
             let model = self.choose_model(&run.target, &conv, &endpoint);
             let mut reply_ids = Vec::new();
             for i in 0..choices {
@@ -483,7 +490,7 @@ impl ChatService {
                     group_id: group.clone(),
                     choice_index: group.is_some().then_some(t as i64 * choices + i),
                     endpoint: Some(endpoint_kind.as_str().into()),
-                    profile_name: endpoint.as_ref().ok().map(|(row, _)| row.name.clone()),
+                    profile_name: endpoint.as_ref().ok().map(|(row, _, _)| row.name.clone()),
                 };
                 let id = self
                     .db
@@ -500,7 +507,7 @@ impl ChatService {
             }
             prepared.push(Prepared {
                 run,
-                endpoint: endpoint.map(|(_, ep)| ep),
+                endpoint,
                 model,
                 reply_ids,
             });
@@ -522,7 +529,7 @@ impl ChatService {
     /// model's context window. Returns the request and how many messages were left out.
     fn build_request(
         &self,
-        conv: &Conversation,
+        s: &conversations::ConversationSettings,
         user: &Message,
         model: &str,
     ) -> Result<(Request, usize)> {
@@ -531,7 +538,6 @@ impl ChatService {
                 "No model is chosen for this server: set a default model in Settings, or a model in this conversation's settings.",
             ));
         }
-        let s = &conv.settings;
         let path = self.db.with(|c| messages::path_to(c, user.id))?;
         let info = self.db.with(|c| pricing::lookup(c, model))?;
         match s.endpoint {
@@ -579,15 +585,17 @@ impl ChatService {
         let mut ttft: Vec<Option<Duration>> = vec![None; n];
         let mut omitted = 0;
         let mut sent: Option<Request> = None;
-        let request = endpoint.and_then(|ep| {
-            let (body, left_out) = self.build_request(conv, user, &model)?;
+        let request = endpoint.and_then(|(row, ep, client)| {
+            // Conversation settings first, then the profile's defaults.
+            let settings = profile::effective_settings(&conv.settings, &row);
+            let (body, left_out) = self.build_request(&settings, user, &model)?;
             omitted = left_out;
-            Ok((ep, body))
+            Ok((ep, client, body))
         });
         let stream_id = run.guard.id.clone();
         let result = match request {
             Err(e) => Err(e),
-            Ok((ep, mut body)) => {
+            Ok((ep, client, mut body)) => {
                 let mut last_checkpoint = Instant::now();
                 let mut attempt = 0;
                 loop {
@@ -619,10 +627,7 @@ impl ChatService {
                             reason,
                         }),
                     };
-                    let r = self
-                        .client
-                        .stream(&ep, &body, &run.token, &mut on_event)
-                        .await;
+                    let r = client.stream(&ep, &body, &run.token, &mut on_event).await;
                     // A model that wants the other name for the output limit: once, with it.
                     let nothing_yet = texts.iter().all(String::is_empty);
                     if attempt == 0

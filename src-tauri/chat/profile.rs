@@ -4,11 +4,15 @@
 use serde::Serialize;
 use url::Url;
 
-use crate::db::profiles::ProfileRow;
+use crate::db::conversations::ConversationSettings;
+use crate::db::profiles::{ProfileDefaults, ProfileKind, ProfileRow};
 use crate::error::{Error, Result};
 use crate::openai::client::{insecure_warning, is_loopback, parse_base_url};
-use crate::openai::{Endpoint, DEFAULT_BASE_URL};
+use crate::openai::{ClientOptions, Endpoint, Flavor, Proxy, DEFAULT_BASE_URL};
 use crate::secrets::ApiKey;
+
+/// The Azure OpenAI data-plane version used when a profile names none (GA, supports streaming).
+pub const AZURE_DEFAULT_API_VERSION: &str = "2024-10-21";
 
 /// Read once at start, like the official SDKs do.
 #[derive(Debug, Clone, Default)]
@@ -40,7 +44,16 @@ pub enum KeySource {
 pub struct ProfileView {
     pub id: i64,
     pub name: String,
+    pub kind: ProfileKind,
+    pub is_default: bool,
     pub base_url: Option<String>,
+    pub azure_deployment: Option<String>,
+    pub api_version: Option<String>,
+    /// `None`: the app-wide proxy applies.
+    pub proxy: Option<Proxy>,
+    pub connect_timeout_ms: Option<i64>,
+    pub idle_timeout_ms: Option<i64>,
+    pub defaults: ProfileDefaults,
     pub effective_base_url: String,
     pub default_model: Option<String>,
     pub has_key: bool,
@@ -57,6 +70,15 @@ pub fn effective_base_url(
     env: &EnvFallback,
     override_url: Option<&str>,
 ) -> Result<Url> {
+    if row.kind == ProfileKind::Azure && override_url.is_none() {
+        let raw = row.base_url.as_deref().ok_or_else(|| {
+            Error::invalid(format!(
+                "The Azure profile \"{}\" needs its resource endpoint, e.g. https://NAME.openai.azure.com.",
+                row.name
+            ))
+        })?;
+        return parse_base_url(raw);
+    }
     let raw = override_url
         .or(row.base_url.as_deref())
         .or(env.base_url.as_deref())
@@ -128,6 +150,101 @@ pub fn choose_key(
     }
 }
 
+/// Checks an Azure deployment name (it becomes a URL path segment).
+pub fn check_deployment(raw: &str) -> Result<String> {
+    let d = raw.trim();
+    let ok = !d.is_empty()
+        && d.len() <= 64
+        && d.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !ok {
+        return Err(Error::invalid(format!(
+            "\"{d}\" is not an Azure deployment name (letters, digits, - _ . ; at most 64)."
+        )));
+    }
+    Ok(d.to_string())
+}
+
+/// Checks an Azure api-version such as `2024-10-21` or `2025-01-01-preview`.
+pub fn check_api_version(raw: &str) -> Result<String> {
+    let v = raw.trim();
+    let ok = v.len() >= 10
+        && v.len() <= 32
+        && v.as_bytes()[..4].iter().all(u8::is_ascii_digit)
+        && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !ok {
+        return Err(Error::invalid(format!(
+            "\"{v}\" is not an Azure api-version (like {AZURE_DEFAULT_API_VERSION})."
+        )));
+    }
+    Ok(v.to_string())
+}
+
+/// How requests of this profile are sent.
+pub fn flavor(row: &ProfileRow) -> Result<Flavor> {
+    match row.kind {
+        ProfileKind::Azure => {
+            let deployment = row.azure_deployment.as_deref().ok_or_else(|| {
+                Error::invalid(format!(
+                    "The Azure profile \"{}\" needs a deployment name.",
+                    row.name
+                ))
+            })?;
+            Ok(Flavor::Azure {
+                deployment: check_deployment(deployment)?,
+                api_version: check_api_version(
+                    row.api_version
+                        .as_deref()
+                        .unwrap_or(AZURE_DEFAULT_API_VERSION),
+                )?,
+            })
+        }
+        ProfileKind::OpenAi | ProfileKind::Compatible => Ok(Flavor::OpenAi),
+    }
+}
+
+/// The model a profile uses when a conversation names none (an Azure deployment is its model).
+pub fn default_model(row: &ProfileRow) -> Option<String> {
+    row.default_model.clone().or_else(|| match row.kind {
+        ProfileKind::Azure => row.azure_deployment.clone(),
+        _ => None,
+    })
+}
+
+/// The HTTP client settings of a profile: its own proxy and timeouts, else the app's.
+pub fn client_options(row: &ProfileRow, app_proxy: &Proxy, base: &ClientOptions) -> ClientOptions {
+    let ms = |v: Option<i64>| {
+        v.filter(|ms| *ms > 0)
+            .map(|ms| std::time::Duration::from_millis(ms as u64))
+    };
+    ClientOptions {
+        connect_timeout: ms(row.connect_timeout_ms).unwrap_or(base.connect_timeout),
+        idle_timeout: ms(row.idle_timeout_ms).unwrap_or(base.idle_timeout),
+        proxy: row.proxy.clone().unwrap_or_else(|| app_proxy.clone()),
+    }
+}
+
+/// The parameters a reply is sent with: the conversation's own values, else the profile's defaults.
+pub fn effective_settings(
+    conv: &ConversationSettings,
+    profile: &ProfileRow,
+) -> ConversationSettings {
+    let d = &profile.defaults;
+    // Starts from the conversation's settings, so anything a profile has no default for is kept.
+    let mut s = conv.clone();
+    s.model = s.model.or_else(|| default_model(profile));
+    s.temperature = s.temperature.or(d.temperature);
+    s.max_tokens = s.max_tokens.or(d.max_tokens);
+    s.top_p = s.top_p.or(d.top_p);
+    s.frequency_penalty = s.frequency_penalty.or(d.frequency_penalty);
+    s.presence_penalty = s.presence_penalty.or(d.presence_penalty);
+    if s.stop.is_empty() {
+        s.stop = d.stop.clone();
+    }
+    s.seed = s.seed.or(d.seed);
+    s
+}
+
 pub fn endpoint(
     row: &ProfileRow,
     env: &EnvFallback,
@@ -135,6 +252,10 @@ pub fn endpoint(
     override_url: Option<&str>,
 ) -> Result<Endpoint> {
     let base_url = effective_base_url(row, env, override_url)?;
+    let flavor = match override_url {
+        Some(_) => Flavor::OpenAi,
+        None => flavor(row)?,
+    };
     let choice = choose_key(row, env, &stored, &base_url, override_url.is_some());
     if choice.key.is_none() {
         // A broken keyring is worth saying, except for a server on this machine, which usually
@@ -144,7 +265,8 @@ pub fn endpoint(
                 return Err(e);
             }
         }
-        if base_url.host_str() == Some("api.openai.com") {
+        let azure = matches!(flavor, Flavor::Azure { .. }) && !is_loopback(&base_url);
+        if base_url.host_str() == Some("api.openai.com") || azure {
             return Err(Error::NoKey {
                 profile: row.name.clone(),
             });
@@ -153,6 +275,7 @@ pub fn endpoint(
     Ok(Endpoint {
         base_url,
         key: choice.key,
+        flavor,
     })
 }
 
@@ -165,7 +288,15 @@ pub fn view(row: &ProfileRow, env: &EnvFallback, stored: Result<Option<ApiKey>>)
     ProfileView {
         id: row.id,
         name: row.name.clone(),
+        kind: row.kind,
+        is_default: false,
         base_url: row.base_url.clone(),
+        azure_deployment: row.azure_deployment.clone(),
+        api_version: row.api_version.clone(),
+        proxy: row.proxy.clone(),
+        connect_timeout_ms: row.connect_timeout_ms,
+        idle_timeout_ms: row.idle_timeout_ms,
+        defaults: row.defaults.clone(),
         effective_base_url: base
             .as_ref()
             .map(|u| u.to_string())
@@ -188,8 +319,7 @@ mod tests {
             id: 1,
             name: "default".into(),
             base_url: base.map(Into::into),
-            default_model: None,
-            key_origin: None,
+            ..Default::default()
         }
     }
     fn key(s: &str) -> ApiKey {
@@ -328,5 +458,139 @@ mod tests {
             .unwrap()
             .key
             .is_none());
+    }
+
+    fn azure_row() -> ProfileRow {
+        ProfileRow {
+            name: "az".into(),
+            kind: ProfileKind::Azure,
+            base_url: Some("https://res.openai.azure.com".into()),
+            azure_deployment: Some("gpt4o".into()),
+            key_origin: Some("https://res.openai.azure.com".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_azure_profile_maps_to_its_deployment_with_the_api_key_header() {
+        let none = EnvFallback::default();
+        let ep = endpoint(&azure_row(), &none, Ok(Some(key("az-key"))), None).unwrap();
+        assert_eq!(
+            ep.url("chat/completions").as_str(),
+            "https://res.openai.azure.com/openai/deployments/gpt4o/chat/completions?api-version=2024-10-21"
+        );
+        assert_eq!(ep.auth_header().unwrap().unwrap().0.as_str(), "api-key");
+        assert_eq!(default_model(&azure_row()).as_deref(), Some("gpt4o"));
+        // No key for a remote Azure resource is said up front.
+        assert_eq!(
+            endpoint(&azure_row(), &none, Ok(None), None)
+                .unwrap_err()
+                .kind(),
+            "no_key"
+        );
+        let mut missing = azure_row();
+        missing.azure_deployment = None;
+        assert_eq!(
+            endpoint(&missing, &none, Ok(Some(key("k"))), None)
+                .unwrap_err()
+                .kind(),
+            "invalid"
+        );
+        let mut no_url = azure_row();
+        no_url.base_url = None;
+        assert_eq!(
+            endpoint(&no_url, &none, Ok(Some(key("k"))), None)
+                .unwrap_err()
+                .kind(),
+            "invalid"
+        );
+        let mut bad_version = azure_row();
+        bad_version.api_version = Some("latest&x=1".into());
+        assert_eq!(
+            endpoint(&bad_version, &none, Ok(Some(key("k"))), None)
+                .unwrap_err()
+                .kind(),
+            "invalid"
+        );
+        assert!(check_deployment("a/b").is_err() && check_deployment("gpt-4o_mini.2").is_ok());
+        assert!(check_api_version("2025-01-01-preview").is_ok());
+    }
+
+    #[test]
+    fn conversation_values_win_over_profile_defaults() {
+        let profile = ProfileRow {
+            default_model: Some("profile-model".into()),
+            defaults: ProfileDefaults {
+                temperature: Some(0.3),
+                top_p: Some(0.8),
+                max_tokens: Some(100),
+                frequency_penalty: Some(0.1),
+                presence_penalty: Some(0.2),
+                seed: Some(5),
+                stop: vec!["P".into()],
+            },
+            ..Default::default()
+        };
+        let empty = ConversationSettings {
+            system_prompt: "sys".into(),
+            ..Default::default()
+        };
+        let merged = effective_settings(&empty, &profile);
+        assert_eq!(
+            merged,
+            ConversationSettings {
+                system_prompt: "sys".into(),
+                model: Some("profile-model".into()),
+                temperature: Some(0.3),
+                max_tokens: Some(100),
+                top_p: Some(0.8),
+                frequency_penalty: Some(0.1),
+                presence_penalty: Some(0.2),
+                stop: vec!["P".into()],
+                seed: Some(5),
+                ..Default::default()
+            }
+        );
+        let own = ConversationSettings {
+            system_prompt: "mine".into(),
+            model: Some("conv-model".into()),
+            temperature: Some(1.5),
+            max_tokens: Some(7),
+            top_p: Some(0.1),
+            frequency_penalty: Some(-1.0),
+            presence_penalty: Some(-1.0),
+            stop: vec!["C".into()],
+            seed: Some(-3),
+            n: Some(2),
+            endpoint: crate::db::conversations::EndpointKind::Completions,
+        };
+        assert_eq!(effective_settings(&own, &profile), own);
+        // Only the missing values are filled in.
+        let some = ConversationSettings {
+            temperature: Some(0.0),
+            ..Default::default()
+        };
+        let merged = effective_settings(&some, &profile);
+        assert_eq!((merged.temperature, merged.top_p), (Some(0.0), Some(0.8)));
+        assert_eq!(effective_settings(&some, &ProfileRow::default()), some);
+    }
+
+    #[test]
+    fn a_profile_proxy_wins_over_the_app_proxy() {
+        let base = ClientOptions::default();
+        let app = Proxy::Custom("http://127.0.0.1:3128".into());
+        let plain = client_options(&ProfileRow::default(), &app, &base);
+        assert_eq!(plain.proxy, app);
+        assert_eq!(plain.connect_timeout, base.connect_timeout);
+        let own = ProfileRow {
+            proxy: Some(Proxy::None),
+            connect_timeout_ms: Some(1500),
+            idle_timeout_ms: Some(30_000),
+            ..Default::default()
+        };
+        let o = client_options(&own, &app, &base);
+        assert_eq!(o.proxy, Proxy::None);
+        assert_eq!(o.connect_timeout, std::time::Duration::from_millis(1500));
+        assert_eq!(o.idle_timeout, std::time::Duration::from_secs(30));
     }
 }

@@ -1,26 +1,133 @@
-//! The provider profile and its key, as the settings dialog and `parley key` see them.
+//! Provider profiles and their keys, as the settings dialog and `parley profiles` / `parley key`
+//! see them. `None` for a profile id means the default profile.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::profile::{self, ProfileView};
 use super::ChatService;
-use crate::db::profiles::{self, ProfileRow, DEFAULT_PROFILE};
-use crate::error::Result;
+use crate::db::profiles::{self, ProfileDefaults, ProfileKind, ProfileRow};
+use crate::error::{Error, Result};
+use crate::openai::client::{parse_base_url, parse_proxy_url};
+use crate::openai::probe::{self, LocalServer};
+use crate::openai::{Client, Endpoint, Proxy};
 use crate::secrets::ApiKey;
 
+/// Longest connect / idle timeout a profile may set (an hour).
+const MAX_TIMEOUT_MS: i64 = 3_600_000;
+
+/// A profile's editable fields. On update every field is replaced, except `kind` (kept when
+/// absent) and `name` (only used when creating: it names the keyring entry).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProfileUpdate {
     #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub kind: Option<ProfileKind>,
+    #[serde(default)]
     pub base_url: Option<String>,
     #[serde(default)]
     pub default_model: Option<String>,
+    #[serde(default)]
+    pub azure_deployment: Option<String>,
+    #[serde(default)]
+    pub api_version: Option<String>,
+    /// `None`: the app-wide proxy.
+    #[serde(default)]
+    pub proxy: Option<Proxy>,
+    #[serde(default)]
+    pub connect_timeout_ms: Option<i64>,
+    #[serde(default)]
+    pub idle_timeout_ms: Option<i64>,
+    #[serde(default)]
+    pub defaults: ProfileDefaults,
+}
+
+/// Everything the profiles list shows.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfilesOverview {
+    pub profiles: Vec<ProfileView>,
+    pub default_id: i64,
+    /// Used by every profile that sets no proxy of its own.
+    pub app_proxy: Proxy,
+}
+
+fn trimmed(s: Option<String>) -> Option<String> {
+    s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+fn check_proxy(proxy: Option<Proxy>) -> Result<Option<Proxy>> {
+    match proxy {
+        Some(Proxy::Custom(url)) => Ok(Some(Proxy::Custom(parse_proxy_url(&url)?.to_string()))),
+        other => Ok(other),
+    }
+}
+
+fn check_timeout(name: &str, ms: Option<i64>) -> Result<Option<i64>> {
+    match ms {
+        Some(v) if !(100..=MAX_TIMEOUT_MS).contains(&v) => Err(Error::invalid(format!(
+            "The {name} timeout must be between 0.1 and 3600 seconds."
+        ))),
+        other => Ok(other),
+    }
+}
+
+/// Applies an update to a row, checking every field; nothing is saved on a bad value.
+fn apply(mut row: ProfileRow, u: ProfileUpdate) -> Result<ProfileRow> {
+    if let Some(kind) = u.kind {
+        row.kind = kind;
+    }
+    // Saved normalised (a pasted endpoint becomes its base), so the UI shows what is used.
+    row.base_url = trimmed(u.base_url)
+        .map(|s| parse_base_url(&s).map(|u| u.to_string()))
+        .transpose()?;
+    row.default_model = trimmed(u.default_model);
+    row.azure_deployment = trimmed(u.azure_deployment)
+        .map(|d| profile::check_deployment(&d))
+        .transpose()?;
+    row.api_version = trimmed(u.api_version)
+        .map(|v| profile::check_api_version(&v))
+        .transpose()?;
+    if row.kind == ProfileKind::Azure {
+        if row.base_url.is_none() {
+            return Err(Error::invalid(
+                "An Azure profile needs its resource endpoint, e.g. https://NAME.openai.azure.com.",
+            ));
+        }
+        if row.azure_deployment.is_none() {
+            return Err(Error::invalid("An Azure profile needs a deployment name."));
+        }
+    }
+    if row.kind == ProfileKind::Compatible && row.base_url.is_none() {
+        return Err(Error::invalid(
+            "An OpenAI-compatible profile needs the server's base URL, e.g. http://127.0.0.1:11434/v1.",
+        ));
+    }
+    row.proxy = check_proxy(u.proxy)?;
+    row.connect_timeout_ms = check_timeout("connect", u.connect_timeout_ms)?;
+    row.idle_timeout_ms = check_timeout("idle", u.idle_timeout_ms)?;
+    row.defaults = u.defaults.validate()?;
+    Ok(row)
 }
 
 impl ChatService {
-    pub(super) fn profile_row(&self) -> Result<ProfileRow> {
-        self.db
-            .with(|c| profiles::get_or_create(c, DEFAULT_PROFILE))
+    /// A profile by id, or the default one.
+    pub fn profile_row(&self, id: Option<i64>) -> Result<ProfileRow> {
+        self.db.with(|c| match id {
+            Some(id) => profiles::get(c, id),
+            None => profiles::default_profile(c),
+        })
+    }
+
+    /// The id of the profile called `name` (`None`: the default profile).
+    pub fn profile_id_by_name(&self, name: Option<&str>) -> Result<Option<i64>> {
+        let Some(name) = name else { return Ok(None) };
+        self.db.with(|c| {
+            profiles::by_name(c, name)?
+                .map(|p| Some(p.id))
+                .ok_or_else(|| Error::not_found(format!("profile \"{}\"", name.trim())))
+        })
     }
 
     /// Keyring calls block on D-Bus: keep them off the async workers.
@@ -30,76 +137,150 @@ impl ChatService {
         crate::secrets::blocking(move || secrets.get(&profile)).await
     }
 
-    pub async fn profile(&self) -> Result<ProfileView> {
-        let row = self.profile_row()?;
+    async fn view_of(&self, row: &ProfileRow, default_id: i64) -> ProfileView {
         let stored = self.stored_key(&row.name).await;
-        Ok(profile::view(&row, &self.env, stored))
+        let mut v = profile::view(row, &self.env, stored);
+        v.is_default = row.id == default_id;
+        v
     }
 
-    pub async fn update_profile(&self, update: ProfileUpdate) -> Result<ProfileView> {
-        // Saved normalised (a pasted endpoint becomes its base), so the UI shows what is used.
-        let base = update
-            .base_url
-            .filter(|s| !s.trim().is_empty())
-            .map(|s| crate::openai::client::parse_base_url(&s).map(|u| u.to_string()))
-            .transpose()?;
-        let model = update
-            .default_model
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty());
-        self.db
-            .with(|c| profiles::update(c, DEFAULT_PROFILE, base.as_deref(), model.as_deref()))?;
-        self.profile().await
+    pub async fn profile(&self, id: Option<i64>) -> Result<ProfileView> {
+        let row = self.profile_row(id)?;
+        let default_id = self.db.with(|c| profiles::default_id(c))?;
+        Ok(self.view_of(&row, default_id).await)
     }
 
-    /// Stores the key in the keyring, bound to the origin of the profile's current base URL.
-    pub async fn set_key(&self, raw: &str) -> Result<ProfileView> {
+    pub async fn profiles(&self) -> Result<ProfilesOverview> {
+        let (rows, default_id, app_proxy) = self.db.with(|c| {
+            let default_id = profiles::default_id(c)?;
+            Ok((profiles::list(c)?, default_id, profiles::app_proxy(c)?))
+        })?;
+        let mut views = Vec::with_capacity(rows.len());
+        for row in &rows {
+            views.push(self.view_of(row, default_id).await);
+        }
+        Ok(ProfilesOverview {
+            profiles: views,
+            default_id,
+            app_proxy,
+        })
+    }
+
+    pub async fn create_profile(&self, update: ProfileUpdate) -> Result<ProfileView> {
+        let name = profiles::clean_name(update.name.as_deref().unwrap_or(""))?;
+        let row = apply(
+            ProfileRow {
+                name,
+                ..Default::default()
+            },
+            update,
+        )?;
+        let row = self.db.with(|c| profiles::create(c, &row))?;
+        // A key left in the keyring under this name (by hand, or by an old install) has no recorded
+        // origin; it is not adopted silently.
+        let secrets = self.secrets.clone();
+        let name = row.name.clone();
+        let _ = crate::secrets::blocking(move || secrets.delete(&name)).await;
+        self.profile(Some(row.id)).await
+    }
+
+    pub async fn update_profile(
+        &self,
+        id: Option<i64>,
+        update: ProfileUpdate,
+    ) -> Result<ProfileView> {
+        let row = apply(self.profile_row(id)?, update)?;
+        self.db.with(|c| profiles::save(c, &row))?;
+        self.profile(Some(row.id)).await
+    }
+
+    /// Removes a profile and its keyring entry (the keyring first: a key is never left behind
+    /// without its profile). Its conversations move to the default profile.
+    pub async fn delete_profile(&self, id: i64) -> Result<()> {
+        let row = self.db.with(|c| profiles::check_deletable(c, id))?;
+        let secrets = self.secrets.clone();
+        let name = row.name.clone();
+        crate::secrets::blocking(move || secrets.delete(&name)).await?;
+        self.db.with(|c| profiles::delete(c, id).map(drop))
+    }
+
+    pub async fn set_default_profile(&self, id: i64) -> Result<ProfilesOverview> {
+        self.db.with(|c| profiles::set_default(c, id))?;
+        self.profiles().await
+    }
+
+    /// The proxy of every profile that sets none.
+    pub async fn set_app_proxy(&self, proxy: Proxy) -> Result<ProfilesOverview> {
+        let proxy = check_proxy(Some(proxy))?.unwrap_or_default();
+        self.db.with(|c| profiles::set_app_proxy(c, &proxy))?;
+        self.profiles().await
+    }
+
+    /// Stores the key in the profile's keyring entry, bound to the origin of its current base URL.
+    pub async fn set_key(&self, id: Option<i64>, raw: &str) -> Result<ProfileView> {
         let key = ApiKey::new(raw)?;
-        let row = self.profile_row()?;
+        let row = self.profile_row(id)?;
         let origin = profile::origin_of(&profile::effective_base_url(&row, &self.env, None)?);
         // The keyring first: if it fails, the old key keeps its old origin (never the new one).
         let secrets = self.secrets.clone();
-        crate::secrets::blocking(move || secrets.set(DEFAULT_PROFILE, &key)).await?;
+        let name = row.name.clone();
+        crate::secrets::blocking(move || secrets.set(&name, &key)).await?;
         self.db
             .with(|c| profiles::set_key_origin(c, &row.name, Some(&origin)))?;
-        self.profile().await
+        self.profile(Some(row.id)).await
     }
 
-    pub async fn clear_key(&self) -> Result<ProfileView> {
+    pub async fn clear_key(&self, id: Option<i64>) -> Result<ProfileView> {
+        let row = self.profile_row(id)?;
         let secrets = self.secrets.clone();
-        crate::secrets::blocking(move || secrets.delete(DEFAULT_PROFILE)).await?;
+        let name = row.name.clone();
+        crate::secrets::blocking(move || secrets.delete(&name)).await?;
         self.db
-            .with(|c| profiles::set_key_origin(c, DEFAULT_PROFILE, None))?;
-        self.profile().await
+            .with(|c| profiles::set_key_origin(c, &row.name, None))?;
+        self.profile(Some(row.id)).await
     }
 
-    pub(super) async fn endpoint(
+    /// The HTTP client for a profile's proxy and timeouts; one per distinct setting, kept.
+    pub fn client_for(&self, row: &ProfileRow) -> Result<Client> {
+        let app_proxy = self.db.with(|c| profiles::app_proxy(c))?;
+        let options = profile::client_options(row, &app_proxy, self.client.options());
+        let mut clients = self.clients.lock().unwrap();
+        if let Some(client) = clients.get(&options) {
+            return Ok(client.clone());
+        }
+        let client = Client::new(options.clone())?;
+        clients.insert(options, client.clone());
+        Ok(client)
+    }
+
+    /// How many HTTP clients exist (one per distinct proxy / timeout setting in use).
+    pub fn client_count(&self) -> usize {
+        self.clients.lock().unwrap().len()
+    }
+
+    /// Where a reply of this profile goes (`None`: the default profile), with which key and client.
+    /// The returned row's default model is the one the profile uses (an Azure deployment's name
+    /// when none is set).
+    pub async fn endpoint_for(
         &self,
+        profile_id: Option<i64>,
         override_url: Option<&str>,
-    ) -> Result<(ProfileRow, crate::openai::Endpoint)> {
-        let row = self.profile_row()?;
+    ) -> Result<(ProfileRow, Endpoint, Client)> {
+        let mut row = self.profile_row(profile_id)?;
         let stored = self.stored_key(&row.name).await;
         let ep = profile::endpoint(&row, &self.env, stored, override_url)?;
-        Ok((row, ep))
+        let client = self.client_for(&row)?;
+        row.default_model = profile::default_model(&row);
+        Ok((row, ep, client))
     }
 
-    /// The endpoint of a named profile (`None` = the default one). Until several profiles exist,
-    /// only the default profile is known.
-    pub(super) async fn endpoint_for(
-        &self,
-        profile: Option<&str>,
-        override_url: Option<&str>,
-    ) -> Result<(ProfileRow, crate::openai::Endpoint)> {
-        match profile {
-            Some(name) if name != DEFAULT_PROFILE => {
-                Err(crate::error::Error::not_found(format!("profile {name}")))
-            }
-            _ => self.endpoint(override_url).await,
-        }
+    pub async fn list_models(&self, id: Option<i64>) -> Result<Vec<String>> {
+        let (_, ep, client) = self.endpoint_for(id, None).await?;
+        client.list_models(&ep).await
     }
 
-    pub async fn list_models(&self) -> Result<Vec<String>> {
-        let (_, ep) = self.endpoint(None).await?;
-        self.client.list_models(&ep).await
+    /// Looks for Ollama, LM Studio, llama.cpp and vLLM on this machine.
+    pub async fn probe_local_servers(&self) -> Result<Vec<LocalServer>> {
+        probe::probe(&probe::default_candidates(), probe::PROBE_TIMEOUT).await
     }
 }

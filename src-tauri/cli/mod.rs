@@ -6,10 +6,12 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use crate::chat::{ChatEvent, ChatService, EnvFallback, KeySource, SendRequest};
+use crate::chat::{ChatEvent, ChatService, EnvFallback, KeySource, ProfileUpdate, SendRequest};
 use crate::db::conversations;
 use crate::db::messages::Status;
+use crate::db::profiles::{ProfileDefaults, ProfileKind};
 use crate::error::Result;
+use crate::openai::Proxy;
 use crate::secrets::KeyringStore;
 
 #[derive(Parser, Debug)]
@@ -34,10 +36,18 @@ pub enum Command {
     ///
     /// Exit codes: 0 done, 1 error (your message is kept), 130 stopped with Ctrl+C (partial reply kept).
     Ask(Box<AskArgs>),
-    /// Manage the API key in the system keyring.
+    /// Manage the API key of a profile in the system keyring.
     Key {
         #[command(subcommand)]
         action: KeyAction,
+        /// The profile whose key this is (default: the default profile).
+        #[arg(long, global = true)]
+        profile: Option<String>,
+    },
+    /// Manage provider profiles (OpenAI, Azure OpenAI, any OpenAI-compatible server).
+    Profiles {
+        #[command(subcommand)]
+        action: ProfilesAction,
     },
     /// List the database backups (taken before each upgrade, and daily while the window is open).
     Backups,
@@ -57,6 +67,9 @@ pub struct AskArgs {
     /// Base URL of an OpenAI-compatible API for this request only, e.g. http://127.0.0.1:8080/v1.
     #[arg(long)]
     base_url: Option<String>,
+    /// The provider profile to use (saved on the conversation; default: the default profile).
+    #[arg(long)]
+    profile: Option<String>,
     /// System prompt for the conversation.
     #[arg(long, short)]
     system: Option<String>,
@@ -108,6 +121,62 @@ pub enum KeyAction {
     Status,
 }
 
+// Parsed once per run; the size of the `add` arguments does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand, Debug)]
+pub enum ProfilesAction {
+    /// List the profiles: name, kind, URL, default model, whether a key is stored (never the key).
+    List,
+    /// Add a profile. Its key: `parley key set --profile NAME`.
+    Add(ProfileArgs),
+    /// Remove a profile and its key; its conversations move to the default profile.
+    Remove { name: String },
+    /// Make a profile the default one.
+    Default { name: String },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ProfileArgs {
+    /// The profile's name (it also names its keyring entry).
+    name: String,
+    /// openai, azure or compatible.
+    #[arg(long, default_value = "compatible")]
+    kind: String,
+    /// Base URL (compatible / openai) or the Azure resource endpoint (https://NAME.openai.azure.com).
+    #[arg(long)]
+    base_url: Option<String>,
+    /// Azure deployment name.
+    #[arg(long)]
+    deployment: Option<String>,
+    /// Azure api-version (default 2024-10-21).
+    #[arg(long)]
+    api_version: Option<String>,
+    /// Default model.
+    #[arg(long, short)]
+    model: Option<String>,
+    /// Proxy: "system", "none", or a URL (http://, https://, socks5://). Default: the app-wide setting.
+    #[arg(long)]
+    proxy: Option<String>,
+    /// Connect timeout in seconds.
+    #[arg(long)]
+    connect_timeout: Option<f64>,
+    /// Longest silence between two chunks of a reply, in seconds.
+    #[arg(long)]
+    idle_timeout: Option<f64>,
+    /// Default temperature, 0 to 2.
+    #[arg(long)]
+    temperature: Option<f64>,
+    /// Default top_p, 0 to 1.
+    #[arg(long)]
+    top_p: Option<f64>,
+    /// Default max tokens.
+    #[arg(long)]
+    max_tokens: Option<i64>,
+    /// Make it the default profile.
+    #[arg(long = "default")]
+    make_default: bool,
+}
+
 /// `None` when Parley should open its window.
 pub fn parse() -> Option<Command> {
     Cli::parse().command
@@ -128,7 +197,8 @@ pub fn run(command: Command) -> i32 {
     let result = runtime.block_on(async {
         match command {
             Command::Ask(args) => ask(*args).await,
-            Command::Key { action } => key(action).await,
+            Command::Key { action, profile } => key(action, profile.as_deref()).await,
+            Command::Profiles { action } => profiles_cmd(action).await,
             Command::Backups => backups(),
             Command::Restore { name } => restore(&name),
         }
@@ -162,6 +232,7 @@ fn read_stdin() -> Result<String> {
 /// checked first, so a bad flag or an empty prompt leaves no empty conversation behind.
 fn conversation_for(service: &ChatService, args: &AskArgs, prompt: &str) -> Result<i64> {
     crate::chat::clean_content(prompt)?;
+    let profile_id = service.profile_id_by_name(args.profile.as_deref())?;
     if let Some(url) = &args.base_url {
         let url = crate::openai::client::parse_base_url(url)?;
         if let Some(warning) = crate::openai::client::insecure_warning(&url) {
@@ -198,6 +269,9 @@ fn conversation_for(service: &ChatService, args: &AskArgs, prompt: &str) -> Resu
             Some(conv) => conversations::update_settings(&tx, conv.id, settings)?.id,
             None => conversations::create(&tx, Some(settings))?.id,
         };
+        if profile_id.is_some() {
+            conversations::set_profile(&tx, id, profile_id)?;
+        }
         tx.commit()?;
         Ok(id)
     })
@@ -372,8 +446,9 @@ pub fn tokens_per_second(m: &crate::db::messages::Message) -> Option<f64> {
     (tokens > 1.0 && gen_ms >= 50.0).then(|| (tokens - 1.0) * 1000.0 / gen_ms)
 }
 
-async fn key(action: KeyAction) -> Result<i32> {
+async fn key(action: KeyAction, profile: Option<&str>) -> Result<i32> {
     let service = service()?;
+    let id = service.profile_id_by_name(profile)?;
     match action {
         KeyAction::Set => {
             // On a terminal, read without echo so the key stays out of the scrollback.
@@ -382,29 +457,133 @@ async fn key(action: KeyAction) -> Result<i32> {
             } else {
                 read_stdin()?
             };
-            let view = service.set_key(&raw).await?;
+            let view = service.set_key(id, &raw).await?;
             eprintln!(
-                "parley: key stored in the system keyring for {} (it is sent to that server only)",
-                view.effective_base_url
+                "parley: key stored in the system keyring for profile \"{}\", {} (it is sent to that server only)",
+                view.name, view.effective_base_url
             );
         }
         KeyAction::Clear => {
-            service.clear_key().await?;
-            eprintln!("parley: key removed from the system keyring");
+            let view = service.clear_key(id).await?;
+            eprintln!(
+                "parley: key of profile \"{}\" removed from the system keyring",
+                view.name
+            );
         }
         KeyAction::Status => {
-            let view = service.profile().await?;
+            let view = service.profile(id).await?;
             if let Some(e) = view.keyring_error {
                 eprintln!("parley: {e}");
                 return Ok(1);
             }
-            let line = match (view.key_source, view.key_held_for) {
-                (KeySource::Keyring, _) => "a key is stored".to_string(),
-                (_, Some(origin)) => format!("a key is stored for {origin}, not for this server"),
-                (KeySource::Env, None) => "no key stored (OPENAI_API_KEY is used)".to_string(),
-                (KeySource::None, None) => "no key stored".to_string(),
+            println!(
+                "{}",
+                key_line(view.key_source, view.key_held_for.as_deref())
+            );
+        }
+    }
+    Ok(0)
+}
+
+fn key_line(source: KeySource, held_for: Option<&str>) -> String {
+    match (source, held_for) {
+        (KeySource::Keyring, _) => "a key is stored".to_string(),
+        (_, Some(origin)) => format!("a key is stored for {origin}, not for this server"),
+        (KeySource::Env, None) => "no key stored (OPENAI_API_KEY is used)".to_string(),
+        (KeySource::None, None) => "no key stored".to_string(),
+    }
+}
+
+fn proxy_arg(raw: &str) -> Proxy {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "system" => Proxy::System,
+        "none" | "direct" => Proxy::None,
+        _ => Proxy::Custom(raw.trim().to_string()),
+    }
+}
+
+fn secs_to_ms(secs: Option<f64>) -> Result<Option<i64>> {
+    match secs {
+        Some(s) if !s.is_finite() || s <= 0.0 => Err(crate::error::Error::invalid(
+            "A timeout is a positive number of seconds.",
+        )),
+        Some(s) => Ok(Some((s * 1000.0).round() as i64)),
+        None => Ok(None),
+    }
+}
+
+async fn profiles_cmd(action: ProfilesAction) -> Result<i32> {
+    let service = service()?;
+    match action {
+        ProfilesAction::List => {
+            let overview = service.profiles().await?;
+            println!("NAME\tKIND\tURL\tMODEL\tKEY");
+            for p in overview.profiles {
+                let key = if p.keyring_error.is_some() {
+                    "keyring unavailable".to_string()
+                } else {
+                    key_line(p.key_source, p.key_held_for.as_deref())
+                };
+                let url = match (&p.azure_deployment, p.kind) {
+                    (Some(d), ProfileKind::Azure) => {
+                        format!("{} (deployment {d})", p.effective_base_url)
+                    }
+                    _ => p.effective_base_url.clone(),
+                };
+                println!(
+                    "{}{}\t{}\t{}\t{}\t{}",
+                    p.name,
+                    if p.is_default { " (default)" } else { "" },
+                    p.kind.as_str(),
+                    url,
+                    p.default_model.as_deref().unwrap_or("-"),
+                    key
+                );
+            }
+        }
+        ProfilesAction::Add(a) => {
+            let update = ProfileUpdate {
+                name: Some(a.name.clone()),
+                kind: Some(ProfileKind::parse(&a.kind)?),
+                base_url: a.base_url,
+                default_model: a.model,
+                azure_deployment: a.deployment,
+                api_version: a.api_version,
+                proxy: a.proxy.as_deref().map(proxy_arg),
+                connect_timeout_ms: secs_to_ms(a.connect_timeout)?,
+                idle_timeout_ms: secs_to_ms(a.idle_timeout)?,
+                defaults: ProfileDefaults {
+                    temperature: a.temperature,
+                    top_p: a.top_p,
+                    max_tokens: a.max_tokens,
+                    ..Default::default()
+                },
             };
-            println!("{line}");
+            let view = service.create_profile(update).await?;
+            if a.make_default {
+                service.set_default_profile(view.id).await?;
+            }
+            if let Some(w) = &view.base_url_warning {
+                eprintln!("parley: warning: {w}");
+            }
+            eprintln!(
+                "parley: profile \"{}\" added ({}); set its key with `parley key set --profile {}`",
+                view.name, view.effective_base_url, view.name
+            );
+        }
+        ProfilesAction::Remove { name } => {
+            let id = service
+                .profile_id_by_name(Some(&name))?
+                .expect("a name was given");
+            service.delete_profile(id).await?;
+            eprintln!("parley: profile \"{}\" and its key removed", name.trim());
+        }
+        ProfilesAction::Default { name } => {
+            let id = service
+                .profile_id_by_name(Some(&name))?
+                .expect("a name was given");
+            service.set_default_profile(id).await?;
+            eprintln!("parley: \"{}\" is now the default profile", name.trim());
         }
     }
     Ok(0)

@@ -44,6 +44,18 @@ pub fn update_conversation(
 }
 
 #[tauri::command(async)]
+pub fn set_conversation_profile(
+    state: State<'_, AppState>,
+    id: i64,
+    profile_id: Option<i64>,
+) -> Result<Conversation> {
+    state
+        .service()?
+        .db()
+        .with(|c| conversations::set_profile(c, id, profile_id))
+}
+
+#[tauri::command(async)]
 pub fn delete_conversation(state: State<'_, AppState>, id: i64) -> Result<()> {
     state
         .service()?

@@ -16,6 +16,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         conversations::create_conversation,
         conversations::rename_conversation,
         conversations::update_conversation,
+        conversations::set_conversation_profile,
         conversations::delete_conversation,
         conversations::restore_conversation,
         conversations::get_messages,
@@ -32,5 +33,11 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         profile::set_api_key,
         profile::clear_api_key,
         profile::list_models,
+        profile::list_profiles,
+        profile::create_profile,
+        profile::delete_profile,
+        profile::set_default_profile,
+        profile::set_app_proxy,
+        profile::find_local_servers,
     ]
 }

@@ -1,34 +1,90 @@
 use tauri::State;
 
-use crate::chat::{ProfileUpdate, ProfileView};
+use crate::chat::{ProfileUpdate, ProfileView, ProfilesOverview};
 use crate::error::Result;
 use crate::gui::AppState;
+use crate::openai::probe::LocalServer;
+use crate::openai::Proxy;
+
+// `profile_id: None` = the default profile.
 
 #[tauri::command]
-pub async fn get_profile(state: State<'_, AppState>) -> Result<ProfileView> {
-    state.service()?.profile().await
+pub async fn get_profile(
+    state: State<'_, AppState>,
+    profile_id: Option<i64>,
+) -> Result<ProfileView> {
+    state.service()?.profile(profile_id).await
 }
 
 #[tauri::command]
 pub async fn update_profile(
     state: State<'_, AppState>,
+    profile_id: Option<i64>,
     update: ProfileUpdate,
 ) -> Result<ProfileView> {
-    state.service()?.update_profile(update).await
+    state.service()?.update_profile(profile_id, update).await
 }
 
 /// Write-only: the key goes to the keyring and is never returned to the webview.
 #[tauri::command]
-pub async fn set_api_key(state: State<'_, AppState>, key: String) -> Result<ProfileView> {
-    state.service()?.set_key(&key).await
+pub async fn set_api_key(
+    state: State<'_, AppState>,
+    profile_id: Option<i64>,
+    key: String,
+) -> Result<ProfileView> {
+    state.service()?.set_key(profile_id, &key).await
 }
 
 #[tauri::command]
-pub async fn clear_api_key(state: State<'_, AppState>) -> Result<ProfileView> {
-    state.service()?.clear_key().await
+pub async fn clear_api_key(
+    state: State<'_, AppState>,
+    profile_id: Option<i64>,
+) -> Result<ProfileView> {
+    state.service()?.clear_key(profile_id).await
 }
 
 #[tauri::command]
-pub async fn list_models(state: State<'_, AppState>) -> Result<Vec<String>> {
-    state.service()?.list_models().await
+pub async fn list_models(
+    state: State<'_, AppState>,
+    profile_id: Option<i64>,
+) -> Result<Vec<String>> {
+    state.service()?.list_models(profile_id).await
+}
+
+#[tauri::command]
+pub async fn list_profiles(state: State<'_, AppState>) -> Result<ProfilesOverview> {
+    state.service()?.profiles().await
+}
+
+#[tauri::command]
+pub async fn create_profile(
+    state: State<'_, AppState>,
+    update: ProfileUpdate,
+) -> Result<ProfileView> {
+    state.service()?.create_profile(update).await
+}
+
+/// Also deletes the profile's keyring entry.
+#[tauri::command]
+pub async fn delete_profile(state: State<'_, AppState>, profile_id: i64) -> Result<()> {
+    state.service()?.delete_profile(profile_id).await
+}
+
+#[tauri::command]
+pub async fn set_default_profile(
+    state: State<'_, AppState>,
+    profile_id: i64,
+) -> Result<ProfilesOverview> {
+    state.service()?.set_default_profile(profile_id).await
+}
+
+#[tauri::command]
+pub async fn set_app_proxy(state: State<'_, AppState>, proxy: Proxy) -> Result<ProfilesOverview> {
+    state.service()?.set_app_proxy(proxy).await
+}
+
+/// Probes 127.0.0.1 for Ollama, LM Studio, llama.cpp and vLLM (fixed ports; no URL from the webview).
+#[tauri::command]
+pub async fn find_local_servers(state: State<'_, AppState>) -> Result<Vec<LocalServer>> {
+    state.service()?.probe_local_servers().await
 }

@@ -14,6 +14,9 @@ pub struct Conversation {
     /// Serialised flat: `{"id", "title", "systemPrompt", "model", "temperature", …}`.
     #[serde(flatten)]
     pub settings: ConversationSettings,
+    /// The provider profile it talks to; `None` = the default profile.
+    #[serde(default)]
+    pub profile_id: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -141,7 +144,7 @@ impl ConversationSettings {
 
 const COLUMNS: &str =
     "id, title, system_prompt, model, temperature, max_tokens, created_at, updated_at, \
-                       top_p, frequency_penalty, presence_penalty, stop, seed, n, endpoint";
+                       top_p, frequency_penalty, presence_penalty, stop, seed, n, endpoint, profile_id";
 
 fn from_row(r: &Row) -> rusqlite::Result<Conversation> {
     let stop: Option<String> = r.get(11)?;
@@ -163,6 +166,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Conversation> {
             n: r.get(13)?,
             endpoint: EndpointKind::parse(&r.get::<_, String>(14)?).unwrap_or_default(),
         },
+        profile_id: r.get(15)?,
         created_at: r.get(6)?,
         updated_at: r.get(7)?,
     })
@@ -269,6 +273,21 @@ pub fn update_settings(
             s.n,
             s.endpoint.as_str()
         ],
+    )?;
+    if n == 0 {
+        return Err(Error::not_found(format!("conversation {id}")));
+    }
+    get(conn, id)
+}
+
+/// Points the conversation at a provider profile (`None`: the default profile).
+pub fn set_profile(conn: &Connection, id: i64, profile_id: Option<i64>) -> Result<Conversation> {
+    if let Some(pid) = profile_id {
+        super::profiles::get(conn, pid)?;
+    }
+    let n = conn.execute(
+        "UPDATE conversations SET profile_id = ?2 WHERE id = ?1 AND deleted_at IS NULL",
+        params![id, profile_id],
     )?;
     if n == 0 {
         return Err(Error::not_found(format!("conversation {id}")));
@@ -473,6 +492,35 @@ mod tests {
             );
             title_if_untitled(c, conv.id, "second")?;
             assert_eq!(get(c, conv.id)?.title, t);
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn a_conversation_keeps_its_profile_until_the_profile_is_removed() {
+        use crate::db::profiles::{self, ProfileRow};
+        let db = Db::open_in_memory().unwrap();
+        db.with(|c| {
+            let conv = create(c, None)?;
+            assert_eq!(conv.profile_id, None);
+            let p = profiles::create(
+                c,
+                &ProfileRow {
+                    name: "local".into(),
+                    ..Default::default()
+                },
+            )?;
+            assert_eq!(set_profile(c, conv.id, Some(p.id))?.profile_id, Some(p.id));
+            assert_eq!(
+                set_profile(c, conv.id, Some(999)).unwrap_err().kind(),
+                "not_found"
+            );
+            // Settings saved later leave the profile alone.
+            update_settings(c, conv.id, ConversationSettings::default())?;
+            assert_eq!(get(c, conv.id)?.profile_id, Some(p.id));
+            profiles::delete(c, p.id)?;
+            assert_eq!(get(c, conv.id)?.profile_id, None);
             Ok(())
         })
         .unwrap();

@@ -92,6 +92,30 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE conversations ADD COLUMN stop TEXT;
     ALTER TABLE conversations ADD COLUMN seed INTEGER;
     "#,
+    // 5: several provider profiles: kind (openai / azure / compatible), Azure deployment and
+    // api-version, proxy and timeouts, default sampling parameters. (conversations.profile_id is
+    // from migration 1: NULL = the default profile.)
+    r#"
+    ALTER TABLE profiles ADD COLUMN kind TEXT NOT NULL DEFAULT 'openai'
+        CHECK (kind IN ('openai', 'azure', 'compatible'));
+    UPDATE profiles SET kind = 'compatible'
+        WHERE base_url IS NOT NULL AND base_url NOT LIKE 'https://api.openai.com/%';
+    ALTER TABLE profiles ADD COLUMN azure_deployment TEXT;
+    ALTER TABLE profiles ADD COLUMN api_version TEXT;
+    -- NULL: the app-wide proxy setting; else 'system', 'none' or 'custom' (with proxy_url).
+    ALTER TABLE profiles ADD COLUMN proxy_mode TEXT CHECK (proxy_mode IN ('system', 'none', 'custom'));
+    ALTER TABLE profiles ADD COLUMN proxy_url TEXT;
+    ALTER TABLE profiles ADD COLUMN connect_timeout_ms INTEGER;
+    ALTER TABLE profiles ADD COLUMN idle_timeout_ms INTEGER;
+    ALTER TABLE profiles ADD COLUMN temperature REAL;
+    ALTER TABLE profiles ADD COLUMN top_p REAL;
+    ALTER TABLE profiles ADD COLUMN max_tokens INTEGER;
+    ALTER TABLE profiles ADD COLUMN frequency_penalty REAL;
+    ALTER TABLE profiles ADD COLUMN presence_penalty REAL;
+    ALTER TABLE profiles ADD COLUMN seed INTEGER;
+    ALTER TABLE profiles ADD COLUMN stop TEXT;
+    CREATE INDEX conversations_by_profile ON conversations(profile_id);
+    "#,
     // 6 (chat, complete): which branch is shown, replies made together (n choices, side by side),
     // the endpoint per conversation, measured cost, and a model table (prices, context windows).
     r#"
@@ -198,6 +222,77 @@ mod tests {
                 .unwrap();
         }
         assert_eq!(migrate(&mut conn).unwrap(), latest_version());
+    }
+
+    #[test]
+    fn migration_5_keeps_a_version_4_database() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (i, sql) in MIGRATIONS.iter().take(4).enumerate() {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", i as i64 + 1)
+                .unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO profiles(id, name, base_url, default_model, key_origin, created_at)
+                 VALUES (1, 'default', 'http://127.0.0.1:8080/v1', 'smollm2', 'http://127.0.0.1:8080', 0),
+                        (2, 'work', NULL, NULL, NULL, 0);
+             INSERT INTO conversations(id, title, model, temperature, top_p, stop, seed, created_at, updated_at)
+                 VALUES (7, 'kept', 'm', 0.5, 0.9, '[\"END\"]', 42, 0, 0);
+             INSERT INTO messages(id, conversation_id, role, content, status, created_at)
+                 VALUES (1, 7, 'user', 'hello there', 'done', 0);",
+        )
+        .unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), 4);
+        assert_eq!(current_version(&conn).unwrap(), latest_version());
+        let (base, model, origin, kind): (String, String, String, String) = conn
+            .query_row(
+                "SELECT base_url, default_model, key_origin, kind FROM profiles WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            (
+                base.as_str(),
+                model.as_str(),
+                origin.as_str(),
+                kind.as_str()
+            ),
+            (
+                "http://127.0.0.1:8080/v1",
+                "smollm2",
+                "http://127.0.0.1:8080",
+                "compatible"
+            )
+        );
+        let kind: String = conn
+            .query_row("SELECT kind FROM profiles WHERE id = 2", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kind, "openai");
+        let (title, temp, stop, seed, profile): (String, f64, String, i64, Option<i64>) = conn
+            .query_row(
+                "SELECT title, temperature, stop, seed, profile_id FROM conversations WHERE id = 7",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            (title.as_str(), temp, stop.as_str(), seed, profile),
+            ("kept", 0.5, "[\"END\"]", 42, None)
+        );
+        let content: String = conn
+            .query_row("SELECT content FROM messages WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(content, "hello there");
+        // The new columns are there, empty.
+        let proxy: Option<String> = conn
+            .query_row("SELECT proxy_mode FROM profiles WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(proxy, None);
     }
 
     #[test]

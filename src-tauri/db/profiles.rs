@@ -1,21 +1,172 @@
-//! Provider profiles (base URL, default model). The key is not here: it lives in the keyring.
+//! Provider profiles: kind, server, Azure deployment, proxy, timeouts, default model and sampling
+//! parameters. The key is not here: it lives in the keyring, one entry per profile name.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
 
 use super::now_ms;
+use crate::db::conversations::ConversationSettings;
 use crate::error::{Error, Result};
+use crate::openai::Proxy;
 
 pub const DEFAULT_PROFILE: &str = "default";
+/// `settings` key holding the id of the profile used when a conversation names none.
+const DEFAULT_PROFILE_SETTING: &str = "default_profile";
+/// `settings` key holding the app-wide proxy (JSON), used by profiles that set none.
+const APP_PROXY_SETTING: &str = "proxy";
+pub const MAX_NAME_CHARS: usize = 64;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProfileKind {
+    /// api.openai.com (or `OPENAI_BASE_URL`).
+    #[default]
+    OpenAi,
+    /// Azure OpenAI: resource endpoint + deployment + api-version, `api-key` header.
+    Azure,
+    /// Any OpenAI-compatible base URL (DeepSeek, Qwen, vLLM, Ollama, LM Studio…).
+    Compatible,
+}
+
+impl ProfileKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProfileKind::OpenAi => "openai",
+            ProfileKind::Azure => "azure",
+            ProfileKind::Compatible => "compatible",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<ProfileKind> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "openai" => Ok(ProfileKind::OpenAi),
+            "azure" => Ok(ProfileKind::Azure),
+            "compatible" => Ok(ProfileKind::Compatible),
+            other => Err(Error::invalid(format!(
+                "Unknown profile kind \"{other}\": use openai, azure or compatible."
+            ))),
+        }
+    }
+}
+
+/// Default sampling parameters of a profile; a conversation's own values win over these.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileDefaults {
+    #[serde(default)]
+    pub temperature: Option<f64>,
+    #[serde(default)]
+    pub top_p: Option<f64>,
+    #[serde(default)]
+    pub max_tokens: Option<i64>,
+    #[serde(default)]
+    pub frequency_penalty: Option<f64>,
+    #[serde(default)]
+    pub presence_penalty: Option<f64>,
+    #[serde(default)]
+    pub seed: Option<i64>,
+    #[serde(default)]
+    pub stop: Vec<String>,
+}
+
+impl ProfileDefaults {
+    /// The same ranges as a conversation's settings.
+    pub fn validate(self) -> Result<Self> {
+        let s = ConversationSettings {
+            temperature: self.temperature,
+            top_p: self.top_p,
+            max_tokens: self.max_tokens,
+            frequency_penalty: self.frequency_penalty,
+            presence_penalty: self.presence_penalty,
+            seed: self.seed,
+            stop: self.stop,
+            ..Default::default()
+        }
+        .validate()?;
+        Ok(ProfileDefaults {
+            temperature: s.temperature,
+            top_p: s.top_p,
+            max_tokens: s.max_tokens,
+            frequency_penalty: s.frequency_penalty,
+            presence_penalty: s.presence_penalty,
+            seed: s.seed,
+            stop: s.stop,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProfileRow {
     pub id: i64,
     pub name: String,
+    pub kind: ProfileKind,
     /// `None`: not set by the user (then `OPENAI_BASE_URL`, then the OpenAI default apply).
+    /// For Azure: the resource endpoint, e.g. `https://NAME.openai.azure.com`.
     pub base_url: Option<String>,
     pub default_model: Option<String>,
     /// The origin the keyring key was saved for (`None`: saved before Parley recorded it).
     pub key_origin: Option<String>,
+    pub azure_deployment: Option<String>,
+    pub api_version: Option<String>,
+    /// `None`: the app-wide proxy setting applies.
+    pub proxy: Option<Proxy>,
+    pub connect_timeout_ms: Option<i64>,
+    pub idle_timeout_ms: Option<i64>,
+    pub defaults: ProfileDefaults,
+}
+
+const COLUMNS: &str = "id, name, base_url, default_model, key_origin, kind, azure_deployment, \
+     api_version, proxy_mode, proxy_url, connect_timeout_ms, idle_timeout_ms, temperature, top_p, \
+     max_tokens, frequency_penalty, presence_penalty, seed, stop";
+
+fn from_row(r: &Row) -> rusqlite::Result<ProfileRow> {
+    let kind: String = r.get(5)?;
+    let proxy_mode: Option<String> = r.get(8)?;
+    let proxy_url: Option<String> = r.get(9)?;
+    let stop: Option<String> = r.get(18)?;
+    Ok(ProfileRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        base_url: r.get(2)?,
+        default_model: r.get(3)?,
+        key_origin: r.get(4)?,
+        kind: ProfileKind::parse(&kind).unwrap_or_default(),
+        azure_deployment: r.get(6)?,
+        api_version: r.get(7)?,
+        proxy: match proxy_mode.as_deref() {
+            Some("system") => Some(Proxy::System),
+            Some("none") => Some(Proxy::None),
+            Some("custom") => Some(Proxy::Custom(proxy_url.unwrap_or_default())),
+            _ => None,
+        },
+        connect_timeout_ms: r.get(10)?,
+        idle_timeout_ms: r.get(11)?,
+        defaults: ProfileDefaults {
+            temperature: r.get(12)?,
+            top_p: r.get(13)?,
+            max_tokens: r.get(14)?,
+            frequency_penalty: r.get(15)?,
+            presence_penalty: r.get(16)?,
+            seed: r.get(17)?,
+            stop: stop
+                .and_then(|s| serde_json::from_str(&s).ok())
+                .unwrap_or_default(),
+        },
+    })
+}
+
+/// A profile's name: trimmed, visible characters, unique (it names the keyring entry too).
+pub fn clean_name(raw: &str) -> Result<String> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(Error::invalid("A profile needs a name."));
+    }
+    if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(Error::invalid(format!(
+            "A profile name has at most {MAX_NAME_CHARS} characters and no control characters."
+        )));
+    }
+    Ok(name.to_string())
 }
 
 pub fn get_or_create(conn: &Connection, name: &str) -> Result<ProfileRow> {
@@ -23,35 +174,188 @@ pub fn get_or_create(conn: &Connection, name: &str) -> Result<ProfileRow> {
         "INSERT INTO profiles(name, created_at) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING",
         params![name, now_ms()],
     )?;
-    conn.query_row(
-        "SELECT id, name, base_url, default_model, key_origin FROM profiles WHERE name = ?1",
-        [name],
-        |r| {
-            Ok(ProfileRow {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                base_url: r.get(2)?,
-                default_model: r.get(3)?,
-                key_origin: r.get(4)?,
-            })
-        },
-    )
-    .optional()?
-    .ok_or_else(|| Error::not_found(format!("profile {name}")))
+    by_name(conn, name)?.ok_or_else(|| Error::not_found(format!("profile {name}")))
 }
 
-pub fn update(
-    conn: &Connection,
-    name: &str,
-    base_url: Option<&str>,
-    default_model: Option<&str>,
-) -> Result<ProfileRow> {
-    get_or_create(conn, name)?;
+pub fn by_name(conn: &Connection, name: &str) -> Result<Option<ProfileRow>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM profiles WHERE name = ?1"),
+            [name.trim()],
+            from_row,
+        )
+        .optional()?)
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<ProfileRow> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM profiles WHERE id = ?1"),
+        [id],
+        from_row,
+    )
+    .optional()?
+    .ok_or_else(|| Error::not_found(format!("profile {id}")))
+}
+
+/// Every profile, by name.
+pub fn list(conn: &Connection) -> Result<Vec<ProfileRow>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM profiles ORDER BY name COLLATE NOCASE, id"
+    ))?;
+    let rows = st
+        .query_map([], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Creates a profile with `row`'s settings (its id and key origin are ignored).
+pub fn create(conn: &Connection, row: &ProfileRow) -> Result<ProfileRow> {
+    let name = clean_name(&row.name)?;
+    if by_name(conn, &name)?.is_some() {
+        return Err(Error::invalid(format!(
+            "A profile named \"{name}\" already exists."
+        )));
+    }
     conn.execute(
-        "UPDATE profiles SET base_url = ?2, default_model = ?3 WHERE name = ?1",
-        params![name, base_url, default_model],
+        "INSERT INTO profiles(name, created_at) VALUES (?1, ?2)",
+        params![name, now_ms()],
     )?;
-    get_or_create(conn, name)
+    let id = conn.last_insert_rowid();
+    save(
+        conn,
+        &ProfileRow {
+            id,
+            name,
+            ..row.clone()
+        },
+    )
+}
+
+/// Writes every editable field of `row` (by id). The name and the key origin are not changed here.
+pub fn save(conn: &Connection, row: &ProfileRow) -> Result<ProfileRow> {
+    let d = row.defaults.clone().validate()?;
+    let (proxy_mode, proxy_url) = match &row.proxy {
+        None => (None, None),
+        Some(Proxy::System) => (Some("system"), None),
+        Some(Proxy::None) => (Some("none"), None),
+        Some(Proxy::Custom(url)) => (Some("custom"), Some(url.as_str())),
+    };
+    let stop = (!d.stop.is_empty()).then(|| serde_json::to_string(&d.stop).unwrap_or_default());
+    let n = conn.execute(
+        "UPDATE profiles SET kind = ?2, base_url = ?3, default_model = ?4, azure_deployment = ?5,
+             api_version = ?6, proxy_mode = ?7, proxy_url = ?8, connect_timeout_ms = ?9,
+             idle_timeout_ms = ?10, temperature = ?11, top_p = ?12, max_tokens = ?13,
+             frequency_penalty = ?14, presence_penalty = ?15, seed = ?16, stop = ?17
+         WHERE id = ?1",
+        params![
+            row.id,
+            row.kind.as_str(),
+            row.base_url,
+            row.default_model,
+            row.azure_deployment,
+            row.api_version,
+            proxy_mode,
+            proxy_url,
+            row.connect_timeout_ms,
+            row.idle_timeout_ms,
+            d.temperature,
+            d.top_p,
+            d.max_tokens,
+            d.frequency_penalty,
+            d.presence_penalty,
+            d.seed,
+            stop
+        ],
+    )?;
+    if n == 0 {
+        return Err(Error::not_found(format!("profile {}", row.id)));
+    }
+    get(conn, row.id)
+}
+
+/// Removes a profile; its conversations fall back to the default profile (ON DELETE SET NULL).
+/// The default profile itself cannot be removed while others exist: choose another default first.
+pub fn delete(conn: &Connection, id: i64) -> Result<ProfileRow> {
+    let row = check_deletable(conn, id)?;
+    conn.execute("DELETE FROM profiles WHERE id = ?1", [id])?;
+    Ok(row)
+}
+
+/// The profile, if it may be removed (see [`delete`]).
+pub fn check_deletable(conn: &Connection, id: i64) -> Result<ProfileRow> {
+    let row = get(conn, id)?;
+    let count: i64 = conn.query_row("SELECT count(*) FROM profiles", [], |r| r.get(0))?;
+    if default_id(conn)? == id && count > 1 {
+        return Err(Error::invalid(format!(
+            "\"{}\" is the default profile: make another profile the default before removing it.",
+            row.name
+        )));
+    }
+    Ok(row)
+}
+
+fn setting(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
+fn set_setting(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO settings(key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+/// The profile used when a conversation names none: the chosen one, else "default" (created on
+/// first use, as before several profiles existed), else the oldest.
+pub fn default_id(conn: &Connection) -> Result<i64> {
+    let chosen = setting(conn, DEFAULT_PROFILE_SETTING)?.and_then(|v| v.parse::<i64>().ok());
+    if let Some(id) = chosen {
+        let exists: Option<i64> = conn
+            .query_row("SELECT id FROM profiles WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?;
+        if let Some(id) = exists {
+            return Ok(id);
+        }
+    }
+    if let Some(row) = by_name(conn, DEFAULT_PROFILE)? {
+        return Ok(row.id);
+    }
+    let oldest: Option<i64> = conn
+        .query_row("SELECT min(id) FROM profiles", [], |r| r.get(0))
+        .optional()?
+        .flatten();
+    match oldest {
+        Some(id) => Ok(id),
+        None => Ok(get_or_create(conn, DEFAULT_PROFILE)?.id),
+    }
+}
+
+pub fn default_profile(conn: &Connection) -> Result<ProfileRow> {
+    get(conn, default_id(conn)?)
+}
+
+pub fn set_default(conn: &Connection, id: i64) -> Result<ProfileRow> {
+    let row = get(conn, id)?;
+    set_setting(conn, DEFAULT_PROFILE_SETTING, &id.to_string())?;
+    Ok(row)
+}
+
+/// The proxy of every profile that sets none (system by default).
+pub fn app_proxy(conn: &Connection) -> Result<Proxy> {
+    Ok(setting(conn, APP_PROXY_SETTING)?
+        .and_then(|v| serde_json::from_str(&v).ok())
+        .unwrap_or_default())
+}
+
+pub fn set_app_proxy(conn: &Connection, proxy: &Proxy) -> Result<()> {
+    let json = serde_json::to_string(proxy).map_err(|e| Error::invalid(e.to_string()))?;
+    set_setting(conn, APP_PROXY_SETTING, &json)
 }
 
 /// Records (or forgets, with `None`) the origin the stored key belongs to.
@@ -77,14 +381,114 @@ mod tests {
             let b = get_or_create(c, DEFAULT_PROFILE)?;
             assert_eq!(a.id, b.id);
             assert_eq!(a.base_url, None);
-            let u = update(
+            assert_eq!(a.kind, ProfileKind::OpenAi);
+            let u = save(
                 c,
-                DEFAULT_PROFILE,
-                Some("http://127.0.0.1:8080/v1"),
-                Some("smollm2"),
+                &ProfileRow {
+                    base_url: Some("http://127.0.0.1:8080/v1".into()),
+                    default_model: Some("smollm2".into()),
+                    kind: ProfileKind::Compatible,
+                    ..a.clone()
+                },
             )?;
             assert_eq!(u.base_url.as_deref(), Some("http://127.0.0.1:8080/v1"));
             assert_eq!(u.default_model.as_deref(), Some("smollm2"));
+            assert_eq!(u.kind, ProfileKind::Compatible);
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn profiles_round_trip_every_field_and_names_are_unique() {
+        let db = Db::open_in_memory().unwrap();
+        db.with(|c| {
+            let row = ProfileRow {
+                name: "  Azure prod ".into(),
+                kind: ProfileKind::Azure,
+                base_url: Some("https://res.openai.azure.com/".into()),
+                azure_deployment: Some("gpt4o".into()),
+                api_version: Some("2024-10-21".into()),
+                proxy: Some(Proxy::Custom("socks5://127.0.0.1:1080".into())),
+                connect_timeout_ms: Some(3000),
+                idle_timeout_ms: Some(60000),
+                defaults: ProfileDefaults {
+                    temperature: Some(0.2),
+                    top_p: Some(0.9),
+                    max_tokens: Some(500),
+                    frequency_penalty: Some(-0.5),
+                    presence_penalty: Some(0.5),
+                    seed: Some(7),
+                    stop: vec!["END".into(), "\n\n".into()],
+                },
+                ..Default::default()
+            };
+            let saved = create(c, &row)?;
+            assert_eq!(saved.name, "Azure prod");
+            assert_eq!(
+                saved,
+                ProfileRow {
+                    id: saved.id,
+                    name: "Azure prod".into(),
+                    ..row.clone()
+                }
+            );
+            assert_eq!(get(c, saved.id)?, saved);
+            assert_eq!(create(c, &row).unwrap_err().kind(), "invalid");
+            let bad = ProfileRow {
+                name: "hot".into(),
+                defaults: ProfileDefaults {
+                    temperature: Some(3.0),
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            assert_eq!(create(c, &bad).unwrap_err().kind(), "invalid");
+            assert_eq!(clean_name(" \n ").unwrap_err().kind(), "invalid");
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn the_default_profile_is_chosen_kept_and_cannot_be_removed_while_others_exist() {
+        let db = Db::open_in_memory().unwrap();
+        db.with(|c| {
+            // A fresh database gets "default" on first use.
+            let first = default_profile(c)?;
+            assert_eq!(first.name, DEFAULT_PROFILE);
+            let other = create(
+                c,
+                &ProfileRow {
+                    name: "other".into(),
+                    ..Default::default()
+                },
+            )?;
+            assert_eq!(default_id(c)?, first.id);
+            assert_eq!(delete(c, first.id).unwrap_err().kind(), "invalid");
+            set_default(c, other.id)?;
+            assert_eq!(default_id(c)?, other.id);
+            delete(c, first.id)?;
+            assert_eq!(default_id(c)?, other.id);
+            assert_eq!(list(c)?.len(), 1);
+            // The last profile can go; "default" comes back when needed.
+            delete(c, other.id)?;
+            assert_eq!(default_profile(c)?.name, DEFAULT_PROFILE);
+            assert_eq!(set_default(c, 999).unwrap_err().kind(), "not_found");
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn the_app_proxy_is_saved() {
+        let db = Db::open_in_memory().unwrap();
+        db.with(|c| {
+            assert_eq!(app_proxy(c)?, Proxy::System);
+            set_app_proxy(c, &Proxy::Custom("http://127.0.0.1:3128".into()))?;
+            assert_eq!(app_proxy(c)?, Proxy::Custom("http://127.0.0.1:3128".into()));
+            set_app_proxy(c, &Proxy::None)?;
+            assert_eq!(app_proxy(c)?, Proxy::None);
             Ok(())
         })
         .unwrap();

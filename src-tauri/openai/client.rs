@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use reqwest::header::{HeaderValue, AUTHORIZATION};
+use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION};
+use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -59,20 +60,119 @@ fn whole_completion(
     })
 }
 
+/// Which wire dialect a server speaks: where each API path goes and how the key is sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Flavor {
+    /// OpenAI and every OpenAI-compatible server: `{base}/{path}`, `Authorization: Bearer KEY`.
+    #[default]
+    OpenAi,
+    /// Azure OpenAI: `{resource}/openai/deployments/{deployment}/{path}?api-version=V`, `api-key: KEY`.
+    Azure {
+        deployment: String,
+        api_version: String,
+    },
+}
+
 /// Where to send a request and with which key.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
     pub base_url: Url,
     pub key: Option<ApiKey>,
+    pub flavor: Flavor,
 }
 
 impl Endpoint {
-    fn url(&self, path: &str) -> Url {
+    /// An OpenAI(-compatible) endpoint.
+    pub fn new(base_url: Url, key: Option<ApiKey>) -> Endpoint {
+        Endpoint {
+            base_url,
+            key,
+            flavor: Flavor::OpenAi,
+        }
+    }
+
+    /// The URL of an API path (`"chat/completions"`, `"completions"` or `"models"`) for this server.
+    pub fn url(&self, api_path: &str) -> Url {
         let mut url = self.base_url.clone();
-        let joined = format!("{}/{}", url.path().trim_end_matches('/'), path);
-        url.set_path(&joined);
+        let base = url.path().trim_end_matches('/').to_string();
+        // An Azure resource URL pasted with its `/openai` suffix.
+        let base = match &self.flavor {
+            Flavor::Azure { .. } => base.strip_suffix("/openai").unwrap_or(&base).to_string(),
+            Flavor::OpenAi => base,
+        };
+        match &self.flavor {
+            Flavor::OpenAi => url.set_path(&format!("{base}/{api_path}")),
+            Flavor::Azure {
+                deployment,
+                api_version,
+            } => {
+                url.set_path(&base);
+                if let Ok(mut segments) = url.path_segments_mut() {
+                    segments.pop_if_empty().push("openai");
+                    if api_path != "models" {
+                        segments.push("deployments").push(deployment);
+                    }
+                    segments.extend(api_path.split('/'));
+                }
+                url.query_pairs_mut()
+                    .clear()
+                    .append_pair("api-version", api_version);
+            }
+        }
         url
     }
+
+    /// The header that carries the key (none without a key).
+    pub fn auth_header(&self) -> Result<Option<(HeaderName, HeaderValue)>> {
+        let Some(key) = &self.key else {
+            return Ok(None);
+        };
+        let (name, raw) = match self.flavor {
+            Flavor::OpenAi => (AUTHORIZATION, format!("Bearer {}", key.expose())),
+            Flavor::Azure { .. } => (HeaderName::from_static("api-key"), key.expose().to_string()),
+        };
+        let mut value = HeaderValue::from_str(&raw)
+            .map_err(|_| Error::invalid("The API key contains characters that cannot be sent."))?;
+        value.set_sensitive(true);
+        Ok(Some((name, value)))
+    }
+}
+
+/// How requests reach the internet.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "mode", content = "url", rename_all = "lowercase")]
+pub enum Proxy {
+    /// The system's proxy settings (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`…), as reqwest reads them.
+    #[default]
+    System,
+    /// Direct connections, whatever the system says.
+    None,
+    /// This proxy for every request: `http://`, `https://`, `socks5://` or `socks5h://`.
+    Custom(String),
+}
+
+/// Checks a proxy URL typed by the user: a supported scheme and a host, nothing else.
+pub fn parse_proxy_url(raw: &str) -> Result<Url> {
+    let raw = raw.trim();
+    let url = Url::parse(raw)
+        .map_err(|e| Error::invalid(format!("\"{raw}\" is not a proxy URL ({e}).")))?;
+    if !matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h") || url.host_str().is_none()
+    {
+        return Err(Error::invalid(format!(
+            "A proxy URL starts with http://, https://, socks5:// or socks5h:// and names a host (got \"{raw}\")."
+        )));
+    }
+    if url.query().is_some() || url.fragment().is_some() || !matches!(url.path(), "" | "/") {
+        return Err(Error::invalid("A proxy URL is only scheme://host:port."));
+    }
+    // A password would be saved in the database and shown in the window: not until it can live in
+    // the keyring like API keys.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::invalid(
+            "Proxy credentials in the URL are not supported yet (they would not be stored in the keyring).",
+        ));
+    }
+    Ok(url)
 }
 
 /// Parses a user-supplied base URL: http or https, with a host, no query or credentials.
@@ -156,12 +256,15 @@ impl Finished {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ClientOptions {
     pub connect_timeout: Duration,
     /// Longest silence allowed while waiting for headers or between two stream chunks.
     pub idle_timeout: Duration,
+    pub proxy: Proxy,
 }
+
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Default for ClientOptions {
     fn default() -> Self {
@@ -171,8 +274,9 @@ impl Default for ClientOptions {
             .filter(|s| s.is_finite() && *s > 0.0 && *s < 86_400.0)
             .unwrap_or(120.0);
         ClientOptions {
-            connect_timeout: Duration::from_secs(10),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             idle_timeout: Duration::from_secs_f64(idle),
+            proxy: Proxy::System,
         }
     }
 }
@@ -199,15 +303,30 @@ impl Client {
                 )
             }
         });
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .user_agent(concat!("Parley/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(options.connect_timeout)
-            .redirect(same_origin_only)
-            .build()
-            .map_err(|e| Error::Network {
-                message: e.to_string(),
-            })?;
+            .redirect(same_origin_only);
+        builder = match &options.proxy {
+            Proxy::System => builder,
+            Proxy::None => builder.no_proxy(),
+            Proxy::Custom(raw) => {
+                let url = parse_proxy_url(raw)?;
+                let proxy = reqwest::Proxy::all(url.as_str()).map_err(|e| {
+                    Error::invalid(format!("The proxy {url} cannot be used ({e})."))
+                })?;
+                builder.proxy(proxy)
+            }
+        };
+        let http = builder.build().map_err(|e| Error::Network {
+            message: e.to_string(),
+        })?;
         Ok(Client { http, options })
+    }
+
+    /// What this client was built with (one client per distinct set).
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
     }
 
     fn request(
@@ -217,13 +336,8 @@ impl Client {
         path: &str,
     ) -> Result<reqwest::RequestBuilder> {
         let mut req = self.http.request(method, ep.url(path));
-        if let Some(key) = &ep.key {
-            let mut value =
-                HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| {
-                    Error::invalid("The API key contains characters that cannot be sent.")
-                })?;
-            value.set_sensitive(true);
-            req = req.header(AUTHORIZATION, value);
+        if let Some((name, value)) = ep.auth_header()? {
+            req = req.header(name, value);
         }
         Ok(req)
     }
@@ -323,7 +437,11 @@ impl Client {
     }
 
     /// `GET {base}/models`: the model ids the server offers, sorted.
+    /// Azure OpenAI has no list of deployments on its data-plane API: the deployment is the model.
     pub async fn list_models(&self, ep: &Endpoint) -> Result<Vec<String>> {
+        if let Flavor::Azure { deployment, .. } = &ep.flavor {
+            return Ok(vec![deployment.clone()]);
+        }
         let cancel = CancellationToken::new();
         let resp = self
             .send_with_retries(
@@ -440,27 +558,21 @@ mod tests {
 
     #[test]
     fn base_urls_are_checked_and_joined() {
-        let ep = Endpoint {
-            base_url: parse_base_url(" https://api.openai.com/v1/ ").unwrap(),
-            key: None,
-        };
+        let ep = Endpoint::new(
+            parse_base_url(" https://api.openai.com/v1/ ").unwrap(),
+            None,
+        );
         assert_eq!(
             ep.url("chat/completions").as_str(),
             "https://api.openai.com/v1/chat/completions"
         );
-        let ep = Endpoint {
-            base_url: parse_base_url("http://127.0.0.1:8080/v1").unwrap(),
-            key: None,
-        };
+        let ep = Endpoint::new(parse_base_url("http://127.0.0.1:8080/v1").unwrap(), None);
         assert_eq!(ep.url("models").as_str(), "http://127.0.0.1:8080/v1/models");
         for pasted in [
             "https://api.openai.com/v1/chat/completions",
             "https://api.openai.com/v1/models/",
         ] {
-            let ep = Endpoint {
-                base_url: parse_base_url(pasted).unwrap(),
-                key: None,
-            };
+            let ep = Endpoint::new(parse_base_url(pasted).unwrap(), None);
             assert_eq!(
                 ep.url("chat/completions").as_str(),
                 "https://api.openai.com/v1/chat/completions"
@@ -476,6 +588,89 @@ mod tests {
         ] {
             assert_eq!(parse_base_url(bad).unwrap_err().kind(), "invalid", "{bad}");
         }
+    }
+
+    #[test]
+    fn azure_urls_name_the_deployment_and_the_api_version() {
+        let azure = |base: &str| Endpoint {
+            base_url: parse_base_url(base).unwrap(),
+            key: Some(ApiKey::new("azure-key-1").unwrap()),
+            flavor: Flavor::Azure {
+                deployment: "gpt 4o/mini".into(),
+                api_version: "2024-10-21".into(),
+            },
+        };
+        for base in [
+            "https://res.openai.azure.com",
+            "https://res.openai.azure.com/",
+            "https://res.openai.azure.com/openai/",
+        ] {
+            let ep = azure(base);
+            assert_eq!(
+                ep.url("chat/completions").as_str(),
+                "https://res.openai.azure.com/openai/deployments/gpt%204o%2Fmini/chat/completions?api-version=2024-10-21",
+                "{base}"
+            );
+            assert_eq!(
+                ep.url("completions").as_str(),
+                "https://res.openai.azure.com/openai/deployments/gpt%204o%2Fmini/completions?api-version=2024-10-21"
+            );
+            assert_eq!(
+                ep.url("models").as_str(),
+                "https://res.openai.azure.com/openai/models?api-version=2024-10-21"
+            );
+        }
+        // The key travels in `api-key`, never as a bearer token.
+        let (name, value) = azure("https://res.openai.azure.com")
+            .auth_header()
+            .unwrap()
+            .unwrap();
+        assert_eq!(name.as_str(), "api-key");
+        assert_eq!(value.to_str().unwrap(), "azure-key-1");
+        assert!(value.is_sensitive());
+        let openai = Endpoint::new(
+            parse_base_url("https://api.openai.com/v1").unwrap(),
+            Some(ApiKey::new("sk-1").unwrap()),
+        );
+        let (name, value) = openai.auth_header().unwrap().unwrap();
+        assert_eq!(name, AUTHORIZATION);
+        assert_eq!(value.to_str().unwrap(), "Bearer sk-1");
+        assert!(Endpoint::new(openai.base_url.clone(), None)
+            .auth_header()
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn proxy_urls_are_checked() {
+        for good in [
+            "http://127.0.0.1:3128",
+            "https://proxy.corp:8443/",
+            "socks5://127.0.0.1:1080",
+            "socks5h://proxy:1080",
+        ] {
+            assert!(parse_proxy_url(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "127.0.0.1:3128",
+            "ftp://x:21",
+            "http://x:1/path",
+            "file:///tmp/s",
+            "http://user:secret@proxy:3128",
+        ] {
+            assert_eq!(parse_proxy_url(bad).unwrap_err().kind(), "invalid", "{bad}");
+        }
+        let opts = ClientOptions {
+            proxy: Proxy::Custom("socks5://127.0.0.1:1080".into()),
+            ..ClientOptions::default()
+        };
+        assert!(Client::new(opts).is_ok());
+        let opts = ClientOptions {
+            proxy: Proxy::Custom("nonsense".into()),
+            ..ClientOptions::default()
+        };
+        assert_eq!(Client::new(opts).err().unwrap().kind(), "invalid");
     }
 
     #[test]

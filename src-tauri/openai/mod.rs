@@ -2,7 +2,10 @@
 
 pub mod client;
 pub mod errors;
+pub mod probe;
 pub mod sse;
 pub mod types;
 
-pub use client::{Client, ClientOptions, Endpoint, Finished, StreamEvent, DEFAULT_BASE_URL};
+pub use client::{
+    Client, ClientOptions, Endpoint, Finished, Flavor, Proxy, StreamEvent, DEFAULT_BASE_URL,
+};

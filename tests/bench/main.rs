@@ -218,7 +218,65 @@ fn sse_throughput() {
     );
 }
 
+/// Local-server probing: 4 candidates at once (one fake server, closed ports, a silent one), and what
+/// building an HTTP client costs (why clients are cached per proxy / timeout setting).
+fn probing_and_clients() {
+    use parley::openai::probe::{self, Candidate};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = FakeOpenAi::start();
+    let port: u16 = server
+        .base_url()
+        .trim_end_matches("/v1")
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let closed = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let answering = vec![
+        Candidate::new("Fake", port),
+        Candidate::new("Closed 1", closed()),
+        Candidate::new("Closed 2", closed()),
+        Candidate::new("Closed 3", closed()),
+    ];
+    let fast = time(20, || {
+        let found = rt
+            .block_on(probe::probe(&answering, probe::PROBE_TIMEOUT))
+            .unwrap();
+        assert_eq!(found.len(), 1);
+    });
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut with_silent = answering.clone();
+    with_silent[3] = Candidate::new("Silent", silent.local_addr().unwrap().port());
+    let slow = time(3, || {
+        rt.block_on(probe::probe(&with_silent, probe::PROBE_TIMEOUT))
+            .unwrap();
+    });
+    println!(
+        "probing 4 local ports at once (timeout {} ms)",
+        probe::PROBE_TIMEOUT.as_millis()
+    );
+    println!("  1 server + 3 closed     {}", stats(fast));
+    println!("  … one of them silent    {}", stats(slow));
+    let build = time(20, || {
+        drop(parley::openai::Client::new(parley::openai::ClientOptions::default()).unwrap());
+    });
+    println!("building one HTTP client (avoided by the per-setting cache)");
+    println!("  Client::new             {}", stats(build));
+}
+
 fn main() {
+    probing_and_clients();
     ask_vs_curl();
     long_chat(10_000);
     long_chat(100_000);

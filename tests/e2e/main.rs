@@ -608,6 +608,146 @@ async fn a_damaged_database_is_moved_aside_and_the_window_says_so() {
     assert_eq!(std::fs::read(aside.path()).unwrap(), garbage);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_profile_with_its_own_key_answers_a_conversation_switched_to_it() {
+    let _one_at_a_time = SERIAL.lock().await;
+    // The default profile talks to A (through OPENAI_BASE_URL); the new one to B, with B's key.
+    let a = FakeOpenAi::start_with_key("sk-e2e-first-server");
+    let b = FakeOpenAi::start_with_key("sk-e2e-second-server");
+    let data = tempfile::tempdir().unwrap();
+    let driver = Driver::start(data.path(), &a);
+    let c = driver.session().await;
+
+    click(&c, "#open-settings").await;
+    wait_for("the default profile in the list", || async {
+        let n = c
+            .find_all(Locator::Css("#profile-list li.profile-item"))
+            .await
+            .ok()?
+            .len();
+        (n == 1).then_some(())
+    })
+    .await;
+    type_into(&c, "#new-profile-name", "Second").await;
+    c.find(Locator::Css("#new-profile-kind"))
+        .await
+        .unwrap()
+        .select_by_value("compatible")
+        .await
+        .unwrap();
+    click(&c, "#add-profile").await;
+    type_into(&c, "#base-url", &b.base_url()).await;
+    type_into(&c, "#default-model", "test-model").await;
+    click(&c, "#save-settings").await;
+    let id = wait_for("the new profile", || async {
+        from_backend(
+            &c,
+            "list_profiles",
+            "o => (o.profiles.find(p => p.name === 'Second') || {}).id",
+        )
+        .await
+        .and_then(|v| v.as_i64())
+    })
+    .await;
+    // Its key, typed while it is the profile being edited.
+    type_into(&c, "#api-key", "sk-e2e-second-server").await;
+    click(&c, "#save-key").await;
+    wait_for("the key in the keyring", || async {
+        attr_of(&c, "#key-status", "data-source")
+            .await
+            .filter(|s| s == "keyring")
+    })
+    .await;
+    let listed = wait_for("both profiles listed", || async {
+        let items = c
+            .find_all(Locator::Css("#profile-list li.profile-item"))
+            .await
+            .ok()?;
+        let mut text = Vec::new();
+        for li in items {
+            text.push(li.prop("innerText").await.ok()??);
+        }
+        (text.len() == 2).then_some(text)
+    })
+    .await;
+    assert!(listed[1].contains("Second"), "{listed:?}");
+    c.execute(
+        "document.getElementById('settings-dialog').scrollTop = 0",
+        vec![],
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let _ = std::fs::write(
+        screenshot_dir().join("profiles.png"),
+        c.screenshot().await.unwrap(),
+    );
+    let html = c.source().await.unwrap();
+    assert!(
+        !html.contains("sk-e2e-second-server"),
+        "the key is in the page"
+    );
+    click(&c, "#close-settings").await;
+
+    // A new conversation, switched to the second profile in its settings panel.
+    click(&c, "#new-chat").await;
+    click(&c, "#toggle-conv-settings").await;
+    let picker = wait_for("the profile picker", || async {
+        let el = c.find(Locator::Css("#conv-profile")).await.ok()?;
+        let options = c
+            .find_all(Locator::Css("#conv-profile option"))
+            .await
+            .ok()?;
+        // "Default (…)", then each profile by name.
+        (options.len() == 3 && el.is_enabled().await.ok()?).then_some(el)
+    })
+    .await;
+    picker.select_by_value(&id.to_string()).await.unwrap();
+    wait_for("the conversation's profile to be saved", || async {
+        let v = from_backend(&c, "list_conversations", "l => l[0] && l[0].profileId").await?;
+        (v.as_i64() == Some(id)).then_some(())
+    })
+    .await;
+    send(&c, "Hello second server").await;
+    let (status, reply) = wait_for("the reply to end", || async {
+        let status = attr_of(&c, LAST_REPLY, "data-status").await?;
+        if status == "streaming" || status.is_empty() {
+            return None;
+        }
+        let text = c
+            .find(Locator::Css(LAST_REPLY))
+            .await
+            .ok()?
+            .prop("innerText")
+            .await
+            .ok()??;
+        Some((status, text))
+    })
+    .await;
+    let _ = std::fs::write(
+        screenshot_dir().join("profile-reply.png"),
+        c.screenshot().await.unwrap(),
+    );
+    assert_eq!(status, "done", "{reply}");
+    let reply = last_reply(&c, "done").await;
+    assert_eq!(reply, "Echo: Hello second server");
+    let to_b: Vec<_> = b
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .collect();
+    assert_eq!(to_b.len(), 1);
+    assert_eq!(
+        to_b[0].header("authorization").as_deref(),
+        Some("Bearer sk-e2e-second-server")
+    );
+    assert!(
+        a.requests().iter().all(|r| r.method != "POST"),
+        "nothing was sent to the default profile's server"
+    );
+    let _ = c.close().await;
+}
+
 /// Clicks the `n`th (from 0) element matching `css`, once there are that many.
 async fn click_nth(c: &Client, css: &str, n: usize) {
     let el = wait_for(&format!("{css} #{n}"), || async {

@@ -12,16 +12,17 @@ use tokio_util::sync::CancellationToken;
 use crate::fake_openai::FakeOpenAi;
 
 fn endpoint(server: &FakeOpenAi, key: Option<&str>) -> Endpoint {
-    Endpoint {
-        base_url: parse_base_url(&server.base_url()).unwrap(),
-        key: key.map(|k| ApiKey::new(k).unwrap()),
-    }
+    Endpoint::new(
+        parse_base_url(&server.base_url()).unwrap(),
+        key.map(|k| ApiKey::new(k).unwrap()),
+    )
 }
 
 fn client(idle: Duration) -> Client {
     Client::new(ClientOptions {
         connect_timeout: Duration::from_secs(2),
         idle_timeout: idle,
+        ..ClientOptions::default()
     })
     .unwrap()
 }
@@ -178,10 +179,10 @@ async fn a_dead_server_is_a_network_error_after_retries() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let ep = Endpoint {
-        base_url: parse_base_url(&format!("http://127.0.0.1:{port}/v1")).unwrap(),
-        key: None,
-    };
+    let ep = Endpoint::new(
+        parse_base_url(&format!("http://127.0.0.1:{port}/v1")).unwrap(),
+        None,
+    );
     let r = run(
         &client(Duration::from_secs(5)),
         &ep,

@@ -242,3 +242,134 @@ fn a_key_saved_for_one_server_is_never_sent_to_another() {
     let sent = other.requests().last().unwrap().header("authorization");
     assert_eq!(sent.as_deref(), Some("Bearer sk-for-other"));
 }
+
+#[test]
+fn profiles_are_managed_through_ipc_and_keys_never_come_back() {
+    let home = FakeOpenAi::start();
+    let second = FakeOpenAi::start_with_key("sk-ipc-second");
+    let dir = tempdir();
+    let (_app, w) = app(dir.path(), &home);
+    // As the window does at start: the default profile ("default") is made on first use.
+    let first = invoke(&w, "get_profile", json!({})).unwrap();
+    assert_eq!(
+        (first["name"].as_str(), first["isDefault"].as_bool()),
+        (Some("default"), Some(true))
+    );
+    let created = invoke(
+        &w,
+        "create_profile",
+        json!({"update": {"name": "Second", "kind": "compatible", "baseUrl": second.base_url(),
+            "defaultModel": "test-model", "proxy": {"mode": "none"}, "idleTimeoutMs": 30000,
+            "defaults": {"temperature": 0.4, "stop": ["END"]}}}),
+    )
+    .unwrap();
+    let id = created["id"].as_i64().unwrap();
+    assert_eq!(created["kind"], "compatible");
+    assert_eq!(created["proxy"], json!({"mode": "none"}));
+    assert_eq!(created["defaults"]["temperature"], 0.4);
+    assert_eq!(created["hasKey"], false);
+    let keyed = invoke(
+        &w,
+        "set_api_key",
+        json!({"profileId": id, "key": "sk-ipc-second"}),
+    )
+    .unwrap();
+    assert_eq!(keyed["hasKey"], true);
+    let models = invoke(&w, "list_models", json!({"profileId": id})).unwrap();
+    assert!(models.as_array().unwrap().iter().any(|m| m == "test-model"));
+    assert_eq!(
+        second
+            .requests()
+            .last()
+            .unwrap()
+            .header("authorization")
+            .as_deref(),
+        Some("Bearer sk-ipc-second")
+    );
+    // The default profile kept no key, and listing never carries one.
+    let list = invoke(&w, "list_profiles", json!({})).unwrap();
+    assert!(!list.to_string().contains("sk-ipc-second"));
+    let names: Vec<_> = list["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_string(),
+                p["hasKey"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [("default".to_string(), false), ("Second".to_string(), true)]
+    );
+    assert_eq!(list["appProxy"], json!({"mode": "system"}));
+
+    // A conversation points at the profile; a bad id is refused.
+    let conv = invoke(&w, "create_conversation", json!({})).unwrap();
+    let cid = conv["id"].as_i64().unwrap();
+    let moved = invoke(
+        &w,
+        "set_conversation_profile",
+        json!({"id": cid, "profileId": id}),
+    )
+    .unwrap();
+    assert_eq!(moved["profileId"], id);
+    let err = invoke(
+        &w,
+        "set_conversation_profile",
+        json!({"id": cid, "profileId": 9999}),
+    )
+    .unwrap_err();
+    assert_eq!(err["kind"], "not_found");
+
+    // Bad input: a typed error, nothing saved.
+    let err = invoke(
+        &w,
+        "create_profile",
+        json!({"update": {"name": "Az", "kind": "azure", "baseUrl": "https://res.openai.azure.com"}}),
+    )
+    .unwrap_err();
+    assert_eq!(err["kind"], "invalid");
+    let err = invoke(
+        &w,
+        "set_app_proxy",
+        json!({"proxy": {"mode": "custom", "url": "gopher://x"}}),
+    )
+    .unwrap_err();
+    assert_eq!(err["kind"], "invalid");
+    let proxied = invoke(
+        &w,
+        "set_app_proxy",
+        json!({"proxy": {"mode": "custom", "url": "socks5://127.0.0.1:1080"}}),
+    )
+    .unwrap();
+    assert_eq!(
+        proxied["appProxy"],
+        json!({"mode": "custom", "url": "socks5://127.0.0.1:1080"})
+    );
+
+    // The default moves; then the old default can be removed, and its conversations follow.
+    let overview = invoke(&w, "set_default_profile", json!({"profileId": id})).unwrap();
+    assert_eq!(overview["defaultId"], id);
+    let default_id = names_to_id(&overview, "default");
+    let err = invoke(&w, "delete_profile", json!({"profileId": id})).unwrap_err();
+    assert_eq!(err["kind"], "invalid", "the default profile stays");
+    invoke(&w, "delete_profile", json!({"profileId": default_id})).unwrap();
+    let list = invoke(&w, "list_profiles", json!({})).unwrap();
+    assert_eq!(list["profiles"].as_array().unwrap().len(), 1);
+    let found = invoke(&w, "find_local_servers", json!({})).unwrap();
+    assert!(found.is_array());
+}
+
+fn names_to_id(overview: &Value, name: &str) -> i64 {
+    overview["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}

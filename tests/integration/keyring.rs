@@ -147,11 +147,11 @@ async fn a_key_set_headless_is_used_from_the_keyring_and_never_written_to_disk()
         env,
     )
     .unwrap();
-    let view = svc.profile().await.unwrap();
+    let view = svc.profile(None).await.unwrap();
     assert!(view.has_key);
     assert_eq!(view.key_source, parley::chat::KeySource::Keyring);
     assert!(!serde_json::to_string(&view).unwrap().contains(key));
-    let replaced = svc.set_key("sk-replaced-77").await.unwrap();
+    let replaced = svc.set_key(None, "sk-replaced-77").await.unwrap();
     assert!(replaced.has_key);
     drop(svc);
 
@@ -166,4 +166,189 @@ async fn a_key_set_headless_is_used_from_the_keyring_and_never_written_to_disk()
         String::from_utf8_lossy(&status.stdout).trim(),
         "no key stored"
     );
+}
+
+#[test]
+fn profiles_and_a_key_per_profile_from_the_command_line() {
+    require_private_keyring();
+    let a = FakeOpenAi::start_with_key("sk-cli-azure-a1");
+    let b = FakeOpenAi::start_with_key("sk-cli-local-b2");
+    let dir = tempdir();
+    let service = format!("parley-cli-profiles-{}", std::process::id());
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut child = parley(dir.path())
+            .env("PARLEY_KEYRING_SERVICE", &service)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        if let Some(s) = stdin {
+            input.write_all(s.as_bytes()).unwrap();
+        }
+        drop(input);
+        child.wait_with_output().unwrap()
+    };
+    let stdout = |o: &std::process::Output| String::from_utf8_lossy(&o.stdout).into_owned();
+
+    // The default profile ("default", made on first use) has no key.
+    assert_eq!(
+        stdout(&run(&["key", "status"], None)).trim(),
+        "no key stored"
+    );
+    let out = run(
+        &[
+            "profiles",
+            "add",
+            "local",
+            "--kind",
+            "compatible",
+            "--base-url",
+            &b.base_url(),
+            "--model",
+            "test-model",
+        ],
+        None,
+    );
+    assert_succeeded(&out);
+    let resource = a.base_url().trim_end_matches("/v1").to_string();
+    let out = run(
+        &[
+            "profiles",
+            "add",
+            "az",
+            "--kind",
+            "azure",
+            "--base-url",
+            &resource,
+            "--deployment",
+            "test-model",
+            "--api-version",
+            "2024-10-21",
+        ],
+        None,
+    );
+    assert_succeeded(&out);
+    // Bad input: a clear error, nothing added.
+    let out = run(
+        &[
+            "profiles",
+            "add",
+            "x",
+            "--kind",
+            "gemini",
+            "--base-url",
+            "http://127.0.0.1:1/v1",
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("gemini"));
+    let out = run(
+        &[
+            "profiles",
+            "add",
+            "local",
+            "--base-url",
+            "http://127.0.0.1:1/v1",
+        ],
+        None,
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+
+    assert_succeeded(&run(
+        &["key", "set", "--profile", "local"],
+        Some("sk-cli-local-b2\n"),
+    ));
+    assert_succeeded(&run(
+        &["key", "set", "--profile", "az"],
+        Some("sk-cli-azure-a1\n"),
+    ));
+    assert_eq!(
+        stdout(&run(&["key", "status", "--profile", "local"], None)).trim(),
+        "a key is stored"
+    );
+    assert_eq!(
+        stdout(&run(&["key", "status"], None)).trim(),
+        "no key stored"
+    );
+    let out = run(&["key", "status", "--profile", "nobody"], None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nobody"));
+
+    let list = run(&["profiles", "list"], None);
+    assert_succeeded(&list);
+    let text = stdout(&list);
+    assert!(!text.contains("sk-cli"), "{text}");
+    let line = |name: &str| {
+        text.lines()
+            .find(|l| l.split('\t').next().unwrap().starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} in {text}"))
+            .to_string()
+    };
+    assert_eq!(
+        line("local"),
+        format!(
+            "local\tcompatible\t{}\ttest-model\ta key is stored",
+            b.base_url()
+        )
+    );
+    assert!(
+        line("az").starts_with(&format!("az\tazure\t{resource}/ (deployment test-model)")),
+        "{text}"
+    );
+    assert!(line("az").ends_with("a key is stored"), "{text}");
+    assert!(
+        line("default").starts_with("default (default)\topenai\t"),
+        "{text}"
+    );
+
+    // ask --profile: the reply comes from that profile's server with that profile's key.
+    let out = run(&["ask", "--profile", "local", "hello local"], None);
+    assert_succeeded(&out);
+    assert_eq!(stdout(&out), "Echo: hello local");
+    assert_eq!(
+        b.requests()[0].header("authorization").unwrap(),
+        "Bearer sk-cli-local-b2"
+    );
+    let out = run(&["ask", "--profile", "az", "hello azure"], None);
+    assert_succeeded(&out);
+    assert_eq!(stdout(&out), "Echo: hello azure");
+    let az = a
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST")
+        .unwrap();
+    assert_eq!(az.path, "/openai/deployments/test-model/chat/completions");
+    assert_eq!(az.header("api-key").unwrap(), "sk-cli-azure-a1");
+    // The conversation records its profile (and --continue keeps it).
+    let out = run(&["ask", "--continue", "once more"], None);
+    assert_succeeded(&out);
+    assert_eq!(
+        a.requests().iter().filter(|r| r.method == "POST").count(),
+        2
+    );
+    let (db, _) = parley::db::Db::open_dir(dir.path()).unwrap();
+    let (convs, az_id) = db
+        .with(|c| {
+            let az = parley::db::profiles::by_name(c, "az")?.unwrap();
+            Ok((parley::db::conversations::list(c)?, az.id))
+        })
+        .unwrap();
+    assert_eq!(convs[0].profile_id, Some(az_id));
+    drop(db);
+
+    // Removing a profile removes its keyring entry.
+    assert_succeeded(&run(&["profiles", "remove", "local"], None));
+    let lookup = Command::new("secret-tool")
+        .args(["lookup", "service", &service, "username", "local"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&lookup.stdout).trim(), "");
+    assert!(!stdout(&run(&["profiles", "list"], None)).contains("local\t"));
+    assert_succeeded(&run(&["profiles", "remove", "az"], None));
+    let out = run(&["profiles", "remove", "az"], None);
+    assert!(!out.status.success());
 }

@@ -4,6 +4,8 @@
 
 #[path = "../support/fake_openai.rs"]
 mod fake_openai;
+#[path = "../support/forward_proxy.rs"]
+mod forward_proxy;
 
 mod chat_complete;
 mod chat_service;
@@ -14,4 +16,5 @@ mod conformance;
 mod i18n;
 mod ipc;
 mod keyring;
+mod providers;
 mod security;

@@ -53,6 +53,8 @@ pub struct Recorded {
     pub headers: Vec<(String, String)>,
     /// Parsed JSON body, `Value::Null` if absent or not JSON.
     pub body: Value,
+    /// The raw query string ("" when none).
+    pub query: String,
 }
 
 impl Recorded {
@@ -200,7 +202,13 @@ async fn handle(State(ctx): State<Ctx>, req: Request) -> Response {
             })
             .collect(),
         body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        query: parts.uri.query().unwrap_or("").to_string(),
     });
+
+    // Azure OpenAI: /openai/deployments/{deployment}/chat/completions?api-version=…, `api-key` header.
+    if let Some(rest) = path.strip_prefix("/openai/") {
+        return azure(&ctx, &parts, rest, &bytes).await;
+    }
 
     if let (Some(key), false) = (&ctx.shared.key, ctx.other) {
         let got = parts
@@ -243,6 +251,60 @@ async fn handle(State(ctx): State<Ctx>, req: Request) -> Response {
             "invalid_request_error",
             Value::Null,
         ),
+    }
+}
+
+/// Azure's data plane, as far as Parley uses it. Like Azure: the key only in `api-key` (a bearer
+/// token is refused), `api-version` required, the deployment in the path decides the model.
+async fn azure(
+    ctx: &Ctx,
+    parts: &axum::http::request::Parts,
+    rest: &str,
+    bytes: &[u8],
+) -> Response {
+    let version = parts
+        .uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("api-version="))
+        .unwrap_or("");
+    if version.is_empty() {
+        let body = json!({ "error": { "code": "404", "message": "Resource not found" } });
+        return (StatusCode::NOT_FOUND, Json(body)).into_response();
+    }
+    if parts.headers.contains_key(header::AUTHORIZATION) {
+        let body = json!({ "error": { "code": "401", "message": "Access denied: use the api-key header (a bearer token is not an Azure API key)." } });
+        return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+    }
+    if let Some(key) = &ctx.shared.key {
+        let got = parts.headers.get("api-key").and_then(|v| v.to_str().ok());
+        if got != Some(key.as_str()) {
+            let body = json!({ "error": { "code": "401", "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource." } });
+            return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+        }
+    }
+    let segments: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
+    match (&parts.method, segments.as_slice()) {
+        (&Method::POST, ["deployments", deployment, tail @ ..])
+            if tail == ["chat", "completions"] || tail == ["completions"] =>
+        {
+            // The deployment decides the model; the body's `model` is ignored, as Azure does.
+            let mut req: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);
+            if req.is_object() {
+                req["model"] = json!(deployment);
+            }
+            let api = if tail.len() == 2 {
+                Api::Chat
+            } else {
+                Api::Completions
+            };
+            chat(ctx, &serde_json::to_vec(&req).unwrap_or_default(), api).await
+        }
+        _ => {
+            let body = json!({ "error": { "code": "404", "message": "Resource not found" } });
+            (StatusCode::NOT_FOUND, Json(body)).into_response()
+        }
     }
 }
 

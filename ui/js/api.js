@@ -69,11 +69,20 @@ export const api = {
   retryMessage: (request, onEvent) => streamCall('retry_message', request, onEvent),
   cancelStream: (streamId) => call('cancel_stream', { streamId }),
 
-  getProfile: () => call('get_profile'),
-  updateProfile: (update) => call('update_profile', { update }),
-  setApiKey: (key) => call('set_api_key', { key }),
-  clearApiKey: () => call('clear_api_key'),
-  listModels: () => call('list_models'),
+  // Provider profiles. profileId null/undefined = the default profile.
+  getProfile: (profileId = null) => call('get_profile', { profileId }),
+  updateProfile: (update, profileId = null) => call('update_profile', { profileId, update }),
+  setApiKey: (key, profileId = null) => call('set_api_key', { profileId, key }),
+  clearApiKey: (profileId = null) => call('clear_api_key', { profileId }),
+  listModels: (profileId = null) => call('list_models', { profileId }),
+  listProfiles: () => call('list_profiles'),
+  createProfile: (update) => call('create_profile', { update }),
+  deleteProfile: (profileId) => call('delete_profile', { profileId }),
+  setDefaultProfile: (profileId) => call('set_default_profile', { profileId }),
+  /** proxy: {mode: 'system'|'none'} or {mode: 'custom', url} */
+  setAppProxy: (proxy) => call('set_app_proxy', { proxy }),
+  findLocalServers: () => call('find_local_servers'),
+  setConversationProfile: (id, profileId) => call('set_conversation_profile', { id, profileId }),
 
   /** The editable model table: [{model, inputPerM, outputPerM, contextWindow}]. */
   listModelTable: () => call('list_model_table'),

@@ -1,6 +1,6 @@
 // Per-conversation settings panel: system prompt, model and the sampling parameters.
 import { api } from './api.js';
-import { debounce, errorText } from './dom.js';
+import { debounce, errorText, h } from './dom.js';
 import { t } from './i18n.js';
 import { loadModels } from './models.js';
 import { state, upsertConversation, emit, on, activeConversation } from './state.js';
@@ -42,9 +42,62 @@ let statusTimer = 0;
 let inflight = null; // the last save, so a send can wait for it
 const saver = debounce((id, settings) => { inflight = save(id, settings); return inflight; }, 600);
 
+// --- Providers: the conversation's profile (issue 3) ---
+/** {profiles, defaultId} from list_profiles, or null until loaded */
+let profilesOverview = null;
+
+/** The profile a conversation talks to (its own, else the default one). */
+function profileOf(conv) {
+  const list = profilesOverview?.profiles || [];
+  return list.find((p) => p.id === conv?.profileId) || list.find((p) => p.isDefault) || state.profile || null;
+}
+
+function renderProfilePicker() {
+  const select = $('conv-profile');
+  const conv = activeConversation();
+  const list = profilesOverview?.profiles || [];
+  const def = list.find((p) => p.isDefault) || state.profile;
+  select.replaceChildren(
+    h('option', { text: t('profiles.convDefault', { name: def?.name ?? '' }), attrs: { value: '' } }),
+    ...list.map((p) => h('option', { text: p.name, attrs: { value: String(p.id) } })));
+  const own = list.some((p) => p.id === conv?.profileId) ? String(conv.profileId) : '';
+  select.value = own;
+  select.disabled = !conv;
+}
+
+async function onProfilePicked() {
+  const id = loadedId;
+  if (!id) return;
+  const raw = $('conv-profile').value;
+  try {
+    const updated = await api.setConversationProfile(id, raw ? Number(raw) : null);
+    upsertConversation(updated);
+    emit('conversation-updated', updated);
+    showError(null);
+    updateModelPlaceholder();
+    // Another server, other models.
+    modelsTried = true;
+    loadModels(profileOf(updated)?.id ?? null).catch(() => { /* user can type the model */ });
+  } catch (err) {
+    showError(errorText(err));
+  }
+}
+
+async function refreshProfiles() {
+  try {
+    profilesOverview = await api.listProfiles();
+  } catch { /* the picker keeps the default only */ }
+  renderProfilePicker();
+  updateModelPlaceholder();
+}
+// --- end Providers ---
+
 export function initConvSettings() {
   // Another server, other models: list them again next time the panel opens.
   on('profile-changed', () => { modelsTried = false; });
+  on('profiles-changed', (overview) => { profilesOverview = overview; renderProfilePicker(); updateModelPlaceholder(); });
+  $('conv-profile').addEventListener('change', () => onProfilePicked());
+  refreshProfiles();
   $('toggle-conv-settings').addEventListener('click', () => togglePanel());
   for (const f of FIELDS) {
     const el = $(f);
@@ -79,7 +132,7 @@ export function togglePanel(force) {
   if (open) {
     if (!modelsTried) {
       modelsTried = true;
-      loadModels().catch(() => { /* user can type the model */ });
+      loadModels(profileOf(activeConversation())?.id ?? null).catch(() => { /* user can type the model */ });
     }
     if (state.activeId) $('system-prompt').focus();
   } else {
@@ -102,6 +155,9 @@ export function loadConversation() {
   $('compare-models').value = (conv && compareByConversation.get(conv.id)) || '';
   $('compare-models').disabled = !conv;
   for (const f of FIELDS) $(f).disabled = !conv;
+  renderProfilePicker();
+  updateModelPlaceholder();
+  modelsTried = false;
   $('toggle-conv-settings').disabled = !conv;
   if (!conv && isOpen()) togglePanel(false);
   showError(null);
@@ -116,7 +172,7 @@ export function flushPending() {
 }
 
 export function updateModelPlaceholder() {
-  const model = state.profile?.defaultModel;
+  const model = profileOf(activeConversation())?.defaultModel;
   $('conv-model').setAttribute('placeholder',
     model ? t('convSettings.modelPlaceholder', { model }) : t('convSettings.modelPlaceholderNone'));
 }

@@ -5,11 +5,13 @@ import { h } from './dom.js';
 import { state } from './state.js';
 
 let inflight = null;
+let inflightFor;
 
-/** Fetch the model list (rejects with {kind, message} on failure). */
-export function loadModels() {
-  if (inflight) return inflight;
-  inflight = api.listModels()
+/** Fetch the model list of a profile (default: the default profile); rejects with {kind, message}. */
+export function loadModels(profileId = null) {
+  if (inflight && inflightFor === profileId) return inflight;
+  inflightFor = profileId;
+  inflight = api.listModels(profileId)
     .then((models) => {
       state.models = Array.isArray(models) ? models.filter((m) => typeof m === 'string') : [];
       const list = document.getElementById('model-options');

@@ -1,12 +1,38 @@
-// Settings dialog: connection (base URL, default model), API key, language.
+// Settings dialog: provider profiles (list, add, edit, remove, default, local servers), the selected
+// profile's connection / key / proxy / timeouts / default parameters, the app-wide proxy, language.
 import { api } from './api.js';
-import { errorText } from './dom.js';
+import { errorText, h } from './dom.js';
 import { t, getLang, setLang } from './i18n.js';
 import { loadModels } from './models.js';
 import { state, emit } from './state.js';
 
 const $ = (id) => document.getElementById(id);
 let appInfo = null;
+/** {profiles, defaultId, appProxy} from list_profiles */
+let overview = null;
+/** id of the profile shown in the form */
+let selectedId = null;
+/** a profile being added: {name, kind}; saved on Save (or before its key is saved) */
+let draft = null;
+/** the form as last filled / saved, to tell whether it changed */
+let savedForm = '';
+/** Profile operations run one after another (a key saved right after Save goes to the new profile). */
+let queue = Promise.resolve();
+function serial(fn) {
+  const run = queue.then(fn, fn);
+  queue = run.catch(() => {});
+  return run;
+}
+
+/** Per-profile default parameters: input id, key, range, whole numbers only? */
+const DEFAULTS = [
+  { id: 'pd-temperature', key: 'temperature', min: 0, max: 2, int: false, label: 'convSettings.temperature' },
+  { id: 'pd-top-p', key: 'topP', min: 0, max: 1, int: false, label: 'convSettings.topP' },
+  { id: 'pd-max-tokens', key: 'maxTokens', min: 1, max: 1000000, int: true, label: 'convSettings.maxTokens' },
+  { id: 'pd-frequency-penalty', key: 'frequencyPenalty', min: -2, max: 2, int: false, label: 'convSettings.frequencyPenalty' },
+  { id: 'pd-presence-penalty', key: 'presencePenalty', min: -2, max: 2, int: false, label: 'convSettings.presencePenalty' },
+  { id: 'pd-seed', key: 'seed', min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, int: true, label: 'convSettings.seed' },
+];
 
 export function initSettings() {
   const dialog = $('settings-dialog');
@@ -18,18 +44,27 @@ export function initSettings() {
     $('api-key').value = '';
     document.getElementById('composer')?.focus();
   });
-  $('save-settings').addEventListener('click', () => saveConnection());
-  for (const id of ['base-url', 'default-model']) {
+  $('save-settings').addEventListener('click', () => serial(saveConnection));
+  for (const id of ['base-url', 'default-model', 'azure-deployment', 'api-version']) {
     $(id).addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' && !e.isComposing) { e.preventDefault(); saveConnection(); }
+      if (e.key === 'Enter' && !e.isComposing) { e.preventDefault(); serial(saveConnection); }
     });
   }
-  $('load-models').addEventListener('click', () => onLoadModels());
-  $('save-key').addEventListener('click', () => saveKey());
+  $('profile-kind').addEventListener('change', () => showKindFields($('profile-kind').value));
+  $('profile-proxy-mode').addEventListener('change', () => showProxyUrl());
+  $('app-proxy-mode').addEventListener('change', () => showProxyUrl());
+  $('load-models').addEventListener('click', () => serial(onLoadModels));
+  $('save-key').addEventListener('click', () => serial(saveKey));
   $('api-key').addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' && !e.isComposing) { e.preventDefault(); saveKey(); }
+    if (e.key === 'Enter' && !e.isComposing) { e.preventDefault(); serial(saveKey); }
   });
-  $('clear-key').addEventListener('click', () => clearKey());
+  $('clear-key').addEventListener('click', () => serial(clearKey));
+  $('add-profile').addEventListener('click', () => serial(startDraft));
+  $('new-profile-name').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.isComposing) { e.preventDefault(); serial(startDraft); }
+  });
+  $('find-local').addEventListener('click', () => serial(findLocal));
+  $('save-app-proxy').addEventListener('click', () => serial(saveAppProxy));
   $('language').value = getLang();
   $('language').addEventListener('change', (e) => setLang(e.target.value));
   relabelSettings();
@@ -48,12 +83,16 @@ export function isSettingsOpen() { return $('settings-dialog').open; }
 
 export async function openSettings() {
   const dialog = $('settings-dialog');
-  for (const id of ['models-status', 'settings-status', 'key-message']) setMsg(id, '');
+  for (const id of ['models-status', 'settings-status', 'key-message', 'profiles-status', 'app-proxy-status']) setMsg(id, '');
+  $('local-servers').replaceChildren();
   $('language').value = getLang();
-  if (state.profile) fillProfile(state.profile, true);
+  draft = null;
+  if (state.profile && selectedId == null) fillProfile(state.profile, true);
   if (!dialog.open) dialog.showModal();
   try {
-    applyProfile(await api.getProfile(), true);
+    await refreshProfiles();
+    const keep = overview.profiles.find((p) => p.id === selectedId);
+    selectProfile(keep ? keep.id : overview.defaultId);
   } catch (err) {
     setMsg('settings-status', errorText(err), true);
   }
@@ -65,36 +104,117 @@ function setMsg(id, text, isError = false) {
   el.classList.toggle('error-text', !!(text && isError));
 }
 
-function applyProfile(profile, fillInputs) {
-  state.profile = profile;
-  fillProfile(profile, fillInputs);
-  emit('profile-changed', profile);
+function selectedView() {
+  return overview?.profiles.find((p) => p.id === selectedId) || null;
 }
 
-/** Show profile state; fillInputs also overwrites the base URL / model inputs. */
+/** Reloads the profile list; tells the rest of the app about the default profile. */
+async function refreshProfiles() {
+  overview = await api.listProfiles();
+  renderProfileList();
+  fillAppProxy(overview.appProxy);
+  const def = overview.profiles.find((p) => p.isDefault);
+  if (def) {
+    state.profile = def;
+    emit('profile-changed', def);
+  }
+  emit('profiles-changed', overview);
+}
+
+/** Puts a fresh view of one profile into the list (after a save or a key change). */
+async function applyView(view, fillInputs) {
+  await refreshProfiles();
+  selectedId = view.id;
+  renderProfileList();
+  fillProfile(selectedView() || view, fillInputs);
+}
+
+function renderProfileList() {
+  const list = $('profile-list');
+  if (!overview) { list.replaceChildren(); return; }
+  list.replaceChildren(...overview.profiles.map((p) => {
+    const kind = t(`profiles.kind${p.kind === 'openai' ? 'Openai' : p.kind === 'azure' ? 'Azure' : 'Compatible'}`);
+    const info = [kind, p.hasKey ? t('profiles.hasKey') : t('profiles.noKey')];
+    if (p.isDefault) info.unshift(t('profiles.isDefault'));
+    return h('li', { className: `profile-item${p.id === selectedId && !draft ? ' selected' : ''}`, dataset: { profileId: p.id, name: p.name } },
+      h('span', { className: 'profile-name', text: p.name }),
+      h('span', { className: 'profile-info hint', text: info.join(' · ') }),
+      h('span', { className: 'profile-actions' },
+        h('button', { className: 'btn btn-ghost profile-edit', text: t('profiles.edit'), attrs: { type: 'button' }, on: { click: () => serial(() => selectProfile(p.id)) } }),
+        p.isDefault ? null : h('button', { className: 'btn btn-ghost profile-default', text: t('profiles.makeDefault'), attrs: { type: 'button' }, on: { click: () => serial(() => makeDefault(p.id)) } }),
+        h('button', { className: 'btn btn-ghost btn-danger profile-remove', text: t('profiles.remove'), attrs: { type: 'button', disabled: p.isDefault && overview.profiles.length > 1 }, on: { click: () => serial(() => removeProfile(p)) } })));
+  }));
+}
+
+function selectProfile(id) {
+  draft = null;
+  selectedId = id;
+  for (const msg of ['models-status', 'settings-status', 'key-message']) setMsg(msg, '');
+  renderProfileList();
+  const view = selectedView();
+  if (view) fillProfile(view, true);
+}
+
+function showKindFields(kind) {
+  $('azure-fields').hidden = kind !== 'azure';
+  $('base-url-label').textContent = kind === 'azure' ? t('profiles.resourceUrl') : t('settings.baseUrl');
+  $('base-url').placeholder = kind === 'azure' ? 'https://NAME.openai.azure.com'
+    : kind === 'compatible' ? 'http://127.0.0.1:11434/v1' : 'https://api.openai.com/v1';
+  $('load-models').hidden = kind === 'azure';
+}
+
+function showProxyUrl() {
+  $('profile-proxy-url').disabled = $('profile-proxy-mode').value !== 'custom';
+  $('app-proxy-url').disabled = $('app-proxy-mode').value !== 'custom';
+}
+
+function fillAppProxy(proxy) {
+  $('app-proxy-mode').value = proxy?.mode || 'system';
+  $('app-proxy-url').value = proxy?.mode === 'custom' ? proxy.url || '' : '';
+  showProxyUrl();
+}
+
+const secs = (ms) => (ms == null ? '' : String(ms / 1000));
+
+/** Show a profile; fillInputs also overwrites the editable fields. */
 function fillProfile(p, fillInputs) {
+  $('editing-profile').textContent = draft ? t('profiles.newDraft', { name: draft.name })
+    : t('profiles.editing', { name: p.name });
   if (fillInputs) {
+    $('profile-kind').value = p.kind || 'openai';
     $('base-url').value = p.baseUrl ?? '';
     $('default-model').value = p.defaultModel ?? '';
+    $('azure-deployment').value = p.azureDeployment ?? '';
+    $('api-version').value = p.apiVersion ?? '';
+    $('profile-proxy-mode').value = p.proxy ? p.proxy.mode : 'app';
+    $('profile-proxy-url').value = p.proxy?.mode === 'custom' ? p.proxy.url || '' : '';
+    $('connect-timeout').value = secs(p.connectTimeoutMs);
+    $('idle-timeout').value = secs(p.idleTimeoutMs);
+    const d = p.defaults || {};
+    for (const f of DEFAULTS) $(f.id).value = d[f.key] ?? '';
+    $('pd-stop').value = (d.stop || []).join('\n');
+    showKindFields($('profile-kind').value);
+    showProxyUrl();
+    try { savedForm = JSON.stringify(readForm()); } catch { savedForm = ''; }
   }
-  $('effective-url').textContent = p.effectiveBaseUrl ? t('settings.effective', { url: p.effectiveBaseUrl }) : '';
+  $('effective-url').textContent = p.effectiveBaseUrl && !draft ? t('settings.effective', { url: p.effectiveBaseUrl }) : '';
   const warn = $('base-url-warning');
-  warn.textContent = p.baseUrlWarning || '';
-  warn.hidden = !p.baseUrlWarning;
+  warn.textContent = (!draft && p.baseUrlWarning) || '';
+  warn.hidden = !warn.textContent;
   renderKeyStatus(p);
 }
 
 function renderKeyStatus(p) {
-  const source = p.keySource || (p.hasKey ? 'keyring' : 'none');
+  const source = draft ? 'none' : (p.keySource || (p.hasKey ? 'keyring' : 'none'));
   const keyStatus = $('key-status');
   keyStatus.dataset.source = source;
   keyStatus.textContent = source === 'keyring' ? t('settings.keyKeyring')
     : source === 'env' ? t('settings.keyEnv') : t('settings.keyNone');
   // A stored key belongs to the server it was saved for; it is never sent to another one.
-  if (p.keyHeldFor) keyStatus.textContent += ' ' + t('settings.keyHeldFor', { origin: p.keyHeldFor });
+  if (p.keyHeldFor && !draft) keyStatus.textContent += ' ' + t('settings.keyHeldFor', { origin: p.keyHeldFor });
   $('save-key').textContent = source === 'keyring' ? t('settings.replaceKey') : t('settings.saveKey');
-  $('clear-key').disabled = source !== 'keyring' && !p.keyHeldFor;
-  if (p.keyringError) {
+  $('clear-key').disabled = draft != null || (source !== 'keyring' && !p.keyHeldFor);
+  if (p.keyringError && !draft) {
     keyStatus.textContent += ' ' + errorText({ kind: 'keyring', message: p.keyringError });
     keyStatus.classList.add('error');
   } else {
@@ -102,16 +222,65 @@ function renderKeyStatus(p) {
   }
 }
 
+function invalid(message) { return { kind: 'invalid', message }; }
+
+function number(id, label, { min, max, int, scale = 1 }) {
+  const el = $(id);
+  const raw = el.value.trim();
+  if (!raw && !el.validity.badInput) return null;
+  const n = Number(raw);
+  if (el.validity.badInput || !Number.isFinite(n) || (int && !Number.isInteger(n)) || n < min || n > max) {
+    throw invalid(t('profiles.badNumber', { name: t(label) }));
+  }
+  return int ? n : Math.round(n * scale);
+}
+
+/** The form as a profile update (throws {kind: 'invalid'} on a bad number). */
+function readForm() {
+  const mode = $('profile-proxy-mode').value;
+  const proxy = mode === 'app' ? null
+    : mode === 'custom' ? { mode, url: $('profile-proxy-url').value.trim() } : { mode };
+  const defaults = {};
+  for (const f of DEFAULTS) {
+    const v = number(f.id, f.label, { ...f, scale: 1 });
+    defaults[f.key] = v == null ? null : Number($(f.id).value.trim());
+  }
+  defaults.stop = $('pd-stop').value.split('\n').filter((l) => l !== '');
+  return {
+    kind: $('profile-kind').value,
+    baseUrl: $('base-url').value.trim(),
+    defaultModel: $('default-model').value.trim(),
+    azureDeployment: $('azure-deployment').value.trim(),
+    apiVersion: $('api-version').value.trim(),
+    proxy,
+    connectTimeoutMs: number('connect-timeout', 'profiles.connectTimeout', { min: 0.1, max: 3600, int: false, scale: 1000 }),
+    idleTimeoutMs: number('idle-timeout', 'profiles.idleTimeout', { min: 0.1, max: 3600, int: false, scale: 1000 }),
+    defaults,
+  };
+}
+
+/** Saves the form: creates the draft profile, or updates the selected one. Returns the view. */
+async function saveForm() {
+  const update = readForm();
+  let view;
+  if (draft) {
+    view = await api.createProfile({ ...update, name: draft.name });
+    draft = null;
+    selectedId = view.id;
+    setMsg('profiles-status', t('profiles.created'));
+  } else {
+    view = await api.updateProfile(update, selectedId);
+  }
+  await applyView(view, true);
+  return view;
+}
+
 async function saveConnection() {
   const btn = $('save-settings');
   btn.disabled = true;
   setMsg('settings-status', '');
   try {
-    const profile = await api.updateProfile({
-      baseUrl: $('base-url').value.trim(),
-      defaultModel: $('default-model').value.trim(),
-    });
-    applyProfile(profile, true);
+    await saveForm();
     setMsg('settings-status', t('settings.saved'));
   } catch (err) {
     setMsg('settings-status', errorText(err), true);
@@ -120,11 +289,9 @@ async function saveConnection() {
   }
 }
 
-/** Saves the base URL field if it differs from the profile (the key and the model list follow it). */
-async function saveBaseUrlIfChanged() {
-  const baseUrl = $('base-url').value.trim();
-  if (baseUrl === (state.profile?.baseUrl || '')) return;
-  applyProfile(await api.updateProfile({ baseUrl, defaultModel: $('default-model').value.trim() }), false);
+/** Saves the form first if it changed (the key and the model list follow the server typed in). */
+async function saveIfChanged() {
+  if (draft || JSON.stringify(readForm()) !== savedForm) await saveForm();
 }
 
 async function onLoadModels() {
@@ -132,9 +299,8 @@ async function onLoadModels() {
   btn.disabled = true;
   setMsg('models-status', t('settings.loadingModels'));
   try {
-    // List the models of the server typed in the field, not of the one saved before.
-    await saveBaseUrlIfChanged();
-    const models = await loadModels();
+    await saveIfChanged();
+    const models = await loadModels(selectedId);
     setMsg('models-status', models.length ? t('settings.modelsLoaded', { count: models.length }) : t('settings.noModels'));
   } catch (err) {
     setMsg('models-status', errorText(err), true);
@@ -150,9 +316,9 @@ async function saveKey() {
   $('save-key').disabled = true;
   setMsg('key-message', '');
   try {
-    // The key is bound to the server it is saved for: save a changed base URL first.
-    await saveBaseUrlIfChanged();
-    applyProfile(await api.setApiKey(key), false);
+    // The key is bound to the server it is saved for: save a changed form first.
+    await saveIfChanged();
+    await applyView(await api.setApiKey(key, selectedId), false);
     input.value = '';
     setMsg('key-message', t('settings.keySaved'));
   } catch (err) {
@@ -166,17 +332,119 @@ async function clearKey() {
   if (!window.confirm(t('settings.confirmClear'))) return;
   setMsg('key-message', '');
   try {
-    applyProfile(await api.clearApiKey(), false);
+    await applyView(await api.clearApiKey(selectedId), false);
     setMsg('key-message', t('settings.keyCleared'));
   } catch (err) {
     setMsg('key-message', errorText(err), true);
   }
 }
 
+function startDraft() {
+  const name = $('new-profile-name').value.trim();
+  if (!name) { setMsg('profiles-status', t('profiles.nameNeeded'), true); $('new-profile-name').focus(); return; }
+  setMsg('profiles-status', '');
+  const kind = $('new-profile-kind').value;
+  draft = { name, kind };
+  $('new-profile-name').value = '';
+  renderProfileList();
+  fillProfile({ name, kind, defaults: {} }, true);
+  $('base-url').focus();
+}
+
+async function removeProfile(p) {
+  if (!window.confirm(t('profiles.confirmRemove', { name: p.name }))) return;
+  setMsg('profiles-status', '');
+  try {
+    await api.deleteProfile(p.id);
+    await refreshProfiles();
+    setMsg('profiles-status', t('profiles.removed'));
+    if (p.id === selectedId || !selectedView()) selectProfile(overview.defaultId);
+  } catch (err) {
+    setMsg('profiles-status', errorText(err), true);
+  }
+}
+
+async function makeDefault(id) {
+  try {
+    await api.setDefaultProfile(id);
+    await refreshProfiles();
+    renderProfileList();
+  } catch (err) {
+    setMsg('profiles-status', errorText(err), true);
+  }
+}
+
+/** A name not taken yet: "Ollama", "Ollama 2", … */
+function freeName(base) {
+  const taken = new Set((overview?.profiles || []).map((p) => p.name));
+  if (!taken.has(base)) return base;
+  for (let i = 2; ; i++) if (!taken.has(`${base} ${i}`)) return `${base} ${i}`;
+}
+
+async function findLocal() {
+  const btn = $('find-local');
+  btn.disabled = true;
+  setMsg('profiles-status', t('profiles.searching'));
+  $('local-servers').replaceChildren();
+  try {
+    const servers = await api.findLocalServers();
+    setMsg('profiles-status', servers.length ? t('profiles.found', { count: servers.length }) : t('profiles.foundNone'));
+    $('local-servers').replaceChildren(...servers.map((s) => h('li', { className: 'local-server', dataset: { baseUrl: s.baseUrl } },
+      h('span', { className: 'profile-name', text: s.name }),
+      h('span', { className: 'profile-info hint', text: `${s.baseUrl} · ${t('profiles.localModels', { count: s.models.length })}` }),
+      h('button', { className: 'btn btn-secondary local-add', text: t('profiles.addLocal'), attrs: { type: 'button' }, on: { click: (e) => { const b = e.currentTarget; serial(() => addLocal(s, b)); } } }))));
+  } catch (err) {
+    setMsg('profiles-status', errorText(err), true);
+  } finally {
+    btn.disabled = false;
+  }
+}
+
+async function addLocal(server, button) {
+  button.disabled = true;
+  try {
+    const view = await api.createProfile({
+      name: freeName(server.name), kind: 'compatible', baseUrl: server.baseUrl,
+      defaultModel: server.models[0] || null,
+    });
+    draft = null;
+    await applyView(view, true);
+    setMsg('profiles-status', t('profiles.created'));
+  } catch (err) {
+    button.disabled = false;
+    setMsg('profiles-status', errorText(err), true);
+  }
+}
+
+async function saveAppProxy() {
+  const mode = $('app-proxy-mode').value;
+  const proxy = mode === 'custom' ? { mode, url: $('app-proxy-url').value.trim() } : { mode };
+  setMsg('app-proxy-status', '');
+  try {
+    await refreshProfilesFrom(await api.setAppProxy(proxy));
+    setMsg('app-proxy-status', t('settings.saved'));
+  } catch (err) {
+    setMsg('app-proxy-status', errorText(err), true);
+  }
+}
+
+async function refreshProfilesFrom(next) {
+  overview = next;
+  renderProfileList();
+  fillAppProxy(overview.appProxy);
+  emit('profiles-changed', overview);
+}
+
 /** Re-translate dynamic text after a language switch. */
 export function relabelSettings() {
   $('language').value = getLang();
-  if (state.profile) fillProfile(state.profile, false);
-  else $('save-key').textContent = t('settings.saveKey');
+  renderProfileList();
+  const view = draft ? { name: draft.name, kind: draft.kind, defaults: {} } : (selectedView() || state.profile);
+  if (view) {
+    fillProfile(view, false);
+    showKindFields($('profile-kind').value);
+  } else {
+    $('save-key').textContent = t('settings.saveKey');
+  }
   renderAbout();
 }
