@@ -47,7 +47,7 @@ pub enum Command {
     /// Manage provider profiles (OpenAI, Azure OpenAI, any OpenAI-compatible server).
     Profiles {
         #[command(subcommand)]
-        action: ProfilesAction,
+        action: Box<ProfilesAction>,
     },
     /// List the database backups (taken before each upgrade, and daily while the window is open).
     Backups,
@@ -198,7 +198,7 @@ pub fn run(command: Command) -> i32 {
         match command {
             Command::Ask(args) => ask(*args).await,
             Command::Key { action, profile } => key(action, profile.as_deref()).await,
-            Command::Profiles { action } => profiles_cmd(action).await,
+            Command::Profiles { action } => profiles_cmd(*action).await,
             Command::Backups => backups(),
             Command::Restore { name } => restore(&name),
         }
