@@ -17,6 +17,8 @@ const COMMANDS: &[&str] = &[
     "set_api_key",
     "clear_api_key",
     "list_models",
+    "check_link",
+    "open_link",
 ];
 
 fn main() {

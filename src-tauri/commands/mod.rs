@@ -4,6 +4,7 @@
 pub mod app;
 pub mod chat;
 pub mod conversations;
+pub mod links;
 pub mod profile;
 
 /// Every command the webview may call (also listed, by name, in build.rs and the capability).
@@ -26,5 +27,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         profile::set_api_key,
         profile::clear_api_key,
         profile::list_models,
+        links::check_link,
+        links::open_link,
     ]
 }

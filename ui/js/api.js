@@ -67,6 +67,10 @@ export const api = {
   setApiKey: (key) => call('set_api_key', { key }),
   clearApiKey: () => call('clear_api_key'),
   listModels: () => call('list_models'),
+
+  // Links from replies (W7): check first (nothing opens), then open after the user confirms.
+  checkLink: (url) => call('check_link', { url }),
+  openLink: (url) => call('open_link', { url }),
 };
 
 export function newStreamId() {
