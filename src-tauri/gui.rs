@@ -66,7 +66,7 @@ fn open_main_window<R: Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<()> 
         .iter()
         .find(|w| w.label == "main")
         .cloned()
-        .ok_or_else(|| tauri::Error::WindowNotFound)?;
+        .ok_or(tauri::Error::WindowNotFound)?;
     tauri::WebviewWindowBuilder::from_config(app, &config)?
         .on_new_window(|url, _| {
             crate::trace(&format!("refused a new window for {url}"));

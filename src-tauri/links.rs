@@ -141,7 +141,12 @@ fn mixed_scripts(label: &str) -> Option<String> {
     }
     // UTS #39 "highly restrictive": one script, or Latin with Han and the scripts written with it.
     const COMBOS: [&[Script]; 3] = [
-        &[Script::Latin, Script::Han, Script::Hiragana, Script::Katakana],
+        &[
+            Script::Latin,
+            Script::Han,
+            Script::Hiragana,
+            Script::Katakana,
+        ],
         &[Script::Latin, Script::Han, Script::Bopomofo],
         &[Script::Latin, Script::Han, Script::Hangul],
     ];
@@ -231,9 +236,18 @@ mod tests {
         assert_eq!(l.url, "https://example.com/a%20b?q=1#x");
         assert_eq!(l.host.as_deref(), Some("example.com"));
         assert!(!l.idn);
-        assert_eq!(check("  HTTPS://Example.COM ").unwrap().url, "https://example.com/");
-        assert_eq!(check("https://127.0.0.1:8443/x").unwrap().host.as_deref(), Some("127.0.0.1"));
-        assert_eq!(check("https://[::1]/").unwrap().host.as_deref(), Some("[::1]"));
+        assert_eq!(
+            check("  HTTPS://Example.COM ").unwrap().url,
+            "https://example.com/"
+        );
+        assert_eq!(
+            check("https://127.0.0.1:8443/x").unwrap().host.as_deref(),
+            Some("127.0.0.1")
+        );
+        assert_eq!(
+            check("https://[::1]/").unwrap().host.as_deref(),
+            Some("[::1]")
+        );
     }
 
     #[test]
@@ -267,7 +281,10 @@ mod tests {
     #[test]
     fn hidden_tricks_are_refused() {
         let msg = refused("https://google.com@evil.com/");
-        assert!(msg.contains("evil.com") && msg.contains("google.com"), "{msg}");
+        assert!(
+            msg.contains("evil.com") && msg.contains("google.com"),
+            "{msg}"
+        );
         refused("https://user:pass@example.com/");
         refused("https://:pass@example.com/");
         assert!(refused("java\tscript:alert(1)").contains("control character"));

@@ -681,7 +681,9 @@ async fn click_link(c: &Client, href: &str) {
     c.execute("arguments[0].scrollIntoView({block: 'center'})", vec![arg])
         .await
         .unwrap();
-    el.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+    el.click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -769,9 +771,16 @@ async fn a_hostile_markdown_reply_renders_safely_and_links_ask_first() {
     );
     assert_eq!(v["scriptLinks"], 0, "javascript: is never a link");
     assert_eq!(v["pwned"], serde_json::Value::Null, "nothing ran");
-    assert_eq!(v["remoteRequests"], json!([]), "no request left for example.com");
+    assert_eq!(
+        v["remoteRequests"],
+        json!([]),
+        "no request left for example.com"
+    );
     // Raw HTML and the javascript: links show as text, the reader sees what the model sent.
-    assert!(text.contains("<script>window.__pwned = 'script'</script>"), "{text}");
+    assert!(
+        text.contains("<script>window.__pwned = 'script'</script>"),
+        "{text}"
+    );
     assert!(text.contains("[run me](javascript:alert(1))"), "{text}");
     assert!(text.contains("Image not loaded: tracker"), "{text}");
 
@@ -843,7 +852,10 @@ async fn a_hostile_markdown_reply_renders_safely_and_links_ask_first() {
     assert_eq!(opened(&log), ["https://example.com/docs?q=1"]);
     let still_here = js(&c, "return location.href;").await;
     assert!(
-        still_here.as_str().unwrap().starts_with("tauri://localhost"),
+        still_here
+            .as_str()
+            .unwrap()
+            .starts_with("tauri://localhost"),
         "{still_here}"
     );
     let _ = c.close().await;

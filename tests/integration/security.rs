@@ -146,12 +146,19 @@ fn render_js_has_exactly_one_sanitizing_function() {
         1,
         "one DOMPurify.sanitize call"
     );
-    assert_eq!(src.matches("markdownToHtml(").count(), 1, "one markdown call");
+    assert_eq!(
+        src.matches("markdownToHtml(").count(),
+        1,
+        "one markdown call"
+    );
     // It returns nodes, never a string someone could assign to innerHTML.
     assert!(src.contains("RETURN_DOM_FRAGMENT: true"));
     // What it keeps out: raw HTML in the Markdown, script-ish URLs, style outside KaTeX.
     let md = read("ui/js/markdown.js");
-    assert!(md.contains("html: false"), "markdown-it must not pass raw HTML");
+    assert!(
+        md.contains("html: false"),
+        "markdown-it must not pass raw HTML"
+    );
     assert!(md.contains("trust: false"), "KaTeX must not trust input");
     assert!(src.contains("data.attrName === 'style' && !node.closest('.katex')"));
     assert!(src.contains("(?!(?:javascript|vbscript|data):)"));

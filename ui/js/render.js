@@ -93,11 +93,12 @@ function decorate(root) {
 // ---------------------------------------------------------------------------------------------
 // Copy buttons (one delegated listener).
 
+/** Copies `text`; returns how ('clipboard', 'selection') or '' when it failed. */
 async function copyText(text) {
   try {
     if (navigator.clipboard && navigator.clipboard.writeText) {
       await navigator.clipboard.writeText(text);
-      return true;
+      return 'clipboard';
     }
   } catch (e) {
     // fall through to the selection-based copy
@@ -109,7 +110,7 @@ async function copyText(text) {
   let ok = false;
   try { ok = document.execCommand('copy'); } catch (e) { ok = false; }
   area.remove();
-  return ok;
+  return ok ? 'selection' : '';
 }
 
 function installCopy() {
@@ -118,9 +119,10 @@ function installCopy() {
     if (!btn) return;
     const code = btn.closest('.code-block')?.querySelector('pre > code');
     if (!code) return;
-    const ok = await copyText(code.textContent);
-    btn.textContent = ok ? t('render.copied') : t('render.copyFailed');
-    btn.dataset.state = ok ? 'copied' : 'failed';
+    const via = await copyText(code.textContent);
+    btn.textContent = via ? t('render.copied') : t('render.copyFailed');
+    btn.dataset.state = via ? 'copied' : 'failed';
+    btn.dataset.via = via;
     setTimeout(() => {
       btn.textContent = t('render.copy');
       delete btn.dataset.state;
