@@ -784,7 +784,14 @@ async fn a_hostile_markdown_reply_renders_safely_and_links_ask_first() {
     assert!(text.contains("[run me](javascript:alert(1))"), "{text}");
     assert!(text.contains("Image not loaded: tracker"), "{text}");
 
-    std::fs::create_dir_all(screenshot_dir()).unwrap();
+    // The screenshot shows the whole reply: settings panel closed, reply scrolled into view.
+    click(&c, "#toggle-conv-settings").await;
+    js(
+        &c,
+        "document.querySelector('#messages .message.assistant:last-of-type').scrollIntoView({block: 'start'}); return null;",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let png = c.screenshot().await.unwrap();
     std::fs::write(screenshot_dir().join("markdown-reply.png"), png).unwrap();
 
@@ -796,6 +803,8 @@ async fn a_hostile_markdown_reply_renders_safely_and_links_ask_first() {
     })
     .await;
     assert_eq!(label, "Copied");
+    let via = attr_of(&c, &format!("{LAST_REPLY} .code-copy"), "data-via").await;
+    eprintln!("copy went through: {via:?}");
 
     // An https link: the full URL is shown; Cancel opens nothing, Open hands exactly it to the opener.
     click_link(&c, "https://example.com/docs?q=1").await;

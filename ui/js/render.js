@@ -194,12 +194,35 @@ export function appendStreamingText(el, text, _shown) {
     st.stableText = full.slice(0, boundary);
   }
   const tail = full.slice(st.stableText.length);
-  if (tail !== st.tailText) {
-    st.tailText = tail;
-    st.tailEl.replaceChildren(tail ? renderMarkdown(tail) : '');
-  }
+  if (tail !== st.tailText) renderTail(st, tail);
   note(timings.frames, performance.now() - t0);
   return full.length;
+}
+
+// A tail without a block boundary can grow large (one huge paragraph or code block). Once
+// rendering it costs more than TAIL_BUDGET_MS, it is re-rendered at most every TAIL_SPACING × its
+// cost; in between only the new characters are appended as text to its last block.
+const TAIL_BUDGET_MS = 6;
+const TAIL_SPACING = 4;
+
+function renderTail(st, tail) {
+  const now = performance.now();
+  const sameStart = st.tailText != null && tail.startsWith(st.tailText) && st.tailShown <= tail.length;
+  if (sameStart && st.tailCost > TAIL_BUDGET_MS && now < st.nextTailAt) {
+    const extra = tail.slice(st.tailShown);
+    const last = st.tailEl.lastElementChild;
+    const target = (last && (last.matches('.code-block') ? last.querySelector('pre > code') : last.matches('p') ? last : null))
+      || st.tailEl;
+    target.append(extra);
+    st.tailShown = tail.length;
+    return;
+  }
+  st.tailEl.replaceChildren(tail ? renderMarkdown(tail) : '');
+  const end = performance.now();
+  st.tailText = tail;
+  st.tailShown = tail.length;
+  st.tailCost = end - now;
+  st.nextTailAt = end + st.tailCost * TAIL_SPACING;
 }
 
 // A line scanner that remembers where it stopped, so each frame only looks at new lines.
