@@ -368,14 +368,17 @@ fn kind(model: &str, last: &str) -> Kind {
                     tokens: (0..n).map(|i| format!(" tok{i}")).collect(),
                     delay: Duration::ZERO,
                 }
-            } else if let Some(n) = m
-                .strip_prefix("test-markdown-")
-                .and_then(|n| n.parse::<usize>().ok())
-            {
+            } else if let Some((paced, n)) = m.strip_prefix("test-markdown-").and_then(|rest| {
+                // test-markdown-N: as fast as possible; test-markdown-paced-N: 1 ms per token.
+                match rest.strip_prefix("paced-") {
+                    Some(n) => n.parse::<usize>().ok().map(|n| (true, n)),
+                    None => rest.parse::<usize>().ok().map(|n| (false, n)),
+                }
+            }) {
                 let section = split_tokens(MARKDOWN_SECTION);
                 Kind::Reply {
                     tokens: section.iter().cycle().take(n).cloned().collect(),
-                    delay: Duration::ZERO,
+                    delay: Duration::from_millis(u64::from(paced)),
                 }
             } else {
                 Kind::Unknown

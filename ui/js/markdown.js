@@ -41,13 +41,20 @@ function build() {
 
   // Math: $…$, $$…$$, \(…\), \[…\]. texmath parses; we render with our own bounded KaTeX options.
   m.use(texmath, { engine: katex, delimiters: ['dollars', 'brackets'], katexOptions: { ...KATEX_OPTIONS } });
+  // While a reply streams, its unfinished tail is rendered again and again: remember formulas.
+  const cache = new Map();
   const math = (display) => (tokens, idx) => {
     const tex = tokens[idx].content;
-    let out;
-    try {
-      out = katex.renderToString(tex, { ...KATEX_OPTIONS, displayMode: display });
-    } catch (e) {
-      out = `<code class="math-error">${esc(tex)}</code>`;
+    const key = (display ? 'D' : 'I') + tex;
+    let out = cache.get(key);
+    if (out === undefined) {
+      try {
+        out = katex.renderToString(tex, { ...KATEX_OPTIONS, displayMode: display });
+      } catch (e) {
+        out = `<code class="math-error">${esc(tex)}</code>`;
+      }
+      if (cache.size >= 500) cache.delete(cache.keys().next().value);
+      cache.set(key, out);
     }
     // KaTeX's HTML output is aria-hidden; the source is the accessible name.
     const label = esc(tex);

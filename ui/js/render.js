@@ -136,74 +136,175 @@ installLinkGuard();
 // ---------------------------------------------------------------------------------------------
 // Whole replies and streaming.
 
-/** el -> streaming state */
+/** el -> progressive render state (while streaming, and while a long reply is being filled in) */
 const streams = new WeakMap();
-/** Per-call timings (ms) of the streaming renderer, for the benchmark (tests/e2e bench). */
-const timings = { frames: [], finals: [] };
+/** States with work left (streaming or filling in). */
+const active = new Set();
+/** Per-call timings (ms) of the renderer, for the benchmark (tests/e2e bench_streaming_render). */
+const timings = { frames: [], finals: [], doneAt: 0 };
 
 export function renderStats() {
-  return { frames: timings.frames.slice(), finals: timings.finals.slice() };
+  return { frames: timings.frames.slice(), finals: timings.finals.slice(), doneAt: timings.doneAt };
+}
+
+/** True while a reply is still being filled in (for the benchmark). */
+export function renderBusy() {
+  return active.size > 0;
 }
 
 export function resetRenderStats() {
   timings.frames.length = 0;
   timings.finals.length = 0;
+  timings.doneAt = 0;
 }
 
 function note(list, ms) {
   if (list.length < 200000) list.push(ms);
 }
 
-/** Render reply `text` into element `el`, replacing what was there. */
+/** Texts up to WHOLE_CHARS that were not streamed render in one go, as one document. */
+const WHOLE_CHARS = 30000;
+/** Complete blocks are rendered in chunks of about this many characters… */
+const CHUNK_CHARS = 3000;
+/** …as many as fit in this budget per frame (at least one), so a burst never freezes the window. */
+const FRAME_BUDGET_MS = 8;
+/** An unfinished tail that costs more than TAIL_BUDGET_MS is re-rendered at most every
+ *  TAIL_SPACING × its cost; in between the new characters are appended as text to its last block. */
+const TAIL_BUDGET_MS = 6;
+const TAIL_SPACING = 4;
+
+/**
+ * Render reply `text` into element `el` (the final text of a reply). After streaming into `el`, what
+ * is already rendered is kept and only the rest is rendered. A long text is filled in over a few
+ * frames, complete blocks first, so the window never freezes.
+ */
 export function renderReplyInto(el, text) {
   const t0 = performance.now();
-  streams.delete(el);
   const full = text == null ? '' : String(text);
   el.classList.add('md');
-  if (!full) {
-    el.replaceChildren();
-    return;
+  let st = streams.get(el);
+  if (st && !(full.startsWith(st.rendered) && el.firstChild === st.stableEl)) {
+    stop(el, st);
+    st = null;
   }
-  el.replaceChildren(renderMarkdown(full));
+  if (!st) {
+    if (full.length <= WHOLE_CHARS) {
+      el.replaceChildren(full ? renderMarkdown(full) : '');
+      note(timings.finals, performance.now() - t0);
+      timings.doneAt = performance.now();
+      return;
+    }
+    st = start(el);
+  }
+  st.final = true;
+  st.text = full;
+  work(el, st);
   note(timings.finals, performance.now() - t0);
 }
 
 /**
- * While a reply streams (called at most once per animation frame by chat.js): renders complete
- * blocks once and re-renders only the unfinished tail. `shown` is kept for the caller; returns the
- * length of `text`.
+ * While a reply streams (chat.js calls this at most once per animation frame): renders newly
+ * complete blocks (within a frame budget) and the unfinished tail. Returns the length of `text`.
  */
 export function appendStreamingText(el, text, _shown) {
   const t0 = performance.now();
   const full = text == null ? '' : String(text);
   let st = streams.get(el);
-  if (!st || !full.startsWith(st.stableText)) {
-    st = {
-      stableText: '',
-      scan: newScanner(),
-      stableEl: h('div', { className: 'md-stable' }),
-      tailEl: h('div', { className: 'md-tail' }),
-    };
-    streams.set(el, st);
-    el.classList.add('md');
-    el.replaceChildren(st.stableEl, st.tailEl);
+  if (st && (st.final || !full.startsWith(st.rendered) || el.firstChild !== st.stableEl)) {
+    stop(el, st);
+    st = null;
   }
-  const boundary = advance(st.scan, full);
-  if (boundary > st.stableText.length) {
-    st.stableEl.append(renderMarkdown(full.slice(st.stableText.length, boundary)));
-    st.stableText = full.slice(0, boundary);
-  }
-  const tail = full.slice(st.stableText.length);
-  if (tail !== st.tailText) renderTail(st, tail);
+  if (!st) st = start(el);
+  st.text = full;
+  work(el, st);
   note(timings.frames, performance.now() - t0);
   return full.length;
 }
 
-// A tail without a block boundary can grow large (one huge paragraph or code block). Once
-// rendering it costs more than TAIL_BUDGET_MS, it is re-rendered at most every TAIL_SPACING × its
-// cost; in between only the new characters are appended as text to its last block.
-const TAIL_BUDGET_MS = 6;
-const TAIL_SPACING = 4;
+function start(el) {
+  const st = {
+    text: '',
+    rendered: '', // the prefix rendered into stableEl (ends at a block boundary)
+    final: false,
+    scan: newScanner(),
+    bounds: [], // block boundaries found and not yet rendered
+    stableEl: h('div', { className: 'md-stable' }),
+    tailEl: h('div', { className: 'md-tail' }),
+    tailText: null,
+    tailShown: 0,
+    tailCost: 0,
+    nextTailAt: 0,
+    raf: 0,
+  };
+  streams.set(el, st);
+  active.add(st);
+  el.replaceChildren(st.stableEl, st.tailEl);
+  return st;
+}
+
+function stop(el, st) {
+  if (st.raf) cancelAnimationFrame(st.raf);
+  streams.delete(el);
+  active.delete(st);
+}
+
+function atBottom(scroller) {
+  return scroller && scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 48;
+}
+
+/** One frame of work: complete blocks within the budget, then the tail once caught up. */
+function work(el, st) {
+  const t0 = performance.now();
+  if (st.raf) {
+    cancelAnimationFrame(st.raf);
+    st.raf = 0;
+  }
+  advanceEach(st.scan, st.text, (b) => st.bounds.push(b));
+  if (st.final) {
+    const last = st.bounds.length ? st.bounds[st.bounds.length - 1] : st.rendered.length;
+    if (last < st.text.length) st.bounds.push(st.text.length);
+  }
+  let from = st.rendered.length;
+  while (st.bounds.length) {
+    // Merge boundaries into a chunk of about CHUNK_CHARS (at least one block).
+    let k = 0;
+    while (k + 1 < st.bounds.length && st.bounds[k + 1] - from <= CHUNK_CHARS) k++;
+    const to = st.bounds[k];
+    st.bounds.splice(0, k + 1);
+    if (to > from) {
+      // Each chunk is its own box that the engine can skip while it is off screen
+      // (content-visibility in app.css): layout stays proportional to what is visible.
+      st.stableEl.append(h('div', { className: 'md-chunk' }, renderMarkdown(st.text.slice(from, to))));
+    }
+    from = to;
+    st.rendered = st.text.slice(0, to);
+    if (performance.now() - t0 > FRAME_BUDGET_MS) break;
+  }
+  const behind = st.bounds.length > 0;
+  if (behind) {
+    // Not caught up: the tail waits (it would be rendered again anyway); continue next frame.
+    if (st.tailText !== null) {
+      st.tailEl.replaceChildren();
+      st.tailText = null;
+    }
+    st.raf = requestAnimationFrame(() => {
+      st.raf = 0;
+      const scroller = el.closest('.messages');
+      const stick = atBottom(scroller);
+      work(el, st);
+      if (stick) scroller.scrollTop = scroller.scrollHeight;
+    });
+    return;
+  }
+  if (st.final) {
+    st.tailEl.replaceChildren();
+    stop(el, st);
+    timings.doneAt = performance.now();
+    return;
+  }
+  const tail = st.text.slice(st.rendered.length);
+  if (tail !== st.tailText) renderTail(st, tail);
+}
 
 function renderTail(st, tail) {
   const now = performance.now();
@@ -227,13 +328,16 @@ function renderTail(st, tail) {
 
 // A line scanner that remembers where it stopped, so each frame only looks at new lines.
 function newScanner() {
-  return { pos: 0, fence: null, math: false, boundary: 0, pending: null };
+  return { pos: 0, fence: null, math: false, pending: null };
 }
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 
-/** Scans the complete lines added since the last call; returns the last stable boundary. */
-function advance(sc, text) {
+/**
+ * Scans the complete lines added since the last call and calls onBoundary(position) for each
+ * block boundary: a blank line outside a code fence or $$ block, followed by an unindented line.
+ */
+function advanceEach(sc, text, onBoundary) {
   for (;;) {
     const nl = text.indexOf('\n', sc.pos);
     if (nl < 0) break;
@@ -253,7 +357,7 @@ function advance(sc, text) {
         if (sc.pending == null) sc.pending = sc.pos - line.length - 1;
         continue;
       }
-      if (sc.pending != null && !/^\s/.test(line)) sc.boundary = sc.pending;
+      if (sc.pending != null && !/^\s/.test(line)) onBoundary(sc.pending);
       sc.pending = null;
     }
     const m = FENCE.exec(line);
@@ -264,5 +368,4 @@ function advance(sc, text) {
     const dollars = (line.match(/\$\$/g) || []).length;
     if (dollars % 2 === 1) sc.math = !sc.math;
   }
-  return sc.boundary;
 }
