@@ -859,6 +859,9 @@ async fn a_hostile_markdown_reply_renders_safely_and_links_ask_first() {
     close_link_dialog(&c).await;
     // The raw anchor the model wrote is text, not a link; no link became anything else.
     assert_eq!(opened(&log), ["https://example.com/docs?q=1"]);
+    // Navigation away from the app is refused by the webview's guard (gui.rs).
+    js(&c, "location.href = 'https://example.com/away'; return null;").await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
     let still_here = js(&c, "return location.href;").await;
     assert!(
         still_here
