@@ -728,7 +728,8 @@ async fn a_hostile_markdown_reply_renders_safely_and_links_ask_first() {
           katexStylesApplied: katexStyled.filter(e => e.style.length > 0).length,
           styleOutsideKatex: [...body.querySelectorAll('[style]')].filter(e => !e.closest('.katex')).length,
           scripts: document.querySelectorAll('#messages script, #messages style, #messages iframe, #messages object').length,
-          svgs: body.querySelectorAll('svg').length,
+          svgsOutsideKatex: [...body.querySelectorAll('svg')].filter(e => !e.closest('.katex')).length,
+          katexSvgParts: [...new Set([...body.querySelectorAll('.katex svg, .katex svg *')].map(e => e.tagName.toLowerCase()))].sort(),
           onAttrs,
           imgSrcs: [...document.querySelectorAll('#messages img')].map(i => i.getAttribute('src')),
           remoteSrcInDom: body.outerHTML.includes('src="https://example.com'),
@@ -751,7 +752,7 @@ async fn a_hostile_markdown_reply_renders_safely_and_links_ask_first() {
         "def greet(name):\n    return f\"hello {name}\"\n"
     );
     assert_eq!(v["copyButtons"], 1);
-    assert_eq!(v["katex"], 1, "{v}");
+    assert_eq!(v["katex"], 2, "{v}");
     assert_eq!(v["mathLabel"], "E=mc^2");
     assert!(v["katexStyled"].as_u64().unwrap() > 0);
     assert_eq!(
@@ -760,7 +761,9 @@ async fn a_hostile_markdown_reply_renders_safely_and_links_ask_first() {
     );
     assert_eq!(v["styleOutsideKatex"], 0);
     assert_eq!(v["scripts"], 0);
-    assert_eq!(v["svgs"], 0, "no SVG from the reply");
+    assert_eq!(v["svgsOutsideKatex"], 0, "no SVG from the reply");
+    // KaTeX draws the radical sign as SVG: only its own plain shapes are kept.
+    assert_eq!(v["katexSvgParts"], json!(["path", "svg"]), "{v}");
     assert_eq!(v["onAttrs"], json!([]), "no inline handler anywhere");
     assert_eq!(v["imgSrcs"], json!([]), "no image element at all");
     assert_eq!(v["remoteSrcInDom"], false);
@@ -848,6 +851,17 @@ async fn a_hostile_markdown_reply_renders_safely_and_links_ask_first() {
     let (_, url) = link_dialog(&c, "confirm").await;
     assert_eq!(url, "https://example.com/docs?q=1");
     close_link_dialog(&c).await;
+    // Keyboard: Enter on the focused link.
+    let link = c
+        .find(Locator::Css(&format!(
+            "{LAST_REPLY} .message-body a[href=\"https://example.com/docs?q=1\"]"
+        )))
+        .await
+        .unwrap();
+    link.send_keys("\u{e007}").await.unwrap();
+    let (_, url) = link_dialog(&c, "confirm").await;
+    assert_eq!(url, "https://example.com/docs?q=1");
+    close_link_dialog(&c).await;
     let popup = js(
         &c,
         "return window.open('https://google.com@evil.example/', '_blank') === null;",
@@ -860,7 +874,11 @@ async fn a_hostile_markdown_reply_renders_safely_and_links_ask_first() {
     // The raw anchor the model wrote is text, not a link; no link became anything else.
     assert_eq!(opened(&log), ["https://example.com/docs?q=1"]);
     // Navigation away from the app is refused by the webview's guard (gui.rs).
-    js(&c, "location.href = 'https://example.com/away'; return null;").await;
+    js(
+        &c,
+        "location.href = 'https://example.com/away'; return null;",
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(700)).await;
     let still_here = js(&c, "return location.href;").await;
     assert!(

@@ -63,6 +63,10 @@ def greet(name):
 
 Energy: $E=mc^2$
 
+$$
+\sqrt{2} \approx 1.414
+$$
+
 Links: [the docs](https://example.com/docs?q=1), [local file](file:///etc/passwd) and [calculator](calculator://open).
 "#;
 
