@@ -55,7 +55,14 @@ const PURIFY_CONFIG = Object.freeze({
   RETURN_DOM_FRAGMENT: true,
 });
 
-/** HTML string from markdown.js → a sanitized DocumentFragment. The only string → DOM path. */
+/**
+ * HTML string from markdown.js → a sanitized DocumentFragment. The only string → DOM path.
+ * DOMPurify parses in an inert document and returns its nodes; KaTeX's style attributes were parsed
+ * there, so the page's CSP can stay at style-src 'self' with no inline-style allowance (a style
+ * attribute set on a live element is still blocked). Checked in the real webview by the e2e test
+ * a_hostile_markdown_reply_renders_safely_and_links_ask_first; if an engine ever re-checks adopted
+ * attributes, the fallback is `"style-src-attr": "'unsafe-inline'"` (WebKitGTK 2.50 honours it).
+ */
 function sanitize(html) {
   const p = purify();
   if (!p) return null;
