@@ -29,6 +29,8 @@ const COMMANDS: &[&str] = &[
     "set_default_profile",
     "set_app_proxy",
     "find_local_servers",
+    "check_link",
+    "open_link",
 ];
 
 fn main() {

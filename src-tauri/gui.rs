@@ -55,6 +55,27 @@ fn navigation_guard<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {
         .build()
 }
 
+/// Creates the main window from its entry in tauri.conf.json (`"create": false` there), with a
+/// handler that refuses every new-window request (`window.open`, `target=_blank`): links leave the
+/// app only through the `open_link` command (W7).
+fn open_main_window<R: Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<()> {
+    let config = app
+        .config()
+        .app
+        .windows
+        .iter()
+        .find(|w| w.label == "main")
+        .cloned()
+        .ok_or(tauri::Error::WindowNotFound)?;
+    tauri::WebviewWindowBuilder::from_config(app, &config)?
+        .on_new_window(|url, _| {
+            crate::trace(&format!("refused a new window for {url}"));
+            tauri::webview::NewWindowResponse::Deny
+        })
+        .build()?;
+    Ok(())
+}
+
 pub fn build_app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
     builder
         .manage(state)
@@ -76,6 +97,10 @@ pub fn run() -> i32 {
         });
     }
     let app = build_app(tauri::Builder::default(), state)
+        .setup(|app| {
+            open_main_window(app.handle())?;
+            Ok(())
+        })
         .on_page_load(|_, payload| {
             if matches!(payload.event(), tauri::webview::PageLoadEvent::Finished) {
                 crate::trace("page loaded");

@@ -1,7 +1,7 @@
 //! Parley: a desktop client for the OpenAI API and compatible servers.
 //!
 //! Layers: `commands/` (Tauri adapters) and `cli/` (headless) are two faces over the core
-//! (`chat/`, `openai/`, `db/`, `secrets/`), which never imports tauri.
+//! (`chat/`, `openai/`, `db/`, `secrets/`, `links`), which never imports tauri.
 
 pub mod chat;
 pub mod cli;
@@ -9,6 +9,7 @@ pub mod commands;
 pub mod db;
 pub mod error;
 pub mod gui;
+pub mod links;
 pub mod openai;
 pub mod secrets;
 

@@ -5,6 +5,7 @@ pub mod app;
 pub mod chat;
 pub mod conversations;
 pub mod models;
+pub mod links;
 pub mod profile;
 
 /// Every command the webview may call (also listed, by name, in build.rs and the capability).
@@ -39,5 +40,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         profile::set_default_profile,
         profile::set_app_proxy,
         profile::find_local_servers,
+        links::check_link,
+        links::open_link,
     ]
 }

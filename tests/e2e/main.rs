@@ -1033,3 +1033,436 @@ async fn n_choices_models_side_by_side_and_a_legacy_completion() {
     .await;
     let _ = c.close().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Rich replies (SECURITY.md W4–W7): Markdown, code, math, links, images.
+
+/// Runs `body` (a JS function body ending in `return …`) in the page and returns its JSON value.
+async fn js(c: &Client, body: &str) -> serde_json::Value {
+    c.execute(body, vec![])
+        .await
+        .unwrap_or_else(|e| panic!("script failed: {e}\n{body}"))
+}
+
+/// A program for PARLEY_LINK_OPENER that appends each URL it gets to `log`.
+fn link_opener(dir: &Path, log: &Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let script = dir.join("opener.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n", log.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
+fn opened(log: &Path) -> Vec<String> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Waits for the link dialog in `state` ("confirm" or "refused"); returns (message, url) as shown.
+async fn link_dialog(c: &Client, state: &str) -> (String, String) {
+    wait_for(&format!("the link dialog ({state})"), || async {
+        let v = js(
+            c,
+            "const d = document.getElementById('link-dialog');
+             if (!d || !d.open) return null;
+             return { state: d.dataset.state,
+                      message: d.querySelector('.link-message').textContent,
+                      url: d.querySelector('.link-url').hidden ? '' : d.querySelector('.link-url').textContent };",
+        )
+        .await;
+        (v["state"] == state).then(|| {
+            (
+                v["message"].as_str().unwrap().to_string(),
+                v["url"].as_str().unwrap().to_string(),
+            )
+        })
+    })
+    .await
+}
+
+async fn close_link_dialog(c: &Client) {
+    click(c, "#link-dialog .link-cancel").await;
+    wait_for("the link dialog to close", || async {
+        let open = js(
+            c,
+            "const d = document.getElementById('link-dialog'); return !!(d && d.open);",
+        )
+        .await;
+        (open == false).then_some(())
+    })
+    .await;
+}
+
+async fn click_link(c: &Client, href: &str) {
+    let css = format!("{LAST_REPLY} .message-body a[href=\"{href}\"]");
+    let el = wait_for(&css, || async { c.find(Locator::Css(&css)).await.ok() }).await;
+    let arg = serde_json::to_value(&el).unwrap();
+    c.execute("arguments[0].scrollIntoView({block: 'center'})", vec![arg])
+        .await
+        .unwrap();
+    el.click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_markdown_reply_renders_safely_and_links_ask_first() {
+    let _one_at_a_time = SERIAL.lock().await;
+    let key = "sk-e2e-render";
+    let server = FakeOpenAi::start_with_key(key);
+    let data = tempfile::tempdir().unwrap();
+    let log = data.path().join("opened.txt");
+    let opener = link_opener(data.path(), &log);
+    let driver = Driver::start_with(
+        data.path(),
+        &server,
+        &[
+            ("OPENAI_API_KEY", key),
+            ("PARLEY_LINK_OPENER", opener.to_str().unwrap()),
+        ],
+    );
+    let c = driver.session().await;
+    click(&c, "#new-chat").await;
+    set_conversation_model(&c, "test-hostile-markdown").await;
+    send(&c, "Show me everything").await;
+    last_reply(&c, "done").await;
+
+    let v = js(
+        &c,
+        r#"const body = document.querySelector('#messages .message.assistant:last-of-type .message-body');
+        const onAttrs = [];
+        for (const el of document.querySelectorAll('*'))
+          for (const a of el.attributes) if (a.name.toLowerCase().startsWith('on')) onAttrs.push(el.tagName + ' ' + a.name);
+        const katexStyled = [...body.querySelectorAll('.katex [style]')];
+        return {
+          th: [...body.querySelectorAll('table th')].map(e => e.textContent),
+          rightAligned: body.querySelectorAll('td.align-right').length,
+          keywords: body.querySelectorAll('.code-block pre code.hljs.language-python span.hljs-keyword').length,
+          codeLang: body.querySelector('.code-block .code-lang')?.textContent ?? null,
+          code: body.querySelector('.code-block pre code')?.textContent ?? null,
+          copyButtons: body.querySelectorAll('.code-block button.code-copy').length,
+          katex: body.querySelectorAll('.katex').length,
+          mathLabel: body.querySelector('.math-inline')?.getAttribute('aria-label') ?? null,
+          katexStyled: katexStyled.length,
+          katexStylesApplied: katexStyled.filter(e => e.style.length > 0).length,
+          styleOutsideKatex: [...body.querySelectorAll('[style]')].filter(e => !e.closest('.katex')).length,
+          scripts: document.querySelectorAll('#messages script, #messages style, #messages iframe, #messages object').length,
+          svgsOutsideKatex: [...body.querySelectorAll('svg')].filter(e => !e.closest('.katex')).length,
+          katexSvgParts: [...new Set([...body.querySelectorAll('.katex svg, .katex svg *')].map(e => e.tagName.toLowerCase()))].sort(),
+          onAttrs,
+          imgSrcs: [...document.querySelectorAll('#messages img')].map(i => i.getAttribute('src')),
+          remoteSrcInDom: body.outerHTML.includes('src="https://example.com'),
+          placeholders: [...body.querySelectorAll('a.remote-image')].map(a => a.getAttribute('href')),
+          scriptLinks: [...document.querySelectorAll('a[href]')].filter(a => /^\s*(javascript|vbscript|data):/i.test(a.getAttribute('href'))).length,
+          links: [...body.querySelectorAll('a[href]')].map(a => a.getAttribute('href')),
+          pwned: window.__pwned ?? null,
+          text: body.innerText,
+          remoteRequests: performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('example.com')),
+        };"#,
+    )
+    .await;
+    let text = v["text"].as_str().unwrap();
+    assert_eq!(v["th"], json!(["Name", "Value"]), "{v}");
+    assert_eq!(v["rightAligned"], 2, "column alignment survives as a class");
+    assert!(v["keywords"].as_u64().unwrap() >= 2, "highlighted: {v}");
+    assert_eq!(v["codeLang"], "python");
+    assert_eq!(
+        v["code"],
+        "def greet(name):\n    return f\"hello {name}\"\n"
+    );
+    assert_eq!(v["copyButtons"], 1);
+    assert_eq!(v["katex"], 2, "{v}");
+    assert_eq!(v["mathLabel"], "E=mc^2");
+    assert!(v["katexStyled"].as_u64().unwrap() > 0);
+    assert_eq!(
+        v["katexStyled"], v["katexStylesApplied"],
+        "the CSP lets KaTeX's inline styles apply"
+    );
+    assert_eq!(v["styleOutsideKatex"], 0);
+    assert_eq!(v["scripts"], 0);
+    assert_eq!(v["svgsOutsideKatex"], 0, "no SVG from the reply");
+    // KaTeX draws the radical sign as SVG: only its own plain shapes are kept.
+    assert_eq!(v["katexSvgParts"], json!(["path", "svg"]), "{v}");
+    assert_eq!(v["onAttrs"], json!([]), "no inline handler anywhere");
+    assert_eq!(v["imgSrcs"], json!([]), "no image element at all");
+    assert_eq!(v["remoteSrcInDom"], false);
+    assert_eq!(
+        v["placeholders"],
+        json!(["https://example.com/track.png"]),
+        "the remote image is a placeholder link"
+    );
+    assert_eq!(v["scriptLinks"], 0, "javascript: is never a link");
+    assert_eq!(v["pwned"], serde_json::Value::Null, "nothing ran");
+    assert_eq!(
+        v["remoteRequests"],
+        json!([]),
+        "no request left for example.com"
+    );
+    // Raw HTML and the javascript: links show as text, the reader sees what the model sent.
+    assert!(
+        text.contains("<script>window.__pwned = 'script'</script>"),
+        "{text}"
+    );
+    assert!(text.contains("[run me](javascript:alert(1))"), "{text}");
+    assert!(text.contains("Image not loaded: tracker"), "{text}");
+
+    // The screenshot shows the whole reply: settings panel closed, reply scrolled into view.
+    click(&c, "#toggle-conv-settings").await;
+    js(
+        &c,
+        "document.querySelector('#messages .message.assistant:last-of-type').scrollIntoView({block: 'start'}); return null;",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(screenshot_dir().join("markdown-reply.png"), png).unwrap();
+
+    // Copy puts the code on the clipboard.
+    click(&c, &format!("{LAST_REPLY} .code-copy")).await;
+    let label = wait_for("the copy result", || async {
+        let t = text_of(&c, &format!("{LAST_REPLY} .code-copy")).await?;
+        (t != "Copy").then_some(t)
+    })
+    .await;
+    assert_eq!(label, "Copied");
+    let via = attr_of(&c, &format!("{LAST_REPLY} .code-copy"), "data-via").await;
+    eprintln!("copy went through: {via:?}");
+
+    // An https link: the full URL is shown; Cancel opens nothing, Open hands exactly it to the opener.
+    click_link(&c, "https://example.com/docs?q=1").await;
+    let (_, url) = link_dialog(&c, "confirm").await;
+    assert_eq!(url, "https://example.com/docs?q=1");
+    close_link_dialog(&c).await;
+    assert!(opened(&log).is_empty(), "Cancel opens nothing");
+    click_link(&c, "https://example.com/docs?q=1").await;
+    link_dialog(&c, "confirm").await;
+    click(&c, "#link-dialog .link-open").await;
+    wait_for("the URL to reach the opener", || async {
+        (opened(&log) == ["https://example.com/docs?q=1"]).then_some(())
+    })
+    .await;
+
+    // file:/// and calculator:// are refused with a clear reason, and never reach the opener.
+    click_link(&c, "file:///etc/passwd").await;
+    let (message, _) = link_dialog(&c, "refused").await;
+    assert!(
+        message.contains("\"file:\"") && message.contains("https"),
+        "{message}"
+    );
+    close_link_dialog(&c).await;
+    click_link(&c, "calculator://open").await;
+    let (message, _) = link_dialog(&c, "refused").await;
+    assert!(message.contains("\"calculator:\""), "{message}");
+    close_link_dialog(&c).await;
+
+    // The image placeholder, a middle click and window.open all take the same path.
+    click_link(&c, "https://example.com/track.png").await;
+    let (_, url) = link_dialog(&c, "confirm").await;
+    assert_eq!(url, "https://example.com/track.png");
+    close_link_dialog(&c).await;
+    js(
+        &c,
+        "document.querySelector('#messages a[href=\"https://example.com/docs?q=1\"]')
+           .dispatchEvent(new MouseEvent('auxclick', { button: 1, bubbles: true, cancelable: true }));
+         return null;",
+    )
+    .await;
+    let (_, url) = link_dialog(&c, "confirm").await;
+    assert_eq!(url, "https://example.com/docs?q=1");
+    close_link_dialog(&c).await;
+    // Keyboard: Enter on the focused link.
+    let link = c
+        .find(Locator::Css(&format!(
+            "{LAST_REPLY} .message-body a[href=\"https://example.com/docs?q=1\"]"
+        )))
+        .await
+        .unwrap();
+    link.send_keys("\u{e007}").await.unwrap();
+    let (_, url) = link_dialog(&c, "confirm").await;
+    assert_eq!(url, "https://example.com/docs?q=1");
+    close_link_dialog(&c).await;
+    let popup = js(
+        &c,
+        "return window.open('https://google.com@evil.example/', '_blank') === null;",
+    )
+    .await;
+    assert_eq!(popup, true, "window.open never returns a window");
+    let (message, _) = link_dialog(&c, "refused").await;
+    assert!(message.contains("evil.example"), "{message}");
+    close_link_dialog(&c).await;
+    // The raw anchor the model wrote is text, not a link; no link became anything else.
+    assert_eq!(opened(&log), ["https://example.com/docs?q=1"]);
+    // Navigation away from the app is refused by the webview's guard (gui.rs).
+    js(
+        &c,
+        "location.href = 'https://example.com/away'; return null;",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let still_here = js(&c, "return location.href;").await;
+    assert!(
+        still_here
+            .as_str()
+            .unwrap()
+            .starts_with("tauri://localhost"),
+        "{still_here}"
+    );
+    let _ = c.close().await;
+}
+
+/// Streams `model`'s reply in the real webview and prints how the renderer kept up. Not a test of
+/// timings (none are asserted): run with
+/// `tests/run.sh --test e2e bench_streaming_render -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn bench_streaming_render() {
+    let _one_at_a_time = SERIAL.lock().await;
+    let key = "sk-e2e-bench";
+    let server = FakeOpenAi::start_with_key(key);
+    let data = tempfile::tempdir().unwrap();
+    let driver = Driver::start_with(data.path(), &server, &[("OPENAI_API_KEY", key)]);
+    let c = driver.session().await;
+    let models = std::env::var("PARLEY_BENCH_MODELS").unwrap_or_else(|_| {
+        "test-markdown-50000 test-markdown-paced-20000 test-tokens-50000".into()
+    });
+    for model in models.split_whitespace() {
+        click(&c, "#new-chat").await;
+        set_conversation_model(&c, model).await;
+        // Frame gaps as the page sees them (layout and paint included), and our own render time.
+        js(
+            &c,
+            "window.__gaps = []; let last = performance.now();
+             const tick = (now) => { window.__gaps.push(now - last); last = now;
+               if (!window.__stopGaps) requestAnimationFrame(tick); };
+             window.__stopGaps = false; requestAnimationFrame(tick);
+             return null;",
+        )
+        .await;
+        c.execute_async(
+            "import('./js/render.js').then(m => { m.resetRenderStats(); window.__benchStart = performance.now(); arguments[0](null); })",
+            vec![],
+        )
+        .await
+        .unwrap();
+        let sent = Instant::now();
+        send(&c, "Go").await;
+        let deadline = Instant::now() + Duration::from_secs(300);
+        while attr_of(&c, LAST_REPLY, "data-status").await.as_deref() != Some("done") {
+            assert!(Instant::now() < deadline, "the reply did not finish");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let streamed = sent.elapsed();
+        // Time to display: from Send to the last block on screen (measured in the page).
+        let deadline = Instant::now() + Duration::from_secs(180);
+        let total_ms = loop {
+            let v = c
+                .execute_async(
+                    "import('./js/render.js').then(m => arguments[0](m.renderBusy() ? null : m.renderStats().doneAt - window.__benchStart))",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            if let Some(ms) = v.as_f64() {
+                break ms;
+            }
+            assert!(Instant::now() < deadline, "the reply was not filled in");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        let stats = c
+            .execute_async(
+                "window.__stopGaps = true;
+                 const done = arguments[0];
+                 import('./js/render.js').then(async (m) => {
+                   const s = m.renderStats();
+                   const convs = await window.__TAURI__.core.invoke('list_conversations');
+                   const msgs = await window.__TAURI__.core.invoke('get_messages', { conversationId: convs[0].id });
+                   const text = msgs[msgs.length - 1].content;
+                   // What a naive renderer would pay: the whole text so far, once per frame.
+                   const naive = [];
+                   for (let i = 1; i <= 10; i++) {
+                     const t0 = performance.now();
+                     m.renderMarkdown(text.slice(0, Math.floor(text.length * i / 10)));
+                     naive.push(performance.now() - t0);
+                   }
+                   // Where the time goes, warm: Markdown (with KaTeX and highlight.js) vs sanitizing.
+                   const md = await import('./js/markdown.js');
+                   const parts = [];
+                   for (let r = 0; r < 3; r++) {
+                     const t0 = performance.now();
+                     const html = md.markdownToHtml(text);
+                     const t1 = performance.now();
+                     window.DOMPurify.sanitize(html, { USE_PROFILES: { html: true, svg: true }, RETURN_DOM_FRAGMENT: true });
+                     const t2 = performance.now();
+                     parts.push([Math.round(t1 - t0), Math.round(t2 - t1), html.length]);
+                   }
+                   done({ frames: s.frames, finals: s.finals, gaps: window.__gaps, naive, chars: text.length, parts });
+                 });",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let nums = |k: &str| -> Vec<f64> {
+            let mut v: Vec<f64> = stats[k]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|x| x.as_f64())
+                .collect();
+            v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            v
+        };
+        let pct = |v: &[f64], p: f64| -> f64 {
+            if v.is_empty() {
+                return 0.0;
+            }
+            v[((v.len() - 1) as f64 * p).round() as usize]
+        };
+        let frames = nums("frames");
+        let gaps = nums("gaps");
+        let naive = stats["naive"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|x| x.as_f64())
+            .collect::<Vec<_>>();
+        let naive_mean = naive.iter().sum::<f64>() / naive.len() as f64;
+        println!(
+            "{model}: {} chars, stream done after {:.2} s, all on screen {:.2} s after Send; {} streaming renders: median {:.2} ms, p95 {:.2} ms, worst {:.2} ms, sum {:.0} ms; final render call {:.1} ms",
+            stats["chars"],
+            streamed.as_secs_f64(),
+            total_ms / 1000.0,
+            frames.len(),
+            pct(&frames, 0.5),
+            pct(&frames, 0.95),
+            pct(&frames, 1.0),
+            frames.iter().sum::<f64>(),
+            nums("finals").last().copied().unwrap_or(0.0),
+        );
+        println!(
+            "{model}: frame gaps (page, incl. layout): median {:.1} ms, p95 {:.1} ms, worst {:.1} ms over {} frames",
+            pct(&gaps, 0.5),
+            pct(&gaps, 0.95),
+            pct(&gaps, 1.0),
+            gaps.len()
+        );
+        println!(
+            "{model}: naive full re-render of the text so far at 10%..100%: {} ms -> about {:.0} ms per frame on average, {:.0} s over the same {} frames",
+            naive.iter().map(|x| format!("{x:.0}")).collect::<Vec<_>>().join("/"),
+            naive_mean,
+            naive_mean * frames.len() as f64 / 1000.0,
+            frames.len()
+        );
+        println!(
+            "{model}: whole text, warm, [markdown ms, sanitize ms, html bytes] x3: {}",
+            stats["parts"]
+        );
+    }
+    let _ = c.close().await;
+}

@@ -373,3 +373,31 @@ fn names_to_id(overview: &Value, name: &str) -> i64 {
         .as_i64()
         .unwrap()
 }
+
+#[test]
+fn links_are_checked_through_ipc_and_refusals_carry_the_reason() {
+    let server = FakeOpenAi::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, w) = app(dir.path(), &server);
+    let ok = invoke(
+        &w,
+        "check_link",
+        json!({ "url": "https://Example.com/a b" }),
+    )
+    .unwrap();
+    assert_eq!(ok["url"], "https://example.com/a%20b");
+    assert_eq!(ok["host"], "example.com");
+    assert_eq!(ok["idn"], false);
+    for bad in [
+        "file:///etc/passwd",
+        "JaVaScRiPt:alert(1)",
+        "https://google.com@evil.com/",
+    ] {
+        let err = invoke(&w, "check_link", json!({ "url": bad })).unwrap_err();
+        assert_eq!(err["kind"], "invalid", "{bad}: {err}");
+        // open_link checks again on its own: a refused link never reaches the opener.
+        let err = invoke(&w, "open_link", json!({ "url": bad })).unwrap_err();
+        assert_eq!(err["kind"], "invalid", "{bad}: {err}");
+        assert!(!err["message"].as_str().unwrap().is_empty());
+    }
+}

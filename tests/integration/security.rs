@@ -42,15 +42,45 @@ fn csp_is_strict() {
     let all = csp.to_string();
     assert!(!all.contains("unsafe-eval"), "{all}");
     assert!(!get("script-src").contains("unsafe-inline"));
-    let img = get("img-src");
-    assert!(
-        !img.contains("http") && !img.contains('*'),
-        "remote images must not load: {img}"
+    for k in [
+        "script-src-elem",
+        "script-src-attr",
+        "style-src-elem",
+        "style-src-attr",
+    ] {
+        assert!(csp.get(k).is_none(), "{k} would widen script-src/style-src");
+    }
+    // Style sheets only from the app, no inline styles at all: KaTeX's style attributes apply because
+    // render.js builds nodes in DOMPurify's inert document (no CSP there) and moves them in; an
+    // attribute set on a live element is blocked. The e2e test checks KaTeX's styles still apply.
+    assert!(!all.contains("unsafe-inline"), "{all}");
+    assert_eq!(get("style-src"), "'self'");
+    assert_eq!(get("font-src"), "'self' data:");
+    assert_eq!(
+        get("img-src"),
+        "'self' data: blob:",
+        "remote images must not load"
     );
-    assert!(
-        !get("connect-src").contains("https:"),
+    assert_eq!(
+        get("connect-src"),
+        "ipc: http://ipc.localhost",
         "the webview talks only to IPC"
     );
+    let known = [
+        "default-src",
+        "script-src",
+        "style-src",
+        "img-src",
+        "font-src",
+        "connect-src",
+        "object-src",
+        "frame-src",
+        "base-uri",
+        "form-action",
+    ];
+    for (k, _) in csp.as_object().unwrap() {
+        assert!(known.contains(&k.as_str()), "unexpected CSP directive {k}");
+    }
 }
 
 #[test]
@@ -87,22 +117,91 @@ fn only_api_js_talks_to_the_back_end_and_nothing_writes_html() {
                 "{name} reaches IPC directly; go through api.js"
             );
         }
-        // render.js is the one sanitizing path into the DOM; everything else uses textContent.
+        // No module writes HTML strings: render.js turns markup into nodes only through DOMPurify
+        // returning a DOM fragment (checked below), everything else uses textContent.
+        for sink in [
+            "innerHTML",
+            "outerHTML",
+            "insertAdjacentHTML",
+            "document.write",
+            "createContextualFragment",
+            "DOMParser",
+            "srcdoc",
+        ] {
+            assert!(!src.contains(sink), "{name} uses {sink}");
+        }
         if name != "render.js" {
-            for sink in [
-                "innerHTML",
-                "outerHTML",
-                "insertAdjacentHTML",
-                "document.write",
-                "createContextualFragment",
-            ] {
-                assert!(!src.contains(sink), "{name} uses {sink}");
-            }
+            assert!(!src.contains("DOMPurify"), "{name} uses DOMPurify directly");
+            assert!(
+                !src.contains("markdownToHtml(") || name == "markdown.js",
+                "{name} makes HTML from Markdown outside render.js"
+            );
         }
         for bad in ["eval(", "new Function(", "setTimeout('", "setTimeout(\""] {
             assert!(!src.contains(bad), "{name} uses {bad}");
         }
     }
+}
+
+#[test]
+fn render_js_has_exactly_one_sanitizing_function() {
+    let src = read("ui/js/render.js");
+    assert_eq!(
+        src.matches(".sanitize(").count(),
+        1,
+        "one DOMPurify.sanitize call"
+    );
+    assert_eq!(
+        src.matches("markdownToHtml(").count(),
+        1,
+        "one markdown call"
+    );
+    // It returns nodes, never a string someone could assign to innerHTML.
+    assert!(src.contains("RETURN_DOM_FRAGMENT: true"));
+    // What it keeps out: raw HTML in the Markdown, script-ish URLs, style outside KaTeX.
+    let md = read("ui/js/markdown.js");
+    assert!(
+        md.contains("html: false"),
+        "markdown-it must not pass raw HTML"
+    );
+    assert!(md.contains("trust: false"), "KaTeX must not trust input");
+    assert!(src.contains("data.attrName === 'style' && !node.closest('.katex')"));
+    assert!(src.contains("(?!(?:javascript|vbscript|data):)"));
+}
+
+#[test]
+fn vendored_scripts_exist_and_are_pinned() {
+    let html = read("ui/index.html");
+    let pkg: Value = serde_json::from_str(&read("ui/vendor/package.json")).unwrap();
+    let lock: Value = serde_json::from_str(&read("ui/vendor/package-lock.json")).unwrap();
+    for (name, version) in pkg["dependencies"].as_object().unwrap() {
+        let version = version.as_str().unwrap();
+        assert!(
+            version.chars().next().unwrap().is_ascii_digit(),
+            "{name} pinned to an exact version, not {version}"
+        );
+        assert_eq!(
+            lock["packages"][format!("node_modules/{name}")]["version"],
+            version,
+            "{name} in package-lock.json"
+        );
+    }
+    let mut scripts = 0;
+    for (i, _) in html.match_indices("src=\"") {
+        let rest = &html[i + 5..];
+        let src = &rest[..rest.find('"').unwrap()];
+        assert!(
+            src.starts_with("js/") || src.starts_with("vendor/lib/"),
+            "script from {src}"
+        );
+        assert!(root().join("ui").join(src).is_file(), "{src} is missing");
+        scripts += 1;
+    }
+    assert!(scripts >= 6);
+    assert!(
+        !root().join("ui/vendor/node_modules").exists(),
+        "node_modules inside ui/ would be embedded in the app"
+    );
 }
 
 #[test]

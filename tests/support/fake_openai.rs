@@ -38,7 +38,71 @@ pub const MODELS: &[&str] = &[
     "test-one-choice",
     "test-reasoning",
     "o1-mini",
+    "test-hostile-markdown",
+    "test-markdown-2000",
 ];
+
+/// What `test-hostile-markdown` streams: every way a reply could try to get markup, script, a remote
+/// request or a dangerous link into the page (SECURITY.md W4–W7), next to the Markdown that must render.
+pub const HOSTILE_MARKDOWN: &str = r#"# Rendering check
+
+<script>window.__pwned = 'script'</script>
+<img src=x onerror="window.__pwned = 'img'">
+<svg onload="window.__pwned = 'svg'"><circle r="5"/></svg>
+<a href="https://example.com/raw" onclick="window.__pwned = 'a'">raw anchor</a>
+
+[run me](javascript:alert(1)) and [mixed case](JaVaScRiPt:alert(1))
+
+![tracker](https://example.com/track.png)
+
+| Name | Value |
+|------|------:|
+| one  | 1 |
+| two  | 2 |
+
+```python
+def greet(name):
+    return f"hello {name}"
+```
+
+Energy: $E=mc^2$
+
+$$
+\sqrt{2} \approx 1.414
+$$
+
+Links: [the docs](https://example.com/docs?q=1), [local file](file:///etc/passwd) and [calculator](calculator://open).
+"#;
+
+/// One section of the Markdown that `test-markdown-N` repeats until it has N tokens: what a long
+/// technical answer looks like (headings, prose, lists, code, a table, math).
+const MARKDOWN_SECTION: &str = r#"## Section
+
+Streaming a long reply should stay smooth: each paragraph arrives word by word, with `inline code`,
+**bold** and *emphasis*, a [link](https://example.com/page) and inline math such as $a^2 + b^2 = c^2$.
+
+- first point, with a little more text to wrap
+- second point
+  continued on an indented line
+- third point
+
+```rust
+fn main() {
+    let xs: Vec<u64> = (1..=10).map(|x| x * x).collect();
+    println!("{:?}", xs.iter().sum::<u64>());
+}
+```
+
+| Column | Value | Note |
+|--------|------:|------|
+| alpha  | 1.5   | ok   |
+| beta   | 22    | fine |
+
+$$
+\int_0^1 x^2 \, dx = rac{1}{3}
+$$
+
+"#;
 
 /// Id used by every completion / chunk.
 pub const COMPLETION_ID: &str = "chatcmpl-fake1";
@@ -368,6 +432,10 @@ fn kind(model: &str, last: &str) -> Kind {
         "test-500" => Kind::ServerError,
         "test-context" => Kind::Context,
         "test-redirect" => Kind::Redirect,
+        "test-hostile-markdown" => Kind::Reply {
+            tokens: split_tokens(HOSTILE_MARKDOWN),
+            delay: Duration::from_millis(2),
+        },
         m => {
             if let Some(ms) = m
                 .strip_prefix("test-slow-")
@@ -381,6 +449,18 @@ fn kind(model: &str, last: &str) -> Kind {
                 Kind::Reply {
                     tokens: (0..n).map(|i| format!(" tok{i}")).collect(),
                     delay: Duration::ZERO,
+                }
+            } else if let Some((paced, n)) = m.strip_prefix("test-markdown-").and_then(|rest| {
+                // test-markdown-N: as fast as possible; test-markdown-paced-N: 1 ms per token.
+                match rest.strip_prefix("paced-") {
+                    Some(n) => n.parse::<usize>().ok().map(|n| (true, n)),
+                    None => rest.parse::<usize>().ok().map(|n| (false, n)),
+                }
+            }) {
+                let section = split_tokens(MARKDOWN_SECTION);
+                Kind::Reply {
+                    tokens: section.iter().cycle().take(n).cloned().collect(),
+                    delay: Duration::from_millis(u64::from(paced)),
                 }
             } else {
                 Kind::Unknown

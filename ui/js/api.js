@@ -88,6 +88,10 @@ export const api = {
   listModelTable: () => call('list_model_table'),
   saveModelInfo: (info) => call('save_model_info', { info }),
   removeModelInfo: (model) => call('remove_model_info', { model }),
+
+  // Links from replies (W7): check first (nothing opens), then open after the user confirms.
+  checkLink: (url) => call('check_link', { url }),
+  openLink: (url) => call('open_link', { url }),
 };
 
 export function newStreamId() {

@@ -196,6 +196,23 @@ const STRINGS = {
     'common.dismiss': 'Dismiss',
     'error.noTauri': 'The Parley back end is not available.',
     'error.unknown': 'Something went wrong.',
+
+    // Reply rendering and links (render.js, links.js)
+    'render.code': 'text',
+    'render.copy': 'Copy',
+    'render.copyTitle': 'Copy the code',
+    'render.copied': 'Copied',
+    'render.copyFailed': 'Copy failed',
+    'render.imageNotLoaded': 'Image not loaded: {alt}',
+    'link.confirmTitle': 'Open this link?',
+    'link.confirmMessage': 'It opens in your web browser:',
+    'link.confirmMail': 'It opens in your mail program:',
+    'link.idnNote': 'The site name contains non-Latin letters; it is shown as the browser will look it up ({host}).',
+    'link.open': 'Open',
+    'link.cancel': 'Cancel',
+    'link.close': 'Close',
+    'link.refusedTitle': 'Link not opened',
+    'link.failedTitle': 'Could not open the link',
   },
   'zh-CN': {
     'app.name': 'Parley',
@@ -407,6 +424,23 @@ const STRINGS = {
     'error.kind.not_found': '未找到',
     'error.kind.io': '文件读写出错',
     'error.kind.interrupted': 'Parley 在回复完成前退出',
+
+    // Reply rendering and links (render.js, links.js)
+    'render.code': '文本',
+    'render.copy': '复制',
+    'render.copyTitle': '复制代码',
+    'render.copied': '已复制',
+    'render.copyFailed': '复制失败',
+    'render.imageNotLoaded': '图片未加载：{alt}',
+    'link.confirmTitle': '打开此链接？',
+    'link.confirmMessage': '将在网页浏览器中打开：',
+    'link.confirmMail': '将在邮件程序中打开：',
+    'link.idnNote': '网站名称包含非拉丁字母；这里显示的是浏览器实际查询的形式（{host}）。',
+    'link.open': '打开',
+    'link.cancel': '取消',
+    'link.close': '关闭',
+    'link.refusedTitle': '未打开链接',
+    'link.failedTitle': '无法打开链接',
   },
 };
 

@@ -1,0 +1,14 @@
+use crate::error::Result;
+use crate::links::{self, Link};
+
+/// Checks a link from a reply before the user is asked (W7); nothing is opened.
+#[tauri::command(async)]
+pub fn check_link(url: String) -> Result<Link> {
+    links::check(&url)
+}
+
+/// Checks the link again and hands it to the system's opener; the one way a link leaves the app.
+#[tauri::command(async)]
+pub fn open_link(url: String) -> Result<Link> {
+    links::open(&url)
+}

@@ -1,0 +1,127 @@
+// Markdown → HTML *string* for replies (never put into the DOM here: render.js sanitizes it first).
+// markdown-it with raw HTML off, KaTeX math through markdown-it-texmath, highlight.js for code.
+// The libraries are the vendored files in ui/vendor/lib (loaded by index.html as classic scripts).
+import { t } from './i18n.js';
+
+const KATEX_OPTIONS = Object.freeze({
+  throwOnError: false, // a formula that does not parse shows its source in red, never breaks the reply
+  trust: false, // no \href, \url, \includegraphics, \htmlClass…
+  strict: 'ignore',
+  output: 'html', // no MathML: one output tree, smaller DOM
+  maxSize: 20, // em; bounds \rule and \kern sizes
+  maxExpand: 200, // bounds macro expansion (\def loops)
+});
+
+// Only these data: images are shown inline; every other image becomes a placeholder link (W6).
+const INLINE_IMAGE = /^data:image\/(?:png|gif|jpeg|webp);base64,[a-z0-9+/=\s]*$/i;
+// Schemes that are never links at all; everything else is a link that the Rust side judges (W7).
+const NEVER_A_LINK = /^(?:javascript|vbscript|data):/i;
+const LANG = /^[A-Za-z0-9_+#.-]{1,32}$/;
+
+let md = null;
+
+function libs() {
+  const { markdownit, texmath, katex, hljs } = window;
+  if (!markdownit || !texmath || !katex || !hljs) return null;
+  return { markdownit, texmath, katex, hljs };
+}
+
+function build() {
+  const l = libs();
+  if (!l) return null;
+  const { markdownit, texmath, katex, hljs } = l;
+  const m = markdownit({ html: false, linkify: true, typographer: false, breaks: false });
+  const esc = m.utils.escapeHtml;
+
+  m.validateLink = (url) => {
+    const s = String(url).trim();
+    if (NEVER_A_LINK.test(s)) return INLINE_IMAGE.test(s);
+    return true;
+  };
+
+  // Math: $…$, $$…$$, \(…\), \[…\]. texmath parses; we render with our own bounded KaTeX options.
+  m.use(texmath, { engine: katex, delimiters: ['dollars', 'brackets'], katexOptions: { ...KATEX_OPTIONS } });
+  // While a reply streams, its unfinished tail is rendered again and again: remember formulas.
+  const cache = new Map();
+  const math = (display) => (tokens, idx) => {
+    const tex = tokens[idx].content;
+    const key = (display ? 'D' : 'I') + tex;
+    let out = cache.get(key);
+    if (out === undefined) {
+      try {
+        out = katex.renderToString(tex, { ...KATEX_OPTIONS, displayMode: display });
+      } catch (e) {
+        out = `<code class="math-error">${esc(tex)}</code>`;
+      }
+      if (cache.size >= 500) cache.delete(cache.keys().next().value);
+      cache.set(key, out);
+    }
+    // KaTeX's HTML output is aria-hidden; the source is the accessible name.
+    const label = esc(tex);
+    return display
+      ? `<div class="math-display" role="img" aria-label="${label}">${out}</div>\n`
+      : `<span class="math-inline" role="img" aria-label="${label}">${out}</span>`;
+  };
+  m.renderer.rules.math_inline = math(false);
+  m.renderer.rules.math_inline_double = math(true);
+  m.renderer.rules.math_block = math(true);
+  m.renderer.rules.math_block_eqno = math(true);
+
+  // Code: text only, highlighted by highlight.js (spans with classes), a label and a place for Copy.
+  m.renderer.rules.fence = (tokens, idx) => {
+    const token = tokens[idx];
+    const info = token.info ? m.utils.unescapeAll(token.info).trim() : '';
+    let lang = info.split(/\s+/)[0] || '';
+    if (!LANG.test(lang)) lang = '';
+    let body;
+    const known = lang && hljs.getLanguage(lang);
+    if (known) {
+      body = hljs.highlight(token.content, { language: lang, ignoreIllegals: true }).value;
+    } else {
+      body = esc(token.content);
+    }
+    const label = lang ? esc(lang) : esc(t('render.code'));
+    const cls = known ? ` language-${esc(lang)}` : '';
+    return `<div class="code-block" data-lang="${esc(lang)}"><div class="code-head"><span class="code-lang">${label}</span></div>`
+      + `<pre><code class="hljs${cls}">${body}</code></pre></div>\n`;
+  };
+  m.renderer.rules.code_block = (tokens, idx) =>
+    `<div class="code-block" data-lang=""><div class="code-head"><span class="code-lang">${esc(t('render.code'))}</span></div>`
+    + `<pre><code class="hljs">${esc(tokens[idx].content)}</code></pre></div>\n`;
+
+  // Images: never a remote src in the DOM (W6). A placeholder link goes through the link check.
+  m.renderer.rules.image = (tokens, idx) => {
+    const token = tokens[idx];
+    const src = token.attrGet('src') || '';
+    const alt = token.children ? m.renderer.renderInlineAsText(token.children, m.options, {}) : token.content;
+    if (INLINE_IMAGE.test(src)) return `<img src="${esc(src)}" alt="${esc(alt)}">`;
+    return `<a class="remote-image" href="${esc(src)}" title="${esc(src)}">`
+      + `<span class="remote-image-label">${esc(t('render.imageNotLoaded', { alt: alt || '' }))}</span> `
+      + `<span class="remote-image-url">${esc(src)}</span></a>`;
+  };
+
+  // Table alignment as classes (style attributes are kept only inside KaTeX output).
+  m.core.ruler.push('align_classes', (state) => {
+    for (const tok of state.tokens) {
+      if (tok.type !== 'th_open' && tok.type !== 'td_open') continue;
+      const style = tok.attrGet('style');
+      if (!style) continue;
+      const match = /^text-align:(left|right|center)$/.exec(style);
+      tok.attrs = (tok.attrs || []).filter(([k]) => k !== 'style');
+      if (match) tok.attrJoin('class', `align-${match[1]}`);
+    }
+  });
+  return m;
+}
+
+/** True once the vendored libraries are loaded. */
+export function markdownReady() {
+  if (!md) md = build();
+  return md != null;
+}
+
+/** Markdown text → an HTML string that still has to go through render.js' sanitizer. */
+export function markdownToHtml(text) {
+  if (!markdownReady()) return null;
+  return md.render(text);
+}
