@@ -638,6 +638,10 @@ async fn a_second_profile_with_its_own_key_answers_a_conversation_switched_to_it
     click(&c, "#add-profile").await;
     type_into(&c, "#base-url", &b.base_url()).await;
     type_into(&c, "#default-model", "test-model").await;
+    // Default parameters of the profile, which its conversations use unless they set their own.
+    click(&c, "#profile-advanced > summary").await;
+    type_into(&c, "#pd-temperature", "0.4").await;
+    type_into(&c, "#pd-seed", "12").await;
     click(&c, "#save-settings").await;
     let id = wait_for("the new profile", || async {
         from_backend(
@@ -741,6 +745,8 @@ async fn a_second_profile_with_its_own_key_answers_a_conversation_switched_to_it
         to_b[0].header("authorization").as_deref(),
         Some("Bearer sk-e2e-second-server")
     );
+    assert_eq!(to_b[0].body["temperature"], 0.4);
+    assert_eq!(to_b[0].body["seed"], 12);
     assert!(
         a.requests().iter().all(|r| r.method != "POST"),
         "nothing was sent to the default profile's server"

@@ -232,7 +232,7 @@ function number(id, label, { min, max, int, scale = 1 }) {
   if (el.validity.badInput || !Number.isFinite(n) || (int && !Number.isInteger(n)) || n < min || n > max) {
     throw invalid(t('profiles.badNumber', { name: t(label) }));
   }
-  return int ? n : Math.round(n * scale);
+  return scale === 1 ? n : Math.round(n * scale);
 }
 
 /** The form as a profile update (throws {kind: 'invalid'} on a bad number). */
@@ -241,10 +241,7 @@ function readForm() {
   const proxy = mode === 'app' ? null
     : mode === 'custom' ? { mode, url: $('profile-proxy-url').value.trim() } : { mode };
   const defaults = {};
-  for (const f of DEFAULTS) {
-    const v = number(f.id, f.label, { ...f, scale: 1 });
-    defaults[f.key] = v == null ? null : Number($(f.id).value.trim());
-  }
+  for (const f of DEFAULTS) defaults[f.key] = number(f.id, f.label, f);
   defaults.stop = $('pd-stop').value.split('\n').filter((l) => l !== '');
   return {
     kind: $('profile-kind').value,
