@@ -4,8 +4,8 @@
 pub mod app;
 pub mod chat;
 pub mod conversations;
-pub mod models;
 pub mod links;
+pub mod models;
 pub mod profile;
 
 /// Every command the webview may call (also listed, by name, in build.rs and the capability).

@@ -76,7 +76,21 @@ impl Driver {
                 .connect(&format!("http://127.0.0.1:{}", self.port))
                 .await;
             match attempt {
-                Ok(client) => return client,
+                Ok(client) => {
+                    // Clicks before the page has wired its handlers would go nowhere.
+                    wait_for("the page to be ready", || async {
+                        let ready = client
+                            .execute(
+                                "return document.documentElement.dataset.ready === 'true'",
+                                vec![],
+                            )
+                            .await
+                            .ok()?;
+                        (ready == json!(true)).then_some(())
+                    })
+                    .await;
+                    return client;
+                }
                 Err(e) if Instant::now() > deadline => panic!("no WebDriver session: {e}"),
                 Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
             }
@@ -155,20 +169,40 @@ async fn from_backend(c: &Client, cmd: &str, pick: &str) -> Option<serde_json::V
 
 /// Sets the current conversation's model in its settings panel and waits for the debounced save.
 async fn set_conversation_model(c: &Client, model: &str) {
-    let field = c.find(Locator::Css("#conv-model")).await;
-    let visible = match field {
-        Ok(f) => f.is_displayed().await.unwrap_or(false),
-        Err(_) => false,
-    };
-    if !visible {
-        click(c, "#toggle-conv-settings").await;
-    }
+    open_conversation_panel(c).await;
     type_into(c, "#conv-model", model).await;
     wait_for("the model to be saved", || async {
         let v = from_backend(c, "list_conversations", "l => l[0] && l[0].model").await?;
         (v == model).then_some(())
     })
     .await;
+}
+
+/// Opens the conversation's settings panel once a conversation is active (the toggle is
+/// disabled until then: a click right after "New chat" could otherwise go nowhere).
+async fn open_conversation_panel(c: &Client) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let state = c
+            .execute(
+                "const t = document.getElementById('toggle-conv-settings');
+                 const p = document.getElementById('conv-settings');
+                 if (!t.disabled && p.hidden) t.click();
+                 return [t.disabled, p.hidden, document.getElementById('conv-model').disabled];",
+                vec![],
+            )
+            .await;
+        if let Ok(v) = &state {
+            if v == &json!([false, false, false]) {
+                return;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the conversation panel did not open: [toggle disabled, panel hidden, model disabled] = {state:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// One app at a time: each test drives its own app, but they share the display.
@@ -822,16 +856,7 @@ async fn wait_bodies(c: &Client, want: &[&str]) {
 
 /// Opens the conversation panel (if closed) and sets a field by its id, firing input and change.
 async fn set_panel_field(c: &Client, id: &str, value: &str) {
-    let open = c
-        .find(Locator::Css("#conv-settings"))
-        .await
-        .unwrap()
-        .is_displayed()
-        .await
-        .unwrap_or(false);
-    if !open {
-        click(c, "#toggle-conv-settings").await;
-    }
+    open_conversation_panel(c).await;
     let script = format!(
         "const el = document.getElementById('{id}'); el.value = arguments[0];
          el.dispatchEvent(new Event('input', {{bubbles: true}}));

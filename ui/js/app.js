@@ -222,7 +222,11 @@ function init() {
   conv.loadConversation();
   renderHeader();
   chat.autoGrow();
-  loadInitial().finally(() => $('composer').focus());
+  loadInitial().finally(() => {
+    $('composer').focus();
+    // Everything is wired and the first data is in (the end-to-end tests wait for this).
+    document.documentElement.dataset.ready = 'true';
+  });
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
