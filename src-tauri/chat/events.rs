@@ -26,6 +26,8 @@ pub enum ChatEvent {
         /// Replies made together (n choices, models side by side) share a group.
         group_id: Option<String>,
         choice_index: Option<i64>,
+        /// The profile answering (its name), for labelling side-by-side columns.
+        profile: Option<String>,
     },
     /// Before the first delta only; for the request streaming under `stream_id`.
     Retrying {

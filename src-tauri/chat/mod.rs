@@ -502,6 +502,7 @@ impl ChatService {
                     model: model.clone(),
                     group_id: group.clone(),
                     choice_index: origin.choice_index,
+                    profile: origin.profile_name.clone(),
                 });
                 reply_ids.push(id);
             }

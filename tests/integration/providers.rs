@@ -448,3 +448,77 @@ async fn probing_a_server_that_never_answers_ends_with_the_timeout() {
     assert!(found.is_empty());
     drop(listener);
 }
+
+#[tokio::test]
+async fn side_by_side_targets_can_use_different_profiles_each_with_its_own_key() {
+    let a = FakeOpenAi::start_with_key("sk-side-a");
+    let b = FakeOpenAi::start_with_key("sk-side-b");
+    let dir = tempdir();
+    let (svc, _) = service(dir.path());
+    svc.update_profile(None, compatible("ignored", &a))
+        .await
+        .unwrap();
+    svc.set_key(None, "sk-side-a").await.unwrap();
+    let second = svc.create_profile(compatible("second", &b)).await.unwrap();
+    svc.set_key(Some(second.id), "sk-side-b").await.unwrap();
+    let conv = conversation(&svc, None);
+    let request = SendRequest {
+        conversation_id: conv,
+        content: "both of you".into(),
+        targets: vec![
+            parley::chat::Target::default(),
+            parley::chat::Target {
+                model: Some("test-slow-5".into()),
+                profile_id: Some(second.id),
+                ..Default::default()
+            },
+        ],
+        ..Default::default()
+    };
+    let replies = svc.send_all(request, |_| {}).await.unwrap();
+    assert_eq!(replies.len(), 2);
+    assert!(replies.iter().all(|r| r.status == Status::Done));
+    assert_eq!(replies[0].profile_name.as_deref(), Some("default"));
+    assert_eq!(replies[1].profile_name.as_deref(), Some("second"));
+    assert_eq!(replies[1].model.as_deref(), Some("test-slow-5"));
+    let (sa, sb) = (chats(&a), chats(&b));
+    assert_eq!((sa.len(), sb.len()), (1, 1));
+    assert_eq!(sa[0].header("authorization").unwrap(), "Bearer sk-side-a");
+    assert_eq!(sb[0].header("authorization").unwrap(), "Bearer sk-side-b");
+    assert_eq!(sb[0].body["model"], "test-slow-5");
+}
+
+#[tokio::test]
+async fn a_legacy_completion_through_azure_goes_to_the_deployments_completions_url() {
+    let server = FakeOpenAi::start_with_key("azure-secret-2");
+    let dir = tempdir();
+    let (svc, _) = service(dir.path());
+    let azure = svc
+        .create_profile(ProfileUpdate {
+            name: Some("Azure".into()),
+            kind: Some(ProfileKind::Azure),
+            base_url: Some(server.base_url().trim_end_matches("/v1").to_string()),
+            azure_deployment: Some("test-model".into()),
+            api_version: Some("2024-10-21".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    svc.set_key(Some(azure.id), "azure-secret-2").await.unwrap();
+    let conv = conversation(&svc, Some(azure.id));
+    svc.db()
+        .with(|c| {
+            let mut s = conversations::get(c, conv)?.settings;
+            s.endpoint = conversations::EndpointKind::Completions;
+            conversations::update_settings(c, conv, s)
+        })
+        .unwrap();
+    let (reply, _) = send(&svc, conv, "Roses are").await;
+    assert_eq!(reply.status, Status::Done, "{:?}", reply.error_message);
+    assert_eq!(reply.content, "Echo: Roses are");
+    let req = server.requests().pop().unwrap();
+    assert_eq!(req.path, "/openai/deployments/test-model/completions");
+    assert_eq!(req.header("api-key").as_deref(), Some("azure-secret-2"));
+    assert!(req.header("authorization").is_none());
+    assert_eq!(req.body["prompt"], "Roses are");
+}

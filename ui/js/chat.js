@@ -108,10 +108,10 @@ function targetsFor(ctx) {
   const others = hooks.compareModels() || [];
   if (!others.length) return [];
   const targets = [{ model: null, streamId: ctx.streamId }];
-  for (const model of others) {
+  for (const { model, profileId } of others) {
     const streamId = newStreamId();
     ctx.streamIds.push(streamId);
-    targets.push({ model, streamId });
+    targets.push({ model, profileId, streamId });
   }
   return targets;
 }
@@ -189,6 +189,8 @@ function newStream(kind) {
     assistantId: null,
     /** replyId -> {text, model, streamId, dirty} */
     replies: new Map(),
+    /** names of the profiles answering (several: label columns with them) */
+    profiles: new Set(),
     groupId: null,
     started: false,
     raf: 0,
@@ -315,6 +317,7 @@ function onStarted(ctx, ev) {
   ctx.started = true;
   if (ctx.cancelOnStart) api.cancelStream(ev.streamId).catch(() => {});
   const id = ev.assistantMessageId;
+  if (ev.profile) ctx.profiles.add(ev.profile);
   ctx.replies.set(id, { text: '', model: ev.model ?? null, streamId: ev.streamId, dirty: false });
   if (first) {
     ctx.assistantId = id;
@@ -358,7 +361,10 @@ function onStarted(ctx, ev) {
     if (ev.groupId) {
       ph.groupId = ev.groupId;
       ph.choiceIndex = ev.choiceIndex ?? null;
-      const label = ctx.streamIds.length > 1 ? (ev.model || t('chat.assistant')) : t('group.choice', { n: (ev.choiceIndex ?? 0) + 1 });
+      const model = ev.model || t('chat.assistant');
+      const label = ctx.streamIds.length > 1
+        ? (ev.profile && ctx.profiles.size > 1 ? `${model} · ${ev.profile}` : model)
+        : t('group.choice', { n: (ev.choiceIndex ?? 0) + 1 });
       view.appendColumn(ev.groupId, ph, label, ev.streamId);
       if (first) state.messages.push(ph);
     } else {

@@ -111,9 +111,18 @@ export function initConvSettings() {
   updateModelPlaceholder();
 }
 
-/** The other models to answer side by side (from the panel), at most three. */
+/**
+ * The other models to answer side by side (from the panel), at most three, as
+ * [{model, profileId}]. "model@Profile" asks another profile (when Profile is the exact name of
+ * one; otherwise the whole text is the model name, so names with @ still work).
+ */
 export function compareModels() {
-  const list = $('compare-models').value.split(/[,，\n]/).map((m) => m.trim()).filter(Boolean);
+  const profiles = profilesOverview?.profiles || [];
+  const list = $('compare-models').value.split(/[,，\n]/).map((m) => m.trim()).filter(Boolean).map((entry) => {
+    const at = entry.lastIndexOf('@');
+    const named = at > 0 ? profiles.find((p) => p.name === entry.slice(at + 1).trim()) : null;
+    return named ? { model: entry.slice(0, at).trim(), profileId: named.id } : { model: entry, profileId: null };
+  });
   const tooMany = list.length > MAX_COMPARE;
   markInvalid('compare-models', tooMany);
   if (tooMany) showError(t('convSettings.compareTooMany'));

@@ -240,17 +240,19 @@ export function renderAll(messages) {
   refreshRetryButtons();
 }
 
-function columnLabel(m, sameModel) {
+function columnLabel(m, sameModel, manyProfiles) {
   const n = (m.choiceIndex ?? 0) + 1;
-  if (sameModel) return t('group.choice', { n });
-  return m.model || t('chat.assistant');
+  if (sameModel && !manyProfiles) return t('group.choice', { n });
+  const model = m.model || t('chat.assistant');
+  return manyProfiles && m.profileName ? `${model} · ${m.profileName}` : model;
 }
 
 /** Replies made together (n choices, models side by side), each in its own column. */
 function buildGroup(group, activeId, siblingIds) {
   const sameModel = new Set(group.map((g) => g.model)).size === 1;
+  const manyProfiles = new Set(group.map((g) => g.profileName)).size > 1;
   const el = h('div', { className: 'reply-group', dataset: { groupId: group[0].groupId } });
-  for (const m of group) el.append(buildColumn({ ...m, siblingIds }, columnLabel(m, sameModel), activeId));
+  for (const m of group) el.append(buildColumn({ ...m, siblingIds }, columnLabel(m, sameModel, manyProfiles), activeId));
   el.style.setProperty('--columns', String(Math.min(group.length, 4)));
   return el;
 }
