@@ -22,6 +22,13 @@ const ERROR_BODY_LIMIT: usize = 64 * 1024;
 /// A model list or a non-streamed completion.
 const JSON_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
+/// Passes on a choice's new text (chat `content` or legacy `text`), if there is any.
+fn emit_text(on_event: &mut (dyn FnMut(StreamEvent) + Send), index: u32, text: Option<String>) {
+    if let Some(text) = text.filter(|t| !t.is_empty()) {
+        on_event(StreamEvent::Delta { index, text });
+    }
+}
+
 /// A 200 JSON answer to a streaming request: an error object, or a complete `chat.completion`
 /// (or `text_completion`).
 fn whole_completion(
@@ -40,17 +47,11 @@ fn whole_completion(
         })?;
     let mut finish_reasons = BTreeMap::new();
     for choice in completion.choices {
-        if let Some(text) = choice
-            .message
-            .content
-            .or(choice.text)
-            .filter(|t| !t.is_empty())
-        {
-            on_event(StreamEvent::Delta {
-                index: choice.index,
-                text,
-            });
-        }
+        emit_text(
+            on_event,
+            choice.index,
+            choice.message.content.or(choice.text),
+        );
         finish_reasons.insert(choice.index, choice.finish_reason.unwrap_or_default());
     }
     Ok(Finished {
@@ -531,17 +532,7 @@ impl Client {
                     }
                     // A choice index beyond `n` is the server's mistake; it is not shown.
                     for choice in chunk.choices.into_iter().filter(|c| c.index < choices) {
-                        if let Some(text) = choice
-                            .delta
-                            .content
-                            .or(choice.text)
-                            .filter(|t| !t.is_empty())
-                        {
-                            on_event(StreamEvent::Delta {
-                                index: choice.index,
-                                text,
-                            });
-                        }
+                        emit_text(on_event, choice.index, choice.delta.content.or(choice.text));
                         if let Some(reason) = choice.finish_reason {
                             finished.finish_reasons.insert(choice.index, reason);
                         }

@@ -78,16 +78,11 @@ impl Driver {
             match attempt {
                 Ok(client) => {
                     // Clicks before the page has wired its handlers would go nowhere.
-                    wait_for("the page to be ready", || async {
-                        let ready = client
-                            .execute(
-                                "return document.documentElement.dataset.ready === 'true'",
-                                vec![],
-                            )
-                            .await
-                            .ok()?;
-                        (ready == json!(true)).then_some(())
-                    })
+                    wait_js(
+                        &client,
+                        "the page to be ready",
+                        "return document.documentElement.dataset.ready === 'true'",
+                    )
                     .await;
                     return client;
                 }
@@ -821,15 +816,19 @@ async fn texts_of(c: &Client, css: &str) -> Vec<String> {
 
 /// Waits until no reply is streaming (the window has finished and re-rendered).
 async fn wait_idle(c: &Client) {
-    wait_for("the replies to end", || async {
-        let busy = c
-            .execute(
-                "return document.body.classList.contains('streaming')",
-                vec![],
-            )
-            .await
-            .ok()?;
-        (busy == json!(false)).then_some(())
+    wait_js(
+        c,
+        "the replies to end",
+        "return !document.body.classList.contains('streaming')",
+    )
+    .await;
+}
+
+/// Waits until `script` (a function body) returns true in the page.
+async fn wait_js(c: &Client, what: &str, script: &str) {
+    wait_for(what, || async {
+        let v = c.execute(script, vec![]).await.ok()?;
+        (v == json!(true)).then_some(())
     })
     .await;
 }
