@@ -6,6 +6,7 @@ import { hydrateIcons, showBanner, errorText } from './dom.js';
 import { applyI18n, onLangChange, t } from './i18n.js';
 import * as view from './messages.js';
 import { initModelTable } from './modeltable.js';
+import { loadRenderer } from './markdown.js';
 import * as settings from './settings.js';
 import * as sidebar from './sidebar.js';
 import { state, on, activeConversation, upsertConversation } from './state.js';
@@ -222,10 +223,12 @@ function init() {
   conv.loadConversation();
   renderHeader();
   chat.autoGrow();
+  const rendererLoaded = loadRenderer().then((ok) => { if (ok) view.rerenderReplies(); });
   loadInitial().finally(() => {
     $('composer').focus();
-    // Everything is wired and the first data is in (the end-to-end tests wait for this).
-    document.documentElement.dataset.ready = 'true';
+    // Everything is wired, the first data is in and replies render as Markdown (the end-to-end
+    // tests wait for this).
+    rendererLoaded.finally(() => { document.documentElement.dataset.ready = 'true'; });
   });
 }
 

@@ -448,3 +448,12 @@ export function scrollToBottom() {
 }
 
 export function count() { return entries.size; }
+
+/** Render finished replies again (once the Markdown libraries have loaded). */
+export function rerenderReplies() {
+  for (const entry of entries.values()) {
+    const m = entry.message;
+    if (m.role !== 'assistant' || m.status === 'streaming') continue;
+    renderReplyInto(entry.body, m.content ?? '');
+  }
+}
