@@ -1058,7 +1058,7 @@ async fn n_choices_models_side_by_side_and_a_legacy_completion() {
             )
             .await
             .ok()?;
-        t.as_str()?.starts_with("1 replies").then_some(())
+        t.as_str()?.starts_with("1 reply · ").then_some(())
     })
     .await;
     let _ = c.close().await;

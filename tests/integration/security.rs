@@ -200,7 +200,9 @@ fn vendored_scripts_exist_and_are_pinned() {
     assert!(scripts >= 1);
     // The renderer's libraries load after the first paint, from the list in markdown.js.
     let md = read("ui/js/markdown.js");
-    let list = &md[md.find("const VENDOR = [").expect("VENDOR list in markdown.js")..];
+    let list = &md[md
+        .find("const VENDOR = [")
+        .expect("VENDOR list in markdown.js")..];
     let list = &list[..list.find(']').unwrap()];
     let names: Vec<&str> = list.split('\'').skip(1).step_by(2).collect();
     assert_eq!(names.len(), 5, "{names:?}");

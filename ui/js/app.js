@@ -34,7 +34,8 @@ async function refreshTotals() {
     if (!tot.replies) { el.textContent = ''; return; }
     const tokens = tot.promptTokens + tot.completionTokens;
     const cost = tot.costUsd != null ? `$${view.formatCost(tot.costUsd)}` : t('totals.noCost');
-    el.textContent = t('totals.line', { replies: tot.replies, tokens: tokens.toLocaleString(), cost })
+    el.textContent = t(tot.replies === 1 ? 'totals.lineOne' : 'totals.line',
+      { replies: tot.replies, tokens: tokens.toLocaleString(), cost })
       + (tot.counted ? ` ${t('totals.counted')}` : '');
   } catch {
     if (seq === totalsSeq) el.textContent = '';
