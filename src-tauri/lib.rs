@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod db;
 pub mod error;
+pub mod eval;
 pub mod gui;
 pub mod links;
 pub mod openai;
