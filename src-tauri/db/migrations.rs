@@ -155,6 +155,54 @@ pub const MIGRATIONS: &[&str] = &[
         ('gpt-3.5-turbo-instruct', 1.50, 2.00, 4096),
         ('deepseek-chat', 0.27, 1.10, 65536);
     "#,
+    // 7 (rating replies): human ratings with their history, the editable list of reasons, and
+    // pairwise battles (blind arena votes, and choices among replies made together).
+    r#"
+    CREATE TABLE ratings (
+        message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+        thumb      INTEGER CHECK (thumb IN (-1, 1)),
+        score      INTEGER CHECK (score BETWEEN 1 AND 5),
+        reasons    TEXT NOT NULL DEFAULT '[]',
+        comment    TEXT NOT NULL DEFAULT '',
+        tags       TEXT NOT NULL DEFAULT '[]',
+        updated_at INTEGER NOT NULL
+    );
+    -- Every earlier state of a rating: changing a rating never loses what it was.
+    CREATE TABLE rating_history (
+        id         INTEGER PRIMARY KEY,
+        message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        thumb      INTEGER,
+        score      INTEGER,
+        reasons    TEXT NOT NULL,
+        comment    TEXT NOT NULL,
+        tags       TEXT NOT NULL,
+        rated_at   INTEGER NOT NULL
+    );
+    CREATE INDEX rating_history_by_message ON rating_history(message_id, id);
+    CREATE TABLE rating_reasons (
+        reason   TEXT PRIMARY KEY,
+        position INTEGER NOT NULL
+    );
+    INSERT INTO rating_reasons(reason, position) VALUES
+        ('accurate', 1), ('followed instructions', 2), ('well written', 3), ('too long', 4),
+        ('wrong', 5), ('refused', 6), ('unsafe', 7), ('off topic', 8);
+    -- One pairwise comparison. source: 'arena' (blind vote) or 'choice' (the user continued from
+    -- one of several replies made together). winner NULL = not voted yet.
+    CREATE TABLE battles (
+        id          INTEGER PRIMARY KEY,
+        source      TEXT NOT NULL CHECK (source IN ('arena', 'choice')),
+        conversation_id INTEGER REFERENCES conversations(id) ON DELETE SET NULL,
+        reply_a     INTEGER REFERENCES messages(id) ON DELETE SET NULL,
+        reply_b     INTEGER REFERENCES messages(id) ON DELETE SET NULL,
+        model_a     TEXT NOT NULL,
+        model_b     TEXT NOT NULL,
+        winner      TEXT CHECK (winner IN ('a', 'b', 'tie', 'bad')),
+        tags        TEXT NOT NULL DEFAULT '[]',
+        created_at  INTEGER NOT NULL,
+        voted_at    INTEGER
+    );
+    CREATE INDEX battles_voted ON battles(voted_at) WHERE winner IS NOT NULL;
+    "#,
 ];
 
 pub fn latest_version() -> i64 {
