@@ -1,6 +1,7 @@
 //! The chat service: persist → stream → persist. No tauri here; the GUI commands and the CLI are
 //! two thin faces over this.
 
+pub mod arena;
 pub mod context;
 pub mod events;
 pub mod profile;
@@ -405,7 +406,7 @@ impl ChatService {
     pub fn thread(&self, conversation_id: i64) -> Result<Vec<ThreadMessage>> {
         self.db.with(|c| {
             conversations::get(c, conversation_id)?;
-            messages::thread(c, conversation_id)
+            thread_for_window(c, conversation_id)
         })
     }
 
@@ -413,7 +414,17 @@ impl ChatService {
     pub fn select_branch(&self, message_id: i64) -> Result<Vec<ThreadMessage>> {
         self.db.with(|c| {
             let m = messages::select(c, message_id)?;
-            messages::thread(c, m.conversation_id)
+            thread_for_window(c, m.conversation_id)
+        })
+    }
+
+    /// "Continue with this" among replies made together: shows that branch, and when the replies
+    /// came from different models, counts the choice as a win over each of them.
+    pub fn choose_reply(&self, message_id: i64) -> Result<Vec<ThreadMessage>> {
+        self.db.with(|c| {
+            let m = messages::select(c, message_id)?;
+            crate::eval::arena::record_choice(c, message_id)?;
+            thread_for_window(c, m.conversation_id)
         })
     }
 
@@ -745,6 +756,30 @@ impl ChatService {
     }
 }
 
+/// The thread with each reply's rating, and the models of unvoted arena replies hidden.
+fn thread_for_window(c: &rusqlite::Connection, conversation_id: i64) -> Result<Vec<ThreadMessage>> {
+    let mut thread = messages::thread(c, conversation_id)?;
+    let ratings = crate::eval::ratings::for_conversation(c, conversation_id)?;
+    let blind = crate::eval::arena::blind_replies(c, conversation_id)?;
+    let fill = |m: &mut Message| {
+        m.rating = ratings.get(&m.id).cloned();
+        if blind.contains(&m.id) {
+            blind_message(m);
+        }
+    };
+    for t in &mut thread {
+        fill(&mut t.message);
+        t.group.iter_mut().for_each(fill);
+    }
+    Ok(thread)
+}
+
+/// Hides which model (and profile) wrote a reply, until its arena vote.
+pub(crate) fn blind_message(m: &mut Message) {
+    m.model = None;
+    m.profile_name = None;
+}
+
 fn first(replies: Result<Vec<Message>>) -> Result<Message> {
     replies?
         .into_iter()
@@ -780,6 +815,7 @@ mod tests {
             cost_usd: None,
             omitted: None,
             profile_name: None,
+            rating: None,
         }
     }
 

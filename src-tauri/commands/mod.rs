@@ -4,6 +4,7 @@
 pub mod app;
 pub mod chat;
 pub mod conversations;
+pub mod eval;
 pub mod links;
 pub mod models;
 pub mod profile;
@@ -21,6 +22,13 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         conversations::delete_conversation,
         conversations::restore_conversation,
         conversations::get_messages,
+        eval::rate_reply,
+        eval::get_rating,
+        eval::list_rating_reasons,
+        eval::set_rating_reasons,
+        eval::choose_reply,
+        eval::arena_round,
+        eval::arena_vote,
         conversations::select_branch,
         conversations::conversation_totals,
         models::list_model_table,

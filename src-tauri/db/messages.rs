@@ -93,6 +93,9 @@ pub struct Message {
     /// How many earlier messages were left out of the request to fit the context window.
     pub omitted: Option<i64>,
     pub profile_name: Option<String>,
+    /// The user's rating of a reply (filled in for the window's thread only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<crate::eval::ratings::Rating>,
 }
 
 /// A message on the active path with its siblings (same parent), for `< 2/3 >` navigation.
@@ -165,6 +168,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Message> {
         cost_usd: r.get(19)?,
         omitted: r.get(20)?,
         profile_name: r.get(21)?,
+        rating: None,
     })
 }
 

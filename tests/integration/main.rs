@@ -17,4 +17,5 @@ mod i18n;
 mod ipc;
 mod keyring;
 mod providers;
+mod rating;
 mod security;

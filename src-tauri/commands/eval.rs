@@ -1,0 +1,67 @@
+use tauri::ipc::Channel;
+use tauri::State;
+
+use crate::chat::arena::{ArenaRequest, ArenaReveal, ArenaRound};
+use crate::chat::ChatEvent;
+use crate::db::messages::ThreadMessage;
+use crate::error::Result;
+use crate::eval::arena::Winner;
+use crate::eval::ratings::{self, Rating, RatingState};
+use crate::gui::AppState;
+
+#[tauri::command(async)]
+pub fn rate_reply(
+    state: State<'_, AppState>,
+    message_id: i64,
+    rating: Rating,
+) -> Result<RatingState> {
+    state
+        .service()?
+        .db()
+        .with(|c| ratings::set(c, message_id, rating))
+}
+
+#[tauri::command(async)]
+pub fn get_rating(state: State<'_, AppState>, message_id: i64) -> Result<RatingState> {
+    state.service()?.db().with(|c| ratings::get(c, message_id))
+}
+
+#[tauri::command(async)]
+pub fn list_rating_reasons(state: State<'_, AppState>) -> Result<Vec<String>> {
+    state.service()?.db().with(|c| ratings::reasons(c))
+}
+
+#[tauri::command(async)]
+pub fn set_rating_reasons(state: State<'_, AppState>, reasons: Vec<String>) -> Result<Vec<String>> {
+    state
+        .service()?
+        .db()
+        .with(|c| ratings::set_reasons(c, reasons))
+}
+
+/// "Continue with this" among replies made together (counts as a vote when models differ).
+#[tauri::command(async)]
+pub fn choose_reply(state: State<'_, AppState>, message_id: i64) -> Result<Vec<ThreadMessage>> {
+    state.service()?.choose_reply(message_id)
+}
+
+#[tauri::command]
+pub async fn arena_round(
+    state: State<'_, AppState>,
+    request: ArenaRequest,
+    on_event: Channel<ChatEvent>,
+) -> Result<ArenaRound> {
+    let service = state.service()?;
+    service
+        .arena_round(request, move |event| drop(on_event.send(event)))
+        .await
+}
+
+#[tauri::command(async)]
+pub fn arena_vote(
+    state: State<'_, AppState>,
+    battle_id: i64,
+    winner: Winner,
+) -> Result<ArenaReveal> {
+    state.service()?.arena_vote(battle_id, winner)
+}

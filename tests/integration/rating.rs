@@ -1,0 +1,207 @@
+//! Rating reply quality (issue 4): human ratings, a blind arena round, and choices among replies,
+//! on a real SQLite file against the local OpenAI-compatible server.
+
+use parley::chat::arena::{ArenaEntry, ArenaRequest};
+use parley::chat::{SendRequest, Target};
+use parley::db::messages::Status;
+use parley::eval::arena::{self, BattleFilter, Source, Winner};
+use parley::eval::ratings::{self, Rating};
+
+use crate::common::{new_conversation, service, tempdir, Events};
+use crate::fake_openai::FakeOpenAi;
+
+fn entry(model: &str) -> ArenaEntry {
+    ArenaEntry {
+        model: model.into(),
+        profile_id: None,
+    }
+}
+
+#[tokio::test]
+async fn an_arena_round_is_blind_until_the_vote() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let svc = service(dir.path(), &server, None);
+    let events = Events::default();
+    let round = svc
+        .arena_round(
+            ArenaRequest {
+                content: "which is better?".into(),
+                pool: vec![entry("gpt-arena-one"), entry("gpt-arena-two")],
+                stream_ids: vec!["left".into(), "right".into()],
+            },
+            events.sink(),
+        )
+        .await
+        .unwrap();
+    // Both answered; nothing the window receives names a model.
+    assert_eq!(round.reply_a.status, Status::Done);
+    assert_eq!(round.reply_b.status, Status::Done);
+    let seen =
+        serde_json::to_string(&events.all()).unwrap() + &serde_json::to_string(&round).unwrap();
+    assert!(!seen.contains("gpt-arena"), "a model name leaked: {seen}");
+    let thread = serde_json::to_string(&svc.thread(round.conversation_id).unwrap()).unwrap();
+    assert!(
+        !thread.contains("gpt-arena"),
+        "the thread shows a model before the vote"
+    );
+    // Each side streamed under its own id (each can be stopped).
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let battle = svc.db().with(|c| arena::get(c, round.battle_id)).unwrap();
+    assert_eq!(battle.reply_a, Some(round.reply_a.id));
+    assert_eq!(battle.reply_b, Some(round.reply_b.id));
+    assert_ne!(battle.model_a, battle.model_b);
+    assert!(battle.winner.is_none());
+
+    let reveal = svc.arena_vote(round.battle_id, Winner::B).unwrap();
+    assert_eq!(reveal.battle.winner, Some(Winner::B));
+    assert!(reveal.battle.model_b.starts_with("gpt-arena"));
+    // After the vote the names are shown, and B's reply is the conversation's branch.
+    let thread = svc.thread(round.conversation_id).unwrap();
+    let last = &thread.last().unwrap().message;
+    assert_eq!(last.id, round.reply_b.id);
+    assert_eq!(last.model.as_deref(), Some(reveal.battle.model_b.as_str()));
+    let voted = svc
+        .db()
+        .with(|c| arena::voted(c, &BattleFilter::default()))
+        .unwrap();
+    assert_eq!(voted.len(), 1);
+    // A pool of one model is refused before anything is saved.
+    let err = svc
+        .arena_round(
+            ArenaRequest {
+                content: "x".into(),
+                pool: vec![entry("m"), entry(" m ")],
+                ..Default::default()
+            },
+            |_| {},
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), "invalid");
+    assert_eq!(
+        svc.db()
+            .with(|c| parley::db::conversations::list(c))
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn positions_are_random_across_rounds() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let svc = service(dir.path(), &server, None);
+    let mut first_on_left = 0;
+    for _ in 0..12 {
+        let round = svc
+            .arena_round(
+                ArenaRequest {
+                    content: "hi".into(),
+                    pool: vec![entry("gpt-left"), entry("gpt-right")],
+                    ..Default::default()
+                },
+                |_| {},
+            )
+            .await
+            .unwrap();
+        let b = svc.db().with(|c| arena::get(c, round.battle_id)).unwrap();
+        if b.model_a == "gpt-left" {
+            first_on_left += 1;
+        }
+    }
+    // Twelve fair coin flips all landing the same way: 1 in 2048.
+    assert!((1..12).contains(&first_on_left), "{first_on_left}");
+}
+
+#[tokio::test]
+async fn continuing_from_one_of_two_models_counts_as_its_win_and_ratings_keep_history() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let svc = service(dir.path(), &server, None);
+    let conv = new_conversation(&svc, "gpt-x");
+    let replies = svc
+        .send_all(
+            SendRequest {
+                conversation_id: conv,
+                content: "compare".into(),
+                targets: vec![
+                    Target::default(),
+                    Target {
+                        model: Some("gpt-y".into()),
+                        ..Default::default()
+                    },
+                ],
+                ..Default::default()
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    svc.choose_reply(replies[1].id).unwrap();
+    let battles = svc
+        .db()
+        .with(|c| {
+            arena::voted(
+                c,
+                &BattleFilter {
+                    source: Some(Source::Choice),
+                    ..Default::default()
+                },
+            )
+        })
+        .unwrap();
+    assert_eq!(battles.len(), 1);
+    assert_eq!(
+        (battles[0].model_a.as_str(), battles[0].model_b.as_str()),
+        ("gpt-y", "gpt-x")
+    );
+    assert_eq!(battles[0].winner, Some(Winner::A));
+
+    // Rate, change, read back with history; the thread carries the rating.
+    let id = replies[1].id;
+    svc.db()
+        .with(|c| {
+            ratings::set(
+                c,
+                id,
+                Rating {
+                    thumb: Some(1),
+                    score: Some(5),
+                    ..Default::default()
+                },
+            )
+        })
+        .unwrap();
+    let st = svc
+        .db()
+        .with(|c| {
+            ratings::set(
+                c,
+                id,
+                Rating {
+                    thumb: Some(-1),
+                    score: Some(2),
+                    reasons: vec!["wrong".into()],
+                    ..Default::default()
+                },
+            )
+        })
+        .unwrap();
+    assert_eq!(st.history.len(), 1);
+    assert_eq!(st.history[0].rating.score, Some(5));
+    let thread = svc.thread(conv).unwrap();
+    assert_eq!(
+        thread
+            .last()
+            .unwrap()
+            .message
+            .rating
+            .as_ref()
+            .unwrap()
+            .score,
+        Some(2)
+    );
+}
