@@ -51,6 +51,15 @@ pub enum Command {
     },
     /// List the database backups (taken before each upgrade, and daily while the window is open).
     Backups,
+    /// One blind arena round: two models picked at random from the pool answer the prompt, you
+    /// vote (a, b, tie or bad, read from stdin), then their names are shown.
+    Arena {
+        /// Models, comma separated (at least two); model@Profile asks another profile.
+        #[arg(long, value_delimiter = ',', required = true)]
+        pool: Vec<String>,
+        /// The prompt.
+        prompt: String,
+    },
     /// Put a backup in place of the database; the current file is moved aside, never overwritten.
     /// Close the Parley window first.
     Restore {
@@ -200,6 +209,7 @@ pub fn run(command: Command) -> i32 {
             Command::Key { action, profile } => key(action, profile.as_deref()).await,
             Command::Profiles { action } => profiles_cmd(*action).await,
             Command::Backups => backups(),
+            Command::Arena { pool, prompt } => arena(pool, prompt).await,
             Command::Restore { name } => restore(&name),
         }
     });
@@ -444,6 +454,91 @@ pub fn tokens_per_second(m: &crate::db::messages::Message) -> Option<f64> {
     let gen_ms = (m.total_ms? - m.ttft_ms.unwrap_or(0)) as f64;
     // Below 50 ms of generation the rate says nothing.
     (tokens > 1.0 && gen_ms >= 50.0).then(|| (tokens - 1.0) * 1000.0 / gen_ms)
+}
+
+/// `parley arena`: prints reply A and reply B (no names), reads the vote, reveals the models.
+async fn arena(pool: Vec<String>, prompt: String) -> Result<i32> {
+    use crate::chat::arena::{ArenaEntry, ArenaRequest};
+    use crate::eval::arena::Winner;
+    let service = Arc::new(service()?);
+    let mut entries = Vec::new();
+    for item in pool.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        // model@Profile when Profile names a profile; otherwise the whole text is the model.
+        let named = item.rsplit_once('@').and_then(|(model, profile)| {
+            let id = service.profile_id_by_name(Some(profile.trim())).ok()??;
+            Some((model.trim().to_string(), id))
+        });
+        entries.push(match named {
+            Some((model, id)) => ArenaEntry {
+                model,
+                profile_id: Some(id),
+            },
+            None => ArenaEntry {
+                model: item.to_string(),
+                profile_id: None,
+            },
+        });
+    }
+    let ids = [
+        format!("arena-a-{}", std::process::id()),
+        format!("arena-b-{}", std::process::id()),
+    ];
+    let stopper = service.clone();
+    let to_stop = ids.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            to_stop.iter().for_each(|id| drop(stopper.cancel(id)));
+        }
+    });
+    eprintln!("parley: two models are answering…");
+    let round = service
+        .arena_round(
+            ArenaRequest {
+                content: prompt,
+                pool: entries,
+                stream_ids: ids.to_vec(),
+            },
+            |_| {},
+        )
+        .await?;
+    let mut out = std::io::stdout().lock();
+    for (side, reply) in [("A", &round.reply_a), ("B", &round.reply_b)] {
+        let note = match reply.status {
+            Status::Done => String::new(),
+            Status::Cancelled => " (stopped)".into(),
+            _ => format!(
+                " (failed: {})",
+                reply.error_message.clone().unwrap_or_default()
+            ),
+        };
+        let _ = writeln!(out, "=== {side}{note} ===\n{}\n", reply.content.trim_end());
+    }
+    let _ = out.flush();
+    drop(out);
+    let interactive = std::io::stdin().is_terminal();
+    let winner = loop {
+        eprint!("Your vote (a, b, tie, bad): ");
+        let mut line = String::new();
+        if std::io::stdin().read_line(&mut line)? == 0 {
+            eprintln!();
+            eprintln!(
+                "parley: no vote; the round is kept unvoted (conversation {})",
+                round.conversation_id
+            );
+            return Ok(1);
+        }
+        match Winner::parse(&line) {
+            Ok(w) => break w,
+            Err(e) if interactive => eprintln!("parley: {e}"),
+            Err(e) => return Err(e),
+        }
+    };
+    let reveal = service.arena_vote(round.battle_id, winner)?;
+    println!(
+        "A was {} · B was {}",
+        reveal.battle.model_a, reveal.battle.model_b
+    );
+    Ok(0)
 }
 
 async fn key(action: KeyAction, profile: Option<&str>) -> Result<i32> {

@@ -432,3 +432,57 @@ fn ask_takes_the_endpoint_n_choices_and_prints_stats_to_stderr() {
         assert!(!out.status.success());
     }
 }
+
+#[test]
+fn arena_runs_a_blind_round_in_the_terminal_and_reveals_after_the_vote() {
+    use std::io::Write;
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let run = |vote: &str| {
+        let mut child = parley(dir.path())
+            .env("OPENAI_BASE_URL", server.base_url())
+            .args(["arena", "--pool", "gpt-red,gpt-blue", "Name a fruit"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(vote.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = run("b\n");
+    assert_succeeded(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (before, reveal) = stdout.split_once("A was ").expect("the reveal");
+    // Both replies, and no model name before the vote.
+    assert_eq!(before.matches("Echo: Name a fruit").count(), 2, "{stdout}");
+    assert!(before.contains("=== A ===") && before.contains("=== B ==="));
+    assert!(
+        !before.contains("gpt-"),
+        "a name leaked before the vote: {stdout}"
+    );
+    assert!(
+        reveal.contains("gpt-red") && reveal.contains("gpt-blue"),
+        "{stdout}"
+    );
+    let db = Db::open_dir(dir.path()).unwrap().0;
+    let battles = db
+        .with(|c| parley::eval::arena::voted(c, &Default::default()))
+        .unwrap();
+    assert_eq!(battles.len(), 1);
+    assert_eq!(battles[0].winner, Some(parley::eval::arena::Winner::B));
+    assert!(reveal.starts_with(&battles[0].model_a), "{reveal}");
+
+    // A vote that is not one of a, b, tie, bad: an error, and the round stays unvoted.
+    let out = run("maybe\n");
+    assert!(!out.status.success());
+    let battles = db
+        .with(|c| parley::eval::arena::voted(c, &Default::default()))
+        .unwrap();
+    assert_eq!(battles.len(), 1);
+}

@@ -84,6 +84,19 @@ export const api = {
   findLocalServers: () => call('find_local_servers'),
   setConversationProfile: (id, profileId) => call('set_conversation_profile', { id, profileId }),
 
+  // Rating replies (issue 4).
+  rateReply: (messageId, rating) => call('rate_reply', { messageId, rating }),
+  getRating: (messageId) => call('get_rating', { messageId }),
+  listRatingReasons: () => call('list_rating_reasons'),
+  setRatingReasons: (reasons) => call('set_rating_reasons', { reasons }),
+  /** "Continue with this" among replies made together; resolves to the new active path. */
+  chooseReply: (messageId) => call('choose_reply', { messageId }),
+  /** request: {content, pool: [{model, profileId}], streamIds: [a, b]}; resolves to the blind round. */
+  arenaRound: (request, onEvent) => streamCall('arena_round', request, onEvent),
+  arenaVote: (battleId, winner) => call('arena_vote', { battleId, winner }),
+  /** filter: {source?: 'arena'|'choice', tag?, since?, until?}; Bradley–Terry rows with intervals. */
+  leaderboard: (filter) => call('leaderboard', { filter }),
+
   /** The editable model table: [{model, inputPerM, outputPerM, contextWindow}]. */
   listModelTable: () => call('list_model_table'),
   saveModelInfo: (info) => call('save_model_info', { info }),

@@ -6,6 +6,7 @@ import { hydrateIcons, showBanner, errorText } from './dom.js';
 import { applyI18n, onLangChange, t } from './i18n.js';
 import * as view from './messages.js';
 import { initModelTable } from './modeltable.js';
+import { initArena } from './arena.js';
 import { loadRenderer } from './markdown.js';
 import * as settings from './settings.js';
 import * as sidebar from './sidebar.js';
@@ -217,6 +218,7 @@ function init() {
     compareModels: () => conv.compareModels(),
   });
   initModelTable();
+  initArena(() => conv.knownProfiles());
   $('new-chat').addEventListener('click', () => newChat());
   $('empty-open-settings').addEventListener('click', () => settings.openSettings());
   document.addEventListener('keydown', onKeydown);

@@ -34,7 +34,7 @@ export function initChat(opts) {
     regenerate: (userMessageId) => retry(userMessageId),
     edit: (message, text) => edit(message, text),
     branch: (messageId) => showBranch(messageId),
-    choose: (replyId) => showBranch(replyId),
+    choose: (replyId) => showBranch(replyId, true),
     stopColumn: (streamId) => api.cancelStream(streamId).catch((err) => showBanner(errorText(err), 'error')),
   });
   updateControls();
@@ -133,11 +133,12 @@ export async function edit(message, content) {
 }
 
 /** ‹ › and "Continue with this": show the branch through messageId. */
-async function showBranch(messageId) {
+async function showBranch(messageId, chosen = false) {
   if (state.stream || !state.activeId) return;
   const id = state.activeId;
   try {
-    const thread = await api.selectBranch(messageId);
+    // Choosing among replies made together is also a vote when their models differ.
+    const thread = await (chosen ? api.chooseReply(messageId) : api.selectBranch(messageId));
     if (id !== state.activeId) return;
     state.messages = Array.isArray(thread) ? thread : [];
     const top = $('messages').scrollTop;

@@ -46,6 +46,9 @@ const saver = debounce((id, settings) => { inflight = save(id, settings); return
 /** {profiles, defaultId} from list_profiles, or null until loaded */
 let profilesOverview = null;
 
+/** The known profiles ([{id, name, …}]), for model@Profile elsewhere (the arena's pool). */
+export function knownProfiles() { return profilesOverview?.profiles || []; }
+
 /** The profile a conversation talks to (its own, else the default one). */
 function profileOf(conv) {
   const list = profilesOverview?.profiles || [];

@@ -2,6 +2,7 @@
 import { errorText, h, icon } from './dom.js';
 import { t } from './i18n.js';
 import { appendStreamingText, renderReplyInto } from './render.js';
+import { initRating, ratingControls } from './rating.js';
 import { state } from './state.js';
 
 const container = () => document.getElementById('messages');
@@ -43,6 +44,10 @@ export function initMessages() {
       const col = btn.closest('.reply-column');
       if (col && col.dataset.streamId) handlers.stopColumn(col.dataset.streamId);
     }
+  });
+  initRating(container(), (id) => entries.get(id)?.message, (id) => {
+    const entry = entries.get(id);
+    if (entry) fillTools(entry);
   });
   container().addEventListener('keydown', (e) => {
     const ta = e.target.closest('textarea.edit-input');
@@ -169,6 +174,9 @@ function fillTools(entry) {
   } else if (m.role === 'assistant' && !streaming && m.parentId != null && !entry.inGroup) {
     tools.append(h('button', { className: 'btn btn-ghost btn-small regenerate', attrs: { type: 'button', title: t('chat.regenerateTitle') } },
       icon('retry'), h('span', { text: t('chat.regenerate') })));
+  }
+  if (m.role === 'assistant' && !streaming && typeof m.id === 'number' && m.status !== 'error') {
+    tools.append(ratingControls(m));
   }
   tools.hidden = !tools.firstChild;
   const busy = !!state.stream;
@@ -396,7 +404,8 @@ function needsRetry(i) {
 export function refreshRetryButtons() {
   const busy = !!state.stream;
   for (const entry of entries.values()) {
-    for (const b of entry.tools.querySelectorAll('button')) b.disabled = busy || b.dataset.edge === 'true';
+    // Rating stays available while something streams; changing the tree does not.
+    for (const b of entry.tools.querySelectorAll('button.edit, button.regenerate')) b.disabled = busy;
     const ids = entry.message.siblingIds || [];
     const i = ids.indexOf(entry.message.id);
     const prev = entry.tools.querySelector('.branch-prev');

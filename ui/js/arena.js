@@ -1,0 +1,138 @@
+// The blind arena: one prompt, two models picked at random from a pool, names hidden until the
+// vote; and the leaderboard (Bradley–Terry with bootstrap intervals) from every vote.
+import { api, newStreamId } from './api.js';
+import { debounce, errorText, h } from './dom.js';
+import { t } from './i18n.js';
+import { appendStreamingText, renderReplyInto } from './render.js';
+
+const $ = (id) => document.getElementById(id);
+let round = null; // {battleId, streamIds, texts: ['', ''], ids: [a, b], raf}
+let profiles = () => [];
+
+/** getProfiles() → [{id, name}] for model@Profile in the pool. */
+export function initArena(getProfiles) {
+  profiles = getProfiles;
+  $('open-arena').addEventListener('click', () => openArena());
+  $('close-arena').addEventListener('click', () => $('arena-dialog').close());
+  $('arena-start').addEventListener('click', () => start());
+  for (const b of document.querySelectorAll('.arena-vote')) b.addEventListener('click', () => vote(b.dataset.winner));
+  for (const b of document.querySelectorAll('.arena-stop')) {
+    b.addEventListener('click', () => {
+      const id = round?.streamIds[Number(b.dataset.side)];
+      if (id) api.cancelStream(id).catch(() => {});
+    });
+  }
+  const reload = debounce(() => loadLeaderboard(), 300);
+  $('lb-source').addEventListener('change', () => reload.run());
+  $('lb-tag').addEventListener('input', () => reload.run());
+}
+
+export function openArena() {
+  $('arena-dialog').showModal();
+  loadLeaderboard();
+  ($('arena-pool').value ? $('arena-prompt') : $('arena-pool')).focus();
+}
+
+function showError(msg) {
+  $('arena-error').textContent = msg || '';
+  $('arena-error').hidden = !msg;
+}
+
+function parsePool() {
+  const list = profiles();
+  return $('arena-pool').value.split(/[,，\n]/).map((s) => s.trim()).filter(Boolean).map((entry) => {
+    const at = entry.lastIndexOf('@');
+    const named = at > 0 ? list.find((p) => p.name === entry.slice(at + 1).trim()) : null;
+    return named ? { model: entry.slice(0, at).trim(), profileId: named.id } : { model: entry, profileId: null };
+  });
+}
+
+function setBusy(busy) {
+  $('arena-start').disabled = busy;
+  for (const b of document.querySelectorAll('.arena-stop')) b.hidden = !busy;
+  for (const b of document.querySelectorAll('.arena-vote')) b.disabled = busy || !round || round.voted;
+}
+
+async function start() {
+  if (round && round.busy) return;
+  const content = $('arena-prompt').value;
+  if (!content.trim()) { $('arena-prompt').focus(); return; }
+  showError(null);
+  const streamIds = [newStreamId(), newStreamId()];
+  round = { battleId: null, streamIds, texts: ['', ''], ids: [], busy: true, voted: false, raf: 0 };
+  const ctx = round;
+  $('arena-round').hidden = false;
+  $('arena-reveal').hidden = true;
+  $('arena-a').replaceChildren();
+  $('arena-b').replaceChildren();
+  setBusy(true);
+  try {
+    const result = await api.arenaRound({ content, pool: parsePool(), streamIds }, (ev) => onEvent(ctx, ev));
+    if (ctx !== round) return;
+    ctx.battleId = result.battleId;
+    renderReplyInto($('arena-a'), result.replyA.content);
+    renderReplyInto($('arena-b'), result.replyB.content);
+  } catch (err) {
+    if (ctx === round) { showError(errorText(err)); if (!ctx.ids.length) $('arena-round').hidden = true; }
+  } finally {
+    if (ctx === round) { ctx.busy = false; setBusy(false); }
+  }
+}
+
+function onEvent(ctx, ev) {
+  if (ctx !== round || !ev) return;
+  if (ev.type === 'started') {
+    ctx.ids[ev.choiceIndex === 1 ? 1 : 0] = ev.assistantMessageId;
+  } else if (ev.type === 'delta') {
+    const side = ctx.ids.indexOf(ev.replyId);
+    if (side < 0) return;
+    ctx.texts[side] += ev.text ?? '';
+    if (!ctx.raf) {
+      ctx.raf = requestAnimationFrame(() => {
+        ctx.raf = 0;
+        appendStreamingText($('arena-a'), ctx.texts[0], 0);
+        appendStreamingText($('arena-b'), ctx.texts[1], 0);
+      });
+    }
+  }
+}
+
+async function vote(winner) {
+  if (!round || round.busy || round.voted || round.battleId == null) return;
+  try {
+    const { battle } = await api.arenaVote(round.battleId, winner);
+    round.voted = true;
+    setBusy(false);
+    $('arena-reveal').textContent = t('arena.reveal', { a: battle.modelA, b: battle.modelB });
+    $('arena-reveal').hidden = false;
+    $('arena-start').textContent = t('arena.next');
+    loadLeaderboard();
+  } catch (err) {
+    showError(errorText(err));
+  }
+}
+
+function pct(x) { return x == null ? '—' : `${Math.round(x * 100)}%`; }
+function num(x) { return x == null || !Number.isFinite(x) ? '—' : Math.round(x).toString(); }
+
+export async function loadLeaderboard() {
+  const el = $('leaderboard');
+  const filter = { source: $('lb-source').value || null, tag: $('lb-tag').value.trim() || null };
+  try {
+    const board = await api.leaderboard(filter);
+    if (!board.rows.length) { el.replaceChildren(h('p', { className: 'hint', text: t('lb.empty') })); return; }
+    const head = h('tr', {}, ...['lb.rank', 'lb.model', 'lb.rating', 'lb.ci', 'lb.battles', 'lb.winRate', 'lb.elo']
+      .map((k) => h('th', { attrs: { scope: 'col' }, text: t(k) })));
+    const rows = board.rows.map((r, i) => h('tr', { dataset: { model: r.model } },
+      h('td', { className: 'num', text: String(i + 1) }),
+      h('td', { className: 'lb-model', text: r.model }),
+      h('td', { className: 'num lb-rating', text: num(r.rating) }),
+      h('td', { className: 'num', text: `${num(r.ciLow)} – ${num(r.ciHigh)}` }),
+      h('td', { className: 'num lb-battles', text: String(r.battles) }),
+      h('td', { className: 'num', text: pct(r.winRate) }),
+      h('td', { className: 'num', text: num(r.elo) })));
+    el.replaceChildren(h('table', { className: 'leaderboard' }, h('thead', {}, head), h('tbody', {}, ...rows)));
+  } catch (err) {
+    el.replaceChildren(h('p', { className: 'field-error', text: errorText(err) }));
+  }
+}
