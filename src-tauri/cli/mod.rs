@@ -487,7 +487,9 @@ async fn arena(pool: Vec<String>, prompt: String) -> Result<i32> {
     let to_stop = ids.clone();
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            to_stop.iter().for_each(|id| drop(stopper.cancel(id)));
+            for id in &to_stop {
+                stopper.cancel(id);
+            }
         }
     });
     eprintln!("parley: two models are answering…");
