@@ -2,3 +2,4 @@
 //! statistics, the LLM judge, automatic metrics, and how well the judge agrees with the user.
 pub mod arena;
 pub mod ratings;
+pub mod summary;
