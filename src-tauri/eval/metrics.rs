@@ -1,0 +1,238 @@
+//! Automatic metrics of replies (no database, no UI).
+//!
+//! # Choices
+//! - **Tokens** ([`tokenize`]): lowercase (Unicode), then Unicode word segmentation (UAX #29,
+//!   crate `unicode-segmentation`, `unicode_words`: punctuation and spaces are dropped), then
+//!   every Han, Hiragana or Katakana character becomes a token of its own (Chinese and Japanese
+//!   have no spaces; character-level tokens are the usual choice for Chinese, e.g. CMRC 2018
+//!   scores by character). Hangul words stay whole (Korean separates words by spaces).
+//! - **distinct-n** (Li et al. 2016): unique n-grams / all n-grams over the whole set of
+//!   replies; n-grams do not cross reply boundaries. None when there is no n-gram.
+//! - **Self-similarity**: mean pairwise Jaccard similarity |A∩B| / |A∪B| of the sets of word
+//!   1-grams and 2-grams of two replies, over all unordered pairs of replies (1 = every reply
+//!   uses exactly the same words and word pairs, 0 = no word in common). Pairs in which both
+//!   replies are empty are skipped; None when no pair is left. Lower means more diverse.
+//! - **Against a reference** (normalised = the token sequence above, so case, whitespace and
+//!   punctuation do not matter; unlike SQuAD, English articles are kept, as replies are in any
+//!   language): *exact match* = equal token sequences; *contains* = the reference's tokens
+//!   appear contiguously in the reply (so "cat" is not found in "category"; None for an empty
+//!   reference); *similarity* = SQuAD token F1 (bag-of-tokens overlap; 1 if both are empty, 0 if
+//!   only one is).
+//! - **Tokens per second**: decoding speed `(tokens − 1) / (total − time to first token)` (the
+//!   first token arrives at the time to first token, as in vLLM's TPOT); without a time to first
+//!   token, `tokens / total`. None when undefined (no tokens, no time).
+//! - **Length**: `chars` = user-perceived characters (extended grapheme clusters), `words` =
+//!   tokens as above (a Chinese character counts as a word).
+
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use unicode_script::{Script, UnicodeScript};
+use unicode_segmentation::UnicodeSegmentation;
+
+fn is_cjk_char(c: char) -> bool {
+    matches!(
+        c.script(),
+        Script::Han | Script::Hiragana | Script::Katakana
+    )
+}
+
+/// Lowercase word tokens; CJK characters one token each. See the module documentation.
+pub fn tokenize(text: &str) -> Vec<String> {
+    let lower = text.to_lowercase();
+    let mut out = Vec::new();
+    for word in lower.unicode_words() {
+        if !word.chars().any(is_cjk_char) {
+            out.push(word.to_string());
+            continue;
+        }
+        let mut run = String::new();
+        for c in word.chars() {
+            if is_cjk_char(c) {
+                if !run.is_empty() {
+                    out.push(std::mem::take(&mut run));
+                }
+                out.push(c.to_string());
+            } else {
+                run.push(c);
+            }
+        }
+        if !run.is_empty() {
+            out.push(run);
+        }
+    }
+    out
+}
+
+/// Token ids shared across a set of replies, so n-grams are cheap to hash.
+fn intern(replies: &[&str]) -> Vec<Vec<u32>> {
+    let mut ids: HashMap<String, u32> = HashMap::new();
+    replies
+        .iter()
+        .map(|r| {
+            tokenize(r)
+                .into_iter()
+                .map(|t| {
+                    let next = ids.len() as u32;
+                    *ids.entry(t).or_insert(next)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// distinct-n over a set of replies: unique n-grams / total n-grams; None if there is none
+/// (or `n == 0`).
+pub fn distinct_n(replies: &[&str], n: usize) -> Option<f64> {
+    distinct_ids(&intern(replies), n)
+}
+
+fn distinct_ids(replies: &[Vec<u32>], n: usize) -> Option<f64> {
+    if n == 0 {
+        return None;
+    }
+    let mut seen: HashSet<&[u32]> = HashSet::new();
+    let mut total = 0usize;
+    for r in replies {
+        for g in r.windows(n) {
+            seen.insert(g);
+            total += 1;
+        }
+    }
+    (total > 0).then(|| seen.len() as f64 / total as f64)
+}
+
+fn gram_set(tokens: &[u32]) -> HashSet<(u32, u32)> {
+    let mut s: HashSet<(u32, u32)> = tokens.iter().map(|&t| (t, u32::MAX)).collect();
+    s.extend(tokens.windows(2).map(|w| (w[0], w[1])));
+    s
+}
+
+/// Mean pairwise Jaccard similarity of the 1- and 2-gram sets of the replies; None if no pair
+/// of replies has a token.
+pub fn self_similarity(replies: &[&str]) -> Option<f64> {
+    self_similarity_ids(&intern(replies))
+}
+
+fn self_similarity_ids(replies: &[Vec<u32>]) -> Option<f64> {
+    let sets: Vec<HashSet<(u32, u32)>> = replies.iter().map(|r| gram_set(r)).collect();
+    let (mut sum, mut pairs) = (0.0, 0usize);
+    for i in 0..sets.len() {
+        for j in i + 1..sets.len() {
+            let inter = sets[i].intersection(&sets[j]).count();
+            let union = sets[i].len() + sets[j].len() - inter;
+            if union > 0 {
+                sum += inter as f64 / union as f64;
+                pairs += 1;
+            }
+        }
+    }
+    (pairs > 0).then(|| sum / pairs as f64)
+}
+
+/// Diversity of a set of replies (e.g. several replies to the same prompt).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Diversity {
+    pub replies: usize,
+    pub distinct1: Option<f64>,
+    pub distinct2: Option<f64>,
+    pub self_similarity: Option<f64>,
+}
+
+pub fn diversity(replies: &[&str]) -> Diversity {
+    let ids = intern(replies);
+    Diversity {
+        replies: replies.len(),
+        distinct1: distinct_ids(&ids, 1),
+        distinct2: distinct_ids(&ids, 2),
+        self_similarity: self_similarity_ids(&ids),
+    }
+}
+
+/// A reply scored against a reference answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReferenceScore {
+    pub exact_match: bool,
+    /// None when the reference has no token.
+    pub contains: Option<bool>,
+    /// SQuAD token F1 in [0, 1].
+    pub f1: f64,
+}
+
+pub fn exact_match(reply: &str, reference: &str) -> bool {
+    tokenize(reply) == tokenize(reference)
+}
+
+pub fn contains(reply: &str, reference: &str) -> Option<bool> {
+    let (r, t) = (tokenize(reply), tokenize(reference));
+    (!t.is_empty()).then(|| r.windows(t.len()).any(|w| w == t.as_slice()))
+}
+
+/// SQuAD token F1: 2·P·R/(P+R) on the multiset of shared tokens.
+pub fn token_f1(reply: &str, reference: &str) -> f64 {
+    let (r, t) = (tokenize(reply), tokenize(reference));
+    if r.is_empty() || t.is_empty() {
+        return if r.is_empty() && t.is_empty() {
+            1.0
+        } else {
+            0.0
+        };
+    }
+    let mut bag: HashMap<&str, usize> = HashMap::new();
+    for w in &t {
+        *bag.entry(w.as_str()).or_default() += 1;
+    }
+    let mut common = 0usize;
+    for w in &r {
+        if let Some(c) = bag.get_mut(w.as_str()) {
+            if *c > 0 {
+                *c -= 1;
+                common += 1;
+            }
+        }
+    }
+    if common == 0 {
+        return 0.0;
+    }
+    let precision = common as f64 / r.len() as f64;
+    let recall = common as f64 / t.len() as f64;
+    2.0 * precision * recall / (precision + recall)
+}
+
+pub fn reference_score(reply: &str, reference: &str) -> ReferenceScore {
+    ReferenceScore {
+        exact_match: exact_match(reply, reference),
+        contains: contains(reply, reference),
+        f1: token_f1(reply, reference),
+    }
+}
+
+/// Decoding speed in tokens per second (see the module documentation); times in milliseconds.
+pub fn tokens_per_second(tokens: u64, first_token_ms: Option<f64>, total_ms: f64) -> Option<f64> {
+    if tokens == 0 || !total_ms.is_finite() {
+        return None;
+    }
+    match first_token_ms {
+        Some(ttft) if ttft.is_finite() && tokens > 1 && total_ms > ttft => {
+            Some((tokens - 1) as f64 / ((total_ms - ttft) / 1000.0))
+        }
+        Some(_) => None,
+        None => (total_ms > 0.0).then(|| tokens as f64 / (total_ms / 1000.0)),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TextLength {
+    pub chars: usize,
+    pub words: usize,
+}
+
+pub fn text_length(text: &str) -> TextLength {
+    TextLength {
+        chars: text.graphemes(true).count(),
+        words: tokenize(text).len(),
+    }
+}
