@@ -17,6 +17,8 @@ const COMMANDS: &[&str] = &[
     "choose_reply",
     "arena_round",
     "arena_vote",
+    "leaderboard",
+    "ratings_by_model",
     "select_branch",
     "conversation_totals",
     "list_model_table",

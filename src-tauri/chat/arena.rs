@@ -113,10 +113,18 @@ impl ChatService {
     ) -> Result<ArenaRound> {
         super::clean_content(&req.content)?;
         let (a, b) = pick_two(&req.pool, &mut fastrand::Rng::new())?;
+        // On the leaderboard a contender on another profile is "model@Profile".
+        let name = |e: &ArenaEntry| -> Result<String> {
+            Ok(match e.profile_id {
+                Some(id) => format!("{}@{}", e.model, self.profile_row(Some(id))?.name),
+                None => e.model.clone(),
+            })
+        };
+        let (name_a, name_b) = (name(&a)?, name(&b)?);
         let (conversation_id, battle_id) = self.db.with(|c| {
             let tx = c.transaction()?;
             let conv = conversations::create(&tx, None)?;
-            let battle = arena::create_arena(&tx, conv.id, &a.model, &b.model)?;
+            let battle = arena::create_arena(&tx, conv.id, &name_a, &name_b)?;
             tx.commit()?;
             Ok((conv.id, battle))
         })?;

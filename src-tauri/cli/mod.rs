@@ -51,6 +51,19 @@ pub enum Command {
     },
     /// List the database backups (taken before each upgrade, and daily while the window is open).
     Backups,
+    /// The leaderboard from every vote: Bradley–Terry ratings with bootstrap 95% intervals, battle
+    /// counts and win rates (online Elo beside), the same numbers as the window.
+    Leaderboard {
+        /// Print the whole result as JSON (with the win-rate matrix).
+        #[arg(long)]
+        json: bool,
+        /// Only votes from the arena or from choices among replies.
+        #[arg(long, value_parser = ["arena", "choice"])]
+        source: Option<String>,
+        /// Only battles where a reply carries this rating tag.
+        #[arg(long)]
+        tag: Option<String>,
+    },
     /// One blind arena round: two models picked at random from the pool answer the prompt, you
     /// vote (a, b, tie or bad, read from stdin), then their names are shown.
     Arena {
@@ -210,6 +223,7 @@ pub fn run(command: Command) -> i32 {
             Command::Profiles { action } => profiles_cmd(*action).await,
             Command::Backups => backups(),
             Command::Arena { pool, prompt } => arena(pool, prompt).await,
+            Command::Leaderboard { json, source, tag } => leaderboard(json, source, tag),
             Command::Restore { name } => restore(&name),
         }
     });
@@ -454,6 +468,67 @@ pub fn tokens_per_second(m: &crate::db::messages::Message) -> Option<f64> {
     let gen_ms = (m.total_ms? - m.ttft_ms.unwrap_or(0)) as f64;
     // Below 50 ms of generation the rate says nothing.
     (tokens > 1.0 && gen_ms >= 50.0).then(|| (tokens - 1.0) * 1000.0 / gen_ms)
+}
+
+fn leaderboard(json: bool, source: Option<String>, tag: Option<String>) -> Result<i32> {
+    use crate::eval::arena::{self, BattleFilter, Source};
+    let service = service()?;
+    let db = service.db();
+    let filter = BattleFilter {
+        source: source.map(|s| {
+            if s == "choice" {
+                Source::Choice
+            } else {
+                Source::Arena
+            }
+        }),
+        tag,
+        ..Default::default()
+    };
+    let options = crate::eval::stats::LeaderboardOptions::default();
+    let board = db.with(|c| arena::leaderboard(c, &filter, &options))?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&board).unwrap_or_default()
+        );
+        return Ok(0);
+    }
+    if board.rows.is_empty() {
+        eprintln!("parley: no votes yet (parley arena, or continue from one of several models side by side)");
+        return Ok(0);
+    }
+    let _ = writeln!(
+        out,
+        "{:>3}  {:<32} {:>7}  {:>15}  {:>7}  {:>11}  {:>6}  {:>6}",
+        "#", "model", "rating", "95% interval", "battles", "W/L/T", "win %", "elo"
+    );
+    let ci = |x: Option<f64>| x.map(|v| format!("{v:.0}")).unwrap_or_else(|| "—".into());
+    for r in &board.rows {
+        let _ = writeln!(
+            out,
+            "{:>3}  {:<32} {:>7.0}  {:>15}  {:>7}  {:>11}  {:>5.1}%  {:>6.0}",
+            r.rank,
+            r.model,
+            r.rating,
+            format!("{} – {}", ci(r.ci_low), ci(r.ci_high)),
+            r.battles,
+            format!("{}/{}/{}", r.wins, r.losses, r.ties),
+            r.win_rate * 100.0,
+            r.elo
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{} battle{}; Bradley–Terry maximum likelihood, {} bootstrap rounds; both-bad votes count as {:?}",
+        board.total_battles,
+        if board.total_battles == 1 { "" } else { "s" },
+        options.bootstrap_rounds,
+        options.both_bad
+    );
+    Ok(0)
 }
 
 /// `parley arena`: prints reply A and reply B (no names), reads the vote, reveals the models.

@@ -5,8 +5,10 @@ use crate::chat::arena::{ArenaRequest, ArenaReveal, ArenaRound};
 use crate::chat::ChatEvent;
 use crate::db::messages::ThreadMessage;
 use crate::error::Result;
-use crate::eval::arena::Winner;
+use crate::eval::arena::{self, BattleFilter, Winner};
 use crate::eval::ratings::{self, Rating, RatingState};
+use crate::eval::stats::{Leaderboard, LeaderboardOptions};
+use crate::eval::summary::{self, ModelRatings, RatingFilter};
 use crate::gui::AppState;
 
 #[tauri::command(async)]
@@ -64,4 +66,25 @@ pub fn arena_vote(
     winner: Winner,
 ) -> Result<ArenaReveal> {
     state.service()?.arena_vote(battle_id, winner)
+}
+
+/// Bradley–Terry ranking with bootstrap intervals from every vote that passes the filter.
+#[tauri::command(async)]
+pub fn leaderboard(state: State<'_, AppState>, filter: BattleFilter) -> Result<Leaderboard> {
+    let options = LeaderboardOptions::default();
+    state
+        .service()?
+        .db()
+        .with(|c| arena::leaderboard(c, &filter, &options))
+}
+
+#[tauri::command(async)]
+pub fn ratings_by_model(
+    state: State<'_, AppState>,
+    filter: RatingFilter,
+) -> Result<Vec<ModelRatings>> {
+    state
+        .service()?
+        .db()
+        .with(|c| summary::by_model(c, &filter))
 }

@@ -29,6 +29,8 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         eval::choose_reply,
         eval::arena_round,
         eval::arena_vote,
+        eval::leaderboard,
+        eval::ratings_by_model,
         conversations::select_branch,
         conversations::conversation_totals,
         models::list_model_table,

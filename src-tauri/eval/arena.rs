@@ -240,6 +240,30 @@ pub fn voted(conn: &Connection, f: &BattleFilter) -> Result<Vec<Battle>> {
     Ok(rows)
 }
 
+/// The leaderboard of every voted battle that passes the filter (the same numbers in the window
+/// and in `parley leaderboard`).
+pub fn leaderboard(
+    conn: &Connection,
+    filter: &BattleFilter,
+    options: &crate::eval::stats::LeaderboardOptions,
+) -> Result<crate::eval::stats::Leaderboard> {
+    use crate::eval::stats::{Battle as Vote, BattleOutcome};
+    let votes: Vec<Vote> = voted(conn, filter)?
+        .into_iter()
+        .filter_map(|b| {
+            let outcome = match b.winner? {
+                Winner::A => BattleOutcome::AWins,
+                Winner::B => BattleOutcome::BWins,
+                Winner::Tie => BattleOutcome::Tie,
+                Winner::Bad => BattleOutcome::BothBad,
+            };
+            // The same model on two profiles is named apart at the source; never a self-battle.
+            (b.model_a != b.model_b).then(|| Vote::new(b.model_a, b.model_b, outcome))
+        })
+        .collect();
+    crate::eval::stats::leaderboard(&votes, options)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1496,3 +1496,146 @@ async fn bench_streaming_render() {
     }
     let _ = c.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_a_reply_run_an_arena_round_and_see_the_leaderboard_change() {
+    let _one_at_a_time = SERIAL.lock().await;
+    let server = FakeOpenAi::start();
+    let data = tempfile::tempdir().unwrap();
+    let driver = Driver::start(data.path(), &server);
+    let c = driver.session().await;
+
+    // Rate a reply: thumbs up, 4 of 5, a reason and a tag; then change it.
+    click(&c, "#new-chat").await;
+    set_conversation_model(&c, "test-model").await;
+    send(&c, "rate me").await;
+    last_reply(&c, "done").await;
+    click(&c, &format!("{LAST_REPLY} .rate-thumb[data-thumb='1']")).await;
+    wait_for("the thumb to be saved", || async {
+        attr_of(
+            &c,
+            &format!("{LAST_REPLY} .rate-thumb[data-thumb='1']"),
+            "aria-pressed",
+        )
+        .await
+        .filter(|v| v == "true")
+    })
+    .await;
+    click(&c, &format!("{LAST_REPLY} .rate-score[data-score='4']")).await;
+    wait_for("the score to be saved", || async {
+        attr_of(
+            &c,
+            &format!("{LAST_REPLY} .rate-score[data-score='4']"),
+            "aria-pressed",
+        )
+        .await
+        .filter(|v| v == "true")
+    })
+    .await;
+    click(&c, &format!("{LAST_REPLY} .rate-more")).await;
+    click(&c, &format!("{LAST_REPLY} .chip[data-reason='accurate']")).await;
+    type_into(&c, &format!("{LAST_REPLY} .rate-tags"), "e2e, fruit").await;
+    click(&c, &format!("{LAST_REPLY} .rate-save")).await;
+    let reply_id: i64 = attr_of(&c, LAST_REPLY, "data-id")
+        .await
+        .unwrap()
+        .parse()
+        .unwrap();
+    let rating = wait_for("the rating in the database", || async {
+        let v = js(
+            &c,
+            &format!(
+                "return window.__TAURI__.core.invoke('get_rating', {{messageId: {reply_id}}});"
+            ),
+        )
+        .await;
+        (v["rating"]["tags"] == json!(["e2e", "fruit"])).then_some(v)
+    })
+    .await;
+    assert_eq!(rating["rating"]["thumb"], 1);
+    assert_eq!(rating["rating"]["score"], 4);
+    assert_eq!(rating["rating"]["reasons"], json!(["accurate"]));
+    // A change keeps the earlier rating in the history.
+    click(&c, &format!("{LAST_REPLY} .rate-score[data-score='2']")).await;
+    wait_for("the history", || async {
+        let v = js(
+            &c,
+            &format!(
+                "return window.__TAURI__.core.invoke('get_rating', {{messageId: {reply_id}}});"
+            ),
+        )
+        .await;
+        // thumb, then score, then reasons and tags were three states before this one.
+        (v["rating"]["score"] == 2 && v["history"].as_array()?.len() == 3).then_some(())
+    })
+    .await;
+
+    // An arena round: the names are nowhere in the page before the vote.
+    click(&c, "#open-arena").await;
+    type_into(&c, "#arena-pool", "gpt-north, gpt-south").await;
+    type_into(&c, "#arena-prompt", "Which way?").await;
+    click(&c, "#arena-start").await;
+    wait_for("both sides", || async {
+        let a = texts_of(&c, "#arena-a").await;
+        let b = texts_of(&c, "#arena-b").await;
+        (a == ["Echo: Which way?"] && b == ["Echo: Which way?"]).then_some(())
+    })
+    .await;
+    wait_js(
+        &c,
+        "the vote buttons",
+        "return !document.querySelector('.arena-vote').disabled",
+    )
+    .await;
+    let html = c.source().await.unwrap();
+    assert!(
+        !html.contains("gpt-north\"")
+            && !html.contains(">gpt-north<")
+            && !html.contains("gpt-south<"),
+        "a model name is in the DOM before the vote"
+    );
+    let page_text = js(&c, "return document.body.innerText;").await;
+    let visible = page_text
+        .as_str()
+        .unwrap()
+        .replace("gpt-north, gpt-south", "");
+    assert!(!visible.contains("gpt-north") && !visible.contains("gpt-south"));
+    click(&c, ".arena-vote[data-winner='a']").await;
+    let reveal = wait_for("the reveal", || async {
+        let t = texts_of(&c, "#arena-reveal").await.pop()?;
+        t.starts_with("A was").then_some(t)
+    })
+    .await;
+    let winner = reveal
+        .trim_start_matches("A was ")
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    // The leaderboard ranks the winner first, with one battle each.
+    wait_for("the leaderboard", || async {
+        let models = texts_of(&c, ".leaderboard .lb-model").await;
+        let battles = texts_of(&c, ".leaderboard .lb-battles").await;
+        (models.len() == 2 && models[0] == winner && battles == ["1", "1"]).then_some(())
+    })
+    .await;
+    let _ = std::fs::write(
+        screenshot_dir().join("arena.png"),
+        c.screenshot().await.unwrap(),
+    );
+    // A second round changes it.
+    click(&c, "#arena-start").await;
+    wait_js(
+        &c,
+        "the second round's vote buttons",
+        "return document.getElementById('arena-reveal').hidden && !document.querySelector('.arena-vote').disabled",
+    )
+    .await;
+    click(&c, ".arena-vote[data-winner='tie']").await;
+    wait_for("two battles each", || async {
+        let battles = texts_of(&c, ".leaderboard .lb-battles").await;
+        (battles == ["2", "2"]).then_some(())
+    })
+    .await;
+    let _ = c.close().await;
+}

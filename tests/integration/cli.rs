@@ -485,4 +485,32 @@ fn arena_runs_a_blind_round_in_the_terminal_and_reveals_after_the_vote() {
         .with(|c| parley::eval::arena::voted(c, &Default::default()))
         .unwrap();
     assert_eq!(battles.len(), 1);
+    drop(db);
+
+    // The leaderboard: the winner first, one battle each; --json has the same numbers.
+    let winner = if battles[0].winner == Some(parley::eval::arena::Winner::A) {
+        &battles[0].model_a
+    } else {
+        &battles[0].model_b
+    };
+    let out = parley(dir.path()).arg("leaderboard").output().unwrap();
+    assert_succeeded(&out);
+    let table = String::from_utf8_lossy(&out.stdout);
+    let first = table.lines().nth(1).unwrap();
+    assert!(first.contains(winner.as_str()), "{table}");
+    assert!(table.contains("1 battle;"), "{table}");
+    let out = parley(dir.path())
+        .args(["leaderboard", "--json"])
+        .output()
+        .unwrap();
+    assert_succeeded(&out);
+    let board: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(board["rows"][0]["model"], winner.as_str());
+    assert_eq!(board["rows"][0]["battles"], 1);
+    // With one battle every resample is the same: the interval is the point (to the fit's tolerance).
+    let (low, rating) = (
+        board["rows"][0]["ciLow"].as_f64().unwrap(),
+        board["rows"][0]["rating"].as_f64().unwrap(),
+    );
+    assert!((low - rating).abs() < 1e-6 && rating > 1000.0, "{board}");
 }
