@@ -91,7 +91,9 @@ pub fn rated_replies(conn: &Connection, f: &RatingFilter) -> Result<Vec<RatedRep
 
 /// Ratings per model, most rated first.
 pub fn by_model(conn: &Connection, f: &RatingFilter) -> Result<Vec<ModelRatings>> {
-    let mut models: BTreeMap<String, (ModelRatings, BTreeMap<i64, (f64, i64)>)> = BTreeMap::new();
+    // Per model: its totals, and per week (sum of scores, how many).
+    type Weeks = BTreeMap<i64, (f64, i64)>;
+    let mut models: BTreeMap<String, (ModelRatings, Weeks)> = BTreeMap::new();
     for r in rated_replies(conn, f)? {
         let (m, weeks) = models.entry(r.model.clone()).or_insert_with(|| {
             (
