@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &[
     "arena_vote",
     "leaderboard",
     "ratings_by_model",
+    "export_ratings",
     "select_branch",
     "conversation_totals",
     "list_model_table",

@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::eval::arena::{self, BattleFilter, Winner};
 use crate::eval::ratings::{self, Rating, RatingState};
 use crate::eval::stats::{Leaderboard, LeaderboardOptions};
-use crate::eval::summary::{self, ModelRatings, RatingFilter};
+use crate::eval::summary::{self, ExportFormat, ModelRatings, RatingFilter};
 use crate::gui::AppState;
 
 #[tauri::command(async)]
@@ -87,4 +87,23 @@ pub fn ratings_by_model(
         .service()?
         .db()
         .with(|c| summary::by_model(c, &filter))
+}
+
+/// Writes the ratings to a new file in the Downloads folder and returns its path.
+#[tauri::command(async)]
+pub fn export_ratings(
+    state: State<'_, AppState>,
+    filter: RatingFilter,
+    format: ExportFormat,
+) -> Result<std::path::PathBuf> {
+    // PARLEY_EXPORT_DIR: where tests (or a user who wants another folder) get the files.
+    let dir = std::env::var_os("PARLEY_EXPORT_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(dirs::download_dir)
+        .or_else(dirs::home_dir)
+        .ok_or_else(|| crate::error::Error::not_found("a Downloads folder"))?;
+    state
+        .service()?
+        .db()
+        .with(|c| summary::export_to(c, &filter, format, &dir))
 }

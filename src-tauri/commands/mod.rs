@@ -31,6 +31,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         eval::arena_vote,
         eval::leaderboard,
         eval::ratings_by_model,
+        eval::export_ratings,
         conversations::select_branch,
         conversations::conversation_totals,
         models::list_model_table,

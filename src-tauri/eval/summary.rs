@@ -177,6 +177,55 @@ pub fn to_csv(rows: &[RatedReply]) -> String {
     out
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+/// Writes every rating that passes the filter to a new file in `dir`
+/// (`parley-ratings-<ms>.csv|json`, never overwriting) and returns its path.
+pub fn export_to(
+    conn: &Connection,
+    f: &RatingFilter,
+    format: ExportFormat,
+    dir: &std::path::Path,
+) -> Result<std::path::PathBuf> {
+    let rows = rated_replies(conn, f)?;
+    let (text, ext) = match format {
+        ExportFormat::Csv => (to_csv(&rows), "csv"),
+        ExportFormat::Json => (
+            serde_json::to_string_pretty(&rows)
+                .map_err(|e| crate::error::Error::invalid(e.to_string()))?,
+            "json",
+        ),
+    };
+    std::fs::create_dir_all(dir)?;
+    let stamp = crate::db::now_ms();
+    for n in 0.. {
+        let name = match n {
+            0 => format!("parley-ratings-{stamp}.{ext}"),
+            n => format!("parley-ratings-{stamp}-{n}.{ext}"),
+        };
+        let path = dir.join(name);
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(mut file) => {
+                use std::io::Write;
+                file.write_all(text.as_bytes())?;
+                return Ok(path);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    unreachable!("an unbounded range ends only by returning")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,6 +310,17 @@ mod tests {
                 lines[1]
             );
             assert_eq!(csv.matches("\r\n").count(), 4);
+            let dir = tempfile::tempdir().unwrap();
+            let all = RatingFilter::default();
+            let one = export_to(c, &all, ExportFormat::Json, dir.path())?;
+            let two = export_to(c, &all, ExportFormat::Json, dir.path())?;
+            assert_ne!(one, two, "an export never overwrites another");
+            let back: Vec<serde_json::Value> =
+                serde_json::from_str(&std::fs::read_to_string(&one).unwrap()).unwrap();
+            assert_eq!(back.len(), 3);
+            assert_eq!(back[0]["reply"], "hi,\nthere");
+            let csv_path = export_to(c, &all, ExportFormat::Csv, dir.path())?;
+            assert_eq!(std::fs::read_to_string(csv_path).unwrap(), csv);
             Ok(())
         })
         .unwrap();

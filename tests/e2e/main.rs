@@ -132,6 +132,12 @@ async fn attr_of(c: &Client, css: &str, attr: &str) -> Option<String> {
 
 async fn click(c: &Client, css: &str) {
     let el = wait_for(css, || async { c.find(Locator::Css(css)).await.ok() }).await;
+    // In a scrolling dialog or panel WebKitWebDriver only clicks what it can see.
+    if let Ok(arg) = serde_json::to_value(&el) {
+        let _ = c
+            .execute("arguments[0].scrollIntoView({block: 'nearest'})", vec![arg])
+            .await;
+    }
     el.click()
         .await
         .unwrap_or_else(|e| panic!("click {css}: {e}"));
@@ -1502,7 +1508,12 @@ async fn rate_a_reply_run_an_arena_round_and_see_the_leaderboard_change() {
     let _one_at_a_time = SERIAL.lock().await;
     let server = FakeOpenAi::start();
     let data = tempfile::tempdir().unwrap();
-    let driver = Driver::start(data.path(), &server);
+    let exports = data.path().join("exports");
+    let driver = Driver::start_with(
+        data.path(),
+        &server,
+        &[("PARLEY_EXPORT_DIR", exports.to_str().unwrap())],
+    );
     let c = driver.session().await;
 
     // Rate a reply: thumbs up, 4 of 5, a reason and a tag; then change it.
@@ -1637,5 +1648,35 @@ async fn rate_a_reply_run_an_arena_round_and_see_the_leaderboard_change() {
         (battles == ["2", "2"]).then_some(())
     })
     .await;
+    // Ratings by model (the rated reply: score 2), drawn as charts, and exported.
+    wait_for("the ratings table", || async {
+        let models = texts_of(&c, "#ratings-view .rv-model").await;
+        let means = texts_of(&c, "#ratings-view .rv-mean").await;
+        (models == ["test-model"] && means == ["2.00"]).then_some(())
+    })
+    .await;
+    wait_js(
+        &c,
+        "the charts",
+        "return !!window.Chart && document.querySelectorAll('#ratings-view canvas').length === 2",
+    )
+    .await;
+    click(&c, "#export-csv").await;
+    let saved = wait_for("the export", || async {
+        let t = texts_of(&c, "#export-status").await.pop()?;
+        t.strip_prefix("Saved to ").map(str::to_string)
+    })
+    .await;
+    assert!(saved.starts_with(exports.to_str().unwrap()), "{saved}");
+    let csv = std::fs::read_to_string(&saved).unwrap();
+    assert!(csv.starts_with("message_id,conversation_id,model,"));
+    assert!(
+        csv.contains(",test-model,-1,2,") || csv.contains(",test-model,1,2,"),
+        "{csv}"
+    );
+    let _ = std::fs::write(
+        screenshot_dir().join("ratings.png"),
+        c.screenshot().await.unwrap(),
+    );
     let _ = c.close().await;
 }

@@ -96,6 +96,10 @@ export const api = {
   arenaVote: (battleId, winner) => call('arena_vote', { battleId, winner }),
   /** filter: {source?: 'arena'|'choice', tag?, since?, until?}; Bradley–Terry rows with intervals. */
   leaderboard: (filter) => call('leaderboard', { filter }),
+  /** filter: {tag?, since?, until?}; per model: rated, thumbs, scores[5], meanScore, trend, tags. */
+  ratingsByModel: (filter) => call('ratings_by_model', { filter }),
+  /** Writes a CSV or JSON file to the Downloads folder; resolves to its path. */
+  exportRatings: (filter, format) => call('export_ratings', { filter, format }),
 
   /** The editable model table: [{model, inputPerM, outputPerM, contextWindow}]. */
   listModelTable: () => call('list_model_table'),

@@ -4,6 +4,7 @@ import { api, newStreamId } from './api.js';
 import { debounce, errorText, h } from './dom.js';
 import { t } from './i18n.js';
 import { appendStreamingText, renderReplyInto } from './render.js';
+import { initRatingsView, loadRatingsView } from './ratingsview.js';
 
 const $ = (id) => document.getElementById(id);
 let round = null; // {battleId, streamIds, texts: ['', ''], ids: [a, b], raf}
@@ -22,7 +23,8 @@ export function initArena(getProfiles) {
       if (id) api.cancelStream(id).catch(() => {});
     });
   }
-  const reload = debounce(() => loadLeaderboard(), 300);
+  initRatingsView();
+  const reload = debounce(() => { loadLeaderboard(); loadRatingsView(); }, 300);
   $('lb-source').addEventListener('change', () => reload.run());
   $('lb-tag').addEventListener('input', () => reload.run());
 }
@@ -30,6 +32,7 @@ export function initArena(getProfiles) {
 export function openArena() {
   $('arena-dialog').showModal();
   loadLeaderboard();
+  loadRatingsView();
   ($('arena-pool').value ? $('arena-prompt') : $('arena-pool')).focus();
 }
 

@@ -21,11 +21,13 @@ cp "$nm/@highlightjs/cdn-assets/highlight.min.js" "$lib/highlight.min.js"
 cp "$nm/@highlightjs/cdn-assets/styles/github.min.css" "$lib/hljs-light.min.css"
 cp "$nm/@highlightjs/cdn-assets/styles/github-dark.min.css" "$lib/hljs-dark.min.css"
 cp "$nm/katex/dist/katex.min.js" "$lib/katex.min.js"
+# Chart.js (the ratings charts), the UMD build: one file, no bundler.
+cp "$nm/chart.js/dist/chart.umd.min.js" "$lib/chart.umd.min.js"
 # KaTeX fonts: woff2 only (every WebKitGTK we support reads it); the CSS lists woff2 first.
 cp "$nm/katex/dist/fonts/"*.woff2 "$lib/fonts/"
 sed -E 's/,url\(fonts\/[A-Za-z0-9_-]+\.(woff|ttf)\) format\("(woff|truetype)"\)//g' \
   "$nm/katex/dist/katex.min.css" > "$lib/katex.min.css"
-for p in markdown-it markdown-it-texmath dompurify @highlightjs/cdn-assets katex; do
+for p in markdown-it markdown-it-texmath dompurify @highlightjs/cdn-assets katex chart.js; do
   printf '%s %s\n' "$p" "$(node -p "require('$nm/$p/package.json').version")"
 done > "$lib/VERSIONS"
 cat "$lib/VERSIONS"
