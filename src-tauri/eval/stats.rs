@@ -289,9 +289,9 @@ fn mm_fit(
         s.wins[p.j] += p.games - p.wins_i;
     }
     for _ in 0..max_iter {
-        for k in 0..n {
-            s.gamma[k] = theta[k].exp();
-            s.denom[k] = prior / (s.gamma[k] + 1.0);
+        for ((g, d), t) in s.gamma.iter_mut().zip(&mut s.denom).zip(theta.iter()) {
+            *g = t.exp();
+            *d = prior / (*g + 1.0);
         }
         for p in pairs {
             if p.games > 0.0 {
@@ -301,11 +301,11 @@ fn mm_fit(
             }
         }
         let mut change = 0.0f64;
-        for k in 0..n {
-            if s.denom[k] > 0.0 && s.wins[k] > 0.0 {
-                let new = (s.wins[k] / s.denom[k]).ln();
-                change = change.max((new - theta[k]).abs());
-                theta[k] = new;
+        for ((t, w), d) in theta.iter_mut().zip(&s.wins).zip(&s.denom) {
+            if *d > 0.0 && *w > 0.0 {
+                let new = (w / d).ln();
+                change = change.max((new - *t).abs());
+                *t = new;
             }
         }
         if prior == 0.0 {
