@@ -25,6 +25,8 @@
 //!   groups there are so the UI can warn.
 //! - **Convergence**: stop when no log-strength moves by more than `tolerance` (default 1e-10)
 //!   in one iteration, or after `max_iterations` (default 10,000); [`Leaderboard::converged`].
+//!   Each MM step is followed by an exact step on the common level of all strengths (only the
+//!   prior depends on it); without it MM needs ~54,000 iterations on 10,000 battles, with it ~60.
 //! - **Bootstrap**: battles are resampled with replacement `bootstrap_rounds` times (default
 //!   1000); each resample is refitted and centred the same way; the interval is the 2.5 / 97.5
 //!   percentile (linear interpolation, as numpy's default). Round `r` uses its own RNG seeded
@@ -259,6 +261,7 @@ struct Scratch {
     gamma: Vec<f64>,
     wins: Vec<f64>,
     denom: Vec<f64>,
+    old: Vec<f64>,
 }
 
 impl Scratch {
@@ -267,6 +270,7 @@ impl Scratch {
             gamma: vec![0.0; n],
             wins: vec![0.0; n],
             denom: vec![0.0; n],
+            old: vec![0.0; n],
         }
     }
 }
@@ -300,19 +304,41 @@ fn mm_fit(
                 s.denom[p.j] += d;
             }
         }
-        let mut change = 0.0f64;
+        s.old.copy_from_slice(theta);
         for ((t, w), d) in theta.iter_mut().zip(&s.wins).zip(&s.denom) {
             if *d > 0.0 && *w > 0.0 {
-                let new = (w / d).ln();
-                change = change.max((new - *t).abs());
-                *t = new;
+                *t = (w / d).ln();
             }
         }
         if prior == 0.0 {
             // Without the anchor the likelihood is shift-invariant: keep the mean at 0.
             let mean = theta.iter().sum::<f64>() / n as f64;
             theta.iter_mut().for_each(|t| *t -= mean);
+        } else {
+            // The real games do not depend on a common shift of all strengths, only the prior
+            // does, so MM alone moves the overall level very slowly (54,000 iterations for
+            // 10,000 battles). Put the level at its exact optimum given the differences:
+            // Σ σ(θk + c) = n/2 (1-D Newton; the objective only grows, as in MM).
+            let mut c = 0.0;
+            for _ in 0..100 {
+                let (mut f, mut fp) = (-(n as f64) / 2.0, 0.0);
+                for t in theta.iter() {
+                    let sg = 1.0 / (1.0 + (-(t + c)).exp());
+                    f += sg;
+                    fp += sg * (1.0 - sg);
+                }
+                let step = (f / fp).clamp(-2.0, 2.0);
+                c -= step;
+                if step.abs() < 1e-13 {
+                    break;
+                }
+            }
+            theta.iter_mut().for_each(|t| *t += c);
         }
+        let change = theta
+            .iter()
+            .zip(&s.old)
+            .fold(0.0f64, |m, (t, o)| m.max((t - o).abs()));
         if change < tol {
             return true;
         }
@@ -1011,6 +1037,7 @@ mod tests {
         let mut width_small = 0.0;
         for seed in 1..=4 {
             let big = leaderboard(&simulate(&truth, 6000, seed), &opts).unwrap();
+            assert!(big.converged);
             let expect: Vec<String> = (0..6).map(|i| format!("m{i}")).collect();
             assert_eq!(big.models, expect, "ranking order, seed {seed}");
             for r in &big.rows {
