@@ -236,3 +236,111 @@ pub fn text_length(text: &str) -> TextLength {
         words: tokenize(text).len(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: Option<f64>, b: f64) -> bool {
+        a.is_some_and(|a| (a - b).abs() < 1e-12)
+    }
+
+    #[test]
+    fn tokenizes_words_and_cjk_characters() {
+        assert_eq!(
+            tokenize("Hello, World! 你好世界。GPT-4o 很好"),
+            ["hello", "world", "你", "好", "世", "界", "gpt", "4o", "很", "好"]
+        );
+        assert_eq!(
+            tokenize("カタカナとひらがな"),
+            ["カ", "タ", "カ", "ナ", "と", "ひ", "ら", "が", "な"]
+        );
+        assert!(tokenize(" ,.!? ").is_empty());
+    }
+
+    #[test]
+    fn distinct_n_by_hand() {
+        // unigrams: 6, unique {the, cat, sat, ran} = 4; bigrams: 4, unique 3.
+        let r = ["The cat sat.", "the cat ran"];
+        assert!(close(distinct_n(&r, 1), 4.0 / 6.0));
+        assert!(close(distinct_n(&r, 2), 3.0 / 4.0));
+        // Chinese by character: 8 unigrams, 6 unique; bigrams 我爱 爱北 北京 我爱 爱上 上海: 5/6.
+        let zh = ["我爱北京", "我爱上海！"];
+        assert!(close(distinct_n(&zh, 1), 6.0 / 8.0));
+        assert!(close(distinct_n(&zh, 2), 5.0 / 6.0));
+        assert_eq!(distinct_n(&["one"], 2), None);
+        assert_eq!(distinct_n(&[], 1), None);
+    }
+
+    #[test]
+    fn self_similarity_by_hand() {
+        // {the, cat, sat, the cat, cat sat} vs {the, cat, ran, the cat, cat ran}: 3 / 7.
+        assert!(close(
+            self_similarity(&["the cat sat", "the cat ran"]),
+            3.0 / 7.0
+        ));
+        // Adding an unrelated reply: pairs (3/7, 0, 0) → 1/7.
+        assert!(close(
+            self_similarity(&["the cat sat", "the cat ran", "a dog"]),
+            1.0 / 7.0
+        ));
+        assert!(close(self_similarity(&["Same words.", "same WORDS"]), 1.0));
+        // 我爱北京 vs 我爱上海: {我 爱 北 京 我爱 爱北 北京} ∩ {…上 海 爱上 上海} = {我 爱 我爱}: 3 / 11.
+        assert!(close(
+            self_similarity(&["我爱北京", "我爱上海"]),
+            3.0 / 11.0
+        ));
+        assert_eq!(self_similarity(&["only one"]), None);
+        assert_eq!(self_similarity(&["", "..."]), None);
+        let d = diversity(&["the cat sat", "the cat ran"]);
+        assert_eq!(d.replies, 2);
+        assert!(close(d.distinct1, 4.0 / 6.0) && close(d.self_similarity, 3.0 / 7.0));
+    }
+
+    #[test]
+    fn reference_answers() {
+        assert!(exact_match(
+            "  The  Answer is: PARIS. ",
+            "the answer is paris"
+        ));
+        assert!(exact_match("北京。", "北京"));
+        assert!(!exact_match("Paris", "Paris, France"));
+        assert_eq!(
+            contains("I think it is Paris, France.", "paris france"),
+            Some(true)
+        );
+        assert_eq!(contains("a category", "cat"), Some(false));
+        assert_eq!(contains("首都是北京。", "北京"), Some(true));
+        assert_eq!(contains("anything", " ! "), None);
+        // common {the, cat} = 2: P = 2/6, R = 1 → F1 = 0.5.
+        assert!((token_f1("the cat sat on the mat", "The cat") - 0.5).abs() < 1e-12);
+        // 北京是首都 (5 chars) vs 首都北京 (4): common 4 → P 4/5, R 1 → F1 8/9.
+        assert!((token_f1("北京是首都", "首都北京") - 8.0 / 9.0).abs() < 1e-12);
+        // Repeated tokens count once per occurrence: "the the" vs "the": P ½, R 1 → ⅔.
+        assert!((token_f1("the the", "the") - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(token_f1("", "x"), 0.0);
+        assert_eq!(token_f1("", "."), 1.0);
+        assert_eq!(token_f1("dog", "cat"), 0.0);
+        let s = reference_score("Paris.", "paris");
+        assert!(s.exact_match && s.contains == Some(true) && s.f1 == 1.0);
+    }
+
+    #[test]
+    fn speed_and_length() {
+        // 101 tokens, first at 200 ms, last at 1200 ms: 100 tokens in 1 s.
+        assert!(close(tokens_per_second(101, Some(200.0), 1200.0), 100.0));
+        assert!(close(tokens_per_second(10, None, 2000.0), 5.0));
+        assert_eq!(tokens_per_second(1, Some(100.0), 200.0), None);
+        assert_eq!(tokens_per_second(0, None, 200.0), None);
+        assert_eq!(tokens_per_second(5, Some(300.0), 300.0), None);
+        // "e" + combining acute is one character; the emoji with a skin tone is one too.
+        let t = text_length("he\u{301}llo 你好 👍🏽");
+        assert_eq!(
+            t,
+            TextLength {
+                chars: 10,
+                words: 3
+            }
+        );
+    }
+}

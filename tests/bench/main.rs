@@ -3,6 +3,7 @@
 //! - long chats: loading the active path of a 10,000- and a 100,000-message conversation
 //! - SSE parsing throughput
 //! - the local tokenizer, and fitting a long history into a context window
+//! - the arena leaderboard (Bradley–Terry + 1,000 bootstrap rounds), κ and Spearman
 
 #[path = "../support/fake_openai.rs"]
 mod fake_openai;
@@ -275,7 +276,61 @@ fn probing_and_clients() {
     println!("  Client::new             {}", stats(build));
 }
 
+fn leaderboard_stats() {
+    use parley::eval::stats::{self, Battle, BattleOutcome, LeaderboardOptions, PairwiseLabel};
+    let mut rng = fastrand::Rng::with_seed(42);
+    let truth: Vec<f64> = (0..10).map(|k| 1200.0 - 40.0 * k as f64).collect();
+    let battles: Vec<Battle> = (0..10_000)
+        .map(|_| {
+            let i = rng.usize(..10);
+            let j = (i + 1 + rng.usize(..9)) % 10;
+            let p = 1.0 / (1.0 + 10f64.powf((truth[j] - truth[i]) / 400.0));
+            let u = rng.f64();
+            let o = if u < 0.1 {
+                BattleOutcome::Tie
+            } else if u < 0.1 + 0.9 * p {
+                BattleOutcome::AWins
+            } else {
+                BattleOutcome::BWins
+            };
+            Battle::new(format!("model-{i}"), format!("model-{j}"), o)
+        })
+        .collect();
+    let opts = LeaderboardOptions::default();
+    let mut rows = 0;
+    let lb = time(5, || {
+        rows = stats::leaderboard(&battles, &opts).unwrap().rows.len();
+    });
+    println!("leaderboard: 10,000 battles, {rows} models, Bradley–Terry + 1,000 bootstrap rounds");
+    println!("  leaderboard             {}", stats(lb));
+    let point = LeaderboardOptions {
+        bootstrap_rounds: 0,
+        ..opts
+    };
+    let fit = time(20, || {
+        stats::leaderboard(&battles, &point).unwrap();
+    });
+    println!("  same, no bootstrap      {}", stats(fit));
+    let labels = [PairwiseLabel::A, PairwiseLabel::B, PairwiseLabel::Tie];
+    let pairs: Vec<_> = (0..10_000)
+        .map(|_| (labels[rng.usize(..3)], labels[rng.usize(..3)]))
+        .collect();
+    let kappa = time(20, || {
+        stats::pairwise_agreement(&pairs);
+    });
+    let scores: Vec<(f64, f64)> = (0..10_000)
+        .map(|_| (rng.u8(1..=5) as f64, rng.u8(1..=10) as f64))
+        .collect();
+    let rho = time(20, || {
+        stats::spearman(&scores);
+    });
+    println!("agreement on 10,000 items");
+    println!("  Cohen's kappa           {}", stats(kappa));
+    println!("  Spearman (many ties)    {}", stats(rho));
+}
+
 fn main() {
+    leaderboard_stats();
     probing_and_clients();
     ask_vs_curl();
     long_chat(10_000);
