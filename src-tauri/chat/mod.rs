@@ -3,6 +3,7 @@
 
 pub mod context;
 pub mod events;
+pub mod judging;
 pub mod profile;
 mod settings;
 pub mod tokens;
@@ -24,6 +25,7 @@ use crate::openai::types::{
 use crate::openai::{Client, Endpoint, Finished, StreamEvent};
 use crate::secrets::SecretStore;
 pub use events::ChatEvent;
+pub use judging::JudgeTarget;
 pub use profile::{EnvFallback, KeySource, ProfileView};
 pub use settings::{ProfileUpdate, ProfilesOverview};
 

@@ -1,2 +1,3 @@
 //! Rating reply quality (no tauri here): human ratings, the blind arena and its leaderboard
 //! statistics, the LLM judge, automatic metrics, and how well the judge agrees with the user.
+pub mod judge;
