@@ -175,8 +175,13 @@ impl ChatService {
         let path = self.db.with(|c| judged_path(c, message_id))?;
         let ctx = Context::from_path(&path)?;
         let judge = self.judge_for(target).await?;
-        self.run_single(&judge, &rubric, &ctx, path.last().expect("a path ends in its reply"))
-            .await
+        self.run_single(
+            &judge,
+            &rubric,
+            &ctx,
+            path.last().expect("a path ends in its reply"),
+        )
+        .await
     }
 
     async fn run_single(
@@ -242,8 +247,14 @@ impl ChatService {
         b: &Message,
     ) -> Result<Verdict> {
         let ((raw_ab, r_ab), (raw_ba, r_ba)) = tokio::join!(
-            Self::ask_judge(judge, judge::pair_prompt(&rubric.body, ctx, &a.content, &b.content)),
-            Self::ask_judge(judge, judge::pair_prompt(&rubric.body, ctx, &b.content, &a.content)),
+            Self::ask_judge(
+                judge,
+                judge::pair_prompt(&rubric.body, ctx, &a.content, &b.content)
+            ),
+            Self::ask_judge(
+                judge,
+                judge::pair_prompt(&rubric.body, ctx, &b.content, &a.content)
+            ),
         );
         let ab = r_ab.and_then(|_| judge::parse_pair(&raw_ab));
         let ba = r_ba.and_then(|_| judge::parse_pair(&raw_ba));

@@ -117,7 +117,12 @@ pub fn rubric_by_name(conn: &Connection, name: &str) -> Result<Rubric> {
 }
 
 /// Saves a rubric as the next version of `name` (version 1 for a new name). A name keeps its kind.
-pub fn save_rubric(conn: &mut Connection, name: &str, kind: JudgeKind, body: &str) -> Result<Rubric> {
+pub fn save_rubric(
+    conn: &mut Connection,
+    name: &str,
+    kind: JudgeKind,
+    body: &str,
+) -> Result<Rubric> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(Error::invalid(
@@ -257,7 +262,9 @@ const VERDICT_SELECT: &str = "SELECT v.id, v.kind, v.rubric_id, r.name, r.versio
 fn verdict_from_row(r: &Row) -> rusqlite::Result<Verdict> {
     let kind: String = r.get(1)?;
     let side = |i: usize| -> rusqlite::Result<Option<Side>> {
-        Ok(r.get::<_, Option<String>>(i)?.as_deref().and_then(Side::parse))
+        Ok(r.get::<_, Option<String>>(i)?
+            .as_deref()
+            .and_then(Side::parse))
     };
     Ok(Verdict {
         id: r.get(0)?,
@@ -436,7 +443,10 @@ mod tests {
             );
         }
         assert_eq!(rubric_versions(&conn, "mine").unwrap().len(), 1);
-        assert_eq!(rubric_by_name(&conn, "nope").unwrap_err().kind(), "not_found");
+        assert_eq!(
+            rubric_by_name(&conn, "nope").unwrap_err().kind(),
+            "not_found"
+        );
     }
 
     #[test]
@@ -490,7 +500,8 @@ mod tests {
             },
         );
         assert_eq!(bad.unwrap_err().kind(), "database");
-        conn.execute("DELETE FROM messages WHERE id = 3", []).unwrap();
+        conn.execute("DELETE FROM messages WHERE id = 3", [])
+            .unwrap();
         assert_eq!(verdicts_of(&conn, 2).unwrap().len(), 1);
     }
 }

@@ -287,7 +287,10 @@ mod tests {
     fn ctx() -> Context {
         Context {
             question: "What is the capital of France?".into(),
-            history: vec![("user".into(), "hi".into()), ("assistant".into(), "hello".into())],
+            history: vec![
+                ("user".into(), "hi".into()),
+                ("assistant".into(), "hello".into()),
+            ],
             omitted: 0,
         }
     }
@@ -365,7 +368,11 @@ mod tests {
     fn history_is_included_only_while_small() {
         let mut path: Vec<Message> = (0..10)
             .map(|i| {
-                let role = if i % 2 == 0 { Role::User } else { Role::Assistant };
+                let role = if i % 2 == 0 {
+                    Role::User
+                } else {
+                    Role::Assistant
+                };
                 msg(i, role, &format!("m{i}"))
             })
             .collect();
@@ -400,9 +407,24 @@ mod tests {
     fn strict_single_parser_accepts_only_the_schema() {
         let good = parse_single(r#"{"score": 7, "reasoning": "good"}"#).unwrap();
         assert_eq!((good.score, good.reasoning.as_str()), (7, "good"));
-        assert_eq!(parse_single("  {\"reasoning\": \"r\", \"score\": 1}\n").unwrap().score, 1);
-        assert_eq!(parse_single("```json\n{\"score\": 10, \"reasoning\": \"r\"}\n```").unwrap().score, 10);
-        assert_eq!(parse_single("```\n{\"score\": 3, \"reasoning\": \"r\"}```").unwrap().score, 3);
+        assert_eq!(
+            parse_single("  {\"reasoning\": \"r\", \"score\": 1}\n")
+                .unwrap()
+                .score,
+            1
+        );
+        assert_eq!(
+            parse_single("```json\n{\"score\": 10, \"reasoning\": \"r\"}\n```")
+                .unwrap()
+                .score,
+            10
+        );
+        assert_eq!(
+            parse_single("```\n{\"score\": 3, \"reasoning\": \"r\"}```")
+                .unwrap()
+                .score,
+            3
+        );
         for bad in [
             r#"{"score": 11, "reasoning": "r"}"#,
             r#"{"score": 0, "reasoning": "r"}"#,
@@ -438,10 +460,22 @@ mod tests {
 
     #[test]
     fn strict_pair_parser_accepts_only_the_enum() {
-        assert_eq!(parse_pair(r#"{"winner": "A", "reasoning": "r"}"#).unwrap().winner, Position::A);
-        assert_eq!(parse_pair(r#"{"winner": "B", "reasoning": ""}"#).unwrap().winner, Position::B);
         assert_eq!(
-            parse_pair("```json\n{\"winner\": \"tie\", \"reasoning\": \"r\"}\n```").unwrap().winner,
+            parse_pair(r#"{"winner": "A", "reasoning": "r"}"#)
+                .unwrap()
+                .winner,
+            Position::A
+        );
+        assert_eq!(
+            parse_pair(r#"{"winner": "B", "reasoning": ""}"#)
+                .unwrap()
+                .winner,
+            Position::B
+        );
+        assert_eq!(
+            parse_pair("```json\n{\"winner\": \"tie\", \"reasoning\": \"r\"}\n```")
+                .unwrap()
+                .winner,
             Position::Tie
         );
         for bad in [
@@ -463,13 +497,19 @@ mod tests {
         use Position::*;
         // The same reply preferred in both orders: consistent.
         let r = BothOrders::combine(A, B);
-        assert_eq!((r.ab, r.ba, r.consistent, r.winner()), (Side::A, Side::A, true, "a"));
+        assert_eq!(
+            (r.ab, r.ba, r.consistent, r.winner()),
+            (Side::A, Side::A, true, "a")
+        );
         let r = BothOrders::combine(B, A);
         assert_eq!((r.ab, r.ba, r.winner()), (Side::B, Side::B, "b"));
         assert_eq!(BothOrders::combine(Tie, Tie).winner(), "tie");
         // Always the first position (position bias): the orders disagree.
         let r = BothOrders::combine(A, A);
-        assert_eq!((r.ab, r.ba, r.consistent, r.winner()), (Side::A, Side::B, false, "inconsistent"));
+        assert_eq!(
+            (r.ab, r.ba, r.consistent, r.winner()),
+            (Side::A, Side::B, false, "inconsistent")
+        );
         assert_eq!(BothOrders::combine(A, Tie).winner(), "inconsistent");
         assert_eq!(BothOrders::combine(Tie, B).winner(), "inconsistent");
     }
