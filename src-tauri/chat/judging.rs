@@ -283,14 +283,14 @@ impl ChatService {
                 let mut errors = Vec::new();
                 match ab {
                     Ok(p) => {
-                        v.winner_ab = Some(BothOrders::combine(p.winner, p.winner).ab);
+                        v.winner_ab = Some(p.winner.side(false));
                         v.reasoning = Some(p.reasoning);
                     }
                     Err(e) => errors.push(("A/B order", e)),
                 }
                 match ba {
                     Ok(p) => {
-                        v.winner_ba = Some(BothOrders::combine(p.winner, p.winner).ba);
+                        v.winner_ba = Some(p.winner.side(true));
                         v.reasoning_ba = Some(p.reasoning);
                     }
                     Err(e) => errors.push(("B/A order", e)),
@@ -363,7 +363,7 @@ impl ChatService {
 
     /// The pairs to compare among some replies: every two that answer the same message
     /// (siblings), smaller id first. Replies with no sibling among them are returned apart.
-    pub fn sibling_pairs(&self, ids: &[i64]) -> Result<(Vec<(i64, i64)>, Vec<i64>)> {
+    pub fn sibling_pairs(&self, ids: &[i64]) -> Result<SiblingPairs> {
         let parents = self.db.with(|c| {
             ids.iter()
                 .map(|&id| Ok((id, messages::get(c, id)?.parent_id)))
@@ -373,8 +373,11 @@ impl ChatService {
     }
 }
 
+/// Pairs of sibling replies (smaller id first), and the replies with no sibling among those given.
+pub type SiblingPairs = (Vec<(i64, i64)>, Vec<i64>);
+
 /// Every two ids with the same parent, smaller id first; and the ids alone under their parent.
-pub fn pairs_by_parent(items: &[(i64, Option<i64>)]) -> (Vec<(i64, i64)>, Vec<i64>) {
+pub fn pairs_by_parent(items: &[(i64, Option<i64>)]) -> SiblingPairs {
     let mut sorted: Vec<(i64, Option<i64>)> = items.to_vec();
     sorted.sort_by_key(|&(id, parent)| (parent, id));
     sorted.dedup();

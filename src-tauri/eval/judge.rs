@@ -191,6 +191,17 @@ pub enum Position {
     Tie,
 }
 
+impl Position {
+    /// The reply this position held: in the first order a is shown as A; `swapped`, b is.
+    pub fn side(self, swapped: bool) -> Side {
+        match (self, swapped) {
+            (Position::Tie, _) => Side::Tie,
+            (Position::A, false) | (Position::B, true) => Side::A,
+            (Position::B, false) | (Position::A, true) => Side::B,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PairVerdict {
@@ -251,16 +262,7 @@ pub struct BothOrders {
 impl BothOrders {
     /// `first`: the judge's answer with a in position A; `swapped`: with b in position A.
     pub fn combine(first: Position, swapped: Position) -> BothOrders {
-        let ab = match first {
-            Position::A => Side::A,
-            Position::B => Side::B,
-            Position::Tie => Side::Tie,
-        };
-        let ba = match swapped {
-            Position::A => Side::B,
-            Position::B => Side::A,
-            Position::Tie => Side::Tie,
-        };
+        let (ab, ba) = (first.side(false), swapped.side(true));
         BothOrders {
             ab,
             ba,
