@@ -41,6 +41,11 @@ const COMMANDS: &[&str] = &[
     "find_local_servers",
     "check_link",
     "open_link",
+    "list_rubrics",
+    "save_rubric",
+    "judge_reply",
+    "judge_pair",
+    "list_verdicts",
 ];
 
 fn main() {

@@ -4,6 +4,7 @@
 pub mod arena;
 pub mod context;
 pub mod events;
+pub mod judging;
 pub mod profile;
 mod settings;
 pub mod tokens;
@@ -25,6 +26,7 @@ use crate::openai::types::{
 use crate::openai::{Client, Endpoint, Finished, StreamEvent};
 use crate::secrets::SecretStore;
 pub use events::ChatEvent;
+pub use judging::JudgeTarget;
 pub use profile::{EnvFallback, KeySource, ProfileView};
 pub use settings::{ProfileUpdate, ProfilesOverview};
 

@@ -6,8 +6,11 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use crate::chat::{ChatEvent, ChatService, EnvFallback, KeySource, ProfileUpdate, SendRequest};
+use crate::chat::{
+    ChatEvent, ChatService, EnvFallback, JudgeTarget, KeySource, ProfileUpdate, SendRequest,
+};
 use crate::db::conversations;
+use crate::db::judging::{JudgeKind, Verdict};
 use crate::db::messages::Status;
 use crate::db::profiles::{ProfileDefaults, ProfileKind};
 use crate::error::Result;
@@ -78,6 +81,67 @@ pub enum Command {
     Restore {
         /// The backup's name, as `parley backups` lists it.
         name: String,
+    },
+    /// Have a model judge replies: a 1–10 grade each, or with --pairwise, which of two replies to
+    /// the same message is better (judged in both orders; disagreement is shown as inconsistent).
+    ///
+    /// One line per verdict: reply id(s), model(s), score or winner, consistency, reasoning.
+    /// Exit codes: 0 every verdict was given, 1 some failed (the failures are stored and printed).
+    Judge(JudgeArgs),
+    /// The judge's rubrics (editable; saving one again adds a new version).
+    Rubrics {
+        #[command(subcommand)]
+        action: RubricsAction,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct JudgeArgs {
+    /// Reply ids (as `parley ask` and the app show them).
+    #[arg(
+        required_unless_present = "conversation",
+        conflicts_with = "conversation"
+    )]
+    ids: Vec<i64>,
+    /// Every finished reply of this conversation, all branches.
+    #[arg(long)]
+    conversation: Option<i64>,
+    /// The judge's model (default: the judge profile's default model).
+    #[arg(long)]
+    judge_model: Option<String>,
+    /// The judge's profile (default: the default profile).
+    #[arg(long)]
+    judge_profile: Option<String>,
+    /// The rubric's name (its latest version; default: "default", or "default-pairwise").
+    #[arg(long)]
+    rubric: Option<String>,
+    /// Compare replies in pairs: every two of the given replies (or of the conversation's) that
+    /// answer the same message, i.e. siblings. Replies without a sibling are skipped with a note.
+    #[arg(long)]
+    pairwise: bool,
+    /// Print the verdicts as a JSON array instead of lines.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RubricsAction {
+    /// The latest version of every rubric.
+    List,
+    /// Print a rubric's text (its latest version, or --version N).
+    Show {
+        name: String,
+        #[arg(long)]
+        version: Option<i64>,
+    },
+    /// Save a rubric from a file ("-": stdin) as a new version of NAME (version 1 if new).
+    Add {
+        name: String,
+        /// single (a 1–10 grade) or pairwise (which of two is better).
+        #[arg(long, value_parser = ["single", "pairwise"])]
+        kind: String,
+        #[arg(long)]
+        file: std::path::PathBuf,
     },
 }
 
@@ -225,6 +289,8 @@ pub fn run(command: Command) -> i32 {
             Command::Arena { pool, prompt } => arena(pool, prompt).await,
             Command::Leaderboard { json, source, tag } => leaderboard(json, source, tag),
             Command::Restore { name } => restore(&name),
+            Command::Judge(args) => judge(args).await,
+            Command::Rubrics { action } => rubrics(action),
         }
     });
     match result {
@@ -790,5 +856,160 @@ fn restore(name: &str) -> Result<i32> {
         "parley: restored {name}; the previous database was moved to {}",
         moved.display()
     );
+    Ok(0)
+}
+
+/// Shortens a text to one line of at most `max` characters.
+fn one_line(text: &str, max: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        format!("{}…", flat.chars().take(max).collect::<String>())
+    }
+}
+
+/// One verdict as one line: `ID\tMODEL\tRESULT\tCONSISTENCY\tREASONING` (pairs: `A vs B`).
+pub fn verdict_line(v: &Verdict) -> String {
+    let model = |m: &Option<String>| m.clone().unwrap_or_else(|| "?".into());
+    let (ids, models) = match v.other_message_id {
+        Some(other) => (
+            format!("{} vs {other}", v.message_id),
+            format!("{} vs {}", model(&v.reply_model), model(&v.other_model)),
+        ),
+        None => (v.message_id.to_string(), model(&v.reply_model)),
+    };
+    if let Some(e) = &v.error {
+        return format!("{ids}\t{models}\terror\t-\t{}", one_line(e, 160));
+    }
+    let result = match (v.score, v.winner.as_deref(), v.other_message_id) {
+        (Some(s), _, _) => format!("score {s}/10"),
+        (_, Some("a"), _) => format!("winner {}", v.message_id),
+        (_, Some("b"), Some(other)) => format!("winner {other}"),
+        (_, Some(w), _) => w.to_string(),
+        _ => "-".into(),
+    };
+    let consistency = match v.consistent {
+        Some(true) => "consistent",
+        Some(false) => "inconsistent (A/B and B/A disagree)",
+        None => "-",
+    };
+    format!(
+        "{ids}\t{models}\t{result}\t{consistency}\t{}",
+        one_line(v.reasoning.as_deref().unwrap_or(""), 100)
+    )
+}
+
+async fn judge(args: JudgeArgs) -> Result<i32> {
+    let service = service()?;
+    let target = JudgeTarget {
+        profile_id: service.profile_id_by_name(args.judge_profile.as_deref())?,
+        model: args.judge_model.clone(),
+    };
+    let rubric_id = match &args.rubric {
+        Some(name) => Some(service.rubric_by_name(name)?.id),
+        None => None,
+    };
+    let ids = match args.conversation {
+        Some(c) => service.replies_of_conversation(c)?,
+        None => args.ids.clone(),
+    };
+    if ids.is_empty() {
+        eprintln!("parley: no finished replies to judge");
+        return Ok(1);
+    }
+    let mut verdicts = Vec::new();
+    let mut failures = 0;
+    let mut report = |label: String, r: Result<Verdict>| match r {
+        Ok(v) => {
+            failures += usize::from(v.error.is_some());
+            verdicts.push(v);
+        }
+        Err(e) => {
+            failures += 1;
+            eprintln!("parley: {label}: {e}");
+        }
+    };
+    if args.pairwise {
+        let (pairs, alone) = service.sibling_pairs(&ids)?;
+        for id in alone {
+            eprintln!("parley: reply {id} has no sibling among these replies; not compared");
+        }
+        for ((a, b), r) in service.judge_pairs(&pairs, rubric_id, &target).await? {
+            report(format!("{a} vs {b}"), r);
+        }
+    } else {
+        for (id, r) in service.judge_replies(&ids, rubric_id, &target).await? {
+            report(format!("reply {id}"), r);
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&verdicts).unwrap_or_default()
+        );
+    } else {
+        for v in &verdicts {
+            let _ = writeln!(out, "{}", verdict_line(v));
+        }
+    }
+    let _ = out.flush();
+    Ok(if failures > 0 { 1 } else { 0 })
+}
+
+fn rubrics(action: RubricsAction) -> Result<i32> {
+    let service = service()?;
+    match action {
+        RubricsAction::List => {
+            println!("NAME\tVERSION\tKIND\tTEXT");
+            for r in service.rubrics()? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    r.name,
+                    r.version,
+                    r.kind.as_str(),
+                    one_line(&r.body, 60)
+                );
+            }
+        }
+        RubricsAction::Show { name, version } => {
+            let rubric = match version {
+                None => service.rubric_by_name(&name)?,
+                Some(v) => service
+                    .rubric_versions(&name)?
+                    .into_iter()
+                    .find(|r| r.version == v)
+                    .ok_or_else(|| {
+                        crate::error::Error::not_found(format!(
+                            "version {v} of rubric \"{}\"",
+                            name.trim()
+                        ))
+                    })?,
+            };
+            eprintln!(
+                "parley: {} version {} ({})",
+                rubric.name,
+                rubric.version,
+                rubric.kind.as_str()
+            );
+            println!("{}", rubric.body);
+        }
+        RubricsAction::Add { name, kind, file } => {
+            let body = if file.as_os_str() == "-" {
+                read_stdin()?
+            } else {
+                std::fs::read_to_string(&file).map_err(|e| crate::error::Error::Io {
+                    message: format!("{}: {e}", file.display()),
+                })?
+            };
+            let rubric = service.save_rubric(&name, JudgeKind::parse(&kind)?, &body)?;
+            eprintln!(
+                "parley: saved rubric \"{}\" version {}",
+                rubric.name, rubric.version
+            );
+        }
+    }
     Ok(0)
 }

@@ -5,6 +5,7 @@ pub mod app;
 pub mod chat;
 pub mod conversations;
 pub mod eval;
+pub mod judging;
 pub mod links;
 pub mod models;
 pub mod profile;
@@ -53,5 +54,10 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         profile::find_local_servers,
         links::check_link,
         links::open_link,
+        judging::list_rubrics,
+        judging::save_rubric,
+        judging::judge_reply,
+        judging::judge_pair,
+        judging::list_verdicts,
     ]
 }

@@ -3,6 +3,7 @@
 
 pub mod backup;
 pub mod conversations;
+pub mod judging;
 pub mod messages;
 pub mod migrations;
 pub mod pricing;

@@ -1,7 +1,9 @@
 //! Rating reply quality (no tauri here): human ratings, the blind arena and its leaderboard
 //! statistics, the LLM judge, automatic metrics, and how well the judge agrees with the user.
 
+pub mod agreement;
 pub mod arena;
+pub mod judge;
 pub mod metrics;
 pub mod ratings;
 pub mod stats;

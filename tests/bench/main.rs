@@ -329,12 +329,131 @@ fn leaderboard_stats() {
     println!("  Spearman (many ties)    {}", stats(rho));
 }
 
+/// The LLM judge against the local server: 100 replies graded one at a time and 4 at a time,
+/// 50 pairs (100 requests: both orders), and the local cost of building a prompt and parsing.
+fn judge_throughput() {
+    use parley::chat::{EnvFallback, JudgeTarget};
+    use parley::eval::judge;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = FakeOpenAi::start();
+    let data = tempfile::tempdir().unwrap();
+    let env = EnvFallback {
+        api_key: Some(parley::secrets::ApiKey::new("sk-bench").unwrap()),
+        base_url: Some(server.base_url()),
+    };
+    let (svc, _) = parley::open_service(
+        data.path(),
+        std::sync::Arc::new(parley::secrets::MemoryStore::default()),
+        env,
+    )
+    .unwrap();
+    // 50 questions with 2 replies each (200 to 2,000 characters).
+    let ids: Vec<i64> = svc
+        .db()
+        .with(|c| {
+            let conv = conversations::create(c, None)?.id;
+            let mut ids = Vec::new();
+            for q in 0..50 {
+                c.execute(
+                    "INSERT INTO messages(conversation_id, role, content, status, created_at)
+                     VALUES (?1, 'user', ?2, 'done', 0)",
+                    rusqlite::params![conv, format!("Question {q}: explain something.")],
+                )?;
+                let qid = c.last_insert_rowid();
+                for r in 0..2 {
+                    let text = "A sentence of the answer. ".repeat(8 + (q * 7 + r * 31) % 70);
+                    c.execute(
+                        "INSERT INTO messages(conversation_id, parent_id, role, content, status, model, created_at)
+                         VALUES (?1, ?2, 'assistant', ?3, 'done', 'm', 0)",
+                        rusqlite::params![conv, qid, text],
+                    )?;
+                    ids.push(c.last_insert_rowid());
+                }
+            }
+            Ok(ids)
+        })
+        .unwrap();
+    let target = JudgeTarget {
+        profile_id: None,
+        model: Some("test-judge".into()),
+    };
+    println!("LLM judge against the local server (test-judge), 100 replies");
+    let t = Instant::now();
+    rt.block_on(async {
+        for &id in &ids {
+            let v = svc.judge_single(id, None, &target).await.unwrap();
+            assert!(v.score.is_some());
+        }
+    });
+    let seq = t.elapsed();
+    let t = Instant::now();
+    let results = rt.block_on(svc.judge_replies(&ids, None, &target)).unwrap();
+    let conc = t.elapsed();
+    assert!(results
+        .iter()
+        .all(|(_, r)| r.as_ref().unwrap().score.is_some()));
+    let pairs: Vec<(i64, i64)> = ids.chunks(2).map(|p| (p[0], p[1])).collect();
+    let t = Instant::now();
+    let results = rt.block_on(svc.judge_pairs(&pairs, None, &target)).unwrap();
+    let pair_time = t.elapsed();
+    assert!(results
+        .iter()
+        .all(|(_, r)| r.as_ref().unwrap().consistent == Some(true)));
+    let rate = |n: usize, d: Duration| n as f64 / d.as_secs_f64();
+    println!(
+        "  one at a time           {:7.1} ms total  {:6.1} verdicts/s",
+        seq.as_secs_f64() * 1000.0,
+        rate(100, seq)
+    );
+    println!(
+        "  4 at a time             {:7.1} ms total  {:6.1} verdicts/s",
+        conc.as_secs_f64() * 1000.0,
+        rate(100, conc)
+    );
+    println!(
+        "  50 pairs, both orders   {:7.1} ms total  {:6.1} pairs/s",
+        pair_time.as_secs_f64() * 1000.0,
+        rate(50, pair_time)
+    );
+    let reply = "A sentence of the answer. ".repeat(80);
+    let ctx = judge::Context {
+        question: "Question: explain something.".into(),
+        ..Default::default()
+    };
+    let local = time(1000, || {
+        let p = judge::single_prompt("rubric", &ctx, &reply);
+        assert!(p[1].content.len() > reply.len());
+        judge::parse_single("```json\n{\"score\": 7, \"reasoning\": \"fine\"}\n```").unwrap();
+    });
+    println!(
+        "  build prompt (2 KB reply) + parse verdict {}",
+        stats(local)
+    );
+}
+
 fn main() {
-    leaderboard_stats();
-    probing_and_clients();
-    ask_vs_curl();
-    long_chat(10_000);
-    long_chat(100_000);
-    sse_throughput();
-    tokenizer();
+    // `cargo bench --bench bench -- judge` runs only the benchmarks whose name contains "judge".
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let benches: [(&str, fn()); 8] = [
+        ("leaderboard", leaderboard_stats),
+        ("probing", probing_and_clients),
+        ("ask_vs_curl", ask_vs_curl),
+        ("long_chat_10k", || long_chat(10_000)),
+        ("long_chat_100k", || long_chat(100_000)),
+        ("sse", sse_throughput),
+        ("tokenizer", tokenizer),
+        ("judge", judge_throughput),
+    ];
+    for (name, f) in benches {
+        if filters.is_empty() || filters.iter().any(|x| name.contains(x.as_str())) {
+            f();
+        }
+    }
 }

@@ -15,7 +15,7 @@ use tauri::{Manager, WebviewWindow};
 use crate::common::tempdir;
 use crate::fake_openai::FakeOpenAi;
 
-fn app(
+pub fn app(
     dir: &std::path::Path,
     server: &FakeOpenAi,
 ) -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>) {
@@ -33,7 +33,7 @@ fn app(
     (app, window)
 }
 
-fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
+pub fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
     tauri::test::get_ipc_response(
         window,
         InvokeRequest {

@@ -15,6 +15,7 @@ mod common;
 mod conformance;
 mod i18n;
 mod ipc;
+mod judge;
 mod keyring;
 mod providers;
 mod rating;

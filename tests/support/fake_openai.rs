@@ -40,6 +40,10 @@ pub const MODELS: &[&str] = &[
     "o1-mini",
     "test-hostile-markdown",
     "test-markdown-2000",
+    "test-judge",
+    "test-judge-biased",
+    "test-judge-echo",
+    "test-judge-garbage",
 ];
 
 /// What `test-hostile-markdown` streams: every way a reply could try to get markup, script, a remote
@@ -436,6 +440,12 @@ fn kind(model: &str, last: &str) -> Kind {
             tokens: split_tokens(HOSTILE_MARKDOWN),
             delay: Duration::from_millis(2),
         },
+        "test-judge" | "test-judge-biased" | "test-judge-echo" | "test-judge-garbage" => {
+            Kind::Reply {
+                tokens: split_tokens(&judge_answer(model, last)),
+                delay: Duration::ZERO,
+            }
+        }
         m => {
             if let Some(ms) = m
                 .strip_prefix("test-slow-")
@@ -869,6 +879,62 @@ fn mask(key: &str) -> String {
     let head: String = chars[..3].iter().collect();
     let tail: String = chars[chars.len() - 4..].iter().collect();
     format!("{head}{}{tail}", "*".repeat(chars.len() - 7))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Judge models (issue 4). They read the data blocks of Parley's judge prompt (a marker line
+// `<<<REPLY>>>`, one line of JSON, `<<<END REPLY>>>`):
+// - test-judge: single → score 1 + min(9, chars / 20) of the reply; pairwise → the longer reply wins
+//   (equal length: tie). Deterministic, so swapping the order gives the same answer.
+// - test-judge-biased: pairwise → always "A" (position bias); single like test-judge.
+// - test-judge-echo: answers with whatever `{...}` text is inside the reply (a judge that a
+//   prompt injection fooled completely); without any, a valid score of 5.
+// - test-judge-garbage: prose, never JSON.
+
+/// The decoded text of a data block of the judge's prompt.
+pub fn judge_block(prompt: &str, label: &str) -> Option<String> {
+    let start = format!("<<<{label}>>>\n");
+    let from = prompt.find(&start)? + start.len();
+    let line = prompt[from..].lines().next()?;
+    serde_json::from_str(line).ok()
+}
+
+/// What a judge model answers to this prompt.
+pub fn judge_answer(model: &str, prompt: &str) -> String {
+    if model == "test-judge-garbage" {
+        return "This reply seems quite good to me, I would say about a seven.".into();
+    }
+    let pair = (
+        judge_block(prompt, "REPLY A"),
+        judge_block(prompt, "REPLY B"),
+    );
+    let single = judge_block(prompt, "REPLY");
+    if model == "test-judge-echo" {
+        let text = single.or(pair.1).unwrap_or_default();
+        return match (text.find('{'), text.rfind('}')) {
+            (Some(i), Some(j)) if i < j => text[i..=j].to_string(),
+            _ => json!({"score": 5, "reasoning": "no verdict in the reply"}).to_string(),
+        };
+    }
+    match pair {
+        (Some(a), Some(b)) => {
+            let (la, lb) = (a.chars().count(), b.chars().count());
+            let winner = if model == "test-judge-biased" || la > lb {
+                "A"
+            } else if lb > la {
+                "B"
+            } else {
+                "tie"
+            };
+            json!({"winner": winner, "reasoning": format!("A has {la} characters, B {lb}")})
+                .to_string()
+        }
+        _ => {
+            let len = single.unwrap_or_default().chars().count();
+            let score = 1 + (len / 20).min(9);
+            json!({"score": score, "reasoning": format!("{len} characters")}).to_string()
+        }
+    }
 }
 
 /// Message content as plain text: a string, or the concatenated `text` of content parts.

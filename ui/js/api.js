@@ -109,6 +109,17 @@ export const api = {
   // Links from replies (W7): check first (nothing opens), then open after the user confirms.
   checkLink: (url) => call('check_link', { url }),
   openLink: (url) => call('open_link', { url }),
+
+  // LLM judge (issue 4). judge = {profileId?, model?}; rubricId null = the default rubric.
+  // A verdict: {score} (single) or {winner: 'a'|'b'|'tie'|'inconsistent', winnerAb, winnerBa,
+  // consistent} (pair, a = the first id), with reasoning, raw and error (a failed run is stored).
+  listRubrics: () => call('list_rubrics'),
+  saveRubric: (name, kind, body) => call('save_rubric', { name, kind, body }),
+  judgeReply: (messageId, judge = {}, rubricId = null) =>
+    call('judge_reply', { messageId, rubricId, judge }),
+  judgePair: (aId, bId, judge = {}, rubricId = null) =>
+    call('judge_pair', { aId, bId, rubricId, judge }),
+  listVerdicts: (messageId) => call('list_verdicts', { messageId }),
 };
 
 export function newStreamId() {

@@ -1,0 +1,507 @@
+//! Rubrics (versioned) and the LLM judge's verdicts. Parameterised SQL only.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+
+use super::now_ms;
+use crate::error::{Error, Result};
+
+/// Longest rubric body accepted.
+pub const MAX_RUBRIC_BYTES: usize = 64 * 1024;
+/// The rubric used when none is named.
+pub const DEFAULT_SINGLE_RUBRIC: &str = "default";
+pub const DEFAULT_PAIRWISE_RUBRIC: &str = "default-pairwise";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JudgeKind {
+    /// One reply graded 1–10.
+    Single,
+    /// Two replies compared, in both orders.
+    Pairwise,
+}
+
+impl JudgeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JudgeKind::Single => "single",
+            JudgeKind::Pairwise => "pairwise",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<JudgeKind> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "single" => Ok(JudgeKind::Single),
+            "pairwise" | "pair" => Ok(JudgeKind::Pairwise),
+            other => Err(Error::invalid(format!(
+                "A rubric's kind is \"single\" or \"pairwise\", not \"{other}\"."
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rubric {
+    pub id: i64,
+    pub name: String,
+    pub version: i64,
+    pub kind: JudgeKind,
+    pub body: String,
+    pub created_at: i64,
+}
+
+const RUBRIC_COLUMNS: &str = "id, name, version, kind, body, created_at";
+
+fn rubric_from_row(r: &Row) -> rusqlite::Result<Rubric> {
+    let kind: String = r.get(3)?;
+    Ok(Rubric {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        version: r.get(2)?,
+        kind: if kind == "pairwise" {
+            JudgeKind::Pairwise
+        } else {
+            JudgeKind::Single
+        },
+        body: r.get(4)?,
+        created_at: r.get(5)?,
+    })
+}
+
+/// The latest version of every rubric, by name.
+pub fn list_rubrics(conn: &Connection) -> Result<Vec<Rubric>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {RUBRIC_COLUMNS} FROM rubrics r
+         WHERE version = (SELECT max(version) FROM rubrics WHERE name = r.name)
+         ORDER BY name"
+    ))?;
+    let rows = st
+        .query_map([], rubric_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Every version of one rubric, oldest first.
+pub fn rubric_versions(conn: &Connection, name: &str) -> Result<Vec<Rubric>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {RUBRIC_COLUMNS} FROM rubrics WHERE name = ?1 ORDER BY version"
+    ))?;
+    let rows = st
+        .query_map([name.trim()], rubric_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+pub fn rubric(conn: &Connection, id: i64) -> Result<Rubric> {
+    conn.query_row(
+        &format!("SELECT {RUBRIC_COLUMNS} FROM rubrics WHERE id = ?1"),
+        [id],
+        rubric_from_row,
+    )
+    .optional()?
+    .ok_or_else(|| Error::not_found(format!("rubric {id}")))
+}
+
+/// The latest version of the rubric called `name`.
+pub fn rubric_by_name(conn: &Connection, name: &str) -> Result<Rubric> {
+    conn.query_row(
+        &format!(
+            "SELECT {RUBRIC_COLUMNS} FROM rubrics WHERE name = ?1 ORDER BY version DESC LIMIT 1"
+        ),
+        [name.trim()],
+        rubric_from_row,
+    )
+    .optional()?
+    .ok_or_else(|| Error::not_found(format!("rubric \"{}\"", name.trim())))
+}
+
+/// Saves a rubric as the next version of `name` (version 1 for a new name). A name keeps its kind.
+pub fn save_rubric(
+    conn: &mut Connection,
+    name: &str,
+    kind: JudgeKind,
+    body: &str,
+) -> Result<Rubric> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "A rubric needs a name of 1 to 100 characters (no control characters).",
+        ));
+    }
+    let body = body.replace('\0', "");
+    if body.trim().is_empty() {
+        return Err(Error::invalid("A rubric's text cannot be empty."));
+    }
+    if body.len() > MAX_RUBRIC_BYTES {
+        return Err(Error::invalid(format!(
+            "A rubric's text is at most {} KB.",
+            MAX_RUBRIC_BYTES / 1024
+        )));
+    }
+    let tx = conn.transaction()?;
+    let latest: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT version, kind FROM rubrics WHERE name = ?1 ORDER BY version DESC LIMIT 1",
+            [name],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((_, old_kind)) = &latest {
+        if old_kind != kind.as_str() {
+            return Err(Error::invalid(format!(
+                "The rubric \"{name}\" is a {old_kind} rubric; save a {} rubric under another name.",
+                kind.as_str()
+            )));
+        }
+    }
+    let version = latest.map_or(1, |(v, _)| v + 1);
+    tx.execute(
+        "INSERT INTO rubrics(name, version, kind, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![name, version, kind.as_str(), body, now_ms()],
+    )?;
+    let id = tx.last_insert_rowid();
+    tx.commit()?;
+    rubric(conn, id)
+}
+
+/// Which reply won a pairwise comparison: `a` is the verdict's `message_id`, `b` its
+/// `other_message_id`, whatever position each was shown in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    A,
+    B,
+    Tie,
+}
+
+impl Side {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::A => "a",
+            Side::B => "b",
+            Side::Tie => "tie",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Side> {
+        match s {
+            "a" => Some(Side::A),
+            "b" => Some(Side::B),
+            "tie" => Some(Side::Tie),
+            _ => None,
+        }
+    }
+}
+
+/// A stored verdict, with the rubric and the judged replies' models for display.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verdict {
+    pub id: i64,
+    pub kind: JudgeKind,
+    pub rubric_id: i64,
+    pub rubric_name: String,
+    pub rubric_version: i64,
+    pub judge_model: String,
+    pub judge_profile_id: Option<i64>,
+    pub message_id: i64,
+    pub other_message_id: Option<i64>,
+    /// The model that wrote `message_id` / `other_message_id`.
+    pub reply_model: Option<String>,
+    pub other_model: Option<String>,
+    /// Single: 1–10.
+    pub score: Option<i64>,
+    /// Pairwise, `message_id` shown first.
+    pub winner_ab: Option<Side>,
+    /// Pairwise, the positions swapped (already mapped back: `a` is still `message_id`).
+    pub winner_ba: Option<Side>,
+    pub consistent: Option<bool>,
+    /// "a", "b", "tie" or "inconsistent" (the two orders disagree).
+    pub winner: Option<String>,
+    pub reasoning: Option<String>,
+    pub reasoning_ba: Option<String>,
+    /// What the judge answered, verbatim (the first order for a pair).
+    pub raw: Option<String>,
+    pub raw_ba: Option<String>,
+    pub error_kind: Option<String>,
+    pub error: Option<String>,
+    pub created_at: i64,
+}
+
+/// A verdict to store (the id, rubric name and reply models are filled in by the database).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewVerdict {
+    pub rubric_id: i64,
+    pub judge_model: String,
+    pub judge_profile_id: Option<i64>,
+    pub message_id: i64,
+    pub other_message_id: Option<i64>,
+    pub score: Option<i64>,
+    pub winner_ab: Option<Side>,
+    pub winner_ba: Option<Side>,
+    pub consistent: Option<bool>,
+    pub winner: Option<String>,
+    pub reasoning: Option<String>,
+    pub reasoning_ba: Option<String>,
+    pub raw: Option<String>,
+    pub raw_ba: Option<String>,
+    pub error_kind: Option<String>,
+    pub error: Option<String>,
+}
+
+const VERDICT_SELECT: &str = "SELECT v.id, v.kind, v.rubric_id, r.name, r.version, v.judge_model,
+        v.judge_profile_id, v.message_id, v.other_message_id, ma.model, mb.model, v.score,
+        v.winner_ab, v.winner_ba, v.consistent, v.winner, v.reasoning, v.reasoning_ba, v.raw,
+        v.raw_ba, v.error_kind, v.error, v.created_at
+    FROM judge_verdicts v
+    JOIN rubrics r ON r.id = v.rubric_id
+    JOIN messages ma ON ma.id = v.message_id
+    LEFT JOIN messages mb ON mb.id = v.other_message_id";
+
+fn verdict_from_row(r: &Row) -> rusqlite::Result<Verdict> {
+    let kind: String = r.get(1)?;
+    let side = |i: usize| -> rusqlite::Result<Option<Side>> {
+        Ok(r.get::<_, Option<String>>(i)?
+            .as_deref()
+            .and_then(Side::parse))
+    };
+    Ok(Verdict {
+        id: r.get(0)?,
+        kind: if kind == "pairwise" {
+            JudgeKind::Pairwise
+        } else {
+            JudgeKind::Single
+        },
+        rubric_id: r.get(2)?,
+        rubric_name: r.get(3)?,
+        rubric_version: r.get(4)?,
+        judge_model: r.get(5)?,
+        judge_profile_id: r.get(6)?,
+        message_id: r.get(7)?,
+        other_message_id: r.get(8)?,
+        reply_model: r.get(9)?,
+        other_model: r.get(10)?,
+        score: r.get(11)?,
+        winner_ab: side(12)?,
+        winner_ba: side(13)?,
+        consistent: r.get::<_, Option<i64>>(14)?.map(|c| c != 0),
+        winner: r.get(15)?,
+        reasoning: r.get(16)?,
+        reasoning_ba: r.get(17)?,
+        raw: r.get(18)?,
+        raw_ba: r.get(19)?,
+        error_kind: r.get(20)?,
+        error: r.get(21)?,
+        created_at: r.get(22)?,
+    })
+}
+
+pub fn insert_verdict(conn: &Connection, v: &NewVerdict) -> Result<Verdict> {
+    let kind = match v.other_message_id {
+        Some(_) => JudgeKind::Pairwise,
+        None => JudgeKind::Single,
+    };
+    conn.execute(
+        "INSERT INTO judge_verdicts(kind, rubric_id, judge_model, judge_profile_id, message_id,
+             other_message_id, score, winner_ab, winner_ba, consistent, winner, reasoning,
+             reasoning_ba, raw, raw_ba, error_kind, error, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+        params![
+            kind.as_str(),
+            v.rubric_id,
+            v.judge_model,
+            v.judge_profile_id,
+            v.message_id,
+            v.other_message_id,
+            v.score,
+            v.winner_ab.map(Side::as_str),
+            v.winner_ba.map(Side::as_str),
+            v.consistent.map(i64::from),
+            v.winner,
+            v.reasoning,
+            v.reasoning_ba,
+            v.raw,
+            v.raw_ba,
+            v.error_kind,
+            v.error,
+            now_ms(),
+        ],
+    )?;
+    verdict(conn, conn.last_insert_rowid())
+}
+
+pub fn verdict(conn: &Connection, id: i64) -> Result<Verdict> {
+    conn.query_row(
+        &format!("{VERDICT_SELECT} WHERE v.id = ?1"),
+        [id],
+        verdict_from_row,
+    )
+    .optional()?
+    .ok_or_else(|| Error::not_found(format!("verdict {id}")))
+}
+
+/// Every verdict that involves a reply (as the graded one or either side of a pair), newest first.
+pub fn verdicts_of(conn: &Connection, message_id: i64) -> Result<Vec<Verdict>> {
+    let mut st = conn.prepare_cached(&format!(
+        "{VERDICT_SELECT} WHERE v.message_id = ?1 OR v.other_message_id = ?1
+         ORDER BY v.created_at DESC, v.id DESC"
+    ))?;
+    let rows = st
+        .query_map([message_id], verdict_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// The finished replies of a conversation (every branch) with their parents, oldest first.
+pub fn replies_of(conn: &Connection, conversation_id: i64) -> Result<Vec<(i64, Option<i64>)>> {
+    let mut st = conn.prepare_cached(
+        "SELECT id, parent_id FROM messages
+         WHERE conversation_id = ?1 AND role = 'assistant' AND status = 'done' ORDER BY id",
+    )?;
+    let rows = st
+        .query_map([conversation_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::migrations::{JUDGE_MIGRATION, MIGRATIONS};
+
+    fn db() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", true).unwrap();
+        crate::db::migrations::migrate(&mut conn).unwrap();
+        conn.execute_batch(
+            "INSERT INTO conversations(id, created_at, updated_at) VALUES (1, 0, 0);
+             INSERT INTO messages(id, conversation_id, role, content, status, created_at)
+                 VALUES (1, 1, 'user', 'q', 'done', 0);
+             INSERT INTO messages(id, conversation_id, parent_id, role, content, status, model, created_at)
+                 VALUES (2, 1, 1, 'assistant', 'r1', 'done', 'm1', 0),
+                        (3, 1, 1, 'assistant', 'r2', 'done', 'm2', 0);",
+        )
+        .unwrap();
+        conn
+    }
+
+    #[test]
+    fn judge_migration_applies_on_a_database_without_migration_7() {
+        // Migrations 1–6 only (as on main before the ratings migration), then the judge's.
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", true).unwrap();
+        for sql in MIGRATIONS.iter().take(6) {
+            conn.execute_batch(sql).unwrap();
+        }
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(JUDGE_MIGRATION).unwrap();
+        tx.commit().unwrap();
+        let seeded: Vec<(String, String, i64)> = conn
+            .prepare("SELECT name, kind, version FROM rubrics ORDER BY name")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(
+            seeded,
+            vec![
+                ("default".to_string(), "single".to_string(), 1),
+                ("default-pairwise".to_string(), "pairwise".to_string(), 1)
+            ]
+        );
+        let body = rubric_by_name(&conn, "default").unwrap().body;
+        for axis in ["Accuracy", "Relevance", "Fluency", "1 to 10"] {
+            assert!(body.contains(axis), "{axis} missing from {body}");
+        }
+    }
+
+    #[test]
+    fn saving_a_rubric_adds_a_version_and_keeps_the_old_one() {
+        let mut conn = db();
+        let v2 = save_rubric(&mut conn, " default ", JudgeKind::Single, "Be strict.").unwrap();
+        assert_eq!((v2.name.as_str(), v2.version), ("default", 2));
+        assert_eq!(rubric_by_name(&conn, "default").unwrap().body, "Be strict.");
+        let versions = rubric_versions(&conn, "default").unwrap();
+        assert_eq!(versions.len(), 2);
+        assert!(versions[0].body.contains("Accuracy"));
+        let list = list_rubrics(&conn).unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0].version, 2);
+        let new = save_rubric(&mut conn, "mine", JudgeKind::Pairwise, "x").unwrap();
+        assert_eq!(new.version, 1);
+        // Bad input: nothing saved.
+        for (name, kind, body) in [
+            ("", JudgeKind::Single, "x"),
+            ("mine", JudgeKind::Single, "x"),
+            ("other", JudgeKind::Single, "  \n"),
+        ] {
+            assert_eq!(
+                save_rubric(&mut conn, name, kind, body).unwrap_err().kind(),
+                "invalid"
+            );
+        }
+        assert_eq!(rubric_versions(&conn, "mine").unwrap().len(), 1);
+        assert_eq!(
+            rubric_by_name(&conn, "nope").unwrap_err().kind(),
+            "not_found"
+        );
+    }
+
+    #[test]
+    fn verdicts_are_stored_listed_and_go_with_their_reply() {
+        let conn = db();
+        let rubric = rubric_by_name(&conn, "default").unwrap().id;
+        let single = insert_verdict(
+            &conn,
+            &NewVerdict {
+                rubric_id: rubric,
+                judge_model: "j".into(),
+                message_id: 2,
+                score: Some(7),
+                reasoning: Some("fine".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(single.kind, JudgeKind::Single);
+        assert_eq!(single.reply_model.as_deref(), Some("m1"));
+        let pair_rubric = rubric_by_name(&conn, "default-pairwise").unwrap().id;
+        let pair = insert_verdict(
+            &conn,
+            &NewVerdict {
+                rubric_id: pair_rubric,
+                judge_model: "j".into(),
+                message_id: 2,
+                other_message_id: Some(3),
+                winner_ab: Some(Side::A),
+                winner_ba: Some(Side::B),
+                consistent: Some(false),
+                winner: Some("inconsistent".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(pair.kind, JudgeKind::Pairwise);
+        assert_eq!(pair.other_model.as_deref(), Some("m2"));
+        assert_eq!(pair.consistent, Some(false));
+        assert_eq!(verdicts_of(&conn, 2).unwrap().len(), 2);
+        assert_eq!(verdicts_of(&conn, 3).unwrap().len(), 1);
+        // The schema refuses an out-of-range score even if a caller forgot to check.
+        let bad = insert_verdict(
+            &conn,
+            &NewVerdict {
+                rubric_id: rubric,
+                judge_model: "j".into(),
+                message_id: 2,
+                score: Some(11),
+                ..Default::default()
+            },
+        );
+        assert_eq!(bad.unwrap_err().kind(), "database");
+        conn.execute("DELETE FROM messages WHERE id = 3", [])
+            .unwrap();
+        assert_eq!(verdicts_of(&conn, 2).unwrap().len(), 1);
+    }
+}
