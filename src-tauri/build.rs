@@ -20,6 +20,7 @@ const COMMANDS: &[&str] = &[
     "leaderboard",
     "ratings_by_model",
     "export_ratings",
+    "judge_agreement",
     "select_branch",
     "conversation_totals",
     "list_model_table",

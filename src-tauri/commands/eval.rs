@@ -107,3 +107,14 @@ pub fn export_ratings(
         .db()
         .with(|c| summary::export_to(c, &filter, format, &dir))
 }
+
+/// How well each judge model and rubric agrees with the user's own ratings and votes.
+#[tauri::command(async)]
+pub fn judge_agreement(
+    state: State<'_, AppState>,
+) -> Result<Vec<crate::eval::agreement::JudgeAgreement>> {
+    state
+        .service()?
+        .db()
+        .with(|c| crate::eval::agreement::by_judge(c))
+}

@@ -33,6 +33,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         eval::leaderboard,
         eval::ratings_by_model,
         eval::export_ratings,
+        eval::judge_agreement,
         conversations::select_branch,
         conversations::conversation_totals,
         models::list_model_table,

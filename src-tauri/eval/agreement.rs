@@ -114,3 +114,71 @@ pub fn by_judge(conn: &Connection) -> Result<Vec<JudgeAgreement>> {
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::messages::{self, Outcome, ReplyOrigin};
+    use crate::db::{conversations, Db};
+    use crate::eval::ratings::{self, Rating};
+    use rusqlite::params;
+
+    #[test]
+    fn scores_and_pairs_are_compared_per_judge_and_rubric() {
+        let db = Db::open_in_memory().unwrap();
+        db.with(|c| {
+            let conv = conversations::create(c, None)?;
+            let u = messages::insert_user(c, conv.id, None, "q")?;
+            let mut ids = Vec::new();
+            for i in 0..4 {
+                let origin = ReplyOrigin { model: format!("m{i}"), ..Default::default() };
+                let id = messages::insert_reply_placeholder(c, &u, &origin)?;
+                messages::finish(c, id, &Outcome { content: "x".into(), ..Default::default() })?;
+                ids.push(id);
+            }
+            let rubric: i64 = c.query_row("SELECT id FROM rubrics WHERE name = 'default'", [], |r| r.get(0))?;
+            let pair_rubric: i64 =
+                c.query_row("SELECT id FROM rubrics WHERE name = 'default-pairwise'", [], |r| r.get(0))?;
+            // Human 1..4 against judge 2, 5, 4, 9: Spearman 0.8 (ranks 1 2 3 4 vs 1 3 2 4).
+            for (id, (human, judge)) in ids.iter().zip([(1, 2), (2, 5), (3, 4), (4, 9)]) {
+                ratings::set(c, *id, Rating { score: Some(human), ..Default::default() })?;
+                c.execute(
+                    "INSERT INTO judge_verdicts(kind, rubric_id, judge_model, message_id, score, created_at)
+                     VALUES ('single', ?1, 'judge-x', ?2, ?3, 0)",
+                    params![rubric, id, judge],
+                )?;
+            }
+            // Two voted pairs; the judge agrees on one (stored the other way round) and not the other.
+            let battle = |a: i64, b: i64, w: &str| {
+                c.execute(
+                    "INSERT INTO battles(source, reply_a, reply_b, model_a, model_b, winner, created_at, voted_at)
+                     VALUES ('arena', ?1, ?2, 'ma', 'mb', ?3, 0, 0)",
+                    params![a, b, w],
+                )
+            };
+            battle(ids[0], ids[1], "a")?;
+            battle(ids[2], ids[3], "tie")?;
+            let verdict = |a: i64, b: i64, w: &str| {
+                c.execute(
+                    "INSERT INTO judge_verdicts(kind, rubric_id, judge_model, message_id, other_message_id,
+                                                winner, consistent, created_at)
+                     VALUES ('pairwise', ?1, 'judge-x', ?2, ?3, ?4, 1, 0)",
+                    params![pair_rubric, a, b, w],
+                )
+            };
+            verdict(ids[1], ids[0], "b")?; // = the user's "a", seen the other way round
+            verdict(ids[2], ids[3], "a")?; // the user said tie
+            let rows = by_judge(c)?;
+            assert_eq!(rows.len(), 2, "{rows:?}");
+            let single = rows.iter().find(|r| r.rubric == "default").unwrap();
+            assert_eq!(single.judge_model, "judge-x");
+            assert_eq!(single.scores.items, 4);
+            assert!((single.scores.spearman.unwrap() - 0.8).abs() < 1e-12);
+            let pair = rows.iter().find(|r| r.rubric == "default-pairwise").unwrap();
+            assert_eq!(pair.pairwise.items, 2);
+            assert_eq!(pair.pairwise.percent_agreement, Some(0.5));
+            Ok(())
+        })
+        .unwrap();
+    }
+}

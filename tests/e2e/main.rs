@@ -1581,8 +1581,25 @@ async fn rate_a_reply_run_an_arena_round_and_see_the_leaderboard_change() {
     })
     .await;
 
+    // Ask a judge about the same reply.
+    click(&c, &format!("{LAST_REPLY} .rate-more")).await;
+    type_into(&c, &format!("{LAST_REPLY} .judge-model"), "test-judge").await;
+    click(&c, &format!("{LAST_REPLY} .judge-run")).await;
+    let verdict = wait_for("the judge's verdict", || async {
+        let t = texts_of(&c, &format!("{LAST_REPLY} .judge-verdict")).await.pop()?;
+        t.starts_with("test-judge: ").then_some(t)
+    })
+    .await;
+    assert!(verdict.contains("/10"), "{verdict}");
+
     // An arena round: the names are nowhere in the page before the vote.
     click(&c, "#open-arena").await;
+    // The judge graded a reply the user rated: it shows up in the agreement table.
+    wait_for("the agreement table", || async {
+        let cells = texts_of(&c, "#agreement td").await;
+        (cells.first()? == "test-judge" && cells.get(2)? == "1").then_some(())
+    })
+    .await;
     type_into(&c, "#arena-pool", "gpt-north, gpt-south").await;
     type_into(&c, "#arena-prompt", "Which way?").await;
     click(&c, "#arena-start").await;

@@ -100,6 +100,8 @@ export const api = {
   ratingsByModel: (filter) => call('ratings_by_model', { filter }),
   /** Writes a CSV or JSON file to the Downloads folder; resolves to its path. */
   exportRatings: (filter, format) => call('export_ratings', { filter, format }),
+  /** Per judge model and rubric: {judgeModel, rubric, rubricVersion, scores: {items, spearman}, pairwise: {items, percentAgreement, kappa}}. */
+  judgeAgreement: () => call('judge_agreement'),
 
   /** The editable model table: [{model, inputPerM, outputPerM, contextWindow}]. */
   listModelTable: () => call('list_model_table'),

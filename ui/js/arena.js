@@ -33,6 +33,7 @@ export function openArena() {
   $('arena-dialog').showModal();
   loadLeaderboard();
   loadRatingsView();
+  loadAgreement();
   ($('arena-pool').value ? $('arena-prompt') : $('arena-pool')).focus();
 }
 
@@ -135,6 +136,30 @@ export async function loadLeaderboard() {
       h('td', { className: 'num', text: pct(r.winRate) }),
       h('td', { className: 'num', text: num(r.elo) })));
     el.replaceChildren(h('table', { className: 'leaderboard' }, h('thead', {}, head), h('tbody', {}, ...rows)));
+  } catch (err) {
+    el.replaceChildren(h('p', { className: 'field-error', text: errorText(err) }));
+  }
+}
+
+/** Per judge and rubric: does the judge agree with you? */
+export async function loadAgreement() {
+  const el = $('agreement');
+  try {
+    const rows = await api.judgeAgreement();
+    if (!rows.length) { el.replaceChildren(h('p', { className: 'hint', text: t('agree.empty') })); return; }
+    const f = (x, d = 2) => (x == null ? '—' : x.toFixed(d));
+    const head = h('tr', {}, ...['agree.judge', 'agree.rubric', 'agree.scored', 'agree.spearman', 'agree.pairs', 'agree.percent', 'agree.kappa']
+      .map((k) => h('th', { attrs: { scope: 'col' }, text: t(k) })));
+    const body = rows.map((r) => h('tr', {},
+      h('td', { text: r.judgeModel }),
+      h('td', { text: `${r.rubric} v${r.rubricVersion}` }),
+      h('td', { className: 'num', text: String(r.scores.items) }),
+      h('td', { className: 'num', text: f(r.scores.spearman) }),
+      h('td', { className: 'num', text: String(r.pairwise.items) }),
+      h('td', { className: 'num', text: pct(r.pairwise.percentAgreement) }),
+      h('td', { className: 'num', text: f(r.pairwise.kappa) })));
+    el.replaceChildren(h('table', { className: 'leaderboard' }, h('thead', {}, head), h('tbody', {}, ...body)),
+      h('p', { className: 'hint', text: t('agree.note') }));
   } catch (err) {
     el.replaceChildren(h('p', { className: 'field-error', text: errorText(err) }));
   }

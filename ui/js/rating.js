@@ -5,6 +5,7 @@ import { errorText, h } from './dom.js';
 import { t } from './i18n.js';
 
 let reasonList = null;
+let lastJudgeModel = '';
 let onRated = () => {};
 
 async function reasons() {
@@ -69,10 +70,35 @@ async function openDetails(root, message) {
   comment.value = r.comment || '';
   const tags = h('input', { className: 'rate-tags', attrs: { type: 'text', placeholder: t('rate.tags'), 'aria-label': t('rate.tags') } });
   tags.value = (r.tags || []).join(', ');
+  const judgeModel = h('input', {
+    className: 'judge-model',
+    attrs: { type: 'text', list: 'model-options', placeholder: t('judge.model'), 'aria-label': t('judge.model'), spellcheck: 'false' },
+  });
+  judgeModel.value = lastJudgeModel;
+  const verdictOut = h('p', { className: 'judge-verdict hint', attrs: { 'aria-live': 'polite' } });
   const panel = h('div', { className: 'rating-details' }, chips, comment, tags,
     h('div', { className: 'editor-actions' },
-      h('button', { className: 'btn btn-primary btn-small rate-save', attrs: { type: 'button' }, text: t('rate.save') })));
+      h('button', { className: 'btn btn-primary btn-small rate-save', attrs: { type: 'button' }, text: t('rate.save') })),
+    h('div', { className: 'judge-row' }, judgeModel,
+      h('button', { className: 'btn btn-secondary btn-small judge-run', attrs: { type: 'button' }, text: t('judge.run') })),
+    verdictOut);
   root.append(panel);
+  panel.querySelector('.judge-run').addEventListener('click', async (e) => {
+    const btn = e.currentTarget;
+    lastJudgeModel = judgeModel.value.trim();
+    btn.disabled = true;
+    verdictOut.textContent = t('judge.running');
+    try {
+      const v = await api.judgeReply(message.id, { model: lastJudgeModel || null }, null);
+      verdictOut.textContent = v.error
+        ? t('judge.failed', { error: v.error })
+        : t('judge.verdict', { score: v.score, model: v.judgeModel, reasoning: v.reasoning || '' });
+    } catch (err) {
+      verdictOut.textContent = errorText(err);
+    } finally {
+      btn.disabled = false;
+    }
+  });
   chips.addEventListener('click', (e) => {
     const b = e.target.closest('button.chip');
     if (!b) return;
