@@ -377,11 +377,30 @@ fn judge_throughput() {
             Ok(ids)
         })
         .unwrap();
-    let target = JudgeTarget {
-        profile_id: None,
-        model: Some("test-judge".into()),
-    };
-    println!("LLM judge against the local server (test-judge), 100 replies");
+    let (target, slow) = (
+        JudgeTarget {
+            profile_id: None,
+            model: Some("test-judge".into()),
+        },
+        JudgeTarget {
+            profile_id: None,
+            model: Some("test-judge-slow".into()),
+        },
+    );
+    let (_, ep, client) = rt.block_on(svc.endpoint_for(None, None)).unwrap();
+    let req = parley::openai::types::Request::Chat(parley::openai::types::ChatRequest::streaming(
+        "test-model",
+        vec![ChatMessage {
+            role: "user".into(),
+            content: "hi".into(),
+        }],
+    ));
+    let raw = time(20, || {
+        rt.block_on(client.stream(&ep, &req, &Default::default(), &mut |_| {}))
+            .unwrap();
+    });
+    println!("LLM judge against the local server, 100 replies");
+    println!("  one bare request (no judge)  {}", stats(raw));
     let t = Instant::now();
     rt.block_on(async {
         for &id in &ids {
@@ -403,22 +422,30 @@ fn judge_throughput() {
     assert!(results
         .iter()
         .all(|(_, r)| r.as_ref().unwrap().consistent == Some(true)));
+    // A judge at the pace of a remote model (about 5 tokens of verdict at 20 ms each).
+    let t = Instant::now();
+    rt.block_on(async {
+        for &id in &ids {
+            svc.judge_single(id, None, &slow).await.unwrap();
+        }
+    });
+    let slow_seq = t.elapsed();
+    let t = Instant::now();
+    rt.block_on(svc.judge_replies(&ids, None, &slow)).unwrap();
+    let slow_conc = t.elapsed();
     let rate = |n: usize, d: Duration| n as f64 / d.as_secs_f64();
-    println!(
-        "  one at a time           {:7.1} ms total  {:6.1} verdicts/s",
-        seq.as_secs_f64() * 1000.0,
-        rate(100, seq)
-    );
-    println!(
-        "  4 at a time             {:7.1} ms total  {:6.1} verdicts/s",
-        conc.as_secs_f64() * 1000.0,
-        rate(100, conc)
-    );
-    println!(
-        "  50 pairs, both orders   {:7.1} ms total  {:6.1} pairs/s",
-        pair_time.as_secs_f64() * 1000.0,
-        rate(50, pair_time)
-    );
+    let line = |label: &str, n: usize, d: Duration, unit: &str| {
+        println!(
+            "  {label:<34} {:8.1} ms total  {:6.1} {unit}/s",
+            d.as_secs_f64() * 1000.0,
+            rate(n, d)
+        )
+    };
+    line("test-judge, one at a time", 100, seq, "verdicts");
+    line("test-judge, 4 at a time", 100, conc, "verdicts");
+    line("test-judge, 50 pairs (both orders)", 50, pair_time, "pairs");
+    line("test-judge-slow, one at a time", 100, slow_seq, "verdicts");
+    line("test-judge-slow, 4 at a time", 100, slow_conc, "verdicts");
     let reply = "A sentence of the answer. ".repeat(80);
     let ctx = judge::Context {
         question: "Question: explain something.".into(),

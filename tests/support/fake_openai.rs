@@ -44,6 +44,7 @@ pub const MODELS: &[&str] = &[
     "test-judge-biased",
     "test-judge-echo",
     "test-judge-garbage",
+    "test-judge-slow",
 ];
 
 /// What `test-hostile-markdown` streams: every way a reply could try to get markup, script, a remote
@@ -214,6 +215,12 @@ impl FakeOpenAi {
                         };
                         let app = Router::new().fallback(handle).with_state(ctx);
                         tokio::spawn(async move {
+                            // Like real servers: without TCP_NODELAY every request waited
+                            // ~40 ms for a delayed ACK (Nagle) before its response arrived.
+                            use axum::serve::ListenerExt;
+                            let listener = listener.tap_io(|tcp| {
+                                let _ = tcp.set_nodelay(true);
+                            });
                             let _ = axum::serve(listener, app).await;
                         });
                     }
@@ -446,6 +453,11 @@ fn kind(model: &str, last: &str) -> Kind {
                 delay: Duration::ZERO,
             }
         }
+        // Like test-judge, at the pace of a remote model (20 ms per token).
+        "test-judge-slow" => Kind::Reply {
+            tokens: split_tokens(&judge_answer("test-judge", last)),
+            delay: Duration::from_millis(20),
+        },
         m => {
             if let Some(ms) = m
                 .strip_prefix("test-slow-")
@@ -890,6 +902,7 @@ fn mask(key: &str) -> String {
 // - test-judge-echo: answers with whatever `{...}` text is inside the reply (a judge that a
 //   prompt injection fooled completely); without any, a valid score of 5.
 // - test-judge-garbage: prose, never JSON.
+// - test-judge-slow: test-judge at 20 ms per token (for measuring concurrency).
 
 /// The decoded text of a data block of the judge's prompt.
 pub fn judge_block(prompt: &str, label: &str) -> Option<String> {
