@@ -772,6 +772,15 @@ fn thread_for_window(c: &rusqlite::Connection, conversation_id: i64) -> Result<V
     for t in &mut thread {
         fill(&mut t.message);
         t.group.iter_mut().for_each(fill);
+        let done: Vec<&str> = t
+            .group
+            .iter()
+            .filter(|m| m.status == Status::Done)
+            .map(|m| m.content.as_str())
+            .collect();
+        if done.len() > 1 {
+            t.diversity = Some(crate::eval::metrics::diversity(&done));
+        }
     }
     Ok(thread)
 }

@@ -110,6 +110,9 @@ pub struct ThreadMessage {
     /// several models): all of them, in choice order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub group: Vec<Message>,
+    /// How different the finished replies of that group are (distinct-n, self-similarity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diversity: Option<crate::eval::metrics::Diversity>,
 }
 
 /// Where a new reply comes from, recorded on its row.
@@ -285,6 +288,7 @@ pub fn thread(conn: &Connection, conversation_id: i64) -> Result<Vec<ThreadMessa
             message: m,
             sibling_ids,
             group,
+            diversity: None,
         });
     }
     Ok(out)

@@ -1586,7 +1586,9 @@ async fn rate_a_reply_run_an_arena_round_and_see_the_leaderboard_change() {
     type_into(&c, &format!("{LAST_REPLY} .judge-model"), "test-judge").await;
     click(&c, &format!("{LAST_REPLY} .judge-run")).await;
     let verdict = wait_for("the judge's verdict", || async {
-        let t = texts_of(&c, &format!("{LAST_REPLY} .judge-verdict")).await.pop()?;
+        let t = texts_of(&c, &format!("{LAST_REPLY} .judge-verdict"))
+            .await
+            .pop()?;
         t.starts_with("test-judge: ").then_some(t)
     })
     .await;

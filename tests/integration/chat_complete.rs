@@ -126,6 +126,13 @@ async fn n_choices_stream_side_by_side_and_one_is_chosen_to_continue() {
     // The thread shows the group; choosing choice 2 continues from it.
     let t = svc.thread(conv).unwrap();
     assert_eq!(t.last().unwrap().group.len(), 3);
+    // Automatic metrics of the group: the three replies share most words.
+    let d = t.last().unwrap().diversity.clone().unwrap();
+    assert_eq!(d.replies, 3);
+    let (d1, sim) = (d.distinct1.unwrap(), d.self_similarity.unwrap());
+    // distinct-1 by hand: {choice, 1, 2, 3, echo, hi} = 6 different words of 12.
+    assert!((d1 - 0.5).abs() < 1e-12, "{d:?}");
+    assert!(sim > 0.0 && sim < 1.0, "{d:?}");
     svc.select_branch(replies[1].id).unwrap();
     set(&svc, conv, |s| s.n = None);
     svc.send(send(conv, "go on"), |_| {}).await.unwrap();

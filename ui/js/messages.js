@@ -240,6 +240,7 @@ export function renderAll(messages) {
   messages.forEach((m, i) => {
     if (i === messages.length - 1 && Array.isArray(m.group) && m.group.length > 1) {
       frag.append(buildGroup(m.group, m.id, m.siblingIds));
+      if (m.diversity) frag.append(diversityLine(m.diversity));
     } else {
       frag.append(buildMessage(m));
     }
@@ -300,11 +301,22 @@ function fillColumnHead(entry, activeId) {
  * stay reachable with ‹ ›).
  */
 export function collapseGroups(activeMessage) {
+  for (const el of container().querySelectorAll('.group-metrics')) el.remove();
   for (const el of container().querySelectorAll('.reply-group')) {
     for (const col of el.querySelectorAll('.reply-column')) entries.delete(Number(col.dataset.id));
     const { group, ...m } = activeMessage;
     el.replaceWith(buildMessage(m));
   }
+}
+
+/** Automatic metrics of replies made together: how different they are from each other. */
+function diversityLine(d) {
+  const f = (x) => (x == null ? '—' : x.toFixed(2));
+  return h('p', {
+    className: 'group-metrics hint',
+    attrs: { title: t('metrics.diversityTitle') },
+    text: t('metrics.diversity', { d1: f(d.distinct1), d2: f(d.distinct2), sim: f(d.selfSimilarity) }),
+  });
 }
 
 /** A new, empty group for replies that are about to stream. */
