@@ -1649,6 +1649,13 @@ async fn rate_a_reply_run_an_arena_round_and_see_the_leaderboard_change() {
         (models.len() == 2 && models[0] == winner && battles == ["1", "1"]).then_some(())
     })
     .await;
+    // The win-rate matrix: the winner beat the other once.
+    wait_for("the win-rate matrix", || async {
+        let cells = texts_of(&c, "#win-matrix td").await;
+        (cells.contains(&"100% (1)".to_string()) && cells.contains(&"0% (1)".to_string()))
+            .then_some(())
+    })
+    .await;
     let _ = std::fs::write(
         screenshot_dir().join("arena.png"),
         c.screenshot().await.unwrap(),

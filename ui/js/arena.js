@@ -27,6 +27,8 @@ export function initArena(getProfiles) {
   const reload = debounce(() => { loadLeaderboard(); loadRatingsView(); }, 300);
   $('lb-source').addEventListener('change', () => reload.run());
   $('lb-tag').addEventListener('input', () => reload.run());
+  $('lb-since').addEventListener('change', () => reload.run());
+  $('save-reasons').addEventListener('click', () => saveReasons());
 }
 
 export function openArena() {
@@ -34,6 +36,7 @@ export function openArena() {
   loadLeaderboard();
   loadRatingsView();
   loadAgreement();
+  loadReasons();
   ($('arena-pool').value ? $('arena-prompt') : $('arena-pool')).focus();
 }
 
@@ -121,7 +124,9 @@ function num(x) { return x == null || !Number.isFinite(x) ? '—' : Math.round(x
 
 export async function loadLeaderboard() {
   const el = $('leaderboard');
-  const filter = { source: $('lb-source').value || null, tag: $('lb-tag').value.trim() || null };
+  const sinceDay = $('lb-since').value; // yyyy-mm-dd, local midnight
+  const since = sinceDay ? new Date(`${sinceDay}T00:00:00`).getTime() : null;
+  const filter = { source: $('lb-source').value || null, tag: $('lb-tag').value.trim() || null, since };
   try {
     const board = await api.leaderboard(filter);
     if (!board.rows.length) { el.replaceChildren(h('p', { className: 'hint', text: t('lb.empty') })); return; }
@@ -136,8 +141,44 @@ export async function loadLeaderboard() {
       h('td', { className: 'num', text: pct(r.winRate) }),
       h('td', { className: 'num', text: num(r.elo) })));
     el.replaceChildren(h('table', { className: 'leaderboard' }, h('thead', {}, head), h('tbody', {}, ...rows)));
+    renderMatrix(board);
   } catch (err) {
     el.replaceChildren(h('p', { className: 'field-error', text: errorText(err) }));
+    $('win-matrix').replaceChildren();
+  }
+}
+
+/** Row model's win rate against the column model (ties as half), with the battle count. */
+function renderMatrix(board) {
+  const el = $('win-matrix');
+  const models = board.models || [];
+  if (models.length < 2 || !board.winMatrix) { el.replaceChildren(); return; }
+  const head = h('tr', {}, h('th', { attrs: { scope: 'col' }, text: t('lb.matrix') }),
+    ...models.map((m) => h('th', { attrs: { scope: 'col' }, text: m })));
+  const body = models.map((m, i) => h('tr', {}, h('th', { attrs: { scope: 'row' }, text: m }),
+    ...models.map((_, j) => {
+      const rate = board.winMatrix[i]?.[j];
+      const n = board.battleCounts?.[i]?.[j] ?? 0;
+      return h('td', { className: 'num', text: i === j || rate == null ? '—' : `${pct(rate)} (${n})` });
+    })));
+  el.replaceChildren(h('table', { className: 'leaderboard win-matrix' }, h('thead', {}, head), h('tbody', {}, ...body)));
+}
+
+async function loadReasons() {
+  try {
+    $('reason-list').value = (await api.listRatingReasons()).join('\n');
+  } catch (err) {
+    $('reason-status').textContent = errorText(err);
+  }
+}
+
+async function saveReasons() {
+  try {
+    const saved = await api.setRatingReasons($('reason-list').value.split('\n'));
+    $('reason-list').value = saved.join('\n');
+    $('reason-status').textContent = t('models.saved');
+  } catch (err) {
+    $('reason-status').textContent = errorText(err);
   }
 }
 
