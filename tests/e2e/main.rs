@@ -730,7 +730,8 @@ async fn a_second_profile_with_its_own_key_answers_a_conversation_switched_to_it
 
     // A new conversation, switched to the second profile in its settings panel.
     click(&c, "#new-chat").await;
-    click(&c, "#toggle-conv-settings").await;
+    // The toggle is enabled once the new conversation is active.
+    open_conversation_panel(&c).await;
     let picker = wait_for("the profile picker", || async {
         let el = c.find(Locator::Css("#conv-profile")).await.ok()?;
         let options = c
