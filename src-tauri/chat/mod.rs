@@ -765,6 +765,11 @@ fn thread_for_window(c: &rusqlite::Connection, conversation_id: i64) -> Result<V
     let blind = crate::eval::arena::blind_replies(c, conversation_id)?;
     let fill = |m: &mut Message| {
         m.rating = ratings.get(&m.id).cloned();
+        m.reference_score = m
+            .rating
+            .as_ref()
+            .filter(|r| !r.reference.is_empty())
+            .map(|r| crate::eval::metrics::reference_score(&m.content, &r.reference));
         if blind.contains(&m.id) {
             blind_message(m);
         }
@@ -827,6 +832,7 @@ mod tests {
             omitted: None,
             profile_name: None,
             rating: None,
+            reference_score: None,
         }
     }
 

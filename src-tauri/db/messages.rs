@@ -96,6 +96,9 @@ pub struct Message {
     /// The user's rating of a reply (filled in for the window's thread only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rating: Option<crate::eval::ratings::Rating>,
+    /// The reply scored against the reference answer in its rating (window's thread only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_score: Option<crate::eval::metrics::ReferenceScore>,
 }
 
 /// A message on the active path with its siblings (same parent), for `< 2/3 >` navigation.
@@ -172,6 +175,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Message> {
         omitted: r.get(20)?,
         profile_name: r.get(21)?,
         rating: None,
+        reference_score: None,
     })
 }
 

@@ -165,6 +165,8 @@ pub const MIGRATIONS: &[&str] = &[
         reasons    TEXT NOT NULL DEFAULT '[]',
         comment    TEXT NOT NULL DEFAULT '',
         tags       TEXT NOT NULL DEFAULT '[]',
+        -- The answer the reply should have given, if the user knows it (exact / contains / F1).
+        reference  TEXT NOT NULL DEFAULT '',
         updated_at INTEGER NOT NULL
     );
     -- Every earlier state of a rating: changing a rating never loses what it was.
@@ -176,6 +178,7 @@ pub const MIGRATIONS: &[&str] = &[
         reasons    TEXT NOT NULL,
         comment    TEXT NOT NULL,
         tags       TEXT NOT NULL,
+        reference  TEXT NOT NULL DEFAULT '',
         rated_at   INTEGER NOT NULL
     );
     CREATE INDEX rating_history_by_message ON rating_history(message_id, id);

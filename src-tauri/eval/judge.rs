@@ -364,6 +364,7 @@ mod tests {
             omitted: None,
             profile_name: None,
             rating: None,
+            reference_score: None,
         }
     }
 

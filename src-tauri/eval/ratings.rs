@@ -13,6 +13,7 @@ pub const MAX_REASONS: usize = 20;
 pub const MAX_TAGS: usize = 20;
 pub const MAX_LABEL_CHARS: usize = 60;
 pub const MAX_COMMENT_BYTES: usize = 20_000;
+pub const MAX_REFERENCE_BYTES: usize = 200_000;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -29,6 +30,9 @@ pub struct Rating {
     pub comment: String,
     #[serde(default)]
     pub tags: Vec<String>,
+    /// The answer the reply should have given (optional): the reply is scored against it.
+    #[serde(default)]
+    pub reference: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -40,6 +44,8 @@ pub struct RatingState {
     pub updated_at: Option<i64>,
     /// Earlier states, newest first.
     pub history: Vec<PastRating>,
+    /// The reply scored against the rating's reference answer, when there is one.
+    pub reference_score: Option<crate::eval::metrics::ReferenceScore>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -84,12 +90,18 @@ impl Rating {
                 "The comment is longer than {MAX_COMMENT_BYTES} bytes."
             )));
         }
+        if self.reference.len() > MAX_REFERENCE_BYTES {
+            return Err(Error::invalid(format!(
+                "The reference answer is longer than {MAX_REFERENCE_BYTES} bytes."
+            )));
+        }
         Ok(Rating {
             thumb: self.thumb,
             score: self.score,
             reasons: clean_labels(self.reasons, MAX_REASONS, "reason")?,
             comment: self.comment.replace('\0', "").trim_end().to_string(),
             tags: clean_labels(self.tags, MAX_TAGS, "tag")?,
+            reference: self.reference.replace('\0', "").trim().to_string(),
         })
     }
 
@@ -99,6 +111,7 @@ impl Rating {
             && self.reasons.is_empty()
             && self.comment.is_empty()
             && self.tags.is_empty()
+            && self.reference.is_empty()
     }
 }
 
@@ -113,7 +126,7 @@ fn parse(v: String) -> Vec<String> {
 fn current(conn: &Connection, message_id: i64) -> Result<Option<(Rating, i64)>> {
     Ok(conn
         .query_row(
-            "SELECT thumb, score, reasons, comment, tags, updated_at FROM ratings WHERE message_id = ?1",
+            "SELECT thumb, score, reasons, comment, tags, updated_at, reference FROM ratings WHERE message_id = ?1",
             [message_id],
             |r| {
                 Ok((
@@ -123,6 +136,7 @@ fn current(conn: &Connection, message_id: i64) -> Result<Option<(Rating, i64)>> 
                         reasons: parse(r.get(2)?),
                         comment: r.get(3)?,
                         tags: parse(r.get(4)?),
+                        reference: r.get(6)?,
                     },
                     r.get(5)?,
                 ))
@@ -135,7 +149,7 @@ fn current(conn: &Connection, message_id: i64) -> Result<Option<(Rating, i64)>> 
 pub fn get(conn: &Connection, message_id: i64) -> Result<RatingState> {
     let now = current(conn, message_id)?;
     let mut st = conn.prepare_cached(
-        "SELECT thumb, score, reasons, comment, tags, rated_at FROM rating_history
+        "SELECT thumb, score, reasons, comment, tags, rated_at, reference FROM rating_history
          WHERE message_id = ?1 ORDER BY id DESC",
     )?;
     let history = st
@@ -147,16 +161,32 @@ pub fn get(conn: &Connection, message_id: i64) -> Result<RatingState> {
                     reasons: parse(r.get(2)?),
                     comment: r.get(3)?,
                     tags: parse(r.get(4)?),
+                    reference: r.get(6)?,
                 },
                 rated_at: r.get(5)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    let reference_score = match now.as_ref().filter(|(r, _)| !r.reference.is_empty()) {
+        Some((r, _)) => {
+            let content: String = conn.query_row(
+                "SELECT content FROM messages WHERE id = ?1",
+                [message_id],
+                |row| row.get(0),
+            )?;
+            Some(crate::eval::metrics::reference_score(
+                &content,
+                &r.reference,
+            ))
+        }
+        None => None,
+    };
     Ok(RatingState {
         message_id,
         updated_at: now.as_ref().map(|(_, at)| *at),
         rating: now.map(|(r, _)| r),
         history,
+        reference_score,
     })
 }
 
@@ -183,8 +213,8 @@ pub fn set(conn: &mut Connection, message_id: i64, rating: Rating) -> Result<Rat
             return get(conn, message_id);
         }
         tx.execute(
-            "INSERT INTO rating_history(message_id, thumb, score, reasons, comment, tags, rated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO rating_history(message_id, thumb, score, reasons, comment, tags, rated_at, reference)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 message_id,
                 old.thumb,
@@ -192,7 +222,8 @@ pub fn set(conn: &mut Connection, message_id: i64, rating: Rating) -> Result<Rat
                 json(&old.reasons),
                 old.comment,
                 json(&old.tags),
-                at
+                at,
+                old.reference
             ],
         )?;
     }
@@ -200,10 +231,10 @@ pub fn set(conn: &mut Connection, message_id: i64, rating: Rating) -> Result<Rat
         tx.execute("DELETE FROM ratings WHERE message_id = ?1", [message_id])?;
     } else {
         tx.execute(
-            "INSERT INTO ratings(message_id, thumb, score, reasons, comment, tags, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            "INSERT INTO ratings(message_id, thumb, score, reasons, comment, tags, updated_at, reference)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
              ON CONFLICT(message_id) DO UPDATE SET thumb = ?2, score = ?3, reasons = ?4, comment = ?5,
-                 tags = ?6, updated_at = ?7",
+                 tags = ?6, updated_at = ?7, reference = ?8",
             params![
                 message_id,
                 rating.thumb,
@@ -211,7 +242,8 @@ pub fn set(conn: &mut Connection, message_id: i64, rating: Rating) -> Result<Rat
                 json(&rating.reasons),
                 rating.comment,
                 json(&rating.tags),
-                now_ms()
+                now_ms(),
+                rating.reference
             ],
         )?;
     }
@@ -222,7 +254,7 @@ pub fn set(conn: &mut Connection, message_id: i64, rating: Rating) -> Result<Rat
 /// The current ratings of every reply in a conversation, by message id.
 pub fn for_conversation(conn: &Connection, conversation_id: i64) -> Result<HashMap<i64, Rating>> {
     let mut st = conn.prepare_cached(
-        "SELECT r.message_id, r.thumb, r.score, r.reasons, r.comment, r.tags FROM ratings r
+        "SELECT r.message_id, r.thumb, r.score, r.reasons, r.comment, r.tags, r.reference FROM ratings r
          JOIN messages m ON m.id = r.message_id WHERE m.conversation_id = ?1",
     )?;
     let rows = st
@@ -235,6 +267,7 @@ pub fn for_conversation(conn: &Connection, conversation_id: i64) -> Result<HashM
                     reasons: parse(r.get(3)?),
                     comment: r.get(4)?,
                     tags: parse(r.get(5)?),
+                    reference: r.get(6)?,
                 },
             ))
         })?
@@ -297,10 +330,12 @@ mod tests {
                 reasons: vec![" accurate ".into(), "accurate".into(), "".into()],
                 comment: "good".into(),
                 tags: vec!["math".into()],
+                reference: " 42 ".into(),
             };
             let st = set(c, id, first)?;
             let r = st.rating.clone().unwrap();
             assert_eq!(r.reasons, ["accurate"]);
+            assert_eq!(r.reference, "42");
             assert!(st.history.is_empty());
             // The same again adds no history.
             assert!(set(c, id, r.clone())?.history.is_empty());

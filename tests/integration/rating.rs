@@ -204,4 +204,37 @@ async fn continuing_from_one_of_two_models_counts_as_its_win_and_ratings_keep_hi
             .score,
         Some(2)
     );
+    // A reference answer scores the reply: exact match, contains, token F1.
+    let with_reference = |reference: &str| {
+        svc.db()
+            .with(|c| {
+                ratings::set(
+                    c,
+                    id,
+                    Rating {
+                        reference: reference.into(),
+                        ..Default::default()
+                    },
+                )
+            })
+            .unwrap()
+    };
+    let score = with_reference("echo COMPARE!").reference_score.unwrap();
+    assert!(score.exact_match, "case and punctuation do not matter");
+    assert_eq!(score.contains, Some(true));
+    assert!((score.f1 - 1.0).abs() < 1e-12);
+    let thread = svc.thread(conv).unwrap();
+    let shown = thread
+        .last()
+        .unwrap()
+        .message
+        .reference_score
+        .clone()
+        .unwrap();
+    assert_eq!(shown, score);
+    let partial = with_reference("compare the two").reference_score.unwrap();
+    assert!(!partial.exact_match);
+    assert_eq!(partial.contains, Some(false));
+    // Reply tokens {echo, compare}, reference {compare, the, two}: overlap 1, P = 1/2, R = 1/3.
+    assert!((partial.f1 - 0.4).abs() < 1e-12, "{partial:?}");
 }

@@ -47,7 +47,9 @@ export function initMessages() {
   });
   initRating(container(), (id) => entries.get(id)?.message, (id) => {
     const entry = entries.get(id);
-    if (entry) fillTools(entry);
+    if (!entry) return;
+    fillTools(entry);
+    if (entry.meta) fillMeta(entry, entry.message);
   });
   container().addEventListener('keydown', (e) => {
     const ta = e.target.closest('textarea.edit-input');
@@ -215,6 +217,14 @@ function fillMeta(entry, m) {
     }));
   }
   if (m.omitted) meta.append(h('span', { className: 'omitted-note', text: t('meta.omitted', { n: m.omitted }) }));
+  if (m.referenceScore) {
+    const r = m.referenceScore;
+    const mark = (b) => (b == null ? '—' : (b ? '✓' : '✗'));
+    meta.append(h('span', {
+      className: 'reference-score',
+      text: t('meta.reference', { exact: mark(r.exactMatch), contains: mark(r.contains), f1: r.f1.toFixed(2) }),
+    }));
+  }
   const status = m.status || 'done';
   if (status === 'cancelled') {
     meta.append(h('span', { className: 'status-badge cancelled', text: t('status.cancelled') }));

@@ -41,10 +41,13 @@ export function ratingControls(message) {
 }
 
 async function save(root, message, patch) {
-  const rating = { thumb: null, score: null, reasons: [], comment: '', tags: [], ...(message.rating || {}), ...patch };
+  const rating = {
+    thumb: null, score: null, reasons: [], comment: '', tags: [], reference: '', ...(message.rating || {}), ...patch,
+  };
   try {
     const st = await api.rateReply(message.id, rating);
     message.rating = st.rating || null;
+    message.referenceScore = st.referenceScore ?? null;
     onRated(message.id, message.rating);
     root.querySelector('.rating-error')?.remove();
   } catch (err) {
@@ -70,13 +73,15 @@ async function openDetails(root, message) {
   comment.value = r.comment || '';
   const tags = h('input', { className: 'rate-tags', attrs: { type: 'text', placeholder: t('rate.tags'), 'aria-label': t('rate.tags') } });
   tags.value = (r.tags || []).join(', ');
+  const reference = h('textarea', { className: 'rate-reference', attrs: { rows: 2, placeholder: t('rate.reference'), 'aria-label': t('rate.reference') } });
+  reference.value = r.reference || '';
   const judgeModel = h('input', {
     className: 'judge-model',
     attrs: { type: 'text', list: 'model-options', placeholder: t('judge.model'), 'aria-label': t('judge.model'), spellcheck: 'false' },
   });
   judgeModel.value = lastJudgeModel;
   const verdictOut = h('p', { className: 'judge-verdict hint', attrs: { 'aria-live': 'polite' } });
-  const panel = h('div', { className: 'rating-details' }, chips, comment, tags,
+  const panel = h('div', { className: 'rating-details' }, chips, comment, tags, reference,
     h('div', { className: 'editor-actions' },
       h('button', { className: 'btn btn-primary btn-small rate-save', attrs: { type: 'button' }, text: t('rate.save') })),
     h('div', { className: 'judge-row' }, judgeModel,
@@ -112,6 +117,7 @@ async function openDetails(root, message) {
       reasons: picked,
       comment: comment.value,
       tags: tags.value.split(/[,，]/).map((s) => s.trim()).filter(Boolean),
+      reference: reference.value,
     });
     if (!root.querySelector('.rating-error')) panel.remove();
   });
