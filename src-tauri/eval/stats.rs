@@ -171,8 +171,8 @@ pub struct PairResult {
 const SCALE: f64 = 400.0 / std::f64::consts::LN_10;
 
 /// Fits Bradley–Terry strengths by the MM iteration and returns ratings on the Elo-like scale
-/// centred at mean 1000, with whether the tolerance was met. `init` (natural-log strengths) is
-/// a warm start. Errors on bad input and when `prior_games == 0` and the MLE does not exist.
+/// centred at mean 1000, with whether the tolerance was met (ratings are indexed like the
+/// models `0..models` of `pairs`). Errors on bad input and when `prior_games == 0` and the MLE does not exist.
 pub fn bradley_terry(
     models: usize,
     pairs: &[PairResult],
@@ -643,8 +643,12 @@ fn bootstrap(
     )
 }
 
-/// Percentile of sorted data with linear interpolation between closest ranks (numpy default).
+/// Percentile of sorted data with linear interpolation between closest ranks (numpy default);
+/// NaN for no data.
 pub fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
     let h = (sorted.len() - 1) as f64 * q;
     let lo = h.floor() as usize;
     let hi = (lo + 1).min(sorted.len() - 1);
