@@ -1701,6 +1701,33 @@ async fn rate_a_reply_run_an_arena_round_and_see_the_leaderboard_change() {
         csv.contains(",test-model,-1,2,") || csv.contains(",test-model,1,2,"),
         "{csv}"
     );
+    // A rubric edited in the window becomes its next version.
+    wait_js(
+        &c,
+        "the rubrics",
+        "return document.getElementById('rubric-body').value.length > 0",
+    )
+    .await;
+    js(
+        &c,
+        "document.getElementById('rubric-body').value = 'Grade 1 to 10 on accuracy only.'; return true;",
+    )
+    .await;
+    click(&c, "#save-rubric").await;
+    wait_for("version 2", || async {
+        let t = texts_of(&c, "#rubric-status").await.pop()?;
+        t.starts_with("Saved as version 2").then_some(())
+    })
+    .await;
+    let versions = js(
+        &c,
+        "return window.__TAURI__.core.invoke('list_rubrics').then(l => l.map(r => r.name + ' v' + r.version));",
+    )
+    .await;
+    assert!(
+        versions.as_array().unwrap().contains(&json!("default v2")),
+        "{versions}"
+    );
     let _ = std::fs::write(
         screenshot_dir().join("ratings.png"),
         c.screenshot().await.unwrap(),

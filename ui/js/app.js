@@ -7,6 +7,7 @@ import { applyI18n, onLangChange, t } from './i18n.js';
 import * as view from './messages.js';
 import { initModelTable } from './modeltable.js';
 import { initArena } from './arena.js';
+import { setProfilesSource } from './rating.js';
 import { loadRenderer } from './markdown.js';
 import * as settings from './settings.js';
 import * as sidebar from './sidebar.js';
@@ -219,6 +220,7 @@ function init() {
   });
   initModelTable();
   initArena(() => conv.knownProfiles());
+  setProfilesSource(() => conv.knownProfiles());
   $('new-chat').addEventListener('click', () => newChat());
   $('empty-open-settings').addEventListener('click', () => settings.openSettings());
   document.addEventListener('keydown', onKeydown);

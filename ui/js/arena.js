@@ -29,6 +29,8 @@ export function initArena(getProfiles) {
   $('lb-tag').addEventListener('input', () => reload.run());
   $('lb-since').addEventListener('change', () => reload.run());
   $('save-reasons').addEventListener('click', () => saveReasons());
+  $('rubric-pick').addEventListener('change', () => showRubric());
+  $('save-rubric').addEventListener('click', () => saveRubric());
 }
 
 export function openArena() {
@@ -37,6 +39,7 @@ export function openArena() {
   loadRatingsView();
   loadAgreement();
   loadReasons();
+  loadRubrics();
   ($('arena-pool').value ? $('arena-prompt') : $('arena-pool')).focus();
 }
 
@@ -203,5 +206,40 @@ export async function loadAgreement() {
       h('p', { className: 'hint', text: t('agree.note') }));
   } catch (err) {
     el.replaceChildren(h('p', { className: 'field-error', text: errorText(err) }));
+  }
+}
+
+// Judge rubrics: editable, and every save is a new version (verdicts keep the version they used).
+let rubrics = [];
+
+async function loadRubrics(selectName = null) {
+  try {
+    rubrics = await api.listRubrics();
+    const pick = $('rubric-pick');
+    pick.replaceChildren(...rubrics.map((r) => h('option', { attrs: { value: String(r.id) }, text: `${r.name} v${r.version} (${t(`rubric.${r.kind}`)})` })));
+    const chosen = rubrics.find((r) => r.name === selectName) || rubrics[0];
+    if (chosen) pick.value = String(chosen.id);
+    showRubric();
+  } catch (err) {
+    $('rubric-status').textContent = errorText(err);
+  }
+}
+
+function showRubric() {
+  const r = rubrics.find((x) => String(x.id) === $('rubric-pick').value);
+  if (!r) return;
+  $('rubric-name').value = r.name;
+  $('rubric-kind').value = r.kind;
+  $('rubric-body').value = r.body;
+  $('rubric-status').textContent = '';
+}
+
+async function saveRubric() {
+  try {
+    const saved = await api.saveRubric($('rubric-name').value.trim(), $('rubric-kind').value, $('rubric-body').value);
+    await loadRubrics(saved.name);
+    $('rubric-status').textContent = t('rubric.saved', { version: saved.version });
+  } catch (err) {
+    $('rubric-status').textContent = errorText(err);
   }
 }

@@ -15,6 +15,18 @@ async function reasons() {
   return reasonList;
 }
 
+let knownProfiles = () => [];
+/** fn() → [{id, name}]: lets "model@Profile" pick the judge's profile. */
+export function setProfilesSource(fn) { knownProfiles = fn; }
+
+/** "model@Profile" → {model, profileId}; a name that is not a profile stays part of the model. */
+function judgeTarget(text) {
+  const at = text.lastIndexOf('@');
+  const named = at > 0 ? knownProfiles().find((p) => p.name === text.slice(at + 1).trim()) : null;
+  if (named) return { model: text.slice(0, at).trim() || null, profileId: named.id };
+  return { model: text || null };
+}
+
 /** Calls fn(messageId, rating|null) after every saved change. */
 export function setRatedHandler(fn) { onRated = fn; }
 
@@ -94,7 +106,7 @@ async function openDetails(root, message) {
     btn.disabled = true;
     verdictOut.textContent = t('judge.running');
     try {
-      const v = await api.judgeReply(message.id, { model: lastJudgeModel || null }, null);
+      const v = await api.judgeReply(message.id, judgeTarget(lastJudgeModel), null);
       verdictOut.textContent = v.error
         ? t('judge.failed', { error: v.error })
         : t('judge.verdict', { score: v.score, model: v.judgeModel, reasoning: v.reasoning || '' });
