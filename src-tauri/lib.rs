@@ -12,6 +12,7 @@ pub mod eval;
 pub mod gui;
 pub mod links;
 pub mod openai;
+pub mod prompts;
 pub mod secrets;
 
 use std::path::Path;

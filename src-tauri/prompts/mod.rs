@@ -1,0 +1,3 @@
+//! Saved prompts (issue 5): a versioned library with variables (no tauri here).
+
+pub mod variables;
