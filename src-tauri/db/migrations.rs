@@ -209,6 +209,35 @@ pub const MIGRATIONS: &[&str] = &[
     // 8 (LLM judge, issue 4; numbered 8 because migration 7 is the ratings/arena one, merged before
     // this; nothing here depends on it): versioned rubrics and the judge's verdicts.
     JUDGE_MIGRATION,
+    // 9 (saved prompts): a library of prompts, every changed save a new version; user messages
+    // record the version they were made from.
+    r#"
+    CREATE TABLE prompts (
+        id           INTEGER PRIMARY KEY,
+        name         TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        favourite    INTEGER NOT NULL DEFAULT 0,
+        use_count    INTEGER NOT NULL DEFAULT 0,
+        last_used_at INTEGER,
+        created_at   INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL
+    );
+    CREATE TABLE prompt_versions (
+        id            INTEGER PRIMARY KEY,
+        prompt_id     INTEGER NOT NULL REFERENCES prompts(id) ON DELETE CASCADE,
+        version       INTEGER NOT NULL CHECK (version >= 1),
+        title         TEXT NOT NULL,
+        body          TEXT NOT NULL,
+        system_prompt TEXT NOT NULL DEFAULT '',
+        tags          TEXT NOT NULL DEFAULT '[]',
+        -- JSON: {profileId?, model?, settings?} to start a conversation configured for the prompt.
+        preset        TEXT,
+        message       TEXT NOT NULL DEFAULT '',
+        created_at    INTEGER NOT NULL,
+        UNIQUE (prompt_id, version)
+    );
+    ALTER TABLE messages ADD COLUMN prompt_version_id INTEGER
+        REFERENCES prompt_versions(id) ON DELETE SET NULL;
+    "#,
 ];
 
 /// The LLM judge's tables. Depends only on migration 1 (messages, profiles).
