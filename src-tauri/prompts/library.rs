@@ -160,11 +160,18 @@ pub fn get(conn: &Connection, name: &str) -> Result<Prompt> {
 /// Saves `draft` under `name`: a new prompt, or a new version when anything changed (an
 /// unchanged save adds nothing). Returns the prompt as saved.
 pub fn save(conn: &mut Connection, name: &str, draft: Draft, message: &str) -> Result<Prompt> {
+    let tx = conn.transaction()?;
+    let saved = save_in(&tx, name, draft, message)?;
+    tx.commit()?;
+    Ok(saved)
+}
+
+/// [`save`] inside a transaction the caller holds (an import: all or nothing).
+pub fn save_in(conn: &Connection, name: &str, draft: Draft, message: &str) -> Result<Prompt> {
     let name = clean_name(name)?;
     let draft = draft.validate()?;
-    let tx = conn.transaction()?;
     let now = now_ms();
-    let existing: Option<(i64, i64)> = tx
+    let existing: Option<(i64, i64)> = conn
         .query_row(
             "SELECT p.id, coalesce(max(v.version), 0) FROM prompts p
              LEFT JOIN prompt_versions v ON v.prompt_id = p.id WHERE p.name = ?1 GROUP BY p.id",
@@ -175,21 +182,20 @@ pub fn save(conn: &mut Connection, name: &str, draft: Draft, message: &str) -> R
     let (id, last) = match existing {
         Some(found) => found,
         None => {
-            tx.execute(
+            conn.execute(
                 "INSERT INTO prompts(name, created_at, updated_at) VALUES (?1, ?2, ?2)",
                 params![name, now],
             )?;
-            (tx.last_insert_rowid(), 0)
+            (conn.last_insert_rowid(), 0)
         }
     };
     if last > 0 {
-        let current = get(&tx, &name)?;
+        let current = get(conn, &name)?;
         if current.latest.draft == draft {
-            drop(tx);
-            return get(conn, &name);
+            return Ok(current);
         }
     }
-    tx.execute(
+    conn.execute(
         "INSERT INTO prompt_versions(prompt_id, version, title, body, system_prompt, tags, preset, message,
                                      created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -205,11 +211,10 @@ pub fn save(conn: &mut Connection, name: &str, draft: Draft, message: &str) -> R
             now
         ],
     )?;
-    tx.execute(
+    conn.execute(
         "UPDATE prompts SET updated_at = ?2 WHERE id = ?1",
         params![id, now],
     )?;
-    tx.commit()?;
     get(conn, &name)
 }
 
