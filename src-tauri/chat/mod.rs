@@ -65,6 +65,9 @@ pub struct SendRequest {
     /// Several models at once (2–4); empty = the conversation's model.
     #[serde(default)]
     pub targets: Vec<Target>,
+    /// The saved prompt version the message was made from (recorded on the message, counted as a use).
+    #[serde(default)]
+    pub prompt_version_id: Option<i64>,
     /// For this one request only (`parley ask --base-url`); not saved.
     #[serde(skip)]
     pub base_url: Option<String>,
@@ -373,7 +376,15 @@ impl ChatService {
                 }
                 None => messages::active_leaf(c, req.conversation_id)?,
             };
-            messages::insert_user(c, req.conversation_id, parent, &content)
+            let user = messages::insert_user(c, req.conversation_id, parent, &content)?;
+            if let Some(version) = req.prompt_version_id {
+                c.execute(
+                    "UPDATE messages SET prompt_version_id = ?2 WHERE id = ?1",
+                    rusqlite::params![user.id, version],
+                )?;
+                crate::prompts::library::mark_used(c, version)?;
+            }
+            Ok(user)
         })?;
         self.reply_to(user, runs, req.base_url.as_deref(), &emit)
             .await

@@ -54,6 +54,11 @@ pub enum Command {
     },
     /// List the database backups (taken before each upgrade, and daily while the window is open).
     Backups,
+    /// The saved prompt library.
+    Prompts {
+        #[command(subcommand)]
+        action: PromptsAction,
+    },
     /// The leaderboard from every vote: Bradley–Terry ratings with bootstrap 95% intervals, battle
     /// counts and win rates (online Elo beside), the same numbers as the window.
     Leaderboard {
@@ -190,11 +195,34 @@ pub struct AskArgs {
     /// Print tokens, time to first token, speed and cost to stderr after the reply.
     #[arg(long)]
     stats: bool,
+    /// Send a saved prompt (its newest version) instead of a typed message; fill its variables
+    /// with --var. Its system prompt and preset model apply unless given here.
+    #[arg(long = "prompt", value_name = "NAME")]
+    saved_prompt: Option<String>,
+    /// A value for a saved prompt's variable: --var topic="sea turtles" (repeatable).
+    #[arg(long = "var", value_name = "KEY=VALUE")]
+    vars: Vec<String>,
     /// Continue the most recent conversation instead of starting a new one.
     #[arg(long = "continue", short = 'c')]
     continue_last: bool,
     /// The message. Read from stdin when absent or "-".
     prompt: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PromptsAction {
+    /// List prompts (favourites first, then most used); QUERY searches name, title, text and tags.
+    List { query: Option<String> },
+    /// Show a prompt's newest version and its variables (--versions: every version).
+    Show {
+        name: String,
+        #[arg(long)]
+        versions: bool,
+    },
+    /// Write the whole library (every version) as Parley JSON to stdout.
+    Export,
+    /// Import Parley JSON or an act,prompt CSV (awesome-chatgpt-prompts); all or nothing.
+    Import { file: std::path::PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -288,6 +316,7 @@ pub fn run(command: Command) -> i32 {
             Command::Backups => backups(),
             Command::Arena { pool, prompt } => arena(pool, prompt).await,
             Command::Leaderboard { json, source, tag } => leaderboard(json, source, tag),
+            Command::Prompts { action } => prompts_cmd(action),
             Command::Restore { name } => restore(&name),
             Command::Judge(args) => judge(args).await,
             Command::Rubrics { action } => rubrics(action),
@@ -382,18 +411,60 @@ fn stop_on_ctrl_c(service: Arc<ChatService>, stream_id: String) {
     });
 }
 
-async fn ask(args: AskArgs) -> Result<i32> {
-    let prompt = match args.prompt.as_deref() {
-        None | Some("-") => {
+/// `--prompt NAME --var k=v`: the saved prompt's newest version, filled; its system prompt and
+/// preset model apply unless given on the command line.
+fn saved_prompt(service: &ChatService, args: &mut AskArgs, name: &str) -> Result<(String, i64)> {
+    use crate::prompts::{builtins_now, library, variables};
+    if args.prompt.is_some() {
+        return Err(crate::error::Error::invalid(
+            "Give either a message or --prompt NAME, not both.",
+        ));
+    }
+    let p = service.db().with(|c| library::get(c, name))?;
+    let mut values = std::collections::HashMap::new();
+    for kv in &args.vars {
+        let Some((k, v)) = kv.split_once('=') else {
+            return Err(crate::error::Error::invalid(format!(
+                "--var takes KEY=VALUE (got {kv:?})."
+            )));
+        };
+        values.insert(k.trim().to_string(), v.to_string());
+    }
+    let clipboard = values.remove("clipboard");
+    let text = variables::fill(&p.latest.draft.body, &values, &builtins_now(clipboard))?;
+    if args.system.is_none() && !p.latest.draft.system_prompt.is_empty() {
+        args.system = Some(p.latest.draft.system_prompt.clone());
+    }
+    if args.model.is_none() {
+        args.model = p
+            .latest
+            .draft
+            .preset
+            .as_ref()
+            .and_then(|preset| preset["model"].as_str())
+            .map(str::to_string);
+    }
+    Ok((text, p.latest.id))
+}
+
+async fn ask(mut args: AskArgs) -> Result<i32> {
+    let service = Arc::new(service()?);
+    crate::trace("database open");
+    let mut prompt_version_id = None;
+    let prompt = match (args.saved_prompt.clone(), args.prompt.as_deref()) {
+        (Some(name), _) => {
+            let (text, version) = saved_prompt(&service, &mut args, &name)?;
+            prompt_version_id = Some(version);
+            text
+        }
+        (None, None | Some("-")) => {
             if std::io::stdin().is_terminal() {
                 eprintln!("parley: type your message, then Ctrl+D");
             }
             read_stdin()?
         }
-        Some(p) => p.to_string(),
+        (None, Some(p)) => p.to_string(),
     };
-    let service = Arc::new(service()?);
-    crate::trace("database open");
     let conversation_id = conversation_for(&service, &args, &prompt)?;
     let stream_id = format!("cli-{}", std::process::id());
     stop_on_ctrl_c(service.clone(), stream_id.clone());
@@ -402,6 +473,7 @@ async fn ask(args: AskArgs) -> Result<i32> {
         content: prompt,
         stream_id: Some(stream_id),
         base_url: args.base_url,
+        prompt_version_id,
         ..Default::default()
     };
     let stdout = std::io::stdout();
@@ -534,6 +606,78 @@ pub fn tokens_per_second(m: &crate::db::messages::Message) -> Option<f64> {
     let gen_ms = (m.total_ms? - m.ttft_ms.unwrap_or(0)) as f64;
     // Below 50 ms of generation the rate says nothing.
     (tokens > 1.0 && gen_ms >= 50.0).then(|| (tokens - 1.0) * 1000.0 / gen_ms)
+}
+
+fn prompts_cmd(action: PromptsAction) -> Result<i32> {
+    use crate::prompts::{library, transfer};
+    let service = service()?;
+    let db = service.db();
+    let mut out = std::io::stdout().lock();
+    match action {
+        PromptsAction::List { query } => {
+            let list =
+                db.with(|c| library::list(c, query.as_deref().unwrap_or(""), library::Sort::Uses))?;
+            for p in list {
+                let star = if p.favourite { "★ " } else { "" };
+                let vars: Vec<&str> = p
+                    .variables
+                    .variables
+                    .iter()
+                    .map(|v| v.name.as_str())
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "{star}{}\tv{}\t{} uses\t{}{}",
+                    p.name,
+                    p.latest.version,
+                    p.use_count,
+                    p.latest.draft.title,
+                    if vars.is_empty() {
+                        String::new()
+                    } else {
+                        format!("\t{{{{{}}}}}", vars.join("}}, {{"))
+                    }
+                );
+            }
+        }
+        PromptsAction::Show { name, versions } => {
+            let p = db.with(|c| library::get(c, &name))?;
+            let list = if versions {
+                db.with(|c| library::versions(c, &name))?
+            } else {
+                vec![p.latest.clone()]
+            };
+            for v in list {
+                let _ = writeln!(
+                    out,
+                    "=== {} v{} — {} {}",
+                    p.name, v.version, v.draft.title, v.message
+                );
+                if !v.draft.system_prompt.is_empty() {
+                    let _ = writeln!(out, "[system] {}", v.draft.system_prompt);
+                }
+                let _ = writeln!(out, "{}", v.draft.body);
+            }
+        }
+        PromptsAction::Export => {
+            let _ = writeln!(out, "{}", db.with(|c| transfer::export_json(c))?);
+        }
+        PromptsAction::Import { file } => {
+            let text = std::fs::read_to_string(&file)?;
+            let report = db.with(|c| transfer::import(c, &text))?;
+            eprintln!(
+                "parley: imported {} prompt(s); {} duplicate(s) left as they were{}",
+                report.imported.len(),
+                report.duplicates.len(),
+                if report.duplicates.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", report.duplicates.join(", "))
+                }
+            );
+        }
+    }
+    Ok(0)
 }
 
 fn leaderboard(json: bool, source: Option<String>, tag: Option<String>) -> Result<i32> {

@@ -514,3 +514,85 @@ fn arena_runs_a_blind_round_in_the_terminal_and_reveals_after_the_vote() {
     );
     assert!((low - rating).abs() < 1e-6 && rating > 1000.0, "{board}");
 }
+
+#[test]
+fn saved_prompts_import_list_export_and_ask_with_variables() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let csv = dir.path().join("prompts.csv");
+    std::fs::write(
+        &csv,
+        "act,prompt\n\"English Translator\",\"Translate {{text}} into {{lang:choice(English, French)=English}}\"\nPoet,\"A poem about {{topic}}, {{date}}\"\nPoet,again\n",
+    )
+    .unwrap();
+    let out = parley(dir.path())
+        .args(["prompts", "import"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert_succeeded(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("imported 2 prompt(s); 1 duplicate(s)"),
+        "{stderr}"
+    );
+    let out = parley(dir.path())
+        .args(["prompts", "list", "poem"])
+        .output()
+        .unwrap();
+    assert_succeeded(&out);
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listed.starts_with("poet\tv1\t0 uses\tPoet\t{{topic}}"),
+        "{listed}"
+    );
+
+    // A missing variable: a clear error, nothing sent, no conversation.
+    let out = ask(
+        dir.path(),
+        &server,
+        &["--model", "test-model", "--prompt", "english-translator"],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Fill in text first"));
+    assert_eq!(server.request_count(), 0);
+    let out = ask(
+        dir.path(),
+        &server,
+        &[
+            "--model",
+            "test-model",
+            "--prompt",
+            "english-translator",
+            "--var",
+            "text=hola",
+        ],
+    );
+    assert_succeeded(&out);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Echo: Translate hola into English"
+    );
+    let db = Db::open_dir(dir.path()).unwrap().0;
+    let (recorded, uses): (Option<i64>, i64) = db
+        .with(|c| {
+            Ok(c.query_row(
+                "SELECT m.prompt_version_id, p.use_count FROM messages m, prompts p
+                 WHERE m.role = 'user' AND p.name = 'english-translator'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?)
+        })
+        .unwrap();
+    assert!(recorded.is_some(), "the message records the prompt version");
+    assert_eq!(uses, 1);
+    drop(db);
+    let out = parley(dir.path())
+        .args(["prompts", "export"])
+        .output()
+        .unwrap();
+    assert_succeeded(&out);
+    let lib: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(lib["format"], "parley-prompts");
+    assert_eq!(lib["prompts"].as_array().unwrap().len(), 2);
+}
