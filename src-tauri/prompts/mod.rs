@@ -11,5 +11,6 @@ pub fn builtins_now(clipboard: Option<String>) -> variables::Builtins {
         clipboard,
     }
 }
+pub mod review;
 pub mod transfer;
 pub mod variables;
