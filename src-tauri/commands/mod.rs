@@ -9,6 +9,7 @@ pub mod judging;
 pub mod links;
 pub mod models;
 pub mod profile;
+pub mod prompts;
 
 /// Every command the webview may call (also listed, by name, in build.rs and the capability).
 pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
@@ -23,6 +24,17 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         conversations::delete_conversation,
         conversations::restore_conversation,
         conversations::get_messages,
+        prompts::list_prompts,
+        prompts::save_prompt,
+        prompts::prompt_versions,
+        prompts::rollback_prompt,
+        prompts::delete_prompt,
+        prompts::set_prompt_favourite,
+        prompts::prompt_diff,
+        prompts::prompt_scores,
+        prompts::fill_prompt,
+        prompts::import_prompts,
+        prompts::export_prompts,
         eval::rate_reply,
         eval::get_rating,
         eval::list_rating_reasons,

@@ -201,29 +201,7 @@ pub fn export_to(
             "json",
         ),
     };
-    std::fs::create_dir_all(dir)?;
-    let stamp = crate::db::now_ms();
-    for n in 0.. {
-        let name = match n {
-            0 => format!("parley-ratings-{stamp}.{ext}"),
-            n => format!("parley-ratings-{stamp}-{n}.{ext}"),
-        };
-        let path = dir.join(name);
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(mut file) => {
-                use std::io::Write;
-                file.write_all(text.as_bytes())?;
-                return Ok(path);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    unreachable!("an unbounded range ends only by returning")
+    crate::prompts::transfer::write_new_file(dir, "parley-ratings", ext, &text)
 }
 
 #[cfg(test)]

@@ -78,6 +78,38 @@ pub fn export_json(conn: &Connection) -> Result<String> {
     serde_json::to_string_pretty(&lib).map_err(|e| Error::invalid(e.to_string()))
 }
 
+/// Writes `text` to a new file `<stem>-<ms>.<ext>` in `dir` (never overwriting); returns its path.
+pub fn write_new_file(
+    dir: &std::path::Path,
+    stem: &str,
+    ext: &str,
+    text: &str,
+) -> Result<std::path::PathBuf> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    let stamp = crate::db::now_ms();
+    for n in 0u32.. {
+        let name = match n {
+            0 => format!("{stem}-{stamp}.{ext}"),
+            n => format!("{stem}-{stamp}-{n}.{ext}"),
+        };
+        let path = dir.join(name);
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(mut f) => {
+                f.write_all(text.as_bytes())?;
+                return Ok(path);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    unreachable!("an unbounded range ends only by returning")
+}
+
 /// A name from an awesome-chatgpt-prompts `act`: "Linux Terminal" → "linux-terminal".
 pub fn name_from_act(act: &str) -> String {
     let mut out = String::new();

@@ -103,6 +103,21 @@ export const api = {
   /** Per judge model and rubric: {judgeModel, rubric, rubricVersion, scores: {items, spearman}, pairwise: {items, percentAgreement, kappa}}. */
   judgeAgreement: () => call('judge_agreement'),
 
+  // Saved prompts (issue 5). sort: 'uses' | 'recent' | 'name'.
+  listPrompts: (query = '', sort = 'uses') => call('list_prompts', { query, sort }),
+  /** draft: {title, body, systemPrompt, tags, preset}; a changed save is a new version. */
+  savePrompt: (name, draft, message = '') => call('save_prompt', { name, draft, message }),
+  promptVersions: (name) => call('prompt_versions', { name }),
+  rollbackPrompt: (name, version) => call('rollback_prompt', { name, version }),
+  deletePrompt: (name) => call('delete_prompt', { name }),
+  setPromptFavourite: (name, favourite) => call('set_prompt_favourite', { name, favourite }),
+  promptDiff: (name, from, to) => call('prompt_diff', { name, from, to }),
+  promptScores: (name) => call('prompt_scores', { name }),
+  /** Resolves to {text, versionId}; clipboard only when the prompt uses {{clipboard}}. */
+  fillPrompt: (name, values, clipboard = null) => call('fill_prompt', { name, values, clipboard }),
+  importPrompts: (text) => call('import_prompts', { text }),
+  exportPrompts: () => call('export_prompts'),
+
   /** The editable model table: [{model, inputPerM, outputPerM, contextWindow}]. */
   listModelTable: () => call('list_model_table'),
   saveModelInfo: (info) => call('save_model_info', { info }),

@@ -8,6 +8,8 @@ import * as view from './messages.js';
 import { initModelTable } from './modeltable.js';
 import { initArena } from './arena.js';
 import { setProfilesSource } from './rating.js';
+import { initSlash } from './slash.js';
+import { initPrompts } from './prompts.js';
 import { loadRenderer } from './markdown.js';
 import * as settings from './settings.js';
 import * as sidebar from './sidebar.js';
@@ -116,6 +118,20 @@ async function reloadMessages(id) {
   }
 }
 
+/** A new conversation configured by a saved prompt: its system prompt and preset (model, parameters). */
+async function startFromPrompt(prompt) {
+  const created = await api.createConversation();
+  const d = prompt.latest;
+  const preset = d.preset || {};
+  const settings = {
+    ...created, systemPrompt: d.systemPrompt || '', model: preset.model || null, ...(preset.settings || {}),
+  };
+  const updated = await api.updateConversation(created.id, settings);
+  upsertConversation(updated);
+  sidebar.renderConversations();
+  await selectConversation(updated.id, { fresh: true });
+}
+
 async function createConversation() {
   const created = await api.createConversation();
   upsertConversation(created);
@@ -219,6 +235,13 @@ function init() {
     compareModels: () => conv.compareModels(),
   });
   initModelTable();
+  const inserted = (prompt, error) => {
+    if (error) showBanner(error, 'error');
+    chat.autoGrow();
+    $('composer').focus();
+  };
+  initSlash(inserted);
+  initPrompts({ startConversation: startFromPrompt, inserted });
   initArena(() => conv.knownProfiles());
   setProfilesSource(() => conv.knownProfiles());
   $('new-chat').addEventListener('click', () => newChat());

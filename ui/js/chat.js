@@ -4,6 +4,7 @@ import { showBanner, errorText } from './dom.js';
 import { t } from './i18n.js';
 import * as view from './messages.js';
 import { state, emit } from './state.js';
+import { clearPendingPrompt, pendingPromptVersion } from './slash.js';
 
 let hooks = {
   ensureConversation: async () => state.activeId,
@@ -99,7 +100,10 @@ export async function send() {
   ctx.conversationId = conversationId;
   ctx.sentText = content;
   updateControls(); // now that the conversation is known, Stop belongs to it
-  const request = { conversationId, content, streamId: ctx.streamId, targets: targetsFor(ctx) };
+  const request = {
+    conversationId, content, streamId: ctx.streamId, targets: targetsFor(ctx), promptVersionId: pendingPromptVersion(),
+  };
+  clearPendingPrompt();
   run(ctx, api.sendMessage(request, (ev) => onEvent(ctx, ev)));
 }
 
