@@ -1734,3 +1734,79 @@ async fn rate_a_reply_run_an_arena_round_and_see_the_leaderboard_change() {
     );
     let _ = c.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn save_a_prompt_with_a_variable_insert_it_with_slash_fill_the_form_and_send() {
+    let _one_at_a_time = SERIAL.lock().await;
+    let server = FakeOpenAi::start();
+    let data = tempfile::tempdir().unwrap();
+    let driver = Driver::start(data.path(), &server);
+    let c = driver.session().await;
+    click(&c, "#new-chat").await;
+    set_conversation_model(&c, "test-model").await;
+
+    // Save a prompt with two variables in the library, then change it: version 2.
+    click(&c, "#open-prompts").await;
+    type_into(&c, "#prompt-name", "haiku").await;
+    type_into(&c, "#prompt-title", "A haiku").await;
+    type_into(&c, "#prompt-body", "Write a haiku about {{topic}} in a {{mood:choice(calm, wild)=calm}} mood").await;
+    click(&c, "#prompt-save").await;
+    wait_for("version 1", || async {
+        let t = texts_of(&c, "#prompt-status").await.pop()?;
+        t.starts_with("Saved as version 1").then_some(())
+    })
+    .await;
+    type_into(&c, "#prompt-body", "Write one haiku about {{topic}} in a {{mood:choice(calm, wild)=calm}} mood").await;
+    type_into(&c, "#prompt-message", "one haiku only").await;
+    click(&c, "#prompt-save").await;
+    wait_for("version 2 with its history", || async {
+        let rows = texts_of(&c, "#prompt-history tbody tr").await;
+        (rows.len() == 2 && rows[0].contains("one haiku only")).then_some(())
+    })
+    .await;
+    click(&c, "#close-prompts").await;
+
+    // "/" in the composer: filter, choose with the keyboard, fill the form, send.
+    type_into(&c, "#composer", "/hai").await;
+    wait_for("the slash menu", || async {
+        let names = texts_of(&c, "#slash-list .slash-name").await;
+        (names == ["/haiku"]).then_some(())
+    })
+    .await;
+    c.find(Locator::Css("#composer"))
+        .await
+        .unwrap()
+        .send_keys("\u{e007}")
+        .await
+        .unwrap();
+    wait_js(&c, "the variables form", "return document.getElementById('vars-dialog').open").await;
+    type_into(&c, "#vars-fields .var-input[data-var='topic']", "autumn rain").await;
+    js(
+        &c,
+        "const s = document.querySelector(\"#vars-fields .var-input[data-var='mood']\"); s.value = 'wild'; return true;",
+    )
+    .await;
+    click(&c, "#vars-insert").await;
+    wait_for("the filled prompt in the composer", || async {
+        let v = c.find(Locator::Css("#composer")).await.ok()?.prop("value").await.ok()??;
+        (v == "Write one haiku about autumn rain in a wild mood").then_some(())
+    })
+    .await;
+    click(&c, "#send").await;
+    let reply = last_reply(&c, "done").await;
+    assert_eq!(reply, "Echo: Write one haiku about autumn rain in a wild mood");
+    // The message records the version it came from: the use counts, and the version shows it.
+    let uses = wait_for("the use to be counted", || async {
+        let v = js(
+            &c,
+            "return window.__TAURI__.core.invoke('prompt_scores', {name: 'haiku'});",
+        )
+        .await;
+        let sent = v[0]["uses"].as_i64()?;
+        (sent == 1).then_some(v)
+    })
+    .await;
+    assert_eq!(uses[0]["version"], 2);
+    assert_eq!(uses[1]["uses"], 0);
+    let _ = c.close().await;
+}
