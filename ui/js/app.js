@@ -126,7 +126,8 @@ async function startFromPrompt(prompt) {
   const settings = {
     ...created, systemPrompt: d.systemPrompt || '', model: preset.model || null, ...(preset.settings || {}),
   };
-  const updated = await api.updateConversation(created.id, settings);
+  let updated = await api.updateConversation(created.id, settings);
+  if (preset.profileId != null) updated = await api.setConversationProfile(created.id, preset.profileId);
   upsertConversation(updated);
   sidebar.renderConversations();
   await selectConversation(updated.id, { fresh: true });

@@ -5,9 +5,11 @@ import { api } from './api.js';
 import { errorText, h } from './dom.js';
 import { t } from './i18n.js';
 import { choose } from './slash.js';
+import { activeConversation } from './state.js';
 
 const $ = (id) => document.getElementById(id);
 let current = null; // the prompt being edited (null = a new one)
+let preset = null; // the preset being edited: {model?, profileId?, settings?}
 let hooks = { startConversation: async () => {}, inserted: () => {} };
 
 export function initPrompts(opts) {
@@ -24,6 +26,7 @@ export function initPrompts(opts) {
   $('prompt-diff').addEventListener('click', () => showDiff());
   $('prompt-export').addEventListener('click', () => exportAll());
   $('prompt-import').addEventListener('change', (e) => importFile(e.target.files?.[0]));
+  $('prompt-preset-from').addEventListener('click', () => presetFromConversation());
 }
 
 export function openLibrary() {
@@ -61,6 +64,8 @@ async function edit(p) {
   $('prompt-system').value = d.systemPrompt || '';
   $('prompt-tags').value = (d.tags || []).join(', ');
   $('prompt-model').value = d.preset?.model || '';
+  preset = d.preset ? { ...d.preset } : null;
+  showPreset();
   $('prompt-message').value = '';
   $('prompt-fav').textContent = p?.favourite ? t('prompts.unfavourite') : t('prompts.favourite');
   for (const id of ['prompt-delete', 'prompt-fav', 'prompt-use']) $(id).disabled = !p;
@@ -96,14 +101,41 @@ async function loadHistory() {
   }
 }
 
+const PRESET_KEYS = ['temperature', 'topP', 'maxTokens', 'frequencyPenalty', 'presencePenalty', 'stop', 'seed', 'n', 'endpoint'];
+
+function showPreset() {
+  const parts = [];
+  if (preset?.profileId != null) parts.push(t('prompts.presetProfile', { id: preset.profileId }));
+  for (const [k, v] of Object.entries(preset?.settings || {})) parts.push(`${k}=${Array.isArray(v) ? v.join('|') : v}`);
+  $('prompt-preset').textContent = parts.length ? t('prompts.presetIs', { list: parts.join(', ') }) : '';
+}
+
+/** The preset = the active conversation's profile, model and parameters. */
+function presetFromConversation() {
+  const conv = activeConversation();
+  if (!conv) { status(t('prompts.noConversation')); return; }
+  const settings = {};
+  for (const k of PRESET_KEYS) {
+    const v = conv[k];
+    if (v != null && !(Array.isArray(v) && !v.length) && !(k === 'endpoint' && v === 'chat')) settings[k] = v;
+  }
+  preset = { profileId: conv.profileId ?? null, settings };
+  if (conv.model) $('prompt-model').value = conv.model;
+  showPreset();
+}
+
 function draft() {
   const model = $('prompt-model').value.trim();
+  const p = { ...(preset || {}) };
+  if (model) p.model = model; else delete p.model;
+  if (p.profileId == null) delete p.profileId;
+  if (p.settings && !Object.keys(p.settings).length) delete p.settings;
   return {
     title: $('prompt-title').value,
     body: $('prompt-body').value,
     systemPrompt: $('prompt-system').value,
     tags: $('prompt-tags').value.split(/[,，]/).map((s) => s.trim()).filter(Boolean),
-    preset: model ? { ...(current?.latest.preset || {}), model } : (current?.latest.preset?.model ? null : current?.latest.preset || null),
+    preset: Object.keys(p).length ? p : null,
   };
 }
 
