@@ -96,12 +96,7 @@ pub fn export_ratings(
     filter: RatingFilter,
     format: ExportFormat,
 ) -> Result<std::path::PathBuf> {
-    // PARLEY_EXPORT_DIR: where tests (or a user who wants another folder) get the files.
-    let dir = std::env::var_os("PARLEY_EXPORT_DIR")
-        .map(std::path::PathBuf::from)
-        .or_else(dirs::download_dir)
-        .or_else(dirs::home_dir)
-        .ok_or_else(|| crate::error::Error::not_found("a Downloads folder"))?;
+    let dir = crate::db::export_dir()?;
     state
         .service()?
         .db()

@@ -111,10 +111,6 @@ pub fn import_prompts(state: State<'_, AppState>, text: String) -> Result<Import
 #[tauri::command(async)]
 pub fn export_prompts(state: State<'_, AppState>) -> Result<std::path::PathBuf> {
     let json = state.service()?.db().with(|c| transfer::export_json(c))?;
-    let dir = std::env::var_os("PARLEY_EXPORT_DIR")
-        .map(std::path::PathBuf::from)
-        .or_else(dirs::download_dir)
-        .or_else(dirs::home_dir)
-        .ok_or_else(|| crate::error::Error::not_found("a Downloads folder"))?;
+    let dir = crate::db::export_dir()?;
     transfer::write_new_file(&dir, "parley-prompts", "json", &json)
 }

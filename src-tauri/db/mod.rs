@@ -63,6 +63,16 @@ pub fn now_ms() -> i64 {
 }
 
 /// The data directory: `PARLEY_DATA_DIR`, else the OS data dir + `parley`.
+/// Where exports go: `PARLEY_EXPORT_DIR` (tests, or a user who wants another folder), else the
+/// Downloads folder, else home.
+pub fn export_dir() -> Result<std::path::PathBuf> {
+    std::env::var_os("PARLEY_EXPORT_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(dirs::download_dir)
+        .or_else(dirs::home_dir)
+        .ok_or_else(|| Error::not_found("a Downloads folder"))
+}
+
 pub fn data_dir() -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os("PARLEY_DATA_DIR").filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(dir));

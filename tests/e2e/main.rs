@@ -1749,14 +1749,24 @@ async fn save_a_prompt_with_a_variable_insert_it_with_slash_fill_the_form_and_se
     click(&c, "#open-prompts").await;
     type_into(&c, "#prompt-name", "haiku").await;
     type_into(&c, "#prompt-title", "A haiku").await;
-    type_into(&c, "#prompt-body", "Write a haiku about {{topic}} in a {{mood:choice(calm, wild)=calm}} mood").await;
+    type_into(
+        &c,
+        "#prompt-body",
+        "Write a haiku about {{topic}} in a {{mood:choice(calm, wild)=calm}} mood",
+    )
+    .await;
     click(&c, "#prompt-save").await;
     wait_for("version 1", || async {
         let t = texts_of(&c, "#prompt-status").await.pop()?;
         t.starts_with("Saved as version 1").then_some(())
     })
     .await;
-    type_into(&c, "#prompt-body", "Write one haiku about {{topic}} in a {{mood:choice(calm, wild)=calm}} mood").await;
+    type_into(
+        &c,
+        "#prompt-body",
+        "Write one haiku about {{topic}} in a {{mood:choice(calm, wild)=calm}} mood",
+    )
+    .await;
     type_into(&c, "#prompt-message", "one haiku only").await;
     click(&c, "#prompt-save").await;
     wait_for("version 2 with its history", || async {
@@ -1779,8 +1789,18 @@ async fn save_a_prompt_with_a_variable_insert_it_with_slash_fill_the_form_and_se
         .send_keys("\u{e007}")
         .await
         .unwrap();
-    wait_js(&c, "the variables form", "return document.getElementById('vars-dialog').open").await;
-    type_into(&c, "#vars-fields .var-input[data-var='topic']", "autumn rain").await;
+    wait_js(
+        &c,
+        "the variables form",
+        "return document.getElementById('vars-dialog').open",
+    )
+    .await;
+    type_into(
+        &c,
+        "#vars-fields .var-input[data-var='topic']",
+        "autumn rain",
+    )
+    .await;
     js(
         &c,
         "const s = document.querySelector(\"#vars-fields .var-input[data-var='mood']\"); s.value = 'wild'; return true;",
@@ -1788,13 +1808,22 @@ async fn save_a_prompt_with_a_variable_insert_it_with_slash_fill_the_form_and_se
     .await;
     click(&c, "#vars-insert").await;
     wait_for("the filled prompt in the composer", || async {
-        let v = c.find(Locator::Css("#composer")).await.ok()?.prop("value").await.ok()??;
+        let v = c
+            .find(Locator::Css("#composer"))
+            .await
+            .ok()?
+            .prop("value")
+            .await
+            .ok()??;
         (v == "Write one haiku about autumn rain in a wild mood").then_some(())
     })
     .await;
     click(&c, "#send").await;
     let reply = last_reply(&c, "done").await;
-    assert_eq!(reply, "Echo: Write one haiku about autumn rain in a wild mood");
+    assert_eq!(
+        reply,
+        "Echo: Write one haiku about autumn rain in a wild mood"
+    );
     // The message records the version it came from: the use counts, and the version shows it.
     let uses = wait_for("the use to be counted", || async {
         let v = js(
