@@ -462,13 +462,64 @@ fn judge_throughput() {
     );
 }
 
+/// The prompt library: importing a 5,000-row act,prompt CSV (one transaction), searching it, and
+/// filling a prompt's variables.
+fn prompt_library() {
+    use parley::prompts::{library, transfer, variables};
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = Db::open_dir(dir.path()).unwrap();
+    let mut csv = String::from("act,prompt\n");
+    for i in 0..5_000 {
+        csv.push_str(&format!(
+            "\"Role {i}\",\"I want you to act as role {i}. Answer questions about {{{{topic}}}} in a {{{{tone:choice(calm, lively)=calm}}}} tone.\"\n"
+        ));
+    }
+    let t = Instant::now();
+    let report = db.with(|c| transfer::import(c, &csv)).unwrap();
+    let import = t.elapsed();
+    assert_eq!(report.imported.len(), 5_000);
+    let search = time(10, || {
+        let found = db
+            .with(|c| library::list(c, "role 4999", library::Sort::Uses))
+            .unwrap();
+        assert_eq!(found.len(), 1);
+    });
+    let all = time(5, || {
+        assert_eq!(
+            db.with(|c| library::list(c, "", library::Sort::Uses))
+                .unwrap()
+                .len(),
+            5_000
+        );
+    });
+    let body = db
+        .with(|c| library::get(c, "role-42"))
+        .unwrap()
+        .latest
+        .draft
+        .body;
+    let values: std::collections::HashMap<String, String> =
+        [("topic".to_string(), "tea".to_string())].into();
+    let builtins = parley::prompts::builtins_now(None);
+    let fill = time(1_000, || {
+        variables::fill(&body, &values, &builtins).unwrap();
+    });
+    println!(
+        "prompt library: 5,000-row CSV imported in {:.0} ms (one transaction)",
+        import.as_secs_f64() * 1e3
+    );
+    println!("  search (\"role 4999\")   {}", stats(search));
+    println!("  list all 5,000          {}", stats(all));
+    println!("  fill 2 variables        {}", stats(fill));
+}
+
 fn main() {
     // `cargo bench --bench bench -- judge` runs only the benchmarks whose name contains "judge".
     let filters: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    let benches: [(&str, fn()); 8] = [
+    let benches: [(&str, fn()); 9] = [
         ("leaderboard", leaderboard_stats),
         ("probing", probing_and_clients),
         ("ask_vs_curl", ask_vs_curl),
@@ -477,6 +528,7 @@ fn main() {
         ("sse", sse_throughput),
         ("tokenizer", tokenizer),
         ("judge", judge_throughput),
+        ("prompts", prompt_library),
     ];
     for (name, f) in benches {
         if filters.is_empty() || filters.iter().any(|x| name.contains(x.as_str())) {
