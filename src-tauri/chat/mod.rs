@@ -557,6 +557,7 @@ impl ChatService {
         s: &conversations::ConversationSettings,
         user: &Message,
         model: &str,
+        info: Option<&pricing::ModelInfo>,
     ) -> Result<(Request, usize)> {
         if model.is_empty() {
             return Err(Error::invalid(
@@ -564,7 +565,6 @@ impl ChatService {
             ));
         }
         let path = self.db.with(|c| messages::path_to(c, user.id))?;
-        let info = self.db.with(|c| pricing::lookup(c, model))?;
         match s.endpoint {
             EndpointKind::Chat => {
                 let window = info
@@ -610,10 +610,12 @@ impl ChatService {
         let mut ttft: Vec<Option<Duration>> = vec![None; n];
         let mut omitted = 0;
         let mut sent: Option<Request> = None;
+        // The model's row in the price table: its context window now, its prices at the end.
+        let price = self.db.with(|c| pricing::lookup(c, &model)).ok().flatten();
         let request = endpoint.and_then(|(row, ep, client)| {
             // Conversation settings first, then the profile's defaults.
             let settings = profile::effective_settings(&conv.settings, &row);
-            let (body, left_out) = self.build_request(&settings, user, &model)?;
+            let (body, left_out) = self.build_request(&settings, user, &model, price.as_ref())?;
             omitted = left_out;
             Ok((ep, client, body))
         });
@@ -679,7 +681,6 @@ impl ChatService {
         };
         drop(run);
 
-        let price = self.db.with(|c| pricing::lookup(c, &model)).ok().flatten();
         let usage = result.as_ref().ok().and_then(|f| f.usage);
         let mut prompt_count: Option<i64> = None;
         let mut saved = Vec::with_capacity(n);
@@ -820,30 +821,9 @@ mod tests {
 
     fn msg(role: Role, status: Status, content: &str) -> Message {
         Message {
-            id: 0,
             conversation_id: 1,
-            parent_id: None,
-            role,
-            content: content.into(),
             status,
-            model: None,
-            error_kind: None,
-            error_message: None,
-            prompt_tokens: None,
-            completion_tokens: None,
-            ttft_ms: None,
-            total_ms: None,
-            finish_reason: None,
-            created_at: 0,
-            group_id: None,
-            choice_index: None,
-            endpoint: None,
-            tokens_counted: false,
-            cost_usd: None,
-            omitted: None,
-            profile_name: None,
-            rating: None,
-            reference_score: None,
+            ..Message::new(role, content)
         }
     }
 

@@ -101,6 +101,38 @@ pub struct Message {
     pub reference_score: Option<crate::eval::metrics::ReferenceScore>,
 }
 
+impl Message {
+    /// A finished message with nothing but a role and text (tests and callers that build one in memory).
+    pub fn new(role: Role, content: &str) -> Message {
+        Message {
+            id: 0,
+            conversation_id: 0,
+            parent_id: None,
+            role,
+            content: content.into(),
+            status: Status::Done,
+            model: None,
+            error_kind: None,
+            error_message: None,
+            prompt_tokens: None,
+            completion_tokens: None,
+            ttft_ms: None,
+            total_ms: None,
+            finish_reason: None,
+            created_at: 0,
+            group_id: None,
+            choice_index: None,
+            endpoint: None,
+            tokens_counted: false,
+            cost_usd: None,
+            omitted: None,
+            profile_name: None,
+            rating: None,
+            reference_score: None,
+        }
+    }
+}
+
 /// A message on the active path with its siblings (same parent), for `< 2/3 >` navigation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -314,26 +346,60 @@ pub fn group(conn: &Connection, group_id: &str) -> Result<Vec<Message>> {
 pub fn select(conn: &mut Connection, id: i64) -> Result<Message> {
     let message = get(conn, id)?;
     let tx = conn.transaction()?;
-    let stamp = next_stamp(&tx, message.conversation_id)?;
-    tx.execute(
-        "WITH RECURSIVE up(id) AS (SELECT ?1 UNION ALL
-             SELECT m.parent_id FROM messages m JOIN up ON m.id = up.id WHERE m.parent_id IS NOT NULL)
-         UPDATE messages SET selected_at = ?2 WHERE id IN (SELECT id FROM up)",
-        params![id, stamp],
-    )?;
+    // Along the path up from `id`, the messages that have siblings, with the newest stamp among
+    // those siblings: only they need a new stamp (one without siblings is always the active one).
+    let contested: Vec<(i64, i64)> = {
+        let mut st = tx.prepare_cached(
+            "WITH RECURSIVE up(id, parent) AS (SELECT id, parent_id FROM messages WHERE id = ?1
+                 UNION ALL SELECT m.id, m.parent_id FROM messages m JOIN up ON m.id = up.parent)
+             SELECT up.id, CASE WHEN up.parent IS NULL
+                 THEN (SELECT max(coalesce(s.selected_at, s.created_at)) FROM messages s
+                       WHERE s.conversation_id = ?2 AND s.parent_id IS NULL AND s.id <> up.id)
+                 ELSE (SELECT max(coalesce(s.selected_at, s.created_at)) FROM messages s
+                       WHERE s.parent_id = up.parent AND s.id <> up.id) END AS rival
+             FROM up",
+        )?;
+        let rows = st
+            .query_map(params![id, message.conversation_id], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .filter_map(|(node, rival)| rival.map(|r| (node, r)))
+            .collect()
+    };
+    let stamp = contested
+        .iter()
+        .map(|(_, rival)| rival + 1)
+        .fold(now_ms(), i64::max);
+    for (node, _) in &contested {
+        tx.execute(
+            "UPDATE messages SET selected_at = ?2 WHERE id = ?1",
+            params![node, stamp],
+        )?;
+    }
     tx.commit()?;
     Ok(message)
 }
 
-/// A choice stamp newer than every other in the conversation, even within one millisecond: the
-/// latest choice (or newest message) is always the active one.
-fn next_stamp(conn: &Connection, conversation_id: i64) -> Result<i64> {
-    Ok(conn.query_row(
-        "SELECT max(?2, coalesce(max(coalesce(selected_at, created_at)), 0) + 1)
-         FROM messages WHERE conversation_id = ?1",
-        params![conversation_id, now_ms()],
-        |r| r.get(0),
-    )?)
+/// A stamp newer than every child of `parent` (every root when `None`), even within one
+/// millisecond: a new message is the active one among its siblings. Only the siblings are read
+/// (through an index), so this costs the same in a 100,000-message conversation.
+fn next_stamp(conn: &Connection, conversation_id: i64, parent: Option<i64>) -> Result<i64> {
+    let newest: Option<i64> = match parent {
+        Some(p) => conn.query_row(
+            "SELECT max(coalesce(selected_at, created_at)) FROM messages WHERE parent_id = ?1",
+            [p],
+            |r| r.get(0),
+        )?,
+        None => conn.query_row(
+            "SELECT max(coalesce(selected_at, created_at)) FROM messages
+             WHERE conversation_id = ?1 AND parent_id IS NULL",
+            [conversation_id],
+            |r| r.get(0),
+        )?,
+    };
+    Ok(newest.map_or(0, |n| n + 1).max(now_ms()))
 }
 
 /// The messages from the root down to `id` inclusive: the history a reply to `id` is based on.
@@ -361,7 +427,7 @@ pub fn insert_user(
 ) -> Result<Message> {
     let tx = conn.transaction()?;
     conversations::get(&tx, conversation_id)?;
-    let stamp = next_stamp(&tx, conversation_id)?;
+    let stamp = next_stamp(&tx, conversation_id, parent_id)?;
     tx.execute(
         "INSERT INTO messages(conversation_id, parent_id, role, content, status, created_at, selected_at)
          VALUES (?1, ?2, 'user', ?3, 'done', ?4, ?5)",
@@ -394,7 +460,7 @@ pub fn insert_reply_placeholder(
             origin.choice_index,
             origin.endpoint,
             origin.profile_name,
-            next_stamp(conn, user_message.conversation_id)?
+            next_stamp(conn, user_message.conversation_id, Some(user_message.id))?
         ],
     )?;
     Ok(conn.last_insert_rowid())

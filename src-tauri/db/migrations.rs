@@ -132,6 +132,8 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE messages ADD COLUMN omitted INTEGER;
     ALTER TABLE messages ADD COLUMN profile_name TEXT;
     CREATE INDEX messages_by_group ON messages(group_id) WHERE group_id IS NOT NULL;
+    -- The first messages of a conversation (edits of the first message are sibling roots).
+    CREATE INDEX messages_roots ON messages(conversation_id) WHERE parent_id IS NULL;
     ALTER TABLE conversations ADD COLUMN endpoint TEXT NOT NULL DEFAULT 'chat'
         CHECK (endpoint IN ('chat', 'completions'));
     ALTER TABLE conversations ADD COLUMN n INTEGER;

@@ -343,28 +343,7 @@ mod tests {
         Message {
             id,
             conversation_id: 1,
-            parent_id: None,
-            role,
-            content: content.into(),
-            status: crate::db::messages::Status::Done,
-            model: None,
-            error_kind: None,
-            error_message: None,
-            prompt_tokens: None,
-            completion_tokens: None,
-            ttft_ms: None,
-            total_ms: None,
-            finish_reason: None,
-            created_at: 0,
-            group_id: None,
-            choice_index: None,
-            endpoint: None,
-            tokens_counted: false,
-            cost_usd: None,
-            omitted: None,
-            profile_name: None,
-            rating: None,
-            reference_score: None,
+            ..Message::new(role, content)
         }
     }
 

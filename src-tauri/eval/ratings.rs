@@ -123,24 +123,26 @@ fn parse(v: String) -> Vec<String> {
     serde_json::from_str(&v).unwrap_or_default()
 }
 
+/// The rating columns in this order, starting at column `at`:
+const RATING_COLUMNS: &str = "thumb, score, reasons, comment, tags, reference";
+
+fn rating_from(r: &rusqlite::Row, at: usize) -> rusqlite::Result<Rating> {
+    Ok(Rating {
+        thumb: r.get(at)?,
+        score: r.get(at + 1)?,
+        reasons: parse(r.get(at + 2)?),
+        comment: r.get(at + 3)?,
+        tags: parse(r.get(at + 4)?),
+        reference: r.get(at + 5)?,
+    })
+}
+
 fn current(conn: &Connection, message_id: i64) -> Result<Option<(Rating, i64)>> {
     Ok(conn
         .query_row(
-            "SELECT thumb, score, reasons, comment, tags, updated_at, reference FROM ratings WHERE message_id = ?1",
+            &format!("SELECT {RATING_COLUMNS}, updated_at FROM ratings WHERE message_id = ?1"),
             [message_id],
-            |r| {
-                Ok((
-                    Rating {
-                        thumb: r.get(0)?,
-                        score: r.get(1)?,
-                        reasons: parse(r.get(2)?),
-                        comment: r.get(3)?,
-                        tags: parse(r.get(4)?),
-                        reference: r.get(6)?,
-                    },
-                    r.get(5)?,
-                ))
-            },
+            |r| Ok((rating_from(r, 0)?, r.get(6)?)),
         )
         .optional()?)
 }
@@ -149,21 +151,15 @@ fn current(conn: &Connection, message_id: i64) -> Result<Option<(Rating, i64)>> 
 pub fn get(conn: &Connection, message_id: i64) -> Result<RatingState> {
     let now = current(conn, message_id)?;
     let mut st = conn.prepare_cached(
-        "SELECT thumb, score, reasons, comment, tags, rated_at, reference FROM rating_history
-         WHERE message_id = ?1 ORDER BY id DESC",
+        &format!(
+            "SELECT {RATING_COLUMNS}, rated_at FROM rating_history WHERE message_id = ?1 ORDER BY id DESC"
+        ),
     )?;
     let history = st
         .query_map([message_id], |r| {
             Ok(PastRating {
-                rating: Rating {
-                    thumb: r.get(0)?,
-                    score: r.get(1)?,
-                    reasons: parse(r.get(2)?),
-                    comment: r.get(3)?,
-                    tags: parse(r.get(4)?),
-                    reference: r.get(6)?,
-                },
-                rated_at: r.get(5)?,
+                rating: rating_from(r, 0)?,
+                rated_at: r.get(6)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -259,17 +255,7 @@ pub fn for_conversation(conn: &Connection, conversation_id: i64) -> Result<HashM
     )?;
     let rows = st
         .query_map([conversation_id], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                Rating {
-                    thumb: r.get(1)?,
-                    score: r.get(2)?,
-                    reasons: parse(r.get(3)?),
-                    comment: r.get(4)?,
-                    tags: parse(r.get(5)?),
-                    reference: r.get(6)?,
-                },
-            ))
+            Ok((r.get::<_, i64>(0)?, rating_from(r, 1)?))
         })?
         .collect::<rusqlite::Result<HashMap<_, _>>>()?;
     Ok(rows)
