@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use tauri::{Builder, Runtime};
 
-use crate::chat::{ChatService, EnvFallback};
-use crate::error::{Error, Result};
-use crate::secrets::KeyringStore;
+use parley_core::chat::{ChatService, EnvFallback};
+use parley_core::error::{Error, Result};
+use parley_core::secrets::KeyringStore;
 
 /// What the commands see. If the database could not be opened, every command reports why.
 pub struct AppState {
@@ -25,8 +25,8 @@ impl AppState {
 
     /// Opens the real database (`PARLEY_DATA_DIR` or the OS data dir) and the OS keyring.
     pub fn open() -> Self {
-        let opened = crate::db::data_dir().and_then(|dir| {
-            crate::open_service(&dir, Arc::new(KeyringStore::new()), EnvFallback::from_env())
+        let opened = parley_core::db::data_dir().and_then(|dir| {
+            parley_core::open_service(&dir, Arc::new(KeyringStore::new()), EnvFallback::from_env())
         });
         match opened {
             Ok((service, notices)) => {
@@ -69,7 +69,7 @@ fn open_main_window<R: Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<()> 
         .ok_or(tauri::Error::WindowNotFound)?;
     tauri::WebviewWindowBuilder::from_config(app, &config)?
         .on_new_window(|url, _| {
-            crate::trace(&format!("refused a new window for {url}"));
+            parley_core::trace(&format!("refused a new window for {url}"));
             tauri::webview::NewWindowResponse::Deny
         })
         .build()?;
@@ -90,7 +90,9 @@ pub fn run() -> i32 {
         // A backup of the database once a day, off the UI's path; checked again every hour
         // for a window left open for days.
         std::thread::spawn(|| loop {
-            if let Err(e) = crate::db::data_dir().and_then(|d| crate::db::backup::daily_for(&d)) {
+            if let Err(e) =
+                parley_core::db::data_dir().and_then(|d| parley_core::db::backup::daily_for(&d))
+            {
                 eprintln!("parley: daily backup failed: {e}");
             }
             std::thread::sleep(std::time::Duration::from_secs(3600));
@@ -103,7 +105,7 @@ pub fn run() -> i32 {
         })
         .on_page_load(|_, payload| {
             if matches!(payload.event(), tauri::webview::PageLoadEvent::Finished) {
-                crate::trace("page loaded");
+                parley_core::trace("page loaded");
             }
         })
         .build(tauri::generate_context!("tauri.conf.json"));

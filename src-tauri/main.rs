@@ -2,5 +2,6 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
-    std::process::exit(parley::run());
+    parley_core::trace("start");
+    std::process::exit(parley_desktop::gui::run());
 }

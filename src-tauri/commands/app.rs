@@ -15,7 +15,7 @@ pub struct AppInfo {
 pub fn app_info(state: State<'_, AppState>) -> AppInfo {
     AppInfo {
         version: env!("CARGO_PKG_VERSION"),
-        data_dir: crate::db::data_dir()
+        data_dir: parley_core::db::data_dir()
             .map(|d| d.display().to_string())
             .unwrap_or_default(),
         notices: state.notices.clone(),

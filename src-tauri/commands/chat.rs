@@ -1,10 +1,10 @@
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::chat::{ChatEvent, RetryRequest, SendRequest};
-use crate::db::messages::Message;
-use crate::error::Result;
 use crate::gui::AppState;
+use parley_core::chat::{ChatEvent, RetryRequest, SendRequest};
+use parley_core::db::messages::Message;
+use parley_core::error::Result;
 
 #[tauri::command]
 pub async fn send_message(

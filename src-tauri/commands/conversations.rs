@@ -1,10 +1,10 @@
 use tauri::State;
 
-use crate::chat::ConversationTotals;
-use crate::db::conversations::{self, Conversation, ConversationSettings};
-use crate::db::messages::ThreadMessage;
-use crate::error::Result;
 use crate::gui::AppState;
+use parley_core::chat::ConversationTotals;
+use parley_core::db::conversations::{self, Conversation, ConversationSettings};
+use parley_core::db::messages::ThreadMessage;
+use parley_core::error::Result;
 
 #[tauri::command(async)]
 pub fn list_conversations(state: State<'_, AppState>) -> Result<Vec<Conversation>> {

@@ -1,15 +1,15 @@
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::chat::arena::{ArenaRequest, ArenaReveal, ArenaRound};
-use crate::chat::ChatEvent;
-use crate::db::messages::ThreadMessage;
-use crate::error::Result;
-use crate::eval::arena::{self, BattleFilter, Winner};
-use crate::eval::ratings::{self, Rating, RatingState};
-use crate::eval::stats::{Leaderboard, LeaderboardOptions};
-use crate::eval::summary::{self, ExportFormat, ModelRatings, RatingFilter};
 use crate::gui::AppState;
+use parley_core::chat::arena::{ArenaRequest, ArenaReveal, ArenaRound};
+use parley_core::chat::ChatEvent;
+use parley_core::db::messages::ThreadMessage;
+use parley_core::error::Result;
+use parley_core::eval::arena::{self, BattleFilter, Winner};
+use parley_core::eval::ratings::{self, Rating, RatingState};
+use parley_core::eval::stats::{Leaderboard, LeaderboardOptions};
+use parley_core::eval::summary::{self, ExportFormat, ModelRatings, RatingFilter};
 
 #[tauri::command(async)]
 pub fn rate_reply(
@@ -96,7 +96,7 @@ pub fn export_ratings(
     filter: RatingFilter,
     format: ExportFormat,
 ) -> Result<std::path::PathBuf> {
-    let dir = crate::db::export_dir()?;
+    let dir = parley_core::db::export_dir()?;
     state
         .service()?
         .db()
@@ -107,9 +107,9 @@ pub fn export_ratings(
 #[tauri::command(async)]
 pub fn judge_agreement(
     state: State<'_, AppState>,
-) -> Result<Vec<crate::eval::agreement::JudgeAgreement>> {
+) -> Result<Vec<parley_core::eval::agreement::JudgeAgreement>> {
     state
         .service()?
         .db()
-        .with(|c| crate::eval::agreement::by_judge(c))
+        .with(|c| parley_core::eval::agreement::by_judge(c))
 }

@@ -2,10 +2,10 @@
 
 use tauri::State;
 
-use crate::chat::JudgeTarget;
-use crate::db::judging::{JudgeKind, Rubric, Verdict};
-use crate::error::Result;
 use crate::gui::AppState;
+use parley_core::chat::JudgeTarget;
+use parley_core::db::judging::{JudgeKind, Rubric, Verdict};
+use parley_core::error::Result;
 
 /// The latest version of every rubric.
 #[tauri::command(async)]

@@ -1,5 +1,5 @@
-use crate::error::Result;
-use crate::links::{self, Link};
+use parley_core::error::Result;
+use parley_core::links::{self, Link};
 
 /// Checks a link from a reply before the user is asked (W7); nothing is opened.
 #[tauri::command(async)]

@@ -1,8 +1,8 @@
 use tauri::State;
 
-use crate::db::pricing::{self, ModelInfo};
-use crate::error::Result;
 use crate::gui::AppState;
+use parley_core::db::pricing::{self, ModelInfo};
+use parley_core::error::Result;
 
 /// The editable model table: prices per million tokens and context windows.
 #[tauri::command(async)]

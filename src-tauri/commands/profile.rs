@@ -1,10 +1,10 @@
 use tauri::State;
 
-use crate::chat::{ProfileUpdate, ProfileView, ProfilesOverview};
-use crate::error::Result;
 use crate::gui::AppState;
-use crate::openai::probe::LocalServer;
-use crate::openai::Proxy;
+use parley_core::chat::{ProfileUpdate, ProfileView, ProfilesOverview};
+use parley_core::error::Result;
+use parley_core::openai::probe::LocalServer;
+use parley_core::openai::Proxy;
 
 // `profile_id: None` = the default profile.
 

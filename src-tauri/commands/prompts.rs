@@ -3,12 +3,12 @@ use std::collections::HashMap;
 use serde::Serialize;
 use tauri::State;
 
-use crate::error::Result;
 use crate::gui::AppState;
-use crate::prompts::library::{self, Draft, Prompt, Sort, Version};
-use crate::prompts::review::{self, DiffLine, VersionScores};
-use crate::prompts::transfer::{self, ImportReport};
-use crate::prompts::{builtins_now, variables};
+use parley_core::error::Result;
+use parley_core::prompts::library::{self, Draft, Prompt, Sort, Version};
+use parley_core::prompts::review::{self, DiffLine, VersionScores};
+use parley_core::prompts::transfer::{self, ImportReport};
+use parley_core::prompts::{builtins_now, variables};
 
 #[tauri::command(async)]
 pub fn list_prompts(state: State<'_, AppState>, query: String, sort: Sort) -> Result<Vec<Prompt>> {
@@ -111,6 +111,6 @@ pub fn import_prompts(state: State<'_, AppState>, text: String) -> Result<Import
 #[tauri::command(async)]
 pub fn export_prompts(state: State<'_, AppState>) -> Result<std::path::PathBuf> {
     let json = state.service()?.db().with(|c| transfer::export_json(c))?;
-    let dir = crate::db::export_dir()?;
+    let dir = parley_core::db::export_dir()?;
     transfer::write_new_file(&dir, "parley-prompts", "json", &json)
 }

@@ -5,6 +5,8 @@
 //! - the local tokenizer, and fitting a long history into a context window
 //! - the arena leaderboard (Bradley–Terry + 1,000 bootstrap rounds), κ and Spearman
 
+#[path = "../support/bins.rs"]
+mod bins;
 #[path = "../support/fake_openai.rs"]
 mod fake_openai;
 
@@ -13,9 +15,9 @@ use std::time::{Duration, Instant};
 
 use fake_openai::FakeOpenAi;
 use futures_util::StreamExt;
-use parley::db::messages::{self, Outcome};
-use parley::db::{conversations, Db};
-use parley::openai::types::ChatMessage;
+use parley_core::db::messages::{self, Outcome};
+use parley_core::db::{conversations, Db};
+use parley_core::openai::types::ChatMessage;
 
 fn stats(mut samples: Vec<Duration>) -> String {
     samples.sort();
@@ -62,7 +64,7 @@ fn ask_vs_curl() {
         assert!(out.status.success() && out.stdout.ends_with(b"[DONE]\n\n"));
     });
     let ask = time(20, || {
-        let out = Command::new(env!("CARGO_BIN_EXE_parley"))
+        let out = Command::new(bins::parley())
             .args([
                 "ask",
                 "--base-url",
@@ -165,7 +167,7 @@ fn long_chat(n: usize) {
         })
         .collect();
     let fit = time(5, || {
-        let f = parley::chat::context::fit("gpt-4o", chat.clone(), Some(128_000), 4096);
+        let f = parley_core::chat::context::fit("gpt-4o", chat.clone(), Some(128_000), 4096);
         assert!(f.messages.len() < n);
     });
     println!("  fit to 128k window {}", stats(fit));
@@ -177,11 +179,11 @@ fn tokenizer() {
     let text = "The quick brown fox jumps over the lazy dog; 敏捷的棕色狐狸。 ".repeat(2_500);
     // The first call loads the encoding (once per process).
     let first = Instant::now();
-    parley::chat::tokens::count_text("gpt-4o-mini", "warm");
+    parley_core::chat::tokens::count_text("gpt-4o-mini", "warm");
     let load = first.elapsed();
-    let tokens = parley::chat::tokens::count_text("gpt-4o", &text);
+    let tokens = parley_core::chat::tokens::count_text("gpt-4o", &text);
     let samples = time(5, || {
-        parley::chat::tokens::count_text("gpt-4o", &text);
+        parley_core::chat::tokens::count_text("gpt-4o", &text);
     });
     println!(
         "tokenizer (o200k), {tokens} tokens / {:.0} KB of text (loading the encoding: {:.1} ms, once)",
@@ -202,8 +204,9 @@ fn sse_throughput() {
     let samples = time(5, || {
         let parts: Vec<Result<Vec<u8>, std::io::Error>> =
             body.chunks(1500).map(|c| Ok(c.to_vec())).collect();
-        let count =
-            rt.block_on(parley::openai::sse::chat_items(futures_util::stream::iter(parts)).count());
+        let count = rt.block_on(
+            parley_core::openai::sse::chat_items(futures_util::stream::iter(parts)).count(),
+        );
         assert_eq!(count, n);
     });
     let median = {
@@ -222,7 +225,7 @@ fn sse_throughput() {
 /// Local-server probing: 4 candidates at once (one fake server, closed ports, a silent one), and what
 /// building an HTTP client costs (why clients are cached per proxy / timeout setting).
 fn probing_and_clients() {
-    use parley::openai::probe::{self, Candidate};
+    use parley_core::openai::probe::{self, Candidate};
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -270,14 +273,19 @@ fn probing_and_clients() {
     println!("  1 server + 3 closed     {}", stats(fast));
     println!("  … one of them silent    {}", stats(slow));
     let build = time(20, || {
-        drop(parley::openai::Client::new(parley::openai::ClientOptions::default()).unwrap());
+        drop(
+            parley_core::openai::Client::new(parley_core::openai::ClientOptions::default())
+                .unwrap(),
+        );
     });
     println!("building one HTTP client (avoided by the per-setting cache)");
     println!("  Client::new             {}", stats(build));
 }
 
 fn leaderboard_stats() {
-    use parley::eval::stats::{self, Battle, BattleOutcome, LeaderboardOptions, PairwiseLabel};
+    use parley_core::eval::stats::{
+        self, Battle, BattleOutcome, LeaderboardOptions, PairwiseLabel,
+    };
     let mut rng = fastrand::Rng::with_seed(42);
     let truth: Vec<f64> = (0..10).map(|k| 1200.0 - 40.0 * k as f64).collect();
     let battles: Vec<Battle> = (0..10_000)
@@ -332,8 +340,8 @@ fn leaderboard_stats() {
 /// The LLM judge against the local server: 100 replies graded one at a time and 4 at a time,
 /// 50 pairs (100 requests: both orders), and the local cost of building a prompt and parsing.
 fn judge_throughput() {
-    use parley::chat::{EnvFallback, JudgeTarget};
-    use parley::eval::judge;
+    use parley_core::chat::{EnvFallback, JudgeTarget};
+    use parley_core::eval::judge;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -342,12 +350,12 @@ fn judge_throughput() {
     let server = FakeOpenAi::start();
     let data = tempfile::tempdir().unwrap();
     let env = EnvFallback {
-        api_key: Some(parley::secrets::ApiKey::new("sk-bench").unwrap()),
+        api_key: Some(parley_core::secrets::ApiKey::new("sk-bench").unwrap()),
         base_url: Some(server.base_url()),
     };
-    let (svc, _) = parley::open_service(
+    let (svc, _) = parley_core::open_service(
         data.path(),
-        std::sync::Arc::new(parley::secrets::MemoryStore::default()),
+        std::sync::Arc::new(parley_core::secrets::MemoryStore::default()),
         env,
     )
     .unwrap();
@@ -388,13 +396,15 @@ fn judge_throughput() {
         },
     );
     let (_, ep, client) = rt.block_on(svc.endpoint_for(None, None)).unwrap();
-    let req = parley::openai::types::Request::Chat(parley::openai::types::ChatRequest::streaming(
-        "test-model",
-        vec![ChatMessage {
-            role: "user".into(),
-            content: "hi".into(),
-        }],
-    ));
+    let req = parley_core::openai::types::Request::Chat(
+        parley_core::openai::types::ChatRequest::streaming(
+            "test-model",
+            vec![ChatMessage {
+                role: "user".into(),
+                content: "hi".into(),
+            }],
+        ),
+    );
     let raw = time(20, || {
         rt.block_on(client.stream(&ep, &req, &Default::default(), &mut |_| {}))
             .unwrap();
@@ -465,7 +475,7 @@ fn judge_throughput() {
 /// The prompt library: importing a 5,000-row act,prompt CSV (one transaction), searching it, and
 /// filling a prompt's variables.
 fn prompt_library() {
-    use parley::prompts::{library, transfer, variables};
+    use parley_core::prompts::{library, transfer, variables};
     let dir = tempfile::tempdir().unwrap();
     let (db, _) = Db::open_dir(dir.path()).unwrap();
     let mut csv = String::from("act,prompt\n");
@@ -500,7 +510,7 @@ fn prompt_library() {
         .body;
     let values: std::collections::HashMap<String, String> =
         [("topic".to_string(), "tea".to_string())].into();
-    let builtins = parley::prompts::builtins_now(None);
+    let builtins = parley_core::prompts::builtins_now(None);
     let fill = time(1_000, || {
         variables::fill(&body, &values, &builtins).unwrap();
     });

@@ -64,7 +64,7 @@ impl Driver {
     async fn session(&self) -> Client {
         let caps = json!({
             "browserName": "wry",
-            "tauri:options": { "application": env!("CARGO_BIN_EXE_parley") }
+            "tauri:options": { "application": env!("CARGO_BIN_EXE_parley-desktop") }
         });
         // The WebDriver client uses rustls too; with two providers compiled in, it needs to be told.
         let _ = rustls::crypto::ring::default_provider().install_default();

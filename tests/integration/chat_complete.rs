@@ -2,10 +2,10 @@
 //! edit, select), the output-limit name, counted tokens, cost, and fitting the context window —
 //! the chat service on a real SQLite file against the local OpenAI-compatible server.
 
-use parley::chat::{tokens, ChatEvent, RetryRequest, SendRequest, Target};
-use parley::db::conversations::{self, ConversationSettings, EndpointKind};
-use parley::db::messages::Status;
-use parley::db::pricing::{self, ModelInfo};
+use parley_core::chat::{tokens, ChatEvent, RetryRequest, SendRequest, Target};
+use parley_core::db::conversations::{self, ConversationSettings, EndpointKind};
+use parley_core::db::messages::Status;
+use parley_core::db::pricing::{self, ModelInfo};
 
 use crate::common::{new_conversation, service, tempdir, Events};
 use crate::fake_openai::FakeOpenAi;
@@ -18,7 +18,7 @@ fn send(conversation_id: i64, content: &str) -> SendRequest {
     }
 }
 
-fn set(svc: &parley::chat::ChatService, conv: i64, f: impl FnOnce(&mut ConversationSettings)) {
+fn set(svc: &parley_core::chat::ChatService, conv: i64, f: impl FnOnce(&mut ConversationSettings)) {
     svc.db()
         .with(|c| {
             let mut s = conversations::get(c, conv)?.settings;
@@ -28,7 +28,7 @@ fn set(svc: &parley::chat::ChatService, conv: i64, f: impl FnOnce(&mut Conversat
         .unwrap();
 }
 
-fn thread_text(svc: &parley::chat::ChatService, conv: i64) -> Vec<String> {
+fn thread_text(svc: &parley_core::chat::ChatService, conv: i64) -> Vec<String> {
     svc.thread(conv)
         .unwrap()
         .into_iter()

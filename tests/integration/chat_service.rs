@@ -3,9 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use parley::chat::{ChatEvent, RetryRequest, SendRequest};
-use parley::db::conversations::{self, ConversationSettings};
-use parley::db::messages::{self, Role, Status};
+use parley_core::chat::{ChatEvent, RetryRequest, SendRequest};
+use parley_core::db::conversations::{self, ConversationSettings};
+use parley_core::db::messages::{self, Role, Status};
 
 use crate::common::{new_conversation, service, tempdir, Events};
 use crate::fake_openai::FakeOpenAi;
@@ -260,10 +260,10 @@ async fn a_broken_stream_saves_what_arrived_as_an_error() {
 #[tokio::test]
 async fn openai_without_any_key_says_so_and_keeps_the_message() {
     let dir = tempdir();
-    let env = parley::chat::EnvFallback::default();
-    let (svc, _) = parley::open_service(
+    let env = parley_core::chat::EnvFallback::default();
+    let (svc, _) = parley_core::open_service(
         dir.path(),
-        Arc::new(parley::secrets::MemoryStore::default()),
+        Arc::new(parley_core::secrets::MemoryStore::default()),
         env,
     )
     .unwrap();
@@ -291,7 +291,7 @@ async fn empty_and_huge_messages_are_refused_before_saving() {
             .kind(),
         "invalid"
     );
-    let huge = "y".repeat(parley::chat::MAX_MESSAGE_BYTES + 10);
+    let huge = "y".repeat(parley_core::chat::MAX_MESSAGE_BYTES + 10);
     assert_eq!(
         svc.send(send_req(conv, &huge), |_| {})
             .await

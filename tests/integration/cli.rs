@@ -6,14 +6,14 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use parley::db::messages::{self, Role, Status};
-use parley::db::{conversations, Db, OpenNotice};
+use parley_core::db::messages::{self, Role, Status};
+use parley_core::db::{conversations, Db, OpenNotice};
 
 use crate::common::tempdir;
 use crate::fake_openai::FakeOpenAi;
 
 pub fn parley(data_dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_parley"));
+    let mut cmd = Command::new(crate::bins::parley());
     cmd.env("PARLEY_DATA_DIR", data_dir)
         // Headless must not need a display.
         .env_remove("DISPLAY")
@@ -198,7 +198,7 @@ fn kill_9_mid_stream_loses_nothing_committed() {
     let mut first = [0u8; 16];
     stdout.read_exact(&mut first).unwrap();
     let started = Instant::now();
-    std::thread::sleep(parley::chat::CHECKPOINT_EVERY * 2);
+    std::thread::sleep(parley_core::chat::CHECKPOINT_EVERY * 2);
     // SIGKILL: no destructor, no cleanup.
     child.kill().unwrap();
     child.wait().unwrap();
@@ -320,7 +320,7 @@ fn an_upgrade_backup_is_listed_and_restored_from_the_command_line() {
     {
         // A database as an older Parley (schema 1) left it.
         let conn = rusqlite::Connection::open(dir.path().join("parley.db")).unwrap();
-        conn.execute_batch(parley::db::migrations::MIGRATIONS[0])
+        conn.execute_batch(parley_core::db::migrations::MIGRATIONS[0])
             .unwrap();
         conn.execute(
             "INSERT INTO conversations(title, created_at, updated_at) VALUES ('from v1', 1, 1)",
@@ -472,23 +472,23 @@ fn arena_runs_a_blind_round_in_the_terminal_and_reveals_after_the_vote() {
     );
     let db = Db::open_dir(dir.path()).unwrap().0;
     let battles = db
-        .with(|c| parley::eval::arena::voted(c, &Default::default()))
+        .with(|c| parley_core::eval::arena::voted(c, &Default::default()))
         .unwrap();
     assert_eq!(battles.len(), 1);
-    assert_eq!(battles[0].winner, Some(parley::eval::arena::Winner::B));
+    assert_eq!(battles[0].winner, Some(parley_core::eval::arena::Winner::B));
     assert!(reveal.starts_with(&battles[0].model_a), "{reveal}");
 
     // A vote that is not one of a, b, tie, bad: an error, and the round stays unvoted.
     let out = run("maybe\n");
     assert!(!out.status.success());
     let battles = db
-        .with(|c| parley::eval::arena::voted(c, &Default::default()))
+        .with(|c| parley_core::eval::arena::voted(c, &Default::default()))
         .unwrap();
     assert_eq!(battles.len(), 1);
     drop(db);
 
     // The leaderboard: the winner first, one battle each; --json has the same numbers.
-    let winner = if battles[0].winner == Some(parley::eval::arena::Winner::A) {
+    let winner = if battles[0].winner == Some(parley_core::eval::arena::Winner::A) {
         &battles[0].model_a
     } else {
         &battles[0].model_b

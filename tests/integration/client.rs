@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use parley::error::Error;
-use parley::openai::client::parse_base_url;
-use parley::openai::types::{ChatMessage, ChatRequest, Request};
-use parley::openai::{Client, ClientOptions, Endpoint, Finished, StreamEvent};
-use parley::secrets::ApiKey;
+use parley_core::error::Error;
+use parley_core::openai::client::parse_base_url;
+use parley_core::openai::types::{ChatMessage, ChatRequest, Request};
+use parley_core::openai::{Client, ClientOptions, Endpoint, Finished, StreamEvent};
+use parley_core::secrets::ApiKey;
 use tokio_util::sync::CancellationToken;
 
 use crate::fake_openai::FakeOpenAi;

@@ -1,9 +1,9 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use parley::chat::{ChatEvent, ChatService, EnvFallback};
-use parley::db::conversations::{self, ConversationSettings};
-use parley::secrets::{ApiKey, MemoryStore};
+use parley_core::chat::{ChatEvent, ChatService, EnvFallback};
+use parley_core::db::conversations::{self, ConversationSettings};
+use parley_core::secrets::{ApiKey, MemoryStore};
 use tempfile::TempDir;
 
 use crate::fake_openai::FakeOpenAi;
@@ -15,7 +15,7 @@ pub fn service(dir: &Path, server: &FakeOpenAi, key: Option<&str>) -> ChatServic
         base_url: Some(server.base_url()),
     };
     let (service, notices) =
-        parley::open_service(dir, Arc::new(MemoryStore::default()), env).unwrap();
+        parley_core::open_service(dir, Arc::new(MemoryStore::default()), env).unwrap();
     assert!(notices.is_empty(), "{notices:?}");
     service
 }

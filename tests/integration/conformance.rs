@@ -3,7 +3,7 @@
 //! tests/fixtures/openai-request-schemas.json by tests/fixtures/extract_openai_schemas.py).
 //! The bodies are the ones the local server really received, every parameter set.
 
-use parley::db::conversations::{self, EndpointKind};
+use parley_core::db::conversations::{self, EndpointKind};
 use serde_json::{json, Value};
 
 use crate::common::{new_conversation, service, tempdir};
@@ -94,7 +94,7 @@ async fn request_bodies_match_the_openai_reference_for_both_endpoints() {
                     conversations::update_settings(c, conv, s)
                 })
                 .unwrap();
-            let req = parley::chat::SendRequest {
+            let req = parley_core::chat::SendRequest {
                 conversation_id: conv,
                 content: "hello 你好".into(),
                 ..Default::default()

@@ -3,9 +3,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use parley::chat::{EnvFallback, SendRequest};
-use parley::gui::{build_app, AppState};
-use parley::secrets::MemoryStore;
+use parley_core::chat::{EnvFallback, SendRequest};
+use parley_core::secrets::MemoryStore;
+use parley_desktop::gui::{build_app, AppState};
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, Channel, InvokeBody, InvokeResponseBody};
 use tauri::test::{mock_builder, MockRuntime, INVOKE_KEY};
@@ -23,7 +23,8 @@ pub fn app(
         api_key: None,
         base_url: Some(server.base_url()),
     };
-    let (service, _) = parley::open_service(dir, Arc::new(MemoryStore::default()), env).unwrap();
+    let (service, _) =
+        parley_core::open_service(dir, Arc::new(MemoryStore::default()), env).unwrap();
     let app = build_app(mock_builder(), AppState::new(Ok(service), vec![]))
         .build(tauri::generate_context!("tauri.conf.json", test = true))
         .unwrap();
@@ -183,9 +184,10 @@ async fn send_message_streams_events_into_a_channel() {
         stream_id: Some("ipc-1".into()),
         ..Default::default()
     };
-    let reply = parley::commands::chat::send_message(app.state::<AppState>(), request, channel)
-        .await
-        .unwrap();
+    let reply =
+        parley_desktop::commands::chat::send_message(app.state::<AppState>(), request, channel)
+            .await
+            .unwrap();
     assert_eq!(reply.len(), 1);
     assert_eq!(reply[0].content, "Echo: through ipc");
 

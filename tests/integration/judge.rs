@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::process::Stdio;
 
-use parley::chat::{ChatService, JudgeTarget};
-use parley::db::judging::{JudgeKind, Side};
+use parley_core::chat::{ChatService, JudgeTarget};
+use parley_core::db::judging::{JudgeKind, Side};
 use rusqlite::params;
 use serde_json::Value;
 
@@ -524,7 +524,7 @@ fn the_judge_commands_work_through_ipc() {
     let (app_handle, w) = app(dir.path(), &server);
     let ids = {
         use tauri::Manager;
-        let state = app_handle.state::<parley::gui::AppState>();
+        let state = app_handle.state::<parley_desktop::gui::AppState>();
         let svc = state.service().unwrap();
         seed(&svc, QUESTION, &[("m-short", SHORT), ("m-long", LONG)]).1
     };

@@ -4,8 +4,8 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use parley::chat::EnvFallback;
-use parley::secrets::{ApiKey, KeyringStore, SecretStore};
+use parley_core::chat::EnvFallback;
+use parley_core::secrets::{ApiKey, KeyringStore, SecretStore};
 
 use crate::cli::{assert_succeeded, parley};
 use crate::common::tempdir;
@@ -141,7 +141,7 @@ async fn a_key_set_headless_is_used_from_the_keyring_and_never_written_to_disk()
         api_key: None,
         base_url: Some(server.base_url()),
     };
-    let (svc, _) = parley::open_service(
+    let (svc, _) = parley_core::open_service(
         dir.path(),
         Arc::new(KeyringStore::with_service(&service)),
         env,
@@ -149,7 +149,7 @@ async fn a_key_set_headless_is_used_from_the_keyring_and_never_written_to_disk()
     .unwrap();
     let view = svc.profile(None).await.unwrap();
     assert!(view.has_key);
-    assert_eq!(view.key_source, parley::chat::KeySource::Keyring);
+    assert_eq!(view.key_source, parley_core::chat::KeySource::Keyring);
     assert!(!serde_json::to_string(&view).unwrap().contains(key));
     let replaced = svc.set_key(None, "sk-replaced-77").await.unwrap();
     assert!(replaced.has_key);
@@ -330,11 +330,11 @@ fn profiles_and_a_key_per_profile_from_the_command_line() {
         a.requests().iter().filter(|r| r.method == "POST").count(),
         2
     );
-    let (db, _) = parley::db::Db::open_dir(dir.path()).unwrap();
+    let (db, _) = parley_core::db::Db::open_dir(dir.path()).unwrap();
     let (convs, az_id) = db
         .with(|c| {
-            let az = parley::db::profiles::by_name(c, "az")?.unwrap();
-            Ok((parley::db::conversations::list(c)?, az.id))
+            let az = parley_core::db::profiles::by_name(c, "az")?.unwrap();
+            Ok((parley_core::db::conversations::list(c)?, az.id))
         })
         .unwrap();
     assert_eq!(convs[0].profile_id, Some(az_id));

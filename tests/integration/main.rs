@@ -2,6 +2,8 @@
 //! service on a real SQLite file, the `parley` binary headless, the real keyring, and IPC through
 //! Tauri's mock runtime. One test binary keeps link time down.
 
+#[path = "../support/bins.rs"]
+mod bins;
 #[path = "../support/fake_openai.rs"]
 mod fake_openai;
 #[path = "../support/forward_proxy.rs"]

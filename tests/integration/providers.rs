@@ -5,13 +5,13 @@ use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use parley::chat::{ChatService, EnvFallback, ProfileUpdate, SendRequest};
-use parley::db::conversations;
-use parley::db::messages::Status;
-use parley::db::profiles::{ProfileDefaults, ProfileKind};
-use parley::openai::probe::{self, Candidate};
-use parley::openai::Proxy;
-use parley::secrets::{MemoryStore, SecretStore};
+use parley_core::chat::{ChatService, EnvFallback, ProfileUpdate, SendRequest};
+use parley_core::db::conversations;
+use parley_core::db::messages::Status;
+use parley_core::db::profiles::{ProfileDefaults, ProfileKind};
+use parley_core::openai::probe::{self, Candidate};
+use parley_core::openai::Proxy;
+use parley_core::secrets::{MemoryStore, SecretStore};
 
 use crate::common::{tempdir, Events};
 use crate::fake_openai::{FakeOpenAi, Recorded, MODELS};
@@ -20,7 +20,7 @@ use crate::forward_proxy::ForwardProxy;
 /// A service with no environment fallback: every server and key comes from the profiles.
 fn service(dir: &std::path::Path) -> (ChatService, Arc<MemoryStore>) {
     let store = Arc::new(MemoryStore::default());
-    let (svc, _) = parley::open_service(dir, store.clone(), EnvFallback::default()).unwrap();
+    let (svc, _) = parley_core::open_service(dir, store.clone(), EnvFallback::default()).unwrap();
     (svc, store)
 }
 
@@ -49,7 +49,7 @@ async fn send(
     svc: &ChatService,
     conversation_id: i64,
     text: &str,
-) -> (parley::db::messages::Message, Events) {
+) -> (parley_core::db::messages::Message, Events) {
     let events = Events::default();
     let reply = svc
         .send(
@@ -466,8 +466,8 @@ async fn side_by_side_targets_can_use_different_profiles_each_with_its_own_key()
         conversation_id: conv,
         content: "both of you".into(),
         targets: vec![
-            parley::chat::Target::default(),
-            parley::chat::Target {
+            parley_core::chat::Target::default(),
+            parley_core::chat::Target {
                 model: Some("test-slow-5".into()),
                 profile_id: Some(second.id),
                 ..Default::default()

@@ -1,11 +1,11 @@
 //! Rating reply quality (issue 4): human ratings, a blind arena round, and choices among replies,
 //! on a real SQLite file against the local OpenAI-compatible server.
 
-use parley::chat::arena::{ArenaEntry, ArenaRequest};
-use parley::chat::{SendRequest, Target};
-use parley::db::messages::Status;
-use parley::eval::arena::{self, BattleFilter, Source, Winner};
-use parley::eval::ratings::{self, Rating};
+use parley_core::chat::arena::{ArenaEntry, ArenaRequest};
+use parley_core::chat::{SendRequest, Target};
+use parley_core::db::messages::Status;
+use parley_core::eval::arena::{self, BattleFilter, Source, Winner};
+use parley_core::eval::ratings::{self, Rating};
 
 use crate::common::{new_conversation, service, tempdir, Events};
 use crate::fake_openai::FakeOpenAi;
@@ -82,7 +82,7 @@ async fn an_arena_round_is_blind_until_the_vote() {
     assert_eq!(err.kind(), "invalid");
     assert_eq!(
         svc.db()
-            .with(|c| parley::db::conversations::list(c))
+            .with(|c| parley_core::db::conversations::list(c))
             .unwrap()
             .len(),
         1

@@ -6,16 +6,16 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use crate::chat::{
+use parley_core::chat::{
     ChatEvent, ChatService, EnvFallback, JudgeTarget, KeySource, ProfileUpdate, SendRequest,
 };
-use crate::db::conversations;
-use crate::db::judging::{JudgeKind, Verdict};
-use crate::db::messages::Status;
-use crate::db::profiles::{ProfileDefaults, ProfileKind};
-use crate::error::Result;
-use crate::openai::Proxy;
-use crate::secrets::KeyringStore;
+use parley_core::db::conversations;
+use parley_core::db::judging::{JudgeKind, Verdict};
+use parley_core::db::messages::Status;
+use parley_core::db::profiles::{ProfileDefaults, ProfileKind};
+use parley_core::error::Result;
+use parley_core::openai::Proxy;
+use parley_core::secrets::KeyringStore;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -296,6 +296,48 @@ pub fn parse() -> Option<Command> {
     Cli::parse().command
 }
 
+/// Entry point of the `parley` binary: a subcommand runs headless; none opens the window by running
+/// `parley-desktop`, installed beside this binary (as `code` does).
+pub fn main() -> i32 {
+    parley_core::trace("start");
+    match parse() {
+        Some(command) => run(command),
+        None => open_window(),
+    }
+}
+
+/// Runs `parley-desktop` from the folder of this binary (or the PATH), passing the exit code on.
+fn open_window() -> i32 {
+    let name = format!("parley-desktop{}", std::env::consts::EXE_SUFFIX);
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(&name)))
+        .filter(|path| path.is_file());
+    let program = beside.unwrap_or_else(|| std::path::PathBuf::from(&name));
+    let mut command = std::process::Command::new(&program);
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let error = command.exec();
+        eprintln!(
+            "parley: could not open the window ({}): {error}",
+            program.display()
+        );
+        1
+    }
+    #[cfg(not(unix))]
+    match command.status() {
+        Ok(status) => status.code().unwrap_or(1),
+        Err(error) => {
+            eprintln!(
+                "parley: could not open the window ({}): {error}",
+                program.display()
+            );
+            1
+        }
+    }
+}
+
 pub fn run(command: Command) -> i32 {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -332,9 +374,9 @@ pub fn run(command: Command) -> i32 {
 }
 
 fn service() -> Result<ChatService> {
-    let dir = crate::db::data_dir()?;
+    let dir = parley_core::db::data_dir()?;
     let (service, notices) =
-        crate::open_service(&dir, Arc::new(KeyringStore::new()), EnvFallback::from_env())?;
+        parley_core::open_service(&dir, Arc::new(KeyringStore::new()), EnvFallback::from_env())?;
     for n in notices {
         eprintln!("parley: {n}");
     }
@@ -350,11 +392,11 @@ fn read_stdin() -> Result<String> {
 /// The conversation `ask` writes to, with the command line's settings applied. Everything is
 /// checked first, so a bad flag or an empty prompt leaves no empty conversation behind.
 fn conversation_for(service: &ChatService, args: &AskArgs, prompt: &str) -> Result<i64> {
-    crate::chat::clean_content(prompt)?;
+    parley_core::chat::clean_content(prompt)?;
     let profile_id = service.profile_id_by_name(args.profile.as_deref())?;
     if let Some(url) = &args.base_url {
-        let url = crate::openai::client::parse_base_url(url)?;
-        if let Some(warning) = crate::openai::client::insecure_warning(&url) {
+        let url = parley_core::openai::client::parse_base_url(url)?;
+        if let Some(warning) = parley_core::openai::client::insecure_warning(&url) {
             eprintln!("parley: warning: {warning}");
         }
     }
@@ -382,7 +424,7 @@ fn conversation_for(service: &ChatService, args: &AskArgs, prompt: &str) -> Resu
         settings.seed = a.seed.or(settings.seed);
         settings.n = a.n.or(settings.n);
         if let Some(e) = &a.endpoint {
-            settings.endpoint = crate::db::conversations::EndpointKind::parse(e)?;
+            settings.endpoint = parley_core::db::conversations::EndpointKind::parse(e)?;
         }
         let id = match existing {
             Some(conv) => conversations::update_settings(&tx, conv.id, settings)?.id,
@@ -414,9 +456,9 @@ fn stop_on_ctrl_c(service: Arc<ChatService>, stream_id: String) {
 /// `--prompt NAME --var k=v`: the saved prompt's newest version, filled; its system prompt and
 /// preset model apply unless given on the command line.
 fn saved_prompt(service: &ChatService, args: &mut AskArgs, name: &str) -> Result<(String, i64)> {
-    use crate::prompts::{builtins_now, library, variables};
+    use parley_core::prompts::{builtins_now, library, variables};
     if args.prompt.is_some() {
-        return Err(crate::error::Error::invalid(
+        return Err(parley_core::error::Error::invalid(
             "Give either a message or --prompt NAME, not both.",
         ));
     }
@@ -424,7 +466,7 @@ fn saved_prompt(service: &ChatService, args: &mut AskArgs, name: &str) -> Result
     let mut values = std::collections::HashMap::new();
     for kv in &args.vars {
         let Some((k, v)) = kv.split_once('=') else {
-            return Err(crate::error::Error::invalid(format!(
+            return Err(parley_core::error::Error::invalid(format!(
                 "--var takes KEY=VALUE (got {kv:?})."
             )));
         };
@@ -449,7 +491,7 @@ fn saved_prompt(service: &ChatService, args: &mut AskArgs, name: &str) -> Result
 
 async fn ask(mut args: AskArgs) -> Result<i32> {
     let service = Arc::new(service()?);
-    crate::trace("database open");
+    parley_core::trace("database open");
     let mut prompt_version_id = None;
     let prompt = match (args.saved_prompt.clone(), args.prompt.as_deref()) {
         (Some(name), _) => {
@@ -492,11 +534,11 @@ async fn ask(mut args: AskArgs) -> Result<i32> {
                 assistant_message_id,
                 ..
             } => {
-                crate::trace("message saved, request starting");
+                parley_core::trace("message saved, request starting");
                 live.lock().unwrap().get_or_insert(assistant_message_id);
             }
             ChatEvent::Delta { reply_id, text } => {
-                first_token.call_once(|| crate::trace("first token"));
+                first_token.call_once(|| parley_core::trace("first token"));
                 if !several && *live.lock().unwrap() == Some(reply_id) {
                     let mut out = stdout.lock();
                     let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
@@ -513,7 +555,7 @@ async fn ask(mut args: AskArgs) -> Result<i32> {
             _ => {}
         })
         .await?;
-    crate::trace("reply saved");
+    parley_core::trace("reply saved");
     let mut out = stdout.lock();
     if several {
         for (i, reply) in replies.iter().enumerate() {
@@ -569,7 +611,7 @@ async fn ask(mut args: AskArgs) -> Result<i32> {
 
 /// `--stats`: one line per reply, e.g.
 /// `gpt-4o-mini · 12 → 40 tokens · TTFT 230 ms · 1.4 s · 34.8 tok/s · $0.000026`.
-pub fn stats_line(m: &crate::db::messages::Message) -> String {
+pub fn stats_line(m: &parley_core::db::messages::Message) -> String {
     let mut parts = vec![m.model.clone().unwrap_or_else(|| "?".into())];
     if let (Some(p), Some(c)) = (m.prompt_tokens, m.completion_tokens) {
         let counted = if m.tokens_counted {
@@ -601,7 +643,7 @@ pub fn stats_line(m: &crate::db::messages::Message) -> String {
 }
 
 /// Completion tokens per second of generation (after the first token).
-pub fn tokens_per_second(m: &crate::db::messages::Message) -> Option<f64> {
+pub fn tokens_per_second(m: &parley_core::db::messages::Message) -> Option<f64> {
     let tokens = m.completion_tokens? as f64;
     let gen_ms = (m.total_ms? - m.ttft_ms.unwrap_or(0)) as f64;
     // Below 50 ms of generation the rate says nothing.
@@ -609,7 +651,7 @@ pub fn tokens_per_second(m: &crate::db::messages::Message) -> Option<f64> {
 }
 
 fn prompts_cmd(action: PromptsAction) -> Result<i32> {
-    use crate::prompts::{library, transfer};
+    use parley_core::prompts::{library, transfer};
     let service = service()?;
     let db = service.db();
     let mut out = std::io::stdout().lock();
@@ -681,7 +723,7 @@ fn prompts_cmd(action: PromptsAction) -> Result<i32> {
 }
 
 fn leaderboard(json: bool, source: Option<String>, tag: Option<String>) -> Result<i32> {
-    use crate::eval::arena::{self, BattleFilter, Source};
+    use parley_core::eval::arena::{self, BattleFilter, Source};
     let service = service()?;
     let db = service.db();
     let filter = BattleFilter {
@@ -695,7 +737,7 @@ fn leaderboard(json: bool, source: Option<String>, tag: Option<String>) -> Resul
         tag,
         ..Default::default()
     };
-    let options = crate::eval::stats::LeaderboardOptions::default();
+    let options = parley_core::eval::stats::LeaderboardOptions::default();
     let board = db.with(|c| arena::leaderboard(c, &filter, &options))?;
     let mut out = std::io::stdout().lock();
     if json {
@@ -743,8 +785,8 @@ fn leaderboard(json: bool, source: Option<String>, tag: Option<String>) -> Resul
 
 /// `parley arena`: prints reply A and reply B (no names), reads the vote, reveals the models.
 async fn arena(pool: Vec<String>, prompt: String) -> Result<i32> {
-    use crate::chat::arena::{ArenaEntry, ArenaRequest};
-    use crate::eval::arena::Winner;
+    use parley_core::chat::arena::{ArenaEntry, ArenaRequest};
+    use parley_core::eval::arena::Winner;
     let service = Arc::new(service()?);
     let mut entries = Vec::new();
     for item in pool.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
@@ -886,7 +928,7 @@ fn proxy_arg(raw: &str) -> Proxy {
 
 fn secs_to_ms(secs: Option<f64>) -> Result<Option<i64>> {
     match secs {
-        Some(s) if !s.is_finite() || s <= 0.0 => Err(crate::error::Error::invalid(
+        Some(s) if !s.is_finite() || s <= 0.0 => Err(parley_core::error::Error::invalid(
             "A timeout is a positive number of seconds.",
         )),
         Some(s) => Ok(Some((s * 1000.0).round() as i64)),
@@ -972,15 +1014,15 @@ async fn profiles_cmd(action: ProfilesAction) -> Result<i32> {
 }
 
 fn backups() -> Result<i32> {
-    let dir = crate::db::data_dir()?;
-    let list = crate::db::backup::list(&dir)?;
+    let dir = parley_core::db::data_dir()?;
+    let list = parley_core::db::backup::list(&dir)?;
     if list.is_empty() {
         eprintln!(
             "parley: no backups yet in {}",
-            crate::db::backup::dir_of(&dir).display()
+            parley_core::db::backup::dir_of(&dir).display()
         );
     }
-    let now = crate::db::now_ms();
+    let now = parley_core::db::now_ms();
     for b in list {
         let hours = (now - b.taken_at) as f64 / 3_600_000.0;
         println!(
@@ -994,8 +1036,8 @@ fn backups() -> Result<i32> {
 }
 
 fn restore(name: &str) -> Result<i32> {
-    let dir = crate::db::data_dir()?;
-    let moved = crate::db::backup::restore(&dir, name)?;
+    let dir = parley_core::db::data_dir()?;
+    let moved = parley_core::db::backup::restore(&dir, name)?;
     eprintln!(
         "parley: restored {name}; the previous database was moved to {}",
         moved.display()
@@ -1126,7 +1168,7 @@ fn rubrics(action: RubricsAction) -> Result<i32> {
                     .into_iter()
                     .find(|r| r.version == v)
                     .ok_or_else(|| {
-                        crate::error::Error::not_found(format!(
+                        parley_core::error::Error::not_found(format!(
                             "version {v} of rubric \"{}\"",
                             name.trim()
                         ))
@@ -1144,7 +1186,7 @@ fn rubrics(action: RubricsAction) -> Result<i32> {
             let body = if file.as_os_str() == "-" {
                 read_stdin()?
             } else {
-                std::fs::read_to_string(&file).map_err(|e| crate::error::Error::Io {
+                std::fs::read_to_string(&file).map_err(|e| parley_core::error::Error::Io {
                     message: format!("{}: {e}", file.display()),
                 })?
             };
