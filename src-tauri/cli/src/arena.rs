@@ -1,0 +1,107 @@
+//! `parley arena`: one blind round between two models of a pool, voted on stdin.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+
+use parley_core::db::messages::Status;
+use parley_core::error::Result;
+
+use crate::service;
+
+/// `parley arena`: prints reply A and reply B (no names), reads the vote, reveals the models.
+/// `parley arena --pool A,B PROMPT`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Models, comma separated (at least two); model@Profile asks another profile.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pool: Vec<String>,
+    /// The prompt.
+    prompt: String,
+}
+
+pub async fn run(args: Args) -> Result<i32> {
+    let Args { pool, prompt } = args;
+    use parley_core::chat::arena::{ArenaEntry, ArenaRequest};
+    use parley_core::eval::arena::Winner;
+    let service = Arc::new(service()?);
+    let mut entries = Vec::new();
+    for item in pool.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        // model@Profile when Profile names a profile; otherwise the whole text is the model.
+        let named = item.rsplit_once('@').and_then(|(model, profile)| {
+            let id = service.profile_id_by_name(Some(profile.trim())).ok()??;
+            Some((model.trim().to_string(), id))
+        });
+        entries.push(match named {
+            Some((model, id)) => ArenaEntry {
+                model,
+                profile_id: Some(id),
+            },
+            None => ArenaEntry {
+                model: item.to_string(),
+                profile_id: None,
+            },
+        });
+    }
+    let ids = [
+        format!("arena-a-{}", std::process::id()),
+        format!("arena-b-{}", std::process::id()),
+    ];
+    let stopper = service.clone();
+    let to_stop = ids.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            for id in &to_stop {
+                stopper.cancel(id);
+            }
+        }
+    });
+    eprintln!("parley: two models are answering…");
+    let round = service
+        .arena_round(
+            ArenaRequest {
+                content: prompt,
+                pool: entries,
+                stream_ids: ids.to_vec(),
+            },
+            |_| {},
+        )
+        .await?;
+    let mut out = std::io::stdout().lock();
+    for (side, reply) in [("A", &round.reply_a), ("B", &round.reply_b)] {
+        let note = match reply.status {
+            Status::Done => String::new(),
+            Status::Cancelled => " (stopped)".into(),
+            _ => format!(
+                " (failed: {})",
+                reply.error_message.clone().unwrap_or_default()
+            ),
+        };
+        let _ = writeln!(out, "=== {side}{note} ===\n{}\n", reply.content.trim_end());
+    }
+    let _ = out.flush();
+    drop(out);
+    let interactive = std::io::stdin().is_terminal();
+    let winner = loop {
+        eprint!("Your vote (a, b, tie, bad): ");
+        let mut line = String::new();
+        if std::io::stdin().read_line(&mut line)? == 0 {
+            eprintln!();
+            eprintln!(
+                "parley: no vote; the round is kept unvoted (conversation {})",
+                round.conversation_id
+            );
+            return Ok(1);
+        }
+        match Winner::parse(&line) {
+            Ok(w) => break w,
+            Err(e) if interactive => eprintln!("parley: {e}"),
+            Err(e) => return Err(e),
+        }
+    };
+    let reveal = service.arena_vote(round.battle_id, winner)?;
+    println!(
+        "A was {} · B was {}",
+        reveal.battle.model_a, reveal.battle.model_b
+    );
+    Ok(0)
+}

@@ -1,0 +1,349 @@
+//! `parley ask`: one message, the reply streamed to stdout, both saved.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+
+use parley_core::chat::{ChatEvent, ChatService, SendRequest};
+use parley_core::db::conversations;
+use parley_core::db::messages::Status;
+use parley_core::error::Result;
+
+use crate::{read_stdin, service};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Model to use (default: the conversation's, then the profile's default model).
+    #[arg(long, short)]
+    model: Option<String>,
+    /// Base URL of an OpenAI-compatible API for this request only, e.g. http://127.0.0.1:8080/v1.
+    #[arg(long)]
+    base_url: Option<String>,
+    /// The provider profile to use (saved on the conversation; default: the default profile).
+    #[arg(long)]
+    profile: Option<String>,
+    /// System prompt for the conversation.
+    #[arg(long, short)]
+    system: Option<String>,
+    /// Sampling temperature, 0 to 2.
+    #[arg(long, short)]
+    temperature: Option<f64>,
+    /// Upper bound on the reply's length in tokens.
+    #[arg(long)]
+    max_tokens: Option<i64>,
+    /// Nucleus sampling, 0 to 1.
+    #[arg(long)]
+    top_p: Option<f64>,
+    /// Penalty for tokens by how often they appeared, -2 to 2.
+    #[arg(long, allow_hyphen_values = true)]
+    frequency_penalty: Option<f64>,
+    /// Penalty for tokens that appeared at all, -2 to 2.
+    #[arg(long, allow_hyphen_values = true)]
+    presence_penalty: Option<f64>,
+    /// A sequence where the reply stops (repeat for up to 4).
+    #[arg(long, allow_hyphen_values = true)]
+    stop: Vec<String>,
+    /// Seed for reproducible sampling, where the server supports it.
+    #[arg(long, allow_hyphen_values = true)]
+    seed: Option<i64>,
+    /// How many choices to generate (1–8); each is printed under its own header.
+    #[arg(long)]
+    n: Option<i64>,
+    /// Which API to call: chat (/v1/chat/completions) or completions (the legacy /v1/completions,
+    /// prompt in, text out).
+    #[arg(long, value_enum)]
+    endpoint: Option<Endpoint>,
+    /// Print tokens, time to first token, speed and cost to stderr after the reply.
+    #[arg(long)]
+    stats: bool,
+    /// Send a saved prompt (its newest version) instead of a typed message; fill its variables
+    /// with --var. Its system prompt and preset model apply unless given here.
+    #[arg(long = "prompt", value_name = "NAME")]
+    saved_prompt: Option<String>,
+    /// A value for a saved prompt's variable: --var topic="sea turtles" (repeatable).
+    #[arg(long = "var", value_name = "KEY=VALUE")]
+    vars: Vec<String>,
+    /// Continue the most recent conversation instead of starting a new one.
+    #[arg(long = "continue", short = 'c')]
+    continue_last: bool,
+    /// The message. Read from stdin when absent or "-".
+    prompt: Option<String>,
+}
+
+/// The conversation `ask` writes to, with the command line's settings applied. Everything is
+/// checked first, so a bad flag or an empty prompt leaves no empty conversation behind.
+fn conversation_for(service: &ChatService, args: &Args, prompt: &str) -> Result<i64> {
+    parley_core::chat::clean_content(prompt)?;
+    let profile_id = service.profile_id_by_name(args.profile.as_deref())?;
+    if let Some(url) = &args.base_url {
+        let url = parley_core::openai::client::parse_base_url(url)?;
+        if let Some(warning) = parley_core::openai::client::insecure_warning(&url) {
+            eprintln!("parley: warning: {warning}");
+        }
+    }
+    service.db().with(|c| {
+        let tx = c.transaction()?;
+        let existing = match args.continue_last {
+            true => conversations::latest(&tx)?,
+            false => None,
+        };
+        let mut settings = existing
+            .as_ref()
+            .map(|conv| conv.settings.clone())
+            .unwrap_or_default();
+        let a = args;
+        settings.system_prompt = a.system.clone().unwrap_or(settings.system_prompt);
+        settings.model = a.model.clone().or(settings.model);
+        settings.temperature = a.temperature.or(settings.temperature);
+        settings.max_tokens = a.max_tokens.or(settings.max_tokens);
+        settings.top_p = a.top_p.or(settings.top_p);
+        settings.frequency_penalty = a.frequency_penalty.or(settings.frequency_penalty);
+        settings.presence_penalty = a.presence_penalty.or(settings.presence_penalty);
+        if !a.stop.is_empty() {
+            settings.stop = a.stop.clone();
+        }
+        settings.seed = a.seed.or(settings.seed);
+        settings.n = a.n.or(settings.n);
+        if let Some(e) = &a.endpoint {
+            settings.endpoint = (*e).into();
+        }
+        let id = match existing {
+            Some(conv) => conversations::update_settings(&tx, conv.id, settings)?.id,
+            None => conversations::create(&tx, Some(settings))?.id,
+        };
+        if profile_id.is_some() {
+            conversations::set_profile(&tx, id, profile_id)?;
+        }
+        tx.commit()?;
+        Ok(id)
+    })
+}
+
+/// Ctrl+C stops the reply (the partial text is saved); a second Ctrl+C, or one before the reply
+/// has started, quits at once.
+fn stop_on_ctrl_c(service: Arc<ChatService>, stream_id: String) {
+    tokio::spawn(async move {
+        let mut stopping = false;
+        while tokio::signal::ctrl_c().await.is_ok() {
+            if stopping || !service.cancel(&stream_id) {
+                eprintln!("parley: interrupted");
+                std::process::exit(130);
+            }
+            stopping = true;
+        }
+    });
+}
+
+/// `--prompt NAME --var k=v`: the saved prompt's newest version, filled; its system prompt and
+/// preset model apply unless given on the command line.
+fn saved_prompt(service: &ChatService, args: &mut Args, name: &str) -> Result<(String, i64)> {
+    use parley_core::prompts::{builtins_now, library, variables};
+    if args.prompt.is_some() {
+        return Err(parley_core::error::Error::invalid(
+            "Give either a message or --prompt NAME, not both.",
+        ));
+    }
+    let p = service.db().with(|c| library::get(c, name))?;
+    let mut values = std::collections::HashMap::new();
+    for kv in &args.vars {
+        let Some((k, v)) = kv.split_once('=') else {
+            return Err(parley_core::error::Error::invalid(format!(
+                "--var takes KEY=VALUE (got {kv:?})."
+            )));
+        };
+        values.insert(k.trim().to_string(), v.to_string());
+    }
+    let clipboard = values.remove("clipboard");
+    let text = variables::fill(&p.latest.draft.body, &values, &builtins_now(clipboard))?;
+    if args.system.is_none() && !p.latest.draft.system_prompt.is_empty() {
+        args.system = Some(p.latest.draft.system_prompt.clone());
+    }
+    if args.model.is_none() {
+        args.model = p
+            .latest
+            .draft
+            .preset
+            .as_ref()
+            .and_then(|preset| preset["model"].as_str())
+            .map(str::to_string);
+    }
+    Ok((text, p.latest.id))
+}
+
+/// `--endpoint`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum Endpoint {
+    /// /v1/chat/completions
+    Chat,
+    /// the legacy /v1/completions: prompt in, text out
+    Completions,
+}
+
+impl From<Endpoint> for parley_core::db::conversations::EndpointKind {
+    fn from(e: Endpoint) -> Self {
+        match e {
+            Endpoint::Chat => Self::Chat,
+            Endpoint::Completions => Self::Completions,
+        }
+    }
+}
+
+pub async fn run(mut args: Args) -> Result<i32> {
+    let service = Arc::new(service()?);
+    parley_core::trace("database open");
+    let mut prompt_version_id = None;
+    let prompt = match (args.saved_prompt.clone(), args.prompt.as_deref()) {
+        (Some(name), _) => {
+            let (text, version) = saved_prompt(&service, &mut args, &name)?;
+            prompt_version_id = Some(version);
+            text
+        }
+        (None, None | Some("-")) => {
+            if std::io::stdin().is_terminal() {
+                eprintln!("parley: type your message, then Ctrl+D");
+            }
+            read_stdin()?
+        }
+        (None, Some(p)) => p.to_string(),
+    };
+    let conversation_id = conversation_for(&service, &args, &prompt)?;
+    let stream_id = format!("cli-{}", std::process::id());
+    stop_on_ctrl_c(service.clone(), stream_id.clone());
+    let request = SendRequest {
+        conversation_id,
+        content: prompt,
+        stream_id: Some(stream_id),
+        base_url: args.base_url,
+        prompt_version_id,
+        ..Default::default()
+    };
+    let stdout = std::io::stdout();
+    let first_token = std::sync::Once::new();
+    // One choice streams live; several are printed one after the other, each under a header.
+    let live = std::sync::Mutex::new(None::<i64>);
+    let several = service
+        .db()
+        .with(|c| conversations::get(c, conversation_id))?
+        .settings
+        .n
+        .is_some_and(|n| n > 1);
+    let replies = service
+        .send_all(request, |event| match event {
+            ChatEvent::Started {
+                assistant_message_id,
+                ..
+            } => {
+                parley_core::trace("message saved, request starting");
+                live.lock().unwrap().get_or_insert(assistant_message_id);
+            }
+            ChatEvent::Delta { reply_id, text } => {
+                first_token.call_once(|| parley_core::trace("first token"));
+                if !several && *live.lock().unwrap() == Some(reply_id) {
+                    let mut out = stdout.lock();
+                    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+                }
+            }
+            ChatEvent::Retrying {
+                attempt,
+                delay_ms,
+                reason,
+                ..
+            } => {
+                eprintln!("parley: {reason} — retrying ({attempt}/2) in {delay_ms} ms")
+            }
+            _ => {}
+        })
+        .await?;
+    parley_core::trace("reply saved");
+    let mut out = stdout.lock();
+    if several {
+        for (i, reply) in replies.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "\n" };
+            let _ = write!(
+                out,
+                "{sep}=== choice {}/{} ===\n{}",
+                i + 1,
+                replies.len(),
+                reply.content
+            );
+            if !reply.content.ends_with('\n') {
+                let _ = out.write_all(b"\n");
+            }
+        }
+        let _ = out.flush();
+    } else if let Some(reply) = replies.first() {
+        // On a terminal, end the line; into a pipe, exactly the reply's bytes.
+        if out.is_terminal() && !reply.content.is_empty() && !reply.content.ends_with('\n') {
+            let _ = out.write_all(b"\n").and_then(|_| out.flush());
+        }
+    }
+    drop(out);
+    if args.stats {
+        for reply in &replies {
+            eprintln!("parley: {}", stats_line(reply));
+        }
+    }
+    // The worst outcome decides the exit code.
+    let mut code = 0;
+    for reply in &replies {
+        match reply.status {
+            Status::Done => {}
+            Status::Cancelled => {
+                eprintln!("parley: stopped; the partial reply was saved");
+                code = code.max(130);
+            }
+            _ => {
+                eprintln!(
+                    "parley: {}",
+                    reply
+                        .error_message
+                        .clone()
+                        .unwrap_or_else(|| "the reply failed".into())
+                );
+                eprintln!("parley: your message was saved (conversation {conversation_id})");
+                code = if code == 130 { 130 } else { 1 };
+            }
+        }
+    }
+    Ok(code)
+}
+
+/// `--stats`: one line per reply, e.g.
+/// `gpt-4o-mini · 12 → 40 tokens · TTFT 230 ms · 1.4 s · 34.8 tok/s · $0.000026`.
+pub fn stats_line(m: &parley_core::db::messages::Message) -> String {
+    let mut parts = vec![m.model.clone().unwrap_or_else(|| "?".into())];
+    if let (Some(p), Some(c)) = (m.prompt_tokens, m.completion_tokens) {
+        let counted = if m.tokens_counted {
+            " (counted here)"
+        } else {
+            ""
+        };
+        parts.push(format!("{p} → {c} tokens{counted}"));
+    }
+    if let Some(t) = m.ttft_ms {
+        parts.push(format!("TTFT {t} ms"));
+    }
+    if let Some(t) = m.total_ms {
+        parts.push(format!("{:.1} s", t as f64 / 1000.0));
+    }
+    if let Some(rate) = tokens_per_second(m) {
+        parts.push(format!("{rate:.1} tok/s"));
+    }
+    match m.cost_usd {
+        Some(c) => parts.push(format!("${c:.6}")),
+        None => parts.push("cost unknown (no price for this model)".into()),
+    }
+    if let Some(o) = m.omitted {
+        parts.push(format!(
+            "{o} earlier messages left out to fit the context window"
+        ));
+    }
+    parts.join(" · ")
+}
+
+/// Completion tokens per second of generation (after the first token).
+pub fn tokens_per_second(m: &parley_core::db::messages::Message) -> Option<f64> {
+    let tokens = m.completion_tokens? as f64;
+    let gen_ms = (m.total_ms? - m.ttft_ms.unwrap_or(0)) as f64;
+    // Below 50 ms of generation the rate says nothing.
+    (tokens > 1.0 && gen_ms >= 50.0).then(|| (tokens - 1.0) * 1000.0 / gen_ms)
+}

@@ -1,0 +1,97 @@
+//! `parley prompts list|show|export|import`: the saved prompt library.
+
+use std::io::Write;
+
+use clap::Subcommand;
+
+use parley_core::error::Result;
+
+use crate::service;
+
+#[derive(Subcommand, Debug)]
+pub enum Action {
+    /// List prompts (favourites first, then most used); QUERY searches name, title, text and tags.
+    List { query: Option<String> },
+    /// Show a prompt's newest version and its variables (--versions: every version).
+    Show {
+        name: String,
+        #[arg(long)]
+        versions: bool,
+    },
+    /// Write the whole library (every version) as Parley JSON to stdout.
+    Export,
+    /// Import Parley JSON or an act,prompt CSV (awesome-chatgpt-prompts); all or nothing.
+    Import { file: std::path::PathBuf },
+}
+
+pub fn run(action: Action) -> Result<i32> {
+    use parley_core::prompts::{library, transfer};
+    let service = service()?;
+    let db = service.db();
+    let mut out = std::io::stdout().lock();
+    match action {
+        Action::List { query } => {
+            let list =
+                db.with(|c| library::list(c, query.as_deref().unwrap_or(""), library::Sort::Uses))?;
+            for p in list {
+                let star = if p.favourite { "★ " } else { "" };
+                let vars: Vec<&str> = p
+                    .variables
+                    .variables
+                    .iter()
+                    .map(|v| v.name.as_str())
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "{star}{}\tv{}\t{} uses\t{}{}",
+                    p.name,
+                    p.latest.version,
+                    p.use_count,
+                    p.latest.draft.title,
+                    if vars.is_empty() {
+                        String::new()
+                    } else {
+                        format!("\t{{{{{}}}}}", vars.join("}}, {{"))
+                    }
+                );
+            }
+        }
+        Action::Show { name, versions } => {
+            let p = db.with(|c| library::get(c, &name))?;
+            let list = if versions {
+                db.with(|c| library::versions(c, &name))?
+            } else {
+                vec![p.latest.clone()]
+            };
+            for v in list {
+                let _ = writeln!(
+                    out,
+                    "=== {} v{} — {} {}",
+                    p.name, v.version, v.draft.title, v.message
+                );
+                if !v.draft.system_prompt.is_empty() {
+                    let _ = writeln!(out, "[system] {}", v.draft.system_prompt);
+                }
+                let _ = writeln!(out, "{}", v.draft.body);
+            }
+        }
+        Action::Export => {
+            let _ = writeln!(out, "{}", db.with(|c| transfer::export_json(c))?);
+        }
+        Action::Import { file } => {
+            let text = std::fs::read_to_string(&file)?;
+            let report = db.with(|c| transfer::import(c, &text))?;
+            eprintln!(
+                "parley: imported {} prompt(s); {} duplicate(s) left as they were{}",
+                report.imported.len(),
+                report.duplicates.len(),
+                if report.duplicates.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", report.duplicates.join(", "))
+                }
+            );
+        }
+    }
+    Ok(0)
+}
