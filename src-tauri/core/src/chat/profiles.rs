@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::profile::{self, ProfileView};
+use super::provider::{self, ProfileView};
 use super::ChatService;
 use crate::db::profiles::{self, ProfileDefaults, ProfileKind, ProfileRow};
 use crate::error::{Error, Result};
@@ -84,10 +84,10 @@ fn apply(mut row: ProfileRow, u: ProfileUpdate) -> Result<ProfileRow> {
         .transpose()?;
     row.default_model = trimmed(u.default_model);
     row.azure_deployment = trimmed(u.azure_deployment)
-        .map(|d| profile::check_deployment(&d))
+        .map(|d| provider::check_deployment(&d))
         .transpose()?;
     row.api_version = trimmed(u.api_version)
-        .map(|v| profile::check_api_version(&v))
+        .map(|v| provider::check_api_version(&v))
         .transpose()?;
     if row.kind == ProfileKind::Azure {
         if row.base_url.is_none() {
@@ -139,7 +139,7 @@ impl ChatService {
 
     async fn view_of(&self, row: &ProfileRow, default_id: i64) -> ProfileView {
         let stored = self.stored_key(&row.name).await;
-        let mut v = profile::view(row, &self.env, stored);
+        let mut v = provider::view(row, &self.env, stored);
         v.is_default = row.id == default_id;
         v
     }
@@ -220,7 +220,7 @@ impl ChatService {
     pub async fn set_key(&self, id: Option<i64>, raw: &str) -> Result<ProfileView> {
         let key = ApiKey::new(raw)?;
         let row = self.profile_row(id)?;
-        let origin = profile::origin_of(&profile::effective_base_url(&row, &self.env, None)?);
+        let origin = provider::origin_of(&provider::effective_base_url(&row, &self.env, None)?);
         // The keyring first: if it fails, the old key keeps its old origin (never the new one).
         let secrets = self.secrets.clone();
         let name = row.name.clone();
@@ -243,7 +243,7 @@ impl ChatService {
     /// The HTTP client for a profile's proxy and timeouts; one per distinct setting, kept.
     pub fn client_for(&self, row: &ProfileRow) -> Result<Client> {
         let app_proxy = self.db.with(|c| profiles::app_proxy(c))?;
-        let options = profile::client_options(row, &app_proxy, self.client.options());
+        let options = provider::client_options(row, &app_proxy, self.client.options());
         let mut clients = self.clients.lock().unwrap();
         if let Some(client) = clients.get(&options) {
             return Ok(client.clone());
@@ -268,9 +268,9 @@ impl ChatService {
     ) -> Result<(ProfileRow, Endpoint, Client)> {
         let mut row = self.profile_row(profile_id)?;
         let stored = self.stored_key(&row.name).await;
-        let ep = profile::endpoint(&row, &self.env, stored, override_url)?;
+        let ep = provider::endpoint(&row, &self.env, stored, override_url)?;
         let client = self.client_for(&row)?;
-        row.default_model = profile::default_model(&row);
+        row.default_model = provider::default_model(&row);
         Ok((row, ep, client))
     }
 

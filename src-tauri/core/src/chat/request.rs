@@ -1,0 +1,168 @@
+//! The request of one reply: the history (or legacy prompt) fitted to the context window, and the
+//! sampling parameters, as the endpoint's body.
+
+use crate::db::conversations::{self, EndpointKind};
+use crate::db::messages::{self, Message, Role, Status};
+use crate::db::pricing;
+use crate::error::{Error, Result};
+use crate::openai::types::{
+    wants_max_completion_tokens, ChatMessage, ChatRequest, CompletionRequest, Request, Sampling,
+};
+
+use super::*;
+
+/// Failed replies and empty rows are not sent back to the model; partial (stopped) replies are.
+pub(super) fn belongs_in_history(m: &Message) -> bool {
+    let failed = m.role == Role::Assistant && m.status == Status::Error;
+    !m.content.is_empty() && !failed
+}
+
+/// The request history for a reply to the last message of `path`.
+pub(super) fn history(system_prompt: &str, path: &[Message]) -> Vec<ChatMessage> {
+    let system = (!system_prompt.trim().is_empty()).then(|| ChatMessage {
+        role: Role::System.as_str().into(),
+        content: system_prompt.to_string(),
+    });
+    system
+        .into_iter()
+        .chain(
+            path.iter()
+                .filter(|m| belongs_in_history(m))
+                .map(|m| ChatMessage {
+                    role: m.role.as_str().into(),
+                    content: m.content.clone(),
+                }),
+        )
+        .collect()
+}
+
+/// The prompt of a legacy text completion: the system prompt (if any) as a first paragraph,
+/// then the text of the conversation so far, each completion continuing the text before it.
+pub fn completion_prompt(system_prompt: &str, path: &[Message]) -> String {
+    let mut prompt = String::new();
+    if !system_prompt.trim().is_empty() {
+        prompt.push_str(system_prompt);
+        prompt.push_str("\n\n");
+    }
+    for m in path.iter().filter(|m| belongs_in_history(m)) {
+        prompt.push_str(&m.content);
+    }
+    prompt
+}
+
+pub(super) fn sampling(s: &conversations::ConversationSettings) -> Sampling {
+    Sampling {
+        temperature: s.temperature,
+        top_p: s.top_p,
+        n: s.n.filter(|n| *n > 1),
+        frequency_penalty: s.frequency_penalty,
+        presence_penalty: s.presence_penalty,
+        stop: (!s.stop.is_empty()).then(|| s.stop.clone()),
+        seed: s.seed,
+    }
+}
+
+/// Does this refusal name the output-limit parameter (a model that wants the other name)?
+pub(super) fn refuses_output_limit_name(e: &Error) -> bool {
+    match e {
+        Error::BadRequest { message, .. } => {
+            let m = message.to_ascii_lowercase();
+            m.contains("max_tokens") || m.contains("max_completion_tokens")
+        }
+        _ => false,
+    }
+}
+
+impl ChatService {
+    /// Builds the request of one target: the endpoint's body, with the history fitted to the
+    /// model's context window. Returns the request and how many messages were left out.
+    pub(super) fn build_request(
+        &self,
+        s: &conversations::ConversationSettings,
+        user: &Message,
+        model: &str,
+        info: Option<&pricing::ModelInfo>,
+    ) -> Result<(Request, usize)> {
+        if model.is_empty() {
+            return Err(Error::invalid(
+                "No model is chosen for this server: set a default model in Settings, or a model in this conversation's settings.",
+            ));
+        }
+        let path = self.db.with(|c| messages::path_to(c, user.id))?;
+        match s.endpoint {
+            EndpointKind::Chat => {
+                let window = info
+                    .and_then(|i| i.context_window)
+                    .map(|w| w.max(0) as usize);
+                let reserve = s
+                    .max_tokens
+                    .map(|m| m.max(0) as usize)
+                    .unwrap_or(context::DEFAULT_REPLY_RESERVE);
+                let fitted = context::fit(model, history(&s.system_prompt, &path), window, reserve);
+                let mut body = ChatRequest::streaming(model, fitted.messages);
+                body.sampling = sampling(s);
+                body.set_output_limit(s.max_tokens, wants_max_completion_tokens(model));
+                Ok((Request::Chat(body), fitted.omitted))
+            }
+            EndpointKind::Completions => {
+                let prompt = completion_prompt(&s.system_prompt, &path);
+                let mut body = CompletionRequest::streaming(model, prompt);
+                body.sampling = sampling(s);
+                body.max_tokens = s.max_tokens;
+                Ok((Request::Completion(body), 0))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(role: Role, status: Status, content: &str) -> Message {
+        Message {
+            conversation_id: 1,
+            status,
+            ..Message::new(role, content)
+        }
+    }
+
+    #[test]
+    fn history_keeps_the_system_prompt_and_partial_replies_but_not_failed_ones() {
+        let path = vec![
+            msg(Role::User, Status::Done, "q1"),
+            msg(Role::Assistant, Status::Cancelled, "half an answ"),
+            msg(Role::User, Status::Done, "q2"),
+        ];
+        let h = history("Be brief.", &path);
+        let roles: Vec<_> = h
+            .iter()
+            .map(|m| (m.role.as_str(), m.content.as_str()))
+            .collect();
+        assert_eq!(
+            roles,
+            [
+                ("system", "Be brief."),
+                ("user", "q1"),
+                ("assistant", "half an answ"),
+                ("user", "q2")
+            ]
+        );
+        let path = vec![
+            msg(Role::User, Status::Done, "q"),
+            msg(Role::Assistant, Status::Error, "junk"),
+        ];
+        assert_eq!(history("  ", &path).len(), 1);
+    }
+
+    #[test]
+    fn content_is_checked_before_anything_is_saved() {
+        assert_eq!(clean_content(" \n ").unwrap_err().kind(), "invalid");
+        assert_eq!(clean_content("a\0b").unwrap(), "ab");
+        let huge = "x".repeat(MAX_MESSAGE_BYTES + 1);
+        assert!(clean_content(&huge)
+            .unwrap_err()
+            .to_string()
+            .contains("limit"));
+    }
+}

@@ -1,0 +1,220 @@
+//! The stream loop of one target: deltas to the window, checkpoints, retries before the first
+//! token, and one final state per reply.
+
+use crate::db::conversations::Conversation;
+use crate::db::messages::{self, Message, Outcome, Status};
+use crate::db::pricing;
+use crate::error::{Error, Result};
+use crate::openai::types::Request;
+use crate::openai::{Finished, StreamEvent};
+
+use super::request::refuses_output_limit_name;
+use super::*;
+
+/// Records how a stream ended in the reply's outcome; returns the error to report, if any
+/// (a stop is not an error).
+pub(super) fn record(
+    outcome: &mut Outcome,
+    result: &Result<Finished>,
+    index: u32,
+) -> Option<Error> {
+    match result {
+        Ok(fin) => {
+            outcome.model = fin.model.clone();
+            outcome.finish_reason = fin.finish_reason(index);
+            outcome.status = Some(Status::Done);
+            None
+        }
+        Err(Error::Cancelled) => {
+            outcome.status = Some(Status::Cancelled);
+            None
+        }
+        Err(e) => {
+            outcome.status = Some(Status::Error);
+            outcome.error_kind = Some(e.kind().to_string());
+            outcome.error_message = Some(e.to_string());
+            Some(e.clone())
+        }
+    }
+}
+
+impl ChatService {
+    /// Streams one target's request into its reply rows (one per choice) and saves each.
+    pub(super) async fn stream_replies(
+        &self,
+        conv: &Conversation,
+        user: &Message,
+        p: Prepared<'_>,
+        emit: Emit<'_>,
+    ) -> Result<Vec<Message>> {
+        let Prepared {
+            run,
+            endpoint,
+            model,
+            reply_ids,
+        } = p;
+        let n = reply_ids.len();
+        let started = Instant::now();
+        let mut texts = vec![String::new(); n];
+        let mut ttft: Vec<Option<Duration>> = vec![None; n];
+        let mut omitted = 0;
+        let mut sent: Option<Request> = None;
+        // The model's row in the price table: its context window now, its prices at the end.
+        let price = self.db.with(|c| pricing::lookup(c, &model)).ok().flatten();
+        let request = endpoint.and_then(|(row, ep, client)| {
+            // Conversation settings first, then the profile's defaults.
+            let settings = provider::effective_settings(&conv.settings, &row);
+            let (body, left_out) = self.build_request(&settings, user, &model, price.as_ref())?;
+            omitted = left_out;
+            Ok((ep, client, body))
+        });
+        let stream_id = run.guard.id.clone();
+        let result = match request {
+            Err(e) => Err(e),
+            Ok((ep, client, mut body)) => {
+                let mut last_checkpoint = Instant::now();
+                let mut attempt = 0;
+                loop {
+                    let mut on_event = |ev: StreamEvent| match ev {
+                        StreamEvent::Delta { index, text } => {
+                            let i = index as usize;
+                            ttft[i].get_or_insert_with(|| started.elapsed());
+                            texts[i].push_str(&text);
+                            emit(ChatEvent::Delta {
+                                reply_id: reply_ids[i],
+                                text,
+                            });
+                            if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
+                                last_checkpoint = Instant::now();
+                                // Best effort: a failed checkpoint only loses crash safety for this interval.
+                                for (id, text) in reply_ids.iter().zip(&texts) {
+                                    let _ = self.db.with(|c| messages::checkpoint(c, *id, text));
+                                }
+                            }
+                        }
+                        StreamEvent::Retrying {
+                            attempt,
+                            delay,
+                            reason,
+                        } => emit(ChatEvent::Retrying {
+                            stream_id: stream_id.clone(),
+                            attempt,
+                            delay_ms: delay.as_millis() as u64,
+                            reason,
+                        }),
+                    };
+                    let r = client.stream(&ep, &body, &run.token, &mut on_event).await;
+                    // A model that wants the other name for the output limit: once, with it.
+                    let nothing_yet = texts.iter().all(String::is_empty);
+                    if attempt == 0
+                        && nothing_yet
+                        && r.as_ref().is_err_and(refuses_output_limit_name)
+                    {
+                        if let Request::Chat(chat) = &mut body {
+                            if chat.swap_output_limit_name() {
+                                attempt += 1;
+                                continue;
+                            }
+                        }
+                    }
+                    sent = Some(body);
+                    break r;
+                }
+            }
+        };
+        // The prompt as counted here, only when the server did not say.
+        let counted_prompt = |sent: &Option<Request>| match sent {
+            Some(Request::Chat(b)) => tokens::count_messages(&model, &b.messages) as i64,
+            Some(Request::Completion(b)) => tokens::count_text(&model, &b.prompt) as i64,
+            None => 0,
+        };
+        drop(run);
+
+        let usage = result.as_ref().ok().and_then(|f| f.usage);
+        let mut prompt_count: Option<i64> = None;
+        let mut saved = Vec::with_capacity(n);
+        for (i, id) in reply_ids.iter().enumerate() {
+            let text = std::mem::take(&mut texts[i]);
+            let mut outcome = Outcome {
+                ttft_ms: ttft[i].map(|d| d.as_millis() as i64),
+                total_ms: Some(started.elapsed().as_millis() as i64),
+                omitted: (omitted > 0).then_some(omitted as i64),
+                ..Default::default()
+            };
+            // The server's usage when it covers exactly this reply; else counted here.
+            match usage {
+                Some(u) if n == 1 => {
+                    outcome.prompt_tokens = Some(u.prompt_tokens);
+                    outcome.completion_tokens = Some(u.completion_tokens);
+                }
+                _ if !text.is_empty() || result.is_ok() => {
+                    outcome.prompt_tokens = Some(usage.map_or_else(
+                        || *prompt_count.get_or_insert_with(|| counted_prompt(&sent)),
+                        |u| u.prompt_tokens,
+                    ));
+                    outcome.completion_tokens = Some(tokens::count_text(&model, &text) as i64);
+                    outcome.tokens_counted = true;
+                }
+                _ => {}
+            }
+            if let (Some(pt), Some(ct), Some(price)) =
+                (outcome.prompt_tokens, outcome.completion_tokens, &price)
+            {
+                // The prompt is paid once for all choices of a request.
+                outcome.cost_usd = price.cost(pt / n as i64, ct);
+            }
+            if let (Some(pt), Some(ct)) = (outcome.prompt_tokens, outcome.completion_tokens) {
+                emit(ChatEvent::Usage {
+                    reply_id: *id,
+                    prompt_tokens: pt,
+                    completion_tokens: ct,
+                    counted: outcome.tokens_counted,
+                });
+            }
+            let missing = n > 1
+                && text.is_empty()
+                && result
+                    .as_ref()
+                    .is_ok_and(|f| f.finish_reason(i as u32).is_none());
+            outcome.content = text;
+            let mut error = record(&mut outcome, &result, i as u32);
+            if missing {
+                // Some servers ignore `n` and send one choice: say so rather than show nothing.
+                let e = Error::Stream {
+                    message: format!(
+                        "the server sent no choice {} of {n}; it may not support n > 1",
+                        i + 1
+                    ),
+                };
+                outcome.status = Some(Status::Error);
+                outcome.error_kind = Some(e.kind().to_string());
+                outcome.error_message = Some(e.to_string());
+                error = Some(e);
+            }
+            let finished = self.db.with(|c| messages::finish(c, *id, &outcome));
+            match (finished, error) {
+                (Ok(message), None) => {
+                    emit(ChatEvent::Finished {
+                        message: message.clone(),
+                    });
+                    saved.push(message);
+                }
+                (Ok(message), Some(error)) => {
+                    emit(ChatEvent::Failed {
+                        error,
+                        message: Some(message.clone()),
+                    });
+                    saved.push(message);
+                }
+                (Err(db_error), _) => {
+                    emit(ChatEvent::Failed {
+                        error: db_error.clone(),
+                        message: None,
+                    });
+                    return Err(db_error);
+                }
+            }
+        }
+        Ok(saved)
+    }
+}
