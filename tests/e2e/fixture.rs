@@ -1,0 +1,213 @@
+//! What every end-to-end test starts from: a `Lab` (one test at a time on the shared display, a
+//! throwaway data directory) and an `App`, the built window under tauri-driver with a WebDriver
+//! session on it, ready once the page says `data-ready`. Dropping an `App` stops tauri-driver with
+//! SIGTERM, so WebKitWebDriver and the window go with it.
+
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder};
+use serde_json::json;
+use tokio::sync::{Mutex, MutexGuard};
+
+use crate::fake_openai::FakeOpenAi;
+
+/// How long any one wait may take before the test fails.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// One app at a time: each test drives its own app, but they share the display.
+static SERIAL: Mutex<()> = Mutex::const_new(());
+
+/// What one test owns for its whole run: the display, and a data directory that outlives restarts.
+pub struct Lab {
+    data: tempfile::TempDir,
+    _one_at_a_time: MutexGuard<'static, ()>,
+}
+
+impl Lab {
+    /// Waits for the display, then makes a fresh data directory.
+    pub async fn new() -> Lab {
+        let one_at_a_time = SERIAL.lock().await;
+        Lab {
+            data: tempfile::tempdir().unwrap(),
+            _one_at_a_time: one_at_a_time,
+        }
+    }
+
+    /// The directory the app keeps its database, backups and keyring entry under.
+    pub fn data(&self) -> &Path {
+        self.data.path()
+    }
+
+    /// The window on this lab's data, talking to `server`; add `.env(..)` overrides, then `.open()`.
+    pub fn app(&self, server: &FakeOpenAi) -> AppBuilder {
+        AppBuilder {
+            data: self.data().to_path_buf(),
+            base_url: server.base_url(),
+            env: Vec::new(),
+        }
+    }
+
+    /// The window on this lab's data, talking to `server`, with nothing else changed.
+    pub async fn open(&self, server: &FakeOpenAi) -> App {
+        self.app(server).open().await
+    }
+}
+
+/// How the window is started: its data directory, its server, extra environment.
+pub struct AppBuilder {
+    data: PathBuf,
+    base_url: String,
+    env: Vec<(String, OsString)>,
+}
+
+impl AppBuilder {
+    /// Sets `key` in the app's environment (after the defaults, so it can override them).
+    pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> AppBuilder {
+        self.env
+            .push((key.to_string(), value.as_ref().to_os_string()));
+        self
+    }
+
+    /// Starts tauri-driver, opens a session on the window and waits until the page is ready.
+    pub async fn open(self) -> App {
+        let driver = Driver::start(&self);
+        let client = driver.session().await;
+        let app = App {
+            client,
+            _driver: driver,
+        };
+        // Clicks before the page has wired its handlers would go nowhere.
+        app.wait_js(
+            "the page to be ready",
+            "return document.documentElement.dataset.ready === 'true'",
+        )
+        .await;
+        app
+    }
+}
+
+/// The running window and the WebDriver session on it. The steps a user takes are methods (steps.rs).
+pub struct App {
+    // The session goes before the driver it runs on.
+    client: Client,
+    _driver: Driver,
+}
+
+impl App {
+    /// The WebDriver session, for what the steps do not cover.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Ends the session and stops the window.
+    pub async fn close(self) {
+        let App { client, _driver } = self;
+        let _ = client.close().await;
+    }
+
+    /// Saves what the window shows now as `target/e2e-screenshots/<name>`.
+    pub async fn screenshot(&self, name: &str) {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(dir.join(name), png).unwrap();
+    }
+
+    /// The page's HTML as it is now.
+    pub async fn source(&self) -> String {
+        self.client.source().await.unwrap()
+    }
+}
+
+/// Polls `probe` until it gives a value, failing the test after [`WAIT`].
+pub async fn wait_for<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// tauri-driver for one app session; stopped with SIGTERM so WebKitWebDriver goes with it.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start(app: &AppBuilder) -> Driver {
+        let (port, native) = (free_port(), free_port());
+        let child = Command::new("tauri-driver")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+            ])
+            .env("PARLEY_DATA_DIR", &app.data)
+            .env("OPENAI_BASE_URL", &app.base_url)
+            .env_remove("OPENAI_API_KEY")
+            .env("LANG", "en_US.UTF-8")
+            .env("NO_AT_BRIDGE", "1")
+            // An entry of its own in the throwaway keyring.
+            .env(
+                "PARLEY_KEYRING_SERVICE",
+                format!("parley-e2e-{}-{}", std::process::id(), app.data.display()),
+            )
+            .envs(app.env.iter().map(|(k, v)| (k, v)))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tauri-driver is not installed: run .ci/install-deps --test");
+        Driver { child, port }
+    }
+
+    async fn session(&self) -> Client {
+        let caps = json!({
+            "browserName": "wry",
+            "tauri:options": { "application": env!("CARGO_BIN_EXE_parley-desktop") }
+        });
+        // The WebDriver client uses rustls too; with two providers compiled in, it needs to be told.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let attempt = ClientBuilder::rustls()
+                .unwrap()
+                .capabilities(caps.as_object().unwrap().clone())
+                .connect(&format!("http://127.0.0.1:{}", self.port))
+                .await;
+            match attempt {
+                Ok(client) => return client,
+                Err(e) if Instant::now() > deadline => panic!("no WebDriver session: {e}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
