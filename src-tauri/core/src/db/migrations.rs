@@ -240,6 +240,34 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE messages ADD COLUMN prompt_version_id INTEGER
         REFERENCES prompt_versions(id) ON DELETE SET NULL;
     "#,
+    // 10 (history you can organise): nestable folders, coloured tags (many per conversation),
+    // pinned and archived conversations (archived ones are hidden from the list, still searchable).
+    r#"
+    CREATE TABLE folders (
+        id         INTEGER PRIMARY KEY,
+        name       TEXT NOT NULL,
+        parent_id  INTEGER REFERENCES folders(id) ON DELETE CASCADE,
+        position   INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX folders_by_parent ON folders(parent_id);
+    CREATE TABLE tags (
+        id         INTEGER PRIMARY KEY,
+        name       TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        color      TEXT NOT NULL DEFAULT '#6b7280',
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE conversation_tags (
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        tag_id          INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+        PRIMARY KEY (conversation_id, tag_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX conversation_tags_by_tag ON conversation_tags(tag_id, conversation_id);
+    ALTER TABLE conversations ADD COLUMN folder_id INTEGER REFERENCES folders(id) ON DELETE SET NULL;
+    ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0 CHECK (pinned IN (0, 1));
+    ALTER TABLE conversations ADD COLUMN archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1));
+    CREATE INDEX conversations_by_folder ON conversations(folder_id) WHERE folder_id IS NOT NULL;
+    "#,
 ];
 
 /// The LLM judge's tables. Depends only on migration 1 (messages, profiles).
