@@ -12,6 +12,7 @@ mod forward_proxy;
 mod chat_complete;
 mod chat_service;
 mod cli;
+mod cli_golden;
 mod client;
 mod common;
 mod conformance;
