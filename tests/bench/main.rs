@@ -297,9 +297,9 @@ fn leaderboard_stats() {
             let o = if u < 0.1 {
                 BattleOutcome::Tie
             } else if u < 0.1 + 0.9 * p {
-                BattleOutcome::AWins
+                BattleOutcome::A
             } else {
-                BattleOutcome::BWins
+                BattleOutcome::B
             };
             Battle::new(format!("model-{i}"), format!("model-{j}"), o)
         })

@@ -12,6 +12,7 @@ mod backups;
 mod judge;
 mod key;
 mod leaderboard;
+mod params;
 mod profiles;
 mod prompts;
 mod restore;

@@ -10,6 +10,8 @@ pub mod error;
 pub mod eval;
 pub mod links;
 pub mod openai;
+pub mod outcome;
+pub mod params;
 pub mod prompts;
 pub mod secrets;
 
