@@ -216,11 +216,12 @@ pub async fn run(mut args: Args) -> Result<i32> {
             }
             ChatEvent::Retrying {
                 attempt,
+                max_attempts,
                 delay_ms,
                 reason,
                 ..
             } => {
-                eprintln!("parley: {reason} — retrying ({attempt}/2) in {delay_ms} ms")
+                eprintln!("parley: {reason} — retrying ({attempt}/{max_attempts}) in {delay_ms} ms")
             }
             _ => {}
         })
@@ -297,7 +298,10 @@ pub fn stats_line(m: &parley_core::db::messages::Message) -> String {
     if let Some(t) = m.total_ms {
         parts.push(format!("{:.1} s", t as f64 / 1000.0));
     }
-    if let Some(rate) = tokens_per_second(m) {
+    // The core's one rule: the window shows the same number.
+    let rate =
+        parley_core::eval::metrics::tokens_per_second(m.completion_tokens, m.ttft_ms, m.total_ms);
+    if let Some(rate) = rate {
         parts.push(format!("{rate:.1} tok/s"));
     }
     match m.cost_usd {
@@ -310,12 +314,4 @@ pub fn stats_line(m: &parley_core::db::messages::Message) -> String {
         ));
     }
     parts.join(" · ")
-}
-
-/// Completion tokens per second of generation (after the first token).
-pub fn tokens_per_second(m: &parley_core::db::messages::Message) -> Option<f64> {
-    let tokens = m.completion_tokens? as f64;
-    let gen_ms = (m.total_ms? - m.ttft_ms.unwrap_or(0)) as f64;
-    // Below 50 ms of generation the rate says nothing.
-    (tokens > 1.0 && gen_ms >= 50.0).then(|| (tokens - 1.0) * 1000.0 / gen_ms)
 }

@@ -18,7 +18,7 @@ mod prompts;
 mod restore;
 mod rubrics;
 
-pub use ask::{stats_line, tokens_per_second};
+pub use ask::stats_line;
 pub use judge::verdict_line;
 
 use parley_core::chat::{ChatService, EnvFallback};
