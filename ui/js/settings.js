@@ -4,7 +4,7 @@ import { api } from './api.js';
 import { errorText, h } from './dom.js';
 import { t, getLang, setLang } from './i18n.js';
 import { loadModels } from './models.js';
-import { buildInputs, fillInputs, readInputs } from './params.js';
+import { buildInputs, fillInputs as fillParamInputs, readInputs } from './params.js';
 import { state, emit } from './state.js';
 
 const $ = (id) => document.getElementById(id);
@@ -190,7 +190,7 @@ function fillProfile(p, fillInputs) {
     $('profile-proxy-url').value = p.proxy?.mode === 'custom' ? p.proxy.url || '' : '';
     $('connect-timeout').value = secs(p.connectTimeoutMs);
     $('idle-timeout').value = secs(p.idleTimeoutMs);
-    fillInputs(defaultSpecs, PREFIX, p.defaults || {});
+    fillParamInputs(defaultSpecs, PREFIX, p.defaults || {});
     showKindFields($('profile-kind').value);
     showProxyUrl();
     try { savedForm = JSON.stringify(readForm()); } catch { savedForm = ''; }
