@@ -2,6 +2,7 @@
 /// capability grants one by one (SECURITY.md W2).
 const COMMANDS: &[&str] = &[
     "app_info",
+    "param_spec",
     "list_conversations",
     "create_conversation",
     "rename_conversation",

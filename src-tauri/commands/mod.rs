@@ -16,6 +16,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
 {
     tauri::generate_handler![
         app::app_info,
+        app::param_spec,
         conversations::list_conversations,
         conversations::create_conversation,
         conversations::rename_conversation,

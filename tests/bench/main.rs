@@ -1,5 +1,6 @@
 //! `cargo bench --bench bench`: prints numbers, asserts nothing.
-//! - `parley ask` wall time vs `curl -N` on the same local stream of 2,000 tokens
+//! - `parley ask` wall time vs `curl -N` on the same local stream of 2,000 tokens (instant, and
+//!   at 2 ms per token), and `parley --version`
 //! - long chats: loading the active path of a 10,000- and a 100,000-message conversation
 //! - SSE parsing throughput
 //! - the local tokenizer, and fitting a long history into a context window
@@ -43,11 +44,19 @@ fn time<F: FnMut()>(runs: usize, mut f: F) -> Vec<Duration> {
 }
 
 fn ask_vs_curl() {
+    ask_vs_curl_on("test-tokens-2000", "instant", 20);
+    ask_vs_curl_on("test-tokens-2000-paced-2", "2 ms per token", 5);
+}
+
+/// `parley ask` and `curl -N` on the same local stream of 2,000 tokens from `model`.
+fn ask_vs_curl_on(model: &str, pace: &str, runs: usize) {
     let server = FakeOpenAi::start();
     let data = tempfile::tempdir().unwrap();
-    let body = r#"{"model":"test-tokens-2000","messages":[{"role":"user","content":"go"}],"stream":true,"stream_options":{"include_usage":true}}"#;
+    let body = format!(
+        r#"{{"model":"{model}","messages":[{{"role":"user","content":"go"}}],"stream":true,"stream_options":{{"include_usage":true}}}}"#
+    );
     let url = format!("{}/chat/completions", server.base_url());
-    let curl = time(20, || {
+    let curl = time(runs, || {
         let out = Command::new("curl")
             .args([
                 "-N",
@@ -55,7 +64,7 @@ fn ask_vs_curl() {
                 "-H",
                 "Content-Type: application/json",
                 "-d",
-                body,
+                &body,
                 &url,
             ])
             .stdout(Stdio::piped())
@@ -63,14 +72,14 @@ fn ask_vs_curl() {
             .unwrap();
         assert!(out.status.success() && out.stdout.ends_with(b"[DONE]\n\n"));
     });
-    let ask = time(20, || {
+    let ask = time(runs, || {
         let out = Command::new(bins::parley())
             .args([
                 "ask",
                 "--base-url",
                 &server.base_url(),
                 "--model",
-                "test-tokens-2000",
+                model,
                 "go",
             ])
             .env("PARLEY_DATA_DIR", data.path())
@@ -86,12 +95,22 @@ fn ask_vs_curl() {
         );
         assert!(out.stdout.ends_with(b" tok1999"));
     });
-    println!("stream of 2,000 tokens from 127.0.0.1 (wall time per run, process start to exit)");
-    println!("  curl -N      {}", stats(curl));
+    let version = time(runs, || {
+        let out = Command::new(bins::parley())
+            .arg("--version")
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+    });
     println!(
-        "  parley ask   {}   (parses, prints and saves to SQLite)",
+        "stream of 2,000 tokens from 127.0.0.1, {pace} (wall time per run, process start to exit)"
+    );
+    println!("  curl -N          {}", stats(curl));
+    println!(
+        "  parley ask       {}   (parses, prints and saves to SQLite)",
         stats(ask)
     );
+    println!("  parley --version {}", stats(version));
 }
 
 /// A conversation of `n` messages (a reply of ~600 characters each), then the cost of opening it.
@@ -297,9 +316,9 @@ fn leaderboard_stats() {
             let o = if u < 0.1 {
                 BattleOutcome::Tie
             } else if u < 0.1 + 0.9 * p {
-                BattleOutcome::AWins
+                BattleOutcome::A
             } else {
-                BattleOutcome::BWins
+                BattleOutcome::B
             };
             Battle::new(format!("model-{i}"), format!("model-{j}"), o)
         })

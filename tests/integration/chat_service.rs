@@ -6,6 +6,7 @@ use std::time::Duration;
 use parley_core::chat::{ChatEvent, RetryRequest, SendRequest};
 use parley_core::db::conversations::{self, ConversationSettings};
 use parley_core::db::messages::{self, Role, Status};
+use parley_core::params::Params;
 
 use crate::common::{new_conversation, service, tempdir, Events};
 use crate::fake_openai::FakeOpenAi;
@@ -72,13 +73,16 @@ async fn history_system_prompt_and_parameters_reach_the_server() {
     let settings = ConversationSettings {
         system_prompt: "You are terse.".into(),
         model: Some("test-model".into()),
-        temperature: Some(0.2),
-        max_tokens: Some(2),
-        top_p: Some(0.5),
-        frequency_penalty: Some(0.25),
-        presence_penalty: Some(-0.5),
-        stop: vec!["STOP".into(), "\n\n".into()],
-        seed: Some(7),
+        params: Params {
+            temperature: Some(0.2),
+            max_tokens: Some(2),
+            top_p: Some(0.5),
+            frequency_penalty: Some(0.25),
+            presence_penalty: Some(-0.5),
+            stop: Some(vec!["STOP".into(), "\n\n".into()]),
+            seed: Some(7),
+            ..Default::default()
+        },
         ..Default::default()
     };
     svc.db()
@@ -308,7 +312,10 @@ async fn empty_and_huge_messages_are_refused_before_saving() {
     // A big but acceptable paste (2 MB, emoji and RTL) goes through intact.
     let short = ConversationSettings {
         model: Some("test-model".into()),
-        max_tokens: Some(5),
+        params: Params {
+            max_tokens: Some(5),
+            ..Default::default()
+        },
         ..Default::default()
     };
     svc.db()

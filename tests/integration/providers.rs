@@ -198,7 +198,7 @@ async fn profile_defaults_fill_in_what_the_conversation_leaves_open() {
         temperature: Some(0.25),
         top_p: Some(0.5),
         seed: Some(9),
-        stop: vec!["END".into()],
+        stop: Some(vec!["END".into()]),
         ..Default::default()
     };
     let p = svc.create_profile(update).await.unwrap();
@@ -206,7 +206,7 @@ async fn profile_defaults_fill_in_what_the_conversation_leaves_open() {
     svc.db()
         .with(|c| {
             let mut s = conversations::get(c, conv)?.settings;
-            s.temperature = Some(1.0);
+            s.params.temperature = Some(1.0);
             conversations::update_settings(c, conv, s)
         })
         .unwrap();

@@ -464,13 +464,14 @@ fn kind(model: &str, last: &str) -> Kind {
                 .and_then(|n| n.parse::<u64>().ok())
             {
                 echo(Some(ms))
-            } else if let Some(n) = m
-                .strip_prefix("test-tokens-")
-                .and_then(|n| n.parse::<usize>().ok())
-            {
+            } else if let Some((n, ms)) = m.strip_prefix("test-tokens-").and_then(|rest| {
+                // test-tokens-N: as fast as possible; test-tokens-N-paced-MS: MS ms per token.
+                let (n, ms) = rest.split_once("-paced-").unwrap_or((rest, "0"));
+                Some((n.parse::<usize>().ok()?, ms.parse::<u64>().ok()?))
+            }) {
                 Kind::Reply {
                     tokens: (0..n).map(|i| format!(" tok{i}")).collect(),
-                    delay: Duration::ZERO,
+                    delay: Duration::from_millis(ms),
                 }
             } else if let Some((paced, n)) = m.strip_prefix("test-markdown-").and_then(|rest| {
                 // test-markdown-N: as fast as possible; test-markdown-paced-N: 1 ms per token.

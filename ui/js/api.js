@@ -47,6 +47,8 @@ async function streamCall(cmd, request, onEvent) {
 
 export const api = {
   appInfo: () => call('app_info'),
+  /** The request parameters' table: [{name, key, kind, min, max, step, doc, endpoints, profileDefault}]. */
+  paramSpec: () => call('param_spec'),
 
   listConversations: () => call('list_conversations'),
   createConversation: () => call('create_conversation'),
@@ -61,7 +63,7 @@ export const api = {
   selectBranch: (messageId) => call('select_branch', { messageId }),
   conversationTotals: (conversationId) => call('conversation_totals', { conversationId }),
   /**
-   * request: {conversationId, content, streamId, editOf?, targets?: [{model, profile, streamId}]};
+   * request: {conversationId, content, streamId, editOf?, targets?: [{model, profileId, streamId}]};
    * onEvent(streamEvent). Resolves to every reply (one per model and choice).
    */
   sendMessage: (request, onEvent) => streamCall('send_message', request, onEvent),

@@ -255,9 +255,10 @@ function init() {
   const rendererLoaded = loadRenderer().then((ok) => { if (ok) view.rerenderReplies(); });
   loadInitial().finally(() => {
     $('composer').focus();
-    // Everything is wired, the first data is in and replies render as Markdown (the end-to-end
-    // tests wait for this).
-    rendererLoaded.finally(() => { document.documentElement.dataset.ready = 'true'; });
+    // Everything is wired, the first data is in, the parameter inputs are built and replies render
+    // as Markdown (the end-to-end tests wait for this).
+    Promise.allSettled([rendererLoaded, conv.inputsReady, settings.inputsReady])
+      .then(() => { document.documentElement.dataset.ready = 'true'; });
   });
 }
 

@@ -292,7 +292,7 @@ function onEvent(ctx, ev) {
       break;
     }
     case 'retrying': {
-      const max = ev.maxAttempts ?? ev.maxRetries;
+      const max = ev.maxAttempts;
       const text = max ? t('stream.retryingMax', { attempt: ev.attempt, max }) : t('stream.retrying', { attempt: ev.attempt });
       for (const [id, r] of ctx.replies) {
         if (r.streamId !== ev.streamId) continue;

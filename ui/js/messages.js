@@ -17,7 +17,6 @@ let handlers = {
   stopColumn: () => {}, // (streamId)
 };
 
-export function setRetryHandler(fn) { handlers.retry = fn; }
 export function setHandlers(h) { handlers = { ...handlers, ...h }; }
 
 export function initMessages() {
@@ -98,14 +97,6 @@ function formatMs(ms) {
   return t('unit.s', { n: (ms / 1000).toFixed(1) });
 }
 
-/** Completion tokens per second of generation (after the first token), as the CLI computes it. */
-export function tokensPerSecond(m) {
-  if (m.completionTokens == null || m.totalMs == null) return null;
-  const gen = m.totalMs - (m.ttftMs ?? 0);
-  // Below 50 ms of generation the rate says nothing (and prints silly numbers).
-  return m.completionTokens > 1 && gen >= 50 ? ((m.completionTokens - 1) * 1000) / gen : null;
-}
-
 export function formatCost(usd) {
   if (usd == null) return null;
   return usd >= 0.01 ? usd.toFixed(4) : usd.toPrecision(2);
@@ -120,7 +111,8 @@ export function metaText(m) {
   }
   if (m.ttftMs != null) parts.push(t('meta.ttft', { time: formatMs(m.ttftMs) }));
   if (m.totalMs != null) parts.push(formatMs(m.totalMs));
-  const rate = m.status === 'streaming' ? null : tokensPerSecond(m);
+  // The back end's number (core eval::metrics::tokens_per_second), the one the CLI prints.
+  const rate = m.status === 'streaming' ? null : m.tokensPerSecond;
   if (rate != null) parts.push(t('meta.speed', { rate: rate.toFixed(1) }));
   if (m.costUsd != null) parts.push(t('meta.cost', { cost: formatCost(m.costUsd) }));
   return parts.join(' · ');

@@ -5,6 +5,7 @@ import { api } from './api.js';
 import { errorText, h } from './dom.js';
 import { t } from './i18n.js';
 import { choose } from './slash.js';
+import { paramKeys } from './params.js';
 import { activeConversation } from './state.js';
 
 const $ = (id) => document.getElementById(id);
@@ -101,7 +102,8 @@ async function loadHistory() {
   }
 }
 
-const PRESET_KEYS = ['temperature', 'topP', 'maxTokens', 'frequencyPenalty', 'presencePenalty', 'stop', 'seed', 'n', 'endpoint'];
+/** What a preset keeps of a conversation: its parameters (the back end's table) and endpoint. */
+const presetKeys = () => [...paramKeys(), 'endpoint'];
 
 function showPreset() {
   const parts = [];
@@ -115,7 +117,7 @@ function presetFromConversation() {
   const conv = activeConversation();
   if (!conv) { status(t('prompts.noConversation')); return; }
   const settings = {};
-  for (const k of PRESET_KEYS) {
+  for (const k of presetKeys()) {
     const v = conv[k];
     if (v != null && !(Array.isArray(v) && !v.length) && !(k === 'endpoint' && v === 'chat')) settings[k] = v;
   }

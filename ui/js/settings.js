@@ -4,6 +4,7 @@ import { api } from './api.js';
 import { errorText, h } from './dom.js';
 import { t, getLang, setLang } from './i18n.js';
 import { loadModels } from './models.js';
+import { buildInputs, fillInputs as fillParamInputs, readInputs } from './params.js';
 import { state, emit } from './state.js';
 
 const $ = (id) => document.getElementById(id);
@@ -24,17 +25,16 @@ function serial(fn) {
   return run;
 }
 
-/** Per-profile default parameters: input id, key, range, whole numbers only? */
-const DEFAULTS = [
-  { id: 'pd-temperature', key: 'temperature', min: 0, max: 2, int: false, label: 'convSettings.temperature' },
-  { id: 'pd-top-p', key: 'topP', min: 0, max: 1, int: false, label: 'convSettings.topP' },
-  { id: 'pd-max-tokens', key: 'maxTokens', min: 1, max: 1000000, int: true, label: 'convSettings.maxTokens' },
-  { id: 'pd-frequency-penalty', key: 'frequencyPenalty', min: -2, max: 2, int: false, label: 'convSettings.frequencyPenalty' },
-  { id: 'pd-presence-penalty', key: 'presencePenalty', min: -2, max: 2, int: false, label: 'convSettings.presencePenalty' },
-  { id: 'pd-seed', key: 'seed', min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, int: true, label: 'convSettings.seed' },
-];
+/** The profile defaults' input id prefix (pd-temperature…); the inputs come from the back end's table. */
+const PREFIX = 'pd-';
+let defaultSpecs = [];
+/** Resolves once the default parameters' inputs exist. */
+export let inputsReady = Promise.resolve();
 
 export function initSettings() {
+  inputsReady = buildInputs($('pd-params'), PREFIX, { profileOnly: true })
+    .then((built) => { defaultSpecs = built; })
+    .catch((err) => setMsg('profiles-status', errorText(err), true));
   const dialog = $('settings-dialog');
   $('open-settings').addEventListener('click', () => openSettings());
   $('close-settings').addEventListener('click', () => dialog.close());
@@ -190,9 +190,7 @@ function fillProfile(p, fillInputs) {
     $('profile-proxy-url').value = p.proxy?.mode === 'custom' ? p.proxy.url || '' : '';
     $('connect-timeout').value = secs(p.connectTimeoutMs);
     $('idle-timeout').value = secs(p.idleTimeoutMs);
-    const d = p.defaults || {};
-    for (const f of DEFAULTS) $(f.id).value = d[f.key] ?? '';
-    $('pd-stop').value = (d.stop || []).join('\n');
+    fillParamInputs(defaultSpecs, PREFIX, p.defaults || {});
     showKindFields($('profile-kind').value);
     showProxyUrl();
     try { savedForm = JSON.stringify(readForm()); } catch { savedForm = ''; }
@@ -240,9 +238,8 @@ function readForm() {
   const mode = $('profile-proxy-mode').value;
   const proxy = mode === 'app' ? null
     : mode === 'custom' ? { mode, url: $('profile-proxy-url').value.trim() } : { mode };
-  const defaults = {};
-  for (const f of DEFAULTS) defaults[f.key] = number(f.id, f.label, f);
-  defaults.stop = $('pd-stop').value.split('\n').filter((l) => l !== '');
+  const { values: defaults, errors } = readInputs(defaultSpecs, PREFIX);
+  if (errors.length) throw invalid(errors[0].message);
   return {
     kind: $('profile-kind').value,
     baseUrl: $('base-url').value.trim(),

@@ -92,7 +92,12 @@ pub async fn run(args: Args) -> Result<i32> {
             );
             return Ok(1);
         }
-        match Winner::parse(&line) {
+        match Winner::parse(&line).and_then(|w| match w.is_vote() {
+            true => Ok(w),
+            false => Err(parley_core::error::Error::invalid(
+                "A vote is a, b, tie or bad.",
+            )),
+        }) {
             Ok(w) => break w,
             Err(e) if interactive => eprintln!("parley: {e}"),
             Err(e) => return Err(e),

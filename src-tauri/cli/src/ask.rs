@@ -8,7 +8,9 @@ use parley_core::db::conversations;
 use parley_core::db::messages::Status;
 use parley_core::error::Result;
 
+use crate::params::ParamArgs;
 use crate::{read_stdin, service};
+use parley_core::params::Params;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -24,30 +26,9 @@ pub struct Args {
     /// System prompt for the conversation.
     #[arg(long, short)]
     system: Option<String>,
-    /// Sampling temperature, 0 to 2.
-    #[arg(long, short)]
-    temperature: Option<f64>,
-    /// Upper bound on the reply's length in tokens.
-    #[arg(long)]
-    max_tokens: Option<i64>,
-    /// Nucleus sampling, 0 to 1.
-    #[arg(long)]
-    top_p: Option<f64>,
-    /// Penalty for tokens by how often they appeared, -2 to 2.
-    #[arg(long, allow_hyphen_values = true)]
-    frequency_penalty: Option<f64>,
-    /// Penalty for tokens that appeared at all, -2 to 2.
-    #[arg(long, allow_hyphen_values = true)]
-    presence_penalty: Option<f64>,
-    /// A sequence where the reply stops (repeat for up to 4).
-    #[arg(long, allow_hyphen_values = true)]
-    stop: Vec<String>,
-    /// Seed for reproducible sampling, where the server supports it.
-    #[arg(long, allow_hyphen_values = true)]
-    seed: Option<i64>,
-    /// How many choices to generate (1–8); each is printed under its own header.
-    #[arg(long)]
-    n: Option<i64>,
+    /// The request parameters (temperature, top_p, stop…), from the table in core's params.rs.
+    #[command(flatten)]
+    params: ParamArgs<false>,
     /// Which API to call: chat (/v1/chat/completions) or completions (the legacy /v1/completions,
     /// prompt in, text out).
     #[arg(long, value_enum)]
@@ -93,16 +74,7 @@ fn conversation_for(service: &ChatService, args: &Args, prompt: &str) -> Result<
         let a = args;
         settings.system_prompt = a.system.clone().unwrap_or(settings.system_prompt);
         settings.model = a.model.clone().or(settings.model);
-        settings.temperature = a.temperature.or(settings.temperature);
-        settings.max_tokens = a.max_tokens.or(settings.max_tokens);
-        settings.top_p = a.top_p.or(settings.top_p);
-        settings.frequency_penalty = a.frequency_penalty.or(settings.frequency_penalty);
-        settings.presence_penalty = a.presence_penalty.or(settings.presence_penalty);
-        if !a.stop.is_empty() {
-            settings.stop = a.stop.clone();
-        }
-        settings.seed = a.seed.or(settings.seed);
-        settings.n = a.n.or(settings.n);
+        settings.params = Params::merge(&a.params.params, &settings.params);
         if let Some(e) = &a.endpoint {
             settings.endpoint = (*e).into();
         }
@@ -163,8 +135,7 @@ fn saved_prompt(service: &ChatService, args: &mut Args, name: &str) -> Result<(S
             .draft
             .preset
             .as_ref()
-            .and_then(|preset| preset["model"].as_str())
-            .map(str::to_string);
+            .and_then(|preset| preset.model.clone());
     }
     Ok((text, p.latest.id))
 }
@@ -224,6 +195,7 @@ pub async fn run(mut args: Args) -> Result<i32> {
         .db()
         .with(|c| conversations::get(c, conversation_id))?
         .settings
+        .params
         .n
         .is_some_and(|n| n > 1);
     let replies = service
@@ -244,11 +216,12 @@ pub async fn run(mut args: Args) -> Result<i32> {
             }
             ChatEvent::Retrying {
                 attempt,
+                max_attempts,
                 delay_ms,
                 reason,
                 ..
             } => {
-                eprintln!("parley: {reason} — retrying ({attempt}/2) in {delay_ms} ms")
+                eprintln!("parley: {reason} — retrying ({attempt}/{max_attempts}) in {delay_ms} ms")
             }
             _ => {}
         })
@@ -325,7 +298,10 @@ pub fn stats_line(m: &parley_core::db::messages::Message) -> String {
     if let Some(t) = m.total_ms {
         parts.push(format!("{:.1} s", t as f64 / 1000.0));
     }
-    if let Some(rate) = tokens_per_second(m) {
+    // The core's one rule: the window shows the same number.
+    let rate =
+        parley_core::eval::metrics::tokens_per_second(m.completion_tokens, m.ttft_ms, m.total_ms);
+    if let Some(rate) = rate {
         parts.push(format!("{rate:.1} tok/s"));
     }
     match m.cost_usd {
@@ -338,12 +314,4 @@ pub fn stats_line(m: &parley_core::db::messages::Message) -> String {
         ));
     }
     parts.join(" · ")
-}
-
-/// Completion tokens per second of generation (after the first token).
-pub fn tokens_per_second(m: &parley_core::db::messages::Message) -> Option<f64> {
-    let tokens = m.completion_tokens? as f64;
-    let gen_ms = (m.total_ms? - m.ttft_ms.unwrap_or(0)) as f64;
-    // Below 50 ms of generation the rate says nothing.
-    (tokens > 1.0 && gen_ms >= 50.0).then(|| (tokens - 1.0) * 1000.0 / gen_ms)
 }

@@ -50,7 +50,7 @@ pub fn verdict_line(v: &Verdict) -> String {
     if let Some(e) = &v.error {
         return format!("{ids}\t{models}\terror\t-\t{}", one_line(e, 160));
     }
-    let result = match (v.score, v.winner.as_deref(), v.other_message_id) {
+    let result = match (v.score, v.winner.map(|w| w.as_str()), v.other_message_id) {
         (Some(s), _, _) => format!("score {s}/10"),
         (_, Some("a"), _) => format!("winner {}", v.message_id),
         (_, Some("b"), Some(other)) => format!("winner {other}"),

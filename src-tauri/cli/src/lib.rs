@@ -12,12 +12,13 @@ mod backups;
 mod judge;
 mod key;
 mod leaderboard;
+mod params;
 mod profiles;
 mod prompts;
 mod restore;
 mod rubrics;
 
-pub use ask::{stats_line, tokens_per_second};
+pub use ask::stats_line;
 pub use judge::verdict_line;
 
 use parley_core::chat::{ChatService, EnvFallback};
@@ -130,8 +131,9 @@ fn open_window() -> i32 {
 }
 
 pub fn run(command: Command) -> i32 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread: a command streams one request (or a few, interleaved); blocking work (the
+    // keyring, CPU-heavy statistics) goes to the blocking pool. No worker threads to start.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

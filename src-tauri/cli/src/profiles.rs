@@ -3,11 +3,12 @@
 use clap::Subcommand;
 
 use parley_core::chat::ProfileUpdate;
-use parley_core::db::profiles::{ProfileDefaults, ProfileKind};
+use parley_core::db::profiles::ProfileKind;
 use parley_core::error::Result;
 use parley_core::openai::Proxy;
 
 use crate::key::key_line;
+use crate::params::ParamArgs;
 use crate::service;
 
 // Parsed once per run; the size of the `add` arguments does not matter.
@@ -52,15 +53,9 @@ pub struct ProfileArgs {
     /// Longest silence between two chunks of a reply, in seconds.
     #[arg(long)]
     idle_timeout: Option<f64>,
-    /// Default temperature, 0 to 2.
-    #[arg(long)]
-    temperature: Option<f64>,
-    /// Default top_p, 0 to 1.
-    #[arg(long)]
-    top_p: Option<f64>,
-    /// Default max tokens.
-    #[arg(long)]
-    max_tokens: Option<i64>,
+    /// Default request parameters (those a profile can default), from core's params.rs table.
+    #[command(flatten)]
+    defaults: ParamArgs<true>,
     /// Make it the default profile.
     #[arg(long = "default")]
     make_default: bool,
@@ -142,12 +137,7 @@ pub async fn run(action: Action) -> Result<i32> {
                 proxy: a.proxy.as_deref().map(proxy_arg),
                 connect_timeout_ms: secs_to_ms(a.connect_timeout)?,
                 idle_timeout_ms: secs_to_ms(a.idle_timeout)?,
-                defaults: ProfileDefaults {
-                    temperature: a.temperature,
-                    top_p: a.top_p,
-                    max_tokens: a.max_tokens,
-                    ..Default::default()
-                },
+                defaults: a.defaults.params,
             };
             let view = service.create_profile(update).await?;
             if a.make_default {

@@ -32,7 +32,9 @@ pub enum ChatEvent {
     /// Before the first delta only; for the request streaming under `stream_id`.
     Retrying {
         stream_id: String,
+        /// 1-based: this is retry `attempt` of at most `max_attempts`.
         attempt: u32,
+        max_attempts: u32,
         delay_ms: u64,
         reason: String,
     },
@@ -75,13 +77,14 @@ mod tests {
         let v = serde_json::to_value(ChatEvent::Retrying {
             stream_id: "s".into(),
             attempt: 1,
+            max_attempts: 2,
             delay_ms: 500,
             reason: "x".into(),
         })
         .unwrap();
         assert_eq!(
             v,
-            serde_json::json!({"type": "retrying", "streamId": "s", "attempt": 1, "delayMs": 500, "reason": "x"})
+            serde_json::json!({"type": "retrying", "streamId": "s", "attempt": 1, "maxAttempts": 2, "delayMs": 500, "reason": "x"})
         );
         let v = serde_json::to_value(ChatEvent::Failed {
             error: Error::Cancelled,

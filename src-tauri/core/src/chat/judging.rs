@@ -143,7 +143,7 @@ impl ChatService {
         let mut request = ChatRequest::streaming(judge.model.clone(), prompt);
         // Reasoning models accept only their default temperature.
         if !wants_max_completion_tokens(&judge.model) {
-            request.sampling.temperature = Some(judge::JUDGE_TEMPERATURE);
+            request.sampling.params.temperature = Some(judge::JUDGE_TEMPERATURE);
         }
         let mut text = String::new();
         let mut on_event = |e: StreamEvent| {
@@ -274,7 +274,7 @@ impl ChatService {
                 v.winner_ab = Some(both.ab);
                 v.winner_ba = Some(both.ba);
                 v.consistent = Some(both.consistent);
-                v.winner = Some(both.winner().to_string());
+                v.winner = Some(both.winner());
                 v.reasoning = Some(ab.reasoning);
                 v.reasoning_ba = Some(ba.reasoning);
             }

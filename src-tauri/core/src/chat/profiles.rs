@@ -268,8 +268,10 @@ impl ChatService {
     ) -> Result<(ProfileRow, Endpoint, Client)> {
         let mut row = self.profile_row(profile_id)?;
         let stored = self.stored_key(&row.name).await;
+        crate::trace("keyring asked");
         let ep = provider::endpoint(&row, &self.env, stored, override_url)?;
         let client = self.client_for(&row)?;
+        crate::trace("endpoint and client ready");
         row.default_model = provider::default_model(&row);
         Ok((row, ep, client))
     }

@@ -9,6 +9,7 @@ use crate::db::profiles::{ProfileDefaults, ProfileKind, ProfileRow};
 use crate::error::{Error, Result};
 use crate::openai::client::{insecure_warning, is_loopback, parse_base_url};
 use crate::openai::{ClientOptions, Endpoint, Flavor, Proxy, DEFAULT_BASE_URL};
+use crate::params::Params;
 use crate::secrets::ApiKey;
 
 /// The Azure OpenAI data-plane version used when a profile names none (GA, supports streaming).
@@ -229,20 +230,11 @@ pub fn effective_settings(
     conv: &ConversationSettings,
     profile: &ProfileRow,
 ) -> ConversationSettings {
-    let d = &profile.defaults;
-    // Starts from the conversation's settings, so anything a profile has no default for is kept.
-    let mut s = conv.clone();
-    s.model = s.model.or_else(|| default_model(profile));
-    s.temperature = s.temperature.or(d.temperature);
-    s.max_tokens = s.max_tokens.or(d.max_tokens);
-    s.top_p = s.top_p.or(d.top_p);
-    s.frequency_penalty = s.frequency_penalty.or(d.frequency_penalty);
-    s.presence_penalty = s.presence_penalty.or(d.presence_penalty);
-    if s.stop.is_empty() {
-        s.stop = d.stop.clone();
+    ConversationSettings {
+        model: conv.model.clone().or_else(|| default_model(profile)),
+        params: Params::merge(&conv.params, &profile.defaults),
+        ..conv.clone()
     }
-    s.seed = s.seed.or(d.seed);
-    s
 }
 
 pub fn endpoint(
@@ -527,7 +519,8 @@ mod tests {
                 frequency_penalty: Some(0.1),
                 presence_penalty: Some(0.2),
                 seed: Some(5),
-                stop: vec!["P".into()],
+                stop: Some(vec!["P".into()]),
+                ..Default::default()
             },
             ..Default::default()
         };
@@ -541,37 +534,39 @@ mod tests {
             ConversationSettings {
                 system_prompt: "sys".into(),
                 model: Some("profile-model".into()),
-                temperature: Some(0.3),
-                max_tokens: Some(100),
-                top_p: Some(0.8),
-                frequency_penalty: Some(0.1),
-                presence_penalty: Some(0.2),
-                stop: vec!["P".into()],
-                seed: Some(5),
+                params: profile.defaults.clone(),
                 ..Default::default()
             }
         );
         let own = ConversationSettings {
             system_prompt: "mine".into(),
             model: Some("conv-model".into()),
-            temperature: Some(1.5),
-            max_tokens: Some(7),
-            top_p: Some(0.1),
-            frequency_penalty: Some(-1.0),
-            presence_penalty: Some(-1.0),
-            stop: vec!["C".into()],
-            seed: Some(-3),
-            n: Some(2),
+            params: Params {
+                temperature: Some(1.5),
+                max_tokens: Some(7),
+                top_p: Some(0.1),
+                frequency_penalty: Some(-1.0),
+                presence_penalty: Some(-1.0),
+                stop: Some(vec!["C".into()]),
+                seed: Some(-3),
+                n: Some(2),
+            },
             endpoint: crate::db::conversations::EndpointKind::Completions,
         };
         assert_eq!(effective_settings(&own, &profile), own);
         // Only the missing values are filled in.
         let some = ConversationSettings {
-            temperature: Some(0.0),
+            params: Params {
+                temperature: Some(0.0),
+                ..Default::default()
+            },
             ..Default::default()
         };
         let merged = effective_settings(&some, &profile);
-        assert_eq!((merged.temperature, merged.top_p), (Some(0.0), Some(0.8)));
+        assert_eq!(
+            (merged.params.temperature, merged.params.top_p),
+            (Some(0.0), Some(0.8))
+        );
         assert_eq!(effective_settings(&some, &ProfileRow::default()), some);
     }
 

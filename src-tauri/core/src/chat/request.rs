@@ -50,15 +50,14 @@ pub fn completion_prompt(system_prompt: &str, path: &[Message]) -> String {
     prompt
 }
 
+/// The body's parameters: the conversation's (already merged with the profile's defaults).
+/// `n` is sent only above 1, its default.
 pub(super) fn sampling(s: &conversations::ConversationSettings) -> Sampling {
+    let mut params = s.params.clone();
+    params.n = params.n.filter(|n| *n > 1);
     Sampling {
-        temperature: s.temperature,
-        top_p: s.top_p,
-        n: s.n.filter(|n| *n > 1),
-        frequency_penalty: s.frequency_penalty,
-        presence_penalty: s.presence_penalty,
-        stop: (!s.stop.is_empty()).then(|| s.stop.clone()),
-        seed: s.seed,
+        params,
+        endpoint: s.endpoint,
     }
 }
 
@@ -95,20 +94,21 @@ impl ChatService {
                     .and_then(|i| i.context_window)
                     .map(|w| w.max(0) as usize);
                 let reserve = s
+                    .params
                     .max_tokens
                     .map(|m| m.max(0) as usize)
                     .unwrap_or(context::DEFAULT_REPLY_RESERVE);
                 let fitted = context::fit(model, history(&s.system_prompt, &path), window, reserve);
                 let mut body = ChatRequest::streaming(model, fitted.messages);
                 body.sampling = sampling(s);
-                body.set_output_limit(s.max_tokens, wants_max_completion_tokens(model));
+                body.set_output_limit(s.params.max_tokens, wants_max_completion_tokens(model));
                 Ok((Request::Chat(body), fitted.omitted))
             }
             EndpointKind::Completions => {
                 let prompt = completion_prompt(&s.system_prompt, &path);
                 let mut body = CompletionRequest::streaming(model, prompt);
                 body.sampling = sampling(s);
-                body.max_tokens = s.max_tokens;
+                body.max_tokens = s.params.max_tokens;
                 Ok((Request::Completion(body), 0))
             }
         }

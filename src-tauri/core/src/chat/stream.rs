@@ -99,6 +99,7 @@ impl ChatService {
                         } => emit(ChatEvent::Retrying {
                             stream_id: stream_id.clone(),
                             attempt,
+                            max_attempts: crate::openai::errors::MAX_RETRIES,
                             delay_ms: delay.as_millis() as u64,
                             reason,
                         }),
@@ -191,7 +192,13 @@ impl ChatService {
                 outcome.error_message = Some(e.to_string());
                 error = Some(e);
             }
-            let finished = self.db.with(|c| messages::finish(c, *id, &outcome));
+            let finished = self
+                .db
+                .with(|c| messages::finish(c, *id, &outcome))
+                .map(|mut m| {
+                    super::thread::with_speed(&mut m);
+                    m
+                });
             match (finished, error) {
                 (Ok(message), None) => {
                     emit(ChatEvent::Finished {

@@ -15,6 +15,7 @@ pub(super) fn thread_for_window(
     let ratings = crate::eval::ratings::for_conversation(c, conversation_id)?;
     let blind = crate::eval::arena::blind_replies(c, conversation_id)?;
     let fill = |m: &mut Message| {
+        with_speed(m);
         m.rating = ratings.get(&m.id).cloned();
         m.reference_score = m
             .rating
@@ -39,6 +40,12 @@ pub(super) fn thread_for_window(
         }
     }
     Ok(thread)
+}
+
+/// Fills in the reply's tokens per second (the one rule), for the window.
+pub(crate) fn with_speed(m: &mut Message) {
+    m.tokens_per_second =
+        crate::eval::metrics::tokens_per_second(m.completion_tokens, m.ttft_ms, m.total_ms);
 }
 
 /// Hides which model (and profile) wrote a reply, until its arena vote.

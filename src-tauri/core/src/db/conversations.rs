@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::now_ms;
 use crate::error::{Error, Result};
+pub use crate::params::EndpointKind;
+use crate::params::Params;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -21,8 +23,8 @@ pub struct Conversation {
     pub updated_at: i64,
 }
 
-/// What the user can set on a conversation. `None` (or an empty `stop`) = the server's default;
-/// `model: None` = the profile's default model.
+/// What the user can set on a conversation. An unset parameter = the profile's default, else the
+/// server's; `model: None` = the profile's default model.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationSettings {
@@ -30,107 +32,20 @@ pub struct ConversationSettings {
     pub system_prompt: String,
     #[serde(default)]
     pub model: Option<String>,
-    #[serde(default)]
-    pub temperature: Option<f64>,
-    #[serde(default)]
-    pub max_tokens: Option<i64>,
-    #[serde(default)]
-    pub top_p: Option<f64>,
-    #[serde(default)]
-    pub frequency_penalty: Option<f64>,
-    #[serde(default)]
-    pub presence_penalty: Option<f64>,
-    /// Up to 4 sequences where the server stops generating.
-    #[serde(default)]
-    pub stop: Vec<String>,
-    #[serde(default)]
-    pub seed: Option<i64>,
-    /// How many choices to generate for each message (`n`); they show side by side.
-    #[serde(default)]
-    pub n: Option<i64>,
+    /// Serialised flat (`temperature`, `topP`, …), as the table in `params.rs` names them.
+    #[serde(flatten)]
+    pub params: Params,
     /// Chat (`/v1/chat/completions`) or the legacy text completion (`/v1/completions`).
     #[serde(default)]
     pub endpoint: EndpointKind,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EndpointKind {
-    #[default]
-    Chat,
-    Completions,
-}
-
-impl EndpointKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EndpointKind::Chat => "chat",
-            EndpointKind::Completions => "completions",
-        }
-    }
-    pub fn parse(s: &str) -> Result<EndpointKind> {
-        match s {
-            "chat" => Ok(EndpointKind::Chat),
-            "completions" => Ok(EndpointKind::Completions),
-            other => Err(Error::invalid(format!(
-                "Unknown endpoint {other:?}: use chat or completions."
-            ))),
-        }
-    }
-}
-
 pub const MAX_TITLE_CHARS: usize = 200;
-pub const MAX_STOP_SEQUENCES: usize = 4;
-/// The reference allows up to 128 choices; more than 8 columns cannot be read side by side.
-pub const MAX_CHOICES: i64 = 8;
-
-fn check_range(name: &str, value: Option<f64>, min: f64, max: f64) -> Result<()> {
-    match value {
-        Some(v) if !(min..=max).contains(&v) || v.is_nan() => Err(Error::invalid(format!(
-            "{name} must be between {min} and {max} (got {v})."
-        ))),
-        _ => Ok(()),
-    }
-}
 
 impl ConversationSettings {
-    /// Ranges from the OpenAI reference, checked before anything is saved or sent.
+    /// The parameters' ranges (from the table), checked before anything is saved or sent.
     pub fn validate(mut self) -> Result<Self> {
-        check_range("Temperature", self.temperature, 0.0, 2.0)?;
-        check_range("Top p", self.top_p, 0.0, 1.0)?;
-        check_range("Frequency penalty", self.frequency_penalty, -2.0, 2.0)?;
-        check_range("Presence penalty", self.presence_penalty, -2.0, 2.0)?;
-        if let Some(m) = self.max_tokens {
-            if m < 1 {
-                return Err(Error::invalid(format!(
-                    "Max tokens must be at least 1 (got {m})."
-                )));
-            }
-        }
-        if let Some(n) = self.n {
-            if !(1..=MAX_CHOICES).contains(&n) {
-                return Err(Error::invalid(format!(
-                    "Choices (n) must be between 1 and {MAX_CHOICES} (got {n})."
-                )));
-            }
-        }
-        // Whitespace is meaningful in a stop sequence ("\n\n"); only empty ones are dropped.
-        self.stop.retain(|s| !s.is_empty());
-        if self.stop.len() > MAX_STOP_SEQUENCES {
-            return Err(Error::invalid(format!(
-                "At most {MAX_STOP_SEQUENCES} stop sequences (got {}).",
-                self.stop.len()
-            )));
-        }
-        if self
-            .stop
-            .iter()
-            .any(|s| s.chars().count() > 256 || s.contains('\0'))
-        {
-            return Err(Error::invalid(
-                "A stop sequence is longer than 256 characters.",
-            ));
-        }
+        self.params = self.params.validate()?;
         self.model = self
             .model
             .map(|m| m.trim().to_string())
@@ -143,38 +58,23 @@ impl ConversationSettings {
 }
 
 const COLUMNS: &str =
-    "id, title, system_prompt, model, temperature, max_tokens, created_at, updated_at, \
-                       top_p, frequency_penalty, presence_penalty, stop, seed, n, endpoint, profile_id";
+    "id, title, system_prompt, model, params, created_at, updated_at, endpoint, profile_id";
 
 fn from_row(r: &Row) -> rusqlite::Result<Conversation> {
-    let stop: Option<String> = r.get(11)?;
+    let params: Option<String> = r.get(4)?;
     Ok(Conversation {
         id: r.get(0)?,
         title: r.get(1)?,
         settings: ConversationSettings {
             system_prompt: r.get(2)?,
             model: r.get(3)?,
-            temperature: r.get(4)?,
-            max_tokens: r.get(5)?,
-            top_p: r.get(8)?,
-            frequency_penalty: r.get(9)?,
-            presence_penalty: r.get(10)?,
-            stop: stop
-                .and_then(|s| serde_json::from_str(&s).ok())
-                .unwrap_or_default(),
-            seed: r.get(12)?,
-            n: r.get(13)?,
-            endpoint: EndpointKind::parse(&r.get::<_, String>(14)?).unwrap_or_default(),
+            params: Params::from_stored(params.as_deref()),
+            endpoint: EndpointKind::parse(&r.get::<_, String>(7)?).unwrap_or_default(),
         },
-        profile_id: r.get(15)?,
-        created_at: r.get(6)?,
-        updated_at: r.get(7)?,
+        profile_id: r.get(8)?,
+        created_at: r.get(5)?,
+        updated_at: r.get(6)?,
     })
-}
-
-/// `stop` as stored: a JSON array, or NULL when empty.
-fn stop_json(s: &ConversationSettings) -> Option<String> {
-    (!s.stop.is_empty()).then(|| serde_json::to_string(&s.stop).unwrap_or_default())
 }
 
 pub fn create(conn: &Connection, settings: Option<ConversationSettings>) -> Result<Conversation> {
@@ -255,22 +155,13 @@ pub fn update_settings(
 ) -> Result<Conversation> {
     let s = settings.validate()?;
     let n = conn.execute(
-        "UPDATE conversations SET system_prompt = ?2, model = ?3, temperature = ?4, max_tokens = ?5,
-             top_p = ?6, frequency_penalty = ?7, presence_penalty = ?8, stop = ?9, seed = ?10,
-             n = ?11, endpoint = ?12
+        "UPDATE conversations SET system_prompt = ?2, model = ?3, params = ?4, endpoint = ?5
          WHERE id = ?1 AND deleted_at IS NULL",
         params![
             id,
             s.system_prompt,
             s.model,
-            s.temperature,
-            s.max_tokens,
-            s.top_p,
-            s.frequency_penalty,
-            s.presence_penalty,
-            stop_json(&s),
-            s.seed,
-            s.n,
+            s.params.to_stored(),
             s.endpoint.as_str()
         ],
     )?;
@@ -389,90 +280,102 @@ mod tests {
         let db = Db::open_in_memory().unwrap();
         db.with(|c| {
             let conv = create(c, None)?;
-            let bad = ConversationSettings {
-                temperature: Some(2.5),
+            let with = |params: Params| ConversationSettings {
+                params,
                 ..Default::default()
             };
-            assert_eq!(
-                update_settings(c, conv.id, bad).unwrap_err().kind(),
-                "invalid"
-            );
-            let bad = ConversationSettings {
-                max_tokens: Some(0),
-                ..Default::default()
-            };
-            assert_eq!(
-                update_settings(c, conv.id, bad).unwrap_err().kind(),
-                "invalid"
-            );
             for bad in [
-                ConversationSettings {
+                Params {
+                    temperature: Some(2.5),
+                    ..Default::default()
+                },
+                Params {
+                    max_tokens: Some(0),
+                    ..Default::default()
+                },
+                Params {
                     top_p: Some(1.5),
                     ..Default::default()
                 },
-                ConversationSettings {
+                Params {
                     frequency_penalty: Some(-2.5),
                     ..Default::default()
                 },
-                ConversationSettings {
+                Params {
                     presence_penalty: Some(f64::NAN),
                     ..Default::default()
                 },
-                ConversationSettings {
-                    stop: vec!["a".into(), "b".into(), "c".into(), "d".into(), "e".into()],
+                Params {
+                    stop: Some(vec![
+                        "a".into(),
+                        "b".into(),
+                        "c".into(),
+                        "d".into(),
+                        "e".into(),
+                    ]),
                     ..Default::default()
                 },
-                ConversationSettings {
+                Params {
                     n: Some(0),
                     ..Default::default()
                 },
-                ConversationSettings {
-                    n: Some(MAX_CHOICES + 1),
+                Params {
+                    n: Some(9),
                     ..Default::default()
                 },
             ] {
                 assert_eq!(
-                    update_settings(c, conv.id, bad).unwrap_err().kind(),
+                    update_settings(c, conv.id, with(bad)).unwrap_err().kind(),
                     "invalid"
                 );
             }
             let good = ConversationSettings {
                 system_prompt: "Be brief.".into(),
                 model: Some("  gpt-4o-mini ".into()),
-                temperature: Some(0.3),
-                max_tokens: Some(256),
-                top_p: Some(0.9),
-                frequency_penalty: Some(-0.5),
-                presence_penalty: Some(1.0),
-                stop: vec!["\n\n".into(), String::new(), "END".into()],
-                seed: Some(-42),
-                n: Some(3),
+                params: Params {
+                    temperature: Some(0.3),
+                    max_tokens: Some(256),
+                    top_p: Some(0.9),
+                    frequency_penalty: Some(-0.5),
+                    presence_penalty: Some(1.0),
+                    stop: Some(vec!["\n\n".into(), String::new(), "END".into()]),
+                    seed: Some(-42),
+                    n: Some(3),
+                },
                 endpoint: EndpointKind::Completions,
             };
             let saved = update_settings(c, conv.id, good)?.settings;
             assert_eq!(saved.model.as_deref(), Some("gpt-4o-mini"));
-            assert_eq!(
-                (saved.temperature, saved.max_tokens),
-                (Some(0.3), Some(256))
-            );
+            let p = &saved.params;
+            assert_eq!((p.temperature, p.max_tokens), (Some(0.3), Some(256)));
             assert_eq!(saved.system_prompt, "Be brief.");
             assert_eq!(
-                (saved.top_p, saved.frequency_penalty, saved.presence_penalty),
+                (p.top_p, p.frequency_penalty, p.presence_penalty),
                 (Some(0.9), Some(-0.5), Some(1.0))
             );
             // Whitespace-only stops are kept, empty ones dropped; the order stays.
-            assert_eq!(saved.stop, ["\n\n", "END"]);
-            assert_eq!(saved.seed, Some(-42));
-            assert_eq!(
-                (saved.n, saved.endpoint),
-                (Some(3), EndpointKind::Completions)
-            );
+            assert_eq!(p.stop.as_deref(), Some(&["\n\n".into(), "END".into()][..]));
+            assert_eq!(p.seed, Some(-42));
+            assert_eq!((p.n, saved.endpoint), (Some(3), EndpointKind::Completions));
             // Cleared again.
             let cleared = update_settings(c, conv.id, ConversationSettings::default())?.settings;
             assert_eq!(cleared, ConversationSettings::default());
             Ok(())
         })
         .unwrap();
+    }
+
+    #[test]
+    fn the_window_sends_settings_flat_and_gets_them_back_flat() {
+        let flat = serde_json::json!({"systemPrompt": "s", "model": null, "temperature": 0.5,
+            "topP": null, "stop": [], "endpoint": "chat"});
+        let s: ConversationSettings = serde_json::from_value(flat).unwrap();
+        assert_eq!(s.params.temperature, Some(0.5));
+        let s = s.validate().unwrap();
+        assert_eq!(
+            serde_json::to_value(&s).unwrap(),
+            serde_json::json!({"systemPrompt": "s", "model": null, "temperature": 0.5, "endpoint": "chat"})
+        );
     }
 
     #[test]

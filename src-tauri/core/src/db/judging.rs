@@ -165,34 +165,10 @@ pub fn save_rubric(
     rubric(conn, id)
 }
 
-/// Which reply won a pairwise comparison: `a` is the verdict's `message_id`, `b` its
-/// `other_message_id`, whatever position each was shown in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Side {
-    A,
-    B,
-    Tie,
-}
-
-impl Side {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Side::A => "a",
-            Side::B => "b",
-            Side::Tie => "tie",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Side> {
-        match s {
-            "a" => Some(Side::A),
-            "b" => Some(Side::B),
-            "tie" => Some(Side::Tie),
-            _ => None,
-        }
-    }
-}
+/// Which reply won a pairwise comparison (the one "who won" type): `a` is the verdict's
+/// `message_id`, `b` its `other_message_id`, whatever position each was shown in. One order is
+/// a, b or tie; the verdict adds inconsistent (the two orders disagree).
+pub use crate::outcome::Outcome as Side;
 
 /// A stored verdict, with the rubric and the judged replies' models for display.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -217,8 +193,8 @@ pub struct Verdict {
     /// Pairwise, the positions swapped (already mapped back: `a` is still `message_id`).
     pub winner_ba: Option<Side>,
     pub consistent: Option<bool>,
-    /// "a", "b", "tie" or "inconsistent" (the two orders disagree).
-    pub winner: Option<String>,
+    /// a, b, tie or inconsistent (the two orders disagree).
+    pub winner: Option<Side>,
     pub reasoning: Option<String>,
     pub reasoning_ba: Option<String>,
     /// What the judge answered, verbatim (the first order for a pair).
@@ -241,7 +217,7 @@ pub struct NewVerdict {
     pub winner_ab: Option<Side>,
     pub winner_ba: Option<Side>,
     pub consistent: Option<bool>,
-    pub winner: Option<String>,
+    pub winner: Option<Side>,
     pub reasoning: Option<String>,
     pub reasoning_ba: Option<String>,
     pub raw: Option<String>,
@@ -264,7 +240,7 @@ fn verdict_from_row(r: &Row) -> rusqlite::Result<Verdict> {
     let side = |i: usize| -> rusqlite::Result<Option<Side>> {
         Ok(r.get::<_, Option<String>>(i)?
             .as_deref()
-            .and_then(Side::parse))
+            .and_then(|s| Side::parse(s).ok()))
     };
     Ok(Verdict {
         id: r.get(0)?,
@@ -286,7 +262,7 @@ fn verdict_from_row(r: &Row) -> rusqlite::Result<Verdict> {
         winner_ab: side(12)?,
         winner_ba: side(13)?,
         consistent: r.get::<_, Option<i64>>(14)?.map(|c| c != 0),
-        winner: r.get(15)?,
+        winner: side(15)?,
         reasoning: r.get(16)?,
         reasoning_ba: r.get(17)?,
         raw: r.get(18)?,
@@ -318,7 +294,7 @@ pub fn insert_verdict(conn: &Connection, v: &NewVerdict) -> Result<Verdict> {
             v.winner_ab.map(Side::as_str),
             v.winner_ba.map(Side::as_str),
             v.consistent.map(i64::from),
-            v.winner,
+            v.winner.map(Side::as_str),
             v.reasoning,
             v.reasoning_ba,
             v.raw,
@@ -478,7 +454,7 @@ mod tests {
                 winner_ab: Some(Side::A),
                 winner_ba: Some(Side::B),
                 consistent: Some(false),
-                winner: Some("inconsistent".into()),
+                winner: Some(Side::Inconsistent),
                 ..Default::default()
             },
         )

@@ -99,6 +99,10 @@ pub struct Message {
     /// The reply scored against the reference answer in its rating (window's thread only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference_score: Option<crate::eval::metrics::ReferenceScore>,
+    /// Completion tokens per second (the one rule, `eval::metrics::tokens_per_second`), filled in
+    /// by the chat layer for the window, so it shows the number the CLI prints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_per_second: Option<f64>,
 }
 
 impl Message {
@@ -129,6 +133,7 @@ impl Message {
             profile_name: None,
             rating: None,
             reference_score: None,
+            tokens_per_second: None,
         }
     }
 }
@@ -208,6 +213,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Message> {
         profile_name: r.get(21)?,
         rating: None,
         reference_score: None,
+        tokens_per_second: None,
     })
 }
 

@@ -268,6 +268,35 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE conversations ADD COLUMN archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1));
     CREATE INDEX conversations_by_folder ON conversations(folder_id) WHERE folder_id IS NOT NULL;
     "#,
+    // 11: the request parameters of conversations and profiles as one JSON object each, keyed as
+    // the table in params.rs names them, so adding a parameter needs no column. Unset = absent.
+    r#"
+    ALTER TABLE conversations ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
+    UPDATE conversations SET params = json_patch('{}', json_object(
+        'temperature', temperature, 'maxTokens', max_tokens, 'topP', top_p,
+        'frequencyPenalty', frequency_penalty, 'presencePenalty', presence_penalty,
+        'stop', CASE WHEN json_valid(stop) THEN json(stop) END, 'seed', seed, 'n', n));
+    ALTER TABLE conversations DROP COLUMN temperature;
+    ALTER TABLE conversations DROP COLUMN max_tokens;
+    ALTER TABLE conversations DROP COLUMN top_p;
+    ALTER TABLE conversations DROP COLUMN frequency_penalty;
+    ALTER TABLE conversations DROP COLUMN presence_penalty;
+    ALTER TABLE conversations DROP COLUMN stop;
+    ALTER TABLE conversations DROP COLUMN seed;
+    ALTER TABLE conversations DROP COLUMN n;
+    ALTER TABLE profiles ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
+    UPDATE profiles SET params = json_patch('{}', json_object(
+        'temperature', temperature, 'maxTokens', max_tokens, 'topP', top_p,
+        'frequencyPenalty', frequency_penalty, 'presencePenalty', presence_penalty,
+        'stop', CASE WHEN json_valid(stop) THEN json(stop) END, 'seed', seed));
+    ALTER TABLE profiles DROP COLUMN temperature;
+    ALTER TABLE profiles DROP COLUMN max_tokens;
+    ALTER TABLE profiles DROP COLUMN top_p;
+    ALTER TABLE profiles DROP COLUMN frequency_penalty;
+    ALTER TABLE profiles DROP COLUMN presence_penalty;
+    ALTER TABLE profiles DROP COLUMN stop;
+    ALTER TABLE profiles DROP COLUMN seed;
+    "#,
 ];
 
 /// The LLM judge's tables. Depends only on migration 1 (messages, profiles).
@@ -437,7 +466,8 @@ mod tests {
         assert_eq!(kind, "openai");
         let (title, temp, stop, seed, profile): (String, f64, String, i64, Option<i64>) = conn
             .query_row(
-                "SELECT title, temperature, stop, seed, profile_id FROM conversations WHERE id = 7",
+                "SELECT title, params ->> '$.temperature', params ->> '$.stop', params ->> '$.seed',
+                        profile_id FROM conversations WHERE id = 7",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
@@ -459,6 +489,34 @@ mod tests {
             })
             .unwrap();
         assert_eq!(proxy, None);
+    }
+
+    #[test]
+    fn migration_11_moves_the_parameter_columns_into_one_json_object() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (i, sql) in MIGRATIONS.iter().take(10).enumerate() {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", i as i64 + 1)
+                .unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO profiles(id, name, temperature, max_tokens, stop, created_at)
+                 VALUES (1, 'p', 0.2, 500, '[\"END\"]', 0), (2, 'plain', NULL, NULL, NULL, 0);
+             INSERT INTO conversations(id, title, top_p, frequency_penalty, n, stop, seed, created_at, updated_at)
+                 VALUES (1, 'c', 0.9, -0.5, 3, 'not json', -4, 0, 0);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let params = |sql: &str| -> String { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(
+            params("SELECT params FROM profiles WHERE id = 1"),
+            r#"{"temperature":0.2,"maxTokens":500,"stop":["END"]}"#
+        );
+        assert_eq!(params("SELECT params FROM profiles WHERE id = 2"), "{}");
+        assert_eq!(
+            params("SELECT params FROM conversations WHERE id = 1"),
+            r#"{"topP":0.9,"frequencyPenalty":-0.5,"seed":-4,"n":3}"#
+        );
     }
 
     #[test]

@@ -270,13 +270,9 @@ impl BothOrders {
         }
     }
 
-    /// "a", "b", "tie", or "inconsistent" when the two orders disagree.
-    pub fn winner(&self) -> &'static str {
-        if self.consistent {
-            self.ab.as_str()
-        } else {
-            "inconsistent"
-        }
+    /// a, b, tie, or inconsistent when the two orders disagree.
+    pub fn winner(&self) -> Side {
+        Side::both_orders(self.ab, self.ba)
     }
 }
 
@@ -481,19 +477,25 @@ mod tests {
         // The same reply preferred in both orders: consistent.
         let r = BothOrders::combine(A, B);
         assert_eq!(
-            (r.ab, r.ba, r.consistent, r.winner()),
+            (r.ab, r.ba, r.consistent, r.winner().as_str()),
             (Side::A, Side::A, true, "a")
         );
         let r = BothOrders::combine(B, A);
-        assert_eq!((r.ab, r.ba, r.winner()), (Side::B, Side::B, "b"));
-        assert_eq!(BothOrders::combine(Tie, Tie).winner(), "tie");
+        assert_eq!((r.ab, r.ba, r.winner().as_str()), (Side::B, Side::B, "b"));
+        assert_eq!(BothOrders::combine(Tie, Tie).winner().as_str(), "tie");
         // Always the first position (position bias): the orders disagree.
         let r = BothOrders::combine(A, A);
         assert_eq!(
-            (r.ab, r.ba, r.consistent, r.winner()),
+            (r.ab, r.ba, r.consistent, r.winner().as_str()),
             (Side::A, Side::B, false, "inconsistent")
         );
-        assert_eq!(BothOrders::combine(A, Tie).winner(), "inconsistent");
-        assert_eq!(BothOrders::combine(Tie, B).winner(), "inconsistent");
+        assert_eq!(
+            BothOrders::combine(A, Tie).winner().as_str(),
+            "inconsistent"
+        );
+        assert_eq!(
+            BothOrders::combine(Tie, B).winner().as_str(),
+            "inconsistent"
+        );
     }
 }

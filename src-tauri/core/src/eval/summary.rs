@@ -17,6 +17,10 @@ pub struct RatingFilter {
     pub since: Option<i64>,
     #[serde(default)]
     pub until: Option<i64>,
+    /// The day the user's weeks start on, as `Intl.Locale`'s `weekInfo.firstDay`: 1 = Monday …
+    /// 7 = Sunday (`None`: Monday, ISO 8601). The trend's weeks start there, at local midnight.
+    #[serde(default)]
+    pub first_day: Option<u8>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -29,7 +33,8 @@ pub struct ModelRatings {
     /// How many replies got 1, 2, 3, 4 and 5.
     pub scores: [i64; 5],
     pub mean_score: Option<f64>,
-    /// (week start in ms since the epoch, mean score that week, replies scored).
+    /// (week start in ms since the epoch: local midnight of the user's first day of the week,
+    /// mean score that week, replies scored).
     pub trend: Vec<(i64, f64, i64)>,
     /// Tag → how many of this model's rated replies carry it.
     pub tags: BTreeMap<String, i64>,
@@ -52,7 +57,22 @@ pub struct RatedReply {
     pub reply: String,
 }
 
-const WEEK_MS: i64 = 7 * 24 * 3600 * 1000;
+/// The start of the week holding `at_ms` (ms since the epoch), at midnight in `tz`, for weeks
+/// starting on `first_day` (1 = Monday … 7 = Sunday).
+pub fn week_start<Tz: chrono::TimeZone>(tz: &Tz, at_ms: i64, first_day: u8) -> i64 {
+    use chrono::Datelike;
+    let Some(t) = tz.timestamp_millis_opt(at_ms).earliest() else {
+        return at_ms;
+    };
+    let date = t.date_naive();
+    let first = u32::from(first_day.clamp(1, 7));
+    let back = (date.weekday().number_from_monday() + 7 - first) % 7;
+    let start = date - chrono::Days::new(u64::from(back));
+    start
+        .and_hms_opt(0, 0, 0)
+        .and_then(|midnight| tz.from_local_datetime(&midnight).earliest())
+        .map_or(at_ms, |d| d.timestamp_millis())
+}
 
 /// Every current rating that passes the filter, oldest first.
 pub fn rated_replies(conn: &Connection, f: &RatingFilter) -> Result<Vec<RatedReply>> {
@@ -113,7 +133,11 @@ pub fn by_model(conn: &Connection, f: &RatingFilter) -> Result<Vec<ModelRatings>
         if let Some(s) = r.score.filter(|s| (1..=5).contains(s)) {
             m.scores[(s - 1) as usize] += 1;
             let w = weeks
-                .entry(r.rated_at.div_euclid(WEEK_MS) * WEEK_MS)
+                .entry(week_start(
+                    &chrono::Local,
+                    r.rated_at,
+                    f.first_day.unwrap_or(1),
+                ))
                 .or_default();
             w.0 += s as f64;
             w.1 += 1;
@@ -210,6 +234,38 @@ mod tests {
     use crate::db::messages::{self, Outcome, ReplyOrigin};
     use crate::db::{conversations, Db};
     use crate::eval::ratings::{self, Rating};
+
+    #[test]
+    fn weeks_start_on_the_users_first_day_at_local_midnight() {
+        use chrono::{FixedOffset, TimeZone};
+        let shanghai = FixedOffset::east_opt(8 * 3600).unwrap();
+        let new_york = FixedOffset::west_opt(5 * 3600).unwrap();
+        let ms = |tz: &FixedOffset, y, m, d, h| {
+            tz.with_ymd_and_hms(y, m, d, h, 0, 0)
+                .unwrap()
+                .timestamp_millis()
+        };
+        // Wednesday 3 December 2025, 10:00: Monday the 1st in China, Sunday the 30th in the US.
+        let wed = ms(&shanghai, 2025, 12, 3, 10);
+        assert_eq!(week_start(&shanghai, wed, 1), ms(&shanghai, 2025, 12, 1, 0));
+        let wed = ms(&new_york, 2025, 12, 3, 10);
+        assert_eq!(
+            week_start(&new_york, wed, 7),
+            ms(&new_york, 2025, 11, 30, 0)
+        );
+        // Not the epoch's Thursday; the first day itself starts its own week.
+        let mon = ms(&shanghai, 2025, 12, 1, 0);
+        assert_eq!(week_start(&shanghai, mon, 1), mon);
+        let sun = ms(&new_york, 2025, 11, 30, 23);
+        assert_eq!(
+            week_start(&new_york, sun, 7),
+            ms(&new_york, 2025, 11, 30, 0)
+        );
+        assert_eq!(
+            week_start(&new_york, sun, 1),
+            ms(&new_york, 2025, 11, 24, 0)
+        );
+    }
 
     #[test]
     fn ratings_are_summed_per_model_and_exported() {

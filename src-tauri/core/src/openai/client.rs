@@ -305,6 +305,7 @@ impl Client {
             }
         });
         let mut builder = reqwest::Client::builder()
+            .tls_backend_preconfigured(super::tls::client_config()?)
             .user_agent(concat!("Parley/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(options.connect_timeout)
             .redirect(same_origin_only);

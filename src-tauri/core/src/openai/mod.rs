@@ -4,6 +4,7 @@ pub mod client;
 pub mod errors;
 pub mod probe;
 pub mod sse;
+mod tls;
 pub mod types;
 
 pub use client::{

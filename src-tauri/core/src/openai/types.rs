@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::params::{EndpointKind, Params};
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatMessage {
     pub role: String,
@@ -14,24 +16,18 @@ pub struct StreamOptions {
     pub include_usage: bool,
 }
 
-/// The sampling parameters both endpoints share (`CreateChatCompletionRequest` and
-/// `CreateCompletionRequest`). `None` = not sent, the server's default applies.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// The request parameters of a body, flattened under their wire names: the ones the table in
+/// `params.rs` says `endpoint` takes. Unset ones are not sent (the server's default applies).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Sampling {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub temperature: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub top_p: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub n: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub frequency_penalty: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub presence_penalty: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stop: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub seed: Option<i64>,
+    pub params: Params,
+    pub endpoint: EndpointKind,
+}
+
+impl Serialize for Sampling {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.params.wire(self.endpoint).serialize(s)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -124,7 +120,10 @@ impl CompletionRequest {
             stream_options: Some(StreamOptions {
                 include_usage: true,
             }),
-            sampling: Sampling::default(),
+            sampling: Sampling {
+                endpoint: EndpointKind::Completions,
+                ..Default::default()
+            },
             max_tokens: None,
         }
     }
@@ -160,7 +159,7 @@ impl Request {
     }
     /// How many choices the server will send (`n`).
     pub fn choices(&self) -> u32 {
-        self.sampling().n.unwrap_or(1).clamp(1, 128) as u32
+        self.sampling().params.n.unwrap_or(1).clamp(1, 128) as u32
     }
 }
 
@@ -274,7 +273,7 @@ mod tests {
                 content: "hi".into(),
             }],
         );
-        r.sampling.temperature = Some(0.5);
+        r.sampling.params.temperature = Some(0.5);
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(
             v,

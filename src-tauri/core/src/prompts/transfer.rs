@@ -238,7 +238,12 @@ mod tests {
                     title: "T".into(),
                     body: body.into(),
                     tags: vec!["x".into()],
-                    preset: Some(serde_json::json!({"model": "gpt-4o-mini", "temperature": 0.2})),
+                    preset: Some(
+                        serde_json::from_value(
+                            serde_json::json!({"model": "gpt-4o-mini", "temperature": 0.2}),
+                        )
+                        .unwrap(),
+                    ),
                     ..Default::default()
                 };
                 library::save(c, "one", d("v1 {{x}}"), "first")?;
@@ -257,8 +262,8 @@ mod tests {
             assert_eq!(versions[0].draft.body, "v2 {{x}}");
             assert_eq!(versions[1].message, "first");
             assert_eq!(
-                versions[0].draft.preset,
-                Some(serde_json::json!({"model": "gpt-4o-mini", "temperature": 0.2}))
+                serde_json::to_value(&versions[0].draft.preset).unwrap(),
+                serde_json::json!({"model": "gpt-4o-mini", "settings": {"temperature": 0.2}})
             );
             assert!(library::get(c, "two")?.favourite);
             // The same file again: everything is a duplicate, nothing changes.
