@@ -11,6 +11,7 @@ mod request;
 mod send;
 mod stream;
 mod thread;
+pub mod history;
 pub mod tokens;
 
 use std::collections::HashMap;

@@ -233,6 +233,17 @@ pub fn like_scan(conn: &Connection, query: &str, limit: usize) -> Result<Vec<i64
     Ok(ids)
 }
 
+/// A hit's time for people: local `YYYY-MM-DD HH:MM`.
+pub fn local_time(ms: i64) -> String {
+    use chrono::TimeZone;
+    match chrono::Local.timestamp_millis_opt(ms) {
+        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
+            t.format("%Y-%m-%d %H:%M").to_string()
+        }
+        chrono::LocalResult::None => ms.to_string(),
+    }
+}
+
 /// Folds a character for matching (case-insensitive, one char for one char).
 fn fold(c: char) -> char {
     c.to_lowercase().next().unwrap_or(c)
