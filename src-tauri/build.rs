@@ -13,6 +13,7 @@ const COMMANDS: &[&str] = &[
     "search_messages",
     "get_thread_page",
     "open_at_message",
+    "search_facets",
     "list_prompts",
     "save_prompt",
     "prompt_versions",

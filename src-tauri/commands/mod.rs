@@ -28,6 +28,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         search::search_messages,
         search::get_thread_page,
         search::open_at_message,
+        search::search_facets,
         prompts::list_prompts,
         prompts::save_prompt,
         prompts::prompt_versions,

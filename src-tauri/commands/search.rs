@@ -5,7 +5,7 @@ use tauri::State;
 
 use crate::gui::AppState;
 use parley_core::chat::history::{PageAt, ThreadPage};
-use parley_core::db::search::{SearchFilter, SearchHit};
+use parley_core::db::search::{Facets, SearchFilter, SearchHit};
 use parley_core::error::Result;
 
 #[tauri::command(async)]
@@ -45,4 +45,9 @@ pub fn open_at_message(
     limit: usize,
 ) -> Result<ThreadPage> {
     state.service()?.open_at(message_id, limit)
+}
+
+#[tauri::command(async)]
+pub fn search_facets(state: State<'_, AppState>) -> Result<Facets> {
+    state.service()?.search_facets()
 }

@@ -61,6 +61,22 @@ export const api = {
   selectBranch: (messageId) => call('select_branch', { messageId }),
   conversationTotals: (conversationId) => call('conversation_totals', { conversationId }),
   /**
+   * A page of the active path: {total, start, messages}. at: {start} from a position, {around: messageId},
+   * or {} for the last page.
+   */
+  getThreadPage: (conversationId, at, limit) =>
+    call('get_thread_page', { conversationId, start: at.start ?? null, around: at.around ?? null, limit }),
+  /** Show the branch through messageId; resolves to the page with it in the middle. */
+  openAtMessage: (messageId, limit) => call('open_at_message', { messageId, limit }),
+  /**
+   * Every message of every conversation. filter: {model?, profileId?, since?, until?, folderId?, tagId?,
+   * rated?: bool, arena?: bool}. Hits: {messageId, conversationId, title, role, model, createdAt, archived,
+   * snippet: [{text, hit}]} (snippet text is untrusted: textContent only).
+   */
+  searchMessages: (query, filter = {}, limit = 50) => call('search_messages', { query, filter, limit }),
+  /** What the search filters offer: {models, folders: [{id, name, parentId}], tags: [{id, name, color}]}. */
+  searchFacets: () => call('search_facets'),
+  /**
    * request: {conversationId, content, streamId, editOf?, targets?: [{model, profile, streamId}]};
    * onEvent(streamEvent). Resolves to every reply (one per model and choice).
    */

@@ -78,6 +78,11 @@ impl ChatService {
         })
     }
 
+    /// What the search filters can choose from.
+    pub fn search_facets(&self) -> Result<search::Facets> {
+        self.db.with(|c| search::facets(c))
+    }
+
     /// Every message of every conversation (all branches, archived too), newest first.
     pub fn search(
         &self,

@@ -214,6 +214,67 @@ fn push_filters(f: &SearchFilter, wheres: &mut Vec<String>, args: &mut Vec<Value
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FolderFacet {
+    pub id: i64,
+    pub name: String,
+    pub parent_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TagFacet {
+    pub id: i64,
+    pub name: String,
+    pub color: String,
+}
+
+/// What the filters can choose from: models that wrote replies, folders, tags.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Facets {
+    pub models: Vec<String>,
+    pub folders: Vec<FolderFacet>,
+    pub tags: Vec<TagFacet>,
+}
+
+/// At most this many of each facet.
+const MAX_FACETS: i64 = 500;
+
+pub fn facets(conn: &Connection) -> Result<Facets> {
+    let models = conn
+        .prepare_cached(
+            "SELECT model FROM messages WHERE model IS NOT NULL AND role = 'assistant'
+             UNION SELECT model FROM conversations WHERE model IS NOT NULL ORDER BY 1 LIMIT ?1",
+        )?
+        .query_map([MAX_FACETS], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    let folders = conn
+        .prepare_cached("SELECT id, name, parent_id FROM folders ORDER BY position, name LIMIT ?1")?
+        .query_map([MAX_FACETS], |r| {
+            Ok(FolderFacet {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                parent_id: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let tags = conn
+        .prepare_cached("SELECT id, name, color FROM tags ORDER BY name LIMIT ?1")?
+        .query_map([MAX_FACETS], |r| {
+            Ok(TagFacet {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                color: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Facets {
+        models,
+        folders,
+        tags,
+    })
+}
+
 /// The same search as a plain LIKE scan over every message (the benchmark's baseline).
 pub fn like_scan(conn: &Connection, query: &str, limit: usize) -> Result<Vec<i64>> {
     let words = terms(query);

@@ -178,3 +178,14 @@ fn the_like_baseline_finds_the_same_messages() {
         assert_eq!(like_scan(&c, q, 50).unwrap(), ids(&c, q, &all()), "{q}");
     }
 }
+
+#[test]
+fn facets_list_models_folders_and_tags() {
+    let c = db();
+    let f = facets(&c).unwrap();
+    assert_eq!(f.models, vec!["gpt-4o", "gpt-4o-mini", "m", "qwen"]);
+    assert_eq!(f.folders.len(), 2);
+    let sub = f.folders.iter().find(|x| x.name == "sub").unwrap();
+    assert_eq!(sub.parent_id, Some(1));
+    assert_eq!(f.tags[0].name, "rust");
+}
