@@ -14,6 +14,7 @@ const COMMANDS: &[&str] = &[
     "get_thread_page",
     "open_at_message",
     "search_facets",
+    "get_conversation",
     "list_prompts",
     "save_prompt",
     "prompt_versions",

@@ -29,6 +29,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         search::get_thread_page,
         search::open_at_message,
         search::search_facets,
+        search::get_conversation,
         prompts::list_prompts,
         prompts::save_prompt,
         prompts::prompt_versions,

@@ -6,6 +6,7 @@ use tauri::State;
 use crate::gui::AppState;
 use parley_core::chat::history::{PageAt, ThreadPage};
 use parley_core::db::search::{Facets, SearchFilter, SearchHit};
+use parley_core::db::conversations::{self, Conversation};
 use parley_core::error::Result;
 
 #[tauri::command(async)]
@@ -50,4 +51,10 @@ pub fn open_at_message(
 #[tauri::command(async)]
 pub fn search_facets(state: State<'_, AppState>) -> Result<Facets> {
     state.service()?.search_facets()
+}
+
+/// One conversation as the sidebar lists it: after a message only its row is updated.
+#[tauri::command(async)]
+pub fn get_conversation(state: State<'_, AppState>, id: i64) -> Result<Conversation> {
+    state.service()?.db().with(|c| conversations::get(c, id))
 }

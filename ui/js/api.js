@@ -49,6 +49,8 @@ export const api = {
   appInfo: () => call('app_info'),
 
   listConversations: () => call('list_conversations'),
+  /** One conversation (the sidebar refreshes just its row). */
+  getConversation: (id) => call('get_conversation', { id }),
   createConversation: () => call('create_conversation'),
   renameConversation: (id, title) => call('rename_conversation', { id, title }),
   updateConversation: (id, settings) => call('update_conversation', { id, settings }),
