@@ -5,8 +5,8 @@ use tauri::State;
 
 use crate::gui::AppState;
 use parley_core::chat::history::{PageAt, ThreadPage};
-use parley_core::db::search::{Facets, SearchFilter, SearchHit};
 use parley_core::db::conversations::{self, Conversation};
+use parley_core::db::search::{Facets, SearchFilter, SearchHit};
 use parley_core::error::Result;
 
 #[tauri::command(async)]

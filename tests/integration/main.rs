@@ -21,4 +21,5 @@ mod judge;
 mod keyring;
 mod providers;
 mod rating;
+mod search;
 mod security;

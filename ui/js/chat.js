@@ -348,6 +348,7 @@ function onStarted(ctx, ev) {
         const i = state.messages.findIndex((m) => m.id === ctx.userMessageId);
         if (i >= 0) state.messages.length = i + 1;
         view.removeAfter(ctx.userMessageId);
+        paging.endsHere();
       } else if (ctx.kind === 'edit') {
         // The edited text replaces the message on screen; the original stays as a version.
         const i = state.messages.findIndex((m) => m.id === ctx.editOf);
@@ -355,6 +356,7 @@ function onStarted(ctx, ev) {
           const before = i > 0 ? state.messages[i - 1].id : null;
           state.messages.length = i;
           if (before != null) view.removeAfter(before); else view.renderAll([]);
+          paging.endsHere();
         }
         if (user) { state.messages.push(user); view.appendMessage(user); }
       } else if (user) {

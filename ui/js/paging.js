@@ -41,6 +41,11 @@ export function showThread(messages, aroundId = null) {
   showPage({ start, total: list.length, messages: list.slice(start, start + PAGE) });
 }
 
+/** The path was cut after the window's last message (a retry or an edit starts a new branch there). */
+export function endsHere() {
+  view.thread.total = view.thread.start + state.messages.length;
+}
+
 /** Nothing shown (a conversation is being opened or none is selected). */
 export function clear() {
   showPage({ start: 0, total: 0, messages: [] });
@@ -52,6 +57,8 @@ export function initPaging() {
 
 function onScroll() {
   if (busy || !state.activeId) return;
+  // While a reply streams here the window is the end of the path: nothing to page in.
+  if (state.stream && state.stream.conversationId === state.activeId && atEnd()) return;
   const el = container();
   if (el.scrollTop < EDGE_PX && view.thread.start > 0) loadBefore();
   else if (el.scrollHeight - el.scrollTop - el.clientHeight < EDGE_PX && !atEnd()) loadAfter();

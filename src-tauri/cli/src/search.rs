@@ -34,7 +34,11 @@ pub fn run(args: Args) -> Result<i32> {
     let hits = service.search(&args.query.join(" "), &filter, args.limit as usize)?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&hits).unwrap_or_default());
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&hits).unwrap_or_default()
+        );
     } else {
         for hit in &hits {
             let _ = writeln!(out, "{}", line(hit));

@@ -4,6 +4,7 @@
 pub mod arena;
 pub mod context;
 pub mod events;
+pub mod history;
 pub mod judging;
 pub mod profiles;
 pub mod provider;
@@ -11,7 +12,6 @@ mod request;
 mod send;
 mod stream;
 mod thread;
-pub mod history;
 pub mod tokens;
 
 use std::collections::HashMap;

@@ -206,7 +206,8 @@ fn push_filters(f: &SearchFilter, wheres: &mut Vec<String>, args: &mut Vec<Value
         ),
         None => {}
     }
-    let arena = "EXISTS (SELECT 1 FROM battles b WHERE b.source = 'arena' AND b.conversation_id = c.id)";
+    let arena =
+        "EXISTS (SELECT 1 FROM battles b WHERE b.source = 'arena' AND b.conversation_id = c.id)";
     match f.arena {
         Some(true) => wheres.push(arena.into()),
         Some(false) => wheres.push(format!("NOT {arena}")),
@@ -289,7 +290,10 @@ pub fn like_scan(conn: &Connection, query: &str, limit: usize) -> Result<Vec<i64
     );
     let mut st = conn.prepare(&sql)?;
     let ids = st
-        .query_map(params_from_iter(words.iter().map(|w| like_pattern(w))), |r| r.get(0))?
+        .query_map(
+            params_from_iter(words.iter().map(|w| like_pattern(w))),
+            |r| r.get(0),
+        )?
         .collect::<rusqlite::Result<Vec<i64>>>()?;
     Ok(ids)
 }

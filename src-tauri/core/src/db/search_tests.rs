@@ -73,8 +73,22 @@ fn two_character_and_one_character_queries_still_work() {
 fn hostile_query_syntax_is_searched_as_text_never_an_error() {
     let c = db();
     for q in [
-        "\"", "\"NEAR\"", "NEAR", "(a*", "-b", "a* -b", ")", "AND OR NOT", "^", "'", "100%", "of_it",
-        "\\", "NEAR(a b)", "{col}:x", "\u{0}",
+        "\"",
+        "\"NEAR\"",
+        "NEAR",
+        "(a*",
+        "-b",
+        "a* -b",
+        ")",
+        "AND OR NOT",
+        "^",
+        "'",
+        "100%",
+        "of_it",
+        "\\",
+        "NEAR(a b)",
+        "{col}:x",
+        "\u{0}",
     ] {
         search(&c, q, &all(), 50).unwrap_or_else(|e| panic!("{q:?}: {e}"));
     }
@@ -104,28 +118,118 @@ fn filters_narrow_the_hits() {
     let c = db();
     let f = |f: SearchFilter| ids(&c, "a", &f);
     assert_eq!(
-        f(SearchFilter { model: Some("gpt-4o".into()), ..all() }),
+        f(SearchFilter {
+            model: Some("gpt-4o".into()),
+            ..all()
+        }),
         vec![2, 1],
         "a user message counts under its conversation's model"
     );
-    assert_eq!(f(SearchFilter { model: Some("qwen".into()), ..all() }), Vec::<i64>::new());
-    assert_eq!(ids(&c, "机器", &SearchFilter { model: Some("qwen".into()), ..all() }), vec![5, 4]);
-    assert_eq!(f(SearchFilter { profile_id: Some(10), ..all() }), vec![6]);
-    assert_eq!(f(SearchFilter { since: Some(2500), until: Some(6000), ..all() }), vec![6, 3]);
-    assert_eq!(f(SearchFilter { folder_id: Some(1), ..all() }), vec![6]);
-    assert_eq!(ids(&c, "学", &SearchFilter { tag_id: Some(1), ..all() }), vec![5, 4]);
-    assert_eq!(f(SearchFilter { tag_id: Some(1), ..all() }), Vec::<i64>::new());
-    assert_eq!(f(SearchFilter { rated: Some(true), ..all() }), vec![2]);
-    assert_eq!(f(SearchFilter { rated: Some(false), ..all() }), vec![3]);
-    assert_eq!(ids(&c, "的", &SearchFilter { arena: Some(true), ..all() }), vec![5, 4]);
-    assert_eq!(ids(&c, "的", &SearchFilter { arena: Some(false), ..all() }), Vec::<i64>::new());
+    assert_eq!(
+        f(SearchFilter {
+            model: Some("qwen".into()),
+            ..all()
+        }),
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        ids(
+            &c,
+            "机器",
+            &SearchFilter {
+                model: Some("qwen".into()),
+                ..all()
+            }
+        ),
+        vec![5, 4]
+    );
+    assert_eq!(
+        f(SearchFilter {
+            profile_id: Some(10),
+            ..all()
+        }),
+        vec![6]
+    );
+    assert_eq!(
+        f(SearchFilter {
+            since: Some(2500),
+            until: Some(6000),
+            ..all()
+        }),
+        vec![6, 3]
+    );
+    assert_eq!(
+        f(SearchFilter {
+            folder_id: Some(1),
+            ..all()
+        }),
+        vec![6]
+    );
+    assert_eq!(
+        ids(
+            &c,
+            "学",
+            &SearchFilter {
+                tag_id: Some(1),
+                ..all()
+            }
+        ),
+        vec![5, 4]
+    );
+    assert_eq!(
+        f(SearchFilter {
+            tag_id: Some(1),
+            ..all()
+        }),
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        f(SearchFilter {
+            rated: Some(true),
+            ..all()
+        }),
+        vec![2]
+    );
+    assert_eq!(
+        f(SearchFilter {
+            rated: Some(false),
+            ..all()
+        }),
+        vec![3]
+    );
+    assert_eq!(
+        ids(
+            &c,
+            "的",
+            &SearchFilter {
+                arena: Some(true),
+                ..all()
+            }
+        ),
+        vec![5, 4]
+    );
+    assert_eq!(
+        ids(
+            &c,
+            "的",
+            &SearchFilter {
+                arena: Some(false),
+                ..all()
+            }
+        ),
+        Vec::<i64>::new()
+    );
 }
 
 #[test]
 fn snippets_mark_every_match_and_cut_long_text() {
     let words = terms("bake FLOUR");
     let parts = snippet("Mix flour, water; bake at 250°C.", &words);
-    let hits: Vec<&str> = parts.iter().filter(|p| p.hit).map(|p| p.text.as_str()).collect();
+    let hits: Vec<&str> = parts
+        .iter()
+        .filter(|p| p.hit)
+        .map(|p| p.text.as_str())
+        .collect();
     assert_eq!(hits, vec!["flour", "bake"]);
     let joined: String = parts.iter().map(|p| p.text.as_str()).collect();
     assert_eq!(joined, "Mix flour, water; bake at 250°C.");
@@ -143,18 +247,26 @@ fn snippets_mark_every_match_and_cut_long_text() {
 #[test]
 fn the_index_follows_edits_deletes_and_imports() {
     let c = db();
-    c.execute("UPDATE messages SET content = 'rye loaf' WHERE id = 1", []).unwrap();
+    c.execute("UPDATE messages SET content = 'rye loaf' WHERE id = 1", [])
+        .unwrap();
     assert!(ids(&c, "sourdough", &all()).is_empty());
     assert_eq!(ids(&c, "rye loaf", &all()), vec![1]);
     // A reply that finishes streaming becomes searchable.
-    c.execute("UPDATE messages SET status = 'done' WHERE id = 7", []).unwrap();
+    c.execute("UPDATE messages SET status = 'done' WHERE id = 7", [])
+        .unwrap();
     assert_eq!(ids(&c, "sourdough", &all()), vec![7]);
     // A deleted conversation is hidden, its undo shows it again, the purge removes it from the index.
-    c.execute("UPDATE conversations SET deleted_at = 1 WHERE id = 2", []).unwrap();
+    c.execute("UPDATE conversations SET deleted_at = 1 WHERE id = 2", [])
+        .unwrap();
     assert!(ids(&c, "机器学习", &all()).is_empty());
-    c.execute("UPDATE conversations SET deleted_at = NULL WHERE id = 2", []).unwrap();
+    c.execute(
+        "UPDATE conversations SET deleted_at = NULL WHERE id = 2",
+        [],
+    )
+    .unwrap();
     assert_eq!(ids(&c, "机器学习", &all()), vec![5, 4]);
-    c.execute("DELETE FROM conversations WHERE id = 2", []).unwrap();
+    c.execute("DELETE FROM conversations WHERE id = 2", [])
+        .unwrap();
     assert!(ids(&c, "机器学习", &all()).is_empty());
     // An import writes rows in one transaction: they are found at once.
     c.execute_batch(
@@ -167,8 +279,11 @@ fn the_index_follows_edits_deletes_and_imports() {
     .unwrap();
     assert_eq!(ids(&c, "导入", &all()), vec![90]);
     assert_eq!(ids(&c, "imported", &all()), vec![90]);
-    c.execute("INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')", [])
-        .unwrap();
+    c.execute(
+        "INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')",
+        [],
+    )
+    .unwrap();
 }
 
 #[test]
