@@ -56,7 +56,7 @@ pub fn search_1m() {
     println!("search: {n} messages, database {:.0} MB", size as f64 / 1e6);
     // Words by how common they are (rank 0 = the most common word of its language).
     let v = history::Vocab::new();
-    let pick = |list: &Vec<String>, ranks: &[usize], min: usize| -> Vec<String> {
+    let pick = |list: &[String], ranks: &[usize], min: usize| -> Vec<String> {
         ranks
             .iter()
             .filter_map(|&r| {

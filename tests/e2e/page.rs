@@ -42,7 +42,7 @@ pub mod search {
     pub const HIT_TITLES: &str = "#search-results .search-hit-title";
     pub const MARKS: &str = "#search-results li.search-hit mark";
     pub const STATUS: &str = "#search-status";
-    pub const MODEL_FILTER: &str = "#search-model";
+    pub const RATED_FILTER: &str = "#search-rated";
     /// The message a search opened, marked in the conversation.
     pub const TARGET_BODY: &str = "#messages .message.search-target .message-body";
 }

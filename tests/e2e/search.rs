@@ -20,9 +20,11 @@ async fn search_for(app: &App, query: &str) -> Vec<String> {
         app.press(composer::FIELD, &format!("{CONTROL}k")).await;
     }
     app.type_into(search::INPUT, query).await;
+    let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
     wait_for(&format!("hits for {query}"), || async {
         let marks = app.texts_of(search::MARKS).await;
-        (!marks.is_empty()).then_some(marks)
+        let current = marks.iter().all(|m| words.contains(&m.to_lowercase()));
+        (!marks.is_empty() && current).then_some(marks)
     })
     .await
 }
@@ -40,6 +42,7 @@ async fn search_finds_a_message_in_a_hidden_branch_and_jumps_to_it() {
     let lab = Lab::new().await;
     let server = FakeOpenAi::start();
     let app = lab.open(&server).await;
+    set_language(&app, "en").await;
     app.click(sidebar::NEW_CHAT).await;
     app.set_conversation_model("test-model").await;
     app.click(panel::TOGGLE).await;
@@ -58,6 +61,7 @@ async fn search_finds_a_message_in_a_hidden_branch_and_jumps_to_it() {
     // And another conversation is the open one.
     app.click(sidebar::NEW_CHAT).await;
     app.set_conversation_model("test-model").await;
+    app.click(panel::TOGGLE).await;
     app.send("something else").await;
     app.last_reply("done").await;
 
@@ -71,6 +75,11 @@ async fn search_finds_a_message_in_a_hidden_branch_and_jumps_to_it() {
         app.texts_of(search::HITS).await.len(),
         2,
         "question and reply"
+    );
+    let titles = app.texts_of(search::HIT_TITLES).await;
+    assert!(
+        titles.iter().all(|t| t == "the zebra crossing"),
+        "{titles:?}"
     );
     app.screenshot("search-en-light.png").await;
     // Hostile syntax is text, never an error.
@@ -91,6 +100,11 @@ async fn search_finds_a_message_in_a_hidden_branch_and_jumps_to_it() {
     // Enter opens the first hit (the newest: the reply) in its branch, marked.
     search_for(&app, "zebra crossing").await;
     app.press(search::INPUT, ENTER).await;
+    app.wait_js(
+        "the search to close",
+        &format!("return !document.querySelector('{}').open", search::DIALOG),
+    )
+    .await;
     app.wait_bodies(&["the zebra crossing", "Echo: the zebra crossing"])
         .await;
     let target = wait_for("the marked message", || app.text_of(search::TARGET_BODY)).await;
@@ -109,14 +123,25 @@ async fn the_search_dialog_in_dark_mode_in_both_languages() {
         .env("GTK_THEME", "Adwaita:dark")
         .open()
         .await;
+    set_language(&app, "en").await;
     app.click(sidebar::NEW_CHAT).await;
     app.set_conversation_model("test-model").await;
+    app.click(panel::TOGGLE).await;
     app.send("Latency of the 数据库索引 under load").await;
     app.last_reply("done").await;
+    // The box in the sidebar opens the same search.
+    app.click(search::SIDEBAR_BOX).await;
     search_for(&app, "数据库").await;
+    // Unrated replies only: the question drops out.
+    app.select(search::RATED_FILTER, "no").await;
+    wait_for("the unrated reply", || async {
+        (app.texts_of(search::HITS).await.len() == 1).then_some(())
+    })
+    .await;
     app.screenshot("search-en-dark.png").await;
     set_language(&app, "zh-CN").await;
     search_for(&app, "latency").await;
     app.screenshot("search-zh-dark.png").await;
+    set_language(&app, "en").await;
     app.close().await;
 }

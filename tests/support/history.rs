@@ -144,7 +144,7 @@ impl Rng {
     pub fn new(seed: u64) -> Rng {
         Rng(seed.max(1))
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x << 13;
         x ^= x >> 7;
@@ -153,7 +153,7 @@ impl Rng {
         x
     }
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        (self.next_u64() % n as u64) as usize
     }
 }
 
@@ -177,6 +177,12 @@ pub struct Vocab {
     pub en: Vec<String>,
     pub zh: Vec<String>,
     cdf: Vec<f64>,
+}
+
+impl Default for Vocab {
+    fn default() -> Vocab {
+        Vocab::new()
+    }
 }
 
 impl Vocab {
@@ -217,7 +223,7 @@ impl Vocab {
     }
 
     fn rank(&self, rng: &mut Rng) -> usize {
-        let u = (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
+        let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
         self.cdf.partition_point(|&x| x < u).min(VOCAB - 1)
     }
 

@@ -3,7 +3,7 @@
 // Hit text is untrusted: it reaches the DOM only as text nodes (matches in <mark> elements).
 import { api } from './api.js';
 import { errorText, h } from './dom.js';
-import { t } from './i18n.js';
+import { onLangChange, t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 /** Wait this long after the last key before searching (ms). */
@@ -34,6 +34,8 @@ export function initSearch(opts) {
   for (const id of ['search-model', 'search-profile', 'search-folder', 'search-tag', 'search-rated',
     'search-arena', 'search-since', 'search-until']) $(id).addEventListener('change', () => run());
   $('close-search').addEventListener('click', () => $('search-dialog').close());
+  // Counts and labels in the new language.
+  onLangChange(() => { if (isSearchOpen()) run(); });
   $('search-results').addEventListener('click', (e) => {
     const li = e.target.closest('li.search-hit');
     if (li) choose(Number(li.dataset.index));
