@@ -83,7 +83,9 @@ async fn bench_long_history() {
     let sidebar = c
         .execute_async(
             "const done = arguments[0];
+             const id = arguments[1];
              import('./js/sidebar.js').then(async (s) => {
+               try {
                const full = [];
                for (let i = 0; i < 5; i++) {
                  const t0 = performance.now(); s.renderConversations(); document.body.offsetHeight;
@@ -91,12 +93,13 @@ async fn bench_long_history() {
                }
                const one = [];
                for (let i = 0; i < 5; i++) {
-                 const t0 = performance.now(); await s.refreshConversation(arguments[1]); document.body.offsetHeight;
+                 const t0 = performance.now(); await s.refreshConversation(id); document.body.offsetHeight;
                  one.push(performance.now() - t0);
                }
                done({ full, one, rows: document.querySelectorAll('#conversation-list li').length,
                       nodes: document.getElementsByTagName('*').length });
-             });",
+               } catch (e) { done({ error: String(e) }); }
+             }, (e) => done({ error: String(e) }));",
             vec![json!(long[0])],
         )
         .await
