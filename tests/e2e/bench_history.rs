@@ -78,6 +78,13 @@ async fn bench_long_history() {
     let server = FakeOpenAi::start();
     let app = lab.open(&server).await;
     let c = app.client();
+    c.update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+        Some(Duration::from_secs(300)),
+        None,
+        None,
+    ))
+    .await
+    .unwrap();
 
     // The sidebar: a full paint of 5,003 conversations, then the update after one new message.
     let sidebar = c
@@ -93,7 +100,7 @@ async fn bench_long_history() {
                }
                const one = [];
                for (let i = 0; i < 5; i++) {
-                 const t0 = performance.now(); await s.refreshConversation(id); document.body.offsetHeight;
+                 const t0 = performance.now(); await Promise.race([s.refreshConversation(id), new Promise((r) => setTimeout(r, 20000))]); document.body.offsetHeight;
                  one.push(performance.now() - t0);
                }
                done({ full, one, rows: document.querySelectorAll('#conversation-list li').length,
