@@ -89,8 +89,8 @@ async fn bench_long_history() {
     // The sidebar: a full paint of 5,003 conversations, then the update after one new message.
     let sidebar = c
         .execute_async(
-            "const done = arguments[0];
-             const id = arguments[1];
+            "const id = arguments[0];
+             const done = arguments[arguments.length - 1];
              import('./js/sidebar.js').then(async (s) => {
                try {
                const full = [];
@@ -121,7 +121,7 @@ async fn bench_long_history() {
         // Open: from the click to the frame after the last message is painted.
         let open = c
             .execute_async(
-                "const done = arguments[0]; const id = arguments[1];
+                "const id = arguments[0]; const done = arguments[arguments.length - 1];
                  const t0 = performance.now();
                  window.__TAURI__ && document.querySelector('#conversation-list li.conversation[data-id=\"' + id + '\"]').click();
                  const check = () => {
