@@ -10,6 +10,7 @@ pub mod links;
 pub mod models;
 pub mod profile;
 pub mod prompts;
+pub mod search;
 
 /// Every command the webview may call (also listed, by name, in build.rs and the capability).
 pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
@@ -25,6 +26,11 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         conversations::delete_conversation,
         conversations::restore_conversation,
         conversations::get_messages,
+        search::search_messages,
+        search::get_thread_page,
+        search::open_at_message,
+        search::search_facets,
+        search::get_conversation,
         prompts::list_prompts,
         prompts::save_prompt,
         prompts::prompt_versions,

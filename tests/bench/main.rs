@@ -5,11 +5,15 @@
 //! - SSE parsing throughput
 //! - the local tokenizer, and fitting a long history into a context window
 //! - the arena leaderboard (Bradley–Terry + 1,000 bootstrap rounds), κ and Spearman
+//! - search over 1,000,000 messages (index vs a LIKE scan), and paging a 10,000-message thread
 
 #[path = "../support/bins.rs"]
 mod bins;
 #[path = "../support/fake_openai.rs"]
 mod fake_openai;
+#[path = "../support/history.rs"]
+mod history;
+mod search;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -548,7 +552,9 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    let benches: [(&str, fn()); 9] = [
+    let benches: [(&str, fn()); 11] = [
+        ("search_1m", search::search_1m),
+        ("thread_page_10k", search::thread_page_10k),
         ("leaderboard", leaderboard_stats),
         ("probing", probing_and_clients),
         ("ask_vs_curl", ask_vs_curl),

@@ -33,6 +33,20 @@ pub mod sidebar {
     pub const BANNER_TEXT: &str = "#banners .banner .banner-text";
 }
 
+/// Search over every conversation (Ctrl+K, or the box in the sidebar).
+pub mod search {
+    pub const SIDEBAR_BOX: &str = "#sidebar-search";
+    pub const DIALOG: &str = "#search-dialog";
+    pub const INPUT: &str = "#search-input";
+    pub const HITS: &str = "#search-results li.search-hit";
+    pub const HIT_TITLES: &str = "#search-results .search-hit-title";
+    pub const MARKS: &str = "#search-results li.search-hit mark";
+    pub const STATUS: &str = "#search-status";
+    pub const RATED_FILTER: &str = "#search-rated";
+    /// The message a search opened, marked in the conversation.
+    pub const TARGET_BODY: &str = "#messages .message.search-target .message-body";
+}
+
 /// The composer and its slash menu.
 pub mod composer {
     pub const FIELD: &str = "#composer";

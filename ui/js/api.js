@@ -51,6 +51,8 @@ export const api = {
   paramSpec: () => call('param_spec'),
 
   listConversations: () => call('list_conversations'),
+  /** One conversation (the sidebar refreshes just its row). */
+  getConversation: (id) => call('get_conversation', { id }),
   createConversation: () => call('create_conversation'),
   renameConversation: (id, title) => call('rename_conversation', { id, title }),
   updateConversation: (id, settings) => call('update_conversation', { id, settings }),
@@ -62,6 +64,22 @@ export const api = {
   /** Show the branch through messageId; returns the new active path. */
   selectBranch: (messageId) => call('select_branch', { messageId }),
   conversationTotals: (conversationId) => call('conversation_totals', { conversationId }),
+  /**
+   * A page of the active path: {total, start, messages}. at: {start} from a position, {around: messageId},
+   * or {} for the last page.
+   */
+  getThreadPage: (conversationId, at, limit) =>
+    call('get_thread_page', { conversationId, start: at.start ?? null, around: at.around ?? null, limit }),
+  /** Show the branch through messageId; resolves to the page with it in the middle. */
+  openAtMessage: (messageId, limit) => call('open_at_message', { messageId, limit }),
+  /**
+   * Every message of every conversation. filter: {model?, profileId?, since?, until?, folderId?, tagId?,
+   * rated?: bool, arena?: bool}. Hits: {messageId, conversationId, title, role, model, createdAt, archived,
+   * snippet: [{text, hit}]} (snippet text is untrusted: textContent only).
+   */
+  searchMessages: (query, filter = {}, limit = 50) => call('search_messages', { query, filter, limit }),
+  /** What the search filters offer: {models, folders: [{id, name, parentId}], tags: [{id, name, color}]}. */
+  searchFacets: () => call('search_facets'),
   /**
    * request: {conversationId, content, streamId, editOf?, targets?: [{model, profileId, streamId}]};
    * onEvent(streamEvent). Resolves to every reply (one per model and choice).

@@ -5,6 +5,8 @@ import * as conv from './convsettings.js';
 import { hydrateIcons, showBanner, errorText } from './dom.js';
 import { applyI18n, onLangChange, t } from './i18n.js';
 import * as view from './messages.js';
+import * as paging from './paging.js';
+import { initSearch, isSearchOpen } from './search.js';
 import { initModelTable } from './modeltable.js';
 import { initArena } from './arena.js';
 import { setProfilesSource } from './rating.js';
@@ -60,8 +62,11 @@ function renderEmptyState() {
 
 let staleLoad = false;
 
-/** Select a conversation (null = none). fresh: known to be empty, skip loading. */
-async function selectConversation(id, { fresh = false } = {}) {
+/**
+ * Select a conversation (null = none). fresh: known to be empty, skip loading. at: a message to
+ * show (its branch becomes the shown one) and mark, instead of the end.
+ */
+async function selectConversation(id, { fresh = false, at = null } = {}) {
   conv.flushPending();
   const seq = ++selectSeq;
   state.activeId = id;
@@ -71,7 +76,7 @@ async function selectConversation(id, { fresh = false } = {}) {
   renderHeader();
   refreshTotals();
   conv.loadConversation();
-  view.renderAll([]);
+  paging.clear();
   if (!id || fresh) {
     loading = false;
     renderEmptyState();
@@ -82,12 +87,13 @@ async function selectConversation(id, { fresh = false } = {}) {
   renderEmptyState();
   $('messages').setAttribute('aria-busy', 'true');
   try {
-    const messages = await api.getMessages(id);
+    // Only the last page is read: a 10,000-message conversation opens as fast as a short one.
+    const page = at != null ? await api.openAtMessage(at, paging.PAGE)
+      : await api.getThreadPage(id, {}, paging.PAGE);
     if (seq !== selectSeq) return;
-    state.messages = Array.isArray(messages) ? messages : [];
-    view.renderAll(state.messages);
+    paging.showPage(page);
     chat.reattachStream();
-    view.scrollToBottom();
+    if (at == null || !view.highlight(at)) view.scrollToBottom();
   } catch (err) {
     if (seq === selectSeq) showBanner(errorText(err), 'error');
   } finally {
@@ -104,13 +110,15 @@ async function selectConversation(id, { fresh = false } = {}) {
 async function reloadMessages(id) {
   const seq = selectSeq;
   try {
-    const messages = await api.getMessages(id);
+    // The same part of the path as shown (the end grows by what was just added).
+    const len = Math.min(paging.MAX, Math.max(paging.PAGE, state.messages.length + 2));
+    const end = paging.atEnd();
+    const page = await api.getThreadPage(id, end ? {} : { start: view.thread.start }, len);
     if (seq !== selectSeq || id !== state.activeId) return;
     const el = $('messages');
     const stick = view.isAtBottom();
     const top = el.scrollTop;
-    state.messages = Array.isArray(messages) ? messages : [];
-    view.renderAll(state.messages);
+    paging.showPage(page);
     chat.reattachStream();
     if (stick) view.scrollToBottom(); else el.scrollTop = top;
   } catch (err) {
@@ -160,7 +168,7 @@ function onKeydown(e) {
     return;
   }
   if (e.key === 'Escape' && !e.isComposing) {
-    if (settings.isSettingsOpen()) return; // the <dialog> closes itself
+    if (settings.isSettingsOpen() || isSearchOpen()) return; // the <dialog> closes itself
     if (chat.isStreamingHere()) { e.preventDefault(); chat.stop(); return; }
     if (conv.isOpen()) { e.preventDefault(); conv.togglePanel(false); $('composer').focus(); }
   }
@@ -178,11 +186,12 @@ function wireEvents() {
     if (!state.activeId) selectConversation(id);
   });
   on('conversation-updated', () => renderHeader());
-  on('stream-started', () => { renderEmptyState(); sidebar.refreshConversations(); });
+  // Only the row of the conversation that changed is redrawn (5,000 conversations stay smooth).
+  on('stream-started', (id) => { renderEmptyState(); sidebar.refreshConversation(id); });
   on('stream-ended', (id) => {
     renderEmptyState();
     if (id === state.activeId) refreshTotals();
-    sidebar.refreshConversations();
+    sidebar.refreshConversation(id);
     // A load that started before the reply ended holds a stale snapshot: load again after it.
     if (id === state.activeId && loading) staleLoad = true;
   });
@@ -226,12 +235,21 @@ function init() {
   hydrateIcons(document);
   applyI18n(document);
   view.initMessages();
+  paging.initPaging();
   sidebar.initSidebar({ onSelect: (id) => { if (id !== state.activeId) selectConversation(id); } });
   conv.initConvSettings();
   settings.initSettings();
   chat.initChat({
     ensureConversation: async () => state.activeId || createConversation(),
-    beforeSend: () => conv.flushPending(),
+    beforeSend: async () => {
+      await conv.flushPending();
+      // New messages go at the end of the path: show it first when the window is above it.
+      if (state.activeId && !paging.atEnd()) {
+        const page = await api.getThreadPage(state.activeId, {}, paging.PAGE);
+        paging.showPage(page);
+        view.scrollToBottom();
+      }
+    },
     reload: (id) => { if (id === state.activeId) reloadMessages(id); },
     compareModels: () => conv.compareModels(),
   });
@@ -244,6 +262,10 @@ function init() {
   initSlash(inserted);
   initPrompts({ startConversation: startFromPrompt, inserted });
   initArena(() => conv.knownProfiles());
+  initSearch({
+    open: (conversationId, messageId) => selectConversation(conversationId, { at: messageId }),
+    profiles: () => conv.knownProfiles(),
+  });
   setProfilesSource(() => conv.knownProfiles());
   $('new-chat').addEventListener('click', () => newChat());
   $('empty-open-settings').addEventListener('click', () => settings.openSettings());

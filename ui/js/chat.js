@@ -3,6 +3,7 @@ import { api, newStreamId } from './api.js';
 import { showBanner, errorText } from './dom.js';
 import { t } from './i18n.js';
 import * as view from './messages.js';
+import * as paging from './paging.js';
 import { state, emit } from './state.js';
 import { clearPendingPrompt, pendingPromptVersion } from './slash.js';
 
@@ -142,11 +143,17 @@ async function showBranch(messageId, chosen = false) {
   const id = state.activeId;
   try {
     // Choosing among replies made together is also a vote when their models differ.
-    const thread = await (chosen ? api.chooseReply(messageId) : api.selectBranch(messageId));
-    if (id !== state.activeId) return;
-    state.messages = Array.isArray(thread) ? thread : [];
     const top = $('messages').scrollTop;
-    view.renderAll(state.messages);
+    if (chosen) {
+      const thread = await api.chooseReply(messageId);
+      if (id !== state.activeId) return;
+      paging.showThread(thread, messageId);
+    } else {
+      // Only the page around the shown version is read (long conversations).
+      const page = await api.openAtMessage(messageId, paging.PAGE);
+      if (id !== state.activeId) return;
+      paging.showPage(page);
+    }
     $('messages').scrollTop = top;
   } catch (err) {
     showBanner(errorText(err), 'error');
@@ -341,6 +348,7 @@ function onStarted(ctx, ev) {
         const i = state.messages.findIndex((m) => m.id === ctx.userMessageId);
         if (i >= 0) state.messages.length = i + 1;
         view.removeAfter(ctx.userMessageId);
+        paging.endsHere();
       } else if (ctx.kind === 'edit') {
         // The edited text replaces the message on screen; the original stays as a version.
         const i = state.messages.findIndex((m) => m.id === ctx.editOf);
@@ -348,6 +356,7 @@ function onStarted(ctx, ev) {
           const before = i > 0 ? state.messages[i - 1].id : null;
           state.messages.length = i;
           if (before != null) view.removeAfter(before); else view.renderAll([]);
+          paging.endsHere();
         }
         if (user) { state.messages.push(user); view.appendMessage(user); }
       } else if (user) {

@@ -1,13 +1,19 @@
-// The message list: builds each message's DOM once and updates it in place.
+// The message list: builds each message's DOM once and updates it in place. Only a window of the
+// active path is here (paging.js moves it); `thread` says where the window sits in the path.
 import { errorText, h, icon } from './dom.js';
 import { t } from './i18n.js';
-import { appendStreamingText, renderReplyInto } from './render.js';
+import { appendStreamingText, clearParked, parkReply, renderReplyCached, renderReplyInto } from './render.js';
 import { initRating, ratingControls } from './rating.js';
 import { state } from './state.js';
+import { metaText } from './meta.js';
+
+export { formatCost, metaText } from './meta.js';
 
 const container = () => document.getElementById('messages');
 /** id -> {root, body, meta, message} for the active conversation */
 const entries = new Map();
+/** Where state.messages (the window) sits in the active path: its first position, the path's length. */
+export const thread = { start: 0, total: 0 };
 let handlers = {
   retry: () => {}, // (userMessageId)
   regenerate: () => {}, // (userMessageId)
@@ -92,32 +98,6 @@ async function submitEditor(entry) {
 
 export function getEntry(id) { return entries.get(id); }
 
-function formatMs(ms) {
-  if (ms < 1000) return t('unit.ms', { n: Math.round(ms) });
-  return t('unit.s', { n: (ms / 1000).toFixed(1) });
-}
-
-export function formatCost(usd) {
-  if (usd == null) return null;
-  return usd >= 0.01 ? usd.toFixed(4) : usd.toPrecision(2);
-}
-
-export function metaText(m) {
-  const parts = [];
-  if (m.model) parts.push(m.model);
-  if (m.promptTokens != null || m.completionTokens != null) {
-    const vars = { prompt: m.promptTokens ?? '?', completion: m.completionTokens ?? '?' };
-    parts.push(t(m.tokensCounted ? 'meta.counted' : 'meta.tokens', vars));
-  }
-  if (m.ttftMs != null) parts.push(t('meta.ttft', { time: formatMs(m.ttftMs) }));
-  if (m.totalMs != null) parts.push(formatMs(m.totalMs));
-  // The back end's number (core eval::metrics::tokens_per_second), the one the CLI prints.
-  const rate = m.status === 'streaming' ? null : m.tokensPerSecond;
-  if (rate != null) parts.push(t('meta.speed', { rate: rate.toFixed(1) }));
-  if (m.costUsd != null) parts.push(t('meta.cost', { cost: formatCost(m.costUsd) }));
-  return parts.join(' · ');
-}
-
 function roleLabel(role) {
   if (role === 'user') return t('chat.you');
   if (role === 'system') return t('chat.system');
@@ -189,7 +169,8 @@ function fillMessage(entry, m) {
     fillTools(entry);
     return;
   }
-  renderReplyInto(entry.body, m.content ?? '');
+  if (status === 'streaming') renderReplyInto(entry.body, m.content ?? '');
+  else renderReplyCached(entry.body, m.id, m.content ?? '');
   entry.shown = (m.content ?? '').length;
   entry.root.classList.toggle('pending', status === 'streaming' && !m.content);
   fillMeta(entry, m);
@@ -235,9 +216,8 @@ function fillMeta(entry, m) {
   meta.hidden = !meta.firstChild;
 }
 
-/** Replace all messages (on conversation switch). */
-export function renderAll(messages) {
-  entries.clear();
+/** The DOM of a run of messages; the last one shows its group when it carries one (path end). */
+function buildNodes(messages) {
   const frag = document.createDocumentFragment();
   messages.forEach((m, i) => {
     if (i === messages.length - 1 && Array.isArray(m.group) && m.group.length > 1) {
@@ -247,8 +227,65 @@ export function renderAll(messages) {
       frag.append(buildMessage(m));
     }
   });
-  container().replaceChildren(frag);
+  return frag;
+}
+
+/** A message leaves the DOM: its rendered reply is parked for when it comes back. */
+function forget(id) {
+  const entry = entries.get(id);
+  if (!entry) return;
+  const m = entry.message;
+  if (m.role === 'assistant' && m.status !== 'streaming' && typeof m.id === 'number') {
+    parkReply(entry.body, m.id, m.content);
+  }
+  entries.delete(id);
+}
+
+/** Replace all messages (on conversation switch). */
+export function renderAll(messages) {
+  for (const id of [...entries.keys()]) forget(id);
+  container().replaceChildren(buildNodes(messages));
   refreshRetryButtons();
+}
+
+/** Earlier messages of the path, above the window (the caller keeps the scroll position). */
+export function prependMessages(messages) {
+  container().prepend(buildNodes(messages));
+  refreshRetryButtons();
+}
+
+/** Later messages of the path, below the window. */
+export function appendMessages(messages) {
+  container().append(buildNodes(messages));
+  refreshRetryButtons();
+}
+
+/** Removes the DOM of every message before `id` (the window's top moves down). */
+export function removeBefore(id) {
+  const entry = entries.get(id);
+  if (!entry) return;
+  let prev = entry.root.previousElementSibling;
+  while (prev) {
+    const before = prev.previousElementSibling;
+    dropNode(prev);
+    prev = before;
+  }
+}
+
+function dropNode(node) {
+  if (node.dataset.id) forget(Number(node.dataset.id));
+  for (const inner of node.querySelectorAll('.message[data-id]')) forget(Number(inner.dataset.id));
+  node.remove();
+}
+
+/** Marks the message a search jumped to, and brings it to the middle of the screen. */
+export function highlight(id) {
+  for (const el of container().querySelectorAll('.message.search-target')) el.classList.remove('search-target');
+  const entry = entries.get(id);
+  if (!entry) return false;
+  entry.root.classList.add('search-target');
+  entry.root.scrollIntoView({ block: 'center' });
+  return true;
 }
 
 function columnLabel(m, sameModel, manyProfiles) {
@@ -383,8 +420,7 @@ export function removeAfter(id) {
   let next = entry.root.nextElementSibling;
   while (next) {
     const after = next.nextElementSibling;
-    if (next.dataset.id) entries.delete(Number(next.dataset.id));
-    next.remove();
+    dropNode(next);
     next = after;
   }
 }
@@ -402,6 +438,8 @@ export function removeMessage(id) {
  * after it until branch navigation exists.
  */
 function needsRetry(i) {
+  // Only the end of the path can need a Retry: not while the window is above it.
+  if (thread.start + state.messages.length < thread.total) return false;
   const m = state.messages[i];
   if (m.role !== 'user') return false;
   const next = state.messages[i + 1];
@@ -474,6 +512,7 @@ export function count() { return entries.size; }
 
 /** Render finished replies again (once the Markdown libraries have loaded). */
 export function rerenderReplies() {
+  clearParked();
   for (const entry of entries.values()) {
     const m = entry.message;
     if (m.role !== 'assistant' || m.status === 'streaming') continue;

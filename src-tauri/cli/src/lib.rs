@@ -17,6 +17,7 @@ mod profiles;
 mod prompts;
 mod restore;
 mod rubrics;
+mod search;
 
 pub use ask::stats_line;
 pub use judge::verdict_line;
@@ -81,6 +82,11 @@ pub enum Command {
         #[command(subcommand)]
         action: rubrics::Action,
     },
+    /// Search every message of every conversation (all branches, archived too), newest first.
+    ///
+    /// One line per hit: conversation id, title, date, model, snippet ([matches] in brackets).
+    /// Exit codes: 0 with hits, 1 with none.
+    Search(search::Args),
 }
 
 /// `None` when Parley should open its window.
@@ -155,6 +161,7 @@ pub fn run(command: Command) -> i32 {
             Command::Restore(args) => restore::run(args),
             Command::Judge(args) => judge::run(args).await,
             Command::Rubrics { action } => rubrics::run(action),
+            Command::Search(args) => search::run(args),
         }
     });
     match result {

@@ -4,6 +4,7 @@
 pub mod arena;
 pub mod context;
 pub mod events;
+pub mod history;
 pub mod judging;
 pub mod profiles;
 pub mod provider;

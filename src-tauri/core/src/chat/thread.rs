@@ -11,7 +11,16 @@ pub(super) fn thread_for_window(
     c: &rusqlite::Connection,
     conversation_id: i64,
 ) -> Result<Vec<ThreadMessage>> {
-    let mut thread = messages::thread(c, conversation_id)?;
+    decorate(c, conversation_id, messages::thread(c, conversation_id)?)
+}
+
+/// Fills in what the window shows beside each message: ratings, reference scores, blind arena
+/// replies and the diversity of replies made together.
+pub(super) fn decorate(
+    c: &rusqlite::Connection,
+    conversation_id: i64,
+    mut thread: Vec<ThreadMessage>,
+) -> Result<Vec<ThreadMessage>> {
     let ratings = crate::eval::ratings::for_conversation(c, conversation_id)?;
     let blind = crate::eval::arena::blind_replies(c, conversation_id)?;
     let fill = |m: &mut Message| {

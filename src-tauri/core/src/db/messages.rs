@@ -294,7 +294,7 @@ impl Tree {
 }
 
 /// Ids along the active path: from the root, at each step the most recently chosen child.
-fn active_path_ids(conn: &Connection, conversation_id: i64) -> Result<Vec<i64>> {
+pub fn active_path_ids(conn: &Connection, conversation_id: i64) -> Result<Vec<i64>> {
     Ok(Tree::load(conn, conversation_id)?.active_path())
 }
 
@@ -315,13 +315,29 @@ pub fn active_path(conn: &Connection, conversation_id: i64) -> Result<Vec<Messag
 /// The active path with each message's siblings, and the whole group of the last reply when it
 /// was made together with others (n choices, models side by side).
 pub fn thread(conn: &Connection, conversation_id: i64) -> Result<Vec<ThreadMessage>> {
+    Ok(thread_window(conn, conversation_id, 0, usize::MAX)?.1)
+}
+
+/// Part of the thread: the messages at positions `start..start + len` of the active path, and the
+/// path's length. Only those rows are read in full (a long conversation opens at its end).
+pub fn thread_window(
+    conn: &Connection,
+    conversation_id: i64,
+    start: usize,
+    len: usize,
+) -> Result<(usize, Vec<ThreadMessage>)> {
+    conversations::get(conn, conversation_id)?;
     let tree = Tree::load(conn, conversation_id)?;
-    let path = active_path(conn, conversation_id)?;
-    let last = path.len().saturating_sub(1);
-    let mut out = Vec::with_capacity(path.len());
-    for (i, m) in path.into_iter().enumerate() {
+    let ids = tree.active_path();
+    let total = ids.len();
+    let start = start.min(total);
+    let end = start.saturating_add(len).min(total);
+    let mut st = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM messages WHERE id = ?1"))?;
+    let mut out = Vec::with_capacity(end - start);
+    for (i, id) in ids[start..end].iter().enumerate() {
+        let m = st.query_row([id], from_row)?;
         let sibling_ids = tree.siblings(m.parent_id).to_vec();
-        let group = match (&m.group_id, i == last) {
+        let group = match (&m.group_id, start + i + 1 == total) {
             (Some(g), true) => group(conn, g)?,
             _ => Vec::new(),
         };
@@ -333,7 +349,7 @@ pub fn thread(conn: &Connection, conversation_id: i64) -> Result<Vec<ThreadMessa
             diversity: None,
         });
     }
-    Ok(out)
+    Ok((total, out))
 }
 
 /// The replies of one group, in choice order.
