@@ -6,6 +6,7 @@ pub mod conversations;
 pub mod judging;
 pub mod messages;
 pub mod migrations;
+pub mod organise;
 pub mod pricing;
 pub mod profiles;
 
