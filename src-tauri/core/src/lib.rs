@@ -12,6 +12,7 @@ pub mod links;
 pub mod openai;
 pub mod prompts;
 pub mod secrets;
+pub mod transfer;
 
 use std::path::Path;
 use std::sync::Arc;
