@@ -9,6 +9,9 @@ use clap::{Parser, Subcommand};
 mod arena;
 mod ask;
 mod backups;
+mod conversations;
+mod export;
+mod import;
 mod judge;
 mod key;
 mod leaderboard;
@@ -79,6 +82,16 @@ pub enum Command {
     Rubrics {
         #[command(subcommand)]
         action: rubrics::Action,
+    },
+    /// Write conversations out: Markdown to read, or Parley JSON (lossless, for `parley import`).
+    Export(export::Args),
+    /// Bring conversations in from a Parley JSON or ChatGPT export (`conversations.json`); the format
+    /// is detected. All or nothing: exit 1 and nothing changed on a bad file.
+    Import(import::Args),
+    /// The conversations, with their folders, tags, pins and archive.
+    Conversations {
+        #[command(subcommand)]
+        action: conversations::Action,
     },
 }
 
@@ -153,6 +166,9 @@ pub fn run(command: Command) -> i32 {
             Command::Restore(args) => restore::run(args),
             Command::Judge(args) => judge::run(args).await,
             Command::Rubrics { action } => rubrics::run(action),
+            Command::Export(args) => export::run(args),
+            Command::Import(args) => import::run(args),
+            Command::Conversations { action } => conversations::run(action),
         }
     });
     match result {
