@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 /// Conversations larger than this are refused on import (a mistake or a hostile file).
 pub const MAX_MESSAGES_PER_CONVERSATION: usize = 200_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Markdown,
