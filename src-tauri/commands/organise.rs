@@ -26,23 +26,39 @@ pub fn list_folders(state: State<'_, AppState>) -> Result<Vec<Folder>> {
 }
 
 #[tauri::command(async)]
-pub fn create_folder(state: State<'_, AppState>, name: String, parent_id: Option<i64>) -> Result<Folder> {
-    state.service()?.db().with(|c| organise::create_folder(c, &name, parent_id))
+pub fn create_folder(
+    state: State<'_, AppState>,
+    name: String,
+    parent_id: Option<i64>,
+) -> Result<Folder> {
+    state
+        .service()?
+        .db()
+        .with(|c| organise::create_folder(c, &name, parent_id))
 }
 
 #[tauri::command(async)]
 pub fn rename_folder(state: State<'_, AppState>, id: i64, name: String) -> Result<Folder> {
-    state.service()?.db().with(|c| organise::rename_folder(c, id, &name))
+    state
+        .service()?
+        .db()
+        .with(|c| organise::rename_folder(c, id, &name))
 }
 
 #[tauri::command(async)]
 pub fn move_folder(state: State<'_, AppState>, id: i64, parent_id: Option<i64>) -> Result<Folder> {
-    state.service()?.db().with(|c| organise::move_folder(c, id, parent_id))
+    state
+        .service()?
+        .db()
+        .with(|c| organise::move_folder(c, id, parent_id))
 }
 
 #[tauri::command(async)]
 pub fn delete_folder(state: State<'_, AppState>, id: i64) -> Result<()> {
-    state.service()?.db().with(|c| organise::delete_folder(c, id))
+    state
+        .service()?
+        .db()
+        .with(|c| organise::delete_folder(c, id))
 }
 
 #[tauri::command(async)]
@@ -52,12 +68,18 @@ pub fn list_tags(state: State<'_, AppState>) -> Result<Vec<Tag>> {
 
 #[tauri::command(async)]
 pub fn create_tag(state: State<'_, AppState>, name: String, color: Option<String>) -> Result<Tag> {
-    state.service()?.db().with(|c| organise::ensure_tag(c, &name, color.as_deref()))
+    state
+        .service()?
+        .db()
+        .with(|c| organise::ensure_tag(c, &name, color.as_deref()))
 }
 
 #[tauri::command(async)]
 pub fn update_tag(state: State<'_, AppState>, id: i64, name: String, color: String) -> Result<Tag> {
-    state.service()?.db().with(|c| organise::update_tag(c, id, &name, &color))
+    state
+        .service()?
+        .db()
+        .with(|c| organise::update_tag(c, id, &name, &color))
 }
 
 #[tauri::command(async)]
@@ -72,23 +94,35 @@ pub fn organise_conversations(
     ids: Vec<i64>,
     change: Change,
 ) -> Result<Vec<OrgState>> {
-    state.service()?.db().with(|c| organise::apply(c, &ids, &change))
+    state
+        .service()?
+        .db()
+        .with(|c| organise::apply(c, &ids, &change))
 }
 
 /// Undo of [`organise_conversations`].
 #[tauri::command(async)]
 pub fn undo_organise(state: State<'_, AppState>, states: Vec<OrgState>) -> Result<()> {
-    state.service()?.db().with(|c| organise::restore_states(c, &states))
+    state
+        .service()?
+        .db()
+        .with(|c| organise::restore_states(c, &states))
 }
 
 #[tauri::command(async)]
 pub fn delete_conversations(state: State<'_, AppState>, ids: Vec<i64>) -> Result<()> {
-    state.service()?.db().with(|c| organise::delete_many(c, &ids))
+    state
+        .service()?
+        .db()
+        .with(|c| organise::delete_many(c, &ids))
 }
 
 #[tauri::command(async)]
 pub fn restore_conversations(state: State<'_, AppState>, ids: Vec<i64>) -> Result<()> {
-    state.service()?.db().with(|c| organise::restore_many(c, &ids))
+    state
+        .service()?
+        .db()
+        .with(|c| organise::restore_many(c, &ids))
 }
 
 // ----- export and import -----
@@ -143,24 +177,39 @@ pub fn export_conversations<R: Runtime>(
     let (selection, label) = match (what.all, what.folder_id) {
         (true, _) => (Selection::All, "all".to_string()),
         (_, Some(f)) => {
-            let name = service.db().with(|c| organise::folder_path(c, f))?.join("-");
+            let name = service
+                .db()
+                .with(|c| organise::folder_path(c, f))?
+                .join("-");
             (Selection::Folder(f), name)
         }
         _ if what.ids.len() == 1 => {
-            let title = service.db().with(|c| parley_core::db::conversations::get(c, what.ids[0]))?.title;
-            let title = if title.trim().is_empty() { "conversation".into() } else { title };
+            let title = service
+                .db()
+                .with(|c| parley_core::db::conversations::get(c, what.ids[0]))?
+                .title;
+            let title = if title.trim().is_empty() {
+                "conversation".into()
+            } else {
+                title
+            };
             (Selection::Ids(what.ids), title)
         }
-        _ => (Selection::Ids(what.ids.clone()), format!("{}-conversations", what.ids.len())),
+        _ => (
+            Selection::Ids(what.ids.clone()),
+            format!("{}-conversations", what.ids.len()),
+        ),
     };
     // Checked before the dialog: a bad id is said at once.
     service.db().with(|c| transfer::resolve(c, &selection))?;
     let Some(path) = save_path(&app, &transfer::default_file_name(&label, format))? else {
         return Ok(None);
     };
-    service
-        .db()
-        .with(|c| transfer::write_private(&path, |out| transfer::export(c, &selection, format, out).map(|_| ())))?;
+    service.db().with(|c| {
+        transfer::write_private(&path, |out| {
+            transfer::export(c, &selection, format, out).map(|_| ())
+        })
+    })?;
     Ok(Some(path))
 }
 
@@ -213,8 +262,8 @@ pub fn cancel_import() {
 // ----- backups -----
 
 #[tauri::command(async)]
-pub fn list_backups() -> Result<Vec<Backup>> {
-    backup::list(&parley_core::db::data_dir()?)
+pub fn list_backups(state: State<'_, AppState>) -> Result<Vec<Backup>> {
+    backup::list(state.service()?.db().dir()?)
 }
 
 /// Puts a backup in place (the current file moved aside) and reopens it live; returns where the
@@ -222,5 +271,6 @@ pub fn list_backups() -> Result<Vec<Backup>> {
 #[tauri::command(async)]
 pub fn restore_backup(state: State<'_, AppState>, name: String) -> Result<PathBuf> {
     let service = state.service()?;
-    backup::restore_live(service.db(), &parley_core::db::data_dir()?, &name)
+    let db = service.db();
+    backup::restore_live(db, db.dir()?, &name)
 }

@@ -19,6 +19,7 @@ mod i18n;
 mod ipc;
 mod judge;
 mod keyring;
+mod organise;
 mod providers;
 mod rating;
 mod security;

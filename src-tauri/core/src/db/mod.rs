@@ -25,6 +25,8 @@ pub const DB_FILE: &str = "parley.db";
 #[derive(Clone)]
 pub struct Db {
     conn: Arc<Mutex<Connection>>,
+    /// The data directory the file is in (`None` in memory): backups live beside it.
+    dir: Option<PathBuf>,
 }
 
 /// What happened while opening, worth telling the user.
@@ -190,6 +192,7 @@ impl Db {
         migrations::migrate(&mut conn)?;
         let db = Db {
             conn: Arc::new(Mutex::new(conn)),
+            dir: Some(dir.to_path_buf()),
         };
         let replies = db.with(messages::mark_interrupted)?;
         if replies > 0 {
@@ -206,7 +209,15 @@ impl Db {
         migrations::migrate(&mut conn)?;
         Ok(Db {
             conn: Arc::new(Mutex::new(conn)),
+            dir: None,
         })
+    }
+
+    /// The data directory (backups, the window lock); an error for an in-memory database.
+    pub fn dir(&self) -> Result<&Path> {
+        self.dir
+            .as_deref()
+            .ok_or_else(|| Error::not_found("a data directory (in-memory database)"))
     }
 
     pub fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {

@@ -58,7 +58,7 @@ pub struct OrgState {
 
 /// One bulk change, applied to every listed conversation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "camelCase")]
+#[serde(tag = "op", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum Change {
     Move { folder_id: Option<i64> },
     AddTag { tag_id: i64 },
