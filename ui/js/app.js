@@ -13,6 +13,9 @@ import { initPrompts } from './prompts.js';
 import { loadRenderer } from './markdown.js';
 import * as settings from './settings.js';
 import * as sidebar from './sidebar.js';
+import { initFolders } from './folders.js';
+import { initBulk } from './bulk.js';
+import { initHistory } from './history.js';
 import { state, on, activeConversation, upsertConversation } from './state.js';
 
 const $ = (id) => document.getElementById(id);
@@ -178,6 +181,8 @@ function wireEvents() {
     if (!state.activeId) selectConversation(id);
   });
   on('conversation-updated', () => renderHeader());
+  // A backup was put in place: the conversation shown may not exist in it.
+  on('database-restored', () => selectConversation(null));
   on('stream-started', () => { renderEmptyState(); sidebar.refreshConversations(); });
   on('stream-ended', (id) => {
     renderEmptyState();
@@ -227,6 +232,9 @@ function init() {
   applyI18n(document);
   view.initMessages();
   sidebar.initSidebar({ onSelect: (id) => { if (id !== state.activeId) selectConversation(id); } });
+  initFolders();
+  initBulk();
+  initHistory();
   conv.initConvSettings();
   settings.initSettings();
   chat.initChat({

@@ -3,6 +3,7 @@ import { api } from './api.js';
 import { h, icon, showToast, showBanner, errorText } from './dom.js';
 import { t } from './i18n.js';
 import { state, emit, upsertConversation } from './state.js';
+import { visibleConversations, decorateItem } from './folders.js';
 
 const list = () => document.getElementById('conversation-list');
 let hooks = { onSelect: () => {} };
@@ -71,9 +72,11 @@ export function renderConversations() {
   renderPending = false;
   const ul = list();
   const frag = document.createDocumentFragment();
-  for (const conv of state.conversations) frag.append(buildItem(conv));
+  // Folder / tag / archive filter and the row decorations: folders.js (issue 11).
+  const shown = visibleConversations(state.conversations);
+  for (const conv of shown) frag.append(decorateItem(buildItem(conv), conv));
   ul.replaceChildren(frag);
-  document.getElementById('conversation-empty').hidden = state.conversations.length > 0;
+  document.getElementById('conversation-empty').hidden = shown.length > 0;
 }
 
 /** Update only the active marker (cheap, used on selection). */
@@ -104,7 +107,7 @@ export async function refreshConversations() {
 export function startRename(id) {
   if (renaming) return;
   const li = list().querySelector(`li.conversation[data-id="${CSS.escape(id)}"]`);
-  const conv = state.conversations.find((c) => c.id === id);
+  const conv = state.conversations.find((c) => c.id === id) || visibleConversations(state.conversations).find((c) => c.id === id);
   if (!li || !conv) return;
   renaming = id;
   const titleEl = li.querySelector('.conversation-title');
