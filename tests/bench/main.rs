@@ -4,11 +4,13 @@
 //! - SSE parsing throughput
 //! - the local tokenizer, and fitting a long history into a context window
 //! - the arena leaderboard (Bradley–Terry + 1,000 bootstrap rounds), κ and Spearman
+//! - importing a 100 MB ChatGPT export: time and peak memory (`import_100mb`)
 
 #[path = "../support/bins.rs"]
 mod bins;
 #[path = "../support/fake_openai.rs"]
 mod fake_openai;
+mod import;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -524,12 +526,15 @@ fn prompt_library() {
 }
 
 fn main() {
+    if import::child_if_asked() {
+        return;
+    }
     // `cargo bench --bench bench -- judge` runs only the benchmarks whose name contains "judge".
     let filters: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    let benches: [(&str, fn()); 9] = [
+    let benches: [(&str, fn()); 10] = [
         ("leaderboard", leaderboard_stats),
         ("probing", probing_and_clients),
         ("ask_vs_curl", ask_vs_curl),
@@ -539,6 +544,7 @@ fn main() {
         ("tokenizer", tokenizer),
         ("judge", judge_throughput),
         ("prompts", prompt_library),
+        ("import_100mb", import::import_100mb),
     ];
     for (name, f) in benches {
         if filters.is_empty() || filters.iter().any(|x| name.contains(x.as_str())) {

@@ -12,6 +12,7 @@ mod steps;
 mod bench;
 mod branches;
 mod chat;
+mod organise;
 mod prompts;
 mod providers;
 mod rating;

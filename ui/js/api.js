@@ -98,7 +98,7 @@ export const api = {
   leaderboard: (filter) => call('leaderboard', { filter }),
   /** filter: {tag?, since?, until?}; per model: rated, thumbs, scores[5], meanScore, trend, tags. */
   ratingsByModel: (filter) => call('ratings_by_model', { filter }),
-  /** Writes a CSV or JSON file to the Downloads folder; resolves to its path. */
+  /** Ratings, votes and verdicts as CSV or JSON, saved with the system dialog; resolves to the path or null. */
   exportRatings: (filter, format) => call('export_ratings', { filter, format }),
   /** Per judge model and rubric: {judgeModel, rubric, rubricVersion, scores: {items, spearman}, pairwise: {items, percentAgreement, kappa}}. */
   judgeAgreement: () => call('judge_agreement'),

@@ -128,7 +128,7 @@ pub fn write_private(
 
 /// A readable file name for an export: `parley-<what>-<YYYY-MM-DD>.<md|json>`.
 pub fn default_file_name(what: &str, format: Format) -> String {
-    let day = chrono::Local::now().format("%Y-%m-%d");
+    let day = today();
     let what: String = what
         .chars()
         .map(|c| {
@@ -145,6 +145,11 @@ pub fn default_file_name(what: &str, format: Format) -> String {
         Format::Json => "json",
     };
     format!("parley-{what}-{day}.{ext}")
+}
+
+/// Today as YYYY-MM-DD (local time), for readable file names.
+pub fn today() -> String {
+    chrono::Local::now().format("%Y-%m-%d").to_string()
 }
 
 /// An ISO 8601 time (UTC) for milliseconds since the epoch.
