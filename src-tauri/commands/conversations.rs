@@ -7,8 +7,14 @@ use parley_core::db::messages::ThreadMessage;
 use parley_core::error::Result;
 
 #[tauri::command(async)]
-pub fn list_conversations(state: State<'_, AppState>) -> Result<Vec<Conversation>> {
-    state.service()?.db().with(|c| conversations::list(c))
+pub fn list_conversations(
+    state: State<'_, AppState>,
+) -> Result<Vec<parley_core::db::organise::ListedConversation>> {
+    // Not archived; each with its folder, tags and pin (pinned first).
+    state
+        .service()?
+        .db()
+        .with(|c| parley_core::db::organise::list(c, false))
 }
 
 #[tauri::command(async)]

@@ -89,18 +89,25 @@ pub fn ratings_by_model(
         .with(|c| summary::by_model(c, &filter))
 }
 
-/// Writes the ratings to a new file in the Downloads folder and returns its path.
+/// Saves the ratings, votes and verdicts where the user chooses (the system save dialog); returns
+/// the path, or `None` if the user cancelled.
 #[tauri::command(async)]
-pub fn export_ratings(
+pub fn export_ratings<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
     state: State<'_, AppState>,
     filter: RatingFilter,
     format: ExportFormat,
-) -> Result<std::path::PathBuf> {
-    let dir = parley_core::db::export_dir()?;
-    state
-        .service()?
+) -> Result<Option<std::path::PathBuf>> {
+    let service = state.service()?;
+    let (text, ext) = service
         .db()
-        .with(|c| summary::export_to(c, &filter, format, &dir))
+        .with(|c| parley_core::eval::export::export_text(c, &filter, format))?;
+    let name = format!("parley-ratings-{}.{ext}", parley_core::transfer::today());
+    let Some(path) = super::organise::save_path(&app, &name)? else {
+        return Ok(None);
+    };
+    parley_core::transfer::write_private(&path, |out| Ok(out.write_all(text.as_bytes())?))?;
+    Ok(Some(path))
 }
 
 /// How well each judge model and rubric agrees with the user's own ratings and votes.

@@ -8,6 +8,7 @@ pub mod eval;
 pub mod judging;
 pub mod links;
 pub mod models;
+pub mod organise;
 pub mod profile;
 pub mod prompts;
 pub mod search;
@@ -79,5 +80,24 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         judging::judge_reply,
         judging::judge_pair,
         judging::list_verdicts,
+        organise::list_archived_conversations,
+        organise::list_folders,
+        organise::create_folder,
+        organise::rename_folder,
+        organise::move_folder,
+        organise::delete_folder,
+        organise::list_tags,
+        organise::create_tag,
+        organise::update_tag,
+        organise::delete_tag,
+        organise::organise_conversations,
+        organise::undo_organise,
+        organise::delete_conversations,
+        organise::restore_conversations,
+        organise::export_conversations,
+        organise::import_conversations,
+        organise::cancel_import,
+        organise::list_backups,
+        organise::restore_backup,
     ]
 }

@@ -107,10 +107,18 @@ pub fn import_prompts(state: State<'_, AppState>, text: String) -> Result<Import
     state.service()?.db().with(|c| transfer::import(c, &text))
 }
 
-/// Writes the library (Parley JSON, every version) to a new file in Downloads; returns its path.
+/// Saves the library (Parley JSON, every version) where the user chooses (the system save
+/// dialog); returns the path, or `None` if the user cancelled.
 #[tauri::command(async)]
-pub fn export_prompts(state: State<'_, AppState>) -> Result<std::path::PathBuf> {
+pub fn export_prompts<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Result<Option<std::path::PathBuf>> {
     let json = state.service()?.db().with(|c| transfer::export_json(c))?;
-    let dir = parley_core::db::export_dir()?;
-    transfer::write_new_file(&dir, "parley-prompts", "json", &json)
+    let name = format!("parley-prompts-{}.json", parley_core::transfer::today());
+    let Some(path) = super::organise::save_path(&app, &name)? else {
+        return Ok(None);
+    };
+    parley_core::transfer::write_private(&path, |out| Ok(out.write_all(json.as_bytes())?))?;
+    Ok(Some(path))
 }

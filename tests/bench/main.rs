@@ -6,6 +6,7 @@
 //! - the local tokenizer, and fitting a long history into a context window
 //! - the arena leaderboard (Bradley–Terry + 1,000 bootstrap rounds), κ and Spearman
 //! - search over 1,000,000 messages (index vs a LIKE scan), and paging a 10,000-message thread
+//! - importing a 100 MB ChatGPT export: time and peak memory (`import_100mb`)
 
 #[path = "../support/bins.rs"]
 mod bins;
@@ -13,6 +14,7 @@ mod bins;
 mod fake_openai;
 #[path = "../support/history.rs"]
 mod history;
+mod import;
 mod search;
 
 use std::process::{Command, Stdio};
@@ -547,12 +549,15 @@ fn prompt_library() {
 }
 
 fn main() {
+    if import::child_if_asked() {
+        return;
+    }
     // `cargo bench --bench bench -- judge` runs only the benchmarks whose name contains "judge".
     let filters: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    let benches: [(&str, fn()); 11] = [
+    let benches: [(&str, fn()); 12] = [
         ("search_1m", search::search_1m),
         ("thread_page_10k", search::thread_page_10k),
         ("leaderboard", leaderboard_stats),
@@ -564,6 +569,7 @@ fn main() {
         ("tokenizer", tokenizer),
         ("judge", judge_throughput),
         ("prompts", prompt_library),
+        ("import_100mb", import::import_100mb),
     ];
     for (name, f) in benches {
         if filters.is_empty() || filters.iter().any(|x| name.contains(x.as_str())) {

@@ -15,6 +15,7 @@ mod bench;
 mod bench_history;
 mod branches;
 mod chat;
+mod organise;
 mod prompts;
 mod providers;
 mod rating;

@@ -198,3 +198,18 @@ pub mod prompts {
         format!("#vars-fields .var-input[data-var='{name}']")
     }
 }
+
+/// Organising (issue 11): the folder tree, tag chips, row menus, the bulk bar, Settings → History.
+pub mod organise {
+    pub const NEW_FOLDER: &str = "#new-folder";
+    pub const FOLDER_ROWS: &str = "#folder-panel .folder-row[data-kind='folder']";
+    pub const ARCHIVED_VIEW: &str = "#folder-panel .folder-row[data-kind='archived']";
+    pub const ALL_VIEW: &str = "#folder-panel .folder-row[data-kind='all']";
+    pub const TAG_CHIPS: &str = "#folder-panel .tag-chip";
+    pub const ASK_INPUT: &str = ".ask-dialog .text-input";
+    pub const MENU_ITEMS: &str = ".org-menu .org-menu-item";
+    pub const ROW_TAG_DOTS: &str = "#conversation-list li.conversation .tag-dot";
+    pub const SELECT_TOGGLE: &str = "#select-toggle";
+    pub const BULK_BAR: &str = "#bulk-bar";
+    pub const BACKUP_ROWS: &str = "#backup-list .backup-row";
+}

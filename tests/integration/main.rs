@@ -20,6 +20,7 @@ mod i18n;
 mod ipc;
 mod judge;
 mod keyring;
+mod organise;
 mod providers;
 mod rating;
 mod search;

@@ -118,7 +118,7 @@ export const api = {
   leaderboard: (filter) => call('leaderboard', { filter }),
   /** filter: {tag?, since?, until?}; per model: rated, thumbs, scores[5], meanScore, trend, tags. */
   ratingsByModel: (filter) => call('ratings_by_model', { filter }),
-  /** Writes a CSV or JSON file to the Downloads folder; resolves to its path. */
+  /** Ratings, votes and verdicts as CSV or JSON, saved with the system dialog; resolves to the path or null. */
   exportRatings: (filter, format) => call('export_ratings', { filter, format }),
   /** Per judge model and rubric: {judgeModel, rubric, rubricVersion, scores: {items, spearman}, pairwise: {items, percentAgreement, kappa}}. */
   judgeAgreement: () => call('judge_agreement'),
@@ -157,6 +157,44 @@ export const api = {
   judgePair: (aId, bId, judge = {}, rubricId = null) =>
     call('judge_pair', { aId, bId, rubricId, judge }),
   listVerdicts: (messageId) => call('list_verdicts', { messageId }),
+
+  // Organising (issue 11): folders, tags, pin, archive; bulk changes resolve to the state before,
+  // which undoOrganise puts back. change: {op: 'move', folderId} | {op: 'addTag'|'removeTag', tagId}
+  // | {op: 'pin', pinned} | {op: 'archive', archived}.
+  listArchivedConversations: () => call('list_archived_conversations'),
+  listFolders: () => call('list_folders'),
+  createFolder: (name, parentId = null) => call('create_folder', { name, parentId }),
+  renameFolder: (id, name) => call('rename_folder', { id, name }),
+  moveFolder: (id, parentId) => call('move_folder', { id, parentId }),
+  deleteFolder: (id) => call('delete_folder', { id }),
+  listTags: () => call('list_tags'),
+  createTag: (name, color = null) => call('create_tag', { name, color }),
+  updateTag: (id, name, color) => call('update_tag', { id, name, color }),
+  deleteTag: (id) => call('delete_tag', { id }),
+  organiseConversations: (ids, change) => call('organise_conversations', { ids, change }),
+  undoOrganise: (states) => call('undo_organise', { states }),
+  deleteConversations: (ids) => call('delete_conversations', { ids }),
+  restoreConversations: (ids) => call('restore_conversations', { ids }),
+  /** what: {ids} | {folderId} | {all: true}; format 'markdown' | 'json'. The save dialog is shown
+   * by the back end; resolves to the path written, or null if the user cancelled. */
+  exportConversations: (what, format) => call('export_conversations', { what, format }),
+  /** Open dialog, then an all-or-nothing import; onProgress({bytesRead, totalBytes, conversations}).
+   * Resolves to {format, conversations, messages, duplicates, skippedParts, skippedMessages} or null. */
+  importConversations: (onProgress) => {
+    let channel;
+    try {
+      channel = new (core().Channel)();
+    } catch (err) {
+      return Promise.reject(normalizeError(err));
+    }
+    channel.onmessage = (p) => { try { onProgress(p); } catch (e) { console.error(e); } };
+    return call('import_conversations', { onProgress: channel });
+  },
+  cancelImport: () => call('cancel_import'),
+  /** [{name, path, bytes, takenAt}], newest first. */
+  listBackups: () => call('list_backups'),
+  /** Resolves to where the replaced database was moved. */
+  restoreBackup: (name) => call('restore_backup', { name }),
 };
 
 export function newStreamId() {

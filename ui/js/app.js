@@ -15,6 +15,9 @@ import { initPrompts } from './prompts.js';
 import { loadRenderer } from './markdown.js';
 import * as settings from './settings.js';
 import * as sidebar from './sidebar.js';
+import { initFolders } from './folders.js';
+import { initBulk } from './bulk.js';
+import { initHistory } from './history.js';
 import { state, on, activeConversation, upsertConversation } from './state.js';
 
 const $ = (id) => document.getElementById(id);
@@ -186,6 +189,8 @@ function wireEvents() {
     if (!state.activeId) selectConversation(id);
   });
   on('conversation-updated', () => renderHeader());
+  // A backup was put in place: the conversation shown may not exist in it.
+  on('database-restored', () => selectConversation(null));
   // Only the row of the conversation that changed is redrawn (5,000 conversations stay smooth).
   on('stream-started', (id) => { renderEmptyState(); sidebar.refreshConversation(id); });
   on('stream-ended', (id) => {
@@ -237,6 +242,9 @@ function init() {
   view.initMessages();
   paging.initPaging();
   sidebar.initSidebar({ onSelect: (id) => { if (id !== state.activeId) selectConversation(id); } });
+  initFolders();
+  initBulk();
+  initHistory();
   conv.initConvSettings();
   settings.initSettings();
   chat.initChat({

@@ -201,7 +201,10 @@ async function showDiff() {
 }
 
 async function exportAll() {
-  try { status(t('ratings.exported', { path: await api.exportPrompts() })); } catch (err) { status(errorText(err)); }
+  try {
+    const path = await api.exportPrompts();
+    if (path) status(t('ratings.exported', { path }));
+  } catch (err) { status(errorText(err)); }
 }
 
 async function importFile(file) {

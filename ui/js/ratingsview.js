@@ -50,7 +50,8 @@ async function exportAs(format) {
   status.textContent = '';
   try {
     const path = await api.exportRatings(filter(), format);
-    status.textContent = t('ratings.exported', { path });
+    // null: the save dialog was cancelled.
+    if (path) status.textContent = t('ratings.exported', { path });
   } catch (err) {
     status.textContent = errorText(err);
   }

@@ -9,6 +9,7 @@ import { api } from './api.js';
 import { h, icon, showToast, showBanner, errorText } from './dom.js';
 import { t } from './i18n.js';
 import { state, emit, upsertConversation } from './state.js';
+import { visibleConversations, decorateItem } from './folders.js';
 
 /** The height of one row (36px and a 1px gap), kept in step with .conversation in app.css. */
 export const ROW_PX = 37;
@@ -79,13 +80,14 @@ export function initSidebar(opts) {
   });
 }
 
-/** The rows to show, in order. Today one per conversation; folders would add their own rows. */
+/** The rows to show, in order: the conversations the folder / tag / archive filter lets through
+ * (folders.js), pinned ones first. */
 function items() {
-  const convs = state.conversations.slice();
+  const convs = visibleConversations(state.conversations).slice();
   if (sort === 'title') {
-    convs.sort((a, b) => conversationTitle(a).localeCompare(conversationTitle(b)) || b.id - a.id);
+    convs.sort((a, b) => (b.pinned - a.pinned) || conversationTitle(a).localeCompare(conversationTitle(b)) || b.id - a.id);
   } else {
-    convs.sort((a, b) => (b.updatedAt - a.updatedAt) || (b.id - a.id));
+    convs.sort((a, b) => (b.pinned - a.pinned) || (b.updatedAt - a.updatedAt) || (b.id - a.id));
   }
   return convs.map((conv) => ({ kind: 'conversation', id: conv.id, conv }));
 }
@@ -95,7 +97,8 @@ function buildRow(item) {
   const conv = item.conv;
   const active = conv.id === state.activeId;
   const title = conversationTitle(conv);
-  return h('li', {
+  // Pin mark, tag dots, drag and the selection mark: folders.js (issue 11).
+  return decorateItem(h('li', {
     className: `conversation${active ? ' active' : ''}`,
     dataset: { id: conv.id },
     attrs: { tabindex: '0', 'aria-current': active ? 'true' : null, title },
@@ -109,7 +112,7 @@ function buildRow(item) {
     h('button', {
       className: 'icon-btn delete',
       attrs: { type: 'button', 'aria-label': t('sidebar.delete'), title: t('sidebar.delete'), tabindex: '-1' },
-    }, icon('trash'))));
+    }, icon('trash')))), conv);
 }
 
 function place(li, i) {
@@ -163,7 +166,7 @@ export function renderConversations() {
   drawn.clear();
   list().style.height = `${rows.length * ROW_PX}px`;
   paint();
-  document.getElementById('conversation-empty').hidden = state.conversations.length > 0;
+  document.getElementById('conversation-empty').hidden = rows.length > 0;
 }
 
 /** Redraw one conversation's row (its title or activity changed); others only move. */
@@ -175,7 +178,7 @@ export function updateRow(id) {
   if (old) { old.remove(); drawn.delete(id); }
   list().style.height = `${rows.length * ROW_PX}px`;
   paint();
-  document.getElementById('conversation-empty').hidden = state.conversations.length > 0;
+  document.getElementById('conversation-empty').hidden = rows.length > 0;
 }
 
 /** Update only the active marker (cheap, used on selection). */
@@ -235,7 +238,7 @@ export async function refreshConversation(id) {
 export function startRename(id) {
   if (renaming) return;
   const li = drawn.get(id);
-  const conv = state.conversations.find((c) => c.id === id);
+  const conv = state.conversations.find((c) => c.id === id) || visibleConversations(state.conversations).find((c) => c.id === id);
   if (!li || !conv) return;
   renaming = id;
   const titleEl = li.querySelector('.conversation-title');

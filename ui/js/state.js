@@ -32,6 +32,7 @@ export function activeConversation() {
 /** Replace (or add to the front) a conversation in the list. */
 export function upsertConversation(conv) {
   const i = state.conversations.findIndex((c) => c.id === conv.id);
-  if (i >= 0) state.conversations[i] = conv;
+  // Merged: a conversation from a command keeps the list's folder, tags and pin.
+  if (i >= 0) state.conversations[i] = { ...state.conversations[i], ...conv };
   else state.conversations.unshift(conv);
 }

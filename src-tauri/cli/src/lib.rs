@@ -9,6 +9,9 @@ use clap::{Parser, Subcommand};
 mod arena;
 mod ask;
 mod backups;
+mod conversations;
+mod export;
+mod import;
 mod judge;
 mod key;
 mod leaderboard;
@@ -87,6 +90,16 @@ pub enum Command {
     /// One line per hit: conversation id, title, date, model, snippet ([matches] in brackets).
     /// Exit codes: 0 with hits, 1 with none.
     Search(search::Args),
+    /// Write conversations out: Markdown to read, or Parley JSON (lossless, for `parley import`).
+    Export(export::Args),
+    /// Bring conversations in from a Parley JSON or ChatGPT export (`conversations.json`); the format
+    /// is detected. All or nothing: exit 1 and nothing changed on a bad file.
+    Import(import::Args),
+    /// The conversations, with their folders, tags, pins and archive.
+    Conversations {
+        #[command(subcommand)]
+        action: conversations::Action,
+    },
 }
 
 /// `None` when Parley should open its window.
@@ -162,6 +175,9 @@ pub fn run(command: Command) -> i32 {
             Command::Judge(args) => judge::run(args).await,
             Command::Rubrics { action } => rubrics::run(action),
             Command::Search(args) => search::run(args),
+            Command::Export(args) => export::run(args),
+            Command::Import(args) => import::run(args),
+            Command::Conversations { action } => conversations::run(action),
         }
     });
     match result {

@@ -14,6 +14,7 @@ pub mod outcome;
 pub mod params;
 pub mod prompts;
 pub mod secrets;
+pub mod transfer;
 
 use std::path::Path;
 use std::sync::Arc;

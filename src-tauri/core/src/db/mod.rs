@@ -6,6 +6,7 @@ pub mod conversations;
 pub mod judging;
 pub mod messages;
 pub mod migrations;
+pub mod organise;
 pub mod pricing;
 pub mod profiles;
 pub mod search;
@@ -25,6 +26,8 @@ pub const DB_FILE: &str = "parley.db";
 #[derive(Clone)]
 pub struct Db {
     conn: Arc<Mutex<Connection>>,
+    /// The data directory the file is in (`None` in memory): backups live beside it.
+    dir: Option<PathBuf>,
 }
 
 /// What happened while opening, worth telling the user.
@@ -190,6 +193,7 @@ impl Db {
         migrations::migrate(&mut conn)?;
         let db = Db {
             conn: Arc::new(Mutex::new(conn)),
+            dir: Some(dir.to_path_buf()),
         };
         let replies = db.with(messages::mark_interrupted)?;
         if replies > 0 {
@@ -206,7 +210,15 @@ impl Db {
         migrations::migrate(&mut conn)?;
         Ok(Db {
             conn: Arc::new(Mutex::new(conn)),
+            dir: None,
         })
+    }
+
+    /// The data directory (backups, the window lock); an error for an in-memory database.
+    pub fn dir(&self) -> Result<&Path> {
+        self.dir
+            .as_deref()
+            .ok_or_else(|| Error::not_found("a data directory (in-memory database)"))
     }
 
     pub fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {

@@ -178,7 +178,8 @@ pub fn to_csv(rows: &[RatedReply]) -> String {
         }
     }
     let mut out = String::from(
-        "message_id,conversation_id,model,thumb,score,reasons,tags,comment,rated_at,prompt,reply\r\n",
+        "message_id,conversation_id,model,thumb,score,reasons,tags,comment,rated_at,prompt,reply,\
+         kind,other_model,winner,judge_model,rubric\r\n",
     );
     for r in rows {
         let cells = [
@@ -190,9 +191,14 @@ pub fn to_csv(rows: &[RatedReply]) -> String {
             r.reasons.join("; "),
             r.tags.join("; "),
             r.comment.clone(),
-            r.rated_at.to_string(),
+            crate::transfer::iso(r.rated_at),
             r.prompt.clone(),
             r.reply.clone(),
+            "rating".into(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
         ];
         let line: Vec<String> = cells.iter().map(|c| field(c)).collect();
         out.push_str(&line.join(","));
@@ -216,15 +222,7 @@ pub fn export_to(
     format: ExportFormat,
     dir: &std::path::Path,
 ) -> Result<std::path::PathBuf> {
-    let rows = rated_replies(conn, f)?;
-    let (text, ext) = match format {
-        ExportFormat::Csv => (to_csv(&rows), "csv"),
-        ExportFormat::Json => (
-            serde_json::to_string_pretty(&rows)
-                .map_err(|e| crate::error::Error::invalid(e.to_string()))?,
-            "json",
-        ),
-    };
+    let (text, ext) = super::export::export_text(conn, f, format)?;
     crate::prompts::transfer::write_new_file(dir, "parley-ratings", ext, &text)
 }
 
@@ -349,12 +347,15 @@ mod tests {
             let one = export_to(c, &all, ExportFormat::Json, dir.path())?;
             let two = export_to(c, &all, ExportFormat::Json, dir.path())?;
             assert_ne!(one, two, "an export never overwrites another");
-            let back: Vec<serde_json::Value> =
+            let back: serde_json::Value =
                 serde_json::from_str(&std::fs::read_to_string(&one).unwrap()).unwrap();
-            assert_eq!(back.len(), 3);
-            assert_eq!(back[0]["reply"], "hi,\nthere");
+            let ratings = back["ratings"].as_array().unwrap();
+            assert_eq!(ratings.len(), 3);
+            assert_eq!(ratings[0]["reply"], "hi,\nthere");
             let csv_path = export_to(c, &all, ExportFormat::Csv, dir.path())?;
-            assert_eq!(std::fs::read_to_string(csv_path).unwrap(), csv);
+            // Ratings first, then votes and verdicts; times in ISO 8601.
+            assert!(std::fs::read_to_string(csv_path).unwrap().starts_with(&csv));
+            assert!(lines[1].contains("Z,"), "{}", lines[1]);
             Ok(())
         })
         .unwrap();
