@@ -164,6 +164,7 @@ fn long_chat(n: usize) {
         .map(|m| ChatMessage {
             role: m.role.as_str().into(),
             content: m.content.clone(),
+            ..Default::default()
         })
         .collect();
     let fit = time(5, || {
@@ -402,6 +403,7 @@ fn judge_throughput() {
             vec![ChatMessage {
                 role: "user".into(),
                 content: "hi".into(),
+                ..Default::default()
             }],
         ),
     );

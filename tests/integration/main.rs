@@ -22,4 +22,5 @@ mod judge;
 mod keyring;
 mod providers;
 mod rating;
+mod reasoning;
 mod security;

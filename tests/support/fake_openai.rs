@@ -45,6 +45,8 @@ pub const MODELS: &[&str] = &[
     "test-judge-echo",
     "test-judge-garbage",
     "test-judge-slow",
+    "test-think-deltas",
+    "test-think-tags",
 ];
 
 /// What `test-hostile-markdown` streams: every way a reply could try to get markup, script, a remote
@@ -400,6 +402,11 @@ enum Kind {
     Redirect,
     /// Refuses `max_tokens` like OpenAI's reasoning models do.
     WantsCompletionTokens,
+    /// Reasons first: `reasoning_content` deltas (DeepSeek, vLLM) or, with `tags`, a leading
+    /// `<think>…</think>` in the content cut across chunks (R1-style); then the echo.
+    Thinking {
+        tags: bool,
+    },
     Unknown,
 }
 
@@ -431,6 +438,8 @@ fn kind(model: &str, last: &str) -> Kind {
     match model {
         "test-model" | "test-no-usage" | "test-one-choice" => echo(None),
         "test-reasoning" | "o1-mini" => Kind::WantsCompletionTokens,
+        "test-think-deltas" => Kind::Thinking { tags: false },
+        "test-think-tags" => Kind::Thinking { tags: true },
         // Answers with one chat.completion JSON even when asked to stream.
         "test-no-stream" => echo(None),
         m if m.starts_with("gpt-") => echo(None),
@@ -616,6 +625,7 @@ async fn chat(ctx: &Ctx, bytes: &[u8], api: Api) -> Response {
             .body(Body::empty())
             .unwrap(),
         Kind::Unknown => model_not_found(model),
+        Kind::Thinking { tags } => thinking(&o, &last, tags),
         Kind::WantsCompletionTokens if !req["max_tokens"].is_null() => {
             let body = json!({ "error": {
                 "message": "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
@@ -806,6 +816,78 @@ fn chunk(o: &Opts, index: usize, delta: Value, finish_reason: Value) -> String {
         c["usage"] = Value::Null;
     }
     format!("data: {c}\n\n")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reasoning (issue 12)
+
+/// What the `test-think-*` models reason before answering.
+pub const THINKING: &str = "The user wrote something; 我想 I should echo it.";
+
+/// A reply that reasons first. `reasoning_content` deltas with `content: null` and usage with
+/// `completion_tokens_details.reasoning_tokens`, as DeepSeek sends them; or, with `tags`, the
+/// reasoning inside `<think>…</think>` at the start of the content, the tags cut across chunks.
+fn thinking(o: &Opts, last: &str, tags: bool) -> Response {
+    let reasoning = split_tokens(THINKING);
+    let answer = split_tokens(&format!("Echo: {last}"));
+    let reasoning_tokens = reasoning.len();
+    let completion_tokens = reasoning_tokens + answer.len();
+    let mut usage = json!({
+        "prompt_tokens": o.prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": o.prompt_tokens + completion_tokens,
+    });
+    if !tags {
+        usage["completion_tokens_details"] = json!({ "reasoning_tokens": reasoning_tokens });
+    }
+    if !o.stream {
+        let mut message = json!({ "role": "assistant", "content": answer.concat() });
+        if tags {
+            message["content"] = json!(format!("<think>{THINKING}</think>\n\n{}", answer.concat()));
+        } else {
+            message["reasoning_content"] = json!(THINKING);
+        }
+        return Json(json!({ "id": COMPLETION_ID, "object": "chat.completion", "created": o.created,
+            "model": o.model, "choices": [{ "index": 0, "message": message, "finish_reason": "stop" }],
+            "usage": usage }))
+        .into_response();
+    }
+    let mut steps = vec![Step::Data(chunk(
+        o,
+        0,
+        json!({"role": "assistant", "content": ""}),
+        Value::Null,
+    ))];
+    let mut content = |delta: Value| steps.push(Step::Data(chunk(o, 0, delta, Value::Null)));
+    if tags {
+        let mut text = String::from("<think>\n");
+        text.push_str(THINKING);
+        text.push_str("\n</think>\n\n");
+        // Cut every 3 characters, so both tags arrive in pieces.
+        let chars: Vec<char> = text.chars().collect();
+        for piece in chars.chunks(3) {
+            content(json!({ "content": piece.iter().collect::<String>() }));
+        }
+    } else {
+        for t in &reasoning {
+            content(json!({ "content": null, "reasoning_content": t }));
+        }
+    }
+    for t in &answer {
+        if tags {
+            content(json!({ "content": t }));
+        } else {
+            content(json!({ "content": t, "reasoning_content": null }));
+        }
+    }
+    steps.push(Step::Data(chunk(o, 0, json!({}), json!("stop"))));
+    if o.include_usage {
+        let c = json!({ "id": COMPLETION_ID, "object": "chat.completion.chunk", "created": o.created,
+            "model": o.model, "choices": [], "usage": usage });
+        steps.push(Step::Data(format!("data: {c}\n\n")));
+    }
+    steps.push(Step::Data("data: [DONE]\n\n".into()));
+    streamed(steps, SSE)
 }
 
 // ---------------------------------------------------------------------------------------------

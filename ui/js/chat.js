@@ -282,6 +282,15 @@ function onEvent(ctx, ev) {
       scheduleFlush(ctx);
       break;
     }
+    case 'reasoning': {
+      const r = ctx.replies.get(ev.replyId);
+      if (!r) break;
+      r.reasoning = (r.reasoning ?? '') + (ev.text ?? '');
+      r.reasoningDirty = true;
+      if (r.retryNote) { r.retryNote = false; view.setRetryNote(ev.replyId, null); }
+      scheduleFlush(ctx);
+      break;
+    }
     case 'usage': {
       const r = ctx.replies.get(ev.replyId);
       if (!r) break;
@@ -402,6 +411,10 @@ function flush(ctx) {
   if (!isActive(ctx) || ctx.ended) return;
   const stick = view.isAtBottom();
   for (const [id, r] of ctx.replies) {
+    if (r.reasoningDirty || (r.dirty && r.reasoning)) {
+      r.reasoningDirty = false;
+      view.setStreamingReasoning(id, r.reasoning, !!r.text);
+    }
     if (!r.dirty) continue;
     r.dirty = false;
     view.setStreamingText(id, r.text);

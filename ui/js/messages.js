@@ -4,6 +4,7 @@ import { t } from './i18n.js';
 import { appendStreamingText, renderReplyInto } from './render.js';
 import { initRating, ratingControls } from './rating.js';
 import { state } from './state.js';
+import { buildThinking, fillThinking, streamThinking } from './thinking.js';
 
 const container = () => document.getElementById('messages');
 /** id -> {root, body, meta, message} for the active conversation */
@@ -123,6 +124,10 @@ export function metaText(m) {
   const rate = m.status === 'streaming' ? null : tokensPerSecond(m);
   if (rate != null) parts.push(t('meta.speed', { rate: rate.toFixed(1) }));
   if (m.costUsd != null) parts.push(t('meta.cost', { cost: formatCost(m.costUsd) }));
+  if (m.reasoningTokens != null) {
+    const cost = m.reasoningCostUsd != null ? formatCost(m.reasoningCostUsd) : null;
+    parts.push(cost != null ? t('meta.reasoningCost', { n: m.reasoningTokens, cost }) : t('meta.reasoning', { n: m.reasoningTokens }));
+  }
   return parts.join(' · ');
 }
 
@@ -147,6 +152,7 @@ function buildMessage(m) {
   }, body);
   const entry = { root, body, meta: null, message: m, tools: h('div', { className: 'message-tools' }) };
   if (role === 'assistant') {
+    body.before(buildThinking(entry));
     entry.meta = h('div', { className: 'message-meta' });
     root.append(entry.meta);
   }
@@ -197,9 +203,10 @@ function fillMessage(entry, m) {
     fillTools(entry);
     return;
   }
+  fillThinking(entry, m);
   renderReplyInto(entry.body, m.content ?? '');
   entry.shown = (m.content ?? '').length;
-  entry.root.classList.toggle('pending', status === 'streaming' && !m.content);
+  entry.root.classList.toggle('pending', status === 'streaming' && !m.content && !m.reasoning);
   fillMeta(entry, m);
   fillTools(entry);
 }
@@ -360,6 +367,14 @@ export function setStreamingText(id, text) {
   if (!entry) return;
   entry.shown = appendStreamingText(entry.body, text, entry.shown || 0);
   if (text) entry.root.classList.remove('pending');
+}
+
+/** Update only the streaming reasoning of an assistant message (its "Thinking" block). */
+export function setStreamingReasoning(id, reasoning, answering) {
+  const entry = entries.get(id);
+  if (!entry) return;
+  streamThinking(entry, reasoning, answering);
+  if (reasoning) entry.root.classList.remove('pending');
 }
 
 /** Re-render meta (e.g. after a usage event). */

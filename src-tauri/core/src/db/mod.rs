@@ -8,6 +8,7 @@ pub mod messages;
 pub mod migrations;
 pub mod pricing;
 pub mod profiles;
+pub mod tools;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

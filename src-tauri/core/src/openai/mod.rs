@@ -4,6 +4,8 @@ pub mod client;
 pub mod errors;
 pub mod probe;
 pub mod sse;
+pub mod think;
+pub mod tool_calls;
 pub mod types;
 
 pub use client::{
