@@ -40,6 +40,8 @@ const COMMANDS: &[&str] = &[
     "send_message",
     "retry_message",
     "cancel_stream",
+    "get_conversation_tools",
+    "set_conversation_tools",
     "get_profile",
     "update_profile",
     "set_api_key",

@@ -10,6 +10,7 @@ pub mod links;
 pub mod models;
 pub mod profile;
 pub mod prompts;
+pub mod tools;
 
 /// Every command the webview may call (also listed, by name, in build.rs and the capability).
 pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
@@ -54,6 +55,8 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         chat::send_message,
         chat::retry_message,
         chat::cancel_stream,
+        tools::get_conversation_tools,
+        tools::set_conversation_tools,
         profile::get_profile,
         profile::update_profile,
         profile::set_api_key,

@@ -15,5 +15,6 @@ mod chat;
 mod prompts;
 mod providers;
 mod rating;
+mod reasoning;
 mod rendering;
 mod storage;

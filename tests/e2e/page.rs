@@ -184,3 +184,11 @@ pub mod prompts {
         format!("#vars-fields .var-input[data-var='{name}']")
     }
 }
+
+/// The Thinking block above a reply (issue 12).
+pub mod thinking {
+    pub const BLOCK: &str = "#messages .message.assistant:last-of-type details.thinking";
+    pub const SUMMARY: &str =
+        "#messages .message.assistant:last-of-type details.thinking > summary";
+    pub const BODY: &str = "#messages .message.assistant:last-of-type .thinking-body";
+}

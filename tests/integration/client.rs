@@ -51,7 +51,7 @@ async fn run(client: &Client, ep: &Endpoint, req: &Request, cancel: &Cancellatio
         .stream(ep, req, cancel, &mut |ev| match ev {
             StreamEvent::Delta { text: t, .. } => text.push_str(&t),
             StreamEvent::Retrying { attempt, delay, .. } => retries.push((attempt, delay)),
-            StreamEvent::Reasoning { .. } | StreamEvent::ToolCalls { .. } => {}
+            _ => {}
         })
         .await;
     Run {

@@ -36,6 +36,7 @@ export function initChat(opts) {
     edit: (message, text) => edit(message, text),
     branch: (messageId) => showBranch(messageId),
     choose: (replyId) => showBranch(replyId, true),
+    sendToolResults: (results) => sendToolResults(results),
     stopColumn: (streamId) => api.cancelStream(streamId).catch((err) => showBanner(errorText(err), 'error')),
   });
   updateControls();
@@ -104,6 +105,19 @@ export async function send() {
     conversationId, content, streamId: ctx.streamId, targets: targetsFor(ctx), promptVersionId: pendingPromptVersion(),
   };
   clearPendingPrompt();
+  run(ctx, api.sendMessage(request, (ev) => onEvent(ctx, ev)));
+}
+
+/** The results the user typed for the newest reply's tool calls: saved as tool messages, answered. */
+export async function sendToolResults(results) {
+  if (state.stream || !state.activeId || !results.length) return;
+  hideComposerError();
+  const ctx = newStream('tools');
+  ctx.conversationId = state.activeId;
+  state.stream = ctx;
+  updateControls();
+  await hooks.beforeSend();
+  const request = { conversationId: ctx.conversationId, content: '', toolResults: results, streamId: ctx.streamId };
   run(ctx, api.sendMessage(request, (ev) => onEvent(ctx, ev)));
 }
 

@@ -4,6 +4,7 @@ import { debounce, errorText, h } from './dom.js';
 import { t } from './i18n.js';
 import { loadModels } from './models.js';
 import { state, upsertConversation, emit, on, activeConversation } from './state.js';
+import { initToolsEditor, loadTools } from './tools.js';
 
 const $ = (id) => document.getElementById(id);
 /** The numeric parameters: input id, settings key, range (the OpenAI reference's), whole numbers only? */
@@ -96,6 +97,7 @@ async function refreshProfiles() {
 // --- end Providers ---
 
 export function initConvSettings() {
+  initToolsEditor(api, () => state.activeId);
   // Another server, other models: list them again next time the panel opens.
   on('profile-changed', () => { modelsTried = false; });
   on('profiles-changed', (overview) => { profilesOverview = overview; renderProfilePicker(); updateModelPlaceholder(); });
@@ -159,6 +161,7 @@ export function loadConversation() {
   // Same conversation again (a reload after a reply): the form already holds what the user typed.
   if (conv && conv.id === loadedId) return;
   loadedId = conv ? conv.id : null;
+  loadTools(loadedId);
   $('system-prompt').value = conv?.systemPrompt ?? '';
   $('conv-model').value = conv?.model ?? '';
   for (const f of NUMERIC) $(f.id).value = conv?.[f.key] ?? '';

@@ -5,6 +5,8 @@ import { appendStreamingText, renderReplyInto } from './render.js';
 import { initRating, ratingControls } from './rating.js';
 import { state } from './state.js';
 import { buildThinking, fillThinking, streamThinking } from './thinking.js';
+import { toolCallsBlock } from './tools.js';
+import { heatMap, heatMapToggle, logprobMeta } from './logprobs.js';
 
 const container = () => document.getElementById('messages');
 /** id -> {root, body, meta, message} for the active conversation */
@@ -16,6 +18,7 @@ let handlers = {
   edit: () => {}, // (userMessage, newText) → Promise
   choose: () => {}, // (replyId)
   stopColumn: () => {}, // (streamId)
+  sendToolResults: () => {}, // ([{toolCallId, content}])
 };
 
 export function setRetryHandler(fn) { handlers.retry = fn; }
@@ -124,6 +127,8 @@ export function metaText(m) {
   const rate = m.status === 'streaming' ? null : tokensPerSecond(m);
   if (rate != null) parts.push(t('meta.speed', { rate: rate.toFixed(1) }));
   if (m.costUsd != null) parts.push(t('meta.cost', { cost: formatCost(m.costUsd) }));
+  const lp = logprobMeta(m);
+  if (lp) parts.push(lp);
   if (m.reasoningTokens != null) {
     const cost = m.reasoningCostUsd != null ? formatCost(m.reasoningCostUsd) : null;
     parts.push(cost != null ? t('meta.reasoningCost', { n: m.reasoningTokens, cost }) : t('meta.reasoning', { n: m.reasoningTokens }));
@@ -133,12 +138,13 @@ export function metaText(m) {
 
 function roleLabel(role) {
   if (role === 'user') return t('chat.you');
+  if (role === 'tool') return t('tools.resultLabel');
   if (role === 'system') return t('chat.system');
   return t('chat.assistant');
 }
 
 function buildMessage(m) {
-  const role = m.role === 'user' || m.role === 'system' ? m.role : 'assistant';
+  const role = ['user', 'system', 'tool'].includes(m.role) ? m.role : 'assistant';
   // dir=auto: Arabic or Hebrew text runs right to left, each message on its own.
   const body = h('div', { className: 'message-body', attrs: { dir: 'auto' } });
   const root = h('div', {
@@ -186,6 +192,13 @@ function fillTools(entry) {
   if (m.role === 'assistant' && !streaming && typeof m.id === 'number' && m.status !== 'error') {
     tools.append(ratingControls(m));
   }
+  if (m.role === 'assistant' && !streaming) {
+    const toggle = heatMapToggle(entry, () => {
+      entry.shown = 0;
+      renderReplyInto(entry.body, entry.message.content ?? '');
+    });
+    if (toggle) tools.append(toggle);
+  }
   tools.hidden = !tools.firstChild;
   const busy = !!state.stream;
   for (const b of tools.querySelectorAll('button.edit, button.regenerate, button.branch-prev, button.branch-next')) {
@@ -198,17 +211,39 @@ function fillMessage(entry, m) {
   entry.message = m;
   const status = m.status || 'done';
   entry.root.dataset.status = status;
+  if (m.role === 'tool') {
+    entry.body.replaceChildren(
+      h('div', { className: 'tool-result-head', text: t('tools.resultFor', { name: m.toolCallId || '?' }) }),
+      h('pre', { className: 'tool-result-text', text: m.content ?? '' }));
+    fillTools(entry);
+    return;
+  }
   if (m.role === 'user' || m.role === 'system') {
     entry.body.textContent = m.content ?? '';
     fillTools(entry);
     return;
   }
   fillThinking(entry, m);
-  renderReplyInto(entry.body, m.content ?? '');
+  if (entry.heatMap && m.logprobs?.length) entry.body.replaceChildren(heatMap(m));
+  else renderReplyInto(entry.body, m.content ?? '');
   entry.shown = (m.content ?? '').length;
+  fillToolCalls(entry, m);
   entry.root.classList.toggle('pending', status === 'streaming' && !m.content && !m.reasoning);
   fillMeta(entry, m);
   fillTools(entry);
+}
+
+/** A reply's tool calls; the newest finished reply also takes the results, one per call. */
+function fillToolCalls(entry, m) {
+  entry.calls?.remove();
+  entry.calls = null;
+  const newest = state.messages.length && state.messages[state.messages.length - 1].id === m.id;
+  const answerable = newest && m.status === 'done' && !entry.inGroup;
+  const block = toolCallsBlock(m, answerable ? (results) => handlers.sendToolResults(results) : null);
+  if (block) {
+    entry.body.after(block);
+    entry.calls = block;
+  }
 }
 
 function fillMeta(entry, m) {

@@ -56,3 +56,76 @@ export function toolCallsBlock(message, onSend) {
   }
   return block;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The tools a conversation offers: a JSON editor in the conversation settings, checked on save.
+
+let editor = null;
+let loadedFor = null;
+
+/** Adds the editor to the conversation settings panel (once). `api` is api.js's object. */
+export function initToolsEditor(api, activeId) {
+  const panel = document.getElementById('conv-settings');
+  if (!panel || editor) return;
+  const area = h('textarea', {
+    className: 'tools-json', attrs: { id: 'tools-json', rows: 6, spellcheck: 'false', placeholder: t('tools.editorPlaceholder') },
+  });
+  const error = h('p', { className: 'field-error', attrs: { id: 'tools-error', role: 'alert', hidden: true } });
+  const saved = h('span', { className: 'tools-saved', attrs: { hidden: true }, text: t('tools.saved') });
+  const save = h('button', { className: 'btn btn-secondary btn-small', attrs: { id: 'tools-save', type: 'button' }, text: t('tools.save') });
+  const block = h('details', { className: 'tools-editor', attrs: { id: 'tools-editor' } },
+    h('summary', { text: t('tools.editorTitle') }),
+    h('p', { className: 'field-hint', text: t('tools.editorHint') }),
+    area, h('div', { className: 'tools-actions' }, save, saved), error);
+  const before = document.getElementById('conv-settings-error');
+  if (before) before.before(block); else panel.append(block);
+  editor = { area, error, saved, block, api, activeId };
+  save.addEventListener('click', () => saveTools());
+}
+
+function showError(text) {
+  editor.error.textContent = text;
+  editor.error.hidden = !text;
+}
+
+/** Loads the active conversation's tools into the editor. */
+export async function loadTools(conversationId) {
+  if (!editor) return;
+  loadedFor = conversationId;
+  showError('');
+  editor.saved.hidden = true;
+  if (!conversationId) { editor.area.value = ''; return; }
+  try {
+    const tools = await editor.api.getConversationTools(conversationId);
+    if (loadedFor !== conversationId) return;
+    editor.area.value = tools.length ? JSON.stringify(tools, null, 2) : '';
+    editor.block.dataset.count = String(tools.length);
+  } catch (err) {
+    showError(err?.message || String(err));
+  }
+}
+
+async function saveTools() {
+  const id = editor.activeId();
+  if (!id) return;
+  const raw = editor.area.value.trim();
+  let tools = [];
+  if (raw) {
+    try {
+      tools = JSON.parse(raw);
+    } catch (err) {
+      showError(t('tools.notJson', { error: err.message }));
+      return;
+    }
+    if (!Array.isArray(tools)) tools = [tools];
+  }
+  try {
+    const savedTools = await editor.api.setConversationTools(id, tools);
+    showError('');
+    editor.saved.hidden = false;
+    editor.block.dataset.count = String(savedTools.length);
+  } catch (err) {
+    editor.saved.hidden = true;
+    showError(err?.message || String(err));
+  }
+}

@@ -55,6 +55,10 @@ pub struct Args {
     /// Print tokens, time to first token, speed and cost to stderr after the reply.
     #[arg(long)]
     stats: bool,
+    /// Ask for token probabilities with N alternatives per token (chat 0–20, legacy completions
+    /// 0–5); they are stored with the reply, and --stats shows the mean log-probability.
+    #[arg(long, value_name = "N")]
+    logprobs: Option<i64>,
     /// Also print the model's reasoning (reasoning_content, or a leading <think> block) to
     /// stderr as it streams; stdout gets only the answer either way.
     #[arg(long)]
@@ -116,6 +120,9 @@ fn conversation_for(service: &ChatService, args: &Args, prompt: &str) -> Result<
         };
         if profile_id.is_some() {
             conversations::set_profile(&tx, id, profile_id)?;
+        }
+        if let Some(n) = a.logprobs {
+            parley_core::db::logprobs::set(&tx, id, Some(n))?;
         }
         tx.commit()?;
         Ok(id)
@@ -359,6 +366,12 @@ pub fn stats_line(m: &parley_core::db::messages::Message) -> String {
             .map(|c| format!(" (${c:.6})"))
             .unwrap_or_default();
         parts.push(format!("{r} reasoning tokens{cost}"));
+    }
+    if let Some(mean) = m.mean_logprob {
+        parts.push(format!(
+            "mean logprob {mean:.3} (perplexity {:.2})",
+            (-mean).exp()
+        ));
     }
     if let Some(t) = m.thinking_ms {
         parts.push(format!("thought {:.1} s", t as f64 / 1000.0));

@@ -109,6 +109,13 @@ impl ChatService {
                     .db
                     .with(|c| crate::db::tools::get(c, user.conversation_id))?;
                 body.tools = (!tools.is_empty()).then(|| tools.iter().map(|t| t.wire()).collect());
+                if let Some(top) = self
+                    .db
+                    .with(|c| crate::db::logprobs::get(c, user.conversation_id))?
+                {
+                    body.logprobs = Some(true);
+                    body.top_logprobs = (top > 0).then_some(top);
+                }
                 body.set_output_limit(s.max_tokens, wants_max_completion_tokens(model));
                 Ok((Request::Chat(body), fitted.omitted))
             }
@@ -117,6 +124,10 @@ impl ChatService {
                 let mut body = CompletionRequest::streaming(model, prompt);
                 body.sampling = sampling(s);
                 body.max_tokens = s.max_tokens;
+                body.logprobs = self
+                    .db
+                    .with(|c| crate::db::logprobs::get(c, user.conversation_id))?
+                    .map(|top| top.min(crate::openai::logprobs::MAX_TOP_LEGACY));
                 Ok((Request::Completion(body), 0))
             }
         }

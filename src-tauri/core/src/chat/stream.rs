@@ -5,6 +5,7 @@ use crate::db::conversations::Conversation;
 use crate::db::messages::{self, Message, Outcome, Status};
 use crate::db::pricing;
 use crate::error::{Error, Result};
+use crate::openai::logprobs::MAX_TOKENS_KEPT;
 use crate::openai::types::Request;
 use crate::openai::{Finished, StreamEvent};
 
@@ -63,6 +64,7 @@ impl ChatService {
         let mut first_answer: Vec<Option<Duration>> = vec![None; n];
         // Tool calls made before a stream failed or was stopped.
         let mut partial_calls = std::collections::BTreeMap::new();
+        let mut logprobs = vec![Vec::new(); n];
         let mut omitted = 0;
         let mut sent: Option<Request> = None;
         // The model's row in the price table: its context window now, its prices at the end.
@@ -118,6 +120,11 @@ impl ChatService {
                             checkpoint(&mut last_checkpoint, &texts, &reasonings);
                         }
                         StreamEvent::ToolCalls { calls } => partial_calls = calls,
+                        StreamEvent::Logprobs { index, tokens } => {
+                            let kept = &mut logprobs[index as usize];
+                            let room = MAX_TOKENS_KEPT.saturating_sub(kept.len());
+                            kept.extend(tokens.into_iter().take(room));
+                        }
                         StreamEvent::Retrying {
                             attempt,
                             delay,
@@ -205,6 +212,7 @@ impl ChatService {
                     outcome.reasoning_tokens.and_then(|r| price.cost(0, r));
             }
             outcome.reasoning = reasoning;
+            outcome.logprobs = std::mem::take(&mut logprobs[i]);
             outcome.tool_calls = match &result {
                 Ok(fin) => fin.tool_calls.get(&(i as u32)).cloned(),
                 Err(_) => partial_calls.remove(&(i as u32)),

@@ -114,6 +114,11 @@ pub struct Message {
     /// A `tool` message: the call it answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<String>,
+    /// The reply's tokens with their log-probabilities, when they were asked for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub logprobs: Vec<crate::openai::logprobs::TokenLogprob>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_logprob: Option<f64>,
     /// The user's rating of a reply (filled in for the window's thread only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rating: Option<crate::eval::ratings::Rating>,
@@ -154,6 +159,8 @@ impl Message {
             thinking_ms: None,
             tool_calls: Vec::new(),
             tool_call_id: None,
+            logprobs: Vec::new(),
+            mean_logprob: None,
             rating: None,
             reference_score: None,
         }
@@ -208,12 +215,14 @@ pub struct Outcome {
     pub reasoning_cost_usd: Option<f64>,
     pub thinking_ms: Option<i64>,
     pub tool_calls: Vec<crate::openai::types::ToolCall>,
+    pub logprobs: Vec<crate::openai::logprobs::TokenLogprob>,
 }
 
 const COLUMNS: &str = "id, conversation_id, parent_id, role, content, status, model, error_kind, error_message, \
                        prompt_tokens, completion_tokens, ttft_ms, total_ms, finish_reason, created_at, \
                        group_id, choice_index, endpoint, tokens_counted, cost_usd, omitted, profile_name, \
-                       reasoning, reasoning_tokens, reasoning_cost_usd, thinking_ms, tool_calls, tool_call_id";
+                       reasoning, reasoning_tokens, reasoning_cost_usd, thinking_ms, tool_calls, tool_call_id, \
+                       logprobs, mean_logprob";
 
 fn from_row(r: &Row) -> rusqlite::Result<Message> {
     Ok(Message {
@@ -249,6 +258,11 @@ fn from_row(r: &Row) -> rusqlite::Result<Message> {
             .and_then(|raw| serde_json::from_str(&raw).ok())
             .unwrap_or_default(),
         tool_call_id: r.get(27)?,
+        logprobs: r
+            .get::<_, Option<String>>(28)?
+            .and_then(|raw| serde_json::from_str(&raw).ok())
+            .unwrap_or_default(),
+        mean_logprob: r.get(29)?,
         rating: None,
         reference_score: None,
     })
@@ -575,7 +589,7 @@ pub fn finish(conn: &Connection, id: i64, o: &Outcome) -> Result<Message> {
              error_message = ?6, prompt_tokens = ?7, completion_tokens = ?8, ttft_ms = ?9, total_ms = ?10,
              finish_reason = ?11, tokens_counted = ?12, cost_usd = ?13, omitted = ?14,
              reasoning = ?15, reasoning_tokens = ?16, reasoning_cost_usd = ?17, thinking_ms = ?18,
-             tool_calls = ?19
+             tool_calls = ?19, logprobs = ?20, mean_logprob = ?21
          WHERE id = ?1",
         params![
             id,
@@ -597,7 +611,10 @@ pub fn finish(conn: &Connection, id: i64, o: &Outcome) -> Result<Message> {
             o.reasoning_cost_usd,
             o.thinking_ms,
             (!o.tool_calls.is_empty())
-                .then(|| serde_json::to_string(&o.tool_calls).unwrap_or_default())
+                .then(|| serde_json::to_string(&o.tool_calls).unwrap_or_default()),
+            (!o.logprobs.is_empty())
+                .then(|| serde_json::to_string(&o.logprobs).unwrap_or_default()),
+            crate::openai::logprobs::stats(&o.logprobs).map(|s| s.mean_logprob)
         ],
     )?;
     let message = get(conn, id)?;

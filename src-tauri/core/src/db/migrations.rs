@@ -291,6 +291,17 @@ pub const MIGRATIONS: &[&str] = &[
     // is rebuilt in Rust (db::tools::allow_tool_role) with foreign keys off, rows, ids, indexes and
     // full-text triggers kept.
     super::tools::ALLOW_TOOL_ROLE,
+    // 14 (token probabilities): each reply's tokens with their log-probabilities and alternatives
+    // (JSON, at most openai::logprobs::MAX_TOKENS_KEPT tokens) and its mean log-probability; per
+    // conversation, whether to ask for them and how many alternatives per token.
+    r#"
+    ALTER TABLE messages ADD COLUMN logprobs TEXT;
+    ALTER TABLE messages ADD COLUMN mean_logprob REAL;
+    CREATE TABLE conversation_logprobs (
+        conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+        top             INTEGER NOT NULL CHECK (top BETWEEN 0 AND 20)
+    );
+    "#,
 ];
 
 /// The LLM judge's tables. Depends only on migration 1 (messages, profiles).

@@ -4,6 +4,7 @@
 pub mod backup;
 pub mod conversations;
 pub mod judging;
+pub mod logprobs;
 pub mod messages;
 pub mod migrations;
 pub mod pricing;

@@ -238,7 +238,7 @@ mod tests {
             ),
         ];
         for (t, says) in bad {
-            let err = validate(&[t.clone()]).unwrap_err();
+            let err = validate(std::slice::from_ref(&t)).unwrap_err();
             assert_eq!(err.kind(), "invalid");
             assert!(err.to_string().contains(says), "{err} / {t:?}");
         }

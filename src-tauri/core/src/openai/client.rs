@@ -55,6 +55,7 @@ fn whole_completion(
             choice.index,
             choice.message.tool_calls.take(),
         );
+        emit_logprobs(on_event, choice.index, choice.logprobs.take());
         let reasoning = choice.message.reasoning_text();
         router.delta(
             on_event,
@@ -71,6 +72,17 @@ fn whole_completion(
         finish_reasons,
         tool_calls: finish_tool_calls(tool_calls),
     })
+}
+
+fn emit_logprobs(
+    on_event: &mut (dyn FnMut(StreamEvent) + Send),
+    index: u32,
+    logprobs: Option<super::logprobs::ChoiceLogprobs>,
+) {
+    let tokens = logprobs.map(|l| l.into_tokens()).unwrap_or_default();
+    if !tokens.is_empty() {
+        on_event(StreamEvent::Logprobs { index, tokens });
+    }
 }
 
 type Accumulators = BTreeMap<u32, super::tool_calls::Accumulator>;
@@ -265,6 +277,11 @@ pub enum StreamEvent {
     Delta { index: u32, text: String },
     /// New reasoning text of choice `index` (`reasoning_content` deltas or a leading `<think>`).
     Reasoning { index: u32, text: String },
+    /// Token probabilities of choice `index`'s newest tokens.
+    Logprobs {
+        index: u32,
+        tokens: Vec<super::logprobs::TokenLogprob>,
+    },
     /// The tool calls accumulated when a stream failed or was stopped (a finished stream has
     /// them in [`Finished::tool_calls`]).
     ToolCalls {
@@ -575,6 +592,7 @@ impl Client {
                             choice.index,
                             choice.delta.tool_calls.take(),
                         );
+                        emit_logprobs(on_event, choice.index, choice.logprobs.take());
                         let reasoning = choice.delta.reasoning_text();
                         let content = choice.delta.content.or(choice.text);
                         router.delta(on_event, choice.index, reasoning, content);

@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod errors;
+pub mod logprobs;
 pub mod probe;
 pub mod sse;
 pub mod think;

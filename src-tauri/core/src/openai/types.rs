@@ -61,6 +61,11 @@ pub struct ChatRequest {
     /// TODO(params): fold into the one parameter definition.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tools: Option<Vec<serde_json::Value>>,
+    /// Token probabilities (TODO(params): into the one parameter definition).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logprobs: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_logprobs: Option<i64>,
 }
 
 impl ChatRequest {
@@ -77,6 +82,8 @@ impl ChatRequest {
             max_tokens: None,
             max_completion_tokens: None,
             tools: None,
+            logprobs: None,
+            top_logprobs: None,
         }
     }
 
@@ -126,6 +133,9 @@ pub struct CompletionRequest {
     pub sampling: Sampling,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<i64>,
+    /// Legacy: how many alternatives per token (0–5) (TODO(params): into the one definition).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logprobs: Option<i64>,
 }
 
 impl CompletionRequest {
@@ -139,6 +149,7 @@ impl CompletionRequest {
             }),
             sampling: Sampling::default(),
             max_tokens: None,
+            logprobs: None,
         }
     }
 }
@@ -219,6 +230,9 @@ pub struct ChunkChoice {
     pub text: Option<String>,
     #[serde(default)]
     pub finish_reason: Option<String>,
+    /// Token probabilities, when asked for (either endpoint's form).
+    #[serde(default)]
+    pub logprobs: Option<super::logprobs::ChoiceLogprobs>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -302,6 +316,8 @@ pub struct CompletionChoice {
     pub text: Option<String>,
     #[serde(default)]
     pub finish_reason: Option<String>,
+    #[serde(default)]
+    pub logprobs: Option<super::logprobs::ChoiceLogprobs>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
