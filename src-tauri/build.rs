@@ -42,6 +42,8 @@ const COMMANDS: &[&str] = &[
     "cancel_stream",
     "get_conversation_tools",
     "set_conversation_tools",
+    "get_conversation_logprobs",
+    "set_conversation_logprobs",
     "get_profile",
     "update_profile",
     "set_api_key",

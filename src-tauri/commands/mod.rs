@@ -57,6 +57,8 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         chat::cancel_stream,
         tools::get_conversation_tools,
         tools::set_conversation_tools,
+        tools::get_conversation_logprobs,
+        tools::set_conversation_logprobs,
         profile::get_profile,
         profile::update_profile,
         profile::set_api_key,

@@ -72,6 +72,9 @@ export const api = {
   getConversationTools: (conversationId) => call('get_conversation_tools', { conversationId }),
   /** Checked (names, JSON-schema parameters) and saved; [] removes them. */
   setConversationTools: (conversationId, tools) => call('set_conversation_tools', { conversationId, tools }),
+  /** Token probabilities: null = not asked for, n = n alternatives per token (0–20). */
+  getConversationLogprobs: (conversationId) => call('get_conversation_logprobs', { conversationId }),
+  setConversationLogprobs: (conversationId, top) => call('set_conversation_logprobs', { conversationId, top }),
 
   // Provider profiles. profileId null/undefined = the default profile.
   getProfile: (profileId = null) => call('get_profile', { profileId }),

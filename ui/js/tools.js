@@ -77,10 +77,29 @@ export function initToolsEditor(api, activeId) {
     h('summary', { text: t('tools.editorTitle') }),
     h('p', { className: 'field-hint', text: t('tools.editorHint') }),
     area, h('div', { className: 'tools-actions' }, save, saved), error);
+  // Token probabilities for this conversation: on/off and alternatives per token.
+  const lpOn = h('input', { attrs: { id: 'logprobs-on', type: 'checkbox' } });
+  const lpTop = h('input', { attrs: { id: 'logprobs-top', type: 'number', min: 0, max: 20, step: 1, value: 5, inputmode: 'numeric' } });
+  const lpRow = h('div', { className: 'logprobs-setting' },
+    h('label', {}, lpOn, h('span', { text: ` ${t('logprobs.setting')}` })),
+    h('label', {}, h('span', { text: `${t('logprobs.top')} ` }), lpTop));
   const before = document.getElementById('conv-settings-error');
-  if (before) before.before(block); else panel.append(block);
-  editor = { area, error, saved, block, api, activeId };
+  if (before) { before.before(lpRow); before.before(block); } else panel.append(lpRow, block);
+  editor = { area, error, saved, block, api, activeId, lpOn, lpTop };
   save.addEventListener('click', () => saveTools());
+  const saveLogprobs = async () => {
+    const id = activeId();
+    if (!id) return;
+    const n = Math.max(0, Math.min(20, Math.round(Number(lpTop.value) || 0)));
+    try {
+      await api.setConversationLogprobs(id, lpOn.checked ? n : null);
+      showError('');
+    } catch (err) {
+      showError(err?.message || String(err));
+    }
+  };
+  lpOn.addEventListener('change', saveLogprobs);
+  lpTop.addEventListener('change', saveLogprobs);
 }
 
 function showError(text) {
@@ -94,8 +113,12 @@ export async function loadTools(conversationId) {
   loadedFor = conversationId;
   showError('');
   editor.saved.hidden = true;
-  if (!conversationId) { editor.area.value = ''; return; }
+  if (!conversationId) { editor.area.value = ''; editor.lpOn.checked = false; return; }
   try {
+    const top = await editor.api.getConversationLogprobs(conversationId);
+    if (loadedFor !== conversationId) return;
+    editor.lpOn.checked = top != null;
+    if (top != null) editor.lpTop.value = String(top);
     const tools = await editor.api.getConversationTools(conversationId);
     if (loadedFor !== conversationId) return;
     editor.area.value = tools.length ? JSON.stringify(tools, null, 2) : '';
