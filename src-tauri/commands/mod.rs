@@ -12,6 +12,7 @@ pub mod organise;
 pub mod profile;
 pub mod prompts;
 pub mod search;
+pub mod tools;
 
 /// Every command the webview may call (also listed, by name, in build.rs and the capability).
 pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
@@ -62,6 +63,10 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         chat::send_message,
         chat::retry_message,
         chat::cancel_stream,
+        tools::get_conversation_tools,
+        tools::set_conversation_tools,
+        tools::get_conversation_logprobs,
+        tools::set_conversation_logprobs,
         profile::get_profile,
         profile::update_profile,
         profile::set_api_key,

@@ -189,6 +189,7 @@ fn long_chat(n: usize) {
         .map(|m| ChatMessage {
             role: m.role.as_str().into(),
             content: m.content.clone(),
+            ..Default::default()
         })
         .collect();
     let fit = time(5, || {
@@ -427,6 +428,7 @@ fn judge_throughput() {
             vec![ChatMessage {
                 role: "user".into(),
                 content: "hi".into(),
+                ..Default::default()
             }],
         ),
     );

@@ -19,6 +19,7 @@ mod organise;
 mod prompts;
 mod providers;
 mod rating;
+mod reasoning;
 mod rendering;
 mod search;
 mod storage;

@@ -213,3 +213,11 @@ pub mod organise {
     pub const BULK_BAR: &str = "#bulk-bar";
     pub const BACKUP_ROWS: &str = "#backup-list .backup-row";
 }
+
+/// The Thinking block above a reply (issue 12).
+pub mod thinking {
+    pub const BLOCK: &str = "#messages .message.assistant:last-of-type details.thinking";
+    pub const SUMMARY: &str =
+        "#messages .message.assistant:last-of-type details.thinking > summary";
+    pub const BODY: &str = "#messages .message.assistant:last-of-type .thinking-body";
+}

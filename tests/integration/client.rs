@@ -33,6 +33,7 @@ fn request(model: &str, text: &str) -> Request {
         vec![ChatMessage {
             role: "user".into(),
             content: text.into(),
+            ..Default::default()
         }],
     ))
 }
@@ -50,6 +51,7 @@ async fn run(client: &Client, ep: &Endpoint, req: &Request, cancel: &Cancellatio
         .stream(ep, req, cancel, &mut |ev| match ev {
             StreamEvent::Delta { text: t, .. } => text.push_str(&t),
             StreamEvent::Retrying { attempt, delay, .. } => retries.push((attempt, delay)),
+            _ => {}
         })
         .await;
     Run {

@@ -46,7 +46,7 @@ fn declared(schemas: &Value, schema: &Value, out: &mut Vec<String>) {
     }
 }
 
-fn check(body: &Value, schema_name: &str) {
+pub(crate) fn check(body: &Value, schema_name: &str) {
     let mut root = schemas();
     root["$ref"] = json!(format!("#/components/schemas/{schema_name}"));
     let validator = jsonschema::options()

@@ -45,6 +45,10 @@ pub const MODELS: &[&str] = &[
     "test-judge-echo",
     "test-judge-garbage",
     "test-judge-slow",
+    "test-think-deltas",
+    "test-think-tags",
+    "test-tools",
+    "test-logprobs",
 ];
 
 /// What `test-hostile-markdown` streams: every way a reply could try to get markup, script, a remote
@@ -400,6 +404,17 @@ enum Kind {
     Redirect,
     /// Refuses `max_tokens` like OpenAI's reasoning models do.
     WantsCompletionTokens,
+    /// Reasons first: `reasoning_content` deltas (DeepSeek, vLLM) or, with `tags`, a leading
+    /// `<think>…</think>` in the content cut across chunks (R1-style); then the echo.
+    Thinking {
+        tags: bool,
+    },
+    /// Calls the first of the request's tools (arguments cut over many chunks, no content);
+    /// answers a `tool` message with "Echo: <result>".
+    Tools,
+    /// Echoes with token probabilities in every chunk when the request asks for them
+    /// (chat `logprobs`/`top_logprobs`, legacy `logprobs: N`).
+    Logprobs,
     Unknown,
 }
 
@@ -431,6 +446,10 @@ fn kind(model: &str, last: &str) -> Kind {
     match model {
         "test-model" | "test-no-usage" | "test-one-choice" => echo(None),
         "test-reasoning" | "o1-mini" => Kind::WantsCompletionTokens,
+        "test-think-deltas" => Kind::Thinking { tags: false },
+        "test-think-tags" => Kind::Thinking { tags: true },
+        "test-tools" => Kind::Tools,
+        "test-logprobs" => Kind::Logprobs,
         // Answers with one chat.completion JSON even when asked to stream.
         "test-no-stream" => echo(None),
         m if m.starts_with("gpt-") => echo(None),
@@ -617,6 +636,24 @@ async fn chat(ctx: &Ctx, bytes: &[u8], api: Api) -> Response {
             .body(Body::empty())
             .unwrap(),
         Kind::Unknown => model_not_found(model),
+        Kind::Thinking { tags } => thinking(&o, &last, tags),
+        Kind::Logprobs => {
+            let top = match api {
+                Api::Chat if req["logprobs"].as_bool() == Some(true) => {
+                    Some(req["top_logprobs"].as_u64().unwrap_or(0) as usize)
+                }
+                Api::Completions => req["logprobs"].as_u64().map(|n| n as usize),
+                _ => None,
+            };
+            logprob_reply(&o, split_tokens(&format!("Echo: {last}")), top)
+        }
+        Kind::Tools => {
+            let answering = messages.last().and_then(|m| m["role"].as_str()) == Some("tool");
+            match req["tools"][0]["function"]["name"].as_str() {
+                Some(name) if !answering => tool_call(&o, name, &last),
+                _ => reply(&o, split_tokens(&format!("Echo: {last}")), Duration::ZERO),
+            }
+        }
         Kind::WantsCompletionTokens if !req["max_tokens"].is_null() => {
             let body = json!({ "error": {
                 "message": "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
@@ -807,6 +844,170 @@ fn chunk(o: &Opts, index: usize, delta: Value, finish_reason: Value) -> String {
         c["usage"] = Value::Null;
     }
     format!("data: {c}\n\n")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reasoning (issue 12)
+
+/// What the `test-think-*` models reason before answering.
+pub const THINKING: &str = "The user wrote something; 我想 I should echo it.";
+
+/// A reply that reasons first. `reasoning_content` deltas with `content: null` and usage with
+/// `completion_tokens_details.reasoning_tokens`, as DeepSeek sends them; or, with `tags`, the
+/// reasoning inside `<think>…</think>` at the start of the content, the tags cut across chunks.
+fn thinking(o: &Opts, last: &str, tags: bool) -> Response {
+    let reasoning = split_tokens(THINKING);
+    let answer = split_tokens(&format!("Echo: {last}"));
+    let reasoning_tokens = reasoning.len();
+    let completion_tokens = reasoning_tokens + answer.len();
+    let mut usage = json!({
+        "prompt_tokens": o.prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": o.prompt_tokens + completion_tokens,
+    });
+    if !tags {
+        usage["completion_tokens_details"] = json!({ "reasoning_tokens": reasoning_tokens });
+    }
+    if !o.stream {
+        let mut message = json!({ "role": "assistant", "content": answer.concat() });
+        if tags {
+            message["content"] = json!(format!("<think>{THINKING}</think>\n\n{}", answer.concat()));
+        } else {
+            message["reasoning_content"] = json!(THINKING);
+        }
+        return Json(json!({ "id": COMPLETION_ID, "object": "chat.completion", "created": o.created,
+            "model": o.model, "choices": [{ "index": 0, "message": message, "finish_reason": "stop" }],
+            "usage": usage }))
+        .into_response();
+    }
+    let mut steps = vec![Step::Data(chunk(
+        o,
+        0,
+        json!({"role": "assistant", "content": ""}),
+        Value::Null,
+    ))];
+    let mut content = |delta: Value| steps.push(Step::Data(chunk(o, 0, delta, Value::Null)));
+    if tags {
+        let mut text = String::from("<think>\n");
+        text.push_str(THINKING);
+        text.push_str("\n</think>\n\n");
+        // Cut every 3 characters, so both tags arrive in pieces.
+        let chars: Vec<char> = text.chars().collect();
+        for piece in chars.chunks(3) {
+            content(json!({ "content": piece.iter().collect::<String>() }));
+        }
+    } else {
+        for t in &reasoning {
+            content(json!({ "content": null, "reasoning_content": t }));
+        }
+    }
+    for t in &answer {
+        if tags {
+            content(json!({ "content": t }));
+        } else {
+            content(json!({ "content": t, "reasoning_content": null }));
+        }
+    }
+    steps.push(Step::Data(chunk(o, 0, json!({}), json!("stop"))));
+    if o.include_usage {
+        let c = json!({ "id": COMPLETION_ID, "object": "chat.completion.chunk", "created": o.created,
+            "model": o.model, "choices": [], "usage": usage });
+        steps.push(Step::Data(format!("data: {c}\n\n")));
+    }
+    steps.push(Step::Data("data: [DONE]\n\n".into()));
+    streamed(steps, SSE)
+}
+
+/// The log-probability the fake gives token `i` of a reply: -0.1, -0.2, … -0.5, repeating.
+pub fn fake_logprob(i: usize) -> f64 {
+    -((i % 5) as f64 + 1.0) / 10.0
+}
+
+/// An echo whose chunks carry `logprobs` (with `top` alternatives: the token itself, then
+/// "alt1", "alt2"… each less likely) in the endpoint's own form.
+fn logprob_reply(o: &Opts, tokens: Vec<String>, top: Option<usize>) -> Response {
+    let mut steps = Vec::new();
+    if o.api == Api::Chat {
+        steps.push(Step::Data(chunk(
+            o,
+            0,
+            json!({"role": "assistant", "content": ""}),
+            Value::Null,
+        )));
+    }
+    for (i, t) in tokens.iter().enumerate() {
+        let mut c: Value = {
+            let raw = chunk(o, 0, json!({ "content": t }), Value::Null);
+            serde_json::from_str(raw.trim_start_matches("data: ").trim()).unwrap()
+        };
+        if let Some(n) = top {
+            let lp = fake_logprob(i);
+            let alts: Vec<(String, f64)> = (0..n)
+                .map(|k| match k {
+                    0 => (t.clone(), lp),
+                    k => (format!("alt{k}"), lp - k as f64),
+                })
+                .collect();
+            c["choices"][0]["logprobs"] = match o.api {
+                Api::Chat => json!({"content": [{"token": t, "logprob": lp, "bytes": t.as_bytes(),
+                    "top_logprobs": alts.iter().map(|(a, l)| json!({"token": a, "logprob": l, "bytes": null})).collect::<Vec<_>>()}],
+                    "refusal": null}),
+                Api::Completions => json!({"tokens": [t], "token_logprobs": [lp],
+                    "top_logprobs": [alts.iter().map(|(a, l)| (a.clone(), json!(l))).collect::<serde_json::Map<String, Value>>()],
+                    "text_offset": [0]}),
+            };
+        }
+        steps.push(Step::Data(format!("data: {c}\n\n")));
+    }
+    steps.push(Step::Data(chunk(o, 0, json!({}), json!("stop"))));
+    steps.push(Step::Data("data: [DONE]\n\n".into()));
+    streamed(steps, SSE)
+}
+
+/// A reply that is only a call of `name` with `{"query": last}`: the id and name in the first
+/// chunk, the arguments in 4-byte pieces after it, finish reason `tool_calls`.
+fn tool_call(o: &Opts, name: &str, last: &str) -> Response {
+    let args = json!({ "query": last }).to_string();
+    if !o.stream {
+        let call = json!({"id": "call_fake1", "type": "function", "function": {"name": name, "arguments": args}});
+        return Json(
+            json!({ "id": COMPLETION_ID, "object": "chat.completion", "created": o.created,
+            "model": o.model, "choices": [{ "index": 0, "finish_reason": "tool_calls",
+            "message": { "role": "assistant", "content": null, "tool_calls": [call] } }] }),
+        )
+        .into_response();
+    }
+    let mut steps = vec![Step::Data(chunk(
+        o,
+        0,
+        json!({"role": "assistant", "content": null, "tool_calls": [{"index": 0, "id": "call_fake1",
+            "type": "function", "function": {"name": name, "arguments": ""}}]}),
+        Value::Null,
+    ))];
+    let mut start = 0;
+    while start < args.len() {
+        let mut end = (start + 4).min(args.len());
+        while !args.is_char_boundary(end) {
+            end += 1;
+        }
+        let piece = &args[start..end];
+        steps.push(Step::Data(chunk(
+            o,
+            0,
+            json!({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}),
+            Value::Null,
+        )));
+        start = end;
+    }
+    steps.push(Step::Data(chunk(o, 0, json!({}), json!("tool_calls"))));
+    if o.include_usage {
+        let c = json!({ "id": COMPLETION_ID, "object": "chat.completion.chunk", "created": o.created,
+            "model": o.model, "choices": [], "usage": {"prompt_tokens": o.prompt_tokens,
+            "completion_tokens": 9, "total_tokens": o.prompt_tokens + 9} });
+        steps.push(Step::Data(format!("data: {c}\n\n")));
+    }
+    steps.push(Step::Data("data: [DONE]\n\n".into()));
+    streamed(steps, SSE)
 }
 
 // ---------------------------------------------------------------------------------------------

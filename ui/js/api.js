@@ -88,6 +88,13 @@ export const api = {
   /** request: {conversationId, userMessageId, streamId, targets?}; onEvent(streamEvent). */
   retryMessage: (request, onEvent) => streamCall('retry_message', request, onEvent),
   cancelStream: (streamId) => call('cancel_stream', { streamId }),
+  /** The function tools a conversation offers: [{name, description, parameters}]. */
+  getConversationTools: (conversationId) => call('get_conversation_tools', { conversationId }),
+  /** Checked (names, JSON-schema parameters) and saved; [] removes them. */
+  setConversationTools: (conversationId, tools) => call('set_conversation_tools', { conversationId, tools }),
+  /** Token probabilities: null = not asked for, n = n alternatives per token (0–20). */
+  getConversationLogprobs: (conversationId) => call('get_conversation_logprobs', { conversationId }),
+  setConversationLogprobs: (conversationId, top) => call('set_conversation_logprobs', { conversationId, top }),
 
   // Provider profiles. profileId null/undefined = the default profile.
   getProfile: (profileId = null) => call('get_profile', { profileId }),

@@ -37,6 +37,7 @@ export function initChat(opts) {
     edit: (message, text) => edit(message, text),
     branch: (messageId) => showBranch(messageId),
     choose: (replyId) => showBranch(replyId, true),
+    sendToolResults: (results) => sendToolResults(results),
     stopColumn: (streamId) => api.cancelStream(streamId).catch((err) => showBanner(errorText(err), 'error')),
   });
   updateControls();
@@ -105,6 +106,19 @@ export async function send() {
     conversationId, content, streamId: ctx.streamId, targets: targetsFor(ctx), promptVersionId: pendingPromptVersion(),
   };
   clearPendingPrompt();
+  run(ctx, api.sendMessage(request, (ev) => onEvent(ctx, ev)));
+}
+
+/** The results the user typed for the newest reply's tool calls: saved as tool messages, answered. */
+export async function sendToolResults(results) {
+  if (state.stream || !state.activeId || !results.length) return;
+  hideComposerError();
+  const ctx = newStream('tools');
+  ctx.conversationId = state.activeId;
+  state.stream = ctx;
+  updateControls();
+  await hooks.beforeSend();
+  const request = { conversationId: ctx.conversationId, content: '', toolResults: results, streamId: ctx.streamId };
   run(ctx, api.sendMessage(request, (ev) => onEvent(ctx, ev)));
 }
 
@@ -289,6 +303,15 @@ function onEvent(ctx, ev) {
       scheduleFlush(ctx);
       break;
     }
+    case 'reasoning': {
+      const r = ctx.replies.get(ev.replyId);
+      if (!r) break;
+      r.reasoning = (r.reasoning ?? '') + (ev.text ?? '');
+      r.reasoningDirty = true;
+      if (r.retryNote) { r.retryNote = false; view.setRetryNote(ev.replyId, null); }
+      scheduleFlush(ctx);
+      break;
+    }
     case 'usage': {
       const r = ctx.replies.get(ev.replyId);
       if (!r) break;
@@ -411,6 +434,10 @@ function flush(ctx) {
   if (!isActive(ctx) || ctx.ended) return;
   const stick = view.isAtBottom();
   for (const [id, r] of ctx.replies) {
+    if (r.reasoningDirty || (r.dirty && r.reasoning)) {
+      r.reasoningDirty = false;
+      view.setStreamingReasoning(id, r.reasoning, !!r.text);
+    }
     if (!r.dirty) continue;
     r.dirty = false;
     view.setStreamingText(id, r.text);

@@ -5,6 +5,7 @@ import { t } from './i18n.js';
 import { loadModels } from './models.js';
 import { buildInputs, clearMarks, fillInputs, inputId, readInputs } from './params.js';
 import { state, upsertConversation, emit, on, activeConversation } from './state.js';
+import { initToolsEditor, loadTools } from './tools.js';
 
 const $ = (id) => document.getElementById(id);
 /** The parameter inputs' id prefix (built from the back end's table: conv-temperature, conv-stop…). */
@@ -79,6 +80,7 @@ async function refreshProfiles() {
 // --- end Providers ---
 
 export function initConvSettings() {
+  initToolsEditor(api, () => state.activeId);
   // Another server, other models: list them again next time the panel opens.
   on('profile-changed', () => { modelsTried = false; });
   on('profiles-changed', (overview) => { profilesOverview = overview; renderProfilePicker(); updateModelPlaceholder(); });
@@ -152,6 +154,7 @@ export function loadConversation() {
   // Same conversation again (a reload after a reply): the form already holds what the user typed.
   if (conv && conv.id === loadedId) return;
   loadedId = conv ? conv.id : null;
+  loadTools(loadedId);
   $('system-prompt').value = conv?.systemPrompt ?? '';
   $('conv-model').value = conv?.model ?? '';
   fillInputs(specs, PREFIX, conv);

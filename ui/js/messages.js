@@ -8,6 +8,9 @@ import { state } from './state.js';
 import { metaText } from './meta.js';
 
 export { formatCost, metaText } from './meta.js';
+import { buildThinking, fillThinking, streamThinking } from './thinking.js';
+import { toolCallsBlock } from './tools.js';
+import { heatMap, heatMapToggle, logprobMeta } from './logprobs.js';
 
 const container = () => document.getElementById('messages');
 /** id -> {root, body, meta, message} for the active conversation */
@@ -21,6 +24,7 @@ let handlers = {
   edit: () => {}, // (userMessage, newText) → Promise
   choose: () => {}, // (replyId)
   stopColumn: () => {}, // (streamId)
+  sendToolResults: () => {}, // ([{toolCallId, content}])
 };
 
 export function setHandlers(h) { handlers = { ...handlers, ...h }; }
@@ -100,12 +104,13 @@ export function getEntry(id) { return entries.get(id); }
 
 function roleLabel(role) {
   if (role === 'user') return t('chat.you');
+  if (role === 'tool') return t('tools.resultLabel');
   if (role === 'system') return t('chat.system');
   return t('chat.assistant');
 }
 
 function buildMessage(m) {
-  const role = m.role === 'user' || m.role === 'system' ? m.role : 'assistant';
+  const role = ['user', 'system', 'tool'].includes(m.role) ? m.role : 'assistant';
   // dir=auto: Arabic or Hebrew text runs right to left, each message on its own.
   const body = h('div', { className: 'message-body', attrs: { dir: 'auto' } });
   const root = h('div', {
@@ -119,6 +124,7 @@ function buildMessage(m) {
   }, body);
   const entry = { root, body, meta: null, message: m, tools: h('div', { className: 'message-tools' }) };
   if (role === 'assistant') {
+    body.before(buildThinking(entry));
     entry.meta = h('div', { className: 'message-meta' });
     root.append(entry.meta);
   }
@@ -152,6 +158,13 @@ function fillTools(entry) {
   if (m.role === 'assistant' && !streaming && typeof m.id === 'number' && m.status !== 'error') {
     tools.append(ratingControls(m));
   }
+  if (m.role === 'assistant' && !streaming) {
+    const toggle = heatMapToggle(entry, () => {
+      entry.shown = 0;
+      renderReplyInto(entry.body, entry.message.content ?? '');
+    });
+    if (toggle) tools.append(toggle);
+  }
   tools.hidden = !tools.firstChild;
   const busy = !!state.stream;
   for (const b of tools.querySelectorAll('button.edit, button.regenerate, button.branch-prev, button.branch-next')) {
@@ -164,17 +177,40 @@ function fillMessage(entry, m) {
   entry.message = m;
   const status = m.status || 'done';
   entry.root.dataset.status = status;
+  if (m.role === 'tool') {
+    entry.body.replaceChildren(
+      h('div', { className: 'tool-result-head', text: t('tools.resultFor', { name: m.toolCallId || '?' }) }),
+      h('pre', { className: 'tool-result-text', text: m.content ?? '' }));
+    fillTools(entry);
+    return;
+  }
   if (m.role === 'user' || m.role === 'system') {
     entry.body.textContent = m.content ?? '';
     fillTools(entry);
     return;
   }
-  if (status === 'streaming') renderReplyInto(entry.body, m.content ?? '');
+  fillThinking(entry, m);
+  if (entry.heatMap && m.logprobs?.length) entry.body.replaceChildren(heatMap(m));
+  else if (status === 'streaming') renderReplyInto(entry.body, m.content ?? '');
   else renderReplyCached(entry.body, m.id, m.content ?? '');
   entry.shown = (m.content ?? '').length;
-  entry.root.classList.toggle('pending', status === 'streaming' && !m.content);
+  fillToolCalls(entry, m);
+  entry.root.classList.toggle('pending', status === 'streaming' && !m.content && !m.reasoning);
   fillMeta(entry, m);
   fillTools(entry);
+}
+
+/** A reply's tool calls; the newest finished reply also takes the results, one per call. */
+function fillToolCalls(entry, m) {
+  entry.calls?.remove();
+  entry.calls = null;
+  const newest = state.messages.length && state.messages[state.messages.length - 1].id === m.id;
+  const answerable = newest && m.status === 'done' && !entry.inGroup;
+  const block = toolCallsBlock(m, answerable ? (results) => handlers.sendToolResults(results) : null);
+  if (block) {
+    entry.body.after(block);
+    entry.calls = block;
+  }
 }
 
 function fillMeta(entry, m) {
@@ -389,6 +425,14 @@ export function setStreamingText(id, text) {
   if (!entry) return;
   entry.shown = appendStreamingText(entry.body, text, entry.shown || 0);
   if (text) entry.root.classList.remove('pending');
+}
+
+/** Update only the streaming reasoning of an assistant message (its "Thinking" block). */
+export function setStreamingReasoning(id, reasoning, answering) {
+  const entry = entries.get(id);
+  if (!entry) return;
+  streamThinking(entry, reasoning, answering);
+  if (reasoning) entry.root.classList.remove('pending');
 }
 
 /** Re-render meta (e.g. after a usage event). */

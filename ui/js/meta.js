@@ -1,5 +1,6 @@
 // A reply's meta line: model, tokens, time to first token, speed, cost.
 import { t } from './i18n.js';
+import { logprobMeta } from './logprobs.js';
 
 function formatMs(ms) {
   if (ms < 1000) return t('unit.ms', { n: Math.round(ms) });
@@ -24,5 +25,11 @@ export function metaText(m) {
   const rate = m.status === 'streaming' ? null : m.tokensPerSecond;
   if (rate != null) parts.push(t('meta.speed', { rate: rate.toFixed(1) }));
   if (m.costUsd != null) parts.push(t('meta.cost', { cost: formatCost(m.costUsd) }));
+  const lp = logprobMeta(m);
+  if (lp) parts.push(lp);
+  if (m.reasoningTokens != null) {
+    const cost = m.reasoningCostUsd != null ? formatCost(m.reasoningCostUsd) : null;
+    parts.push(cost != null ? t('meta.reasoningCost', { n: m.reasoningTokens, cost }) : t('meta.reasoning', { n: m.reasoningTokens }));
+  }
   return parts.join(' · ');
 }

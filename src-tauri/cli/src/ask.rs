@@ -36,6 +36,14 @@ pub struct Args {
     /// Print tokens, time to first token, speed and cost to stderr after the reply.
     #[arg(long)]
     stats: bool,
+    /// Ask for token probabilities with N alternatives per token (chat 0–20, legacy completions
+    /// 0–5); they are stored with the reply, and --stats shows the mean log-probability.
+    #[arg(long, value_name = "N")]
+    logprobs: Option<i64>,
+    /// Also print the model's reasoning (reasoning_content, or a leading <think> block) to
+    /// stderr as it streams; stdout gets only the answer either way.
+    #[arg(long)]
+    reasoning: bool,
     /// Send a saved prompt (its newest version) instead of a typed message; fill its variables
     /// with --var. Its system prompt and preset model apply unless given here.
     #[arg(long = "prompt", value_name = "NAME")]
@@ -84,6 +92,9 @@ fn conversation_for(service: &ChatService, args: &Args, prompt: &str) -> Result<
         };
         if profile_id.is_some() {
             conversations::set_profile(&tx, id, profile_id)?;
+        }
+        if let Some(n) = a.logprobs {
+            parley_core::db::logprobs::set(&tx, id, Some(n))?;
         }
         tx.commit()?;
         Ok(id)
@@ -189,6 +200,9 @@ pub async fn run(mut args: Args) -> Result<i32> {
     };
     let stdout = std::io::stdout();
     let first_token = std::sync::Once::new();
+    let show_reasoning = args.reasoning;
+    // Reasoning was printed and its line not ended yet.
+    let reasoned = std::sync::atomic::AtomicBool::new(false);
     // One choice streams live; several are printed one after the other, each under a header.
     let live = std::sync::Mutex::new(None::<i64>);
     let several = service
@@ -207,8 +221,19 @@ pub async fn run(mut args: Args) -> Result<i32> {
                 parley_core::trace("message saved, request starting");
                 live.lock().unwrap().get_or_insert(assistant_message_id);
             }
+            ChatEvent::Reasoning { reply_id, text }
+                if show_reasoning && !several && *live.lock().unwrap() == Some(reply_id) =>
+            {
+                let mut err = std::io::stderr().lock();
+                let _ = err.write_all(text.as_bytes()).and_then(|_| err.flush());
+                reasoned.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
             ChatEvent::Delta { reply_id, text } => {
                 first_token.call_once(|| parley_core::trace("first token"));
+                if reasoned.swap(false, std::sync::atomic::Ordering::Relaxed) {
+                    // The reasoning on stderr ends before the answer begins.
+                    eprintln!();
+                }
                 if !several && *live.lock().unwrap() == Some(reply_id) {
                     let mut out = stdout.lock();
                     let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
@@ -227,6 +252,22 @@ pub async fn run(mut args: Args) -> Result<i32> {
         })
         .await?;
     parley_core::trace("reply saved");
+    if reasoned.load(std::sync::atomic::Ordering::Relaxed) {
+        eprintln!();
+    }
+    if show_reasoning && several {
+        for (i, reply) in replies
+            .iter()
+            .filter(|r| !r.reasoning.is_empty())
+            .enumerate()
+        {
+            eprintln!(
+                "=== reasoning {} ===\n{}",
+                i + 1,
+                reply.reasoning.trim_end()
+            );
+        }
+    }
     let mut out = stdout.lock();
     if several {
         for (i, reply) in replies.iter().enumerate() {
@@ -291,6 +332,22 @@ pub fn stats_line(m: &parley_core::db::messages::Message) -> String {
             ""
         };
         parts.push(format!("{p} → {c} tokens{counted}"));
+    }
+    if let Some(r) = m.reasoning_tokens {
+        let cost = m
+            .reasoning_cost_usd
+            .map(|c| format!(" (${c:.6})"))
+            .unwrap_or_default();
+        parts.push(format!("{r} reasoning tokens{cost}"));
+    }
+    if let Some(mean) = m.mean_logprob {
+        parts.push(format!(
+            "mean logprob {mean:.3} (perplexity {:.2})",
+            (-mean).exp()
+        ));
+    }
+    if let Some(t) = m.thinking_ms {
+        parts.push(format!("thought {:.1} s", t as f64 / 1000.0));
     }
     if let Some(t) = m.ttft_ms {
         parts.push(format!("TTFT {t} ms"));

@@ -1,7 +1,7 @@
 //! The streaming events of one reply: one tagged enum, shared by the webview (through a Tauri
 //! Channel) and the CLI. JSON: `{"type": "delta", "text": "..."}` and so on, fields in camelCase.
 //!
-//! Order, per reply: `started`, then any of `retrying` (before the first delta only) and `delta`,
+//! Order, per reply: `started`, then any of `retrying` (before the first delta only), `reasoning` and `delta`,
 //! then `usage` if known, then exactly one of `finished` (status done or cancelled) or `failed`.
 //! Several replies (n choices, models side by side) interleave on one channel; their events name
 //! the reply (`replyId`, the message id of `started`'s `assistantMessageId`).
@@ -40,6 +40,11 @@ pub enum ChatEvent {
     },
     /// New text of one reply.
     Delta {
+        reply_id: i64,
+        text: String,
+    },
+    /// New reasoning text of one reply (shown apart from the answer, above it).
+    Reasoning {
         reply_id: i64,
         text: String,
     },

@@ -11,10 +11,11 @@ use crate::openai::types::{
 
 use super::*;
 
-/// Failed replies and empty rows are not sent back to the model; partial (stopped) replies are.
+/// Failed replies and empty rows are not sent back to the model; partial (stopped) replies are,
+/// and so are replies that only called tools (with their calls).
 pub(super) fn belongs_in_history(m: &Message) -> bool {
     let failed = m.role == Role::Assistant && m.status == Status::Error;
-    !m.content.is_empty() && !failed
+    (!m.content.is_empty() || !m.tool_calls.is_empty()) && !failed
 }
 
 /// The request history for a reply to the last message of `path`.
@@ -22,6 +23,7 @@ pub(super) fn history(system_prompt: &str, path: &[Message]) -> Vec<ChatMessage>
     let system = (!system_prompt.trim().is_empty()).then(|| ChatMessage {
         role: Role::System.as_str().into(),
         content: system_prompt.to_string(),
+        ..Default::default()
     });
     system
         .into_iter()
@@ -31,6 +33,8 @@ pub(super) fn history(system_prompt: &str, path: &[Message]) -> Vec<ChatMessage>
                 .map(|m| ChatMessage {
                     role: m.role.as_str().into(),
                     content: m.content.clone(),
+                    tool_calls: m.tool_calls.clone(),
+                    tool_call_id: m.tool_call_id.clone(),
                 }),
         )
         .collect()
@@ -101,6 +105,17 @@ impl ChatService {
                 let fitted = context::fit(model, history(&s.system_prompt, &path), window, reserve);
                 let mut body = ChatRequest::streaming(model, fitted.messages);
                 body.sampling = sampling(s);
+                let tools = self
+                    .db
+                    .with(|c| crate::db::tools::get(c, user.conversation_id))?;
+                body.tools = (!tools.is_empty()).then(|| tools.iter().map(|t| t.wire()).collect());
+                if let Some(top) = self
+                    .db
+                    .with(|c| crate::db::logprobs::get(c, user.conversation_id))?
+                {
+                    body.logprobs = Some(true);
+                    body.top_logprobs = (top > 0).then_some(top);
+                }
                 body.set_output_limit(s.params.max_tokens, wants_max_completion_tokens(model));
                 Ok((Request::Chat(body), fitted.omitted))
             }
@@ -109,6 +124,10 @@ impl ChatService {
                 let mut body = CompletionRequest::streaming(model, prompt);
                 body.sampling = sampling(s);
                 body.max_tokens = s.params.max_tokens;
+                body.logprobs = self
+                    .db
+                    .with(|c| crate::db::logprobs::get(c, user.conversation_id))?
+                    .map(|top| top.min(crate::openai::logprobs::MAX_TOP_LEGACY));
                 Ok((Request::Completion(body), 0))
             }
         }
@@ -153,6 +172,27 @@ mod tests {
             msg(Role::Assistant, Status::Error, "junk"),
         ];
         assert_eq!(history("  ", &path).len(), 1);
+    }
+
+    #[test]
+    fn reasoning_is_never_part_of_the_history_or_the_prompt() {
+        let mut reply = msg(Role::Assistant, Status::Done, "42");
+        reply.reasoning = "secret chain of thought".into();
+        // A reply stopped while still thinking has reasoning but no answer: not sent at all.
+        let mut thinking_only = msg(Role::Assistant, Status::Cancelled, "");
+        thinking_only.reasoning = "half a thought".into();
+        let path = vec![
+            msg(Role::User, Status::Done, "q"),
+            reply,
+            msg(Role::User, Status::Done, "q2"),
+            thinking_only,
+        ];
+        let h = history("", &path);
+        assert_eq!(h.len(), 3);
+        assert_eq!(h[1].content, "42");
+        let json = serde_json::to_string(&h).unwrap();
+        assert!(!json.contains("thought"), "{json}");
+        assert!(!completion_prompt("", &path).contains("thought"));
     }
 
     #[test]

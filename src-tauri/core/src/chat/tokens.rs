@@ -59,6 +59,7 @@ mod tests {
         let msgs = [ChatMessage {
             role: "user".into(),
             content: "hello world".into(),
+            ..Default::default()
         }];
         // 3 per message + "user" (1) + text (2) + 3 priming.
         assert_eq!(count_messages("gpt-4o", &msgs), 9);

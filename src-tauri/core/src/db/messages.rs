@@ -14,6 +14,8 @@ pub enum Role {
     System,
     User,
     Assistant,
+    /// The result the user typed for one of a reply's tool calls.
+    Tool,
 }
 
 impl Role {
@@ -22,12 +24,14 @@ impl Role {
             Role::System => "system",
             Role::User => "user",
             Role::Assistant => "assistant",
+            Role::Tool => "tool",
         }
     }
     fn parse(s: &str) -> Role {
         match s {
             "system" => Role::System,
             "user" => Role::User,
+            "tool" => Role::Tool,
             _ => Role::Assistant,
         }
     }
@@ -93,6 +97,28 @@ pub struct Message {
     /// How many earlier messages were left out of the request to fit the context window.
     pub omitted: Option<i64>,
     pub profile_name: Option<String>,
+    /// The model's reasoning, apart from the answer; never sent back in the history.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reasoning: String,
+    /// Reasoning tokens (part of `completion_tokens`), as reported or counted here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_cost_usd: Option<f64>,
+    /// Time from the first reasoning text to the first answer token (or the end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinking_ms: Option<i64>,
+    /// The functions a reply asked to call (shown, stored, never executed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<crate::openai::types::ToolCall>,
+    /// A `tool` message: the call it answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
+    /// The reply's tokens with their log-probabilities, when they were asked for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub logprobs: Vec<crate::openai::logprobs::TokenLogprob>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_logprob: Option<f64>,
     /// The user's rating of a reply (filled in for the window's thread only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rating: Option<crate::eval::ratings::Rating>,
@@ -131,6 +157,14 @@ impl Message {
             cost_usd: None,
             omitted: None,
             profile_name: None,
+            reasoning: String::new(),
+            reasoning_tokens: None,
+            reasoning_cost_usd: None,
+            thinking_ms: None,
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+            logprobs: Vec::new(),
+            mean_logprob: None,
             rating: None,
             reference_score: None,
             tokens_per_second: None,
@@ -181,11 +215,19 @@ pub struct Outcome {
     pub tokens_counted: bool,
     pub cost_usd: Option<f64>,
     pub omitted: Option<i64>,
+    pub reasoning: String,
+    pub reasoning_tokens: Option<i64>,
+    pub reasoning_cost_usd: Option<f64>,
+    pub thinking_ms: Option<i64>,
+    pub tool_calls: Vec<crate::openai::types::ToolCall>,
+    pub logprobs: Vec<crate::openai::logprobs::TokenLogprob>,
 }
 
 const COLUMNS: &str = "id, conversation_id, parent_id, role, content, status, model, error_kind, error_message, \
                        prompt_tokens, completion_tokens, ttft_ms, total_ms, finish_reason, created_at, \
-                       group_id, choice_index, endpoint, tokens_counted, cost_usd, omitted, profile_name";
+                       group_id, choice_index, endpoint, tokens_counted, cost_usd, omitted, profile_name, \
+                       reasoning, reasoning_tokens, reasoning_cost_usd, thinking_ms, tool_calls, tool_call_id, \
+                       logprobs, mean_logprob";
 
 fn from_row(r: &Row) -> rusqlite::Result<Message> {
     Ok(Message {
@@ -211,6 +253,21 @@ fn from_row(r: &Row) -> rusqlite::Result<Message> {
         cost_usd: r.get(19)?,
         omitted: r.get(20)?,
         profile_name: r.get(21)?,
+        reasoning: r.get(22)?,
+        reasoning_tokens: r.get(23)?,
+        reasoning_cost_usd: r.get(24)?,
+        thinking_ms: r.get(25)?,
+        // Unreadable calls (a hand-edited file) show as none rather than hiding the message.
+        tool_calls: r
+            .get::<_, Option<String>>(26)?
+            .and_then(|raw| serde_json::from_str(&raw).ok())
+            .unwrap_or_default(),
+        tool_call_id: r.get(27)?,
+        logprobs: r
+            .get::<_, Option<String>>(28)?
+            .and_then(|raw| serde_json::from_str(&raw).ok())
+            .unwrap_or_default(),
+        mean_logprob: r.get(29)?,
         rating: None,
         reference_score: None,
         tokens_per_second: None,
@@ -462,6 +519,45 @@ pub fn insert_user(
     get(conn, id)
 }
 
+/// Saves the results the user typed for a reply's tool calls: one `tool` message per call, each
+/// under the one before (the first under the reply), in one transaction. Every result must answer
+/// one of the reply's calls. Returns the messages, the last one being where the next reply goes.
+pub fn insert_tool_results(
+    conn: &mut Connection,
+    reply_id: i64,
+    results: &[(String, String)],
+) -> Result<Vec<Message>> {
+    let reply = get(conn, reply_id)?;
+    if reply.role != Role::Assistant || reply.tool_calls.is_empty() {
+        return Err(Error::invalid(
+            "Tool results answer a reply that called tools; this one did not.",
+        ));
+    }
+    for (id, _) in results {
+        if !reply.tool_calls.iter().any(|c| &c.id == id) {
+            return Err(Error::invalid(format!(
+                "The reply made no tool call with the id \"{id}\"."
+            )));
+        }
+    }
+    let tx = conn.transaction()?;
+    let mut parent = reply.id;
+    let mut ids = Vec::with_capacity(results.len());
+    for (call_id, content) in results {
+        let stamp = next_stamp(&tx, reply.conversation_id, Some(parent))?;
+        tx.execute(
+            "INSERT INTO messages(conversation_id, parent_id, role, content, status, created_at, selected_at, tool_call_id)
+             VALUES (?1, ?2, 'tool', ?3, 'done', ?4, ?5, ?6)",
+            params![reply.conversation_id, parent, content, now_ms(), stamp, call_id],
+        )?;
+        parent = tx.last_insert_rowid();
+        ids.push(parent);
+    }
+    conversations::touch(&tx, reply.conversation_id)?;
+    tx.commit()?;
+    ids.into_iter().map(|id| get(conn, id)).collect()
+}
+
 /// Creates the reply row, empty and `streaming`, under the user message it answers.
 pub fn insert_reply_placeholder(
     conn: &Connection,
@@ -490,9 +586,19 @@ pub fn insert_reply_placeholder(
 
 /// Saves the partial text of a reply that is still streaming (called every few hundred ms, not per token).
 pub fn checkpoint(conn: &Connection, id: i64, content: &str) -> Result<()> {
+    checkpoint_with_reasoning(conn, id, content, "")
+}
+
+/// Like [`checkpoint`], with the reasoning streamed so far.
+pub fn checkpoint_with_reasoning(
+    conn: &Connection,
+    id: i64,
+    content: &str,
+    reasoning: &str,
+) -> Result<()> {
     conn.execute(
-        "UPDATE messages SET content = ?2 WHERE id = ?1 AND status = 'streaming'",
-        params![id, content],
+        "UPDATE messages SET content = ?2, reasoning = ?3 WHERE id = ?1 AND status = 'streaming'",
+        params![id, content, reasoning],
     )?;
     Ok(())
 }
@@ -503,7 +609,9 @@ pub fn finish(conn: &Connection, id: i64, o: &Outcome) -> Result<Message> {
     conn.execute(
         "UPDATE messages SET content = ?2, status = ?3, model = coalesce(?4, model), error_kind = ?5,
              error_message = ?6, prompt_tokens = ?7, completion_tokens = ?8, ttft_ms = ?9, total_ms = ?10,
-             finish_reason = ?11, tokens_counted = ?12, cost_usd = ?13, omitted = ?14
+             finish_reason = ?11, tokens_counted = ?12, cost_usd = ?13, omitted = ?14,
+             reasoning = ?15, reasoning_tokens = ?16, reasoning_cost_usd = ?17, thinking_ms = ?18,
+             tool_calls = ?19, logprobs = ?20, mean_logprob = ?21
          WHERE id = ?1",
         params![
             id,
@@ -519,7 +627,16 @@ pub fn finish(conn: &Connection, id: i64, o: &Outcome) -> Result<Message> {
             o.finish_reason,
             o.tokens_counted as i64,
             o.cost_usd,
-            o.omitted
+            o.omitted,
+            o.reasoning,
+            o.reasoning_tokens,
+            o.reasoning_cost_usd,
+            o.thinking_ms,
+            (!o.tool_calls.is_empty())
+                .then(|| serde_json::to_string(&o.tool_calls).unwrap_or_default()),
+            (!o.logprobs.is_empty())
+                .then(|| serde_json::to_string(&o.logprobs).unwrap_or_default()),
+            crate::openai::logprobs::stats(&o.logprobs).map(|s| s.mean_logprob)
         ],
     )?;
     let message = get(conn, id)?;

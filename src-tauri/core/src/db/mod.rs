@@ -4,12 +4,14 @@
 pub mod backup;
 pub mod conversations;
 pub mod judging;
+pub mod logprobs;
 pub mod messages;
 pub mod migrations;
 pub mod organise;
 pub mod pricing;
 pub mod profiles;
 pub mod search;
+pub mod tools;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

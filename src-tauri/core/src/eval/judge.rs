@@ -140,10 +140,12 @@ pub fn single_prompt(rubric: &str, ctx: &Context, reply: &str) -> Vec<ChatMessag
         ChatMessage {
             role: "system".into(),
             content: system,
+            ..Default::default()
         },
         ChatMessage {
             role: "user".into(),
             content: user,
+            ..Default::default()
         },
     ]
 }
@@ -166,10 +168,12 @@ pub fn pair_prompt(rubric: &str, ctx: &Context, a: &str, b: &str) -> Vec<ChatMes
         ChatMessage {
             role: "system".into(),
             content: system,
+            ..Default::default()
         },
         ChatMessage {
             role: "user".into(),
             content: user,
+            ..Default::default()
         },
     ]
 }

@@ -12,7 +12,8 @@ use url::Url;
 
 use super::errors::{self, MAX_RETRIES};
 use super::sse::{chat_items, SseItem};
-use super::types::{ModelList, Request, Usage};
+use super::think::Router;
+use super::types::{ModelList, Request, ToolCallChunk, Usage};
 use crate::error::{Error, Result};
 use crate::secrets::ApiKey;
 
@@ -22,17 +23,11 @@ const ERROR_BODY_LIMIT: usize = 64 * 1024;
 /// A model list or a non-streamed completion.
 const JSON_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
-/// Passes on a choice's new text (chat `content` or legacy `text`), if there is any.
-fn emit_text(on_event: &mut (dyn FnMut(StreamEvent) + Send), index: u32, text: Option<String>) {
-    if let Some(text) = text.filter(|t| !t.is_empty()) {
-        on_event(StreamEvent::Delta { index, text });
-    }
-}
-
 /// A 200 JSON answer to a streaming request: an error object, or a complete `chat.completion`
 /// (or `text_completion`).
 fn whole_completion(
     bytes: &[u8],
+    split_think_tags: bool,
     on_event: &mut (dyn FnMut(StreamEvent) + Send),
 ) -> Result<Finished> {
     if let Ok(body) = serde_json::from_slice::<super::types::ErrorBody>(bytes) {
@@ -46,19 +41,63 @@ fn whole_completion(
             message: format!("the server answered with JSON that is not a completion ({e})"),
         })?;
     let mut finish_reasons = BTreeMap::new();
-    for choice in completion.choices {
-        emit_text(
+    let count = completion
+        .choices
+        .iter()
+        .map(|c| c.index + 1)
+        .max()
+        .unwrap_or(1);
+    let mut router = Router::new(count, split_think_tags);
+    let mut tool_calls = BTreeMap::new();
+    for mut choice in completion.choices {
+        add_tool_calls(
+            &mut tool_calls,
+            choice.index,
+            choice.message.tool_calls.take(),
+        );
+        emit_logprobs(on_event, choice.index, choice.logprobs.take());
+        let reasoning = choice.message.reasoning_text();
+        router.delta(
             on_event,
             choice.index,
+            reasoning,
             choice.message.content.or(choice.text),
         );
         finish_reasons.insert(choice.index, choice.finish_reason.unwrap_or_default());
     }
+    router.flush(on_event);
     Ok(Finished {
         model: completion.model,
         usage: completion.usage,
         finish_reasons,
+        tool_calls: finish_tool_calls(tool_calls),
     })
+}
+
+fn emit_logprobs(
+    on_event: &mut (dyn FnMut(StreamEvent) + Send),
+    index: u32,
+    logprobs: Option<super::logprobs::ChoiceLogprobs>,
+) {
+    let tokens = logprobs.map(|l| l.into_tokens()).unwrap_or_default();
+    if !tokens.is_empty() {
+        on_event(StreamEvent::Logprobs { index, tokens });
+    }
+}
+
+type Accumulators = BTreeMap<u32, super::tool_calls::Accumulator>;
+
+fn add_tool_calls(acc: &mut Accumulators, index: u32, chunks: Option<Vec<ToolCallChunk>>) {
+    for chunk in chunks.into_iter().flatten() {
+        acc.entry(index).or_default().push(&chunk);
+    }
+}
+
+fn finish_tool_calls(acc: Accumulators) -> BTreeMap<u32, Vec<super::types::ToolCall>> {
+    acc.into_iter()
+        .map(|(i, a)| (i, a.finish()))
+        .filter(|(_, calls)| !calls.is_empty())
+        .collect()
 }
 
 /// Which wire dialect a server speaks: where each API path goes and how the key is sent.
@@ -234,8 +273,20 @@ pub enum StreamEvent {
         delay: Duration,
         reason: String,
     },
-    /// New text of choice `index` (always 0 unless `n` > 1).
+    /// New answer text of choice `index` (always 0 unless `n` > 1).
     Delta { index: u32, text: String },
+    /// New reasoning text of choice `index` (`reasoning_content` deltas or a leading `<think>`).
+    Reasoning { index: u32, text: String },
+    /// Token probabilities of choice `index`'s newest tokens.
+    Logprobs {
+        index: u32,
+        tokens: Vec<super::logprobs::TokenLogprob>,
+    },
+    /// The tool calls accumulated when a stream failed or was stopped (a finished stream has
+    /// them in [`Finished::tool_calls`]).
+    ToolCalls {
+        calls: BTreeMap<u32, Vec<super::types::ToolCall>>,
+    },
 }
 
 /// How a stream ended when it ended well.
@@ -244,8 +295,10 @@ pub struct Finished {
     pub model: Option<String>,
     /// Usage of the whole request (all choices together when `n` > 1).
     pub usage: Option<Usage>,
-    /// Why each choice ended (`stop`, `length`…), by choice index.
+    /// Why each choice ended (`stop`, `length`, `tool_calls`…), by choice index.
     pub finish_reasons: BTreeMap<u32, String>,
+    /// The tool calls of each choice that made any, accumulated from their pieces.
+    pub tool_calls: BTreeMap<u32, Vec<super::types::ToolCall>>,
 }
 
 impl Finished {
@@ -497,33 +550,35 @@ impl Client {
         if is_json {
             // Not a stream: an error object, or a whole completion from a server that ignores `stream`.
             let bytes = self.read_body(resp, JSON_BODY_LIMIT, cancel).await?;
-            return whole_completion(&bytes, on_event);
+            return whole_completion(&bytes, body.is_chat(), on_event);
         }
         let choices = body.choices();
+        let mut router = Router::new(choices, body.is_chat());
+        let mut tool_calls = Accumulators::new();
         let mut items = Box::pin(chat_items(resp.bytes_stream()));
         let mut finished = Finished::default();
-        loop {
+        let outcome = loop {
             let next = tokio::select! {
-                _ = cancel.cancelled() => return Err(Error::Cancelled),
+                _ = cancel.cancelled() => break Err(Error::Cancelled),
                 n = tokio::time::timeout(self.options.idle_timeout, items.next()) => n,
             };
             match next {
                 Err(_) => {
-                    return Err(Error::Timeout {
+                    break Err(Error::Timeout {
                         message: format!(
                             "nothing arrived for {:?} in the middle of the reply",
                             self.options.idle_timeout
                         ),
                     })
                 }
-                Ok(None) if !finished.finish_reasons.is_empty() => return Ok(finished),
+                Ok(None) if !finished.finish_reasons.is_empty() => break Ok(finished),
                 Ok(None) => {
-                    return Err(Error::Stream {
+                    break Err(Error::Stream {
                         message: "the connection closed before the reply was complete".into(),
                     })
                 }
-                Ok(Some(Err(e))) => return Err(e),
-                Ok(Some(Ok(SseItem::Done))) => return Ok(finished),
+                Ok(Some(Err(e))) => break Err(e),
+                Ok(Some(Ok(SseItem::Done))) => break Ok(finished),
                 Ok(Some(Ok(SseItem::Chunk(chunk)))) => {
                     if finished.model.is_none() {
                         finished.model = chunk.model.filter(|m| !m.is_empty());
@@ -532,13 +587,36 @@ impl Client {
                         finished.usage = chunk.usage;
                     }
                     // A choice index beyond `n` is the server's mistake; it is not shown.
-                    for choice in chunk.choices.into_iter().filter(|c| c.index < choices) {
-                        emit_text(on_event, choice.index, choice.delta.content.or(choice.text));
+                    for mut choice in chunk.choices.into_iter().filter(|c| c.index < choices) {
+                        add_tool_calls(
+                            &mut tool_calls,
+                            choice.index,
+                            choice.delta.tool_calls.take(),
+                        );
+                        emit_logprobs(on_event, choice.index, choice.logprobs.take());
+                        let reasoning = choice.delta.reasoning_text();
+                        let content = choice.delta.content.or(choice.text);
+                        router.delta(on_event, choice.index, reasoning, content);
                         if let Some(reason) = choice.finish_reason {
                             finished.finish_reasons.insert(choice.index, reason);
                         }
                     }
                 }
+            }
+        };
+        // Text held back while a `<think>` tag might be forming is part of the reply, even a partial one.
+        router.flush(on_event);
+        // Calls made before an error or a stop are kept with the partial reply.
+        let calls = finish_tool_calls(tool_calls);
+        match outcome {
+            Ok(mut f) => {
+                f.tool_calls = calls;
+                Ok(f)
+            }
+            Err(e) if calls.is_empty() => Err(e),
+            Err(e) => {
+                on_event(StreamEvent::ToolCalls { calls });
+                Err(e)
             }
         }
     }

@@ -103,6 +103,7 @@ fn conversation(conn: &Connection, id: i64, out: &mut dyn Write) -> Result<()> {
         let who = match m.role {
             Role::User => "User".to_string(),
             Role::System => "System".to_string(),
+            Role::Tool => "Tool result".to_string(),
             Role::Assistant => match &m.model {
                 Some(model) => format!("Assistant ({model})"),
                 None => "Assistant".to_string(),
