@@ -79,6 +79,20 @@ impl KeyringStore {
     }
 
     fn entry(&self, profile: &str) -> Result<keyring::Entry> {
+        if cfg!(target_os = "linux")
+            && no_session_bus(
+                std::env::var_os("DBUS_SESSION_BUS_ADDRESS"),
+                std::env::var_os("XDG_RUNTIME_DIR").map(std::path::PathBuf::from),
+            )
+        {
+            // Without a session bus libdbus would try to autolaunch one (tens of ms at every
+            // start of `parley` on a CI server) only to find no Secret Service in it.
+            return Err(Error::Keyring {
+                message: "the keyring is locked or absent (no D-Bus session bus: \
+                          DBUS_SESSION_BUS_ADDRESS is not set)"
+                    .into(),
+            });
+        }
         keyring::Entry::new(&self.service, profile).map_err(keyring_error)
     }
 }
@@ -87,6 +101,15 @@ impl Default for KeyringStore {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// No session bus to reach the Secret Service: no `DBUS_SESSION_BUS_ADDRESS`, and no
+/// `$XDG_RUNTIME_DIR/bus` (where libdbus looks next, as systemd sessions provide it).
+fn no_session_bus(
+    address: Option<std::ffi::OsString>,
+    runtime_dir: Option<std::path::PathBuf>,
+) -> bool {
+    address.is_none_or(|a| a.is_empty()) && runtime_dir.is_none_or(|d| !d.join("bus").exists())
 }
 
 fn keyring_error(e: keyring::Error) -> Error {
@@ -163,6 +186,18 @@ impl SecretStore for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn without_a_session_bus_the_keyring_is_not_asked() {
+        let dir = std::env::temp_dir().join(format!("parley-bus-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        assert!(no_session_bus(None, None));
+        assert!(no_session_bus(Some("".into()), Some(dir.clone())));
+        assert!(!no_session_bus(Some("unix:path=/x".into()), None));
+        std::fs::write(dir.join("bus"), b"").unwrap();
+        assert!(!no_session_bus(None, Some(dir.clone())));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn key_is_redacted_in_debug_and_display() {
