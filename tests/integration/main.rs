@@ -18,6 +18,7 @@ mod conformance;
 mod i18n;
 mod ipc;
 mod judge;
+mod key_binding;
 mod keyring;
 mod providers;
 mod rating;

@@ -134,11 +134,11 @@ async fn two_profiles_each_send_their_own_key_to_their_own_server() {
     let second = svc.create_profile(compatible("second", &b)).await.unwrap();
     svc.set_key(Some(second.id), "sk-profile-b").await.unwrap();
     assert_eq!(
-        store.get("second").unwrap().unwrap().expose(),
+        store.get("second").unwrap().unwrap().key.expose(),
         "sk-profile-b"
     );
     assert_eq!(
-        store.get("default").unwrap().unwrap().expose(),
+        store.get("default").unwrap().unwrap().key.expose(),
         "sk-profile-a"
     );
 
@@ -178,7 +178,7 @@ async fn two_profiles_each_send_their_own_key_to_their_own_server() {
     svc.delete_profile(second.id).await.unwrap();
     assert_eq!(store.get("second").unwrap(), None);
     assert_eq!(
-        store.get("default").unwrap().unwrap().expose(),
+        store.get("default").unwrap().unwrap().key.expose(),
         "sk-profile-a"
     );
     let conv = svc.db().with(|c| conversations::get(c, conv_b)).unwrap();
