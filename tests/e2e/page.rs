@@ -184,3 +184,19 @@ pub mod prompts {
         format!("#vars-fields .var-input[data-var='{name}']")
     }
 }
+
+/// The first-run welcome: servers found on this machine, OpenAI, another URL, then the models.
+pub mod welcome {
+    pub const SERVERS: &str = "#welcome-local-list .welcome-server";
+    pub const MODELS: &str = "#welcome-model-list .welcome-model";
+    pub const SUGGESTED_MODEL: &str = "#welcome-model-list .welcome-model.is-suggested";
+}
+
+/// Window-wide settings and overlays: theme, shortcuts.
+pub mod window {
+    pub const THEME: &str = "#theme";
+    pub const SHORTCUTS: &str = "#shortcuts-dialog";
+    pub const SHORTCUT_KEYS: &str = "#shortcuts-list dt";
+    pub const RATING_CONTROLS: &str =
+        "#messages .rating .rate-thumb, #messages .rating .rate-score";
+}

@@ -13,6 +13,9 @@ import { initPrompts } from './prompts.js';
 import { loadRenderer } from './markdown.js';
 import * as settings from './settings.js';
 import * as sidebar from './sidebar.js';
+import { initWelcome, needsWelcome, showWelcome } from './welcome.js';
+import { initTheme } from './theme.js';
+import { initShortcuts } from './shortcuts.js';
 import { state, on, activeConversation, upsertConversation } from './state.js';
 
 const $ = (id) => document.getElementById(id);
@@ -46,16 +49,30 @@ async function refreshTotals() {
   }
 }
 
+let profilesCount = 1;
+
+/** Whether to point at Settings for a key: OpenAI with none, or a stored key not confirmed here
+ * (a server on this machine usually needs none). */
+function needsKey(p) {
+  if (!p || p.keySource !== 'none') return false;
+  if (p.keyHeldFor || p.keyUnbound) return true;
+  try { return new URL(p.effectiveBaseUrl).hostname === 'api.openai.com'; } catch { return false; }
+}
+
 function renderEmptyState() {
   const empty = $('empty-state');
-  const show = !loading && view.count() === 0;
+  const welcome = !loading && view.count() === 0 && needsWelcome(profilesCount);
+  showWelcome(welcome);
+  const show = !loading && view.count() === 0 && !welcome;
   empty.hidden = !show;
-  $('messages').classList.toggle('is-empty', show);
+  $('messages').classList.toggle('is-empty', show || welcome);
+  // Nothing can be sent before a server is chosen: the welcome gets the room.
+  document.querySelector('.composer-wrap').hidden = welcome;
   if (!show) return;
   const none = !state.activeId;
   $('empty-title').textContent = t(none ? 'chat.welcomeTitle' : 'chat.emptyTitle');
   $('empty-hint').textContent = t(none ? 'chat.welcomeHint' : 'chat.emptyHint');
-  $('empty-key').hidden = !(state.profile && state.profile.keySource === 'none');
+  $('empty-key').hidden = !needsKey(state.profile);
 }
 
 let staleLoad = false;
@@ -187,6 +204,7 @@ function wireEvents() {
     if (id === state.activeId && loading) staleLoad = true;
   });
   on('profile-changed', () => { conv.updateModelPlaceholder(); renderEmptyState(); });
+  on('profiles-changed', (overview) => { profilesCount = overview.profiles.length; renderEmptyState(); });
 
   onLangChange(() => {
     sidebar.renderConversations();
@@ -200,9 +218,10 @@ function wireEvents() {
 }
 
 async function loadInitial() {
-  const [info, profile, conversations] = await Promise.allSettled([
-    api.appInfo(), api.getProfile(), api.listConversations(),
+  const [info, profile, conversations, profiles] = await Promise.allSettled([
+    api.appInfo(), api.getProfile(), api.listConversations(), api.listProfiles(),
   ]);
+  if (profiles.status === 'fulfilled') profilesCount = profiles.value.profiles.length;
   const errors = new Set();
   for (const r of [info, profile, conversations]) if (r.status === 'rejected') errors.add(errorText(r.reason));
   for (const msg of errors) showBanner(msg, 'error');
@@ -223,12 +242,15 @@ async function loadInitial() {
 }
 
 function init() {
+  initTheme();
   hydrateIcons(document);
   applyI18n(document);
+  initShortcuts();
   view.initMessages();
   sidebar.initSidebar({ onSelect: (id) => { if (id !== state.activeId) selectConversation(id); } });
   conv.initConvSettings();
   settings.initSettings();
+  initWelcome(() => { renderEmptyState(); $('composer').focus(); });
   chat.initChat({
     ensureConversation: async () => state.activeId || createConversation(),
     beforeSend: () => conv.flushPending(),

@@ -3,7 +3,7 @@ import { errorText, h, icon } from './dom.js';
 import { t } from './i18n.js';
 import { appendStreamingText, renderReplyInto } from './render.js';
 import { initRating, ratingControls } from './rating.js';
-import { state } from './state.js';
+import { state, emit } from './state.js';
 
 const container = () => document.getElementById('messages');
 /** id -> {root, body, meta, message} for the active conversation */
@@ -236,6 +236,12 @@ function fillMeta(entry, m) {
       attrs: { role: 'alert' },
       text: (m.errorMessage || m.errorKind) ? errorText({ kind: m.errorKind, message: m.errorMessage }) : t('status.error'),
     }));
+    // A key problem is solved in Settings: one click there, not a dead end.
+    if (['key_unconfirmed', 'no_key', 'unauthorized', 'keyring'].includes(m.errorKind)) {
+      const go = h('button', { className: 'btn btn-small error-action', attrs: { type: 'button' }, text: t('error.openSettings') });
+      go.addEventListener('click', () => emit('open-settings'));
+      meta.append(go);
+    }
   } else if (status === 'done' && m.finishReason === 'length') {
     meta.append(h('span', { className: 'finish-note', text: t('status.length') }));
   }
