@@ -18,4 +18,5 @@ mod providers;
 mod rating;
 mod rendering;
 mod storage;
+mod streams;
 mod window;

@@ -200,3 +200,9 @@ pub mod window {
     pub const RATING_CONTROLS: &str =
         "#messages .rating .rate-thumb, #messages .rating .rate-score";
 }
+
+/// Replies running in several conversations at once.
+pub mod streams {
+    /// A conversation in the sidebar with a reply running.
+    pub const BUSY: &str = "#conversation-list li.conversation.busy";
+}

@@ -186,7 +186,7 @@ function onKeydown(e) {
 function wireEvents() {
   on('conversations-changed', () => renderHeader());
   on('conversation-deleting', (id) => {
-    if (state.stream && state.stream.conversationId === id) chat.stop();
+    if (state.streams.has(id)) chat.stop(id);
   });
   on('conversation-deleted', (id) => {
     if (state.activeId === id) selectConversation(null);
@@ -204,6 +204,7 @@ function wireEvents() {
     if (id === state.activeId && loading) staleLoad = true;
   });
   on('profile-changed', () => { conv.updateModelPlaceholder(); renderEmptyState(); });
+  on('streams-changed', () => sidebar.markBusy());
   on('profiles-changed', (overview) => { profilesCount = overview.profiles.length; renderEmptyState(); });
 
   onLangChange(() => {

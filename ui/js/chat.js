@@ -3,7 +3,7 @@ import { api, newStreamId } from './api.js';
 import { showBanner, errorText } from './dom.js';
 import { t } from './i18n.js';
 import * as view from './messages.js';
-import { state, emit } from './state.js';
+import { state, emit, PENDING } from './state.js';
 import { clearPendingPrompt, pendingPromptVersion } from './slash.js';
 
 let hooks = {
@@ -62,15 +62,28 @@ function hideComposerError() {
   if (!el.hidden) { el.hidden = true; el.textContent = ''; }
 }
 
-export function isStreaming() { return !!state.stream; }
+/** Is any reply running, in any conversation? */
+export function isStreaming() { return state.streams.size > 0; }
 
-/** Is the running reply in the conversation on screen? (Stop and Esc act only on that one.) */
-export function isStreamingHere() { return !!state.stream && isActive(state.stream); }
+/** Is a reply running in the conversation on screen? (Stop and Esc act only on that one.) */
+export function isStreamingHere() { return !!state.stream; }
+
+/** Registers a reply under its conversation (several conversations stream at once). */
+function track(ctx, key) {
+  for (const [k, v] of state.streams) if (v === ctx) state.streams.delete(k);
+  state.streams.set(key, ctx);
+  emit('streams-changed');
+}
+
+function untrack(ctx) {
+  for (const [k, v] of state.streams) if (v === ctx) state.streams.delete(k);
+  emit('streams-changed');
+}
 
 function updateControls() {
   const busy = !!state.stream;
   $('send').disabled = busy;
-  $('stop').hidden = !busy || !isActive(state.stream);
+  $('stop').hidden = !busy;
   document.body.classList.toggle('streaming', busy);
   // Let assistive tech announce the reply once, not every frame.
   if (busy) $('messages').setAttribute('aria-busy', 'true'); else $('messages').removeAttribute('aria-busy');
@@ -85,7 +98,7 @@ export async function send() {
   hideComposerError();
   // Block double sends while a conversation is being created.
   const ctx = newStream('send');
-  state.stream = ctx;
+  track(ctx, state.activeId ?? PENDING);
   updateControls();
   let conversationId;
   try {
@@ -98,6 +111,7 @@ export async function send() {
     return;
   }
   ctx.conversationId = conversationId;
+  track(ctx, conversationId);
   ctx.sentText = content;
   updateControls(); // now that the conversation is known, Stop belongs to it
   const request = {
@@ -127,7 +141,7 @@ export async function edit(message, content) {
   const ctx = newStream('edit');
   ctx.conversationId = state.activeId;
   ctx.editOf = message.id;
-  state.stream = ctx;
+  track(ctx, ctx.conversationId);
   updateControls();
   await hooks.beforeSend();
   const request = {
@@ -159,7 +173,7 @@ export async function retry(userMessageId) {
   const ctx = newStream('retry');
   ctx.conversationId = state.activeId;
   ctx.userMessageId = userMessageId;
-  state.stream = ctx;
+  track(ctx, ctx.conversationId);
   updateControls();
   await hooks.beforeSend();
   run(ctx, api.retryMessage(
@@ -167,8 +181,9 @@ export async function retry(userMessageId) {
     (ev) => onEvent(ctx, ev)));
 }
 
-export async function stop() {
-  const ctx = state.stream;
+/** Stops the reply of the conversation on screen (or of conversation `id`). */
+export async function stop(id = null) {
+  const ctx = id == null ? state.stream : state.streams.get(id);
   if (!ctx || ctx.stopping) return;
   ctx.stopping = true;
   try {
@@ -244,7 +259,7 @@ async function run(ctx, promise) {
 function endStream(ctx) {
   ctx.ended = true;
   cancelFlush(ctx);
-  if (state.stream === ctx) state.stream = null;
+  untrack(ctx);
   updateControls();
 }
 

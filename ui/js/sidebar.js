@@ -49,7 +49,7 @@ function buildItem(conv) {
   const active = conv.id === state.activeId;
   const title = conversationTitle(conv);
   return h('li', {
-    className: `conversation${active ? ' active' : ''}`,
+    className: `conversation${active ? ' active' : ''}${state.streams.has(conv.id) ? ' busy' : ''}`,
     dataset: { id: conv.id },
     attrs: { tabindex: '0', 'aria-current': active ? 'true' : null, title },
   },
@@ -82,6 +82,13 @@ export function markActive() {
     const on = Number(li.dataset.id) === state.activeId;
     li.classList.toggle('active', on);
     if (on) li.setAttribute('aria-current', 'true'); else li.removeAttribute('aria-current');
+  }
+}
+
+/** Marks the conversations with a reply running (each streams on its own). */
+export function markBusy() {
+  for (const li of list().querySelectorAll('li.conversation')) {
+    li.classList.toggle('busy', state.streams.has(Number(li.dataset.id)));
   }
 }
 
