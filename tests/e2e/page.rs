@@ -195,6 +195,7 @@ pub mod welcome {
 /// Window-wide settings and overlays: theme, shortcuts.
 pub mod window {
     pub const THEME: &str = "#theme";
+    pub const TOGGLE_SIDEBAR: &str = "#toggle-sidebar";
     pub const SHORTCUTS: &str = "#shortcuts-dialog";
     pub const SHORTCUT_KEYS: &str = "#shortcuts-list dt";
     pub const RATING_CONTROLS: &str =

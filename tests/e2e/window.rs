@@ -65,7 +65,14 @@ async fn rating_controls_keep_three_to_one_contrast_in_light_and_dark() {
     app.send("rate me").await;
     app.last_reply("done").await;
     // Some on, some off: three stars and a thumb.
-    app.click(&in_last_reply(&rating::score(3))).await;
+    let three = in_last_reply(&rating::score(3));
+    app.click(&three).await;
+    crate::fixture::wait_for("the score to be saved", || async {
+        app.attr_of(&three, "aria-pressed")
+            .await
+            .filter(|v| v == "true")
+    })
+    .await;
     app.click(&in_last_reply(rating::THUMB_UP)).await;
     app.wait_js(
         "the thumb to be on",
@@ -167,4 +174,45 @@ async fn the_welcome_at_the_minimum_size_in_light_dark_english_and_chinese() {
         forget_choices(&app).await;
         app.close().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_the_minimum_size_the_sidebar_collapses_and_the_last_chat_comes_back() {
+    let lab = Lab::new().await;
+    let server = FakeOpenAi::start();
+    let app = lab.open(&server).await;
+    min_size(&app).await;
+    app.click(crate::page::sidebar::NEW_CHAT).await;
+    app.set_conversation_model("test-model").await;
+    app.send("A title long enough to need room at the smallest size")
+        .await;
+    app.last_reply("done").await;
+    // The title keeps several words beside the totals.
+    let title_width = app
+        .js("return document.getElementById('chat-title').getBoundingClientRect().width")
+        .await;
+    assert!(title_width.as_f64().unwrap() > 80.0, "{title_width}");
+    app.click(window::TOGGLE_SIDEBAR).await;
+    app.wait_js(
+        "the sidebar to collapse",
+        "return getComputedStyle(document.querySelector('.sidebar')).display === 'none'",
+    )
+    .await;
+    keep_screenshot(&app, "sidebar-collapsed-640x420.png").await;
+    app.close().await;
+
+    // Restarted: the sidebar stays collapsed and the conversation is open again.
+    let app = lab.open(&server).await;
+    app.wait_js(
+        "the last conversation, open again",
+        "return document.querySelectorAll('#messages .message').length === 2",
+    )
+    .await;
+    assert_eq!(
+        app.js("return document.querySelector('.app').classList.contains('sidebar-collapsed')")
+            .await,
+        true
+    );
+    app.click(window::TOGGLE_SIDEBAR).await;
+    app.close().await;
 }

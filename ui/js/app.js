@@ -16,6 +16,8 @@ import * as sidebar from './sidebar.js';
 import { initWelcome, needsWelcome, showWelcome } from './welcome.js';
 import { initTheme } from './theme.js';
 import { initShortcuts } from './shortcuts.js';
+import { initTables } from './tables.js';
+import { initLayout, lastConversation, rememberConversation, setDataDir } from './layout.js';
 import { state, on, activeConversation, upsertConversation } from './state.js';
 
 const $ = (id) => document.getElementById(id);
@@ -82,6 +84,7 @@ async function selectConversation(id, { fresh = false } = {}) {
   conv.flushPending();
   const seq = ++selectSeq;
   state.activeId = id;
+  rememberConversation(id);
   state.messages = [];
   sidebar.markActive();
   sidebar.scrollActiveIntoView();
@@ -228,6 +231,7 @@ async function loadInitial() {
   for (const msg of errors) showBanner(msg, 'error');
   if (info.status === 'fulfilled' && info.value) {
     settings.setAppInfo(info.value);
+    setDataDir(info.value.dataDir ?? null);
     for (const notice of info.value.notices || []) showBanner(String(notice), 'notice');
   }
   if (profile.status === 'fulfilled' && profile.value) {
@@ -239,7 +243,10 @@ async function loadInitial() {
     state.conversations = Array.isArray(conversations.value) ? conversations.value : [];
   }
   sidebar.renderConversations();
-  renderEmptyState();
+  // The conversation that was open when the window closed.
+  const last = lastConversation();
+  if (last != null && state.conversations.some((c) => c.id === last)) await selectConversation(last);
+  else renderEmptyState();
 }
 
 function init() {
@@ -247,6 +254,8 @@ function init() {
   hydrateIcons(document);
   applyI18n(document);
   initShortcuts();
+  initTables();
+  initLayout();
   view.initMessages();
   sidebar.initSidebar({ onSelect: (id) => { if (id !== state.activeId) selectConversation(id); } });
   conv.initConvSettings();

@@ -6,6 +6,7 @@ import { t } from './i18n.js';
 /** [keys, i18n key of what they do]; one list, shown as is. */
 const SHORTCUTS = [
   ['Ctrl+N', 'shortcuts.newChat'],
+  ['Ctrl+B', 'shortcuts.sidebar'],
   ['Enter', 'shortcuts.send'],
   ['Shift+Enter', 'shortcuts.newline'],
   ['Esc', 'shortcuts.stop'],
