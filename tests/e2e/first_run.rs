@@ -134,3 +134,26 @@ async fn the_welcome_does_not_come_back_once_a_server_is_set_up() {
     .await;
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_model_chosen_the_error_offers_the_servers_models_in_one_click() {
+    let lab = Lab::new().await;
+    let server = FakeOpenAi::start();
+    // The usual test setup: a server, but no model chosen anywhere.
+    let app = lab.open(&server).await;
+    app.send("which model?").await;
+    let choices = wait_for("the models under the error", || async {
+        let m = app.texts_of(welcome::MODEL_CHOICE).await;
+        (!m.is_empty()).then_some(m)
+    })
+    .await;
+    assert!(choices.iter().any(|m| m == "test-model"), "{choices:?}");
+    keep_screenshot(&app, "no-model-choices.png").await;
+    app.click(&format!(
+        "{}[data-model='test-model']",
+        welcome::MODEL_CHOICE
+    ))
+    .await;
+    assert_eq!(app.last_reply("done").await, "Echo: which model?");
+    app.close().await;
+}

@@ -190,6 +190,8 @@ pub mod welcome {
     pub const SERVERS: &str = "#welcome-local-list .welcome-server";
     pub const MODELS: &str = "#welcome-model-list .welcome-model";
     pub const SUGGESTED_MODEL: &str = "#welcome-model-list .welcome-model.is-suggested";
+    /// Under a "no model is chosen" error: one button per model of the server.
+    pub const MODEL_CHOICE: &str = "#messages .model-choices .model-choice";
 }
 
 /// Window-wide settings and overlays: theme, shortcuts.

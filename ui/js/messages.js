@@ -4,6 +4,7 @@ import { t } from './i18n.js';
 import { appendStreamingText, renderReplyInto } from './render.js';
 import { initRating, ratingControls } from './rating.js';
 import { state, emit } from './state.js';
+import { modelChoices, setConversationModel } from './modelpick.js';
 
 const container = () => document.getElementById('messages');
 /** id -> {root, body, meta, message} for the active conversation */
@@ -236,6 +237,10 @@ function fillMeta(entry, m) {
       attrs: { role: 'alert' },
       text: (m.errorMessage || m.errorKind) ? errorText({ kind: m.errorKind, message: m.errorMessage }) : t('status.error'),
     }));
+    // No model chosen: the server's models, right here, one click each (then the reply is retried).
+    if (m.errorKind === 'no_model' && m.parentId != null) {
+      meta.append(modelChoices((model) => { setConversationModel(model); handlers.retry(m.parentId); }));
+    }
     // A key problem is solved in Settings: one click there, not a dead end.
     if (['key_unconfirmed', 'no_key', 'unauthorized', 'keyring'].includes(m.errorKind)) {
       const go = h('button', { className: 'btn btn-small error-action', attrs: { type: 'button' }, text: t('error.openSettings') });

@@ -30,6 +30,8 @@ pub enum Error {
     Stream { message: String },
     #[error("Stopped.")]
     Cancelled,
+    #[error("No model is chosen for this server: pick one of its models, set a default model in Settings, or a model in this conversation's settings.")]
+    NoModel,
     #[error("No API key is set for profile \"{profile}\". Add one in Settings (it is stored in the system keyring).")]
     NoKey { profile: String },
     #[error("The key of profile \"{profile}\" was saved for {}, not for {origin}, so it was not sent. Confirm it for this server in Settings, or enter the key again.", held_for.as_deref().unwrap_or("an unknown server"))]
@@ -76,6 +78,7 @@ impl Error {
             Error::Stream { .. } => "stream",
             Error::Cancelled => "cancelled",
             Error::NoKey { .. } => "no_key",
+            Error::NoModel => "no_model",
             Error::KeyNotConfirmed { .. } => "key_unconfirmed",
             Error::Keyring { .. } => "keyring",
             Error::Database { .. } => "database",

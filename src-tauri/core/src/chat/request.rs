@@ -84,9 +84,8 @@ impl ChatService {
         info: Option<&pricing::ModelInfo>,
     ) -> Result<(Request, usize)> {
         if model.is_empty() {
-            return Err(Error::invalid(
-                "No model is chosen for this server: set a default model in Settings, or a model in this conversation's settings.",
-            ));
+            // The window answers this one with the server's model list, one click away.
+            return Err(Error::NoModel);
         }
         let path = self.db.with(|c| messages::path_to(c, user.id))?;
         match s.endpoint {

@@ -515,7 +515,7 @@ impl Client {
         Ok(buf)
     }
 
-    /// `GET {base}/models`: the model ids the server offers, sorted.
+    /// `GET {base}/models`: the model ids the server offers, in its order.
     /// Azure OpenAI has no list of deployments on its data-plane API: the deployment is the model.
     pub async fn list_models(&self, ep: &Endpoint) -> Result<Vec<String>> {
         if let Flavor::Azure { deployment, .. } = &ep.flavor {
@@ -536,10 +536,14 @@ impl Client {
             status: 200,
             message: format!("the server's model list was not understood: {e}"),
         })?;
-        let mut ids: Vec<String> = list.data.into_iter().map(|m| m.id).collect();
-        ids.sort();
-        ids.dedup();
-        Ok(ids)
+        // In the server's own order (its first is the one it offers first), without repeats.
+        let mut seen = std::collections::HashSet::new();
+        Ok(list
+            .data
+            .into_iter()
+            .map(|m| m.id)
+            .filter(|id| seen.insert(id.clone()))
+            .collect())
     }
 
     /// Streams a chat or legacy text completion. Deltas go to `on_event` as they arrive, tagged
