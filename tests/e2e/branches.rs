@@ -165,6 +165,12 @@ async fn n_choices_models_side_by_side_and_a_legacy_completion() {
     let req = server.requests().last().unwrap().clone();
     assert_eq!(req.path, "/v1/completions");
     assert_eq!(req.body["prompt"], "Roses are");
+    // The reply says which endpoint made it.
+    let meta = app
+        .text_of(&messages::in_last_reply(messages::META))
+        .await
+        .unwrap();
+    assert!(meta.contains("text completion"), "{meta}");
     // The conversation's totals are shown beside its title.
     wait_for("the totals", || async {
         let t = app

@@ -67,12 +67,12 @@ async fn a_legacy_completion_sends_a_prompt_and_streams_text() {
     // Usage came from the server's final chunk.
     assert!(!reply.tokens_counted);
     assert!(reply.completion_tokens.unwrap() > 0);
-    // The next turn continues the text: prompt + completion + new text.
-    let next = svc.send(send(conv, " And then"), |_| {}).await.unwrap();
+    // The next turn continues the text: prompt, completion and new text, a newline between turns.
+    let next = svc.send(send(conv, "And then"), |_| {}).await.unwrap();
     let req = server.requests().pop().unwrap();
     assert_eq!(
         req.body["prompt"],
-        format!("A story.\n\nOnce upon a time{} And then", reply.content)
+        format!("A story.\n\nOnce upon a time\n{}\nAnd then", reply.content)
     );
     assert_eq!(next.status, Status::Done);
 }

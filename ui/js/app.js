@@ -162,6 +162,11 @@ async function createConversation() {
 }
 
 async function newChat() {
+  // An empty "New chat" is not kept twice: the open one is still empty, so it is the new chat.
+  if (state.activeId && !loading && !state.stream && state.messages.length === 0 && view.count() === 0) {
+    $('composer').focus();
+    return;
+  }
   try {
     await createConversation();
   } catch (err) {
