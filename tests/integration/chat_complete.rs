@@ -105,6 +105,12 @@ async fn n_choices_stream_side_by_side_and_one_is_chosen_to_continue() {
         replies.iter().map(|r| r.choice_index).collect::<Vec<_>>(),
         [Some(0), Some(1), Some(2)]
     );
+    // Until one is chosen, the first column is the one the conversation goes on from.
+    let path = svc
+        .db()
+        .with(|c| parley_core::db::messages::active_path(c, conv))
+        .unwrap();
+    assert_eq!(path.last().unwrap().choice_index, Some(0));
     // Each choice's deltas were tagged with its own reply.
     for r in &replies {
         let text: String = events
