@@ -198,6 +198,11 @@ async fn at_the_minimum_size_the_sidebar_collapses_and_the_last_chat_comes_back(
         "return getComputedStyle(document.querySelector('.sidebar')).display === 'none'",
     )
     .await;
+    // The conversation takes the whole width.
+    let main = app
+        .js("return document.querySelector('.main').getBoundingClientRect().width")
+        .await;
+    assert!(main.as_f64().unwrap() > 600.0, "{main}");
     keep_screenshot(&app, "sidebar-collapsed-640x420.png").await;
     app.close().await;
 

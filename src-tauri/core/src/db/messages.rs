@@ -667,7 +667,8 @@ mod tests {
                 })
                 .collect::<Result<_>>()?;
             let t = thread(c, conv.id)?;
-            assert_eq!(t.last().unwrap().message.id, ids[2]);
+            // Until one is chosen, the first of the group is the active reply.
+            assert_eq!(t.last().unwrap().message.id, ids[0]);
             assert_eq!(
                 t.last()
                     .unwrap()
@@ -678,10 +679,10 @@ mod tests {
                 ids
             );
             assert!(t[0].group.is_empty());
-            // Continue with choice 0: it becomes the active reply; the others stay.
-            select(c, ids[0])?;
+            // Continue with choice 2: it becomes the active reply; the others stay.
+            select(c, ids[2])?;
             let t = thread(c, conv.id)?;
-            assert_eq!(t.last().unwrap().message.id, ids[0]);
+            assert_eq!(t.last().unwrap().message.id, ids[2]);
             assert_eq!(t.last().unwrap().sibling_ids, ids);
             Ok(())
         })
