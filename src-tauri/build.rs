@@ -54,6 +54,7 @@ const COMMANDS: &[&str] = &[
     "update_profile",
     "set_api_key",
     "clear_api_key",
+    "confirm_api_key",
     "list_models",
     "list_profiles",
     "create_profile",

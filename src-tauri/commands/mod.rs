@@ -71,6 +71,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         profile::update_profile,
         profile::set_api_key,
         profile::clear_api_key,
+        profile::confirm_api_key,
         profile::list_models,
         profile::list_profiles,
         profile::create_profile,

@@ -43,6 +43,15 @@ pub async fn clear_api_key(
     state.service()?.clear_key(profile_id).await
 }
 
+/// The user's answer to `key_unconfirmed`: the stored key may go to the profile's current server.
+#[tauri::command]
+pub async fn confirm_api_key(
+    state: State<'_, AppState>,
+    profile_id: Option<i64>,
+) -> Result<ProfileView> {
+    state.service()?.confirm_key(profile_id).await
+}
+
 #[tauri::command]
 pub async fn list_models(
     state: State<'_, AppState>,

@@ -221,3 +221,28 @@ pub mod thinking {
         "#messages .message.assistant:last-of-type details.thinking > summary";
     pub const BODY: &str = "#messages .message.assistant:last-of-type .thinking-body";
 }
+
+/// The first-run welcome: servers found on this machine, OpenAI, another URL, then the models.
+pub mod welcome {
+    pub const SERVERS: &str = "#welcome-local-list .welcome-server";
+    pub const MODELS: &str = "#welcome-model-list .welcome-model";
+    pub const SUGGESTED_MODEL: &str = "#welcome-model-list .welcome-model.is-suggested";
+    /// Under a "no model is chosen" error: one button per model of the server.
+    pub const MODEL_CHOICE: &str = "#messages .model-choices .model-choice";
+}
+
+/// Window-wide settings and overlays: theme, shortcuts.
+pub mod window {
+    pub const THEME: &str = "#theme";
+    pub const TOGGLE_SIDEBAR: &str = "#toggle-sidebar";
+    pub const SHORTCUTS: &str = "#shortcuts-dialog";
+    pub const SHORTCUT_KEYS: &str = "#shortcuts-list dt";
+    pub const RATING_CONTROLS: &str =
+        "#messages .rating .rate-thumb, #messages .rating .rate-score";
+}
+
+/// Replies running in several conversations at once.
+pub mod streams {
+    /// A conversation in the sidebar with a reply running.
+    pub const BUSY: &str = "#conversation-list li.conversation.busy";
+}

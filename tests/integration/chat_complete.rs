@@ -67,12 +67,12 @@ async fn a_legacy_completion_sends_a_prompt_and_streams_text() {
     // Usage came from the server's final chunk.
     assert!(!reply.tokens_counted);
     assert!(reply.completion_tokens.unwrap() > 0);
-    // The next turn continues the text: prompt + completion + new text.
-    let next = svc.send(send(conv, " And then"), |_| {}).await.unwrap();
+    // The next turn continues the text: prompt, completion and new text, a newline between turns.
+    let next = svc.send(send(conv, "And then"), |_| {}).await.unwrap();
     let req = server.requests().pop().unwrap();
     assert_eq!(
         req.body["prompt"],
-        format!("A story.\n\nOnce upon a time{} And then", reply.content)
+        format!("A story.\n\nOnce upon a time\n{}\nAnd then", reply.content)
     );
     assert_eq!(next.status, Status::Done);
 }
@@ -105,6 +105,12 @@ async fn n_choices_stream_side_by_side_and_one_is_chosen_to_continue() {
         replies.iter().map(|r| r.choice_index).collect::<Vec<_>>(),
         [Some(0), Some(1), Some(2)]
     );
+    // Until one is chosen, the first column is the one the conversation goes on from.
+    let path = svc
+        .db()
+        .with(|c| parley_core::db::messages::active_path(c, conv))
+        .unwrap();
+    assert_eq!(path.last().unwrap().choice_index, Some(0));
     // Each choice's deltas were tagged with its own reply.
     for r in &replies {
         let text: String = events

@@ -344,6 +344,8 @@ async fn a_compatible_server_without_a_chosen_model_asks_for_one() {
         .unwrap();
     assert_eq!(reply.status, Status::Error);
     assert!(reply.error_message.unwrap().contains("No model is chosen"));
+    // A kind of its own: the window answers it with the server's model list.
+    assert_eq!(reply.error_kind.as_deref(), Some("no_model"));
     assert_eq!(server.request_count(), 0, "no guess was sent to the server");
 }
 

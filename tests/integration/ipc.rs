@@ -231,17 +231,34 @@ fn a_key_saved_for_one_server_is_never_sent_to_another() {
     assert_eq!(moved["hasKey"], false);
     let home_origin = home.base_url().trim_end_matches("/v1").to_string();
     assert_eq!(moved["keyHeldFor"], json!(home_origin));
-    invoke(&w, "list_models", json!({})).unwrap();
-    assert_eq!(
-        other.requests().last().unwrap().header("authorization"),
-        None
-    );
+    // Nothing goes out: the user is asked to confirm the key for this server or enter another.
+    let refused = invoke(&w, "list_models", json!({})).unwrap_err();
+    assert_eq!(refused["kind"], "key_unconfirmed");
+    assert_eq!(refused["heldFor"], json!(home_origin));
+    assert!(other.requests().is_empty());
 
     // Saving a key again binds it to the new server.
     let rebound = invoke(&w, "set_api_key", json!({"key": "sk-for-other"})).unwrap();
     assert_eq!(rebound["hasKey"], true);
     invoke(&w, "list_models", json!({})).unwrap();
     let sent = other.requests().last().unwrap().header("authorization");
+    assert_eq!(sent.as_deref(), Some("Bearer sk-for-other"));
+
+    // Back home, the user confirms the key (now the other server's) for home on purpose.
+    invoke(
+        &w,
+        "update_profile",
+        json!({"update": {"baseUrl": home.base_url()}}),
+    )
+    .unwrap();
+    assert_eq!(
+        invoke(&w, "list_models", json!({})).unwrap_err()["kind"],
+        "key_unconfirmed"
+    );
+    let confirmed = invoke(&w, "confirm_api_key", json!({})).unwrap();
+    assert_eq!(confirmed["hasKey"], true);
+    invoke(&w, "list_models", json!({})).unwrap();
+    let sent = home.requests().last().unwrap().header("authorization");
     assert_eq!(sent.as_deref(), Some("Bearer sk-for-other"));
 }
 

@@ -19,6 +19,7 @@ mod conformance;
 mod i18n;
 mod ipc;
 mod judge;
+mod key_binding;
 mod keyring;
 mod logprobs;
 mod organise;

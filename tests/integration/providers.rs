@@ -134,11 +134,11 @@ async fn two_profiles_each_send_their_own_key_to_their_own_server() {
     let second = svc.create_profile(compatible("second", &b)).await.unwrap();
     svc.set_key(Some(second.id), "sk-profile-b").await.unwrap();
     assert_eq!(
-        store.get("second").unwrap().unwrap().expose(),
+        store.get("second").unwrap().unwrap().key.expose(),
         "sk-profile-b"
     );
     assert_eq!(
-        store.get("default").unwrap().unwrap().expose(),
+        store.get("default").unwrap().unwrap().key.expose(),
         "sk-profile-a"
     );
 
@@ -178,7 +178,7 @@ async fn two_profiles_each_send_their_own_key_to_their_own_server() {
     svc.delete_profile(second.id).await.unwrap();
     assert_eq!(store.get("second").unwrap(), None);
     assert_eq!(
-        store.get("default").unwrap().unwrap().expose(),
+        store.get("default").unwrap().unwrap().key.expose(),
         "sk-profile-a"
     );
     let conv = svc.db().with(|c| conversations::get(c, conv_b)).unwrap();
@@ -406,8 +406,8 @@ async fn probing_offers_only_the_servers_that_answer_with_a_model_list() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].name, "Fake");
     assert_eq!(found[0].base_url, server.base_url());
-    let mut models: Vec<String> = MODELS.iter().map(|m| m.to_string()).collect();
-    models.sort();
+    // In the server's own order (its first model becomes a new profile's default), not sorted.
+    let models: Vec<String> = MODELS.iter().map(|m| m.to_string()).collect();
     assert_eq!(found[0].models, models);
     // No key is sent while probing.
     assert!(server

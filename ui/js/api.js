@@ -101,6 +101,7 @@ export const api = {
   updateProfile: (update, profileId = null) => call('update_profile', { profileId, update }),
   setApiKey: (key, profileId = null) => call('set_api_key', { profileId, key }),
   clearApiKey: (profileId = null) => call('clear_api_key', { profileId }),
+  confirmApiKey: (profileId = null) => call('confirm_api_key', { profileId }),
   listModels: (profileId = null) => call('list_models', { profileId }),
   listProfiles: () => call('list_profiles'),
   createProfile: (update) => call('create_profile', { update }),

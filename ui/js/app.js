@@ -18,6 +18,11 @@ import * as sidebar from './sidebar.js';
 import { initFolders } from './folders.js';
 import { initBulk } from './bulk.js';
 import { initHistory } from './history.js';
+import { initWelcome, needsWelcome, showWelcome } from './welcome.js';
+import { initTheme } from './theme.js';
+import { initShortcuts } from './shortcuts.js';
+import { initTables } from './tables.js';
+import { initLayout, lastConversation, rememberConversation, setDataDir } from './layout.js';
 import { state, on, activeConversation, upsertConversation } from './state.js';
 
 const $ = (id) => document.getElementById(id);
@@ -51,16 +56,30 @@ async function refreshTotals() {
   }
 }
 
+let profilesCount = 1;
+
+/** Whether to point at Settings for a key: OpenAI with none, or a stored key not confirmed here
+ * (a server on this machine usually needs none). */
+function needsKey(p) {
+  if (!p || p.keySource !== 'none') return false;
+  if (p.keyHeldFor || p.keyUnbound) return true;
+  try { return new URL(p.effectiveBaseUrl).hostname === 'api.openai.com'; } catch { return false; }
+}
+
 function renderEmptyState() {
   const empty = $('empty-state');
-  const show = !loading && view.count() === 0;
+  const welcome = !loading && view.count() === 0 && needsWelcome(profilesCount);
+  showWelcome(welcome);
+  const show = !loading && view.count() === 0 && !welcome;
   empty.hidden = !show;
-  $('messages').classList.toggle('is-empty', show);
+  $('messages').classList.toggle('is-empty', show || welcome);
+  // Nothing can be sent before a server is chosen: the welcome gets the room.
+  document.querySelector('.composer-wrap').hidden = welcome;
   if (!show) return;
   const none = !state.activeId;
   $('empty-title').textContent = t(none ? 'chat.welcomeTitle' : 'chat.emptyTitle');
   $('empty-hint').textContent = t(none ? 'chat.welcomeHint' : 'chat.emptyHint');
-  $('empty-key').hidden = !(state.profile && state.profile.keySource === 'none');
+  $('empty-key').hidden = !needsKey(state.profile);
 }
 
 let staleLoad = false;
@@ -73,6 +92,7 @@ async function selectConversation(id, { fresh = false, at = null } = {}) {
   conv.flushPending();
   const seq = ++selectSeq;
   state.activeId = id;
+  rememberConversation(id);
   state.messages = [];
   sidebar.markActive();
   sidebar.scrollActiveIntoView();
@@ -153,6 +173,11 @@ async function createConversation() {
 }
 
 async function newChat() {
+  // An empty "New chat" is not kept twice: the open one is still empty, so it is the new chat.
+  if (state.activeId && !loading && !state.stream && state.messages.length === 0 && view.count() === 0) {
+    $('composer').focus();
+    return;
+  }
   try {
     await createConversation();
   } catch (err) {
@@ -180,7 +205,7 @@ function onKeydown(e) {
 function wireEvents() {
   on('conversations-changed', () => renderHeader());
   on('conversation-deleting', (id) => {
-    if (state.stream && state.stream.conversationId === id) chat.stop();
+    if (state.streams.has(id)) chat.stop(id);
   });
   on('conversation-deleted', (id) => {
     if (state.activeId === id) selectConversation(null);
@@ -201,6 +226,8 @@ function wireEvents() {
     if (id === state.activeId && loading) staleLoad = true;
   });
   on('profile-changed', () => { conv.updateModelPlaceholder(); renderEmptyState(); });
+  on('streams-changed', () => sidebar.markBusy());
+  on('profiles-changed', (overview) => { profilesCount = overview.profiles.length; renderEmptyState(); });
 
   onLangChange(() => {
     sidebar.renderConversations();
@@ -214,14 +241,16 @@ function wireEvents() {
 }
 
 async function loadInitial() {
-  const [info, profile, conversations] = await Promise.allSettled([
-    api.appInfo(), api.getProfile(), api.listConversations(),
+  const [info, profile, conversations, profiles] = await Promise.allSettled([
+    api.appInfo(), api.getProfile(), api.listConversations(), api.listProfiles(),
   ]);
+  if (profiles.status === 'fulfilled') profilesCount = profiles.value.profiles.length;
   const errors = new Set();
   for (const r of [info, profile, conversations]) if (r.status === 'rejected') errors.add(errorText(r.reason));
   for (const msg of errors) showBanner(msg, 'error');
   if (info.status === 'fulfilled' && info.value) {
     settings.setAppInfo(info.value);
+    setDataDir(info.value.dataDir ?? null);
     for (const notice of info.value.notices || []) showBanner(String(notice), 'notice');
   }
   if (profile.status === 'fulfilled' && profile.value) {
@@ -233,12 +262,19 @@ async function loadInitial() {
     state.conversations = Array.isArray(conversations.value) ? conversations.value : [];
   }
   sidebar.renderConversations();
-  renderEmptyState();
+  // The conversation that was open when the window closed.
+  const last = lastConversation();
+  if (last != null && state.conversations.some((c) => c.id === last)) await selectConversation(last);
+  else renderEmptyState();
 }
 
 function init() {
+  initTheme();
   hydrateIcons(document);
   applyI18n(document);
+  initShortcuts();
+  initTables();
+  initLayout();
   view.initMessages();
   paging.initPaging();
   sidebar.initSidebar({ onSelect: (id) => { if (id !== state.activeId) selectConversation(id); } });
@@ -247,6 +283,7 @@ function init() {
   initHistory();
   conv.initConvSettings();
   settings.initSettings();
+  initWelcome(() => { renderEmptyState(); $('composer').focus(); });
   chat.initChat({
     ensureConversation: async () => state.activeId || createConversation(),
     beforeSend: async () => {

@@ -4,7 +4,7 @@ import { showBanner, errorText } from './dom.js';
 import { t } from './i18n.js';
 import * as view from './messages.js';
 import * as paging from './paging.js';
-import { state, emit } from './state.js';
+import { state, emit, PENDING } from './state.js';
 import { clearPendingPrompt, pendingPromptVersion } from './slash.js';
 
 let hooks = {
@@ -64,15 +64,28 @@ function hideComposerError() {
   if (!el.hidden) { el.hidden = true; el.textContent = ''; }
 }
 
-export function isStreaming() { return !!state.stream; }
+/** Is any reply running, in any conversation? */
+export function isStreaming() { return state.streams.size > 0; }
 
-/** Is the running reply in the conversation on screen? (Stop and Esc act only on that one.) */
-export function isStreamingHere() { return !!state.stream && isActive(state.stream); }
+/** Is a reply running in the conversation on screen? (Stop and Esc act only on that one.) */
+export function isStreamingHere() { return !!state.stream; }
+
+/** Registers a reply under its conversation (several conversations stream at once). */
+function track(ctx, key) {
+  for (const [k, v] of state.streams) if (v === ctx) state.streams.delete(k);
+  state.streams.set(key, ctx);
+  emit('streams-changed');
+}
+
+function untrack(ctx) {
+  for (const [k, v] of state.streams) if (v === ctx) state.streams.delete(k);
+  emit('streams-changed');
+}
 
 function updateControls() {
   const busy = !!state.stream;
   $('send').disabled = busy;
-  $('stop').hidden = !busy || !isActive(state.stream);
+  $('stop').hidden = !busy;
   document.body.classList.toggle('streaming', busy);
   // Let assistive tech announce the reply once, not every frame.
   if (busy) $('messages').setAttribute('aria-busy', 'true'); else $('messages').removeAttribute('aria-busy');
@@ -87,7 +100,7 @@ export async function send() {
   hideComposerError();
   // Block double sends while a conversation is being created.
   const ctx = newStream('send');
-  state.stream = ctx;
+  track(ctx, state.activeId ?? PENDING);
   updateControls();
   let conversationId;
   try {
@@ -100,6 +113,7 @@ export async function send() {
     return;
   }
   ctx.conversationId = conversationId;
+  track(ctx, conversationId);
   ctx.sentText = content;
   updateControls(); // now that the conversation is known, Stop belongs to it
   const request = {
@@ -115,7 +129,7 @@ export async function sendToolResults(results) {
   hideComposerError();
   const ctx = newStream('tools');
   ctx.conversationId = state.activeId;
-  state.stream = ctx;
+  track(ctx, ctx.conversationId);
   updateControls();
   await hooks.beforeSend();
   const request = { conversationId: ctx.conversationId, content: '', toolResults: results, streamId: ctx.streamId };
@@ -142,7 +156,7 @@ export async function edit(message, content) {
   const ctx = newStream('edit');
   ctx.conversationId = state.activeId;
   ctx.editOf = message.id;
-  state.stream = ctx;
+  track(ctx, ctx.conversationId);
   updateControls();
   await hooks.beforeSend();
   const request = {
@@ -180,7 +194,7 @@ export async function retry(userMessageId) {
   const ctx = newStream('retry');
   ctx.conversationId = state.activeId;
   ctx.userMessageId = userMessageId;
-  state.stream = ctx;
+  track(ctx, ctx.conversationId);
   updateControls();
   await hooks.beforeSend();
   run(ctx, api.retryMessage(
@@ -188,8 +202,9 @@ export async function retry(userMessageId) {
     (ev) => onEvent(ctx, ev)));
 }
 
-export async function stop() {
-  const ctx = state.stream;
+/** Stops the reply of the conversation on screen (or of conversation `id`). */
+export async function stop(id = null) {
+  const ctx = id == null ? state.stream : state.streams.get(id);
   if (!ctx || ctx.stopping) return;
   ctx.stopping = true;
   try {
@@ -265,7 +280,7 @@ async function run(ctx, promise) {
 function endStream(ctx) {
   ctx.ended = true;
   cancelFlush(ctx);
-  if (state.stream === ctx) state.stream = null;
+  untrack(ctx);
   updateControls();
 }
 

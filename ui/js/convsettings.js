@@ -46,7 +46,9 @@ function renderProfilePicker() {
   const def = list.find((p) => p.isDefault) || state.profile;
   select.replaceChildren(
     h('option', { text: t('profiles.convDefault', { name: def?.name ?? '' }), attrs: { value: '' } }),
-    ...list.map((p) => h('option', { text: p.name, attrs: { value: String(p.id) } })));
+    // Each profile once: the default one is the first option (unless this chat is pinned to it).
+    ...list.filter((p) => p !== def || conv?.profileId === p.id)
+      .map((p) => h('option', { text: p.name, attrs: { value: String(p.id) } })));
   const own = list.some((p) => p.id === conv?.profileId) ? String(conv.profileId) : '';
   select.value = own;
   select.disabled = !conv;

@@ -4,7 +4,8 @@ import { errorText, h, icon } from './dom.js';
 import { t } from './i18n.js';
 import { appendStreamingText, clearParked, parkReply, renderReplyCached, renderReplyInto } from './render.js';
 import { initRating, ratingControls } from './rating.js';
-import { state } from './state.js';
+import { state, emit } from './state.js';
+import { modelChoices, setConversationModel } from './modelpick.js';
 import { metaText } from './meta.js';
 
 export { formatCost, metaText } from './meta.js';
@@ -245,6 +246,16 @@ function fillMeta(entry, m) {
       attrs: { role: 'alert' },
       text: (m.errorMessage || m.errorKind) ? errorText({ kind: m.errorKind, message: m.errorMessage }) : t('status.error'),
     }));
+    // No model chosen: the server's models, right here, one click each (then the reply is retried).
+    if (m.errorKind === 'no_model' && m.parentId != null) {
+      meta.append(modelChoices((model) => { setConversationModel(model); handlers.retry(m.parentId); }));
+    }
+    // A key problem is solved in Settings: one click there, not a dead end.
+    if (['key_unconfirmed', 'no_key', 'unauthorized', 'keyring'].includes(m.errorKind)) {
+      const go = h('button', { className: 'btn btn-small error-action', attrs: { type: 'button' }, text: t('error.openSettings') });
+      go.addEventListener('click', () => emit('open-settings'));
+      meta.append(go);
+    }
   } else if (status === 'done' && m.finishReason === 'length') {
     meta.append(h('span', { className: 'finish-note', text: t('status.length') }));
   }

@@ -15,6 +15,8 @@ export function formatCost(usd) {
 export function metaText(m) {
   const parts = [];
   if (m.model) parts.push(m.model);
+  // Which endpoint made it: chat completions, or the legacy text completions.
+  if (m.endpoint) parts.push(t(m.endpoint === 'completions' ? 'meta.endpointCompletions' : 'meta.endpointChat'));
   if (m.promptTokens != null || m.completionTokens != null) {
     const vars = { prompt: m.promptTokens ?? '?', completion: m.completionTokens ?? '?' };
     parts.push(t(m.tokensCounted ? 'meta.counted' : 'meta.tokens', vars));

@@ -91,7 +91,7 @@ async function loadHistory() {
         h('td', {}, h('label', {}, h('input', { className: 'diff-pick', attrs: { type: 'checkbox', value: v.version } }), ` v${v.version}`)),
         h('td', { text: v.message || '' }),
         h('td', { className: 'num', text: String(s.uses ?? 0) }),
-        h('td', { className: 'num', text: s.rated ? `${f(s.meanScore)} (${s.rated}; 👍${s.thumbsUp} 👎${s.thumbsDown})` : '—' }),
+        h('td', { className: 'num', text: s.rated ? `${f(s.meanScore)} (${s.rated}; +${s.thumbsUp} −${s.thumbsDown})` : '—' }),
         h('td', { className: 'num', text: s.judged ? `${f(s.meanJudgeScore)}/10 (${s.judged})` : '—' }),
         h('td', {}, v.version === versions[0].version ? ''
           : h('button', { className: 'btn btn-ghost btn-small prompt-rollback', attrs: { type: 'button' }, text: t('prompts.rollback'), on: { click: () => rollback(v.version) } })));

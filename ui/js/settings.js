@@ -5,7 +5,7 @@ import { errorText, h } from './dom.js';
 import { t, getLang, setLang } from './i18n.js';
 import { loadModels } from './models.js';
 import { buildInputs, fillInputs as fillParamInputs, readInputs } from './params.js';
-import { state, emit } from './state.js';
+import { state, emit, on, activeConversation } from './state.js';
 
 const $ = (id) => document.getElementById(id);
 let appInfo = null;
@@ -59,6 +59,9 @@ export function initSettings() {
     if (e.key === 'Enter' && !e.isComposing) { e.preventDefault(); serial(saveKey); }
   });
   $('clear-key').addEventListener('click', () => serial(clearKey));
+  $('confirm-key').addEventListener('click', () => serial(confirmKey));
+  // "Check the key in Settings" and the like: the settings of the open conversation's profile.
+  on('open-settings', () => openSettings(activeConversation()?.profileId ?? null));
   $('add-profile').addEventListener('click', () => serial(startDraft));
   $('new-profile-name').addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.isComposing) { e.preventDefault(); serial(startDraft); }
@@ -81,7 +84,7 @@ function renderAbout() {
 
 export function isSettingsOpen() { return $('settings-dialog').open; }
 
-export async function openSettings() {
+export async function openSettings(profileId = null) {
   const dialog = $('settings-dialog');
   for (const id of ['models-status', 'settings-status', 'key-message', 'profiles-status', 'app-proxy-status']) setMsg(id, '');
   $('local-servers').replaceChildren();
@@ -91,6 +94,7 @@ export async function openSettings() {
   if (!dialog.open) dialog.showModal();
   try {
     await refreshProfiles();
+    if (profileId != null) selectedId = profileId;
     const keep = overview.profiles.find((p) => p.id === selectedId);
     selectProfile(keep ? keep.id : overview.defaultId);
   } catch (err) {
@@ -210,6 +214,11 @@ function renderKeyStatus(p) {
     : source === 'env' ? t('settings.keyEnv') : t('settings.keyNone');
   // A stored key belongs to the server it was saved for; it is never sent to another one.
   if (p.keyHeldFor && !draft) keyStatus.textContent += ' ' + t('settings.keyHeldFor', { origin: p.keyHeldFor });
+  if (p.keyUnbound && !draft) keyStatus.textContent += ' ' + t('settings.keyUnbound');
+  // The user may send the stored key here on purpose (it is then bound to this server only).
+  const confirm = $('confirm-key');
+  confirm.hidden = !!draft || !(p.keyHeldFor || p.keyUnbound) || !p.origin;
+  confirm.textContent = t('settings.confirmKey', { origin: p.origin || '' });
   $('save-key').textContent = source === 'keyring' ? t('settings.replaceKey') : t('settings.saveKey');
   $('clear-key').disabled = draft != null || (source !== 'keyring' && !p.keyHeldFor);
   if (p.keyringError && !draft) {
@@ -322,6 +331,16 @@ async function saveKey() {
   }
 }
 
+async function confirmKey() {
+  setMsg('key-message', '');
+  try {
+    await applyView(await api.confirmApiKey(selectedId), false);
+    setMsg('key-message', t('settings.keyConfirmed'));
+  } catch (err) {
+    setMsg('key-message', errorText(err), true);
+  }
+}
+
 async function clearKey() {
   if (!window.confirm(t('settings.confirmClear'))) return;
   setMsg('key-message', '');
@@ -402,6 +421,12 @@ async function addLocal(server, button) {
       defaultModel: server.models[0] || null,
     });
     draft = null;
+    // Usable at once: the default when no other profile has a key (the open chat follows it).
+    if (!overview.profiles.some((p) => p.id !== view.id && p.hasKey)) {
+      await refreshProfilesFrom(await api.setDefaultProfile(view.id));
+      const def = overview.profiles.find((p) => p.id === view.id);
+      if (def) { state.profile = def; emit('profile-changed', def); }
+    }
     await applyView(view, true);
     setMsg('profiles-status', t('profiles.created'));
   } catch (err) {

@@ -99,7 +99,7 @@ function buildRow(item) {
   const title = conversationTitle(conv);
   // Pin mark, tag dots, drag and the selection mark: folders.js (issue 11).
   return decorateItem(h('li', {
-    className: `conversation${active ? ' active' : ''}`,
+    className: `conversation${active ? ' active' : ''}${state.streams.has(conv.id) ? ' busy' : ''}`,
     dataset: { id: conv.id },
     attrs: { tabindex: '0', 'aria-current': active ? 'true' : null, title },
   },
@@ -196,6 +196,13 @@ function scrollToRow(i) {
   if (y < el.scrollTop) el.scrollTop = y;
   else if (y + ROW_PX > el.scrollTop + el.clientHeight) el.scrollTop = y + ROW_PX - el.clientHeight;
   paint();
+}
+
+/** Marks the conversations with a reply running (each streams on its own). */
+export function markBusy() {
+  for (const li of list().querySelectorAll('li.conversation')) {
+    li.classList.toggle('busy', state.streams.has(Number(li.dataset.id)));
+  }
 }
 
 export function scrollActiveIntoView() {

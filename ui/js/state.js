@@ -11,9 +11,17 @@ export const state = {
   profile: null,
   /** model ids from list_models */
   models: [],
-  /** the running stream (see chat.js) or null */
-  stream: null,
+  /** Every running reply, by conversation id (one per conversation; each has its own Stop).
+   * A send whose conversation is still being created is kept under PENDING. */
+  streams: new Map(),
+  /** The running reply of the conversation on screen (see chat.js), or null. */
+  get stream() {
+    return this.streams.get(this.activeId) || this.streams.get(PENDING) || null;
+  },
 };
+
+/** The key of a send whose conversation does not exist yet. */
+export const PENDING = 'pending';
 
 const bus = new EventTarget();
 

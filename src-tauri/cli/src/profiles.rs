@@ -107,7 +107,7 @@ pub async fn run(action: Action) -> Result<i32> {
                 let key = if p.keyring_error.is_some() {
                     "keyring unavailable".to_string()
                 } else {
-                    key_line(p.key_source, p.key_held_for.as_deref())
+                    key_line(p.key_source, p.key_held_for.as_deref(), p.key_unbound)
                 };
                 let url = match (&p.azure_deployment, p.kind) {
                     (Some(d), ProfileKind::Azure) => {

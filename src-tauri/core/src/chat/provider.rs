@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::openai::client::{insecure_warning, is_loopback, parse_base_url};
 use crate::openai::{ClientOptions, Endpoint, Flavor, Proxy, DEFAULT_BASE_URL};
 use crate::params::Params;
-use crate::secrets::ApiKey;
+use crate::secrets::{ApiKey, StoredKey};
 
 /// The Azure OpenAI data-plane version used when a profile names none (GA, supports streaming).
 pub const AZURE_DEFAULT_API_VERSION: &str = "2024-10-21";
@@ -64,6 +64,11 @@ pub struct ProfileView {
     pub keyring_error: Option<String>,
     /// A key is stored, but for this other origin: it is not sent to the current base URL.
     pub key_held_for: Option<String>,
+    /// A key is stored with no origin (by hand, or by an older Parley): it is not sent until the
+    /// user confirms it for this server.
+    pub key_unbound: bool,
+    /// The origin of the effective base URL (what a key set or confirmed now is bound to).
+    pub origin: Option<String>,
 }
 
 pub fn effective_base_url(
@@ -99,54 +104,50 @@ fn env_origin(env: &EnvFallback) -> Option<String> {
 
 /// The key a request to `base` may carry (K4: a key goes only to the origin it was given for).
 /// `trusted` is true for a base URL typed for this one request on the command line; a URL saved
-/// in the profile (which the window can change) only gets keys bound to its origin.
+/// in the profile (which the window can change, and a restored database can bring back) only gets
+/// a key whose keyring entry is bound to its origin. The database's record is never trusted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeyChoice {
     pub key: Option<ApiKey>,
     pub source: KeySource,
     /// A stored key exists but belongs to this other origin, so it is not sent here.
     pub held_for: Option<String>,
+    /// A stored key exists whose origin is unknown, so it is not sent here.
+    pub unbound: bool,
 }
 
 pub fn choose_key(
-    row: &ProfileRow,
     env: &EnvFallback,
-    stored: &Result<Option<ApiKey>>,
+    stored: &Result<Option<StoredKey>>,
     base: &Url,
     trusted: bool,
 ) -> KeyChoice {
     let origin = origin_of(base);
-    // A key with no recorded origin (stored by hand, e.g. with secret-tool) is taken to be OpenAI's.
-    let key_origin = row
-        .key_origin
-        .clone()
-        .or_else(|| parse_base_url(DEFAULT_BASE_URL).ok().map(|u| origin_of(&u)));
-    let stored_fits = trusted || key_origin.as_deref() == Some(origin.as_str());
     let env_fits = trusted || env_origin(env).as_deref() == Some(origin.as_str());
-    match stored {
-        Ok(Some(k)) if stored_fits => {
+    let (held_for, unbound) = match stored {
+        Ok(Some(k)) if trusted || k.origin.as_deref() == Some(origin.as_str()) => {
             return KeyChoice {
-                key: Some(k.clone()),
+                key: Some(k.key.clone()),
                 source: KeySource::Keyring,
                 held_for: None,
+                unbound: false,
             }
         }
-        _ => {}
-    }
-    let held_for = match stored {
-        Ok(Some(_)) => key_origin,
-        _ => None,
+        Ok(Some(k)) => (k.origin.clone(), k.origin.is_none()),
+        _ => (None, false),
     };
     match &env.api_key {
         Some(k) if env_fits => KeyChoice {
             key: Some(k.clone()),
             source: KeySource::Env,
             held_for,
+            unbound,
         },
         _ => KeyChoice {
             key: None,
             source: KeySource::None,
             held_for,
+            unbound,
         },
     }
 }
@@ -240,7 +241,7 @@ pub fn effective_settings(
 pub fn endpoint(
     row: &ProfileRow,
     env: &EnvFallback,
-    stored: Result<Option<ApiKey>>,
+    stored: Result<Option<StoredKey>>,
     override_url: Option<&str>,
 ) -> Result<Endpoint> {
     let base_url = effective_base_url(row, env, override_url)?;
@@ -248,7 +249,16 @@ pub fn endpoint(
         Some(_) => Flavor::OpenAi,
         None => flavor(row)?,
     };
-    let choice = choose_key(row, env, &stored, &base_url, override_url.is_some());
+    let choice = choose_key(env, &stored, &base_url, override_url.is_some());
+    if choice.key.is_none() && (choice.unbound || choice.held_for.is_some()) {
+        // The user meant to use a key, but not this one here: ask, never send it, never send
+        // without it (that would only fail, or succeed against a server the user did not intend).
+        return Err(Error::KeyNotConfirmed {
+            profile: row.name.clone(),
+            origin: origin_of(&base_url),
+            held_for: choice.held_for,
+        });
+    }
     if choice.key.is_none() {
         // A broken keyring is worth saying, except for a server on this machine, which usually
         // needs no key.
@@ -271,12 +281,12 @@ pub fn endpoint(
     })
 }
 
-pub fn view(row: &ProfileRow, env: &EnvFallback, stored: Result<Option<ApiKey>>) -> ProfileView {
+pub fn view(row: &ProfileRow, env: &EnvFallback, stored: Result<Option<StoredKey>>) -> ProfileView {
     let base = effective_base_url(row, env, None);
     let choice = base
         .as_ref()
         .ok()
-        .map(|b| choose_key(row, env, &stored, b, false));
+        .map(|b| choose_key(env, &stored, b, false));
     ProfileView {
         id: row.id,
         name: row.name.clone(),
@@ -296,7 +306,9 @@ pub fn view(row: &ProfileRow, env: &EnvFallback, stored: Result<Option<ApiKey>>)
         default_model: row.default_model.clone(),
         has_key: choice.as_ref().is_some_and(|c| c.key.is_some()),
         key_source: choice.as_ref().map_or(KeySource::None, |c| c.source),
+        key_unbound: choice.as_ref().is_some_and(|c| c.unbound),
         key_held_for: choice.and_then(|c| c.held_for),
+        origin: base.as_ref().ok().map(origin_of),
         base_url_warning: base.ok().as_ref().and_then(insecure_warning),
         keyring_error: stored.err().map(|e| e.to_string()),
     }
@@ -316,6 +328,13 @@ mod tests {
     }
     fn key(s: &str) -> ApiKey {
         ApiKey::new(s).unwrap()
+    }
+    /// A keyring entry bound to `origin`.
+    fn held(s: &str, origin: &str) -> StoredKey {
+        StoredKey {
+            key: key(s),
+            origin: Some(origin.into()),
+        }
     }
 
     #[test]
@@ -340,12 +359,22 @@ mod tests {
                 .as_str(),
             "https://x.test/v1"
         );
-        let mut bound = row(None);
-        bound.key_origin = Some("http://127.0.0.1:9".into());
-        let ep = endpoint(&bound, &env, Ok(Some(key("sk-ring"))), None).unwrap();
+        let ep = endpoint(
+            &row(None),
+            &env,
+            Ok(Some(held("sk-ring", "http://127.0.0.1:9"))),
+            None,
+        )
+        .unwrap();
         assert_eq!(ep.key.unwrap().expose(), "sk-ring");
-        // A key with no recorded origin is OpenAI's: not sent to this other server.
-        let ep = endpoint(&row(None), &env, Ok(Some(key("sk-ring"))), None).unwrap();
+        // A key saved for another server is not sent here; the environment's key is.
+        let ep = endpoint(
+            &row(None),
+            &env,
+            Ok(Some(held("sk-ring", "https://api.openai.com"))),
+            None,
+        )
+        .unwrap();
         assert_eq!(ep.key.unwrap().expose(), "sk-env");
         let ep = endpoint(&row(None), &env, Ok(None), None).unwrap();
         assert_eq!(ep.key.unwrap().expose(), "sk-env");
@@ -386,12 +415,11 @@ mod tests {
 
     #[test]
     fn the_view_never_contains_the_key() {
-        let mut lan = row(Some("http://192.168.1.10:8000/v1"));
-        lan.key_origin = Some("http://192.168.1.10:8000".into());
+        let lan = row(Some("http://192.168.1.10:8000/v1"));
         let v = view(
             &lan,
             &EnvFallback::default(),
-            Ok(Some(key("sk-very-secret"))),
+            Ok(Some(held("sk-very-secret", "http://192.168.1.10:8000"))),
         );
         let json = serde_json::to_string(&v).unwrap();
         assert!(!json.contains("sk-very-secret"));
@@ -402,17 +430,19 @@ mod tests {
     fn a_key_goes_only_to_the_origin_it_was_saved_for() {
         let none = EnvFallback::default();
         let mut moved = row(Some("https://attacker.example/v1"));
-        moved.key_origin = Some("https://api.openai.com".into());
-        let stored = || Ok(Some(key("sk-openai")));
-        // The profile's URL was changed (the window can do that): the key stays home.
-        let ep = endpoint(&moved, &none, stored(), None).unwrap();
-        assert!(ep.key.is_none());
+        // What the database says plays no part: only the keyring entry's own origin does.
+        moved.key_origin = Some("https://attacker.example".into());
+        let stored = || Ok(Some(held("sk-openai", "https://api.openai.com")));
+        // The profile's URL was changed (the window or a restored database can do that): the key
+        // stays home and the user is asked.
+        let err = endpoint(&moved, &none, stored(), None).unwrap_err();
+        assert_eq!(err.kind(), "key_unconfirmed");
+        assert!(err.to_string().contains("https://api.openai.com"), "{err}");
         let v = view(&moved, &none, stored());
         assert!(!v.has_key);
         assert_eq!(v.key_held_for.as_deref(), Some("https://api.openai.com"));
         // Same origin, other path: fine.
-        let mut same = row(Some("https://api.openai.com/v1/"));
-        same.key_origin = Some("https://api.openai.com".into());
+        let same = row(Some("https://api.openai.com/v1/"));
         assert!(endpoint(&same, &none, stored(), None)
             .unwrap()
             .key
@@ -420,6 +450,23 @@ mod tests {
         // A URL typed for one request on the command line is the user's own choice.
         let ep = endpoint(&moved, &none, stored(), Some("http://127.0.0.1:8080/v1")).unwrap();
         assert_eq!(ep.key.unwrap().expose(), "sk-openai");
+    }
+
+    #[test]
+    fn a_key_of_unknown_origin_is_never_sent_anywhere_not_even_to_openai() {
+        let none = EnvFallback::default();
+        let bare = || {
+            Ok(Some(StoredKey {
+                key: key("sk-by-hand"),
+                origin: None,
+            }))
+        };
+        for base in [None, Some("http://127.0.0.1:8080/v1")] {
+            let err = endpoint(&row(base), &none, bare(), None).unwrap_err();
+            assert_eq!(err.kind(), "key_unconfirmed");
+            let v = view(&row(base), &none, bare());
+            assert!(!v.has_key && v.key_unbound && v.key_held_for.is_none());
+        }
     }
 
     #[test]
@@ -458,7 +505,6 @@ mod tests {
             kind: ProfileKind::Azure,
             base_url: Some("https://res.openai.azure.com".into()),
             azure_deployment: Some("gpt4o".into()),
-            key_origin: Some("https://res.openai.azure.com".into()),
             ..Default::default()
         }
     }
@@ -466,7 +512,8 @@ mod tests {
     #[test]
     fn an_azure_profile_maps_to_its_deployment_with_the_api_key_header() {
         let none = EnvFallback::default();
-        let ep = endpoint(&azure_row(), &none, Ok(Some(key("az-key"))), None).unwrap();
+        let az = "https://res.openai.azure.com";
+        let ep = endpoint(&azure_row(), &none, Ok(Some(held("az-key", az))), None).unwrap();
         assert_eq!(
             ep.url("chat/completions").as_str(),
             "https://res.openai.azure.com/openai/deployments/gpt4o/chat/completions?api-version=2024-10-21"
@@ -483,7 +530,7 @@ mod tests {
         let mut missing = azure_row();
         missing.azure_deployment = None;
         assert_eq!(
-            endpoint(&missing, &none, Ok(Some(key("k"))), None)
+            endpoint(&missing, &none, Ok(Some(held("k", az))), None)
                 .unwrap_err()
                 .kind(),
             "invalid"
@@ -491,7 +538,7 @@ mod tests {
         let mut no_url = azure_row();
         no_url.base_url = None;
         assert_eq!(
-            endpoint(&no_url, &none, Ok(Some(key("k"))), None)
+            endpoint(&no_url, &none, Ok(Some(held("k", az))), None)
                 .unwrap_err()
                 .kind(),
             "invalid"
@@ -499,7 +546,7 @@ mod tests {
         let mut bad_version = azure_row();
         bad_version.api_version = Some("latest&x=1".into());
         assert_eq!(
-            endpoint(&bad_version, &none, Ok(Some(key("k"))), None)
+            endpoint(&bad_version, &none, Ok(Some(held("k", az))), None)
                 .unwrap_err()
                 .kind(),
             "invalid"

@@ -40,15 +40,21 @@ pub(super) fn history(system_prompt: &str, path: &[Message]) -> Vec<ChatMessage>
         .collect()
 }
 
-/// The prompt of a legacy text completion: the system prompt (if any) as a first paragraph,
-/// then the text of the conversation so far, each completion continuing the text before it.
+/// The prompt of a legacy text completion: the system prompt (if any) as a first paragraph, then
+/// the turns of the conversation so far, one newline between two turns (unless the first already
+/// ends with one), so a new message starts on its own line. The prompt ends with the last turn as
+/// typed: the model continues it.
 pub fn completion_prompt(system_prompt: &str, path: &[Message]) -> String {
     let mut prompt = String::new();
     if !system_prompt.trim().is_empty() {
         prompt.push_str(system_prompt);
         prompt.push_str("\n\n");
     }
+    let start = prompt.len();
     for m in path.iter().filter(|m| belongs_in_history(m)) {
+        if prompt.len() > start && !prompt.ends_with('\n') {
+            prompt.push('\n');
+        }
         prompt.push_str(&m.content);
     }
     prompt
@@ -87,9 +93,8 @@ impl ChatService {
         info: Option<&pricing::ModelInfo>,
     ) -> Result<(Request, usize)> {
         if model.is_empty() {
-            return Err(Error::invalid(
-                "No model is chosen for this server: set a default model in Settings, or a model in this conversation's settings.",
-            ));
+            // The window answers this one with the server's model list, one click away.
+            return Err(Error::NoModel);
         }
         let path = self.db.with(|c| messages::path_to(c, user.id))?;
         match s.endpoint {

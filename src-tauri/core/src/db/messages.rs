@@ -327,9 +327,11 @@ impl Tree {
         Ok(tree)
     }
 
-    /// The active one among siblings: newest chosen, then newest id.
+    /// The active one among siblings: newest chosen; among equals (a group) the first made.
     fn pick(&self, ids: &[i64]) -> Option<i64> {
-        ids.iter().copied().max_by_key(|id| (self.chosen[id], *id))
+        ids.iter()
+            .copied()
+            .max_by_key(|id| (self.chosen[id], std::cmp::Reverse(*id)))
     }
 
     fn active_path(&self) -> Vec<i64> {
@@ -481,6 +483,19 @@ fn next_stamp(conn: &Connection, conversation_id: i64, parent: Option<i64>) -> R
     Ok(newest.map_or(0, |n| n + 1).max(now_ms()))
 }
 
+/// Replies made together (a group) share the first one's stamp, so until one is chosen the first
+/// column is the active one (ties go to the first made), not whichever was saved last.
+fn group_stamp(conn: &Connection, origin: &ReplyOrigin) -> Result<Option<i64>> {
+    let Some(group) = origin.group_id.as_deref() else {
+        return Ok(None);
+    };
+    Ok(conn.query_row(
+        "SELECT min(selected_at) FROM messages WHERE group_id = ?1",
+        [group],
+        |r| r.get(0),
+    )?)
+}
+
 /// The messages from the root down to `id` inclusive: the history a reply to `id` is based on.
 pub fn path_to(conn: &Connection, id: i64) -> Result<Vec<Message>> {
     let mut st = conn.prepare_cached(&format!(
@@ -578,7 +593,10 @@ pub fn insert_reply_placeholder(
             origin.choice_index,
             origin.endpoint,
             origin.profile_name,
-            next_stamp(conn, user_message.conversation_id, Some(user_message.id))?
+            group_stamp(conn, origin)?.map_or_else(
+                || next_stamp(conn, user_message.conversation_id, Some(user_message.id)),
+                Ok
+            )?
         ],
     )?;
     Ok(conn.last_insert_rowid())
@@ -788,7 +806,8 @@ mod tests {
                 })
                 .collect::<Result<_>>()?;
             let t = thread(c, conv.id)?;
-            assert_eq!(t.last().unwrap().message.id, ids[2]);
+            // Until one is chosen, the first of the group is the active reply.
+            assert_eq!(t.last().unwrap().message.id, ids[0]);
             assert_eq!(
                 t.last()
                     .unwrap()
@@ -799,10 +818,10 @@ mod tests {
                 ids
             );
             assert!(t[0].group.is_empty());
-            // Continue with choice 0: it becomes the active reply; the others stay.
-            select(c, ids[0])?;
+            // Continue with choice 2: it becomes the active reply; the others stay.
+            select(c, ids[2])?;
             let t = thread(c, conv.id)?;
-            assert_eq!(t.last().unwrap().message.id, ids[0]);
+            assert_eq!(t.last().unwrap().message.id, ids[2]);
             assert_eq!(t.last().unwrap().sibling_ids, ids);
             Ok(())
         })

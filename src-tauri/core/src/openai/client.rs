@@ -246,6 +246,30 @@ pub fn parse_base_url(raw: &str) -> Result<Url> {
     Ok(url)
 }
 
+/// Whether the environment names a proxy (what `Proxy::System` then uses).
+fn system_proxy_set() -> bool {
+    [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ]
+    .iter()
+    .any(|v| std::env::var(v).is_ok_and(|s| !s.trim().is_empty()))
+}
+
+/// "4 s", "0.4 s", "90 s": a duration as people read it.
+fn seconds(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{s:.0} s")
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
 pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
@@ -397,10 +421,64 @@ impl Client {
         Ok(req)
     }
 
+    /// A network error or timeout said so the user can act: which host, through which proxy (a
+    /// likely cause then), after how many tries ("no answer from HOST within 4 s, 3 tries").
+    fn unreachable(&self, err: Error, ep: &Endpoint, tries: u32) -> Error {
+        let url = &ep.base_url;
+        let host = match (url.host_str(), url.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_string(),
+            _ => url.to_string(),
+        };
+        let via = match &self.options.proxy {
+            Proxy::Custom(p) => {
+                let shown = Url::parse(p)
+                    .ok()
+                    .and_then(|u| {
+                        u.host_str()
+                            .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
+                    })
+                    .unwrap_or_else(|| p.clone());
+                format!(" through the proxy {shown}")
+            }
+            Proxy::System if !is_loopback(url) && system_proxy_set() => {
+                " through the system proxy".to_string()
+            }
+            _ => String::new(),
+        };
+        let tries = if tries == 1 {
+            "1 try".to_string()
+        } else {
+            format!("{tries} tries")
+        };
+        let hint = if via.is_empty() {
+            ""
+        } else {
+            ". The proxy may be the cause: check it in Settings, or use none for this server"
+        };
+        match err {
+            Error::Timeout { message } if message.starts_with("no answer within") => {
+                Error::Timeout {
+                    message: format!(
+                        "no answer from {host}{via} within {}, {tries}{hint}",
+                        seconds(self.options.idle_timeout)
+                    ),
+                }
+            }
+            Error::Timeout { message } => Error::Timeout {
+                message: format!("{host}{via}: {message} ({tries}){hint}"),
+            },
+            Error::Network { message } => Error::Network {
+                message: format!("{host}{via}: {message} ({tries}){hint}"),
+            },
+            other => other,
+        }
+    }
+
     /// Sends with retries (N1) until a success status; never retries once a body is being read.
     async fn send_with_retries(
         &self,
-        ep_has_key: bool,
+        ep: &Endpoint,
         build: impl Fn() -> Result<reqwest::RequestBuilder>,
         model: Option<&str>,
         cancel: &CancellationToken,
@@ -423,7 +501,7 @@ impl Client {
                     let retry = e.is_connect() || e.is_timeout();
                     let err = errors::network_error(e);
                     if !retry {
-                        return Err(err);
+                        return Err(self.unreachable(err, ep, attempt + 1));
                     }
                     (err, None)
                 }
@@ -438,7 +516,7 @@ impl Client {
                     };
                     let body = String::from_utf8_lossy(&body);
                     let err = errors::from_status(status, &headers, &body, model);
-                    let err = errors::explain_missing_key(err, ep_has_key);
+                    let err = errors::explain_missing_key(err, ep.key.is_some());
                     if !errors::retryable_status(status) {
                         return Err(err);
                     }
@@ -446,7 +524,7 @@ impl Client {
                 }
             };
             if attempt >= MAX_RETRIES {
-                return Err(err);
+                return Err(self.unreachable(err, ep, attempt + 1));
             }
             let delay = delay.unwrap_or_else(|| errors::backoff(attempt));
             attempt += 1;
@@ -491,7 +569,7 @@ impl Client {
         Ok(buf)
     }
 
-    /// `GET {base}/models`: the model ids the server offers, sorted.
+    /// `GET {base}/models`: the model ids the server offers, in its order.
     /// Azure OpenAI has no list of deployments on its data-plane API: the deployment is the model.
     pub async fn list_models(&self, ep: &Endpoint) -> Result<Vec<String>> {
         if let Flavor::Azure { deployment, .. } = &ep.flavor {
@@ -500,7 +578,7 @@ impl Client {
         let cancel = CancellationToken::new();
         let resp = self
             .send_with_retries(
-                ep.key.is_some(),
+                ep,
                 || self.request(reqwest::Method::GET, ep, "models"),
                 None,
                 &cancel,
@@ -512,10 +590,14 @@ impl Client {
             status: 200,
             message: format!("the server's model list was not understood: {e}"),
         })?;
-        let mut ids: Vec<String> = list.data.into_iter().map(|m| m.id).collect();
-        ids.sort();
-        ids.dedup();
-        Ok(ids)
+        // In the server's own order (its first is the one it offers first), without repeats.
+        let mut seen = std::collections::HashSet::new();
+        Ok(list
+            .data
+            .into_iter()
+            .map(|m| m.id)
+            .filter(|id| seen.insert(id.clone()))
+            .collect())
     }
 
     /// Streams a chat or legacy text completion. Deltas go to `on_event` as they arrive, tagged
@@ -534,13 +616,7 @@ impl Client {
                 .json(body))
         };
         let resp = self
-            .send_with_retries(
-                ep.key.is_some(),
-                build,
-                Some(body.model()),
-                cancel,
-                on_event,
-            )
+            .send_with_retries(ep, build, Some(body.model()), cancel, on_event)
             .await?;
         let is_json = resp
             .headers()
@@ -566,8 +642,9 @@ impl Client {
                 Err(_) => {
                     break Err(Error::Timeout {
                         message: format!(
-                            "nothing arrived for {:?} in the middle of the reply",
-                            self.options.idle_timeout
+                            "nothing arrived from {} for {} in the middle of the reply (a reply that has begun is not retried)",
+                            ep.base_url.host_str().unwrap_or_default(),
+                            seconds(self.options.idle_timeout)
                         ),
                     })
                 }
