@@ -1,4 +1,3 @@
-use std::io::Write;
 use tauri::ipc::Channel;
 use tauri::State;
 

@@ -119,9 +119,6 @@ pub fn export_prompts<R: tauri::Runtime>(
     let Some(path) = super::organise::save_path(&app, &name)? else {
         return Ok(None);
     };
-    parley_core::transfer::write_private(&path, |out| {
-        use std::io::Write;
-        Ok(out.write_all(json.as_bytes())?)
-    })?;
+    parley_core::transfer::write_private(&path, |out| Ok(out.write_all(json.as_bytes())?))?;
     Ok(Some(path))
 }

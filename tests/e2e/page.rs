@@ -197,6 +197,5 @@ pub mod organise {
     pub const ROW_TAG_DOTS: &str = "#conversation-list li.conversation .tag-dot";
     pub const SELECT_TOGGLE: &str = "#select-toggle";
     pub const BULK_BAR: &str = "#bulk-bar";
-    pub const HISTORY: &str = "#history-section";
     pub const BACKUP_ROWS: &str = "#backup-list .backup-row";
 }
