@@ -16,7 +16,7 @@ import * as sidebar from './sidebar.js';
 import { initFolders } from './folders.js';
 import { initBulk } from './bulk.js';
 import { initHistory } from './history.js';
-import { state, on, activeConversation, upsertConversation } from './state.js';
+import { state, on, emit, activeConversation, upsertConversation } from './state.js';
 
 const $ = (id) => document.getElementById(id);
 let selectSeq = 0;
@@ -222,6 +222,7 @@ async function loadInitial() {
   }
   if (conversations.status === 'fulfilled') {
     state.conversations = Array.isArray(conversations.value) ? conversations.value : [];
+    emit('conversations-changed');
   }
   sidebar.renderConversations();
   renderEmptyState();
