@@ -24,6 +24,11 @@ fn seed(lab: &Lab) {
 impl App {
     /// Opens the menu of the conversation titled `title` from the keyboard (Shift+F10).
     async fn row_menu(&self, title: &str) {
+        wait_for("the row", || async {
+            let titles = self.conversation_titles().await;
+            titles.iter().any(|t| t.contains(title)).then_some(())
+        })
+        .await;
         self.js_with(
             "const li = [...document.querySelectorAll('#conversation-list li.conversation')]
                .find(l => l.textContent.includes(arguments[0]));
@@ -142,7 +147,12 @@ async fn a_folder_is_created_and_a_conversation_moved_tagged_and_archived() {
     app.click_text(&format!("{} button", organise::BULK_BAR), "Move to")
         .await;
     app.choose("Travel").await;
-    app.click(sidebar::TOAST_ACTION).await;
+    // The newest toast's Undo (older toasts may still be showing).
+    app.js(&format!(
+        "const a = document.querySelectorAll(\"{}\"); a[a.length - 1].click(); return true",
+        sidebar::TOAST_ACTION
+    ))
+    .await;
     wait_for("the undo", || async {
         let r = app
             .ask_backend("list_conversations", "r => r.map(c => c.folderId)")

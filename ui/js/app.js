@@ -23,7 +23,7 @@ import { initTheme } from './theme.js';
 import { initShortcuts } from './shortcuts.js';
 import { initTables } from './tables.js';
 import { initLayout, lastConversation, rememberConversation, setDataDir } from './layout.js';
-import { state, on, activeConversation, upsertConversation } from './state.js';
+import { state, on, emit, activeConversation, upsertConversation } from './state.js';
 
 const $ = (id) => document.getElementById(id);
 let selectSeq = 0;
@@ -260,6 +260,7 @@ async function loadInitial() {
   }
   if (conversations.status === 'fulfilled') {
     state.conversations = Array.isArray(conversations.value) ? conversations.value : [];
+    emit('conversations-changed');
   }
   sidebar.renderConversations();
   // The conversation that was open when the window closed.

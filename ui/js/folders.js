@@ -41,6 +41,26 @@ export const org = {
 };
 
 const panel = () => document.getElementById('folder-panel');
+
+// Static icon geometry (24x24, stroked), never built from data: no emoji font is needed.
+const GLYPHS = {
+  folder: ['M3 7a2 2 0 0 1 2-2h4l2 2h8a2 2 0 0 1 2 2v8a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2z'],
+  archive: ['M3 4h18v4H3z', 'M5 8v12h14V8', 'M10 12h4'],
+  pin: ['M12 17v5', 'M9 3h6l-1 7 4 4H6l4-4z'],
+};
+function glyph(name) {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('class', `icon org-glyph glyph-${name}`);
+  svg.setAttribute('aria-hidden', 'true');
+  for (const d of GLYPHS[name]) {
+    const p = document.createElementNS(ns, 'path');
+    p.setAttribute('d', d);
+    svg.append(p);
+  }
+  return svg;
+}
 const fail = (err) => showBanner(errorText(err), 'error');
 
 /** The conversations the list shows under the current filter. */
@@ -59,7 +79,7 @@ export function visibleConversations(list) {
 export function decorateItem(li, conv) {
   li.draggable = true;
   const title = li.querySelector('.conversation-title');
-  if (conv.pinned) title?.before(h('span', { className: 'pin-mark', text: '📌', attrs: { title: t('org.pinned'), 'aria-label': t('org.pinned') } }));
+  if (conv.pinned) title?.before(h('span', { className: 'pin-mark', attrs: { title: t('org.pinned'), role: 'img', 'aria-label': t('org.pinned') } }, glyph('pin')));
   const tags = (conv.tags || []).map((id) => org.tags.find((x) => x.id === id)).filter(Boolean);
   if (tags.length) {
     const dots = h('span', { className: 'tag-dots' });
@@ -103,6 +123,7 @@ function filterRow(label, kind, id, depth, count, extra) {
     on: { click: () => setFilter(kind, id) },
   });
   row.style.setProperty('--depth', String(depth));
+  if (kind === 'folder' || kind === 'archived') row.append(glyph(kind === 'folder' ? 'folder' : 'archive'));
   if (extra) row.append(extra);
   row.append(h('span', { className: 'folder-name', text: label }));
   if (count != null) row.append(h('span', { className: 'folder-count', text: String(count) }));

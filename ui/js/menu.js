@@ -54,7 +54,6 @@ export function openMenu(x, y, items, { label = '', returnFocus = document.activ
 document.addEventListener('mousedown', (e) => {
   if (open && !open.el.contains(e.target)) closeMenu();
 }, true);
-window.addEventListener('blur', () => closeMenu());
 
 /** Asks for one line of text in a small modal; resolves to the trimmed text, or null. */
 export function askText(title, initial = '', { withColor = null } = {}) {
