@@ -15,6 +15,7 @@ mod cli;
 mod client;
 mod common;
 mod conformance;
+mod faults;
 mod i18n;
 mod ipc;
 mod judge;

@@ -29,6 +29,7 @@ pub fn open_service(
 ) -> Result<(ChatService, Vec<OpenNotice>)> {
     let (db, notices) = Db::open_dir(data_dir)?;
     let client = openai::Client::new(openai::ClientOptions::default())?;
+    chat::tokens::warm_up();
     Ok((ChatService::new(db, secrets, client, env), notices))
 }
 

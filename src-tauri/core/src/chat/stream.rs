@@ -56,6 +56,8 @@ impl ChatService {
         let n = reply_ids.len();
         let started = Instant::now();
         let mut texts = vec![String::new(); n];
+        // How much of each text is checkpointed: a checkpoint appends only the rest.
+        let mut saved_len = vec![0usize; n];
         let mut ttft: Vec<Option<Duration>> = vec![None; n];
         let mut omitted = 0;
         let mut sent: Option<Request> = None;
@@ -87,8 +89,13 @@ impl ChatService {
                             if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
                                 last_checkpoint = Instant::now();
                                 // Best effort: a failed checkpoint only loses crash safety for this interval.
-                                for (id, text) in reply_ids.iter().zip(&texts) {
-                                    let _ = self.db.with(|c| messages::checkpoint(c, *id, text));
+                                for ((id, text), saved) in
+                                    reply_ids.iter().zip(&texts).zip(saved_len.iter_mut())
+                                {
+                                    let new = &text[*saved..];
+                                    if self.db.with(|c| messages::checkpoint(c, *id, new)).is_ok() {
+                                        *saved = text.len();
+                                    }
                                 }
                             }
                         }
@@ -128,7 +135,6 @@ impl ChatService {
             Some(Request::Completion(b)) => tokens::count_text(&model, &b.prompt) as i64,
             None => 0,
         };
-        drop(run);
 
         let usage = result.as_ref().ok().and_then(|f| f.usage);
         let mut prompt_count: Option<i64> = None;
@@ -215,6 +221,8 @@ impl ChatService {
                 }
             }
         }
+        // The stream counts as running until its replies are saved: closing the app waits for it.
+        drop(run);
         Ok(saved)
     }
 }

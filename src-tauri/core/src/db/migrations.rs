@@ -268,6 +268,18 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE conversations ADD COLUMN archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1));
     CREATE INDEX conversations_by_folder ON conversations(folder_id) WHERE folder_id IS NOT NULL;
     "#,
+    // 11: a streaming reply's checkpoints append only what is new (one row per checkpoint, folded
+    // into the message when it ends or at the next start), and a reply keeps the model the server
+    // claimed next to the one asked for (which stays in `model` and ranks it).
+    r#"
+    CREATE TABLE reply_chunks (
+        message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        seq        INTEGER NOT NULL,
+        text       TEXT NOT NULL,
+        PRIMARY KEY (message_id, seq)
+    ) WITHOUT ROWID;
+    ALTER TABLE messages ADD COLUMN served_model TEXT;
+    "#,
 ];
 
 /// The LLM judge's tables. Depends only on migration 1 (messages, profiles).

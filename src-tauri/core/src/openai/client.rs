@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::errors::{self, MAX_RETRIES};
-use super::sse::{chat_items, SseItem};
+use super::sse::{SseItem, SseParser};
 use super::types::{ModelList, Request, Usage};
 use crate::error::{Error, Result};
 use crate::secrets::ApiKey;
@@ -21,6 +21,10 @@ pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
 /// A model list or a non-streamed completion.
 const JSON_BODY_LIMIT: usize = 16 * 1024 * 1024;
+/// The longest reply (all its choices together) Parley takes from one stream. Past it the stream
+/// stops with a clear error and the part received is kept (N5). Before this cap an 85 MB reply
+/// aborted the process inside the tokenizer.
+pub const MAX_REPLY_BYTES: usize = 16 << 20;
 
 /// Passes on a choice's new text (chat `content` or legacy `text`), if there is any.
 fn emit_text(on_event: &mut (dyn FnMut(StreamEvent) + Send), index: u32, text: Option<String>) {
@@ -499,14 +503,20 @@ impl Client {
             return whole_completion(&bytes, on_event);
         }
         let choices = body.choices();
-        let mut items = Box::pin(chat_items(resp.bytes_stream()));
+        let mut bytes = resp.bytes_stream();
+        let mut parser = SseParser::new();
         let mut finished = Finished::default();
+        let mut received = 0usize;
+        let mut ended = false;
         loop {
+            // Stop and the idle timeout are checked on every chunk of bytes, however the server
+            // splits its events; Stop first, so a server that never pauses cannot starve it.
             let next = tokio::select! {
+                biased;
                 _ = cancel.cancelled() => return Err(Error::Cancelled),
-                n = tokio::time::timeout(self.options.idle_timeout, items.next()) => n,
+                n = tokio::time::timeout(self.options.idle_timeout, bytes.next()) => n,
             };
-            match next {
+            let items = match next {
                 Err(_) => {
                     return Err(Error::Timeout {
                         message: format!(
@@ -515,29 +525,56 @@ impl Client {
                         ),
                     })
                 }
-                Ok(None) if !finished.finish_reasons.is_empty() => return Ok(finished),
-                Ok(None) => {
+                Ok(Some(Err(e))) => {
                     return Err(Error::Stream {
-                        message: "the connection closed before the reply was complete".into(),
+                        message: format!("the connection broke ({})", errors::network_error(e)),
                     })
                 }
-                Ok(Some(Err(e))) => return Err(e),
-                Ok(Some(Ok(SseItem::Done))) => return Ok(finished),
-                Ok(Some(Ok(SseItem::Chunk(chunk)))) => {
-                    if finished.model.is_none() {
-                        finished.model = chunk.model.filter(|m| !m.is_empty());
-                    }
-                    if chunk.usage.is_some() {
-                        finished.usage = chunk.usage;
-                    }
-                    // A choice index beyond `n` is the server's mistake; it is not shown.
-                    for choice in chunk.choices.into_iter().filter(|c| c.index < choices) {
-                        emit_text(on_event, choice.index, choice.delta.content.or(choice.text));
-                        if let Some(reason) = choice.finish_reason {
-                            finished.finish_reasons.insert(choice.index, reason);
+                Ok(Some(Ok(chunk))) => parser.feed(&chunk),
+                Ok(None) => {
+                    ended = true;
+                    parser.finish()
+                }
+            };
+            for item in items {
+                match item? {
+                    SseItem::Done => return Ok(finished),
+                    SseItem::Chunk(chunk) => {
+                        if finished.model.is_none() {
+                            finished.model = chunk.model.filter(|m| !m.is_empty());
+                        }
+                        if chunk.usage.is_some() {
+                            finished.usage = chunk.usage;
+                        }
+                        // A choice index beyond `n` is the server's mistake; it is not shown.
+                        for choice in chunk.choices.into_iter().filter(|c| c.index < choices) {
+                            let text = choice.delta.content.or(choice.text);
+                            received += text.as_ref().map_or(0, String::len);
+                            if received > MAX_REPLY_BYTES {
+                                return Err(Error::Stream {
+                                    message: format!(
+                                        "the reply passed Parley's limit of {} MB and was stopped; \
+                                         the part received is kept",
+                                        MAX_REPLY_BYTES >> 20
+                                    ),
+                                });
+                            }
+                            emit_text(on_event, choice.index, text);
+                            if let Some(reason) = choice.finish_reason {
+                                finished.finish_reasons.insert(choice.index, reason);
+                            }
                         }
                     }
                 }
+            }
+            if ended {
+                return if finished.finish_reasons.is_empty() {
+                    Err(Error::Stream {
+                        message: "the connection closed before the reply was complete".into(),
+                    })
+                } else {
+                    Ok(finished)
+                };
             }
         }
     }
