@@ -213,3 +213,40 @@ async fn the_model_a_server_claims_is_kept_beside_the_one_asked_for() {
     let stored = svc.db().with(|c| messages::get(c, reply.id)).unwrap();
     assert_eq!(stored, reply);
 }
+
+/// A server that echoes the key (an HTML error page, an error event mid-stream): the key is in
+/// no stored, returned or retried-with text.
+#[tokio::test]
+async fn a_key_echoed_by_the_server_is_redacted_before_it_is_stored_or_shown() {
+    const KEY: &str = "sk-parley-echo-0123456789abcdefXYZ";
+    let server = FakeOpenAi::start_with_key(KEY);
+    let dir = tempdir();
+    let svc = service(dir.path(), &server, Some(KEY));
+    for model in ["test-echo-key", "test-echo-key-midstream"] {
+        let conv = new_conversation(&svc, model);
+        let events = Events::default();
+        let req = SendRequest {
+            conversation_id: conv,
+            content: "hello".into(),
+            ..Default::default()
+        };
+        let reply = svc.send(req, events.sink()).await.unwrap();
+        assert_eq!(reply.status, Status::Error, "{model}");
+        let shown = format!("{:?}", events.all());
+        assert!(shown.contains("[redacted]"), "{model}: {shown}");
+        assert!(!shown.contains("0123456789abcdef"), "{model}: {shown}");
+        assert!(
+            !format!("{reply:?}").contains("0123456789abcdef"),
+            "{model}"
+        );
+    }
+    drop(svc);
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).unwrap();
+            let hit = bytes.windows(16).any(|w| w == b"0123456789abcdef");
+            assert!(!hit, "the key is in {}", path.display());
+        }
+    }
+}

@@ -57,6 +57,8 @@ pub const MODELS: &[&str] = &[
     "test-fault-endless-comments",
     "test-fault-huge-reply",
     "test-claims-other-model",
+    "test-echo-key",
+    "test-echo-key-midstream",
 ];
 
 /// The model name `test-claims-other-model` says answered.
@@ -322,6 +324,38 @@ async fn handle(State(ctx): State<Ctx>, req: Request) -> Response {
                 json!("invalid_api_key"),
             );
         }
+    }
+
+    // A careless proxy or server that echoes the Authorization header back (issue 14, K5).
+    let auth = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let asked = serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null)["model"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    if asked == "test-echo-key" {
+        let page = format!(
+            "<html><body><h1>502 Bad Gateway</h1><pre>Authorization: {auth}</pre>Invalid API key provided: {}</body></html>",
+            auth.trim_start_matches("Bearer ")
+        );
+        return (StatusCode::BAD_GATEWAY, page).into_response();
+    }
+    if asked == "test-echo-key-midstream" {
+        let event = json!({ "error": { "message": format!("upstream refused {auth}"), "type": "server_error" } });
+        return streamed(
+            vec![
+                Step::Data(format!(
+                    "data: {}\n\n",
+                    json!({"choices":[{"index":0,"delta":{"content":"Hi"}}]})
+                )),
+                Step::Data(format!("data: {event}\n\n")),
+            ],
+            SSE,
+        );
     }
 
     match (&parts.method, path.trim_end_matches('/')) {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{conversations, now_ms};
 use crate::error::{Error, Result};
+use crate::secrets::redact::redact;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -509,7 +510,7 @@ pub fn finish(conn: &Connection, id: i64, o: &Outcome) -> Result<Message> {
             status.as_str(),
             o.model,
             o.error_kind,
-            o.error_message,
+            o.error_message.as_deref().map(|m| redact(m, None)),
             o.prompt_tokens,
             o.completion_tokens,
             o.ttft_ms,

@@ -14,6 +14,7 @@ use super::errors::{self, MAX_RETRIES};
 use super::sse::{SseItem, SseParser};
 use super::types::{ModelList, Request, Usage};
 use crate::error::{Error, Result};
+use crate::secrets::redact::redact;
 use crate::secrets::ApiKey;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -444,6 +445,13 @@ impl Client {
     /// `GET {base}/models`: the model ids the server offers, sorted.
     /// Azure OpenAI has no list of deployments on its data-plane API: the deployment is the model.
     pub async fn list_models(&self, ep: &Endpoint) -> Result<Vec<String>> {
+        let key = ep.key.as_ref().map(ApiKey::expose);
+        self.list_models_unredacted(ep)
+            .await
+            .map_err(|e| e.map_text(|t| redact(t, key)))
+    }
+
+    async fn list_models_unredacted(&self, ep: &Endpoint) -> Result<Vec<String>> {
         if let Flavor::Azure { deployment, .. } = &ep.flavor {
             return Ok(vec![deployment.clone()]);
         }
@@ -472,6 +480,34 @@ impl Client {
     /// with their choice index; the result says how it ended. On error or cancel, the deltas
     /// already delivered are the partial reply.
     pub async fn stream(
+        &self,
+        ep: &Endpoint,
+        body: &Request,
+        cancel: &CancellationToken,
+        on_event: &mut (dyn FnMut(StreamEvent) + Send),
+    ) -> Result<Finished> {
+        let key = ep.key.as_ref().map(ApiKey::expose);
+        // Server text in an error (its body, a mid-stream error event) may echo the key (K5).
+        let mut on_event = |ev: StreamEvent| {
+            on_event(match ev {
+                StreamEvent::Retrying {
+                    attempt,
+                    delay,
+                    reason,
+                } => StreamEvent::Retrying {
+                    attempt,
+                    delay,
+                    reason: redact(&reason, key),
+                },
+                other => other,
+            })
+        };
+        self.stream_unredacted(ep, body, cancel, &mut on_event)
+            .await
+            .map_err(|e| e.map_text(|t| redact(t, key)))
+    }
+
+    async fn stream_unredacted(
         &self,
         ep: &Endpoint,
         body: &Request,
