@@ -83,7 +83,7 @@ pub fn run(action: Action) -> Result<i32> {
         }
         Action::Import { file } => {
             let text = std::fs::read_to_string(&file)?;
-            let report = db.with(|c| transfer::import(c, &text))?;
+            let report = transfer::import_batched(db, &text)?;
             errln!(
                 "parley: imported {} prompt(s); {} duplicate(s) left as they were{}",
                 report.imported.len(),

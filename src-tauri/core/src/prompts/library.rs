@@ -60,7 +60,7 @@ pub enum Sort {
     Name,
 }
 
-fn clean_name(name: &str) -> Result<String> {
+pub(crate) fn clean_name(name: &str) -> Result<String> {
     let name: String = name.trim().chars().filter(|c| !c.is_control()).collect();
     let ok = !name.is_empty()
         && name.chars().count() <= 60
@@ -75,7 +75,7 @@ fn clean_name(name: &str) -> Result<String> {
 }
 
 impl Draft {
-    fn validate(mut self) -> Result<Draft> {
+    pub(crate) fn validate(mut self) -> Result<Draft> {
         if self.body.trim().is_empty() {
             return Err(Error::invalid("The prompt is empty."));
         }
@@ -83,6 +83,13 @@ impl Draft {
             return Err(Error::invalid("A prompt is at most 1 MB."));
         }
         variables::parse(&self.body)?;
+        if self
+            .preset
+            .as_ref()
+            .is_some_and(|p| p.to_string().len() > crate::prompts::transfer::MAX_PRESET_BYTES)
+        {
+            return Err(Error::invalid("A prompt's preset is at most 16 KB."));
+        }
         self.title = self
             .title
             .trim()
