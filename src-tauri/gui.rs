@@ -80,6 +80,7 @@ pub fn build_app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R>
     builder
         .manage(state)
         .plugin(navigation_guard())
+        .plugin(tauri_plugin_dialog::init())
         .invoke_handler(crate::commands::handler())
 }
 

@@ -330,6 +330,17 @@ impl Client {
         Ok(Client { http, options })
     }
 
+    /// Whether requests may go through a proxy: a custom one, or the system's (from the environment).
+    fn proxied(&self) -> bool {
+        match &self.options.proxy {
+            Proxy::None => false,
+            Proxy::Custom(_) => true,
+            Proxy::System => ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
+                .iter()
+                .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty())),
+        }
+    }
+
     /// What this client was built with (one client per distinct set).
     pub fn options(&self) -> &ClientOptions {
         &self.options
@@ -341,7 +352,16 @@ impl Client {
         ep: &Endpoint,
         path: &str,
     ) -> Result<reqwest::RequestBuilder> {
-        let mut req = self.http.request(method, ep.url(path));
+        let url = ep.url(path);
+        if ep.key.is_some() && url.scheme() == "http" && self.proxied() {
+            // A proxy on plain http reads every header: the key never goes that way (K4).
+            return Err(Error::invalid(format!(
+                "Parley does not send an API key over plain http through a proxy (the proxy would \
+                 read it). Use https for {}, or set this profile's proxy to none.",
+                url.origin().ascii_serialization()
+            )));
+        }
+        let mut req = self.http.request(method, url);
         if let Some((name, value)) = ep.auth_header()? {
             req = req.header(name, value);
         }
