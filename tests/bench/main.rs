@@ -14,7 +14,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fake_openai::FakeOpenAi;
-use futures_util::StreamExt;
 use parley_core::db::messages::{self, Outcome};
 use parley_core::db::{conversations, Db};
 use parley_core::openai::types::ChatMessage;
