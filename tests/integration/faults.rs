@@ -250,3 +250,80 @@ async fn a_key_echoed_by_the_server_is_redacted_before_it_is_stored_or_shown() {
         }
     }
 }
+
+/// One recognisable key through chat, a server that echoes it, the judge, a backup and an export,
+/// with tracing on: it is in no file of the data folder or the export folder, and in no event.
+#[tokio::test]
+async fn a_recognisable_key_leaves_no_trace_in_the_data_folder_exports_or_events() {
+    const KEY: &str = "sk-SCANME-7f3a9c1e5b2d4f6a8c0e1a3b5d7f9e2c";
+    const NEEDLE: &[u8] = b"7f3a9c1e5b2d4f6a";
+    std::env::set_var("PARLEY_TRACE", "1");
+    let server = FakeOpenAi::start_with_key(KEY);
+    let dir = tempdir();
+    let exports = tempdir();
+    let svc = service(dir.path(), &server, Some(KEY));
+    let events = Events::default();
+    let mut reply_id = 0;
+    for model in [
+        "test-model",
+        "test-echo-key",
+        "test-echo-key-midstream",
+        "test-429-once",
+    ] {
+        let conv = new_conversation(&svc, model);
+        let req = SendRequest {
+            conversation_id: conv,
+            content: format!("scan {model}"),
+            ..Default::default()
+        };
+        let reply = svc.send(req, events.sink()).await.unwrap();
+        if model == "test-model" {
+            reply_id = reply.id;
+        }
+        assert!(!format!("{reply:?}")
+            .as_bytes()
+            .windows(NEEDLE.len())
+            .any(|w| w == NEEDLE));
+    }
+    let target = parley_core::chat::JudgeTarget {
+        profile_id: None,
+        model: Some("test-judge".into()),
+    };
+    let verdict = svc.judge_single(reply_id, None, &target).await.unwrap();
+    let echoed = parley_core::chat::JudgeTarget {
+        profile_id: None,
+        model: Some("test-echo-key".into()),
+    };
+    let failed = svc.judge_single(reply_id, None, &echoed).await.unwrap();
+    svc.db()
+        .with(|c| parley_core::db::backup::write(c, dir.path(), "manual"))
+        .unwrap();
+    let json = svc
+        .db()
+        .with(|c| parley_core::prompts::transfer::export_json(c))
+        .unwrap();
+    parley_core::prompts::transfer::write_new_file(exports.path(), "prompts", "json", &json)
+        .unwrap();
+    drop(svc);
+    let shown = format!("{:?}{verdict:?}{failed:?}", events.all());
+    assert!(
+        !shown.as_bytes().windows(NEEDLE.len()).any(|w| w == NEEDLE),
+        "{shown}"
+    );
+    let mut files = 0;
+    let mut stack = vec![dir.path().to_path_buf(), exports.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files += 1;
+                let bytes = std::fs::read(&path).unwrap();
+                let hit = bytes.windows(NEEDLE.len()).any(|w| w == NEEDLE);
+                assert!(!hit, "the key is in {}", path.display());
+            }
+        }
+    }
+    assert!(files >= 3, "database, backup and export were scanned");
+}
