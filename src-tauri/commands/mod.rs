@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod chat;
+pub mod consent;
 pub mod conversations;
 pub mod eval;
 pub mod judging;

@@ -1,4 +1,6 @@
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
+
+use super::consent;
 
 use crate::gui::AppState;
 use parley_core::chat::{ProfileUpdate, ProfileView, ProfilesOverview};
@@ -16,13 +18,19 @@ pub async fn get_profile(
     state.service()?.profile(profile_id).await
 }
 
+/// A changed proxy, or a new server for a profile with a key or a history, is confirmed natively.
 #[tauri::command]
-pub async fn update_profile(
+pub async fn update_profile<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     profile_id: Option<i64>,
     update: ProfileUpdate,
 ) -> Result<ProfileView> {
-    state.service()?.update_profile(profile_id, update).await
+    let service = state.service()?;
+    if let Some(question) = service.update_needs_consent(profile_id, &update).await? {
+        consent::ask(&app, "Change profile", question, "Change").await?;
+    }
+    service.update_profile(profile_id, update).await
 }
 
 /// Write-only: the key goes to the keyring and is never returned to the webview.
@@ -87,9 +95,25 @@ pub async fn set_default_profile(
     state.service()?.set_default_profile(profile_id).await
 }
 
+/// Confirmed natively when it changes (a proxy sees where every request goes).
 #[tauri::command]
-pub async fn set_app_proxy(state: State<'_, AppState>, proxy: Proxy) -> Result<ProfilesOverview> {
-    state.service()?.set_app_proxy(proxy).await
+pub async fn set_app_proxy<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    proxy: Proxy,
+) -> Result<ProfilesOverview> {
+    let service = state.service()?;
+    let overview = service.profiles().await?;
+    if serde_json::to_value(&overview.app_proxy).ok() != serde_json::to_value(&proxy).ok() {
+        let shown = match &proxy {
+            Proxy::None => "no proxy".to_string(),
+            Proxy::System => "the system proxy".to_string(),
+            Proxy::Custom(url) => url.clone(),
+        };
+        let question = format!("Send every request through {shown}? A proxy sees where they go.");
+        consent::ask(&app, "Change proxy", question, "Change").await?;
+    }
+    service.set_app_proxy(proxy).await
 }
 
 /// Probes 127.0.0.1 for Ollama, LM Studio, llama.cpp and vLLM (fixed ports; no URL from the webview).

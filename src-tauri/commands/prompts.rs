@@ -104,7 +104,7 @@ pub fn fill_prompt(
 
 #[tauri::command(async)]
 pub fn import_prompts(state: State<'_, AppState>, text: String) -> Result<ImportReport> {
-    state.service()?.db().with(|c| transfer::import(c, &text))
+    transfer::import_batched(state.service()?.db(), &text)
 }
 
 /// Saves the library (Parley JSON, every version) where the user chooses (the system save

@@ -21,7 +21,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fake_openai::FakeOpenAi;
-use futures_util::StreamExt;
 use parley_core::db::messages::{self, Outcome};
 use parley_core::db::{conversations, Db};
 use parley_core::openai::types::ChatMessage;
@@ -224,15 +223,9 @@ fn sse_throughput() {
     let chunk = "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\" token\"},\"finish_reason\":null}]}\n\n";
     let n = 50_000;
     let body: Vec<u8> = chunk.repeat(n).into_bytes();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
     let samples = time(5, || {
-        let parts: Vec<Result<Vec<u8>, std::io::Error>> =
-            body.chunks(1500).map(|c| Ok(c.to_vec())).collect();
-        let count = rt.block_on(
-            parley_core::openai::sse::chat_items(futures_util::stream::iter(parts)).count(),
-        );
+        let mut parser = parley_core::openai::sse::SseParser::new();
+        let count: usize = body.chunks(1500).map(|c| parser.feed(c).len()).sum();
         assert_eq!(count, n);
     });
     let median = {

@@ -16,6 +16,7 @@ mod cli_golden;
 mod client;
 mod common;
 mod conformance;
+mod faults;
 mod i18n;
 mod ipc;
 mod judge;

@@ -522,3 +522,29 @@ async fn a_legacy_completion_through_azure_goes_to_the_deployments_completions_u
     assert!(req.header("authorization").is_none());
     assert_eq!(req.body["prompt"], "Roses are");
 }
+
+#[tokio::test]
+async fn a_key_is_never_sent_over_plain_http_through_a_proxy() {
+    let proxy = ForwardProxy::start_http();
+    let server = FakeOpenAi::start_with_key("sk-not-for-the-proxy");
+    let dir = tempdir();
+    let (svc, _) = service(dir.path());
+    let mut update = compatible("proxied", &server);
+    update.proxy = Some(Proxy::Custom(proxy.url()));
+    let p = svc.create_profile(update).await.unwrap();
+    svc.set_key(Some(p.id), "sk-not-for-the-proxy")
+        .await
+        .unwrap();
+    let conv = conversation(&svc, Some(p.id));
+    let (r, _) = send(&svc, conv, "through the proxy").await;
+    assert_eq!(r.status, Status::Error);
+    let message = r.error_message.unwrap();
+    assert!(message.contains("plain http through a proxy"), "{message}");
+    assert!(proxy.requests().is_empty(), "{:?}", proxy.requests());
+    // Straight to the server (no proxy), the key goes.
+    let mut direct = compatible("proxied", &server);
+    direct.proxy = Some(Proxy::None);
+    svc.update_profile(Some(p.id), direct).await.unwrap();
+    let (r, _) = send(&svc, conv, "direct").await;
+    assert_eq!(r.status, Status::Done, "{:?}", r.error_message);
+}

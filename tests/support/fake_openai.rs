@@ -49,7 +49,27 @@ pub const MODELS: &[&str] = &[
     "test-think-tags",
     "test-tools",
     "test-logprobs",
+    "test-fault-reset-before",
+    "test-fault-reset-after",
+    "test-fault-no-done",
+    "test-fault-split-utf8",
+    "test-fault-never",
+    "test-fault-error-event",
+    "test-fault-comments",
+    "test-fault-slow-comments",
+    "test-fault-endless-line",
+    "test-fault-endless-comments",
+    "test-fault-huge-reply",
+    "test-claims-other-model",
+    "test-echo-key",
+    "test-echo-key-midstream",
 ];
+
+/// The model name `test-claims-other-model` says answered.
+pub const CLAIMED_MODEL: &str = "gpt-4o-claimed-by-server";
+
+/// The text `test-fault-split-utf8` sends, its chunks split inside multi-byte characters.
+pub const SPLIT_UTF8_TEXT: &str = "你好 🌍 مرحبا";
 
 /// What `test-hostile-markdown` streams: every way a reply could try to get markup, script, a remote
 /// request or a dangerous link into the page (SECURITY.md W4–W7), next to the Markdown that must render.
@@ -310,6 +330,38 @@ async fn handle(State(ctx): State<Ctx>, req: Request) -> Response {
         }
     }
 
+    // A careless proxy or server that echoes the Authorization header back (issue 14, K5).
+    let auth = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let asked = serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null)["model"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    if asked == "test-echo-key" {
+        let page = format!(
+            "<html><body><h1>502 Bad Gateway</h1><pre>Authorization: {auth}</pre>Invalid API key provided: {}</body></html>",
+            auth.trim_start_matches("Bearer ")
+        );
+        return (StatusCode::BAD_GATEWAY, page).into_response();
+    }
+    if asked == "test-echo-key-midstream" {
+        let event = json!({ "error": { "message": format!("upstream refused {auth}"), "type": "server_error" } });
+        return streamed(
+            vec![
+                Step::Data(format!(
+                    "data: {}\n\n",
+                    json!({"choices":[{"index":0,"delta":{"content":"Hi"}}]})
+                )),
+                Step::Data(format!("data: {event}\n\n")),
+            ],
+            SSE,
+        );
+    }
+
     match (&parts.method, path.trim_end_matches('/')) {
         (&Method::GET, "/v1/models") => {
             let data: Vec<Value> = MODELS.iter().map(|m| model_object(m)).collect();
@@ -415,6 +467,8 @@ enum Kind {
     /// Echoes with token probabilities in every chunk when the request asks for them
     /// (chat `logprobs`/`top_logprobs`, legacy `logprobs: N`).
     Logprobs,
+    /// A hostile or broken server: `test-fault-*` (issue 14).
+    Fault(&'static str),
     Unknown,
 }
 
@@ -444,7 +498,9 @@ fn kind(model: &str, last: &str) -> Kind {
         }
     };
     match model {
-        "test-model" | "test-no-usage" | "test-one-choice" => echo(None),
+        "test-model" | "test-no-usage" | "test-one-choice" | "test-claims-other-model" => {
+            echo(None)
+        }
         "test-reasoning" | "o1-mini" => Kind::WantsCompletionTokens,
         "test-think-deltas" => Kind::Thinking { tags: false },
         "test-think-tags" => Kind::Thinking { tags: true },
@@ -462,6 +518,17 @@ fn kind(model: &str, last: &str) -> Kind {
         "test-500" => Kind::ServerError,
         "test-context" => Kind::Context,
         "test-redirect" => Kind::Redirect,
+        "test-fault-reset-before" => Kind::Fault("reset-before"),
+        "test-fault-reset-after" => Kind::Fault("reset-after"),
+        "test-fault-no-done" => Kind::Fault("no-done"),
+        "test-fault-split-utf8" => Kind::Fault("split-utf8"),
+        "test-fault-never" => Kind::Fault("never"),
+        "test-fault-error-event" => Kind::Fault("error-event"),
+        "test-fault-comments" => Kind::Fault("comments"),
+        "test-fault-slow-comments" => Kind::Fault("slow-comments"),
+        "test-fault-endless-line" => Kind::Fault("endless-line"),
+        "test-fault-endless-comments" => Kind::Fault("endless-comments"),
+        "test-fault-huge-reply" => Kind::Fault("huge-reply"),
         "test-hostile-markdown" => Kind::Reply {
             tokens: split_tokens(HOSTILE_MARKDOWN),
             delay: Duration::from_millis(2),
@@ -558,7 +625,11 @@ async fn chat(ctx: &Ctx, bytes: &[u8], api: Api) -> Response {
         .map(|m| content_text(&m["content"]))
         .unwrap_or_default();
     let o = Opts {
-        model: model.to_string(),
+        model: if model == "test-claims-other-model" {
+            CLAIMED_MODEL.to_string()
+        } else {
+            model.to_string()
+        },
         stream: req["stream"].as_bool().unwrap_or(false) && model != "test-no-stream",
         include_usage: req["stream_options"]["include_usage"]
             .as_bool()
@@ -704,6 +775,7 @@ async fn chat(ctx: &Ctx, bytes: &[u8], api: Api) -> Response {
             SSE,
         ),
         Kind::Malformed => streamed(vec![Step::Data("{not json".into())], JSON),
+        Kind::Fault(fault) => fault_reply(&o, fault).await,
         Kind::Hang => {
             let mut steps = Vec::new();
             if o.stream {
@@ -1016,6 +1088,10 @@ fn tool_call(o: &Opts, name: &str, last: &str) -> Response {
 enum Step {
     Data(String),
     Sleep(Duration),
+    /// Raw bytes (may split a UTF-8 character).
+    Raw(Vec<u8>),
+    /// The same data `n` times (until the client goes away).
+    Repeat(String, usize),
     /// End the body with an error: hyper aborts the connection mid-body (no terminating chunk).
     Abort,
 }
@@ -1035,6 +1111,19 @@ fn streamed(steps: Vec<Step>, content_type: &str) -> Response {
                     }
                 }
                 Step::Sleep(d) => tokio::time::sleep(d).await,
+                Step::Raw(b) => {
+                    if tx.send(Ok(Bytes::from(b))).await.is_err() {
+                        return;
+                    }
+                }
+                Step::Repeat(s, n) => {
+                    let b = Bytes::from(s);
+                    for _ in 0..n {
+                        if tx.send(Ok(b.clone())).await.is_err() {
+                            return;
+                        }
+                    }
+                }
                 Step::Abort => {
                     // Let hyper flush what was sent so far, then kill the body.
                     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -1057,6 +1146,80 @@ fn streamed(steps: Vec<Step>, content_type: &str) -> Response {
         .header(header::CACHE_CONTROL, "no-cache")
         .body(Body::from_stream(body))
         .unwrap()
+}
+
+/// The `test-fault-*` replies: every way a server can break or attack a stream (issue 14).
+async fn fault_reply(o: &Opts, fault: &str) -> Response {
+    let role = || {
+        Step::Data(chunk(
+            o,
+            0,
+            json!({"role": "assistant", "content": ""}),
+            Value::Null,
+        ))
+    };
+    let text = |t: &str| Step::Data(chunk(o, 0, json!({ "content": t }), Value::Null));
+    let stop = || Step::Data(chunk(o, 0, json!({}), json!("stop")));
+    let done = || Step::Data("data: [DONE]\n\n".into());
+    let steps = match fault {
+        "reset-before" => vec![Step::Abort],
+        "reset-after" => vec![role(), text("First"), Step::Abort],
+        "no-done" => vec![role(), text("Complete"), text(" answer"), stop()],
+        "split-utf8" => {
+            let mut body = Vec::new();
+            for part in ["你好", " 🌍", " مرحبا"] {
+                body.extend(chunk(o, 0, json!({ "content": part }), Value::Null).into_bytes());
+            }
+            body.extend(chunk(o, 0, json!({}), json!("stop")).into_bytes());
+            body.extend(b"data: [DONE]\n\n");
+            // Three bytes at a time: every multi-byte character is cut somewhere.
+            body.chunks(3).map(|c| Step::Raw(c.to_vec())).collect()
+        }
+        "never" => {
+            tokio::time::sleep(Duration::from_secs(120)).await;
+            vec![]
+        }
+        "error-event" => vec![
+            role(),
+            text("Before the error"),
+            Step::Data(
+                "data: {\"error\":{\"message\":\"overloaded mid-stream\",\"type\":\"server_error\"}}\n\n"
+                    .into(),
+            ),
+        ],
+        "comments" => vec![
+            role(),
+            // 10 MB of keep-alive comments, then the reply.
+            Step::Repeat(format!(": {}\n", "x".repeat(1022)), 10 * 1024),
+            text("After the comments"),
+            stop(),
+            done(),
+        ],
+        "slow-comments" => {
+            // Comments every 50 ms for a second: bytes keep arriving, no event does.
+            let mut steps = vec![role()];
+            for _ in 0..20 {
+                steps.push(Step::Data(": still thinking\n\n".into()));
+                steps.push(Step::Sleep(Duration::from_millis(50)));
+            }
+            steps.extend([text("Thought done"), stop(), done()]);
+            steps
+        }
+        "endless-line" => vec![
+            role(),
+            text("Before the line"),
+            Step::Data("data: ".into()),
+            Step::Repeat("a".repeat(64 * 1024), usize::MAX),
+        ],
+        "endless-comments" => vec![
+            role(),
+            text("Waiting"),
+            Step::Repeat(format!(": {}\n", "x".repeat(1022)), usize::MAX),
+        ],
+        // 64 KiB chunks forever: the client's reply cap must end it.
+        _ => vec![role(), Step::Repeat(chunk(o, 0, json!({ "content": "z".repeat(64 * 1024) }), Value::Null), usize::MAX)],
+    };
+    streamed(steps, SSE)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ fn conversation_for(service: &ChatService, args: &Args, prompt: &str) -> Result<
     if let Some(url) = &args.base_url {
         let url = parley_core::openai::client::parse_base_url(url)?;
         if let Some(warning) = parley_core::openai::client::insecure_warning(&url) {
-            eprintln!("parley: warning: {warning}");
+            errln!("parley: warning: {warning}");
         }
     }
     service.db().with(|c| {
@@ -108,7 +108,7 @@ fn stop_on_ctrl_c(service: Arc<ChatService>, stream_id: String) {
         let mut stopping = false;
         while tokio::signal::ctrl_c().await.is_ok() {
             if stopping || !service.cancel(&stream_id) {
-                eprintln!("parley: interrupted");
+                errln!("parley: interrupted");
                 std::process::exit(130);
             }
             stopping = true;
@@ -181,7 +181,7 @@ pub async fn run(mut args: Args) -> Result<i32> {
         }
         (None, None | Some("-")) => {
             if std::io::stdin().is_terminal() {
-                eprintln!("parley: type your message, then Ctrl+D");
+                errln!("parley: type your message, then Ctrl+D");
             }
             read_stdin()?
         }
@@ -236,7 +236,9 @@ pub async fn run(mut args: Args) -> Result<i32> {
                 }
                 if !several && *live.lock().unwrap() == Some(reply_id) {
                     let mut out = stdout.lock();
-                    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+                    let _ = out
+                        .write_all(crate::term::out(&text).as_bytes())
+                        .and_then(|_| out.flush());
                 }
             }
             ChatEvent::Retrying {
@@ -246,7 +248,7 @@ pub async fn run(mut args: Args) -> Result<i32> {
                 reason,
                 ..
             } => {
-                eprintln!("parley: {reason} — retrying ({attempt}/{max_attempts}) in {delay_ms} ms")
+                errln!("parley: {reason} — retrying ({attempt}/{max_attempts}) in {delay_ms} ms")
             }
             _ => {}
         })
@@ -277,7 +279,7 @@ pub async fn run(mut args: Args) -> Result<i32> {
                 "{sep}=== choice {}/{} ===\n{}",
                 i + 1,
                 replies.len(),
-                reply.content
+                crate::term::out(&reply.content)
             );
             if !reply.content.ends_with('\n') {
                 let _ = out.write_all(b"\n");
@@ -293,7 +295,7 @@ pub async fn run(mut args: Args) -> Result<i32> {
     drop(out);
     if args.stats {
         for reply in &replies {
-            eprintln!("parley: {}", stats_line(reply));
+            errln!("parley: {}", stats_line(reply));
         }
     }
     // The worst outcome decides the exit code.
@@ -302,18 +304,18 @@ pub async fn run(mut args: Args) -> Result<i32> {
         match reply.status {
             Status::Done => {}
             Status::Cancelled => {
-                eprintln!("parley: stopped; the partial reply was saved");
+                errln!("parley: stopped; the partial reply was saved");
                 code = code.max(130);
             }
             _ => {
-                eprintln!(
+                errln!(
                     "parley: {}",
                     reply
                         .error_message
                         .clone()
                         .unwrap_or_else(|| "the reply failed".into())
                 );
-                eprintln!("parley: your message was saved (conversation {conversation_id})");
+                errln!("parley: your message was saved (conversation {conversation_id})");
                 code = if code == 130 { 130 } else { 1 };
             }
         }

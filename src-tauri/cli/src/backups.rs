@@ -6,7 +6,7 @@ pub fn run() -> Result<i32> {
     let dir = parley_core::db::data_dir()?;
     let list = parley_core::db::backup::list(&dir)?;
     if list.is_empty() {
-        eprintln!(
+        errln!(
             "parley: no backups yet in {}",
             parley_core::db::backup::dir_of(&dir).display()
         );
@@ -14,7 +14,7 @@ pub fn run() -> Result<i32> {
     let now = parley_core::db::now_ms();
     for b in list {
         let hours = (now - b.taken_at) as f64 / 3_600_000.0;
-        println!(
+        outln!(
             "{}\t{:.1} MB\t{:.1} h ago",
             b.name,
             b.bytes as f64 / 1e6,

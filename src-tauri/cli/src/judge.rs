@@ -83,7 +83,7 @@ pub async fn run(args: Args) -> Result<i32> {
         None => args.ids.clone(),
     };
     if ids.is_empty() {
-        eprintln!("parley: no finished replies to judge");
+        errln!("parley: no finished replies to judge");
         return Ok(1);
     }
     let mut verdicts = Vec::new();
@@ -95,13 +95,13 @@ pub async fn run(args: Args) -> Result<i32> {
         }
         Err(e) => {
             failures += 1;
-            eprintln!("parley: {label}: {e}");
+            errln!("parley: {label}: {e}");
         }
     };
     if args.pairwise {
         let (pairs, alone) = service.sibling_pairs(&ids)?;
         for id in alone {
-            eprintln!("parley: reply {id} has no sibling among these replies; not compared");
+            errln!("parley: reply {id} has no sibling among these replies; not compared");
         }
         for ((a, b), r) in service.judge_pairs(&pairs, rubric_id, &target).await? {
             report(format!("{a} vs {b}"), r);
@@ -113,14 +113,14 @@ pub async fn run(args: Args) -> Result<i32> {
     }
     let mut out = std::io::stdout().lock();
     if args.json {
-        let _ = writeln!(
+        let _ = woutln!(
             out,
             "{}",
             serde_json::to_string_pretty(&verdicts).unwrap_or_default()
         );
     } else {
         for v in &verdicts {
-            let _ = writeln!(out, "{}", verdict_line(v));
+            let _ = woutln!(out, "{}", verdict_line(v));
         }
     }
     let _ = out.flush();

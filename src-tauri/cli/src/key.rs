@@ -44,14 +44,14 @@ pub async fn run(args: Args) -> Result<i32> {
                 read_stdin()?
             };
             let view = service.set_key(id, &raw).await?;
-            eprintln!(
+            errln!(
                 "parley: key stored in the system keyring for profile \"{}\", {} (it is sent to that server only)",
                 view.name, view.effective_base_url
             );
         }
         Action::Clear => {
             let view = service.clear_key(id).await?;
-            eprintln!(
+            errln!(
                 "parley: key of profile \"{}\" removed from the system keyring",
                 view.name
             );
@@ -66,10 +66,10 @@ pub async fn run(args: Args) -> Result<i32> {
         Action::Status => {
             let view = service.profile(id).await?;
             if let Some(e) = view.keyring_error {
-                eprintln!("parley: {e}");
+                errln!("parley: {e}");
                 return Ok(1);
             }
-            println!(
+            outln!(
                 "{}",
                 key_line(
                     view.key_source,

@@ -6,6 +6,9 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+#[macro_use]
+mod term;
+
 mod arena;
 mod ask;
 mod backups;
@@ -38,7 +41,11 @@ use parley_core::secrets::KeyringStore;
         Without a command, opens the Parley window. With a command, runs headless over the same \
         database (PARLEY_DATA_DIR overrides its folder). The API key is read from the system keyring \
         (set it with `parley key set`), else from OPENAI_API_KEY; the server from the saved profile, \
-        else OPENAI_BASE_URL, else https://api.openai.com/v1."
+        else OPENAI_BASE_URL, else https://api.openai.com/v1.\n\n\
+        On a terminal, text from models and servers (replies, errors, judge reasoning, prompts) is \
+        printed with its control characters escaped (\\x1b, \\r…), so it cannot clear the screen, \
+        set the clipboard or the title, or hide a link. When stdout is not a terminal (a pipe or a \
+        file), the bytes are exact."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -50,6 +57,7 @@ pub enum Command {
     /// Send one message, stream the reply to stdout (and nothing else), and save both.
     ///
     /// Exit codes: 0 done, 1 error (your message is kept), 130 stopped with Ctrl+C (partial reply kept).
+    /// On a terminal, control characters in the reply are shown escaped; into a pipe, the exact bytes.
     Ask(Box<ask::Args>),
     /// Manage the API key of a profile in the system keyring.
     Key(key::Args),
@@ -130,7 +138,7 @@ fn open_window() -> i32 {
     {
         use std::os::unix::process::CommandExt;
         let error = command.exec();
-        eprintln!(
+        errln!(
             "parley: could not open the window ({}): {error}",
             program.display()
         );
@@ -140,7 +148,7 @@ fn open_window() -> i32 {
     match command.status() {
         Ok(status) => status.code().unwrap_or(1),
         Err(error) => {
-            eprintln!(
+            errln!(
                 "parley: could not open the window ({}): {error}",
                 program.display()
             );
@@ -158,7 +166,7 @@ pub fn run(command: Command) -> i32 {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("parley: {e}");
+            errln!("parley: {e}");
             return 1;
         }
     };
@@ -183,7 +191,7 @@ pub fn run(command: Command) -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("parley: {e}");
+            errln!("parley: {e}");
             1
         }
     }
@@ -194,7 +202,7 @@ pub(crate) fn service() -> Result<ChatService> {
     let (service, notices) =
         parley_core::open_service(&dir, Arc::new(KeyringStore::new()), EnvFallback::from_env())?;
     for n in notices {
-        eprintln!("parley: {n}");
+        errln!("parley: {n}");
     }
     Ok(service)
 }

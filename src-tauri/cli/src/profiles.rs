@@ -102,7 +102,7 @@ pub async fn run(action: Action) -> Result<i32> {
     match action {
         Action::List => {
             let overview = service.profiles().await?;
-            println!("NAME\tKIND\tURL\tMODEL\tKEY");
+            outln!("NAME\tKIND\tURL\tMODEL\tKEY");
             for p in overview.profiles {
                 let key = if p.keyring_error.is_some() {
                     "keyring unavailable".to_string()
@@ -115,7 +115,7 @@ pub async fn run(action: Action) -> Result<i32> {
                     }
                     _ => p.effective_base_url.clone(),
                 };
-                println!(
+                outln!(
                     "{}{}\t{}\t{}\t{}\t{}",
                     p.name,
                     if p.is_default { " (default)" } else { "" },
@@ -144,11 +144,13 @@ pub async fn run(action: Action) -> Result<i32> {
                 service.set_default_profile(view.id).await?;
             }
             if let Some(w) = &view.base_url_warning {
-                eprintln!("parley: warning: {w}");
+                errln!("parley: warning: {w}");
             }
-            eprintln!(
+            errln!(
                 "parley: profile \"{}\" added ({}); set its key with `parley key set --profile {}`",
-                view.name, view.effective_base_url, view.name
+                view.name,
+                view.effective_base_url,
+                view.name
             );
         }
         Action::Remove { name } => {
@@ -156,14 +158,14 @@ pub async fn run(action: Action) -> Result<i32> {
                 .profile_id_by_name(Some(&name))?
                 .expect("a name was given");
             service.delete_profile(id).await?;
-            eprintln!("parley: profile \"{}\" and its key removed", name.trim());
+            errln!("parley: profile \"{}\" and its key removed", name.trim());
         }
         Action::Default { name } => {
             let id = service
                 .profile_id_by_name(Some(&name))?
                 .expect("a name was given");
             service.set_default_profile(id).await?;
-            eprintln!("parley: \"{}\" is now the default profile", name.trim());
+            errln!("parley: \"{}\" is now the default profile", name.trim());
         }
     }
     Ok(0)

@@ -41,7 +41,7 @@ pub fn run(action: Action) -> Result<i32> {
                     .iter()
                     .map(|v| v.name.as_str())
                     .collect();
-                let _ = writeln!(
+                let _ = woutln!(
                     out,
                     "{star}{}\tv{}\t{} uses\t{}{}",
                     p.name,
@@ -64,24 +64,27 @@ pub fn run(action: Action) -> Result<i32> {
                 vec![p.latest.clone()]
             };
             for v in list {
-                let _ = writeln!(
+                let _ = woutln!(
                     out,
                     "=== {} v{} — {} {}",
-                    p.name, v.version, v.draft.title, v.message
+                    p.name,
+                    v.version,
+                    v.draft.title,
+                    v.message
                 );
                 if !v.draft.system_prompt.is_empty() {
-                    let _ = writeln!(out, "[system] {}", v.draft.system_prompt);
+                    let _ = woutln!(out, "[system] {}", v.draft.system_prompt);
                 }
-                let _ = writeln!(out, "{}", v.draft.body);
+                let _ = woutln!(out, "{}", v.draft.body);
             }
         }
         Action::Export => {
-            let _ = writeln!(out, "{}", db.with(|c| transfer::export_json(c))?);
+            let _ = woutln!(out, "{}", db.with(|c| transfer::export_json(c))?);
         }
         Action::Import { file } => {
             let text = std::fs::read_to_string(&file)?;
-            let report = db.with(|c| transfer::import(c, &text))?;
-            eprintln!(
+            let report = transfer::import_batched(db, &text)?;
+            errln!(
                 "parley: imported {} prompt(s); {} duplicate(s) left as they were{}",
                 report.imported.len(),
                 report.duplicates.len(),

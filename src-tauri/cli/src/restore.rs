@@ -13,7 +13,7 @@ pub fn run(args: Args) -> Result<i32> {
     let name = args.name.as_str();
     let dir = parley_core::db::data_dir()?;
     let moved = parley_core::db::backup::restore(&dir, name)?;
-    eprintln!(
+    errln!(
         "parley: restored {name}; the previous database was moved to {}",
         moved.display()
     );

@@ -138,6 +138,55 @@ impl From<rusqlite::Error> for Error {
     }
 }
 
+impl Error {
+    /// The same error with its text passed through `f` (used to redact keys a server echoed).
+    pub fn map_text(self, f: impl Fn(&str) -> String) -> Error {
+        match self {
+            Error::Unauthorized { message } => Error::Unauthorized {
+                message: f(&message),
+            },
+            Error::ModelNotFound { model, message } => Error::ModelNotFound {
+                model: f(&model),
+                message: f(&message),
+            },
+            Error::RateLimited {
+                message,
+                retry_after_secs,
+            } => Error::RateLimited {
+                message: f(&message),
+                retry_after_secs,
+            },
+            Error::ContextTooLong { message } => Error::ContextTooLong {
+                message: f(&message),
+            },
+            Error::BadRequest { status, message } => Error::BadRequest {
+                status,
+                message: f(&message),
+            },
+            Error::Server { status, message } => Error::Server {
+                status,
+                message: f(&message),
+            },
+            Error::Network { message } => Error::Network {
+                message: f(&message),
+            },
+            Error::Timeout { message } => Error::Timeout {
+                message: f(&message),
+            },
+            Error::Stream { message } => Error::Stream {
+                message: f(&message),
+            },
+            Error::NotFound { message } => Error::NotFound {
+                message: f(&message),
+            },
+            Error::Invalid { message } => Error::Invalid {
+                message: f(&message),
+            },
+            other => other,
+        }
+    }
+}
+
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
         Error::Io {

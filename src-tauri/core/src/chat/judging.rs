@@ -146,9 +146,14 @@ impl ChatService {
             request.sampling.params.temperature = Some(judge::JUDGE_TEMPERATURE);
         }
         let mut text = String::new();
+        let too_long = CancellationToken::new();
         let mut on_event = |e: StreamEvent| {
             if let StreamEvent::Delta { index: 0, text: t } = e {
-                text.push_str(&t);
+                if text.len() + t.len() > judge::MAX_JUDGE_REPLY {
+                    too_long.cancel();
+                } else {
+                    text.push_str(&t);
+                }
             }
         };
         let result = judge
@@ -156,11 +161,20 @@ impl ChatService {
             .stream(
                 &judge.endpoint,
                 &Request::Chat(request),
-                &CancellationToken::new(),
+                &too_long,
                 &mut on_event,
             )
             .await
             .map(drop);
+        let result = match result {
+            Err(Error::Cancelled) if too_long.is_cancelled() => Err(Error::Stream {
+                message: format!(
+                    "the judge's answer passed {} KB and was stopped",
+                    judge::MAX_JUDGE_REPLY / 1024
+                ),
+            }),
+            other => other,
+        };
         (text, result)
     }
 

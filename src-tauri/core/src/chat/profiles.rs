@@ -200,6 +200,54 @@ impl ChatService {
         self.profile(Some(row.id)).await
     }
 
+    /// What the user must confirm natively before `update` is saved (SECURITY.md W8): a changed
+    /// proxy, or a changed server for a profile that has a key or a history. `None`: nothing to ask.
+    pub async fn update_needs_consent(
+        &self,
+        id: Option<i64>,
+        update: &ProfileUpdate,
+    ) -> Result<Option<String>> {
+        let old = self.profile_row(id)?;
+        let new = apply(old.clone(), update.clone())?;
+        if new.proxy != old.proxy {
+            let shown = match &new.proxy {
+                None => "the app-wide setting".to_string(),
+                Some(Proxy::None) => "no proxy".to_string(),
+                Some(Proxy::System) => "the system proxy".to_string(),
+                Some(Proxy::Custom(url)) => url.clone(),
+            };
+            return Ok(Some(format!(
+                "Send the requests of profile \"{}\" through {shown}? A proxy sees where they go.",
+                old.name
+            )));
+        }
+        if new.base_url != old.base_url || new.kind != old.kind {
+            let has_key = self.profile(Some(old.id)).await?.has_key;
+            let history = self.db.with(|c| {
+                let is_default = profiles::default_profile(c)?.id == old.id;
+                Ok(c.query_row(
+                    "SELECT count(*) FROM conversations
+                     WHERE profile_id = ?1 OR (?2 AND profile_id IS NULL)",
+                    rusqlite::params![old.id, is_default],
+                    |r| r.get::<_, i64>(0),
+                )?)
+            })? > 0;
+            if has_key || history {
+                return Ok(Some(format!(
+                    "Point profile \"{}\" at {}? Its conversations will be sent there{}.",
+                    old.name,
+                    new.base_url.as_deref().unwrap_or("the default server"),
+                    if has_key {
+                        " (its key is withheld until you set it again for that server)"
+                    } else {
+                        ""
+                    }
+                )));
+            }
+        }
+        Ok(None)
+    }
+
     pub async fn update_profile(
         &self,
         id: Option<i64>,

@@ -58,6 +58,8 @@ impl ChatService {
         let started = Instant::now();
         let mut texts = vec![String::new(); n];
         let mut reasonings = vec![String::new(); n];
+        // How much of each text is checkpointed: a checkpoint appends only the rest.
+        let mut saved_len = vec![0usize; n];
         let mut ttft: Vec<Option<Duration>> = vec![None; n];
         // When the first reasoning and the first answer text arrived: the time spent thinking.
         let mut first_reasoning: Vec<Option<Duration>> = vec![None; n];
@@ -81,14 +83,25 @@ impl ChatService {
             Err(e) => Err(e),
             Ok((ep, client, mut body)) => {
                 let mut last_checkpoint = Instant::now();
-                let checkpoint = |last: &mut Instant, texts: &[String], reasonings: &[String]| {
+                // A checkpoint appends only the text that is new (SECURITY.md N5); the reasoning,
+                // when there is some, is written whole (it is bounded like the reply).
+                let checkpoint = |last: &mut Instant,
+                                  texts: &[String],
+                                  saved: &mut [usize],
+                                  reasonings: &[String]| {
                     if last.elapsed() >= CHECKPOINT_EVERY {
                         *last = Instant::now();
                         // Best effort: a failed checkpoint only loses crash safety for this interval.
-                        for ((id, text), reasoning) in reply_ids.iter().zip(texts).zip(reasonings) {
-                            let _ = self.db.with(|c| {
-                                messages::checkpoint_with_reasoning(c, *id, text, reasoning)
-                            });
+                        for (i, id) in reply_ids.iter().enumerate() {
+                            let new = &texts[i][saved[i]..];
+                            if self.db.with(|c| messages::checkpoint(c, *id, new)).is_ok() {
+                                saved[i] = texts[i].len();
+                            }
+                            if !reasonings[i].is_empty() {
+                                let _ = self.db.with(|c| {
+                                    messages::checkpoint_reasoning(c, *id, &reasonings[i])
+                                });
+                            }
                         }
                     }
                 };
@@ -105,7 +118,7 @@ impl ChatService {
                                 reply_id: reply_ids[i],
                                 text,
                             });
-                            checkpoint(&mut last_checkpoint, &texts, &reasonings);
+                            checkpoint(&mut last_checkpoint, &texts, &mut saved_len, &reasonings);
                         }
                         StreamEvent::Reasoning { index, text } => {
                             let i = index as usize;
@@ -117,7 +130,7 @@ impl ChatService {
                                 reply_id: reply_ids[i],
                                 text,
                             });
-                            checkpoint(&mut last_checkpoint, &texts, &reasonings);
+                            checkpoint(&mut last_checkpoint, &texts, &mut saved_len, &reasonings);
                         }
                         StreamEvent::ToolCalls { calls } => partial_calls = calls,
                         StreamEvent::Logprobs { index, tokens } => {
@@ -162,7 +175,6 @@ impl ChatService {
             Some(Request::Completion(b)) => tokens::count_text(&model, &b.prompt) as i64,
             None => 0,
         };
-        drop(run);
 
         let usage = result.as_ref().ok().and_then(|f| f.usage);
         let mut prompt_count: Option<i64> = None;
@@ -277,6 +289,8 @@ impl ChatService {
                 }
             }
         }
+        // The stream counts as running until its replies are saved: closing the app waits for it.
+        drop(run);
         Ok(saved)
     }
 }

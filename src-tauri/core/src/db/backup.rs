@@ -59,10 +59,12 @@ pub fn list(data_dir: &Path) -> Result<Vec<Backup>> {
 /// process killed meanwhile never leaves a half backup that looks whole).
 pub fn write(conn: &Connection, data_dir: &Path, kind: &str) -> Result<PathBuf> {
     let dir = dir_of(data_dir);
-    std::fs::create_dir_all(&dir)?;
+    super::private::dir(&dir)?;
     let name = format!("parley-{kind}-{}.db", now_ms());
     let partial = dir.join(format!("{name}.partial"));
     let _ = std::fs::remove_file(&partial);
+    // An empty 0600 file first: VACUUM INTO fills an empty file and keeps its mode.
+    super::private::create_new(&partial)?;
     conn.execute("VACUUM INTO ?1", [partial.to_string_lossy()])?;
     let done = dir.join(name);
     std::fs::rename(&partial, &done)?;

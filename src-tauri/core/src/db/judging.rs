@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::now_ms;
 use crate::error::{Error, Result};
+use crate::secrets::redact::redact;
 
 /// Longest rubric body accepted.
 pub const MAX_RUBRIC_BYTES: usize = 64 * 1024;
@@ -300,7 +301,7 @@ pub fn insert_verdict(conn: &Connection, v: &NewVerdict) -> Result<Verdict> {
             v.raw,
             v.raw_ba,
             v.error_kind,
-            v.error,
+            v.error.as_deref().map(|m| redact(m, None)),
             now_ms(),
         ],
     )?;

@@ -296,6 +296,7 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE profiles DROP COLUMN presence_penalty;
     ALTER TABLE profiles DROP COLUMN stop;
     ALTER TABLE profiles DROP COLUMN seed;
+    "#,
     // 12 (reasoning): a reply's reasoning (reasoning_content deltas or a leading <think> block),
     // kept apart from its content (never sent back, not in the full-text index), the reasoning
     // tokens the server reported (or counted here) with their cost, and the time spent thinking.
@@ -329,6 +330,18 @@ pub const MIGRATIONS: &[&str] = &[
         conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
         top             INTEGER NOT NULL CHECK (top BETWEEN 0 AND 20)
     );
+    "#,
+    // 16: a streaming reply's checkpoints append only what is new (one row per checkpoint, folded
+    // into the message when it ends or at the next start), and a reply keeps the model the server
+    // claimed next to the one asked for (which stays in `model` and ranks it).
+    r#"
+    CREATE TABLE reply_chunks (
+        message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        seq        INTEGER NOT NULL,
+        text       TEXT NOT NULL,
+        PRIMARY KEY (message_id, seq)
+    ) WITHOUT ROWID;
+    ALTER TABLE messages ADD COLUMN served_model TEXT;
     "#,
 ];
 

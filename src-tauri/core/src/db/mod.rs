@@ -9,6 +9,7 @@ pub mod messages;
 pub mod migrations;
 pub mod organise;
 pub mod pricing;
+pub mod private;
 pub mod profiles;
 pub mod search;
 pub mod tools;
@@ -166,7 +167,8 @@ pub(crate) fn move_aside_as(path: &Path, why: &str) -> Result<PathBuf> {
 impl Db {
     /// Opens (creating if needed) `dir/parley.db`, checking, backing up and migrating it.
     pub fn open_dir(dir: &Path) -> Result<(Db, Vec<OpenNotice>)> {
-        std::fs::create_dir_all(dir)?;
+        // Other local users read nothing: folder 0700, files 0600, also those made before (D6).
+        private::fix_data_dir(dir)?;
         let path = dir.join(DB_FILE);
         let mut notices = Vec::new();
         if path.exists() {
@@ -181,6 +183,10 @@ impl Db {
                 }
                 Existing::Healthy { .. } => {}
             }
+        }
+        if !path.exists() {
+            // SQLite gives its -wal and -shm files the database file's mode.
+            private::create_new(&path)?;
         }
         let mut conn = Connection::open(&path)?;
         configure(&conn)?;

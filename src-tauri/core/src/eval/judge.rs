@@ -37,6 +37,9 @@ pub const HISTORY_MAX_MESSAGES: usize = 6;
 pub const HISTORY_MAX_CHARS: usize = 6_000;
 /// The judge's temperature.
 pub const JUDGE_TEMPERATURE: f64 = 0.0;
+/// The most a judge may answer (its verdict is a short JSON object); past it the run stops with
+/// an error and stores at most this much of the answer.
+pub const MAX_JUDGE_REPLY: usize = 64 * 1024;
 
 /// JSON-encodes a text for a data block; `<` and `>` are escaped as well (`\u003c`, `\u003e`), so
 /// the block's markers can never appear inside it.

@@ -11,10 +11,11 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::errors::{self, MAX_RETRIES};
-use super::sse::{chat_items, SseItem};
+use super::sse::{SseItem, SseParser};
 use super::think::Router;
 use super::types::{ModelList, Request, ToolCallChunk, Usage};
 use crate::error::{Error, Result};
+use crate::secrets::redact::redact;
 use crate::secrets::ApiKey;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -22,6 +23,10 @@ pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
 /// A model list or a non-streamed completion.
 const JSON_BODY_LIMIT: usize = 16 * 1024 * 1024;
+/// The longest reply (all its choices together) Parley takes from one stream. Past it the stream
+/// stops with a clear error and the part received is kept (N5). Before this cap an 85 MB reply
+/// aborted the process inside the tokenizer.
+pub const MAX_REPLY_BYTES: usize = 16 << 20;
 
 /// A 200 JSON answer to a streaming request: an error object, or a complete `chat.completion`
 /// (or `text_completion`).
@@ -403,6 +408,17 @@ impl Client {
         Ok(Client { http, options })
     }
 
+    /// Whether requests may go through a proxy: a custom one, or the system's (from the environment).
+    fn proxied(&self) -> bool {
+        match &self.options.proxy {
+            Proxy::None => false,
+            Proxy::Custom(_) => true,
+            Proxy::System => ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
+                .iter()
+                .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty())),
+        }
+    }
+
     /// What this client was built with (one client per distinct set).
     pub fn options(&self) -> &ClientOptions {
         &self.options
@@ -414,7 +430,16 @@ impl Client {
         ep: &Endpoint,
         path: &str,
     ) -> Result<reqwest::RequestBuilder> {
-        let mut req = self.http.request(method, ep.url(path));
+        let url = ep.url(path);
+        if ep.key.is_some() && url.scheme() == "http" && self.proxied() {
+            // A proxy on plain http reads every header: the key never goes that way (K4).
+            return Err(Error::invalid(format!(
+                "Parley does not send an API key over plain http through a proxy (the proxy would \
+                 read it). Use https for {}, or set this profile's proxy to none.",
+                url.origin().ascii_serialization()
+            )));
+        }
+        let mut req = self.http.request(method, url);
         if let Some((name, value)) = ep.auth_header()? {
             req = req.header(name, value);
         }
@@ -572,6 +597,13 @@ impl Client {
     /// `GET {base}/models`: the model ids the server offers, in its order.
     /// Azure OpenAI has no list of deployments on its data-plane API: the deployment is the model.
     pub async fn list_models(&self, ep: &Endpoint) -> Result<Vec<String>> {
+        let key = ep.key.as_ref().map(ApiKey::expose);
+        self.list_models_unredacted(ep)
+            .await
+            .map_err(|e| e.map_text(|t| redact(t, key)))
+    }
+
+    async fn list_models_unredacted(&self, ep: &Endpoint) -> Result<Vec<String>> {
         if let Flavor::Azure { deployment, .. } = &ep.flavor {
             return Ok(vec![deployment.clone()]);
         }
@@ -610,6 +642,34 @@ impl Client {
         cancel: &CancellationToken,
         on_event: &mut (dyn FnMut(StreamEvent) + Send),
     ) -> Result<Finished> {
+        let key = ep.key.as_ref().map(ApiKey::expose);
+        // Server text in an error (its body, a mid-stream error event) may echo the key (K5).
+        let mut on_event = |ev: StreamEvent| {
+            on_event(match ev {
+                StreamEvent::Retrying {
+                    attempt,
+                    delay,
+                    reason,
+                } => StreamEvent::Retrying {
+                    attempt,
+                    delay,
+                    reason: redact(&reason, key),
+                },
+                other => other,
+            })
+        };
+        self.stream_unredacted(ep, body, cancel, &mut on_event)
+            .await
+            .map_err(|e| e.map_text(|t| redact(t, key)))
+    }
+
+    async fn stream_unredacted(
+        &self,
+        ep: &Endpoint,
+        body: &Request,
+        cancel: &CancellationToken,
+        on_event: &mut (dyn FnMut(StreamEvent) + Send),
+    ) -> Result<Finished> {
         let build = || {
             Ok(self
                 .request(reqwest::Method::POST, ep, body.path())?
@@ -631,14 +691,19 @@ impl Client {
         let choices = body.choices();
         let mut router = Router::new(choices, body.is_chat());
         let mut tool_calls = Accumulators::new();
-        let mut items = Box::pin(chat_items(resp.bytes_stream()));
+        let mut bytes = resp.bytes_stream();
+        let mut parser = SseParser::new();
         let mut finished = Finished::default();
-        let outcome = loop {
+        let mut received = 0usize;
+        let outcome = 'stream: loop {
+            // Stop and the idle timeout are checked on every chunk of bytes, however the server
+            // splits its events; Stop first, so a server that never pauses cannot starve it.
             let next = tokio::select! {
+                biased;
                 _ = cancel.cancelled() => break Err(Error::Cancelled),
-                n = tokio::time::timeout(self.options.idle_timeout, items.next()) => n,
+                n = tokio::time::timeout(self.options.idle_timeout, bytes.next()) => n,
             };
-            match next {
+            let (items, ended) = match next {
                 Err(_) => {
                     break Err(Error::Timeout {
                         message: format!(
@@ -648,37 +713,61 @@ impl Client {
                         ),
                     })
                 }
-                Ok(None) if !finished.finish_reasons.is_empty() => break Ok(finished),
-                Ok(None) => {
+                Ok(Some(Err(e))) => {
                     break Err(Error::Stream {
-                        message: "the connection closed before the reply was complete".into(),
+                        message: format!("the connection broke ({})", errors::network_error(e)),
                     })
                 }
-                Ok(Some(Err(e))) => break Err(e),
-                Ok(Some(Ok(SseItem::Done))) => break Ok(finished),
-                Ok(Some(Ok(SseItem::Chunk(chunk)))) => {
-                    if finished.model.is_none() {
-                        finished.model = chunk.model.filter(|m| !m.is_empty());
+                Ok(Some(Ok(chunk))) => (parser.feed(&chunk), false),
+                Ok(None) => (parser.finish(), true),
+            };
+            for item in items {
+                let chunk = match item {
+                    Err(e) => break 'stream Err(e),
+                    Ok(SseItem::Done) => break 'stream Ok(finished),
+                    Ok(SseItem::Chunk(chunk)) => chunk,
+                };
+                if finished.model.is_none() {
+                    finished.model = chunk.model.filter(|m| !m.is_empty());
+                }
+                if chunk.usage.is_some() {
+                    finished.usage = chunk.usage;
+                }
+                // A choice index beyond `n` is the server's mistake; it is not shown.
+                for mut choice in chunk.choices.into_iter().filter(|c| c.index < choices) {
+                    add_tool_calls(
+                        &mut tool_calls,
+                        choice.index,
+                        choice.delta.tool_calls.take(),
+                    );
+                    emit_logprobs(on_event, choice.index, choice.logprobs.take());
+                    let reasoning = choice.delta.reasoning_text();
+                    let content = choice.delta.content.or(choice.text);
+                    received += content.as_ref().map_or(0, String::len)
+                        + reasoning.as_ref().map_or(0, String::len);
+                    if received > MAX_REPLY_BYTES {
+                        break 'stream Err(Error::Stream {
+                            message: format!(
+                                "the reply passed Parley's limit of {} MB and was stopped; \
+                                 the part received is kept",
+                                MAX_REPLY_BYTES >> 20
+                            ),
+                        });
                     }
-                    if chunk.usage.is_some() {
-                        finished.usage = chunk.usage;
-                    }
-                    // A choice index beyond `n` is the server's mistake; it is not shown.
-                    for mut choice in chunk.choices.into_iter().filter(|c| c.index < choices) {
-                        add_tool_calls(
-                            &mut tool_calls,
-                            choice.index,
-                            choice.delta.tool_calls.take(),
-                        );
-                        emit_logprobs(on_event, choice.index, choice.logprobs.take());
-                        let reasoning = choice.delta.reasoning_text();
-                        let content = choice.delta.content.or(choice.text);
-                        router.delta(on_event, choice.index, reasoning, content);
-                        if let Some(reason) = choice.finish_reason {
-                            finished.finish_reasons.insert(choice.index, reason);
-                        }
+                    router.delta(on_event, choice.index, reasoning, content);
+                    if let Some(reason) = choice.finish_reason {
+                        finished.finish_reasons.insert(choice.index, reason);
                     }
                 }
+            }
+            if ended {
+                break if finished.finish_reasons.is_empty() {
+                    Err(Error::Stream {
+                        message: "the connection closed before the reply was complete".into(),
+                    })
+                } else {
+                    Ok(finished)
+                };
             }
         };
         // Text held back while a `<think>` tag might be forming is part of the reply, even a partial one.

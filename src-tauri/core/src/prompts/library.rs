@@ -61,7 +61,7 @@ pub enum Sort {
     Name,
 }
 
-fn clean_name(name: &str) -> Result<String> {
+pub(crate) fn clean_name(name: &str) -> Result<String> {
     let name: String = name.trim().chars().filter(|c| !c.is_control()).collect();
     let ok = !name.is_empty()
         && name.chars().count() <= 60
@@ -76,7 +76,7 @@ fn clean_name(name: &str) -> Result<String> {
 }
 
 impl Draft {
-    fn validate(mut self) -> Result<Draft> {
+    pub(crate) fn validate(mut self) -> Result<Draft> {
         if self.body.trim().is_empty() {
             return Err(Error::invalid("The prompt is empty."));
         }

@@ -9,6 +9,8 @@ use std::sync::Mutex;
 
 use crate::error::{Error, Result};
 
+pub mod redact;
+
 /// An API key. Debug and Display never show it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ApiKey(String);
