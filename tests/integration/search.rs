@@ -59,7 +59,11 @@ fn parley_search_prints_hits_and_exits_1_when_there_are_none() {
     for q in ["\"NEAR(", "a* -b", "nothing like this"] {
         let out = parley(dir.path()).args(["search", q]).output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{q}");
-        assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{q}");
+        assert!(
+            out.stdout.is_empty() && out.stderr.is_empty(),
+            "{q}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
