@@ -1,49 +1,9 @@
 //! The window: builds the Tauri app over the chat service. Generic over the runtime so tests can use
 //! Tauri's mock runtime.
 
-use std::sync::Arc;
-
 use tauri::{Builder, Runtime};
 
-use parley_core::chat::{ChatService, EnvFallback};
-use parley_core::error::{Error, Result};
-use parley_core::secrets::KeyringStore;
-
-/// What the commands see. If the database could not be opened, every command reports why.
-pub struct AppState {
-    service: std::result::Result<Arc<ChatService>, Error>,
-    pub notices: Vec<String>,
-}
-
-impl AppState {
-    pub fn new(service: Result<ChatService>, notices: Vec<String>) -> Self {
-        AppState {
-            service: service.map(Arc::new),
-            notices,
-        }
-    }
-
-    /// Opens the real database (`PARLEY_DATA_DIR` or the OS data dir) and the OS keyring.
-    pub fn open() -> Self {
-        let opened = parley_core::db::data_dir().and_then(|dir| {
-            parley_core::open_service(&dir, Arc::new(KeyringStore::new()), EnvFallback::from_env())
-        });
-        match opened {
-            Ok((service, notices)) => {
-                AppState::new(Ok(service), notices.iter().map(|n| n.to_string()).collect())
-            }
-            Err(e) => {
-                eprintln!("parley: {e}");
-                let notice = e.to_string();
-                AppState::new(Err(e), vec![notice])
-            }
-        }
-    }
-
-    pub fn service(&self) -> Result<Arc<ChatService>> {
-        self.service.clone()
-    }
-}
+use crate::commands::state::AppState;
 
 /// Refuses navigation away from the app's own pages (W2).
 fn navigation_guard<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {

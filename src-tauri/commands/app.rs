@@ -1,7 +1,7 @@
 use serde::Serialize;
 use tauri::State;
 
-use crate::gui::AppState;
+use crate::commands::state::AppState;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

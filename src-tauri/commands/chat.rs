@@ -1,7 +1,7 @@
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::gui::AppState;
+use crate::commands::state::AppState;
 use parley_core::chat::{ChatEvent, RetryRequest, SendRequest};
 use parley_core::db::messages::Message;
 use parley_core::error::Result;

@@ -1,6 +1,6 @@
 use tauri::State;
 
-use crate::gui::AppState;
+use crate::commands::state::AppState;
 use parley_core::chat::ConversationTotals;
 use parley_core::db::conversations::{self, Conversation, ConversationSettings};
 use parley_core::db::messages::ThreadMessage;

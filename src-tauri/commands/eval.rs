@@ -1,7 +1,7 @@
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::gui::AppState;
+use crate::commands::state::AppState;
 use parley_core::chat::arena::{ArenaRequest, ArenaReveal, ArenaRound};
 use parley_core::chat::ChatEvent;
 use parley_core::db::messages::ThreadMessage;

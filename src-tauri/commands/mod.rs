@@ -10,6 +10,7 @@ pub mod links;
 pub mod models;
 pub mod profile;
 pub mod prompts;
+pub mod state;
 
 /// Every command the webview may call (also listed, by name, in build.rs and the capability).
 pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static

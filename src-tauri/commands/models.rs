@@ -1,6 +1,6 @@
 use tauri::State;
 
-use crate::gui::AppState;
+use crate::commands::state::AppState;
 use parley_core::db::pricing::{self, ModelInfo};
 use parley_core::error::Result;
 

@@ -1,6 +1,6 @@
 use tauri::State;
 
-use crate::gui::AppState;
+use crate::commands::state::AppState;
 use parley_core::chat::{ProfileUpdate, ProfileView, ProfilesOverview};
 use parley_core::error::Result;
 use parley_core::openai::probe::LocalServer;

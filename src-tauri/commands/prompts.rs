@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use tauri::State;
 
-use crate::gui::AppState;
+use crate::commands::state::AppState;
 use parley_core::error::Result;
 use parley_core::prompts::library::{self, Draft, Prompt, Sort, Version};
 use parley_core::prompts::review::{self, DiffLine, VersionScores};

@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use parley_core::chat::{EnvFallback, SendRequest};
 use parley_core::secrets::MemoryStore;
-use parley_desktop::gui::{build_app, AppState};
+use parley_desktop::commands::state::AppState;
+use parley_desktop::gui::build_app;
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, Channel, InvokeBody, InvokeResponseBody};
 use tauri::test::{mock_builder, MockRuntime, INVOKE_KEY};

@@ -524,7 +524,7 @@ fn the_judge_commands_work_through_ipc() {
     let (app_handle, w) = app(dir.path(), &server);
     let ids = {
         use tauri::Manager;
-        let state = app_handle.state::<parley_desktop::gui::AppState>();
+        let state = app_handle.state::<parley_desktop::commands::state::AppState>();
         let svc = state.service().unwrap();
         seed(&svc, QUESTION, &[("m-short", SHORT), ("m-long", LONG)]).1
     };

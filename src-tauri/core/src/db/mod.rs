@@ -62,7 +62,6 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// The data directory: `PARLEY_DATA_DIR`, else the OS data dir + `parley`.
 /// Where exports go: `PARLEY_EXPORT_DIR` (tests, or a user who wants another folder), else the
 /// Downloads folder, else home.
 pub fn export_dir() -> Result<std::path::PathBuf> {
@@ -73,6 +72,7 @@ pub fn export_dir() -> Result<std::path::PathBuf> {
         .ok_or_else(|| Error::not_found("a Downloads folder"))
 }
 
+/// The data directory: `PARLEY_DATA_DIR`, else the OS data dir + `parley`.
 pub fn data_dir() -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os("PARLEY_DATA_DIR").filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(dir));
