@@ -50,9 +50,7 @@ pub fn run() -> i32 {
         // A backup of the database once a day, off the UI's path; checked again every hour
         // for a window left open for days.
         std::thread::spawn(|| loop {
-            if let Err(e) =
-                parley_core::db::data_dir().and_then(|d| parley_core::db::backup::daily_for(&d))
-            {
+            if let Err(e) = parley_core::api::daily_backup() {
                 eprintln!("parley: daily backup failed: {e}");
             }
             std::thread::sleep(std::time::Duration::from_secs(3600));

@@ -3,8 +3,8 @@
 use tauri::State;
 
 use crate::commands::state::AppState;
+use parley_core::api::{JudgeKind, Rubric, Verdict};
 use parley_core::chat::JudgeTarget;
-use parley_core::db::judging::{JudgeKind, Rubric, Verdict};
 use parley_core::error::Result;
 
 /// The latest version of every rubric.

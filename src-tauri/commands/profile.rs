@@ -1,3 +1,5 @@
+//! Profiles: endpoints, keys (write-only), models, the default profile, the proxy, local servers.
+
 use tauri::State;
 
 use crate::commands::state::AppState;

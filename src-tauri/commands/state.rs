@@ -23,7 +23,7 @@ impl AppState {
 
     /// Opens the real database (`PARLEY_DATA_DIR` or the OS data dir) and the OS keyring.
     pub fn open() -> Self {
-        let opened = parley_core::db::data_dir().and_then(|dir| {
+        let opened = parley_core::api::data_dir().and_then(|dir| {
             parley_core::open_service(&dir, Arc::new(KeyringStore::new()), EnvFallback::from_env())
         });
         match opened {

@@ -360,39 +360,40 @@ fn judge_throughput() {
     )
     .unwrap();
     // 50 questions with 2 replies each (200 to 2,000 characters).
-    let ids: Vec<i64> = svc
-        .db()
-        .with(|c| {
-            let conv = conversations::create(c, None)?.id;
-            let mut ids = Vec::new();
-            for q in 0..50 {
-                c.execute(
-                    "INSERT INTO messages(conversation_id, role, content, status, created_at)
+    let c = rusqlite::Connection::open(data.path().join(parley_core::db::DB_FILE)).unwrap();
+    let seeded: rusqlite::Result<Vec<i64>> = (|| {
+        let conv = svc.create_conversation(None).unwrap().id;
+        let mut ids = Vec::new();
+        for q in 0..50 {
+            c.execute(
+                "INSERT INTO messages(conversation_id, role, content, status, created_at)
                      VALUES (?1, 'user', ?2, 'done', 0)",
-                    rusqlite::params![conv, format!("Question {q}: explain something.")],
-                )?;
-                let qid = c.last_insert_rowid();
-                for r in 0..2 {
-                    let text = "A sentence of the answer. ".repeat(8 + (q * 7 + r * 31) % 70);
-                    c.execute(
+                rusqlite::params![conv, format!("Question {q}: explain something.")],
+            )?;
+            let qid = c.last_insert_rowid();
+            for r in 0..2 {
+                let text = "A sentence of the answer. ".repeat(8 + (q * 7 + r * 31) % 70);
+                c.execute(
                         "INSERT INTO messages(conversation_id, parent_id, role, content, status, model, created_at)
                          VALUES (?1, ?2, 'assistant', ?3, 'done', 'm', 0)",
                         rusqlite::params![conv, qid, text],
                     )?;
-                    ids.push(c.last_insert_rowid());
-                }
+                ids.push(c.last_insert_rowid());
             }
-            Ok(ids)
-        })
-        .unwrap();
+        }
+        Ok(ids)
+    })();
+    let ids = seeded.unwrap();
     let (target, slow) = (
         JudgeTarget {
             profile_id: None,
             model: Some("test-judge".into()),
+            run_id: None,
         },
         JudgeTarget {
             profile_id: None,
             model: Some("test-judge-slow".into()),
+            run_id: None,
         },
     );
     let (_, ep, client) = rt.block_on(svc.endpoint_for(None, None)).unwrap();

@@ -9,6 +9,7 @@ mod fake_openai;
 #[path = "../support/forward_proxy.rs"]
 mod forward_proxy;
 
+mod background;
 mod chat_complete;
 mod chat_service;
 mod cli;

@@ -36,13 +36,8 @@ fn compatible(name: &str, server: &FakeOpenAi) -> ProfileUpdate {
 
 /// A conversation on `profile` (None: the default profile), with no model of its own.
 fn conversation(svc: &ChatService, profile: Option<i64>) -> i64 {
-    svc.db()
-        .with(|c| {
-            let conv = conversations::create(c, None)?;
-            conversations::set_profile(c, conv.id, profile)
-        })
-        .unwrap()
-        .id
+    let conv = svc.create_conversation(None).unwrap();
+    svc.set_conversation_profile(conv.id, profile).unwrap().id
 }
 
 async fn send(
@@ -181,7 +176,7 @@ async fn two_profiles_each_send_their_own_key_to_their_own_server() {
         store.get("default").unwrap().unwrap().expose(),
         "sk-profile-a"
     );
-    let conv = svc.db().with(|c| conversations::get(c, conv_b)).unwrap();
+    let conv = svc.conversation(conv_b).unwrap();
     assert_eq!(conv.profile_id, None);
     let (r, _) = send(&svc, conv_b, "now to a").await;
     assert_eq!(r.status, Status::Done);
@@ -203,13 +198,9 @@ async fn profile_defaults_fill_in_what_the_conversation_leaves_open() {
     };
     let p = svc.create_profile(update).await.unwrap();
     let conv = conversation(&svc, Some(p.id));
-    svc.db()
-        .with(|c| {
-            let mut s = conversations::get(c, conv)?.settings;
-            s.temperature = Some(1.0);
-            conversations::update_settings(c, conv, s)
-        })
-        .unwrap();
+    let mut s = svc.conversation(conv).unwrap().settings;
+    s.temperature = Some(1.0);
+    svc.update_conversation(conv, s).unwrap();
     send(&svc, conv, "params").await;
     let body = &chats(&server)[0].body;
     assert_eq!(body["model"], "test-model");
@@ -506,13 +497,9 @@ async fn a_legacy_completion_through_azure_goes_to_the_deployments_completions_u
         .unwrap();
     svc.set_key(Some(azure.id), "azure-secret-2").await.unwrap();
     let conv = conversation(&svc, Some(azure.id));
-    svc.db()
-        .with(|c| {
-            let mut s = conversations::get(c, conv)?.settings;
-            s.endpoint = conversations::EndpointKind::Completions;
-            conversations::update_settings(c, conv, s)
-        })
-        .unwrap();
+    let mut s = svc.conversation(conv).unwrap().settings;
+    s.endpoint = conversations::EndpointKind::Completions;
+    svc.update_conversation(conv, s).unwrap();
     let (reply, _) = send(&svc, conv, "Roses are").await;
     assert_eq!(reply.status, Status::Done, "{:?}", reply.error_message);
     assert_eq!(reply.content, "Echo: Roses are");

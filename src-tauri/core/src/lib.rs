@@ -4,6 +4,7 @@
 //! Layers (DESIGN.md): faces (`parley-desktop`'s commands, `parley-cli`) → this crate's API →
 //! `chat/`, `eval/`, `prompts/` → `db/`, `openai/`, `secrets/`. `db` imports no feature module.
 
+pub mod api;
 pub mod chat;
 pub mod db;
 pub mod error;

@@ -1,5 +1,6 @@
 //! Running the LLM judge (issue 4) through the ordinary client, and storing its verdicts. The
-//! prompt and the strict verdict parser are in `eval::judge`; the tables in `db::judging`.
+//! prompt and the strict verdict parser are in `eval::judge`; the tables in `db::judging`. Rows
+//! are read and written on a blocking thread (`read_blocking`), never on the async workers.
 //!
 //! A judge run that fails (the server refused, the stream broke, the verdict was not understood)
 //! is still stored, as a verdict with its error and the judge's raw answer: it is a result about
@@ -31,6 +32,10 @@ pub struct JudgeTarget {
     pub profile_id: Option<i64>,
     #[serde(default)]
     pub model: Option<String>,
+    /// The id the run is registered under, like a reply's stream id: `cancel(run_id)` stops it
+    /// and `stop_all` waits for it. `None`: one is made up.
+    #[serde(default)]
+    pub run_id: Option<String>,
 }
 
 /// The resolved judge: where, with which key and client, which model.
@@ -139,7 +144,11 @@ impl ChatService {
     }
 
     /// Sends the judge's prompt; the whole answer (partial text too, on error).
-    async fn ask_judge(judge: &Judge, prompt: Vec<ChatMessage>) -> (String, Result<()>) {
+    async fn ask_judge(
+        judge: &Judge,
+        prompt: Vec<ChatMessage>,
+        stop: &CancellationToken,
+    ) -> (String, Result<()>) {
         let mut request = ChatRequest::streaming(judge.model.clone(), prompt);
         // Reasoning models accept only their default temperature.
         if !wants_max_completion_tokens(&judge.model) {
@@ -156,7 +165,7 @@ impl ChatService {
             .stream(
                 &judge.endpoint,
                 &Request::Chat(request),
-                &CancellationToken::new(),
+                stop,
                 &mut on_event,
             )
             .await
@@ -171,8 +180,11 @@ impl ChatService {
         rubric_id: Option<i64>,
         target: &JudgeTarget,
     ) -> Result<Verdict> {
+        let (_guard, stop) = self.register_stream(target.run_id.clone())?;
         let rubric = self.rubric_for(rubric_id, JudgeKind::Single)?;
-        let path = self.db.with(|c| judged_path(c, message_id))?;
+        let path = self
+            .read_blocking(move |c| judged_path(c, message_id))
+            .await?;
         let ctx = Context::from_path(&path)?;
         let judge = self.judge_for(target).await?;
         self.run_single(
@@ -180,19 +192,25 @@ impl ChatService {
             &rubric,
             &ctx,
             path.last().expect("a path ends in its reply"),
+            &stop,
         )
         .await
     }
 
+    /// A stopped run stores nothing: it is no result about the judge.
     async fn run_single(
         &self,
         judge: &Judge,
         rubric: &Rubric,
         ctx: &Context,
         reply: &Message,
+        stop: &CancellationToken,
     ) -> Result<Verdict> {
         let prompt = judge::single_prompt(&rubric.body, ctx, &reply.content);
-        let (raw, result) = Self::ask_judge(judge, prompt).await;
+        let (raw, result) = Self::ask_judge(judge, prompt, stop).await;
+        if stop.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
         let mut v = NewVerdict {
             rubric_id: rubric.id,
             judge_model: judge.model.clone(),
@@ -208,7 +226,8 @@ impl ChatService {
             }
             Err(e) => failed(&mut v, &e),
         }
-        self.db.with(|c| judging::insert_verdict(c, &v))
+        self.read_blocking(move |c| judging::insert_verdict(c, &v))
+            .await
     }
 
     /// Compares two replies to the same question, judged in both orders (a as A, then b as A);
@@ -220,13 +239,26 @@ impl ChatService {
         rubric_id: Option<i64>,
         target: &JudgeTarget,
     ) -> Result<Verdict> {
+        let (_guard, stop) = self.register_stream(target.run_id.clone())?;
+        self.pair_in_run(a_id, b_id, rubric_id, target, &stop).await
+    }
+
+    /// One pair, under a run already registered (alone, or one of a batch).
+    async fn pair_in_run(
+        &self,
+        a_id: i64,
+        b_id: i64,
+        rubric_id: Option<i64>,
+        target: &JudgeTarget,
+        stop: &CancellationToken,
+    ) -> Result<Verdict> {
         if a_id == b_id {
             return Err(Error::invalid("A reply cannot be compared with itself."));
         }
         let rubric = self.rubric_for(rubric_id, JudgeKind::Pairwise)?;
         let (path_a, path_b) = self
-            .db
-            .with(|c| Ok((judged_path(c, a_id)?, judged_path(c, b_id)?)))?;
+            .read_blocking(move |c| Ok((judged_path(c, a_id)?, judged_path(c, b_id)?)))
+            .await?;
         let ctx = Context::from_path(&path_a)?;
         if Context::from_path(&path_b)?.question != ctx.question {
             return Err(Error::invalid(format!(
@@ -235,7 +267,7 @@ impl ChatService {
         }
         let judge = self.judge_for(target).await?;
         let (a, b) = (path_a.last().unwrap(), path_b.last().unwrap());
-        self.run_pair(&judge, &rubric, &ctx, a, b).await
+        self.run_pair(&judge, &rubric, &ctx, (a, b), stop).await
     }
 
     async fn run_pair(
@@ -243,19 +275,24 @@ impl ChatService {
         judge: &Judge,
         rubric: &Rubric,
         ctx: &Context,
-        a: &Message,
-        b: &Message,
+        (a, b): (&Message, &Message),
+        stop: &CancellationToken,
     ) -> Result<Verdict> {
         let ((raw_ab, r_ab), (raw_ba, r_ba)) = tokio::join!(
             Self::ask_judge(
                 judge,
-                judge::pair_prompt(&rubric.body, ctx, &a.content, &b.content)
+                judge::pair_prompt(&rubric.body, ctx, &a.content, &b.content),
+                stop
             ),
             Self::ask_judge(
                 judge,
-                judge::pair_prompt(&rubric.body, ctx, &b.content, &a.content)
+                judge::pair_prompt(&rubric.body, ctx, &b.content, &a.content),
+                stop
             ),
         );
+        if stop.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
         let ab = r_ab.and_then(|_| judge::parse_pair(&raw_ab));
         let ba = r_ba.and_then(|_| judge::parse_pair(&raw_ba));
         let mut v = NewVerdict {
@@ -305,7 +342,8 @@ impl ChatService {
                 );
             }
         }
-        self.db.with(|c| judging::insert_verdict(c, &v))
+        self.read_blocking(move |c| judging::insert_verdict(c, &v))
+            .await
     }
 
     /// Grades many replies, [`JUDGE_CONCURRENCY`] at a time; one result per id, in order.
@@ -315,15 +353,16 @@ impl ChatService {
         rubric_id: Option<i64>,
         target: &JudgeTarget,
     ) -> Result<Vec<(i64, Result<Verdict>)>> {
+        let (_guard, stop) = self.register_stream(target.run_id.clone())?;
         let rubric = self.rubric_for(rubric_id, JudgeKind::Single)?;
         let judge = self.judge_for(target).await?;
-        let (judge, rubric) = (&judge, &rubric);
+        let (judge, rubric, stop) = (&judge, &rubric, &stop);
         Ok(stream::iter(ids.iter().copied())
             .map(|id| async move {
                 let run = async {
-                    let path = self.db.with(|c| judged_path(c, id))?;
+                    let path = self.read_blocking(move |c| judged_path(c, id)).await?;
                     let ctx = Context::from_path(&path)?;
-                    self.run_single(judge, rubric, &ctx, path.last().unwrap())
+                    self.run_single(judge, rubric, &ctx, path.last().unwrap(), stop)
                         .await
                 };
                 (id, run.await)
@@ -340,11 +379,17 @@ impl ChatService {
         rubric_id: Option<i64>,
         target: &JudgeTarget,
     ) -> Result<Vec<((i64, i64), Result<Verdict>)>> {
+        let (_guard, stop) = self.register_stream(target.run_id.clone())?;
         let rubric = self.rubric_for(rubric_id, JudgeKind::Pairwise)?;
         self.judge_for(target).await?;
-        let rubric_id = Some(rubric.id);
+        let (rubric_id, stop) = (Some(rubric.id), &stop);
         Ok(stream::iter(pairs.iter().copied())
-            .map(|(a, b)| async move { ((a, b), self.judge_pair(a, b, rubric_id, target).await) })
+            .map(|(a, b)| async move {
+                (
+                    (a, b),
+                    self.pair_in_run(a, b, rubric_id, target, stop).await,
+                )
+            })
             .buffered(JUDGE_CONCURRENCY)
             .collect()
             .await)

@@ -100,7 +100,7 @@ pub struct ConversationTotals {
 }
 
 pub struct ChatService {
-    db: Db,
+    pub(crate) db: Db,
     secrets: Arc<dyn SecretStore>,
     client: Client,
     /// One HTTP client per distinct proxy / timeout setting in use (see `client_for`).
@@ -174,11 +174,8 @@ impl ChatService {
         }
     }
 
-    pub fn db(&self) -> &Db {
-        &self.db
-    }
-
-    /// Stops a stream at once; its partial reply is kept as `cancelled`. False if it already ended.
+    /// Stops a stream or a judge run at once; a reply's partial text is kept as `cancelled`, a
+    /// stopped judge run stores nothing. False if it already ended.
     pub fn cancel(&self, stream_id: &str) -> bool {
         match self.streams.lock().unwrap().get(stream_id) {
             Some(token) => {
@@ -189,8 +186,9 @@ impl ChatService {
         }
     }
 
-    /// Stops every running reply and waits (at most `wait`, blocking) until each is saved as
-    /// cancelled. For closing the app: nothing streamed so far is lost. Returns how many there were.
+    /// Stops every running reply and judge run and waits (at most `wait`, blocking) until each
+    /// has ended (replies saved as cancelled). For closing the app: nothing streamed so far is
+    /// lost. Returns how many there were.
     pub fn stop_all(&self, wait: Duration) -> usize {
         let tokens: Vec<CancellationToken> =
             self.streams.lock().unwrap().values().cloned().collect();
@@ -202,7 +200,8 @@ impl ChatService {
         tokens.len()
     }
 
-    /// Registers a stream before anything else happens, so Stop works from the first moment.
+    /// Registers a stream (or a judge run) before anything else happens, so Stop works from the
+    /// first moment.
     fn register_stream(
         &self,
         stream_id: Option<String>,
@@ -218,7 +217,7 @@ impl ChatService {
         let mut streams = self.streams.lock().unwrap();
         if streams.contains_key(&id) {
             return Err(Error::invalid(format!(
-                "A reply with stream id {id} is already running."
+                "A reply or judge run with id {id} is already running."
             )));
         }
         streams.insert(id.clone(), token.clone());

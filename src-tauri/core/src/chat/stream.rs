@@ -128,7 +128,6 @@ impl ChatService {
             Some(Request::Completion(b)) => tokens::count_text(&model, &b.prompt) as i64,
             None => 0,
         };
-        drop(run);
 
         let usage = result.as_ref().ok().and_then(|f| f.usage);
         let mut prompt_count: Option<i64> = None;
@@ -215,6 +214,8 @@ impl ChatService {
                 }
             }
         }
+        // Only now is the stream unregistered: `stop_all` returns once every reply is saved.
+        drop(run);
         Ok(saved)
     }
 }

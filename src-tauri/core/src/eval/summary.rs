@@ -192,11 +192,19 @@ pub fn export_to(
     format: ExportFormat,
     dir: &std::path::Path,
 ) -> Result<std::path::PathBuf> {
-    let rows = rated_replies(conn, f)?;
+    export_rows(&rated_replies(conn, f)?, format, dir)
+}
+
+/// Writes rows already read to a new file in `dir` (no database needed: run it outside the lock).
+pub fn export_rows(
+    rows: &[RatedReply],
+    format: ExportFormat,
+    dir: &std::path::Path,
+) -> Result<std::path::PathBuf> {
     let (text, ext) = match format {
-        ExportFormat::Csv => (to_csv(&rows), "csv"),
+        ExportFormat::Csv => (to_csv(rows), "csv"),
         ExportFormat::Json => (
-            serde_json::to_string_pretty(&rows)
+            serde_json::to_string_pretty(rows)
                 .map_err(|e| crate::error::Error::invalid(e.to_string()))?,
             "json",
         ),
