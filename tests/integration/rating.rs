@@ -171,14 +171,7 @@ async fn continuing_from_one_of_two_models_counts_as_its_win_and_ratings_keep_hi
     assert_eq!(st.history[0].rating.score, Some(5));
     let thread = svc.thread(conv).unwrap();
     assert_eq!(
-        thread
-            .last()
-            .unwrap()
-            .message
-            .rating
-            .as_ref()
-            .unwrap()
-            .score,
+        thread.last().unwrap().rating.as_ref().unwrap().score,
         Some(2)
     );
     // A reference answer scores the reply: exact match, contains, token F1.
@@ -197,13 +190,7 @@ async fn continuing_from_one_of_two_models_counts_as_its_win_and_ratings_keep_hi
     assert_eq!(score.contains, Some(true));
     assert!((score.f1 - 1.0).abs() < 1e-12);
     let thread = svc.thread(conv).unwrap();
-    let shown = thread
-        .last()
-        .unwrap()
-        .message
-        .reference_score
-        .clone()
-        .unwrap();
+    let shown = thread.last().unwrap().reference_score.clone().unwrap();
     assert_eq!(shown, score);
     let partial = with_reference("compare the two").reference_score.unwrap();
     assert!(!partial.exact_match);

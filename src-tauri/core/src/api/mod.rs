@@ -15,9 +15,10 @@ use std::path::PathBuf;
 use crate::error::{Error, Result};
 
 pub use crate::chat::ChatService;
+pub use crate::chat::{MessageView, ThreadMessage};
 pub use crate::db::conversations::{Conversation, ConversationSettings, EndpointKind};
 pub use crate::db::judging::{JudgeKind, Rubric, Verdict};
-pub use crate::db::messages::{Message, Status, ThreadMessage};
+pub use crate::db::messages::{Message, Status};
 pub use crate::db::pricing::ModelInfo;
 pub use crate::db::profiles::{ProfileDefaults, ProfileKind};
 pub use crate::db::OpenNotice;

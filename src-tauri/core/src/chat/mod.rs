@@ -31,6 +31,7 @@ pub use profiles::{ProfileUpdate, ProfilesOverview};
 pub use provider::{EnvFallback, KeySource, ProfileView};
 pub use request::completion_prompt;
 pub(crate) use thread::blind_message;
+pub use thread::{MessageView, ThreadMessage};
 
 /// Largest message accepted (a huge paste gets a clear error, not a frozen app).
 pub const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;

@@ -93,12 +93,6 @@ pub struct Message {
     /// How many earlier messages were left out of the request to fit the context window.
     pub omitted: Option<i64>,
     pub profile_name: Option<String>,
-    /// The user's rating of a reply (filled in for the window's thread only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rating: Option<crate::eval::ratings::Rating>,
-    /// The reply scored against the reference answer in its rating (window's thread only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reference_score: Option<crate::eval::metrics::ReferenceScore>,
 }
 
 impl Message {
@@ -127,27 +121,21 @@ impl Message {
             cost_usd: None,
             omitted: None,
             profile_name: None,
-            rating: None,
-            reference_score: None,
         }
     }
 }
 
-/// A message on the active path with its siblings (same parent), for `< 2/3 >` navigation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ThreadMessage {
-    #[serde(flatten)]
+/// A row of the active path with the ids of its siblings (same parent), and the rows of its
+/// group when it is the last reply and was made together with others. What the window shows of
+/// it (ratings, scores, blinding) is the chat layer's `ThreadMessage`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathEntry {
     pub message: Message,
     /// Ids of all children of this message's parent (itself included), oldest first.
     pub sibling_ids: Vec<i64>,
     /// For the last reply of the path, when it was made together with others (n choices or
-    /// several models): all of them, in choice order.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// several models): all of them, in choice order; else empty.
     pub group: Vec<Message>,
-    /// How different the finished replies of that group are (distinct-n, self-similarity).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub diversity: Option<crate::eval::metrics::Diversity>,
 }
 
 /// Where a new reply comes from, recorded on its row.
@@ -206,8 +194,6 @@ fn from_row(r: &Row) -> rusqlite::Result<Message> {
         cost_usd: r.get(19)?,
         omitted: r.get(20)?,
         profile_name: r.get(21)?,
-        rating: None,
-        reference_score: None,
     })
 }
 
@@ -292,25 +278,35 @@ fn active_path_ids(conn: &Connection, conversation_id: i64) -> Result<Vec<i64>> 
     Ok(Tree::load(conn, conversation_id)?.active_path())
 }
 
+/// The rows with these ids, in the order given (only those rows are read).
+fn rows_by_ids(conn: &Connection, ids: &[i64]) -> Result<Vec<Message>> {
+    let list = format!(
+        "[{}]",
+        ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+    );
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM messages WHERE id IN (SELECT value FROM json_each(?1))"
+    ))?;
+    let mut by_id: std::collections::HashMap<i64, Message> = st
+        .query_map([list], from_row)?
+        .map(|m| m.map(|m| (m.id, m)))
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
 /// The conversation as the user sees it: the active path, oldest first.
 pub fn active_path(conn: &Connection, conversation_id: i64) -> Result<Vec<Message>> {
     conversations::get(conn, conversation_id)?;
-    let ids = active_path_ids(conn, conversation_id)?;
-    let mut st = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM messages WHERE conversation_id = ?1 ORDER BY id"
-    ))?;
-    let mut by_id: std::collections::HashMap<i64, Message> = st
-        .query_map([conversation_id], from_row)?
-        .map(|m| m.map(|m| (m.id, m)))
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(ids.into_iter().filter_map(|id| by_id.remove(&id)).collect())
+    rows_by_ids(conn, &active_path_ids(conn, conversation_id)?)
 }
 
 /// The active path with each message's siblings, and the whole group of the last reply when it
-/// was made together with others (n choices, models side by side).
-pub fn thread(conn: &Connection, conversation_id: i64) -> Result<Vec<ThreadMessage>> {
+/// was made together with others (n choices, models side by side). The branch tree (ids,
+/// parents, stamps) is read once; of the rows, only those of the path and the group shown.
+pub fn thread(conn: &Connection, conversation_id: i64) -> Result<Vec<PathEntry>> {
+    conversations::get(conn, conversation_id)?;
     let tree = Tree::load(conn, conversation_id)?;
-    let path = active_path(conn, conversation_id)?;
+    let path = rows_by_ids(conn, &tree.active_path())?;
     let last = path.len().saturating_sub(1);
     let mut out = Vec::with_capacity(path.len());
     for (i, m) in path.into_iter().enumerate() {
@@ -320,11 +316,10 @@ pub fn thread(conn: &Connection, conversation_id: i64) -> Result<Vec<ThreadMessa
             _ => Vec::new(),
         };
         let group = if group.len() > 1 { group } else { Vec::new() };
-        out.push(ThreadMessage {
+        out.push(PathEntry {
             message: m,
             sibling_ids,
             group,
-            diversity: None,
         });
     }
     Ok(out)
