@@ -164,7 +164,9 @@ fn from_row(r: &Row) -> rusqlite::Result<Conversation> {
                 .unwrap_or_default(),
             seed: r.get(12)?,
             n: r.get(13)?,
-            endpoint: EndpointKind::parse(&r.get::<_, String>(14)?).unwrap_or_default(),
+            endpoint: super::stored(r, 14, "conversations.endpoint", |s| {
+                EndpointKind::parse(s).ok()
+            })?,
         },
         profile_id: r.get(15)?,
         created_at: r.get(6)?,

@@ -29,6 +29,15 @@ impl JudgeKind {
         }
     }
 
+    /// Exactly as stored (`parse` is the forgiving reader of user input).
+    fn from_stored(s: &str) -> Option<JudgeKind> {
+        match s {
+            "single" => Some(JudgeKind::Single),
+            "pairwise" => Some(JudgeKind::Pairwise),
+            _ => None,
+        }
+    }
+
     pub fn parse(s: &str) -> Result<JudgeKind> {
         match s.trim().to_ascii_lowercase().as_str() {
             "single" => Ok(JudgeKind::Single),
@@ -54,16 +63,11 @@ pub struct Rubric {
 const RUBRIC_COLUMNS: &str = "id, name, version, kind, body, created_at";
 
 fn rubric_from_row(r: &Row) -> rusqlite::Result<Rubric> {
-    let kind: String = r.get(3)?;
     Ok(Rubric {
         id: r.get(0)?,
         name: r.get(1)?,
         version: r.get(2)?,
-        kind: if kind == "pairwise" {
-            JudgeKind::Pairwise
-        } else {
-            JudgeKind::Single
-        },
+        kind: super::stored(r, 3, "rubrics.kind", JudgeKind::from_stored)?,
         body: r.get(4)?,
         created_at: r.get(5)?,
     })
@@ -260,19 +264,10 @@ const VERDICT_SELECT: &str = "SELECT v.id, v.kind, v.rubric_id, r.name, r.versio
     LEFT JOIN messages mb ON mb.id = v.other_message_id";
 
 fn verdict_from_row(r: &Row) -> rusqlite::Result<Verdict> {
-    let kind: String = r.get(1)?;
-    let side = |i: usize| -> rusqlite::Result<Option<Side>> {
-        Ok(r.get::<_, Option<String>>(i)?
-            .as_deref()
-            .and_then(Side::parse))
-    };
+    let side = |i: usize, column: &str| super::stored_opt(r, i, column, Side::parse);
     Ok(Verdict {
         id: r.get(0)?,
-        kind: if kind == "pairwise" {
-            JudgeKind::Pairwise
-        } else {
-            JudgeKind::Single
-        },
+        kind: super::stored(r, 1, "judge_verdicts.kind", JudgeKind::from_stored)?,
         rubric_id: r.get(2)?,
         rubric_name: r.get(3)?,
         rubric_version: r.get(4)?,
@@ -283,8 +278,8 @@ fn verdict_from_row(r: &Row) -> rusqlite::Result<Verdict> {
         reply_model: r.get(9)?,
         other_model: r.get(10)?,
         score: r.get(11)?,
-        winner_ab: side(12)?,
-        winner_ba: side(13)?,
+        winner_ab: side(12, "judge_verdicts.winner_ab")?,
+        winner_ba: side(13, "judge_verdicts.winner_ba")?,
         consistent: r.get::<_, Option<i64>>(14)?.map(|c| c != 0),
         winner: r.get(15)?,
         reasoning: r.get(16)?,

@@ -24,11 +24,12 @@ impl Role {
             Role::Assistant => "assistant",
         }
     }
-    fn parse(s: &str) -> Role {
+    fn parse(s: &str) -> Option<Role> {
         match s {
-            "system" => Role::System,
-            "user" => Role::User,
-            _ => Role::Assistant,
+            "system" => Some(Role::System),
+            "user" => Some(Role::User),
+            "assistant" => Some(Role::Assistant),
+            _ => None,
         }
     }
 }
@@ -53,13 +54,14 @@ impl Status {
             Status::Interrupted => "interrupted",
         }
     }
-    fn parse(s: &str) -> Status {
+    fn parse(s: &str) -> Option<Status> {
         match s {
-            "done" => Status::Done,
-            "streaming" => Status::Streaming,
-            "cancelled" => Status::Cancelled,
-            "error" => Status::Error,
-            _ => Status::Interrupted,
+            "done" => Some(Status::Done),
+            "streaming" => Some(Status::Streaming),
+            "cancelled" => Some(Status::Cancelled),
+            "error" => Some(Status::Error),
+            "interrupted" => Some(Status::Interrupted),
+            _ => None,
         }
     }
 }
@@ -175,9 +177,9 @@ fn from_row(r: &Row) -> rusqlite::Result<Message> {
         id: r.get(0)?,
         conversation_id: r.get(1)?,
         parent_id: r.get(2)?,
-        role: Role::parse(&r.get::<_, String>(3)?),
+        role: super::stored(r, 3, "messages.role", Role::parse)?,
         content: r.get(4)?,
-        status: Status::parse(&r.get::<_, String>(5)?),
+        status: super::stored(r, 5, "messages.status", Status::parse)?,
         model: r.get(6)?,
         error_kind: r.get(7)?,
         error_message: r.get(8)?,
