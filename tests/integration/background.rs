@@ -23,8 +23,8 @@ fn seed_battles(dir: &std::path::Path, n: usize) {
         let b = if a == b { (b + 1) % 8 } else { b };
         // The better-numbered model wins two times in three; some ties and both-bad.
         let winner = match i % 6 {
-            0 | 1 | 2 if a > b => "a",
-            0 | 1 | 2 => "b",
+            0..=2 if a > b => "a",
+            0..=2 => "b",
             3 => "tie",
             4 => "bad",
             _ if a > b => "b",

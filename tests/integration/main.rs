@@ -9,17 +9,21 @@ mod fake_openai;
 #[path = "../support/forward_proxy.rs"]
 mod forward_proxy;
 
+mod architecture;
 mod background;
 mod chat_complete;
 mod chat_service;
 mod cli;
+mod cli_features;
 mod client;
 mod common;
 mod conformance;
 mod i18n;
 mod ipc;
 mod judge;
+mod judge_headless;
 mod keyring;
+mod probing;
 mod providers;
 mod rating;
 mod security;

@@ -9,6 +9,7 @@ pub mod chat;
 pub mod db;
 pub mod error;
 pub mod eval;
+mod exports;
 pub mod links;
 pub mod openai;
 pub mod prompts;

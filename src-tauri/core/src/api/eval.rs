@@ -65,7 +65,7 @@ impl ChatService {
         filter: RatingFilter,
         format: ExportFormat,
     ) -> Result<PathBuf> {
-        let dir = crate::db::export_dir()?;
+        let dir = crate::exports::export_dir()?;
         let rows = self
             .read_blocking(move |c| summary::rated_replies(c, &filter))
             .await?;

@@ -91,9 +91,11 @@ impl ChatService {
 
     /// Writes the library (Parley JSON) to a new file in the export folder; returns its path.
     pub async fn export_prompts(&self) -> Result<PathBuf> {
-        let dir = crate::db::export_dir()?;
+        let dir = crate::exports::export_dir()?;
         let json = self.prompts_json().await?;
-        super::compute(move || transfer::write_new_file(&dir, "parley-prompts", "json", &json))
-            .await?
+        super::compute(move || {
+            crate::exports::write_new_file(&dir, "parley-prompts", "json", &json)
+        })
+        .await?
     }
 }

@@ -45,7 +45,10 @@ pub struct ArenaReveal {
 }
 
 /// Two different contenders from the pool, in random order.
-pub fn pick_two(pool: &[ArenaEntry], rng: &mut fastrand::Rng) -> Result<(ArenaEntry, ArenaEntry)> {
+pub(crate) fn pick_two(
+    pool: &[ArenaEntry],
+    rng: &mut fastrand::Rng,
+) -> Result<(ArenaEntry, ArenaEntry)> {
     let mut distinct: Vec<ArenaEntry> = Vec::new();
     for e in pool {
         let e = ArenaEntry {

@@ -22,7 +22,7 @@ use crate::openai::types::{wants_max_completion_tokens, ChatMessage, ChatRequest
 use crate::openai::{Client, Endpoint, StreamEvent};
 
 /// Judge runs in flight at once in a batch.
-pub const JUDGE_CONCURRENCY: usize = 4;
+pub(crate) const JUDGE_CONCURRENCY: usize = 4;
 
 /// Who judges: any profile (`None`: the default one) and any model (`None`: the profile's default).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -419,10 +419,10 @@ impl ChatService {
 }
 
 /// Pairs of sibling replies (smaller id first), and the replies with no sibling among those given.
-pub type SiblingPairs = (Vec<(i64, i64)>, Vec<i64>);
+pub(crate) type SiblingPairs = (Vec<(i64, i64)>, Vec<i64>);
 
 /// Every two ids with the same parent, smaller id first; and the ids alone under their parent.
-pub fn pairs_by_parent(items: &[(i64, Option<i64>)]) -> SiblingPairs {
+pub(crate) fn pairs_by_parent(items: &[(i64, Option<i64>)]) -> SiblingPairs {
     let mut sorted: Vec<(i64, Option<i64>)> = items.to_vec();
     sorted.sort_by_key(|&(id, parent)| (parent, id));
     sorted.dedup();

@@ -37,9 +37,9 @@ pub use thread::{MessageView, ThreadMessage};
 pub const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
 /// How often the partial text of a streaming reply is saved (crash safety without a write per token).
 pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(750);
-pub const OPENAI_DEFAULT_MODEL: &str = "gpt-4o-mini";
+pub(crate) const OPENAI_DEFAULT_MODEL: &str = "gpt-4o-mini";
 /// Models answering one prompt side by side.
-pub const MAX_TARGETS: usize = 4;
+pub(crate) const MAX_TARGETS: usize = 4;
 
 /// One model answering a message: the conversation's own (all `None`), or another model and/or
 /// profile for a side-by-side run. Each target streams under its own id, so each has its own Stop.

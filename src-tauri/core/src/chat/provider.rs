@@ -12,7 +12,7 @@ use crate::openai::{ClientOptions, Endpoint, Flavor, Proxy, DEFAULT_BASE_URL};
 use crate::secrets::ApiKey;
 
 /// The Azure OpenAI data-plane version used when a profile names none (GA, supports streaming).
-pub const AZURE_DEFAULT_API_VERSION: &str = "2024-10-21";
+pub(crate) const AZURE_DEFAULT_API_VERSION: &str = "2024-10-21";
 
 /// Read once at start, like the official SDKs do.
 #[derive(Debug, Clone, Default)]
@@ -86,7 +86,7 @@ pub fn effective_base_url(
     parse_base_url(raw)
 }
 
-pub fn origin_of(url: &Url) -> String {
+pub(crate) fn origin_of(url: &Url) -> String {
     url.origin().ascii_serialization()
 }
 
@@ -100,14 +100,14 @@ fn env_origin(env: &EnvFallback) -> Option<String> {
 /// `trusted` is true for a base URL typed for this one request on the command line; a URL saved
 /// in the profile (which the window can change) only gets keys bound to its origin.
 #[derive(Debug, Clone, PartialEq)]
-pub struct KeyChoice {
+pub(crate) struct KeyChoice {
     pub key: Option<ApiKey>,
     pub source: KeySource,
     /// A stored key exists but belongs to this other origin, so it is not sent here.
     pub held_for: Option<String>,
 }
 
-pub fn choose_key(
+pub(crate) fn choose_key(
     row: &ProfileRow,
     env: &EnvFallback,
     stored: &Result<Option<ApiKey>>,
@@ -151,7 +151,7 @@ pub fn choose_key(
 }
 
 /// Checks an Azure deployment name (it becomes a URL path segment).
-pub fn check_deployment(raw: &str) -> Result<String> {
+pub(crate) fn check_deployment(raw: &str) -> Result<String> {
     let d = raw.trim();
     let ok = !d.is_empty()
         && d.len() <= 64
@@ -166,7 +166,7 @@ pub fn check_deployment(raw: &str) -> Result<String> {
 }
 
 /// Checks an Azure api-version such as `2024-10-21` or `2025-01-01-preview`.
-pub fn check_api_version(raw: &str) -> Result<String> {
+pub(crate) fn check_api_version(raw: &str) -> Result<String> {
     let v = raw.trim();
     let ok = v.len() >= 10
         && v.len() <= 32
@@ -212,7 +212,11 @@ pub fn default_model(row: &ProfileRow) -> Option<String> {
 }
 
 /// The HTTP client settings of a profile: its own proxy and timeouts, else the app's.
-pub fn client_options(row: &ProfileRow, app_proxy: &Proxy, base: &ClientOptions) -> ClientOptions {
+pub(crate) fn client_options(
+    row: &ProfileRow,
+    app_proxy: &Proxy,
+    base: &ClientOptions,
+) -> ClientOptions {
     let ms = |v: Option<i64>| {
         v.filter(|ms| *ms > 0)
             .map(|ms| std::time::Duration::from_millis(ms as u64))
@@ -225,7 +229,7 @@ pub fn client_options(row: &ProfileRow, app_proxy: &Proxy, base: &ClientOptions)
 }
 
 /// The parameters a reply is sent with: the conversation's own values, else the profile's defaults.
-pub fn effective_settings(
+pub(crate) fn effective_settings(
     conv: &ConversationSettings,
     profile: &ProfileRow,
 ) -> ConversationSettings {

@@ -7,10 +7,10 @@ use super::now_ms;
 use crate::error::{Error, Result};
 
 /// Longest rubric body accepted.
-pub const MAX_RUBRIC_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_RUBRIC_BYTES: usize = 64 * 1024;
 /// The rubric used when none is named.
-pub const DEFAULT_SINGLE_RUBRIC: &str = "default";
-pub const DEFAULT_PAIRWISE_RUBRIC: &str = "default-pairwise";
+pub(crate) const DEFAULT_SINGLE_RUBRIC: &str = "default";
+pub(crate) const DEFAULT_PAIRWISE_RUBRIC: &str = "default-pairwise";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -235,7 +235,7 @@ pub struct Verdict {
 
 /// A verdict to store (the id, rubric name and reply models are filled in by the database).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct NewVerdict {
+pub(crate) struct NewVerdict {
     pub rubric_id: i64,
     pub judge_model: String,
     pub judge_profile_id: Option<i64>,
@@ -292,7 +292,7 @@ fn verdict_from_row(r: &Row) -> rusqlite::Result<Verdict> {
     })
 }
 
-pub fn insert_verdict(conn: &Connection, v: &NewVerdict) -> Result<Verdict> {
+pub(crate) fn insert_verdict(conn: &Connection, v: &NewVerdict) -> Result<Verdict> {
     let kind = match v.other_message_id {
         Some(_) => JudgeKind::Pairwise,
         None => JudgeKind::Single,
@@ -349,7 +349,10 @@ pub fn verdicts_of(conn: &Connection, message_id: i64) -> Result<Vec<Verdict>> {
 }
 
 /// The finished replies of a conversation (every branch) with their parents, oldest first.
-pub fn replies_of(conn: &Connection, conversation_id: i64) -> Result<Vec<(i64, Option<i64>)>> {
+pub(crate) fn replies_of(
+    conn: &Connection,
+    conversation_id: i64,
+) -> Result<Vec<(i64, Option<i64>)>> {
     let mut st = conn.prepare_cached(
         "SELECT id, parent_id FROM messages
          WHERE conversation_id = ?1 AND role = 'assistant' AND status = 'done' ORDER BY id",

@@ -8,6 +8,11 @@ use serde::{Deserialize, Serialize};
 use super::{conversations, now_ms};
 use crate::error::{Error, Result};
 
+mod recovery;
+mod tree;
+pub use recovery::{mark_interrupted, process_tag};
+use tree::Tree;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -142,7 +147,7 @@ pub struct PathEntry {
 
 /// Where a new reply comes from, recorded on its row.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ReplyOrigin {
+pub(crate) struct ReplyOrigin {
     pub model: String,
     pub group_id: Option<String>,
     pub choice_index: Option<i64>,
@@ -212,67 +217,6 @@ pub fn get(conn: &Connection, id: i64) -> Result<Message> {
 /// The newest message of the active path (where a new user message attaches).
 pub fn active_leaf(conn: &Connection, conversation_id: i64) -> Result<Option<i64>> {
     Ok(active_path_ids(conn, conversation_id)?.last().copied())
-}
-
-/// The tree of a conversation: each message's children, oldest first, and the roots.
-struct Tree {
-    roots: Vec<i64>,
-    children: std::collections::HashMap<i64, Vec<i64>>,
-    /// When each message was last chosen (or created): the newest child is the active one.
-    chosen: std::collections::HashMap<i64, i64>,
-}
-
-impl Tree {
-    fn load(conn: &Connection, conversation_id: i64) -> Result<Tree> {
-        let mut st = conn.prepare_cached(
-            "SELECT id, parent_id, coalesce(selected_at, created_at) FROM messages
-             WHERE conversation_id = ?1 ORDER BY id",
-        )?;
-        let rows = st
-            .query_map([conversation_id], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, Option<i64>>(1)?,
-                    r.get::<_, i64>(2)?,
-                ))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut tree = Tree {
-            roots: Vec::new(),
-            children: std::collections::HashMap::with_capacity(rows.len()),
-            chosen: std::collections::HashMap::with_capacity(rows.len()),
-        };
-        for (id, parent, chosen) in rows {
-            tree.chosen.insert(id, chosen);
-            match parent {
-                Some(p) => tree.children.entry(p).or_default().push(id),
-                None => tree.roots.push(id),
-            }
-        }
-        Ok(tree)
-    }
-
-    /// The active one among siblings: newest chosen, then newest id.
-    fn pick(&self, ids: &[i64]) -> Option<i64> {
-        ids.iter().copied().max_by_key(|id| (self.chosen[id], *id))
-    }
-
-    fn active_path(&self) -> Vec<i64> {
-        let mut path = Vec::new();
-        let mut cursor = self.pick(&self.roots);
-        while let Some(id) = cursor {
-            path.push(id);
-            cursor = self.children.get(&id).and_then(|c| self.pick(c));
-        }
-        path
-    }
-
-    fn siblings(&self, parent: Option<i64>) -> &[i64] {
-        match parent {
-            Some(p) => self.children.get(&p).map(Vec::as_slice).unwrap_or_default(),
-            None => &self.roots,
-        }
-    }
 }
 
 /// Ids along the active path: from the root, at each step the most recently chosen child.
@@ -416,7 +360,7 @@ pub fn path_to(conn: &Connection, id: i64) -> Result<Vec<Message>> {
 }
 
 /// Saves the user's message (its own short transaction, committed before any network call).
-pub fn insert_user(
+pub(crate) fn insert_user(
     conn: &mut Connection,
     conversation_id: i64,
     parent_id: Option<i64>,
@@ -438,7 +382,7 @@ pub fn insert_user(
 }
 
 /// Creates the reply row, empty and `streaming`, under the user message it answers.
-pub fn insert_reply_placeholder(
+pub(crate) fn insert_reply_placeholder(
     conn: &Connection,
     user_message: &Message,
     origin: &ReplyOrigin,
@@ -500,69 +444,6 @@ pub fn finish(conn: &Connection, id: i64, o: &Outcome) -> Result<Message> {
     let message = get(conn, id)?;
     conversations::touch(conn, message.conversation_id)?;
     Ok(message)
-}
-
-/// This process, as written in `messages.writer`: the pid, and on Linux its start time too, so a
-/// reused pid is not mistaken for the writer.
-pub fn process_tag() -> &'static str {
-    static TAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    TAG.get_or_init(|| {
-        let pid = std::process::id();
-        match start_time(pid) {
-            Some(t) => format!("{pid}:{t}"),
-            None => pid.to_string(),
-        }
-    })
-}
-
-/// Field 22 of /proc/PID/stat (start time in clock ticks since boot); None elsewhere.
-fn start_time(pid: u32) -> Option<String> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) may contain spaces; fields after it follow the last ')'.
-    let after = &stat[stat.rfind(')')? + 1..];
-    after.split_whitespace().nth(19).map(str::to_owned)
-}
-
-/// Is the process that wrote `tag` still running? Where that cannot be known, only this process is.
-fn writer_alive(tag: Option<&str>) -> bool {
-    let Some(tag) = tag else { return false };
-    if tag == process_tag() {
-        return true;
-    }
-    let mut parts = tag.splitn(2, ':');
-    let pid = parts.next().and_then(|p| p.parse::<u32>().ok());
-    match (pid, parts.next()) {
-        (Some(pid), Some(started)) => start_time(pid).as_deref() == Some(started),
-        _ => false,
-    }
-}
-
-/// At start: replies whose writer died mid-stream are kept, marked interrupted. Replies another
-/// running Parley is streaming are left alone.
-pub fn mark_interrupted(conn: &mut Connection) -> Result<usize> {
-    let orphans: Vec<i64> = {
-        let mut st = conn.prepare("SELECT id, writer FROM messages WHERE status = 'streaming'")?;
-        let rows = st
-            .query_map([], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter()
-            .filter(|(_, writer)| !writer_alive(writer.as_deref()))
-            .map(|(id, _)| id)
-            .collect()
-    };
-    let tx = conn.transaction()?;
-    for id in &orphans {
-        tx.execute(
-            "UPDATE messages SET status = 'interrupted', error_kind = 'interrupted',
-                 error_message = 'Parley stopped before this reply was complete.'
-             WHERE id = ?1 AND status = 'streaming'",
-            [id],
-        )?;
-    }
-    tx.commit()?;
-    Ok(orphans.len())
 }
 
 #[cfg(test)]

@@ -271,7 +271,7 @@ pub const MIGRATIONS: &[&str] = &[
 ];
 
 /// The LLM judge's tables. Depends only on migration 1 (messages, profiles).
-pub const JUDGE_MIGRATION: &str = r#"
+pub(crate) const JUDGE_MIGRATION: &str = r#"
     -- A rubric is never edited in place: saving it again adds the next version under its name.
     CREATE TABLE rubrics (
         id         INTEGER PRIMARY KEY,
@@ -323,15 +323,15 @@ pub const JUDGE_MIGRATION: &str = r#"
         WHERE other_message_id IS NOT NULL;
 "#;
 
-pub fn latest_version() -> i64 {
+pub(crate) fn latest_version() -> i64 {
     MIGRATIONS.len() as i64
 }
 
-pub fn current_version(conn: &Connection) -> Result<i64> {
+pub(crate) fn current_version(conn: &Connection) -> Result<i64> {
     Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
 }
 
-pub fn newer_than_known(version: i64) -> Error {
+pub(crate) fn newer_than_known(version: i64) -> Error {
     Error::Database {
         message: format!(
             "this database was written by a newer Parley (schema {version}; this version knows up to {}). \
@@ -342,7 +342,7 @@ pub fn newer_than_known(version: i64) -> Error {
 }
 
 /// Applies every migration above the file's version. Refuses a file from a newer Parley.
-pub fn migrate(conn: &mut Connection) -> Result<i64> {
+pub(crate) fn migrate(conn: &mut Connection) -> Result<i64> {
     let from = current_version(conn)?;
     if from > latest_version() {
         return Err(newer_than_known(from));

@@ -102,16 +102,6 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// Where exports go: `PARLEY_EXPORT_DIR` (tests, or a user who wants another folder), else the
-/// Downloads folder, else home.
-pub fn export_dir() -> Result<std::path::PathBuf> {
-    std::env::var_os("PARLEY_EXPORT_DIR")
-        .map(std::path::PathBuf::from)
-        .or_else(dirs::download_dir)
-        .or_else(dirs::home_dir)
-        .ok_or_else(|| Error::not_found("a Downloads folder"))
-}
-
 /// The data directory: `PARLEY_DATA_DIR`, else the OS data dir + `parley`.
 pub fn data_dir() -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os("PARLEY_DATA_DIR").filter(|d| !d.is_empty()) {
@@ -239,7 +229,8 @@ impl Db {
     }
 
     /// An in-memory database with the full schema, for tests.
-    pub fn open_in_memory() -> Result<Db> {
+    #[cfg(test)]
+    pub(crate) fn open_in_memory() -> Result<Db> {
         let mut conn = Connection::open_in_memory()?;
         configure(&conn)?;
         migrations::migrate(&mut conn)?;

@@ -32,15 +32,15 @@ use crate::error::{Error, Result};
 use crate::openai::types::ChatMessage;
 
 /// Earlier messages shown to the judge, at most.
-pub const HISTORY_MAX_MESSAGES: usize = 6;
+pub(crate) const HISTORY_MAX_MESSAGES: usize = 6;
 /// Characters of earlier conversation shown to the judge, at most (JSON-encoded).
-pub const HISTORY_MAX_CHARS: usize = 6_000;
+pub(crate) const HISTORY_MAX_CHARS: usize = 6_000;
 /// The judge's temperature.
-pub const JUDGE_TEMPERATURE: f64 = 0.0;
+pub(crate) const JUDGE_TEMPERATURE: f64 = 0.0;
 
 /// JSON-encodes a text for a data block; `<` and `>` are escaped as well (`\u003c`, `\u003e`), so
 /// the block's markers can never appear inside it.
-pub fn encode_data(text: &str) -> String {
+pub(crate) fn encode_data(text: &str) -> String {
     let json = serde_json::to_string(text).unwrap_or_else(|_| "\"\"".into());
     escape_angles(&json)
 }
@@ -67,7 +67,7 @@ pub struct Context {
 
 impl Context {
     /// From the path root → reply (the reply last). The question is the reply's parent.
-    pub fn from_path(path: &[Message]) -> Result<Context> {
+    pub(crate) fn from_path(path: &[Message]) -> Result<Context> {
         let before_reply = match path.split_last() {
             Some((reply, rest)) if reply.role == Role::Assistant => rest,
             _ => return Err(Error::invalid("Only a model's reply can be judged.")),
@@ -149,7 +149,7 @@ pub fn single_prompt(rubric: &str, ctx: &Context, reply: &str) -> Vec<ChatMessag
 }
 
 /// The messages asking which of two replies is better (`a` shown as A, `b` as B).
-pub fn pair_prompt(rubric: &str, ctx: &Context, a: &str, b: &str) -> Vec<ChatMessage> {
+pub(crate) fn pair_prompt(rubric: &str, ctx: &Context, a: &str, b: &str) -> Vec<ChatMessage> {
     let system = format!(
         "You are an impartial judge comparing two AI assistants' replies to the same question.\n\n{DATA_RULES}\n\n\
          Rubric (from the user):\n{rubric}\n\n\
@@ -184,7 +184,7 @@ pub struct SingleVerdict {
 
 /// Which position the judge preferred, as it saw them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub enum Position {
+pub(crate) enum Position {
     A,
     B,
     #[serde(rename = "tie")]
@@ -204,7 +204,7 @@ impl Position {
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PairVerdict {
+pub(crate) struct PairVerdict {
     pub winner: Position,
     pub reasoning: String,
 }
@@ -245,13 +245,13 @@ pub fn parse_single(raw: &str) -> Result<SingleVerdict> {
 }
 
 /// Parses a pairwise verdict strictly (winner exactly "A", "B" or "tie").
-pub fn parse_pair(raw: &str) -> Result<PairVerdict> {
+pub(crate) fn parse_pair(raw: &str) -> Result<PairVerdict> {
     serde_json::from_str(unfence(raw)).map_err(|e| not_understood(PAIR_SHAPE, e))
 }
 
 /// The result of judging a pair in both orders, in terms of the replies (a, b), not positions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BothOrders {
+pub(crate) struct BothOrders {
     /// a shown as A.
     pub ab: Side,
     /// b shown as A, a as B; mapped back.
@@ -261,7 +261,7 @@ pub struct BothOrders {
 
 impl BothOrders {
     /// `first`: the judge's answer with a in position A; `swapped`: with b in position A.
-    pub fn combine(first: Position, swapped: Position) -> BothOrders {
+    pub(crate) fn combine(first: Position, swapped: Position) -> BothOrders {
         let (ab, ba) = (first.side(false), swapped.side(true));
         BothOrders {
             ab,

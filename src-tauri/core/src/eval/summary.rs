@@ -38,7 +38,7 @@ pub struct ModelRatings {
 /// One rated reply, as exported.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RatedReply {
+pub(crate) struct RatedReply {
     pub message_id: i64,
     pub conversation_id: i64,
     pub model: String,
@@ -55,7 +55,7 @@ pub struct RatedReply {
 const WEEK_MS: i64 = 7 * 24 * 3600 * 1000;
 
 /// Every current rating that passes the filter, oldest first.
-pub fn rated_replies(conn: &Connection, f: &RatingFilter) -> Result<Vec<RatedReply>> {
+pub(crate) fn rated_replies(conn: &Connection, f: &RatingFilter) -> Result<Vec<RatedReply>> {
     let mut st = conn.prepare_cached(
         "SELECT m.id, m.conversation_id, coalesce(m.model, '?'), r.thumb, r.score, r.reasons, r.tags,
                 r.comment, r.updated_at, coalesce(u.content, ''), m.content
@@ -90,7 +90,7 @@ pub fn rated_replies(conn: &Connection, f: &RatingFilter) -> Result<Vec<RatedRep
 }
 
 /// Ratings per model, most rated first.
-pub fn by_model(conn: &Connection, f: &RatingFilter) -> Result<Vec<ModelRatings>> {
+pub(crate) fn by_model(conn: &Connection, f: &RatingFilter) -> Result<Vec<ModelRatings>> {
     // Per model: its totals, and per week (sum of scores, how many).
     type Weeks = BTreeMap<i64, (f64, i64)>;
     let mut models: BTreeMap<String, (ModelRatings, Weeks)> = BTreeMap::new();
@@ -145,7 +145,7 @@ pub fn by_model(conn: &Connection, f: &RatingFilter) -> Result<Vec<ModelRatings>
 }
 
 /// CSV with a header row (RFC 4180 quoting; lists joined with "; ").
-pub fn to_csv(rows: &[RatedReply]) -> String {
+pub(crate) fn to_csv(rows: &[RatedReply]) -> String {
     fn field(s: &str) -> String {
         if s.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", s.replace('"', "\"\""))
@@ -184,19 +184,9 @@ pub enum ExportFormat {
     Json,
 }
 
-/// Writes every rating that passes the filter to a new file in `dir`
-/// (`parley-ratings-<ms>.csv|json`, never overwriting) and returns its path.
-pub fn export_to(
-    conn: &Connection,
-    f: &RatingFilter,
-    format: ExportFormat,
-    dir: &std::path::Path,
-) -> Result<std::path::PathBuf> {
-    export_rows(&rated_replies(conn, f)?, format, dir)
-}
-
-/// Writes rows already read to a new file in `dir` (no database needed: run it outside the lock).
-pub fn export_rows(
+/// Writes rated replies already read to a new file in `dir` (`parley-ratings-<ms>.csv|json`, never
+/// overwriting) and returns its path. No database needed: run it outside the lock.
+pub(crate) fn export_rows(
     rows: &[RatedReply],
     format: ExportFormat,
     dir: &std::path::Path,
@@ -209,7 +199,7 @@ pub fn export_rows(
             "json",
         ),
     };
-    crate::prompts::transfer::write_new_file(dir, "parley-ratings", ext, &text)
+    crate::exports::write_new_file(dir, "parley-ratings", ext, &text)
 }
 
 #[cfg(test)]
@@ -298,14 +288,14 @@ mod tests {
             assert_eq!(csv.matches("\r\n").count(), 4);
             let dir = tempfile::tempdir().unwrap();
             let all = RatingFilter::default();
-            let one = export_to(c, &all, ExportFormat::Json, dir.path())?;
-            let two = export_to(c, &all, ExportFormat::Json, dir.path())?;
+            let one = export_rows(&rated_replies(c, &all)?, ExportFormat::Json, dir.path())?;
+            let two = export_rows(&rated_replies(c, &all)?, ExportFormat::Json, dir.path())?;
             assert_ne!(one, two, "an export never overwrites another");
             let back: Vec<serde_json::Value> =
                 serde_json::from_str(&std::fs::read_to_string(&one).unwrap()).unwrap();
             assert_eq!(back.len(), 3);
             assert_eq!(back[0]["reply"], "hi,\nthere");
-            let csv_path = export_to(c, &all, ExportFormat::Csv, dir.path())?;
+            let csv_path = export_rows(&rated_replies(c, &all)?, ExportFormat::Csv, dir.path())?;
             assert_eq!(std::fs::read_to_string(csv_path).unwrap(), csv);
             Ok(())
         })

@@ -25,7 +25,7 @@ impl Candidate {
 }
 
 /// Ollama, LM Studio, llama.cpp's server and vLLM on their default ports.
-pub fn default_candidates() -> Vec<Candidate> {
+pub(crate) fn default_candidates() -> Vec<Candidate> {
     vec![
         Candidate::new("Ollama", 11434),
         Candidate::new("LM Studio", 1234),
