@@ -40,10 +40,19 @@ pub fn build_app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R>
     builder
         .manage(state)
         .plugin(navigation_guard())
+        // Save and open dialogs, called from Rust only (the page is granted none of its commands).
+        .plugin(tauri_plugin_dialog::init())
         .invoke_handler(crate::commands::handler())
 }
 
 pub fn run() -> i32 {
+    // Held while the window runs: `parley restore` refuses instead of restoring under it.
+    let _lock = parley_core::db::data_dir()
+        .and_then(|d| parley_core::db::backup::hold_window_lock(&d))
+        .unwrap_or_else(|e| {
+            eprintln!("parley: could not take the window lock: {e}");
+            None
+        });
     let state = AppState::open();
     let service = state.service().ok();
     if service.is_some() {

@@ -23,3 +23,10 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
         notices: state.notices.clone(),
     }
 }
+
+/// The request parameters' table (name, type, range, doc, endpoints): the window builds its
+/// parameter inputs from it, so no range is written in JavaScript or HTML.
+#[tauri::command(async)]
+pub fn param_spec() -> Vec<parley_core::params::SpecView> {
+    parley_core::params::spec()
+}

@@ -3,13 +3,14 @@
 use tauri::State;
 
 use crate::commands::state::AppState;
-use parley_core::api::{Conversation, ConversationSettings, ThreadMessage};
+use parley_core::api::{Conversation, ConversationSettings, ListedConversation, ThreadMessage};
 use parley_core::chat::ConversationTotals;
 use parley_core::error::Result;
 
 #[tauri::command(async)]
-pub fn list_conversations(state: State<'_, AppState>) -> Result<Vec<Conversation>> {
-    state.service()?.list_conversations()
+pub fn list_conversations(state: State<'_, AppState>) -> Result<Vec<ListedConversation>> {
+    // Not archived; each with its folder, tags and pin (pinned first).
+    state.service()?.listed_conversations(false)
 }
 
 #[tauri::command(async)]

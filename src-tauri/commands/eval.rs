@@ -82,15 +82,23 @@ pub fn ratings_by_model(
     state.service()?.ratings_by_model(&filter)
 }
 
-/// Writes the ratings to a new file in the Downloads folder and returns its path.
+/// Saves the ratings, votes and verdicts where the user chooses (the system save dialog); returns
+/// the path, or `None` if the user cancelled.
 #[tauri::command]
-pub async fn export_ratings(
+pub async fn export_ratings<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
     state: State<'_, AppState>,
     filter: RatingFilter,
     format: ExportFormat,
-) -> Result<std::path::PathBuf> {
+) -> Result<Option<std::path::PathBuf>> {
     let service = state.service()?;
-    service.export_ratings(filter, format).await
+    let (text, ext) = service.ratings_export(filter, format).await?;
+    let name = format!("parley-ratings-{}.{ext}", parley_core::transfer::today());
+    let Some(path) = super::organise::save_path(&app, &name)? else {
+        return Ok(None);
+    };
+    parley_core::transfer::write_private(&path, |out| Ok(out.write_all(text.as_bytes())?))?;
+    Ok(Some(path))
 }
 
 /// How well each judge model and rubric agrees with the user's own ratings and votes.

@@ -3,20 +3,25 @@
 
 pub mod app;
 pub mod chat;
+pub mod consent;
 pub mod conversations;
 pub mod eval;
 pub mod judging;
 pub mod links;
 pub mod models;
+pub mod organise;
 pub mod profile;
 pub mod prompts;
+pub mod search;
 pub mod state;
+pub mod tools;
 
 /// Every command the webview may call (also listed, by name, in build.rs and the capability).
 pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
 {
     tauri::generate_handler![
         app::app_info,
+        app::param_spec,
         conversations::list_conversations,
         conversations::create_conversation,
         conversations::rename_conversation,
@@ -25,6 +30,11 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         conversations::delete_conversation,
         conversations::restore_conversation,
         conversations::get_messages,
+        search::search_messages,
+        search::get_thread_page,
+        search::open_at_message,
+        search::search_facets,
+        search::get_conversation,
         prompts::list_prompts,
         prompts::save_prompt,
         prompts::prompt_versions,
@@ -55,10 +65,15 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         chat::send_message,
         chat::retry_message,
         chat::cancel_stream,
+        tools::get_conversation_tools,
+        tools::set_conversation_tools,
+        tools::get_conversation_logprobs,
+        tools::set_conversation_logprobs,
         profile::get_profile,
         profile::update_profile,
         profile::set_api_key,
         profile::clear_api_key,
+        profile::confirm_api_key,
         profile::list_models,
         profile::list_profiles,
         profile::create_profile,
@@ -73,5 +88,24 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         judging::judge_reply,
         judging::judge_pair,
         judging::list_verdicts,
+        organise::list_archived_conversations,
+        organise::list_folders,
+        organise::create_folder,
+        organise::rename_folder,
+        organise::move_folder,
+        organise::delete_folder,
+        organise::list_tags,
+        organise::create_tag,
+        organise::update_tag,
+        organise::delete_tag,
+        organise::organise_conversations,
+        organise::undo_organise,
+        organise::delete_conversations,
+        organise::restore_conversations,
+        organise::export_conversations,
+        organise::import_conversations,
+        organise::cancel_import,
+        organise::list_backups,
+        organise::restore_backup,
     ]
 }

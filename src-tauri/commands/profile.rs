@@ -1,6 +1,8 @@
 //! Profiles: endpoints, keys (write-only), models, the default profile, the proxy, local servers.
 
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
+
+use super::consent;
 
 use crate::commands::state::AppState;
 use parley_core::chat::{ProfileUpdate, ProfileView, ProfilesOverview};
@@ -18,13 +20,19 @@ pub async fn get_profile(
     state.service()?.profile(profile_id).await
 }
 
+/// A changed proxy, or a new server for a profile with a key or a history, is confirmed natively.
 #[tauri::command]
-pub async fn update_profile(
+pub async fn update_profile<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     profile_id: Option<i64>,
     update: ProfileUpdate,
 ) -> Result<ProfileView> {
-    state.service()?.update_profile(profile_id, update).await
+    let service = state.service()?;
+    if let Some(question) = service.update_needs_consent(profile_id, &update).await? {
+        consent::ask(&app, "Change profile", question, "Change").await?;
+    }
+    service.update_profile(profile_id, update).await
 }
 
 /// Write-only: the key goes to the keyring and is never returned to the webview.
@@ -43,6 +51,15 @@ pub async fn clear_api_key(
     profile_id: Option<i64>,
 ) -> Result<ProfileView> {
     state.service()?.clear_key(profile_id).await
+}
+
+/// The user's answer to `key_unconfirmed`: the stored key may go to the profile's current server.
+#[tauri::command]
+pub async fn confirm_api_key(
+    state: State<'_, AppState>,
+    profile_id: Option<i64>,
+) -> Result<ProfileView> {
+    state.service()?.confirm_key(profile_id).await
 }
 
 #[tauri::command]
@@ -80,9 +97,25 @@ pub async fn set_default_profile(
     state.service()?.set_default_profile(profile_id).await
 }
 
+/// Confirmed natively when it changes (a proxy sees where every request goes).
 #[tauri::command]
-pub async fn set_app_proxy(state: State<'_, AppState>, proxy: Proxy) -> Result<ProfilesOverview> {
-    state.service()?.set_app_proxy(proxy).await
+pub async fn set_app_proxy<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    proxy: Proxy,
+) -> Result<ProfilesOverview> {
+    let service = state.service()?;
+    let overview = service.profiles().await?;
+    if serde_json::to_value(&overview.app_proxy).ok() != serde_json::to_value(&proxy).ok() {
+        let shown = match &proxy {
+            Proxy::None => "no proxy".to_string(),
+            Proxy::System => "the system proxy".to_string(),
+            Proxy::Custom(url) => url.clone(),
+        };
+        let question = format!("Send every request through {shown}? A proxy sees where they go.");
+        consent::ask(&app, "Change proxy", question, "Change").await?;
+    }
+    service.set_app_proxy(proxy).await
 }
 
 /// Probes 127.0.0.1 for Ollama, LM Studio, llama.cpp and vLLM (fixed ports; no URL from the webview).

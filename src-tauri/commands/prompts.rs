@@ -81,8 +81,18 @@ pub fn import_prompts(state: State<'_, AppState>, text: String) -> Result<Import
     state.service()?.import_prompts(&text)
 }
 
-/// Writes the library (Parley JSON, every version) to a new file in Downloads; returns its path.
+/// Saves the library (Parley JSON, every version) where the user chooses (the system save
+/// dialog); returns the path, or `None` if the user cancelled.
 #[tauri::command]
-pub async fn export_prompts(state: State<'_, AppState>) -> Result<std::path::PathBuf> {
-    state.service()?.export_prompts().await
+pub async fn export_prompts<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Result<Option<std::path::PathBuf>> {
+    let json = state.service()?.prompts_json().await?;
+    let name = format!("parley-prompts-{}.json", parley_core::transfer::today());
+    let Some(path) = super::organise::save_path(&app, &name)? else {
+        return Ok(None);
+    };
+    parley_core::transfer::write_private(&path, |out| Ok(out.write_all(json.as_bytes())?))?;
+    Ok(Some(path))
 }

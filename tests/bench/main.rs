@@ -1,21 +1,27 @@
 //! `cargo bench --bench bench`: prints numbers, asserts nothing.
-//! - `parley ask` wall time vs `curl -N` on the same local stream of 2,000 tokens
+//! - `parley ask` wall time vs `curl -N` on the same local stream of 2,000 tokens (instant, and
+//!   at 2 ms per token), and `parley --version`
 //! - long chats: loading the active path of a 10,000- and a 100,000-message conversation
 //! - SSE parsing throughput
 //! - the local tokenizer, and fitting a long history into a context window
 //! - the arena leaderboard (Bradley–Terry + 1,000 bootstrap rounds), κ and Spearman
+//! - search over 1,000,000 messages (index vs a LIKE scan), and paging a 10,000-message thread
+//! - importing a 100 MB ChatGPT export: time and peak memory (`import_100mb`)
 
 #[path = "../support/bins.rs"]
 mod bins;
 #[path = "../support/fake_openai.rs"]
 mod fake_openai;
+#[path = "../support/history.rs"]
+mod history;
+mod import;
 mod judge;
+mod search;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fake_openai::FakeOpenAi;
-use futures_util::StreamExt;
 use parley_core::db::messages::{self, Outcome};
 use parley_core::db::{conversations, Db};
 use parley_core::openai::types::ChatMessage;
@@ -44,11 +50,19 @@ pub(crate) fn time<F: FnMut()>(runs: usize, mut f: F) -> Vec<Duration> {
 }
 
 fn ask_vs_curl() {
+    ask_vs_curl_on("test-tokens-2000", "instant", 20);
+    ask_vs_curl_on("test-tokens-2000-paced-2", "2 ms per token", 5);
+}
+
+/// `parley ask` and `curl -N` on the same local stream of 2,000 tokens from `model`.
+fn ask_vs_curl_on(model: &str, pace: &str, runs: usize) {
     let server = FakeOpenAi::start();
     let data = tempfile::tempdir().unwrap();
-    let body = r#"{"model":"test-tokens-2000","messages":[{"role":"user","content":"go"}],"stream":true,"stream_options":{"include_usage":true}}"#;
+    let body = format!(
+        r#"{{"model":"{model}","messages":[{{"role":"user","content":"go"}}],"stream":true,"stream_options":{{"include_usage":true}}}}"#
+    );
     let url = format!("{}/chat/completions", server.base_url());
-    let curl = time(20, || {
+    let curl = time(runs, || {
         let out = Command::new("curl")
             .args([
                 "-N",
@@ -56,7 +70,7 @@ fn ask_vs_curl() {
                 "-H",
                 "Content-Type: application/json",
                 "-d",
-                body,
+                &body,
                 &url,
             ])
             .stdout(Stdio::piped())
@@ -64,14 +78,14 @@ fn ask_vs_curl() {
             .unwrap();
         assert!(out.status.success() && out.stdout.ends_with(b"[DONE]\n\n"));
     });
-    let ask = time(20, || {
+    let ask = time(runs, || {
         let out = Command::new(bins::parley())
             .args([
                 "ask",
                 "--base-url",
                 &server.base_url(),
                 "--model",
-                "test-tokens-2000",
+                model,
                 "go",
             ])
             .env("PARLEY_DATA_DIR", data.path())
@@ -87,12 +101,22 @@ fn ask_vs_curl() {
         );
         assert!(out.stdout.ends_with(b" tok1999"));
     });
-    println!("stream of 2,000 tokens from 127.0.0.1 (wall time per run, process start to exit)");
-    println!("  curl -N      {}", stats(curl));
+    let version = time(runs, || {
+        let out = Command::new(bins::parley())
+            .arg("--version")
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+    });
     println!(
-        "  parley ask   {}   (parses, prints and saves to SQLite)",
+        "stream of 2,000 tokens from 127.0.0.1, {pace} (wall time per run, process start to exit)"
+    );
+    println!("  curl -N          {}", stats(curl));
+    println!(
+        "  parley ask       {}   (parses, prints and saves to SQLite)",
         stats(ask)
     );
+    println!("  parley --version {}", stats(version));
 }
 
 /// A conversation of `n` messages (a reply of ~600 characters each), then the cost of opening it.
@@ -165,6 +189,7 @@ fn long_chat(n: usize) {
         .map(|m| ChatMessage {
             role: m.role.as_str().into(),
             content: m.content.clone(),
+            ..Default::default()
         })
         .collect();
     let fit = time(5, || {
@@ -199,15 +224,9 @@ fn sse_throughput() {
     let chunk = "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\" token\"},\"finish_reason\":null}]}\n\n";
     let n = 50_000;
     let body: Vec<u8> = chunk.repeat(n).into_bytes();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
     let samples = time(5, || {
-        let parts: Vec<Result<Vec<u8>, std::io::Error>> =
-            body.chunks(1500).map(|c| Ok(c.to_vec())).collect();
-        let count = rt.block_on(
-            parley_core::openai::sse::chat_items(futures_util::stream::iter(parts)).count(),
-        );
+        let mut parser = parley_core::openai::sse::SseParser::new();
+        let count: usize = body.chunks(1500).map(|c| parser.feed(c).len()).sum();
         assert_eq!(count, n);
     });
     let median = {
@@ -298,9 +317,9 @@ fn leaderboard_stats() {
             let o = if u < 0.1 {
                 BattleOutcome::Tie
             } else if u < 0.1 + 0.9 * p {
-                BattleOutcome::AWins
+                BattleOutcome::A
             } else {
-                BattleOutcome::BWins
+                BattleOutcome::B
             };
             Battle::new(format!("model-{i}"), format!("model-{j}"), o)
         })
@@ -390,12 +409,17 @@ fn prompt_library() {
 }
 
 fn main() {
+    if import::child_if_asked() {
+        return;
+    }
     // `cargo bench --bench bench -- judge` runs only the benchmarks whose name contains "judge".
     let filters: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    let benches: [(&str, fn()); 9] = [
+    let benches: [(&str, fn()); 12] = [
+        ("search_1m", search::search_1m),
+        ("thread_page_10k", search::thread_page_10k),
         ("leaderboard", leaderboard_stats),
         ("probing", probing_and_clients),
         ("ask_vs_curl", ask_vs_curl),
@@ -405,6 +429,7 @@ fn main() {
         ("tokenizer", tokenizer),
         ("judge", judge::judge_throughput),
         ("prompts", prompt_library),
+        ("import_100mb", import::import_100mb),
     ];
     for (name, f) in benches {
         if filters.is_empty() || filters.iter().any(|x| name.contains(x.as_str())) {

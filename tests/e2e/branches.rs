@@ -97,7 +97,14 @@ async fn n_choices_models_side_by_side_and_a_legacy_completion() {
     .await;
     app.screenshot("n-choices.png").await;
     app.wait_idle().await;
-    app.click_nth(columns::CHOOSE, 1).await;
+    // Until one is chosen, the first column is the current one.
+    wait_for("column 1 to be the current one", || async {
+        let label = app.texts_of(columns::CURRENT_LABEL).await;
+        (label == ["Choice 1"]).then_some(())
+    })
+    .await;
+    // Columns 2 and 3 offer "Continue with this"; take the second column's.
+    app.click_nth(columns::CHOOSE, 0).await;
     wait_for("column 2 to be the current one", || async {
         // innerText: WebKitWebDriver reads ellipsised text as "".
         let label = app.texts_of(columns::CURRENT_LABEL).await;
@@ -165,6 +172,12 @@ async fn n_choices_models_side_by_side_and_a_legacy_completion() {
     let req = server.requests().last().unwrap().clone();
     assert_eq!(req.path, "/v1/completions");
     assert_eq!(req.body["prompt"], "Roses are");
+    // The reply says which endpoint made it.
+    let meta = app
+        .text_of(&messages::in_last_reply(messages::META))
+        .await
+        .unwrap();
+    assert!(meta.contains("text completion"), "{meta}");
     // The conversation's totals are shown beside its title.
     wait_for("the totals", || async {
         let t = app

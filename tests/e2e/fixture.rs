@@ -167,6 +167,8 @@ impl Driver {
             .env_remove("OPENAI_API_KEY")
             .env("LANG", "en_US.UTF-8")
             .env("NO_AT_BRIDGE", "1")
+            // The native consent dialog (SECURITY.md W8) answers yes (a test may override it).
+            .env("PARLEY_CONFIRM", "yes")
             // An entry of its own in the throwaway keyring.
             .env(
                 "PARLEY_KEYRING_SERVICE",

@@ -4,16 +4,25 @@
 
 #[path = "../support/fake_openai.rs"]
 mod fake_openai;
+#[path = "../support/history.rs"]
+mod history;
 
 mod fixture;
 mod page;
 mod steps;
 
 mod bench;
+mod bench_history;
 mod branches;
 mod chat;
+mod first_run;
+mod organise;
 mod prompts;
 mod providers;
 mod rating;
+mod reasoning;
 mod rendering;
+mod search;
 mod storage;
+mod streams;
+mod window;

@@ -33,6 +33,20 @@ pub mod sidebar {
     pub const BANNER_TEXT: &str = "#banners .banner .banner-text";
 }
 
+/// Search over every conversation (Ctrl+K, or the box in the sidebar).
+pub mod search {
+    pub const SIDEBAR_BOX: &str = "#sidebar-search";
+    pub const DIALOG: &str = "#search-dialog";
+    pub const INPUT: &str = "#search-input";
+    pub const HITS: &str = "#search-results li.search-hit";
+    pub const HIT_TITLES: &str = "#search-results .search-hit-title";
+    pub const MARKS: &str = "#search-results li.search-hit mark";
+    pub const STATUS: &str = "#search-status";
+    pub const RATED_FILTER: &str = "#search-rated";
+    /// The message a search opened, marked in the conversation.
+    pub const TARGET_BODY: &str = "#messages .message.search-target .message-body";
+}
+
 /// The composer and its slash menu.
 pub mod composer {
     pub const FIELD: &str = "#composer";
@@ -49,14 +63,14 @@ pub mod panel {
     pub const PROFILE: &str = "#conv-profile";
     pub const PROFILE_OPTIONS: &str = "#conv-profile option";
     pub const SYSTEM_PROMPT: &str = "#system-prompt";
-    pub const TEMPERATURE: &str = "#temperature";
-    pub const MAX_TOKENS: &str = "#max-tokens";
-    pub const TOP_P: &str = "#top-p";
-    pub const FREQUENCY_PENALTY: &str = "#frequency-penalty";
-    pub const PRESENCE_PENALTY: &str = "#presence-penalty";
-    pub const SEED: &str = "#seed";
-    pub const STOP_SEQUENCES: &str = "#stop-sequences";
-    pub const N_CHOICES: &str = "#n-choices";
+    pub const TEMPERATURE: &str = "#conv-temperature";
+    pub const MAX_TOKENS: &str = "#conv-max-tokens";
+    pub const TOP_P: &str = "#conv-top-p";
+    pub const FREQUENCY_PENALTY: &str = "#conv-frequency-penalty";
+    pub const PRESENCE_PENALTY: &str = "#conv-presence-penalty";
+    pub const SEED: &str = "#conv-seed";
+    pub const STOP_SEQUENCES: &str = "#conv-stop";
+    pub const N_CHOICES: &str = "#conv-n";
     pub const COMPARE_MODELS: &str = "#compare-models";
     pub const ENDPOINT: &str = "#endpoint";
     pub const TOTALS: &str = "#conv-totals";
@@ -183,4 +197,52 @@ pub mod prompts {
     pub fn var_input(name: &str) -> String {
         format!("#vars-fields .var-input[data-var='{name}']")
     }
+}
+
+/// Organising (issue 11): the folder tree, tag chips, row menus, the bulk bar, Settings → History.
+pub mod organise {
+    pub const NEW_FOLDER: &str = "#new-folder";
+    pub const FOLDER_ROWS: &str = "#folder-panel .folder-row[data-kind='folder']";
+    pub const ARCHIVED_VIEW: &str = "#folder-panel .folder-row[data-kind='archived']";
+    pub const ALL_VIEW: &str = "#folder-panel .folder-row[data-kind='all']";
+    pub const TAG_CHIPS: &str = "#folder-panel .tag-chip";
+    pub const ASK_INPUT: &str = ".ask-dialog .text-input";
+    pub const MENU_ITEMS: &str = ".org-menu .org-menu-item";
+    pub const ROW_TAG_DOTS: &str = "#conversation-list li.conversation .tag-dot";
+    pub const SELECT_TOGGLE: &str = "#select-toggle";
+    pub const BULK_BAR: &str = "#bulk-bar";
+    pub const BACKUP_ROWS: &str = "#backup-list .backup-row";
+}
+
+/// The Thinking block above a reply (issue 12).
+pub mod thinking {
+    pub const BLOCK: &str = "#messages .message.assistant:last-of-type details.thinking";
+    pub const SUMMARY: &str =
+        "#messages .message.assistant:last-of-type details.thinking > summary";
+    pub const BODY: &str = "#messages .message.assistant:last-of-type .thinking-body";
+}
+
+/// The first-run welcome: servers found on this machine, OpenAI, another URL, then the models.
+pub mod welcome {
+    pub const SERVERS: &str = "#welcome-local-list .welcome-server";
+    pub const MODELS: &str = "#welcome-model-list .welcome-model";
+    pub const SUGGESTED_MODEL: &str = "#welcome-model-list .welcome-model.is-suggested";
+    /// Under a "no model is chosen" error: one button per model of the server.
+    pub const MODEL_CHOICE: &str = "#messages .model-choices .model-choice";
+}
+
+/// Window-wide settings and overlays: theme, shortcuts.
+pub mod window {
+    pub const THEME: &str = "#theme";
+    pub const TOGGLE_SIDEBAR: &str = "#toggle-sidebar";
+    pub const SHORTCUTS: &str = "#shortcuts-dialog";
+    pub const SHORTCUT_KEYS: &str = "#shortcuts-list dt";
+    pub const RATING_CONTROLS: &str =
+        "#messages .rating .rate-thumb, #messages .rating .rate-score";
+}
+
+/// Replies running in several conversations at once.
+pub mod streams {
+    /// A conversation in the sidebar with a reply running.
+    pub const BUSY: &str = "#conversation-list li.conversation.busy";
 }

@@ -41,8 +41,8 @@ async fn a_legacy_completion_sends_a_prompt_and_streams_text() {
     set(&svc, conv, |s| {
         s.endpoint = EndpointKind::Completions;
         s.system_prompt = "A story.".into();
-        s.max_tokens = Some(50);
-        s.stop = vec!["THE END".into()];
+        s.params.max_tokens = Some(50);
+        s.params.stop = Some(vec!["THE END".into()]);
     });
     let events = Events::default();
     let reply = svc
@@ -63,12 +63,12 @@ async fn a_legacy_completion_sends_a_prompt_and_streams_text() {
     // Usage came from the server's final chunk.
     assert!(!reply.tokens_counted);
     assert!(reply.completion_tokens.unwrap() > 0);
-    // The next turn continues the text: prompt + completion + new text.
-    let next = svc.send(send(conv, " And then"), |_| {}).await.unwrap();
+    // The next turn continues the text: prompt, completion and new text, a newline between turns.
+    let next = svc.send(send(conv, "And then"), |_| {}).await.unwrap();
     let req = server.requests().pop().unwrap();
     assert_eq!(
         req.body["prompt"],
-        format!("A story.\n\nOnce upon a time{} And then", reply.content)
+        format!("A story.\n\nOnce upon a time\n{}\nAnd then", reply.content)
     );
     assert_eq!(next.status, Status::Done);
 }
@@ -79,7 +79,7 @@ async fn n_choices_stream_side_by_side_and_one_is_chosen_to_continue() {
     let dir = tempdir();
     let svc = service(dir.path(), &server, None);
     let conv = new_conversation(&svc, "test-model");
-    set(&svc, conv, |s| s.n = Some(3));
+    set(&svc, conv, |s| s.params.n = Some(3));
     let events = Events::default();
     let replies = svc.send_all(send(conv, "hi"), events.sink()).await.unwrap();
     assert_eq!(server.requests().len(), 1, "one request for all choices");
@@ -101,6 +101,12 @@ async fn n_choices_stream_side_by_side_and_one_is_chosen_to_continue() {
         replies.iter().map(|r| r.choice_index).collect::<Vec<_>>(),
         [Some(0), Some(1), Some(2)]
     );
+    // Until one is chosen, the first column is the one the conversation goes on from.
+    let path = svc
+        .db()
+        .with(|c| parley_core::db::messages::active_path(c, conv))
+        .unwrap();
+    assert_eq!(path.last().unwrap().choice_index, Some(0));
     // Each choice's deltas were tagged with its own reply.
     for r in &replies {
         let text: String = events
@@ -130,7 +136,7 @@ async fn n_choices_stream_side_by_side_and_one_is_chosen_to_continue() {
     assert!((d1 - 0.5).abs() < 1e-12, "{d:?}");
     assert!(sim > 0.0 && sim < 1.0, "{d:?}");
     svc.select_branch(replies[1].id).unwrap();
-    set(&svc, conv, |s| s.n = None);
+    set(&svc, conv, |s| s.params.n = None);
     svc.send(send(conv, "go on"), |_| {}).await.unwrap();
     let history = &server.requests().pop().unwrap().body["messages"];
     assert_eq!(history[1]["content"], "Choice 2: Echo: hi");
@@ -143,7 +149,7 @@ async fn a_server_that_ignores_n_gets_a_clear_error_on_the_missing_choices() {
     let dir = tempdir();
     let svc = service(dir.path(), &server, None);
     let conv = new_conversation(&svc, "test-one-choice");
-    set(&svc, conv, |s| s.n = Some(2));
+    set(&svc, conv, |s| s.params.n = Some(2));
     let replies = svc.send_all(send(conv, "two?"), |_| {}).await.unwrap();
     assert_eq!(replies[0].status, Status::Done);
     assert_eq!(replies[0].content, "Echo: two?");
@@ -284,7 +290,7 @@ async fn the_output_limit_goes_under_the_name_the_model_accepts() {
     let svc = service(dir.path(), &server, None);
     // Known reasoning model: max_completion_tokens at once.
     let conv = new_conversation(&svc, "o1-mini");
-    set(&svc, conv, |s| s.max_tokens = Some(40));
+    set(&svc, conv, |s| s.params.max_tokens = Some(40));
     let reply = svc.send(send(conv, "think"), |_| {}).await.unwrap();
     assert_eq!(reply.status, Status::Done);
     let reqs = server.requests();
@@ -293,7 +299,7 @@ async fn the_output_limit_goes_under_the_name_the_model_accepts() {
     assert!(reqs[0].body.get("max_tokens").is_none());
     // Unknown model that refuses max_tokens: retried once with the other name.
     let conv = new_conversation(&svc, "test-reasoning");
-    set(&svc, conv, |s| s.max_tokens = Some(40));
+    set(&svc, conv, |s| s.params.max_tokens = Some(40));
     let reply = svc.send(send(conv, "think"), |_| {}).await.unwrap();
     assert_eq!(reply.status, Status::Done, "{:?}", reply.error_message);
     let reqs = server.requests();
@@ -366,7 +372,7 @@ async fn a_long_history_is_fitted_to_the_context_window_keeping_the_system_promp
     let conv = new_conversation(&svc, "test-model");
     set(&svc, conv, |s| {
         s.system_prompt = "Stay on topic.".into();
-        s.max_tokens = Some(100);
+        s.params.max_tokens = Some(100);
     });
     let long = "lorem ipsum ".repeat(60);
     for i in 0..3 {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use parley_core::api::ConversationSettings;
 use parley_core::chat::{ChatEvent, RetryRequest, SendRequest};
 use parley_core::db::messages::{self, Role, Status};
+use parley_core::params::Params;
 
 use crate::common::{new_conversation, peek, service, tempdir, Events};
 use crate::fake_openai::FakeOpenAi;
@@ -68,13 +69,16 @@ async fn history_system_prompt_and_parameters_reach_the_server() {
     let settings = ConversationSettings {
         system_prompt: "You are terse.".into(),
         model: Some("test-model".into()),
-        temperature: Some(0.2),
-        max_tokens: Some(2),
-        top_p: Some(0.5),
-        frequency_penalty: Some(0.25),
-        presence_penalty: Some(-0.5),
-        stop: vec!["STOP".into(), "\n\n".into()],
-        seed: Some(7),
+        params: Params {
+            temperature: Some(0.2),
+            max_tokens: Some(2),
+            top_p: Some(0.5),
+            frequency_penalty: Some(0.25),
+            presence_penalty: Some(-0.5),
+            stop: Some(vec!["STOP".into(), "\n\n".into()]),
+            seed: Some(7),
+            ..Default::default()
+        },
         ..Default::default()
     };
     svc.update_conversation(conv, settings).unwrap();
@@ -291,7 +295,10 @@ async fn empty_and_huge_messages_are_refused_before_saving() {
     // A big but acceptable paste (2 MB, emoji and RTL) goes through intact.
     let short = ConversationSettings {
         model: Some("test-model".into()),
-        max_tokens: Some(5),
+        params: Params {
+            max_tokens: Some(5),
+            ..Default::default()
+        },
         ..Default::default()
     };
     svc.update_conversation(conv, short).unwrap();
@@ -314,6 +321,8 @@ async fn a_compatible_server_without_a_chosen_model_asks_for_one() {
         .unwrap();
     assert_eq!(reply.status, Status::Error);
     assert!(reply.error_message.unwrap().contains("No model is chosen"));
+    // A kind of its own: the window answers it with the server's model list.
+    assert_eq!(reply.error_kind.as_deref(), Some("no_model"));
     assert_eq!(server.request_count(), 0, "no guess was sent to the server");
 }
 

@@ -33,6 +33,7 @@ fn request(model: &str, text: &str) -> Request {
         vec![ChatMessage {
             role: "user".into(),
             content: text.into(),
+            ..Default::default()
         }],
     ))
 }
@@ -50,6 +51,7 @@ async fn run(client: &Client, ep: &Endpoint, req: &Request, cancel: &Cancellatio
         .stream(ep, req, cancel, &mut |ev| match ev {
             StreamEvent::Delta { text: t, .. } => text.push_str(&t),
             StreamEvent::Retrying { attempt, delay, .. } => retries.push((attempt, delay)),
+            _ => {}
         })
         .await;
     Run {
@@ -190,8 +192,15 @@ async fn a_dead_server_is_a_network_error_after_retries() {
         &CancellationToken::new(),
     )
     .await;
-    assert_eq!(r.result.unwrap_err().kind(), "network");
+    let err = r.result.unwrap_err();
+    assert_eq!(err.kind(), "network");
     assert_eq!(r.retries.len(), 2);
+    // It names the host it could not reach and how many tries it made.
+    let said = err.to_string();
+    assert!(
+        said.contains(&format!("127.0.0.1:{port}")) && said.contains("(3 tries)"),
+        "{said}"
+    );
 }
 
 #[tokio::test]
@@ -227,7 +236,14 @@ async fn a_silent_server_hits_the_idle_timeout() {
         &CancellationToken::new(),
     )
     .await;
-    assert_eq!(r.result.unwrap_err().kind(), "timeout");
+    let err = r.result.unwrap_err();
+    assert_eq!(err.kind(), "timeout");
+    // The server answered with headers, then went silent: it says from where, and for how long.
+    assert!(
+        err.to_string()
+            .contains("nothing arrived from 127.0.0.1 for 0.4 s"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -278,9 +294,8 @@ async fn lists_models() {
         .list_models(&endpoint(&server, Some("k")))
         .await
         .unwrap();
-    assert!(
-        models.contains(&"test-model".to_string()) && models.contains(&"test-slow".to_string())
-    );
+    // In the server's order: its first model first.
+    assert_eq!(&models[..2], ["test-model", "test-slow"]);
     let err = client(Duration::from_secs(5))
         .list_models(&endpoint(&server, Some("bad")))
         .await

@@ -69,6 +69,7 @@ impl Events {
                 ChatEvent::Started { .. } => "started",
                 ChatEvent::Retrying { .. } => "retrying",
                 ChatEvent::Delta { .. } => "delta",
+                ChatEvent::Reasoning { .. } => "reasoning",
                 ChatEvent::Usage { .. } => "usage",
                 ChatEvent::Finished { .. } => "finished",
                 ChatEvent::Failed { .. } => "failed",

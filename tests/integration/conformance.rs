@@ -46,7 +46,7 @@ fn declared(schemas: &Value, schema: &Value, out: &mut Vec<String>) {
     }
 }
 
-fn check(body: &Value, schema_name: &str) {
+pub(crate) fn check(body: &Value, schema_name: &str) {
     let mut root = schemas();
     root["$ref"] = json!(format!("#/components/schemas/{schema_name}"));
     let validator = jsonschema::options()
@@ -81,14 +81,14 @@ async fn request_bodies_match_the_openai_reference_for_both_endpoints() {
             let mut s = svc.conversation(conv).unwrap().settings;
             s.endpoint = endpoint;
             s.system_prompt = "Be brief.".into();
-            s.temperature = Some(0.7);
-            s.max_tokens = Some(64);
-            s.top_p = Some(0.9);
-            s.frequency_penalty = Some(-0.5);
-            s.presence_penalty = Some(1.5);
-            s.stop = vec!["\n\n".into(), "END".into()];
-            s.seed = Some(-7);
-            s.n = Some(2);
+            s.params.temperature = Some(0.7);
+            s.params.max_tokens = Some(64);
+            s.params.top_p = Some(0.9);
+            s.params.frequency_penalty = Some(-0.5);
+            s.params.presence_penalty = Some(1.5);
+            s.params.stop = Some(vec!["\n\n".into(), "END".into()]);
+            s.params.seed = Some(-7);
+            s.params.n = Some(2);
             svc.update_conversation(conv, s).unwrap();
             let req = parley_core::chat::SendRequest {
                 conversation_id: conv,

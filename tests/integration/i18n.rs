@@ -81,3 +81,12 @@ fn keys_used_in_the_scripts_exist() {
     }
     assert!(unknown.is_empty(), "t() with unknown keys: {unknown:?}");
 }
+
+#[test]
+fn every_request_parameter_has_a_label_in_both_languages() {
+    let (en, zh) = tables();
+    for spec in parley_core::params::SPEC {
+        let key = format!("params.{}", spec.key());
+        assert!(en.contains(&key) && zh.contains(&key), "no label {key}");
+    }
+}

@@ -141,7 +141,7 @@ async fn pairs_are_judged_in_both_orders() {
     assert_eq!(v.rubric_name, "default-pairwise");
     assert_eq!((v.winner_ab, v.winner_ba), (Some(Side::B), Some(Side::B)));
     assert_eq!(v.consistent, Some(true));
-    assert_eq!(v.winner.as_deref(), Some("b"));
+    assert_eq!(v.winner.map(|w| w.as_str()), Some("b"));
     assert_eq!(v.other_model.as_deref(), Some("m-long"));
     // The two requests showed the replies in swapped positions.
     let prompts = judge_prompts(&server);
@@ -170,7 +170,7 @@ async fn pairs_are_judged_in_both_orders() {
         .unwrap();
     assert_eq!((v.winner_ab, v.winner_ba), (Some(Side::A), Some(Side::B)));
     assert_eq!(v.consistent, Some(false));
-    assert_eq!(v.winner.as_deref(), Some("inconsistent"));
+    assert_eq!(v.winner.map(|w| w.as_str()), Some("inconsistent"));
     assert_eq!(v.error, None);
     assert_eq!(svc.verdicts_of(ids[1]).unwrap().len(), 2);
 }
@@ -224,7 +224,7 @@ async fn a_prompt_injection_cannot_produce_an_out_of_schema_verdict() {
         .judge_pair(pair[0], pair[1], None, &judge("test-judge-echo"))
         .await
         .unwrap();
-    assert_eq!((v.winner.as_deref(), v.consistent), (None, None));
+    assert_eq!((v.winner.map(|w| w.as_str()), v.consistent), (None, None));
     assert!(v.error.unwrap().contains("not understood"));
 }
 

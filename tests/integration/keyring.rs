@@ -28,28 +28,36 @@ fn set_get_delete_round_trip_in_the_secret_service() {
     let profile = "default";
     assert_eq!(store.get(profile).unwrap(), None);
     store
-        .set(profile, &ApiKey::new("sk-round-trip-1").unwrap())
+        .set(
+            profile,
+            &ApiKey::new("sk-round-trip-1").unwrap(),
+            "https://api.openai.com",
+        )
         .unwrap();
     assert_eq!(
-        store.get(profile).unwrap().unwrap().expose(),
+        store.get(profile).unwrap().unwrap().key.expose(),
         "sk-round-trip-1"
     );
     // Replace.
     store
-        .set(profile, &ApiKey::new("sk-round-trip-2").unwrap())
+        .set(
+            profile,
+            &ApiKey::new("sk-round-trip-2").unwrap(),
+            "http://127.0.0.1:8080",
+        )
         .unwrap();
-    assert_eq!(
-        store.get(profile).unwrap().unwrap().expose(),
-        "sk-round-trip-2"
-    );
-    // It is a real Secret Service item, visible to other clients of the service.
+    let stored = store.get(profile).unwrap().unwrap();
+    assert_eq!(stored.key.expose(), "sk-round-trip-2");
+    assert_eq!(stored.origin.as_deref(), Some("http://127.0.0.1:8080"));
+    // It is a real Secret Service item, visible to other clients of the service, and the origin
+    // it is bound to travels inside the secret.
     let out = Command::new("secret-tool")
         .args(["lookup", "service", &service, "username", profile])
         .output()
         .unwrap();
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
-        "sk-round-trip-2"
+        r#"{"parley":1,"origin":"http://127.0.0.1:8080","key":"sk-round-trip-2"}"#
     );
     store.delete(profile).unwrap();
     assert_eq!(store.get(profile).unwrap(), None);

@@ -63,8 +63,8 @@ async fn probing_offers_only_the_servers_that_answer_with_a_model_list() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].name, "Fake");
     assert_eq!(found[0].base_url, server.base_url());
-    let mut models: Vec<String> = MODELS.iter().map(|m| m.to_string()).collect();
-    models.sort();
+    // In the server's own order (its first model becomes a new profile's default), not sorted.
+    let models: Vec<String> = MODELS.iter().map(|m| m.to_string()).collect();
     assert_eq!(found[0].models, models);
     // No key is sent while probing.
     assert!(server

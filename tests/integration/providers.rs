@@ -126,11 +126,11 @@ async fn two_profiles_each_send_their_own_key_to_their_own_server() {
     let second = svc.create_profile(compatible("second", &b)).await.unwrap();
     svc.set_key(Some(second.id), "sk-profile-b").await.unwrap();
     assert_eq!(
-        store.get("second").unwrap().unwrap().expose(),
+        store.get("second").unwrap().unwrap().key.expose(),
         "sk-profile-b"
     );
     assert_eq!(
-        store.get("default").unwrap().unwrap().expose(),
+        store.get("default").unwrap().unwrap().key.expose(),
         "sk-profile-a"
     );
 
@@ -170,7 +170,7 @@ async fn two_profiles_each_send_their_own_key_to_their_own_server() {
     svc.delete_profile(second.id).await.unwrap();
     assert_eq!(store.get("second").unwrap(), None);
     assert_eq!(
-        store.get("default").unwrap().unwrap().expose(),
+        store.get("default").unwrap().unwrap().key.expose(),
         "sk-profile-a"
     );
     let conv = svc.conversation(conv_b).unwrap();
@@ -190,13 +190,13 @@ async fn profile_defaults_fill_in_what_the_conversation_leaves_open() {
         temperature: Some(0.25),
         top_p: Some(0.5),
         seed: Some(9),
-        stop: vec!["END".into()],
+        stop: Some(vec!["END".into()]),
         ..Default::default()
     };
     let p = svc.create_profile(update).await.unwrap();
     let conv = conversation(&svc, Some(p.id));
     let mut s = svc.conversation(conv).unwrap().settings;
-    s.temperature = Some(1.0);
+    s.params.temperature = Some(1.0);
     svc.update_conversation(conv, s).unwrap();
     send(&svc, conv, "params").await;
     let body = &chats(&server)[0].body;
@@ -411,4 +411,30 @@ async fn a_legacy_completion_through_azure_goes_to_the_deployments_completions_u
     assert_eq!(req.header("api-key").as_deref(), Some("azure-secret-2"));
     assert!(req.header("authorization").is_none());
     assert_eq!(req.body["prompt"], "Roses are");
+}
+
+#[tokio::test]
+async fn a_key_is_never_sent_over_plain_http_through_a_proxy() {
+    let proxy = ForwardProxy::start_http();
+    let server = FakeOpenAi::start_with_key("sk-not-for-the-proxy");
+    let dir = tempdir();
+    let (svc, _) = service(dir.path());
+    let mut update = compatible("proxied", &server);
+    update.proxy = Some(Proxy::Custom(proxy.url()));
+    let p = svc.create_profile(update).await.unwrap();
+    svc.set_key(Some(p.id), "sk-not-for-the-proxy")
+        .await
+        .unwrap();
+    let conv = conversation(&svc, Some(p.id));
+    let (r, _) = send(&svc, conv, "through the proxy").await;
+    assert_eq!(r.status, Status::Error);
+    let message = r.error_message.unwrap();
+    assert!(message.contains("plain http through a proxy"), "{message}");
+    assert!(proxy.requests().is_empty(), "{:?}", proxy.requests());
+    // Straight to the server (no proxy), the key goes.
+    let mut direct = compatible("proxied", &server);
+    direct.proxy = Some(Proxy::None);
+    svc.update_profile(Some(p.id), direct).await.unwrap();
+    let (r, _) = send(&svc, conv, "direct").await;
+    assert_eq!(r.status, Status::Done, "{:?}", r.error_message);
 }

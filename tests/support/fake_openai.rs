@@ -45,7 +45,31 @@ pub const MODELS: &[&str] = &[
     "test-judge-echo",
     "test-judge-garbage",
     "test-judge-slow",
+    "test-think-deltas",
+    "test-think-tags",
+    "test-tools",
+    "test-logprobs",
+    "test-fault-reset-before",
+    "test-fault-reset-after",
+    "test-fault-no-done",
+    "test-fault-split-utf8",
+    "test-fault-never",
+    "test-fault-error-event",
+    "test-fault-comments",
+    "test-fault-slow-comments",
+    "test-fault-endless-line",
+    "test-fault-endless-comments",
+    "test-fault-huge-reply",
+    "test-claims-other-model",
+    "test-echo-key",
+    "test-echo-key-midstream",
 ];
+
+/// The model name `test-claims-other-model` says answered.
+pub const CLAIMED_MODEL: &str = "gpt-4o-claimed-by-server";
+
+/// The text `test-fault-split-utf8` sends, its chunks split inside multi-byte characters.
+pub const SPLIT_UTF8_TEXT: &str = "你好 🌍 مرحبا";
 
 /// What `test-hostile-markdown` streams: every way a reply could try to get markup, script, a remote
 /// request or a dangerous link into the page (SECURITY.md W4–W7), next to the Markdown that must render.
@@ -306,6 +330,38 @@ async fn handle(State(ctx): State<Ctx>, req: Request) -> Response {
         }
     }
 
+    // A careless proxy or server that echoes the Authorization header back (issue 14, K5).
+    let auth = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let asked = serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null)["model"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    if asked == "test-echo-key" {
+        let page = format!(
+            "<html><body><h1>502 Bad Gateway</h1><pre>Authorization: {auth}</pre>Invalid API key provided: {}</body></html>",
+            auth.trim_start_matches("Bearer ")
+        );
+        return (StatusCode::BAD_GATEWAY, page).into_response();
+    }
+    if asked == "test-echo-key-midstream" {
+        let event = json!({ "error": { "message": format!("upstream refused {auth}"), "type": "server_error" } });
+        return streamed(
+            vec![
+                Step::Data(format!(
+                    "data: {}\n\n",
+                    json!({"choices":[{"index":0,"delta":{"content":"Hi"}}]})
+                )),
+                Step::Data(format!("data: {event}\n\n")),
+            ],
+            SSE,
+        );
+    }
+
     match (&parts.method, path.trim_end_matches('/')) {
         (&Method::GET, "/v1/models") => {
             let data: Vec<Value> = MODELS.iter().map(|m| model_object(m)).collect();
@@ -400,6 +456,19 @@ enum Kind {
     Redirect,
     /// Refuses `max_tokens` like OpenAI's reasoning models do.
     WantsCompletionTokens,
+    /// Reasons first: `reasoning_content` deltas (DeepSeek, vLLM) or, with `tags`, a leading
+    /// `<think>…</think>` in the content cut across chunks (R1-style); then the echo.
+    Thinking {
+        tags: bool,
+    },
+    /// Calls the first of the request's tools (arguments cut over many chunks, no content);
+    /// answers a `tool` message with "Echo: <result>".
+    Tools,
+    /// Echoes with token probabilities in every chunk when the request asks for them
+    /// (chat `logprobs`/`top_logprobs`, legacy `logprobs: N`).
+    Logprobs,
+    /// A hostile or broken server: `test-fault-*` (issue 14).
+    Fault(&'static str),
     Unknown,
 }
 
@@ -429,8 +498,14 @@ fn kind(model: &str, last: &str) -> Kind {
         }
     };
     match model {
-        "test-model" | "test-no-usage" | "test-one-choice" => echo(None),
+        "test-model" | "test-no-usage" | "test-one-choice" | "test-claims-other-model" => {
+            echo(None)
+        }
         "test-reasoning" | "o1-mini" => Kind::WantsCompletionTokens,
+        "test-think-deltas" => Kind::Thinking { tags: false },
+        "test-think-tags" => Kind::Thinking { tags: true },
+        "test-tools" => Kind::Tools,
+        "test-logprobs" => Kind::Logprobs,
         // Answers with one chat.completion JSON even when asked to stream.
         "test-no-stream" => echo(None),
         m if m.starts_with("gpt-") => echo(None),
@@ -443,6 +518,17 @@ fn kind(model: &str, last: &str) -> Kind {
         "test-500" => Kind::ServerError,
         "test-context" => Kind::Context,
         "test-redirect" => Kind::Redirect,
+        "test-fault-reset-before" => Kind::Fault("reset-before"),
+        "test-fault-reset-after" => Kind::Fault("reset-after"),
+        "test-fault-no-done" => Kind::Fault("no-done"),
+        "test-fault-split-utf8" => Kind::Fault("split-utf8"),
+        "test-fault-never" => Kind::Fault("never"),
+        "test-fault-error-event" => Kind::Fault("error-event"),
+        "test-fault-comments" => Kind::Fault("comments"),
+        "test-fault-slow-comments" => Kind::Fault("slow-comments"),
+        "test-fault-endless-line" => Kind::Fault("endless-line"),
+        "test-fault-endless-comments" => Kind::Fault("endless-comments"),
+        "test-fault-huge-reply" => Kind::Fault("huge-reply"),
         "test-hostile-markdown" => Kind::Reply {
             tokens: split_tokens(HOSTILE_MARKDOWN),
             delay: Duration::from_millis(2),
@@ -464,13 +550,14 @@ fn kind(model: &str, last: &str) -> Kind {
                 .and_then(|n| n.parse::<u64>().ok())
             {
                 echo(Some(ms))
-            } else if let Some(n) = m
-                .strip_prefix("test-tokens-")
-                .and_then(|n| n.parse::<usize>().ok())
-            {
+            } else if let Some((n, ms)) = m.strip_prefix("test-tokens-").and_then(|rest| {
+                // test-tokens-N: as fast as possible; test-tokens-N-paced-MS: MS ms per token.
+                let (n, ms) = rest.split_once("-paced-").unwrap_or((rest, "0"));
+                Some((n.parse::<usize>().ok()?, ms.parse::<u64>().ok()?))
+            }) {
                 Kind::Reply {
                     tokens: (0..n).map(|i| format!(" tok{i}")).collect(),
-                    delay: Duration::ZERO,
+                    delay: Duration::from_millis(ms),
                 }
             } else if let Some((paced, n)) = m.strip_prefix("test-markdown-").and_then(|rest| {
                 // test-markdown-N: as fast as possible; test-markdown-paced-N: 1 ms per token.
@@ -538,7 +625,11 @@ async fn chat(ctx: &Ctx, bytes: &[u8], api: Api) -> Response {
         .map(|m| content_text(&m["content"]))
         .unwrap_or_default();
     let o = Opts {
-        model: model.to_string(),
+        model: if model == "test-claims-other-model" {
+            CLAIMED_MODEL.to_string()
+        } else {
+            model.to_string()
+        },
         stream: req["stream"].as_bool().unwrap_or(false) && model != "test-no-stream",
         include_usage: req["stream_options"]["include_usage"]
             .as_bool()
@@ -616,6 +707,24 @@ async fn chat(ctx: &Ctx, bytes: &[u8], api: Api) -> Response {
             .body(Body::empty())
             .unwrap(),
         Kind::Unknown => model_not_found(model),
+        Kind::Thinking { tags } => thinking(&o, &last, tags),
+        Kind::Logprobs => {
+            let top = match api {
+                Api::Chat if req["logprobs"].as_bool() == Some(true) => {
+                    Some(req["top_logprobs"].as_u64().unwrap_or(0) as usize)
+                }
+                Api::Completions => req["logprobs"].as_u64().map(|n| n as usize),
+                _ => None,
+            };
+            logprob_reply(&o, split_tokens(&format!("Echo: {last}")), top)
+        }
+        Kind::Tools => {
+            let answering = messages.last().and_then(|m| m["role"].as_str()) == Some("tool");
+            match req["tools"][0]["function"]["name"].as_str() {
+                Some(name) if !answering => tool_call(&o, name, &last),
+                _ => reply(&o, split_tokens(&format!("Echo: {last}")), Duration::ZERO),
+            }
+        }
         Kind::WantsCompletionTokens if !req["max_tokens"].is_null() => {
             let body = json!({ "error": {
                 "message": "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
@@ -666,6 +775,7 @@ async fn chat(ctx: &Ctx, bytes: &[u8], api: Api) -> Response {
             SSE,
         ),
         Kind::Malformed => streamed(vec![Step::Data("{not json".into())], JSON),
+        Kind::Fault(fault) => fault_reply(&o, fault).await,
         Kind::Hang => {
             let mut steps = Vec::new();
             if o.stream {
@@ -809,11 +919,179 @@ fn chunk(o: &Opts, index: usize, delta: Value, finish_reason: Value) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Reasoning (issue 12)
+
+/// What the `test-think-*` models reason before answering.
+pub const THINKING: &str = "The user wrote something; 我想 I should echo it.";
+
+/// A reply that reasons first. `reasoning_content` deltas with `content: null` and usage with
+/// `completion_tokens_details.reasoning_tokens`, as DeepSeek sends them; or, with `tags`, the
+/// reasoning inside `<think>…</think>` at the start of the content, the tags cut across chunks.
+fn thinking(o: &Opts, last: &str, tags: bool) -> Response {
+    let reasoning = split_tokens(THINKING);
+    let answer = split_tokens(&format!("Echo: {last}"));
+    let reasoning_tokens = reasoning.len();
+    let completion_tokens = reasoning_tokens + answer.len();
+    let mut usage = json!({
+        "prompt_tokens": o.prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": o.prompt_tokens + completion_tokens,
+    });
+    if !tags {
+        usage["completion_tokens_details"] = json!({ "reasoning_tokens": reasoning_tokens });
+    }
+    if !o.stream {
+        let mut message = json!({ "role": "assistant", "content": answer.concat() });
+        if tags {
+            message["content"] = json!(format!("<think>{THINKING}</think>\n\n{}", answer.concat()));
+        } else {
+            message["reasoning_content"] = json!(THINKING);
+        }
+        return Json(json!({ "id": COMPLETION_ID, "object": "chat.completion", "created": o.created,
+            "model": o.model, "choices": [{ "index": 0, "message": message, "finish_reason": "stop" }],
+            "usage": usage }))
+        .into_response();
+    }
+    let mut steps = vec![Step::Data(chunk(
+        o,
+        0,
+        json!({"role": "assistant", "content": ""}),
+        Value::Null,
+    ))];
+    let mut content = |delta: Value| steps.push(Step::Data(chunk(o, 0, delta, Value::Null)));
+    if tags {
+        let mut text = String::from("<think>\n");
+        text.push_str(THINKING);
+        text.push_str("\n</think>\n\n");
+        // Cut every 3 characters, so both tags arrive in pieces.
+        let chars: Vec<char> = text.chars().collect();
+        for piece in chars.chunks(3) {
+            content(json!({ "content": piece.iter().collect::<String>() }));
+        }
+    } else {
+        for t in &reasoning {
+            content(json!({ "content": null, "reasoning_content": t }));
+        }
+    }
+    for t in &answer {
+        if tags {
+            content(json!({ "content": t }));
+        } else {
+            content(json!({ "content": t, "reasoning_content": null }));
+        }
+    }
+    steps.push(Step::Data(chunk(o, 0, json!({}), json!("stop"))));
+    if o.include_usage {
+        let c = json!({ "id": COMPLETION_ID, "object": "chat.completion.chunk", "created": o.created,
+            "model": o.model, "choices": [], "usage": usage });
+        steps.push(Step::Data(format!("data: {c}\n\n")));
+    }
+    steps.push(Step::Data("data: [DONE]\n\n".into()));
+    streamed(steps, SSE)
+}
+
+/// The log-probability the fake gives token `i` of a reply: -0.1, -0.2, … -0.5, repeating.
+pub fn fake_logprob(i: usize) -> f64 {
+    -((i % 5) as f64 + 1.0) / 10.0
+}
+
+/// An echo whose chunks carry `logprobs` (with `top` alternatives: the token itself, then
+/// "alt1", "alt2"… each less likely) in the endpoint's own form.
+fn logprob_reply(o: &Opts, tokens: Vec<String>, top: Option<usize>) -> Response {
+    let mut steps = Vec::new();
+    if o.api == Api::Chat {
+        steps.push(Step::Data(chunk(
+            o,
+            0,
+            json!({"role": "assistant", "content": ""}),
+            Value::Null,
+        )));
+    }
+    for (i, t) in tokens.iter().enumerate() {
+        let mut c: Value = {
+            let raw = chunk(o, 0, json!({ "content": t }), Value::Null);
+            serde_json::from_str(raw.trim_start_matches("data: ").trim()).unwrap()
+        };
+        if let Some(n) = top {
+            let lp = fake_logprob(i);
+            let alts: Vec<(String, f64)> = (0..n)
+                .map(|k| match k {
+                    0 => (t.clone(), lp),
+                    k => (format!("alt{k}"), lp - k as f64),
+                })
+                .collect();
+            c["choices"][0]["logprobs"] = match o.api {
+                Api::Chat => json!({"content": [{"token": t, "logprob": lp, "bytes": t.as_bytes(),
+                    "top_logprobs": alts.iter().map(|(a, l)| json!({"token": a, "logprob": l, "bytes": null})).collect::<Vec<_>>()}],
+                    "refusal": null}),
+                Api::Completions => json!({"tokens": [t], "token_logprobs": [lp],
+                    "top_logprobs": [alts.iter().map(|(a, l)| (a.clone(), json!(l))).collect::<serde_json::Map<String, Value>>()],
+                    "text_offset": [0]}),
+            };
+        }
+        steps.push(Step::Data(format!("data: {c}\n\n")));
+    }
+    steps.push(Step::Data(chunk(o, 0, json!({}), json!("stop"))));
+    steps.push(Step::Data("data: [DONE]\n\n".into()));
+    streamed(steps, SSE)
+}
+
+/// A reply that is only a call of `name` with `{"query": last}`: the id and name in the first
+/// chunk, the arguments in 4-byte pieces after it, finish reason `tool_calls`.
+fn tool_call(o: &Opts, name: &str, last: &str) -> Response {
+    let args = json!({ "query": last }).to_string();
+    if !o.stream {
+        let call = json!({"id": "call_fake1", "type": "function", "function": {"name": name, "arguments": args}});
+        return Json(
+            json!({ "id": COMPLETION_ID, "object": "chat.completion", "created": o.created,
+            "model": o.model, "choices": [{ "index": 0, "finish_reason": "tool_calls",
+            "message": { "role": "assistant", "content": null, "tool_calls": [call] } }] }),
+        )
+        .into_response();
+    }
+    let mut steps = vec![Step::Data(chunk(
+        o,
+        0,
+        json!({"role": "assistant", "content": null, "tool_calls": [{"index": 0, "id": "call_fake1",
+            "type": "function", "function": {"name": name, "arguments": ""}}]}),
+        Value::Null,
+    ))];
+    let mut start = 0;
+    while start < args.len() {
+        let mut end = (start + 4).min(args.len());
+        while !args.is_char_boundary(end) {
+            end += 1;
+        }
+        let piece = &args[start..end];
+        steps.push(Step::Data(chunk(
+            o,
+            0,
+            json!({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}),
+            Value::Null,
+        )));
+        start = end;
+    }
+    steps.push(Step::Data(chunk(o, 0, json!({}), json!("tool_calls"))));
+    if o.include_usage {
+        let c = json!({ "id": COMPLETION_ID, "object": "chat.completion.chunk", "created": o.created,
+            "model": o.model, "choices": [], "usage": {"prompt_tokens": o.prompt_tokens,
+            "completion_tokens": 9, "total_tokens": o.prompt_tokens + 9} });
+        steps.push(Step::Data(format!("data: {c}\n\n")));
+    }
+    steps.push(Step::Data("data: [DONE]\n\n".into()));
+    streamed(steps, SSE)
+}
+
+// ---------------------------------------------------------------------------------------------
 // Body streaming
 
 enum Step {
     Data(String),
     Sleep(Duration),
+    /// Raw bytes (may split a UTF-8 character).
+    Raw(Vec<u8>),
+    /// The same data `n` times (until the client goes away).
+    Repeat(String, usize),
     /// End the body with an error: hyper aborts the connection mid-body (no terminating chunk).
     Abort,
 }
@@ -833,6 +1111,19 @@ fn streamed(steps: Vec<Step>, content_type: &str) -> Response {
                     }
                 }
                 Step::Sleep(d) => tokio::time::sleep(d).await,
+                Step::Raw(b) => {
+                    if tx.send(Ok(Bytes::from(b))).await.is_err() {
+                        return;
+                    }
+                }
+                Step::Repeat(s, n) => {
+                    let b = Bytes::from(s);
+                    for _ in 0..n {
+                        if tx.send(Ok(b.clone())).await.is_err() {
+                            return;
+                        }
+                    }
+                }
                 Step::Abort => {
                     // Let hyper flush what was sent so far, then kill the body.
                     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -855,6 +1146,80 @@ fn streamed(steps: Vec<Step>, content_type: &str) -> Response {
         .header(header::CACHE_CONTROL, "no-cache")
         .body(Body::from_stream(body))
         .unwrap()
+}
+
+/// The `test-fault-*` replies: every way a server can break or attack a stream (issue 14).
+async fn fault_reply(o: &Opts, fault: &str) -> Response {
+    let role = || {
+        Step::Data(chunk(
+            o,
+            0,
+            json!({"role": "assistant", "content": ""}),
+            Value::Null,
+        ))
+    };
+    let text = |t: &str| Step::Data(chunk(o, 0, json!({ "content": t }), Value::Null));
+    let stop = || Step::Data(chunk(o, 0, json!({}), json!("stop")));
+    let done = || Step::Data("data: [DONE]\n\n".into());
+    let steps = match fault {
+        "reset-before" => vec![Step::Abort],
+        "reset-after" => vec![role(), text("First"), Step::Abort],
+        "no-done" => vec![role(), text("Complete"), text(" answer"), stop()],
+        "split-utf8" => {
+            let mut body = Vec::new();
+            for part in ["你好", " 🌍", " مرحبا"] {
+                body.extend(chunk(o, 0, json!({ "content": part }), Value::Null).into_bytes());
+            }
+            body.extend(chunk(o, 0, json!({}), json!("stop")).into_bytes());
+            body.extend(b"data: [DONE]\n\n");
+            // Three bytes at a time: every multi-byte character is cut somewhere.
+            body.chunks(3).map(|c| Step::Raw(c.to_vec())).collect()
+        }
+        "never" => {
+            tokio::time::sleep(Duration::from_secs(120)).await;
+            vec![]
+        }
+        "error-event" => vec![
+            role(),
+            text("Before the error"),
+            Step::Data(
+                "data: {\"error\":{\"message\":\"overloaded mid-stream\",\"type\":\"server_error\"}}\n\n"
+                    .into(),
+            ),
+        ],
+        "comments" => vec![
+            role(),
+            // 10 MB of keep-alive comments, then the reply.
+            Step::Repeat(format!(": {}\n", "x".repeat(1022)), 10 * 1024),
+            text("After the comments"),
+            stop(),
+            done(),
+        ],
+        "slow-comments" => {
+            // Comments every 50 ms for a second: bytes keep arriving, no event does.
+            let mut steps = vec![role()];
+            for _ in 0..20 {
+                steps.push(Step::Data(": still thinking\n\n".into()));
+                steps.push(Step::Sleep(Duration::from_millis(50)));
+            }
+            steps.extend([text("Thought done"), stop(), done()]);
+            steps
+        }
+        "endless-line" => vec![
+            role(),
+            text("Before the line"),
+            Step::Data("data: ".into()),
+            Step::Repeat("a".repeat(64 * 1024), usize::MAX),
+        ],
+        "endless-comments" => vec![
+            role(),
+            text("Waiting"),
+            Step::Repeat(format!(": {}\n", "x".repeat(1022)), usize::MAX),
+        ],
+        // 64 KiB chunks forever: the client's reply cap must end it.
+        _ => vec![role(), Step::Repeat(chunk(o, 0, json!({ "content": "z".repeat(64 * 1024) }), Value::Null), usize::MAX)],
+    };
+    streamed(steps, SSE)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -47,8 +47,12 @@ async function streamCall(cmd, request, onEvent) {
 
 export const api = {
   appInfo: () => call('app_info'),
+  /** The request parameters' table: [{name, key, kind, min, max, step, doc, endpoints, profileDefault}]. */
+  paramSpec: () => call('param_spec'),
 
   listConversations: () => call('list_conversations'),
+  /** One conversation (the sidebar refreshes just its row). */
+  getConversation: (id) => call('get_conversation', { id }),
   createConversation: () => call('create_conversation'),
   renameConversation: (id, title) => call('rename_conversation', { id, title }),
   updateConversation: (id, settings) => call('update_conversation', { id, settings }),
@@ -61,19 +65,43 @@ export const api = {
   selectBranch: (messageId) => call('select_branch', { messageId }),
   conversationTotals: (conversationId) => call('conversation_totals', { conversationId }),
   /**
-   * request: {conversationId, content, streamId, editOf?, targets?: [{model, profile, streamId}]};
+   * A page of the active path: {total, start, messages}. at: {start} from a position, {around: messageId},
+   * or {} for the last page.
+   */
+  getThreadPage: (conversationId, at, limit) =>
+    call('get_thread_page', { conversationId, start: at.start ?? null, around: at.around ?? null, limit }),
+  /** Show the branch through messageId; resolves to the page with it in the middle. */
+  openAtMessage: (messageId, limit) => call('open_at_message', { messageId, limit }),
+  /**
+   * Every message of every conversation. filter: {model?, profileId?, since?, until?, folderId?, tagId?,
+   * rated?: bool, arena?: bool}. Hits: {messageId, conversationId, title, role, model, createdAt, archived,
+   * snippet: [{text, hit}]} (snippet text is untrusted: textContent only).
+   */
+  searchMessages: (query, filter = {}, limit = 50) => call('search_messages', { query, filter, limit }),
+  /** What the search filters offer: {models, folders: [{id, name, parentId}], tags: [{id, name, color}]}. */
+  searchFacets: () => call('search_facets'),
+  /**
+   * request: {conversationId, content, streamId, editOf?, targets?: [{model, profileId, streamId}]};
    * onEvent(streamEvent). Resolves to every reply (one per model and choice).
    */
   sendMessage: (request, onEvent) => streamCall('send_message', request, onEvent),
   /** request: {conversationId, userMessageId, streamId, targets?}; onEvent(streamEvent). */
   retryMessage: (request, onEvent) => streamCall('retry_message', request, onEvent),
   cancelStream: (streamId) => call('cancel_stream', { streamId }),
+  /** The function tools a conversation offers: [{name, description, parameters}]. */
+  getConversationTools: (conversationId) => call('get_conversation_tools', { conversationId }),
+  /** Checked (names, JSON-schema parameters) and saved; [] removes them. */
+  setConversationTools: (conversationId, tools) => call('set_conversation_tools', { conversationId, tools }),
+  /** Token probabilities: null = not asked for, n = n alternatives per token (0–20). */
+  getConversationLogprobs: (conversationId) => call('get_conversation_logprobs', { conversationId }),
+  setConversationLogprobs: (conversationId, top) => call('set_conversation_logprobs', { conversationId, top }),
 
   // Provider profiles. profileId null/undefined = the default profile.
   getProfile: (profileId = null) => call('get_profile', { profileId }),
   updateProfile: (update, profileId = null) => call('update_profile', { profileId, update }),
   setApiKey: (key, profileId = null) => call('set_api_key', { profileId, key }),
   clearApiKey: (profileId = null) => call('clear_api_key', { profileId }),
+  confirmApiKey: (profileId = null) => call('confirm_api_key', { profileId }),
   listModels: (profileId = null) => call('list_models', { profileId }),
   listProfiles: () => call('list_profiles'),
   createProfile: (update) => call('create_profile', { update }),
@@ -98,7 +126,7 @@ export const api = {
   leaderboard: (filter) => call('leaderboard', { filter }),
   /** filter: {tag?, since?, until?}; per model: rated, thumbs, scores[5], meanScore, trend, tags. */
   ratingsByModel: (filter) => call('ratings_by_model', { filter }),
-  /** Writes a CSV or JSON file to the Downloads folder; resolves to its path. */
+  /** Ratings, votes and verdicts as CSV or JSON, saved with the system dialog; resolves to the path or null. */
   exportRatings: (filter, format) => call('export_ratings', { filter, format }),
   /** Per judge model and rubric: {judgeModel, rubric, rubricVersion, scores: {items, spearman}, pairwise: {items, percentAgreement, kappa}}. */
   judgeAgreement: () => call('judge_agreement'),
@@ -137,6 +165,44 @@ export const api = {
   judgePair: (aId, bId, judge = {}, rubricId = null) =>
     call('judge_pair', { aId, bId, rubricId, judge }),
   listVerdicts: (messageId) => call('list_verdicts', { messageId }),
+
+  // Organising (issue 11): folders, tags, pin, archive; bulk changes resolve to the state before,
+  // which undoOrganise puts back. change: {op: 'move', folderId} | {op: 'addTag'|'removeTag', tagId}
+  // | {op: 'pin', pinned} | {op: 'archive', archived}.
+  listArchivedConversations: () => call('list_archived_conversations'),
+  listFolders: () => call('list_folders'),
+  createFolder: (name, parentId = null) => call('create_folder', { name, parentId }),
+  renameFolder: (id, name) => call('rename_folder', { id, name }),
+  moveFolder: (id, parentId) => call('move_folder', { id, parentId }),
+  deleteFolder: (id) => call('delete_folder', { id }),
+  listTags: () => call('list_tags'),
+  createTag: (name, color = null) => call('create_tag', { name, color }),
+  updateTag: (id, name, color) => call('update_tag', { id, name, color }),
+  deleteTag: (id) => call('delete_tag', { id }),
+  organiseConversations: (ids, change) => call('organise_conversations', { ids, change }),
+  undoOrganise: (states) => call('undo_organise', { states }),
+  deleteConversations: (ids) => call('delete_conversations', { ids }),
+  restoreConversations: (ids) => call('restore_conversations', { ids }),
+  /** what: {ids} | {folderId} | {all: true}; format 'markdown' | 'json'. The save dialog is shown
+   * by the back end; resolves to the path written, or null if the user cancelled. */
+  exportConversations: (what, format) => call('export_conversations', { what, format }),
+  /** Open dialog, then an all-or-nothing import; onProgress({bytesRead, totalBytes, conversations}).
+   * Resolves to {format, conversations, messages, duplicates, skippedParts, skippedMessages} or null. */
+  importConversations: (onProgress) => {
+    let channel;
+    try {
+      channel = new (core().Channel)();
+    } catch (err) {
+      return Promise.reject(normalizeError(err));
+    }
+    channel.onmessage = (p) => { try { onProgress(p); } catch (e) { console.error(e); } };
+    return call('import_conversations', { onProgress: channel });
+  },
+  cancelImport: () => call('cancel_import'),
+  /** [{name, path, bytes, takenAt}], newest first. */
+  listBackups: () => call('list_backups'),
+  /** Resolves to where the replaced database was moved. */
+  restoreBackup: (name) => call('restore_backup', { name }),
 };
 
 export function newStreamId() {

@@ -5,6 +5,8 @@ import * as conv from './convsettings.js';
 import { hydrateIcons, showBanner, errorText } from './dom.js';
 import { applyI18n, onLangChange, t } from './i18n.js';
 import * as view from './messages.js';
+import * as paging from './paging.js';
+import { initSearch, isSearchOpen } from './search.js';
 import { initModelTable } from './modeltable.js';
 import { initArena } from './arena.js';
 import { setProfilesSource } from './rating.js';
@@ -13,7 +15,15 @@ import { initPrompts } from './prompts.js';
 import { loadRenderer } from './markdown.js';
 import * as settings from './settings.js';
 import * as sidebar from './sidebar.js';
-import { state, on, activeConversation, upsertConversation } from './state.js';
+import { initFolders } from './folders.js';
+import { initBulk } from './bulk.js';
+import { initHistory } from './history.js';
+import { initWelcome, needsWelcome, showWelcome } from './welcome.js';
+import { initTheme } from './theme.js';
+import { initShortcuts } from './shortcuts.js';
+import { initTables } from './tables.js';
+import { initLayout, lastConversation, rememberConversation, setDataDir } from './layout.js';
+import { state, on, emit, activeConversation, upsertConversation } from './state.js';
 
 const $ = (id) => document.getElementById(id);
 let selectSeq = 0;
@@ -46,32 +56,50 @@ async function refreshTotals() {
   }
 }
 
+let profilesCount = 1;
+
+/** Whether to point at Settings for a key: OpenAI with none, or a stored key not confirmed here
+ * (a server on this machine usually needs none). */
+function needsKey(p) {
+  if (!p || p.keySource !== 'none') return false;
+  if (p.keyHeldFor || p.keyUnbound) return true;
+  try { return new URL(p.effectiveBaseUrl).hostname === 'api.openai.com'; } catch { return false; }
+}
+
 function renderEmptyState() {
   const empty = $('empty-state');
-  const show = !loading && view.count() === 0;
+  const welcome = !loading && view.count() === 0 && needsWelcome(profilesCount);
+  showWelcome(welcome);
+  const show = !loading && view.count() === 0 && !welcome;
   empty.hidden = !show;
-  $('messages').classList.toggle('is-empty', show);
+  $('messages').classList.toggle('is-empty', show || welcome);
+  // Nothing can be sent before a server is chosen: the welcome gets the room.
+  document.querySelector('.composer-wrap').hidden = welcome;
   if (!show) return;
   const none = !state.activeId;
   $('empty-title').textContent = t(none ? 'chat.welcomeTitle' : 'chat.emptyTitle');
   $('empty-hint').textContent = t(none ? 'chat.welcomeHint' : 'chat.emptyHint');
-  $('empty-key').hidden = !(state.profile && state.profile.keySource === 'none');
+  $('empty-key').hidden = !needsKey(state.profile);
 }
 
 let staleLoad = false;
 
-/** Select a conversation (null = none). fresh: known to be empty, skip loading. */
-async function selectConversation(id, { fresh = false } = {}) {
+/**
+ * Select a conversation (null = none). fresh: known to be empty, skip loading. at: a message to
+ * show (its branch becomes the shown one) and mark, instead of the end.
+ */
+async function selectConversation(id, { fresh = false, at = null } = {}) {
   conv.flushPending();
   const seq = ++selectSeq;
   state.activeId = id;
+  rememberConversation(id);
   state.messages = [];
   sidebar.markActive();
   sidebar.scrollActiveIntoView();
   renderHeader();
   refreshTotals();
   conv.loadConversation();
-  view.renderAll([]);
+  paging.clear();
   if (!id || fresh) {
     loading = false;
     renderEmptyState();
@@ -82,12 +110,13 @@ async function selectConversation(id, { fresh = false } = {}) {
   renderEmptyState();
   $('messages').setAttribute('aria-busy', 'true');
   try {
-    const messages = await api.getMessages(id);
+    // Only the last page is read: a 10,000-message conversation opens as fast as a short one.
+    const page = at != null ? await api.openAtMessage(at, paging.PAGE)
+      : await api.getThreadPage(id, {}, paging.PAGE);
     if (seq !== selectSeq) return;
-    state.messages = Array.isArray(messages) ? messages : [];
-    view.renderAll(state.messages);
+    paging.showPage(page);
     chat.reattachStream();
-    view.scrollToBottom();
+    if (at == null || !view.highlight(at)) view.scrollToBottom();
   } catch (err) {
     if (seq === selectSeq) showBanner(errorText(err), 'error');
   } finally {
@@ -104,13 +133,15 @@ async function selectConversation(id, { fresh = false } = {}) {
 async function reloadMessages(id) {
   const seq = selectSeq;
   try {
-    const messages = await api.getMessages(id);
+    // The same part of the path as shown (the end grows by what was just added).
+    const len = Math.min(paging.MAX, Math.max(paging.PAGE, state.messages.length + 2));
+    const end = paging.atEnd();
+    const page = await api.getThreadPage(id, end ? {} : { start: view.thread.start }, len);
     if (seq !== selectSeq || id !== state.activeId) return;
     const el = $('messages');
     const stick = view.isAtBottom();
     const top = el.scrollTop;
-    state.messages = Array.isArray(messages) ? messages : [];
-    view.renderAll(state.messages);
+    paging.showPage(page);
     chat.reattachStream();
     if (stick) view.scrollToBottom(); else el.scrollTop = top;
   } catch (err) {
@@ -142,6 +173,11 @@ async function createConversation() {
 }
 
 async function newChat() {
+  // An empty "New chat" is not kept twice: the open one is still empty, so it is the new chat.
+  if (state.activeId && !loading && !state.stream && state.messages.length === 0 && view.count() === 0) {
+    $('composer').focus();
+    return;
+  }
   try {
     await createConversation();
   } catch (err) {
@@ -160,7 +196,7 @@ function onKeydown(e) {
     return;
   }
   if (e.key === 'Escape' && !e.isComposing) {
-    if (settings.isSettingsOpen()) return; // the <dialog> closes itself
+    if (settings.isSettingsOpen() || isSearchOpen()) return; // the <dialog> closes itself
     if (chat.isStreamingHere()) { e.preventDefault(); chat.stop(); return; }
     if (conv.isOpen()) { e.preventDefault(); conv.togglePanel(false); $('composer').focus(); }
   }
@@ -169,7 +205,7 @@ function onKeydown(e) {
 function wireEvents() {
   on('conversations-changed', () => renderHeader());
   on('conversation-deleting', (id) => {
-    if (state.stream && state.stream.conversationId === id) chat.stop();
+    if (state.streams.has(id)) chat.stop(id);
   });
   on('conversation-deleted', (id) => {
     if (state.activeId === id) selectConversation(null);
@@ -178,15 +214,20 @@ function wireEvents() {
     if (!state.activeId) selectConversation(id);
   });
   on('conversation-updated', () => renderHeader());
-  on('stream-started', () => { renderEmptyState(); sidebar.refreshConversations(); });
+  // A backup was put in place: the conversation shown may not exist in it.
+  on('database-restored', () => selectConversation(null));
+  // Only the row of the conversation that changed is redrawn (5,000 conversations stay smooth).
+  on('stream-started', (id) => { renderEmptyState(); sidebar.refreshConversation(id); });
   on('stream-ended', (id) => {
     renderEmptyState();
     if (id === state.activeId) refreshTotals();
-    sidebar.refreshConversations();
+    sidebar.refreshConversation(id);
     // A load that started before the reply ended holds a stale snapshot: load again after it.
     if (id === state.activeId && loading) staleLoad = true;
   });
   on('profile-changed', () => { conv.updateModelPlaceholder(); renderEmptyState(); });
+  on('streams-changed', () => sidebar.markBusy());
+  on('profiles-changed', (overview) => { profilesCount = overview.profiles.length; renderEmptyState(); });
 
   onLangChange(() => {
     sidebar.renderConversations();
@@ -200,14 +241,16 @@ function wireEvents() {
 }
 
 async function loadInitial() {
-  const [info, profile, conversations] = await Promise.allSettled([
-    api.appInfo(), api.getProfile(), api.listConversations(),
+  const [info, profile, conversations, profiles] = await Promise.allSettled([
+    api.appInfo(), api.getProfile(), api.listConversations(), api.listProfiles(),
   ]);
+  if (profiles.status === 'fulfilled') profilesCount = profiles.value.profiles.length;
   const errors = new Set();
   for (const r of [info, profile, conversations]) if (r.status === 'rejected') errors.add(errorText(r.reason));
   for (const msg of errors) showBanner(msg, 'error');
   if (info.status === 'fulfilled' && info.value) {
     settings.setAppInfo(info.value);
+    setDataDir(info.value.dataDir ?? null);
     for (const notice of info.value.notices || []) showBanner(String(notice), 'notice');
   }
   if (profile.status === 'fulfilled' && profile.value) {
@@ -217,21 +260,42 @@ async function loadInitial() {
   }
   if (conversations.status === 'fulfilled') {
     state.conversations = Array.isArray(conversations.value) ? conversations.value : [];
+    emit('conversations-changed');
   }
   sidebar.renderConversations();
-  renderEmptyState();
+  // The conversation that was open when the window closed.
+  const last = lastConversation();
+  if (last != null && state.conversations.some((c) => c.id === last)) await selectConversation(last);
+  else renderEmptyState();
 }
 
 function init() {
+  initTheme();
   hydrateIcons(document);
   applyI18n(document);
+  initShortcuts();
+  initTables();
+  initLayout();
   view.initMessages();
+  paging.initPaging();
   sidebar.initSidebar({ onSelect: (id) => { if (id !== state.activeId) selectConversation(id); } });
+  initFolders();
+  initBulk();
+  initHistory();
   conv.initConvSettings();
   settings.initSettings();
+  initWelcome(() => { renderEmptyState(); $('composer').focus(); });
   chat.initChat({
     ensureConversation: async () => state.activeId || createConversation(),
-    beforeSend: () => conv.flushPending(),
+    beforeSend: async () => {
+      await conv.flushPending();
+      // New messages go at the end of the path: show it first when the window is above it.
+      if (state.activeId && !paging.atEnd()) {
+        const page = await api.getThreadPage(state.activeId, {}, paging.PAGE);
+        paging.showPage(page);
+        view.scrollToBottom();
+      }
+    },
     reload: (id) => { if (id === state.activeId) reloadMessages(id); },
     compareModels: () => conv.compareModels(),
   });
@@ -244,6 +308,10 @@ function init() {
   initSlash(inserted);
   initPrompts({ startConversation: startFromPrompt, inserted });
   initArena(() => conv.knownProfiles());
+  initSearch({
+    open: (conversationId, messageId) => selectConversation(conversationId, { at: messageId }),
+    profiles: () => conv.knownProfiles(),
+  });
   setProfilesSource(() => conv.knownProfiles());
   $('new-chat').addEventListener('click', () => newChat());
   $('empty-open-settings').addEventListener('click', () => settings.openSettings());
@@ -255,9 +323,10 @@ function init() {
   const rendererLoaded = loadRenderer().then((ok) => { if (ok) view.rerenderReplies(); });
   loadInitial().finally(() => {
     $('composer').focus();
-    // Everything is wired, the first data is in and replies render as Markdown (the end-to-end
-    // tests wait for this).
-    rendererLoaded.finally(() => { document.documentElement.dataset.ready = 'true'; });
+    // Everything is wired, the first data is in, the parameter inputs are built and replies render
+    // as Markdown (the end-to-end tests wait for this).
+    Promise.allSettled([rendererLoaded, conv.inputsReady, settings.inputsReady])
+      .then(() => { document.documentElement.dataset.ready = 'true'; });
   });
 }
 

@@ -3,7 +3,8 @@ import { api, newStreamId } from './api.js';
 import { showBanner, errorText } from './dom.js';
 import { t } from './i18n.js';
 import * as view from './messages.js';
-import { state, emit } from './state.js';
+import * as paging from './paging.js';
+import { state, emit, PENDING } from './state.js';
 import { clearPendingPrompt, pendingPromptVersion } from './slash.js';
 
 let hooks = {
@@ -36,6 +37,7 @@ export function initChat(opts) {
     edit: (message, text) => edit(message, text),
     branch: (messageId) => showBranch(messageId),
     choose: (replyId) => showBranch(replyId, true),
+    sendToolResults: (results) => sendToolResults(results),
     stopColumn: (streamId) => api.cancelStream(streamId).catch((err) => showBanner(errorText(err), 'error')),
   });
   updateControls();
@@ -62,15 +64,28 @@ function hideComposerError() {
   if (!el.hidden) { el.hidden = true; el.textContent = ''; }
 }
 
-export function isStreaming() { return !!state.stream; }
+/** Is any reply running, in any conversation? */
+export function isStreaming() { return state.streams.size > 0; }
 
-/** Is the running reply in the conversation on screen? (Stop and Esc act only on that one.) */
-export function isStreamingHere() { return !!state.stream && isActive(state.stream); }
+/** Is a reply running in the conversation on screen? (Stop and Esc act only on that one.) */
+export function isStreamingHere() { return !!state.stream; }
+
+/** Registers a reply under its conversation (several conversations stream at once). */
+function track(ctx, key) {
+  for (const [k, v] of state.streams) if (v === ctx) state.streams.delete(k);
+  state.streams.set(key, ctx);
+  emit('streams-changed');
+}
+
+function untrack(ctx) {
+  for (const [k, v] of state.streams) if (v === ctx) state.streams.delete(k);
+  emit('streams-changed');
+}
 
 function updateControls() {
   const busy = !!state.stream;
   $('send').disabled = busy;
-  $('stop').hidden = !busy || !isActive(state.stream);
+  $('stop').hidden = !busy;
   document.body.classList.toggle('streaming', busy);
   // Let assistive tech announce the reply once, not every frame.
   if (busy) $('messages').setAttribute('aria-busy', 'true'); else $('messages').removeAttribute('aria-busy');
@@ -85,7 +100,7 @@ export async function send() {
   hideComposerError();
   // Block double sends while a conversation is being created.
   const ctx = newStream('send');
-  state.stream = ctx;
+  track(ctx, state.activeId ?? PENDING);
   updateControls();
   let conversationId;
   try {
@@ -98,12 +113,26 @@ export async function send() {
     return;
   }
   ctx.conversationId = conversationId;
+  track(ctx, conversationId);
   ctx.sentText = content;
   updateControls(); // now that the conversation is known, Stop belongs to it
   const request = {
     conversationId, content, streamId: ctx.streamId, targets: targetsFor(ctx), promptVersionId: pendingPromptVersion(),
   };
   clearPendingPrompt();
+  run(ctx, api.sendMessage(request, (ev) => onEvent(ctx, ev)));
+}
+
+/** The results the user typed for the newest reply's tool calls: saved as tool messages, answered. */
+export async function sendToolResults(results) {
+  if (state.stream || !state.activeId || !results.length) return;
+  hideComposerError();
+  const ctx = newStream('tools');
+  ctx.conversationId = state.activeId;
+  track(ctx, ctx.conversationId);
+  updateControls();
+  await hooks.beforeSend();
+  const request = { conversationId: ctx.conversationId, content: '', toolResults: results, streamId: ctx.streamId };
   run(ctx, api.sendMessage(request, (ev) => onEvent(ctx, ev)));
 }
 
@@ -127,7 +156,7 @@ export async function edit(message, content) {
   const ctx = newStream('edit');
   ctx.conversationId = state.activeId;
   ctx.editOf = message.id;
-  state.stream = ctx;
+  track(ctx, ctx.conversationId);
   updateControls();
   await hooks.beforeSend();
   const request = {
@@ -142,11 +171,17 @@ async function showBranch(messageId, chosen = false) {
   const id = state.activeId;
   try {
     // Choosing among replies made together is also a vote when their models differ.
-    const thread = await (chosen ? api.chooseReply(messageId) : api.selectBranch(messageId));
-    if (id !== state.activeId) return;
-    state.messages = Array.isArray(thread) ? thread : [];
     const top = $('messages').scrollTop;
-    view.renderAll(state.messages);
+    if (chosen) {
+      const thread = await api.chooseReply(messageId);
+      if (id !== state.activeId) return;
+      paging.showThread(thread, messageId);
+    } else {
+      // Only the page around the shown version is read (long conversations).
+      const page = await api.openAtMessage(messageId, paging.PAGE);
+      if (id !== state.activeId) return;
+      paging.showPage(page);
+    }
     $('messages').scrollTop = top;
   } catch (err) {
     showBanner(errorText(err), 'error');
@@ -159,7 +194,7 @@ export async function retry(userMessageId) {
   const ctx = newStream('retry');
   ctx.conversationId = state.activeId;
   ctx.userMessageId = userMessageId;
-  state.stream = ctx;
+  track(ctx, ctx.conversationId);
   updateControls();
   await hooks.beforeSend();
   run(ctx, api.retryMessage(
@@ -167,8 +202,9 @@ export async function retry(userMessageId) {
     (ev) => onEvent(ctx, ev)));
 }
 
-export async function stop() {
-  const ctx = state.stream;
+/** Stops the reply of the conversation on screen (or of conversation `id`). */
+export async function stop(id = null) {
+  const ctx = id == null ? state.stream : state.streams.get(id);
   if (!ctx || ctx.stopping) return;
   ctx.stopping = true;
   try {
@@ -244,7 +280,7 @@ async function run(ctx, promise) {
 function endStream(ctx) {
   ctx.ended = true;
   cancelFlush(ctx);
-  if (state.stream === ctx) state.stream = null;
+  untrack(ctx);
   updateControls();
 }
 
@@ -282,6 +318,15 @@ function onEvent(ctx, ev) {
       scheduleFlush(ctx);
       break;
     }
+    case 'reasoning': {
+      const r = ctx.replies.get(ev.replyId);
+      if (!r) break;
+      r.reasoning = (r.reasoning ?? '') + (ev.text ?? '');
+      r.reasoningDirty = true;
+      if (r.retryNote) { r.retryNote = false; view.setRetryNote(ev.replyId, null); }
+      scheduleFlush(ctx);
+      break;
+    }
     case 'usage': {
       const r = ctx.replies.get(ev.replyId);
       if (!r) break;
@@ -292,7 +337,7 @@ function onEvent(ctx, ev) {
       break;
     }
     case 'retrying': {
-      const max = ev.maxAttempts ?? ev.maxRetries;
+      const max = ev.maxAttempts;
       const text = max ? t('stream.retryingMax', { attempt: ev.attempt, max }) : t('stream.retrying', { attempt: ev.attempt });
       for (const [id, r] of ctx.replies) {
         if (r.streamId !== ev.streamId) continue;
@@ -341,6 +386,7 @@ function onStarted(ctx, ev) {
         const i = state.messages.findIndex((m) => m.id === ctx.userMessageId);
         if (i >= 0) state.messages.length = i + 1;
         view.removeAfter(ctx.userMessageId);
+        paging.endsHere();
       } else if (ctx.kind === 'edit') {
         // The edited text replaces the message on screen; the original stays as a version.
         const i = state.messages.findIndex((m) => m.id === ctx.editOf);
@@ -348,6 +394,7 @@ function onStarted(ctx, ev) {
           const before = i > 0 ? state.messages[i - 1].id : null;
           state.messages.length = i;
           if (before != null) view.removeAfter(before); else view.renderAll([]);
+          paging.endsHere();
         }
         if (user) { state.messages.push(user); view.appendMessage(user); }
       } else if (user) {
@@ -402,6 +449,10 @@ function flush(ctx) {
   if (!isActive(ctx) || ctx.ended) return;
   const stick = view.isAtBottom();
   for (const [id, r] of ctx.replies) {
+    if (r.reasoningDirty || (r.dirty && r.reasoning)) {
+      r.reasoningDirty = false;
+      view.setStreamingReasoning(id, r.reasoning, !!r.text);
+    }
     if (!r.dirty) continue;
     r.dirty = false;
     view.setStreamingText(id, r.text);

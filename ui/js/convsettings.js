@@ -3,38 +3,22 @@ import { api } from './api.js';
 import { debounce, errorText, h } from './dom.js';
 import { t } from './i18n.js';
 import { loadModels } from './models.js';
+import { buildInputs, clearMarks, fillInputs, inputId, readInputs } from './params.js';
 import { state, upsertConversation, emit, on, activeConversation } from './state.js';
+import { initToolsEditor, loadTools } from './tools.js';
 
 const $ = (id) => document.getElementById(id);
-/** The numeric parameters: input id, settings key, range (the OpenAI reference's), whole numbers only? */
-const NUMERIC = [
-  { id: 'temperature', key: 'temperature', min: 0, max: 2, int: false, label: 'convSettings.temperature' },
-  { id: 'max-tokens', key: 'maxTokens', min: 1, max: 1000000, int: true, label: 'convSettings.maxTokens' },
-  { id: 'top-p', key: 'topP', min: 0, max: 1, int: false, label: 'convSettings.topP' },
-  { id: 'frequency-penalty', key: 'frequencyPenalty', min: -2, max: 2, int: false, label: 'convSettings.frequencyPenalty' },
-  { id: 'presence-penalty', key: 'presencePenalty', min: -2, max: 2, int: false, label: 'convSettings.presencePenalty' },
-  { id: 'seed', key: 'seed', min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, int: true, label: 'convSettings.seed' },
-  { id: 'n-choices', key: 'n', min: 1, max: 8, int: true, label: 'convSettings.n' },
-];
+/** The parameter inputs' id prefix (built from the back end's table: conv-temperature, conv-stop…). */
+const PREFIX = 'conv-';
+/** The parameters shown (the back end's table), once built. */
+let specs = [];
+/** Resolves once the parameter inputs exist. */
+export let inputsReady = Promise.resolve();
 const MAX_COMPARE = 3;
 /** Models side by side, per conversation, for this session (not saved). */
 const compareByConversation = new Map();
-const MAX_STOP = 4;
-const FIELDS = ['system-prompt', 'conv-model', 'stop-sequences', 'endpoint', ...NUMERIC.map((f) => f.id)];
+function fields() { return ['system-prompt', 'conv-model', 'endpoint', ...specs.map((s) => inputId(PREFIX, s))]; }
 
-/** Stop sequences: one per line; \\n and \\t in a line stand for a line break and a tab. */
-const UNESCAPE = { n: '\n', t: '\t', r: '\r', '\\': '\\' };
-const ESCAPE = { '\n': 'n', '\t': 't', '\r': 'r', '\\': '\\' };
-
-function stopFromText(text) {
-  return text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l !== '')
-    .map((l) => l.replace(/\\([ntr\\])/g, (m, c) => UNESCAPE[c]));
-}
-
-/** The inverse of stopFromText: a stored sequence survives a round trip through the form. */
-function stopToText(stop) {
-  return (stop || []).map((s) => s.replace(/[\n\t\r\\]/g, (c) => `\\${ESCAPE[c]}`)).join('\n');
-}
 let modelsTried = false;
 let loadedId = null;
 let statusTimer = 0;
@@ -62,7 +46,9 @@ function renderProfilePicker() {
   const def = list.find((p) => p.isDefault) || state.profile;
   select.replaceChildren(
     h('option', { text: t('profiles.convDefault', { name: def?.name ?? '' }), attrs: { value: '' } }),
-    ...list.map((p) => h('option', { text: p.name, attrs: { value: String(p.id) } })));
+    // Each profile once: the default one is the first option (unless this chat is pinned to it).
+    ...list.filter((p) => p !== def || conv?.profileId === p.id)
+      .map((p) => h('option', { text: p.name, attrs: { value: String(p.id) } })));
   const own = list.some((p) => p.id === conv?.profileId) ? String(conv.profileId) : '';
   select.value = own;
   select.disabled = !conv;
@@ -96,17 +82,28 @@ async function refreshProfiles() {
 // --- end Providers ---
 
 export function initConvSettings() {
+  initToolsEditor(api, () => state.activeId);
   // Another server, other models: list them again next time the panel opens.
   on('profile-changed', () => { modelsTried = false; });
   on('profiles-changed', (overview) => { profilesOverview = overview; renderProfilePicker(); updateModelPlaceholder(); });
   $('conv-profile').addEventListener('change', () => onProfilePicked());
   refreshProfiles();
   $('toggle-conv-settings').addEventListener('click', () => togglePanel());
-  for (const f of FIELDS) {
-    const el = $(f);
-    el.addEventListener('input', () => schedule(false));
-    el.addEventListener('change', () => schedule(true));
-  }
+  const listen = (ids) => {
+    for (const f of ids) {
+      const el = $(f);
+      el.addEventListener('input', () => schedule(false));
+      el.addEventListener('change', () => schedule(true));
+    }
+  };
+  listen(fields());
+  inputsReady = buildInputs($('conv-params'), PREFIX, { placeholder: 'convSettings.default' }).then((built) => {
+    specs = built;
+    listen(specs.map((s) => inputId(PREFIX, s)));
+    const conv = state.conversations.find((c) => c.id === loadedId);
+    fillInputs(specs, PREFIX, conv);
+    for (const f of fields()) $(f).disabled = !conv;
+  }).catch((err) => showError(errorText(err)));
   $('compare-models').addEventListener('input', () => {
     if (loadedId) compareByConversation.set(loadedId, $('compare-models').value);
     compareModels(); // shows the problem, if any
@@ -159,14 +156,14 @@ export function loadConversation() {
   // Same conversation again (a reload after a reply): the form already holds what the user typed.
   if (conv && conv.id === loadedId) return;
   loadedId = conv ? conv.id : null;
+  loadTools(loadedId);
   $('system-prompt').value = conv?.systemPrompt ?? '';
   $('conv-model').value = conv?.model ?? '';
-  for (const f of NUMERIC) $(f.id).value = conv?.[f.key] ?? '';
-  $('stop-sequences').value = stopToText(conv?.stop);
+  fillInputs(specs, PREFIX, conv);
   $('endpoint').value = conv?.endpoint ?? 'chat';
   $('compare-models').value = (conv && compareByConversation.get(conv.id)) || '';
   $('compare-models').disabled = !conv;
-  for (const f of FIELDS) $(f).disabled = !conv;
+  for (const f of fields()) $(f).disabled = !conv;
   renderProfilePicker();
   updateModelPlaceholder();
   modelsTried = false;
@@ -174,7 +171,7 @@ export function loadConversation() {
   if (!conv && isOpen()) togglePanel(false);
   showError(null);
   setStatus('');
-  for (const f of [...NUMERIC.map((n) => n.id), 'stop-sequences']) markInvalid(f, false);
+  clearMarks(specs, PREFIX);
 }
 
 /** Saves pending edits now; resolves once the last save has landed (a send waits for this). */
@@ -207,31 +204,11 @@ function setStatus(text) {
 
 /** Read + validate the form. Returns settings or null (and shows the problem). */
 function readForm() {
-  const errors = [];
-  const settings = {};
-  for (const f of NUMERIC) {
-    const el = $(f.id);
-    const raw = el.value.trim();
-    if (!raw && !el.validity.badInput) { settings[f.key] = null; markInvalid(f.id, false); continue; }
-    const n = Number(raw);
-    const bad = el.validity.badInput || !raw || !Number.isFinite(n) || (f.int && !Number.isInteger(n))
-      || n < f.min || n > f.max;
-    markInvalid(f.id, bad);
-    if (bad) {
-      const key = f.int ? 'convSettings.rangeInt' : 'convSettings.range';
-      const bounds = f.key === 'seed' ? {} : { min: f.min, max: f.max };
-      errors.push(f.key === 'seed' ? t('convSettings.seedInt') : t(key, { name: t(f.label), ...bounds }));
-    }
-    settings[f.key] = n;
-  }
-  const stop = stopFromText($('stop-sequences').value);
-  const stopBad = stop.length > MAX_STOP;
-  markInvalid('stop-sequences', stopBad);
-  if (stopBad) errors.push(t('convSettings.stopTooMany', { max: MAX_STOP }));
-  showError(errors.join(' '));
+  const { values, errors } = readInputs(specs, PREFIX);
+  showError(errors.map((e) => e.message).join(' '));
   if (errors.length) return null;
   const model = $('conv-model').value.trim();
-  return { systemPrompt: $('system-prompt').value, model: model || null, stop, endpoint: $('endpoint').value, ...settings };
+  return { systemPrompt: $('system-prompt').value, model: model || null, endpoint: $('endpoint').value, ...values };
 }
 
 function schedule(now) {
@@ -244,10 +221,11 @@ function schedule(now) {
 
 /** The saved fields of a conversation or a form, in one order, for "did anything change?". */
 function comparable(x) {
-  const out = {
-    systemPrompt: x.systemPrompt ?? '', model: x.model ?? null, stop: x.stop ?? [], endpoint: x.endpoint ?? 'chat',
-  };
-  for (const f of NUMERIC) out[f.key] = x[f.key] ?? null;
+  const out = { systemPrompt: x.systemPrompt ?? '', model: x.model ?? null, endpoint: x.endpoint ?? 'chat' };
+  for (const s of specs) {
+    const v = x[s.key] ?? null;
+    out[s.key] = Array.isArray(v) && !v.length ? null : v;
+  }
   return out;
 }
 

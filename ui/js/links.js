@@ -81,6 +81,8 @@ export async function requestOpenLink(href) {
     await api.openLink(link.url);
     return true;
   } catch (err) {
+    // The user said no in the native dialog (Rust asks again: the page is not trusted to).
+    if (err && err.kind === 'cancelled') return false;
     await ask({
       title: t('link.failedTitle'),
       message: err && err.message ? err.message : t('error.unknown'),

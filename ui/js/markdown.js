@@ -12,6 +12,14 @@ const KATEX_OPTIONS = Object.freeze({
   maxExpand: 200, // bounds macro expansion (\def loops)
 });
 
+// Math is bounded per render (SECURITY.md W9): a 120 KB reply of `$a $a …` froze the window 7.6 s
+// and KaTeX turned 30 KB into 3.1 MB of HTML. Past any bound the TeX source shows as code.
+const MAX_TEX = 2000; // characters of one expression
+const MAX_FORMULAS = 300; // expressions typeset in one render
+const MAX_MATH_HTML = 512 * 1024; // characters of KaTeX output in one render
+const MAX_MATH_LINE = 10000; // a text with a longer line is rendered without math at all
+let budget = { formulas: 0, html: 0 };
+
 // Only these data: images are shown inline; every other image becomes a placeholder link (W6).
 const INLINE_IMAGE = /^data:image\/(?:png|gif|jpeg|webp);base64,[a-z0-9+/=\s]*$/i;
 // Schemes that are never links at all; everything else is a link that the Rust side judges (W7).
@@ -19,6 +27,7 @@ const NEVER_A_LINK = /^(?:javascript|vbscript|data):/i;
 const LANG = /^[A-Za-z0-9_+#.-]{1,32}$/;
 
 let md = null;
+let mdPlain = null; // the same without math, for texts with overlong lines
 
 function libs() {
   const { markdownit, texmath, katex, hljs } = window;
@@ -26,19 +35,23 @@ function libs() {
   return { markdownit, texmath, katex, hljs };
 }
 
-function build() {
+function build(withMath = true) {
   const l = libs();
   if (!l) return null;
-  const { markdownit, texmath, katex, hljs } = l;
-  const m = markdownit({ html: false, linkify: true, typographer: false, breaks: false });
-  const esc = m.utils.escapeHtml;
-
+  const m = l.markdownit({ html: false, linkify: true, typographer: false, breaks: false });
   m.validateLink = (url) => {
     const s = String(url).trim();
     if (NEVER_A_LINK.test(s)) return INLINE_IMAGE.test(s);
     return true;
   };
 
+  if (withMath) addMath(m, l);
+  addRules(m, l);
+  return m;
+}
+
+function addMath(m, { texmath, katex }) {
+  const esc = m.utils.escapeHtml;
   // Math: $…$, $$…$$, \(…\), \[…\]. texmath parses; we render with our own bounded KaTeX options.
   m.use(texmath, { engine: katex, delimiters: ['dollars', 'brackets'], katexOptions: { ...KATEX_OPTIONS } });
   // While a reply streams, its unfinished tail is rendered again and again: remember formulas.
@@ -47,6 +60,10 @@ function build() {
     const tex = tokens[idx].content;
     const key = (display ? 'D' : 'I') + tex;
     let out = cache.get(key);
+    // Past a bound: the source as plain text, about as long as it came.
+    if (tex.length > MAX_TEX || budget.formulas >= MAX_FORMULAS || budget.html >= MAX_MATH_HTML) {
+      return esc(display ? `$$${tex}$$` : `$${tex}$`);
+    }
     if (out === undefined) {
       try {
         out = katex.renderToString(tex, { ...KATEX_OPTIONS, displayMode: display });
@@ -56,6 +73,8 @@ function build() {
       if (cache.size >= 500) cache.delete(cache.keys().next().value);
       cache.set(key, out);
     }
+    budget.formulas += 1;
+    budget.html += out.length;
     // KaTeX's HTML output is aria-hidden; the source is the accessible name.
     const label = esc(tex);
     return display
@@ -66,6 +85,10 @@ function build() {
   m.renderer.rules.math_inline_double = math(true);
   m.renderer.rules.math_block = math(true);
   m.renderer.rules.math_block_eqno = math(true);
+}
+
+function addRules(m, { hljs }) {
+  const esc = m.utils.escapeHtml;
 
   // Code: text only, highlighted by highlight.js (spans with classes), a label and a place for Copy.
   m.renderer.rules.fence = (tokens, idx) => {
@@ -111,7 +134,6 @@ function build() {
       if (match) tok.attrJoin('class', `align-${match[1]}`);
     }
   });
-  return m;
 }
 
 /** The vendored libraries, in the order they must run (texmath needs KaTeX). */
@@ -147,11 +169,24 @@ export function loadRenderer() {
 /** True once the vendored libraries are loaded. */
 export function markdownReady() {
   if (!md) md = build();
+  if (md && !mdPlain) mdPlain = build(false);
   return md != null;
+}
+
+function hasLongLine(text) {
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    if (end - start > MAX_MATH_LINE) return true;
+    start = end + 1;
+  }
+  return false;
 }
 
 /** Markdown text → an HTML string that still has to go through render.js' sanitizer. */
 export function markdownToHtml(text) {
   if (!markdownReady()) return null;
-  return md.render(text);
+  budget = { formulas: 0, html: 0 };
+  return (hasLongLine(text) ? mdPlain : md).render(text);
 }

@@ -1,13 +1,23 @@
-// The message list: builds each message's DOM once and updates it in place.
+// The message list: builds each message's DOM once and updates it in place. Only a window of the
+// active path is here (paging.js moves it); `thread` says where the window sits in the path.
 import { errorText, h, icon } from './dom.js';
 import { t } from './i18n.js';
-import { appendStreamingText, renderReplyInto } from './render.js';
+import { appendStreamingText, clearParked, parkReply, renderReplyCached, renderReplyInto } from './render.js';
 import { initRating, ratingControls } from './rating.js';
-import { state } from './state.js';
+import { state, emit } from './state.js';
+import { modelChoices, setConversationModel } from './modelpick.js';
+import { metaText } from './meta.js';
+
+export { formatCost, metaText } from './meta.js';
+import { buildThinking, fillThinking, streamThinking } from './thinking.js';
+import { toolCallsBlock } from './tools.js';
+import { heatMap, heatMapToggle, logprobMeta } from './logprobs.js';
 
 const container = () => document.getElementById('messages');
 /** id -> {root, body, meta, message} for the active conversation */
 const entries = new Map();
+/** Where state.messages (the window) sits in the active path: its first position, the path's length. */
+export const thread = { start: 0, total: 0 };
 let handlers = {
   retry: () => {}, // (userMessageId)
   regenerate: () => {}, // (userMessageId)
@@ -15,9 +25,9 @@ let handlers = {
   edit: () => {}, // (userMessage, newText) → Promise
   choose: () => {}, // (replyId)
   stopColumn: () => {}, // (streamId)
+  sendToolResults: () => {}, // ([{toolCallId, content}])
 };
 
-export function setRetryHandler(fn) { handlers.retry = fn; }
 export function setHandlers(h) { handlers = { ...handlers, ...h }; }
 
 export function initMessages() {
@@ -93,47 +103,15 @@ async function submitEditor(entry) {
 
 export function getEntry(id) { return entries.get(id); }
 
-function formatMs(ms) {
-  if (ms < 1000) return t('unit.ms', { n: Math.round(ms) });
-  return t('unit.s', { n: (ms / 1000).toFixed(1) });
-}
-
-/** Completion tokens per second of generation (after the first token), as the CLI computes it. */
-export function tokensPerSecond(m) {
-  if (m.completionTokens == null || m.totalMs == null) return null;
-  const gen = m.totalMs - (m.ttftMs ?? 0);
-  // Below 50 ms of generation the rate says nothing (and prints silly numbers).
-  return m.completionTokens > 1 && gen >= 50 ? ((m.completionTokens - 1) * 1000) / gen : null;
-}
-
-export function formatCost(usd) {
-  if (usd == null) return null;
-  return usd >= 0.01 ? usd.toFixed(4) : usd.toPrecision(2);
-}
-
-export function metaText(m) {
-  const parts = [];
-  if (m.model) parts.push(m.model);
-  if (m.promptTokens != null || m.completionTokens != null) {
-    const vars = { prompt: m.promptTokens ?? '?', completion: m.completionTokens ?? '?' };
-    parts.push(t(m.tokensCounted ? 'meta.counted' : 'meta.tokens', vars));
-  }
-  if (m.ttftMs != null) parts.push(t('meta.ttft', { time: formatMs(m.ttftMs) }));
-  if (m.totalMs != null) parts.push(formatMs(m.totalMs));
-  const rate = m.status === 'streaming' ? null : tokensPerSecond(m);
-  if (rate != null) parts.push(t('meta.speed', { rate: rate.toFixed(1) }));
-  if (m.costUsd != null) parts.push(t('meta.cost', { cost: formatCost(m.costUsd) }));
-  return parts.join(' · ');
-}
-
 function roleLabel(role) {
   if (role === 'user') return t('chat.you');
+  if (role === 'tool') return t('tools.resultLabel');
   if (role === 'system') return t('chat.system');
   return t('chat.assistant');
 }
 
 function buildMessage(m) {
-  const role = m.role === 'user' || m.role === 'system' ? m.role : 'assistant';
+  const role = ['user', 'system', 'tool'].includes(m.role) ? m.role : 'assistant';
   // dir=auto: Arabic or Hebrew text runs right to left, each message on its own.
   const body = h('div', { className: 'message-body', attrs: { dir: 'auto' } });
   const root = h('div', {
@@ -147,6 +125,7 @@ function buildMessage(m) {
   }, body);
   const entry = { root, body, meta: null, message: m, tools: h('div', { className: 'message-tools' }) };
   if (role === 'assistant') {
+    body.before(buildThinking(entry));
     entry.meta = h('div', { className: 'message-meta' });
     root.append(entry.meta);
   }
@@ -180,6 +159,13 @@ function fillTools(entry) {
   if (m.role === 'assistant' && !streaming && typeof m.id === 'number' && m.status !== 'error') {
     tools.append(ratingControls(m));
   }
+  if (m.role === 'assistant' && !streaming) {
+    const toggle = heatMapToggle(entry, () => {
+      entry.shown = 0;
+      renderReplyInto(entry.body, entry.message.content ?? '');
+    });
+    if (toggle) tools.append(toggle);
+  }
   tools.hidden = !tools.firstChild;
   const busy = !!state.stream;
   for (const b of tools.querySelectorAll('button.edit, button.regenerate, button.branch-prev, button.branch-next')) {
@@ -192,16 +178,40 @@ function fillMessage(entry, m) {
   entry.message = m;
   const status = m.status || 'done';
   entry.root.dataset.status = status;
+  if (m.role === 'tool') {
+    entry.body.replaceChildren(
+      h('div', { className: 'tool-result-head', text: t('tools.resultFor', { name: m.toolCallId || '?' }) }),
+      h('pre', { className: 'tool-result-text', text: m.content ?? '' }));
+    fillTools(entry);
+    return;
+  }
   if (m.role === 'user' || m.role === 'system') {
     entry.body.textContent = m.content ?? '';
     fillTools(entry);
     return;
   }
-  renderReplyInto(entry.body, m.content ?? '');
+  fillThinking(entry, m);
+  if (entry.heatMap && m.logprobs?.length) entry.body.replaceChildren(heatMap(m));
+  else if (status === 'streaming') renderReplyInto(entry.body, m.content ?? '');
+  else renderReplyCached(entry.body, m.id, m.content ?? '');
   entry.shown = (m.content ?? '').length;
-  entry.root.classList.toggle('pending', status === 'streaming' && !m.content);
+  fillToolCalls(entry, m);
+  entry.root.classList.toggle('pending', status === 'streaming' && !m.content && !m.reasoning);
   fillMeta(entry, m);
   fillTools(entry);
+}
+
+/** A reply's tool calls; the newest finished reply also takes the results, one per call. */
+function fillToolCalls(entry, m) {
+  entry.calls?.remove();
+  entry.calls = null;
+  const newest = state.messages.length && state.messages[state.messages.length - 1].id === m.id;
+  const answerable = newest && m.status === 'done' && !entry.inGroup;
+  const block = toolCallsBlock(m, answerable ? (results) => handlers.sendToolResults(results) : null);
+  if (block) {
+    entry.body.after(block);
+    entry.calls = block;
+  }
 }
 
 function fillMeta(entry, m) {
@@ -236,6 +246,16 @@ function fillMeta(entry, m) {
       attrs: { role: 'alert' },
       text: (m.errorMessage || m.errorKind) ? errorText({ kind: m.errorKind, message: m.errorMessage }) : t('status.error'),
     }));
+    // No model chosen: the server's models, right here, one click each (then the reply is retried).
+    if (m.errorKind === 'no_model' && m.parentId != null) {
+      meta.append(modelChoices((model) => { setConversationModel(model); handlers.retry(m.parentId); }));
+    }
+    // A key problem is solved in Settings: one click there, not a dead end.
+    if (['key_unconfirmed', 'no_key', 'unauthorized', 'keyring'].includes(m.errorKind)) {
+      const go = h('button', { className: 'btn btn-small error-action', attrs: { type: 'button' }, text: t('error.openSettings') });
+      go.addEventListener('click', () => emit('open-settings'));
+      meta.append(go);
+    }
   } else if (status === 'done' && m.finishReason === 'length') {
     meta.append(h('span', { className: 'finish-note', text: t('status.length') }));
   }
@@ -243,9 +263,8 @@ function fillMeta(entry, m) {
   meta.hidden = !meta.firstChild;
 }
 
-/** Replace all messages (on conversation switch). */
-export function renderAll(messages) {
-  entries.clear();
+/** The DOM of a run of messages; the last one shows its group when it carries one (path end). */
+function buildNodes(messages) {
   const frag = document.createDocumentFragment();
   messages.forEach((m, i) => {
     if (i === messages.length - 1 && Array.isArray(m.group) && m.group.length > 1) {
@@ -255,8 +274,65 @@ export function renderAll(messages) {
       frag.append(buildMessage(m));
     }
   });
-  container().replaceChildren(frag);
+  return frag;
+}
+
+/** A message leaves the DOM: its rendered reply is parked for when it comes back. */
+function forget(id) {
+  const entry = entries.get(id);
+  if (!entry) return;
+  const m = entry.message;
+  if (m.role === 'assistant' && m.status !== 'streaming' && typeof m.id === 'number') {
+    parkReply(entry.body, m.id, m.content);
+  }
+  entries.delete(id);
+}
+
+/** Replace all messages (on conversation switch). */
+export function renderAll(messages) {
+  for (const id of [...entries.keys()]) forget(id);
+  container().replaceChildren(buildNodes(messages));
   refreshRetryButtons();
+}
+
+/** Earlier messages of the path, above the window (the caller keeps the scroll position). */
+export function prependMessages(messages) {
+  container().prepend(buildNodes(messages));
+  refreshRetryButtons();
+}
+
+/** Later messages of the path, below the window. */
+export function appendMessages(messages) {
+  container().append(buildNodes(messages));
+  refreshRetryButtons();
+}
+
+/** Removes the DOM of every message before `id` (the window's top moves down). */
+export function removeBefore(id) {
+  const entry = entries.get(id);
+  if (!entry) return;
+  let prev = entry.root.previousElementSibling;
+  while (prev) {
+    const before = prev.previousElementSibling;
+    dropNode(prev);
+    prev = before;
+  }
+}
+
+function dropNode(node) {
+  if (node.dataset.id) forget(Number(node.dataset.id));
+  for (const inner of node.querySelectorAll('.message[data-id]')) forget(Number(inner.dataset.id));
+  node.remove();
+}
+
+/** Marks the message a search jumped to, and brings it to the middle of the screen. */
+export function highlight(id) {
+  for (const el of container().querySelectorAll('.message.search-target')) el.classList.remove('search-target');
+  const entry = entries.get(id);
+  if (!entry) return false;
+  entry.root.classList.add('search-target');
+  entry.root.scrollIntoView({ block: 'center' });
+  return true;
 }
 
 function columnLabel(m, sameModel, manyProfiles) {
@@ -362,6 +438,14 @@ export function setStreamingText(id, text) {
   if (text) entry.root.classList.remove('pending');
 }
 
+/** Update only the streaming reasoning of an assistant message (its "Thinking" block). */
+export function setStreamingReasoning(id, reasoning, answering) {
+  const entry = entries.get(id);
+  if (!entry) return;
+  streamThinking(entry, reasoning, answering);
+  if (reasoning) entry.root.classList.remove('pending');
+}
+
 /** Re-render meta (e.g. after a usage event). */
 export function updateMeta(id, patch) {
   const entry = entries.get(id);
@@ -391,8 +475,7 @@ export function removeAfter(id) {
   let next = entry.root.nextElementSibling;
   while (next) {
     const after = next.nextElementSibling;
-    if (next.dataset.id) entries.delete(Number(next.dataset.id));
-    next.remove();
+    dropNode(next);
     next = after;
   }
 }
@@ -410,6 +493,8 @@ export function removeMessage(id) {
  * after it until branch navigation exists.
  */
 function needsRetry(i) {
+  // Only the end of the path can need a Retry: not while the window is above it.
+  if (thread.start + state.messages.length < thread.total) return false;
   const m = state.messages[i];
   if (m.role !== 'user') return false;
   const next = state.messages[i + 1];
@@ -482,6 +567,7 @@ export function count() { return entries.size; }
 
 /** Render finished replies again (once the Markdown libraries have loaded). */
 export function rerenderReplies() {
+  clearParked();
   for (const entry of entries.values()) {
     const m = entry.message;
     if (m.role !== 'assistant' || m.status === 'streaming') continue;

@@ -5,6 +5,7 @@ import { api } from './api.js';
 import { errorText, h } from './dom.js';
 import { t } from './i18n.js';
 import { choose } from './slash.js';
+import { paramKeys } from './params.js';
 import { activeConversation } from './state.js';
 
 const $ = (id) => document.getElementById(id);
@@ -90,7 +91,7 @@ async function loadHistory() {
         h('td', {}, h('label', {}, h('input', { className: 'diff-pick', attrs: { type: 'checkbox', value: v.version } }), ` v${v.version}`)),
         h('td', { text: v.message || '' }),
         h('td', { className: 'num', text: String(s.uses ?? 0) }),
-        h('td', { className: 'num', text: s.rated ? `${f(s.meanScore)} (${s.rated}; 👍${s.thumbsUp} 👎${s.thumbsDown})` : '—' }),
+        h('td', { className: 'num', text: s.rated ? `${f(s.meanScore)} (${s.rated}; +${s.thumbsUp} −${s.thumbsDown})` : '—' }),
         h('td', { className: 'num', text: s.judged ? `${f(s.meanJudgeScore)}/10 (${s.judged})` : '—' }),
         h('td', {}, v.version === versions[0].version ? ''
           : h('button', { className: 'btn btn-ghost btn-small prompt-rollback', attrs: { type: 'button' }, text: t('prompts.rollback'), on: { click: () => rollback(v.version) } })));
@@ -101,7 +102,8 @@ async function loadHistory() {
   }
 }
 
-const PRESET_KEYS = ['temperature', 'topP', 'maxTokens', 'frequencyPenalty', 'presencePenalty', 'stop', 'seed', 'n', 'endpoint'];
+/** What a preset keeps of a conversation: its parameters (the back end's table) and endpoint. */
+const presetKeys = () => [...paramKeys(), 'endpoint'];
 
 function showPreset() {
   const parts = [];
@@ -115,7 +117,7 @@ function presetFromConversation() {
   const conv = activeConversation();
   if (!conv) { status(t('prompts.noConversation')); return; }
   const settings = {};
-  for (const k of PRESET_KEYS) {
+  for (const k of presetKeys()) {
     const v = conv[k];
     if (v != null && !(Array.isArray(v) && !v.length) && !(k === 'endpoint' && v === 'chat')) settings[k] = v;
   }
@@ -199,7 +201,10 @@ async function showDiff() {
 }
 
 async function exportAll() {
-  try { status(t('ratings.exported', { path: await api.exportPrompts() })); } catch (err) { status(errorText(err)); }
+  try {
+    const path = await api.exportPrompts();
+    if (path) status(t('ratings.exported', { path }));
+  } catch (err) { status(errorText(err)); }
 }
 
 async function importFile(file) {

@@ -1,7 +1,7 @@
 // Rating a reply by hand: 👍/👎, a 1–5 score, reasons from an editable list, a comment and tags.
 // Changing a rating keeps the earlier one (the back end keeps the history).
 import { api } from './api.js';
-import { errorText, h } from './dom.js';
+import { errorText, h, icon } from './dom.js';
 import { t } from './i18n.js';
 
 let reasonList = null;
@@ -33,12 +33,12 @@ export function setRatedHandler(fn) { onRated = fn; }
 /** The rating row of a reply: thumbs, score and a button for the rest. */
 export function ratingControls(message) {
   const r = message.rating || {};
-  const thumb = (value, label, glyph) => h('button', {
+  // SVG like every other icon (emoji render as empty boxes without an emoji font).
+  const thumb = (value, label, name) => h('button', {
     className: `icon-btn rate-thumb${r.thumb === value ? ' on' : ''}`,
     attrs: { type: 'button', title: t(label), 'aria-label': t(label), 'aria-pressed': String(r.thumb === value) },
     dataset: { thumb: value },
-    text: glyph,
-  });
+  }, icon(name));
   const scores = h('span', { className: 'rate-scores', attrs: { role: 'group', 'aria-label': t('rate.score') } },
     ...[1, 2, 3, 4, 5].map((n) => h('button', {
       className: `rate-score${r.score != null && n <= r.score ? ' on' : ''}`,
@@ -48,7 +48,7 @@ export function ratingControls(message) {
     })));
   const detail = (r.reasons?.length || r.comment || r.tags?.length) ? ' •' : '';
   return h('span', { className: 'rating', dataset: { messageId: message.id } },
-    thumb(1, 'rate.up', '👍'), thumb(-1, 'rate.down', '👎'), scores,
+    thumb(1, 'rate.up', 'thumbUp'), thumb(-1, 'rate.down', 'thumbDown'), scores,
     h('button', { className: 'btn btn-ghost btn-small rate-more', attrs: { type: 'button', 'aria-expanded': 'false' }, text: t('rate.more') + detail }));
 }
 

@@ -2,7 +2,7 @@
 // loaded when first needed), and export to CSV / JSON.
 import { api } from './api.js';
 import { errorText, h } from './dom.js';
-import { t } from './i18n.js';
+import { getLang, t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 let chartLib = null;
@@ -27,8 +27,22 @@ export function initRatingsView() {
   $('export-json').addEventListener('click', () => exportAs('json'));
 }
 
+/**
+ * The day the user's weeks start on, 1 = Monday … 7 = Sunday: the locale's week (Intl.Locale
+ * weekInfo where the webview has it), else Sunday for en-US and Monday elsewhere (zh-CN, ISO).
+ */
+export function firstDayOfWeek(lang = getLang(), browser = navigator.language) {
+  const tag = lang === 'en' && browser?.startsWith('en') ? browser : (lang === 'en' ? 'en-US' : lang);
+  try {
+    const loc = new Intl.Locale(tag);
+    const info = typeof loc.getWeekInfo === 'function' ? loc.getWeekInfo() : loc.weekInfo;
+    if (info && info.firstDay >= 1 && info.firstDay <= 7) return info.firstDay;
+  } catch { /* fall through */ }
+  return /^en-US$|^en$/.test(tag) ? 7 : 1;
+}
+
 function filter() {
-  return { tag: $('lb-tag').value.trim() || null };
+  return { tag: $('lb-tag').value.trim() || null, firstDay: firstDayOfWeek() };
 }
 
 async function exportAs(format) {
@@ -36,7 +50,8 @@ async function exportAs(format) {
   status.textContent = '';
   try {
     const path = await api.exportRatings(filter(), format);
-    status.textContent = t('ratings.exported', { path });
+    // null: the save dialog was cancelled.
+    if (path) status.textContent = t('ratings.exported', { path });
   } catch (err) {
     status.textContent = errorText(err);
   }

@@ -209,6 +209,44 @@ export function renderReplyInto(el, text) {
   note(timings.finals, performance.now() - t0);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Rendered replies that left the screen, kept for when they come back (long conversations).
+// The sanitized nodes themselves are moved out and back in (never cloned, never re-parsed).
+
+const CACHE_MAX = 200;
+/** key -> DocumentFragment holding a rendered reply's nodes, oldest first */
+const parked = new Map();
+
+/** Render reply `text` into `el`, reusing the nodes parked under `key` when its text is unchanged. */
+export function renderReplyCached(el, key, text) {
+  const full = text == null ? '' : String(text);
+  const k = `${key}:${full.length}`;
+  const frag = parked.get(k);
+  if (frag && !streams.has(el)) {
+    parked.delete(k);
+    el.classList.add('md');
+    el.replaceChildren(frag);
+    return;
+  }
+  renderReplyInto(el, full);
+}
+
+/** A finished reply leaves the screen: keep its rendered nodes (the oldest ones beyond the limit go). */
+export function parkReply(el, key, text) {
+  if (streams.has(el) || !el.firstChild) return;
+  const k = `${key}:${(text == null ? '' : String(text)).length}`;
+  const frag = document.createDocumentFragment();
+  frag.append(...el.childNodes);
+  parked.delete(k);
+  parked.set(k, frag);
+  while (parked.size > CACHE_MAX) parked.delete(parked.keys().next().value);
+}
+
+/** Forget every parked reply (the Markdown renderer just loaded: they were plain text). */
+export function clearParked() {
+  parked.clear();
+}
+
 /**
  * While a reply streams (chat.js calls this at most once per animation frame): renders newly
  * complete blocks (within a frame budget) and the unfinished tail. Returns the length of `text`.

@@ -4,7 +4,8 @@ import { api } from './api.js';
 import { errorText, h } from './dom.js';
 import { t, getLang, setLang } from './i18n.js';
 import { loadModels } from './models.js';
-import { state, emit } from './state.js';
+import { buildInputs, fillInputs as fillParamInputs, readInputs } from './params.js';
+import { state, emit, on, activeConversation } from './state.js';
 
 const $ = (id) => document.getElementById(id);
 let appInfo = null;
@@ -24,17 +25,16 @@ function serial(fn) {
   return run;
 }
 
-/** Per-profile default parameters: input id, key, range, whole numbers only? */
-const DEFAULTS = [
-  { id: 'pd-temperature', key: 'temperature', min: 0, max: 2, int: false, label: 'convSettings.temperature' },
-  { id: 'pd-top-p', key: 'topP', min: 0, max: 1, int: false, label: 'convSettings.topP' },
-  { id: 'pd-max-tokens', key: 'maxTokens', min: 1, max: 1000000, int: true, label: 'convSettings.maxTokens' },
-  { id: 'pd-frequency-penalty', key: 'frequencyPenalty', min: -2, max: 2, int: false, label: 'convSettings.frequencyPenalty' },
-  { id: 'pd-presence-penalty', key: 'presencePenalty', min: -2, max: 2, int: false, label: 'convSettings.presencePenalty' },
-  { id: 'pd-seed', key: 'seed', min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, int: true, label: 'convSettings.seed' },
-];
+/** The profile defaults' input id prefix (pd-temperature…); the inputs come from the back end's table. */
+const PREFIX = 'pd-';
+let defaultSpecs = [];
+/** Resolves once the default parameters' inputs exist. */
+export let inputsReady = Promise.resolve();
 
 export function initSettings() {
+  inputsReady = buildInputs($('pd-params'), PREFIX, { profileOnly: true })
+    .then((built) => { defaultSpecs = built; })
+    .catch((err) => setMsg('profiles-status', errorText(err), true));
   const dialog = $('settings-dialog');
   $('open-settings').addEventListener('click', () => openSettings());
   $('close-settings').addEventListener('click', () => dialog.close());
@@ -59,6 +59,9 @@ export function initSettings() {
     if (e.key === 'Enter' && !e.isComposing) { e.preventDefault(); serial(saveKey); }
   });
   $('clear-key').addEventListener('click', () => serial(clearKey));
+  $('confirm-key').addEventListener('click', () => serial(confirmKey));
+  // "Check the key in Settings" and the like: the settings of the open conversation's profile.
+  on('open-settings', () => openSettings(activeConversation()?.profileId ?? null));
   $('add-profile').addEventListener('click', () => serial(startDraft));
   $('new-profile-name').addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.isComposing) { e.preventDefault(); serial(startDraft); }
@@ -81,7 +84,7 @@ function renderAbout() {
 
 export function isSettingsOpen() { return $('settings-dialog').open; }
 
-export async function openSettings() {
+export async function openSettings(profileId = null) {
   const dialog = $('settings-dialog');
   for (const id of ['models-status', 'settings-status', 'key-message', 'profiles-status', 'app-proxy-status']) setMsg(id, '');
   $('local-servers').replaceChildren();
@@ -91,6 +94,7 @@ export async function openSettings() {
   if (!dialog.open) dialog.showModal();
   try {
     await refreshProfiles();
+    if (profileId != null) selectedId = profileId;
     const keep = overview.profiles.find((p) => p.id === selectedId);
     selectProfile(keep ? keep.id : overview.defaultId);
   } catch (err) {
@@ -190,9 +194,7 @@ function fillProfile(p, fillInputs) {
     $('profile-proxy-url').value = p.proxy?.mode === 'custom' ? p.proxy.url || '' : '';
     $('connect-timeout').value = secs(p.connectTimeoutMs);
     $('idle-timeout').value = secs(p.idleTimeoutMs);
-    const d = p.defaults || {};
-    for (const f of DEFAULTS) $(f.id).value = d[f.key] ?? '';
-    $('pd-stop').value = (d.stop || []).join('\n');
+    fillParamInputs(defaultSpecs, PREFIX, p.defaults || {});
     showKindFields($('profile-kind').value);
     showProxyUrl();
     try { savedForm = JSON.stringify(readForm()); } catch { savedForm = ''; }
@@ -212,6 +214,11 @@ function renderKeyStatus(p) {
     : source === 'env' ? t('settings.keyEnv') : t('settings.keyNone');
   // A stored key belongs to the server it was saved for; it is never sent to another one.
   if (p.keyHeldFor && !draft) keyStatus.textContent += ' ' + t('settings.keyHeldFor', { origin: p.keyHeldFor });
+  if (p.keyUnbound && !draft) keyStatus.textContent += ' ' + t('settings.keyUnbound');
+  // The user may send the stored key here on purpose (it is then bound to this server only).
+  const confirm = $('confirm-key');
+  confirm.hidden = !!draft || !(p.keyHeldFor || p.keyUnbound) || !p.origin;
+  confirm.textContent = t('settings.confirmKey', { origin: p.origin || '' });
   $('save-key').textContent = source === 'keyring' ? t('settings.replaceKey') : t('settings.saveKey');
   $('clear-key').disabled = draft != null || (source !== 'keyring' && !p.keyHeldFor);
   if (p.keyringError && !draft) {
@@ -240,9 +247,8 @@ function readForm() {
   const mode = $('profile-proxy-mode').value;
   const proxy = mode === 'app' ? null
     : mode === 'custom' ? { mode, url: $('profile-proxy-url').value.trim() } : { mode };
-  const defaults = {};
-  for (const f of DEFAULTS) defaults[f.key] = number(f.id, f.label, f);
-  defaults.stop = $('pd-stop').value.split('\n').filter((l) => l !== '');
+  const { values: defaults, errors } = readInputs(defaultSpecs, PREFIX);
+  if (errors.length) throw invalid(errors[0].message);
   return {
     kind: $('profile-kind').value,
     baseUrl: $('base-url').value.trim(),
@@ -322,6 +328,16 @@ async function saveKey() {
     setMsg('key-message', errorText(err), true);
   } finally {
     $('save-key').disabled = false;
+  }
+}
+
+async function confirmKey() {
+  setMsg('key-message', '');
+  try {
+    await applyView(await api.confirmApiKey(selectedId), false);
+    setMsg('key-message', t('settings.keyConfirmed'));
+  } catch (err) {
+    setMsg('key-message', errorText(err), true);
   }
 }
 
@@ -405,6 +421,12 @@ async function addLocal(server, button) {
       defaultModel: server.models[0] || null,
     });
     draft = null;
+    // Usable at once: the default when no other profile has a key (the open chat follows it).
+    if (!overview.profiles.some((p) => p.id !== view.id && p.hasKey)) {
+      await refreshProfilesFrom(await api.setDefaultProfile(view.id));
+      const def = overview.profiles.find((p) => p.id === view.id);
+      if (def) { state.profile = def; emit('profile-changed', def); }
+    }
     await applyView(view, true);
     setMsg('profiles-status', t('profiles.created'));
   } catch (err) {

@@ -11,9 +11,17 @@ export const state = {
   profile: null,
   /** model ids from list_models */
   models: [],
-  /** the running stream (see chat.js) or null */
-  stream: null,
+  /** Every running reply, by conversation id (one per conversation; each has its own Stop).
+   * A send whose conversation is still being created is kept under PENDING. */
+  streams: new Map(),
+  /** The running reply of the conversation on screen (see chat.js), or null. */
+  get stream() {
+    return this.streams.get(this.activeId) || this.streams.get(PENDING) || null;
+  },
 };
+
+/** The key of a send whose conversation does not exist yet. */
+export const PENDING = 'pending';
 
 const bus = new EventTarget();
 
@@ -32,6 +40,7 @@ export function activeConversation() {
 /** Replace (or add to the front) a conversation in the list. */
 export function upsertConversation(conv) {
   const i = state.conversations.findIndex((c) => c.id === conv.id);
-  if (i >= 0) state.conversations[i] = conv;
+  // Merged: a conversation from a command keeps the list's folder, tags and pin.
+  if (i >= 0) state.conversations[i] = { ...state.conversations[i], ...conv };
   else state.conversations.unshift(conv);
 }

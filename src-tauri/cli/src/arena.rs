@@ -55,7 +55,7 @@ pub async fn run(args: Args) -> Result<i32> {
             }
         }
     });
-    eprintln!("parley: two models are answering…");
+    errln!("parley: two models are answering…");
     let round = service
         .arena_round(
             ArenaRequest {
@@ -76,32 +76,38 @@ pub async fn run(args: Args) -> Result<i32> {
                 reply.error_message.clone().unwrap_or_default()
             ),
         };
-        let _ = writeln!(out, "=== {side}{note} ===\n{}\n", reply.content.trim_end());
+        let _ = woutln!(out, "=== {side}{note} ===\n{}\n", reply.content.trim_end());
     }
     let _ = out.flush();
     drop(out);
     let interactive = std::io::stdin().is_terminal();
     let winner = loop {
-        eprint!("Your vote (a, b, tie, bad): ");
+        errp!("Your vote (a, b, tie, bad): ");
         let mut line = String::new();
         if std::io::stdin().read_line(&mut line)? == 0 {
-            eprintln!();
-            eprintln!(
+            errln!();
+            errln!(
                 "parley: no vote; the round is kept unvoted (conversation {})",
                 round.conversation_id
             );
             return Ok(1);
         }
-        match Winner::parse(&line) {
+        match Winner::parse(&line).and_then(|w| match w.is_vote() {
+            true => Ok(w),
+            false => Err(parley_core::error::Error::invalid(
+                "A vote is a, b, tie or bad.",
+            )),
+        }) {
             Ok(w) => break w,
-            Err(e) if interactive => eprintln!("parley: {e}"),
+            Err(e) if interactive => errln!("parley: {e}"),
             Err(e) => return Err(e),
         }
     };
     let reveal = service.arena_vote(round.battle_id, winner)?;
-    println!(
+    outln!(
         "A was {} · B was {}",
-        reveal.battle.model_a, reveal.battle.model_b
+        reveal.battle.model_a,
+        reveal.battle.model_b
     );
     Ok(0)
 }

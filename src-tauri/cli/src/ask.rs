@@ -7,7 +7,9 @@ use parley_core::api::{ConversationSettings, Status};
 use parley_core::chat::{ChatEvent, ChatService, SendRequest};
 use parley_core::error::Result;
 
+use crate::params::ParamArgs;
 use crate::{read_stdin, service};
+use parley_core::params::Params;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -23,30 +25,9 @@ pub struct Args {
     /// System prompt for the conversation.
     #[arg(long, short)]
     system: Option<String>,
-    /// Sampling temperature, 0 to 2.
-    #[arg(long, short)]
-    temperature: Option<f64>,
-    /// Upper bound on the reply's length in tokens.
-    #[arg(long)]
-    max_tokens: Option<i64>,
-    /// Nucleus sampling, 0 to 1.
-    #[arg(long)]
-    top_p: Option<f64>,
-    /// Penalty for tokens by how often they appeared, -2 to 2.
-    #[arg(long, allow_hyphen_values = true)]
-    frequency_penalty: Option<f64>,
-    /// Penalty for tokens that appeared at all, -2 to 2.
-    #[arg(long, allow_hyphen_values = true)]
-    presence_penalty: Option<f64>,
-    /// A sequence where the reply stops (repeat for up to 4).
-    #[arg(long, allow_hyphen_values = true)]
-    stop: Vec<String>,
-    /// Seed for reproducible sampling, where the server supports it.
-    #[arg(long, allow_hyphen_values = true)]
-    seed: Option<i64>,
-    /// How many choices to generate (1–8); each is printed under its own header.
-    #[arg(long)]
-    n: Option<i64>,
+    /// The request parameters (temperature, top_p, stop…), from the table in core's params.rs.
+    #[command(flatten)]
+    params: ParamArgs<false>,
     /// Which API to call: chat (/v1/chat/completions) or completions (the legacy /v1/completions,
     /// prompt in, text out).
     #[arg(long, value_enum)]
@@ -54,6 +35,14 @@ pub struct Args {
     /// Print tokens, time to first token, speed and cost to stderr after the reply.
     #[arg(long)]
     stats: bool,
+    /// Ask for token probabilities with N alternatives per token (chat 0–20, legacy completions
+    /// 0–5); they are stored with the reply, and --stats shows the mean log-probability.
+    #[arg(long, value_name = "N")]
+    logprobs: Option<i64>,
+    /// Also print the model's reasoning (reasoning_content, or a leading <think> block) to
+    /// stderr as it streams; stdout gets only the answer either way.
+    #[arg(long)]
+    reasoning: bool,
     /// Send a saved prompt (its newest version) instead of a typed message; fill its variables
     /// with --var. Its system prompt and preset model apply unless given here.
     #[arg(long = "prompt", value_name = "NAME")]
@@ -76,7 +65,7 @@ fn conversation_for(service: &ChatService, args: &Args, prompt: &str) -> Result<
     if let Some(url) = &args.base_url {
         let url = parley_core::openai::client::parse_base_url(url)?;
         if let Some(warning) = parley_core::openai::client::insecure_warning(&url) {
-            eprintln!("parley: warning: {warning}");
+            errln!("parley: warning: {warning}");
         }
     }
     let edit = |edited: &mut ConversationSettings| {
@@ -84,23 +73,14 @@ fn conversation_for(service: &ChatService, args: &Args, prompt: &str) -> Result<
         let a = args;
         settings.system_prompt = a.system.clone().unwrap_or(settings.system_prompt);
         settings.model = a.model.clone().or(settings.model);
-        settings.temperature = a.temperature.or(settings.temperature);
-        settings.max_tokens = a.max_tokens.or(settings.max_tokens);
-        settings.top_p = a.top_p.or(settings.top_p);
-        settings.frequency_penalty = a.frequency_penalty.or(settings.frequency_penalty);
-        settings.presence_penalty = a.presence_penalty.or(settings.presence_penalty);
-        if !a.stop.is_empty() {
-            settings.stop = a.stop.clone();
-        }
-        settings.seed = a.seed.or(settings.seed);
-        settings.n = a.n.or(settings.n);
+        settings.params = Params::merge(&a.params.params, &settings.params);
         if let Some(e) = &a.endpoint {
             settings.endpoint = (*e).into();
         }
         *edited = settings;
     };
     Ok(service
-        .start_or_continue(args.continue_last, profile_id, edit)?
+        .start_or_continue(args.continue_last, profile_id, args.logprobs, edit)?
         .id)
 }
 
@@ -111,7 +91,7 @@ pub(crate) fn stop_on_ctrl_c(service: Arc<ChatService>, stream_id: String) {
         let mut stopping = false;
         while tokio::signal::ctrl_c().await.is_ok() {
             if stopping || !service.cancel(&stream_id) {
-                eprintln!("parley: interrupted");
+                errln!("parley: interrupted");
                 std::process::exit(130);
             }
             stopping = true;
@@ -149,8 +129,7 @@ fn saved_prompt(service: &ChatService, args: &mut Args, name: &str) -> Result<(S
             .draft
             .preset
             .as_ref()
-            .and_then(|preset| preset["model"].as_str())
-            .map(str::to_string);
+            .and_then(|preset| preset.model.clone());
     }
     Ok((text, p.latest.id))
 }
@@ -185,7 +164,7 @@ pub async fn run(mut args: Args) -> Result<i32> {
         }
         (None, None | Some("-")) => {
             if std::io::stdin().is_terminal() {
-                eprintln!("parley: type your message, then Ctrl+D");
+                errln!("parley: type your message, then Ctrl+D");
             }
             read_stdin()?
         }
@@ -204,11 +183,15 @@ pub async fn run(mut args: Args) -> Result<i32> {
     };
     let stdout = std::io::stdout();
     let first_token = std::sync::Once::new();
+    let show_reasoning = args.reasoning;
+    // Reasoning was printed and its line not ended yet.
+    let reasoned = std::sync::atomic::AtomicBool::new(false);
     // One choice streams live; several are printed one after the other, each under a header.
     let live = std::sync::Mutex::new(None::<i64>);
     let several = service
         .conversation(conversation_id)?
         .settings
+        .params
         .n
         .is_some_and(|n| n > 1);
     let replies = service
@@ -220,25 +203,55 @@ pub async fn run(mut args: Args) -> Result<i32> {
                 parley_core::trace("message saved, request starting");
                 live.lock().unwrap().get_or_insert(assistant_message_id);
             }
+            ChatEvent::Reasoning { reply_id, text }
+                if show_reasoning && !several && *live.lock().unwrap() == Some(reply_id) =>
+            {
+                let mut err = std::io::stderr().lock();
+                let _ = err.write_all(text.as_bytes()).and_then(|_| err.flush());
+                reasoned.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
             ChatEvent::Delta { reply_id, text } => {
                 first_token.call_once(|| parley_core::trace("first token"));
+                if reasoned.swap(false, std::sync::atomic::Ordering::Relaxed) {
+                    // The reasoning on stderr ends before the answer begins.
+                    eprintln!();
+                }
                 if !several && *live.lock().unwrap() == Some(reply_id) {
                     let mut out = stdout.lock();
-                    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+                    let _ = out
+                        .write_all(crate::term::out(&text).as_bytes())
+                        .and_then(|_| out.flush());
                 }
             }
             ChatEvent::Retrying {
                 attempt,
+                max_attempts,
                 delay_ms,
                 reason,
                 ..
             } => {
-                eprintln!("parley: {reason} — retrying ({attempt}/2) in {delay_ms} ms")
+                errln!("parley: {reason} — retrying ({attempt}/{max_attempts}) in {delay_ms} ms")
             }
             _ => {}
         })
         .await?;
     parley_core::trace("reply saved");
+    if reasoned.load(std::sync::atomic::Ordering::Relaxed) {
+        eprintln!();
+    }
+    if show_reasoning && several {
+        for (i, reply) in replies
+            .iter()
+            .filter(|r| !r.reasoning.is_empty())
+            .enumerate()
+        {
+            eprintln!(
+                "=== reasoning {} ===\n{}",
+                i + 1,
+                reply.reasoning.trim_end()
+            );
+        }
+    }
     let mut out = stdout.lock();
     if several {
         for (i, reply) in replies.iter().enumerate() {
@@ -248,7 +261,7 @@ pub async fn run(mut args: Args) -> Result<i32> {
                 "{sep}=== choice {}/{} ===\n{}",
                 i + 1,
                 replies.len(),
-                reply.content
+                crate::term::out(&reply.content)
             );
             if !reply.content.ends_with('\n') {
                 let _ = out.write_all(b"\n");
@@ -264,7 +277,7 @@ pub async fn run(mut args: Args) -> Result<i32> {
     drop(out);
     if args.stats {
         for reply in &replies {
-            eprintln!("parley: {}", stats_line(reply));
+            errln!("parley: {}", stats_line(reply));
         }
     }
     // The worst outcome decides the exit code.
@@ -273,18 +286,18 @@ pub async fn run(mut args: Args) -> Result<i32> {
         match reply.status {
             Status::Done => {}
             Status::Cancelled => {
-                eprintln!("parley: stopped; the partial reply was saved");
+                errln!("parley: stopped; the partial reply was saved");
                 code = code.max(130);
             }
             _ => {
-                eprintln!(
+                errln!(
                     "parley: {}",
                     reply
                         .error_message
                         .clone()
                         .unwrap_or_else(|| "the reply failed".into())
                 );
-                eprintln!("parley: your message was saved (conversation {conversation_id})");
+                errln!("parley: your message was saved (conversation {conversation_id})");
                 code = if code == 130 { 130 } else { 1 };
             }
         }
@@ -304,13 +317,32 @@ pub fn stats_line(m: &parley_core::api::Message) -> String {
         };
         parts.push(format!("{p} → {c} tokens{counted}"));
     }
+    if let Some(r) = m.reasoning_tokens {
+        let cost = m
+            .reasoning_cost_usd
+            .map(|c| format!(" (${c:.6})"))
+            .unwrap_or_default();
+        parts.push(format!("{r} reasoning tokens{cost}"));
+    }
+    if let Some(mean) = m.mean_logprob {
+        parts.push(format!(
+            "mean logprob {mean:.3} (perplexity {:.2})",
+            (-mean).exp()
+        ));
+    }
+    if let Some(t) = m.thinking_ms {
+        parts.push(format!("thought {:.1} s", t as f64 / 1000.0));
+    }
     if let Some(t) = m.ttft_ms {
         parts.push(format!("TTFT {t} ms"));
     }
     if let Some(t) = m.total_ms {
         parts.push(format!("{:.1} s", t as f64 / 1000.0));
     }
-    if let Some(rate) = tokens_per_second(m) {
+    // The core's one rule: the window shows the same number.
+    let rate =
+        parley_core::eval::metrics::tokens_per_second(m.completion_tokens, m.ttft_ms, m.total_ms);
+    if let Some(rate) = rate {
         parts.push(format!("{rate:.1} tok/s"));
     }
     match m.cost_usd {
@@ -323,12 +355,4 @@ pub fn stats_line(m: &parley_core::api::Message) -> String {
         ));
     }
     parts.join(" · ")
-}
-
-/// Completion tokens per second of generation (after the first token).
-pub fn tokens_per_second(m: &parley_core::api::Message) -> Option<f64> {
-    let tokens = m.completion_tokens? as f64;
-    let gen_ms = (m.total_ms? - m.ttft_ms.unwrap_or(0)) as f64;
-    // Below 50 ms of generation the rate says nothing.
-    (tokens > 1.0 && gen_ms >= 50.0).then(|| (tokens - 1.0) * 1000.0 / gen_ms)
 }

@@ -50,7 +50,7 @@ pub fn verdict_line(v: &Verdict) -> String {
     if let Some(e) = &v.error {
         return format!("{ids}\t{models}\terror\t-\t{}", one_line(e, 160));
     }
-    let result = match (v.score, v.winner.as_deref(), v.other_message_id) {
+    let result = match (v.score, v.winner.map(|w| w.as_str()), v.other_message_id) {
         (Some(s), _, _) => format!("score {s}/10"),
         (_, Some("a"), _) => format!("winner {}", v.message_id),
         (_, Some("b"), Some(other)) => format!("winner {other}"),
@@ -87,7 +87,7 @@ pub async fn run(args: Args) -> Result<i32> {
         None => args.ids.clone(),
     };
     if ids.is_empty() {
-        eprintln!("parley: no finished replies to judge");
+        errln!("parley: no finished replies to judge");
         return Ok(1);
     }
     let mut verdicts = Vec::new();
@@ -99,13 +99,13 @@ pub async fn run(args: Args) -> Result<i32> {
         }
         Err(e) => {
             failures += 1;
-            eprintln!("parley: {label}: {e}");
+            errln!("parley: {label}: {e}");
         }
     };
     if args.pairwise {
         let (pairs, alone) = service.sibling_pairs(&ids)?;
         for id in alone {
-            eprintln!("parley: reply {id} has no sibling among these replies; not compared");
+            errln!("parley: reply {id} has no sibling among these replies; not compared");
         }
         for ((a, b), r) in service.judge_pairs(&pairs, rubric_id, &target).await? {
             report(format!("{a} vs {b}"), r);
@@ -117,14 +117,14 @@ pub async fn run(args: Args) -> Result<i32> {
     }
     let mut out = std::io::stdout().lock();
     if args.json {
-        let _ = writeln!(
+        let _ = woutln!(
             out,
             "{}",
             serde_json::to_string_pretty(&verdicts).unwrap_or_default()
         );
     } else {
         for v in &verdicts {
-            let _ = writeln!(out, "{}", verdict_line(v));
+            let _ = woutln!(out, "{}", verdict_line(v));
         }
     }
     let _ = out.flush();

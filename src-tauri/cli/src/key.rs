@@ -17,6 +17,8 @@ pub enum Action {
     Clear,
     /// Say whether a key is stored (never prints it).
     Status,
+    /// Let the stored key (saved for another or an unknown server) go to the profile's server.
+    Confirm,
 }
 
 /// `parley key …`.
@@ -42,36 +44,51 @@ pub async fn run(args: Args) -> Result<i32> {
                 read_stdin()?
             };
             let view = service.set_key(id, &raw).await?;
-            eprintln!(
+            errln!(
                 "parley: key stored in the system keyring for profile \"{}\", {} (it is sent to that server only)",
                 view.name, view.effective_base_url
             );
         }
         Action::Clear => {
             let view = service.clear_key(id).await?;
-            eprintln!(
+            errln!(
                 "parley: key of profile \"{}\" removed from the system keyring",
                 view.name
+            );
+        }
+        Action::Confirm => {
+            let view = service.confirm_key(id).await?;
+            eprintln!(
+                "parley: the key of profile \"{}\" is now sent to {} (and nowhere else)",
+                view.name, view.effective_base_url
             );
         }
         Action::Status => {
             let view = service.profile(id).await?;
             if let Some(e) = view.keyring_error {
-                eprintln!("parley: {e}");
+                errln!("parley: {e}");
                 return Ok(1);
             }
-            println!(
+            outln!(
                 "{}",
-                key_line(view.key_source, view.key_held_for.as_deref())
+                key_line(
+                    view.key_source,
+                    view.key_held_for.as_deref(),
+                    view.key_unbound
+                )
             );
         }
     }
     Ok(0)
 }
 
-pub(crate) fn key_line(source: KeySource, held_for: Option<&str>) -> String {
+pub(crate) fn key_line(source: KeySource, held_for: Option<&str>, unbound: bool) -> String {
     match (source, held_for) {
         (KeySource::Keyring, _) => "a key is stored".to_string(),
+        (_, None) if unbound => {
+            "a key is stored for an unknown server (not sent; `parley key confirm` sends it here)"
+                .to_string()
+        }
         (_, Some(origin)) => format!("a key is stored for {origin}, not for this server"),
         (KeySource::Env, None) => "no key stored (OPENAI_API_KEY is used)".to_string(),
         (KeySource::None, None) => "no key stored".to_string(),

@@ -43,7 +43,7 @@ pub async fn run(args: Args) -> Result<i32> {
     let board = service.leaderboard(filter, options.clone()).await?;
     let mut out = std::io::stdout().lock();
     if json {
-        let _ = writeln!(
+        let _ = woutln!(
             out,
             "{}",
             serde_json::to_string_pretty(&board).unwrap_or_default()
@@ -51,17 +51,24 @@ pub async fn run(args: Args) -> Result<i32> {
         return Ok(0);
     }
     if board.rows.is_empty() {
-        eprintln!("parley: no votes yet (parley arena, or continue from one of several models side by side)");
+        errln!("parley: no votes yet (parley arena, or continue from one of several models side by side)");
         return Ok(0);
     }
-    let _ = writeln!(
+    let _ = woutln!(
         out,
         "{:>3}  {:<32} {:>7}  {:>15}  {:>7}  {:>11}  {:>6}  {:>6}",
-        "#", "model", "rating", "95% interval", "battles", "W/L/T", "win %", "elo"
+        "#",
+        "model",
+        "rating",
+        "95% interval",
+        "battles",
+        "W/L/T",
+        "win %",
+        "elo"
     );
     let ci = |x: Option<f64>| x.map(|v| format!("{v:.0}")).unwrap_or_else(|| "—".into());
     for r in &board.rows {
-        let _ = writeln!(
+        let _ = woutln!(
             out,
             "{:>3}  {:<32} {:>7.0}  {:>15}  {:>7}  {:>11}  {:>5.1}%  {:>6.0}",
             r.rank,
@@ -74,7 +81,7 @@ pub async fn run(args: Args) -> Result<i32> {
             r.elo
         );
     }
-    let _ = writeln!(
+    let _ = woutln!(
         out,
         "{} battle{}; Bradley–Terry maximum likelihood, {} bootstrap rounds; both-bad votes count as {:?}",
         board.total_battles,

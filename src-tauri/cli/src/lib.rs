@@ -6,18 +6,26 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+#[macro_use]
+mod term;
+
 mod arena;
 mod ask;
 mod backups;
+mod conversations;
+mod export;
+mod import;
 mod judge;
 mod key;
 mod leaderboard;
+mod params;
 mod profiles;
 mod prompts;
 mod restore;
 mod rubrics;
+mod search;
 
-pub use ask::{stats_line, tokens_per_second};
+pub use ask::stats_line;
 pub use judge::verdict_line;
 
 use parley_core::chat::{ChatService, EnvFallback};
@@ -33,7 +41,11 @@ use parley_core::secrets::KeyringStore;
         Without a command, opens the Parley window. With a command, runs headless over the same \
         database (PARLEY_DATA_DIR overrides its folder). The API key is read from the system keyring \
         (set it with `parley key set`), else from OPENAI_API_KEY; the server from the saved profile, \
-        else OPENAI_BASE_URL, else https://api.openai.com/v1."
+        else OPENAI_BASE_URL, else https://api.openai.com/v1.\n\n\
+        On a terminal, text from models and servers (replies, errors, judge reasoning, prompts) is \
+        printed with its control characters escaped (\\x1b, \\r…), so it cannot clear the screen, \
+        set the clipboard or the title, or hide a link. When stdout is not a terminal (a pipe or a \
+        file), the bytes are exact."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -45,6 +57,7 @@ pub enum Command {
     /// Send one message, stream the reply to stdout (and nothing else), and save both.
     ///
     /// Exit codes: 0 done, 1 error (your message is kept), 130 stopped with Ctrl+C (partial reply kept).
+    /// On a terminal, control characters in the reply are shown escaped; into a pipe, the exact bytes.
     Ask(Box<ask::Args>),
     /// Manage the API key of a profile in the system keyring.
     Key(key::Args),
@@ -80,6 +93,21 @@ pub enum Command {
         #[command(subcommand)]
         action: rubrics::Action,
     },
+    /// Search every message of every conversation (all branches, archived too), newest first.
+    ///
+    /// One line per hit: conversation id, title, date, model, snippet ([matches] in brackets).
+    /// Exit codes: 0 with hits, 1 with none.
+    Search(search::Args),
+    /// Write conversations out: Markdown to read, or Parley JSON (lossless, for `parley import`).
+    Export(export::Args),
+    /// Bring conversations in from a Parley JSON or ChatGPT export (`conversations.json`); the format
+    /// is detected. All or nothing: exit 1 and nothing changed on a bad file.
+    Import(import::Args),
+    /// The conversations, with their folders, tags, pins and archive.
+    Conversations {
+        #[command(subcommand)]
+        action: conversations::Action,
+    },
 }
 
 /// `None` when Parley should open its window.
@@ -110,7 +138,7 @@ fn open_window() -> i32 {
     {
         use std::os::unix::process::CommandExt;
         let error = command.exec();
-        eprintln!(
+        errln!(
             "parley: could not open the window ({}): {error}",
             program.display()
         );
@@ -120,7 +148,7 @@ fn open_window() -> i32 {
     match command.status() {
         Ok(status) => status.code().unwrap_or(1),
         Err(error) => {
-            eprintln!(
+            errln!(
                 "parley: could not open the window ({}): {error}",
                 program.display()
             );
@@ -130,14 +158,15 @@ fn open_window() -> i32 {
 }
 
 pub fn run(command: Command) -> i32 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread: a command streams one request (or a few, interleaved); blocking work (the
+    // keyring, CPU-heavy statistics) goes to the blocking pool. No worker threads to start.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("parley: {e}");
+            errln!("parley: {e}");
             return 1;
         }
     };
@@ -153,12 +182,16 @@ pub fn run(command: Command) -> i32 {
             Command::Restore(args) => restore::run(args),
             Command::Judge(args) => judge::run(args).await,
             Command::Rubrics { action } => rubrics::run(action),
+            Command::Search(args) => search::run(args),
+            Command::Export(args) => export::run(args),
+            Command::Import(args) => import::run(args),
+            Command::Conversations { action } => conversations::run(action),
         }
     });
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("parley: {e}");
+            errln!("parley: {e}");
             1
         }
     }
@@ -169,7 +202,7 @@ pub(crate) fn service() -> Result<ChatService> {
     let (service, notices) =
         parley_core::open_service(&dir, Arc::new(KeyringStore::new()), EnvFallback::from_env())?;
     for n in notices {
-        eprintln!("parley: {n}");
+        errln!("parley: {n}");
     }
     Ok(service)
 }

@@ -2,12 +2,13 @@
 
 use clap::Subcommand;
 
-use parley_core::api::{ProfileDefaults, ProfileKind};
+use parley_core::api::ProfileKind;
 use parley_core::chat::ProfileUpdate;
 use parley_core::error::Result;
 use parley_core::openai::Proxy;
 
 use crate::key::key_line;
+use crate::params::ParamArgs;
 use crate::service;
 
 // Parsed once per run; the size of the `add` arguments does not matter.
@@ -52,15 +53,9 @@ pub struct ProfileArgs {
     /// Longest silence between two chunks of a reply, in seconds.
     #[arg(long)]
     idle_timeout: Option<f64>,
-    /// Default temperature, 0 to 2.
-    #[arg(long)]
-    temperature: Option<f64>,
-    /// Default top_p, 0 to 1.
-    #[arg(long)]
-    top_p: Option<f64>,
-    /// Default max tokens.
-    #[arg(long)]
-    max_tokens: Option<i64>,
+    /// Default request parameters (those a profile can default), from core's params.rs table.
+    #[command(flatten)]
+    defaults: ParamArgs<true>,
     /// Make it the default profile.
     #[arg(long = "default")]
     make_default: bool,
@@ -107,12 +102,12 @@ pub async fn run(action: Action) -> Result<i32> {
     match action {
         Action::List => {
             let overview = service.profiles().await?;
-            println!("NAME\tKIND\tURL\tMODEL\tKEY");
+            outln!("NAME\tKIND\tURL\tMODEL\tKEY");
             for p in overview.profiles {
                 let key = if p.keyring_error.is_some() {
                     "keyring unavailable".to_string()
                 } else {
-                    key_line(p.key_source, p.key_held_for.as_deref())
+                    key_line(p.key_source, p.key_held_for.as_deref(), p.key_unbound)
                 };
                 let url = match (&p.azure_deployment, p.kind) {
                     (Some(d), ProfileKind::Azure) => {
@@ -120,7 +115,7 @@ pub async fn run(action: Action) -> Result<i32> {
                     }
                     _ => p.effective_base_url.clone(),
                 };
-                println!(
+                outln!(
                     "{}{}\t{}\t{}\t{}\t{}",
                     p.name,
                     if p.is_default { " (default)" } else { "" },
@@ -142,23 +137,20 @@ pub async fn run(action: Action) -> Result<i32> {
                 proxy: a.proxy.as_deref().map(proxy_arg),
                 connect_timeout_ms: secs_to_ms(a.connect_timeout)?,
                 idle_timeout_ms: secs_to_ms(a.idle_timeout)?,
-                defaults: ProfileDefaults {
-                    temperature: a.temperature,
-                    top_p: a.top_p,
-                    max_tokens: a.max_tokens,
-                    ..Default::default()
-                },
+                defaults: a.defaults.params,
             };
             let view = service.create_profile(update).await?;
             if a.make_default {
                 service.set_default_profile(view.id).await?;
             }
             if let Some(w) = &view.base_url_warning {
-                eprintln!("parley: warning: {w}");
+                errln!("parley: warning: {w}");
             }
-            eprintln!(
+            errln!(
                 "parley: profile \"{}\" added ({}); set its key with `parley key set --profile {}`",
-                view.name, view.effective_base_url, view.name
+                view.name,
+                view.effective_base_url,
+                view.name
             );
         }
         Action::Remove { name } => {
@@ -166,14 +158,14 @@ pub async fn run(action: Action) -> Result<i32> {
                 .profile_id_by_name(Some(&name))?
                 .expect("a name was given");
             service.delete_profile(id).await?;
-            eprintln!("parley: profile \"{}\" and its key removed", name.trim());
+            errln!("parley: profile \"{}\" and its key removed", name.trim());
         }
         Action::Default { name } => {
             let id = service
                 .profile_id_by_name(Some(&name))?
                 .expect("a name was given");
             service.set_default_profile(id).await?;
-            eprintln!("parley: \"{}\" is now the default profile", name.trim());
+            errln!("parley: \"{}\" is now the default profile", name.trim());
         }
     }
     Ok(0)

@@ -39,7 +39,7 @@ pub async fn run(action: Action) -> Result<i32> {
                     .iter()
                     .map(|v| v.name.as_str())
                     .collect();
-                let _ = writeln!(
+                let _ = woutln!(
                     out,
                     "{star}{}\tv{}\t{} uses\t{}{}",
                     p.name,
@@ -62,25 +62,28 @@ pub async fn run(action: Action) -> Result<i32> {
                 vec![p.latest.clone()]
             };
             for v in list {
-                let _ = writeln!(
+                let _ = woutln!(
                     out,
                     "=== {} v{} — {} {}",
-                    p.name, v.version, v.draft.title, v.message
+                    p.name,
+                    v.version,
+                    v.draft.title,
+                    v.message
                 );
                 if !v.draft.system_prompt.is_empty() {
-                    let _ = writeln!(out, "[system] {}", v.draft.system_prompt);
+                    let _ = woutln!(out, "[system] {}", v.draft.system_prompt);
                 }
-                let _ = writeln!(out, "{}", v.draft.body);
+                let _ = woutln!(out, "{}", v.draft.body);
             }
         }
         Action::Export => {
             let json = service.prompts_json().await?;
-            let _ = writeln!(out, "{json}");
+            let _ = woutln!(out, "{json}");
         }
         Action::Import { file } => {
             let text = std::fs::read_to_string(&file)?;
             let report = service.import_prompts(&text)?;
-            eprintln!(
+            errln!(
                 "parley: imported {} prompt(s); {} duplicate(s) left as they were{}",
                 report.imported.len(),
                 report.duplicates.len(),

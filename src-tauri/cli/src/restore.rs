@@ -12,7 +12,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<i32> {
     let name = args.name.as_str();
     let moved = parley_core::api::restore_backup(name)?;
-    eprintln!(
+    errln!(
         "parley: restored {name}; the previous database was moved to {}",
         moved.display()
     );

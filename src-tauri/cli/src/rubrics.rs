@@ -48,9 +48,9 @@ pub fn run(action: Action) -> Result<i32> {
     let service = service()?;
     match action {
         Action::List => {
-            println!("NAME\tVERSION\tKIND\tTEXT");
+            outln!("NAME\tVERSION\tKIND\tTEXT");
             for r in service.rubrics()? {
-                println!(
+                outln!(
                     "{}\t{}\t{}\t{}",
                     r.name,
                     r.version,
@@ -73,13 +73,13 @@ pub fn run(action: Action) -> Result<i32> {
                         ))
                     })?,
             };
-            eprintln!(
+            errln!(
                 "parley: {} version {} ({})",
                 rubric.name,
                 rubric.version,
                 rubric.kind.as_str()
             );
-            println!("{}", rubric.body);
+            outln!("{}", rubric.body);
         }
         Action::Add { name, kind, file } => {
             let body = if file.as_os_str() == "-" {
@@ -90,9 +90,10 @@ pub fn run(action: Action) -> Result<i32> {
                 })?
             };
             let rubric = service.save_rubric(&name, kind.into(), &body)?;
-            eprintln!(
+            errln!(
                 "parley: saved rubric \"{}\" version {}",
-                rubric.name, rubric.version
+                rubric.name,
+                rubric.version
             );
         }
     }

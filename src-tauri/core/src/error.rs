@@ -30,8 +30,18 @@ pub enum Error {
     Stream { message: String },
     #[error("Stopped.")]
     Cancelled,
+    #[error("No model is chosen for this server: pick one of its models, set a default model in Settings, or a model in this conversation's settings.")]
+    NoModel,
     #[error("No API key is set for profile \"{profile}\". Add one in Settings (it is stored in the system keyring).")]
     NoKey { profile: String },
+    #[error("The key of profile \"{profile}\" was saved for {}, not for {origin}, so it was not sent. Confirm it for this server in Settings, or enter the key again.", held_for.as_deref().unwrap_or("an unknown server"))]
+    KeyNotConfirmed {
+        profile: String,
+        /// Where the request was going.
+        origin: String,
+        /// Where the stored key was saved for (`None`: unknown).
+        held_for: Option<String>,
+    },
     #[error(
         "The system keyring is not available: {message}. Parley never stores keys anywhere else."
     )]
@@ -68,6 +78,8 @@ impl Error {
             Error::Stream { .. } => "stream",
             Error::Cancelled => "cancelled",
             Error::NoKey { .. } => "no_key",
+            Error::NoModel => "no_model",
+            Error::KeyNotConfirmed { .. } => "key_unconfirmed",
             Error::Keyring { .. } => "keyring",
             Error::Database { .. } => "database",
             Error::Invalid { .. } => "invalid",
@@ -103,6 +115,12 @@ impl Serialize for Error {
                 map.serialize_entry("status", status)?
             }
             Error::ModelNotFound { model, .. } => map.serialize_entry("model", model)?,
+            Error::KeyNotConfirmed {
+                origin, held_for, ..
+            } => {
+                map.serialize_entry("origin", origin)?;
+                map.serialize_entry("heldFor", held_for)?;
+            }
             _ => {}
         }
         map.end()
@@ -116,6 +134,55 @@ impl From<rusqlite::Error> for Error {
             other => Error::Database {
                 message: other.to_string(),
             },
+        }
+    }
+}
+
+impl Error {
+    /// The same error with its text passed through `f` (used to redact keys a server echoed).
+    pub fn map_text(self, f: impl Fn(&str) -> String) -> Error {
+        match self {
+            Error::Unauthorized { message } => Error::Unauthorized {
+                message: f(&message),
+            },
+            Error::ModelNotFound { model, message } => Error::ModelNotFound {
+                model: f(&model),
+                message: f(&message),
+            },
+            Error::RateLimited {
+                message,
+                retry_after_secs,
+            } => Error::RateLimited {
+                message: f(&message),
+                retry_after_secs,
+            },
+            Error::ContextTooLong { message } => Error::ContextTooLong {
+                message: f(&message),
+            },
+            Error::BadRequest { status, message } => Error::BadRequest {
+                status,
+                message: f(&message),
+            },
+            Error::Server { status, message } => Error::Server {
+                status,
+                message: f(&message),
+            },
+            Error::Network { message } => Error::Network {
+                message: f(&message),
+            },
+            Error::Timeout { message } => Error::Timeout {
+                message: f(&message),
+            },
+            Error::Stream { message } => Error::Stream {
+                message: f(&message),
+            },
+            Error::NotFound { message } => Error::NotFound {
+                message: f(&message),
+            },
+            Error::Invalid { message } => Error::Invalid {
+                message: f(&message),
+            },
+            other => other,
         }
     }
 }

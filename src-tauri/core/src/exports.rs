@@ -28,11 +28,7 @@ pub(crate) fn write_new_file(
             n => format!("{stem}-{stamp}-{n}.{ext}"),
         };
         let path = dir.join(name);
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
+        match crate::db::private::create_new(&path) {
             Ok(mut f) => {
                 f.write_all(text.as_bytes())?;
                 return Ok(path);

@@ -12,8 +12,11 @@ pub mod eval;
 mod exports;
 pub mod links;
 pub mod openai;
+pub mod outcome;
+pub mod params;
 pub mod prompts;
 pub mod secrets;
+pub mod transfer;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -30,7 +33,9 @@ pub fn open_service(
     env: EnvFallback,
 ) -> Result<(ChatService, Vec<OpenNotice>)> {
     let (db, notices) = Db::open_dir(data_dir)?;
+    trace("database checked and migrated");
     let client = openai::Client::new(openai::ClientOptions::default())?;
+    trace("http client built");
     Ok((ChatService::new(db, secrets, client, env), notices))
 }
 

@@ -162,7 +162,29 @@ fn mixed_scripts(label: &str) -> Option<String> {
     }
 }
 
-fn check_mailto(url: Url) -> Result<Link> {
+/// The only fields a mail link keeps: `attach`, `from` and the like are dropped (W7).
+const MAILTO_FIELDS: &[&str] = &["subject", "body", "cc", "bcc"];
+
+fn check_mailto(mut url: Url) -> Result<Link> {
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| MAILTO_FIELDS.contains(&k.to_ascii_lowercase().as_str()))
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        url.set_query(None);
+    } else {
+        // mailto wants %20 for spaces, not form encoding's `+`.
+        let q: Vec<String> = kept
+            .iter()
+            .map(|(k, v)| {
+                let v: String = url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
+                format!("{k}={}", v.replace('+', "%20"))
+            })
+            .collect();
+        url.set_query(Some(&q.join("&")));
+    }
+    url.set_fragment(None);
     let to = url.path();
     let first = to.split(',').next().unwrap_or("");
     let decoded = percent_decode(first);
@@ -255,6 +277,12 @@ mod tests {
         let l = check("mailto:someone@example.com?subject=Hi").unwrap();
         assert_eq!(l.scheme, "mailto");
         assert_eq!(l.url, "mailto:someone@example.com?subject=Hi");
+        // Only subject, body, cc and bcc are kept: no attachment, no other header.
+        let l = check("mailto:a@example.com?attach=/home/user/.ssh/id_rsa&Subject=Hello there&X-Hdr=1&bcc=b@example.com#frag").unwrap();
+        assert_eq!(
+            l.url,
+            "mailto:a@example.com?subject=Hello%20there&bcc=b%40example.com"
+        );
         assert!(refused("mailto:").contains("no valid address"));
         assert!(refused("mailto:nobody").contains("no valid address"));
     }

@@ -67,9 +67,22 @@ impl ChatService {
     ) -> Result<PathBuf> {
         let dir = crate::exports::export_dir()?;
         let rows = self
-            .read_blocking(move |c| summary::rated_replies(c, &filter))
+            .read_blocking(move |c| crate::eval::export::export_data(c, &filter))
             .await?;
         super::compute(move || summary::export_rows(&rows, format, &dir)).await?
+    }
+
+    /// The ratings export's text and file extension (read on a blocking thread, formatted
+    /// outside the lock).
+    pub async fn ratings_export(
+        &self,
+        filter: RatingFilter,
+        format: ExportFormat,
+    ) -> Result<(String, &'static str)> {
+        let data = self
+            .read_blocking(move |c| crate::eval::export::export_data(c, &filter))
+            .await?;
+        super::compute(move || crate::eval::export::format_export(&data, format)).await?
     }
 
     /// How well each judge model and rubric agrees with the user's own ratings and votes.

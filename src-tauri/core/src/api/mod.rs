@@ -8,25 +8,38 @@
 
 mod conversations;
 mod eval;
+mod organise;
 mod prompts;
 
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 
+pub use crate::chat::history::{PageAt, ThreadPage};
 pub use crate::chat::ChatService;
 pub use crate::chat::{MessageView, ThreadMessage};
+pub use crate::db::backup::Backup;
 pub use crate::db::conversations::{Conversation, ConversationSettings, EndpointKind};
 pub use crate::db::judging::{JudgeKind, Rubric, Verdict};
 pub use crate::db::messages::{Message, Status};
+pub use crate::db::organise::{Change, Folder, ListedConversation, OrgState, Tag};
 pub use crate::db::pricing::ModelInfo;
 pub use crate::db::profiles::{ProfileDefaults, ProfileKind};
+pub use crate::db::search::local_time;
+pub use crate::db::search::{Facets, SearchFilter, SearchHit};
+pub use crate::db::tools::FunctionTool;
 pub use crate::db::OpenNotice;
+pub use crate::transfer::{Format, ImportSummary, Progress, Selection};
 pub use prompts::Filled;
 
 /// The data directory: `PARLEY_DATA_DIR`, else the OS data dir + `parley`.
 pub fn data_dir() -> Result<PathBuf> {
     crate::db::data_dir()
+}
+
+/// Where exports go without a dialog: `PARLEY_EXPORT_DIR`, else Downloads, else home.
+pub fn export_dir() -> Result<PathBuf> {
+    crate::exports::export_dir()
 }
 
 /// Milliseconds since the Unix epoch (the stamps stored in the database).

@@ -79,9 +79,10 @@ impl ChatService {
         })
     }
 
-    /// Imports Parley JSON or awesome-chatgpt-prompts CSV, in one transaction.
+    /// Imports Parley JSON or awesome-chatgpt-prompts CSV, all or nothing, in batches (the lock
+    /// is released between them).
     pub fn import_prompts(&self, text: &str) -> Result<ImportReport> {
-        self.db.with(|c| transfer::import(c, text))
+        transfer::import_batched(&self.db, text)
     }
 
     /// The whole library, every version, as Parley JSON (read on a blocking thread).

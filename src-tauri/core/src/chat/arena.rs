@@ -92,7 +92,7 @@ fn blind_event(event: ChatEvent) -> ChatEvent {
             profile: None,
         },
         ChatEvent::Finished { mut message } => {
-            blind_message(&mut message);
+            blind_message(&mut message.message);
             ChatEvent::Finished { message }
         }
         ChatEvent::Failed { error, message } => ChatEvent::Failed {

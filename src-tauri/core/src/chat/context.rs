@@ -78,6 +78,7 @@ mod tests {
         ChatMessage {
             role: role.into(),
             content: "word ".repeat(words),
+            ..Default::default()
         }
     }
 

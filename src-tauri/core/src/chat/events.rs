@@ -1,7 +1,7 @@
 //! The streaming events of one reply: one tagged enum, shared by the webview (through a Tauri
 //! Channel) and the CLI. JSON: `{"type": "delta", "text": "..."}` and so on, fields in camelCase.
 //!
-//! Order, per reply: `started`, then any of `retrying` (before the first delta only) and `delta`,
+//! Order, per reply: `started`, then any of `retrying` (before the first delta only), `reasoning` and `delta`,
 //! then `usage` if known, then exactly one of `finished` (status done or cancelled) or `failed`.
 //! Several replies (n choices, models side by side) interleave on one channel; their events name
 //! the reply (`replyId`, the message id of `started`'s `assistantMessageId`).
@@ -32,15 +32,16 @@ pub enum ChatEvent {
     /// Before the first delta only; for the request streaming under `stream_id`.
     Retrying {
         stream_id: String,
+        /// 1-based: this is retry `attempt` of at most `max_attempts`.
         attempt: u32,
+        max_attempts: u32,
         delay_ms: u64,
         reason: String,
     },
     /// New text of one reply.
-    Delta {
-        reply_id: i64,
-        text: String,
-    },
+    Delta { reply_id: i64, text: String },
+    /// New reasoning text of one reply (shown apart from the answer, above it).
+    Reasoning { reply_id: i64, text: String },
     Usage {
         reply_id: i64,
         prompt_tokens: i64,
@@ -49,7 +50,8 @@ pub enum ChatEvent {
         counted: bool,
     },
     Finished {
-        message: Message,
+        /// The saved reply with its speed (what the window shows).
+        message: super::thread::MessageView,
     },
     Failed {
         error: Error,
@@ -75,13 +77,14 @@ mod tests {
         let v = serde_json::to_value(ChatEvent::Retrying {
             stream_id: "s".into(),
             attempt: 1,
+            max_attempts: 2,
             delay_ms: 500,
             reason: "x".into(),
         })
         .unwrap();
         assert_eq!(
             v,
-            serde_json::json!({"type": "retrying", "streamId": "s", "attempt": 1, "delayMs": 500, "reason": "x"})
+            serde_json::json!({"type": "retrying", "streamId": "s", "attempt": 1, "maxAttempts": 2, "delayMs": 500, "reason": "x"})
         );
         let v = serde_json::to_value(ChatEvent::Failed {
             error: Error::Cancelled,

@@ -152,12 +152,20 @@ impl ChatService {
         let mut request = ChatRequest::streaming(judge.model.clone(), prompt);
         // Reasoning models accept only their default temperature.
         if !wants_max_completion_tokens(&judge.model) {
-            request.sampling.temperature = Some(judge::JUDGE_TEMPERATURE);
+            request.sampling.params.temperature = Some(judge::JUDGE_TEMPERATURE);
         }
         let mut text = String::new();
+        // Stopped by the user (`stop`) or for answering too much (only this run's token).
+        let too_long = stop.child_token();
+        let overflowed = std::sync::atomic::AtomicBool::new(false);
         let mut on_event = |e: StreamEvent| {
             if let StreamEvent::Delta { index: 0, text: t } = e {
-                text.push_str(&t);
+                if text.len() + t.len() > judge::MAX_JUDGE_REPLY {
+                    overflowed.store(true, std::sync::atomic::Ordering::Relaxed);
+                    too_long.cancel();
+                } else {
+                    text.push_str(&t);
+                }
             }
         };
         let result = judge
@@ -165,11 +173,22 @@ impl ChatService {
             .stream(
                 &judge.endpoint,
                 &Request::Chat(request),
-                stop,
+                &too_long,
                 &mut on_event,
             )
             .await
             .map(drop);
+        let result = match result {
+            Err(Error::Cancelled) if overflowed.load(std::sync::atomic::Ordering::Relaxed) => {
+                Err(Error::Stream {
+                    message: format!(
+                        "the judge's answer passed {} KB and was stopped",
+                        judge::MAX_JUDGE_REPLY / 1024
+                    ),
+                })
+            }
+            other => other,
+        };
         (text, result)
     }
 
@@ -311,7 +330,7 @@ impl ChatService {
                 v.winner_ab = Some(both.ab);
                 v.winner_ba = Some(both.ba);
                 v.consistent = Some(both.consistent);
-                v.winner = Some(both.winner().to_string());
+                v.winner = Some(both.winner());
                 v.reasoning = Some(ab.reasoning);
                 v.reasoning_ba = Some(ba.reasoning);
             }

@@ -4,6 +4,7 @@
 pub mod arena;
 pub mod context;
 pub mod events;
+pub mod history;
 pub mod judging;
 pub mod profiles;
 pub mod provider;
@@ -74,6 +75,18 @@ pub struct SendRequest {
     /// For this one request only (`parley ask --base-url`); not saved.
     #[serde(skip)]
     pub base_url: Option<String>,
+    /// Results the user typed for the tool calls of the newest reply: each saved as a `tool`
+    /// message, then the model answers them (`content` is then ignored).
+    #[serde(default)]
+    pub tool_results: Vec<ToolResult>,
+}
+
+/// The result of one tool call, typed by the user (Parley never executes tools).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolResult {
+    pub tool_call_id: String,
+    pub content: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

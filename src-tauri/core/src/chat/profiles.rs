@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::openai::client::{parse_base_url, parse_proxy_url};
 use crate::openai::probe::{self, LocalServer};
 use crate::openai::{Client, Endpoint, Proxy};
-use crate::secrets::ApiKey;
+use crate::secrets::{ApiKey, StoredKey};
 
 /// Longest connect / idle timeout a profile may set (an hour).
 const MAX_TIMEOUT_MS: i64 = 3_600_000;
@@ -130,15 +130,31 @@ impl ChatService {
         })
     }
 
-    /// Keyring calls block on D-Bus: keep them off the async workers.
-    async fn stored_key(&self, profile: &str) -> Result<Option<ApiKey>> {
+    /// The profile's keyring entry (keyring calls block on D-Bus: kept off the async workers).
+    /// An entry from before keys were bound carries no origin: it is bound, once, to the origin the
+    /// database recorded for it; with none recorded it stays unbound and is never sent unasked.
+    async fn stored_key(&self, row: &ProfileRow) -> Result<Option<StoredKey>> {
         let secrets = self.secrets.clone();
-        let profile = profile.to_string();
-        crate::secrets::blocking(move || secrets.get(&profile)).await
+        let profile = row.name.clone();
+        let recorded = row.key_origin.clone();
+        crate::secrets::blocking(move || {
+            let stored = secrets.get(&profile)?;
+            match (stored, recorded) {
+                (Some(StoredKey { key, origin: None }), Some(origin)) => {
+                    secrets.set(&profile, &key, &origin)?;
+                    Ok(Some(StoredKey {
+                        key,
+                        origin: Some(origin),
+                    }))
+                }
+                (stored, _) => Ok(stored),
+            }
+        })
+        .await
     }
 
     async fn view_of(&self, row: &ProfileRow, default_id: i64) -> ProfileView {
-        let stored = self.stored_key(&row.name).await;
+        let stored = self.stored_key(row).await;
         let mut v = provider::view(row, &self.env, stored);
         v.is_default = row.id == default_id;
         v
@@ -184,6 +200,54 @@ impl ChatService {
         self.profile(Some(row.id)).await
     }
 
+    /// What the user must confirm natively before `update` is saved (SECURITY.md W8): a changed
+    /// proxy, or a changed server for a profile that has a key or a history. `None`: nothing to ask.
+    pub async fn update_needs_consent(
+        &self,
+        id: Option<i64>,
+        update: &ProfileUpdate,
+    ) -> Result<Option<String>> {
+        let old = self.profile_row(id)?;
+        let new = apply(old.clone(), update.clone())?;
+        if new.proxy != old.proxy {
+            let shown = match &new.proxy {
+                None => "the app-wide setting".to_string(),
+                Some(Proxy::None) => "no proxy".to_string(),
+                Some(Proxy::System) => "the system proxy".to_string(),
+                Some(Proxy::Custom(url)) => url.clone(),
+            };
+            return Ok(Some(format!(
+                "Send the requests of profile \"{}\" through {shown}? A proxy sees where they go.",
+                old.name
+            )));
+        }
+        if new.base_url != old.base_url || new.kind != old.kind {
+            let has_key = self.profile(Some(old.id)).await?.has_key;
+            let history = self.db.with(|c| {
+                let is_default = profiles::default_profile(c)?.id == old.id;
+                Ok(c.query_row(
+                    "SELECT count(*) FROM conversations
+                     WHERE profile_id = ?1 OR (?2 AND profile_id IS NULL)",
+                    rusqlite::params![old.id, is_default],
+                    |r| r.get::<_, i64>(0),
+                )?)
+            })? > 0;
+            if has_key || history {
+                return Ok(Some(format!(
+                    "Point profile \"{}\" at {}? Its conversations will be sent there{}.",
+                    old.name,
+                    new.base_url.as_deref().unwrap_or("the default server"),
+                    if has_key {
+                        " (its key is withheld until you set it again for that server)"
+                    } else {
+                        ""
+                    }
+                )));
+            }
+        }
+        Ok(None)
+    }
+
     pub async fn update_profile(
         &self,
         id: Option<i64>,
@@ -224,7 +288,27 @@ impl ChatService {
         // The keyring first: if it fails, the old key keeps its old origin (never the new one).
         let secrets = self.secrets.clone();
         let name = row.name.clone();
-        crate::secrets::blocking(move || secrets.set(&name, &key)).await?;
+        let bound = origin.clone();
+        crate::secrets::blocking(move || secrets.set(&name, &key, &bound)).await?;
+        // Informational only (and what an entry from before binding is migrated against).
+        self.db
+            .with(|c| profiles::set_key_origin(c, &row.name, Some(&origin)))?;
+        self.profile(Some(row.id)).await
+    }
+
+    /// The user's answer to `key_unconfirmed`: the stored key (saved for another or an unknown
+    /// server) may go to the profile's current server. Binds it there, in the keyring.
+    pub async fn confirm_key(&self, id: Option<i64>) -> Result<ProfileView> {
+        let row = self.profile_row(id)?;
+        let origin = provider::origin_of(&provider::effective_base_url(&row, &self.env, None)?);
+        let secrets = self.secrets.clone();
+        let name = row.name.clone();
+        let bound = origin.clone();
+        crate::secrets::blocking(move || match secrets.get(&name)? {
+            Some(stored) => secrets.set(&name, &stored.key, &bound),
+            None => Err(Error::NoKey { profile: name }),
+        })
+        .await?;
         self.db
             .with(|c| profiles::set_key_origin(c, &row.name, Some(&origin)))?;
         self.profile(Some(row.id)).await
@@ -267,9 +351,11 @@ impl ChatService {
         override_url: Option<&str>,
     ) -> Result<(ProfileRow, Endpoint, Client)> {
         let mut row = self.profile_row(profile_id)?;
-        let stored = self.stored_key(&row.name).await;
+        let stored = self.stored_key(&row).await;
+        crate::trace("keyring asked");
         let ep = provider::endpoint(&row, &self.env, stored, override_url)?;
         let client = self.client_for(&row)?;
+        crate::trace("endpoint and client ready");
         row.default_model = provider::default_model(&row);
         Ok((row, ep, client))
     }

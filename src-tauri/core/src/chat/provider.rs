@@ -9,7 +9,8 @@ use crate::db::profiles::{ProfileDefaults, ProfileKind, ProfileRow};
 use crate::error::{Error, Result};
 use crate::openai::client::{insecure_warning, is_loopback, parse_base_url};
 use crate::openai::{ClientOptions, Endpoint, Flavor, Proxy, DEFAULT_BASE_URL};
-use crate::secrets::ApiKey;
+use crate::params::Params;
+use crate::secrets::{ApiKey, StoredKey};
 
 /// The Azure OpenAI data-plane version used when a profile names none (GA, supports streaming).
 pub(crate) const AZURE_DEFAULT_API_VERSION: &str = "2024-10-21";
@@ -63,6 +64,11 @@ pub struct ProfileView {
     pub keyring_error: Option<String>,
     /// A key is stored, but for this other origin: it is not sent to the current base URL.
     pub key_held_for: Option<String>,
+    /// A key is stored with no origin (by hand, or by an older Parley): it is not sent until the
+    /// user confirms it for this server.
+    pub key_unbound: bool,
+    /// The origin of the effective base URL (what a key set or confirmed now is bound to).
+    pub origin: Option<String>,
 }
 
 pub fn effective_base_url(
@@ -98,54 +104,50 @@ fn env_origin(env: &EnvFallback) -> Option<String> {
 
 /// The key a request to `base` may carry (K4: a key goes only to the origin it was given for).
 /// `trusted` is true for a base URL typed for this one request on the command line; a URL saved
-/// in the profile (which the window can change) only gets keys bound to its origin.
+/// in the profile (which the window can change, and a restored database can bring back) only gets
+/// a key whose keyring entry is bound to its origin. The database's record is never trusted.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct KeyChoice {
     pub key: Option<ApiKey>,
     pub source: KeySource,
     /// A stored key exists but belongs to this other origin, so it is not sent here.
     pub held_for: Option<String>,
+    /// A stored key exists whose origin is unknown, so it is not sent here.
+    pub unbound: bool,
 }
 
 pub(crate) fn choose_key(
-    row: &ProfileRow,
     env: &EnvFallback,
-    stored: &Result<Option<ApiKey>>,
+    stored: &Result<Option<StoredKey>>,
     base: &Url,
     trusted: bool,
 ) -> KeyChoice {
     let origin = origin_of(base);
-    // A key with no recorded origin (stored by hand, e.g. with secret-tool) is taken to be OpenAI's.
-    let key_origin = row
-        .key_origin
-        .clone()
-        .or_else(|| parse_base_url(DEFAULT_BASE_URL).ok().map(|u| origin_of(&u)));
-    let stored_fits = trusted || key_origin.as_deref() == Some(origin.as_str());
     let env_fits = trusted || env_origin(env).as_deref() == Some(origin.as_str());
-    match stored {
-        Ok(Some(k)) if stored_fits => {
+    let (held_for, unbound) = match stored {
+        Ok(Some(k)) if trusted || k.origin.as_deref() == Some(origin.as_str()) => {
             return KeyChoice {
-                key: Some(k.clone()),
+                key: Some(k.key.clone()),
                 source: KeySource::Keyring,
                 held_for: None,
+                unbound: false,
             }
         }
-        _ => {}
-    }
-    let held_for = match stored {
-        Ok(Some(_)) => key_origin,
-        _ => None,
+        Ok(Some(k)) => (k.origin.clone(), k.origin.is_none()),
+        _ => (None, false),
     };
     match &env.api_key {
         Some(k) if env_fits => KeyChoice {
             key: Some(k.clone()),
             source: KeySource::Env,
             held_for,
+            unbound,
         },
         _ => KeyChoice {
             key: None,
             source: KeySource::None,
             held_for,
+            unbound,
         },
     }
 }
@@ -233,26 +235,17 @@ pub(crate) fn effective_settings(
     conv: &ConversationSettings,
     profile: &ProfileRow,
 ) -> ConversationSettings {
-    let d = &profile.defaults;
-    // Starts from the conversation's settings, so anything a profile has no default for is kept.
-    let mut s = conv.clone();
-    s.model = s.model.or_else(|| default_model(profile));
-    s.temperature = s.temperature.or(d.temperature);
-    s.max_tokens = s.max_tokens.or(d.max_tokens);
-    s.top_p = s.top_p.or(d.top_p);
-    s.frequency_penalty = s.frequency_penalty.or(d.frequency_penalty);
-    s.presence_penalty = s.presence_penalty.or(d.presence_penalty);
-    if s.stop.is_empty() {
-        s.stop = d.stop.clone();
+    ConversationSettings {
+        model: conv.model.clone().or_else(|| default_model(profile)),
+        params: Params::merge(&conv.params, &profile.defaults),
+        ..conv.clone()
     }
-    s.seed = s.seed.or(d.seed);
-    s
 }
 
 pub fn endpoint(
     row: &ProfileRow,
     env: &EnvFallback,
-    stored: Result<Option<ApiKey>>,
+    stored: Result<Option<StoredKey>>,
     override_url: Option<&str>,
 ) -> Result<Endpoint> {
     let base_url = effective_base_url(row, env, override_url)?;
@@ -260,7 +253,16 @@ pub fn endpoint(
         Some(_) => Flavor::OpenAi,
         None => flavor(row)?,
     };
-    let choice = choose_key(row, env, &stored, &base_url, override_url.is_some());
+    let choice = choose_key(env, &stored, &base_url, override_url.is_some());
+    if choice.key.is_none() && (choice.unbound || choice.held_for.is_some()) {
+        // The user meant to use a key, but not this one here: ask, never send it, never send
+        // without it (that would only fail, or succeed against a server the user did not intend).
+        return Err(Error::KeyNotConfirmed {
+            profile: row.name.clone(),
+            origin: origin_of(&base_url),
+            held_for: choice.held_for,
+        });
+    }
     if choice.key.is_none() {
         // A broken keyring is worth saying, except for a server on this machine, which usually
         // needs no key.
@@ -283,12 +285,12 @@ pub fn endpoint(
     })
 }
 
-pub fn view(row: &ProfileRow, env: &EnvFallback, stored: Result<Option<ApiKey>>) -> ProfileView {
+pub fn view(row: &ProfileRow, env: &EnvFallback, stored: Result<Option<StoredKey>>) -> ProfileView {
     let base = effective_base_url(row, env, None);
     let choice = base
         .as_ref()
         .ok()
-        .map(|b| choose_key(row, env, &stored, b, false));
+        .map(|b| choose_key(env, &stored, b, false));
     ProfileView {
         id: row.id,
         name: row.name.clone(),
@@ -308,7 +310,9 @@ pub fn view(row: &ProfileRow, env: &EnvFallback, stored: Result<Option<ApiKey>>)
         default_model: row.default_model.clone(),
         has_key: choice.as_ref().is_some_and(|c| c.key.is_some()),
         key_source: choice.as_ref().map_or(KeySource::None, |c| c.source),
+        key_unbound: choice.as_ref().is_some_and(|c| c.unbound),
         key_held_for: choice.and_then(|c| c.held_for),
+        origin: base.as_ref().ok().map(origin_of),
         base_url_warning: base.ok().as_ref().and_then(insecure_warning),
         keyring_error: stored.err().map(|e| e.to_string()),
     }

@@ -11,10 +11,11 @@ use crate::openai::types::{
 
 use super::*;
 
-/// Failed replies and empty rows are not sent back to the model; partial (stopped) replies are.
+/// Failed replies and empty rows are not sent back to the model; partial (stopped) replies are,
+/// and so are replies that only called tools (with their calls).
 pub(super) fn belongs_in_history(m: &Message) -> bool {
     let failed = m.role == Role::Assistant && m.status == Status::Error;
-    !m.content.is_empty() && !failed
+    (!m.content.is_empty() || !m.tool_calls.is_empty()) && !failed
 }
 
 /// The request history for a reply to the last message of `path`.
@@ -22,6 +23,7 @@ pub(super) fn history(system_prompt: &str, path: &[Message]) -> Vec<ChatMessage>
     let system = (!system_prompt.trim().is_empty()).then(|| ChatMessage {
         role: Role::System.as_str().into(),
         content: system_prompt.to_string(),
+        ..Default::default()
     });
     system
         .into_iter()
@@ -31,34 +33,41 @@ pub(super) fn history(system_prompt: &str, path: &[Message]) -> Vec<ChatMessage>
                 .map(|m| ChatMessage {
                     role: m.role.as_str().into(),
                     content: m.content.clone(),
+                    tool_calls: m.tool_calls.clone(),
+                    tool_call_id: m.tool_call_id.clone(),
                 }),
         )
         .collect()
 }
 
-/// The prompt of a legacy text completion: the system prompt (if any) as a first paragraph,
-/// then the text of the conversation so far, each completion continuing the text before it.
+/// The prompt of a legacy text completion: the system prompt (if any) as a first paragraph, then
+/// the turns of the conversation so far, one newline between two turns (unless the first already
+/// ends with one), so a new message starts on its own line. The prompt ends with the last turn as
+/// typed: the model continues it.
 pub fn completion_prompt(system_prompt: &str, path: &[Message]) -> String {
     let mut prompt = String::new();
     if !system_prompt.trim().is_empty() {
         prompt.push_str(system_prompt);
         prompt.push_str("\n\n");
     }
+    let start = prompt.len();
     for m in path.iter().filter(|m| belongs_in_history(m)) {
+        if prompt.len() > start && !prompt.ends_with('\n') {
+            prompt.push('\n');
+        }
         prompt.push_str(&m.content);
     }
     prompt
 }
 
+/// The body's parameters: the conversation's (already merged with the profile's defaults).
+/// `n` is sent only above 1, its default.
 pub(super) fn sampling(s: &conversations::ConversationSettings) -> Sampling {
+    let mut params = s.params.clone();
+    params.n = params.n.filter(|n| *n > 1);
     Sampling {
-        temperature: s.temperature,
-        top_p: s.top_p,
-        n: s.n.filter(|n| *n > 1),
-        frequency_penalty: s.frequency_penalty,
-        presence_penalty: s.presence_penalty,
-        stop: (!s.stop.is_empty()).then(|| s.stop.clone()),
-        seed: s.seed,
+        params,
+        endpoint: s.endpoint,
     }
 }
 
@@ -84,9 +93,8 @@ impl ChatService {
         info: Option<&pricing::ModelInfo>,
     ) -> Result<(Request, usize)> {
         if model.is_empty() {
-            return Err(Error::invalid(
-                "No model is chosen for this server: set a default model in Settings, or a model in this conversation's settings.",
-            ));
+            // The window answers this one with the server's model list, one click away.
+            return Err(Error::NoModel);
         }
         let path = self.db.with(|c| messages::path_to(c, user.id))?;
         match s.endpoint {
@@ -95,20 +103,36 @@ impl ChatService {
                     .and_then(|i| i.context_window)
                     .map(|w| w.max(0) as usize);
                 let reserve = s
+                    .params
                     .max_tokens
                     .map(|m| m.max(0) as usize)
                     .unwrap_or(context::DEFAULT_REPLY_RESERVE);
                 let fitted = context::fit(model, history(&s.system_prompt, &path), window, reserve);
                 let mut body = ChatRequest::streaming(model, fitted.messages);
                 body.sampling = sampling(s);
-                body.set_output_limit(s.max_tokens, wants_max_completion_tokens(model));
+                let tools = self
+                    .db
+                    .with(|c| crate::db::tools::get(c, user.conversation_id))?;
+                body.tools = (!tools.is_empty()).then(|| tools.iter().map(|t| t.wire()).collect());
+                if let Some(top) = self
+                    .db
+                    .with(|c| crate::db::logprobs::get(c, user.conversation_id))?
+                {
+                    body.logprobs = Some(true);
+                    body.top_logprobs = (top > 0).then_some(top);
+                }
+                body.set_output_limit(s.params.max_tokens, wants_max_completion_tokens(model));
                 Ok((Request::Chat(body), fitted.omitted))
             }
             EndpointKind::Completions => {
                 let prompt = completion_prompt(&s.system_prompt, &path);
                 let mut body = CompletionRequest::streaming(model, prompt);
                 body.sampling = sampling(s);
-                body.max_tokens = s.max_tokens;
+                body.max_tokens = s.params.max_tokens;
+                body.logprobs = self
+                    .db
+                    .with(|c| crate::db::logprobs::get(c, user.conversation_id))?
+                    .map(|top| top.min(crate::openai::logprobs::MAX_TOP_LEGACY));
                 Ok((Request::Completion(body), 0))
             }
         }
@@ -153,6 +177,27 @@ mod tests {
             msg(Role::Assistant, Status::Error, "junk"),
         ];
         assert_eq!(history("  ", &path).len(), 1);
+    }
+
+    #[test]
+    fn reasoning_is_never_part_of_the_history_or_the_prompt() {
+        let mut reply = msg(Role::Assistant, Status::Done, "42");
+        reply.reasoning = "secret chain of thought".into();
+        // A reply stopped while still thinking has reasoning but no answer: not sent at all.
+        let mut thinking_only = msg(Role::Assistant, Status::Cancelled, "");
+        thinking_only.reasoning = "half a thought".into();
+        let path = vec![
+            msg(Role::User, Status::Done, "q"),
+            reply,
+            msg(Role::User, Status::Done, "q2"),
+            thinking_only,
+        ];
+        let h = history("", &path);
+        assert_eq!(h.len(), 3);
+        assert_eq!(h[1].content, "42");
+        let json = serde_json::to_string(&h).unwrap();
+        assert!(!json.contains("thought"), "{json}");
+        assert!(!completion_prompt("", &path).contains("thought"));
     }
 
     #[test]

@@ -23,6 +23,9 @@ impl ChatService {
         req: SendRequest,
         emit: impl Fn(ChatEvent) + Send + Sync,
     ) -> Result<Vec<Message>> {
+        if !req.tool_results.is_empty() {
+            return self.send_tool_results(req, emit).await;
+        }
         let content = clean_content(&req.content)?;
         let runs = self.register_runs(req.stream_id, req.targets)?;
         let user = self.db.with(|c| {
@@ -49,6 +52,29 @@ impl ChatService {
             Ok(user)
         })?;
         self.reply_to(user, runs, req.base_url.as_deref(), &emit)
+            .await
+    }
+
+    /// Tool results for the newest reply's calls: saved as `tool` messages, then answered.
+    async fn send_tool_results(
+        &self,
+        req: SendRequest,
+        emit: impl Fn(ChatEvent) + Send + Sync,
+    ) -> Result<Vec<Message>> {
+        let mut results = Vec::with_capacity(req.tool_results.len());
+        for r in &req.tool_results {
+            results.push((r.tool_call_id.clone(), clean_content(&r.content)?));
+        }
+        let runs = self.register_runs(req.stream_id, req.targets)?;
+        let last = self.db.with(|c| {
+            let Some(leaf) = messages::active_leaf(c, req.conversation_id)? else {
+                return Err(Error::invalid("This conversation has no reply to answer."));
+            };
+            let saved = messages::insert_tool_results(c, leaf, &results)?;
+            Ok(saved.last().cloned())
+        })?;
+        let last = last.ok_or_else(|| Error::invalid("No tool results were given."))?;
+        self.reply_to(last, runs, req.base_url.as_deref(), &emit)
             .await
     }
 
@@ -113,7 +139,7 @@ impl ChatService {
         let conv = self
             .db
             .with(|c| conversations::get(c, user.conversation_id))?;
-        let choices = conv.settings.n.unwrap_or(1).max(1);
+        let choices = conv.settings.params.n.unwrap_or(1).max(1);
         let group = (runs.len() > 1 || choices > 1).then(group_id);
         let endpoint_kind = conv.settings.endpoint;
         let mut prepared = Vec::with_capacity(runs.len());

@@ -5,6 +5,7 @@ use crate::db::conversations::Conversation;
 use crate::db::messages::{self, Message, Outcome, Status};
 use crate::db::pricing;
 use crate::error::{Error, Result};
+use crate::openai::logprobs::MAX_TOKENS_KEPT;
 use crate::openai::types::Request;
 use crate::openai::{Finished, StreamEvent};
 
@@ -56,7 +57,16 @@ impl ChatService {
         let n = reply_ids.len();
         let started = Instant::now();
         let mut texts = vec![String::new(); n];
+        let mut reasonings = vec![String::new(); n];
+        // How much of each text is checkpointed: a checkpoint appends only the rest.
+        let mut saved_len = vec![0usize; n];
         let mut ttft: Vec<Option<Duration>> = vec![None; n];
+        // When the first reasoning and the first answer text arrived: the time spent thinking.
+        let mut first_reasoning: Vec<Option<Duration>> = vec![None; n];
+        let mut first_answer: Vec<Option<Duration>> = vec![None; n];
+        // Tool calls made before a stream failed or was stopped.
+        let mut partial_calls = std::collections::BTreeMap::new();
+        let mut logprobs = vec![Vec::new(); n];
         let mut omitted = 0;
         let mut sent: Option<Request> = None;
         // The model's row in the price table: its context window now, its prices at the end.
@@ -73,24 +83,60 @@ impl ChatService {
             Err(e) => Err(e),
             Ok((ep, client, mut body)) => {
                 let mut last_checkpoint = Instant::now();
+                // A checkpoint appends only the text that is new (SECURITY.md N5); the reasoning,
+                // when there is some, is written whole (it is bounded like the reply).
+                let checkpoint = |last: &mut Instant,
+                                  texts: &[String],
+                                  saved: &mut [usize],
+                                  reasonings: &[String]| {
+                    if last.elapsed() >= CHECKPOINT_EVERY {
+                        *last = Instant::now();
+                        // Best effort: a failed checkpoint only loses crash safety for this interval.
+                        for (i, id) in reply_ids.iter().enumerate() {
+                            let new = &texts[i][saved[i]..];
+                            if self.db.with(|c| messages::checkpoint(c, *id, new)).is_ok() {
+                                saved[i] = texts[i].len();
+                            }
+                            if !reasonings[i].is_empty() {
+                                let _ = self.db.with(|c| {
+                                    messages::checkpoint_reasoning(c, *id, &reasonings[i])
+                                });
+                            }
+                        }
+                    }
+                };
                 let mut attempt = 0;
                 loop {
                     let mut on_event = |ev: StreamEvent| match ev {
                         StreamEvent::Delta { index, text } => {
                             let i = index as usize;
-                            ttft[i].get_or_insert_with(|| started.elapsed());
+                            let now = started.elapsed();
+                            ttft[i].get_or_insert(now);
+                            first_answer[i].get_or_insert(now);
                             texts[i].push_str(&text);
                             emit(ChatEvent::Delta {
                                 reply_id: reply_ids[i],
                                 text,
                             });
-                            if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
-                                last_checkpoint = Instant::now();
-                                // Best effort: a failed checkpoint only loses crash safety for this interval.
-                                for (id, text) in reply_ids.iter().zip(&texts) {
-                                    let _ = self.db.with(|c| messages::checkpoint(c, *id, text));
-                                }
-                            }
+                            checkpoint(&mut last_checkpoint, &texts, &mut saved_len, &reasonings);
+                        }
+                        StreamEvent::Reasoning { index, text } => {
+                            let i = index as usize;
+                            let now = started.elapsed();
+                            ttft[i].get_or_insert(now);
+                            first_reasoning[i].get_or_insert(now);
+                            reasonings[i].push_str(&text);
+                            emit(ChatEvent::Reasoning {
+                                reply_id: reply_ids[i],
+                                text,
+                            });
+                            checkpoint(&mut last_checkpoint, &texts, &mut saved_len, &reasonings);
+                        }
+                        StreamEvent::ToolCalls { calls } => partial_calls = calls,
+                        StreamEvent::Logprobs { index, tokens } => {
+                            let kept = &mut logprobs[index as usize];
+                            let room = MAX_TOKENS_KEPT.saturating_sub(kept.len());
+                            kept.extend(tokens.into_iter().take(room));
                         }
                         StreamEvent::Retrying {
                             attempt,
@@ -99,13 +145,14 @@ impl ChatService {
                         } => emit(ChatEvent::Retrying {
                             stream_id: stream_id.clone(),
                             attempt,
+                            max_attempts: crate::openai::errors::MAX_RETRIES,
                             delay_ms: delay.as_millis() as u64,
                             reason,
                         }),
                     };
                     let r = client.stream(&ep, &body, &run.token, &mut on_event).await;
                     // A model that wants the other name for the output limit: once, with it.
-                    let nothing_yet = texts.iter().all(String::is_empty);
+                    let nothing_yet = texts.iter().chain(&reasonings).all(String::is_empty);
                     if attempt == 0
                         && nothing_yet
                         && r.as_ref().is_err_and(refuses_output_limit_name)
@@ -134,24 +181,36 @@ impl ChatService {
         let mut saved = Vec::with_capacity(n);
         for (i, id) in reply_ids.iter().enumerate() {
             let text = std::mem::take(&mut texts[i]);
+            let reasoning = std::mem::take(&mut reasonings[i]);
+            let total = started.elapsed();
             let mut outcome = Outcome {
                 ttft_ms: ttft[i].map(|d| d.as_millis() as i64),
-                total_ms: Some(started.elapsed().as_millis() as i64),
+                total_ms: Some(total.as_millis() as i64),
                 omitted: (omitted > 0).then_some(omitted as i64),
+                thinking_ms: first_reasoning[i].map(|r| {
+                    (first_answer[i].unwrap_or(total).saturating_sub(r)).as_millis() as i64
+                }),
                 ..Default::default()
             };
+            let counted_reasoning =
+                || (!reasoning.is_empty()).then(|| tokens::count_text(&model, &reasoning) as i64);
             // The server's usage when it covers exactly this reply; else counted here.
             match usage {
                 Some(u) if n == 1 => {
                     outcome.prompt_tokens = Some(u.prompt_tokens);
                     outcome.completion_tokens = Some(u.completion_tokens);
+                    outcome.reasoning_tokens = u.reasoning_tokens().or_else(counted_reasoning);
                 }
-                _ if !text.is_empty() || result.is_ok() => {
+                _ if !text.is_empty() || !reasoning.is_empty() || result.is_ok() => {
                     outcome.prompt_tokens = Some(usage.map_or_else(
                         || *prompt_count.get_or_insert_with(|| counted_prompt(&sent)),
                         |u| u.prompt_tokens,
                     ));
-                    outcome.completion_tokens = Some(tokens::count_text(&model, &text) as i64);
+                    outcome.reasoning_tokens = counted_reasoning();
+                    outcome.completion_tokens = Some(
+                        tokens::count_text(&model, &text) as i64
+                            + outcome.reasoning_tokens.unwrap_or(0),
+                    );
                     outcome.tokens_counted = true;
                 }
                 _ => {}
@@ -161,7 +220,17 @@ impl ChatService {
             {
                 // The prompt is paid once for all choices of a request.
                 outcome.cost_usd = price.cost(pt / n as i64, ct);
+                // Reasoning tokens are billed as output tokens.
+                outcome.reasoning_cost_usd =
+                    outcome.reasoning_tokens.and_then(|r| price.cost(0, r));
             }
+            outcome.reasoning = reasoning;
+            outcome.logprobs = std::mem::take(&mut logprobs[i]);
+            outcome.tool_calls = match &result {
+                Ok(fin) => fin.tool_calls.get(&(i as u32)).cloned(),
+                Err(_) => partial_calls.remove(&(i as u32)),
+            }
+            .unwrap_or_default();
             if let (Some(pt), Some(ct)) = (outcome.prompt_tokens, outcome.completion_tokens) {
                 emit(ChatEvent::Usage {
                     reply_id: *id,
@@ -190,20 +259,23 @@ impl ChatService {
                 outcome.error_message = Some(e.to_string());
                 error = Some(e);
             }
-            let finished = self.db.with(|c| messages::finish(c, *id, &outcome));
+            let finished = self
+                .db
+                .with(|c| messages::finish(c, *id, &outcome))
+                .map(super::thread::with_speed);
             match (finished, error) {
                 (Ok(message), None) => {
                     emit(ChatEvent::Finished {
                         message: message.clone(),
                     });
-                    saved.push(message);
+                    saved.push(message.message);
                 }
                 (Ok(message), Some(error)) => {
                     emit(ChatEvent::Failed {
                         error,
-                        message: Some(message.clone()),
+                        message: Some(message.message.clone()),
                     });
-                    saved.push(message);
+                    saved.push(message.message);
                 }
                 (Err(db_error), _) => {
                     emit(ChatEvent::Failed {

@@ -26,6 +26,17 @@ pub struct MessageView {
     pub rating: Option<Rating>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference_score: Option<ReferenceScore>,
+    /// Completion tokens per second (the one rule, `eval::metrics::tokens_per_second`), so the
+    /// window shows the number the CLI prints.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens_per_second: Option<f64>,
+}
+
+impl std::ops::Deref for MessageView {
+    type Target = Message;
+    fn deref(&self) -> &Message {
+        &self.message
+    }
 }
 
 /// A message on the active path as the window shows it, with its siblings (same parent) for
@@ -39,6 +50,8 @@ pub struct ThreadMessage {
     pub rating: Option<Rating>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference_score: Option<ReferenceScore>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens_per_second: Option<f64>,
     /// Ids of all children of this message's parent (itself included), oldest first.
     pub sibling_ids: Vec<i64>,
     /// For the last reply of the path, when it was made together with others (n choices or
@@ -67,6 +80,7 @@ impl Extras {
             blind_message(&mut m);
         }
         MessageView {
+            tokens_per_second: speed(&m),
             message: m,
             rating,
             reference_score,
@@ -79,7 +93,16 @@ pub(super) fn thread_for_window(
     c: &rusqlite::Connection,
     conversation_id: i64,
 ) -> Result<Vec<ThreadMessage>> {
-    let path = messages::thread(c, conversation_id)?;
+    decorate(c, conversation_id, messages::thread(c, conversation_id)?)
+}
+
+/// Fills in what the window shows beside each message: ratings, reference scores, speed, blind
+/// arena replies and the diversity of replies made together.
+pub(super) fn decorate(
+    c: &rusqlite::Connection,
+    conversation_id: i64,
+    path: Vec<PathEntry>,
+) -> Result<Vec<ThreadMessage>> {
     let extras = Extras {
         ratings: crate::eval::ratings::for_conversation(c, conversation_id)?,
         blind: crate::eval::arena::blind_replies(c, conversation_id)?,
@@ -102,11 +125,13 @@ pub(super) fn thread_for_window(
                     message,
                     rating,
                     reference_score,
+                    tokens_per_second,
                 } = extras.view(message);
                 ThreadMessage {
                     message,
                     rating,
                     reference_score,
+                    tokens_per_second,
                     sibling_ids,
                     group: group.into_iter().map(|m| extras.view(m)).collect(),
                     diversity,
@@ -114,6 +139,21 @@ pub(super) fn thread_for_window(
             },
         )
         .collect())
+}
+
+/// The reply's tokens per second (the one rule), for the window.
+pub(crate) fn speed(m: &Message) -> Option<f64> {
+    crate::eval::metrics::tokens_per_second(m.completion_tokens, m.ttft_ms, m.total_ms)
+}
+
+/// A row as the window shows it when nothing else is known of it (a reply just finished).
+pub(crate) fn with_speed(message: Message) -> MessageView {
+    MessageView {
+        tokens_per_second: speed(&message),
+        message,
+        rating: None,
+        reference_score: None,
+    }
 }
 
 /// Hides which model (and profile) wrote a reply, until its arena vote.

@@ -12,7 +12,8 @@ use crate::error::{Error, Result};
 pub(crate) const KEEP_DAILY: usize = 5;
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Backup {
     pub name: String,
     pub path: PathBuf,
@@ -58,10 +59,12 @@ pub fn list(data_dir: &Path) -> Result<Vec<Backup>> {
 /// process killed meanwhile never leaves a half backup that looks whole).
 pub fn write(conn: &Connection, data_dir: &Path, kind: &str) -> Result<PathBuf> {
     let dir = dir_of(data_dir);
-    std::fs::create_dir_all(&dir)?;
+    super::private::dir(&dir)?;
     let name = format!("parley-{kind}-{}.db", now_ms());
     let partial = dir.join(format!("{name}.partial"));
     let _ = std::fs::remove_file(&partial);
+    // An empty 0600 file first: VACUUM INTO fills an empty file and keeps its mode.
+    super::private::create_new(&partial)?;
     conn.execute("VACUUM INTO ?1", [partial.to_string_lossy()])?;
     let done = dir.join(name);
     std::fs::rename(&partial, &done)?;
@@ -100,9 +103,83 @@ pub(crate) fn daily_for(data_dir: &Path) -> Result<Option<PathBuf>> {
     daily(&conn, data_dir)
 }
 
+/// The file the window holds an advisory lock on while it has the database open.
+pub const LOCK_FILE: &str = "parley.lock";
+
+/// Held by the window for as long as it runs: `parley restore` refuses while it is held.
+pub struct WindowLock(#[allow(dead_code)] std::fs::File);
+
+fn open_lock(data_dir: &Path) -> Result<std::fs::File> {
+    std::fs::create_dir_all(data_dir)?;
+    Ok(std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(data_dir.join(LOCK_FILE))?)
+}
+
+/// Takes the window's lock (the OS drops it when the process ends, even on a crash). `None` when
+/// another window already holds it.
+#[allow(clippy::incompatible_msrv)] // File::try_lock: Rust 1.89; the toolchain here is newer.
+pub fn hold_window_lock(data_dir: &Path) -> Result<Option<WindowLock>> {
+    let file = open_lock(data_dir)?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(WindowLock(file))),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+    }
+}
+
+/// True while a window (another process, or another handle here) holds the lock.
+#[allow(clippy::incompatible_msrv)]
+pub fn window_holds(data_dir: &Path) -> Result<bool> {
+    let file = open_lock(data_dir)?;
+    match file.try_lock() {
+        Ok(()) => {
+            file.unlock()?;
+            Ok(false)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => Ok(true),
+        Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+    }
+}
+
+/// `parley restore`: refuses while the window has the database open, instead of restoring under it.
+pub fn restore(data_dir: &Path, name: &str) -> Result<PathBuf> {
+    if window_holds(data_dir)? {
+        return Err(Error::invalid(
+            "The Parley window has this database open: close it first, or restore from \
+             Settings → Backups in the window. Nothing was changed.",
+        ));
+    }
+    restore_files(data_dir, name)
+}
+
+/// The window's restore: closes its connection, swaps the files (the current one moved aside),
+/// and opens the restored database in place, so the window goes on without a restart. If the swap
+/// fails the current database is opened again. Returns where the replaced file went.
+pub fn restore_live(db: &super::Db, data_dir: &Path, name: &str) -> Result<PathBuf> {
+    let mut guard = db.conn.lock().unwrap_or_else(|p| p.into_inner());
+    // Close the file: a placeholder connection stands in for the moment of the swap.
+    let old = std::mem::replace(&mut *guard, rusqlite::Connection::open_in_memory()?);
+    if let Err((_, e)) = old.close() {
+        return Err(e.into());
+    }
+    let result = restore_files(data_dir, name);
+    let (reopened, _) = super::Db::open_dir(data_dir)?;
+    let conn = std::sync::Arc::try_unwrap(reopened.conn)
+        .map_err(|_| Error::Database {
+            message: "the reopened database is shared".into(),
+        })?
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner());
+    *guard = conn;
+    result
+}
+
 /// Puts backup `name` in place of the database. The current file (with its -wal/-shm) is moved
 /// aside, never overwritten; returns where it went. The backup must pass SQLite's integrity check.
-pub fn restore(data_dir: &Path, name: &str) -> Result<PathBuf> {
+fn restore_files(data_dir: &Path, name: &str) -> Result<PathBuf> {
     let backup = list(data_dir)?
         .into_iter()
         .find(|b| b.name == name)
@@ -185,6 +262,40 @@ mod tests {
         // Nothing was moved.
         assert!(dir.path().join(DB_FILE).exists());
         drop(db);
+    }
+
+    #[test]
+    fn restore_refuses_while_the_window_holds_the_database_and_the_window_restores_live() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _) = Db::open_dir(dir.path()).unwrap();
+        db.with(|c| {
+            conversations::create(c, None).and_then(|x| conversations::rename(c, x.id, "kept"))
+        })
+        .unwrap();
+        let name = db.with(|c| write(c, dir.path(), "daily")).unwrap();
+        let name = name.file_name().unwrap().to_string_lossy().to_string();
+        db.with(|c| {
+            conversations::create(c, None).and_then(|x| conversations::rename(c, x.id, "newer"))
+        })
+        .unwrap();
+        let lock = hold_window_lock(dir.path())
+            .unwrap()
+            .expect("the first window gets the lock");
+        assert!(
+            hold_window_lock(dir.path()).unwrap().is_none(),
+            "a second window does not"
+        );
+        let err = restore(dir.path(), &name).unwrap_err();
+        assert!(err.to_string().contains("close it first"), "{err}");
+        assert_eq!(titles(&db), ["newer", "kept"], "nothing changed");
+        // The window itself restores, and goes on with the restored database at once.
+        let moved = restore_live(&db, dir.path(), &name).unwrap();
+        assert_eq!(titles(&db), ["kept"]);
+        assert!(moved.exists());
+        db.with(|c| conversations::create(c, None).map(|_| ()))
+            .unwrap();
+        drop(lock);
+        assert!(!window_holds(dir.path()).unwrap());
     }
 
     #[test]

@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::now_ms;
 use crate::error::{Error, Result};
+pub use crate::params::EndpointKind;
+use crate::params::Params;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -21,8 +23,8 @@ pub struct Conversation {
     pub updated_at: i64,
 }
 
-/// What the user can set on a conversation. `None` (or an empty `stop`) = the server's default;
-/// `model: None` = the profile's default model.
+/// What the user can set on a conversation. An unset parameter = the profile's default, else the
+/// server's; `model: None` = the profile's default model.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationSettings {
@@ -30,107 +32,20 @@ pub struct ConversationSettings {
     pub system_prompt: String,
     #[serde(default)]
     pub model: Option<String>,
-    #[serde(default)]
-    pub temperature: Option<f64>,
-    #[serde(default)]
-    pub max_tokens: Option<i64>,
-    #[serde(default)]
-    pub top_p: Option<f64>,
-    #[serde(default)]
-    pub frequency_penalty: Option<f64>,
-    #[serde(default)]
-    pub presence_penalty: Option<f64>,
-    /// Up to 4 sequences where the server stops generating.
-    #[serde(default)]
-    pub stop: Vec<String>,
-    #[serde(default)]
-    pub seed: Option<i64>,
-    /// How many choices to generate for each message (`n`); they show side by side.
-    #[serde(default)]
-    pub n: Option<i64>,
+    /// Serialised flat (`temperature`, `topP`, …), as the table in `params.rs` names them.
+    #[serde(flatten)]
+    pub params: Params,
     /// Chat (`/v1/chat/completions`) or the legacy text completion (`/v1/completions`).
     #[serde(default)]
     pub endpoint: EndpointKind,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EndpointKind {
-    #[default]
-    Chat,
-    Completions,
-}
-
-impl EndpointKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EndpointKind::Chat => "chat",
-            EndpointKind::Completions => "completions",
-        }
-    }
-    pub fn parse(s: &str) -> Result<EndpointKind> {
-        match s {
-            "chat" => Ok(EndpointKind::Chat),
-            "completions" => Ok(EndpointKind::Completions),
-            other => Err(Error::invalid(format!(
-                "Unknown endpoint {other:?}: use chat or completions."
-            ))),
-        }
-    }
-}
-
 pub const MAX_TITLE_CHARS: usize = 200;
-pub const MAX_STOP_SEQUENCES: usize = 4;
-/// The reference allows up to 128 choices; more than 8 columns cannot be read side by side.
-pub const MAX_CHOICES: i64 = 8;
-
-fn check_range(name: &str, value: Option<f64>, min: f64, max: f64) -> Result<()> {
-    match value {
-        Some(v) if !(min..=max).contains(&v) || v.is_nan() => Err(Error::invalid(format!(
-            "{name} must be between {min} and {max} (got {v})."
-        ))),
-        _ => Ok(()),
-    }
-}
 
 impl ConversationSettings {
-    /// Ranges from the OpenAI reference, checked before anything is saved or sent.
+    /// The parameters' ranges (from the table), checked before anything is saved or sent.
     pub fn validate(mut self) -> Result<Self> {
-        check_range("Temperature", self.temperature, 0.0, 2.0)?;
-        check_range("Top p", self.top_p, 0.0, 1.0)?;
-        check_range("Frequency penalty", self.frequency_penalty, -2.0, 2.0)?;
-        check_range("Presence penalty", self.presence_penalty, -2.0, 2.0)?;
-        if let Some(m) = self.max_tokens {
-            if m < 1 {
-                return Err(Error::invalid(format!(
-                    "Max tokens must be at least 1 (got {m})."
-                )));
-            }
-        }
-        if let Some(n) = self.n {
-            if !(1..=MAX_CHOICES).contains(&n) {
-                return Err(Error::invalid(format!(
-                    "Choices (n) must be between 1 and {MAX_CHOICES} (got {n})."
-                )));
-            }
-        }
-        // Whitespace is meaningful in a stop sequence ("\n\n"); only empty ones are dropped.
-        self.stop.retain(|s| !s.is_empty());
-        if self.stop.len() > MAX_STOP_SEQUENCES {
-            return Err(Error::invalid(format!(
-                "At most {MAX_STOP_SEQUENCES} stop sequences (got {}).",
-                self.stop.len()
-            )));
-        }
-        if self
-            .stop
-            .iter()
-            .any(|s| s.chars().count() > 256 || s.contains('\0'))
-        {
-            return Err(Error::invalid(
-                "A stop sequence is longer than 256 characters.",
-            ));
-        }
+        self.params = self.params.validate()?;
         self.model = self
             .model
             .map(|m| m.trim().to_string())
@@ -143,40 +58,25 @@ impl ConversationSettings {
 }
 
 const COLUMNS: &str =
-    "id, title, system_prompt, model, temperature, max_tokens, created_at, updated_at, \
-                       top_p, frequency_penalty, presence_penalty, stop, seed, n, endpoint, profile_id";
+    "id, title, system_prompt, model, params, created_at, updated_at, endpoint, profile_id";
 
 fn from_row(r: &Row) -> rusqlite::Result<Conversation> {
-    let stop: Option<String> = r.get(11)?;
+    let params: Option<String> = r.get(4)?;
     Ok(Conversation {
         id: r.get(0)?,
         title: r.get(1)?,
         settings: ConversationSettings {
             system_prompt: r.get(2)?,
             model: r.get(3)?,
-            temperature: r.get(4)?,
-            max_tokens: r.get(5)?,
-            top_p: r.get(8)?,
-            frequency_penalty: r.get(9)?,
-            presence_penalty: r.get(10)?,
-            stop: stop
-                .and_then(|s| serde_json::from_str(&s).ok())
-                .unwrap_or_default(),
-            seed: r.get(12)?,
-            n: r.get(13)?,
-            endpoint: super::stored(r, 14, "conversations.endpoint", |s| {
+            params: Params::from_stored(params.as_deref()),
+            endpoint: super::stored(r, 7, "conversations.endpoint", |s| {
                 EndpointKind::parse(s).ok()
             })?,
         },
-        profile_id: r.get(15)?,
-        created_at: r.get(6)?,
-        updated_at: r.get(7)?,
+        profile_id: r.get(8)?,
+        created_at: r.get(5)?,
+        updated_at: r.get(6)?,
     })
-}
-
-/// `stop` as stored: a JSON array, or NULL when empty.
-fn stop_json(s: &ConversationSettings) -> Option<String> {
-    (!s.stop.is_empty()).then(|| serde_json::to_string(&s.stop).unwrap_or_default())
 }
 
 pub fn create(conn: &Connection, settings: Option<ConversationSettings>) -> Result<Conversation> {
@@ -257,22 +157,13 @@ pub fn update_settings(
 ) -> Result<Conversation> {
     let s = settings.validate()?;
     let n = conn.execute(
-        "UPDATE conversations SET system_prompt = ?2, model = ?3, temperature = ?4, max_tokens = ?5,
-             top_p = ?6, frequency_penalty = ?7, presence_penalty = ?8, stop = ?9, seed = ?10,
-             n = ?11, endpoint = ?12
+        "UPDATE conversations SET system_prompt = ?2, model = ?3, params = ?4, endpoint = ?5
          WHERE id = ?1 AND deleted_at IS NULL",
         params![
             id,
             s.system_prompt,
             s.model,
-            s.temperature,
-            s.max_tokens,
-            s.top_p,
-            s.frequency_penalty,
-            s.presence_penalty,
-            stop_json(&s),
-            s.seed,
-            s.n,
+            s.params.to_stored(),
             s.endpoint.as_str()
         ],
     )?;

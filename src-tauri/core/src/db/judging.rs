@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::now_ms;
 use crate::error::{Error, Result};
+use crate::secrets::redact::redact;
 
 /// Longest rubric body accepted.
 pub(crate) const MAX_RUBRIC_BYTES: usize = 64 * 1024;
@@ -169,34 +170,10 @@ pub fn save_rubric(
     rubric(conn, id)
 }
 
-/// Which reply won a pairwise comparison: `a` is the verdict's `message_id`, `b` its
-/// `other_message_id`, whatever position each was shown in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Side {
-    A,
-    B,
-    Tie,
-}
-
-impl Side {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Side::A => "a",
-            Side::B => "b",
-            Side::Tie => "tie",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Side> {
-        match s {
-            "a" => Some(Side::A),
-            "b" => Some(Side::B),
-            "tie" => Some(Side::Tie),
-            _ => None,
-        }
-    }
-}
+/// Which reply won a pairwise comparison (the one "who won" type): `a` is the verdict's
+/// `message_id`, `b` its `other_message_id`, whatever position each was shown in. One order is
+/// a, b or tie; the verdict adds inconsistent (the two orders disagree).
+pub use crate::outcome::Outcome as Side;
 
 /// A stored verdict, with the rubric and the judged replies' models for display.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -221,8 +198,8 @@ pub struct Verdict {
     /// Pairwise, the positions swapped (already mapped back: `a` is still `message_id`).
     pub winner_ba: Option<Side>,
     pub consistent: Option<bool>,
-    /// "a", "b", "tie" or "inconsistent" (the two orders disagree).
-    pub winner: Option<String>,
+    /// a, b, tie or inconsistent (the two orders disagree).
+    pub winner: Option<Side>,
     pub reasoning: Option<String>,
     pub reasoning_ba: Option<String>,
     /// What the judge answered, verbatim (the first order for a pair).
@@ -245,7 +222,7 @@ pub(crate) struct NewVerdict {
     pub winner_ab: Option<Side>,
     pub winner_ba: Option<Side>,
     pub consistent: Option<bool>,
-    pub winner: Option<String>,
+    pub winner: Option<Side>,
     pub reasoning: Option<String>,
     pub reasoning_ba: Option<String>,
     pub raw: Option<String>,
@@ -264,7 +241,7 @@ const VERDICT_SELECT: &str = "SELECT v.id, v.kind, v.rubric_id, r.name, r.versio
     LEFT JOIN messages mb ON mb.id = v.other_message_id";
 
 fn verdict_from_row(r: &Row) -> rusqlite::Result<Verdict> {
-    let side = |i: usize, column: &str| super::stored_opt(r, i, column, Side::parse);
+    let side = |i: usize, column: &str| super::stored_opt(r, i, column, |s| Side::parse(s).ok());
     Ok(Verdict {
         id: r.get(0)?,
         kind: super::stored(r, 1, "judge_verdicts.kind", JudgeKind::from_stored)?,
@@ -281,7 +258,7 @@ fn verdict_from_row(r: &Row) -> rusqlite::Result<Verdict> {
         winner_ab: side(12, "judge_verdicts.winner_ab")?,
         winner_ba: side(13, "judge_verdicts.winner_ba")?,
         consistent: r.get::<_, Option<i64>>(14)?.map(|c| c != 0),
-        winner: r.get(15)?,
+        winner: side(15, "judge_verdicts.winner")?,
         reasoning: r.get(16)?,
         reasoning_ba: r.get(17)?,
         raw: r.get(18)?,
@@ -313,13 +290,13 @@ pub(crate) fn insert_verdict(conn: &Connection, v: &NewVerdict) -> Result<Verdic
             v.winner_ab.map(Side::as_str),
             v.winner_ba.map(Side::as_str),
             v.consistent.map(i64::from),
-            v.winner,
+            v.winner.map(Side::as_str),
             v.reasoning,
             v.reasoning_ba,
             v.raw,
             v.raw_ba,
             v.error_kind,
-            v.error,
+            v.error.as_deref().map(|m| redact(m, None)),
             now_ms(),
         ],
     )?;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{conversations, now_ms};
 use crate::error::{Error, Result};
+use crate::secrets::redact::redact;
 
 mod recovery;
 mod tree;
@@ -19,6 +20,8 @@ pub enum Role {
     System,
     User,
     Assistant,
+    /// The result the user typed for one of a reply's tool calls.
+    Tool,
 }
 
 impl Role {
@@ -27,6 +30,7 @@ impl Role {
             Role::System => "system",
             Role::User => "user",
             Role::Assistant => "assistant",
+            Role::Tool => "tool",
         }
     }
     fn parse(s: &str) -> Option<Role> {
@@ -34,6 +38,7 @@ impl Role {
             "system" => Some(Role::System),
             "user" => Some(Role::User),
             "assistant" => Some(Role::Assistant),
+            "tool" => Some(Role::Tool),
             _ => None,
         }
     }
@@ -80,7 +85,11 @@ pub struct Message {
     pub role: Role,
     pub content: String,
     pub status: Status,
+    /// The model asked for (what a reply is ranked by).
     pub model: Option<String>,
+    /// The model the server said answered, when it differs from the one asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub served_model: Option<String>,
     pub error_kind: Option<String>,
     pub error_message: Option<String>,
     pub prompt_tokens: Option<i64>,
@@ -100,6 +109,28 @@ pub struct Message {
     /// How many earlier messages were left out of the request to fit the context window.
     pub omitted: Option<i64>,
     pub profile_name: Option<String>,
+    /// The model's reasoning, apart from the answer; never sent back in the history.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reasoning: String,
+    /// Reasoning tokens (part of `completion_tokens`), as reported or counted here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_cost_usd: Option<f64>,
+    /// Time from the first reasoning text to the first answer token (or the end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinking_ms: Option<i64>,
+    /// The functions a reply asked to call (shown, stored, never executed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<crate::openai::types::ToolCall>,
+    /// A `tool` message: the call it answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
+    /// The reply's tokens with their log-probabilities, when they were asked for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub logprobs: Vec<crate::openai::logprobs::TokenLogprob>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_logprob: Option<f64>,
 }
 
 impl Message {
@@ -113,6 +144,7 @@ impl Message {
             content: content.into(),
             status: Status::Done,
             model: None,
+            served_model: None,
             error_kind: None,
             error_message: None,
             prompt_tokens: None,
@@ -128,6 +160,14 @@ impl Message {
             cost_usd: None,
             omitted: None,
             profile_name: None,
+            reasoning: String::new(),
+            reasoning_tokens: None,
+            reasoning_cost_usd: None,
+            thinking_ms: None,
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+            logprobs: Vec::new(),
+            mean_logprob: None,
         }
     }
 }
@@ -171,11 +211,19 @@ pub struct Outcome {
     pub tokens_counted: bool,
     pub cost_usd: Option<f64>,
     pub omitted: Option<i64>,
+    pub reasoning: String,
+    pub reasoning_tokens: Option<i64>,
+    pub reasoning_cost_usd: Option<f64>,
+    pub thinking_ms: Option<i64>,
+    pub tool_calls: Vec<crate::openai::types::ToolCall>,
+    pub logprobs: Vec<crate::openai::logprobs::TokenLogprob>,
 }
 
 const COLUMNS: &str = "id, conversation_id, parent_id, role, content, status, model, error_kind, error_message, \
                        prompt_tokens, completion_tokens, ttft_ms, total_ms, finish_reason, created_at, \
-                       group_id, choice_index, endpoint, tokens_counted, cost_usd, omitted, profile_name";
+                       group_id, choice_index, endpoint, tokens_counted, cost_usd, omitted, profile_name, \
+                       reasoning, reasoning_tokens, reasoning_cost_usd, thinking_ms, tool_calls, tool_call_id, \
+                       logprobs, mean_logprob, served_model";
 
 fn from_row(r: &Row) -> rusqlite::Result<Message> {
     Ok(Message {
@@ -201,6 +249,22 @@ fn from_row(r: &Row) -> rusqlite::Result<Message> {
         cost_usd: r.get(19)?,
         omitted: r.get(20)?,
         profile_name: r.get(21)?,
+        reasoning: r.get(22)?,
+        reasoning_tokens: r.get(23)?,
+        reasoning_cost_usd: r.get(24)?,
+        thinking_ms: r.get(25)?,
+        // Unreadable calls (a hand-edited file) show as none rather than hiding the message.
+        tool_calls: r
+            .get::<_, Option<String>>(26)?
+            .and_then(|raw| serde_json::from_str(&raw).ok())
+            .unwrap_or_default(),
+        tool_call_id: r.get(27)?,
+        logprobs: r
+            .get::<_, Option<String>>(28)?
+            .and_then(|raw| serde_json::from_str(&raw).ok())
+            .unwrap_or_default(),
+        mean_logprob: r.get(29)?,
+        served_model: r.get(30)?,
     })
 }
 
@@ -220,7 +284,7 @@ pub fn active_leaf(conn: &Connection, conversation_id: i64) -> Result<Option<i64
 }
 
 /// Ids along the active path: from the root, at each step the most recently chosen child.
-fn active_path_ids(conn: &Connection, conversation_id: i64) -> Result<Vec<i64>> {
+pub fn active_path_ids(conn: &Connection, conversation_id: i64) -> Result<Vec<i64>> {
     Ok(Tree::load(conn, conversation_id)?.active_path())
 }
 
@@ -250,14 +314,28 @@ pub fn active_path(conn: &Connection, conversation_id: i64) -> Result<Vec<Messag
 /// was made together with others (n choices, models side by side). The branch tree (ids,
 /// parents, stamps) is read once; of the rows, only those of the path and the group shown.
 pub fn thread(conn: &Connection, conversation_id: i64) -> Result<Vec<PathEntry>> {
+    Ok(thread_window(conn, conversation_id, 0, usize::MAX)?.1)
+}
+
+/// Part of the thread: the messages at positions `start..start + len` of the active path, and the
+/// path's length. Only those rows are read in full (a long conversation opens at its end).
+pub fn thread_window(
+    conn: &Connection,
+    conversation_id: i64,
+    start: usize,
+    len: usize,
+) -> Result<(usize, Vec<PathEntry>)> {
     conversations::get(conn, conversation_id)?;
     let tree = Tree::load(conn, conversation_id)?;
-    let path = rows_by_ids(conn, &tree.active_path())?;
-    let last = path.len().saturating_sub(1);
+    let ids = tree.active_path();
+    let total = ids.len();
+    let start = start.min(total);
+    let end = start.saturating_add(len).min(total);
+    let path = rows_by_ids(conn, &ids[start..end])?;
     let mut out = Vec::with_capacity(path.len());
     for (i, m) in path.into_iter().enumerate() {
         let sibling_ids = tree.siblings(m.parent_id).to_vec();
-        let group = match (&m.group_id, i == last) {
+        let group = match (&m.group_id, start + i + 1 == total) {
             (Some(g), true) => group(conn, g)?,
             _ => Vec::new(),
         };
@@ -268,7 +346,7 @@ pub fn thread(conn: &Connection, conversation_id: i64) -> Result<Vec<PathEntry>>
             group,
         });
     }
-    Ok(out)
+    Ok((total, out))
 }
 
 /// The replies of one group, in choice order.
@@ -343,6 +421,19 @@ fn next_stamp(conn: &Connection, conversation_id: i64, parent: Option<i64>) -> R
     Ok(newest.map_or(0, |n| n + 1).max(now_ms()))
 }
 
+/// Replies made together (a group) share the first one's stamp, so until one is chosen the first
+/// column is the active one (ties go to the first made), not whichever was saved last.
+fn group_stamp(conn: &Connection, origin: &ReplyOrigin) -> Result<Option<i64>> {
+    let Some(group) = origin.group_id.as_deref() else {
+        return Ok(None);
+    };
+    Ok(conn.query_row(
+        "SELECT min(selected_at) FROM messages WHERE group_id = ?1",
+        [group],
+        |r| r.get(0),
+    )?)
+}
+
 /// The messages from the root down to `id` inclusive: the history a reply to `id` is based on.
 pub fn path_to(conn: &Connection, id: i64) -> Result<Vec<Message>> {
     let mut st = conn.prepare_cached(&format!(
@@ -381,6 +472,45 @@ pub(crate) fn insert_user(
     get(conn, id)
 }
 
+/// Saves the results the user typed for a reply's tool calls: one `tool` message per call, each
+/// under the one before (the first under the reply), in one transaction. Every result must answer
+/// one of the reply's calls. Returns the messages, the last one being where the next reply goes.
+pub fn insert_tool_results(
+    conn: &mut Connection,
+    reply_id: i64,
+    results: &[(String, String)],
+) -> Result<Vec<Message>> {
+    let reply = get(conn, reply_id)?;
+    if reply.role != Role::Assistant || reply.tool_calls.is_empty() {
+        return Err(Error::invalid(
+            "Tool results answer a reply that called tools; this one did not.",
+        ));
+    }
+    for (id, _) in results {
+        if !reply.tool_calls.iter().any(|c| &c.id == id) {
+            return Err(Error::invalid(format!(
+                "The reply made no tool call with the id \"{id}\"."
+            )));
+        }
+    }
+    let tx = conn.transaction()?;
+    let mut parent = reply.id;
+    let mut ids = Vec::with_capacity(results.len());
+    for (call_id, content) in results {
+        let stamp = next_stamp(&tx, reply.conversation_id, Some(parent))?;
+        tx.execute(
+            "INSERT INTO messages(conversation_id, parent_id, role, content, status, created_at, selected_at, tool_call_id)
+             VALUES (?1, ?2, 'tool', ?3, 'done', ?4, ?5, ?6)",
+            params![reply.conversation_id, parent, content, now_ms(), stamp, call_id],
+        )?;
+        parent = tx.last_insert_rowid();
+        ids.push(parent);
+    }
+    conversations::touch(&tx, reply.conversation_id)?;
+    tx.commit()?;
+    ids.into_iter().map(|id| get(conn, id)).collect()
+}
+
 /// Creates the reply row, empty and `streaming`, under the user message it answers.
 pub(crate) fn insert_reply_placeholder(
     conn: &Connection,
@@ -401,17 +531,38 @@ pub(crate) fn insert_reply_placeholder(
             origin.choice_index,
             origin.endpoint,
             origin.profile_name,
-            next_stamp(conn, user_message.conversation_id, Some(user_message.id))?
+            group_stamp(conn, origin)?.map_or_else(
+                || next_stamp(conn, user_message.conversation_id, Some(user_message.id)),
+                Ok
+            )?
         ],
     )?;
     Ok(conn.last_insert_rowid())
 }
 
 /// Saves the partial text of a reply that is still streaming (called every few hundred ms, not per token).
-pub fn checkpoint(conn: &Connection, id: i64, content: &str) -> Result<()> {
+/// Appends the text that arrived since the last checkpoint of a streaming reply: one small row,
+/// so a checkpoint costs what is new, not the whole reply (before: every 750 ms the whole text was
+/// rewritten — 133 MB took 316 s). `finish` and `mark_interrupted` fold the pieces back in.
+pub fn checkpoint(conn: &Connection, id: i64, new_text: &str) -> Result<()> {
+    if new_text.is_empty() {
+        return Ok(());
+    }
     conn.execute(
-        "UPDATE messages SET content = ?2 WHERE id = ?1 AND status = 'streaming'",
-        params![id, content],
+        "INSERT INTO reply_chunks(message_id, seq, text)
+         SELECT ?1, coalesce((SELECT max(seq) FROM reply_chunks WHERE message_id = ?1), 0) + 1, ?2
+         WHERE EXISTS (SELECT 1 FROM messages WHERE id = ?1 AND status = 'streaming')",
+        params![id, new_text],
+    )?;
+    Ok(())
+}
+
+/// Saves the reasoning streamed so far of a reply that is still streaming (whole: it is bounded
+/// like the reply, and most replies have none).
+pub fn checkpoint_reasoning(conn: &Connection, id: i64, reasoning: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE messages SET reasoning = ?2 WHERE id = ?1 AND status = 'streaming'",
+        params![id, reasoning],
     )?;
     Ok(())
 }
@@ -419,10 +570,17 @@ pub fn checkpoint(conn: &Connection, id: i64, content: &str) -> Result<()> {
 /// Writes the final state of a reply in one statement.
 pub fn finish(conn: &Connection, id: i64, o: &Outcome) -> Result<Message> {
     let status = o.status.unwrap_or(Status::Done);
+    // The whole text is here: the checkpointed pieces go. The model asked for stays in `model`;
+    // the one the server claimed is kept beside it when it differs.
+    conn.execute("DELETE FROM reply_chunks WHERE message_id = ?1", [id])?;
     conn.execute(
-        "UPDATE messages SET content = ?2, status = ?3, model = coalesce(?4, model), error_kind = ?5,
+        "UPDATE messages SET content = ?2, status = ?3,
+             served_model = CASE WHEN ?4 IS NOT NULL AND ?4 IS NOT model THEN ?4 END,
+             model = coalesce(model, ?4), error_kind = ?5,
              error_message = ?6, prompt_tokens = ?7, completion_tokens = ?8, ttft_ms = ?9, total_ms = ?10,
-             finish_reason = ?11, tokens_counted = ?12, cost_usd = ?13, omitted = ?14
+             finish_reason = ?11, tokens_counted = ?12, cost_usd = ?13, omitted = ?14,
+             reasoning = ?15, reasoning_tokens = ?16, reasoning_cost_usd = ?17, thinking_ms = ?18,
+             tool_calls = ?19, logprobs = ?20, mean_logprob = ?21
          WHERE id = ?1",
         params![
             id,
@@ -430,7 +588,7 @@ pub fn finish(conn: &Connection, id: i64, o: &Outcome) -> Result<Message> {
             status.as_str(),
             o.model,
             o.error_kind,
-            o.error_message,
+            o.error_message.as_deref().map(|m| redact(m, None)),
             o.prompt_tokens,
             o.completion_tokens,
             o.ttft_ms,
@@ -438,7 +596,16 @@ pub fn finish(conn: &Connection, id: i64, o: &Outcome) -> Result<Message> {
             o.finish_reason,
             o.tokens_counted as i64,
             o.cost_usd,
-            o.omitted
+            o.omitted,
+            o.reasoning,
+            o.reasoning_tokens,
+            o.reasoning_cost_usd,
+            o.thinking_ms,
+            (!o.tool_calls.is_empty())
+                .then(|| serde_json::to_string(&o.tool_calls).unwrap_or_default()),
+            (!o.logprobs.is_empty())
+                .then(|| serde_json::to_string(&o.logprobs).unwrap_or_default()),
+            crate::openai::logprobs::stats(&o.logprobs).map(|s| s.mean_logprob)
         ],
     )?;
     let message = get(conn, id)?;

@@ -268,6 +268,81 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE conversations ADD COLUMN archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1));
     CREATE INDEX conversations_by_folder ON conversations(folder_id) WHERE folder_id IS NOT NULL;
     "#,
+    // 11: the request parameters of conversations and profiles as one JSON object each, keyed as
+    // the table in params.rs names them, so adding a parameter needs no column. Unset = absent.
+    r#"
+    ALTER TABLE conversations ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
+    UPDATE conversations SET params = json_patch('{}', json_object(
+        'temperature', temperature, 'maxTokens', max_tokens, 'topP', top_p,
+        'frequencyPenalty', frequency_penalty, 'presencePenalty', presence_penalty,
+        'stop', CASE WHEN json_valid(stop) THEN json(stop) END, 'seed', seed, 'n', n));
+    ALTER TABLE conversations DROP COLUMN temperature;
+    ALTER TABLE conversations DROP COLUMN max_tokens;
+    ALTER TABLE conversations DROP COLUMN top_p;
+    ALTER TABLE conversations DROP COLUMN frequency_penalty;
+    ALTER TABLE conversations DROP COLUMN presence_penalty;
+    ALTER TABLE conversations DROP COLUMN stop;
+    ALTER TABLE conversations DROP COLUMN seed;
+    ALTER TABLE conversations DROP COLUMN n;
+    ALTER TABLE profiles ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
+    UPDATE profiles SET params = json_patch('{}', json_object(
+        'temperature', temperature, 'maxTokens', max_tokens, 'topP', top_p,
+        'frequencyPenalty', frequency_penalty, 'presencePenalty', presence_penalty,
+        'stop', CASE WHEN json_valid(stop) THEN json(stop) END, 'seed', seed));
+    ALTER TABLE profiles DROP COLUMN temperature;
+    ALTER TABLE profiles DROP COLUMN max_tokens;
+    ALTER TABLE profiles DROP COLUMN top_p;
+    ALTER TABLE profiles DROP COLUMN frequency_penalty;
+    ALTER TABLE profiles DROP COLUMN presence_penalty;
+    ALTER TABLE profiles DROP COLUMN stop;
+    ALTER TABLE profiles DROP COLUMN seed;
+    "#,
+    // 12 (reasoning): a reply's reasoning (reasoning_content deltas or a leading <think> block),
+    // kept apart from its content (never sent back, not in the full-text index), the reasoning
+    // tokens the server reported (or counted here) with their cost, and the time spent thinking.
+    r#"
+    ALTER TABLE messages ADD COLUMN reasoning TEXT NOT NULL DEFAULT '';
+    ALTER TABLE messages ADD COLUMN reasoning_tokens INTEGER;
+    ALTER TABLE messages ADD COLUMN reasoning_cost_usd REAL;
+    ALTER TABLE messages ADD COLUMN thinking_ms INTEGER;
+    "#,
+    // 13 (tool calls): the calls a reply made (JSON, as the API sends them), the call a `tool`
+    // message answers, and the function tools each conversation offers (JSON, checked on save).
+    r#"
+    ALTER TABLE messages ADD COLUMN tool_calls TEXT;
+    ALTER TABLE messages ADD COLUMN tool_call_id TEXT;
+    CREATE TABLE conversation_tools (
+        conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+        tools           TEXT NOT NULL
+    );
+    "#,
+    // 14 (tool calls): `tool` among the roles of messages. SQLite cannot alter a CHECK, so the table
+    // is rebuilt in Rust (db::tools::allow_tool_role) with foreign keys off, rows, ids, indexes and
+    // full-text triggers kept.
+    super::tools::ALLOW_TOOL_ROLE,
+    // 15 (token probabilities): each reply's tokens with their log-probabilities and alternatives
+    // (JSON, at most openai::logprobs::MAX_TOKENS_KEPT tokens) and its mean log-probability; per
+    // conversation, whether to ask for them and how many alternatives per token.
+    r#"
+    ALTER TABLE messages ADD COLUMN logprobs TEXT;
+    ALTER TABLE messages ADD COLUMN mean_logprob REAL;
+    CREATE TABLE conversation_logprobs (
+        conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+        top             INTEGER NOT NULL CHECK (top BETWEEN 0 AND 20)
+    );
+    "#,
+    // 16: a streaming reply's checkpoints append only what is new (one row per checkpoint, folded
+    // into the message when it ends or at the next start), and a reply keeps the model the server
+    // claimed next to the one asked for (which stays in `model` and ranks it).
+    r#"
+    CREATE TABLE reply_chunks (
+        message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        seq        INTEGER NOT NULL,
+        text       TEXT NOT NULL,
+        PRIMARY KEY (message_id, seq)
+    ) WITHOUT ROWID;
+    ALTER TABLE messages ADD COLUMN served_model TEXT;
+    "#,
 ];
 
 /// The LLM judge's tables. Depends only on migration 1 (messages, profiles).
@@ -349,12 +424,47 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<i64> {
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
         let version = index as i64 + 1;
+        if *sql == super::tools::ALLOW_TOOL_ROLE {
+            rebuild_without_foreign_keys(conn, version, super::tools::allow_tool_role)?;
+            continue;
+        }
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
     }
     Ok(from)
+}
+
+/// A step that rebuilds a table (SQLite's documented procedure): foreign keys off around the
+/// transaction (else dropping the old table would cascade), checked before the commit.
+fn rebuild_without_foreign_keys(
+    conn: &mut Connection,
+    version: i64,
+    step: fn(&rusqlite::Transaction) -> Result<()>,
+) -> Result<()> {
+    let fk_on: bool = conn.pragma_query_value(None, "foreign_keys", |r| r.get(0))?;
+    conn.pragma_update(None, "foreign_keys", false)?;
+    conn.pragma_update(None, "legacy_alter_table", true)?;
+    let result = (|| {
+        let tx = conn.transaction()?;
+        step(&tx)?;
+        let broken: i64 =
+            tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })?;
+        if broken > 0 {
+            return Err(Error::Database {
+                message: format!("migration {version} would break {broken} references"),
+            });
+        }
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+        Ok(())
+    })();
+    conn.pragma_update(None, "legacy_alter_table", false)?;
+    conn.pragma_update(None, "foreign_keys", fk_on)?;
+    result
 }
 
 #[cfg(test)]

@@ -4,10 +4,15 @@
 pub mod backup;
 pub mod conversations;
 pub mod judging;
+pub mod logprobs;
 pub mod messages;
 pub mod migrations;
+pub mod organise;
 pub mod pricing;
+pub mod private;
 pub mod profiles;
+pub mod search;
+pub mod tools;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -24,6 +29,8 @@ pub const DB_FILE: &str = "parley.db";
 #[derive(Clone)]
 pub struct Db {
     conn: Arc<Mutex<Connection>>,
+    /// The data directory the file is in (`None` in memory): backups live beside it.
+    dir: Option<PathBuf>,
 }
 
 /// What happened while opening, worth telling the user.
@@ -190,7 +197,8 @@ pub(crate) fn move_aside_as(path: &Path, why: &str) -> Result<PathBuf> {
 impl Db {
     /// Opens (creating if needed) `dir/parley.db`, checking, backing up and migrating it.
     pub fn open_dir(dir: &Path) -> Result<(Db, Vec<OpenNotice>)> {
-        std::fs::create_dir_all(dir)?;
+        // Other local users read nothing: folder 0700, files 0600, also those made before (D6).
+        private::fix_data_dir(dir)?;
         let path = dir.join(DB_FILE);
         let mut notices = Vec::new();
         if path.exists() {
@@ -206,6 +214,10 @@ impl Db {
                 Existing::Healthy { .. } => {}
             }
         }
+        if !path.exists() {
+            // SQLite gives its -wal and -shm files the database file's mode.
+            private::create_new(&path)?;
+        }
         let mut conn = Connection::open(&path)?;
         configure(&conn)?;
         let version = migrations::current_version(&conn)?;
@@ -219,6 +231,7 @@ impl Db {
         migrations::migrate(&mut conn)?;
         let db = Db {
             conn: Arc::new(Mutex::new(conn)),
+            dir: Some(dir.to_path_buf()),
         };
         let replies = db.with(messages::mark_interrupted)?;
         if replies > 0 {
@@ -236,7 +249,15 @@ impl Db {
         migrations::migrate(&mut conn)?;
         Ok(Db {
             conn: Arc::new(Mutex::new(conn)),
+            dir: None,
         })
+    }
+
+    /// The data directory (backups, the window lock); an error for an in-memory database.
+    pub fn dir(&self) -> Result<&Path> {
+        self.dir
+            .as_deref()
+            .ok_or_else(|| Error::not_found("a data directory (in-memory database)"))
     }
 
     pub fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {

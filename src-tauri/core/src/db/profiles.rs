@@ -5,9 +5,9 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
 use super::now_ms;
-use crate::db::conversations::ConversationSettings;
 use crate::error::{Error, Result};
 use crate::openai::Proxy;
+use crate::params::Params;
 
 pub const DEFAULT_PROFILE: &str = "default";
 /// `settings` key holding the id of the profile used when a conversation names none.
@@ -49,51 +49,9 @@ impl ProfileKind {
     }
 }
 
-/// Default sampling parameters of a profile; a conversation's own values win over these.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ProfileDefaults {
-    #[serde(default)]
-    pub temperature: Option<f64>,
-    #[serde(default)]
-    pub top_p: Option<f64>,
-    #[serde(default)]
-    pub max_tokens: Option<i64>,
-    #[serde(default)]
-    pub frequency_penalty: Option<f64>,
-    #[serde(default)]
-    pub presence_penalty: Option<f64>,
-    #[serde(default)]
-    pub seed: Option<i64>,
-    #[serde(default)]
-    pub stop: Vec<String>,
-}
-
-impl ProfileDefaults {
-    /// The same ranges as a conversation's settings.
-    pub fn validate(self) -> Result<Self> {
-        let s = ConversationSettings {
-            temperature: self.temperature,
-            top_p: self.top_p,
-            max_tokens: self.max_tokens,
-            frequency_penalty: self.frequency_penalty,
-            presence_penalty: self.presence_penalty,
-            seed: self.seed,
-            stop: self.stop,
-            ..Default::default()
-        }
-        .validate()?;
-        Ok(ProfileDefaults {
-            temperature: s.temperature,
-            top_p: s.top_p,
-            max_tokens: s.max_tokens,
-            frequency_penalty: s.frequency_penalty,
-            presence_penalty: s.presence_penalty,
-            seed: s.seed,
-            stop: s.stop,
-        })
-    }
-}
+/// Default parameters of a profile (only those the table marks `profile_default`); a
+/// conversation's own values win over these.
+pub type ProfileDefaults = Params;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProfileRow {
@@ -116,12 +74,11 @@ pub struct ProfileRow {
 }
 
 const COLUMNS: &str = "id, name, base_url, default_model, key_origin, kind, azure_deployment, \
-     api_version, proxy_mode, proxy_url, connect_timeout_ms, idle_timeout_ms, temperature, top_p, \
-     max_tokens, frequency_penalty, presence_penalty, seed, stop";
+     api_version, proxy_mode, proxy_url, connect_timeout_ms, idle_timeout_ms, params";
 
 fn from_row(r: &Row) -> rusqlite::Result<ProfileRow> {
     let proxy_url: Option<String> = r.get(9)?;
-    let stop: Option<String> = r.get(18)?;
+    let params: Option<String> = r.get(12)?;
     Ok(ProfileRow {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -139,17 +96,7 @@ fn from_row(r: &Row) -> rusqlite::Result<ProfileRow> {
         })?,
         connect_timeout_ms: r.get(10)?,
         idle_timeout_ms: r.get(11)?,
-        defaults: ProfileDefaults {
-            temperature: r.get(12)?,
-            top_p: r.get(13)?,
-            max_tokens: r.get(14)?,
-            frequency_penalty: r.get(15)?,
-            presence_penalty: r.get(16)?,
-            seed: r.get(17)?,
-            stop: stop
-                .and_then(|s| serde_json::from_str(&s).ok())
-                .unwrap_or_default(),
-        },
+        defaults: Params::from_stored(params.as_deref()).defaults_only(),
     })
 }
 
@@ -231,19 +178,17 @@ pub fn create(conn: &Connection, row: &ProfileRow) -> Result<ProfileRow> {
 
 /// Writes every editable field of `row` (by id). The name and the key origin are not changed here.
 pub fn save(conn: &Connection, row: &ProfileRow) -> Result<ProfileRow> {
-    let d = row.defaults.clone().validate()?;
+    let d = row.defaults.clone().validate_defaults()?;
     let (proxy_mode, proxy_url) = match &row.proxy {
         None => (None, None),
         Some(Proxy::System) => (Some("system"), None),
         Some(Proxy::None) => (Some("none"), None),
         Some(Proxy::Custom(url)) => (Some("custom"), Some(url.as_str())),
     };
-    let stop = (!d.stop.is_empty()).then(|| serde_json::to_string(&d.stop).unwrap_or_default());
     let n = conn.execute(
         "UPDATE profiles SET kind = ?2, base_url = ?3, default_model = ?4, azure_deployment = ?5,
              api_version = ?6, proxy_mode = ?7, proxy_url = ?8, connect_timeout_ms = ?9,
-             idle_timeout_ms = ?10, temperature = ?11, top_p = ?12, max_tokens = ?13,
-             frequency_penalty = ?14, presence_penalty = ?15, seed = ?16, stop = ?17
+             idle_timeout_ms = ?10, params = ?11
          WHERE id = ?1",
         params![
             row.id,
@@ -256,13 +201,7 @@ pub fn save(conn: &Connection, row: &ProfileRow) -> Result<ProfileRow> {
             proxy_url,
             row.connect_timeout_ms,
             row.idle_timeout_ms,
-            d.temperature,
-            d.top_p,
-            d.max_tokens,
-            d.frequency_penalty,
-            d.presence_penalty,
-            d.seed,
-            stop
+            d.to_stored()
         ],
     )?;
     if n == 0 {
@@ -417,7 +356,8 @@ mod tests {
                     frequency_penalty: Some(-0.5),
                     presence_penalty: Some(0.5),
                     seed: Some(7),
-                    stop: vec!["END".into(), "\n\n".into()],
+                    stop: Some(vec!["END".into(), "\n\n".into()]),
+                    ..Default::default()
                 },
                 ..Default::default()
             };

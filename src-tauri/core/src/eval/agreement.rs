@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::eval::stats::{self, PairwiseAgreement, PairwiseLabel, ScoreAgreement};
+use crate::outcome::Outcome;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -22,20 +23,7 @@ pub struct JudgeAgreement {
 }
 
 fn label(w: &str) -> Option<PairwiseLabel> {
-    match w {
-        "a" => Some(PairwiseLabel::A),
-        "b" => Some(PairwiseLabel::B),
-        "tie" | "inconsistent" | "bad" => Some(PairwiseLabel::Tie),
-        _ => None,
-    }
-}
-
-fn flip(l: PairwiseLabel) -> PairwiseLabel {
-    match l {
-        PairwiseLabel::A => PairwiseLabel::B,
-        PairwiseLabel::B => PairwiseLabel::A,
-        PairwiseLabel::Tie => PairwiseLabel::Tie,
-    }
+    Outcome::parse(w).ok().map(Outcome::agreement_label)
 }
 
 /// One row per (judge model, rubric) that has judged anything the user also rated or voted on.
@@ -95,7 +83,7 @@ pub(crate) fn by_judge(conn: &Connection) -> Result<Vec<JudgeAgreement>> {
     })? {
         let (key, human, judge, same_order) = row?;
         if let (Some(h), Some(j)) = (label(&human), label(&judge)) {
-            let j = if same_order { j } else { flip(j) };
+            let j = if same_order { j } else { j.flip() };
             pairs.entry(key).or_default().push((h, j));
         }
     }

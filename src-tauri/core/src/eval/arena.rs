@@ -10,37 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::db::now_ms;
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Winner {
-    A,
-    B,
-    Tie,
-    /// Both bad: a vote that neither deserves to win.
-    Bad,
-}
-
-impl Winner {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Winner::A => "a",
-            Winner::B => "b",
-            Winner::Tie => "tie",
-            Winner::Bad => "bad",
-        }
-    }
-    pub fn parse(s: &str) -> Result<Winner> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "a" => Ok(Winner::A),
-            "b" => Ok(Winner::B),
-            "tie" => Ok(Winner::Tie),
-            "bad" => Ok(Winner::Bad),
-            other => Err(Error::invalid(format!(
-                "A vote is a, b, tie or bad (got {other:?})."
-            ))),
-        }
-    }
-}
+/// A vote: a, b, tie or bad (the one "who won" type, `crate::outcome`; never inconsistent).
+pub use crate::outcome::Outcome as Winner;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -129,6 +100,9 @@ pub fn attach_reply(conn: &Connection, battle_id: i64, side_b: bool, reply_id: i
 
 /// Records (or changes) the vote of an arena battle.
 pub fn vote(conn: &Connection, battle_id: i64, winner: Winner) -> Result<Battle> {
+    if !winner.is_vote() {
+        return Err(Error::invalid("A vote is a, b, tie or bad."));
+    }
     let n = conn.execute(
         "UPDATE battles SET winner = ?2, voted_at = ?3 WHERE id = ?1 AND source = 'arena'",
         params![battle_id, winner.as_str(), now_ms()],
@@ -247,16 +221,11 @@ pub fn leaderboard_votes(
     conn: &Connection,
     filter: &BattleFilter,
 ) -> Result<Vec<crate::eval::stats::Battle>> {
-    use crate::eval::stats::{Battle as Vote, BattleOutcome};
+    use crate::eval::stats::Battle as Vote;
     let votes: Vec<Vote> = voted(conn, filter)?
         .into_iter()
         .filter_map(|b| {
-            let outcome = match b.winner? {
-                Winner::A => BattleOutcome::AWins,
-                Winner::B => BattleOutcome::BWins,
-                Winner::Tie => BattleOutcome::Tie,
-                Winner::Bad => BattleOutcome::BothBad,
-            };
+            let outcome = b.winner?;
             // The same model on two profiles is named apart at the source; never a self-battle.
             (b.model_a != b.model_b).then(|| Vote::new(b.model_a, b.model_b, outcome))
         })
@@ -355,6 +324,10 @@ mod tests {
             assert!(voted(c, &later)?.is_empty());
             assert_eq!(Winner::parse(" TIE ")?, Winner::Tie);
             assert!(Winner::parse("c").is_err());
+            assert_eq!(
+                vote(c, b, Winner::Inconsistent).unwrap_err().kind(),
+                "invalid"
+            );
             Ok(())
         })
         .unwrap();

@@ -37,6 +37,9 @@ pub(crate) const HISTORY_MAX_MESSAGES: usize = 6;
 pub(crate) const HISTORY_MAX_CHARS: usize = 6_000;
 /// The judge's temperature.
 pub(crate) const JUDGE_TEMPERATURE: f64 = 0.0;
+/// The most a judge may answer (its verdict is a short JSON object); past it the run stops with
+/// an error and stores at most this much of the answer.
+pub const MAX_JUDGE_REPLY: usize = 64 * 1024;
 
 /// JSON-encodes a text for a data block; `<` and `>` are escaped as well (`\u003c`, `\u003e`), so
 /// the block's markers can never appear inside it.
@@ -140,10 +143,12 @@ pub fn single_prompt(rubric: &str, ctx: &Context, reply: &str) -> Vec<ChatMessag
         ChatMessage {
             role: "system".into(),
             content: system,
+            ..Default::default()
         },
         ChatMessage {
             role: "user".into(),
             content: user,
+            ..Default::default()
         },
     ]
 }
@@ -166,10 +171,12 @@ pub(crate) fn pair_prompt(rubric: &str, ctx: &Context, a: &str, b: &str) -> Vec<
         ChatMessage {
             role: "system".into(),
             content: system,
+            ..Default::default()
         },
         ChatMessage {
             role: "user".into(),
             content: user,
+            ..Default::default()
         },
     ]
 }
@@ -270,13 +277,9 @@ impl BothOrders {
         }
     }
 
-    /// "a", "b", "tie", or "inconsistent" when the two orders disagree.
-    pub fn winner(&self) -> &'static str {
-        if self.consistent {
-            self.ab.as_str()
-        } else {
-            "inconsistent"
-        }
+    /// a, b, tie, or inconsistent when the two orders disagree.
+    pub fn winner(&self) -> Side {
+        Side::both_orders(self.ab, self.ba)
     }
 }
 
@@ -481,19 +484,25 @@ mod tests {
         // The same reply preferred in both orders: consistent.
         let r = BothOrders::combine(A, B);
         assert_eq!(
-            (r.ab, r.ba, r.consistent, r.winner()),
+            (r.ab, r.ba, r.consistent, r.winner().as_str()),
             (Side::A, Side::A, true, "a")
         );
         let r = BothOrders::combine(B, A);
-        assert_eq!((r.ab, r.ba, r.winner()), (Side::B, Side::B, "b"));
-        assert_eq!(BothOrders::combine(Tie, Tie).winner(), "tie");
+        assert_eq!((r.ab, r.ba, r.winner().as_str()), (Side::B, Side::B, "b"));
+        assert_eq!(BothOrders::combine(Tie, Tie).winner().as_str(), "tie");
         // Always the first position (position bias): the orders disagree.
         let r = BothOrders::combine(A, A);
         assert_eq!(
-            (r.ab, r.ba, r.consistent, r.winner()),
+            (r.ab, r.ba, r.consistent, r.winner().as_str()),
             (Side::A, Side::B, false, "inconsistent")
         );
-        assert_eq!(BothOrders::combine(A, Tie).winner(), "inconsistent");
-        assert_eq!(BothOrders::combine(Tie, B).winner(), "inconsistent");
+        assert_eq!(
+            BothOrders::combine(A, Tie).winner().as_str(),
+            "inconsistent"
+        );
+        assert_eq!(
+            BothOrders::combine(Tie, B).winner().as_str(),
+            "inconsistent"
+        );
     }
 }

@@ -18,11 +18,10 @@
 //!   appear contiguously in the reply (so "cat" is not found in "category"; None for an empty
 //!   reference); *similarity* = SQuAD token F1 (bag-of-tokens overlap; 1 if both are empty, 0 if
 //!   only one is).
-//! - **Tokens per second**: decoding speed `(tokens − 1) / (total − time to first token)` (the
-//!   first token arrives at the time to first token, as in vLLM's TPOT); without a time to first
-//!   token, `tokens / total`. None when undefined (no tokens, no time).
-//! - **Length**: `chars` = user-perceived characters (extended grapheme clusters), `words` =
-//!   tokens as above (a Chinese character counts as a word).
+//! - **Tokens per second** ([`tokens_per_second`], the only rule; the CLI and the window show
+//!   its number): decoding speed `(tokens − 1) / (total − time to first token)` (the first token
+//!   arrives at the time to first token, as in vLLM's TPOT); without a time to first token,
+//!   `tokens / total`. None when undefined (no tokens, no time) or measured over less than 50 ms.
 
 use std::collections::{HashMap, HashSet};
 
@@ -209,31 +208,25 @@ pub fn reference_score(reply: &str, reference: &str) -> ReferenceScore {
     }
 }
 
-/// Decoding speed in tokens per second (see the module documentation); times in milliseconds.
-pub fn tokens_per_second(tokens: u64, first_token_ms: Option<f64>, total_ms: f64) -> Option<f64> {
-    if tokens == 0 || !total_ms.is_finite() {
-        return None;
-    }
-    match first_token_ms {
-        Some(ttft) if ttft.is_finite() && tokens > 1 && total_ms > ttft => {
-            Some((tokens - 1) as f64 / ((total_ms - ttft) / 1000.0))
+/// Below this much generation time a rate says nothing (and prints silly numbers).
+pub const MIN_SPEED_WINDOW_MS: i64 = 50;
+
+/// THE tokens-per-second rule (the CLI's `--stats` and the window both show this number):
+/// decoding speed of a reply, see the module documentation; times in milliseconds.
+pub fn tokens_per_second(
+    completion_tokens: Option<i64>,
+    ttft_ms: Option<i64>,
+    total_ms: Option<i64>,
+) -> Option<f64> {
+    let (tokens, total) = (completion_tokens?, total_ms?);
+    match ttft_ms {
+        Some(ttft) => {
+            let generation = total - ttft;
+            (tokens > 1 && generation >= MIN_SPEED_WINDOW_MS)
+                .then(|| (tokens - 1) as f64 * 1000.0 / generation as f64)
         }
-        Some(_) => None,
-        None => (total_ms > 0.0).then(|| tokens as f64 / (total_ms / 1000.0)),
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TextLength {
-    pub chars: usize,
-    pub words: usize,
-}
-
-pub fn text_length(text: &str) -> TextLength {
-    TextLength {
-        chars: text.graphemes(true).count(),
-        words: tokenize(text).len(),
+        None => (tokens > 0 && total >= MIN_SPEED_WINDOW_MS)
+            .then(|| tokens as f64 * 1000.0 / total as f64),
     }
 }
 
@@ -328,19 +321,21 @@ mod tests {
     #[test]
     fn speed_and_length() {
         // 101 tokens, first at 200 ms, last at 1200 ms: 100 tokens in 1 s.
-        assert!(close(tokens_per_second(101, Some(200.0), 1200.0), 100.0));
-        assert!(close(tokens_per_second(10, None, 2000.0), 5.0));
-        assert_eq!(tokens_per_second(1, Some(100.0), 200.0), None);
-        assert_eq!(tokens_per_second(0, None, 200.0), None);
-        assert_eq!(tokens_per_second(5, Some(300.0), 300.0), None);
-        // "e" + combining acute is one character; the emoji with a skin tone is one too.
-        let t = text_length("he\u{301}llo 你好 👍🏽");
-        assert_eq!(
-            t,
-            TextLength {
-                chars: 10,
-                words: 3
-            }
-        );
+        assert!(close(
+            tokens_per_second(Some(101), Some(200), Some(1200)),
+            100.0
+        ));
+        assert!(close(tokens_per_second(Some(10), None, Some(2000)), 5.0));
+        assert_eq!(tokens_per_second(Some(1), Some(100), Some(200)), None);
+        assert_eq!(tokens_per_second(Some(0), None, Some(200)), None);
+        assert_eq!(tokens_per_second(Some(5), Some(300), Some(300)), None);
+        // Under 50 ms of generation: no rate; no counts or no time: none either.
+        assert_eq!(tokens_per_second(Some(40), Some(100), Some(149)), None);
+        assert!(close(
+            tokens_per_second(Some(41), Some(100), Some(150)),
+            800.0
+        ));
+        assert_eq!(tokens_per_second(None, Some(1), Some(900)), None);
+        assert_eq!(tokens_per_second(Some(9), Some(1), None), None);
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod agreement;
 pub mod arena;
+pub mod export;
 pub mod judge;
 pub mod metrics;
 pub mod ratings;

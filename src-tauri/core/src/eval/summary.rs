@@ -17,6 +17,10 @@ pub struct RatingFilter {
     pub since: Option<i64>,
     #[serde(default)]
     pub until: Option<i64>,
+    /// The day the user's weeks start on, as `Intl.Locale`'s `weekInfo.firstDay`: 1 = Monday …
+    /// 7 = Sunday (`None`: Monday, ISO 8601). The trend's weeks start there, at local midnight.
+    #[serde(default)]
+    pub first_day: Option<u8>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -29,7 +33,8 @@ pub struct ModelRatings {
     /// How many replies got 1, 2, 3, 4 and 5.
     pub scores: [i64; 5],
     pub mean_score: Option<f64>,
-    /// (week start in ms since the epoch, mean score that week, replies scored).
+    /// (week start in ms since the epoch: local midnight of the user's first day of the week,
+    /// mean score that week, replies scored).
     pub trend: Vec<(i64, f64, i64)>,
     /// Tag → how many of this model's rated replies carry it.
     pub tags: BTreeMap<String, i64>,
@@ -52,7 +57,22 @@ pub(crate) struct RatedReply {
     pub reply: String,
 }
 
-const WEEK_MS: i64 = 7 * 24 * 3600 * 1000;
+/// The start of the week holding `at_ms` (ms since the epoch), at midnight in `tz`, for weeks
+/// starting on `first_day` (1 = Monday … 7 = Sunday).
+pub fn week_start<Tz: chrono::TimeZone>(tz: &Tz, at_ms: i64, first_day: u8) -> i64 {
+    use chrono::Datelike;
+    let Some(t) = tz.timestamp_millis_opt(at_ms).earliest() else {
+        return at_ms;
+    };
+    let date = t.date_naive();
+    let first = u32::from(first_day.clamp(1, 7));
+    let back = (date.weekday().number_from_monday() + 7 - first) % 7;
+    let start = date - chrono::Days::new(u64::from(back));
+    start
+        .and_hms_opt(0, 0, 0)
+        .and_then(|midnight| tz.from_local_datetime(&midnight).earliest())
+        .map_or(at_ms, |d| d.timestamp_millis())
+}
 
 /// Every current rating that passes the filter, oldest first.
 pub(crate) fn rated_replies(conn: &Connection, f: &RatingFilter) -> Result<Vec<RatedReply>> {
@@ -113,7 +133,11 @@ pub(crate) fn by_model(conn: &Connection, f: &RatingFilter) -> Result<Vec<ModelR
         if let Some(s) = r.score.filter(|s| (1..=5).contains(s)) {
             m.scores[(s - 1) as usize] += 1;
             let w = weeks
-                .entry(r.rated_at.div_euclid(WEEK_MS) * WEEK_MS)
+                .entry(week_start(
+                    &chrono::Local,
+                    r.rated_at,
+                    f.first_day.unwrap_or(1),
+                ))
                 .or_default();
             w.0 += s as f64;
             w.1 += 1;
@@ -154,7 +178,8 @@ pub(crate) fn to_csv(rows: &[RatedReply]) -> String {
         }
     }
     let mut out = String::from(
-        "message_id,conversation_id,model,thumb,score,reasons,tags,comment,rated_at,prompt,reply\r\n",
+        "message_id,conversation_id,model,thumb,score,reasons,tags,comment,rated_at,prompt,reply,\
+         kind,other_model,winner,judge_model,rubric\r\n",
     );
     for r in rows {
         let cells = [
@@ -166,9 +191,14 @@ pub(crate) fn to_csv(rows: &[RatedReply]) -> String {
             r.reasons.join("; "),
             r.tags.join("; "),
             r.comment.clone(),
-            r.rated_at.to_string(),
+            crate::transfer::iso(r.rated_at),
             r.prompt.clone(),
             r.reply.clone(),
+            "rating".into(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
         ];
         let line: Vec<String> = cells.iter().map(|c| field(c)).collect();
         out.push_str(&line.join(","));
@@ -184,21 +214,14 @@ pub enum ExportFormat {
     Json,
 }
 
-/// Writes rated replies already read to a new file in `dir` (`parley-ratings-<ms>.csv|json`, never
+/// Writes the export already read (ratings, votes, verdicts) to a new file in `dir` (`parley-ratings-<ms>.csv|json`, never
 /// overwriting) and returns its path. No database needed: run it outside the lock.
 pub(crate) fn export_rows(
-    rows: &[RatedReply],
+    data: &super::export::ExportData,
     format: ExportFormat,
     dir: &std::path::Path,
 ) -> Result<std::path::PathBuf> {
-    let (text, ext) = match format {
-        ExportFormat::Csv => (to_csv(rows), "csv"),
-        ExportFormat::Json => (
-            serde_json::to_string_pretty(rows)
-                .map_err(|e| crate::error::Error::invalid(e.to_string()))?,
-            "json",
-        ),
-    };
+    let (text, ext) = super::export::format_export(data, format)?;
     crate::exports::write_new_file(dir, "parley-ratings", ext, &text)
 }
 
@@ -207,7 +230,40 @@ mod tests {
     use super::*;
     use crate::db::messages::{self, Outcome, ReplyOrigin};
     use crate::db::{conversations, Db};
+    use crate::eval::export::export_data;
     use crate::eval::ratings::{self, Rating};
+
+    #[test]
+    fn weeks_start_on_the_users_first_day_at_local_midnight() {
+        use chrono::{FixedOffset, TimeZone};
+        let shanghai = FixedOffset::east_opt(8 * 3600).unwrap();
+        let new_york = FixedOffset::west_opt(5 * 3600).unwrap();
+        let ms = |tz: &FixedOffset, y, m, d, h| {
+            tz.with_ymd_and_hms(y, m, d, h, 0, 0)
+                .unwrap()
+                .timestamp_millis()
+        };
+        // Wednesday 3 December 2025, 10:00: Monday the 1st in China, Sunday the 30th in the US.
+        let wed = ms(&shanghai, 2025, 12, 3, 10);
+        assert_eq!(week_start(&shanghai, wed, 1), ms(&shanghai, 2025, 12, 1, 0));
+        let wed = ms(&new_york, 2025, 12, 3, 10);
+        assert_eq!(
+            week_start(&new_york, wed, 7),
+            ms(&new_york, 2025, 11, 30, 0)
+        );
+        // Not the epoch's Thursday; the first day itself starts its own week.
+        let mon = ms(&shanghai, 2025, 12, 1, 0);
+        assert_eq!(week_start(&shanghai, mon, 1), mon);
+        let sun = ms(&new_york, 2025, 11, 30, 23);
+        assert_eq!(
+            week_start(&new_york, sun, 7),
+            ms(&new_york, 2025, 11, 30, 0)
+        );
+        assert_eq!(
+            week_start(&new_york, sun, 1),
+            ms(&new_york, 2025, 11, 24, 0)
+        );
+    }
 
     #[test]
     fn ratings_are_summed_per_model_and_exported() {
@@ -288,15 +344,18 @@ mod tests {
             assert_eq!(csv.matches("\r\n").count(), 4);
             let dir = tempfile::tempdir().unwrap();
             let all = RatingFilter::default();
-            let one = export_rows(&rated_replies(c, &all)?, ExportFormat::Json, dir.path())?;
-            let two = export_rows(&rated_replies(c, &all)?, ExportFormat::Json, dir.path())?;
+            let one = export_rows(&export_data(c, &all)?, ExportFormat::Json, dir.path())?;
+            let two = export_rows(&export_data(c, &all)?, ExportFormat::Json, dir.path())?;
             assert_ne!(one, two, "an export never overwrites another");
-            let back: Vec<serde_json::Value> =
+            let back: serde_json::Value =
                 serde_json::from_str(&std::fs::read_to_string(&one).unwrap()).unwrap();
-            assert_eq!(back.len(), 3);
-            assert_eq!(back[0]["reply"], "hi,\nthere");
-            let csv_path = export_rows(&rated_replies(c, &all)?, ExportFormat::Csv, dir.path())?;
-            assert_eq!(std::fs::read_to_string(csv_path).unwrap(), csv);
+            let ratings = back["ratings"].as_array().unwrap();
+            assert_eq!(ratings.len(), 3);
+            assert_eq!(ratings[0]["reply"], "hi,\nthere");
+            let csv_path = export_rows(&export_data(c, &all)?, ExportFormat::Csv, dir.path())?;
+            // Ratings first, then votes and verdicts; times in ISO 8601.
+            assert!(std::fs::read_to_string(csv_path).unwrap().starts_with(&csv));
+            assert!(lines[1].contains("Z,"), "{}", lines[1]);
             Ok(())
         })
         .unwrap();

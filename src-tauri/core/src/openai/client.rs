@@ -11,9 +11,11 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::errors::{self, MAX_RETRIES};
-use super::sse::{chat_items, SseItem};
-use super::types::{ModelList, Request, Usage};
+use super::sse::{SseItem, SseParser};
+use super::think::Router;
+use super::types::{ModelList, Request, ToolCallChunk, Usage};
 use crate::error::{Error, Result};
+use crate::secrets::redact::redact;
 use crate::secrets::ApiKey;
 
 mod urls;
@@ -24,18 +26,16 @@ pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
 /// A model list or a non-streamed completion.
 const JSON_BODY_LIMIT: usize = 16 * 1024 * 1024;
-
-/// Passes on a choice's new text (chat `content` or legacy `text`), if there is any.
-fn emit_text(on_event: &mut (dyn FnMut(StreamEvent) + Send), index: u32, text: Option<String>) {
-    if let Some(text) = text.filter(|t| !t.is_empty()) {
-        on_event(StreamEvent::Delta { index, text });
-    }
-}
+/// The longest reply (all its choices together) Parley takes from one stream. Past it the stream
+/// stops with a clear error and the part received is kept (N5). Before this cap an 85 MB reply
+/// aborted the process inside the tokenizer.
+pub const MAX_REPLY_BYTES: usize = 16 << 20;
 
 /// A 200 JSON answer to a streaming request: an error object, or a complete `chat.completion`
 /// (or `text_completion`).
 fn whole_completion(
     bytes: &[u8],
+    split_think_tags: bool,
     on_event: &mut (dyn FnMut(StreamEvent) + Send),
 ) -> Result<Finished> {
     if let Ok(body) = serde_json::from_slice::<super::types::ErrorBody>(bytes) {
@@ -49,19 +49,63 @@ fn whole_completion(
             message: format!("the server answered with JSON that is not a completion ({e})"),
         })?;
     let mut finish_reasons = BTreeMap::new();
-    for choice in completion.choices {
-        emit_text(
+    let count = completion
+        .choices
+        .iter()
+        .map(|c| c.index + 1)
+        .max()
+        .unwrap_or(1);
+    let mut router = Router::new(count, split_think_tags);
+    let mut tool_calls = BTreeMap::new();
+    for mut choice in completion.choices {
+        add_tool_calls(
+            &mut tool_calls,
+            choice.index,
+            choice.message.tool_calls.take(),
+        );
+        emit_logprobs(on_event, choice.index, choice.logprobs.take());
+        let reasoning = choice.message.reasoning_text();
+        router.delta(
             on_event,
             choice.index,
+            reasoning,
             choice.message.content.or(choice.text),
         );
         finish_reasons.insert(choice.index, choice.finish_reason.unwrap_or_default());
     }
+    router.flush(on_event);
     Ok(Finished {
         model: completion.model,
         usage: completion.usage,
         finish_reasons,
+        tool_calls: finish_tool_calls(tool_calls),
     })
+}
+
+fn emit_logprobs(
+    on_event: &mut (dyn FnMut(StreamEvent) + Send),
+    index: u32,
+    logprobs: Option<super::logprobs::ChoiceLogprobs>,
+) {
+    let tokens = logprobs.map(|l| l.into_tokens()).unwrap_or_default();
+    if !tokens.is_empty() {
+        on_event(StreamEvent::Logprobs { index, tokens });
+    }
+}
+
+type Accumulators = BTreeMap<u32, super::tool_calls::Accumulator>;
+
+fn add_tool_calls(acc: &mut Accumulators, index: u32, chunks: Option<Vec<ToolCallChunk>>) {
+    for chunk in chunks.into_iter().flatten() {
+        acc.entry(index).or_default().push(&chunk);
+    }
+}
+
+fn finish_tool_calls(acc: Accumulators) -> BTreeMap<u32, Vec<super::types::ToolCall>> {
+    acc.into_iter()
+        .map(|(i, a)| (i, a.finish()))
+        .filter(|(_, calls)| !calls.is_empty())
+        .collect()
 }
 
 /// Which wire dialect a server speaks: where each API path goes and how the key is sent.
@@ -155,6 +199,30 @@ pub enum Proxy {
     Custom(String),
 }
 
+/// Whether the environment names a proxy (what `Proxy::System` then uses).
+fn system_proxy_set() -> bool {
+    [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ]
+    .iter()
+    .any(|v| std::env::var(v).is_ok_and(|s| !s.trim().is_empty()))
+}
+
+/// "4 s", "0.4 s", "90 s": a duration as people read it.
+fn seconds(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{s:.0} s")
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
 /// What a stream tells its consumer, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamEvent {
@@ -163,8 +231,20 @@ pub enum StreamEvent {
         delay: Duration,
         reason: String,
     },
-    /// New text of choice `index` (always 0 unless `n` > 1).
+    /// New answer text of choice `index` (always 0 unless `n` > 1).
     Delta { index: u32, text: String },
+    /// New reasoning text of choice `index` (`reasoning_content` deltas or a leading `<think>`).
+    Reasoning { index: u32, text: String },
+    /// Token probabilities of choice `index`'s newest tokens.
+    Logprobs {
+        index: u32,
+        tokens: Vec<super::logprobs::TokenLogprob>,
+    },
+    /// The tool calls accumulated when a stream failed or was stopped (a finished stream has
+    /// them in [`Finished::tool_calls`]).
+    ToolCalls {
+        calls: BTreeMap<u32, Vec<super::types::ToolCall>>,
+    },
 }
 
 /// How a stream ended when it ended well.
@@ -173,8 +253,10 @@ pub struct Finished {
     pub model: Option<String>,
     /// Usage of the whole request (all choices together when `n` > 1).
     pub usage: Option<Usage>,
-    /// Why each choice ended (`stop`, `length`…), by choice index.
+    /// Why each choice ended (`stop`, `length`, `tool_calls`…), by choice index.
     pub finish_reasons: BTreeMap<u32, String>,
+    /// The tool calls of each choice that made any, accumulated from their pieces.
+    pub tool_calls: BTreeMap<u32, Vec<super::types::ToolCall>>,
 }
 
 impl Finished {
@@ -234,6 +316,7 @@ impl Client {
             }
         });
         let mut builder = reqwest::Client::builder()
+            .tls_backend_preconfigured(super::tls::client_config()?)
             .user_agent(concat!("Parley/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(options.connect_timeout)
             .redirect(same_origin_only);
@@ -254,6 +337,17 @@ impl Client {
         Ok(Client { http, options })
     }
 
+    /// Whether requests may go through a proxy: a custom one, or the system's (from the environment).
+    fn proxied(&self) -> bool {
+        match &self.options.proxy {
+            Proxy::None => false,
+            Proxy::Custom(_) => true,
+            Proxy::System => ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
+                .iter()
+                .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty())),
+        }
+    }
+
     /// What this client was built with (one client per distinct set).
     pub fn options(&self) -> &ClientOptions {
         &self.options
@@ -265,17 +359,80 @@ impl Client {
         ep: &Endpoint,
         path: &str,
     ) -> Result<reqwest::RequestBuilder> {
-        let mut req = self.http.request(method, ep.url(path));
+        let url = ep.url(path);
+        if ep.key.is_some() && url.scheme() == "http" && self.proxied() {
+            // A proxy on plain http reads every header: the key never goes that way (K4).
+            return Err(Error::invalid(format!(
+                "Parley does not send an API key over plain http through a proxy (the proxy would \
+                 read it). Use https for {}, or set this profile's proxy to none.",
+                url.origin().ascii_serialization()
+            )));
+        }
+        let mut req = self.http.request(method, url);
         if let Some((name, value)) = ep.auth_header()? {
             req = req.header(name, value);
         }
         Ok(req)
     }
 
+    /// A network error or timeout said so the user can act: which host, through which proxy (a
+    /// likely cause then), after how many tries ("no answer from HOST within 4 s, 3 tries").
+    fn unreachable(&self, err: Error, ep: &Endpoint, tries: u32) -> Error {
+        let url = &ep.base_url;
+        let host = match (url.host_str(), url.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_string(),
+            _ => url.to_string(),
+        };
+        let via = match &self.options.proxy {
+            Proxy::Custom(p) => {
+                let shown = Url::parse(p)
+                    .ok()
+                    .and_then(|u| {
+                        u.host_str()
+                            .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
+                    })
+                    .unwrap_or_else(|| p.clone());
+                format!(" through the proxy {shown}")
+            }
+            Proxy::System if !is_loopback(url) && system_proxy_set() => {
+                " through the system proxy".to_string()
+            }
+            _ => String::new(),
+        };
+        let tries = if tries == 1 {
+            "1 try".to_string()
+        } else {
+            format!("{tries} tries")
+        };
+        let hint = if via.is_empty() {
+            ""
+        } else {
+            ". The proxy may be the cause: check it in Settings, or use none for this server"
+        };
+        match err {
+            Error::Timeout { message } if message.starts_with("no answer within") => {
+                Error::Timeout {
+                    message: format!(
+                        "no answer from {host}{via} within {}, {tries}{hint}",
+                        seconds(self.options.idle_timeout)
+                    ),
+                }
+            }
+            Error::Timeout { message } => Error::Timeout {
+                message: format!("{host}{via}: {message} ({tries}){hint}"),
+            },
+            Error::Network { message } => Error::Network {
+                message: format!("{host}{via}: {message} ({tries}){hint}"),
+            },
+            other => other,
+        }
+    }
+
     /// Sends with retries (N1) until a success status; never retries once a body is being read.
     async fn send_with_retries(
         &self,
-        ep_has_key: bool,
+        ep: &Endpoint,
         build: impl Fn() -> Result<reqwest::RequestBuilder>,
         model: Option<&str>,
         cancel: &CancellationToken,
@@ -298,7 +455,7 @@ impl Client {
                     let retry = e.is_connect() || e.is_timeout();
                     let err = errors::network_error(e);
                     if !retry {
-                        return Err(err);
+                        return Err(self.unreachable(err, ep, attempt + 1));
                     }
                     (err, None)
                 }
@@ -313,7 +470,7 @@ impl Client {
                     };
                     let body = String::from_utf8_lossy(&body);
                     let err = errors::from_status(status, &headers, &body, model);
-                    let err = errors::explain_missing_key(err, ep_has_key);
+                    let err = errors::explain_missing_key(err, ep.key.is_some());
                     if !errors::retryable_status(status) {
                         return Err(err);
                     }
@@ -321,7 +478,7 @@ impl Client {
                 }
             };
             if attempt >= MAX_RETRIES {
-                return Err(err);
+                return Err(self.unreachable(err, ep, attempt + 1));
             }
             let delay = delay.unwrap_or_else(|| errors::backoff(attempt));
             attempt += 1;
@@ -366,16 +523,23 @@ impl Client {
         Ok(buf)
     }
 
-    /// `GET {base}/models`: the model ids the server offers, sorted.
+    /// `GET {base}/models`: the model ids the server offers, in its order.
     /// Azure OpenAI has no list of deployments on its data-plane API: the deployment is the model.
     pub async fn list_models(&self, ep: &Endpoint) -> Result<Vec<String>> {
+        let key = ep.key.as_ref().map(ApiKey::expose);
+        self.list_models_unredacted(ep)
+            .await
+            .map_err(|e| e.map_text(|t| redact(t, key)))
+    }
+
+    async fn list_models_unredacted(&self, ep: &Endpoint) -> Result<Vec<String>> {
         if let Flavor::Azure { deployment, .. } = &ep.flavor {
             return Ok(vec![deployment.clone()]);
         }
         let cancel = CancellationToken::new();
         let resp = self
             .send_with_retries(
-                ep.key.is_some(),
+                ep,
                 || self.request(reqwest::Method::GET, ep, "models"),
                 None,
                 &cancel,
@@ -387,10 +551,14 @@ impl Client {
             status: 200,
             message: format!("the server's model list was not understood: {e}"),
         })?;
-        let mut ids: Vec<String> = list.data.into_iter().map(|m| m.id).collect();
-        ids.sort();
-        ids.dedup();
-        Ok(ids)
+        // In the server's own order (its first is the one it offers first), without repeats.
+        let mut seen = std::collections::HashSet::new();
+        Ok(list
+            .data
+            .into_iter()
+            .map(|m| m.id)
+            .filter(|id| seen.insert(id.clone()))
+            .collect())
     }
 
     /// Streams a chat or legacy text completion. Deltas go to `on_event` as they arrive, tagged
@@ -403,19 +571,41 @@ impl Client {
         cancel: &CancellationToken,
         on_event: &mut (dyn FnMut(StreamEvent) + Send),
     ) -> Result<Finished> {
+        let key = ep.key.as_ref().map(ApiKey::expose);
+        // Server text in an error (its body, a mid-stream error event) may echo the key (K5).
+        let mut on_event = |ev: StreamEvent| {
+            on_event(match ev {
+                StreamEvent::Retrying {
+                    attempt,
+                    delay,
+                    reason,
+                } => StreamEvent::Retrying {
+                    attempt,
+                    delay,
+                    reason: redact(&reason, key),
+                },
+                other => other,
+            })
+        };
+        self.stream_unredacted(ep, body, cancel, &mut on_event)
+            .await
+            .map_err(|e| e.map_text(|t| redact(t, key)))
+    }
+
+    async fn stream_unredacted(
+        &self,
+        ep: &Endpoint,
+        body: &Request,
+        cancel: &CancellationToken,
+        on_event: &mut (dyn FnMut(StreamEvent) + Send),
+    ) -> Result<Finished> {
         let build = || {
             Ok(self
                 .request(reqwest::Method::POST, ep, body.path())?
                 .json(body))
         };
         let resp = self
-            .send_with_retries(
-                ep.key.is_some(),
-                build,
-                Some(body.model()),
-                cancel,
-                on_event,
-            )
+            .send_with_retries(ep, build, Some(body.model()), cancel, on_event)
             .await?;
         let is_json = resp
             .headers()
@@ -425,48 +615,103 @@ impl Client {
         if is_json {
             // Not a stream: an error object, or a whole completion from a server that ignores `stream`.
             let bytes = self.read_body(resp, JSON_BODY_LIMIT, cancel).await?;
-            return whole_completion(&bytes, on_event);
+            return whole_completion(&bytes, body.is_chat(), on_event);
         }
         let choices = body.choices();
-        let mut items = Box::pin(chat_items(resp.bytes_stream()));
+        let mut router = Router::new(choices, body.is_chat());
+        let mut tool_calls = Accumulators::new();
+        let mut bytes = resp.bytes_stream();
+        let mut parser = SseParser::new();
         let mut finished = Finished::default();
-        loop {
+        let mut received = 0usize;
+        let outcome = 'stream: loop {
+            // Stop and the idle timeout are checked on every chunk of bytes, however the server
+            // splits its events; Stop first, so a server that never pauses cannot starve it.
             let next = tokio::select! {
-                _ = cancel.cancelled() => return Err(Error::Cancelled),
-                n = tokio::time::timeout(self.options.idle_timeout, items.next()) => n,
+                biased;
+                _ = cancel.cancelled() => break Err(Error::Cancelled),
+                n = tokio::time::timeout(self.options.idle_timeout, bytes.next()) => n,
             };
-            match next {
+            let (items, ended) = match next {
                 Err(_) => {
-                    return Err(Error::Timeout {
+                    break Err(Error::Timeout {
                         message: format!(
-                            "nothing arrived for {:?} in the middle of the reply",
-                            self.options.idle_timeout
+                            "nothing arrived from {} for {} in the middle of the reply (a reply that has begun is not retried)",
+                            ep.base_url.host_str().unwrap_or_default(),
+                            seconds(self.options.idle_timeout)
                         ),
                     })
                 }
-                Ok(None) if !finished.finish_reasons.is_empty() => return Ok(finished),
-                Ok(None) => {
-                    return Err(Error::Stream {
-                        message: "the connection closed before the reply was complete".into(),
+                Ok(Some(Err(e))) => {
+                    break Err(Error::Stream {
+                        message: format!("the connection broke ({})", errors::network_error(e)),
                     })
                 }
-                Ok(Some(Err(e))) => return Err(e),
-                Ok(Some(Ok(SseItem::Done))) => return Ok(finished),
-                Ok(Some(Ok(SseItem::Chunk(chunk)))) => {
-                    if finished.model.is_none() {
-                        finished.model = chunk.model.filter(|m| !m.is_empty());
+                Ok(Some(Ok(chunk))) => (parser.feed(&chunk), false),
+                Ok(None) => (parser.finish(), true),
+            };
+            for item in items {
+                let chunk = match item {
+                    Err(e) => break 'stream Err(e),
+                    Ok(SseItem::Done) => break 'stream Ok(finished),
+                    Ok(SseItem::Chunk(chunk)) => chunk,
+                };
+                if finished.model.is_none() {
+                    finished.model = chunk.model.filter(|m| !m.is_empty());
+                }
+                if chunk.usage.is_some() {
+                    finished.usage = chunk.usage;
+                }
+                // A choice index beyond `n` is the server's mistake; it is not shown.
+                for mut choice in chunk.choices.into_iter().filter(|c| c.index < choices) {
+                    add_tool_calls(
+                        &mut tool_calls,
+                        choice.index,
+                        choice.delta.tool_calls.take(),
+                    );
+                    emit_logprobs(on_event, choice.index, choice.logprobs.take());
+                    let reasoning = choice.delta.reasoning_text();
+                    let content = choice.delta.content.or(choice.text);
+                    received += content.as_ref().map_or(0, String::len)
+                        + reasoning.as_ref().map_or(0, String::len);
+                    if received > MAX_REPLY_BYTES {
+                        break 'stream Err(Error::Stream {
+                            message: format!(
+                                "the reply passed Parley's limit of {} MB and was stopped; \
+                                 the part received is kept",
+                                MAX_REPLY_BYTES >> 20
+                            ),
+                        });
                     }
-                    if chunk.usage.is_some() {
-                        finished.usage = chunk.usage;
-                    }
-                    // A choice index beyond `n` is the server's mistake; it is not shown.
-                    for choice in chunk.choices.into_iter().filter(|c| c.index < choices) {
-                        emit_text(on_event, choice.index, choice.delta.content.or(choice.text));
-                        if let Some(reason) = choice.finish_reason {
-                            finished.finish_reasons.insert(choice.index, reason);
-                        }
+                    router.delta(on_event, choice.index, reasoning, content);
+                    if let Some(reason) = choice.finish_reason {
+                        finished.finish_reasons.insert(choice.index, reason);
                     }
                 }
+            }
+            if ended {
+                break if finished.finish_reasons.is_empty() {
+                    Err(Error::Stream {
+                        message: "the connection closed before the reply was complete".into(),
+                    })
+                } else {
+                    Ok(finished)
+                };
+            }
+        };
+        // Text held back while a `<think>` tag might be forming is part of the reply, even a partial one.
+        router.flush(on_event);
+        // Calls made before an error or a stop are kept with the partial reply.
+        let calls = finish_tool_calls(tool_calls);
+        match outcome {
+            Ok(mut f) => {
+                f.tool_calls = calls;
+                Ok(f)
+            }
+            Err(e) if calls.is_empty() => Err(e),
+            Err(e) => {
+                on_event(StreamEvent::ToolCalls { calls });
+                Err(e)
             }
         }
     }

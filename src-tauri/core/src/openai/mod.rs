@@ -2,8 +2,12 @@
 
 pub mod client;
 pub mod errors;
+pub mod logprobs;
 pub mod probe;
 pub mod sse;
+pub mod think;
+mod tls;
+pub mod tool_calls;
 pub mod types;
 
 pub use client::{

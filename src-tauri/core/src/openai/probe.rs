@@ -24,8 +24,21 @@ impl Candidate {
     }
 }
 
-/// Ollama, LM Studio, llama.cpp's server and vLLM on their default ports.
+/// Ollama, LM Studio, llama.cpp's server and vLLM on their default ports; `PARLEY_PROBE_PORTS`
+/// (`Name=port,…`, tests and unusual setups) replaces them. Always 127.0.0.1.
 pub(crate) fn default_candidates() -> Vec<Candidate> {
+    if let Ok(raw) = std::env::var("PARLEY_PROBE_PORTS") {
+        let parsed: Vec<Candidate> = raw
+            .split(',')
+            .filter_map(|item| {
+                let (name, port) = item.split_once('=')?;
+                Some(Candidate::new(name.trim(), port.trim().parse().ok()?))
+            })
+            .collect();
+        if !parsed.is_empty() {
+            return parsed;
+        }
+    }
     vec![
         Candidate::new("Ollama", 11434),
         Candidate::new("LM Studio", 1234),
@@ -59,9 +72,14 @@ async fn probe_one(http: &reqwest::Client, c: &Candidate) -> Option<LocalServer>
         return None;
     }
     let list: ModelList = serde_json::from_slice(&bytes).ok()?;
-    let mut models: Vec<String> = list.data.into_iter().map(|m| m.id).collect();
-    models.sort();
-    models.dedup();
+    // In the server's own order: its first model is the one it offers first (the default).
+    let mut seen = std::collections::HashSet::new();
+    let models: Vec<String> = list
+        .data
+        .into_iter()
+        .map(|m| m.id)
+        .filter(|id| seen.insert(id.clone()))
+        .collect();
     Some(LocalServer {
         name: c.name.clone(),
         base_url,

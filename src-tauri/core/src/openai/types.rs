@@ -3,10 +3,19 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub use super::tool_calls::{ToolCall, ToolCallChunk};
+use crate::params::{EndpointKind, Params};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChatMessage {
     pub role: String,
     pub content: String,
+    /// An assistant message's tool calls (sent back so the model sees what it asked for).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    /// A `tool` message: the call it answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -14,24 +23,18 @@ pub struct StreamOptions {
     pub include_usage: bool,
 }
 
-/// The sampling parameters both endpoints share (`CreateChatCompletionRequest` and
-/// `CreateCompletionRequest`). `None` = not sent, the server's default applies.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// The request parameters of a body, flattened under their wire names: the ones the table in
+/// `params.rs` says `endpoint` takes. Unset ones are not sent (the server's default applies).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Sampling {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub temperature: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub top_p: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub n: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub frequency_penalty: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub presence_penalty: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stop: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub seed: Option<i64>,
+    pub params: Params,
+    pub endpoint: EndpointKind,
+}
+
+impl Serialize for Sampling {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.params.wire(self.endpoint).serialize(s)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -49,6 +52,15 @@ pub struct ChatRequest {
     /// The newer name; reasoning models (o1, o3, o4, gpt-5…) refuse `max_tokens`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_completion_tokens: Option<i64>,
+    /// Function tools (`ChatCompletionTool`), as `db::tools::FunctionTool::wire` makes them.
+    /// TODO(params): fold into the one parameter definition.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tools: Option<Vec<serde_json::Value>>,
+    /// Token probabilities (TODO(params): into the one parameter definition).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logprobs: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_logprobs: Option<i64>,
 }
 
 impl ChatRequest {
@@ -64,6 +76,9 @@ impl ChatRequest {
             sampling: Sampling::default(),
             max_tokens: None,
             max_completion_tokens: None,
+            tools: None,
+            logprobs: None,
+            top_logprobs: None,
         }
     }
 
@@ -113,6 +128,9 @@ pub struct CompletionRequest {
     pub sampling: Sampling,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<i64>,
+    /// Legacy: how many alternatives per token (0–5) (TODO(params): into the one definition).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logprobs: Option<i64>,
 }
 
 impl CompletionRequest {
@@ -124,8 +142,12 @@ impl CompletionRequest {
             stream_options: Some(StreamOptions {
                 include_usage: true,
             }),
-            sampling: Sampling::default(),
+            sampling: Sampling {
+                endpoint: EndpointKind::Completions,
+                ..Default::default()
+            },
             max_tokens: None,
+            logprobs: None,
         }
     }
 }
@@ -158,9 +180,12 @@ impl Request {
             Request::Completion(r) => &r.sampling,
         }
     }
+    pub fn is_chat(&self) -> bool {
+        matches!(self, Request::Chat(_))
+    }
     /// How many choices the server will send (`n`).
     pub fn choices(&self) -> u32 {
-        self.sampling().n.unwrap_or(1).clamp(1, 128) as u32
+        self.sampling().params.n.unwrap_or(1).clamp(1, 128) as u32
     }
 }
 
@@ -170,6 +195,26 @@ pub struct Delta {
     pub role: Option<String>,
     #[serde(default)]
     pub content: Option<String>,
+    /// Reasoning text streamed apart from the answer: `reasoning_content` (DeepSeek, vLLM,
+    /// llama.cpp) or `reasoning` (Ollama, OpenRouter). Not in OpenAI's reference; never sent back.
+    #[serde(default)]
+    pub reasoning_content: Option<String>,
+    #[serde(default)]
+    pub reasoning: Option<String>,
+    /// Pieces of tool calls (whole calls in a non-streamed message).
+    #[serde(default)]
+    pub tool_calls: Option<Vec<ToolCallChunk>>,
+}
+
+impl Delta {
+    /// The reasoning text of this delta, under whichever name the server used.
+    pub fn reasoning_text(&mut self) -> Option<String> {
+        self.reasoning_content
+            .take()
+            .filter(|t| !t.is_empty())
+            .or_else(|| self.reasoning.take())
+            .filter(|t| !t.is_empty())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -183,6 +228,9 @@ pub struct ChunkChoice {
     pub text: Option<String>,
     #[serde(default)]
     pub finish_reason: Option<String>,
+    /// Token probabilities, when asked for (either endpoint's form).
+    #[serde(default)]
+    pub logprobs: Option<super::logprobs::ChoiceLogprobs>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,6 +241,23 @@ pub struct Usage {
     pub completion_tokens: i64,
     #[serde(default)]
     pub total_tokens: i64,
+    /// `CompletionUsage.completion_tokens_details` (reasoning tokens are part of `completion_tokens`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion_tokens_details: Option<CompletionTokensDetails>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompletionTokensDetails {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<i64>,
+}
+
+impl Usage {
+    /// Reasoning tokens, when the server reported them.
+    pub fn reasoning_tokens(&self) -> Option<i64> {
+        self.completion_tokens_details
+            .and_then(|d| d.reasoning_tokens)
+    }
 }
 
 /// One `chat.completion.chunk` (or legacy `text_completion` chunk). Some servers put an `error` object in the stream instead.
@@ -249,6 +314,8 @@ pub struct CompletionChoice {
     pub text: Option<String>,
     #[serde(default)]
     pub finish_reason: Option<String>,
+    #[serde(default)]
+    pub logprobs: Option<super::logprobs::ChoiceLogprobs>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -272,9 +339,10 @@ mod tests {
             vec![ChatMessage {
                 role: "user".into(),
                 content: "hi".into(),
+                ..Default::default()
             }],
         );
-        r.sampling.temperature = Some(0.5);
+        r.sampling.params.temperature = Some(0.5);
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(
             v,
@@ -297,5 +365,26 @@ mod tests {
         )
         .unwrap();
         assert_eq!(u.usage.unwrap().completion_tokens, 12);
+    }
+
+    #[test]
+    fn reads_reasoning_under_either_name_and_reasoning_tokens() {
+        let mut c: ChatChunk = serde_json::from_str(
+            r#"{"choices":[{"index":0,"delta":{"content":null,"reasoning_content":"Hmm"}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(c.choices[0].delta.reasoning_text().as_deref(), Some("Hmm"));
+        let mut c: ChatChunk =
+            serde_json::from_str(r#"{"choices":[{"delta":{"reasoning":"Let me see"}}]}"#).unwrap();
+        assert_eq!(
+            c.choices[0].delta.reasoning_text().as_deref(),
+            Some("Let me see")
+        );
+        let u: ChatChunk = serde_json::from_str(
+            r#"{"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":40,"total_tokens":49,
+                "completion_tokens_details":{"reasoning_tokens":30,"accepted_prediction_tokens":0}}}"#,
+        )
+        .unwrap();
+        assert_eq!(u.usage.unwrap().reasoning_tokens(), Some(30));
     }
 }

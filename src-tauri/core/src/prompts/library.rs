@@ -4,6 +4,7 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
+use super::preset::Preset;
 use super::variables;
 use crate::db::now_ms;
 use crate::error::{Error, Result};
@@ -22,7 +23,7 @@ pub struct Draft {
     pub tags: Vec<String>,
     /// Profile, model and parameters a conversation started from this prompt gets.
     #[serde(default)]
-    pub preset: Option<serde_json::Value>,
+    pub preset: Option<Preset>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -60,7 +61,7 @@ pub enum Sort {
     Name,
 }
 
-fn clean_name(name: &str) -> Result<String> {
+pub(crate) fn clean_name(name: &str) -> Result<String> {
     let name: String = name.trim().chars().filter(|c| !c.is_control()).collect();
     let ok = !name.is_empty()
         && name.chars().count() <= 60
@@ -75,7 +76,7 @@ fn clean_name(name: &str) -> Result<String> {
 }
 
 impl Draft {
-    fn validate(mut self) -> Result<Draft> {
+    pub(crate) fn validate(mut self) -> Result<Draft> {
         if self.body.trim().is_empty() {
             return Err(Error::invalid("The prompt is empty."));
         }
@@ -83,6 +84,7 @@ impl Draft {
             return Err(Error::invalid("A prompt is at most 1 MB."));
         }
         variables::parse(&self.body)?;
+        self.preset = self.preset.map(Preset::validate).transpose()?;
         self.title = self
             .title
             .trim()
@@ -116,7 +118,7 @@ fn version_from(r: &Row, at: usize) -> rusqlite::Result<Version> {
             body: r.get(at + 3)?,
             system_prompt: r.get(at + 4)?,
             tags: serde_json::from_str(&tags).unwrap_or_default(),
-            preset: preset.and_then(|p| serde_json::from_str(&p).ok()),
+            preset: preset.and_then(|p| Preset::from_stored(&p)),
         },
         message: r.get(at + 7)?,
         created_at: r.get(at + 8)?,
@@ -211,7 +213,7 @@ pub(crate) fn save_in(
             draft.body,
             draft.system_prompt,
             serde_json::to_string(&draft.tags).unwrap_or_else(|_| "[]".into()),
-            draft.preset.as_ref().map(|p| p.to_string()),
+            draft.preset.as_ref().map(|p| serde_json::to_string(p).unwrap_or_default()),
             message.trim(),
             now
         ],

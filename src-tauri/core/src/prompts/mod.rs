@@ -1,6 +1,7 @@
 //! Saved prompts (issue 5): a versioned library with variables (no tauri here).
 
 pub mod library;
+pub mod preset;
 
 /// The built-ins as of now, in local time; the clipboard only when given (read for prompts that use it).
 pub fn builtins_now(clipboard: Option<String>) -> variables::Builtins {

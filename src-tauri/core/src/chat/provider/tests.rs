@@ -13,6 +13,13 @@ fn row(base: Option<&str>) -> ProfileRow {
 fn key(s: &str) -> ApiKey {
     ApiKey::new(s).unwrap()
 }
+/// A keyring entry bound to `origin`.
+fn held(s: &str, origin: &str) -> StoredKey {
+    StoredKey {
+        key: key(s),
+        origin: Some(origin.into()),
+    }
+}
 
 #[test]
 fn profile_settings_win_over_environment_over_default() {
@@ -36,12 +43,22 @@ fn profile_settings_win_over_environment_over_default() {
             .as_str(),
         "https://x.test/v1"
     );
-    let mut bound = row(None);
-    bound.key_origin = Some("http://127.0.0.1:9".into());
-    let ep = endpoint(&bound, &env, Ok(Some(key("sk-ring"))), None).unwrap();
+    let ep = endpoint(
+        &row(None),
+        &env,
+        Ok(Some(held("sk-ring", "http://127.0.0.1:9"))),
+        None,
+    )
+    .unwrap();
     assert_eq!(ep.key.unwrap().expose(), "sk-ring");
-    // A key with no recorded origin is OpenAI's: not sent to this other server.
-    let ep = endpoint(&row(None), &env, Ok(Some(key("sk-ring"))), None).unwrap();
+    // A key saved for another server is not sent here; the environment's key is.
+    let ep = endpoint(
+        &row(None),
+        &env,
+        Ok(Some(held("sk-ring", "https://api.openai.com"))),
+        None,
+    )
+    .unwrap();
     assert_eq!(ep.key.unwrap().expose(), "sk-env");
     let ep = endpoint(&row(None), &env, Ok(None), None).unwrap();
     assert_eq!(ep.key.unwrap().expose(), "sk-env");
@@ -82,12 +99,11 @@ fn openai_without_a_key_is_a_clear_error_but_local_servers_need_none() {
 
 #[test]
 fn the_view_never_contains_the_key() {
-    let mut lan = row(Some("http://192.168.1.10:8000/v1"));
-    lan.key_origin = Some("http://192.168.1.10:8000".into());
+    let lan = row(Some("http://192.168.1.10:8000/v1"));
     let v = view(
         &lan,
         &EnvFallback::default(),
-        Ok(Some(key("sk-very-secret"))),
+        Ok(Some(held("sk-very-secret", "http://192.168.1.10:8000"))),
     );
     let json = serde_json::to_string(&v).unwrap();
     assert!(!json.contains("sk-very-secret"));
@@ -98,17 +114,19 @@ fn the_view_never_contains_the_key() {
 fn a_key_goes_only_to_the_origin_it_was_saved_for() {
     let none = EnvFallback::default();
     let mut moved = row(Some("https://attacker.example/v1"));
-    moved.key_origin = Some("https://api.openai.com".into());
-    let stored = || Ok(Some(key("sk-openai")));
-    // The profile's URL was changed (the window can do that): the key stays home.
-    let ep = endpoint(&moved, &none, stored(), None).unwrap();
-    assert!(ep.key.is_none());
+    // What the database says plays no part: only the keyring entry's own origin does.
+    moved.key_origin = Some("https://attacker.example".into());
+    let stored = || Ok(Some(held("sk-openai", "https://api.openai.com")));
+    // The profile's URL was changed (the window or a restored database can do that): the key
+    // stays home and the user is asked.
+    let err = endpoint(&moved, &none, stored(), None).unwrap_err();
+    assert_eq!(err.kind(), "key_unconfirmed");
+    assert!(err.to_string().contains("https://api.openai.com"), "{err}");
     let v = view(&moved, &none, stored());
     assert!(!v.has_key);
     assert_eq!(v.key_held_for.as_deref(), Some("https://api.openai.com"));
     // Same origin, other path: fine.
-    let mut same = row(Some("https://api.openai.com/v1/"));
-    same.key_origin = Some("https://api.openai.com".into());
+    let same = row(Some("https://api.openai.com/v1/"));
     assert!(endpoint(&same, &none, stored(), None)
         .unwrap()
         .key
@@ -116,6 +134,23 @@ fn a_key_goes_only_to_the_origin_it_was_saved_for() {
     // A URL typed for one request on the command line is the user's own choice.
     let ep = endpoint(&moved, &none, stored(), Some("http://127.0.0.1:8080/v1")).unwrap();
     assert_eq!(ep.key.unwrap().expose(), "sk-openai");
+}
+
+#[test]
+fn a_key_of_unknown_origin_is_never_sent_anywhere_not_even_to_openai() {
+    let none = EnvFallback::default();
+    let bare = || {
+        Ok(Some(StoredKey {
+            key: key("sk-by-hand"),
+            origin: None,
+        }))
+    };
+    for base in [None, Some("http://127.0.0.1:8080/v1")] {
+        let err = endpoint(&row(base), &none, bare(), None).unwrap_err();
+        assert_eq!(err.kind(), "key_unconfirmed");
+        let v = view(&row(base), &none, bare());
+        assert!(!v.has_key && v.key_unbound && v.key_held_for.is_none());
+    }
 }
 
 #[test]
@@ -154,7 +189,6 @@ fn azure_row() -> ProfileRow {
         kind: ProfileKind::Azure,
         base_url: Some("https://res.openai.azure.com".into()),
         azure_deployment: Some("gpt4o".into()),
-        key_origin: Some("https://res.openai.azure.com".into()),
         ..Default::default()
     }
 }
@@ -162,7 +196,8 @@ fn azure_row() -> ProfileRow {
 #[test]
 fn an_azure_profile_maps_to_its_deployment_with_the_api_key_header() {
     let none = EnvFallback::default();
-    let ep = endpoint(&azure_row(), &none, Ok(Some(key("az-key"))), None).unwrap();
+    let az = "https://res.openai.azure.com";
+    let ep = endpoint(&azure_row(), &none, Ok(Some(held("az-key", az))), None).unwrap();
     assert_eq!(
         ep.url("chat/completions").as_str(),
         "https://res.openai.azure.com/openai/deployments/gpt4o/chat/completions?api-version=2024-10-21"
@@ -179,7 +214,7 @@ fn an_azure_profile_maps_to_its_deployment_with_the_api_key_header() {
     let mut missing = azure_row();
     missing.azure_deployment = None;
     assert_eq!(
-        endpoint(&missing, &none, Ok(Some(key("k"))), None)
+        endpoint(&missing, &none, Ok(Some(held("k", az))), None)
             .unwrap_err()
             .kind(),
         "invalid"
@@ -187,7 +222,7 @@ fn an_azure_profile_maps_to_its_deployment_with_the_api_key_header() {
     let mut no_url = azure_row();
     no_url.base_url = None;
     assert_eq!(
-        endpoint(&no_url, &none, Ok(Some(key("k"))), None)
+        endpoint(&no_url, &none, Ok(Some(held("k", az))), None)
             .unwrap_err()
             .kind(),
         "invalid"
@@ -195,7 +230,7 @@ fn an_azure_profile_maps_to_its_deployment_with_the_api_key_header() {
     let mut bad_version = azure_row();
     bad_version.api_version = Some("latest&x=1".into());
     assert_eq!(
-        endpoint(&bad_version, &none, Ok(Some(key("k"))), None)
+        endpoint(&bad_version, &none, Ok(Some(held("k", az))), None)
             .unwrap_err()
             .kind(),
         "invalid"
@@ -215,7 +250,8 @@ fn conversation_values_win_over_profile_defaults() {
             frequency_penalty: Some(0.1),
             presence_penalty: Some(0.2),
             seed: Some(5),
-            stop: vec!["P".into()],
+            stop: Some(vec!["P".into()]),
+            ..Default::default()
         },
         ..Default::default()
     };
@@ -229,37 +265,39 @@ fn conversation_values_win_over_profile_defaults() {
         ConversationSettings {
             system_prompt: "sys".into(),
             model: Some("profile-model".into()),
-            temperature: Some(0.3),
-            max_tokens: Some(100),
-            top_p: Some(0.8),
-            frequency_penalty: Some(0.1),
-            presence_penalty: Some(0.2),
-            stop: vec!["P".into()],
-            seed: Some(5),
+            params: profile.defaults.clone(),
             ..Default::default()
         }
     );
     let own = ConversationSettings {
         system_prompt: "mine".into(),
         model: Some("conv-model".into()),
-        temperature: Some(1.5),
-        max_tokens: Some(7),
-        top_p: Some(0.1),
-        frequency_penalty: Some(-1.0),
-        presence_penalty: Some(-1.0),
-        stop: vec!["C".into()],
-        seed: Some(-3),
-        n: Some(2),
+        params: Params {
+            temperature: Some(1.5),
+            max_tokens: Some(7),
+            top_p: Some(0.1),
+            frequency_penalty: Some(-1.0),
+            presence_penalty: Some(-1.0),
+            stop: Some(vec!["C".into()]),
+            seed: Some(-3),
+            n: Some(2),
+        },
         endpoint: crate::db::conversations::EndpointKind::Completions,
     };
     assert_eq!(effective_settings(&own, &profile), own);
     // Only the missing values are filled in.
     let some = ConversationSettings {
-        temperature: Some(0.0),
+        params: Params {
+            temperature: Some(0.0),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let merged = effective_settings(&some, &profile);
-    assert_eq!((merged.temperature, merged.top_p), (Some(0.0), Some(0.8)));
+    assert_eq!(
+        (merged.params.temperature, merged.params.top_p),
+        (Some(0.0), Some(0.8))
+    );
     assert_eq!(effective_settings(&some, &ProfileRow::default()), some);
 }
 

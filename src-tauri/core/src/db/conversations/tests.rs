@@ -46,90 +46,102 @@ fn settings_are_validated_and_saved() {
     let db = Db::open_in_memory().unwrap();
     db.with(|c| {
         let conv = create(c, None)?;
-        let bad = ConversationSettings {
-            temperature: Some(2.5),
+        let with = |params: Params| ConversationSettings {
+            params,
             ..Default::default()
         };
-        assert_eq!(
-            update_settings(c, conv.id, bad).unwrap_err().kind(),
-            "invalid"
-        );
-        let bad = ConversationSettings {
-            max_tokens: Some(0),
-            ..Default::default()
-        };
-        assert_eq!(
-            update_settings(c, conv.id, bad).unwrap_err().kind(),
-            "invalid"
-        );
         for bad in [
-            ConversationSettings {
+            Params {
+                temperature: Some(2.5),
+                ..Default::default()
+            },
+            Params {
+                max_tokens: Some(0),
+                ..Default::default()
+            },
+            Params {
                 top_p: Some(1.5),
                 ..Default::default()
             },
-            ConversationSettings {
+            Params {
                 frequency_penalty: Some(-2.5),
                 ..Default::default()
             },
-            ConversationSettings {
+            Params {
                 presence_penalty: Some(f64::NAN),
                 ..Default::default()
             },
-            ConversationSettings {
-                stop: vec!["a".into(), "b".into(), "c".into(), "d".into(), "e".into()],
+            Params {
+                stop: Some(vec![
+                    "a".into(),
+                    "b".into(),
+                    "c".into(),
+                    "d".into(),
+                    "e".into(),
+                ]),
                 ..Default::default()
             },
-            ConversationSettings {
+            Params {
                 n: Some(0),
                 ..Default::default()
             },
-            ConversationSettings {
-                n: Some(MAX_CHOICES + 1),
+            Params {
+                n: Some(9),
                 ..Default::default()
             },
         ] {
             assert_eq!(
-                update_settings(c, conv.id, bad).unwrap_err().kind(),
+                update_settings(c, conv.id, with(bad)).unwrap_err().kind(),
                 "invalid"
             );
         }
         let good = ConversationSettings {
             system_prompt: "Be brief.".into(),
             model: Some("  gpt-4o-mini ".into()),
-            temperature: Some(0.3),
-            max_tokens: Some(256),
-            top_p: Some(0.9),
-            frequency_penalty: Some(-0.5),
-            presence_penalty: Some(1.0),
-            stop: vec!["\n\n".into(), String::new(), "END".into()],
-            seed: Some(-42),
-            n: Some(3),
+            params: Params {
+                temperature: Some(0.3),
+                max_tokens: Some(256),
+                top_p: Some(0.9),
+                frequency_penalty: Some(-0.5),
+                presence_penalty: Some(1.0),
+                stop: Some(vec!["\n\n".into(), String::new(), "END".into()]),
+                seed: Some(-42),
+                n: Some(3),
+            },
             endpoint: EndpointKind::Completions,
         };
         let saved = update_settings(c, conv.id, good)?.settings;
         assert_eq!(saved.model.as_deref(), Some("gpt-4o-mini"));
-        assert_eq!(
-            (saved.temperature, saved.max_tokens),
-            (Some(0.3), Some(256))
-        );
+        let p = &saved.params;
+        assert_eq!((p.temperature, p.max_tokens), (Some(0.3), Some(256)));
         assert_eq!(saved.system_prompt, "Be brief.");
         assert_eq!(
-            (saved.top_p, saved.frequency_penalty, saved.presence_penalty),
+            (p.top_p, p.frequency_penalty, p.presence_penalty),
             (Some(0.9), Some(-0.5), Some(1.0))
         );
         // Whitespace-only stops are kept, empty ones dropped; the order stays.
-        assert_eq!(saved.stop, ["\n\n", "END"]);
-        assert_eq!(saved.seed, Some(-42));
-        assert_eq!(
-            (saved.n, saved.endpoint),
-            (Some(3), EndpointKind::Completions)
-        );
+        assert_eq!(p.stop.as_deref(), Some(&["\n\n".into(), "END".into()][..]));
+        assert_eq!(p.seed, Some(-42));
+        assert_eq!((p.n, saved.endpoint), (Some(3), EndpointKind::Completions));
         // Cleared again.
         let cleared = update_settings(c, conv.id, ConversationSettings::default())?.settings;
         assert_eq!(cleared, ConversationSettings::default());
         Ok(())
     })
     .unwrap();
+}
+
+#[test]
+fn the_window_sends_settings_flat_and_gets_them_back_flat() {
+    let flat = serde_json::json!({"systemPrompt": "s", "model": null, "temperature": 0.5,
+        "topP": null, "stop": [], "endpoint": "chat"});
+    let s: ConversationSettings = serde_json::from_value(flat).unwrap();
+    assert_eq!(s.params.temperature, Some(0.5));
+    let s = s.validate().unwrap();
+    assert_eq!(
+        serde_json::to_value(&s).unwrap(),
+        serde_json::json!({"systemPrompt": "s", "model": null, "temperature": 0.5, "endpoint": "chat"})
+    );
 }
 
 #[test]

@@ -111,7 +111,7 @@ fn verdicts_are_stored_listed_and_go_with_their_reply() {
             winner_ab: Some(Side::A),
             winner_ba: Some(Side::B),
             consistent: Some(false),
-            winner: Some("inconsistent".into()),
+            winner: Some(Side::Inconsistent),
             ..Default::default()
         },
     )

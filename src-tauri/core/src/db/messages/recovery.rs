@@ -59,10 +59,13 @@ pub fn mark_interrupted(conn: &mut Connection) -> Result<usize> {
     for id in &orphans {
         tx.execute(
             "UPDATE messages SET status = 'interrupted', error_kind = 'interrupted',
-                 error_message = 'Parley stopped before this reply was complete.'
+                 error_message = 'Parley stopped before this reply was complete.',
+                 content = content || coalesce((SELECT group_concat(text, '' ORDER BY seq)
+                     FROM reply_chunks WHERE message_id = ?1), '')
              WHERE id = ?1 AND status = 'streaming'",
             [id],
         )?;
+        tx.execute("DELETE FROM reply_chunks WHERE message_id = ?1", [id])?;
     }
     tx.commit()?;
     Ok(orphans.len())

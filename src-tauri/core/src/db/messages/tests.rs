@@ -79,7 +79,8 @@ fn the_last_reply_of_a_group_brings_its_group() {
             })
             .collect::<Result<_>>()?;
         let t = thread(c, conv.id)?;
-        assert_eq!(t.last().unwrap().message.id, ids[2]);
+        // Until one is chosen, the first of the group is the active reply.
+        assert_eq!(t.last().unwrap().message.id, ids[0]);
         assert_eq!(
             t.last()
                 .unwrap()
@@ -90,10 +91,10 @@ fn the_last_reply_of_a_group_brings_its_group() {
             ids
         );
         assert!(t[0].group.is_empty());
-        // Continue with choice 0: it becomes the active reply; the others stay.
-        select(c, ids[0])?;
+        // Continue with choice 2: it becomes the active reply; the others stay.
+        select(c, ids[2])?;
         let t = thread(c, conv.id)?;
-        assert_eq!(t.last().unwrap().message.id, ids[0]);
+        assert_eq!(t.last().unwrap().message.id, ids[2]);
         assert_eq!(t.last().unwrap().sibling_ids, ids);
         Ok(())
     })
@@ -168,7 +169,15 @@ fn checkpoints_then_crash_leave_an_interrupted_partial_reply() {
         let conv = conversations::create(c, None)?;
         let u = insert_user(c, conv.id, None, "q")?;
         let id = insert_reply_placeholder(c, &u, &origin("m"))?;
-        checkpoint(c, id, "partial")?;
+        checkpoint(c, id, "par")?;
+        checkpoint(c, id, "")?;
+        checkpoint(c, id, "tial")?;
+        // Only the new text is written each time.
+        let pieces: Vec<String> = c
+            .prepare("SELECT text FROM reply_chunks WHERE message_id = ?1 ORDER BY seq")?
+            .query_map([id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        assert_eq!(pieces, ["par", "tial"]);
         // Still streaming in this (live) process: left alone.
         assert_eq!(mark_interrupted(c)?, 0);
         // As if written by a process that has exited.
@@ -186,6 +195,8 @@ fn checkpoints_then_crash_leave_an_interrupted_partial_reply() {
         checkpoint(c, id, "late")?;
         assert_eq!(get(c, id)?.content, "partial");
         assert_eq!(mark_interrupted(c)?, 0);
+        let left: i64 = c.query_row("SELECT count(*) FROM reply_chunks", [], |r| r.get(0))?;
+        assert_eq!(left, 0, "the pieces are folded in");
         Ok(())
     })
     .unwrap();

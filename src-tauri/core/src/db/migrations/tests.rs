@@ -78,7 +78,8 @@ fn migration_5_keeps_a_version_4_database() {
     assert_eq!(kind, "openai");
     let (title, temp, stop, seed, profile): (String, f64, String, i64, Option<i64>) = conn
         .query_row(
-            "SELECT title, temperature, stop, seed, profile_id FROM conversations WHERE id = 7",
+            "SELECT title, params ->> '$.temperature', params ->> '$.stop', params ->> '$.seed',
+                    profile_id FROM conversations WHERE id = 7",
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
@@ -100,6 +101,34 @@ fn migration_5_keeps_a_version_4_database() {
         })
         .unwrap();
     assert_eq!(proxy, None);
+}
+
+#[test]
+fn migration_11_moves_the_parameter_columns_into_one_json_object() {
+    let mut conn = Connection::open_in_memory().unwrap();
+    for (i, sql) in MIGRATIONS.iter().take(10).enumerate() {
+        conn.execute_batch(sql).unwrap();
+        conn.pragma_update(None, "user_version", i as i64 + 1)
+            .unwrap();
+    }
+    conn.execute_batch(
+        "INSERT INTO profiles(id, name, temperature, max_tokens, stop, created_at)
+             VALUES (1, 'p', 0.2, 500, '[\"END\"]', 0), (2, 'plain', NULL, NULL, NULL, 0);
+         INSERT INTO conversations(id, title, top_p, frequency_penalty, n, stop, seed, created_at, updated_at)
+             VALUES (1, 'c', 0.9, -0.5, 3, 'not json', -4, 0, 0);",
+    )
+    .unwrap();
+    migrate(&mut conn).unwrap();
+    let params = |sql: &str| -> String { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(
+        params("SELECT params FROM profiles WHERE id = 1"),
+        r#"{"temperature":0.2,"maxTokens":500,"stop":["END"]}"#
+    );
+    assert_eq!(params("SELECT params FROM profiles WHERE id = 2"), "{}");
+    assert_eq!(
+        params("SELECT params FROM conversations WHERE id = 1"),
+        r#"{"topP":0.9,"frequencyPenalty":-0.5,"seed":-4,"n":3}"#
+    );
 }
 
 #[test]

@@ -2,14 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A pairwise verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum PairwiseLabel {
-    A,
-    B,
-    Tie,
-}
+/// A pairwise label (the one "who won" type); bad and inconsistent count as a tie.
+pub use crate::outcome::Outcome as PairwiseLabel;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -32,16 +26,16 @@ pub fn pairwise_agreement(pairs: &[(PairwiseLabel, PairwiseLabel)]) -> PairwiseA
             kappa: None,
         };
     }
-    let idx = |l: PairwiseLabel| match l {
+    let idx = |l: PairwiseLabel| match l.agreement_label() {
         PairwiseLabel::A => 0,
         PairwiseLabel::B => 1,
-        PairwiseLabel::Tie => 2,
+        _ => 2,
     };
     let (mut first, mut second, mut same) = ([0usize; 3], [0usize; 3], 0usize);
     for &(x, y) in pairs {
         first[idx(x)] += 1;
         second[idx(y)] += 1;
-        same += usize::from(x == y);
+        same += usize::from(x.agreement_label() == y.agreement_label());
     }
     let n = items as f64;
     let po = same as f64 / n;

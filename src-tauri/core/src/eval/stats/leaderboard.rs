@@ -47,15 +47,8 @@ use crate::error::{Error, Result};
 pub use super::bradley_terry::{bradley_terry, PairResult};
 use super::bradley_terry::{centred_ratings, mm_fit, Scratch, SCALE};
 
-/// The outcome of one vote between model `a` and model `b`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum BattleOutcome {
-    AWins,
-    BWins,
-    Tie,
-    BothBad,
-}
+/// The outcome of one vote between model `a` and model `b` (the one "who won" type).
+pub use crate::outcome::Outcome as BattleOutcome;
 
 /// One pairwise vote. The order of `a`/`b` carries no meaning beyond the outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -165,10 +158,11 @@ pub fn online_elo(battles: &[Battle], k: f64, both_bad: BothBadPolicy) -> HashMa
     let mut r: HashMap<String, f64> = HashMap::new();
     for b in battles {
         let score_a = match (b.outcome, both_bad) {
-            (BattleOutcome::AWins, _) => 1.0,
-            (BattleOutcome::BWins, _) => 0.0,
-            (BattleOutcome::Tie, _) | (BattleOutcome::BothBad, BothBadPolicy::Tie) => 0.5,
-            (BattleOutcome::BothBad, BothBadPolicy::Exclude) => continue,
+            (BattleOutcome::A, _) => 1.0,
+            (BattleOutcome::B, _) => 0.0,
+            (BattleOutcome::Tie | BattleOutcome::Inconsistent, _)
+            | (BattleOutcome::Bad, BothBadPolicy::Tie) => 0.5,
+            (BattleOutcome::Bad, BothBadPolicy::Exclude) => continue,
         };
         let ra = *r.get(&b.a).unwrap_or(&1000.0);
         let rb = *r.get(&b.b).unwrap_or(&1000.0);
@@ -220,10 +214,11 @@ pub fn leaderboard(battles: &[Battle], opts: &LeaderboardOptions) -> Result<Lead
             )));
         }
         let a_won = match (b.outcome, opts.both_bad) {
-            (BattleOutcome::AWins, _) => Some(true),
-            (BattleOutcome::BWins, _) => Some(false),
-            (BattleOutcome::Tie, _) | (BattleOutcome::BothBad, BothBadPolicy::Tie) => None,
-            (BattleOutcome::BothBad, BothBadPolicy::Exclude) => {
+            (BattleOutcome::A, _) => Some(true),
+            (BattleOutcome::B, _) => Some(false),
+            (BattleOutcome::Tie | BattleOutcome::Inconsistent, _)
+            | (BattleOutcome::Bad, BothBadPolicy::Tie) => None,
+            (BattleOutcome::Bad, BothBadPolicy::Exclude) => {
                 if b.a.trim().is_empty() || b.b.trim().is_empty() {
                     return Err(Error::invalid("a battle has an empty model name"));
                 }

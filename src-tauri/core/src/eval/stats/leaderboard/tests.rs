@@ -1,7 +1,7 @@
 //! Unit tests of `eval::stats::leaderboard`.
 
 use super::*;
-use BattleOutcome::{AWins, BWins, BothBad, Tie};
+use BattleOutcome::{Bad as BothBad, Tie, A as AWins, B as BWins};
 
 fn repeat(out: &mut Vec<Battle>, a: &str, b: &str, o: BattleOutcome, times: usize) {
     out.extend((0..times).map(|_| Battle::new(a, b, o)));
@@ -139,11 +139,7 @@ fn swapping_sides_is_symmetric_and_mirrored_records_rate_equally() {
     let swapped: Vec<Battle> = v
         .iter()
         .map(|b| {
-            let o = match b.outcome {
-                AWins => BWins,
-                BWins => AWins,
-                o => o,
-            };
+            let o = b.outcome.flip();
             Battle::new(b.b.clone(), b.a.clone(), o)
         })
         .collect();

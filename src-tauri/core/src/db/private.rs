@@ -1,0 +1,102 @@
+//! Private files (SECURITY.md D6): the data folder and its backups folder are 0700, the database,
+//! its side files, backups and exports 0600. Fixed at every start for files made before.
+
+use std::fs::{File, OpenOptions};
+use std::path::Path;
+
+use crate::error::Result;
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _mode: u32) -> Result<()> {
+    Ok(()) // Windows: the per-user profile folder is private already.
+}
+
+/// Creates `dir` (and parents) if needed and makes it 0700.
+pub fn dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    set_mode(dir, 0o700)
+}
+
+/// Makes an existing file 0600.
+pub fn file(path: &Path) -> Result<()> {
+    set_mode(path, 0o600)
+}
+
+/// Creates a new file, 0600 from its first byte (never overwriting one).
+pub fn create_new(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+/// At start: the data folder and `backups/` 0700, every file directly in them 0600.
+pub fn fix_data_dir(data_dir: &Path) -> Result<()> {
+    dir(data_dir)?;
+    let backups = super::backup::dir_of(data_dir);
+    for folder in [data_dir, backups.as_path()] {
+        if folder != data_dir && folder.is_dir() {
+            set_mode(folder, 0o700)?;
+        }
+        let Ok(entries) = std::fs::read_dir(folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_file()) {
+                file(&entry.path())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn mode(p: &Path) -> u32 {
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn the_data_folder_its_database_and_backups_are_private_even_when_made_before() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("parley");
+        std::fs::create_dir_all(data.join("backups")).unwrap();
+        set_mode(&data, 0o755).unwrap();
+        set_mode(&data.join("backups"), 0o755).unwrap();
+        let old_backup = data.join("backups").join("parley-daily-1.db");
+        std::fs::write(&old_backup, b"x").unwrap();
+        set_mode(&old_backup, 0o644).unwrap();
+        let (db, _) = crate::db::Db::open_dir(&data).unwrap();
+        let made = db
+            .with(|c| crate::db::backup::write(c, &data, "manual"))
+            .unwrap();
+        drop(db);
+        assert_eq!(mode(&data), 0o700);
+        assert_eq!(mode(&data.join("backups")), 0o700);
+        assert_eq!(mode(&data.join(crate::db::DB_FILE)), 0o600);
+        assert_eq!(mode(&old_backup), 0o600);
+        assert_eq!(mode(&made), 0o600);
+        for entry in std::fs::read_dir(&data).unwrap().flatten() {
+            if entry.path().is_file() {
+                assert_eq!(mode(&entry.path()), 0o600, "{}", entry.path().display());
+            }
+        }
+        let export = data.join("export.csv");
+        create_new(&export).unwrap();
+        assert_eq!(mode(&export), 0o600);
+    }
+}

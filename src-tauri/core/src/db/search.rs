@@ -1,0 +1,369 @@
+//! Search over every message of every conversation (all branches, archived ones too) through the
+//! trigram FTS5 index of migration 2. The user's text is never FTS syntax: each word becomes a quoted
+//! FTS5 string, so quotes, `*`, `NEAR`, `-` and brackets are searched as text. Words shorter than
+//! three characters (a trigram index cannot look them up) are matched with an escaped LIKE: beside a
+//! longer word over its candidates only, alone as a newest-first scan that stops at the limit.
+
+use rusqlite::types::Value;
+use rusqlite::{params_from_iter, Connection};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+
+/// At most this many hits per search.
+pub const MAX_LIMIT: usize = 200;
+/// Longer queries are cut here (characters); at most `MAX_TERMS` words count.
+pub const MAX_QUERY_CHARS: usize = 200;
+pub const MAX_TERMS: usize = 8;
+/// Characters of context shown before the first match, and in all, in a snippet.
+const SNIPPET_BEFORE: usize = 30;
+const SNIPPET_CHARS: usize = 140;
+
+/// What to search within; every field is optional (`None` = no restriction).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SearchFilter {
+    /// The message's model, or the conversation's.
+    pub model: Option<String>,
+    pub profile_id: Option<i64>,
+    /// Message time, milliseconds since the epoch, inclusive.
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    /// The folder and its subfolders.
+    pub folder_id: Option<i64>,
+    pub tag_id: Option<i64>,
+    /// Some(true): rated replies only; Some(false): unrated replies only.
+    pub rated: Option<bool>,
+    /// Some(true): conversations with arena rounds only; Some(false): without.
+    pub arena: Option<bool>,
+}
+
+/// A piece of a snippet; `hit` pieces are what the query matched (shown highlighted).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnippetPart {
+    pub text: String,
+    pub hit: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchHit {
+    pub message_id: i64,
+    pub conversation_id: i64,
+    pub title: String,
+    pub role: String,
+    pub model: Option<String>,
+    pub created_at: i64,
+    pub archived: bool,
+    pub snippet: Vec<SnippetPart>,
+}
+
+/// The words of a query, in order, without duplicates (empty when there is nothing to search).
+pub fn terms(query: &str) -> Vec<String> {
+    let cut: String = query
+        .chars()
+        .take(MAX_QUERY_CHARS)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    for word in cut.split_whitespace() {
+        if !out.iter().any(|w| w.to_lowercase() == word.to_lowercase()) {
+            out.push(word.to_string());
+        }
+        if out.len() == MAX_TERMS {
+            break;
+        }
+    }
+    out
+}
+
+/// One FTS5 string: the word in double quotes, its own quotes doubled. Nothing else is syntax.
+pub fn fts_phrase(word: &str) -> String {
+    format!("\"{}\"", word.replace('"', "\"\""))
+}
+
+/// A LIKE pattern for `%word%` with `\` as the escape character.
+fn like_pattern(word: &str) -> String {
+    let mut p = String::with_capacity(word.len() + 2);
+    p.push('%');
+    for c in word.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// Searches the messages, newest first.
+pub fn search(
+    conn: &Connection,
+    query: &str,
+    filter: &SearchFilter,
+    limit: usize,
+) -> Result<Vec<SearchHit>> {
+    let words = terms(query);
+    if words.is_empty() || limit == 0 {
+        return Ok(Vec::new());
+    }
+    let limit = limit.min(MAX_LIMIT);
+    let (long, short): (Vec<&String>, Vec<&String>) =
+        words.iter().partition(|w| w.chars().count() >= 3);
+    let mut args: Vec<Value> = Vec::new();
+    let mut sql = String::from(
+        "SELECT m.id, m.conversation_id, c.title, m.role, m.model, m.created_at, c.archived, m.content ",
+    );
+    let mut wheres: Vec<String> = vec!["c.deleted_at IS NULL".into()];
+    if long.is_empty() {
+        sql.push_str("FROM messages m JOIN conversations c ON c.id = m.conversation_id ");
+        wheres.push("m.status <> 'streaming'".into());
+    } else {
+        let expr: Vec<String> = long.iter().map(|w| fts_phrase(w)).collect();
+        args.push(Value::Text(expr.join(" AND ")));
+        sql.push_str(
+            "FROM messages_fts f JOIN messages m ON m.id = f.rowid \
+             JOIN conversations c ON c.id = m.conversation_id ",
+        );
+        wheres.push("messages_fts MATCH ?".into());
+    }
+    for w in &short {
+        args.push(Value::Text(like_pattern(w)));
+        wheres.push("m.content LIKE ? ESCAPE '\\'".into());
+    }
+    push_filters(filter, &mut wheres, &mut args);
+    sql.push_str("WHERE ");
+    sql.push_str(&wheres.join(" AND "));
+    sql.push_str(if long.is_empty() {
+        " ORDER BY m.id DESC LIMIT ?"
+    } else {
+        " ORDER BY f.rowid DESC LIMIT ?"
+    });
+    args.push(Value::Integer(limit as i64));
+    let mut st = conn.prepare(&sql)?;
+    let rows = st.query_map(params_from_iter(args), |r| {
+        Ok((
+            SearchHit {
+                message_id: r.get(0)?,
+                conversation_id: r.get(1)?,
+                title: r.get(2)?,
+                role: r.get(3)?,
+                model: r.get(4)?,
+                created_at: r.get(5)?,
+                archived: r.get::<_, i64>(6)? != 0,
+                snippet: Vec::new(),
+            },
+            r.get::<_, String>(7)?,
+        ))
+    })?;
+    let mut hits = Vec::new();
+    for row in rows {
+        let (mut hit, content) = row?;
+        hit.snippet = snippet(&content, &words);
+        hits.push(hit);
+    }
+    Ok(hits)
+}
+
+fn push_filters(f: &SearchFilter, wheres: &mut Vec<String>, args: &mut Vec<Value>) {
+    if let Some(model) = &f.model {
+        wheres.push("(m.model = ? OR (m.model IS NULL AND c.model = ?))".into());
+        args.push(Value::Text(model.clone()));
+        args.push(Value::Text(model.clone()));
+    }
+    if let Some(p) = f.profile_id {
+        wheres.push("c.profile_id = ?".into());
+        args.push(Value::Integer(p));
+    }
+    if let Some(s) = f.since {
+        wheres.push("m.created_at >= ?".into());
+        args.push(Value::Integer(s));
+    }
+    if let Some(u) = f.until {
+        wheres.push("m.created_at <= ?".into());
+        args.push(Value::Integer(u));
+    }
+    if let Some(folder) = f.folder_id {
+        wheres.push(
+            "c.folder_id IN (WITH RECURSIVE sub(id) AS (SELECT ? UNION \
+             SELECT fo.id FROM folders fo JOIN sub ON fo.parent_id = sub.id) SELECT id FROM sub)"
+                .into(),
+        );
+        args.push(Value::Integer(folder));
+    }
+    if let Some(tag) = f.tag_id {
+        wheres.push(
+            "EXISTS (SELECT 1 FROM conversation_tags ct WHERE ct.conversation_id = c.id AND ct.tag_id = ?)"
+                .into(),
+        );
+        args.push(Value::Integer(tag));
+    }
+    match f.rated {
+        Some(true) => wheres.push("EXISTS (SELECT 1 FROM ratings r WHERE r.message_id = m.id)".into()),
+        Some(false) => wheres.push(
+            "m.role = 'assistant' AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.message_id = m.id)"
+                .into(),
+        ),
+        None => {}
+    }
+    let arena =
+        "EXISTS (SELECT 1 FROM battles b WHERE b.source = 'arena' AND b.conversation_id = c.id)";
+    match f.arena {
+        Some(true) => wheres.push(arena.into()),
+        Some(false) => wheres.push(format!("NOT {arena}")),
+        None => {}
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FolderFacet {
+    pub id: i64,
+    pub name: String,
+    pub parent_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TagFacet {
+    pub id: i64,
+    pub name: String,
+    pub color: String,
+}
+
+/// What the filters can choose from: models that wrote replies, folders, tags.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Facets {
+    pub models: Vec<String>,
+    pub folders: Vec<FolderFacet>,
+    pub tags: Vec<TagFacet>,
+}
+
+/// At most this many of each facet.
+const MAX_FACETS: i64 = 500;
+
+pub fn facets(conn: &Connection) -> Result<Facets> {
+    let models = conn
+        .prepare_cached(
+            "SELECT model FROM messages WHERE model IS NOT NULL AND role = 'assistant'
+             UNION SELECT model FROM conversations WHERE model IS NOT NULL ORDER BY 1 LIMIT ?1",
+        )?
+        .query_map([MAX_FACETS], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    let folders = conn
+        .prepare_cached("SELECT id, name, parent_id FROM folders ORDER BY position, name LIMIT ?1")?
+        .query_map([MAX_FACETS], |r| {
+            Ok(FolderFacet {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                parent_id: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let tags = conn
+        .prepare_cached("SELECT id, name, color FROM tags ORDER BY name LIMIT ?1")?
+        .query_map([MAX_FACETS], |r| {
+            Ok(TagFacet {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                color: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Facets {
+        models,
+        folders,
+        tags,
+    })
+}
+
+/// The same search as a plain LIKE scan over every message (the benchmark's baseline).
+pub fn like_scan(conn: &Connection, query: &str, limit: usize) -> Result<Vec<i64>> {
+    let words = terms(query);
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
+    let wheres: Vec<&str> = words.iter().map(|_| "content LIKE ? ESCAPE '\\'").collect();
+    let sql = format!(
+        "SELECT id FROM messages WHERE {} ORDER BY id DESC LIMIT {}",
+        wheres.join(" AND "),
+        limit.min(MAX_LIMIT)
+    );
+    let mut st = conn.prepare(&sql)?;
+    let ids = st
+        .query_map(
+            params_from_iter(words.iter().map(|w| like_pattern(w))),
+            |r| r.get(0),
+        )?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    Ok(ids)
+}
+
+/// A hit's time for people: local `YYYY-MM-DD HH:MM`.
+pub fn local_time(ms: i64) -> String {
+    use chrono::TimeZone;
+    match chrono::Local.timestamp_millis_opt(ms) {
+        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
+            t.format("%Y-%m-%d %H:%M").to_string()
+        }
+        chrono::LocalResult::None => ms.to_string(),
+    }
+}
+
+/// Folds a character for matching (case-insensitive, one char for one char).
+fn fold(c: char) -> char {
+    c.to_lowercase().next().unwrap_or(c)
+}
+
+/// A window of `content` around the first match, cut into plain and matched parts.
+pub fn snippet(content: &str, words: &[String]) -> Vec<SnippetPart> {
+    let chars: Vec<char> = content
+        .chars()
+        .map(|c| if c.is_whitespace() { ' ' } else { c })
+        .collect();
+    let folded: Vec<char> = chars.iter().map(|&c| fold(c)).collect();
+    let needles: Vec<Vec<char>> = words
+        .iter()
+        .map(|w| w.chars().map(fold).collect::<Vec<_>>())
+        .filter(|w: &Vec<char>| !w.is_empty())
+        .collect();
+    let matches_at = |i: usize| -> usize {
+        needles
+            .iter()
+            .filter(|n| folded.len() >= i + n.len() && folded[i..i + n.len()] == n[..])
+            .map(|n| n.len())
+            .max()
+            .unwrap_or(0)
+    };
+    let first = (0..folded.len()).find(|&i| matches_at(i) > 0).unwrap_or(0);
+    let start = first.saturating_sub(SNIPPET_BEFORE);
+    let end = (start + SNIPPET_CHARS).min(chars.len());
+    let mut parts: Vec<SnippetPart> = Vec::new();
+    let mut push = |text: String, hit: bool| match parts.last_mut() {
+        Some(last) if last.hit == hit => last.text.push_str(&text),
+        _ if !text.is_empty() => parts.push(SnippetPart { text, hit }),
+        _ => {}
+    };
+    if start > 0 {
+        push("…".into(), false);
+    }
+    let mut i = start;
+    while i < end {
+        let len = matches_at(i);
+        if len > 0 {
+            let stop = (i + len).min(end);
+            push(chars[i..stop].iter().collect(), true);
+            i = stop;
+        } else {
+            push(chars[i].to_string(), false);
+            i += 1;
+        }
+    }
+    if end < chars.len() {
+        push("…".into(), false);
+    }
+    parts
+}
+
+#[cfg(test)]
+#[path = "search_tests.rs"]
+mod tests;

@@ -1,0 +1,306 @@
+//! Search correctness: English, Chinese and Japanese inside words, short queries, hostile syntax,
+//! filters, snippets, and an index that follows edits, deletes and imports.
+
+use super::*;
+use crate::db::migrations::migrate;
+
+fn db() -> Connection {
+    let mut c = Connection::open_in_memory().unwrap();
+    migrate(&mut c).unwrap();
+    c.execute_batch(
+        "INSERT INTO profiles(id, name, created_at) VALUES (10, 'work', 0);
+         INSERT INTO folders(id, name, parent_id, created_at) VALUES (1, 'top', NULL, 0), (2, 'sub', 1, 0);
+         INSERT INTO tags(id, name, created_at) VALUES (1, 'rust', 0);
+         INSERT INTO conversations(id, title, model, created_at, updated_at) VALUES
+             (1, 'Cooking', 'gpt-4o', 0, 0), (2, '中文', 'qwen', 0, 0), (3, 'Archived one', NULL, 0, 0);
+         UPDATE conversations SET archived = 1, folder_id = 2, profile_id = 10 WHERE id = 3;
+         INSERT INTO conversation_tags VALUES (2, 1);
+         INSERT INTO messages(id, conversation_id, parent_id, role, content, status, model, created_at) VALUES
+             (1, 1, NULL, 'user', 'How do I bake sourdough bread?', 'done', NULL, 1000),
+             (2, 1, 1, 'assistant', 'Mix flour, water and a starter; bake at 250°C.', 'done', 'gpt-4o', 2000),
+             (3, 1, 1, 'assistant', 'Another branch: a pizza dough instead.', 'done', 'gpt-4o-mini', 3000),
+             (4, 2, NULL, 'user', '我们今天讨论机器学习的基本原理吧', 'done', NULL, 4000),
+             (5, 2, 4, 'assistant', '好的，机器学习是人工智能的一个分支。日本語の文章も検索できます。', 'done', 'qwen', 5000),
+             (6, 3, NULL, 'user', 'Quotes \"NEAR\" (a* -b and 100% of_it', 'done', NULL, 6000),
+             (7, 3, 6, 'assistant', 'still streaming sourdough', 'streaming', 'm', 7000);
+         INSERT INTO battles(source, conversation_id, model_a, model_b, created_at) VALUES ('arena', 2, 'a', 'b', 0);
+         INSERT INTO ratings(message_id, thumb, updated_at) VALUES (2, 1, 0);",
+    )
+    .unwrap();
+    c
+}
+
+fn ids(c: &Connection, q: &str, f: &SearchFilter) -> Vec<i64> {
+    search(c, q, f, 50)
+        .unwrap()
+        .into_iter()
+        .map(|h| h.message_id)
+        .collect()
+}
+
+fn all() -> SearchFilter {
+    SearchFilter::default()
+}
+
+#[test]
+fn finds_english_inside_words_case_insensitively_newest_first() {
+    let c = db();
+    assert_eq!(ids(&c, "ourdoug", &all()), vec![1]);
+    assert_eq!(ids(&c, "BAKE", &all()), vec![2, 1]);
+    assert_eq!(ids(&c, "bake flour", &all()), vec![2]);
+}
+
+#[test]
+fn finds_chinese_and_japanese_inside_a_sentence() {
+    let c = db();
+    assert_eq!(ids(&c, "机器学习", &all()), vec![5, 4]);
+    assert_eq!(ids(&c, "人工智能的", &all()), vec![5]);
+    assert_eq!(ids(&c, "検索でき", &all()), vec![5]);
+}
+
+#[test]
+fn two_character_and_one_character_queries_still_work() {
+    let c = db();
+    assert_eq!(ids(&c, "学习", &all()), vec![5, 4]);
+    assert_eq!(ids(&c, "分支", &all()), vec![5]);
+    assert_eq!(ids(&c, "日", &all()), vec![5]);
+    assert_eq!(ids(&c, "a*", &all()), vec![6]);
+    // A short word beside a long one narrows the long one's hits.
+    assert_eq!(ids(&c, "机器学习 分支", &all()), vec![5]);
+}
+
+#[test]
+fn hostile_query_syntax_is_searched_as_text_never_an_error() {
+    let c = db();
+    for q in [
+        "\"",
+        "\"NEAR\"",
+        "NEAR",
+        "(a*",
+        "-b",
+        "a* -b",
+        ")",
+        "AND OR NOT",
+        "^",
+        "'",
+        "100%",
+        "of_it",
+        "\\",
+        "NEAR(a b)",
+        "{col}:x",
+        "\u{0}",
+    ] {
+        search(&c, q, &all(), 50).unwrap_or_else(|e| panic!("{q:?}: {e}"));
+    }
+    assert_eq!(ids(&c, "\"NEAR\"", &all()), vec![6]);
+    assert_eq!(ids(&c, "(a*", &all()), vec![6]);
+    assert_eq!(ids(&c, "100%", &all()), vec![6]);
+    // `%` and `_` are not wildcards.
+    assert!(ids(&c, "10%0", &all()).is_empty());
+    assert!(ids(&c, "o_i", &all()).is_empty());
+    assert_eq!(ids(&c, "f_i", &all()), vec![6]);
+    assert!(ids(&c, "   ", &all()).is_empty());
+}
+
+#[test]
+fn archived_conversations_are_searched_and_streaming_replies_are_not() {
+    let c = db();
+    let hits = search(&c, "Quotes", &all(), 50).unwrap();
+    assert_eq!(hits.len(), 1);
+    assert!(hits[0].archived);
+    assert_eq!(hits[0].title, "Archived one");
+    assert_eq!(ids(&c, "sourdough", &all()), vec![1]);
+    assert_eq!(ids(&c, "st", &all()), vec![3, 2]);
+}
+
+#[test]
+fn filters_narrow_the_hits() {
+    let c = db();
+    let f = |f: SearchFilter| ids(&c, "a", &f);
+    assert_eq!(
+        f(SearchFilter {
+            model: Some("gpt-4o".into()),
+            ..all()
+        }),
+        vec![2, 1],
+        "a user message counts under its conversation's model"
+    );
+    assert_eq!(
+        f(SearchFilter {
+            model: Some("qwen".into()),
+            ..all()
+        }),
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        ids(
+            &c,
+            "机器",
+            &SearchFilter {
+                model: Some("qwen".into()),
+                ..all()
+            }
+        ),
+        vec![5, 4]
+    );
+    assert_eq!(
+        f(SearchFilter {
+            profile_id: Some(10),
+            ..all()
+        }),
+        vec![6]
+    );
+    assert_eq!(
+        f(SearchFilter {
+            since: Some(2500),
+            until: Some(6000),
+            ..all()
+        }),
+        vec![6, 3]
+    );
+    assert_eq!(
+        f(SearchFilter {
+            folder_id: Some(1),
+            ..all()
+        }),
+        vec![6]
+    );
+    assert_eq!(
+        ids(
+            &c,
+            "学",
+            &SearchFilter {
+                tag_id: Some(1),
+                ..all()
+            }
+        ),
+        vec![5, 4]
+    );
+    assert_eq!(
+        f(SearchFilter {
+            tag_id: Some(1),
+            ..all()
+        }),
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        f(SearchFilter {
+            rated: Some(true),
+            ..all()
+        }),
+        vec![2]
+    );
+    assert_eq!(
+        f(SearchFilter {
+            rated: Some(false),
+            ..all()
+        }),
+        vec![3]
+    );
+    assert_eq!(
+        ids(
+            &c,
+            "的",
+            &SearchFilter {
+                arena: Some(true),
+                ..all()
+            }
+        ),
+        vec![5, 4]
+    );
+    assert_eq!(
+        ids(
+            &c,
+            "的",
+            &SearchFilter {
+                arena: Some(false),
+                ..all()
+            }
+        ),
+        Vec::<i64>::new()
+    );
+}
+
+#[test]
+fn snippets_mark_every_match_and_cut_long_text() {
+    let words = terms("bake FLOUR");
+    let parts = snippet("Mix flour, water; bake at 250°C.", &words);
+    let hits: Vec<&str> = parts
+        .iter()
+        .filter(|p| p.hit)
+        .map(|p| p.text.as_str())
+        .collect();
+    assert_eq!(hits, vec!["flour", "bake"]);
+    let joined: String = parts.iter().map(|p| p.text.as_str()).collect();
+    assert_eq!(joined, "Mix flour, water; bake at 250°C.");
+    let long = format!("{}机器学习{}", "前".repeat(500), "后".repeat(500));
+    let parts = snippet(&long, &terms("机器"));
+    let joined: String = parts.iter().map(|p| p.text.as_str()).collect();
+    assert!(joined.starts_with('…') && joined.ends_with('…'));
+    assert!(joined.chars().count() <= SNIPPET_CHARS + 2);
+    assert!(parts.iter().any(|p| p.hit && p.text == "机器"));
+    // Markup in a message is text in the snippet (the window shows it with textContent).
+    let parts = snippet("<img src=x onerror=alert(1)> hello", &terms("hello"));
+    assert_eq!(parts[0].text, "<img src=x onerror=alert(1)> ");
+}
+
+#[test]
+fn the_index_follows_edits_deletes_and_imports() {
+    let c = db();
+    c.execute("UPDATE messages SET content = 'rye loaf' WHERE id = 1", [])
+        .unwrap();
+    assert!(ids(&c, "sourdough", &all()).is_empty());
+    assert_eq!(ids(&c, "rye loaf", &all()), vec![1]);
+    // A reply that finishes streaming becomes searchable.
+    c.execute("UPDATE messages SET status = 'done' WHERE id = 7", [])
+        .unwrap();
+    assert_eq!(ids(&c, "sourdough", &all()), vec![7]);
+    // A deleted conversation is hidden, its undo shows it again, the purge removes it from the index.
+    c.execute("UPDATE conversations SET deleted_at = 1 WHERE id = 2", [])
+        .unwrap();
+    assert!(ids(&c, "机器学习", &all()).is_empty());
+    c.execute(
+        "UPDATE conversations SET deleted_at = NULL WHERE id = 2",
+        [],
+    )
+    .unwrap();
+    assert_eq!(ids(&c, "机器学习", &all()), vec![5, 4]);
+    c.execute("DELETE FROM conversations WHERE id = 2", [])
+        .unwrap();
+    assert!(ids(&c, "机器学习", &all()).is_empty());
+    // An import writes rows in one transaction: they are found at once.
+    c.execute_batch(
+        "BEGIN;
+         INSERT INTO conversations(id, title, created_at, updated_at) VALUES (9, 'imported', 0, 0);
+         INSERT INTO messages(id, conversation_id, role, content, status, created_at)
+             VALUES (90, 9, 'user', '导入的对话 imported words', 'done', 9000);
+         COMMIT;",
+    )
+    .unwrap();
+    assert_eq!(ids(&c, "导入", &all()), vec![90]);
+    assert_eq!(ids(&c, "imported", &all()), vec![90]);
+    c.execute(
+        "INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')",
+        [],
+    )
+    .unwrap();
+}
+
+#[test]
+fn the_like_baseline_finds_the_same_messages() {
+    let c = db();
+    for q in ["机器学习", "bake", "a*"] {
+        assert_eq!(like_scan(&c, q, 50).unwrap(), ids(&c, q, &all()), "{q}");
+    }
+}
+
+#[test]
+fn facets_list_models_folders_and_tags() {
+    let c = db();
+    let f = facets(&c).unwrap();
+    assert_eq!(f.models, vec!["gpt-4o", "gpt-4o-mini", "m", "qwen"]);
+    assert_eq!(f.folders.len(), 2);
+    let sub = f.folders.iter().find(|x| x.name == "sub").unwrap();
+    assert_eq!(sub.parent_id, Some(1));
+    assert_eq!(f.tags[0].name, "rust");
+}

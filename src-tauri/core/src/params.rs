@@ -1,0 +1,554 @@
+//! The request parameters (sampling and the rest), defined ONCE in the `params!` table below: name,
+//! type, range, doc, which endpoints take it, whether a profile can default it. The table drives
+//! validation, the typed [`Params`] (stored as JSON on conversations, profiles and prompt presets),
+//! `merge` (a conversation over its profile), the request body ([`Params::wire`]), the CLI flags of
+//! `parley ask` / `parley profiles add` and the window's forms (through [`spec`]).
+//!
+//! Adding a parameter: one entry in the table (plus, when its type is new, an impl of
+//! [`ParamType`]) and its label in `ui/js/i18n.js` (`params.<camelName>`). Stored parameters live
+//! in the JSON `params` columns, so no migration is needed unless old data must be rewritten.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// Which API a request goes to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EndpointKind {
+    /// `/v1/chat/completions`
+    #[default]
+    Chat,
+    /// The legacy text completion, `/v1/completions`.
+    Completions,
+}
+
+impl EndpointKind {
+    pub const ALL: [EndpointKind; 2] = [EndpointKind::Chat, EndpointKind::Completions];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndpointKind::Chat => "chat",
+            EndpointKind::Completions => "completions",
+        }
+    }
+    pub fn parse(s: &str) -> Result<EndpointKind> {
+        match s {
+            "chat" => Ok(EndpointKind::Chat),
+            "completions" => Ok(EndpointKind::Completions),
+            other => Err(Error::invalid(format!(
+                "Unknown endpoint {other:?}: use chat or completions."
+            ))),
+        }
+    }
+}
+
+/// The value type of a parameter, as the window and the CLI see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Kind {
+    Float,
+    Int,
+    /// A list of short strings (`stop`); `max` is the most items.
+    Strings,
+}
+
+/// One parameter of the table.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Spec {
+    /// The Rust field and the wire name (`top_p`).
+    pub name: &'static str,
+    pub kind: Kind,
+    /// Inclusive bounds (for `Strings`: the number of items); `None`: unbounded.
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// The step of the window's number input.
+    pub step: Option<f64>,
+    /// One line for `--help` and the window's tooltip.
+    pub doc: &'static str,
+    pub endpoints: &'static [EndpointKind],
+    /// Can a provider profile set a default for it?
+    pub profile_default: bool,
+    /// A one-letter CLI flag (`-t` for temperature).
+    pub short: Option<char>,
+}
+
+impl Spec {
+    /// The JSON / JavaScript key (`topP`); the window's label is `params.<key>` in i18n.js.
+    pub fn key(&self) -> String {
+        let mut out = String::new();
+        let mut upper = false;
+        for c in self.name.chars() {
+            if c == '_' {
+                upper = true;
+            } else if upper {
+                out.extend(c.to_uppercase());
+                upper = false;
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+    /// The long CLI flag (`top-p`).
+    pub fn flag(&self) -> String {
+        self.name.replace('_', "-")
+    }
+    pub fn accepts(&self, endpoint: EndpointKind) -> bool {
+        self.endpoints.contains(&endpoint)
+    }
+    fn out_of_range(&self, what: impl std::fmt::Display) -> Error {
+        let name = self.name;
+        Error::invalid(match (self.min, self.max, self.kind) {
+            (Some(min), Some(max), Kind::Strings) => {
+                format!("{name}: between {min} and {max} items (got {what}).")
+            }
+            (Some(min), Some(max), Kind::Int) => {
+                format!("{name} must be a whole number between {min} and {max} (got {what}).")
+            }
+            (Some(min), Some(max), _) => {
+                format!("{name} must be between {min} and {max} (got {what}).")
+            }
+            (Some(min), None, _) => format!("{name} must be at least {min} (got {what})."),
+            (None, Some(max), _) => format!("{name} must be at most {max} (got {what})."),
+            (None, None, _) => format!("{name}: {what} is not valid."),
+        })
+    }
+}
+
+/// The longest stop sequence, in characters.
+pub const MAX_STOP_CHARS: usize = 256;
+
+/// A value type a parameter can have: how it is checked, read from the command line and sent.
+pub trait ParamType: Sized + Clone + PartialEq {
+    const KIND: Kind;
+    /// Checks (and normalises: empty stop sequences are dropped) a value; `None` = cleared.
+    fn check(self, spec: &Spec) -> Result<Option<Self>>;
+    /// Reads the command line's values of the flag (repeated flags give several).
+    fn from_args(spec: &Spec, raw: &[String]) -> Result<Self>;
+    fn to_wire(&self) -> Value;
+}
+
+fn in_range(spec: &Spec, v: f64) -> bool {
+    !v.is_nan() && spec.min.is_none_or(|m| v >= m) && spec.max.is_none_or(|m| v <= m)
+}
+
+impl ParamType for f64 {
+    const KIND: Kind = Kind::Float;
+    fn check(self, spec: &Spec) -> Result<Option<f64>> {
+        if !in_range(spec, self) {
+            return Err(spec.out_of_range(self));
+        }
+        Ok(Some(self))
+    }
+    fn from_args(spec: &Spec, raw: &[String]) -> Result<f64> {
+        let s = raw.last().map(|s| s.trim()).unwrap_or_default();
+        s.parse()
+            .map_err(|_| Error::invalid(format!("--{}: {s:?} is not a number.", spec.flag())))
+    }
+    fn to_wire(&self) -> Value {
+        Value::from(*self)
+    }
+}
+
+impl ParamType for i64 {
+    const KIND: Kind = Kind::Int;
+    fn check(self, spec: &Spec) -> Result<Option<i64>> {
+        if !in_range(spec, self as f64) {
+            return Err(spec.out_of_range(self));
+        }
+        Ok(Some(self))
+    }
+    fn from_args(spec: &Spec, raw: &[String]) -> Result<i64> {
+        let s = raw.last().map(|s| s.trim()).unwrap_or_default();
+        s.parse()
+            .map_err(|_| Error::invalid(format!("--{}: {s:?} is not a whole number.", spec.flag())))
+    }
+    fn to_wire(&self) -> Value {
+        Value::from(*self)
+    }
+}
+
+impl ParamType for Vec<String> {
+    const KIND: Kind = Kind::Strings;
+    fn check(mut self, spec: &Spec) -> Result<Option<Vec<String>>> {
+        // Whitespace is meaningful in a stop sequence ("\n\n"); only empty ones are dropped.
+        self.retain(|s| !s.is_empty());
+        if self.is_empty() {
+            return Ok(None);
+        }
+        if !in_range(spec, self.len() as f64) {
+            return Err(spec.out_of_range(self.len()));
+        }
+        if self
+            .iter()
+            .any(|s| s.chars().count() > MAX_STOP_CHARS || s.contains('\0'))
+        {
+            return Err(Error::invalid(format!(
+                "{}: an item is longer than {MAX_STOP_CHARS} characters.",
+                spec.name
+            )));
+        }
+        Ok(Some(self))
+    }
+    fn from_args(_: &Spec, raw: &[String]) -> Result<Vec<String>> {
+        Ok(raw.to_vec())
+    }
+    fn to_wire(&self) -> Value {
+        Value::from(self.clone())
+    }
+}
+
+const BOTH: &[EndpointKind] = &[EndpointKind::Chat, EndpointKind::Completions];
+
+/// The table. Each entry: `doc`, `field: Type { kind-specific bounds, endpoints, profile default }`.
+macro_rules! params {
+    ($(
+        #[doc = $doc:literal]
+        $field:ident : $ty:ty {
+            min: $min:expr, max: $max:expr, step: $step:expr, short: $short:expr,
+            endpoints: $endpoints:expr, profile_default: $profile:expr $(,)?
+        }
+    )*) => {
+        /// The request parameters; `None` = not set (the profile's default, else the server's).
+        /// Serialised with camelCase keys, unset ones left out; unknown keys are ignored.
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        pub struct Params {
+            $(
+                #[doc = $doc]
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub $field: Option<$ty>,
+            )*
+        }
+
+        /// Every parameter, in the order the forms show them.
+        pub const SPEC: &[Spec] = &[$(
+            Spec {
+                name: stringify!($field),
+                kind: <$ty as ParamType>::KIND,
+                min: $min,
+                max: $max,
+                step: $step,
+                doc: $doc,
+                endpoints: $endpoints,
+                profile_default: $profile,
+                short: $short,
+            },
+        )*];
+
+        impl Params {
+            /// Checks every set value against its range; clears empty lists.
+            pub fn validate(self) -> Result<Params> {
+                let mut specs = SPEC.iter();
+                Ok(Params {$(
+                    $field: {
+                        let spec = specs.next().expect("one spec per field");
+                        match self.$field {
+                            Some(v) => ParamType::check(v, spec)?,
+                            None => None,
+                        }
+                    },
+                )*})
+            }
+
+            /// `over`'s values, and `under`'s where `over` has none.
+            pub fn merge(over: &Params, under: &Params) -> Params {
+                Params {$( $field: over.$field.clone().or_else(|| under.$field.clone()), )*}
+            }
+
+            /// The set values as (spec, wire value), in table order.
+            pub fn entries(&self) -> Vec<(&'static Spec, Value)> {
+                let mut specs = SPEC.iter();
+                let mut out = Vec::new();
+                $(
+                    let spec = specs.next().expect("one spec per field");
+                    if let Some(v) = &self.$field {
+                        out.push((spec, ParamType::to_wire(v)));
+                    }
+                )*
+                out
+            }
+
+            /// Sets one parameter by name from the command line's values of its flag.
+            pub fn set_from_args(&mut self, name: &str, raw: &[String]) -> Result<()> {
+                let spec = SPEC.iter().find(|s| s.name == name)
+                    .ok_or_else(|| Error::invalid(format!("Unknown parameter {name:?}.")))?;
+                match name {
+                    $( stringify!($field) => self.$field = Some(<$ty as ParamType>::from_args(spec, raw)?), )*
+                    _ => unreachable!("every spec names a field"),
+                }
+                Ok(())
+            }
+
+            /// Clears the parameters a profile cannot default (`n`…).
+            fn clear(&mut self, name: &str) {
+                match name {
+                    $( stringify!($field) => self.$field = None, )*
+                    _ => {}
+                }
+            }
+        }
+    };
+}
+
+params! {
+    /// Sampling temperature: higher is more random.
+    temperature: f64 { min: Some(0.0), max: Some(2.0), step: Some(0.1), short: Some('t'),
+        endpoints: BOTH, profile_default: true }
+    /// Upper bound on the reply's length, in tokens.
+    max_tokens: i64 { min: Some(1.0), max: Some(1_000_000.0), step: Some(1.0), short: None,
+        endpoints: BOTH, profile_default: true }
+    /// Nucleus sampling: only the tokens of this top probability mass.
+    top_p: f64 { min: Some(0.0), max: Some(1.0), step: Some(0.05), short: None,
+        endpoints: BOTH, profile_default: true }
+    /// Penalty for tokens by how often they appeared so far.
+    frequency_penalty: f64 { min: Some(-2.0), max: Some(2.0), step: Some(0.1), short: None,
+        endpoints: BOTH, profile_default: true }
+    /// Penalty for tokens that appeared at all so far.
+    presence_penalty: f64 { min: Some(-2.0), max: Some(2.0), step: Some(0.1), short: None,
+        endpoints: BOTH, profile_default: true }
+    /// Sequences where the reply stops (repeat the flag; one per line in the window).
+    stop: Vec<String> { min: Some(0.0), max: Some(4.0), step: None, short: None,
+        endpoints: BOTH, profile_default: true }
+    /// Seed for reproducible sampling, where the server supports it.
+    seed: i64 { min: None, max: None, step: Some(1.0), short: None,
+        endpoints: BOTH, profile_default: true }
+    /// How many choices to generate for each message; they show side by side.
+    n: i64 { min: Some(1.0), max: Some(8.0), step: Some(1.0), short: None,
+        endpoints: BOTH, profile_default: false }
+}
+
+/// The parameter sent under its own name by the request builder (`max_tokens` or
+/// `max_completion_tokens`, by model), so [`Params::wire`] leaves it out.
+pub const OUTPUT_LIMIT: &str = "max_tokens";
+
+impl Params {
+    /// Checks a profile's defaults: the ranges, and only parameters a profile can default.
+    pub fn validate_defaults(self) -> Result<Params> {
+        let p = self.validate()?;
+        if let Some((spec, _)) = p.entries().into_iter().find(|(s, _)| !s.profile_default) {
+            return Err(Error::invalid(format!(
+                "{} is set per conversation, not as a profile default.",
+                spec.name
+            )));
+        }
+        Ok(p)
+    }
+
+    /// Only the parameters a profile can default (for presets and profiles read from old data).
+    pub fn defaults_only(mut self) -> Params {
+        for s in SPEC.iter().filter(|s| !s.profile_default) {
+            self.clear(s.name);
+        }
+        self
+    }
+
+    /// The body fields of these parameters for `endpoint`, by wire name; unset ones, ones the
+    /// endpoint does not take and the output limit are left out.
+    pub fn wire(&self, endpoint: EndpointKind) -> serde_json::Map<String, Value> {
+        self.entries()
+            .into_iter()
+            .filter(|(s, _)| s.accepts(endpoint) && s.name != OUTPUT_LIMIT)
+            .map(|(s, v)| (s.name.to_string(), v))
+            .collect()
+    }
+
+    /// Reads stored JSON; a value that no longer passes the table is dropped, not an error, so
+    /// old data always opens.
+    pub fn from_stored(json: Option<&str>) -> Params {
+        let Some(json) = json else {
+            return Params::default();
+        };
+        let Ok(Value::Object(map)) = serde_json::from_str::<Value>(json) else {
+            return Params::default();
+        };
+        Params::from_object(&map)
+    }
+
+    /// The parameters among `map`'s camelCase keys, each kept only when it passes the table.
+    pub fn from_object(map: &serde_json::Map<String, Value>) -> Params {
+        let mut out = Params::default();
+        for spec in SPEC {
+            let Some(v) = map.get(&spec.key()) else {
+                continue;
+            };
+            let one = serde_json::json!({ spec.key(): v });
+            if let Ok(Ok(p)) = serde_json::from_value::<Params>(one).map(Params::validate) {
+                out = Params::merge(&out, &p);
+            }
+        }
+        out
+    }
+
+    /// As stored: compact JSON of the set values.
+    pub fn to_stored(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
+    }
+}
+
+/// The table as the window receives it (`param_spec` command): every parameter with its key.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpecView {
+    #[serde(flatten)]
+    pub spec: Spec,
+    pub key: String,
+}
+
+pub fn spec() -> Vec<SpecView> {
+    SPEC.iter()
+        .map(|s| SpecView {
+            spec: *s,
+            key: s.key(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_range_comes_from_the_table() {
+        let ok = Params {
+            temperature: Some(2.0),
+            top_p: Some(0.0),
+            n: Some(8),
+            stop: Some(vec!["\n\n".into(), String::new(), "END".into()]),
+            seed: Some(i64::MIN),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(ok.stop.as_deref(), Some(&["\n\n".into(), "END".into()][..]));
+        for bad in [
+            Params {
+                temperature: Some(2.5),
+                ..Default::default()
+            },
+            Params {
+                presence_penalty: Some(f64::NAN),
+                ..Default::default()
+            },
+            Params {
+                max_tokens: Some(0),
+                ..Default::default()
+            },
+            Params {
+                n: Some(9),
+                ..Default::default()
+            },
+            Params {
+                stop: Some(vec!["a".into(); 5]),
+                ..Default::default()
+            },
+            Params {
+                stop: Some(vec!["x".repeat(MAX_STOP_CHARS + 1)]),
+                ..Default::default()
+            },
+        ] {
+            assert_eq!(bad.validate().unwrap_err().kind(), "invalid");
+        }
+        // An empty list is "not set".
+        let empty = Params {
+            stop: Some(vec![String::new()]),
+            ..Default::default()
+        };
+        assert_eq!(empty.validate().unwrap(), Params::default());
+    }
+
+    #[test]
+    fn merge_keeps_the_own_values_and_fills_the_rest() {
+        let own = Params {
+            temperature: Some(0.0),
+            ..Default::default()
+        };
+        let defaults = Params {
+            temperature: Some(0.7),
+            top_p: Some(0.9),
+            stop: Some(vec!["P".into()]),
+            ..Default::default()
+        };
+        let m = Params::merge(&own, &defaults);
+        assert_eq!(
+            (m.temperature, m.top_p, m.stop),
+            (Some(0.0), Some(0.9), Some(vec!["P".into()]))
+        );
+    }
+
+    #[test]
+    fn the_wire_form_uses_wire_names_and_leaves_out_the_output_limit() {
+        let p = Params {
+            top_p: Some(0.5),
+            max_tokens: Some(9),
+            stop: Some(vec!["END".into()]),
+            ..Default::default()
+        };
+        assert_eq!(
+            Value::Object(p.wire(EndpointKind::Completions)),
+            serde_json::json!({"top_p": 0.5, "stop": ["END"]})
+        );
+    }
+
+    #[test]
+    fn stored_json_round_trips_and_bad_old_values_are_dropped() {
+        let p = Params {
+            frequency_penalty: Some(-0.5),
+            seed: Some(7),
+            ..Default::default()
+        };
+        assert_eq!(p.to_stored(), r#"{"frequencyPenalty":-0.5,"seed":7}"#);
+        assert_eq!(Params::from_stored(Some(&p.to_stored())), p);
+        let old = Params::from_stored(Some(r#"{"temperature": 9, "topP": 0.5, "nope": 1}"#));
+        assert_eq!((old.temperature, old.top_p), (None, Some(0.5)));
+        assert_eq!(Params::from_stored(Some("not json")), Params::default());
+    }
+
+    #[test]
+    fn the_command_line_reads_each_type_and_profiles_refuse_per_conversation_ones() {
+        let mut p = Params::default();
+        p.set_from_args("temperature", &["0.3".into()]).unwrap();
+        p.set_from_args("stop", &["a".into(), "b".into()]).unwrap();
+        p.set_from_args("seed", &["-4".into()]).unwrap();
+        assert_eq!(
+            p.set_from_args("n", &["x".into()]).unwrap_err().kind(),
+            "invalid"
+        );
+        assert_eq!(
+            (p.temperature, p.seed, p.stop.clone()),
+            (Some(0.3), Some(-4), Some(vec!["a".into(), "b".into()]))
+        );
+        let n = Params {
+            n: Some(2),
+            ..Default::default()
+        };
+        assert_eq!(n.clone().validate_defaults().unwrap_err().kind(), "invalid");
+        assert_eq!(n.defaults_only(), Params::default());
+    }
+
+    #[test]
+    fn keys_and_flags_are_derived_from_the_name() {
+        let s = SPEC.iter().find(|s| s.name == "frequency_penalty").unwrap();
+        assert_eq!(
+            (s.key(), s.flag()),
+            ("frequencyPenalty".into(), "frequency-penalty".into())
+        );
+        let names: Vec<_> = SPEC.iter().map(|s| s.name).collect();
+        assert_eq!(
+            names,
+            [
+                "temperature",
+                "max_tokens",
+                "top_p",
+                "frequency_penalty",
+                "presence_penalty",
+                "stop",
+                "seed",
+                "n"
+            ]
+        );
+    }
+}

@@ -1,0 +1,184 @@
+//! Long histories in the real webview: 5,000 conversations in the sidebar and 10,000-message
+//! conversations opened, scrolled to the top and closed again. An ignored bench that prints numbers
+//! and asserts no timings: `tests/run.sh --test e2e bench_long_history -- --ignored --nocapture`.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::fake_openai::FakeOpenAi;
+use crate::fixture::Lab;
+use crate::history;
+
+/// Resident memory (MB) of the web process serving this lab's window (found by its data dir).
+fn web_process_mb(data: &std::path::Path) -> Option<f64> {
+    let want = format!("PARLEY_DATA_DIR={}", data.display());
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let pid = entry.file_name();
+        let Some(pid) = pid
+            .to_str()
+            .filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if !comm.starts_with("WebKitWebProces") {
+            continue;
+        }
+        let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+        if !env.split(|&b| b == 0).any(|kv| kv == want.as_bytes()) {
+            continue;
+        }
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let kb: f64 = status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()?;
+        return Some(kb / 1024.0);
+    }
+    None
+}
+
+fn seed(data: &std::path::Path, long: usize) -> Vec<i64> {
+    let (db, _) = parley_core::db::Db::open_dir(data).unwrap();
+    db.with(|c| {
+        history::seed(c, 5_000, 2, 1);
+        let mut ids = Vec::new();
+        for i in 0..long {
+            history::seed(c, 1, 10_000, 2 + i as u64);
+            let id = c.last_insert_rowid();
+            let conv: i64 = c.query_row(
+                "SELECT conversation_id FROM messages WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )?;
+            c.execute(
+                "UPDATE conversations SET title = ?2, updated_at = ?3 WHERE id = ?1",
+                rusqlite::params![
+                    conv,
+                    format!("Long conversation {i}"),
+                    1_900_000_000_000_i64 + i as i64
+                ],
+            )?;
+            ids.push(conv);
+        }
+        Ok(ids)
+    })
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn bench_long_history() {
+    let lab = Lab::new().await;
+    let long = seed(lab.data(), 3);
+    let server = FakeOpenAi::start();
+    let app = lab.open(&server).await;
+    let c = app.client();
+    c.update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+        Some(Duration::from_secs(300)),
+        None,
+        None,
+    ))
+    .await
+    .unwrap();
+
+    // The sidebar: a full paint of 5,003 conversations, then the update after one new message.
+    let sidebar = c
+        .execute_async(
+            "const id = arguments[0];
+             const done = arguments[arguments.length - 1];
+             import('./js/sidebar.js').then(async (s) => {
+               try {
+               const full = [];
+               for (let i = 0; i < 5; i++) {
+                 const t0 = performance.now(); s.renderConversations(); document.body.offsetHeight;
+                 full.push(performance.now() - t0);
+               }
+               const one = [];
+               for (let i = 0; i < 5; i++) {
+                 const t0 = performance.now(); await Promise.race([s.refreshConversation(id), new Promise((r) => setTimeout(r, 20000))]); document.body.offsetHeight;
+                 one.push(performance.now() - t0);
+               }
+               done({ full, one, rows: document.querySelectorAll('#conversation-list li').length,
+                      nodes: document.getElementsByTagName('*').length });
+               } catch (e) { done({ error: String(e) }); }
+             }, (e) => done({ error: String(e) }));",
+            vec![json!(long[0])],
+        )
+        .await
+        .unwrap();
+    println!("sidebar, 5,003 conversations: {sidebar}");
+
+    let before = web_process_mb(lab.data());
+    let mut opens = Vec::new();
+    let mut scrolls: Vec<Value> = Vec::new();
+    for round in 0..10 {
+        let id = long[round % long.len()];
+        // Open: from the click to the frame after the last message is painted.
+        let open = c
+            .execute_async(
+                "const id = arguments[0]; const done = arguments[arguments.length - 1];
+                 const t0 = performance.now();
+                 window.__TAURI__ && document.querySelector('#conversation-list li.conversation[data-id=\"' + id + '\"]').click();
+                 const check = () => {
+                   const m = document.getElementById('messages');
+                   if (m.querySelector('.message') && !m.hasAttribute('aria-busy'))
+                     requestAnimationFrame(() => done(performance.now() - t0));
+                   else requestAnimationFrame(check);
+                 };
+                 requestAnimationFrame(check);",
+                vec![json!(id)],
+            )
+            .await
+            .unwrap();
+        opens.push(open.as_f64().unwrap_or(f64::NAN));
+        if round < 2 {
+            // Scroll to the top as a fast wheel would: one step per frame; frame gaps measured.
+            let s = c
+                .execute_async(
+                    "const done = arguments[0];
+                     import('./js/messages.js').then((view) => {
+                       const el = document.getElementById('messages');
+                       const gaps = []; let last = performance.now(); let maxNodes = 0; const t0 = last;
+                       const step = (now) => {
+                         gaps.push(now - last); last = now;
+                         maxNodes = Math.max(maxNodes, el.getElementsByTagName('*').length);
+                         if ((view.thread.start === 0 && el.scrollTop === 0) || now - t0 > 120000) {
+                           gaps.sort((a, b) => a - b);
+                           done({ ms: now - t0, frames: gaps.length, p50: gaps[gaps.length >> 1],
+                                  p95: gaps[Math.floor(gaps.length * 0.95)], max: gaps[gaps.length - 1], maxNodes,
+                                  messagesInDom: el.querySelectorAll('.message').length });
+                           return;
+                         }
+                         el.scrollTop = Math.max(0, el.scrollTop - 1500);
+                         requestAnimationFrame(step);
+                       };
+                       requestAnimationFrame(step);
+                     });",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            scrolls.push(s);
+        }
+    }
+    // Close: a short conversation, then let the engine settle.
+    c.execute(
+        "document.querySelectorAll('#conversation-list li.conversation')[5].click(); return null;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let after = web_process_mb(lab.data());
+    println!("open a 10,000-message conversation (ms, click to painted): {opens:.1?}");
+    for s in &scrolls {
+        println!("scroll 10,000 messages to the top: {s}");
+    }
+    println!("web process memory: {before:.0?} MB before ten opens, {after:.0?} MB after closing");
+    app.close().await;
+}

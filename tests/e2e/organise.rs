@@ -1,0 +1,210 @@
+//! Organising in the real window: create a folder, move a conversation into it with the row menu,
+//! tag it, archive it (hidden from the list, shown under Archived); bulk move with Undo; the
+//! History section lists backups. Screenshots of the new parts in light and dark, English and Chinese.
+
+use serde_json::json;
+
+use crate::fake_openai::FakeOpenAi;
+use crate::fixture::{wait_for, App, Lab};
+use crate::page::{organise, sidebar};
+use crate::steps::ENTER;
+
+/// Two conversations in the lab's database before the window opens.
+fn seed(lab: &Lab) {
+    use parley_core::db::{conversations, Db};
+    let (db, _) = Db::open_dir(lab.data()).unwrap();
+    for title in ["Trip plans", "Tax questions"] {
+        db.with(|c| {
+            conversations::create(c, None).and_then(|x| conversations::rename(c, x.id, title))
+        })
+        .unwrap();
+    }
+}
+
+impl App {
+    /// Opens the menu of the conversation titled `title` from the keyboard (Shift+F10).
+    async fn row_menu(&self, title: &str) {
+        wait_for("the row", || async {
+            let titles = self.conversation_titles().await;
+            titles.iter().any(|t| t.contains(title)).then_some(())
+        })
+        .await;
+        self.js_with(
+            "const li = [...document.querySelectorAll('#conversation-list li.conversation')]
+               .find(l => l.textContent.includes(arguments[0]));
+             li.focus();
+             li.dispatchEvent(new KeyboardEvent('keydown', {key: 'F10', shiftKey: true, bubbles: true}));
+             return true",
+            vec![json!(title)],
+        )
+        .await;
+        wait_for("the menu", || self.find(organise::MENU_ITEMS)).await;
+    }
+
+    /// Chooses the open menu's item whose text contains `label`.
+    async fn choose(&self, label: &str) {
+        wait_for(label, || async {
+            let texts = self.texts_of(organise::MENU_ITEMS).await;
+            let i = texts.iter().position(|t| t.contains(label))?;
+            self.click_nth(organise::MENU_ITEMS, i).await;
+            Some(())
+        })
+        .await;
+    }
+
+    /// Types `text` in the small prompt and confirms it.
+    async fn answer(&self, text: &str) {
+        wait_for("the prompt", || self.find(organise::ASK_INPUT)).await;
+        self.type_into(organise::ASK_INPUT, text).await;
+        self.press(organise::ASK_INPUT, ENTER).await;
+    }
+
+    async fn wait_titles(&self, want: &[&str]) {
+        wait_for(&format!("the list to be {want:?}"), || async {
+            let mut got: Vec<String> = self
+                .conversation_titles()
+                .await
+                .iter()
+                .map(|t| t.replace('📌', "").trim().to_string())
+                .collect();
+            got.sort();
+            let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+            want.sort();
+            (got == want).then_some(())
+        })
+        .await;
+    }
+
+    async fn click_text(&self, css: &str, text: &str) {
+        wait_for(text, || async {
+            let i = self
+                .texts_of(css)
+                .await
+                .iter()
+                .position(|t| t.contains(text))?;
+            self.click_nth(css, i).await;
+            Some(())
+        })
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_is_created_and_a_conversation_moved_tagged_and_archived() {
+    let lab = Lab::new().await;
+    let server = FakeOpenAi::start();
+    seed(&lab);
+    let app = lab.open(&server).await;
+    app.wait_titles(&["Trip plans", "Tax questions"]).await;
+
+    app.click(organise::NEW_FOLDER).await;
+    app.answer("Travel").await;
+    wait_for("the folder", || async {
+        app.texts_of(organise::FOLDER_ROWS)
+            .await
+            .iter()
+            .any(|t| t.contains("Travel"))
+            .then_some(())
+    })
+    .await;
+
+    app.row_menu("Trip plans").await;
+    app.choose("Move to").await;
+    app.choose("Travel").await;
+    app.click_text(organise::FOLDER_ROWS, "Travel").await;
+    app.wait_titles(&["Trip plans"]).await;
+
+    app.row_menu("Trip plans").await;
+    app.choose("Tags").await;
+    app.choose("New tag").await;
+    app.answer("holiday").await;
+    wait_for("the tag on the row", || app.find(organise::ROW_TAG_DOTS)).await;
+    assert_eq!(app.texts_of(organise::TAG_CHIPS).await, ["holiday"]);
+    app.screenshot("organise-light-en.png").await;
+
+    app.row_menu("Trip plans").await;
+    app.choose("Archive").await;
+    app.wait_titles(&[]).await;
+    app.click(organise::ARCHIVED_VIEW).await;
+    app.wait_titles(&["Trip plans"]).await;
+    app.click(organise::ALL_VIEW).await;
+    app.wait_titles(&["Tax questions"]).await;
+
+    // What the back end holds: archived, in Travel, tagged.
+    let archived = app
+        .ask_backend(
+            "list_archived_conversations",
+            "r => r.map(c => [c.title, c.folderId != null, c.tags.length])",
+        )
+        .await
+        .unwrap();
+    assert_eq!(archived, json!([["Trip plans", true, 1]]));
+
+    // Bulk: select both visible rows (one), move, then Undo from the toast.
+    app.click(organise::SELECT_TOGGLE).await;
+    app.click_nth(sidebar::CONVERSATIONS, 0).await;
+    app.screenshot("organise-select-light-en.png").await;
+    app.click_text(&format!("{} button", organise::BULK_BAR), "Move to")
+        .await;
+    app.choose("Travel").await;
+    // The newest toast's Undo (older toasts may still be showing).
+    app.js(&format!(
+        "const a = document.querySelectorAll(\"{}\"); a[a.length - 1].click(); return true",
+        sidebar::TOAST_ACTION
+    ))
+    .await;
+    wait_for("the undo", || async {
+        let r = app
+            .ask_backend("list_conversations", "r => r.map(c => c.folderId)")
+            .await?;
+        (r == json!([null])).then_some(())
+    })
+    .await;
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_organised_sidebar_in_dark_and_in_chinese() {
+    let lab = Lab::new().await;
+    let server = FakeOpenAi::start();
+    seed(&lab);
+    {
+        use parley_core::db::{organise as org, Db};
+        let (db, _) = Db::open_dir(lab.data()).unwrap();
+        db.with(|c| {
+            let f = org::create_folder(c, "工作", None)?;
+            org::create_folder(c, "Clients", Some(f.id))?;
+            let t = org::ensure_tag(c, "urgent", Some("#e11d48"))?;
+            org::apply(c, &[1], &org::Change::AddTag { tag_id: t.id })?;
+            org::apply(c, &[1], &org::Change::Pin { pinned: true })?;
+            org::apply(
+                c,
+                &[2],
+                &org::Change::Move {
+                    folder_id: Some(f.id),
+                },
+            )?;
+            parley_core::db::backup::write(c, lab.data(), "daily").map(|_| ())
+        })
+        .unwrap();
+    }
+    let app = lab
+        .app(&server)
+        .env("GTK_THEME", "Adwaita:dark")
+        .open()
+        .await;
+    app.wait_titles(&["Trip plans", "Tax questions"]).await;
+    app.screenshot("organise-dark-en.png").await;
+    app.js("localStorage.setItem('parley.lang', 'zh-CN'); location.reload(); return true")
+        .await;
+    app.wait_js("the Chinese page", "return document.documentElement.dataset.ready === 'true' && !!document.querySelector('#folder-panel .folder-row')").await;
+    app.row_menu("Trip plans").await;
+    app.screenshot("organise-dark-zh.png").await;
+    app.press(organise::MENU_ITEMS, "\u{e00c}").await;
+    app.click(crate::page::settings::OPEN).await;
+    wait_for("the backups", || app.find(organise::BACKUP_ROWS)).await;
+    app.js("document.getElementById('history-section').scrollIntoView(); return true")
+        .await;
+    app.screenshot("history-dark-zh.png").await;
+    app.close().await;
+}

@@ -1,0 +1,223 @@
+//! A window that feels finished: theme switch, the shortcuts overlay, rating controls readable in
+//! both themes (contrast computed from the page's own colours), screenshots at the minimum size.
+
+use crate::fake_openai::FakeOpenAi;
+use crate::first_run::{first_start, keep_screenshot, min_size};
+use crate::fixture::{App, Lab};
+use crate::page::{messages::in_last_reply, rating, settings, window};
+
+/// The lowest contrast ratio of any rating control against what is behind it (WCAG formula;
+/// translucent backgrounds are blended over their ancestors').
+const LOWEST_CONTRAST: &str = r#"
+const parse = (c) => { const m = c.match(/[\d.]+/g).map(Number); return [m[0], m[1], m[2], m.length > 3 ? m[3] : 1]; };
+const over = (top, under) => { const a = top[3]; return [0, 1, 2].map((i) => top[i] * a + under[i] * (1 - a)).concat(1); };
+const backdrop = (el) => {
+  const layers = [];
+  for (let e = el; e; e = e.parentElement) {
+    const c = parse(getComputedStyle(e).backgroundColor);
+    if (c[3] > 0) layers.push(c);
+    if (c[3] >= 1) break;
+  }
+  let acc = [255, 255, 255, 1];
+  for (const l of layers.reverse()) acc = over(l, acc);
+  return acc;
+};
+const lum = (c) => { const [r, g, b] = c.slice(0, 3).map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+const els = [...document.querySelectorAll(arguments[0])];
+if (!els.length) return null;
+return Math.min(...els.map((el) => ratio(parse(getComputedStyle(el).color), backdrop(el))));
+"#;
+
+async fn lowest_contrast(app: &App) -> f64 {
+    app.js_with(LOWEST_CONTRAST, vec![window::RATING_CONTROLS.into()])
+        .await
+        .as_f64()
+        .expect("rating controls on screen")
+}
+
+/// The theme and language live in the webview's storage, shared by every test of a run: put back.
+async fn forget_choices(app: &App) {
+    app.js("localStorage.removeItem('parley.theme'); localStorage.removeItem('parley.lang'); return true")
+        .await;
+}
+
+async fn set_theme(app: &App, theme: &str) {
+    app.click(settings::OPEN).await;
+    app.select(window::THEME, theme).await;
+    app.click(settings::CLOSE).await;
+    let want = if theme == "system" { "" } else { theme };
+    app.wait_js(
+        "the theme",
+        &format!("return (document.documentElement.dataset.theme || '') === '{want}'"),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rating_controls_keep_three_to_one_contrast_in_light_and_dark() {
+    let lab = Lab::new().await;
+    let server = FakeOpenAi::start();
+    let app = lab.open(&server).await;
+    min_size(&app).await;
+    app.click(crate::page::sidebar::NEW_CHAT).await;
+    app.set_conversation_model("test-model").await;
+    app.send("rate me").await;
+    app.last_reply("done").await;
+    // Some on, some off: three stars and a thumb.
+    let three = in_last_reply(&rating::score(3));
+    app.click(&three).await;
+    crate::fixture::wait_for("the score to be saved", || async {
+        app.attr_of(&three, "aria-pressed")
+            .await
+            .filter(|v| v == "true")
+    })
+    .await;
+    app.click(&in_last_reply(rating::THUMB_UP)).await;
+    app.wait_js(
+        "the thumb to be on",
+        "return !!document.querySelector('#messages .rate-thumb.on')",
+    )
+    .await;
+    for theme in ["light", "dark"] {
+        set_theme(&app, theme).await;
+        let lowest = lowest_contrast(&app).await;
+        assert!(lowest >= 3.0, "{theme}: lowest contrast {lowest:.2}:1");
+        keep_screenshot(&app, &format!("chat-{theme}-640x420.png")).await;
+    }
+    // The thumbs are drawn as SVG icons, not emoji.
+    let svg = app
+        .js("return [...document.querySelectorAll('#messages .rate-thumb')].every((b) => b.querySelector('svg') && !b.textContent.trim())")
+        .await;
+    assert_eq!(svg, true);
+    forget_choices(&app).await;
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_theme_switches_and_is_kept_after_a_restart() {
+    let lab = Lab::new().await;
+    let server = FakeOpenAi::start();
+    let app = lab.open(&server).await;
+    set_theme(&app, "dark").await;
+    let bg = app
+        .js("return getComputedStyle(document.body).backgroundColor")
+        .await;
+    assert_eq!(bg, "rgb(22, 23, 27)");
+    app.close().await;
+    let app = lab.open(&server).await;
+    app.wait_js(
+        "the dark theme again",
+        "return document.documentElement.dataset.theme === 'dark'",
+    )
+    .await;
+    set_theme(&app, "light").await;
+    let bg = app
+        .js("return getComputedStyle(document.body).backgroundColor")
+        .await;
+    assert_eq!(bg, "rgb(248, 248, 250)");
+    forget_choices(&app).await;
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shortcuts_overlay_lists_every_shortcut_and_closes_with_escape() {
+    let lab = Lab::new().await;
+    let server = FakeOpenAi::start();
+    let app = lab.open(&server).await;
+    // Ctrl+/ from the composer.
+    app.press(crate::page::composer::FIELD, "\u{e009}/").await;
+    app.wait_js(
+        "the overlay",
+        "return document.getElementById('shortcuts-dialog').open",
+    )
+    .await;
+    let keys = app.texts_of(window::SHORTCUT_KEYS).await;
+    for k in ["Ctrl+N", "Enter", "Shift+Enter", "Esc", "/", "F2"] {
+        assert!(keys.iter().any(|x| x == k), "{k} in {keys:?}");
+    }
+    keep_screenshot(&app, "shortcuts.png").await;
+    app.press(window::SHORTCUTS, "\u{e00c}").await;
+    app.wait_js(
+        "the overlay to close",
+        "return !document.getElementById('shortcuts-dialog').open",
+    )
+    .await;
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_welcome_at_the_minimum_size_in_light_dark_english_and_chinese() {
+    let lab = Lab::new().await;
+    let server = FakeOpenAi::start();
+    for (lang, theme) in [
+        ("en", "light"),
+        ("en", "dark"),
+        ("zh-CN", "light"),
+        ("zh-CN", "dark"),
+    ] {
+        let app = first_start(&lab, &server).await;
+        app.js_with(
+            "localStorage.setItem('parley.theme', arguments[1]); localStorage.setItem('parley.lang', arguments[0]); return true",
+            vec![lang.into(), theme.into()],
+        )
+        .await;
+        app.close().await;
+        let app = first_start(&lab, &server).await;
+        min_size(&app).await;
+        app.wait_js(
+            "the welcome with a server found",
+            "return !document.getElementById('welcome').hidden && !!document.querySelector('#welcome-local-list .welcome-server')",
+        )
+        .await;
+        keep_screenshot(&app, &format!("welcome-{lang}-{theme}-640x420.png")).await;
+        forget_choices(&app).await;
+        app.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_the_minimum_size_the_sidebar_collapses_and_the_last_chat_comes_back() {
+    let lab = Lab::new().await;
+    let server = FakeOpenAi::start();
+    let app = lab.open(&server).await;
+    min_size(&app).await;
+    app.click(crate::page::sidebar::NEW_CHAT).await;
+    app.set_conversation_model("test-model").await;
+    app.send("A title long enough to need room at the smallest size")
+        .await;
+    app.last_reply("done").await;
+    // The title keeps several words beside the totals.
+    let title_width = app
+        .js("return document.getElementById('chat-title').getBoundingClientRect().width")
+        .await;
+    assert!(title_width.as_f64().unwrap() > 80.0, "{title_width}");
+    app.click(window::TOGGLE_SIDEBAR).await;
+    app.wait_js(
+        "the sidebar to collapse",
+        "return getComputedStyle(document.querySelector('.sidebar')).display === 'none'",
+    )
+    .await;
+    // The conversation takes the whole width.
+    let main = app
+        .js("return document.querySelector('.main').getBoundingClientRect().width")
+        .await;
+    assert!(main.as_f64().unwrap() > 600.0, "{main}");
+    keep_screenshot(&app, "sidebar-collapsed-640x420.png").await;
+    app.close().await;
+
+    // Restarted: the sidebar stays collapsed and the conversation is open again.
+    let app = lab.open(&server).await;
+    app.wait_js(
+        "the last conversation, open again",
+        "return document.querySelectorAll('#messages .message').length === 2",
+    )
+    .await;
+    assert_eq!(
+        app.js("return document.querySelector('.app').classList.contains('sidebar-collapsed')")
+            .await,
+        true
+    );
+    app.click(window::TOGGLE_SIDEBAR).await;
+    app.close().await;
+}

@@ -1,0 +1,154 @@
+// Tool calls in the thread: each call a reply made (function name, arguments laid out as text),
+// never executed; on the newest reply, a field per call for the result the user types and a
+// button that sends them back as `tool` messages. Model text reaches the DOM as textContent only.
+import { h } from './dom.js';
+import { t } from './i18n.js';
+
+/** Pretty JSON when the arguments parse, else exactly as the model wrote them. */
+export function formatArguments(args) {
+  try {
+    return JSON.stringify(JSON.parse(args), null, 2);
+  } catch {
+    return String(args ?? '');
+  }
+}
+
+/**
+ * The calls of a reply. With `onSend`, each call gets a result field and the block a Send button;
+ * onSend([{toolCallId, content}]) is called with every result (empty ones refused).
+ */
+export function toolCallsBlock(message, onSend) {
+  const calls = Array.isArray(message.toolCalls) ? message.toolCalls : [];
+  if (!calls.length) return null;
+  const fields = [];
+  const list = calls.map((call) => {
+    const name = call.function?.name || '?';
+    const item = h('div', { className: 'tool-call', dataset: { callId: call.id || '' } },
+      h('div', { className: 'tool-call-head' },
+        h('span', { className: 'tool-call-label', text: t('tools.calls') }),
+        h('code', { className: 'tool-call-name', text: name })),
+      h('pre', { className: 'tool-call-args', text: formatArguments(call.function?.arguments ?? '') }));
+    if (onSend) {
+      const field = h('textarea', {
+        className: 'tool-result-input',
+        attrs: { rows: 2, placeholder: t('tools.resultPlaceholder', { name }), 'aria-label': t('tools.resultFor', { name }) },
+      });
+      fields.push({ id: call.id, field });
+      item.append(field);
+    }
+    return item;
+  });
+  const block = h('div', { className: 'tool-calls' }, h('div', { className: 'tool-calls-note', text: t('tools.notExecuted') }), ...list);
+  if (onSend) {
+    const error = h('div', { className: 'tool-results-error', attrs: { role: 'alert', hidden: true } });
+    const button = h('button', { className: 'btn btn-primary btn-small send-tool-results', attrs: { type: 'button' }, text: t('tools.sendResults') });
+    button.addEventListener('click', () => {
+      const results = fields.map(({ id, field }) => ({ toolCallId: id, content: field.value }));
+      if (results.some((r) => !r.content.trim())) {
+        error.textContent = t('tools.resultMissing');
+        error.hidden = false;
+        return;
+      }
+      error.hidden = true;
+      onSend(results);
+    });
+    block.append(error, button);
+  }
+  return block;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tools a conversation offers: a JSON editor in the conversation settings, checked on save.
+
+let editor = null;
+let loadedFor = null;
+
+/** Adds the editor to the conversation settings panel (once). `api` is api.js's object. */
+export function initToolsEditor(api, activeId) {
+  const panel = document.getElementById('conv-settings');
+  if (!panel || editor) return;
+  const area = h('textarea', {
+    className: 'tools-json', attrs: { id: 'tools-json', rows: 6, spellcheck: 'false', placeholder: t('tools.editorPlaceholder') },
+  });
+  const error = h('p', { className: 'field-error', attrs: { id: 'tools-error', role: 'alert', hidden: true } });
+  const saved = h('span', { className: 'tools-saved', attrs: { hidden: true }, text: t('tools.saved') });
+  const save = h('button', { className: 'btn btn-secondary btn-small', attrs: { id: 'tools-save', type: 'button' }, text: t('tools.save') });
+  const block = h('details', { className: 'tools-editor', attrs: { id: 'tools-editor' } },
+    h('summary', { text: t('tools.editorTitle') }),
+    h('p', { className: 'field-hint', text: t('tools.editorHint') }),
+    area, h('div', { className: 'tools-actions' }, save, saved), error);
+  // Token probabilities for this conversation: on/off and alternatives per token.
+  const lpOn = h('input', { attrs: { id: 'logprobs-on', type: 'checkbox' } });
+  const lpTop = h('input', { attrs: { id: 'logprobs-top', type: 'number', min: 0, max: 20, step: 1, value: 5, inputmode: 'numeric' } });
+  const lpRow = h('div', { className: 'logprobs-setting' },
+    h('label', {}, lpOn, h('span', { text: ` ${t('logprobs.setting')}` })),
+    h('label', {}, h('span', { text: `${t('logprobs.top')} ` }), lpTop));
+  const before = document.getElementById('conv-settings-error');
+  if (before) { before.before(lpRow); before.before(block); } else panel.append(lpRow, block);
+  editor = { area, error, saved, block, api, activeId, lpOn, lpTop };
+  save.addEventListener('click', () => saveTools());
+  const saveLogprobs = async () => {
+    const id = activeId();
+    if (!id) return;
+    const n = Math.max(0, Math.min(20, Math.round(Number(lpTop.value) || 0)));
+    try {
+      await api.setConversationLogprobs(id, lpOn.checked ? n : null);
+      showError('');
+    } catch (err) {
+      showError(err?.message || String(err));
+    }
+  };
+  lpOn.addEventListener('change', saveLogprobs);
+  lpTop.addEventListener('change', saveLogprobs);
+}
+
+function showError(text) {
+  editor.error.textContent = text;
+  editor.error.hidden = !text;
+}
+
+/** Loads the active conversation's tools into the editor. */
+export async function loadTools(conversationId) {
+  if (!editor) return;
+  loadedFor = conversationId;
+  showError('');
+  editor.saved.hidden = true;
+  if (!conversationId) { editor.area.value = ''; editor.lpOn.checked = false; return; }
+  try {
+    const top = await editor.api.getConversationLogprobs(conversationId);
+    if (loadedFor !== conversationId) return;
+    editor.lpOn.checked = top != null;
+    if (top != null) editor.lpTop.value = String(top);
+    const tools = await editor.api.getConversationTools(conversationId);
+    if (loadedFor !== conversationId) return;
+    editor.area.value = tools.length ? JSON.stringify(tools, null, 2) : '';
+    editor.block.dataset.count = String(tools.length);
+  } catch (err) {
+    showError(err?.message || String(err));
+  }
+}
+
+async function saveTools() {
+  const id = editor.activeId();
+  if (!id) return;
+  const raw = editor.area.value.trim();
+  let tools = [];
+  if (raw) {
+    try {
+      tools = JSON.parse(raw);
+    } catch (err) {
+      showError(t('tools.notJson', { error: err.message }));
+      return;
+    }
+    if (!Array.isArray(tools)) tools = [tools];
+  }
+  try {
+    const savedTools = await editor.api.setConversationTools(id, tools);
+    showError('');
+    editor.saved.hidden = false;
+    editor.block.dataset.count = String(savedTools.length);
+  } catch (err) {
+    editor.saved.hidden = true;
+    showError(err?.message || String(err));
+  }
+}
