@@ -74,6 +74,7 @@ pub fn judge_throughput() {
             vec![ChatMessage {
                 role: "user".into(),
                 content: "hi".into(),
+                ..Default::default()
             }],
         ),
     );

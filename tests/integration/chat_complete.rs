@@ -102,10 +102,7 @@ async fn n_choices_stream_side_by_side_and_one_is_chosen_to_continue() {
         [Some(0), Some(1), Some(2)]
     );
     // Until one is chosen, the first column is the one the conversation goes on from.
-    let path = svc
-        .db()
-        .with(|c| parley_core::db::messages::active_path(c, conv))
-        .unwrap();
+    let path = parley_core::db::messages::active_path(&peek(dir.path()), conv).unwrap();
     assert_eq!(path.last().unwrap().choice_index, Some(0));
     // Each choice's deltas were tagged with its own reply.
     for r in &replies {

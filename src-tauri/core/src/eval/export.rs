@@ -164,7 +164,7 @@ pub(crate) fn format_export(
             Ok((text, "json"))
         }
         ExportFormat::Csv => {
-            let mut out = to_csv(&ratings);
+            let mut out = to_csv(ratings);
             // Columns: message_id,conversation_id,model,thumb,score,reasons,tags,comment,rated_at,
             // prompt,reply,kind,other_model,winner,judge_model,rubric
             for v in votes {
