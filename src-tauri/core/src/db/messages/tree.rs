@@ -43,9 +43,11 @@ impl Tree {
         Ok(tree)
     }
 
-    /// The active one among siblings: newest chosen, then newest id.
+    /// The active one among siblings: newest chosen; among equals (a group) the first made.
     fn pick(&self, ids: &[i64]) -> Option<i64> {
-        ids.iter().copied().max_by_key(|id| (self.chosen[id], *id))
+        ids.iter()
+            .copied()
+            .max_by_key(|id| (self.chosen[id], std::cmp::Reverse(*id)))
     }
 
     pub(super) fn active_path(&self) -> Vec<i64> {
