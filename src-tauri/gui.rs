@@ -47,12 +47,10 @@ pub fn build_app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R>
 
 pub fn run() -> i32 {
     // Held while the window runs: `parley restore` refuses instead of restoring under it.
-    let _lock = parley_core::db::data_dir()
-        .and_then(|d| parley_core::db::backup::hold_window_lock(&d))
-        .unwrap_or_else(|e| {
-            eprintln!("parley: could not take the window lock: {e}");
-            None
-        });
+    let _lock = parley_core::api::hold_window_lock().unwrap_or_else(|e| {
+        eprintln!("parley: could not take the window lock: {e}");
+        None
+    });
     let state = AppState::open();
     let service = state.service().ok();
     if service.is_some() {

@@ -40,11 +40,16 @@ fn seed_battles(dir: &std::path::Path, n: usize) {
     tx.commit().unwrap();
 }
 
-/// The reply's text as saved so far, read from another connection.
+/// The reply's text as saved so far (its row and the checkpointed pieces after it), read from
+/// another connection.
 fn saved_text(conn: &rusqlite::Connection, id: i64) -> String {
-    conn.query_row("SELECT content FROM messages WHERE id = ?1", [id], |r| {
-        r.get(0)
-    })
+    conn.query_row(
+        "SELECT content || coalesce((SELECT group_concat(text, '' ORDER BY seq)
+             FROM reply_chunks WHERE message_id = ?1), '')
+         FROM messages WHERE id = ?1",
+        [id],
+        |r| r.get(0),
+    )
     .unwrap()
 }
 

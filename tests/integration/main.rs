@@ -22,6 +22,7 @@ mod conformance;
 mod faults;
 mod i18n;
 mod ipc;
+mod ipc_consent;
 mod judge;
 mod judge_headless;
 mod key_binding;

@@ -62,6 +62,12 @@ pub fn restore_backup(name: &str) -> Result<PathBuf> {
     crate::db::backup::restore(&data_dir()?, name)
 }
 
+/// Held while the window runs: `parley restore` refuses instead of restoring under it. `None`
+/// when another window holds it.
+pub fn hold_window_lock() -> Result<Option<crate::db::backup::WindowLock>> {
+    crate::db::backup::hold_window_lock(&data_dir()?)
+}
+
 /// Writes today's backup unless there already is one; returns its path when one was written.
 pub fn daily_backup() -> Result<Option<PathBuf>> {
     crate::db::backup::daily_for(&data_dir()?)

@@ -361,7 +361,10 @@ mod tests {
                 // As if another program (or a newer Parley) had written a role this one does not
                 // know; the CHECK constraint is switched off to get it into the file.
                 c.pragma_update(None, "ignore_check_constraints", true)?;
-                c.execute("UPDATE messages SET role = 'robot' WHERE id = ?1", [user.id])?;
+                c.execute(
+                    "UPDATE messages SET role = 'robot' WHERE id = ?1",
+                    [user.id],
+                )?;
                 Ok(user.id)
             })
             .unwrap();
