@@ -19,7 +19,9 @@ pub fn parley(data_dir: &Path) -> Command {
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY")
         .env_remove("OPENAI_API_KEY")
-        .env_remove("OPENAI_BASE_URL");
+        .env_remove("OPENAI_BASE_URL")
+        // Another test of this process turns tracing on (faults.rs); `parley` here prints none.
+        .env_remove("PARLEY_TRACE");
     cmd
 }
 
