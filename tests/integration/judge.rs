@@ -306,3 +306,21 @@ async fn a_batch_is_judged_with_bounded_concurrency() {
     assert_eq!(pairs.len(), 3);
     assert!(alone.is_empty());
 }
+
+#[tokio::test]
+async fn a_judge_that_never_stops_is_cut_at_its_limit_and_stored_as_an_error() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let svc = service(dir.path(), &server, Some("sk-j"));
+    let (_, ids) = seed(dir.path(), QUESTION, &[("m1", SHORT)]);
+    let v = svc
+        .judge_single(ids[0], None, &judge("test-fault-huge-reply"))
+        .await
+        .unwrap();
+    assert_eq!(v.score, None);
+    assert!(
+        v.error.as_deref().unwrap().contains("passed 64 KB"),
+        "{v:?}"
+    );
+    assert!(v.raw.as_deref().unwrap_or("").len() <= parley_core::eval::judge::MAX_JUDGE_REPLY);
+}
