@@ -117,6 +117,7 @@ pub struct ExportWhat {
 pub fn save_path<R: Runtime>(app: &AppHandle<R>, name: &str) -> Result<Option<PathBuf>> {
     if let Some(dir) = std::env::var_os("PARLEY_EXPORT_DIR") {
         let dir = PathBuf::from(dir);
+        std::fs::create_dir_all(&dir)?;
         let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
         let mut path = dir.join(name);
         let mut n = 2;

@@ -166,6 +166,10 @@ impl Driver {
             .env("OPENAI_BASE_URL", &app.base_url)
             .env_remove("OPENAI_API_KEY")
             .env("LANG", "en_US.UTF-8")
+            // The webview's own storage (language, theme, layout in localStorage; caches) lives
+            // with this test's data, so one test's choices never leak into the next.
+            .env("XDG_DATA_HOME", app.data.join("xdg-data"))
+            .env("XDG_CACHE_HOME", app.data.join("xdg-cache"))
             .env("NO_AT_BRIDGE", "1")
             // The native consent dialog (SECURITY.md W8) answers yes (a test may override it).
             .env("PARLEY_CONFIRM", "yes")

@@ -140,18 +140,33 @@ async fn a_folder_is_created_and_a_conversation_moved_tagged_and_archived() {
         .unwrap();
     assert_eq!(archived, json!([["Trip plans", true, 1]]));
 
-    // Bulk: select both visible rows (one), move, then Undo from the toast.
+    // Bulk: select both visible rows (one), move, then Undo from the toast. The earlier toasts
+    // are dismissed first, so the move's is the only "Moved" one.
+    app.js(&format!(
+        "document.querySelectorAll(\"{}\").forEach(t => t.remove()); return true",
+        sidebar::TOAST
+    ))
+    .await;
     app.click(organise::SELECT_TOGGLE).await;
     app.click_nth(sidebar::CONVERSATIONS, 0).await;
     app.screenshot("organise-select-light-en.png").await;
     app.click_text(&format!("{} button", organise::BULK_BAR), "Move to")
         .await;
     app.choose("Travel").await;
-    // The newest toast's Undo (older toasts may still be showing).
-    app.js(&format!(
-        "const a = document.querySelectorAll(\"{}\"); a[a.length - 1].click(); return true",
-        sidebar::TOAST_ACTION
-    ))
+    // The Undo of the bulk move's own toast, the newest "Moved" one (the toasts of the earlier move
+    // and of the archive may still be showing): wait for it,
+    // since the toast comes only once the move is saved and the list refreshed.
+    app.wait_js(
+        "the move's toast",
+        &format!(
+            "const t = [...document.querySelectorAll(\"{}\")].filter(t => t.textContent.startsWith('Moved 1')).pop();
+             if (!t) return false;
+             t.querySelector(\"{}\").click();
+             return true;",
+            sidebar::TOAST,
+            sidebar::TOAST_ACTION_IN
+        ),
+    )
     .await;
     wait_for("the undo", || async {
         let r = app

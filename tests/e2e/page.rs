@@ -30,6 +30,9 @@ pub mod sidebar {
     pub const RENAME_INPUT: &str = "#conversation-list .rename-input";
     pub const DELETE_ACTIVE: &str = "#conversation-list li.conversation.active button.delete";
     pub const TOAST_ACTION: &str = "#toasts .toast-action";
+    pub const TOAST: &str = "#toasts .toast";
+    /// The action button inside one toast.
+    pub const TOAST_ACTION_IN: &str = ".toast-action";
     pub const BANNER_TEXT: &str = "#banners .banner .banner-text";
 }
 

@@ -68,24 +68,33 @@ impl App {
 
     /// Clicks the first element matching `css`, once there is one.
     pub async fn click(&self, css: &str) {
-        let el = wait_for(css, || self.find(css)).await;
-        // In a scrolling dialog or panel WebKitWebDriver only clicks what it can see.
-        let _ = self.reveal(&el, "nearest").await;
-        el.click()
-            .await
-            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+        // Retried when the page re-renders the element between finding and clicking it (a stale
+        // node); any other refusal fails the test.
+        wait_for(css, || async {
+            let el = self.find(css).await?;
+            // In a scrolling dialog or panel WebKitWebDriver only clicks what it can see.
+            let _ = self.reveal(&el, "nearest").await;
+            match el.click().await {
+                Ok(_) => Some(()),
+                Err(e) if is_stale(&e) => None,
+                Err(e) => panic!("click {css}: {e}"),
+            }
+        })
+        .await;
     }
 
     /// Clicks the `n`th (from 0) element matching `css`, once there are that many.
     pub async fn click_nth(&self, css: &str, n: usize) {
-        let el = wait_for(&format!("{css} #{n}"), || async {
-            self.find_all(css).await.into_iter().nth(n)
+        wait_for(&format!("{css} #{n}"), || async {
+            let el = self.find_all(css).await.into_iter().nth(n)?;
+            let _ = self.reveal(&el, "center").await;
+            match el.click().await {
+                Ok(_) => Some(()),
+                Err(e) if is_stale(&e) => None,
+                Err(e) => panic!("click {css} #{n}: {e}"),
+            }
         })
         .await;
-        let _ = self.reveal(&el, "center").await;
-        el.click()
-            .await
-            .unwrap_or_else(|e| panic!("click {css} #{n}: {e}"));
     }
 
     /// Replaces a field's text. Retries when the page re-renders the field under our feet.
@@ -275,4 +284,10 @@ impl App {
         )
         .await;
     }
+}
+
+/// The page replaced the element after it was found (WebKitWebDriver: "Node … was not found").
+fn is_stale(e: &fantoccini::error::CmdError) -> bool {
+    let text = e.to_string();
+    text.contains("was not found") || text.contains("stale element")
 }

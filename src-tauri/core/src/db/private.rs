@@ -29,6 +29,23 @@ pub fn file(path: &Path) -> Result<()> {
     set_mode(path, 0o600)
 }
 
+/// Takes group and other permissions away from a file found in the data folder (0644 → 0600),
+/// leaving the owner's own bits (a file the user put there keeps its execute bit).
+#[cfg(unix)]
+fn owner_only(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        set_mode(path, mode & 0o700)?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn owner_only(_path: &Path) -> Result<()> {
+    Ok(())
+}
+
 /// Creates a new file, 0600 from its first byte (never overwriting one).
 pub fn create_new(path: &Path) -> std::io::Result<File> {
     let mut options = OpenOptions::new();
@@ -54,7 +71,7 @@ pub fn fix_data_dir(data_dir: &Path) -> Result<()> {
         };
         for entry in entries.flatten() {
             if entry.file_type().is_ok_and(|t| t.is_file()) {
-                file(&entry.path())?;
+                owner_only(&entry.path())?;
             }
         }
     }
