@@ -1,49 +1,9 @@
 //! The window: builds the Tauri app over the chat service. Generic over the runtime so tests can use
 //! Tauri's mock runtime.
 
-use std::sync::Arc;
-
 use tauri::{Builder, Runtime};
 
-use parley_core::chat::{ChatService, EnvFallback};
-use parley_core::error::{Error, Result};
-use parley_core::secrets::KeyringStore;
-
-/// What the commands see. If the database could not be opened, every command reports why.
-pub struct AppState {
-    service: std::result::Result<Arc<ChatService>, Error>,
-    pub notices: Vec<String>,
-}
-
-impl AppState {
-    pub fn new(service: Result<ChatService>, notices: Vec<String>) -> Self {
-        AppState {
-            service: service.map(Arc::new),
-            notices,
-        }
-    }
-
-    /// Opens the real database (`PARLEY_DATA_DIR` or the OS data dir) and the OS keyring.
-    pub fn open() -> Self {
-        let opened = parley_core::db::data_dir().and_then(|dir| {
-            parley_core::open_service(&dir, Arc::new(KeyringStore::new()), EnvFallback::from_env())
-        });
-        match opened {
-            Ok((service, notices)) => {
-                AppState::new(Ok(service), notices.iter().map(|n| n.to_string()).collect())
-            }
-            Err(e) => {
-                eprintln!("parley: {e}");
-                let notice = e.to_string();
-                AppState::new(Err(e), vec![notice])
-            }
-        }
-    }
-
-    pub fn service(&self) -> Result<Arc<ChatService>> {
-        self.service.clone()
-    }
-}
+use crate::commands::state::AppState;
 
 /// Refuses navigation away from the app's own pages (W2).
 fn navigation_guard<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {
@@ -87,21 +47,17 @@ pub fn build_app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R>
 
 pub fn run() -> i32 {
     // Held while the window runs: `parley restore` refuses instead of restoring under it.
-    let _lock = parley_core::db::data_dir()
-        .and_then(|d| parley_core::db::backup::hold_window_lock(&d))
-        .unwrap_or_else(|e| {
-            eprintln!("parley: could not take the window lock: {e}");
-            None
-        });
+    let _lock = parley_core::api::hold_window_lock().unwrap_or_else(|e| {
+        eprintln!("parley: could not take the window lock: {e}");
+        None
+    });
     let state = AppState::open();
     let service = state.service().ok();
     if service.is_some() {
         // A backup of the database once a day, off the UI's path; checked again every hour
         // for a window left open for days.
         std::thread::spawn(|| loop {
-            if let Err(e) =
-                parley_core::db::data_dir().and_then(|d| parley_core::db::backup::daily_for(&d))
-            {
+            if let Err(e) = parley_core::api::daily_backup() {
                 eprintln!("parley: daily backup failed: {e}");
             }
             std::thread::sleep(std::time::Duration::from_secs(3600));

@@ -1,7 +1,9 @@
+//! Basic facts for the About box: version, data folder, and the notices from opening the database.
+
 use serde::Serialize;
 use tauri::State;
 
-use crate::gui::AppState;
+use crate::commands::state::AppState;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -15,7 +17,7 @@ pub struct AppInfo {
 pub fn app_info(state: State<'_, AppState>) -> AppInfo {
     AppInfo {
         version: env!("CARGO_PKG_VERSION"),
-        data_dir: parley_core::db::data_dir()
+        data_dir: parley_core::api::data_dir()
             .map(|d| d.display().to_string())
             .unwrap_or_default(),
         notices: state.notices.clone(),

@@ -1,9 +1,11 @@
+//! Sending, retrying and stopping replies; events stream back over a channel.
+
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::gui::AppState;
+use crate::commands::state::AppState;
+use parley_core::api::Message;
 use parley_core::chat::{ChatEvent, RetryRequest, SendRequest};
-use parley_core::db::messages::Message;
 use parley_core::error::Result;
 
 #[tauri::command]

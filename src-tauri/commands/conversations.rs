@@ -1,28 +1,21 @@
+//! The sidebar and the thread: conversations, their settings, branches and totals.
+
 use tauri::State;
 
-use crate::gui::AppState;
+use crate::commands::state::AppState;
+use parley_core::api::{Conversation, ConversationSettings, ListedConversation, ThreadMessage};
 use parley_core::chat::ConversationTotals;
-use parley_core::db::conversations::{self, Conversation, ConversationSettings};
-use parley_core::db::messages::ThreadMessage;
 use parley_core::error::Result;
 
 #[tauri::command(async)]
-pub fn list_conversations(
-    state: State<'_, AppState>,
-) -> Result<Vec<parley_core::db::organise::ListedConversation>> {
+pub fn list_conversations(state: State<'_, AppState>) -> Result<Vec<ListedConversation>> {
     // Not archived; each with its folder, tags and pin (pinned first).
-    state
-        .service()?
-        .db()
-        .with(|c| parley_core::db::organise::list(c, false))
+    state.service()?.listed_conversations(false)
 }
 
 #[tauri::command(async)]
 pub fn create_conversation(state: State<'_, AppState>) -> Result<Conversation> {
-    state
-        .service()?
-        .db()
-        .with(|c| conversations::create(c, None))
+    state.service()?.create_conversation(None)
 }
 
 #[tauri::command(async)]
@@ -31,10 +24,7 @@ pub fn rename_conversation(
     id: i64,
     title: String,
 ) -> Result<Conversation> {
-    state
-        .service()?
-        .db()
-        .with(|c| conversations::rename(c, id, &title))
+    state.service()?.rename_conversation(id, &title)
 }
 
 #[tauri::command(async)]
@@ -43,10 +33,7 @@ pub fn update_conversation(
     id: i64,
     settings: ConversationSettings,
 ) -> Result<Conversation> {
-    state
-        .service()?
-        .db()
-        .with(|c| conversations::update_settings(c, id, settings))
+    state.service()?.update_conversation(id, settings)
 }
 
 #[tauri::command(async)]
@@ -55,26 +42,17 @@ pub fn set_conversation_profile(
     id: i64,
     profile_id: Option<i64>,
 ) -> Result<Conversation> {
-    state
-        .service()?
-        .db()
-        .with(|c| conversations::set_profile(c, id, profile_id))
+    state.service()?.set_conversation_profile(id, profile_id)
 }
 
 #[tauri::command(async)]
 pub fn delete_conversation(state: State<'_, AppState>, id: i64) -> Result<()> {
-    state
-        .service()?
-        .db()
-        .with(|c| conversations::soft_delete(c, id))
+    state.service()?.delete_conversation(id)
 }
 
 #[tauri::command(async)]
 pub fn restore_conversation(state: State<'_, AppState>, id: i64) -> Result<()> {
-    state
-        .service()?
-        .db()
-        .with(|c| conversations::restore(c, id))
+    state.service()?.restore_conversation(id)
 }
 
 #[tauri::command(async)]

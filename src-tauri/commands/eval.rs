@@ -1,15 +1,18 @@
+//! Rating, choosing, the arena, the leaderboard, rating summaries and exports, judge agreement.
+
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::gui::AppState;
+use crate::commands::state::AppState;
+use parley_core::api::ThreadMessage;
 use parley_core::chat::arena::{ArenaRequest, ArenaReveal, ArenaRound};
 use parley_core::chat::ChatEvent;
-use parley_core::db::messages::ThreadMessage;
 use parley_core::error::Result;
-use parley_core::eval::arena::{self, BattleFilter, Winner};
-use parley_core::eval::ratings::{self, Rating, RatingState};
+use parley_core::eval::agreement::JudgeAgreement;
+use parley_core::eval::arena::{BattleFilter, Winner};
+use parley_core::eval::ratings::{Rating, RatingState};
 use parley_core::eval::stats::{Leaderboard, LeaderboardOptions};
-use parley_core::eval::summary::{self, ExportFormat, ModelRatings, RatingFilter};
+use parley_core::eval::summary::{ExportFormat, ModelRatings, RatingFilter};
 
 #[tauri::command(async)]
 pub fn rate_reply(
@@ -17,28 +20,22 @@ pub fn rate_reply(
     message_id: i64,
     rating: Rating,
 ) -> Result<RatingState> {
-    state
-        .service()?
-        .db()
-        .with(|c| ratings::set(c, message_id, rating))
+    state.service()?.rate_reply(message_id, rating)
 }
 
 #[tauri::command(async)]
 pub fn get_rating(state: State<'_, AppState>, message_id: i64) -> Result<RatingState> {
-    state.service()?.db().with(|c| ratings::get(c, message_id))
+    state.service()?.rating(message_id)
 }
 
 #[tauri::command(async)]
 pub fn list_rating_reasons(state: State<'_, AppState>) -> Result<Vec<String>> {
-    state.service()?.db().with(|c| ratings::reasons(c))
+    state.service()?.rating_reasons()
 }
 
 #[tauri::command(async)]
 pub fn set_rating_reasons(state: State<'_, AppState>, reasons: Vec<String>) -> Result<Vec<String>> {
-    state
-        .service()?
-        .db()
-        .with(|c| ratings::set_reasons(c, reasons))
+    state.service()?.set_rating_reasons(reasons)
 }
 
 /// "Continue with this" among replies made together (counts as a vote when models differ).
@@ -69,13 +66,12 @@ pub fn arena_vote(
 }
 
 /// Bradley–Terry ranking with bootstrap intervals from every vote that passes the filter.
-#[tauri::command(async)]
-pub fn leaderboard(state: State<'_, AppState>, filter: BattleFilter) -> Result<Leaderboard> {
-    let options = LeaderboardOptions::default();
-    state
-        .service()?
-        .db()
-        .with(|c| arena::leaderboard(c, &filter, &options))
+#[tauri::command]
+pub async fn leaderboard(state: State<'_, AppState>, filter: BattleFilter) -> Result<Leaderboard> {
+    let service = state.service()?;
+    service
+        .leaderboard(filter, LeaderboardOptions::default())
+        .await
 }
 
 #[tauri::command(async)]
@@ -83,25 +79,20 @@ pub fn ratings_by_model(
     state: State<'_, AppState>,
     filter: RatingFilter,
 ) -> Result<Vec<ModelRatings>> {
-    state
-        .service()?
-        .db()
-        .with(|c| summary::by_model(c, &filter))
+    state.service()?.ratings_by_model(&filter)
 }
 
 /// Saves the ratings, votes and verdicts where the user chooses (the system save dialog); returns
 /// the path, or `None` if the user cancelled.
-#[tauri::command(async)]
-pub fn export_ratings<R: tauri::Runtime>(
+#[tauri::command]
+pub async fn export_ratings<R: tauri::Runtime>(
     app: tauri::AppHandle<R>,
     state: State<'_, AppState>,
     filter: RatingFilter,
     format: ExportFormat,
 ) -> Result<Option<std::path::PathBuf>> {
     let service = state.service()?;
-    let (text, ext) = service
-        .db()
-        .with(|c| parley_core::eval::export::export_text(c, &filter, format))?;
+    let (text, ext) = service.ratings_export(filter, format).await?;
     let name = format!("parley-ratings-{}.{ext}", parley_core::transfer::today());
     let Some(path) = super::organise::save_path(&app, &name)? else {
         return Ok(None);
@@ -111,12 +102,8 @@ pub fn export_ratings<R: tauri::Runtime>(
 }
 
 /// How well each judge model and rubric agrees with the user's own ratings and votes.
-#[tauri::command(async)]
-pub fn judge_agreement(
-    state: State<'_, AppState>,
-) -> Result<Vec<parley_core::eval::agreement::JudgeAgreement>> {
-    state
-        .service()?
-        .db()
-        .with(|c| parley_core::eval::agreement::by_judge(c))
+#[tauri::command]
+pub async fn judge_agreement(state: State<'_, AppState>) -> Result<Vec<JudgeAgreement>> {
+    let service = state.service()?;
+    service.judge_agreement().await
 }

@@ -2,9 +2,9 @@
 
 use tauri::State;
 
-use crate::gui::AppState;
+use crate::commands::state::AppState;
+use parley_core::api::{JudgeKind, Rubric, Verdict};
 use parley_core::chat::JudgeTarget;
-use parley_core::db::judging::{JudgeKind, Rubric, Verdict};
 use parley_core::error::Result;
 
 /// The latest version of every rubric.

@@ -1,3 +1,5 @@
+//! Links from replies: checked before the user is asked, opened only through the system opener.
+
 use parley_core::error::Result;
 use parley_core::links::{self, Link};
 use tauri::{AppHandle, Runtime};

@@ -13,6 +13,7 @@ pub mod organise;
 pub mod profile;
 pub mod prompts;
 pub mod search;
+pub mod state;
 pub mod tools;
 
 /// Every command the webview may call (also listed, by name, in build.rs and the capability).

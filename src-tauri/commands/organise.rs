@@ -9,20 +9,22 @@ use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_dialog::DialogExt;
 
-use crate::gui::AppState;
-use parley_core::db::backup::{self, Backup};
-use parley_core::db::organise::{self, Change, Folder, ListedConversation, OrgState, Tag};
+use crate::commands::state::AppState;
+use parley_core::api::{
+    Backup, Change, Folder, Format, ImportSummary, ListedConversation, OrgState, Progress,
+    Selection, Tag,
+};
 use parley_core::error::Result;
-use parley_core::transfer::{self, Format, ImportSummary, Progress, Selection};
+use parley_core::transfer;
 
 #[tauri::command(async)]
 pub fn list_archived_conversations(state: State<'_, AppState>) -> Result<Vec<ListedConversation>> {
-    state.service()?.db().with(|c| organise::list(c, true))
+    state.service()?.listed_conversations(true)
 }
 
 #[tauri::command(async)]
 pub fn list_folders(state: State<'_, AppState>) -> Result<Vec<Folder>> {
-    state.service()?.db().with(|c| organise::list_folders(c))
+    state.service()?.list_folders()
 }
 
 #[tauri::command(async)]
@@ -31,60 +33,42 @@ pub fn create_folder(
     name: String,
     parent_id: Option<i64>,
 ) -> Result<Folder> {
-    state
-        .service()?
-        .db()
-        .with(|c| organise::create_folder(c, &name, parent_id))
+    state.service()?.create_folder(&name, parent_id)
 }
 
 #[tauri::command(async)]
 pub fn rename_folder(state: State<'_, AppState>, id: i64, name: String) -> Result<Folder> {
-    state
-        .service()?
-        .db()
-        .with(|c| organise::rename_folder(c, id, &name))
+    state.service()?.rename_folder(id, &name)
 }
 
 #[tauri::command(async)]
 pub fn move_folder(state: State<'_, AppState>, id: i64, parent_id: Option<i64>) -> Result<Folder> {
-    state
-        .service()?
-        .db()
-        .with(|c| organise::move_folder(c, id, parent_id))
+    state.service()?.move_folder(id, parent_id)
 }
 
 #[tauri::command(async)]
 pub fn delete_folder(state: State<'_, AppState>, id: i64) -> Result<()> {
-    state
-        .service()?
-        .db()
-        .with(|c| organise::delete_folder(c, id))
+    state.service()?.delete_folder(id)
 }
 
 #[tauri::command(async)]
 pub fn list_tags(state: State<'_, AppState>) -> Result<Vec<Tag>> {
-    state.service()?.db().with(|c| organise::list_tags(c))
+    state.service()?.list_tags()
 }
 
 #[tauri::command(async)]
 pub fn create_tag(state: State<'_, AppState>, name: String, color: Option<String>) -> Result<Tag> {
-    state
-        .service()?
-        .db()
-        .with(|c| organise::ensure_tag(c, &name, color.as_deref()))
+    state.service()?.create_tag(&name, color.as_deref())
 }
 
 #[tauri::command(async)]
 pub fn update_tag(state: State<'_, AppState>, id: i64, name: String, color: String) -> Result<Tag> {
-    state
-        .service()?
-        .db()
-        .with(|c| organise::update_tag(c, id, &name, &color))
+    state.service()?.update_tag(id, &name, &color)
 }
 
 #[tauri::command(async)]
 pub fn delete_tag(state: State<'_, AppState>, id: i64) -> Result<()> {
-    state.service()?.db().with(|c| organise::delete_tag(c, id))
+    state.service()?.delete_tag(id)
 }
 
 /// Moves, tags, pins or archives conversations; returns how they were, for Undo.
@@ -94,35 +78,23 @@ pub fn organise_conversations(
     ids: Vec<i64>,
     change: Change,
 ) -> Result<Vec<OrgState>> {
-    state
-        .service()?
-        .db()
-        .with(|c| organise::apply(c, &ids, &change))
+    state.service()?.organise(&ids, &change)
 }
 
 /// Undo of [`organise_conversations`].
 #[tauri::command(async)]
 pub fn undo_organise(state: State<'_, AppState>, states: Vec<OrgState>) -> Result<()> {
-    state
-        .service()?
-        .db()
-        .with(|c| organise::restore_states(c, &states))
+    state.service()?.undo_organise(&states)
 }
 
 #[tauri::command(async)]
 pub fn delete_conversations(state: State<'_, AppState>, ids: Vec<i64>) -> Result<()> {
-    state
-        .service()?
-        .db()
-        .with(|c| organise::delete_many(c, &ids))
+    state.service()?.delete_conversations(&ids)
 }
 
 #[tauri::command(async)]
 pub fn restore_conversations(state: State<'_, AppState>, ids: Vec<i64>) -> Result<()> {
-    state
-        .service()?
-        .db()
-        .with(|c| organise::restore_many(c, &ids))
+    state.service()?.restore_conversations(&ids)
 }
 
 // ----- export and import -----
@@ -163,7 +135,7 @@ pub fn save_path<R: Runtime>(app: &AppHandle<R>, name: &str) -> Result<Option<Pa
 }
 
 fn dirs_download() -> Option<PathBuf> {
-    parley_core::db::export_dir().ok()
+    parley_core::api::export_dir().ok()
 }
 
 /// Exports with the save dialog; returns the file written, or `None` if the user cancelled.
@@ -178,17 +150,11 @@ pub fn export_conversations<R: Runtime>(
     let (selection, label) = match (what.all, what.folder_id) {
         (true, _) => (Selection::All, "all".to_string()),
         (_, Some(f)) => {
-            let name = service
-                .db()
-                .with(|c| organise::folder_path(c, f))?
-                .join("-");
+            let name = service.folder_path(f)?.join("-");
             (Selection::Folder(f), name)
         }
         _ if what.ids.len() == 1 => {
-            let title = service
-                .db()
-                .with(|c| parley_core::db::conversations::get(c, what.ids[0]))?
-                .title;
+            let title = service.conversation(what.ids[0])?.title;
             let title = if title.trim().is_empty() {
                 "conversation".into()
             } else {
@@ -202,15 +168,11 @@ pub fn export_conversations<R: Runtime>(
         ),
     };
     // Checked before the dialog: a bad id is said at once.
-    service.db().with(|c| transfer::resolve(c, &selection))?;
+    service.check_export(&selection)?;
     let Some(path) = save_path(&app, &transfer::default_file_name(&label, format))? else {
         return Ok(None);
     };
-    service.db().with(|c| {
-        transfer::write_private(&path, |out| {
-            transfer::export(c, &selection, format, out).map(|_| ())
-        })
-    })?;
+    service.export_conversations(&selection, format, &path)?;
     Ok(Some(path))
 }
 
@@ -242,15 +204,13 @@ pub fn import_conversations<R: Runtime>(
     };
     IMPORT_CANCEL.store(false, Ordering::SeqCst);
     let mut last = 0u64;
-    let summary = service.db().with(|c| {
-        transfer::import_file(c, &path, &mut |p| {
-            // About every half percent: enough for a smooth bar, few messages.
-            if p.bytes_read >= last + p.total_bytes / 200 || p.bytes_read == p.total_bytes {
-                last = p.bytes_read;
-                let _ = on_progress.send(p);
-            }
-            !IMPORT_CANCEL.load(Ordering::SeqCst)
-        })
+    let summary = service.import_conversations(&path, &mut |p| {
+        // About every half percent: enough for a smooth bar, few messages.
+        if p.bytes_read >= last + p.total_bytes / 200 || p.bytes_read == p.total_bytes {
+            last = p.bytes_read;
+            let _ = on_progress.send(p);
+        }
+        !IMPORT_CANCEL.load(Ordering::SeqCst)
     })?;
     Ok(Some(summary))
 }
@@ -264,14 +224,12 @@ pub fn cancel_import() {
 
 #[tauri::command(async)]
 pub fn list_backups(state: State<'_, AppState>) -> Result<Vec<Backup>> {
-    backup::list(state.service()?.db().dir()?)
+    state.service()?.list_backups()
 }
 
 /// Puts a backup in place (the current file moved aside) and reopens it live; returns where the
 /// replaced file went.
 #[tauri::command(async)]
 pub fn restore_backup(state: State<'_, AppState>, name: String) -> Result<PathBuf> {
-    let service = state.service()?;
-    let db = service.db();
-    backup::restore_live(db, db.dir()?, &name)
+    state.service()?.restore_backup_live(&name)
 }

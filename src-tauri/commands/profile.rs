@@ -1,8 +1,10 @@
+//! Profiles: endpoints, keys (write-only), models, the default profile, the proxy, local servers.
+
 use tauri::{AppHandle, Runtime, State};
 
 use super::consent;
 
-use crate::gui::AppState;
+use crate::commands::state::AppState;
 use parley_core::chat::{ProfileUpdate, ProfileView, ProfilesOverview};
 use parley_core::error::Result;
 use parley_core::openai::probe::LocalServer;

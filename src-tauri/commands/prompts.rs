@@ -1,21 +1,19 @@
+//! The saved-prompt library: list, save (a new version), history, diff, scores, fill, import/export.
+
 use std::collections::HashMap;
 
-use serde::Serialize;
 use tauri::State;
 
-use crate::gui::AppState;
+use crate::commands::state::AppState;
+use parley_core::api::Filled;
 use parley_core::error::Result;
-use parley_core::prompts::library::{self, Draft, Prompt, Sort, Version};
-use parley_core::prompts::review::{self, DiffLine, VersionScores};
-use parley_core::prompts::transfer::{self, ImportReport};
-use parley_core::prompts::{builtins_now, variables};
+use parley_core::prompts::library::{Draft, Prompt, Sort, Version};
+use parley_core::prompts::review::{DiffLine, VersionScores};
+use parley_core::prompts::transfer::ImportReport;
 
 #[tauri::command(async)]
 pub fn list_prompts(state: State<'_, AppState>, query: String, sort: Sort) -> Result<Vec<Prompt>> {
-    state
-        .service()?
-        .db()
-        .with(|c| library::list(c, &query, sort))
+    state.service()?.prompts(&query, sort)
 }
 
 #[tauri::command(async)]
@@ -25,28 +23,22 @@ pub fn save_prompt(
     draft: Draft,
     message: String,
 ) -> Result<Prompt> {
-    state
-        .service()?
-        .db()
-        .with(|c| library::save(c, &name, draft, &message))
+    state.service()?.save_prompt(&name, draft, &message)
 }
 
 #[tauri::command(async)]
 pub fn prompt_versions(state: State<'_, AppState>, name: String) -> Result<Vec<Version>> {
-    state.service()?.db().with(|c| library::versions(c, &name))
+    state.service()?.prompt_versions(&name)
 }
 
 #[tauri::command(async)]
 pub fn rollback_prompt(state: State<'_, AppState>, name: String, version: i64) -> Result<Prompt> {
-    state
-        .service()?
-        .db()
-        .with(|c| library::rollback(c, &name, version))
+    state.service()?.rollback_prompt(&name, version)
 }
 
 #[tauri::command(async)]
 pub fn delete_prompt(state: State<'_, AppState>, name: String) -> Result<()> {
-    state.service()?.db().with(|c| library::delete(c, &name))
+    state.service()?.delete_prompt(&name)
 }
 
 #[tauri::command(async)]
@@ -55,10 +47,7 @@ pub fn set_prompt_favourite(
     name: String,
     favourite: bool,
 ) -> Result<Prompt> {
-    state
-        .service()?
-        .db()
-        .with(|c| library::set_favourite(c, &name, favourite))
+    state.service()?.set_prompt_favourite(&name, favourite)
 }
 
 #[tauri::command(async)]
@@ -68,22 +57,12 @@ pub fn prompt_diff(
     from: i64,
     to: i64,
 ) -> Result<Vec<DiffLine>> {
-    state
-        .service()?
-        .db()
-        .with(|c| review::diff(c, &name, from, to))
+    state.service()?.prompt_diff(&name, from, to)
 }
 
 #[tauri::command(async)]
 pub fn prompt_scores(state: State<'_, AppState>, name: String) -> Result<Vec<VersionScores>> {
-    state.service()?.db().with(|c| review::scores(c, &name))
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Filled {
-    pub text: String,
-    pub version_id: i64,
+    state.service()?.prompt_scores(&name)
 }
 
 /// The prompt's newest version with its variables filled (the clipboard only when the window read it).
@@ -94,27 +73,22 @@ pub fn fill_prompt(
     values: HashMap<String, String>,
     clipboard: Option<String>,
 ) -> Result<Filled> {
-    let p = state.service()?.db().with(|c| library::get(c, &name))?;
-    let text = variables::fill(&p.latest.draft.body, &values, &builtins_now(clipboard))?;
-    Ok(Filled {
-        text,
-        version_id: p.latest.id,
-    })
+    state.service()?.fill_prompt(&name, &values, clipboard)
 }
 
 #[tauri::command(async)]
 pub fn import_prompts(state: State<'_, AppState>, text: String) -> Result<ImportReport> {
-    transfer::import_batched(state.service()?.db(), &text)
+    state.service()?.import_prompts(&text)
 }
 
 /// Saves the library (Parley JSON, every version) where the user chooses (the system save
 /// dialog); returns the path, or `None` if the user cancelled.
-#[tauri::command(async)]
-pub fn export_prompts<R: tauri::Runtime>(
+#[tauri::command]
+pub async fn export_prompts<R: tauri::Runtime>(
     app: tauri::AppHandle<R>,
     state: State<'_, AppState>,
 ) -> Result<Option<std::path::PathBuf>> {
-    let json = state.service()?.db().with(|c| transfer::export_json(c))?;
+    let json = state.service()?.prompts_json().await?;
     let name = format!("parley-prompts-{}.json", parley_core::transfer::today());
     let Some(path) = super::organise::save_path(&app, &name)? else {
         return Ok(None);

@@ -3,10 +3,8 @@
 
 use tauri::State;
 
-use crate::gui::AppState;
-use parley_core::chat::history::{PageAt, ThreadPage};
-use parley_core::db::conversations::{self, Conversation};
-use parley_core::db::search::{Facets, SearchFilter, SearchHit};
+use crate::commands::state::AppState;
+use parley_core::api::{Conversation, Facets, PageAt, SearchFilter, SearchHit, ThreadPage};
 use parley_core::error::Result;
 
 #[tauri::command(async)]
@@ -56,5 +54,5 @@ pub fn search_facets(state: State<'_, AppState>) -> Result<Facets> {
 /// One conversation as the sidebar lists it: after a message only its row is updated.
 #[tauri::command(async)]
 pub fn get_conversation(state: State<'_, AppState>, id: i64) -> Result<Conversation> {
-    state.service()?.db().with(|c| conversations::get(c, id))
+    state.service()?.conversation(id)
 }

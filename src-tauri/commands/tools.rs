@@ -2,9 +2,8 @@
 
 use tauri::State;
 
-use crate::gui::AppState;
-use parley_core::db::logprobs;
-use parley_core::db::tools::{self, FunctionTool};
+use crate::commands::state::AppState;
+use parley_core::api::FunctionTool;
 use parley_core::error::Result;
 
 #[tauri::command(async)]
@@ -12,10 +11,7 @@ pub fn get_conversation_tools(
     state: State<'_, AppState>,
     conversation_id: i64,
 ) -> Result<Vec<FunctionTool>> {
-    state
-        .service()?
-        .db()
-        .with(|c| tools::get(c, conversation_id))
+    state.service()?.conversation_tools(conversation_id)
 }
 
 /// Checks the tools (names, JSON-schema parameters) and saves them; an empty list removes them.
@@ -27,8 +23,7 @@ pub fn set_conversation_tools(
 ) -> Result<Vec<FunctionTool>> {
     state
         .service()?
-        .db()
-        .with(|c| tools::set(c, conversation_id, &tools))
+        .set_conversation_tools(conversation_id, &tools)
 }
 
 /// None: token probabilities are not asked for; Some(n): with n alternatives per token.
@@ -37,10 +32,7 @@ pub fn get_conversation_logprobs(
     state: State<'_, AppState>,
     conversation_id: i64,
 ) -> Result<Option<i64>> {
-    state
-        .service()?
-        .db()
-        .with(|c| logprobs::get(c, conversation_id))
+    state.service()?.conversation_logprobs(conversation_id)
 }
 
 #[tauri::command(async)]
@@ -51,6 +43,5 @@ pub fn set_conversation_logprobs(
 ) -> Result<Option<i64>> {
     state
         .service()?
-        .db()
-        .with(|c| logprobs::set(c, conversation_id, top))
+        .set_conversation_logprobs(conversation_id, top)
 }

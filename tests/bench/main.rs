@@ -15,6 +15,7 @@ mod fake_openai;
 #[path = "../support/history.rs"]
 mod history;
 mod import;
+mod judge;
 mod search;
 
 use std::process::{Command, Stdio};
@@ -25,7 +26,7 @@ use parley_core::db::messages::{self, Outcome};
 use parley_core::db::{conversations, Db};
 use parley_core::openai::types::ChatMessage;
 
-fn stats(mut samples: Vec<Duration>) -> String {
+pub(crate) fn stats(mut samples: Vec<Duration>) -> String {
     samples.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     format!(
@@ -37,7 +38,7 @@ fn stats(mut samples: Vec<Duration>) -> String {
     )
 }
 
-fn time<F: FnMut()>(runs: usize, mut f: F) -> Vec<Duration> {
+pub(crate) fn time<F: FnMut()>(runs: usize, mut f: F) -> Vec<Duration> {
     f(); // warm-up
     (0..runs)
         .map(|_| {
@@ -356,142 +357,6 @@ fn leaderboard_stats() {
     println!("  Spearman (many ties)    {}", stats(rho));
 }
 
-/// The LLM judge against the local server: 100 replies graded one at a time and 4 at a time,
-/// 50 pairs (100 requests: both orders), and the local cost of building a prompt and parsing.
-fn judge_throughput() {
-    use parley_core::chat::{EnvFallback, JudgeTarget};
-    use parley_core::eval::judge;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = FakeOpenAi::start();
-    let data = tempfile::tempdir().unwrap();
-    let env = EnvFallback {
-        api_key: Some(parley_core::secrets::ApiKey::new("sk-bench").unwrap()),
-        base_url: Some(server.base_url()),
-    };
-    let (svc, _) = parley_core::open_service(
-        data.path(),
-        std::sync::Arc::new(parley_core::secrets::MemoryStore::default()),
-        env,
-    )
-    .unwrap();
-    // 50 questions with 2 replies each (200 to 2,000 characters).
-    let ids: Vec<i64> = svc
-        .db()
-        .with(|c| {
-            let conv = conversations::create(c, None)?.id;
-            let mut ids = Vec::new();
-            for q in 0..50 {
-                c.execute(
-                    "INSERT INTO messages(conversation_id, role, content, status, created_at)
-                     VALUES (?1, 'user', ?2, 'done', 0)",
-                    rusqlite::params![conv, format!("Question {q}: explain something.")],
-                )?;
-                let qid = c.last_insert_rowid();
-                for r in 0..2 {
-                    let text = "A sentence of the answer. ".repeat(8 + (q * 7 + r * 31) % 70);
-                    c.execute(
-                        "INSERT INTO messages(conversation_id, parent_id, role, content, status, model, created_at)
-                         VALUES (?1, ?2, 'assistant', ?3, 'done', 'm', 0)",
-                        rusqlite::params![conv, qid, text],
-                    )?;
-                    ids.push(c.last_insert_rowid());
-                }
-            }
-            Ok(ids)
-        })
-        .unwrap();
-    let (target, slow) = (
-        JudgeTarget {
-            profile_id: None,
-            model: Some("test-judge".into()),
-        },
-        JudgeTarget {
-            profile_id: None,
-            model: Some("test-judge-slow".into()),
-        },
-    );
-    let (_, ep, client) = rt.block_on(svc.endpoint_for(None, None)).unwrap();
-    let req = parley_core::openai::types::Request::Chat(
-        parley_core::openai::types::ChatRequest::streaming(
-            "test-model",
-            vec![ChatMessage {
-                role: "user".into(),
-                content: "hi".into(),
-                ..Default::default()
-            }],
-        ),
-    );
-    let raw = time(20, || {
-        rt.block_on(client.stream(&ep, &req, &Default::default(), &mut |_| {}))
-            .unwrap();
-    });
-    println!("LLM judge against the local server, 100 replies");
-    println!("  one bare request (no judge)  {}", stats(raw));
-    let t = Instant::now();
-    rt.block_on(async {
-        for &id in &ids {
-            let v = svc.judge_single(id, None, &target).await.unwrap();
-            assert!(v.score.is_some());
-        }
-    });
-    let seq = t.elapsed();
-    let t = Instant::now();
-    let results = rt.block_on(svc.judge_replies(&ids, None, &target)).unwrap();
-    let conc = t.elapsed();
-    assert!(results
-        .iter()
-        .all(|(_, r)| r.as_ref().unwrap().score.is_some()));
-    let pairs: Vec<(i64, i64)> = ids.chunks(2).map(|p| (p[0], p[1])).collect();
-    let t = Instant::now();
-    let results = rt.block_on(svc.judge_pairs(&pairs, None, &target)).unwrap();
-    let pair_time = t.elapsed();
-    assert!(results
-        .iter()
-        .all(|(_, r)| r.as_ref().unwrap().consistent == Some(true)));
-    // A judge at the pace of a remote model (about 5 tokens of verdict at 20 ms each).
-    let t = Instant::now();
-    rt.block_on(async {
-        for &id in &ids {
-            svc.judge_single(id, None, &slow).await.unwrap();
-        }
-    });
-    let slow_seq = t.elapsed();
-    let t = Instant::now();
-    rt.block_on(svc.judge_replies(&ids, None, &slow)).unwrap();
-    let slow_conc = t.elapsed();
-    let rate = |n: usize, d: Duration| n as f64 / d.as_secs_f64();
-    let line = |label: &str, n: usize, d: Duration, unit: &str| {
-        println!(
-            "  {label:<34} {:8.1} ms total  {:6.1} {unit}/s",
-            d.as_secs_f64() * 1000.0,
-            rate(n, d)
-        )
-    };
-    line("test-judge, one at a time", 100, seq, "verdicts");
-    line("test-judge, 4 at a time", 100, conc, "verdicts");
-    line("test-judge, 50 pairs (both orders)", 50, pair_time, "pairs");
-    line("test-judge-slow, one at a time", 100, slow_seq, "verdicts");
-    line("test-judge-slow, 4 at a time", 100, slow_conc, "verdicts");
-    let reply = "A sentence of the answer. ".repeat(80);
-    let ctx = judge::Context {
-        question: "Question: explain something.".into(),
-        ..Default::default()
-    };
-    let local = time(1000, || {
-        let p = judge::single_prompt("rubric", &ctx, &reply);
-        assert!(p[1].content.len() > reply.len());
-        judge::parse_single("```json\n{\"score\": 7, \"reasoning\": \"fine\"}\n```").unwrap();
-    });
-    println!(
-        "  build prompt (2 KB reply) + parse verdict {}",
-        stats(local)
-    );
-}
-
 /// The prompt library: importing a 5,000-row act,prompt CSV (one transaction), searching it, and
 /// filling a prompt's variables.
 fn prompt_library() {
@@ -562,7 +427,7 @@ fn main() {
         ("long_chat_100k", || long_chat(100_000)),
         ("sse", sse_throughput),
         ("tokenizer", tokenizer),
-        ("judge", judge_throughput),
+        ("judge", judge::judge_throughput),
         ("prompts", prompt_library),
         ("import_100mb", import::import_100mb),
     ];

@@ -2,12 +2,12 @@
 //! edit, select), the output-limit name, counted tokens, cost, and fitting the context window —
 //! the chat service on a real SQLite file against the local OpenAI-compatible server.
 
+use parley_core::api::ModelInfo;
+use parley_core::api::{ConversationSettings, EndpointKind};
 use parley_core::chat::{tokens, ChatEvent, RetryRequest, SendRequest, Target};
-use parley_core::db::conversations::{self, ConversationSettings, EndpointKind};
 use parley_core::db::messages::Status;
-use parley_core::db::pricing::{self, ModelInfo};
 
-use crate::common::{new_conversation, service, tempdir, Events};
+use crate::common::{new_conversation, peek, service, tempdir, Events};
 use crate::fake_openai::FakeOpenAi;
 
 fn send(conversation_id: i64, content: &str) -> SendRequest {
@@ -19,13 +19,9 @@ fn send(conversation_id: i64, content: &str) -> SendRequest {
 }
 
 fn set(svc: &parley_core::chat::ChatService, conv: i64, f: impl FnOnce(&mut ConversationSettings)) {
-    svc.db()
-        .with(|c| {
-            let mut s = conversations::get(c, conv)?.settings;
-            f(&mut s);
-            conversations::update_settings(c, conv, s)
-        })
-        .unwrap();
+    let mut s = svc.conversation(conv).unwrap().settings;
+    f(&mut s);
+    svc.update_conversation(conv, s).unwrap();
 }
 
 fn thread_text(svc: &parley_core::chat::ChatService, conv: i64) -> Vec<String> {
@@ -106,10 +102,7 @@ async fn n_choices_stream_side_by_side_and_one_is_chosen_to_continue() {
         [Some(0), Some(1), Some(2)]
     );
     // Until one is chosen, the first column is the one the conversation goes on from.
-    let path = svc
-        .db()
-        .with(|c| parley_core::db::messages::active_path(c, conv))
-        .unwrap();
+    let path = parley_core::db::messages::active_path(&peek(dir.path()), conv).unwrap();
     assert_eq!(path.last().unwrap().choice_index, Some(0));
     // Each choice's deltas were tagged with its own reply.
     for r in &replies {
@@ -275,9 +268,8 @@ async fn regenerate_and_edit_make_branches_and_nothing_is_overwritten() {
     // Back to the original wording: its answer is still there.
     svc.select_branch(second_user).unwrap();
     assert_eq!(thread_text(&svc, conv)[3], "Echo: two");
-    let rows: i64 = svc
-        .db()
-        .with(|c| Ok(c.query_row("SELECT count(*) FROM messages", [], |r| r.get(0))?))
+    let rows: i64 = peek(dir.path())
+        .query_row("SELECT count(*) FROM messages", [], |r| r.get(0))
         .unwrap();
     assert_eq!(rows, 7);
     // Only a user message of this conversation can be edited.
@@ -348,19 +340,13 @@ async fn tokens_are_counted_when_the_server_reports_none_and_cost_comes_from_the
     let expected = (pt as f64 * 0.15 + ct as f64 * 0.60) / 1e6;
     assert!((reply.cost_usd.unwrap() - expected).abs() < 1e-12);
     // Edited price applies to the next reply.
-    svc.db()
-        .with(|c| {
-            pricing::upsert(
-                c,
-                ModelInfo {
-                    model: "gpt-4o-mini".into(),
-                    input_per_m: Some(1000.0),
-                    output_per_m: Some(2000.0),
-                    context_window: Some(128_000),
-                },
-            )
-        })
-        .unwrap();
+    svc.save_model_info(ModelInfo {
+        model: "gpt-4o-mini".into(),
+        input_per_m: Some(1000.0),
+        output_per_m: Some(2000.0),
+        context_window: Some(128_000),
+    })
+    .unwrap();
     let again = svc.send(send(conv, "again"), |_| {}).await.unwrap();
     let expected = (again.prompt_tokens.unwrap() as f64 * 1000.0
         + again.completion_tokens.unwrap() as f64 * 2000.0)
@@ -394,19 +380,13 @@ async fn a_long_history_is_fitted_to_the_context_window_keeping_the_system_promp
     // Nothing was left out while the window was unknown.
     let full = server.requests().pop().unwrap().body["messages"].clone();
     assert_eq!(full.as_array().unwrap().len(), 6);
-    svc.db()
-        .with(|c| {
-            pricing::upsert(
-                c,
-                ModelInfo {
-                    model: "test-model".into(),
-                    input_per_m: None,
-                    output_per_m: None,
-                    context_window: Some(600),
-                },
-            )
-        })
-        .unwrap();
+    svc.save_model_info(ModelInfo {
+        model: "test-model".into(),
+        input_per_m: None,
+        output_per_m: None,
+        context_window: Some(600),
+    })
+    .unwrap();
     let reply = svc.send(send(conv, "last question"), |_| {}).await.unwrap();
     let sent = server.requests().pop().unwrap().body["messages"].clone();
     let sent = sent.as_array().unwrap();

@@ -3,12 +3,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use parley_core::api::ConversationSettings;
 use parley_core::chat::{ChatEvent, RetryRequest, SendRequest};
-use parley_core::db::conversations::{self, ConversationSettings};
 use parley_core::db::messages::{self, Role, Status};
 use parley_core::params::Params;
 
-use crate::common::{new_conversation, service, tempdir, Events};
+use crate::common::{new_conversation, peek, service, tempdir, Events};
 use crate::fake_openai::FakeOpenAi;
 
 fn send_req(conversation_id: i64, content: &str) -> SendRequest {
@@ -49,18 +49,14 @@ async fn a_reply_streams_in_order_and_is_saved_with_its_measures() {
 
     // Closing and reopening shows the conversation exactly as it was.
     let svc = service(dir.path(), &server, Some("sk-1"));
-    let path = svc.db().with(|c| messages::active_path(c, conv)).unwrap();
+    let path = messages::active_path(&peek(dir.path()), conv).unwrap();
     assert_eq!(path.len(), 2);
     assert_eq!(
         (path[0].role, path[0].content.as_str()),
         (Role::User, "hello there")
     );
     assert_eq!(path[1], reply);
-    let title = svc
-        .db()
-        .with(|c| conversations::get(c, conv))
-        .unwrap()
-        .title;
+    let title = svc.conversation(conv).unwrap().title;
     assert_eq!(title, "hello there");
 }
 
@@ -85,9 +81,7 @@ async fn history_system_prompt_and_parameters_reach_the_server() {
         },
         ..Default::default()
     };
-    svc.db()
-        .with(|c| conversations::update_settings(c, conv, settings))
-        .unwrap();
+    svc.update_conversation(conv, settings).unwrap();
     let first = svc
         .send(send_req(conv, "one two three"), |_| {})
         .await
@@ -171,7 +165,7 @@ async fn stop_keeps_the_partial_reply_marked_cancelled() {
         !svc.cancel("s-long please"),
         "the stream is gone once it ended"
     );
-    let saved = svc.db().with(|c| messages::get(c, reply.id)).unwrap();
+    let saved = messages::get(&peek(dir.path()), reply.id).unwrap();
     assert_eq!(
         (saved.status, saved.content),
         (Status::Cancelled, reply.content)
@@ -212,9 +206,7 @@ async fn a_failed_reply_keeps_the_user_message_and_retry_answers_it() {
         model: Some("test-model".into()),
         ..Default::default()
     };
-    svc.db()
-        .with(|c| conversations::update_settings(c, conv, fixed))
-        .unwrap();
+    svc.update_conversation(conv, fixed).unwrap();
     let retried = svc
         .retry(
             RetryRequest {
@@ -229,17 +221,14 @@ async fn a_failed_reply_keeps_the_user_message_and_retry_answers_it() {
         .unwrap();
     assert_eq!(retried.status, Status::Done);
     assert_eq!(retried.parent_id, Some(user_id));
-    let path = svc.db().with(|c| messages::active_path(c, conv)).unwrap();
+    let path = messages::active_path(&peek(dir.path()), conv).unwrap();
     assert_eq!(
         path.iter().map(|m| m.id).collect::<Vec<_>>(),
         [user_id, retried.id]
     );
     // The failed reply is still there, as a sibling: nothing is overwritten.
     assert_eq!(
-        svc.db()
-            .with(|c| messages::get(c, failed.id))
-            .unwrap()
-            .status,
+        messages::get(&peek(dir.path()), failed.id).unwrap().status,
         Status::Error
     );
     // The failed attempt is not sent as history.
@@ -271,14 +260,10 @@ async fn openai_without_any_key_says_so_and_keeps_the_message() {
         env,
     )
     .unwrap();
-    let conv = svc
-        .db()
-        .with(|c| conversations::create(c, None))
-        .unwrap()
-        .id;
+    let conv = svc.create_conversation(None).unwrap().id;
     let reply = svc.send(send_req(conv, "hi"), |_| {}).await.unwrap();
     assert_eq!(reply.error_kind.as_deref(), Some("no_key"));
-    let path = svc.db().with(|c| messages::active_path(c, conv)).unwrap();
+    let path = messages::active_path(&peek(dir.path()), conv).unwrap();
     assert_eq!(path[0].content, "hi");
 }
 
@@ -303,9 +288,7 @@ async fn empty_and_huge_messages_are_refused_before_saving() {
             .kind(),
         "invalid"
     );
-    assert!(svc
-        .db()
-        .with(|c| messages::active_path(c, conv))
+    assert!(messages::active_path(&peek(dir.path()), conv)
         .unwrap()
         .is_empty());
     assert_eq!(server.request_count(), 0);
@@ -318,13 +301,11 @@ async fn empty_and_huge_messages_are_refused_before_saving() {
         },
         ..Default::default()
     };
-    svc.db()
-        .with(|c| conversations::update_settings(c, conv, short))
-        .unwrap();
+    svc.update_conversation(conv, short).unwrap();
     let big = "مرحبا 🌍 ".repeat(150_000);
     let reply = svc.send(send_req(conv, &big), |_| {}).await.unwrap();
     assert_eq!(reply.status, Status::Done);
-    let saved = svc.db().with(|c| messages::active_path(c, conv)).unwrap();
+    let saved = messages::active_path(&peek(dir.path()), conv).unwrap();
     assert_eq!(saved[0].content, big);
 }
 
@@ -333,11 +314,7 @@ async fn a_compatible_server_without_a_chosen_model_asks_for_one() {
     let server = FakeOpenAi::start();
     let dir = tempdir();
     let svc = service(dir.path(), &server, None);
-    let conv = svc
-        .db()
-        .with(|c| conversations::create(c, None))
-        .unwrap()
-        .id;
+    let conv = svc.create_conversation(None).unwrap().id;
     let reply = svc
         .send(send_req(conv, "which model?"), |_| {})
         .await
@@ -399,7 +376,7 @@ async fn closing_the_app_mid_reply_saves_it_as_stopped() {
         .unwrap();
     assert_eq!(stopped, 1);
     // Saved by the time stop_all returned (the app exits right after).
-    let path = svc.db().with(|c| messages::active_path(c, conv)).unwrap();
+    let path = messages::active_path(&peek(dir.path()), conv).unwrap();
     let saved = path.last().unwrap();
     assert_eq!(saved.status, Status::Cancelled);
     assert!(saved.content.starts_with("Echo:"), "{}", saved.content);

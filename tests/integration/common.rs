@@ -1,8 +1,8 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use parley_core::api::ConversationSettings;
 use parley_core::chat::{ChatEvent, ChatService, EnvFallback};
-use parley_core::db::conversations::{self, ConversationSettings};
 use parley_core::secrets::{ApiKey, MemoryStore};
 use tempfile::TempDir;
 
@@ -24,18 +24,21 @@ pub fn tempdir() -> TempDir {
     tempfile::tempdir().unwrap()
 }
 
+/// The test's own connection to the database file a service in `dir` uses (WAL makes a second
+/// connection safe): for seeding rows and for assertions the API does not offer.
+pub fn peek(dir: &Path) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(dir.join(parley_core::db::DB_FILE)).unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
+    conn
+}
+
 pub fn new_conversation(service: &ChatService, model: &str) -> i64 {
-    service
-        .db()
-        .with(|c| {
-            let settings = ConversationSettings {
-                model: Some(model.into()),
-                ..Default::default()
-            };
-            conversations::create(c, Some(settings))
-        })
-        .unwrap()
-        .id
+    let settings = ConversationSettings {
+        model: Some(model.into()),
+        ..Default::default()
+    };
+    service.create_conversation(Some(settings)).unwrap().id
 }
 
 /// Collects the events of a reply.

@@ -3,7 +3,7 @@
 //! tests/fixtures/openai-request-schemas.json by tests/fixtures/extract_openai_schemas.py).
 //! The bodies are the ones the local server really received, every parameter set.
 
-use parley_core::db::conversations::{self, EndpointKind};
+use parley_core::api::EndpointKind;
 use serde_json::{json, Value};
 
 use crate::common::{new_conversation, service, tempdir};
@@ -78,22 +78,18 @@ async fn request_bodies_match_the_openai_reference_for_both_endpoints() {
     for endpoint in [EndpointKind::Chat, EndpointKind::Completions] {
         for model in ["test-model", "o1-mini"] {
             let conv = new_conversation(&svc, model);
-            svc.db()
-                .with(|c| {
-                    let mut s = conversations::get(c, conv)?.settings;
-                    s.endpoint = endpoint;
-                    s.system_prompt = "Be brief.".into();
-                    s.params.temperature = Some(0.7);
-                    s.params.max_tokens = Some(64);
-                    s.params.top_p = Some(0.9);
-                    s.params.frequency_penalty = Some(-0.5);
-                    s.params.presence_penalty = Some(1.5);
-                    s.params.stop = Some(vec!["\n\n".into(), "END".into()]);
-                    s.params.seed = Some(-7);
-                    s.params.n = Some(2);
-                    conversations::update_settings(c, conv, s)
-                })
-                .unwrap();
+            let mut s = svc.conversation(conv).unwrap().settings;
+            s.endpoint = endpoint;
+            s.system_prompt = "Be brief.".into();
+            s.params.temperature = Some(0.7);
+            s.params.max_tokens = Some(64);
+            s.params.top_p = Some(0.9);
+            s.params.frequency_penalty = Some(-0.5);
+            s.params.presence_penalty = Some(1.5);
+            s.params.stop = Some(vec!["\n\n".into(), "END".into()]);
+            s.params.seed = Some(-7);
+            s.params.n = Some(2);
+            svc.update_conversation(conv, s).unwrap();
             let req = parley_core::chat::SendRequest {
                 conversation_id: conv,
                 content: "hello 你好".into(),

@@ -11,7 +11,7 @@ use parley_core::openai::types::{ChatMessage, ChatRequest, Request};
 use parley_core::openai::{Client, ClientOptions, Endpoint, Finished, StreamEvent};
 use tokio_util::sync::CancellationToken;
 
-use crate::common::{new_conversation, service, tempdir, Events};
+use crate::common::{new_conversation, peek, service, tempdir, Events};
 use crate::fake_openai::{FakeOpenAi, CLAIMED_MODEL, SPLIT_UTF8_TEXT};
 
 async fn run(
@@ -190,7 +190,7 @@ async fn every_fault_ends_in_one_final_state_and_keeps_the_users_message() {
         } else {
             assert_eq!(reply.content, kept, "{model}");
         }
-        let path = svc.db().with(|c| messages::active_path(c, conv)).unwrap();
+        let path = messages::active_path(&peek(dir.path()), conv).unwrap();
         assert_eq!(path[0].role, Role::User);
         assert_eq!(path[0].content, format!("question for {model}"));
         assert_eq!(path[1].id, reply.id);
@@ -211,7 +211,7 @@ async fn the_model_a_server_claims_is_kept_beside_the_one_asked_for() {
     let reply = svc.send(req, |_| {}).await.unwrap();
     assert_eq!(reply.model.as_deref(), Some("test-claims-other-model"));
     assert_eq!(reply.served_model.as_deref(), Some(CLAIMED_MODEL));
-    let stored = svc.db().with(|c| messages::get(c, reply.id)).unwrap();
+    let stored = messages::get(&peek(dir.path()), reply.id).unwrap();
     assert_eq!(stored, reply);
 }
 
@@ -289,22 +289,18 @@ async fn a_recognisable_key_leaves_no_trace_in_the_data_folder_exports_or_events
     let target = parley_core::chat::JudgeTarget {
         profile_id: None,
         model: Some("test-judge".into()),
+        ..Default::default()
     };
     let verdict = svc.judge_single(reply_id, None, &target).await.unwrap();
     let echoed = parley_core::chat::JudgeTarget {
         profile_id: None,
         model: Some("test-echo-key".into()),
+        ..Default::default()
     };
     let failed = svc.judge_single(reply_id, None, &echoed).await.unwrap();
-    svc.db()
-        .with(|c| parley_core::db::backup::write(c, dir.path(), "manual"))
-        .unwrap();
-    let json = svc
-        .db()
-        .with(|c| parley_core::prompts::transfer::export_json(c))
-        .unwrap();
-    parley_core::prompts::transfer::write_new_file(exports.path(), "prompts", "json", &json)
-        .unwrap();
+    parley_core::db::backup::write(&peek(dir.path()), dir.path(), "manual").unwrap();
+    let json = svc.prompts_json().await.unwrap();
+    std::fs::write(exports.path().join("prompts.json"), json).unwrap();
     drop(svc);
     let shown = format!("{:?}{verdict:?}{failed:?}", events.all());
     assert!(

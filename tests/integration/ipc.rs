@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 use parley_core::chat::{EnvFallback, SendRequest};
 use parley_core::secrets::MemoryStore;
 use parley_desktop::commands::consent::CONFIRM_ENV;
-use parley_desktop::gui::{build_app, AppState};
+use parley_desktop::commands::state::AppState;
+use parley_desktop::gui::build_app;
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, Channel, InvokeBody, InvokeResponseBody};
 use tauri::test::{mock_builder, MockRuntime, INVOKE_KEY};
@@ -396,123 +397,4 @@ fn names_to_id(overview: &Value, name: &str) -> i64 {
         .unwrap()["id"]
         .as_i64()
         .unwrap()
-}
-
-#[test]
-fn links_are_checked_through_ipc_and_refusals_carry_the_reason() {
-    let server = FakeOpenAi::start();
-    let dir = tempfile::tempdir().unwrap();
-    let (_app, w) = app(dir.path(), &server);
-    let ok = invoke(
-        &w,
-        "check_link",
-        json!({ "url": "https://Example.com/a b" }),
-    )
-    .unwrap();
-    assert_eq!(ok["url"], "https://example.com/a%20b");
-    assert_eq!(ok["host"], "example.com");
-    assert_eq!(ok["idn"], false);
-    for bad in [
-        "file:///etc/passwd",
-        "JaVaScRiPt:alert(1)",
-        "https://google.com@evil.com/",
-    ] {
-        let err = invoke(&w, "check_link", json!({ "url": bad })).unwrap_err();
-        assert_eq!(err["kind"], "invalid", "{bad}: {err}");
-        // open_link checks again on its own: a refused link never reaches the opener.
-        let err = invoke(&w, "open_link", json!({ "url": bad })).unwrap_err();
-        assert_eq!(err["kind"], "invalid", "{bad}: {err}");
-        assert!(!err["message"].as_str().unwrap().is_empty());
-    }
-}
-
-/// W8: script in the page calls the privileged commands directly. Run in a child process of this
-/// test binary with the native dialog answering no (the answer is process-wide).
-#[test]
-fn without_the_users_consent_the_page_opens_no_link_and_changes_no_proxy_or_server() {
-    let dir = tempdir();
-    let log = dir.path().join("opened.log");
-    let opener = dir.path().join("opener.sh");
-    std::fs::write(
-        &opener,
-        format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n", log.display()),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "ipc::privileged_commands_refused_when_the_user_says_no",
-            "--ignored",
-            "--test-threads=1",
-        ])
-        .env(CONFIRM_ENV, "no")
-        .env("PARLEY_LINK_OPENER", &opener)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(text.contains("1 passed"), "{text}");
-    assert!(
-        !log.exists(),
-        "a link was opened: {:?}",
-        std::fs::read_to_string(&log)
-    );
-}
-
-#[test]
-#[ignore = "run by the test above, with the dialog answering no"]
-fn privileged_commands_refused_when_the_user_says_no() {
-    assert_eq!(std::env::var(CONFIRM_ENV).as_deref(), Ok("no"));
-    let home = FakeOpenAi::start();
-    let other = FakeOpenAi::start();
-    let dir = tempdir();
-    let (_app, w) = app(dir.path(), &home);
-    for url in [
-        "https://evil.example/collect?data=secret",
-        "mailto:a@example.com?attach=/home/user/.ssh/id_rsa",
-    ] {
-        let err = invoke(&w, "open_link", json!({ "url": url })).unwrap_err();
-        assert_eq!(err["kind"], "cancelled", "{url}: {err}");
-    }
-    let err = invoke(
-        &w,
-        "set_app_proxy",
-        json!({"proxy": {"mode": "custom", "url": "http://127.0.0.1:9"}}),
-    )
-    .unwrap_err();
-    assert_eq!(err["kind"], "cancelled");
-    let overview = invoke(&w, "list_profiles", json!({})).unwrap();
-    assert_ne!(overview["appProxy"]["mode"], "custom");
-    // A profile with a key (or a history) is not re-pointed without the user.
-    invoke(&w, "set_api_key", json!({"key": "sk-stays-home"})).unwrap();
-    let err = invoke(
-        &w,
-        "update_profile",
-        json!({"update": {"baseUrl": other.base_url()}}),
-    )
-    .unwrap_err();
-    assert_eq!(err["kind"], "cancelled");
-    let err = invoke(
-        &w,
-        "update_profile",
-        json!({"update": {"proxy": {"mode": "custom", "url": "http://127.0.0.1:9"}}}),
-    )
-    .unwrap_err();
-    assert_eq!(err["kind"], "cancelled");
-    invoke(&w, "list_models", json!({})).unwrap();
-    assert!(other.requests().is_empty());
-    assert_eq!(
-        home.requests()
-            .last()
-            .unwrap()
-            .header("authorization")
-            .as_deref(),
-        Some("Bearer sk-stays-home")
-    );
 }

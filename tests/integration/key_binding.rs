@@ -5,12 +5,12 @@ use std::process::Command;
 use std::sync::Arc;
 
 use parley_core::chat::{ChatService, EnvFallback, ProfileUpdate, SendRequest};
+use parley_core::db::backup;
 use parley_core::db::messages::Message;
 use parley_core::db::profiles::ProfileKind;
-use parley_core::db::{backup, conversations};
 use parley_core::secrets::{KeyringStore, SecretStore};
 
-use crate::common::tempdir;
+use crate::common::{peek, tempdir};
 use crate::fake_openai::FakeOpenAi;
 
 fn require_private_keyring() {
@@ -49,11 +49,7 @@ async fn point_default_at(svc: &ChatService, server: Option<&FakeOpenAi>) {
 }
 
 async fn say(svc: &ChatService, text: &str) -> Message {
-    let conv = svc
-        .db()
-        .with(|c| conversations::create(c, None))
-        .unwrap()
-        .id;
+    let conv = svc.create_conversation(None).unwrap().id;
     let req = SendRequest {
         conversation_id: conv,
         content: text.into(),
@@ -155,10 +151,7 @@ async fn a_restored_older_backup_does_not_send_the_newer_key_to_the_older_server
     let svc = open(dir.path(), &store);
     point_default_at(&svc, Some(&old_server)).await;
     svc.set_key(None, "sk-for-the-old-server").await.unwrap();
-    let taken = svc
-        .db()
-        .with(|c| backup::write(c, dir.path(), "manual"))
-        .unwrap();
+    let taken = backup::write(&peek(dir.path()), dir.path(), "manual").unwrap();
     // Later: the profile moves to another server with a key of its own.
     point_default_at(&svc, Some(&new_server)).await;
     svc.set_key(None, "sk-for-the-new-server").await.unwrap();
@@ -169,11 +162,14 @@ async fn a_restored_older_backup_does_not_send_the_newer_key_to_the_older_server
     let name = taken.file_name().unwrap().to_string_lossy().to_string();
     backup::restore(dir.path(), &name).unwrap();
     let svc = open(dir.path(), &store);
-    let row = svc.profile_row(None).unwrap();
-    assert_eq!(
-        row.base_url.as_deref(),
-        Some(old_server.base_url().as_str())
-    );
+    let base_url: Option<String> = peek(dir.path())
+        .query_row(
+            "SELECT base_url FROM profiles WHERE name = 'default'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(base_url.as_deref(), Some(old_server.base_url().as_str()));
     let reply = say(&svc, "after restore").await;
     assert_eq!(reply.error_kind.as_deref(), Some("key_unconfirmed"));
     assert!(old_server.requests().is_empty());
@@ -202,9 +198,7 @@ async fn an_entry_from_before_binding_is_bound_on_first_use_to_the_origin_the_da
         .unwrap()
         .set_password("sk-legacy-1")
         .unwrap();
-    svc.db()
-        .with(|c| parley_core::db::profiles::set_key_origin(c, "default", Some(&origin)))
-        .unwrap();
+    parley_core::db::profiles::set_key_origin(&peek(dir.path()), "default", Some(&origin)).unwrap();
     assert_eq!(say(&svc, "old key").await.content, "Echo: old key");
     assert_eq!(
         authorizations(&server),

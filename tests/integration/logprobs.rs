@@ -2,9 +2,8 @@
 //! legacy `logprobs: N`), read from the stream, stored per reply with the mean log-probability,
 //! and `parley ask --logprobs N --stats`.
 
+use parley_core::api::EndpointKind;
 use parley_core::chat::SendRequest;
-use parley_core::db::conversations::{self, EndpointKind};
-use parley_core::db::logprobs;
 
 use crate::cli::{assert_succeeded, parley};
 use crate::common::{new_conversation, service, tempdir};
@@ -18,14 +17,10 @@ async fn both_endpoints_store_each_tokens_probability_and_alternatives() {
     let svc = service(dir.path(), &server, None);
     for endpoint in [EndpointKind::Chat, EndpointKind::Completions] {
         let conv = new_conversation(&svc, "test-logprobs");
-        svc.db()
-            .with(|c| {
-                let mut s = conversations::get(c, conv)?.settings;
-                s.endpoint = endpoint;
-                conversations::update_settings(c, conv, s)?;
-                logprobs::set(c, conv, Some(3))
-            })
-            .unwrap();
+        let mut s = svc.conversation(conv).unwrap().settings;
+        s.endpoint = endpoint;
+        svc.update_conversation(conv, s).unwrap();
+        svc.set_conversation_logprobs(conv, Some(3)).unwrap();
         let send = SendRequest {
             conversation_id: conv,
             content: "one two three".into(),
@@ -58,10 +53,7 @@ async fn both_endpoints_store_each_tokens_probability_and_alternatives() {
     }
     // Out of range is refused, not sent.
     let conv = new_conversation(&svc, "test-logprobs");
-    let err = svc
-        .db()
-        .with(|c| logprobs::set(c, conv, Some(21)))
-        .unwrap_err();
+    let err = svc.set_conversation_logprobs(conv, Some(21)).unwrap_err();
     assert_eq!(err.kind(), "invalid");
 }
 

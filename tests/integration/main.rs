@@ -9,9 +9,12 @@ mod fake_openai;
 #[path = "../support/forward_proxy.rs"]
 mod forward_proxy;
 
+mod architecture;
+mod background;
 mod chat_complete;
 mod chat_service;
 mod cli;
+mod cli_features;
 mod cli_golden;
 mod client;
 mod common;
@@ -19,11 +22,14 @@ mod conformance;
 mod faults;
 mod i18n;
 mod ipc;
+mod ipc_consent;
 mod judge;
+mod judge_headless;
 mod key_binding;
 mod keyring;
 mod logprobs;
 mod organise;
+mod probing;
 mod providers;
 mod rating;
 mod reasoning;

@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::cli::parley;
-use crate::common::tempdir;
+use crate::common::{peek, tempdir};
 use crate::fake_openai::FakeOpenAi;
 use crate::ipc::{app, invoke};
 
@@ -141,7 +141,7 @@ fn a_backup_is_restored_from_the_window_and_shown_at_once() {
         json!({"id": id, "title": "kept"}),
     )
     .unwrap();
-    let taken = parley_core::db::backup::daily_for(dir.path())
+    let taken = parley_core::db::backup::daily(&peek(dir.path()), dir.path())
         .unwrap()
         .unwrap();
     let newer = invoke(&w, "create_conversation", json!({})).unwrap()["id"]

@@ -1,24 +1,21 @@
 //! Several provider profiles against real local servers: Azure URL and header shape, a key per
 //! profile, profile defaults, proxies (a real HTTP and SOCKS5 proxy on 127.0.0.1), local-server probing.
 
-use std::io::{Read, Write};
 use std::sync::Arc;
-use std::time::Duration;
 
 use parley_core::chat::{ChatService, EnvFallback, ProfileUpdate, SendRequest};
 use parley_core::db::conversations;
 use parley_core::db::messages::Status;
 use parley_core::db::profiles::{ProfileDefaults, ProfileKind};
-use parley_core::openai::probe::{self, Candidate};
 use parley_core::openai::Proxy;
 use parley_core::secrets::{MemoryStore, SecretStore};
 
 use crate::common::{tempdir, Events};
-use crate::fake_openai::{FakeOpenAi, Recorded, MODELS};
+use crate::fake_openai::{FakeOpenAi, Recorded};
 use crate::forward_proxy::ForwardProxy;
 
 /// A service with no environment fallback: every server and key comes from the profiles.
-fn service(dir: &std::path::Path) -> (ChatService, Arc<MemoryStore>) {
+pub(crate) fn service(dir: &std::path::Path) -> (ChatService, Arc<MemoryStore>) {
     let store = Arc::new(MemoryStore::default());
     let (svc, _) = parley_core::open_service(dir, store.clone(), EnvFallback::default()).unwrap();
     (svc, store)
@@ -35,17 +32,12 @@ fn compatible(name: &str, server: &FakeOpenAi) -> ProfileUpdate {
 }
 
 /// A conversation on `profile` (None: the default profile), with no model of its own.
-fn conversation(svc: &ChatService, profile: Option<i64>) -> i64 {
-    svc.db()
-        .with(|c| {
-            let conv = conversations::create(c, None)?;
-            conversations::set_profile(c, conv.id, profile)
-        })
-        .unwrap()
-        .id
+pub(crate) fn conversation(svc: &ChatService, profile: Option<i64>) -> i64 {
+    let conv = svc.create_conversation(None).unwrap();
+    svc.set_conversation_profile(conv.id, profile).unwrap().id
 }
 
-async fn send(
+pub(crate) async fn send(
     svc: &ChatService,
     conversation_id: i64,
     text: &str,
@@ -181,7 +173,7 @@ async fn two_profiles_each_send_their_own_key_to_their_own_server() {
         store.get("default").unwrap().unwrap().key.expose(),
         "sk-profile-a"
     );
-    let conv = svc.db().with(|c| conversations::get(c, conv_b)).unwrap();
+    let conv = svc.conversation(conv_b).unwrap();
     assert_eq!(conv.profile_id, None);
     let (r, _) = send(&svc, conv_b, "now to a").await;
     assert_eq!(r.status, Status::Done);
@@ -203,13 +195,9 @@ async fn profile_defaults_fill_in_what_the_conversation_leaves_open() {
     };
     let p = svc.create_profile(update).await.unwrap();
     let conv = conversation(&svc, Some(p.id));
-    svc.db()
-        .with(|c| {
-            let mut s = conversations::get(c, conv)?.settings;
-            s.params.temperature = Some(1.0);
-            conversations::update_settings(c, conv, s)
-        })
-        .unwrap();
+    let mut s = svc.conversation(conv).unwrap().settings;
+    s.params.temperature = Some(1.0);
+    svc.update_conversation(conv, s).unwrap();
     send(&svc, conv, "params").await;
     let body = &chats(&server)[0].body;
     assert_eq!(body["model"], "test-model");
@@ -355,100 +343,6 @@ async fn bad_profile_input_is_refused_clearly() {
     );
 }
 
-/// A port where something answers, but not with an OpenAI model list.
-fn html_server() -> (u16, std::thread::JoinHandle<()>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let handle = std::thread::spawn(move || {
-        // Answers the one probe request, then ends.
-        if let Ok((mut conn, _)) = listener.accept() {
-            conn.set_read_timeout(Some(Duration::from_secs(2))).ok();
-            let mut buf = [0u8; 2048];
-            let _ = conn.read(&mut buf);
-            let body = "<html><body>Not an API</body></html>";
-            let _ = write!(
-                conn,
-                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    (port, handle)
-}
-
-fn closed_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
-#[tokio::test]
-async fn probing_offers_only_the_servers_that_answer_with_a_model_list() {
-    let server = FakeOpenAi::start();
-    let port = server
-        .base_url()
-        .trim_end_matches("/v1")
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .parse::<u16>()
-        .unwrap();
-    let (html, html_thread) = html_server();
-    let closed = closed_port();
-    let candidates = [
-        Candidate::new("Closed", closed),
-        Candidate::new("Fake", port),
-        Candidate::new("Html", html),
-    ];
-    let found = probe::probe(&candidates, probe::PROBE_TIMEOUT)
-        .await
-        .unwrap();
-    html_thread.join().unwrap();
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!(found[0].name, "Fake");
-    assert_eq!(found[0].base_url, server.base_url());
-    // In the server's own order (its first model becomes a new profile's default), not sorted.
-    let models: Vec<String> = MODELS.iter().map(|m| m.to_string()).collect();
-    assert_eq!(found[0].models, models);
-    // No key is sent while probing.
-    assert!(server
-        .requests()
-        .iter()
-        .all(|r| r.header("authorization").is_none()));
-
-    // A found server becomes a keyless profile that works.
-    let dir = tempdir();
-    let (svc, _) = service(dir.path());
-    let p = svc
-        .create_profile(ProfileUpdate {
-            name: Some(found[0].name.clone()),
-            kind: Some(ProfileKind::Compatible),
-            base_url: Some(found[0].base_url.clone()),
-            default_model: Some("test-model".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    assert!(!p.has_key);
-    let conv = conversation(&svc, Some(p.id));
-    let (r, _) = send(&svc, conv, "local").await;
-    assert_eq!(r.status, Status::Done);
-}
-
-#[tokio::test]
-async fn probing_a_server_that_never_answers_ends_with_the_timeout() {
-    // Accepts connections but never answers.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let found = probe::probe(
-        &[Candidate::new("Silent", port)],
-        Duration::from_millis(300),
-    )
-    .await
-    .unwrap();
-    assert!(found.is_empty());
-    drop(listener);
-}
-
 #[tokio::test]
 async fn side_by_side_targets_can_use_different_profiles_each_with_its_own_key() {
     let a = FakeOpenAi::start_with_key("sk-side-a");
@@ -506,13 +400,9 @@ async fn a_legacy_completion_through_azure_goes_to_the_deployments_completions_u
         .unwrap();
     svc.set_key(Some(azure.id), "azure-secret-2").await.unwrap();
     let conv = conversation(&svc, Some(azure.id));
-    svc.db()
-        .with(|c| {
-            let mut s = conversations::get(c, conv)?.settings;
-            s.endpoint = conversations::EndpointKind::Completions;
-            conversations::update_settings(c, conv, s)
-        })
-        .unwrap();
+    let mut s = svc.conversation(conv).unwrap().settings;
+    s.endpoint = conversations::EndpointKind::Completions;
+    svc.update_conversation(conv, s).unwrap();
     let (reply, _) = send(&svc, conv, "Roses are").await;
     assert_eq!(reply.status, Status::Done, "{:?}", reply.error_message);
     assert_eq!(reply.content, "Echo: Roses are");

@@ -4,8 +4,8 @@
 use parley_core::chat::arena::{ArenaEntry, ArenaRequest};
 use parley_core::chat::{SendRequest, Target};
 use parley_core::db::messages::Status;
-use parley_core::eval::arena::{self, BattleFilter, Source, Winner};
-use parley_core::eval::ratings::{self, Rating};
+use parley_core::eval::arena::{BattleFilter, Source, Winner};
+use parley_core::eval::ratings::Rating;
 
 use crate::common::{new_conversation, service, tempdir, Events};
 use crate::fake_openai::FakeOpenAi;
@@ -48,7 +48,7 @@ async fn an_arena_round_is_blind_until_the_vote() {
     // Each side streamed under its own id (each can be stopped).
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
-    let battle = svc.db().with(|c| arena::get(c, round.battle_id)).unwrap();
+    let battle = svc.battle(round.battle_id).unwrap();
     assert_eq!(battle.reply_a, Some(round.reply_a.id));
     assert_eq!(battle.reply_b, Some(round.reply_b.id));
     assert_ne!(battle.model_a, battle.model_b);
@@ -62,10 +62,7 @@ async fn an_arena_round_is_blind_until_the_vote() {
     let last = &thread.last().unwrap().message;
     assert_eq!(last.id, round.reply_b.id);
     assert_eq!(last.model.as_deref(), Some(reveal.battle.model_b.as_str()));
-    let voted = svc
-        .db()
-        .with(|c| arena::voted(c, &BattleFilter::default()))
-        .unwrap();
+    let voted = svc.battles(&BattleFilter::default()).unwrap();
     assert_eq!(voted.len(), 1);
     // A pool of one model is refused before anything is saved.
     let err = svc
@@ -80,13 +77,7 @@ async fn an_arena_round_is_blind_until_the_vote() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), "invalid");
-    assert_eq!(
-        svc.db()
-            .with(|c| parley_core::db::conversations::list(c))
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(svc.list_conversations().unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -107,7 +98,7 @@ async fn positions_are_random_across_rounds() {
             )
             .await
             .unwrap();
-        let b = svc.db().with(|c| arena::get(c, round.battle_id)).unwrap();
+        let b = svc.battle(round.battle_id).unwrap();
         if b.model_a == "gpt-left" {
             first_on_left += 1;
         }
@@ -142,15 +133,9 @@ async fn continuing_from_one_of_two_models_counts_as_its_win_and_ratings_keep_hi
         .unwrap();
     svc.choose_reply(replies[1].id).unwrap();
     let battles = svc
-        .db()
-        .with(|c| {
-            arena::voted(
-                c,
-                &BattleFilter {
-                    source: Some(Source::Choice),
-                    ..Default::default()
-                },
-            )
+        .battles(&BattleFilter {
+            source: Some(Source::Choice),
+            ..Default::default()
         })
         .unwrap();
     assert_eq!(battles.len(), 1);
@@ -162,75 +147,50 @@ async fn continuing_from_one_of_two_models_counts_as_its_win_and_ratings_keep_hi
 
     // Rate, change, read back with history; the thread carries the rating.
     let id = replies[1].id;
-    svc.db()
-        .with(|c| {
-            ratings::set(
-                c,
-                id,
-                Rating {
-                    thumb: Some(1),
-                    score: Some(5),
-                    ..Default::default()
-                },
-            )
-        })
-        .unwrap();
+    svc.rate_reply(
+        id,
+        Rating {
+            thumb: Some(1),
+            score: Some(5),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let st = svc
-        .db()
-        .with(|c| {
-            ratings::set(
-                c,
-                id,
-                Rating {
-                    thumb: Some(-1),
-                    score: Some(2),
-                    reasons: vec!["wrong".into()],
-                    ..Default::default()
-                },
-            )
-        })
+        .rate_reply(
+            id,
+            Rating {
+                thumb: Some(-1),
+                score: Some(2),
+                reasons: vec!["wrong".into()],
+                ..Default::default()
+            },
+        )
         .unwrap();
     assert_eq!(st.history.len(), 1);
     assert_eq!(st.history[0].rating.score, Some(5));
     let thread = svc.thread(conv).unwrap();
     assert_eq!(
-        thread
-            .last()
-            .unwrap()
-            .message
-            .rating
-            .as_ref()
-            .unwrap()
-            .score,
+        thread.last().unwrap().rating.as_ref().unwrap().score,
         Some(2)
     );
     // A reference answer scores the reply: exact match, contains, token F1.
     let with_reference = |reference: &str| {
-        svc.db()
-            .with(|c| {
-                ratings::set(
-                    c,
-                    id,
-                    Rating {
-                        reference: reference.into(),
-                        ..Default::default()
-                    },
-                )
-            })
-            .unwrap()
+        svc.rate_reply(
+            id,
+            Rating {
+                reference: reference.into(),
+                ..Default::default()
+            },
+        )
+        .unwrap()
     };
     let score = with_reference("echo COMPARE!").reference_score.unwrap();
     assert!(score.exact_match, "case and punctuation do not matter");
     assert_eq!(score.contains, Some(true));
     assert!((score.f1 - 1.0).abs() < 1e-12);
     let thread = svc.thread(conv).unwrap();
-    let shown = thread
-        .last()
-        .unwrap()
-        .message
-        .reference_score
-        .clone()
-        .unwrap();
+    let shown = thread.last().unwrap().reference_score.clone().unwrap();
     assert_eq!(shown, score);
     let partial = with_reference("compare the two").reference_score.unwrap();
     assert!(!partial.exact_match);

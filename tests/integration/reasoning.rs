@@ -2,9 +2,9 @@
 //! from the answer, stored apart, never sent back, counted (tokens, cost, time thinking), and
 //! `parley ask --reasoning` printing it to stderr only.
 
+use parley_core::api::ModelInfo;
 use parley_core::chat::{ChatEvent, SendRequest};
 use parley_core::db::messages::Status;
-use parley_core::db::pricing::{self, ModelInfo};
 
 use crate::cli::{assert_succeeded, parley};
 use crate::common::{new_conversation, service, tempdir, Events};
@@ -34,19 +34,13 @@ async fn reasoning_deltas_are_streamed_and_stored_apart_from_the_answer() {
     let server = FakeOpenAi::start();
     let dir = tempdir();
     let svc = service(dir.path(), &server, None);
-    svc.db()
-        .with(|c| {
-            pricing::upsert(
-                c,
-                ModelInfo {
-                    model: "test-think-deltas".into(),
-                    input_per_m: Some(1.0),
-                    output_per_m: Some(2.0),
-                    context_window: None,
-                },
-            )
-        })
-        .unwrap();
+    svc.save_model_info(ModelInfo {
+        model: "test-think-deltas".into(),
+        input_per_m: Some(1.0),
+        output_per_m: Some(2.0),
+        context_window: None,
+    })
+    .unwrap();
     let conv = new_conversation(&svc, "test-think-deltas");
     let events = Events::default();
     let reply = svc.send(send(conv, "hi"), events.sink()).await.unwrap();

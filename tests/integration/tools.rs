@@ -2,9 +2,9 @@
 //! returned (never empty, never executed), the user's results sent back as `tool` messages, and
 //! every request body checked against the OpenAI reference.
 
+use parley_core::api::FunctionTool;
 use parley_core::chat::{SendRequest, ToolResult};
 use parley_core::db::messages::{Role, Status};
-use parley_core::db::tools::{self, FunctionTool};
 use serde_json::json;
 
 use crate::common::{new_conversation, service, tempdir};
@@ -26,9 +26,7 @@ async fn a_reply_that_only_calls_a_tool_is_stored_and_its_result_continues_the_c
     let dir = tempdir();
     let svc = service(dir.path(), &server, None);
     let conv = new_conversation(&svc, "test-tools");
-    svc.db()
-        .with(|c| tools::set(c, conv, &[weather()]))
-        .unwrap();
+    svc.set_conversation_tools(conv, &[weather()]).unwrap();
     let send = SendRequest {
         conversation_id: conv,
         content: "Paris, 巴黎?".into(),
@@ -83,9 +81,7 @@ async fn a_result_for_a_call_that_was_not_made_is_refused_and_nothing_is_saved()
     let dir = tempdir();
     let svc = service(dir.path(), &server, None);
     let conv = new_conversation(&svc, "test-tools");
-    svc.db()
-        .with(|c| tools::set(c, conv, &[weather()]))
-        .unwrap();
+    svc.set_conversation_tools(conv, &[weather()]).unwrap();
     let send = SendRequest {
         conversation_id: conv,
         content: "hi".into(),
@@ -107,7 +103,7 @@ async fn a_result_for_a_call_that_was_not_made_is_refused_and_nothing_is_saved()
     // A tool whose parameters are not a JSON Schema is explained, not saved.
     let mut bad = weather();
     bad.parameters = json!({"type": "object", "properties": {"q": {"type": 5}}});
-    let err = svc.db().with(|c| tools::set(c, conv, &[bad])).unwrap_err();
+    let err = svc.set_conversation_tools(conv, &[bad]).unwrap_err();
     assert_eq!(err.kind(), "invalid");
-    assert_eq!(svc.db().with(|c| tools::get(c, conv)).unwrap(), [weather()]);
+    assert_eq!(svc.conversation_tools(conv).unwrap(), [weather()]);
 }

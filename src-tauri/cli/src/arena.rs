@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
-use parley_core::db::messages::Status;
+use parley_core::api::Status;
 use parley_core::error::Result;
 
 use crate::service;

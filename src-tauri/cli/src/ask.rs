@@ -3,9 +3,8 @@
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
+use parley_core::api::{ConversationSettings, Status};
 use parley_core::chat::{ChatEvent, ChatService, SendRequest};
-use parley_core::db::conversations;
-use parley_core::db::messages::Status;
 use parley_core::error::Result;
 
 use crate::params::ParamArgs;
@@ -69,16 +68,8 @@ fn conversation_for(service: &ChatService, args: &Args, prompt: &str) -> Result<
             errln!("parley: warning: {warning}");
         }
     }
-    service.db().with(|c| {
-        let tx = c.transaction()?;
-        let existing = match args.continue_last {
-            true => conversations::latest(&tx)?,
-            false => None,
-        };
-        let mut settings = existing
-            .as_ref()
-            .map(|conv| conv.settings.clone())
-            .unwrap_or_default();
+    let edit = |edited: &mut ConversationSettings| {
+        let mut settings = std::mem::take(edited);
         let a = args;
         settings.system_prompt = a.system.clone().unwrap_or(settings.system_prompt);
         settings.model = a.model.clone().or(settings.model);
@@ -86,24 +77,16 @@ fn conversation_for(service: &ChatService, args: &Args, prompt: &str) -> Result<
         if let Some(e) = &a.endpoint {
             settings.endpoint = (*e).into();
         }
-        let id = match existing {
-            Some(conv) => conversations::update_settings(&tx, conv.id, settings)?.id,
-            None => conversations::create(&tx, Some(settings))?.id,
-        };
-        if profile_id.is_some() {
-            conversations::set_profile(&tx, id, profile_id)?;
-        }
-        if let Some(n) = a.logprobs {
-            parley_core::db::logprobs::set(&tx, id, Some(n))?;
-        }
-        tx.commit()?;
-        Ok(id)
-    })
+        *edited = settings;
+    };
+    Ok(service
+        .start_or_continue(args.continue_last, profile_id, args.logprobs, edit)?
+        .id)
 }
 
 /// Ctrl+C stops the reply (the partial text is saved); a second Ctrl+C, or one before the reply
 /// has started, quits at once.
-fn stop_on_ctrl_c(service: Arc<ChatService>, stream_id: String) {
+pub(crate) fn stop_on_ctrl_c(service: Arc<ChatService>, stream_id: String) {
     tokio::spawn(async move {
         let mut stopping = false;
         while tokio::signal::ctrl_c().await.is_ok() {
@@ -119,13 +102,13 @@ fn stop_on_ctrl_c(service: Arc<ChatService>, stream_id: String) {
 /// `--prompt NAME --var k=v`: the saved prompt's newest version, filled; its system prompt and
 /// preset model apply unless given on the command line.
 fn saved_prompt(service: &ChatService, args: &mut Args, name: &str) -> Result<(String, i64)> {
-    use parley_core::prompts::{builtins_now, library, variables};
+    use parley_core::prompts::{builtins_now, variables};
     if args.prompt.is_some() {
         return Err(parley_core::error::Error::invalid(
             "Give either a message or --prompt NAME, not both.",
         ));
     }
-    let p = service.db().with(|c| library::get(c, name))?;
+    let p = service.prompt(name)?;
     let mut values = std::collections::HashMap::new();
     for kv in &args.vars {
         let Some((k, v)) = kv.split_once('=') else {
@@ -160,7 +143,7 @@ pub enum Endpoint {
     Completions,
 }
 
-impl From<Endpoint> for parley_core::db::conversations::EndpointKind {
+impl From<Endpoint> for parley_core::api::EndpointKind {
     fn from(e: Endpoint) -> Self {
         match e {
             Endpoint::Chat => Self::Chat,
@@ -206,8 +189,7 @@ pub async fn run(mut args: Args) -> Result<i32> {
     // One choice streams live; several are printed one after the other, each under a header.
     let live = std::sync::Mutex::new(None::<i64>);
     let several = service
-        .db()
-        .with(|c| conversations::get(c, conversation_id))?
+        .conversation(conversation_id)?
         .settings
         .params
         .n
@@ -325,7 +307,7 @@ pub async fn run(mut args: Args) -> Result<i32> {
 
 /// `--stats`: one line per reply, e.g.
 /// `gpt-4o-mini · 12 → 40 tokens · TTFT 230 ms · 1.4 s · 34.8 tok/s · $0.000026`.
-pub fn stats_line(m: &parley_core::db::messages::Message) -> String {
+pub fn stats_line(m: &parley_core::api::Message) -> String {
     let mut parts = vec![m.model.clone().unwrap_or_else(|| "?".into())];
     if let (Some(p), Some(c)) = (m.prompt_tokens, m.completion_tokens) {
         let counted = if m.tokens_counted {

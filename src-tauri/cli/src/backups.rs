@@ -3,15 +3,11 @@
 use parley_core::error::Result;
 
 pub fn run() -> Result<i32> {
-    let dir = parley_core::db::data_dir()?;
-    let list = parley_core::db::backup::list(&dir)?;
+    let (dir, list) = parley_core::api::backups()?;
     if list.is_empty() {
-        errln!(
-            "parley: no backups yet in {}",
-            parley_core::db::backup::dir_of(&dir).display()
-        );
+        errln!("parley: no backups yet in {}", dir.display());
     }
-    let now = parley_core::db::now_ms();
+    let now = parley_core::api::now_ms();
     for b in list {
         let hours = (now - b.taken_at) as f64 / 3_600_000.0;
         outln!(

@@ -5,8 +5,9 @@ use std::io::Write;
 use clap::Subcommand;
 use serde_json::json;
 
-use parley_core::db::organise;
 use parley_core::error::Result;
+
+use crate::service;
 
 #[derive(Subcommand, Debug)]
 pub enum Action {
@@ -20,20 +21,19 @@ pub enum Action {
 
 pub fn run(action: Action) -> Result<i32> {
     let Action::List { json } = action;
-    let (db, _) = parley_core::db::Db::open_dir(&parley_core::db::data_dir()?)?;
-    let (rows, folders, tags) = db.with(|c| {
-        let mut rows = organise::list(c, false)?;
-        rows.extend(organise::list(c, true)?);
-        let folders: std::collections::HashMap<i64, String> = organise::list_folders(c)?
-            .into_iter()
-            .map(|f| Ok((f.id, organise::folder_path(c, f.id)?.join("/"))))
-            .collect::<Result<_>>()?;
-        let tags: std::collections::HashMap<i64, String> = organise::list_tags(c)?
-            .into_iter()
-            .map(|t| (t.id, t.name))
-            .collect();
-        Ok((rows, folders, tags))
-    })?;
+    let service = service()?;
+    let mut rows = service.listed_conversations(false)?;
+    rows.extend(service.listed_conversations(true)?);
+    let folders: std::collections::HashMap<i64, String> = service
+        .list_folders()?
+        .into_iter()
+        .map(|f| Ok((f.id, service.folder_path(f.id)?.join("/"))))
+        .collect::<Result<_>>()?;
+    let tags: std::collections::HashMap<i64, String> = service
+        .list_tags()?
+        .into_iter()
+        .map(|t| (t.id, t.name))
+        .collect();
     let mut out = std::io::stdout().lock();
     if json {
         let list: Vec<_> = rows

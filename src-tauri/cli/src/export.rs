@@ -2,8 +2,10 @@
 
 use std::io::Write;
 
+use parley_core::api::{Format, Selection};
 use parley_core::error::{Error, Result};
-use parley_core::transfer::{self, Format, Selection};
+
+use crate::service;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default)]
 pub enum FormatArg {
@@ -43,21 +45,15 @@ pub fn run(args: Args) -> Result<i32> {
         (_, Some(f)) => Selection::Folder(f),
         _ => Selection::Ids(args.ids),
     };
-    let (db, _) = parley_core::db::Db::open_dir(&parley_core::db::data_dir()?)?;
-    let mut n = 0;
+    let service = service()?;
     match &args.output {
         Some(path) => {
-            db.with(|c| {
-                transfer::write_private(path, |out| {
-                    n = transfer::export(c, &selection, format, out)?;
-                    Ok(())
-                })
-            })?;
+            let n = service.export_conversations(&selection, format, path)?;
             eprintln!("parley: {n} conversation(s) written to {}", path.display());
         }
         None => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            db.with(|c| transfer::export(c, &selection, format, &mut out))?;
+            service.export_conversations_to(&selection, format, &mut out)?;
             out.flush().map_err(|e| Error::Io {
                 message: e.to_string(),
             })?;

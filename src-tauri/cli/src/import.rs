@@ -10,8 +10,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<i32> {
-    let (db, _) = parley_core::db::Db::open_dir(&parley_core::db::data_dir()?)?;
-    let s = db.with(|c| parley_core::transfer::import_file(c, &args.file, &mut |_| true))?;
+    let s = crate::service()?.import_conversations(&args.file, &mut |_| true)?;
     println!(
         "Imported {} conversation(s), {} message(s) from a {} export; {} already here (not imported again); \
          {} part(s) that are not text and {} message(s) without text left out.",

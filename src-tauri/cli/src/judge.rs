@@ -2,8 +2,8 @@
 
 use std::io::Write;
 
+use parley_core::api::Verdict;
 use parley_core::chat::JudgeTarget;
-use parley_core::db::judging::Verdict;
 use parley_core::error::Result;
 
 use crate::{one_line, service};
@@ -69,11 +69,15 @@ pub fn verdict_line(v: &Verdict) -> String {
 }
 
 pub async fn run(args: Args) -> Result<i32> {
-    let service = service()?;
+    let service = std::sync::Arc::new(service()?);
+    let run_id = format!("cli-judge-{}", std::process::id());
     let target = JudgeTarget {
         profile_id: service.profile_id_by_name(args.judge_profile.as_deref())?,
         model: args.judge_model.clone(),
+        run_id: Some(run_id.clone()),
     };
+    // Ctrl+C stops the batch (verdicts already stored stay); a second one quits at once.
+    crate::ask::stop_on_ctrl_c(service.clone(), run_id);
     let rubric_id = match &args.rubric {
         Some(name) => Some(service.rubric_by_name(name)?.id),
         None => None,

@@ -27,11 +27,10 @@ pub enum SourceArg {
     Choice,
 }
 
-pub fn run(args: Args) -> Result<i32> {
+pub async fn run(args: Args) -> Result<i32> {
     let Args { json, source, tag } = args;
-    use parley_core::eval::arena::{self, BattleFilter, Source};
+    use parley_core::eval::arena::{BattleFilter, Source};
     let service = service()?;
-    let db = service.db();
     let filter = BattleFilter {
         source: source.map(|s| match s {
             SourceArg::Choice => Source::Choice,
@@ -41,7 +40,7 @@ pub fn run(args: Args) -> Result<i32> {
         ..Default::default()
     };
     let options = parley_core::eval::stats::LeaderboardOptions::default();
-    let board = db.with(|c| arena::leaderboard(c, &filter, &options))?;
+    let board = service.leaderboard(filter, options.clone()).await?;
     let mut out = std::io::stdout().lock();
     if json {
         let _ = woutln!(

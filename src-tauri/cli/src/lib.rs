@@ -177,8 +177,8 @@ pub fn run(command: Command) -> i32 {
             Command::Profiles { action } => profiles::run(*action).await,
             Command::Backups => backups::run(),
             Command::Arena(args) => arena::run(args).await,
-            Command::Leaderboard(args) => leaderboard::run(args),
-            Command::Prompts { action } => prompts::run(action),
+            Command::Leaderboard(args) => leaderboard::run(args).await,
+            Command::Prompts { action } => prompts::run(action).await,
             Command::Restore(args) => restore::run(args),
             Command::Judge(args) => judge::run(args).await,
             Command::Rubrics { action } => rubrics::run(action),
@@ -198,7 +198,7 @@ pub fn run(command: Command) -> i32 {
 }
 
 pub(crate) fn service() -> Result<ChatService> {
-    let dir = parley_core::db::data_dir()?;
+    let dir = parley_core::api::data_dir()?;
     let (service, notices) =
         parley_core::open_service(&dir, Arc::new(KeyringStore::new()), EnvFallback::from_env())?;
     for n in notices {

@@ -2,8 +2,8 @@
 
 use clap::Subcommand;
 
+use parley_core::api::ProfileKind;
 use parley_core::chat::ProfileUpdate;
-use parley_core::db::profiles::ProfileKind;
 use parley_core::error::Result;
 use parley_core::openai::Proxy;
 

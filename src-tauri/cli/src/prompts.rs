@@ -24,15 +24,13 @@ pub enum Action {
     Import { file: std::path::PathBuf },
 }
 
-pub fn run(action: Action) -> Result<i32> {
-    use parley_core::prompts::{library, transfer};
+pub async fn run(action: Action) -> Result<i32> {
+    use parley_core::prompts::library;
     let service = service()?;
-    let db = service.db();
     let mut out = std::io::stdout().lock();
     match action {
         Action::List { query } => {
-            let list =
-                db.with(|c| library::list(c, query.as_deref().unwrap_or(""), library::Sort::Uses))?;
+            let list = service.prompts(query.as_deref().unwrap_or(""), library::Sort::Uses)?;
             for p in list {
                 let star = if p.favourite { "★ " } else { "" };
                 let vars: Vec<&str> = p
@@ -57,9 +55,9 @@ pub fn run(action: Action) -> Result<i32> {
             }
         }
         Action::Show { name, versions } => {
-            let p = db.with(|c| library::get(c, &name))?;
+            let p = service.prompt(&name)?;
             let list = if versions {
-                db.with(|c| library::versions(c, &name))?
+                service.prompt_versions(&name)?
             } else {
                 vec![p.latest.clone()]
             };
@@ -79,11 +77,12 @@ pub fn run(action: Action) -> Result<i32> {
             }
         }
         Action::Export => {
-            let _ = woutln!(out, "{}", db.with(|c| transfer::export_json(c))?);
+            let json = service.prompts_json().await?;
+            let _ = woutln!(out, "{json}");
         }
         Action::Import { file } => {
             let text = std::fs::read_to_string(&file)?;
-            let report = transfer::import_batched(db, &text)?;
+            let report = service.import_prompts(&text)?;
             errln!(
                 "parley: imported {} prompt(s); {} duplicate(s) left as they were{}",
                 report.imported.len(),

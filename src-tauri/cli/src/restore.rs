@@ -11,8 +11,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<i32> {
     let name = args.name.as_str();
-    let dir = parley_core::db::data_dir()?;
-    let moved = parley_core::db::backup::restore(&dir, name)?;
+    let moved = parley_core::api::restore_backup(name)?;
     errln!(
         "parley: restored {name}; the previous database was moved to {}",
         moved.display()

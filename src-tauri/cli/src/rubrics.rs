@@ -2,7 +2,7 @@
 
 use clap::Subcommand;
 
-use parley_core::db::judging::JudgeKind;
+use parley_core::api::JudgeKind;
 use parley_core::error::Result;
 
 use crate::{one_line, read_stdin, service};

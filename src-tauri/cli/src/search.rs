@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use parley_core::db::search::{self, SearchFilter, SearchHit};
+use parley_core::api::{SearchFilter, SearchHit};
 use parley_core::error::Result;
 
 use crate::{one_line, service};
@@ -70,7 +70,7 @@ fn line(hit: &SearchHit) -> String {
         "#{}\t{}\t{}\t{}\t{}",
         hit.conversation_id,
         one_line(title, 60),
-        search::local_time(hit.created_at),
+        parley_core::api::local_time(hit.created_at),
         model,
         one_line(&snippet, 200)
     )

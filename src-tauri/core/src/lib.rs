@@ -4,10 +4,12 @@
 //! Layers (DESIGN.md): faces (`parley-desktop`'s commands, `parley-cli`) → this crate's API →
 //! `chat/`, `eval/`, `prompts/` → `db/`, `openai/`, `secrets/`. `db` imports no feature module.
 
+pub mod api;
 pub mod chat;
 pub mod db;
 pub mod error;
 pub mod eval;
+mod exports;
 pub mod links;
 pub mod openai;
 pub mod outcome;

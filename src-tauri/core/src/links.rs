@@ -20,7 +20,7 @@ use url::{Host, Url};
 use crate::error::{Error, Result};
 
 /// Longest link Parley will open (a longer one is almost certainly data, not a page).
-pub const MAX_LEN: usize = 8192;
+pub(crate) const MAX_LEN: usize = 8192;
 
 /// A link that passed every check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -210,7 +210,7 @@ fn percent_decode(s: &str) -> String {
 
 /// Environment variable naming a program that receives the URL instead of the system's opener
 /// (for tests: the program gets the URL as its only argument).
-pub const OPENER_ENV: &str = "PARLEY_LINK_OPENER";
+pub(crate) const OPENER_ENV: &str = "PARLEY_LINK_OPENER";
 
 /// Checks `input` again (never trust the webview's earlier check) and hands the normalised URL to
 /// the system (or to `PARLEY_LINK_OPENER`). Returns what was opened.

@@ -45,7 +45,10 @@ pub struct ArenaReveal {
 }
 
 /// Two different contenders from the pool, in random order.
-pub fn pick_two(pool: &[ArenaEntry], rng: &mut fastrand::Rng) -> Result<(ArenaEntry, ArenaEntry)> {
+pub(crate) fn pick_two(
+    pool: &[ArenaEntry],
+    rng: &mut fastrand::Rng,
+) -> Result<(ArenaEntry, ArenaEntry)> {
     let mut distinct: Vec<ArenaEntry> = Vec::new();
     for e in pool {
         let e = ArenaEntry {
@@ -89,7 +92,7 @@ fn blind_event(event: ChatEvent) -> ChatEvent {
             profile: None,
         },
         ChatEvent::Finished { mut message } => {
-            blind_message(&mut message);
+            blind_message(&mut message.message);
             ChatEvent::Finished { message }
         }
         ChatEvent::Failed { error, message } => ChatEvent::Failed {

@@ -5,7 +5,7 @@ use super::tokens;
 use crate::openai::types::ChatMessage;
 
 /// Output room kept free when the conversation sets no max tokens.
-pub const DEFAULT_REPLY_RESERVE: usize = 1024;
+pub(crate) const DEFAULT_REPLY_RESERVE: usize = 1024;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fitted {

@@ -39,15 +39,9 @@ pub enum ChatEvent {
         reason: String,
     },
     /// New text of one reply.
-    Delta {
-        reply_id: i64,
-        text: String,
-    },
+    Delta { reply_id: i64, text: String },
     /// New reasoning text of one reply (shown apart from the answer, above it).
-    Reasoning {
-        reply_id: i64,
-        text: String,
-    },
+    Reasoning { reply_id: i64, text: String },
     Usage {
         reply_id: i64,
         prompt_tokens: i64,
@@ -56,7 +50,8 @@ pub enum ChatEvent {
         counted: bool,
     },
     Finished {
-        message: Message,
+        /// The saved reply with its speed (what the window shows).
+        message: super::thread::MessageView,
     },
     Failed {
         error: Error,

@@ -4,11 +4,11 @@
 use serde::Serialize;
 
 use crate::db::conversations;
-use crate::db::messages::{self, ThreadMessage};
+use crate::db::messages;
 use crate::db::search::{self, SearchFilter, SearchHit};
 use crate::error::{Error, Result};
 
-use super::thread::decorate;
+use super::thread::{decorate, ThreadMessage};
 use super::ChatService;
 
 /// The most messages one page carries.

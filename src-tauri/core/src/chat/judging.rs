@@ -1,5 +1,6 @@
 //! Running the LLM judge (issue 4) through the ordinary client, and storing its verdicts. The
-//! prompt and the strict verdict parser are in `eval::judge`; the tables in `db::judging`.
+//! prompt and the strict verdict parser are in `eval::judge`; the tables in `db::judging`. Rows
+//! are read and written on a blocking thread (`read_blocking`), never on the async workers.
 //!
 //! A judge run that fails (the server refused, the stream broke, the verdict was not understood)
 //! is still stored, as a verdict with its error and the judge's raw answer: it is a result about
@@ -21,7 +22,7 @@ use crate::openai::types::{wants_max_completion_tokens, ChatMessage, ChatRequest
 use crate::openai::{Client, Endpoint, StreamEvent};
 
 /// Judge runs in flight at once in a batch.
-pub const JUDGE_CONCURRENCY: usize = 4;
+pub(crate) const JUDGE_CONCURRENCY: usize = 4;
 
 /// Who judges: any profile (`None`: the default one) and any model (`None`: the profile's default).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -31,6 +32,10 @@ pub struct JudgeTarget {
     pub profile_id: Option<i64>,
     #[serde(default)]
     pub model: Option<String>,
+    /// The id the run is registered under, like a reply's stream id: `cancel(run_id)` stops it
+    /// and `stop_all` waits for it. `None`: one is made up.
+    #[serde(default)]
+    pub run_id: Option<String>,
 }
 
 /// The resolved judge: where, with which key and client, which model.
@@ -139,17 +144,24 @@ impl ChatService {
     }
 
     /// Sends the judge's prompt; the whole answer (partial text too, on error).
-    async fn ask_judge(judge: &Judge, prompt: Vec<ChatMessage>) -> (String, Result<()>) {
+    async fn ask_judge(
+        judge: &Judge,
+        prompt: Vec<ChatMessage>,
+        stop: &CancellationToken,
+    ) -> (String, Result<()>) {
         let mut request = ChatRequest::streaming(judge.model.clone(), prompt);
         // Reasoning models accept only their default temperature.
         if !wants_max_completion_tokens(&judge.model) {
             request.sampling.params.temperature = Some(judge::JUDGE_TEMPERATURE);
         }
         let mut text = String::new();
-        let too_long = CancellationToken::new();
+        // Stopped by the user (`stop`) or for answering too much (only this run's token).
+        let too_long = stop.child_token();
+        let overflowed = std::sync::atomic::AtomicBool::new(false);
         let mut on_event = |e: StreamEvent| {
             if let StreamEvent::Delta { index: 0, text: t } = e {
                 if text.len() + t.len() > judge::MAX_JUDGE_REPLY {
+                    overflowed.store(true, std::sync::atomic::Ordering::Relaxed);
                     too_long.cancel();
                 } else {
                     text.push_str(&t);
@@ -167,12 +179,14 @@ impl ChatService {
             .await
             .map(drop);
         let result = match result {
-            Err(Error::Cancelled) if too_long.is_cancelled() => Err(Error::Stream {
-                message: format!(
-                    "the judge's answer passed {} KB and was stopped",
-                    judge::MAX_JUDGE_REPLY / 1024
-                ),
-            }),
+            Err(Error::Cancelled) if overflowed.load(std::sync::atomic::Ordering::Relaxed) => {
+                Err(Error::Stream {
+                    message: format!(
+                        "the judge's answer passed {} KB and was stopped",
+                        judge::MAX_JUDGE_REPLY / 1024
+                    ),
+                })
+            }
             other => other,
         };
         (text, result)
@@ -185,8 +199,11 @@ impl ChatService {
         rubric_id: Option<i64>,
         target: &JudgeTarget,
     ) -> Result<Verdict> {
+        let (_guard, stop) = self.register_stream(target.run_id.clone())?;
         let rubric = self.rubric_for(rubric_id, JudgeKind::Single)?;
-        let path = self.db.with(|c| judged_path(c, message_id))?;
+        let path = self
+            .read_blocking(move |c| judged_path(c, message_id))
+            .await?;
         let ctx = Context::from_path(&path)?;
         let judge = self.judge_for(target).await?;
         self.run_single(
@@ -194,19 +211,25 @@ impl ChatService {
             &rubric,
             &ctx,
             path.last().expect("a path ends in its reply"),
+            &stop,
         )
         .await
     }
 
+    /// A stopped run stores nothing: it is no result about the judge.
     async fn run_single(
         &self,
         judge: &Judge,
         rubric: &Rubric,
         ctx: &Context,
         reply: &Message,
+        stop: &CancellationToken,
     ) -> Result<Verdict> {
         let prompt = judge::single_prompt(&rubric.body, ctx, &reply.content);
-        let (raw, result) = Self::ask_judge(judge, prompt).await;
+        let (raw, result) = Self::ask_judge(judge, prompt, stop).await;
+        if stop.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
         let mut v = NewVerdict {
             rubric_id: rubric.id,
             judge_model: judge.model.clone(),
@@ -222,7 +245,8 @@ impl ChatService {
             }
             Err(e) => failed(&mut v, &e),
         }
-        self.db.with(|c| judging::insert_verdict(c, &v))
+        self.read_blocking(move |c| judging::insert_verdict(c, &v))
+            .await
     }
 
     /// Compares two replies to the same question, judged in both orders (a as A, then b as A);
@@ -234,13 +258,26 @@ impl ChatService {
         rubric_id: Option<i64>,
         target: &JudgeTarget,
     ) -> Result<Verdict> {
+        let (_guard, stop) = self.register_stream(target.run_id.clone())?;
+        self.pair_in_run(a_id, b_id, rubric_id, target, &stop).await
+    }
+
+    /// One pair, under a run already registered (alone, or one of a batch).
+    async fn pair_in_run(
+        &self,
+        a_id: i64,
+        b_id: i64,
+        rubric_id: Option<i64>,
+        target: &JudgeTarget,
+        stop: &CancellationToken,
+    ) -> Result<Verdict> {
         if a_id == b_id {
             return Err(Error::invalid("A reply cannot be compared with itself."));
         }
         let rubric = self.rubric_for(rubric_id, JudgeKind::Pairwise)?;
         let (path_a, path_b) = self
-            .db
-            .with(|c| Ok((judged_path(c, a_id)?, judged_path(c, b_id)?)))?;
+            .read_blocking(move |c| Ok((judged_path(c, a_id)?, judged_path(c, b_id)?)))
+            .await?;
         let ctx = Context::from_path(&path_a)?;
         if Context::from_path(&path_b)?.question != ctx.question {
             return Err(Error::invalid(format!(
@@ -249,7 +286,7 @@ impl ChatService {
         }
         let judge = self.judge_for(target).await?;
         let (a, b) = (path_a.last().unwrap(), path_b.last().unwrap());
-        self.run_pair(&judge, &rubric, &ctx, a, b).await
+        self.run_pair(&judge, &rubric, &ctx, (a, b), stop).await
     }
 
     async fn run_pair(
@@ -257,19 +294,24 @@ impl ChatService {
         judge: &Judge,
         rubric: &Rubric,
         ctx: &Context,
-        a: &Message,
-        b: &Message,
+        (a, b): (&Message, &Message),
+        stop: &CancellationToken,
     ) -> Result<Verdict> {
         let ((raw_ab, r_ab), (raw_ba, r_ba)) = tokio::join!(
             Self::ask_judge(
                 judge,
-                judge::pair_prompt(&rubric.body, ctx, &a.content, &b.content)
+                judge::pair_prompt(&rubric.body, ctx, &a.content, &b.content),
+                stop
             ),
             Self::ask_judge(
                 judge,
-                judge::pair_prompt(&rubric.body, ctx, &b.content, &a.content)
+                judge::pair_prompt(&rubric.body, ctx, &b.content, &a.content),
+                stop
             ),
         );
+        if stop.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
         let ab = r_ab.and_then(|_| judge::parse_pair(&raw_ab));
         let ba = r_ba.and_then(|_| judge::parse_pair(&raw_ba));
         let mut v = NewVerdict {
@@ -319,7 +361,8 @@ impl ChatService {
                 );
             }
         }
-        self.db.with(|c| judging::insert_verdict(c, &v))
+        self.read_blocking(move |c| judging::insert_verdict(c, &v))
+            .await
     }
 
     /// Grades many replies, [`JUDGE_CONCURRENCY`] at a time; one result per id, in order.
@@ -329,15 +372,16 @@ impl ChatService {
         rubric_id: Option<i64>,
         target: &JudgeTarget,
     ) -> Result<Vec<(i64, Result<Verdict>)>> {
+        let (_guard, stop) = self.register_stream(target.run_id.clone())?;
         let rubric = self.rubric_for(rubric_id, JudgeKind::Single)?;
         let judge = self.judge_for(target).await?;
-        let (judge, rubric) = (&judge, &rubric);
+        let (judge, rubric, stop) = (&judge, &rubric, &stop);
         Ok(stream::iter(ids.iter().copied())
             .map(|id| async move {
                 let run = async {
-                    let path = self.db.with(|c| judged_path(c, id))?;
+                    let path = self.read_blocking(move |c| judged_path(c, id)).await?;
                     let ctx = Context::from_path(&path)?;
-                    self.run_single(judge, rubric, &ctx, path.last().unwrap())
+                    self.run_single(judge, rubric, &ctx, path.last().unwrap(), stop)
                         .await
                 };
                 (id, run.await)
@@ -354,11 +398,17 @@ impl ChatService {
         rubric_id: Option<i64>,
         target: &JudgeTarget,
     ) -> Result<Vec<((i64, i64), Result<Verdict>)>> {
+        let (_guard, stop) = self.register_stream(target.run_id.clone())?;
         let rubric = self.rubric_for(rubric_id, JudgeKind::Pairwise)?;
         self.judge_for(target).await?;
-        let rubric_id = Some(rubric.id);
+        let (rubric_id, stop) = (Some(rubric.id), &stop);
         Ok(stream::iter(pairs.iter().copied())
-            .map(|(a, b)| async move { ((a, b), self.judge_pair(a, b, rubric_id, target).await) })
+            .map(|(a, b)| async move {
+                (
+                    (a, b),
+                    self.pair_in_run(a, b, rubric_id, target, stop).await,
+                )
+            })
             .buffered(JUDGE_CONCURRENCY)
             .collect()
             .await)
@@ -388,10 +438,10 @@ impl ChatService {
 }
 
 /// Pairs of sibling replies (smaller id first), and the replies with no sibling among those given.
-pub type SiblingPairs = (Vec<(i64, i64)>, Vec<i64>);
+pub(crate) type SiblingPairs = (Vec<(i64, i64)>, Vec<i64>);
 
 /// Every two ids with the same parent, smaller id first; and the ids alone under their parent.
-pub fn pairs_by_parent(items: &[(i64, Option<i64>)]) -> SiblingPairs {
+pub(crate) fn pairs_by_parent(items: &[(i64, Option<i64>)]) -> SiblingPairs {
     let mut sorted: Vec<(i64, Option<i64>)> = items.to_vec();
     sorted.sort_by_key(|&(id, parent)| (parent, id));
     sorted.dedup();

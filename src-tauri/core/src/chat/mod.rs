@@ -32,14 +32,15 @@ pub use profiles::{ProfileUpdate, ProfilesOverview};
 pub use provider::{EnvFallback, KeySource, ProfileView};
 pub use request::completion_prompt;
 pub(crate) use thread::blind_message;
+pub use thread::{MessageView, ThreadMessage};
 
 /// Largest message accepted (a huge paste gets a clear error, not a frozen app).
 pub const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
 /// How often the partial text of a streaming reply is saved (crash safety without a write per token).
 pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(750);
-pub const OPENAI_DEFAULT_MODEL: &str = "gpt-4o-mini";
+pub(crate) const OPENAI_DEFAULT_MODEL: &str = "gpt-4o-mini";
 /// Models answering one prompt side by side.
-pub const MAX_TARGETS: usize = 4;
+pub(crate) const MAX_TARGETS: usize = 4;
 
 /// One model answering a message: the conversation's own (all `None`), or another model and/or
 /// profile for a side-by-side run. Each target streams under its own id, so each has its own Stop.
@@ -113,7 +114,7 @@ pub struct ConversationTotals {
 }
 
 pub struct ChatService {
-    db: Db,
+    pub(crate) db: Db,
     secrets: Arc<dyn SecretStore>,
     client: Client,
     /// One HTTP client per distinct proxy / timeout setting in use (see `client_for`).
@@ -187,11 +188,8 @@ impl ChatService {
         }
     }
 
-    pub fn db(&self) -> &Db {
-        &self.db
-    }
-
-    /// Stops a stream at once; its partial reply is kept as `cancelled`. False if it already ended.
+    /// Stops a stream or a judge run at once; a reply's partial text is kept as `cancelled`, a
+    /// stopped judge run stores nothing. False if it already ended.
     pub fn cancel(&self, stream_id: &str) -> bool {
         match self.streams.lock().unwrap().get(stream_id) {
             Some(token) => {
@@ -202,8 +200,9 @@ impl ChatService {
         }
     }
 
-    /// Stops every running reply and waits (at most `wait`, blocking) until each is saved as
-    /// cancelled. For closing the app: nothing streamed so far is lost. Returns how many there were.
+    /// Stops every running reply and judge run and waits (at most `wait`, blocking) until each
+    /// has ended (replies saved as cancelled). For closing the app: nothing streamed so far is
+    /// lost. Returns how many there were.
     pub fn stop_all(&self, wait: Duration) -> usize {
         let tokens: Vec<CancellationToken> =
             self.streams.lock().unwrap().values().cloned().collect();
@@ -215,7 +214,8 @@ impl ChatService {
         tokens.len()
     }
 
-    /// Registers a stream before anything else happens, so Stop works from the first moment.
+    /// Registers a stream (or a judge run) before anything else happens, so Stop works from the
+    /// first moment.
     fn register_stream(
         &self,
         stream_id: Option<String>,
@@ -231,7 +231,7 @@ impl ChatService {
         let mut streams = self.streams.lock().unwrap();
         if streams.contains_key(&id) {
             return Err(Error::invalid(format!(
-                "A reply with stream id {id} is already running."
+                "A reply or judge run with id {id} is already running."
             )));
         }
         streams.insert(id.clone(), token.clone());

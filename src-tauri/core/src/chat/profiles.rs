@@ -113,7 +113,7 @@ fn apply(mut row: ProfileRow, u: ProfileUpdate) -> Result<ProfileRow> {
 
 impl ChatService {
     /// A profile by id, or the default one.
-    pub fn profile_row(&self, id: Option<i64>) -> Result<ProfileRow> {
+    pub(crate) fn profile_row(&self, id: Option<i64>) -> Result<ProfileRow> {
         self.db.with(|c| match id {
             Some(id) => profiles::get(c, id),
             None => profiles::default_profile(c),
@@ -325,7 +325,7 @@ impl ChatService {
     }
 
     /// The HTTP client for a profile's proxy and timeouts; one per distinct setting, kept.
-    pub fn client_for(&self, row: &ProfileRow) -> Result<Client> {
+    pub(crate) fn client_for(&self, row: &ProfileRow) -> Result<Client> {
         let app_proxy = self.db.with(|c| profiles::app_proxy(c))?;
         let options = provider::client_options(row, &app_proxy, self.client.options());
         let mut clients = self.clients.lock().unwrap();

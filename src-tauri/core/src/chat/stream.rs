@@ -262,23 +262,20 @@ impl ChatService {
             let finished = self
                 .db
                 .with(|c| messages::finish(c, *id, &outcome))
-                .map(|mut m| {
-                    super::thread::with_speed(&mut m);
-                    m
-                });
+                .map(super::thread::with_speed);
             match (finished, error) {
                 (Ok(message), None) => {
                     emit(ChatEvent::Finished {
                         message: message.clone(),
                     });
-                    saved.push(message);
+                    saved.push(message.message);
                 }
                 (Ok(message), Some(error)) => {
                     emit(ChatEvent::Failed {
                         error,
-                        message: Some(message.clone()),
+                        message: Some(message.message.clone()),
                     });
-                    saved.push(message);
+                    saved.push(message.message);
                 }
                 (Err(db_error), _) => {
                     emit(ChatEvent::Failed {
@@ -289,7 +286,7 @@ impl ChatService {
                 }
             }
         }
-        // The stream counts as running until its replies are saved: closing the app waits for it.
+        // Only now is the stream unregistered: `stop_all` returns once every reply is saved.
         drop(run);
         Ok(saved)
     }

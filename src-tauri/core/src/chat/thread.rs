@@ -1,10 +1,92 @@
-//! The thread as the window shows it: the active path, versions, ratings, and totals.
+//! The thread as the window shows it: the active path, versions, ratings, and totals. The rows
+//! come from `db::messages`; what the window sees of them (ratings, reference scores, diversity,
+//! blinded models) is added here, in the chat layer's own types.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
 
 use crate::db::conversations::{self};
-use crate::db::messages::{self, Message, Status, ThreadMessage};
+use crate::db::messages::{self, Message, PathEntry, Status};
 use crate::error::Result;
+use crate::eval::metrics::{Diversity, ReferenceScore};
+use crate::eval::ratings::Rating;
 
 use super::*;
+
+/// A message as the window shows it: the stored row and, for a reply, the user's rating and the
+/// reply's score against the rating's reference answer. Serialized flat (the row's fields beside
+/// `rating` and `referenceScore`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageView {
+    #[serde(flatten)]
+    pub message: Message,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating: Option<Rating>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_score: Option<ReferenceScore>,
+    /// Completion tokens per second (the one rule, `eval::metrics::tokens_per_second`), so the
+    /// window shows the number the CLI prints.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens_per_second: Option<f64>,
+}
+
+impl std::ops::Deref for MessageView {
+    type Target = Message;
+    fn deref(&self) -> &Message {
+        &self.message
+    }
+}
+
+/// A message on the active path as the window shows it, with its siblings (same parent) for
+/// `< 2/3 >` navigation, and the group of the last reply when several were made together.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadMessage {
+    #[serde(flatten)]
+    pub message: Message,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating: Option<Rating>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_score: Option<ReferenceScore>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens_per_second: Option<f64>,
+    /// Ids of all children of this message's parent (itself included), oldest first.
+    pub sibling_ids: Vec<i64>,
+    /// For the last reply of the path, when it was made together with others (n choices or
+    /// several models): all of them, in choice order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub group: Vec<MessageView>,
+    /// How different the finished replies of that group are (distinct-n, self-similarity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diversity: Option<Diversity>,
+}
+
+/// What the window adds to the rows of one conversation.
+struct Extras {
+    ratings: HashMap<i64, Rating>,
+    blind: HashSet<i64>,
+}
+
+impl Extras {
+    fn view(&self, mut m: Message) -> MessageView {
+        let rating = self.ratings.get(&m.id).cloned();
+        let reference_score = rating
+            .as_ref()
+            .filter(|r| !r.reference.is_empty())
+            .map(|r| crate::eval::metrics::reference_score(&m.content, &r.reference));
+        if self.blind.contains(&m.id) {
+            blind_message(&mut m);
+        }
+        MessageView {
+            tokens_per_second: speed(&m),
+            message: m,
+            rating,
+            reference_score,
+        }
+    }
+}
 
 /// The thread with each reply's rating, and the models of unvoted arena replies hidden.
 pub(super) fn thread_for_window(
@@ -14,47 +96,64 @@ pub(super) fn thread_for_window(
     decorate(c, conversation_id, messages::thread(c, conversation_id)?)
 }
 
-/// Fills in what the window shows beside each message: ratings, reference scores, blind arena
-/// replies and the diversity of replies made together.
+/// Fills in what the window shows beside each message: ratings, reference scores, speed, blind
+/// arena replies and the diversity of replies made together.
 pub(super) fn decorate(
     c: &rusqlite::Connection,
     conversation_id: i64,
-    mut thread: Vec<ThreadMessage>,
+    path: Vec<PathEntry>,
 ) -> Result<Vec<ThreadMessage>> {
-    let ratings = crate::eval::ratings::for_conversation(c, conversation_id)?;
-    let blind = crate::eval::arena::blind_replies(c, conversation_id)?;
-    let fill = |m: &mut Message| {
-        with_speed(m);
-        m.rating = ratings.get(&m.id).cloned();
-        m.reference_score = m
-            .rating
-            .as_ref()
-            .filter(|r| !r.reference.is_empty())
-            .map(|r| crate::eval::metrics::reference_score(&m.content, &r.reference));
-        if blind.contains(&m.id) {
-            blind_message(m);
-        }
+    let extras = Extras {
+        ratings: crate::eval::ratings::for_conversation(c, conversation_id)?,
+        blind: crate::eval::arena::blind_replies(c, conversation_id)?,
     };
-    for t in &mut thread {
-        fill(&mut t.message);
-        t.group.iter_mut().for_each(fill);
-        let done: Vec<&str> = t
-            .group
-            .iter()
-            .filter(|m| m.status == Status::Done)
-            .map(|m| m.content.as_str())
-            .collect();
-        if done.len() > 1 {
-            t.diversity = Some(crate::eval::metrics::diversity(&done));
-        }
-    }
-    Ok(thread)
+    Ok(path
+        .into_iter()
+        .map(
+            |PathEntry {
+                 message,
+                 sibling_ids,
+                 group,
+             }| {
+                let done: Vec<&str> = group
+                    .iter()
+                    .filter(|m| m.status == Status::Done)
+                    .map(|m| m.content.as_str())
+                    .collect();
+                let diversity = (done.len() > 1).then(|| crate::eval::metrics::diversity(&done));
+                let MessageView {
+                    message,
+                    rating,
+                    reference_score,
+                    tokens_per_second,
+                } = extras.view(message);
+                ThreadMessage {
+                    message,
+                    rating,
+                    reference_score,
+                    tokens_per_second,
+                    sibling_ids,
+                    group: group.into_iter().map(|m| extras.view(m)).collect(),
+                    diversity,
+                }
+            },
+        )
+        .collect())
 }
 
-/// Fills in the reply's tokens per second (the one rule), for the window.
-pub(crate) fn with_speed(m: &mut Message) {
-    m.tokens_per_second =
-        crate::eval::metrics::tokens_per_second(m.completion_tokens, m.ttft_ms, m.total_ms);
+/// The reply's tokens per second (the one rule), for the window.
+pub(crate) fn speed(m: &Message) -> Option<f64> {
+    crate::eval::metrics::tokens_per_second(m.completion_tokens, m.ttft_ms, m.total_ms)
+}
+
+/// A row as the window shows it when nothing else is known of it (a reply just finished).
+pub(crate) fn with_speed(message: Message) -> MessageView {
+    MessageView {
+        tokens_per_second: speed(&message),
+        message,
+        rating: None,
+        reference_score: None,
+    }
 }
 
 /// Hides which model (and profile) wrote a reply, until its arena vote.

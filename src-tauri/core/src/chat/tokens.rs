@@ -51,12 +51,12 @@ pub fn count_text(model: &str, text: &str) -> usize {
 }
 
 /// Tokens of one chat message in a request.
-pub fn count_message(model: &str, m: &ChatMessage) -> usize {
+pub(crate) fn count_message(model: &str, m: &ChatMessage) -> usize {
     PER_MESSAGE + count_text(model, &m.role) + count_text(model, &m.content)
 }
 
 /// Prompt tokens of a whole chat request.
-pub fn count_messages(model: &str, messages: &[ChatMessage]) -> usize {
+pub(crate) fn count_messages(model: &str, messages: &[ChatMessage]) -> usize {
     messages
         .iter()
         .map(|m| count_message(model, m))

@@ -9,7 +9,7 @@ use super::{move_aside_as, now_ms, DB_FILE};
 use crate::error::{Error, Result};
 
 /// Daily backups kept (migration backups are kept until removed by hand).
-pub const KEEP_DAILY: usize = 5;
+pub(crate) const KEEP_DAILY: usize = 5;
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -22,7 +22,7 @@ pub struct Backup {
     pub taken_at: i64,
 }
 
-pub fn dir_of(data_dir: &Path) -> PathBuf {
+pub(crate) fn dir_of(data_dir: &Path) -> PathBuf {
     data_dir.join("backups")
 }
 
@@ -97,7 +97,7 @@ pub fn daily(conn: &Connection, data_dir: &Path) -> Result<Option<PathBuf>> {
 }
 
 /// [`daily`] on its own connection, for a background thread while the app runs.
-pub fn daily_for(data_dir: &Path) -> Result<Option<PathBuf>> {
+pub(crate) fn daily_for(data_dir: &Path) -> Result<Option<PathBuf>> {
     let conn = Connection::open(data_dir.join(DB_FILE))?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     daily(&conn, data_dir)

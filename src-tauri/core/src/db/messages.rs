@@ -9,6 +9,11 @@ use super::{conversations, now_ms};
 use crate::error::{Error, Result};
 use crate::secrets::redact::redact;
 
+mod recovery;
+mod tree;
+pub use recovery::{mark_interrupted, process_tag};
+use tree::Tree;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -28,12 +33,13 @@ impl Role {
             Role::Tool => "tool",
         }
     }
-    fn parse(s: &str) -> Role {
+    fn parse(s: &str) -> Option<Role> {
         match s {
-            "system" => Role::System,
-            "user" => Role::User,
-            "tool" => Role::Tool,
-            _ => Role::Assistant,
+            "system" => Some(Role::System),
+            "user" => Some(Role::User),
+            "assistant" => Some(Role::Assistant),
+            "tool" => Some(Role::Tool),
+            _ => None,
         }
     }
 }
@@ -58,13 +64,14 @@ impl Status {
             Status::Interrupted => "interrupted",
         }
     }
-    fn parse(s: &str) -> Status {
+    fn parse(s: &str) -> Option<Status> {
         match s {
-            "done" => Status::Done,
-            "streaming" => Status::Streaming,
-            "cancelled" => Status::Cancelled,
-            "error" => Status::Error,
-            _ => Status::Interrupted,
+            "done" => Some(Status::Done),
+            "streaming" => Some(Status::Streaming),
+            "cancelled" => Some(Status::Cancelled),
+            "error" => Some(Status::Error),
+            "interrupted" => Some(Status::Interrupted),
+            _ => None,
         }
     }
 }
@@ -124,16 +131,6 @@ pub struct Message {
     pub logprobs: Vec<crate::openai::logprobs::TokenLogprob>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mean_logprob: Option<f64>,
-    /// The user's rating of a reply (filled in for the window's thread only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rating: Option<crate::eval::ratings::Rating>,
-    /// The reply scored against the reference answer in its rating (window's thread only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reference_score: Option<crate::eval::metrics::ReferenceScore>,
-    /// Completion tokens per second (the one rule, `eval::metrics::tokens_per_second`), filled in
-    /// by the chat layer for the window, so it shows the number the CLI prints.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tokens_per_second: Option<f64>,
 }
 
 impl Message {
@@ -171,33 +168,26 @@ impl Message {
             tool_call_id: None,
             logprobs: Vec::new(),
             mean_logprob: None,
-            rating: None,
-            reference_score: None,
-            tokens_per_second: None,
         }
     }
 }
 
-/// A message on the active path with its siblings (same parent), for `< 2/3 >` navigation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ThreadMessage {
-    #[serde(flatten)]
+/// A row of the active path with the ids of its siblings (same parent), and the rows of its
+/// group when it is the last reply and was made together with others. What the window shows of
+/// it (ratings, scores, blinding) is the chat layer's `ThreadMessage`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathEntry {
     pub message: Message,
     /// Ids of all children of this message's parent (itself included), oldest first.
     pub sibling_ids: Vec<i64>,
     /// For the last reply of the path, when it was made together with others (n choices or
-    /// several models): all of them, in choice order.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// several models): all of them, in choice order; else empty.
     pub group: Vec<Message>,
-    /// How different the finished replies of that group are (distinct-n, self-similarity).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub diversity: Option<crate::eval::metrics::Diversity>,
 }
 
 /// Where a new reply comes from, recorded on its row.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ReplyOrigin {
+pub(crate) struct ReplyOrigin {
     pub model: String,
     pub group_id: Option<String>,
     pub choice_index: Option<i64>,
@@ -240,9 +230,9 @@ fn from_row(r: &Row) -> rusqlite::Result<Message> {
         id: r.get(0)?,
         conversation_id: r.get(1)?,
         parent_id: r.get(2)?,
-        role: Role::parse(&r.get::<_, String>(3)?),
+        role: super::stored(r, 3, "messages.role", Role::parse)?,
         content: r.get(4)?,
-        status: Status::parse(&r.get::<_, String>(5)?),
+        status: super::stored(r, 5, "messages.status", Status::parse)?,
         model: r.get(6)?,
         error_kind: r.get(7)?,
         error_message: r.get(8)?,
@@ -275,9 +265,6 @@ fn from_row(r: &Row) -> rusqlite::Result<Message> {
             .unwrap_or_default(),
         mean_logprob: r.get(29)?,
         served_model: r.get(30)?,
-        rating: None,
-        reference_score: None,
-        tokens_per_second: None,
     })
 }
 
@@ -296,91 +283,37 @@ pub fn active_leaf(conn: &Connection, conversation_id: i64) -> Result<Option<i64
     Ok(active_path_ids(conn, conversation_id)?.last().copied())
 }
 
-/// The tree of a conversation: each message's children, oldest first, and the roots.
-struct Tree {
-    roots: Vec<i64>,
-    children: std::collections::HashMap<i64, Vec<i64>>,
-    /// When each message was last chosen (or created): the newest child is the active one.
-    chosen: std::collections::HashMap<i64, i64>,
-}
-
-impl Tree {
-    fn load(conn: &Connection, conversation_id: i64) -> Result<Tree> {
-        let mut st = conn.prepare_cached(
-            "SELECT id, parent_id, coalesce(selected_at, created_at) FROM messages
-             WHERE conversation_id = ?1 ORDER BY id",
-        )?;
-        let rows = st
-            .query_map([conversation_id], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, Option<i64>>(1)?,
-                    r.get::<_, i64>(2)?,
-                ))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut tree = Tree {
-            roots: Vec::new(),
-            children: std::collections::HashMap::with_capacity(rows.len()),
-            chosen: std::collections::HashMap::with_capacity(rows.len()),
-        };
-        for (id, parent, chosen) in rows {
-            tree.chosen.insert(id, chosen);
-            match parent {
-                Some(p) => tree.children.entry(p).or_default().push(id),
-                None => tree.roots.push(id),
-            }
-        }
-        Ok(tree)
-    }
-
-    /// The active one among siblings: newest chosen; among equals (a group) the first made.
-    fn pick(&self, ids: &[i64]) -> Option<i64> {
-        ids.iter()
-            .copied()
-            .max_by_key(|id| (self.chosen[id], std::cmp::Reverse(*id)))
-    }
-
-    fn active_path(&self) -> Vec<i64> {
-        let mut path = Vec::new();
-        let mut cursor = self.pick(&self.roots);
-        while let Some(id) = cursor {
-            path.push(id);
-            cursor = self.children.get(&id).and_then(|c| self.pick(c));
-        }
-        path
-    }
-
-    fn siblings(&self, parent: Option<i64>) -> &[i64] {
-        match parent {
-            Some(p) => self.children.get(&p).map(Vec::as_slice).unwrap_or_default(),
-            None => &self.roots,
-        }
-    }
-}
-
 /// Ids along the active path: from the root, at each step the most recently chosen child.
 pub fn active_path_ids(conn: &Connection, conversation_id: i64) -> Result<Vec<i64>> {
     Ok(Tree::load(conn, conversation_id)?.active_path())
 }
 
+/// The rows with these ids, in the order given (only those rows are read).
+fn rows_by_ids(conn: &Connection, ids: &[i64]) -> Result<Vec<Message>> {
+    let list = format!(
+        "[{}]",
+        ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+    );
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM messages WHERE id IN (SELECT value FROM json_each(?1))"
+    ))?;
+    let mut by_id: std::collections::HashMap<i64, Message> = st
+        .query_map([list], from_row)?
+        .map(|m| m.map(|m| (m.id, m)))
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
 /// The conversation as the user sees it: the active path, oldest first.
 pub fn active_path(conn: &Connection, conversation_id: i64) -> Result<Vec<Message>> {
     conversations::get(conn, conversation_id)?;
-    let ids = active_path_ids(conn, conversation_id)?;
-    let mut st = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM messages WHERE conversation_id = ?1 ORDER BY id"
-    ))?;
-    let mut by_id: std::collections::HashMap<i64, Message> = st
-        .query_map([conversation_id], from_row)?
-        .map(|m| m.map(|m| (m.id, m)))
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(ids.into_iter().filter_map(|id| by_id.remove(&id)).collect())
+    rows_by_ids(conn, &active_path_ids(conn, conversation_id)?)
 }
 
 /// The active path with each message's siblings, and the whole group of the last reply when it
-/// was made together with others (n choices, models side by side).
-pub fn thread(conn: &Connection, conversation_id: i64) -> Result<Vec<ThreadMessage>> {
+/// was made together with others (n choices, models side by side). The branch tree (ids,
+/// parents, stamps) is read once; of the rows, only those of the path and the group shown.
+pub fn thread(conn: &Connection, conversation_id: i64) -> Result<Vec<PathEntry>> {
     Ok(thread_window(conn, conversation_id, 0, usize::MAX)?.1)
 }
 
@@ -391,28 +324,26 @@ pub fn thread_window(
     conversation_id: i64,
     start: usize,
     len: usize,
-) -> Result<(usize, Vec<ThreadMessage>)> {
+) -> Result<(usize, Vec<PathEntry>)> {
     conversations::get(conn, conversation_id)?;
     let tree = Tree::load(conn, conversation_id)?;
     let ids = tree.active_path();
     let total = ids.len();
     let start = start.min(total);
     let end = start.saturating_add(len).min(total);
-    let mut st = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM messages WHERE id = ?1"))?;
-    let mut out = Vec::with_capacity(end - start);
-    for (i, id) in ids[start..end].iter().enumerate() {
-        let m = st.query_row([id], from_row)?;
+    let path = rows_by_ids(conn, &ids[start..end])?;
+    let mut out = Vec::with_capacity(path.len());
+    for (i, m) in path.into_iter().enumerate() {
         let sibling_ids = tree.siblings(m.parent_id).to_vec();
         let group = match (&m.group_id, start + i + 1 == total) {
             (Some(g), true) => group(conn, g)?,
             _ => Vec::new(),
         };
         let group = if group.len() > 1 { group } else { Vec::new() };
-        out.push(ThreadMessage {
+        out.push(PathEntry {
             message: m,
             sibling_ids,
             group,
-            diversity: None,
         });
     }
     Ok((total, out))
@@ -470,39 +401,6 @@ pub fn select(conn: &mut Connection, id: i64) -> Result<Message> {
     Ok(message)
 }
 
-/// A stamp newer than every child of `parent` (every root when `None`), even within one
-/// millisecond: a new message is the active one among its siblings. Only the siblings are read
-/// (through an index), so this costs the same in a 100,000-message conversation.
-fn next_stamp(conn: &Connection, conversation_id: i64, parent: Option<i64>) -> Result<i64> {
-    let newest: Option<i64> = match parent {
-        Some(p) => conn.query_row(
-            "SELECT max(coalesce(selected_at, created_at)) FROM messages WHERE parent_id = ?1",
-            [p],
-            |r| r.get(0),
-        )?,
-        None => conn.query_row(
-            "SELECT max(coalesce(selected_at, created_at)) FROM messages
-             WHERE conversation_id = ?1 AND parent_id IS NULL",
-            [conversation_id],
-            |r| r.get(0),
-        )?,
-    };
-    Ok(newest.map_or(0, |n| n + 1).max(now_ms()))
-}
-
-/// Replies made together (a group) share the first one's stamp, so until one is chosen the first
-/// column is the active one (ties go to the first made), not whichever was saved last.
-fn group_stamp(conn: &Connection, origin: &ReplyOrigin) -> Result<Option<i64>> {
-    let Some(group) = origin.group_id.as_deref() else {
-        return Ok(None);
-    };
-    Ok(conn.query_row(
-        "SELECT min(selected_at) FROM messages WHERE group_id = ?1",
-        [group],
-        |r| r.get(0),
-    )?)
-}
-
 /// The messages from the root down to `id` inclusive: the history a reply to `id` is based on.
 pub fn path_to(conn: &Connection, id: i64) -> Result<Vec<Message>> {
     let mut st = conn.prepare_cached(&format!(
@@ -519,453 +417,9 @@ pub fn path_to(conn: &Connection, id: i64) -> Result<Vec<Message>> {
     Ok(rows)
 }
 
-/// Saves the user's message (its own short transaction, committed before any network call).
-pub fn insert_user(
-    conn: &mut Connection,
-    conversation_id: i64,
-    parent_id: Option<i64>,
-    content: &str,
-) -> Result<Message> {
-    let tx = conn.transaction()?;
-    conversations::get(&tx, conversation_id)?;
-    let stamp = next_stamp(&tx, conversation_id, parent_id)?;
-    tx.execute(
-        "INSERT INTO messages(conversation_id, parent_id, role, content, status, created_at, selected_at)
-         VALUES (?1, ?2, 'user', ?3, 'done', ?4, ?5)",
-        params![conversation_id, parent_id, content, now_ms(), stamp],
-    )?;
-    let id = tx.last_insert_rowid();
-    conversations::title_if_untitled(&tx, conversation_id, content)?;
-    conversations::touch(&tx, conversation_id)?;
-    tx.commit()?;
-    get(conn, id)
-}
-
-/// Saves the results the user typed for a reply's tool calls: one `tool` message per call, each
-/// under the one before (the first under the reply), in one transaction. Every result must answer
-/// one of the reply's calls. Returns the messages, the last one being where the next reply goes.
-pub fn insert_tool_results(
-    conn: &mut Connection,
-    reply_id: i64,
-    results: &[(String, String)],
-) -> Result<Vec<Message>> {
-    let reply = get(conn, reply_id)?;
-    if reply.role != Role::Assistant || reply.tool_calls.is_empty() {
-        return Err(Error::invalid(
-            "Tool results answer a reply that called tools; this one did not.",
-        ));
-    }
-    for (id, _) in results {
-        if !reply.tool_calls.iter().any(|c| &c.id == id) {
-            return Err(Error::invalid(format!(
-                "The reply made no tool call with the id \"{id}\"."
-            )));
-        }
-    }
-    let tx = conn.transaction()?;
-    let mut parent = reply.id;
-    let mut ids = Vec::with_capacity(results.len());
-    for (call_id, content) in results {
-        let stamp = next_stamp(&tx, reply.conversation_id, Some(parent))?;
-        tx.execute(
-            "INSERT INTO messages(conversation_id, parent_id, role, content, status, created_at, selected_at, tool_call_id)
-             VALUES (?1, ?2, 'tool', ?3, 'done', ?4, ?5, ?6)",
-            params![reply.conversation_id, parent, content, now_ms(), stamp, call_id],
-        )?;
-        parent = tx.last_insert_rowid();
-        ids.push(parent);
-    }
-    conversations::touch(&tx, reply.conversation_id)?;
-    tx.commit()?;
-    ids.into_iter().map(|id| get(conn, id)).collect()
-}
-
-/// Creates the reply row, empty and `streaming`, under the user message it answers.
-pub fn insert_reply_placeholder(
-    conn: &Connection,
-    user_message: &Message,
-    origin: &ReplyOrigin,
-) -> Result<i64> {
-    conn.execute(
-        "INSERT INTO messages(conversation_id, parent_id, role, content, status, model, created_at, writer,
-                              group_id, choice_index, endpoint, profile_name, selected_at)
-         VALUES (?1, ?2, 'assistant', '', 'streaming', nullif(?3, ''), ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
-            user_message.conversation_id,
-            user_message.id,
-            origin.model,
-            now_ms(),
-            process_tag(),
-            origin.group_id,
-            origin.choice_index,
-            origin.endpoint,
-            origin.profile_name,
-            group_stamp(conn, origin)?.map_or_else(
-                || next_stamp(conn, user_message.conversation_id, Some(user_message.id)),
-                Ok
-            )?
-        ],
-    )?;
-    Ok(conn.last_insert_rowid())
-}
-
-/// Saves the partial text of a reply that is still streaming (called every few hundred ms, not per token).
-/// Appends the text that arrived since the last checkpoint of a streaming reply: one small row,
-/// so a checkpoint costs what is new, not the whole reply (before: every 750 ms the whole text was
-/// rewritten — 133 MB took 316 s). `finish` and `mark_interrupted` fold the pieces back in.
-pub fn checkpoint(conn: &Connection, id: i64, new_text: &str) -> Result<()> {
-    if new_text.is_empty() {
-        return Ok(());
-    }
-    conn.execute(
-        "INSERT INTO reply_chunks(message_id, seq, text)
-         SELECT ?1, coalesce((SELECT max(seq) FROM reply_chunks WHERE message_id = ?1), 0) + 1, ?2
-         WHERE EXISTS (SELECT 1 FROM messages WHERE id = ?1 AND status = 'streaming')",
-        params![id, new_text],
-    )?;
-    Ok(())
-}
-
-/// Saves the reasoning streamed so far of a reply that is still streaming (whole: it is bounded
-/// like the reply, and most replies have none).
-pub fn checkpoint_reasoning(conn: &Connection, id: i64, reasoning: &str) -> Result<()> {
-    conn.execute(
-        "UPDATE messages SET reasoning = ?2 WHERE id = ?1 AND status = 'streaming'",
-        params![id, reasoning],
-    )?;
-    Ok(())
-}
-
-/// Writes the final state of a reply in one statement.
-pub fn finish(conn: &Connection, id: i64, o: &Outcome) -> Result<Message> {
-    let status = o.status.unwrap_or(Status::Done);
-    // The whole text is here: the checkpointed pieces go. The model asked for stays in `model`;
-    // the one the server claimed is kept beside it when it differs.
-    conn.execute("DELETE FROM reply_chunks WHERE message_id = ?1", [id])?;
-    conn.execute(
-        "UPDATE messages SET content = ?2, status = ?3,
-             served_model = CASE WHEN ?4 IS NOT NULL AND ?4 IS NOT model THEN ?4 END,
-             model = coalesce(model, ?4), error_kind = ?5,
-             error_message = ?6, prompt_tokens = ?7, completion_tokens = ?8, ttft_ms = ?9, total_ms = ?10,
-             finish_reason = ?11, tokens_counted = ?12, cost_usd = ?13, omitted = ?14,
-             reasoning = ?15, reasoning_tokens = ?16, reasoning_cost_usd = ?17, thinking_ms = ?18,
-             tool_calls = ?19, logprobs = ?20, mean_logprob = ?21
-         WHERE id = ?1",
-        params![
-            id,
-            o.content,
-            status.as_str(),
-            o.model,
-            o.error_kind,
-            o.error_message.as_deref().map(|m| redact(m, None)),
-            o.prompt_tokens,
-            o.completion_tokens,
-            o.ttft_ms,
-            o.total_ms,
-            o.finish_reason,
-            o.tokens_counted as i64,
-            o.cost_usd,
-            o.omitted,
-            o.reasoning,
-            o.reasoning_tokens,
-            o.reasoning_cost_usd,
-            o.thinking_ms,
-            (!o.tool_calls.is_empty())
-                .then(|| serde_json::to_string(&o.tool_calls).unwrap_or_default()),
-            (!o.logprobs.is_empty())
-                .then(|| serde_json::to_string(&o.logprobs).unwrap_or_default()),
-            crate::openai::logprobs::stats(&o.logprobs).map(|s| s.mean_logprob)
-        ],
-    )?;
-    let message = get(conn, id)?;
-    conversations::touch(conn, message.conversation_id)?;
-    Ok(message)
-}
-
-/// This process, as written in `messages.writer`: the pid, and on Linux its start time too, so a
-/// reused pid is not mistaken for the writer.
-pub fn process_tag() -> &'static str {
-    static TAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    TAG.get_or_init(|| {
-        let pid = std::process::id();
-        match start_time(pid) {
-            Some(t) => format!("{pid}:{t}"),
-            None => pid.to_string(),
-        }
-    })
-}
-
-/// Field 22 of /proc/PID/stat (start time in clock ticks since boot); None elsewhere.
-fn start_time(pid: u32) -> Option<String> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) may contain spaces; fields after it follow the last ')'.
-    let after = &stat[stat.rfind(')')? + 1..];
-    after.split_whitespace().nth(19).map(str::to_owned)
-}
-
-/// Is the process that wrote `tag` still running? Where that cannot be known, only this process is.
-fn writer_alive(tag: Option<&str>) -> bool {
-    let Some(tag) = tag else { return false };
-    if tag == process_tag() {
-        return true;
-    }
-    let mut parts = tag.splitn(2, ':');
-    let pid = parts.next().and_then(|p| p.parse::<u32>().ok());
-    match (pid, parts.next()) {
-        (Some(pid), Some(started)) => start_time(pid).as_deref() == Some(started),
-        _ => false,
-    }
-}
-
-/// At start: replies whose writer died mid-stream are kept, marked interrupted. Replies another
-/// running Parley is streaming are left alone.
-pub fn mark_interrupted(conn: &mut Connection) -> Result<usize> {
-    let orphans: Vec<i64> = {
-        let mut st = conn.prepare("SELECT id, writer FROM messages WHERE status = 'streaming'")?;
-        let rows = st
-            .query_map([], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter()
-            .filter(|(_, writer)| !writer_alive(writer.as_deref()))
-            .map(|(id, _)| id)
-            .collect()
-    };
-    let tx = conn.transaction()?;
-    for id in &orphans {
-        tx.execute(
-            "UPDATE messages SET status = 'interrupted', error_kind = 'interrupted',
-                 error_message = 'Parley stopped before this reply was complete.',
-                 content = content || coalesce((SELECT group_concat(text, '' ORDER BY seq)
-                     FROM reply_chunks WHERE message_id = ?1), '')
-             WHERE id = ?1 AND status = 'streaming'",
-            [id],
-        )?;
-        tx.execute("DELETE FROM reply_chunks WHERE message_id = ?1", [id])?;
-    }
-    tx.commit()?;
-    Ok(orphans.len())
-}
+mod write;
+pub use write::{checkpoint, checkpoint_reasoning, finish, insert_tool_results};
+pub(crate) use write::{insert_reply_placeholder, insert_user};
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::db::{conversations, Db};
-
-    fn origin(model: &str) -> ReplyOrigin {
-        ReplyOrigin {
-            model: model.into(),
-            ..Default::default()
-        }
-    }
-
-    fn contents(path: &[Message]) -> Vec<&str> {
-        path.iter().map(|m| m.content.as_str()).collect()
-    }
-
-    #[test]
-    fn branches_keep_every_version_and_selection_switches_the_path() {
-        let db = Db::open_in_memory().unwrap();
-        db.with(|c| {
-            let conv = conversations::create(c, None)?;
-            let u1 = insert_user(c, conv.id, None, "q1")?;
-            let a1 = reply(c, &u1, "a1");
-            let u2 = insert_user(c, conv.id, Some(a1.id), "q2")?;
-            let a2 = reply(c, &u2, "a2");
-            // Regenerate the first answer: a sibling, and the newest branch is shown.
-            let a1b = reply(c, &u1, "a1 again");
-            assert_eq!(contents(&active_path(c, conv.id)?), ["q1", "a1 again"]);
-            // Edit the first question: a sibling root.
-            let u1b = insert_user(c, conv.id, None, "q1 edited")?;
-            assert_eq!(contents(&active_path(c, conv.id)?), ["q1 edited"]);
-            let t = thread(c, conv.id)?;
-            assert_eq!(t[0].sibling_ids, [u1.id, u1b.id]);
-            // Back to the first question: its most recently made answer is shown.
-            select(c, u1.id)?;
-            assert_eq!(contents(&active_path(c, conv.id)?), ["q1", "a1 again"]);
-            // Choosing the old answer brings back the turns that followed it.
-            select(c, a1.id)?;
-            assert_eq!(
-                contents(&active_path(c, conv.id)?),
-                ["q1", "a1", "q2", "a2"]
-            );
-            let t = thread(c, conv.id)?;
-            assert_eq!(t[1].sibling_ids, [a1.id, a1b.id]);
-            assert_eq!(t[3].sibling_ids, [a2.id]);
-            // Selecting deep in a branch selects its ancestors too.
-            select(c, a1b.id)?;
-            select(c, a2.id)?;
-            assert_eq!(
-                contents(&active_path(c, conv.id)?),
-                ["q1", "a1", "q2", "a2"]
-            );
-            // Nothing was ever deleted.
-            let n: i64 = c.query_row("SELECT count(*) FROM messages", [], |r| r.get(0))?;
-            assert_eq!(n, 6);
-            Ok(())
-        })
-        .unwrap();
-    }
-
-    #[test]
-    fn the_last_reply_of_a_group_brings_its_group() {
-        let db = Db::open_in_memory().unwrap();
-        db.with(|c| {
-            let conv = conversations::create(c, None)?;
-            let u = insert_user(c, conv.id, None, "q")?;
-            let ids: Vec<i64> = (0..3)
-                .map(|i| {
-                    insert_reply_placeholder(
-                        c,
-                        &u,
-                        &ReplyOrigin {
-                            model: "m".into(),
-                            group_id: Some("g1".into()),
-                            choice_index: Some(i),
-                            ..Default::default()
-                        },
-                    )
-                })
-                .collect::<Result<_>>()?;
-            let t = thread(c, conv.id)?;
-            // Until one is chosen, the first of the group is the active reply.
-            assert_eq!(t.last().unwrap().message.id, ids[0]);
-            assert_eq!(
-                t.last()
-                    .unwrap()
-                    .group
-                    .iter()
-                    .map(|m| m.id)
-                    .collect::<Vec<_>>(),
-                ids
-            );
-            assert!(t[0].group.is_empty());
-            // Continue with choice 2: it becomes the active reply; the others stay.
-            select(c, ids[2])?;
-            let t = thread(c, conv.id)?;
-            assert_eq!(t.last().unwrap().message.id, ids[2]);
-            assert_eq!(t.last().unwrap().sibling_ids, ids);
-            Ok(())
-        })
-        .unwrap();
-    }
-
-    fn reply(conn: &mut Connection, user: &Message, text: &str) -> Message {
-        let id = insert_reply_placeholder(conn, user, &origin("m")).unwrap();
-        finish(
-            conn,
-            id,
-            &Outcome {
-                content: text.into(),
-                ..Default::default()
-            },
-        )
-        .unwrap()
-    }
-
-    #[test]
-    fn a_linear_chat_reads_back_in_order() {
-        let db = Db::open_in_memory().unwrap();
-        db.with(|c| {
-            let conv = conversations::create(c, None)?;
-            let u1 = insert_user(c, conv.id, None, "hi")?;
-            let a1 = reply(c, &u1, "hello");
-            let u2 = insert_user(c, conv.id, active_leaf(c, conv.id)?, "how are you")?;
-            assert_eq!(u2.parent_id, Some(a1.id));
-            let a2 = reply(c, &u2, "fine");
-            let path = active_path(c, conv.id)?;
-            assert_eq!(
-                path.iter().map(|m| m.content.as_str()).collect::<Vec<_>>(),
-                ["hi", "hello", "how are you", "fine"]
-            );
-            assert_eq!(path_to(c, a2.id)?.len(), 4);
-            assert_eq!(path_to(c, u2.id)?.last().unwrap().id, u2.id);
-            assert_eq!(conversations::get(c, conv.id)?.title, "hi");
-            Ok(())
-        })
-        .unwrap();
-    }
-
-    #[test]
-    fn a_retry_adds_a_sibling_and_keeps_the_old_reply() {
-        let db = Db::open_in_memory().unwrap();
-        db.with(|c| {
-            let conv = conversations::create(c, None)?;
-            let u = insert_user(c, conv.id, None, "q")?;
-            let failed = insert_reply_placeholder(c, &u, &origin("m"))?;
-            finish(
-                c,
-                failed,
-                &Outcome {
-                    status: Some(Status::Error),
-                    error_kind: Some("server".into()),
-                    ..Default::default()
-                },
-            )?;
-            let second = reply(c, &u, "answer");
-            let path = active_path(c, conv.id)?;
-            assert_eq!(path.last().unwrap().id, second.id);
-            assert_eq!(get(c, failed)?.status, Status::Error);
-            Ok(())
-        })
-        .unwrap();
-    }
-
-    #[test]
-    fn checkpoints_then_crash_leave_an_interrupted_partial_reply() {
-        let db = Db::open_in_memory().unwrap();
-        db.with(|c| {
-            let conv = conversations::create(c, None)?;
-            let u = insert_user(c, conv.id, None, "q")?;
-            let id = insert_reply_placeholder(c, &u, &origin("m"))?;
-            checkpoint(c, id, "par")?;
-            checkpoint(c, id, "")?;
-            checkpoint(c, id, "tial")?;
-            // Only the new text is written each time.
-            let pieces: Vec<String> = c
-                .prepare("SELECT text FROM reply_chunks WHERE message_id = ?1 ORDER BY seq")?
-                .query_map([id], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            assert_eq!(pieces, ["par", "tial"]);
-            // Still streaming in this (live) process: left alone.
-            assert_eq!(mark_interrupted(c)?, 0);
-            // As if written by a process that has exited.
-            c.execute(
-                "UPDATE messages SET writer = '999999999:1' WHERE id = ?1",
-                [id],
-            )?;
-            assert_eq!(mark_interrupted(c)?, 1);
-            let m = get(c, id)?;
-            assert_eq!(
-                (m.status, m.content.as_str()),
-                (Status::Interrupted, "partial")
-            );
-            // A finished reply is never touched by later checkpoints or recovery.
-            checkpoint(c, id, "late")?;
-            assert_eq!(get(c, id)?.content, "partial");
-            assert_eq!(mark_interrupted(c)?, 0);
-            let left: i64 = c.query_row("SELECT count(*) FROM reply_chunks", [], |r| r.get(0))?;
-            assert_eq!(left, 0, "the pieces are folded in");
-            Ok(())
-        })
-        .unwrap();
-    }
-
-    #[test]
-    fn deleting_a_conversation_removes_its_messages() {
-        let db = Db::open_in_memory().unwrap();
-        db.with(|c| {
-            let conv = conversations::create(c, None)?;
-            let u = insert_user(c, conv.id, None, "q")?;
-            reply(c, &u, "a");
-            conversations::soft_delete(c, conv.id)?;
-            c.execute("UPDATE conversations SET deleted_at = 0", [])?;
-            conversations::purge_deleted(c)?;
-            let n: i64 = c.query_row("SELECT count(*) FROM messages", [], |r| r.get(0))?;
-            assert_eq!(n, 0);
-            Ok(())
-        })
-        .unwrap();
-    }
-}
+mod tests;

@@ -62,6 +62,46 @@ impl std::fmt::Display for OpenNotice {
     }
 }
 
+/// Reads a stored enum column (`table.column` names it in the error). Text this version does not
+/// know — the file was edited outside Parley, damaged, or written by a newer one — is an error of
+/// kind "database" naming the column and the value, never silently read as another value.
+pub(crate) fn stored<T>(
+    r: &rusqlite::Row,
+    i: usize,
+    column: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> rusqlite::Result<T> {
+    let text: String = r.get(i)?;
+    parse(&text).ok_or_else(|| unknown_value(i, column, &text))
+}
+
+/// [`stored`] for a column that may be NULL (NULL reads as `None`).
+pub(crate) fn stored_opt<T>(
+    r: &rusqlite::Row,
+    i: usize,
+    column: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> rusqlite::Result<Option<T>> {
+    match r.get::<_, Option<String>>(i)? {
+        None => Ok(None),
+        Some(text) => parse(&text)
+            .map(Some)
+            .ok_or_else(|| unknown_value(i, column, &text)),
+    }
+}
+
+fn unknown_value(i: usize, column: &str, text: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        i,
+        rusqlite::types::Type::Text,
+        format!(
+            "{column} holds {text:?}, which this version of Parley does not know \
+             (the database was changed outside Parley, or by a newer version)"
+        )
+        .into(),
+    )
+}
+
 pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -70,16 +110,6 @@ pub fn now_ms() -> i64 {
 }
 
 /// The data directory: `PARLEY_DATA_DIR`, else the OS data dir + `parley`.
-/// Where exports go: `PARLEY_EXPORT_DIR` (tests, or a user who wants another folder), else the
-/// Downloads folder, else home.
-pub fn export_dir() -> Result<std::path::PathBuf> {
-    std::env::var_os("PARLEY_EXPORT_DIR")
-        .map(std::path::PathBuf::from)
-        .or_else(dirs::download_dir)
-        .or_else(dirs::home_dir)
-        .ok_or_else(|| Error::not_found("a Downloads folder"))
-}
-
 pub fn data_dir() -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os("PARLEY_DATA_DIR").filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(dir));
@@ -212,7 +242,8 @@ impl Db {
     }
 
     /// An in-memory database with the full schema, for tests.
-    pub fn open_in_memory() -> Result<Db> {
+    #[cfg(test)]
+    pub(crate) fn open_in_memory() -> Result<Db> {
         let mut conn = Connection::open_in_memory()?;
         configure(&conn)?;
         migrations::migrate(&mut conn)?;
@@ -318,6 +349,32 @@ mod tests {
         assert_eq!((title.as_str(), v), ("old", 1));
         let latest: i64 = db.with(|c| migrations::current_version(c)).unwrap();
         assert_eq!(latest, migrations::latest_version());
+    }
+
+    #[test]
+    fn unknown_text_in_a_stored_enum_column_is_an_error_not_another_value() {
+        let db = Db::open_in_memory().unwrap();
+        let id = db
+            .with(|c| {
+                let conv = conversations::create(c, None)?;
+                let user = messages::insert_user(c, conv.id, None, "hi")?;
+                // As if another program (or a newer Parley) had written a role this one does not
+                // know; the CHECK constraint is switched off to get it into the file.
+                c.pragma_update(None, "ignore_check_constraints", true)?;
+                c.execute(
+                    "UPDATE messages SET role = 'robot' WHERE id = ?1",
+                    [user.id],
+                )?;
+                Ok(user.id)
+            })
+            .unwrap();
+        let err = db.with(|c| messages::get(c, id)).unwrap_err();
+        assert_eq!(err.kind(), "database");
+        let text = err.to_string();
+        assert!(
+            text.contains("messages.role") && text.contains("\"robot\""),
+            "{text}"
+        );
     }
 
     #[test]

@@ -70,7 +70,7 @@ pub fn list(conn: &Connection) -> Result<Vec<ModelInfo>> {
     Ok(rows)
 }
 
-pub fn upsert(conn: &Connection, info: ModelInfo) -> Result<ModelInfo> {
+pub(crate) fn upsert(conn: &Connection, info: ModelInfo) -> Result<ModelInfo> {
     let info = info.validate()?;
     conn.execute(
         "INSERT INTO models(model, input_per_m, output_per_m, context_window, updated_at)

@@ -77,8 +77,6 @@ const COLUMNS: &str = "id, name, base_url, default_model, key_origin, kind, azur
      api_version, proxy_mode, proxy_url, connect_timeout_ms, idle_timeout_ms, params";
 
 fn from_row(r: &Row) -> rusqlite::Result<ProfileRow> {
-    let kind: String = r.get(5)?;
-    let proxy_mode: Option<String> = r.get(8)?;
     let proxy_url: Option<String> = r.get(9)?;
     let params: Option<String> = r.get(12)?;
     Ok(ProfileRow {
@@ -87,15 +85,15 @@ fn from_row(r: &Row) -> rusqlite::Result<ProfileRow> {
         base_url: r.get(2)?,
         default_model: r.get(3)?,
         key_origin: r.get(4)?,
-        kind: ProfileKind::parse(&kind).unwrap_or_default(),
+        kind: super::stored(r, 5, "profiles.kind", |s| ProfileKind::parse(s).ok())?,
         azure_deployment: r.get(6)?,
         api_version: r.get(7)?,
-        proxy: match proxy_mode.as_deref() {
-            Some("system") => Some(Proxy::System),
-            Some("none") => Some(Proxy::None),
-            Some("custom") => Some(Proxy::Custom(proxy_url.unwrap_or_default())),
+        proxy: super::stored_opt(r, 8, "profiles.proxy_mode", |mode| match mode {
+            "system" => Some(Proxy::System),
+            "none" => Some(Proxy::None),
+            "custom" => Some(Proxy::Custom(proxy_url.clone().unwrap_or_default())),
             _ => None,
-        },
+        })?,
         connect_timeout_ms: r.get(10)?,
         idle_timeout_ms: r.get(11)?,
         defaults: Params::from_stored(params.as_deref()).defaults_only(),

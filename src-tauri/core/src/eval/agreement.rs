@@ -27,7 +27,7 @@ fn label(w: &str) -> Option<PairwiseLabel> {
 }
 
 /// One row per (judge model, rubric) that has judged anything the user also rated or voted on.
-pub fn by_judge(conn: &Connection) -> Result<Vec<JudgeAgreement>> {
+pub(crate) fn by_judge(conn: &Connection) -> Result<Vec<JudgeAgreement>> {
     type Key = (String, String, i64);
     let mut scores: BTreeMap<Key, Vec<(f64, f64)>> = BTreeMap::new();
     let mut pairs: BTreeMap<Key, Vec<(PairwiseLabel, PairwiseLabel)>> = BTreeMap::new();

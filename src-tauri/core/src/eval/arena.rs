@@ -214,13 +214,13 @@ pub fn voted(conn: &Connection, f: &BattleFilter) -> Result<Vec<Battle>> {
     Ok(rows)
 }
 
-/// The leaderboard of every voted battle that passes the filter (the same numbers in the window
-/// and in `parley leaderboard`).
-pub fn leaderboard(
+/// The votes the leaderboard is computed from: every voted battle that passes the filter (the same
+/// numbers in the window and in `parley leaderboard`). Computing is left to the caller, outside
+/// the database lock.
+pub fn leaderboard_votes(
     conn: &Connection,
     filter: &BattleFilter,
-    options: &crate::eval::stats::LeaderboardOptions,
-) -> Result<crate::eval::stats::Leaderboard> {
+) -> Result<Vec<crate::eval::stats::Battle>> {
     use crate::eval::stats::Battle as Vote;
     let votes: Vec<Vote> = voted(conn, filter)?
         .into_iter()
@@ -230,7 +230,7 @@ pub fn leaderboard(
             (b.model_a != b.model_b).then(|| Vote::new(b.model_a, b.model_b, outcome))
         })
         .collect();
-    crate::eval::stats::leaderboard(&votes, options)
+    Ok(votes)
 }
 
 #[cfg(test)]

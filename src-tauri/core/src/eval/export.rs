@@ -120,15 +120,41 @@ fn opt<T: ToString>(v: Option<T>) -> String {
     v.map(|x| x.to_string()).unwrap_or_default()
 }
 
+/// What the export holds, read from the database (formatting it needs no lock).
+pub(crate) struct ExportData {
+    ratings: Vec<super::summary::RatedReply>,
+    votes: Vec<Vote>,
+    verdicts: Vec<JudgeVerdict>,
+}
+
+/// Reads what passes the filter: ratings, votes and verdicts.
+pub(crate) fn export_data(conn: &Connection, f: &RatingFilter) -> Result<ExportData> {
+    Ok(ExportData {
+        ratings: rated_replies(conn, f)?,
+        votes: votes(conn, f)?,
+        verdicts: verdicts(conn, f)?,
+    })
+}
+
 /// The export's text and file extension.
 pub fn export_text(
     conn: &Connection,
     f: &RatingFilter,
     format: ExportFormat,
 ) -> Result<(String, &'static str)> {
-    let ratings = rated_replies(conn, f)?;
-    let votes = votes(conn, f)?;
-    let verdicts = verdicts(conn, f)?;
+    format_export(&export_data(conn, f)?, format)
+}
+
+/// The text and file extension of data already read.
+pub(crate) fn format_export(
+    data: &ExportData,
+    format: ExportFormat,
+) -> Result<(String, &'static str)> {
+    let ExportData {
+        ratings,
+        votes,
+        verdicts,
+    } = data;
     match format {
         ExportFormat::Json => {
             let text = serde_json::to_string_pretty(&serde_json::json!({
@@ -138,10 +164,10 @@ pub fn export_text(
             Ok((text, "json"))
         }
         ExportFormat::Csv => {
-            let mut out = to_csv(&ratings);
+            let mut out = to_csv(ratings);
             // Columns: message_id,conversation_id,model,thumb,score,reasons,tags,comment,rated_at,
             // prompt,reply,kind,other_model,winner,judge_model,rubric
-            for v in &votes {
+            for v in votes {
                 let cells = [
                     opt(v.reply_a),
                     opt(v.conversation_id),
@@ -163,7 +189,7 @@ pub fn export_text(
                 out.push_str(&cells.iter().map(|c| field(c)).collect::<Vec<_>>().join(","));
                 out.push_str("\r\n");
             }
-            for v in &verdicts {
+            for v in verdicts {
                 let cells = [
                     v.message_id.to_string(),
                     v.conversation_id.to_string(),

@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 use crate::db::now_ms;
 use crate::error::{Error, Result};
 
-pub const MAX_REASONS: usize = 20;
-pub const MAX_TAGS: usize = 20;
-pub const MAX_LABEL_CHARS: usize = 60;
-pub const MAX_COMMENT_BYTES: usize = 20_000;
-pub const MAX_REFERENCE_BYTES: usize = 200_000;
+pub(crate) const MAX_REASONS: usize = 20;
+pub(crate) const MAX_TAGS: usize = 20;
+pub(crate) const MAX_LABEL_CHARS: usize = 60;
+pub(crate) const MAX_COMMENT_BYTES: usize = 20_000;
+pub(crate) const MAX_REFERENCE_BYTES: usize = 200_000;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -78,7 +78,7 @@ fn clean_labels(labels: Vec<String>, max: usize, what: &str) -> Result<Vec<Strin
 }
 
 impl Rating {
-    pub fn validate(self) -> Result<Rating> {
+    pub(crate) fn validate(self) -> Result<Rating> {
         if self.thumb.is_some_and(|t| t != 1 && t != -1) {
             return Err(Error::invalid("Thumbs are up (1) or down (-1)."));
         }
@@ -248,7 +248,10 @@ pub fn set(conn: &mut Connection, message_id: i64, rating: Rating) -> Result<Rat
 }
 
 /// The current ratings of every reply in a conversation, by message id.
-pub fn for_conversation(conn: &Connection, conversation_id: i64) -> Result<HashMap<i64, Rating>> {
+pub(crate) fn for_conversation(
+    conn: &Connection,
+    conversation_id: i64,
+) -> Result<HashMap<i64, Rating>> {
     let mut st = conn.prepare_cached(
         "SELECT r.message_id, r.thumb, r.score, r.reasons, r.comment, r.tags, r.reference FROM ratings r
          JOIN messages m ON m.id = r.message_id WHERE m.conversation_id = ?1",
@@ -272,7 +275,7 @@ pub fn reasons(conn: &Connection) -> Result<Vec<String>> {
 }
 
 /// Replaces the list of reasons (ratings already given keep theirs).
-pub fn set_reasons(conn: &mut Connection, list: Vec<String>) -> Result<Vec<String>> {
+pub(crate) fn set_reasons(conn: &mut Connection, list: Vec<String>) -> Result<Vec<String>> {
     let list = clean_labels(list, 50, "reason")?;
     let tx = conn.transaction()?;
     tx.execute("DELETE FROM rating_reasons", [])?;

@@ -43,7 +43,7 @@ pub struct ModelRatings {
 /// One rated reply, as exported.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RatedReply {
+pub(crate) struct RatedReply {
     pub message_id: i64,
     pub conversation_id: i64,
     pub model: String,
@@ -75,7 +75,7 @@ pub fn week_start<Tz: chrono::TimeZone>(tz: &Tz, at_ms: i64, first_day: u8) -> i
 }
 
 /// Every current rating that passes the filter, oldest first.
-pub fn rated_replies(conn: &Connection, f: &RatingFilter) -> Result<Vec<RatedReply>> {
+pub(crate) fn rated_replies(conn: &Connection, f: &RatingFilter) -> Result<Vec<RatedReply>> {
     let mut st = conn.prepare_cached(
         "SELECT m.id, m.conversation_id, coalesce(m.model, '?'), r.thumb, r.score, r.reasons, r.tags,
                 r.comment, r.updated_at, coalesce(u.content, ''), m.content
@@ -110,7 +110,7 @@ pub fn rated_replies(conn: &Connection, f: &RatingFilter) -> Result<Vec<RatedRep
 }
 
 /// Ratings per model, most rated first.
-pub fn by_model(conn: &Connection, f: &RatingFilter) -> Result<Vec<ModelRatings>> {
+pub(crate) fn by_model(conn: &Connection, f: &RatingFilter) -> Result<Vec<ModelRatings>> {
     // Per model: its totals, and per week (sum of scores, how many).
     type Weeks = BTreeMap<i64, (f64, i64)>;
     let mut models: BTreeMap<String, (ModelRatings, Weeks)> = BTreeMap::new();
@@ -169,7 +169,7 @@ pub fn by_model(conn: &Connection, f: &RatingFilter) -> Result<Vec<ModelRatings>
 }
 
 /// CSV with a header row (RFC 4180 quoting; lists joined with "; ").
-pub fn to_csv(rows: &[RatedReply]) -> String {
+pub(crate) fn to_csv(rows: &[RatedReply]) -> String {
     fn field(s: &str) -> String {
         if s.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", s.replace('"', "\"\""))
@@ -214,16 +214,15 @@ pub enum ExportFormat {
     Json,
 }
 
-/// Writes every rating that passes the filter to a new file in `dir`
-/// (`parley-ratings-<ms>.csv|json`, never overwriting) and returns its path.
-pub fn export_to(
-    conn: &Connection,
-    f: &RatingFilter,
+/// Writes the export already read (ratings, votes, verdicts) to a new file in `dir` (`parley-ratings-<ms>.csv|json`, never
+/// overwriting) and returns its path. No database needed: run it outside the lock.
+pub(crate) fn export_rows(
+    data: &super::export::ExportData,
     format: ExportFormat,
     dir: &std::path::Path,
 ) -> Result<std::path::PathBuf> {
-    let (text, ext) = super::export::export_text(conn, f, format)?;
-    crate::prompts::transfer::write_new_file(dir, "parley-ratings", ext, &text)
+    let (text, ext) = super::export::format_export(data, format)?;
+    crate::exports::write_new_file(dir, "parley-ratings", ext, &text)
 }
 
 #[cfg(test)]
@@ -231,6 +230,7 @@ mod tests {
     use super::*;
     use crate::db::messages::{self, Outcome, ReplyOrigin};
     use crate::db::{conversations, Db};
+    use crate::eval::export::export_data;
     use crate::eval::ratings::{self, Rating};
 
     #[test]
@@ -344,15 +344,15 @@ mod tests {
             assert_eq!(csv.matches("\r\n").count(), 4);
             let dir = tempfile::tempdir().unwrap();
             let all = RatingFilter::default();
-            let one = export_to(c, &all, ExportFormat::Json, dir.path())?;
-            let two = export_to(c, &all, ExportFormat::Json, dir.path())?;
+            let one = export_rows(&export_data(c, &all)?, ExportFormat::Json, dir.path())?;
+            let two = export_rows(&export_data(c, &all)?, ExportFormat::Json, dir.path())?;
             assert_ne!(one, two, "an export never overwrites another");
             let back: serde_json::Value =
                 serde_json::from_str(&std::fs::read_to_string(&one).unwrap()).unwrap();
             let ratings = back["ratings"].as_array().unwrap();
             assert_eq!(ratings.len(), 3);
             assert_eq!(ratings[0]["reply"], "hi,\nthere");
-            let csv_path = export_to(c, &all, ExportFormat::Csv, dir.path())?;
+            let csv_path = export_rows(&export_data(c, &all)?, ExportFormat::Csv, dir.path())?;
             // Ratings first, then votes and verdicts; times in ISO 8601.
             assert!(std::fs::read_to_string(csv_path).unwrap().starts_with(&csv));
             assert!(lines[1].contains("Z,"), "{}", lines[1]);

@@ -8,10 +8,10 @@ use reqwest::StatusCode;
 use super::types::ErrorBody;
 use crate::error::Error;
 
-pub const MAX_RETRIES: u32 = 2;
+pub(crate) const MAX_RETRIES: u32 = 2;
 
 /// Maps an error response. `model` names the model for a 404.
-pub fn from_status(
+pub(crate) fn from_status(
     status: StatusCode,
     headers: &HeaderMap,
     body: &str,
@@ -68,7 +68,7 @@ fn names_missing_model(status: StatusCode, message: &str) -> bool {
 }
 
 /// A 401 when no key was sent means "a key is needed", not "the key is wrong".
-pub fn explain_missing_key(err: Error, key_sent: bool) -> Error {
+pub(crate) fn explain_missing_key(err: Error, key_sent: bool) -> Error {
     match err {
         Error::Unauthorized { message } if !key_sent => Error::Unauthorized {
             message: format!("{message} (no API key was sent: add one in Settings)"),
@@ -78,12 +78,12 @@ pub fn explain_missing_key(err: Error, key_sent: bool) -> Error {
 }
 
 /// 408, 409, 429 and 5xx are worth another try; other 4xx are not.
-pub fn retryable_status(status: StatusCode) -> bool {
+pub(crate) fn retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 409 | 429) || status.is_server_error()
 }
 
 /// `retry-after-ms`, else `retry-after` in seconds, as the server said it (for the message).
-pub fn retry_after_secs(headers: &HeaderMap) -> Option<f64> {
+pub(crate) fn retry_after_secs(headers: &HeaderMap) -> Option<f64> {
     let read = |name: &str| {
         headers
             .get(name)
@@ -97,7 +97,7 @@ pub fn retry_after_secs(headers: &HeaderMap) -> Option<f64> {
 }
 
 /// The wait before a retry: the server's, when it is between 0 and 60 s.
-pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     retry_after_secs(headers)
         .filter(|s| *s <= 60.0)
         .map(Duration::from_secs_f64)
@@ -109,7 +109,7 @@ pub fn backoff(attempt: u32) -> Duration {
     Duration::from_secs_f64(base * (1.0 - 0.25 * fastrand::f64()))
 }
 
-pub fn network_error(e: reqwest::Error) -> Error {
+pub(crate) fn network_error(e: reqwest::Error) -> Error {
     // reqwest's Display never includes headers; strip the URL's query just in case.
     let timeout = e.is_timeout();
     let e = e.without_url();

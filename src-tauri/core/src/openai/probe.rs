@@ -26,7 +26,7 @@ impl Candidate {
 
 /// Ollama, LM Studio, llama.cpp's server and vLLM on their default ports; `PARLEY_PROBE_PORTS`
 /// (`Name=port,…`, tests and unusual setups) replaces them. Always 127.0.0.1.
-pub fn default_candidates() -> Vec<Candidate> {
+pub(crate) fn default_candidates() -> Vec<Candidate> {
     if let Ok(raw) = std::env::var("PARLEY_PROBE_PORTS") {
         let parsed: Vec<Candidate> = raw
             .split(',')

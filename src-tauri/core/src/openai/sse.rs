@@ -23,7 +23,7 @@ pub enum SseItem {
 }
 
 /// Parses the data of one event. `[DONE]` ends the stream; anything that is not a chunk is an error.
-pub fn parse_data(data: &str) -> Result<SseItem> {
+pub(crate) fn parse_data(data: &str) -> Result<SseItem> {
     let data = data.trim();
     if data == "[DONE]" {
         return Ok(SseItem::Done);

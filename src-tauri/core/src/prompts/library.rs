@@ -9,7 +9,7 @@ use super::variables;
 use crate::db::now_ms;
 use crate::error::{Error, Result};
 
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// What the user edits.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -169,7 +169,12 @@ pub fn save(conn: &mut Connection, name: &str, draft: Draft, message: &str) -> R
 }
 
 /// [`save`] inside a transaction the caller holds (an import: all or nothing).
-pub fn save_in(conn: &Connection, name: &str, draft: Draft, message: &str) -> Result<Prompt> {
+pub(crate) fn save_in(
+    conn: &Connection,
+    name: &str,
+    draft: Draft,
+    message: &str,
+) -> Result<Prompt> {
     let name = clean_name(name)?;
     let draft = draft.validate()?;
     let now = now_ms();
@@ -233,7 +238,7 @@ pub fn versions(conn: &Connection, name: &str) -> Result<Vec<Version>> {
 }
 
 /// Saves version `version` again as the newest (the versions in between stay).
-pub fn rollback(conn: &mut Connection, name: &str, version: i64) -> Result<Prompt> {
+pub(crate) fn rollback(conn: &mut Connection, name: &str, version: i64) -> Result<Prompt> {
     let old = versions(conn, name)?
         .into_iter()
         .find(|v| v.version == version)
@@ -269,7 +274,7 @@ pub fn list(conn: &Connection, query: &str, sort: Sort) -> Result<Vec<Prompt>> {
     Ok(rows)
 }
 
-pub fn set_favourite(conn: &Connection, name: &str, favourite: bool) -> Result<Prompt> {
+pub(crate) fn set_favourite(conn: &Connection, name: &str, favourite: bool) -> Result<Prompt> {
     let n = conn.execute(
         "UPDATE prompts SET favourite = ?2 WHERE name = ?1",
         params![name.trim(), favourite as i64],
@@ -281,7 +286,7 @@ pub fn set_favourite(conn: &Connection, name: &str, favourite: bool) -> Result<P
 }
 
 /// Counts a use of a version (inserting it into a message).
-pub fn mark_used(conn: &Connection, version_id: i64) -> Result<()> {
+pub(crate) fn mark_used(conn: &Connection, version_id: i64) -> Result<()> {
     conn.execute(
         "UPDATE prompts SET use_count = use_count + 1, last_used_at = ?2
          WHERE id = (SELECT prompt_id FROM prompt_versions WHERE id = ?1)",

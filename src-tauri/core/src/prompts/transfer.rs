@@ -11,11 +11,11 @@ use super::library::{self, Draft};
 use super::preset::Preset;
 use crate::error::{Error, Result};
 
-pub const FORMAT: &str = "parley-prompts";
+pub(crate) const FORMAT: &str = "parley-prompts";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ExportedVersion {
+pub(crate) struct ExportedVersion {
     pub version: i64,
     #[serde(flatten)]
     pub draft: Draft,
@@ -27,7 +27,7 @@ pub struct ExportedVersion {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ExportedPrompt {
+pub(crate) struct ExportedPrompt {
     pub name: String,
     #[serde(default)]
     pub favourite: bool,
@@ -37,7 +37,7 @@ pub struct ExportedPrompt {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Library {
+pub(crate) struct Library {
     pub format: String,
     pub version: u32,
     pub prompts: Vec<ExportedPrompt>,
@@ -52,7 +52,7 @@ pub struct ImportReport {
 }
 
 /// The whole library, every version, as Parley JSON.
-pub fn export_json(conn: &Connection) -> Result<String> {
+pub(crate) fn export_json(conn: &Connection) -> Result<String> {
     let mut prompts = Vec::new();
     let mut all = library::list(conn, "", library::Sort::Name)?;
     all.sort_by_key(|p| p.name.to_lowercase());
@@ -81,36 +81,8 @@ pub fn export_json(conn: &Connection) -> Result<String> {
     serde_json::to_string_pretty(&lib).map_err(|e| Error::invalid(e.to_string()))
 }
 
-/// Writes `text` to a new file `<stem>-<ms>.<ext>` in `dir` (never overwriting); returns its path.
-pub fn write_new_file(
-    dir: &std::path::Path,
-    stem: &str,
-    ext: &str,
-    text: &str,
-) -> Result<std::path::PathBuf> {
-    use std::io::Write;
-    std::fs::create_dir_all(dir)?;
-    let stamp = crate::db::now_ms();
-    for n in 0u32.. {
-        let name = match n {
-            0 => format!("{stem}-{stamp}.{ext}"),
-            n => format!("{stem}-{stamp}-{n}.{ext}"),
-        };
-        let path = dir.join(name);
-        match crate::db::private::create_new(&path) {
-            Ok(mut f) => {
-                f.write_all(text.as_bytes())?;
-                return Ok(path);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    unreachable!("an unbounded range ends only by returning")
-}
-
 /// A name from an awesome-chatgpt-prompts `act`: "Linux Terminal" → "linux-terminal".
-pub fn name_from_act(act: &str) -> String {
+pub(crate) fn name_from_act(act: &str) -> String {
     let mut out = String::new();
     for c in act.trim().chars() {
         if c.is_alphanumeric() {

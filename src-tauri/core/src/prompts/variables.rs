@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-pub const MAX_VARIABLES: usize = 50;
+pub(crate) const MAX_VARIABLES: usize = 50;
 const MAX_NAME_CHARS: usize = 40;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -202,7 +202,7 @@ impl SecretStore for KeyringStore {
 }
 
 /// Runs a store call off the async workers: keyring calls block on D-Bus (or the OS equivalent).
-pub async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T> + Send + 'static,
 ) -> Result<T> {
     tokio::task::spawn_blocking(f)

@@ -3,6 +3,7 @@
 //! [`agreement`] measures how well a judge agrees with the user (Cohen's κ, Spearman's ρ).
 
 pub mod agreement;
+mod bradley_terry;
 pub mod leaderboard;
 
 pub use agreement::*;
