@@ -7,8 +7,10 @@ import { initRating, ratingControls } from './rating.js';
 import { state, emit } from './state.js';
 import { modelChoices, setConversationModel } from './modelpick.js';
 import { metaText } from './meta.js';
+import { buildGroup, diversityLine, fillColumnHead } from './columns.js';
 
 export { formatCost, metaText } from './meta.js';
+export { appendColumn, appendGroup, collapseGroups } from './columns.js';
 import { buildThinking, fillThinking, streamThinking } from './thinking.js';
 import { toolCallsBlock } from './tools.js';
 import { heatMap, heatMapToggle, logprobMeta } from './logprobs.js';
@@ -103,6 +105,11 @@ async function submitEditor(entry) {
 
 export function getEntry(id) { return entries.get(id); }
 
+/** Drops a message's entry without parking its reply (a collapsed group's columns). */
+export function dropEntry(id) { entries.delete(id); }
+
+export const messagesContainer = container;
+
 function roleLabel(role) {
   if (role === 'user') return t('chat.you');
   if (role === 'tool') return t('tools.resultLabel');
@@ -110,7 +117,7 @@ function roleLabel(role) {
   return t('chat.assistant');
 }
 
-function buildMessage(m) {
+export function buildMessage(m) {
   const role = ['user', 'system', 'tool'].includes(m.role) ? m.role : 'assistant';
   // dir=auto: Arabic or Hebrew text runs right to left, each message on its own.
   const body = h('div', { className: 'message-body', attrs: { dir: 'auto' } });
@@ -136,7 +143,7 @@ function buildMessage(m) {
 }
 
 /** ‹ 2/3 › between versions of a message, and Edit / Regenerate. */
-function fillTools(entry) {
+export function fillTools(entry) {
   const m = entry.message;
   const tools = entry.tools;
   tools.replaceChildren();
@@ -333,90 +340,6 @@ export function highlight(id) {
   entry.root.classList.add('search-target');
   entry.root.scrollIntoView({ block: 'center' });
   return true;
-}
-
-function columnLabel(m, sameModel, manyProfiles) {
-  const n = (m.choiceIndex ?? 0) + 1;
-  if (sameModel && !manyProfiles) return t('group.choice', { n });
-  const model = m.model || t('chat.assistant');
-  return manyProfiles && m.profileName ? `${model} · ${m.profileName}` : model;
-}
-
-/** Replies made together (n choices, models side by side), each in its own column. */
-function buildGroup(group, activeId, siblingIds) {
-  const sameModel = new Set(group.map((g) => g.model)).size === 1;
-  const manyProfiles = new Set(group.map((g) => g.profileName)).size > 1;
-  const el = h('div', { className: 'reply-group', dataset: { groupId: group[0].groupId } });
-  for (const m of group) el.append(buildColumn({ ...m, siblingIds }, columnLabel(m, sameModel, manyProfiles), activeId));
-  el.style.setProperty('--columns', String(Math.min(group.length, 4)));
-  return el;
-}
-
-function buildColumn(m, label, activeId, streamId) {
-  const head = h('div', { className: 'column-head' }, h('span', { className: 'column-label', text: label }));
-  const col = h('div', { className: 'reply-column', dataset: { id: m.id, streamId } }, head);
-  const msg = buildMessage(m);
-  const entry = entries.get(m.id);
-  entry.inGroup = true;
-  entry.column = col;
-  fillTools(entry);
-  col.append(msg);
-  fillColumnHead(entry, activeId);
-  return col;
-}
-
-function fillColumnHead(entry, activeId) {
-  const head = entry.column.querySelector('.column-head');
-  for (const old of head.querySelectorAll('button, .current-badge')) old.remove();
-  const m = entry.message;
-  entry.column.classList.toggle('current', m.id === activeId);
-  if (m.status === 'streaming') {
-    if (entry.column.dataset.streamId) {
-      head.append(h('button', { className: 'btn btn-secondary btn-small column-stop', attrs: { type: 'button' } },
-        icon('stop'), h('span', { text: t('group.stop') })));
-    }
-  } else if (m.id === activeId) {
-    head.append(h('span', { className: 'current-badge', text: t('group.current') }));
-  } else {
-    head.append(h('button', { className: 'btn btn-secondary btn-small choose-reply', attrs: { type: 'button' }, text: t('group.continue') }));
-  }
-}
-
-/**
- * A new turn follows a group: the group collapses to the reply it continues from (the others
- * stay reachable with ‹ ›).
- */
-export function collapseGroups(activeMessage) {
-  for (const el of container().querySelectorAll('.group-metrics')) el.remove();
-  for (const el of container().querySelectorAll('.reply-group')) {
-    for (const col of el.querySelectorAll('.reply-column')) entries.delete(Number(col.dataset.id));
-    const { group, ...m } = activeMessage;
-    el.replaceWith(buildMessage(m));
-  }
-}
-
-/** Automatic metrics of replies made together: how different they are from each other. */
-function diversityLine(d) {
-  const f = (x) => (x == null ? '—' : x.toFixed(2));
-  return h('p', {
-    className: 'group-metrics hint',
-    attrs: { title: t('metrics.diversityTitle') },
-    text: t('metrics.diversity', { d1: f(d.distinct1), d2: f(d.distinct2), sim: f(d.selfSimilarity) }),
-  });
-}
-
-/** A new, empty group for replies that are about to stream. */
-export function appendGroup(groupId) {
-  const el = h('div', { className: 'reply-group', dataset: { groupId } });
-  container().append(el);
-  return el;
-}
-
-/** A streaming reply as a column of its group. */
-export function appendColumn(groupId, m, label, streamId) {
-  const el = container().querySelector(`.reply-group[data-group-id="${CSS.escape(groupId)}"]`) || appendGroup(groupId);
-  el.append(buildColumn(m, label, null, streamId));
-  el.style.setProperty('--columns', String(Math.min(el.children.length, 4)));
 }
 
 export function appendMessage(m) {
