@@ -97,15 +97,24 @@ pub async fn set_default_profile(
     state.service()?.set_default_profile(profile_id).await
 }
 
-/// Confirmed natively when it changes (a proxy sees where every request goes).
+/// Confirmed natively when it changes (a proxy sees where every request goes), and when servers
+/// on this machine are to go through it too (`proxy_local`; absent: left as it is).
 #[tauri::command]
 pub async fn set_app_proxy<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     proxy: Proxy,
+    proxy_local: Option<bool>,
 ) -> Result<ProfilesOverview> {
     let service = state.service()?;
     let overview = service.profiles().await?;
+    if let Some(on) = proxy_local.filter(|on| *on != overview.proxy_local) {
+        if on {
+            let question = "Send requests to servers on this machine through the proxy too? The proxy sees them.";
+            consent::ask(&app, "Change proxy", question.to_string(), "Change").await?;
+        }
+        service.set_proxy_local(on).await?;
+    }
     if serde_json::to_value(&overview.app_proxy).ok() != serde_json::to_value(&proxy).ok() {
         let shown = match &proxy {
             Proxy::None => "no proxy".to_string(),

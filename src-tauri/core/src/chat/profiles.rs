@@ -51,6 +51,8 @@ pub struct ProfilesOverview {
     pub default_id: i64,
     /// Used by every profile that sets no proxy of its own.
     pub app_proxy: Proxy,
+    /// Servers on this machine go through the proxy too (off: loopback bypasses it).
+    pub proxy_local: bool,
 }
 
 fn trimmed(s: Option<String>) -> Option<String> {
@@ -167,9 +169,14 @@ impl ChatService {
     }
 
     pub async fn profiles(&self) -> Result<ProfilesOverview> {
-        let (rows, default_id, app_proxy) = self.db.with(|c| {
+        let (rows, default_id, app_proxy, proxy_local) = self.db.with(|c| {
             let default_id = profiles::default_id(c)?;
-            Ok((profiles::list(c)?, default_id, profiles::app_proxy(c)?))
+            Ok((
+                profiles::list(c)?,
+                default_id,
+                profiles::app_proxy(c)?,
+                profiles::proxy_local(c)?,
+            ))
         })?;
         let mut views = Vec::with_capacity(rows.len());
         for row in &rows {
@@ -179,6 +186,7 @@ impl ChatService {
             profiles: views,
             default_id,
             app_proxy,
+            proxy_local,
         })
     }
 
@@ -280,6 +288,13 @@ impl ChatService {
         self.profiles().await
     }
 
+    /// Whether servers on this machine (127.0.0.0/8, ::1, localhost) go through the proxy too;
+    /// off by default, as curl's `NO_PROXY` convention has it.
+    pub async fn set_proxy_local(&self, on: bool) -> Result<ProfilesOverview> {
+        self.db.with(|c| profiles::set_proxy_local(c, on))?;
+        self.profiles().await
+    }
+
     /// Stores the key in the profile's keyring entry, bound to the origin of its current base URL.
     pub async fn set_key(&self, id: Option<i64>, raw: &str) -> Result<ProfileView> {
         let key = ApiKey::new(raw)?;
@@ -326,8 +341,10 @@ impl ChatService {
 
     /// The HTTP client for a profile's proxy and timeouts; one per distinct setting, kept.
     pub(crate) fn client_for(&self, row: &ProfileRow) -> Result<Client> {
-        let app_proxy = self.db.with(|c| profiles::app_proxy(c))?;
-        let options = provider::client_options(row, &app_proxy, self.client.options());
+        let (app_proxy, proxy_local) = self
+            .db
+            .with(|c| Ok((profiles::app_proxy(c)?, profiles::proxy_local(c)?)))?;
+        let options = provider::client_options(row, &app_proxy, proxy_local, self.client.options());
         let mut clients = self.clients.lock().unwrap();
         if let Some(client) = clients.get(&options) {
             return Ok(client.clone());

@@ -217,6 +217,7 @@ pub fn default_model(row: &ProfileRow) -> Option<String> {
 pub(crate) fn client_options(
     row: &ProfileRow,
     app_proxy: &Proxy,
+    proxy_local: bool,
     base: &ClientOptions,
 ) -> ClientOptions {
     let ms = |v: Option<i64>| {
@@ -227,6 +228,7 @@ pub(crate) fn client_options(
         connect_timeout: ms(row.connect_timeout_ms).unwrap_or(base.connect_timeout),
         idle_timeout: ms(row.idle_timeout_ms).unwrap_or(base.idle_timeout),
         proxy: row.proxy.clone().unwrap_or_else(|| app_proxy.clone()),
+        proxy_local,
     }
 }
 

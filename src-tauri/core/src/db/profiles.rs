@@ -14,6 +14,8 @@ pub const DEFAULT_PROFILE: &str = "default";
 const DEFAULT_PROFILE_SETTING: &str = "default_profile";
 /// `settings` key holding the app-wide proxy (JSON), used by profiles that set none.
 const APP_PROXY_SETTING: &str = "proxy";
+/// "1": servers on this machine go through the proxy too (off: loopback bypasses it).
+const PROXY_LOCAL_SETTING: &str = "proxy_local";
 pub const MAX_NAME_CHARS: usize = 64;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -293,6 +295,15 @@ pub fn app_proxy(conn: &Connection) -> Result<Proxy> {
 pub fn set_app_proxy(conn: &Connection, proxy: &Proxy) -> Result<()> {
     let json = serde_json::to_string(proxy).map_err(|e| Error::invalid(e.to_string()))?;
     set_setting(conn, APP_PROXY_SETTING, &json)
+}
+
+/// Whether requests to this machine's own servers go through the proxy too (no by default).
+pub fn proxy_local(conn: &Connection) -> Result<bool> {
+    Ok(setting(conn, PROXY_LOCAL_SETTING)?.as_deref() == Some("1"))
+}
+
+pub fn set_proxy_local(conn: &Connection, on: bool) -> Result<()> {
+    set_setting(conn, PROXY_LOCAL_SETTING, if on { "1" } else { "0" })
 }
 
 /// Records (or forgets, with `None`) the origin the stored key belongs to.

@@ -31,6 +31,7 @@ const JSON_BODY_LIMIT: usize = 16 * 1024 * 1024;
 /// aborted the process inside the tokenizer.
 pub const MAX_REPLY_BYTES: usize = 16 << 20;
 
+mod build;
 mod completion;
 mod endpoint;
 mod events;
@@ -67,49 +68,36 @@ fn seconds(d: Duration) -> String {
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
+    /// Straight to the server, for loopback addresses when the proxy is not for them.
+    direct: Option<reqwest::Client>,
     options: ClientOptions,
 }
 
 impl Client {
     pub fn new(options: ClientOptions) -> Result<Client> {
-        // TLS through rustls with the ring provider; a second install (another client) is a no-op.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let same_origin_only = reqwest::redirect::Policy::custom(|attempt| {
-            let first = attempt.previous().first().map(|u| u.origin());
-            if attempt.previous().len() > 5 {
-                attempt.error("too many redirects")
-            } else if first.as_ref() == Some(&attempt.url().origin()) {
-                attempt.follow()
-            } else {
-                attempt.error(
-                    "the server redirected to another origin; Parley does not send the key there",
-                )
-            }
-        });
-        let mut builder = reqwest::Client::builder()
-            .tls_backend_preconfigured(super::tls::client_config()?)
-            .user_agent(concat!("Parley/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(options.connect_timeout)
-            .redirect(same_origin_only);
-        builder = match &options.proxy {
-            Proxy::System => builder,
-            Proxy::None => builder.no_proxy(),
-            Proxy::Custom(raw) => {
-                let url = parse_proxy_url(raw)?;
-                let proxy = reqwest::Proxy::all(url.as_str()).map_err(|e| {
-                    Error::invalid(format!("The proxy {url} cannot be used ({e})."))
-                })?;
-                builder.proxy(proxy)
-            }
-        };
-        let http = builder.build().map_err(|e| Error::Network {
-            message: e.to_string(),
-        })?;
-        Ok(Client { http, options })
+        let (http, direct) = build::http_clients(&options)?;
+        Ok(Client {
+            http,
+            direct,
+            options,
+        })
     }
 
-    /// Whether requests may go through a proxy: a custom one, or the system's (from the environment).
-    fn proxied(&self) -> bool {
+    /// The client a request to `url` goes through: straight for this machine's own servers unless
+    /// the proxy is meant for them too.
+    fn http_for(&self, url: &Url) -> &reqwest::Client {
+        match &self.direct {
+            Some(direct) if is_loopback(url) => direct,
+            _ => &self.http,
+        }
+    }
+
+    /// Whether requests to `url` may go through a proxy: a custom one, or the system's (from the
+    /// environment); never for loopback unless the proxy is meant for local servers too.
+    fn proxied(&self, url: &Url) -> bool {
+        if self.direct.is_some() && is_loopback(url) {
+            return false;
+        }
         match &self.options.proxy {
             Proxy::None => false,
             Proxy::Custom(_) => true,
@@ -131,7 +119,7 @@ impl Client {
         path: &str,
     ) -> Result<reqwest::RequestBuilder> {
         let url = ep.url(path);
-        if ep.key.is_some() && url.scheme() == "http" && self.proxied() {
+        if ep.key.is_some() && url.scheme() == "http" && self.proxied(&url) {
             // A proxy on plain http reads every header: the key never goes that way (K4).
             return Err(Error::invalid(format!(
                 "Parley does not send an API key over plain http through a proxy (the proxy would \
@@ -139,7 +127,7 @@ impl Client {
                 url.origin().ascii_serialization()
             )));
         }
-        let mut req = self.http.request(method, url);
+        let mut req = self.http_for(&url).request(method, url);
         if let Some((name, value)) = ep.auth_header()? {
             req = req.header(name, value);
         }
@@ -156,6 +144,7 @@ impl Client {
             _ => url.to_string(),
         };
         let via = match &self.options.proxy {
+            Proxy::Custom(_) if !self.proxied(url) => String::new(),
             Proxy::Custom(p) => {
                 let shown = Url::parse(p)
                     .ok()
@@ -166,7 +155,7 @@ impl Client {
                     .unwrap_or_else(|| p.clone());
                 format!(" through the proxy {shown}")
             }
-            Proxy::System if !is_loopback(url) && system_proxy_set() => {
+            Proxy::System if self.proxied(url) && system_proxy_set() => {
                 " through the system proxy".to_string()
             }
             _ => String::new(),

@@ -305,7 +305,7 @@ fn conversation_values_win_over_profile_defaults() {
 fn a_profile_proxy_wins_over_the_app_proxy() {
     let base = ClientOptions::default();
     let app = Proxy::Custom("http://127.0.0.1:3128".into());
-    let plain = client_options(&ProfileRow::default(), &app, &base);
+    let plain = client_options(&ProfileRow::default(), &app, false, &base);
     assert_eq!(plain.proxy, app);
     assert_eq!(plain.connect_timeout, base.connect_timeout);
     let own = ProfileRow {
@@ -314,7 +314,7 @@ fn a_profile_proxy_wins_over_the_app_proxy() {
         idle_timeout_ms: Some(30_000),
         ..Default::default()
     };
-    let o = client_options(&own, &app, &base);
+    let o = client_options(&own, &app, false, &base);
     assert_eq!(o.proxy, Proxy::None);
     assert_eq!(o.connect_timeout, std::time::Duration::from_millis(1500));
     assert_eq!(o.idle_timeout, std::time::Duration::from_secs(30));

@@ -53,6 +53,9 @@ pub struct ClientOptions {
     /// Longest silence allowed while waiting for headers or between two stream chunks.
     pub idle_timeout: Duration,
     pub proxy: Proxy,
+    /// Whether servers on this machine (127.0.0.0/8, ::1, localhost) go through the proxy too. Off
+    /// by default: loopback bypasses any proxy, as curl's `NO_PROXY` convention has it.
+    pub proxy_local: bool,
 }
 
 pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -68,6 +71,7 @@ impl Default for ClientOptions {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             idle_timeout: Duration::from_secs_f64(idle),
             proxy: Proxy::System,
+            proxy_local: false,
         }
     }
 }
