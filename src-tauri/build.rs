@@ -22,6 +22,7 @@ const COMMANDS: &[&str] = &[
     "rollback_prompt",
     "delete_prompt",
     "set_prompt_favourite",
+    "rename_prompt",
     "prompt_diff",
     "prompt_scores",
     "fill_prompt",

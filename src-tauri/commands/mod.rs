@@ -41,6 +41,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         prompts::rollback_prompt,
         prompts::delete_prompt,
         prompts::set_prompt_favourite,
+        prompts::rename_prompt,
         prompts::prompt_diff,
         prompts::prompt_scores,
         prompts::fill_prompt,

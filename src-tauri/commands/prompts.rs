@@ -42,6 +42,11 @@ pub fn delete_prompt(state: State<'_, AppState>, name: String) -> Result<()> {
 }
 
 #[tauri::command(async)]
+pub fn rename_prompt(state: State<'_, AppState>, name: String, new_name: String) -> Result<Prompt> {
+    state.service()?.rename_prompt(&name, &new_name)
+}
+
+#[tauri::command(async)]
 pub fn set_prompt_favourite(
     state: State<'_, AppState>,
     name: String,

@@ -232,3 +232,54 @@ fn saved_prompts_import_list_export_and_ask_with_variables() {
     assert_eq!(lib["format"], "parley-prompts");
     assert_eq!(lib["prompts"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn a_saved_prompt_is_renamed_and_keeps_its_versions_and_a_taken_name_is_refused() {
+    let dir = tempdir();
+    let csv = dir.path().join("prompts.csv");
+    std::fs::write(
+        &csv,
+        "act,prompt\nPoet,\"A poem about {{topic}}\"\nCritic,Be harsh\n",
+    )
+    .unwrap();
+    assert_succeeded(
+        &parley(dir.path())
+            .args(["prompts", "import"])
+            .arg(&csv)
+            .output()
+            .unwrap(),
+    );
+    let out = parley(dir.path())
+        .args(["prompts", "rename", "poet", "verse"])
+        .output()
+        .unwrap();
+    assert_succeeded(&out);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("prompt poet is now verse"));
+    let out = parley(dir.path())
+        .args(["prompts", "show", "verse"])
+        .output()
+        .unwrap();
+    assert_succeeded(&out);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("A poem about {{topic}}"));
+    let gone = parley(dir.path())
+        .args(["prompts", "show", "poet"])
+        .output()
+        .unwrap();
+    assert!(!gone.status.success());
+    // Another prompt's name: refused, both stay as they were.
+    let taken = parley(dir.path())
+        .args(["prompts", "rename", "verse", "CRITIC"])
+        .output()
+        .unwrap();
+    assert!(!taken.status.success());
+    assert!(String::from_utf8_lossy(&taken.stderr).contains("exists already"));
+    let list = parley(dir.path())
+        .args(["prompts", "list"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        listed.contains("verse\t") && listed.contains("critic\t"),
+        "{listed}"
+    );
+}

@@ -1,4 +1,4 @@
-//! `parley prompts list|show|export|import`: the saved prompt library.
+//! `parley prompts list|show|rename|export|import`: the saved prompt library.
 
 use std::io::Write;
 
@@ -18,6 +18,8 @@ pub enum Action {
         #[arg(long)]
         versions: bool,
     },
+    /// Rename a prompt (its versions, uses and favourite go with it).
+    Rename { old: String, new: String },
     /// Write the whole library (every version) as Parley JSON to stdout.
     Export,
     /// Import Parley JSON or an act,prompt CSV (awesome-chatgpt-prompts); all or nothing.
@@ -75,6 +77,10 @@ pub async fn run(action: Action) -> Result<i32> {
                 }
                 let _ = woutln!(out, "{}", v.draft.body);
             }
+        }
+        Action::Rename { old, new } => {
+            let p = service.rename_prompt(&old, &new)?;
+            errln!("parley: prompt {old} is now {}", p.name);
         }
         Action::Export => {
             let json = service.prompts_json().await?;

@@ -49,6 +49,11 @@ impl ChatService {
         self.db.with(|c| library::delete(c, name))
     }
 
+    /// Renames a prompt (what is typed after `/` changes; its history stays).
+    pub fn rename_prompt(&self, old: &str, new: &str) -> Result<Prompt> {
+        self.db.with(|c| library::rename(c, old, new))
+    }
+
     pub fn set_prompt_favourite(&self, name: &str, favourite: bool) -> Result<Prompt> {
         self.db.with(|c| library::set_favourite(c, name, favourite))
     }

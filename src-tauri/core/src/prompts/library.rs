@@ -295,6 +295,28 @@ pub(crate) fn mark_used(conn: &Connection, version_id: i64) -> Result<()> {
     Ok(())
 }
 
+/// Gives prompt `old` the name `new` (its versions, uses and favourite go with it). A change of
+/// case only is a rename too; a name another prompt has is refused.
+pub fn rename(conn: &Connection, old: &str, new: &str) -> Result<Prompt> {
+    let current = get(conn, old)?;
+    let new = clean_name(new)?;
+    let taken: Option<i64> = conn
+        .query_row("SELECT id FROM prompts WHERE name = ?1", [&new], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if taken.is_some_and(|id| id != current.id) {
+        return Err(Error::invalid(format!(
+            "A prompt named {new} exists already: choose another name."
+        )));
+    }
+    conn.execute(
+        "UPDATE prompts SET name = ?2, updated_at = ?3 WHERE id = ?1",
+        params![current.id, new, now_ms()],
+    )?;
+    get(conn, &new)
+}
+
 pub fn delete(conn: &Connection, name: &str) -> Result<()> {
     if conn.execute("DELETE FROM prompts WHERE name = ?1", [name.trim()])? == 0 {
         return Err(Error::not_found(format!("prompt {name}")));
