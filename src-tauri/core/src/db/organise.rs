@@ -43,6 +43,8 @@ pub struct ListedConversation {
     pub archived: bool,
     /// Tag ids, in name order.
     pub tags: Vec<i64>,
+    /// Made by a blind arena round (the sidebar marks it and can hide it).
+    pub arena: bool,
 }
 
 /// How one conversation was organised: what a bulk change returns so it can be undone.
@@ -291,12 +293,20 @@ pub fn list(conn: &Connection, archived: bool) -> Result<Vec<ListedConversation>
             tags.entry(r.get(0)?).or_default().push(r.get(1)?);
         }
     }
+    let arena: std::collections::HashSet<i64> = conn
+        .prepare_cached(
+            "SELECT DISTINCT conversation_id FROM battles
+             WHERE source = 'arena' AND conversation_id IS NOT NULL",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
     let mut out: Vec<ListedConversation> = conversations::list(conn)?
         .into_iter()
         .filter_map(|c| {
             let (folder_id, pinned, is_archived) = org.get(&c.id).copied()?;
             (is_archived == archived).then(|| ListedConversation {
                 tags: tags.remove(&c.id).unwrap_or_default(),
+                arena: arena.contains(&c.id),
                 conversation: c,
                 folder_id,
                 pinned,
