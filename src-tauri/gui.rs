@@ -27,12 +27,18 @@ fn open_main_window<R: Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<()> 
         .find(|w| w.label == "main")
         .cloned()
         .ok_or(tauri::Error::WindowNotFound)?;
-    tauri::WebviewWindowBuilder::from_config(app, &config)?
-        .on_new_window(|url, _| {
+    let min = (
+        config.min_width.unwrap_or(640.0),
+        config.min_height.unwrap_or(420.0),
+    );
+    let builder =
+        tauri::WebviewWindowBuilder::from_config(app, &config)?.on_new_window(|url, _| {
             parley_core::trace(&format!("refused a new window for {url}"));
             tauri::webview::NewWindowResponse::Deny
-        })
-        .build()?;
+        });
+    // Where and how large it was last time (window.json in the data folder), kept up to date.
+    let window = crate::window_state::restore(app, builder, min).build()?;
+    crate::window_state::track(&window);
     Ok(())
 }
 
