@@ -108,7 +108,8 @@ export const api = {
   deleteProfile: (profileId) => call('delete_profile', { profileId }),
   setDefaultProfile: (profileId) => call('set_default_profile', { profileId }),
   /** proxy: {mode: 'system'|'none'} or {mode: 'custom', url} */
-  setAppProxy: (proxy) => call('set_app_proxy', { proxy }),
+  /** proxyLocal: servers on this machine go through the proxy too (absent: unchanged). */
+  setAppProxy: (proxy, proxyLocal) => call('set_app_proxy', { proxy, proxyLocal }),
   findLocalServers: () => call('find_local_servers'),
   setConversationProfile: (id, profileId) => call('set_conversation_profile', { id, profileId }),
 
@@ -145,6 +146,8 @@ export const api = {
   fillPrompt: (name, values, clipboard = null) => call('fill_prompt', { name, values, clipboard }),
   importPrompts: (text) => call('import_prompts', { text }),
   exportPrompts: () => call('export_prompts'),
+  /** Resolves to the renamed prompt (its history goes with it). */
+  renamePrompt: (name, newName) => call('rename_prompt', { name, newName }),
 
   /** The editable model table: [{model, inputPerM, outputPerM, contextWindow}]. */
   listModelTable: () => call('list_model_table'),

@@ -24,6 +24,8 @@ import { initShortcuts } from './shortcuts.js';
 import { initTables } from './tables.js';
 import { initLayout, lastConversation, rememberConversation, setDataDir } from './layout.js';
 import { state, on, emit, activeConversation, upsertConversation } from './state.js';
+import { initFeedback, noteInsertedPrompt } from './feedback.js';
+import { keepNotesOf } from './notes.js';
 
 const $ = (id) => document.getElementById(id);
 let selectSeq = 0;
@@ -92,6 +94,7 @@ async function selectConversation(id, { fresh = false, at = null } = {}) {
   conv.flushPending();
   const seq = ++selectSeq;
   state.activeId = id;
+  keepNotesOf(id);
   rememberConversation(id);
   state.messages = [];
   sidebar.markActive();
@@ -300,8 +303,10 @@ function init() {
     compareModels: () => conv.compareModels(),
   });
   initModelTable();
+  initFeedback({ ensureConversation: async () => state.activeId || createConversation() });
   const inserted = (prompt, error) => {
     if (error) showBanner(error, 'error');
+    else noteInsertedPrompt(prompt);
     chat.autoGrow();
     $('composer').focus();
   };

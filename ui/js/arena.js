@@ -5,10 +5,13 @@ import { debounce, errorText, h } from './dom.js';
 import { t } from './i18n.js';
 import { appendStreamingText, renderReplyInto } from './render.js';
 import { initRatingsView, loadRatingsView } from './ratingsview.js';
+import { refreshConversations } from './sidebar.js';
 
 const $ = (id) => document.getElementById(id);
 let round = null; // {battleId, streamIds, texts: ['', ''], ids: [a, b], raf}
 let profiles = () => [];
+/** The pool of the last round, remembered between openings (and restarts). */
+const POOL_KEY = 'parley.arenaPool';
 
 /** getProfiles() → [{id, name}] for model@Profile in the pool. */
 export function initArena(getProfiles) {
@@ -23,6 +26,8 @@ export function initArena(getProfiles) {
       if (id) api.cancelStream(id).catch(() => {});
     });
   }
+  try { $('arena-pool').value = localStorage.getItem(POOL_KEY) || ''; } catch { /* private mode */ }
+  $('arena-pool').addEventListener('change', () => rememberPool());
   initRatingsView();
   const reload = debounce(() => { loadLeaderboard(); loadRatingsView(); }, 300);
   $('lb-source').addEventListener('change', () => reload.run());
@@ -41,6 +46,10 @@ export function openArena() {
   loadReasons();
   loadRubrics();
   ($('arena-pool').value ? $('arena-prompt') : $('arena-pool')).focus();
+}
+
+function rememberPool() {
+  try { localStorage.setItem(POOL_KEY, $('arena-pool').value.trim()); } catch { /* private mode */ }
 }
 
 function showError(msg) {
@@ -68,6 +77,7 @@ async function start() {
   const content = $('arena-prompt').value;
   if (!content.trim()) { $('arena-prompt').focus(); return; }
   showError(null);
+  rememberPool();
   const streamIds = [newStreamId(), newStreamId()];
   round = { battleId: null, streamIds, texts: ['', ''], ids: [], busy: true, voted: false, raf: 0 };
   const ctx = round;
@@ -86,6 +96,8 @@ async function start() {
     if (ctx === round) { showError(errorText(err)); if (!ctx.ids.length) $('arena-round').hidden = true; }
   } finally {
     if (ctx === round) { ctx.busy = false; setBusy(false); }
+    // The round is a conversation of its own: the sidebar shows it, marked as an arena round.
+    if (ctx.ids.length) refreshConversations();
   }
 }
 

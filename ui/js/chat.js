@@ -6,6 +6,7 @@ import * as view from './messages.js';
 import * as paging from './paging.js';
 import { state, emit, PENDING } from './state.js';
 import { clearPendingPrompt, pendingPromptVersion } from './slash.js';
+import { branchLoss, clearBranchNote, initFeedback, noteBranch } from './feedback.js';
 
 let hooks = {
   ensureConversation: async () => state.activeId,
@@ -40,6 +41,7 @@ export function initChat(opts) {
     sendToolResults: (results) => sendToolResults(results),
     stopColumn: (streamId) => api.cancelStream(streamId).catch((err) => showBanner(errorText(err), 'error')),
   });
+  initFeedback({ branch: (id) => showBranch(id) });
   updateControls();
 }
 
@@ -98,6 +100,7 @@ export async function send() {
   const content = composer.value;
   if (!content.trim()) { composer.focus(); return; }
   hideComposerError();
+  clearBranchNote();
   // Block double sends while a conversation is being created.
   const ctx = newStream('send');
   track(ctx, state.activeId ?? PENDING);
@@ -156,6 +159,7 @@ export async function edit(message, content) {
   const ctx = newStream('edit');
   ctx.conversationId = state.activeId;
   ctx.editOf = message.id;
+  ctx.loss = branchLoss('edit', message.id);
   track(ctx, ctx.conversationId);
   updateControls();
   await hooks.beforeSend();
@@ -194,6 +198,7 @@ export async function retry(userMessageId) {
   const ctx = newStream('retry');
   ctx.conversationId = state.activeId;
   ctx.userMessageId = userMessageId;
+  ctx.loss = branchLoss('regenerate', userMessageId);
   track(ctx, ctx.conversationId);
   updateControls();
   await hooks.beforeSend();
@@ -273,6 +278,7 @@ async function run(ctx, promise) {
     endStream(ctx);
     // Branches and groups changed shape: show the conversation as stored (versions, columns).
     if (ctx.reloadAfter || ctx.groupId || ctx.kind !== 'send') hooks.reload(ctx.conversationId);
+    if (ctx.started && ctx.loss) noteBranch(ctx.loss);
     emit('stream-ended', ctx.conversationId);
   }
 }

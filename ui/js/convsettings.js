@@ -174,6 +174,14 @@ export function loadConversation() {
   clearMarks(specs, PREFIX);
 }
 
+/** Sets the open conversation's system prompt, as if typed in the panel, and saves it now. */
+export function setSystemPrompt(text) {
+  if (!loadedId) return Promise.resolve();
+  $('system-prompt').value = text;
+  schedule(true);
+  return flushPending();
+}
+
 /** Saves pending edits now; resolves once the last save has landed (a send waits for this). */
 export function flushPending() {
   saver.flush();

@@ -23,6 +23,12 @@ export function initPrompts(opts) {
   $('prompt-save').addEventListener('click', () => save());
   $('prompt-delete').addEventListener('click', () => remove());
   $('prompt-fav').addEventListener('click', () => favourite());
+  $('prompt-rename').addEventListener('click', () => rename());
+  $('prompt-name').addEventListener('keydown', (e) => {
+    if (!current || $('prompt-name').disabled || e.isComposing) return;
+    if (e.key === 'Enter') { e.preventDefault(); rename(); }
+    if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); $('prompt-name').value = current.name; $('prompt-name').disabled = true; }
+  });
   $('prompt-use').addEventListener('click', () => use());
   $('prompt-diff').addEventListener('click', () => showDiff());
   $('prompt-export').addEventListener('click', () => exportAll());
@@ -69,7 +75,7 @@ async function edit(p) {
   showPreset();
   $('prompt-message').value = '';
   $('prompt-fav').textContent = p?.favourite ? t('prompts.unfavourite') : t('prompts.favourite');
-  for (const id of ['prompt-delete', 'prompt-fav', 'prompt-use']) $(id).disabled = !p;
+  for (const id of ['prompt-delete', 'prompt-fav', 'prompt-use', 'prompt-rename']) $(id).disabled = !p;
   $('prompt-diff-out').replaceChildren();
   status('');
   await loadHistory();
@@ -169,6 +175,27 @@ async function remove() {
     await edit(null);
     loadList();
   } catch (err) { status(errorText(err)); }
+}
+
+/** First click: the name becomes editable; second click (or Enter): the prompt takes it. */
+async function rename() {
+  if (!current) return;
+  const field = $('prompt-name');
+  if (field.disabled) {
+    field.disabled = false;
+    field.focus();
+    field.select();
+    status(t('prompts.renamePrompt', { name: current.name }));
+    return;
+  }
+  const name = field.value.trim();
+  if (!name || name === current.name) { field.value = current.name; field.disabled = true; status(''); return; }
+  try {
+    const renamed = await api.renamePrompt(current.name, name);
+    await edit(renamed);
+    status(t('prompts.renamed', { name: renamed.name }));
+    loadList();
+  } catch (err) { status(errorText(err)); field.focus(); }
 }
 
 async function favourite() {

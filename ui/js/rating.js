@@ -68,8 +68,8 @@ async function save(root, message, patch) {
   }
 }
 
-/** The details panel: reasons, comment, tags. */
-async function openDetails(root, message) {
+/** The details panel: reasons, comment, tags. refresh() redraws the reply's rating row. */
+async function openDetails(root, message, refresh) {
   const existing = root.querySelector('.rating-details');
   if (existing) { existing.remove(); return; }
   const r = message.rating || {};
@@ -131,6 +131,8 @@ async function openDetails(root, message) {
       tags: tags.value.split(/[,，]/).map((s) => s.trim()).filter(Boolean),
       reference: reference.value,
     });
+    // The row's marker (More •) shows the saved details at once.
+    refresh();
     if (!root.querySelector('.rating-error')) panel.remove();
   });
 }
@@ -157,7 +159,7 @@ export function initRating(container, getMessage, refresh) {
       await save(root, message, { score: message.rating?.score === n ? null : n });
       refresh(message.id);
     } else if (e.target.closest('button.rate-more')) {
-      await openDetails(root, message);
+      await openDetails(root, message, () => refresh(message.id));
     }
   });
 }

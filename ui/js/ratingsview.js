@@ -25,6 +25,39 @@ function loadChartJs() {
 export function initRatingsView() {
   $('export-csv').addEventListener('click', () => exportAs('csv'));
   $('export-json').addEventListener('click', () => exportAs('json'));
+  // Axes and labels follow the theme (Chart.js draws grey on a canvas, unreadable in dark).
+  document.addEventListener('parley-theme', () => recolour());
+  window.matchMedia?.('(prefers-color-scheme: dark)').addEventListener?.('change', () => recolour());
+}
+
+/** The theme's colours for chart text, ticks and grid lines, as the page resolves them (the
+ * variables hold light-dark() pairs, which a canvas cannot read: a probe element resolves them). */
+function themeColours() {
+  const probe = document.createElement('span');
+  probe.hidden = true;
+  document.body.append(probe);
+  const v = (name) => { probe.style.color = `var(${name})`; return getComputedStyle(probe).color; };
+  const out = { text: v('--text'), ticks: v('--muted'), grid: v('--border') };
+  probe.remove();
+  return out;
+}
+
+/** Sets a chart's text, axis and grid colours from the theme. */
+function paintAxes(chart) {
+  const c = themeColours();
+  const o = chart.options;
+  o.color = c.text;
+  o.plugins.title.color = c.text;
+  o.plugins.legend.labels.color = c.text;
+  for (const axis of Object.values(o.scales)) {
+    axis.ticks.color = c.ticks;
+    axis.grid.color = c.grid;
+    axis.border.color = c.grid;
+  }
+}
+
+function recolour() {
+  for (const chart of charts) { paintAxes(chart); chart.update('none'); }
 }
 
 /**
@@ -101,6 +134,8 @@ export async function loadRatingsView() {
       scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
     },
   }));
+  paintAxes(charts[charts.length - 1]);
+  charts[charts.length - 1].update('none');
   const weeks = [...new Set(models.flatMap((m) => m.trend.map(([w]) => w)))].sort((a, b) => a - b);
   charts.push(new Chart(trend, {
     type: 'line',
@@ -118,4 +153,6 @@ export async function loadRatingsView() {
       scales: { y: { min: 1, max: 5 } },
     },
   }));
+  paintAxes(charts[charts.length - 1]);
+  charts[charts.length - 1].update('none');
 }

@@ -116,7 +116,7 @@ function selectedView() {
 async function refreshProfiles() {
   overview = await api.listProfiles();
   renderProfileList();
-  fillAppProxy(overview.appProxy);
+  fillAppProxy(overview.appProxy, overview.proxyLocal);
   const def = overview.profiles.find((p) => p.isDefault);
   if (def) {
     state.profile = def;
@@ -172,7 +172,8 @@ function showProxyUrl() {
   $('app-proxy-url').disabled = $('app-proxy-mode').value !== 'custom';
 }
 
-function fillAppProxy(proxy) {
+function fillAppProxy(proxy, proxyLocal) {
+  $('app-proxy-local').checked = !!proxyLocal;
   $('app-proxy-mode').value = proxy?.mode || 'system';
   $('app-proxy-url').value = proxy?.mode === 'custom' ? proxy.url || '' : '';
   showProxyUrl();
@@ -440,7 +441,7 @@ async function saveAppProxy() {
   const proxy = mode === 'custom' ? { mode, url: $('app-proxy-url').value.trim() } : { mode };
   setMsg('app-proxy-status', '');
   try {
-    await refreshProfilesFrom(await api.setAppProxy(proxy));
+    await refreshProfilesFrom(await api.setAppProxy(proxy, $('app-proxy-local').checked));
     setMsg('app-proxy-status', t('settings.saved'));
   } catch (err) {
     setMsg('app-proxy-status', errorText(err), true);
@@ -450,7 +451,7 @@ async function saveAppProxy() {
 async function refreshProfilesFrom(next) {
   overview = next;
   renderProfileList();
-  fillAppProxy(overview.appProxy);
+  fillAppProxy(overview.appProxy, overview.proxyLocal);
   emit('profiles-changed', overview);
 }
 

@@ -16,6 +16,7 @@ export const ROW_PX = 37;
 /** Rows drawn above and below the visible ones. */
 const OVERSCAN = 8;
 const SORT_KEY = 'parley.sidebarSort';
+const HIDE_ARENA_KEY = 'parley.hideArena';
 
 const list = () => document.getElementById('conversation-list');
 const scroller = () => list().parentElement;
@@ -29,6 +30,8 @@ let position = new Map();
 const drawn = new Map();
 let frame = 0;
 let sort = 'recent';
+/** Arena rounds left out of the list (remembered); the open one stays. */
+let hideArena = false;
 
 export function conversationTitle(conv) {
   const title = conv && typeof conv.title === 'string' ? conv.title.trim() : '';
@@ -43,6 +46,16 @@ export function initSidebar(opts) {
   ul.setAttribute('role', 'list');
   scroller().addEventListener('scroll', schedulePaint, { passive: true });
   window.addEventListener('resize', schedulePaint);
+  try { hideArena = localStorage.getItem(HIDE_ARENA_KEY) === '1'; } catch { /* private mode */ }
+  const arenaBox = document.getElementById('hide-arena');
+  if (arenaBox) {
+    arenaBox.checked = hideArena;
+    arenaBox.addEventListener('change', () => {
+      hideArena = arenaBox.checked;
+      try { localStorage.setItem(HIDE_ARENA_KEY, hideArena ? '1' : '0'); } catch { /* private mode */ }
+      renderConversations();
+    });
+  }
   const select = document.getElementById('sidebar-sort');
   if (select) {
     select.value = sort;
@@ -83,7 +96,8 @@ export function initSidebar(opts) {
 /** The rows to show, in order: the conversations the folder / tag / archive filter lets through
  * (folders.js), pinned ones first. */
 function items() {
-  const convs = visibleConversations(state.conversations).slice();
+  const convs = visibleConversations(state.conversations)
+    .filter((c) => !(hideArena && c.arena && c.id !== state.activeId));
   if (sort === 'title') {
     convs.sort((a, b) => (b.pinned - a.pinned) || conversationTitle(a).localeCompare(conversationTitle(b)) || b.id - a.id);
   } else {
@@ -99,11 +113,14 @@ function buildRow(item) {
   const title = conversationTitle(conv);
   // Pin mark, tag dots, drag and the selection mark: folders.js (issue 11).
   return decorateItem(h('li', {
-    className: `conversation${active ? ' active' : ''}${state.streams.has(conv.id) ? ' busy' : ''}`,
+    className: `conversation${active ? ' active' : ''}${state.streams.has(conv.id) ? ' busy' : ''}${conv.arena ? ' arena' : ''}`,
     dataset: { id: conv.id },
     attrs: { tabindex: '0', 'aria-current': active ? 'true' : null, title },
   },
   h('span', { className: 'conversation-title', text: title }),
+  conv.arena ? h('span', {
+    className: 'arena-badge', text: t('sidebar.arenaBadge'), attrs: { title: t('sidebar.arenaBadgeTitle') },
+  }) : null,
   h('span', { className: 'conversation-actions' },
     h('button', {
       className: 'icon-btn rename',
@@ -167,6 +184,9 @@ export function renderConversations() {
   list().style.height = `${rows.length * ROW_PX}px`;
   paint();
   document.getElementById('conversation-empty').hidden = rows.length > 0;
+  // The arena filter only where there is an arena round to hide.
+  const filter = document.getElementById('hide-arena')?.closest('label');
+  if (filter) filter.hidden = !state.conversations.some((c) => c.arena);
 }
 
 /** Redraw one conversation's row (its title or activity changed); others only move. */
