@@ -249,3 +249,21 @@ pub mod streams {
     /// A conversation in the sidebar with a reply running.
     pub const BUSY: &str = "#conversation-list li.conversation.busy";
 }
+
+/// Feedback where the window was silent (branch win): notes above the composer, the arena badge
+/// and filter in the sidebar, renaming a prompt.
+pub mod feedback {
+    pub const SYSTEM_NOTE: &str = "#composer-notes .inline-note[data-note='system']";
+    pub const SYSTEM_NOTE_TEXT: &str =
+        "#composer-notes .inline-note[data-note='system'] .note-text";
+    pub const SYSTEM_APPLY: &str = "#composer-notes .inline-note[data-note='system'] .note-action";
+    pub const BRANCH_NOTE_TEXT: &str =
+        "#composer-notes .inline-note[data-note='branch'] .note-text";
+    pub const BRANCH_BACK: &str = "#composer-notes .inline-note[data-note='branch'] .note-action";
+    pub const ARENA_BADGES: &str = "#conversation-list li.conversation .arena-badge";
+    pub const HIDE_ARENA: &str = "#hide-arena";
+    pub const RATE_MORE: &str = ".rate-more";
+    pub const RENAME_PROMPT: &str = "#prompt-rename";
+    pub const PROMPT_LIST_NAMES: &str = "#prompt-list .prompt-item-name";
+    pub const CLOSE_ARENA: &str = "#close-arena";
+}

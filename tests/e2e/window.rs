@@ -136,7 +136,13 @@ async fn the_shortcuts_overlay_lists_every_shortcut_and_closes_with_escape() {
     for k in ["Ctrl+N", "Enter", "Shift+Enter", "Esc", "/", "F2"] {
         assert!(keys.iter().any(|x| x == k), "{k} in {keys:?}");
     }
-    keep_screenshot(&app, "shortcuts.png").await;
+    // A light and a dark picture of the overlay, at the minimum size.
+    min_size(&app).await;
+    for theme in ["light", "dark"] {
+        crate::feedback::set_look(&app, "en", theme).await;
+        keep_screenshot(&app, &format!("shortcuts-{theme}.png")).await;
+    }
+    crate::feedback::set_look(&app, "en", "light").await;
     app.press(window::SHORTCUTS, "\u{e00c}").await;
     app.wait_js(
         "the overlay to close",
