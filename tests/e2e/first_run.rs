@@ -28,6 +28,16 @@ pub async fn first_start(lab: &Lab, server: &FakeOpenAi) -> App {
 
 /// Saves a screenshot under tests/screenshots/ (the ones the report points at) too.
 pub async fn keep_screenshot(app: &App, name: &str) {
+    // Two frames and a moment for the last change to be painted (a busy machine showed a frame
+    // from before a theme switch).
+    let _ = app
+        .client()
+        .execute_async(
+            "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+            vec![],
+        )
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     app.screenshot(name).await;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let _ = std::fs::copy(
