@@ -28,6 +28,7 @@ mod judge_headless;
 mod key_binding;
 mod keyring;
 mod logprobs;
+mod loopback;
 mod organise;
 mod probing;
 mod providers;

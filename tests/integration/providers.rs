@@ -21,7 +21,7 @@ pub(crate) fn service(dir: &std::path::Path) -> (ChatService, Arc<MemoryStore>) 
     (svc, store)
 }
 
-fn compatible(name: &str, server: &FakeOpenAi) -> ProfileUpdate {
+pub(crate) fn compatible(name: &str, server: &FakeOpenAi) -> ProfileUpdate {
     ProfileUpdate {
         name: Some(name.into()),
         kind: Some(ProfileKind::Compatible),
@@ -57,7 +57,7 @@ pub(crate) async fn send(
     (reply, events)
 }
 
-fn chats(server: &FakeOpenAi) -> Vec<Recorded> {
+pub(crate) fn chats(server: &FakeOpenAi) -> Vec<Recorded> {
     server
         .requests()
         .into_iter()
@@ -214,7 +214,7 @@ async fn profile_defaults_fill_in_what_the_conversation_leaves_open() {
 }
 
 /// The HTTP requests a proxy carried.
-fn posts(proxy: &ForwardProxy) -> Vec<String> {
+pub(crate) fn posts(proxy: &ForwardProxy) -> Vec<String> {
     proxy
         .requests()
         .into_iter()
@@ -440,48 +440,4 @@ async fn a_key_is_never_sent_over_plain_http_through_a_proxy() {
     svc.update_profile(Some(p.id), direct).await.unwrap();
     let (r, _) = send(&svc, conv, "direct").await;
     assert_eq!(r.status, Status::Done, "{:?}", r.error_message);
-}
-
-#[tokio::test]
-async fn servers_on_this_machine_bypass_the_proxy_unless_the_setting_says_otherwise() {
-    for proxy in [ForwardProxy::start_http(), ForwardProxy::start_socks5()] {
-        let server = FakeOpenAi::start_with_key("sk-local");
-        let dir = tempdir();
-        let (svc, _) = service(dir.path());
-        assert!(!svc.profiles().await.unwrap().proxy_local, "off by default");
-        // The proxy set both app-wide and on the profile; the key over plain http is fine, as
-        // it goes straight to this machine.
-        svc.set_app_proxy(Proxy::Custom(proxy.url())).await.unwrap();
-        let mut update = compatible("local", &server);
-        update.proxy = Some(Proxy::Custom(proxy.url()));
-        let p = svc.create_profile(update).await.unwrap();
-        svc.set_key(Some(p.id), "sk-local").await.unwrap();
-        let conv = conversation(&svc, Some(p.id));
-        let (r, _) = send(&svc, conv, "straight here").await;
-        assert_eq!(r.status, Status::Done, "{:?}", r.error_message);
-        assert!(proxy.requests().is_empty(), "{:?}", proxy.requests());
-        assert_eq!(chats(&server).len(), 1);
-        // `localhost` too.
-        let mut named = compatible("local", &server);
-        named.base_url = Some(server.base_url().replace("127.0.0.1", "localhost"));
-        named.proxy = Some(Proxy::Custom(proxy.url()));
-        svc.update_profile(Some(p.id), named).await.unwrap();
-        svc.confirm_key(Some(p.id)).await.unwrap();
-        let (r, _) = send(&svc, conv, "by name").await;
-        assert_eq!(r.status, Status::Done, "{:?}", r.error_message);
-        assert!(proxy.requests().is_empty(), "{:?}", proxy.requests());
-        // Turned on: the same request goes through the proxy (where plain http keeps the key back).
-        let overview = svc.set_proxy_local(true).await.unwrap();
-        assert!(overview.proxy_local);
-        let (r, _) = send(&svc, conv, "through it").await;
-        assert_eq!(r.status, Status::Error);
-        assert!(r
-            .error_message
-            .unwrap()
-            .contains("plain http through a proxy"));
-        svc.clear_key(Some(p.id)).await.unwrap();
-        // Without a key it goes, through the proxy (the server then refuses it: no key).
-        send(&svc, conv, "through it, no key").await;
-        assert!(!proxy.requests().is_empty());
-    }
 }

@@ -47,6 +47,10 @@ pub struct ProfileArgs {
     /// Proxy: "system", "none", or a URL (http://, https://, socks5://). Default: the app-wide setting.
     #[arg(long)]
     proxy: Option<String>,
+    /// Send requests to servers on this machine (127.0.0.1, ::1, localhost) through the proxy too
+    /// (by default they go direct).
+    #[arg(long)]
+    proxy_local: bool,
     /// Connect timeout in seconds.
     #[arg(long)]
     connect_timeout: Option<f64>,
@@ -135,6 +139,7 @@ pub async fn run(action: Action) -> Result<i32> {
                 azure_deployment: a.deployment,
                 api_version: a.api_version,
                 proxy: a.proxy.as_deref().map(proxy_arg),
+                proxy_local: a.proxy_local.then_some(true),
                 connect_timeout_ms: secs_to_ms(a.connect_timeout)?,
                 idle_timeout_ms: secs_to_ms(a.idle_timeout)?,
                 defaults: a.defaults.params,

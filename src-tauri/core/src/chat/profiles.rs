@@ -35,6 +35,9 @@ pub struct ProfileUpdate {
     /// `None`: the app-wide proxy.
     #[serde(default)]
     pub proxy: Option<Proxy>,
+    /// Servers on this machine through the proxy too; `None`: the app-wide setting.
+    #[serde(default)]
+    pub proxy_local: Option<bool>,
     #[serde(default)]
     pub connect_timeout_ms: Option<i64>,
     #[serde(default)]
@@ -107,6 +110,7 @@ fn apply(mut row: ProfileRow, u: ProfileUpdate) -> Result<ProfileRow> {
         ));
     }
     row.proxy = check_proxy(u.proxy)?;
+    row.proxy_local = u.proxy_local;
     row.connect_timeout_ms = check_timeout("connect", u.connect_timeout_ms)?;
     row.idle_timeout_ms = check_timeout("idle", u.idle_timeout_ms)?;
     row.defaults = u.defaults.validate()?;
@@ -217,6 +221,12 @@ impl ChatService {
     ) -> Result<Option<String>> {
         let old = self.profile_row(id)?;
         let new = apply(old.clone(), update.clone())?;
+        if new.proxy_local == Some(true) && old.proxy_local != Some(true) {
+            return Ok(Some(format!(
+                "Send the requests of profile \"{}\" to servers on this machine through the proxy too? The proxy sees them.",
+                old.name
+            )));
+        }
         if new.proxy != old.proxy {
             let shown = match &new.proxy {
                 None => "the app-wide setting".to_string(),

@@ -52,6 +52,8 @@ pub struct ProfileView {
     pub api_version: Option<String>,
     /// `None`: the app-wide proxy applies.
     pub proxy: Option<Proxy>,
+    /// Servers on this machine through the proxy too; `None`: the app-wide setting applies.
+    pub proxy_local: Option<bool>,
     pub connect_timeout_ms: Option<i64>,
     pub idle_timeout_ms: Option<i64>,
     pub defaults: ProfileDefaults,
@@ -228,7 +230,7 @@ pub(crate) fn client_options(
         connect_timeout: ms(row.connect_timeout_ms).unwrap_or(base.connect_timeout),
         idle_timeout: ms(row.idle_timeout_ms).unwrap_or(base.idle_timeout),
         proxy: row.proxy.clone().unwrap_or_else(|| app_proxy.clone()),
-        proxy_local,
+        proxy_local: row.proxy_local.unwrap_or(proxy_local),
     }
 }
 
@@ -302,6 +304,7 @@ pub fn view(row: &ProfileRow, env: &EnvFallback, stored: Result<Option<StoredKey
         azure_deployment: row.azure_deployment.clone(),
         api_version: row.api_version.clone(),
         proxy: row.proxy.clone(),
+        proxy_local: row.proxy_local,
         connect_timeout_ms: row.connect_timeout_ms,
         idle_timeout_ms: row.idle_timeout_ms,
         defaults: row.defaults.clone(),

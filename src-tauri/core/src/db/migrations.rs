@@ -343,6 +343,11 @@ pub const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     ALTER TABLE messages ADD COLUMN served_model TEXT;
     "#,
+    // 17 (branch win): whether a profile's requests to servers on this machine go through its
+    // proxy too (NULL: the app setting, which is no by default, as curl's NO_PROXY convention).
+    r#"
+    ALTER TABLE profiles ADD COLUMN proxy_local INTEGER CHECK (proxy_local IN (0, 1));
+    "#,
 ];
 
 /// The LLM judge's tables. Depends only on migration 1 (messages, profiles).

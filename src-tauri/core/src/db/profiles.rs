@@ -70,13 +70,15 @@ pub struct ProfileRow {
     pub api_version: Option<String>,
     /// `None`: the app-wide proxy setting applies.
     pub proxy: Option<Proxy>,
+    /// Servers on this machine through the proxy too; `None`: the app-wide setting applies.
+    pub proxy_local: Option<bool>,
     pub connect_timeout_ms: Option<i64>,
     pub idle_timeout_ms: Option<i64>,
     pub defaults: ProfileDefaults,
 }
 
 const COLUMNS: &str = "id, name, base_url, default_model, key_origin, kind, azure_deployment, \
-     api_version, proxy_mode, proxy_url, connect_timeout_ms, idle_timeout_ms, params";
+     api_version, proxy_mode, proxy_url, connect_timeout_ms, idle_timeout_ms, params, proxy_local";
 
 fn from_row(r: &Row) -> rusqlite::Result<ProfileRow> {
     let proxy_url: Option<String> = r.get(9)?;
@@ -99,6 +101,7 @@ fn from_row(r: &Row) -> rusqlite::Result<ProfileRow> {
         connect_timeout_ms: r.get(10)?,
         idle_timeout_ms: r.get(11)?,
         defaults: Params::from_stored(params.as_deref()).defaults_only(),
+        proxy_local: r.get(13)?,
     })
 }
 
@@ -190,7 +193,7 @@ pub fn save(conn: &Connection, row: &ProfileRow) -> Result<ProfileRow> {
     let n = conn.execute(
         "UPDATE profiles SET kind = ?2, base_url = ?3, default_model = ?4, azure_deployment = ?5,
              api_version = ?6, proxy_mode = ?7, proxy_url = ?8, connect_timeout_ms = ?9,
-             idle_timeout_ms = ?10, params = ?11
+             idle_timeout_ms = ?10, params = ?11, proxy_local = ?12
          WHERE id = ?1",
         params![
             row.id,
@@ -203,7 +206,8 @@ pub fn save(conn: &Connection, row: &ProfileRow) -> Result<ProfileRow> {
             proxy_url,
             row.connect_timeout_ms,
             row.idle_timeout_ms,
-            d.to_stored()
+            d.to_stored(),
+            row.proxy_local
         ],
     )?;
     if n == 0 {
