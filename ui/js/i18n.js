@@ -515,6 +515,9 @@ const STRINGS = {
     'prompts.renamePrompt': 'New name for /{name}',
     'prompts.renamed': 'Renamed to /{name}.',
     'profiles.proxyLocal': 'Use the proxy for servers on this computer too (127.0.0.1, ::1, localhost)',
+    'profiles.proxyLocalField': 'Servers on this computer (127.0.0.1, ::1, localhost)',
+    'profiles.proxyLocalNo': 'Direct, not through the proxy',
+    'profiles.proxyLocalYes': 'Through the proxy too',
   },
   'zh-CN': {
     'app.name': 'Parley',
@@ -1047,6 +1050,9 @@ const STRINGS = {
     'prompts.renamePrompt': '/{name} 的新名称',
     'prompts.renamed': '已重命名为 /{name}。',
     'profiles.proxyLocal': '本机上的服务器（127.0.0.1、::1、localhost）也使用代理',
+    'profiles.proxyLocalField': '本机上的服务器（127.0.0.1、::1、localhost）',
+    'profiles.proxyLocalNo': '直接连接，不经过代理',
+    'profiles.proxyLocalYes': '同样经过代理',
   },
 };
 

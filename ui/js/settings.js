@@ -193,6 +193,7 @@ function fillProfile(p, fillInputs) {
     $('api-version').value = p.apiVersion ?? '';
     $('profile-proxy-mode').value = p.proxy ? p.proxy.mode : 'app';
     $('profile-proxy-url').value = p.proxy?.mode === 'custom' ? p.proxy.url || '' : '';
+    $('profile-proxy-local').value = p.proxyLocal == null ? 'app' : p.proxyLocal ? 'yes' : 'no';
     $('connect-timeout').value = secs(p.connectTimeoutMs);
     $('idle-timeout').value = secs(p.idleTimeoutMs);
     fillParamInputs(defaultSpecs, PREFIX, p.defaults || {});
@@ -257,6 +258,7 @@ function readForm() {
     azureDeployment: $('azure-deployment').value.trim(),
     apiVersion: $('api-version').value.trim(),
     proxy,
+    proxyLocal: { yes: true, no: false }[$('profile-proxy-local').value] ?? null,
     connectTimeoutMs: number('connect-timeout', 'profiles.connectTimeout', { min: 0.1, max: 3600, int: false, scale: 1000 }),
     idleTimeoutMs: number('idle-timeout', 'profiles.idleTimeout', { min: 0.1, max: 3600, int: false, scale: 1000 }),
     defaults,

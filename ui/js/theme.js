@@ -28,6 +28,8 @@ export function applyTheme(theme) {
 export function setTheme(theme) {
   try { localStorage.setItem(KEY, theme); } catch { /* private mode: this session only */ }
   applyTheme(theme);
+  const select = document.getElementById('theme');
+  if (select && select.value !== getTheme()) select.value = getTheme();
 }
 
 /** Wires the Settings select. */

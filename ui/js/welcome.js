@@ -192,7 +192,7 @@ async function pickModel(model) {
   try {
     const view = await api.updateProfile({
       kind: p.kind, baseUrl: p.baseUrl, defaultModel: model, azureDeployment: p.azureDeployment,
-      apiVersion: p.apiVersion, proxy: p.proxy, connectTimeoutMs: p.connectTimeoutMs,
+      apiVersion: p.apiVersion, proxy: p.proxy, proxyLocal: p.proxyLocal ?? null, connectTimeoutMs: p.connectTimeoutMs,
       idleTimeoutMs: p.idleTimeoutMs, defaults: p.defaults || {},
     }, p.id);
     state.profile = { ...view, isDefault: true };
