@@ -261,3 +261,48 @@ async fn chart_axes_keep_three_to_one_contrast_in_light_and_dark() {
     app.click(feedback::CLOSE_ARENA).await;
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_on_this_computer_skip_the_proxy_until_settings_say_otherwise() {
+    let lab = Lab::new().await;
+    let server = FakeOpenAi::start();
+    let app = lab.open(&server).await;
+    let local = "return window.__TAURI__.core.invoke('list_profiles').then(o => o.proxyLocal)";
+    assert_eq!(app.js(local).await, json!(false), "off by default");
+    app.click(crate::page::settings::OPEN).await;
+    assert_eq!(
+        app.js("return document.getElementById('app-proxy-local').checked")
+            .await,
+        false
+    );
+    app.click(feedback::PROXY_LOCAL).await;
+    app.click(feedback::SAVE_APP_PROXY).await;
+    wait_for("the setting saved", || async {
+        (app.js(local).await == json!(true)).then_some(())
+    })
+    .await;
+    app.click(crate::page::settings::CLOSE).await;
+    app.close().await;
+    // Kept: the box is ticked after a restart.
+    let app = lab.open(&server).await;
+    min_size(&app).await;
+    app.click(crate::page::settings::OPEN).await;
+    app.wait_js(
+        "the box ticked",
+        "return document.getElementById('app-proxy-local').checked",
+    )
+    .await;
+    for (lang, theme) in LOOKS {
+        set_look(&app, lang, theme).await;
+        app.js("document.getElementById('app-proxy-local').scrollIntoView({block: 'center'}); return true")
+            .await;
+        keep_screenshot(
+            &app,
+            &format!("settings-proxy-local-{lang}-{theme}-640x420.png"),
+        )
+        .await;
+    }
+    set_look(&app, "en", "light").await;
+    app.click(crate::page::settings::CLOSE).await;
+    app.close().await;
+}

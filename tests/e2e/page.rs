@@ -266,4 +266,6 @@ pub mod feedback {
     pub const RENAME_PROMPT: &str = "#prompt-rename";
     pub const PROMPT_LIST_NAMES: &str = "#prompt-list .prompt-item-name";
     pub const CLOSE_ARENA: &str = "#close-arena";
+    pub const PROXY_LOCAL: &str = "#app-proxy-local";
+    pub const SAVE_APP_PROXY: &str = "#save-app-proxy";
 }
