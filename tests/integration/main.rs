@@ -35,4 +35,6 @@ mod rating;
 mod reasoning;
 mod search;
 mod security;
+mod structured;
+mod token_branch;
 mod tools;

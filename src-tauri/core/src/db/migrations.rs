@@ -343,6 +343,22 @@ pub const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     ALTER TABLE messages ADD COLUMN served_model TEXT;
     "#,
+    // 17 (branch schema): a conversation's tools and token-probability setting become entries of
+    // its parameters (`tools`, `logprobs`: the one table in params.rs) and their own tables go; a
+    // reply under a response format keeps its check (JSON: valid, and the errors).
+    r#"
+    UPDATE conversations SET params = json_set(
+            CASE WHEN json_valid(params) THEN params ELSE '{}' END, '$.tools',
+            json((SELECT tools FROM conversation_tools t WHERE t.conversation_id = conversations.id)))
+        WHERE id IN (SELECT conversation_id FROM conversation_tools WHERE json_valid(tools));
+    UPDATE conversations SET params = json_set(
+            CASE WHEN json_valid(params) THEN params ELSE '{}' END, '$.logprobs',
+            (SELECT top FROM conversation_logprobs l WHERE l.conversation_id = conversations.id))
+        WHERE id IN (SELECT conversation_id FROM conversation_logprobs);
+    DROP TABLE conversation_tools;
+    DROP TABLE conversation_logprobs;
+    ALTER TABLE messages ADD COLUMN schema_check TEXT;
+    "#,
 ];
 
 /// The LLM judge's tables. Depends only on migration 1 (messages, profiles).
