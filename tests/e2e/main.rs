@@ -25,4 +25,5 @@ mod rendering;
 mod search;
 mod storage;
 mod streams;
+mod structured;
 mod window;

@@ -7,6 +7,9 @@ import { h } from './dom.js';
 import { t } from './i18n.js';
 import { fillStructured } from './structured.js';
 
+// The reply's body shows text, heat map or checked JSON: messages.js takes all three from here.
+export { fillStructured };
+
 const pct = (lp) => `${(Math.exp(lp) * 100).toFixed(1)}%`;
 
 /** fn(message, tokenIndex, alternative): set by chat.js. */

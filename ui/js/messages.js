@@ -13,8 +13,7 @@ export { formatCost, metaText } from './meta.js';
 export { appendColumn, appendGroup, collapseGroups } from './columns.js';
 import { buildThinking, fillThinking, streamThinking } from './thinking.js';
 import { toolCallsBlock } from './tools.js';
-import { heatMap, heatMapToggle } from './logprobs.js';
-import { fillStructured } from './structured.js';
+import { fillStructured, heatMap, heatMapToggle } from './logprobs.js';
 
 const container = () => document.getElementById('messages');
 /** id -> {root, body, meta, message} for the active conversation */
