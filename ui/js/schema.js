@@ -37,7 +37,7 @@ export function initSchemaEditor(getId, flush) {
   const name = h('input', { attrs: { id: 'schema-name', type: 'text', value: 'answer', spellcheck: 'false', maxlength: 64 } });
   const strict = h('input', { attrs: { id: 'schema-strict', type: 'checkbox', checked: true } });
   const area = h('textarea', {
-    className: 'schema-json', attrs: { id: 'schema-json', rows: 8, spellcheck: 'false', placeholder: t('schema.placeholder') },
+    className: 'schema-json', attrs: { id: 'schema-json', rows: 6, spellcheck: 'false', placeholder: t('schema.placeholder') },
   });
   const check = h('button', { className: 'btn btn-secondary btn-small', attrs: { id: 'schema-check', type: 'button' } });
   check.append(label('schema.check'));

@@ -162,7 +162,7 @@ fn strict_rules(s: &Value, at: &str, depth: usize, props: &mut usize, out: &mut 
                 .collect();
             if !missing.is_empty() {
                 out.push(format!(
-                    "strict mode needs every property in \"required\" (missing {}; make a property optional with a null type instead) (at {here})",
+                    "strict mode needs every property in \"required\" (missing {}: to make one optional, give it a null type) (at {here})",
                     missing.join(", ")
                 ));
             }
