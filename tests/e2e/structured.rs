@@ -105,7 +105,10 @@ async fn a_reply_that_does_not_match_the_schema_is_marked_invalid_with_its_error
         app.text_of(INVALID).await
     })
     .await;
-    assert!(errors.contains("\"city\" is a required property"), "{errors}");
+    assert!(
+        errors.contains("\"city\" is a required property"),
+        "{errors}"
+    );
     both_themes(&app, "schema-invalid-reply").await;
     app.close().await;
 }
@@ -143,12 +146,17 @@ async fn an_alternative_token_on_completions_continues_the_text_as_a_new_branch(
     let start = format!("{}{alt}", prefix.as_str().unwrap());
     app.click(".lp-alts .lp-alt").await;
     let branch = wait_for("the new branch", || async {
-        let pos = app.text_of("#messages .message.assistant:last-of-type .branch-pos").await?;
+        let pos = app
+            .text_of("#messages .message.assistant:last-of-type .branch-pos")
+            .await?;
         let text = app.last_reply("done").await;
         (pos.contains('2') && text != first).then_some(text)
     })
     .await;
-    assert!(branch.starts_with(&start), "{branch:?} should start with {start:?}");
+    assert!(
+        branch.starts_with(&start),
+        "{branch:?} should start with {start:?}"
+    );
     // The prompt the server got: the question, the text before the token and the alternative.
     let last = server.requests().pop().unwrap();
     assert_eq!(last.path, "/v1/completions");

@@ -61,7 +61,10 @@ async fn a_reply_under_a_schema_is_validated_after_streaming_stored_and_counted(
         if !valid {
             // The exact error, with where it is.
             assert!(
-                check.errors.iter().any(|e| e.contains("\"name\" is a required property")),
+                check
+                    .errors
+                    .iter()
+                    .any(|e| e.contains("\"name\" is a required property")),
                 "{check:?}"
             );
         }
@@ -73,8 +76,10 @@ async fn a_reply_under_a_schema_is_validated_after_streaming_stored_and_counted(
     }
     // JSON mode: an object, or prose that is not one.
     let conv = new_conversation(&svc, "test-json-invalid");
-    svc.edit_conversation_params(conv, |p| p.response_format = Some(ResponseFormat::JsonObject))
-        .unwrap();
+    svc.edit_conversation_params(conv, |p| {
+        p.response_format = Some(ResponseFormat::JsonObject)
+    })
+    .unwrap();
     let reply = send(&svc, conv).await;
     let body = server.requests().pop().unwrap().body;
     check(&body, "CreateChatCompletionRequest");
@@ -86,7 +91,13 @@ async fn a_reply_under_a_schema_is_validated_after_streaming_stored_and_counted(
     svc.edit_conversation_params(conv, |p| p.response_format = Some(ResponseFormat::Text))
         .unwrap();
     let reply = send(&svc, conv).await;
-    assert!(server.requests().pop().unwrap().body.get("response_format").is_none());
+    assert!(server
+        .requests()
+        .pop()
+        .unwrap()
+        .body
+        .get("response_format")
+        .is_none());
     assert_eq!(reply.schema_check, None);
 }
 
@@ -103,11 +114,27 @@ async fn a_schema_the_api_would_reject_is_explained_and_never_sent() {
     assert_eq!(err.kind(), "invalid");
     let text = err.to_string();
     assert!(text.contains("additionalProperties\": false"), "{text}");
-    assert!(text.contains("every property in \"required\" (missing a"), "{text}");
+    assert!(
+        text.contains("every property in \"required\" (missing a"),
+        "{text}"
+    );
     // Nothing was saved, so nothing of it is sent.
-    assert_eq!(svc.conversation(conv).unwrap().settings.params.response_format, None);
+    assert_eq!(
+        svc.conversation(conv)
+            .unwrap()
+            .settings
+            .params
+            .response_format,
+        None
+    );
     send(&svc, conv).await;
-    assert!(server.requests().pop().unwrap().body.get("response_format").is_none());
+    assert!(server
+        .requests()
+        .pop()
+        .unwrap()
+        .body
+        .get("response_format")
+        .is_none());
     // The legacy endpoint takes no response format: not sent there, nothing checked.
     let conv = new_conversation(&svc, "test-json-valid");
     svc.edit_conversation_params(conv, |p| p.response_format = Some(strict(person())))
@@ -132,9 +159,14 @@ fn a_prompt_preset_keeps_its_response_format_and_refuses_a_bad_schema() {
             "preset": {"model": "test-json-valid", "settings": {"responseFormat": format}}}))
         .unwrap()
     };
-    let saved = svc.save_prompt("people", draft(strict(person())), "").unwrap();
+    let saved = svc
+        .save_prompt("people", draft(strict(person())), "")
+        .unwrap();
     let preset = saved.latest.draft.preset.unwrap();
-    assert_eq!(preset.settings.params.response_format, Some(strict(person())));
+    assert_eq!(
+        preset.settings.params.response_format,
+        Some(strict(person()))
+    );
     let err = svc
         .save_prompt("people", draft(strict(json!({"type": "object"}))), "")
         .unwrap_err();
@@ -159,7 +191,8 @@ async fn reasoning_effort_comes_from_the_conversation_else_its_profile() {
     };
     let profile = svc.create_profile(update).await.unwrap();
     let conv = svc.create_conversation(None).unwrap().id;
-    svc.set_conversation_profile(conv, Some(profile.id)).unwrap();
+    svc.set_conversation_profile(conv, Some(profile.id))
+        .unwrap();
     send(&svc, conv).await;
     let body = server.requests().pop().unwrap().body;
     check(&body, "CreateChatCompletionRequest");
@@ -167,7 +200,10 @@ async fn reasoning_effort_comes_from_the_conversation_else_its_profile() {
     svc.edit_conversation_params(conv, |p| p.reasoning_effort = Some(ReasoningEffort::None))
         .unwrap();
     send(&svc, conv).await;
-    assert_eq!(server.requests().pop().unwrap().body["reasoning_effort"], "none");
+    assert_eq!(
+        server.requests().pop().unwrap().body["reasoning_effort"],
+        "none"
+    );
 }
 
 #[test]
@@ -180,7 +216,16 @@ fn parley_ask_json_schema_prints_the_reply_and_exits_3_when_it_does_not_validate
     let ok = ask(
         dir.path(),
         &server,
-        &["--model", "test-json-valid", "--json-schema", path, "--reasoning-effort", "low", "--stats", "Ada"],
+        &[
+            "--model",
+            "test-json-valid",
+            "--json-schema",
+            path,
+            "--reasoning-effort",
+            "low",
+            "--stats",
+            "Ada",
+        ],
     );
     assert_succeeded(&ok);
     let printed: Value = serde_json::from_slice(&ok.stdout).unwrap();
@@ -190,21 +235,40 @@ fn parley_ask_json_schema_prints_the_reply_and_exits_3_when_it_does_not_validate
     check(&body, "CreateChatCompletionRequest");
     assert_eq!(body["response_format"]["json_schema"]["name"], "person");
     assert_eq!(body["reasoning_effort"], "low");
-    let bad = ask(dir.path(), &server, &["--model", "test-json-invalid", "--json-schema", path, "Ada"]);
+    let bad = ask(
+        dir.path(),
+        &server,
+        &["--model", "test-json-invalid", "--json-schema", path, "Ada"],
+    );
     assert_eq!(bad.status.code(), Some(3));
     // The reply is printed all the same; the errors go to stderr.
     let printed: Value = serde_json::from_slice(&bad.stdout).unwrap();
     assert!(printed.get("name").is_none());
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("does not validate"), "{err}");
-    assert!(err.contains("\"name\" is a required property (at /)"), "{err}");
-    let obj = ask(dir.path(), &server, &["--model", "test-json-invalid", "--json-object", "Ada"]);
+    assert!(
+        err.contains("\"name\" is a required property (at /)"),
+        "{err}"
+    );
+    let obj = ask(
+        dir.path(),
+        &server,
+        &["--model", "test-json-invalid", "--json-object", "Ada"],
+    );
     assert_eq!(obj.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&obj.stderr).contains("not JSON"));
     // A schema the API would reject: explained, exit 1, nothing sent.
-    std::fs::write(&file, r#"{"type": "object", "properties": {"a": {"type": "string"}}}"#).unwrap();
+    std::fs::write(
+        &file,
+        r#"{"type": "object", "properties": {"a": {"type": "string"}}}"#,
+    )
+    .unwrap();
     let before = server.requests().len();
-    let refused = ask(dir.path(), &server, &["--model", "test-json-valid", "--json-schema", path, "Ada"]);
+    let refused = ask(
+        dir.path(),
+        &server,
+        &["--model", "test-json-valid", "--json-schema", path, "Ada"],
+    );
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("additionalProperties"));
     assert_eq!(server.requests().len(), before);

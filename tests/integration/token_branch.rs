@@ -26,7 +26,12 @@ async fn an_alternative_token_continues_a_completion_as_a_new_branch() {
     };
     let first = svc.send(send, |_| {}).await.unwrap();
     let tok = &first.logprobs[1];
-    let alt = tok.top.iter().find(|a| a.token != tok.token).unwrap().clone();
+    let alt = tok
+        .top
+        .iter()
+        .find(|a| a.token != tok.token)
+        .unwrap()
+        .clone();
     let req = TokenBranchRequest {
         conversation_id: conv,
         reply_id: first.id,
@@ -62,7 +67,13 @@ async fn an_alternative_token_continues_a_completion_as_a_new_branch() {
         alternative: "never listed".into(),
         ..req.clone()
     };
-    assert_eq!(svc.continue_from_token(bad, |_| {}).await.unwrap_err().kind(), "invalid");
+    assert_eq!(
+        svc.continue_from_token(bad, |_| {})
+            .await
+            .unwrap_err()
+            .kind(),
+        "invalid"
+    );
     let mut s = svc.conversation(conv).unwrap().settings;
     s.endpoint = EndpointKind::Chat;
     svc.update_conversation(conv, s).unwrap();

@@ -44,7 +44,11 @@ pub fn instance(schema: &Value, depth: usize) -> Value {
         return instance(first, depth + 1);
     }
     let ty = match &schema["type"] {
-        Value::Array(ts) => ts.iter().find(|t| *t != "null").cloned().unwrap_or_default(),
+        Value::Array(ts) => ts
+            .iter()
+            .find(|t| *t != "null")
+            .cloned()
+            .unwrap_or_default(),
         t => t.clone(),
     };
     match ty.as_str().unwrap_or("object") {

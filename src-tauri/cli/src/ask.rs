@@ -106,7 +106,9 @@ fn response_format(args: &Args) -> Result<Option<ResponseFormat>> {
         return Ok(None);
     };
     let bad = |why: String| Error::invalid(format!("--json-schema {}: {why}", path.display()));
-    let size = std::fs::metadata(path).map_err(|e| bad(e.to_string()))?.len();
+    let size = std::fs::metadata(path)
+        .map_err(|e| bad(e.to_string()))?
+        .len();
     if size > MAX_SCHEMA_FILE {
         return Err(bad(format!("larger than {} KB", MAX_SCHEMA_FILE / 1024)));
     }
@@ -129,7 +131,11 @@ fn response_format(args: &Args) -> Result<Option<ResponseFormat>> {
         .take(64)
         .collect();
     Ok(Some(ResponseFormat::JsonSchema {
-        name: if stem.is_empty() { "schema".into() } else { stem },
+        name: if stem.is_empty() {
+            "schema".into()
+        } else {
+            stem
+        },
         description: String::new(),
         schema: value,
         strict: true,

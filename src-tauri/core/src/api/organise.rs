@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use crate::chat::ChatService;
 use crate::db::backup::{self, Backup};
-use crate::db::organise::{self, Change, Folder, ListedConversation, OrgState, Tag};
 use crate::db::conversations::{self, Conversation};
-use crate::params::{FunctionTool, Logprobs, Params, ResponseFormat};
+use crate::db::organise::{self, Change, Folder, ListedConversation, OrgState, Tag};
 use crate::error::Result;
+use crate::params::{FunctionTool, Logprobs, Params, ResponseFormat};
 use crate::transfer::{self, Format, ImportSummary, Progress, Selection};
 
 impl ChatService {

@@ -96,9 +96,7 @@ impl ChatService {
             Ok((messages::get(c, parent)?, start))
         })?;
         let runs = self.register_runs(req.stream_id, Vec::new())?;
-        let replies = self
-            .reply_to(user, runs, None, Some(&start), &emit)
-            .await?;
+        let replies = self.reply_to(user, runs, None, Some(&start), &emit).await?;
         replies
             .into_iter()
             .next()

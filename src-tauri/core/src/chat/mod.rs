@@ -2,13 +2,13 @@
 //! two thin faces over this.
 
 pub mod arena;
+mod branch;
 pub mod context;
 pub mod events;
 pub mod history;
 pub mod judging;
 pub mod profiles;
 pub mod provider;
-mod branch;
 mod request;
 mod send;
 mod stream;
@@ -27,8 +27,8 @@ use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::openai::{Client, Endpoint};
 use crate::secrets::SecretStore;
-pub use branch::TokenBranchRequest;
 use branch::Prefill;
+pub use branch::TokenBranchRequest;
 pub use events::ChatEvent;
 pub use judging::JudgeTarget;
 pub use profiles::{ProfileUpdate, ProfilesOverview};

@@ -70,10 +70,7 @@ impl ResponseFormat {
 /// with `strict`, the rules of strict mode at each place in the schema (JSON Pointer paths).
 pub fn schema_problems(schema: &Value, strict: bool) -> Vec<String> {
     if serde_json::to_vec(schema).map_or(0, |v| v.len()) > MAX_SCHEMA_BYTES {
-        return vec![format!(
-            "it is larger than {} KB",
-            MAX_SCHEMA_BYTES / 1024
-        )];
+        return vec![format!("it is larger than {} KB", MAX_SCHEMA_BYTES / 1024)];
     }
     if !schema.is_object() {
         return vec!["a schema must be a JSON object".into()];

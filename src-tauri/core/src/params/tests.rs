@@ -157,7 +157,8 @@ fn reasoning_effort_takes_the_references_values_and_goes_to_chat_only() {
     );
     assert!(s.profile_default);
     let mut p = Params::default();
-    p.set_from_args("reasoning_effort", &["high".into()]).unwrap();
+    p.set_from_args("reasoning_effort", &["high".into()])
+        .unwrap();
     assert_eq!(p.reasoning_effort, Some(ReasoningEffort::High));
     let err = p
         .set_from_args("reasoning_effort", &["extreme".into()])

@@ -152,9 +152,11 @@ fn the_schema_migration_moves_tools_and_token_probabilities_into_the_parameters(
     migrate(&mut conn).unwrap();
     let params = |id: i64| -> crate::params::Params {
         let raw: String = conn
-            .query_row("SELECT params FROM conversations WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT params FROM conversations WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
             .unwrap();
         crate::params::Params::from_stored(Some(&raw))
     };

@@ -33,7 +33,8 @@ fn a_strict_schema_that_keeps_the_rules_passes_and_is_sent_in_the_reference_shap
 
 #[test]
 fn a_schema_the_api_would_reject_is_explained_with_where() {
-    let open = json!({"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}}});
+    let open =
+        json!({"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}}});
     let err = strict(open.clone()).validate().unwrap_err().to_string();
     assert!(err.contains("additionalProperties\": false"), "{err}");
     assert!(err.contains("(at /)"), "{err}");
@@ -50,11 +51,22 @@ fn a_schema_the_api_would_reject_is_explained_with_where() {
     let err = strict(optional).validate().unwrap_err().to_string();
     assert!(err.contains("missing b"), "{err}");
     assert!(err.contains("(at /properties/b)"), "{err}");
-    assert!(err.contains("\"minLength\" (at /properties/b/properties/c)"), "{err}");
+    assert!(
+        err.contains("\"minLength\" (at /properties/b/properties/c)"),
+        "{err}"
+    );
     let not_object = strict(json!({"type": "array", "items": {"type": "string"}}));
-    assert!(not_object.validate().unwrap_err().to_string().contains("top level"));
+    assert!(not_object
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("top level"));
     let invalid = strict(json!({"type": "object", "properties": {"a": {"type": "nonsense"}}}));
-    assert!(invalid.validate().unwrap_err().to_string().contains("not a valid JSON Schema"));
+    assert!(invalid
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("not a valid JSON Schema"));
     let bad_name = ResponseFormat::JsonSchema {
         name: "has space".into(),
         description: String::new(),
@@ -80,7 +92,15 @@ fn replies_are_checked_against_the_format_with_exact_errors() {
     assert!(bad.errors.iter().any(|e| e.contains("'x'")), "{bad:?}");
     let prose = check_reply(&f, "Sure! Here it is").unwrap();
     assert!(prose.errors[0].contains("not JSON"), "{prose:?}");
-    assert!(!check_reply(&ResponseFormat::JsonObject, "[1]").unwrap().valid);
-    assert!(check_reply(&ResponseFormat::JsonObject, "{}").unwrap().valid);
+    assert!(
+        !check_reply(&ResponseFormat::JsonObject, "[1]")
+            .unwrap()
+            .valid
+    );
+    assert!(
+        check_reply(&ResponseFormat::JsonObject, "{}")
+            .unwrap()
+            .valid
+    );
     assert_eq!(check_reply(&ResponseFormat::Text, "anything"), None);
 }
