@@ -89,6 +89,8 @@ const COMMANDS: &[&str] = &[
     "cancel_import",
     "list_backups",
     "restore_backup",
+    "continue_from_token",
+    "set_conversation_response_format",
 ];
 
 fn main() {

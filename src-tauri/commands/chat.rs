@@ -5,7 +5,7 @@ use tauri::State;
 
 use crate::commands::state::AppState;
 use parley_core::api::Message;
-use parley_core::chat::{ChatEvent, RetryRequest, SendRequest};
+use parley_core::chat::{ChatEvent, RetryRequest, SendRequest, TokenBranchRequest};
 use parley_core::error::Result;
 
 #[tauri::command]
@@ -29,6 +29,20 @@ pub async fn retry_message(
     let service = state.service()?;
     service
         .retry_all(request, move |event| drop(on_event.send(event)))
+        .await
+}
+
+/// Legacy completions: the reply's text up to a token plus one of its alternatives, continued
+/// as a new branch.
+#[tauri::command]
+pub async fn continue_from_token(
+    state: State<'_, AppState>,
+    request: TokenBranchRequest,
+    on_event: Channel<ChatEvent>,
+) -> Result<Message> {
+    let service = state.service()?;
+    service
+        .continue_from_token(request, move |event| drop(on_event.send(event)))
         .await
 }
 

@@ -108,5 +108,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         organise::cancel_import,
         organise::list_backups,
         organise::restore_backup,
+        chat::continue_from_token,
+        tools::set_conversation_response_format,
     ]
 }

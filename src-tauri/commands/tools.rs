@@ -1,9 +1,10 @@
-//! Issue 12, per conversation: the function tools offered to the model, and token probabilities.
+//! Issue 12, per conversation: the function tools offered to the model, token probabilities and
+//! the response format (entries of the one parameter table, each with its own editor).
 
 use tauri::State;
 
 use crate::commands::state::AppState;
-use parley_core::api::FunctionTool;
+use parley_core::api::{Conversation, FunctionTool, ResponseFormat};
 use parley_core::error::Result;
 
 #[tauri::command(async)]
@@ -44,4 +45,17 @@ pub fn set_conversation_logprobs(
     state
         .service()?
         .set_conversation_logprobs(conversation_id, top)
+}
+
+/// Checks the response format (a schema the API would reject is explained, not saved) and saves
+/// it; none or text clears it. Returns the conversation as saved.
+#[tauri::command(async)]
+pub fn set_conversation_response_format(
+    state: State<'_, AppState>,
+    conversation_id: i64,
+    format: Option<ResponseFormat>,
+) -> Result<Conversation> {
+    state
+        .service()?
+        .set_conversation_response_format(conversation_id, format)
 }

@@ -28,4 +28,5 @@ mod restore;
 mod search;
 mod storage;
 mod streams;
+mod structured;
 mod window;

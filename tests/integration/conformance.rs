@@ -89,6 +89,9 @@ async fn request_bodies_match_the_openai_reference_for_both_endpoints() {
             s.params.stop = Some(vec!["\n\n".into(), "END".into()]);
             s.params.seed = Some(-7);
             s.params.n = Some(2);
+            s.params.reasoning_effort = Some(parley_core::params::ReasoningEffort::Low);
+            s.params.logprobs = Some(parley_core::params::Logprobs(2));
+            s.params.response_format = Some(parley_core::params::ResponseFormat::JsonObject);
             svc.update_conversation(conv, s).unwrap();
             let req = parley_core::chat::SendRequest {
                 conversation_id: conv,
@@ -120,6 +123,11 @@ async fn request_bodies_match_the_openai_reference_for_both_endpoints() {
             "frequency_penalty",
         ] {
             assert!(body.get(key).is_some(), "{path}: {key} missing");
+        }
+        let chat_only = ["reasoning_effort", "response_format", "top_logprobs"];
+        for key in chat_only {
+            let chat = path == "/v1/chat/completions";
+            assert_eq!(body.get(key).is_some(), chat, "{path}: {key}");
         }
     }
     // The checker itself rejects what the reference forbids.

@@ -36,4 +36,6 @@ mod rating;
 mod reasoning;
 mod search;
 mod security;
+mod structured;
+mod token_branch;
 mod tools;

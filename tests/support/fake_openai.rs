@@ -20,6 +20,9 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
 
+#[path = "fake_structured.rs"]
+mod structured;
+
 /// Models listed by `GET /v1/models`.
 pub const MODELS: &[&str] = &[
     "test-model",
@@ -63,6 +66,8 @@ pub const MODELS: &[&str] = &[
     "test-claims-other-model",
     "test-echo-key",
     "test-echo-key-midstream",
+    "test-json-valid",
+    "test-json-invalid",
 ];
 
 /// The model name `test-claims-other-model` says answered.
@@ -469,6 +474,8 @@ enum Kind {
     Logprobs,
     /// A hostile or broken server: `test-fault-*` (issue 14).
     Fault(&'static str),
+    /// Structured outputs that validate or not (fake_structured.rs).
+    Structured(bool),
     Unknown,
 }
 
@@ -506,6 +513,8 @@ fn kind(model: &str, last: &str) -> Kind {
         "test-think-tags" => Kind::Thinking { tags: true },
         "test-tools" => Kind::Tools,
         "test-logprobs" => Kind::Logprobs,
+        "test-json-valid" => Kind::Structured(true),
+        "test-json-invalid" => Kind::Structured(false),
         // Answers with one chat.completion JSON even when asked to stream.
         "test-no-stream" => echo(None),
         m if m.starts_with("gpt-") => echo(None),
@@ -718,6 +727,7 @@ async fn chat(ctx: &Ctx, bytes: &[u8], api: Api) -> Response {
             };
             logprob_reply(&o, split_tokens(&format!("Echo: {last}")), top)
         }
+        Kind::Structured(valid) => structured::answer(&o, &req, &last, valid),
         Kind::Tools => {
             let answering = messages.last().and_then(|m| m["role"].as_str()) == Some("tool");
             match req["tools"][0]["function"]["name"].as_str() {

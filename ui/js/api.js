@@ -206,6 +206,11 @@ export const api = {
   listBackups: () => call('list_backups'),
   /** Resolves to where the replaced database was moved. */
   restoreBackup: (name) => call('restore_backup', { name }),
+  // Structured outputs and token branches (issue 12)
+  /** format: null | {type: 'json_object'} | {type: 'json_schema', name, schema, strict}; resolves to the conversation. */
+  setConversationResponseFormat: (conversationId, format) => call('set_conversation_response_format', { conversationId, format }),
+  /** request: {conversationId, replyId, tokenIndex, alternative, streamId}; onEvent(streamEvent). */
+  continueFromToken: (request, onEvent) => streamCall('continue_from_token', request, onEvent),
 };
 
 export function newStreamId() {

@@ -1,4 +1,5 @@
 // Composer and streaming: send, retry, stop, and applying stream events.
+import { onAlternativePicked } from './logprobs.js';
 import { api, newStreamId } from './api.js';
 import { showBanner, errorText } from './dom.js';
 import { t } from './i18n.js';
@@ -32,6 +33,9 @@ export function initChat(opts) {
   window.addEventListener('resize', autoGrow);
   $('send').addEventListener('click', () => send());
   $('stop').addEventListener('click', () => stop());
+  // Legacy completions: an alternative token picked in the heat map continues as a new branch.
+  onAlternativePicked((m, tokenIndex, alternative) => retry(m.parentId, (r, cb) => api.continueFromToken(
+    { conversationId: r.conversationId, replyId: m.id, tokenIndex, alternative, streamId: r.streamId }, cb)));
   view.setHandlers({
     retry: (userMessageId) => retry(userMessageId),
     regenerate: (userMessageId) => retry(userMessageId),
@@ -192,7 +196,8 @@ async function showBranch(messageId, chosen = false) {
   }
 }
 
-export async function retry(userMessageId) {
+/** A new reply to a user message; `via(request, onEvent)` makes another request of the same shape. */
+export async function retry(userMessageId, via = null) {
   if (state.stream || !state.activeId) return;
   hideComposerError();
   const ctx = newStream('retry');
@@ -202,9 +207,8 @@ export async function retry(userMessageId) {
   track(ctx, ctx.conversationId);
   updateControls();
   await hooks.beforeSend();
-  run(ctx, api.retryMessage(
-    { conversationId: ctx.conversationId, userMessageId, streamId: ctx.streamId, targets: targetsFor(ctx) },
-    (ev) => onEvent(ctx, ev)));
+  const request = { conversationId: ctx.conversationId, userMessageId, streamId: ctx.streamId, targets: targetsFor(ctx) };
+  run(ctx, (via || api.retryMessage)(request, (ev) => onEvent(ctx, ev)));
 }
 
 /** Stops the reply of the conversation on screen (or of conversation `id`). */

@@ -3,9 +3,10 @@ import { api } from './api.js';
 import { debounce, errorText, h } from './dom.js';
 import { t } from './i18n.js';
 import { loadModels } from './models.js';
-import { buildInputs, clearMarks, fillInputs, inputId, readInputs } from './params.js';
+import { buildInputs, clearMarks, fillInputs, inputId, OWN_EDITOR, paramSpec, readInputs } from './params.js';
 import { state, upsertConversation, emit, on, activeConversation } from './state.js';
 import { initToolsEditor, loadTools } from './tools.js';
+import { initSchemaEditor, loadSchema } from './schema.js';
 
 const $ = (id) => document.getElementById(id);
 /** The parameter inputs' id prefix (built from the back end's table: conv-temperature, conv-stop…). */
@@ -83,6 +84,7 @@ async function refreshProfiles() {
 
 export function initConvSettings() {
   initToolsEditor(api, () => state.activeId);
+  initSchemaEditor(() => loadedId, () => flushPending());
   // Another server, other models: list them again next time the panel opens.
   on('profile-changed', () => { modelsTried = false; });
   on('profiles-changed', (overview) => { profilesOverview = overview; renderProfilePicker(); updateModelPlaceholder(); });
@@ -157,6 +159,7 @@ export function loadConversation() {
   if (conv && conv.id === loadedId) return;
   loadedId = conv ? conv.id : null;
   loadTools(loadedId);
+  loadSchema(conv);
   $('system-prompt').value = conv?.systemPrompt ?? '';
   $('conv-model').value = conv?.model ?? '';
   fillInputs(specs, PREFIX, conv);
@@ -216,7 +219,11 @@ function readForm() {
   showError(errors.map((e) => e.message).join(' '));
   if (errors.length) return null;
   const model = $('conv-model').value.trim();
-  return { systemPrompt: $('system-prompt').value, model: model || null, endpoint: $('endpoint').value, ...values };
+  // Parameters with their own editor (tools, response format) are kept as saved.
+  const conv = state.conversations.find((c) => c.id === loadedId);
+  const kept = {};
+  for (const s of paramSpec()) if (OWN_EDITOR.has(s.kind)) kept[s.key] = conv?.[s.key] ?? null;
+  return { ...kept, systemPrompt: $('system-prompt').value, model: model || null, endpoint: $('endpoint').value, ...values };
 }
 
 function schedule(now) {

@@ -13,7 +13,7 @@ export { formatCost, metaText } from './meta.js';
 export { appendColumn, appendGroup, collapseGroups } from './columns.js';
 import { buildThinking, fillThinking, streamThinking } from './thinking.js';
 import { toolCallsBlock } from './tools.js';
-import { heatMap, heatMapToggle, logprobMeta } from './logprobs.js';
+import { fillStructured, heatMap, heatMapToggle } from './logprobs.js';
 
 const container = () => document.getElementById('messages');
 /** id -> {root, body, meta, message} for the active conversation */
@@ -203,6 +203,7 @@ function fillMessage(entry, m) {
   else renderReplyCached(entry.body, m.id, m.content ?? '');
   entry.shown = (m.content ?? '').length;
   fillToolCalls(entry, m);
+  fillStructured(entry, m);
   entry.root.classList.toggle('pending', status === 'streaming' && !m.content && !m.reasoning);
   fillMeta(entry, m);
   fillTools(entry);

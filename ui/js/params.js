@@ -1,6 +1,7 @@
 // The request parameters' inputs, built from the back end's table (api.paramSpec(): name, key,
-// kind, min, max, step, doc, endpoints, profileDefault). No range is written here: the conversation
-// panel, the profile defaults and the prompt presets all follow the one table in core's params.rs.
+// kind, min, max, step, doc, endpoints, profileDefault, choices). No range is written here: the
+// conversation panel, the profile defaults and the prompt presets all follow the one table in core's
+// params.rs. Kinds with their own editor (tools: tools.js; responseFormat: schema.js) get no input.
 import { api } from './api.js';
 import { h } from './dom.js';
 import { t, onLangChange } from './i18n.js';
@@ -19,6 +20,9 @@ export function loadSpec() {
 
 /** The loaded table (empty until loadSpec resolved). */
 export function paramSpec() { return table || []; }
+
+/** Parameters edited in their own editor, not by the generic inputs. */
+export const OWN_EDITOR = new Set(['tools', 'responseFormat']);
 
 /** The keys of every parameter (camelCase, as in a conversation's settings). */
 export function paramKeys() { return paramSpec().map((s) => s.key); }
@@ -53,10 +57,16 @@ onLangChange(() => { for (const [el, spec] of placeholders) el.setAttribute('pla
  * Resolves to the specs shown.
  */
 export async function buildInputs(slot, prefix, { profileOnly = false, placeholder = null } = {}) {
-  const specs = (await loadSpec()).filter((s) => !profileOnly || s.profileDefault);
+  const specs = (await loadSpec()).filter((s) => (!profileOnly || s.profileDefault) && !OWN_EDITOR.has(s.kind));
   slot.replaceChildren(...specs.map((s) => {
     let input;
-    if (s.kind === 'strings') {
+    if (s.kind === 'choice') {
+      // The empty choice: not set (the profile's default, else the server's).
+      const def = h('option', { attrs: { value: '' }, text: t('params.choiceDefault') });
+      def.dataset.i18n = 'params.choiceDefault';
+      input = h('select', { attrs: { id: inputId(prefix, s) } }, def,
+        ...(s.choices || []).map((c) => h('option', { attrs: { value: c }, text: c })));
+    } else if (s.kind === 'strings') {
       input = h('textarea', { attrs: { id: inputId(prefix, s), rows: '2', spellcheck: 'false' } });
       input.setAttribute('placeholder', listPlaceholder(s));
       placeholders.push([input, s]);
@@ -111,6 +121,8 @@ export function readInputs(specs, prefix) {
       const list = listFromText(el.value);
       bad = s.max != null && list.length > s.max;
       values[s.key] = list;
+    } else if (s.kind === 'choice') {
+      values[s.key] = el.value || null;
     } else {
       const raw = el.value.trim();
       if (!raw && !el.validity.badInput) {

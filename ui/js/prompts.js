@@ -114,7 +114,11 @@ const presetKeys = () => [...paramKeys(), 'endpoint'];
 function showPreset() {
   const parts = [];
   if (preset?.profileId != null) parts.push(t('prompts.presetProfile', { id: preset.profileId }));
-  for (const [k, v] of Object.entries(preset?.settings || {})) parts.push(`${k}=${Array.isArray(v) ? v.join('|') : v}`);
+  const shown = (v) => {
+    if (Array.isArray(v)) return v.map((x) => (typeof x === 'object' ? x?.name ?? '…' : x)).join('|');
+    return v && typeof v === 'object' ? (v.name || v.type || '…') : v;
+  };
+  for (const [k, v] of Object.entries(preset?.settings || {})) parts.push(`${k}=${shown(v)}`);
   $('prompt-preset').textContent = parts.length ? t('prompts.presetIs', { list: parts.join(', ') }) : '';
 }
 

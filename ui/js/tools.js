@@ -3,6 +3,7 @@
 // button that sends them back as `tool` messages. Model text reaches the DOM as textContent only.
 import { h } from './dom.js';
 import { t } from './i18n.js';
+import { state } from './state.js';
 
 /** Pretty JSON when the arguments parse, else exactly as the model wrote them. */
 export function formatArguments(args) {
@@ -77,29 +78,10 @@ export function initToolsEditor(api, activeId) {
     h('summary', { text: t('tools.editorTitle') }),
     h('p', { className: 'field-hint', text: t('tools.editorHint') }),
     area, h('div', { className: 'tools-actions' }, save, saved), error);
-  // Token probabilities for this conversation: on/off and alternatives per token.
-  const lpOn = h('input', { attrs: { id: 'logprobs-on', type: 'checkbox' } });
-  const lpTop = h('input', { attrs: { id: 'logprobs-top', type: 'number', min: 0, max: 20, step: 1, value: 5, inputmode: 'numeric' } });
-  const lpRow = h('div', { className: 'logprobs-setting' },
-    h('label', {}, lpOn, h('span', { text: ` ${t('logprobs.setting')}` })),
-    h('label', {}, h('span', { text: `${t('logprobs.top')} ` }), lpTop));
   const before = document.getElementById('conv-settings-error');
-  if (before) { before.before(lpRow); before.before(block); } else panel.append(lpRow, block);
-  editor = { area, error, saved, block, api, activeId, lpOn, lpTop };
+  if (before) before.before(block); else panel.append(block);
+  editor = { area, error, saved, block, api, activeId };
   save.addEventListener('click', () => saveTools());
-  const saveLogprobs = async () => {
-    const id = activeId();
-    if (!id) return;
-    const n = Math.max(0, Math.min(20, Math.round(Number(lpTop.value) || 0)));
-    try {
-      await api.setConversationLogprobs(id, lpOn.checked ? n : null);
-      showError('');
-    } catch (err) {
-      showError(err?.message || String(err));
-    }
-  };
-  lpOn.addEventListener('change', saveLogprobs);
-  lpTop.addEventListener('change', saveLogprobs);
 }
 
 function showError(text) {
@@ -113,12 +95,8 @@ export async function loadTools(conversationId) {
   loadedFor = conversationId;
   showError('');
   editor.saved.hidden = true;
-  if (!conversationId) { editor.area.value = ''; editor.lpOn.checked = false; return; }
+  if (!conversationId) { editor.area.value = ''; return; }
   try {
-    const top = await editor.api.getConversationLogprobs(conversationId);
-    if (loadedFor !== conversationId) return;
-    editor.lpOn.checked = top != null;
-    if (top != null) editor.lpTop.value = String(top);
     const tools = await editor.api.getConversationTools(conversationId);
     if (loadedFor !== conversationId) return;
     editor.area.value = tools.length ? JSON.stringify(tools, null, 2) : '';
@@ -144,6 +122,9 @@ async function saveTools() {
   }
   try {
     const savedTools = await editor.api.setConversationTools(id, tools);
+    // The tools are one of the conversation's parameters: the settings form keeps them.
+    const conv = state.conversations.find((c) => c.id === id);
+    if (conv) conv.tools = savedTools.length ? savedTools : null;
     showError('');
     editor.saved.hidden = false;
     editor.block.dataset.count = String(savedTools.length);

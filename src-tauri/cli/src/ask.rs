@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use parley_core::api::{ConversationSettings, Status};
 use parley_core::chat::{ChatEvent, ChatService, SendRequest};
-use parley_core::error::Result;
+use parley_core::error::{Error, Result};
+use parley_core::params::ResponseFormat;
 
 use crate::params::ParamArgs;
 use crate::{read_stdin, service};
@@ -35,10 +36,14 @@ pub struct Args {
     /// Print tokens, time to first token, speed and cost to stderr after the reply.
     #[arg(long)]
     stats: bool,
-    /// Ask for token probabilities with N alternatives per token (chat 0–20, legacy completions
-    /// 0–5); they are stored with the reply, and --stats shows the mean log-probability.
-    #[arg(long, value_name = "N")]
-    logprobs: Option<i64>,
+    /// Ask for JSON following the JSON Schema in FILE (strict mode; or a file holding
+    /// {"name", "schema", "strict"}). The reply is printed; when it does not validate, the errors
+    /// go to stderr and the exit code is 3.
+    #[arg(long, value_name = "FILE", conflicts_with = "json_object")]
+    json_schema: Option<std::path::PathBuf>,
+    /// Ask for a JSON object (JSON mode); a reply that is not one exits with code 3.
+    #[arg(long)]
+    json_object: bool,
     /// Also print the model's reasoning (reasoning_content, or a leading <think> block) to
     /// stderr as it streams; stdout gets only the answer either way.
     #[arg(long)]
@@ -68,6 +73,7 @@ fn conversation_for(service: &ChatService, args: &Args, prompt: &str) -> Result<
             errln!("parley: warning: {warning}");
         }
     }
+    let format = response_format(args)?;
     let edit = |edited: &mut ConversationSettings| {
         let mut settings = std::mem::take(edited);
         let a = args;
@@ -77,11 +83,63 @@ fn conversation_for(service: &ChatService, args: &Args, prompt: &str) -> Result<
         if let Some(e) = &a.endpoint {
             settings.endpoint = (*e).into();
         }
+        if format.is_some() {
+            settings.params.response_format = format;
+        }
         *edited = settings;
     };
     Ok(service
-        .start_or_continue(args.continue_last, profile_id, args.logprobs, edit)?
+        .start_or_continue(args.continue_last, profile_id, edit)?
         .id)
+}
+
+/// The largest schema file read (the schema itself is limited by the core).
+const MAX_SCHEMA_FILE: u64 = 1024 * 1024;
+
+/// `--json-object` / `--json-schema FILE`: a bare JSON Schema (strict, named after the file) or
+/// the `{"name", "schema", "strict"}` object. The core checks it before anything is saved.
+fn response_format(args: &Args) -> Result<Option<ResponseFormat>> {
+    if args.json_object {
+        return Ok(Some(ResponseFormat::JsonObject));
+    }
+    let Some(path) = &args.json_schema else {
+        return Ok(None);
+    };
+    let bad = |why: String| Error::invalid(format!("--json-schema {}: {why}", path.display()));
+    let size = std::fs::metadata(path)
+        .map_err(|e| bad(e.to_string()))?
+        .len();
+    if size > MAX_SCHEMA_FILE {
+        return Err(bad(format!("larger than {} KB", MAX_SCHEMA_FILE / 1024)));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
+    if value.get("schema").is_some_and(|s| s.is_object()) && value.get("name").is_some() {
+        let mut wrapped = value;
+        wrapped["type"] = "json_schema".into();
+        return serde_json::from_value(wrapped)
+            .map(Some)
+            .map_err(|e| bad(e.to_string()));
+    }
+    let stem: String = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .take(64)
+        .collect();
+    Ok(Some(ResponseFormat::JsonSchema {
+        name: if stem.is_empty() {
+            "schema".into()
+        } else {
+            stem
+        },
+        description: String::new(),
+        schema: value,
+        strict: true,
+    }))
 }
 
 /// Ctrl+C stops the reply (the partial text is saved); a second Ctrl+C, or one before the reply
@@ -302,6 +360,18 @@ pub async fn run(mut args: Args) -> Result<i32> {
             }
         }
     }
+    // A reply that is not the JSON asked for: the exact errors, and exit code 3.
+    for reply in replies.iter().filter(|r| r.status == Status::Done) {
+        if let Some(check) = reply.schema_check.as_ref().filter(|c| !c.valid) {
+            errln!("parley: the reply does not validate:");
+            for e in &check.errors {
+                errln!("  - {e}");
+            }
+            if code == 0 {
+                code = 3;
+            }
+        }
+    }
     Ok(code)
 }
 
@@ -324,11 +394,18 @@ pub fn stats_line(m: &parley_core::api::Message) -> String {
             .unwrap_or_default();
         parts.push(format!("{r} reasoning tokens{cost}"));
     }
-    if let Some(mean) = m.mean_logprob {
+    // The core's metrics: the window shows the same numbers.
+    if let Some(l) = parley_core::eval::metrics::logprob_metric(m.mean_logprob) {
         parts.push(format!(
-            "mean logprob {mean:.3} (perplexity {:.2})",
-            (-mean).exp()
+            "mean logprob {:.3} (perplexity {:.2})",
+            l.mean_logprob, l.perplexity
         ));
+    }
+    if let Some(s) = parley_core::eval::metrics::structured_metric(m.schema_check.as_ref()) {
+        parts.push(match s.valid {
+            true => "JSON valid".into(),
+            false => format!("JSON invalid ({} errors)", s.errors),
+        });
     }
     if let Some(t) = m.thinking_ms {
         parts.push(format!("thought {:.1} s", t as f64 / 1000.0));

@@ -1,7 +1,8 @@
 //! The request parameters as command-line flags, generated from core's table
 //! (`parley_core::params::SPEC`): one flag per parameter, named, typed, documented and ranged
 //! there. `ParamArgs<false>` is every parameter (`parley ask`); `ParamArgs<true>` only those a
-//! profile can default (`parley profiles add`).
+//! profile can default (`parley profiles add`). Parameters with their own editor (`tools`,
+//! `response_format`) are not flags; `parley ask --json-schema FILE` sets the response format.
 
 use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches};
 use parley_core::params::{Kind, Params, Spec, SPEC};
@@ -15,7 +16,7 @@ pub struct ParamArgs<const DEFAULTS_ONLY: bool> {
 
 fn specs(defaults_only: bool) -> impl Iterator<Item = &'static Spec> {
     SPEC.iter()
-        .filter(move |s| !defaults_only || s.profile_default)
+        .filter(move |s| (!defaults_only || s.profile_default) && !s.kind.own_editor())
 }
 
 fn help(spec: &Spec) -> String {
@@ -39,7 +40,10 @@ impl<const D: bool> Args for ParamArgs<D> {
                 .value_parser(clap::value_parser!(String));
             arg = match spec.kind {
                 Kind::Strings => arg.action(ArgAction::Append).allow_hyphen_values(true),
-                Kind::Float | Kind::Int => arg.action(ArgAction::Set).allow_negative_numbers(true),
+                Kind::Choice => arg
+                    .action(ArgAction::Set)
+                    .value_parser(clap::builder::PossibleValuesParser::new(spec.choices)),
+                _ => arg.action(ArgAction::Set).allow_negative_numbers(true),
             };
             if let Some(c) = spec.short {
                 arg = arg.short(c);
@@ -108,5 +112,17 @@ mod tests {
         // A profile has no per-conversation parameters.
         assert!(Profile::try_parse_from(["x", "--n", "2"]).is_err());
         assert!(Profile::try_parse_from(["x", "--frequency-penalty", "-1"]).is_ok());
+        // A choice is one of the table's values; token probabilities are a number.
+        let r = Profile::try_parse_from(["x", "--reasoning-effort", "low"]).unwrap();
+        assert_eq!(
+            r.p.params.reasoning_effort,
+            Some(parley_core::params::ReasoningEffort::Low)
+        );
+        assert!(Ask::try_parse_from(["x", "--reasoning-effort", "loud"]).is_err());
+        let a = Ask::try_parse_from(["x", "--logprobs", "3"]).unwrap();
+        assert_eq!(a.p.params.logprobs, Some(parley_core::params::Logprobs(3)));
+        // Tools and the response format have their own editors, not generic flags.
+        assert!(Ask::try_parse_from(["x", "--tools", "[]"]).is_err());
+        assert!(Ask::try_parse_from(["x", "--response-format", "{}"]).is_err());
     }
 }

@@ -52,6 +52,20 @@ pub enum Kind {
     Int,
     /// A list of short strings (`stop`); `max` is the most items.
     Strings,
+    /// One of `choices` (`reasoning_effort`).
+    Choice,
+    /// Function tools: edited in their own editor (the window's tools.js), not a flag.
+    Tools,
+    /// Text, JSON object or JSON schema: edited in the schema editor (the window's schema.js);
+    /// `parley ask --json-schema FILE` / `--json-object`.
+    ResponseFormat,
+}
+
+impl Kind {
+    /// Has its own editor: not among the generic inputs and flags built from the table.
+    pub fn own_editor(self) -> bool {
+        matches!(self, Kind::Tools | Kind::ResponseFormat)
+    }
 }
 
 /// One parameter of the table.
@@ -73,6 +87,8 @@ pub struct Spec {
     pub profile_default: bool,
     /// A one-letter CLI flag (`-t` for temperature).
     pub short: Option<char>,
+    /// The allowed values of a `Choice`, as sent (empty for other kinds).
+    pub choices: &'static [&'static str],
 }
 
 impl Spec {
@@ -124,11 +140,19 @@ pub const MAX_STOP_CHARS: usize = 256;
 /// A value type a parameter can have: how it is checked, read from the command line and sent.
 pub trait ParamType: Sized + Clone + PartialEq {
     const KIND: Kind;
+    /// The allowed values of a `Choice`.
+    const CHOICES: &'static [&'static str] = &[];
     /// Checks (and normalises: empty stop sequences are dropped) a value; `None` = cleared.
     fn check(self, spec: &Spec) -> Result<Option<Self>>;
     /// Reads the command line's values of the flag (repeated flags give several).
     fn from_args(spec: &Spec, raw: &[String]) -> Result<Self>;
     fn to_wire(&self) -> Value;
+    /// The request body's fields for this value on `endpoint`: by default one, under the
+    /// parameter's name (`logprobs` differs by endpoint).
+    fn wire_fields(&self, spec: &Spec, endpoint: EndpointKind) -> Vec<(String, Value)> {
+        let _ = endpoint;
+        vec![(spec.name.to_string(), self.to_wire())]
+    }
 }
 
 fn in_range(spec: &Spec, v: f64) -> bool {
@@ -202,6 +226,14 @@ impl ParamType for Vec<String> {
 }
 
 const BOTH: &[EndpointKind] = &[EndpointKind::Chat, EndpointKind::Completions];
+const CHAT: &[EndpointKind] = &[EndpointKind::Chat];
+
+mod kinds;
+pub mod structured;
+pub mod tools;
+pub use kinds::{Logprobs, ReasoningEffort, MAX_TOP_LEGACY};
+pub use structured::{ResponseFormat, SchemaCheck};
+pub use tools::FunctionTool;
 
 /// The table. Each entry: `doc`, `field: Type { kind-specific bounds, endpoints, profile default }`.
 macro_rules! params {
@@ -236,6 +268,7 @@ macro_rules! params {
                 endpoints: $endpoints,
                 profile_default: $profile,
                 short: $short,
+                choices: <$ty as ParamType>::CHOICES,
             },
         )*];
 
@@ -267,6 +300,22 @@ macro_rules! params {
                     let spec = specs.next().expect("one spec per field");
                     if let Some(v) = &self.$field {
                         out.push((spec, ParamType::to_wire(v)));
+                    }
+                )*
+                out
+            }
+
+            /// The body fields of the set values that `endpoint` takes, in table order; the output
+            /// limit is left out (the request builder names it by model).
+            pub fn wire_fields(&self, endpoint: EndpointKind) -> Vec<(String, Value)> {
+                let mut specs = SPEC.iter();
+                let mut out = Vec::new();
+                $(
+                    let spec = specs.next().expect("one spec per field");
+                    if let Some(v) = &self.$field {
+                        if spec.accepts(endpoint) && spec.name != OUTPUT_LIMIT {
+                            out.extend(ParamType::wire_fields(v, spec, endpoint));
+                        }
                     }
                 )*
                 out
@@ -319,6 +368,18 @@ params! {
     /// How many choices to generate for each message; they show side by side.
     n: i64 { min: Some(1.0), max: Some(8.0), step: Some(1.0), short: None,
         endpoints: BOTH, profile_default: false }
+    /// How hard a reasoning model thinks before answering (not every model takes every value).
+    reasoning_effort: ReasoningEffort { min: None, max: None, step: None, short: None,
+        endpoints: CHAT, profile_default: true }
+    /// Token probabilities with N alternatives per token (chat 0–20; the legacy endpoint sends at most 5).
+    logprobs: Logprobs { min: Some(0.0), max: Some(20.0), step: Some(1.0), short: None,
+        endpoints: BOTH, profile_default: false }
+    /// Function tools the model may call (never executed by Parley).
+    tools: Vec<FunctionTool> { min: None, max: None, step: None, short: None,
+        endpoints: CHAT, profile_default: false }
+    /// The reply's format: text, a JSON object, or JSON following a schema.
+    response_format: ResponseFormat { min: None, max: None, step: None, short: None,
+        endpoints: CHAT, profile_default: false }
 }
 
 /// The parameter sent under its own name by the request builder (`max_tokens` or
@@ -349,11 +410,7 @@ impl Params {
     /// The body fields of these parameters for `endpoint`, by wire name; unset ones, ones the
     /// endpoint does not take and the output limit are left out.
     pub fn wire(&self, endpoint: EndpointKind) -> serde_json::Map<String, Value> {
-        self.entries()
-            .into_iter()
-            .filter(|(s, _)| s.accepts(endpoint) && s.name != OUTPUT_LIMIT)
-            .map(|(s, v)| (s.name.to_string(), v))
-            .collect()
+        self.wire_fields(endpoint).into_iter().collect()
     }
 
     /// Reads stored JSON; a value that no longer passes the table is dropped, not an error, so

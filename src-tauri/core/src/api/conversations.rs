@@ -56,13 +56,12 @@ impl ChatService {
     }
 
     /// `parley ask`: the most recent conversation (`continue_last`) or a new one, with `edit`
-    /// applied to its settings, the profile set and token probabilities asked for (`logprobs`),
-    /// in one transaction: a bad setting leaves nothing behind.
+    /// applied to its settings and the profile set, in one transaction: a bad setting leaves
+    /// nothing behind.
     pub fn start_or_continue(
         &self,
         continue_last: bool,
         profile_id: Option<i64>,
-        logprobs: Option<i64>,
         edit: impl FnOnce(&mut ConversationSettings),
     ) -> Result<Conversation> {
         self.db.with(|c| {
@@ -82,9 +81,6 @@ impl ChatService {
             };
             if profile_id.is_some() {
                 conv = conversations::set_profile(&tx, conv.id, profile_id)?;
-            }
-            if let Some(n) = logprobs {
-                crate::db::logprobs::set(&tx, conv.id, Some(n))?;
             }
             tx.commit()?;
             Ok(conv)

@@ -29,6 +29,7 @@ pub use crate::db::search::local_time;
 pub use crate::db::search::{Facets, SearchFilter, SearchHit};
 pub use crate::db::tools::FunctionTool;
 pub use crate::db::OpenNotice;
+pub use crate::params::{ResponseFormat, SchemaCheck};
 pub use crate::transfer::{Format, ImportSummary, Progress, Selection};
 pub use prompts::Filled;
 

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 
 use crate::chat::ChatService;
 use crate::db::backup::{self, Backup};
+use crate::db::conversations::{self, Conversation};
 use crate::db::organise::{self, Change, Folder, ListedConversation, OrgState, Tag};
-use crate::db::tools::{self, FunctionTool};
 use crate::error::Result;
+use crate::params::{FunctionTool, Logprobs, Params, ResponseFormat};
 use crate::transfer::{self, Format, ImportSummary, Progress, Selection};
 
 impl ChatService {
@@ -135,9 +136,26 @@ impl ChatService {
         backup::restore_live(&self.db, self.db.dir()?, name)
     }
 
-    /// The function tools offered to the model in a conversation.
+    /// Changes some of a conversation's parameters (checked by the table), the rest kept.
+    pub fn edit_conversation_params(
+        &self,
+        conversation_id: i64,
+        edit: impl FnOnce(&mut Params),
+    ) -> Result<Conversation> {
+        self.db.with(|c| {
+            let tx = c.transaction()?;
+            let mut settings = conversations::get(&tx, conversation_id)?.settings;
+            edit(&mut settings.params);
+            let conv = conversations::update_settings(&tx, conversation_id, settings)?;
+            tx.commit()?;
+            Ok(conv)
+        })
+    }
+
+    /// The function tools offered to the model in a conversation (its `tools` parameter).
     pub fn conversation_tools(&self, conversation_id: i64) -> Result<Vec<FunctionTool>> {
-        self.db.with(|c| tools::get(c, conversation_id))
+        let conv = self.db.with(|c| conversations::get(c, conversation_id))?;
+        Ok(conv.settings.params.tools.unwrap_or_default())
     }
 
     /// Checks the tools (names, JSON-schema parameters) and saves them; none removes them.
@@ -146,13 +164,26 @@ impl ChatService {
         conversation_id: i64,
         list: &[FunctionTool],
     ) -> Result<Vec<FunctionTool>> {
-        self.db.with(|c| tools::set(c, conversation_id, list))
+        let conv =
+            self.edit_conversation_params(conversation_id, |p| p.tools = Some(list.to_vec()))?;
+        Ok(conv.settings.params.tools.unwrap_or_default())
     }
 
-    /// None: token probabilities are not asked for; Some(n): with n alternatives per token.
+    /// Checks a response format (a schema the API would reject is explained) and saves it; None
+    /// or text clears it.
+    pub fn set_conversation_response_format(
+        &self,
+        conversation_id: i64,
+        format: Option<ResponseFormat>,
+    ) -> Result<Conversation> {
+        self.edit_conversation_params(conversation_id, |p| p.response_format = format)
+    }
+
+    /// None: token probabilities are not asked for; Some(n): with n alternatives per token (the
+    /// `logprobs` parameter).
     pub fn conversation_logprobs(&self, conversation_id: i64) -> Result<Option<i64>> {
-        self.db
-            .with(|c| crate::db::logprobs::get(c, conversation_id))
+        let conv = self.db.with(|c| conversations::get(c, conversation_id))?;
+        Ok(conv.settings.params.logprobs.map(|l| l.0))
     }
 
     pub fn set_conversation_logprobs(
@@ -160,7 +191,8 @@ impl ChatService {
         conversation_id: i64,
         top: Option<i64>,
     ) -> Result<Option<i64>> {
-        self.db
-            .with(|c| crate::db::logprobs::set(c, conversation_id, top))
+        let conv =
+            self.edit_conversation_params(conversation_id, |p| p.logprobs = top.map(Logprobs))?;
+        Ok(conv.settings.params.logprobs.map(|l| l.0))
     }
 }

@@ -2,6 +2,7 @@
 //! two thin faces over this.
 
 pub mod arena;
+mod branch;
 pub mod context;
 pub mod events;
 pub mod history;
@@ -26,6 +27,8 @@ use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::openai::{Client, Endpoint};
 use crate::secrets::SecretStore;
+use branch::Prefill;
+pub use branch::TokenBranchRequest;
 pub use events::ChatEvent;
 pub use judging::JudgeTarget;
 pub use profiles::{ProfileUpdate, ProfilesOverview};
@@ -151,6 +154,8 @@ struct Prepared<'a> {
     endpoint: Result<Resolved>,
     model: String,
     reply_ids: Vec<i64>,
+    /// The text each reply starts with (a branch from another token, `branch.rs`).
+    prefill: Option<&'a Prefill>,
 }
 
 type Emit<'e> = &'e (dyn Fn(ChatEvent) + Send + Sync);

@@ -85,12 +85,15 @@ pub(super) fn refuses_output_limit_name(e: &Error) -> bool {
 impl ChatService {
     /// Builds the request of one target: the endpoint's body, with the history fitted to the
     /// model's context window. Returns the request and how many messages were left out.
+    /// `prompt_tail` (legacy completions only) is appended to the prompt: the text a branch from
+    /// another token continues.
     pub(super) fn build_request(
         &self,
         s: &conversations::ConversationSettings,
         user: &Message,
         model: &str,
         info: Option<&pricing::ModelInfo>,
+        prompt_tail: Option<&str>,
     ) -> Result<(Request, usize)> {
         if model.is_empty() {
             // The window answers this one with the server's model list, one click away.
@@ -110,29 +113,15 @@ impl ChatService {
                 let fitted = context::fit(model, history(&s.system_prompt, &path), window, reserve);
                 let mut body = ChatRequest::streaming(model, fitted.messages);
                 body.sampling = sampling(s);
-                let tools = self
-                    .db
-                    .with(|c| crate::db::tools::get(c, user.conversation_id))?;
-                body.tools = (!tools.is_empty()).then(|| tools.iter().map(|t| t.wire()).collect());
-                if let Some(top) = self
-                    .db
-                    .with(|c| crate::db::logprobs::get(c, user.conversation_id))?
-                {
-                    body.logprobs = Some(true);
-                    body.top_logprobs = (top > 0).then_some(top);
-                }
                 body.set_output_limit(s.params.max_tokens, wants_max_completion_tokens(model));
                 Ok((Request::Chat(body), fitted.omitted))
             }
             EndpointKind::Completions => {
-                let prompt = completion_prompt(&s.system_prompt, &path);
+                let mut prompt = completion_prompt(&s.system_prompt, &path);
+                prompt.push_str(prompt_tail.unwrap_or_default());
                 let mut body = CompletionRequest::streaming(model, prompt);
                 body.sampling = sampling(s);
                 body.max_tokens = s.params.max_tokens;
-                body.logprobs = self
-                    .db
-                    .with(|c| crate::db::logprobs::get(c, user.conversation_id))?
-                    .map(|top| top.min(crate::openai::logprobs::MAX_TOP_LEGACY));
                 Ok((Request::Completion(body), 0))
             }
         }

@@ -51,7 +51,7 @@ impl ChatService {
             }
             Ok(user)
         })?;
-        self.reply_to(user, runs, req.base_url.as_deref(), &emit)
+        self.reply_to(user, runs, req.base_url.as_deref(), None, &emit)
             .await
     }
 
@@ -74,7 +74,7 @@ impl ChatService {
             Ok(saved.last().cloned())
         })?;
         let last = last.ok_or_else(|| Error::invalid("No tool results were given."))?;
-        self.reply_to(last, runs, req.base_url.as_deref(), &emit)
+        self.reply_to(last, runs, req.base_url.as_deref(), None, &emit)
             .await
     }
 
@@ -100,7 +100,7 @@ impl ChatService {
             ));
         }
         let runs = self.register_runs(req.stream_id, req.targets)?;
-        self.reply_to(user, runs, None, &emit).await
+        self.reply_to(user, runs, None, None, &emit).await
     }
 
     /// The model to use for a target: its own, the conversation's, the profile's default, or
@@ -134,6 +134,7 @@ impl ChatService {
         user: Message,
         runs: Vec<Run<'_>>,
         base_url: Option<&str>,
+        prefill: Option<&Prefill>,
         emit: Emit<'_>,
     ) -> Result<Vec<Message>> {
         let conv = self
@@ -176,6 +177,7 @@ impl ChatService {
                 endpoint,
                 model,
                 reply_ids,
+                prefill,
             });
         }
         let results = futures_util::future::join_all(

@@ -39,6 +39,18 @@ pub(super) fn record(
     }
 }
 
+/// The response format a finished reply is checked against: the conversation's, when the
+/// request that was sent carried it (the legacy endpoint does not).
+fn structured_format<'c>(
+    conv: &'c Conversation,
+    sent: &Option<Request>,
+) -> Option<&'c crate::params::ResponseFormat> {
+    let format = conv.settings.params.response_format.as_ref()?;
+    sent.as_ref()
+        .is_some_and(|r| r.sampling().params.response_format.is_some() && r.is_chat())
+        .then_some(format)
+}
+
 impl ChatService {
     /// Streams one target's request into its reply rows (one per choice) and saves each.
     pub(super) async fn stream_replies(
@@ -53,10 +65,21 @@ impl ChatService {
             endpoint,
             model,
             reply_ids,
+            prefill,
         } = p;
         let n = reply_ids.len();
         let started = Instant::now();
-        let mut texts = vec![String::new(); n];
+        // A branch from another token starts with its text (shown at once) and its probabilities.
+        let start_text = prefill.map(|p| p.text.clone()).unwrap_or_default();
+        if !start_text.is_empty() {
+            for id in &reply_ids {
+                emit(ChatEvent::Delta {
+                    reply_id: *id,
+                    text: start_text.clone(),
+                });
+            }
+        }
+        let mut texts = vec![start_text; n];
         let mut reasonings = vec![String::new(); n];
         // How much of each text is checkpointed: a checkpoint appends only the rest.
         let mut saved_len = vec![0usize; n];
@@ -66,7 +89,7 @@ impl ChatService {
         let mut first_answer: Vec<Option<Duration>> = vec![None; n];
         // Tool calls made before a stream failed or was stopped.
         let mut partial_calls = std::collections::BTreeMap::new();
-        let mut logprobs = vec![Vec::new(); n];
+        let mut logprobs = vec![prefill.map(|p| p.logprobs.clone()).unwrap_or_default(); n];
         let mut omitted = 0;
         let mut sent: Option<Request> = None;
         // The model's row in the price table: its context window now, its prices at the end.
@@ -74,7 +97,9 @@ impl ChatService {
         let request = endpoint.and_then(|(row, ep, client)| {
             // Conversation settings first, then the profile's defaults.
             let settings = provider::effective_settings(&conv.settings, &row);
-            let (body, left_out) = self.build_request(&settings, user, &model, price.as_ref())?;
+            let prompt_tail = prefill.map(|p| p.text.as_str());
+            let (body, left_out) =
+                self.build_request(&settings, user, &model, price.as_ref(), prompt_tail)?;
             omitted = left_out;
             Ok((ep, client, body))
         });
@@ -258,6 +283,10 @@ impl ChatService {
                 outcome.error_kind = Some(e.kind().to_string());
                 outcome.error_message = Some(e.to_string());
                 error = Some(e);
+            }
+            if outcome.status == Some(Status::Done) && outcome.tool_calls.is_empty() {
+                outcome.schema_check = structured_format(conv, &sent)
+                    .and_then(|f| crate::params::structured::check_reply(f, &outcome.content));
             }
             let finished = self
                 .db

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::db::conversations::{self};
 use crate::db::messages::{self, Message, PathEntry, Status};
 use crate::error::Result;
-use crate::eval::metrics::{Diversity, ReferenceScore};
+use crate::eval::metrics::{Diversity, LogprobMetric, ReferenceScore, StructuredMetric};
 use crate::eval::ratings::Rating;
 
 use super::*;
@@ -30,6 +30,12 @@ pub struct MessageView {
     /// window shows the number the CLI prints.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tokens_per_second: Option<f64>,
+    /// Mean log-probability and perplexity, where token probabilities were stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logprob_metric: Option<LogprobMetric>,
+    /// Under a response format: did the reply validate, and with how many errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub structured: Option<StructuredMetric>,
 }
 
 impl std::ops::Deref for MessageView {
@@ -52,6 +58,10 @@ pub struct ThreadMessage {
     pub reference_score: Option<ReferenceScore>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tokens_per_second: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logprob_metric: Option<LogprobMetric>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub structured: Option<StructuredMetric>,
     /// Ids of all children of this message's parent (itself included), oldest first.
     pub sibling_ids: Vec<i64>,
     /// For the last reply of the path, when it was made together with others (n choices or
@@ -81,6 +91,8 @@ impl Extras {
         }
         MessageView {
             tokens_per_second: speed(&m),
+            logprob_metric: crate::eval::metrics::logprob_metric(m.mean_logprob),
+            structured: crate::eval::metrics::structured_metric(m.schema_check.as_ref()),
             message: m,
             rating,
             reference_score,
@@ -126,12 +138,16 @@ pub(super) fn decorate(
                     rating,
                     reference_score,
                     tokens_per_second,
+                    logprob_metric,
+                    structured,
                 } = extras.view(message);
                 ThreadMessage {
                     message,
                     rating,
                     reference_score,
                     tokens_per_second,
+                    logprob_metric,
+                    structured,
                     sibling_ids,
                     group: group.into_iter().map(|m| extras.view(m)).collect(),
                     diversity,
@@ -150,6 +166,8 @@ pub(crate) fn speed(m: &Message) -> Option<f64> {
 pub(crate) fn with_speed(message: Message) -> MessageView {
     MessageView {
         tokens_per_second: speed(&message),
+        logprob_metric: crate::eval::metrics::logprob_metric(message.mean_logprob),
+        structured: crate::eval::metrics::structured_metric(message.schema_check.as_ref()),
         message,
         rating: None,
         reference_score: None,

@@ -131,6 +131,9 @@ pub struct Message {
     pub logprobs: Vec<crate::openai::logprobs::TokenLogprob>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mean_logprob: Option<f64>,
+    /// A reply under a response format (JSON object or schema): its check after streaming.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_check: Option<crate::params::SchemaCheck>,
 }
 
 impl Message {
@@ -168,6 +171,7 @@ impl Message {
             tool_call_id: None,
             logprobs: Vec::new(),
             mean_logprob: None,
+            schema_check: None,
         }
     }
 }
@@ -217,13 +221,14 @@ pub struct Outcome {
     pub thinking_ms: Option<i64>,
     pub tool_calls: Vec<crate::openai::types::ToolCall>,
     pub logprobs: Vec<crate::openai::logprobs::TokenLogprob>,
+    pub schema_check: Option<crate::params::SchemaCheck>,
 }
 
 const COLUMNS: &str = "id, conversation_id, parent_id, role, content, status, model, error_kind, error_message, \
                        prompt_tokens, completion_tokens, ttft_ms, total_ms, finish_reason, created_at, \
                        group_id, choice_index, endpoint, tokens_counted, cost_usd, omitted, profile_name, \
                        reasoning, reasoning_tokens, reasoning_cost_usd, thinking_ms, tool_calls, tool_call_id, \
-                       logprobs, mean_logprob, served_model";
+                       logprobs, mean_logprob, served_model, schema_check";
 
 fn from_row(r: &Row) -> rusqlite::Result<Message> {
     Ok(Message {
@@ -265,6 +270,9 @@ fn from_row(r: &Row) -> rusqlite::Result<Message> {
             .unwrap_or_default(),
         mean_logprob: r.get(29)?,
         served_model: r.get(30)?,
+        schema_check: r
+            .get::<_, Option<String>>(31)?
+            .and_then(|raw| serde_json::from_str(&raw).ok()),
     })
 }
 

@@ -348,6 +348,22 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE profiles ADD COLUMN proxy_local INTEGER CHECK (proxy_local IN (0, 1));
     "#,
+    // 18 (branch schema): a conversation's tools and token-probability setting become entries of
+    // its parameters (`tools`, `logprobs`: the one table in params.rs) and their own tables go; a
+    // reply under a response format keeps its check (JSON: valid, and the errors).
+    r#"
+    UPDATE conversations SET params = json_set(
+            CASE WHEN json_valid(params) THEN params ELSE '{}' END, '$.tools',
+            json((SELECT tools FROM conversation_tools t WHERE t.conversation_id = conversations.id)))
+        WHERE id IN (SELECT conversation_id FROM conversation_tools WHERE json_valid(tools));
+    UPDATE conversations SET params = json_set(
+            CASE WHEN json_valid(params) THEN params ELSE '{}' END, '$.logprobs',
+            (SELECT top FROM conversation_logprobs l WHERE l.conversation_id = conversations.id))
+        WHERE id IN (SELECT conversation_id FROM conversation_logprobs);
+    DROP TABLE conversation_tools;
+    DROP TABLE conversation_logprobs;
+    ALTER TABLE messages ADD COLUMN schema_check TEXT;
+    "#,
 ];
 
 /// The LLM judge's tables. Depends only on migration 1 (messages, profiles).
@@ -423,11 +439,17 @@ pub(crate) fn newer_than_known(version: i64) -> Error {
 
 /// Applies every migration above the file's version. Refuses a file from a newer Parley.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<i64> {
+    migrate_to(conn, MIGRATIONS.len())
+}
+
+/// Applies the migrations above the file's version up to and including version `to` (tests use it
+/// to stop before a step and fill the old shape).
+pub(crate) fn migrate_to(conn: &mut Connection, to: usize) -> Result<i64> {
     let from = current_version(conn)?;
     if from > latest_version() {
         return Err(newer_than_known(from));
     }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+    for (index, sql) in MIGRATIONS.iter().enumerate().take(to).skip(from as usize) {
         let version = index as i64 + 1;
         if *sql == super::tools::ALLOW_TOOL_ROLE {
             rebuild_without_foreign_keys(conn, version, super::tools::allow_tool_role)?;

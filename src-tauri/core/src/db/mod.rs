@@ -4,7 +4,6 @@
 pub mod backup;
 pub mod conversations;
 pub mod judging;
-pub mod logprobs;
 pub mod messages;
 pub mod migrations;
 pub mod organise;

@@ -22,6 +22,12 @@
 //!   its number): decoding speed `(tokens − 1) / (total − time to first token)` (the first token
 //!   arrives at the time to first token, as in vLLM's TPOT); without a time to first token,
 //!   `tokens / total`. None when undefined (no tokens, no time) or measured over less than 50 ms.
+//! - **Log-probability** ([`logprob_metric`]), where token probabilities were stored: the mean
+//!   log-probability of the reply's tokens (natural log; tokens with no finite value skipped) and
+//!   the perplexity `exp(-mean)` (1 = every token certain; higher = the model was less sure).
+//! - **Structured output** ([`structured_metric`], [`schema_valid_rate`]): a reply under a
+//!   response format (JSON object or schema) is valid or not, with its number of errors; over a
+//!   set of replies, the share that validated.
 
 use std::collections::{HashMap, HashSet};
 
@@ -230,6 +236,50 @@ pub fn tokens_per_second(
     }
 }
 
+/// Mean log-probability and perplexity of one reply.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogprobMetric {
+    pub mean_logprob: f64,
+    pub perplexity: f64,
+}
+
+/// From the stored mean log-probability (None: none were stored, or not a finite number).
+pub fn logprob_metric(mean_logprob: Option<f64>) -> Option<LogprobMetric> {
+    let mean = mean_logprob.filter(|m| m.is_finite())?;
+    Some(LogprobMetric {
+        mean_logprob: mean,
+        perplexity: (-mean).exp(),
+    })
+}
+
+/// A reply checked against its response format.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StructuredMetric {
+    pub valid: bool,
+    pub errors: usize,
+}
+
+pub fn structured_metric(check: Option<&crate::params::SchemaCheck>) -> Option<StructuredMetric> {
+    check.map(|c| StructuredMetric {
+        valid: c.valid,
+        errors: c.errors.len(),
+    })
+}
+
+/// The share of checked replies that validated; None when none was checked.
+pub fn schema_valid_rate<'a>(
+    checks: impl IntoIterator<Item = &'a crate::params::SchemaCheck>,
+) -> Option<f64> {
+    let (mut valid, mut all) = (0usize, 0usize);
+    for c in checks {
+        all += 1;
+        valid += usize::from(c.valid);
+    }
+    (all > 0).then(|| valid as f64 / all as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,6 +366,32 @@ mod tests {
         assert_eq!(token_f1("dog", "cat"), 0.0);
         let s = reference_score("Paris.", "paris");
         assert!(s.exact_match && s.contains == Some(true) && s.f1 == 1.0);
+    }
+
+    #[test]
+    fn log_probability_and_structured_output_metrics() {
+        let m = logprob_metric(Some(-1.0)).unwrap();
+        assert!((m.perplexity - 1f64.exp()).abs() < 1e-12);
+        assert_eq!(logprob_metric(Some(0.0)).unwrap().perplexity, 1.0);
+        assert_eq!(logprob_metric(None), None);
+        assert_eq!(logprob_metric(Some(f64::NAN)), None);
+        let ok = crate::params::SchemaCheck {
+            valid: true,
+            errors: vec![],
+        };
+        let bad = crate::params::SchemaCheck {
+            valid: false,
+            errors: vec!["a".into(), "b".into()],
+        };
+        assert_eq!(
+            structured_metric(Some(&bad)),
+            Some(StructuredMetric {
+                valid: false,
+                errors: 2
+            })
+        );
+        assert_eq!(schema_valid_rate([&ok, &bad, &bad, &ok]), Some(0.5));
+        assert_eq!(schema_valid_rate([]), None);
     }
 
     #[test]

@@ -1,15 +1,11 @@
 //! Token probabilities: the chat form (`choices[].logprobs.content[]` with `top_logprobs`) and the
 //! legacy completions form (`tokens`, `token_logprobs`, `top_logprobs` as maps), read into one
-//! shape, with the reply's mean log-probability and perplexity.
-//!
-//! TODO(params): `logprobs` / `top_logprobs` are request parameters; fold them into the one
-//! parameter definition once it is in main.
+//! shape, with the reply's mean log-probability and perplexity. Asking for them is the `logprobs`
+//! entry of the parameter table (`params.rs`).
 
 use serde::{Deserialize, Serialize};
 
-/// Chat allows 0–20 alternatives per token; legacy completions at most 5.
-pub const MAX_TOP_CHAT: i64 = 20;
-pub const MAX_TOP_LEGACY: i64 = 5;
+pub use crate::params::MAX_TOP_LEGACY;
 /// A reply keeps the probabilities of at most this many tokens (the rest are not stored).
 pub const MAX_TOKENS_KEPT: usize = 32_768;
 

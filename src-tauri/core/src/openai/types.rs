@@ -52,15 +52,6 @@ pub struct ChatRequest {
     /// The newer name; reasoning models (o1, o3, o4, gpt-5…) refuse `max_tokens`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_completion_tokens: Option<i64>,
-    /// Function tools (`ChatCompletionTool`), as `db::tools::FunctionTool::wire` makes them.
-    /// TODO(params): fold into the one parameter definition.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tools: Option<Vec<serde_json::Value>>,
-    /// Token probabilities (TODO(params): into the one parameter definition).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub logprobs: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub top_logprobs: Option<i64>,
 }
 
 impl ChatRequest {
@@ -76,9 +67,6 @@ impl ChatRequest {
             sampling: Sampling::default(),
             max_tokens: None,
             max_completion_tokens: None,
-            tools: None,
-            logprobs: None,
-            top_logprobs: None,
         }
     }
 
@@ -128,9 +116,6 @@ pub struct CompletionRequest {
     pub sampling: Sampling,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<i64>,
-    /// Legacy: how many alternatives per token (0–5) (TODO(params): into the one definition).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub logprobs: Option<i64>,
 }
 
 impl CompletionRequest {
@@ -147,7 +132,6 @@ impl CompletionRequest {
                 ..Default::default()
             },
             max_tokens: None,
-            logprobs: None,
         }
     }
 }

@@ -138,7 +138,88 @@ fn keys_and_flags_are_derived_from_the_name() {
             "presence_penalty",
             "stop",
             "seed",
-            "n"
+            "n",
+            "reasoning_effort",
+            "logprobs",
+            "tools",
+            "response_format"
         ]
     );
+}
+
+#[test]
+fn reasoning_effort_takes_the_references_values_and_goes_to_chat_only() {
+    let s = SPEC.iter().find(|s| s.name == "reasoning_effort").unwrap();
+    assert_eq!(s.kind, Kind::Choice);
+    assert_eq!(
+        s.choices,
+        ["none", "minimal", "low", "medium", "high", "xhigh", "max"]
+    );
+    assert!(s.profile_default);
+    let mut p = Params::default();
+    p.set_from_args("reasoning_effort", &["high".into()])
+        .unwrap();
+    assert_eq!(p.reasoning_effort, Some(ReasoningEffort::High));
+    let err = p
+        .set_from_args("reasoning_effort", &["extreme".into()])
+        .unwrap_err();
+    assert!(err.to_string().contains("none, minimal, low"), "{err}");
+    assert_eq!(
+        Value::Object(p.wire(EndpointKind::Chat)),
+        serde_json::json!({"reasoning_effort": "high"})
+    );
+    assert!(p.wire(EndpointKind::Completions).is_empty());
+    assert_eq!(p.to_stored(), r#"{"reasoningEffort":"high"}"#);
+    assert_eq!(
+        Params::from_stored(Some(r#"{"reasoningEffort":"loud"}"#)),
+        Params::default()
+    );
+    // A profile can default it.
+    assert!(p.clone().validate_defaults().is_ok());
+}
+
+#[test]
+fn logprobs_and_tools_are_entries_of_the_table_with_their_own_wire_fields() {
+    let p = Params {
+        logprobs: Some(Logprobs(7)),
+        tools: Some(vec![FunctionTool {
+            name: "f".into(),
+            description: String::new(),
+            parameters: serde_json::json!({"type": "object", "properties": {}}),
+        }]),
+        ..Default::default()
+    }
+    .validate()
+    .unwrap();
+    let chat = Value::Object(p.wire(EndpointKind::Chat));
+    assert_eq!(chat["logprobs"], true);
+    assert_eq!(chat["top_logprobs"], 7);
+    assert_eq!(chat["tools"][0]["function"]["name"], "f");
+    // The legacy endpoint: at most 5 alternatives, no tools.
+    assert_eq!(
+        Value::Object(p.wire(EndpointKind::Completions)),
+        serde_json::json!({"logprobs": 5})
+    );
+    let zero = Params {
+        logprobs: Some(Logprobs(0)),
+        ..Default::default()
+    };
+    assert_eq!(
+        Value::Object(zero.wire(EndpointKind::Chat)),
+        serde_json::json!({"logprobs": true})
+    );
+    let too_many = Params {
+        logprobs: Some(Logprobs(21)),
+        ..Default::default()
+    };
+    assert_eq!(too_many.validate().unwrap_err().kind(), "invalid");
+    // Neither is a profile default; both are per conversation.
+    assert!(p.clone().validate_defaults().is_err());
+    assert_eq!(p.defaults_only(), Params::default());
+    // An empty list of tools is "no tools".
+    let none = Params {
+        tools: Some(vec![]),
+        ..Default::default()
+    };
+    assert_eq!(none.validate().unwrap(), Params::default());
 }

@@ -281,6 +281,10 @@ fn conversation_values_win_over_profile_defaults() {
             stop: Some(vec!["C".into()]),
             seed: Some(-3),
             n: Some(2),
+            reasoning_effort: Some(crate::params::ReasoningEffort::Low),
+            logprobs: None,
+            tools: None,
+            response_format: None,
         },
         endpoint: crate::db::conversations::EndpointKind::Completions,
     };

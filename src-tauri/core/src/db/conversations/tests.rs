@@ -107,6 +107,7 @@ fn settings_are_validated_and_saved() {
                 stop: Some(vec!["\n\n".into(), String::new(), "END".into()]),
                 seed: Some(-42),
                 n: Some(3),
+                ..Default::default()
             },
             endpoint: EndpointKind::Completions,
         };

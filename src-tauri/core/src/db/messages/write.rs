@@ -166,7 +166,8 @@ pub fn finish(conn: &Connection, id: i64, o: &Outcome) -> Result<Message> {
              error_message = ?6, prompt_tokens = ?7, completion_tokens = ?8, ttft_ms = ?9, total_ms = ?10,
              finish_reason = ?11, tokens_counted = ?12, cost_usd = ?13, omitted = ?14,
              reasoning = ?15, reasoning_tokens = ?16, reasoning_cost_usd = ?17, thinking_ms = ?18,
-             tool_calls = ?19, logprobs = ?20, mean_logprob = ?21
+             tool_calls = ?19, logprobs = ?20, mean_logprob = ?21,
+             schema_check = ?22
          WHERE id = ?1",
         params![
             id,
@@ -191,7 +192,10 @@ pub fn finish(conn: &Connection, id: i64, o: &Outcome) -> Result<Message> {
                 .then(|| serde_json::to_string(&o.tool_calls).unwrap_or_default()),
             (!o.logprobs.is_empty())
                 .then(|| serde_json::to_string(&o.logprobs).unwrap_or_default()),
-            crate::openai::logprobs::stats(&o.logprobs).map(|s| s.mean_logprob)
+            crate::openai::logprobs::stats(&o.logprobs).map(|s| s.mean_logprob),
+            o.schema_check
+                .as_ref()
+                .map(|c| serde_json::to_string(c).unwrap_or_default())
         ],
     )?;
     let message = get(conn, id)?;

@@ -132,6 +132,45 @@ fn migration_11_moves_the_parameter_columns_into_one_json_object() {
 }
 
 #[test]
+fn the_schema_migration_moves_tools_and_token_probabilities_into_the_parameters() {
+    let mut conn = Connection::open_in_memory().unwrap();
+    // Up to the version before that step (18), with the old tables filled.
+    super::migrate_to(&mut conn, 17).unwrap();
+    conn.execute_batch(
+        "INSERT INTO conversations(id, title, params, created_at, updated_at)
+             VALUES (1, 'a', '{\"topP\":0.5}', 0, 0), (2, 'b', '{}', 0, 0), (3, 'c', '{}', 0, 0);
+         INSERT INTO conversation_tools VALUES (1, '[{\"name\":\"f\",\"description\":\"\",\"parameters\":{\"type\":\"object\"}}]');
+         INSERT INTO conversation_logprobs VALUES (1, 3), (2, 0);",
+    )
+    .unwrap();
+    migrate(&mut conn).unwrap();
+    let params = |id: i64| -> crate::params::Params {
+        let raw: String = conn
+            .query_row(
+                "SELECT params FROM conversations WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        crate::params::Params::from_stored(Some(&raw))
+    };
+    let one = params(1);
+    assert_eq!(one.top_p, Some(0.5));
+    assert_eq!(one.tools.unwrap()[0].name, "f");
+    assert_eq!(one.logprobs, Some(crate::params::Logprobs(3)));
+    assert_eq!(params(2).logprobs, Some(crate::params::Logprobs(0)));
+    assert_eq!(params(3), crate::params::Params::default());
+    let gone: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE name IN ('conversation_tools', 'conversation_logprobs')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(gone, 0);
+}
+
+#[test]
 fn refuses_a_database_from_a_newer_parley() {
     let mut conn = Connection::open_in_memory().unwrap();
     conn.pragma_update(None, "user_version", latest_version() + 1)
