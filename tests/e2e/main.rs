@@ -22,6 +22,7 @@ mod providers;
 mod rating;
 mod reasoning;
 mod rendering;
+mod responses;
 mod search;
 mod storage;
 mod streams;

@@ -33,6 +33,7 @@ mod probing;
 mod providers;
 mod rating;
 mod reasoning;
+mod responses;
 mod search;
 mod security;
 mod tools;

@@ -500,6 +500,14 @@ const STRINGS = {
     'link.close': 'Close',
     'link.refusedTitle': 'Link not opened',
     'link.failedTitle': 'Could not open the link',
+    // --- the Responses API as a third endpoint (issue 12, branch responses)
+    'convSettings.endpointResponses': 'Responses (/v1/responses)',
+    'meta.endpointResponses': 'responses',
+    'params.notOnEndpoint': 'Not sent: the {endpoint} does not take this parameter. It is kept for the other endpoints.',
+    'params.notOnEndpointNote': 'Not sent to the {endpoint}: {names}.',
+    'params.endpoint.chat': 'chat endpoint',
+    'params.endpoint.completions': 'legacy completions endpoint',
+    'params.endpoint.responses': 'Responses API',
   },
   'zh-CN': {
     'app.name': 'Parley',
@@ -1017,6 +1025,14 @@ const STRINGS = {
     'link.close': '关闭',
     'link.refusedTitle': '未打开链接',
     'link.failedTitle': '无法打开链接',
+    // --- the Responses API as a third endpoint (issue 12, branch responses)
+    'convSettings.endpointResponses': 'Responses (/v1/responses)',
+    'meta.endpointResponses': 'Responses',
+    'params.notOnEndpoint': '不发送：{endpoint}不接受此参数。该值会保留，供其他接口使用。',
+    'params.notOnEndpointNote': '不发送给{endpoint}：{names}。',
+    'params.endpoint.chat': '对话接口',
+    'params.endpoint.completions': '旧版文本补全接口',
+    'params.endpoint.responses': 'Responses API',
   },
 };
 

@@ -11,6 +11,7 @@ pub mod organise;
 pub mod pricing;
 pub mod private;
 pub mod profiles;
+pub mod rebuild;
 pub mod search;
 pub mod tools;
 

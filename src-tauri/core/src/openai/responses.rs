@@ -121,7 +121,9 @@ pub fn input_items(history: Vec<ChatMessage>) -> (Option<String>, Vec<Value>) {
 }
 
 /// A chat tool (`{"type":"function","function":{name, description, parameters}}`) in the
-/// Responses form (`{"type":"function", name, description, parameters}`).
+/// Responses form (`{"type":"function", name, description, parameters, strict}`). `strict` and
+/// `parameters` are required there; a tool that does not say is not strict, as on chat (the
+/// Responses API would otherwise make it strict, which most schemas do not satisfy).
 pub fn flat_tool(chat_tool: &Value) -> Value {
     let mut out = Map::new();
     out.insert("type".into(), json!("function"));
@@ -130,6 +132,9 @@ pub fn flat_tool(chat_tool: &Value) -> Value {
             out.insert(k.clone(), v.clone());
         }
     }
+    out.entry("strict").or_insert(json!(false));
+    out.entry("parameters")
+        .or_insert(json!({"type": "object", "properties": {}}));
     Value::Object(out)
 }
 
@@ -205,7 +210,7 @@ mod tests {
         let tool = json!({"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}});
         assert_eq!(
             flat_tool(&tool),
-            json!({"type": "function", "name": "f", "parameters": {"type": "object"}})
+            json!({"type": "function", "name": "f", "parameters": {"type": "object"}, "strict": false})
         );
     }
 }
