@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::fake_openai::FakeOpenAi;
 use crate::first_run::{keep_screenshot, min_size};
 use crate::fixture::{wait_for, App, Lab};
-use crate::page::{panel, settings, sidebar, window};
+use crate::page::{panel, sidebar};
 
 /// Per input: [disabled, the title (the reason when disabled)], and the note under the panel.
 const STATE: &str = r#"
@@ -18,15 +18,20 @@ const STATE: &str = r#"
              note: note.hidden ? null : note.textContent };
 "#;
 
+/// The theme as the settings dialog sets it (its module), without the dialog on the screenshot.
 async fn set_theme(app: &App, theme: &str) {
-    app.click(settings::OPEN).await;
-    app.select(window::THEME, theme).await;
-    app.click(settings::CLOSE).await;
+    app.js_with(
+        "import('./js/theme.js').then(m => m.setTheme(arguments[0])); return null;",
+        vec![json!(theme)],
+    )
+    .await;
     app.wait_js(
         "the theme",
         &format!("return document.documentElement.dataset.theme === '{theme}'"),
     )
     .await;
+    // A moment for the window to repaint before a screenshot.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
 }
 
 async fn set_language(app: &App, lang: &str) {
