@@ -25,6 +25,7 @@ mod rating;
 mod reasoning;
 mod rendering;
 mod restore;
+mod responses;
 mod search;
 mod storage;
 mod streams;

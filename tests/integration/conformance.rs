@@ -1,6 +1,7 @@
 //! The request bodies Parley sends, checked against the official OpenAI API description
 //! (`CreateChatCompletionRequest`, `CreateCompletionRequest`, extracted into
-//! tests/fixtures/openai-request-schemas.json by tests/fixtures/extract_openai_schemas.py).
+//! tests/fixtures/openai-request-schemas.json, and the Responses API's `CreateResponse` into
+//! tests/fixtures/openai-responses-schemas.json, by tests/fixtures/extract_openai_schemas.py).
 //! The bodies are the ones the local server really received, every parameter set.
 
 use parley_core::api::EndpointKind;
@@ -9,8 +10,11 @@ use serde_json::{json, Value};
 use crate::common::{new_conversation, service, tempdir};
 use crate::fake_openai::FakeOpenAi;
 
-fn schemas() -> Value {
-    let raw = include_str!("../fixtures/openai-request-schemas.json");
+fn schemas(schema_name: &str) -> Value {
+    let raw = match schema_name {
+        "CreateResponse" => include_str!("../fixtures/openai-responses-schemas.json"),
+        _ => include_str!("../fixtures/openai-request-schemas.json"),
+    };
     let mut v: Value = serde_json::from_str(raw).unwrap();
     drop_bare_nullable(&mut v);
     v
@@ -47,7 +51,7 @@ fn declared(schemas: &Value, schema: &Value, out: &mut Vec<String>) {
 }
 
 pub(crate) fn check(body: &Value, schema_name: &str) {
-    let mut root = schemas();
+    let mut root = schemas(schema_name);
     root["$ref"] = json!(format!("#/components/schemas/{schema_name}"));
     let validator = jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
@@ -71,11 +75,11 @@ pub(crate) fn check(body: &Value, schema_name: &str) {
 }
 
 #[tokio::test]
-async fn request_bodies_match_the_openai_reference_for_both_endpoints() {
+async fn request_bodies_match_the_openai_reference_for_every_endpoint() {
     let server = FakeOpenAi::start();
     let dir = tempdir();
     let svc = service(dir.path(), &server, None);
-    for endpoint in [EndpointKind::Chat, EndpointKind::Completions] {
+    for endpoint in EndpointKind::ALL {
         for model in ["test-model", "o1-mini"] {
             let conv = new_conversation(&svc, model);
             let mut s = svc.conversation(conv).unwrap().settings;
@@ -106,11 +110,21 @@ async fn request_bodies_match_the_openai_reference_for_both_endpoints() {
         .into_iter()
         .map(|r| (r.path, r.body))
         .collect();
-    assert_eq!(bodies.len(), 4);
+    assert_eq!(bodies.len(), 6);
     for (path, body) in &bodies {
         match path.as_str() {
             "/v1/chat/completions" => check(body, "CreateChatCompletionRequest"),
             "/v1/completions" => check(body, "CreateCompletionRequest"),
+            "/v1/responses" => {
+                check(body, "CreateResponse");
+                // Only what the table gives the Responses API (tests/integration/responses.rs).
+                assert_eq!(
+                    (&body["temperature"], &body["top_p"]),
+                    (&json!(0.7), &json!(0.9))
+                );
+                assert!(body.get("seed").is_none() && body.get("stop").is_none());
+                continue;
+            }
             other => panic!("unexpected path {other}"),
         }
         // Every parameter that was set was sent.

@@ -38,6 +38,7 @@ async fn both_endpoints_store_each_tokens_probability_and_alternatives() {
                 check(&body, "CreateCompletionRequest");
                 assert_eq!(body["logprobs"], 3);
             }
+            EndpointKind::Responses => unreachable!("not asked for logprobs here"),
         }
         let tokens: String = reply.logprobs.iter().map(|t| t.token.as_str()).collect();
         assert_eq!(tokens, reply.content, "{endpoint:?}");

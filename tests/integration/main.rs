@@ -34,6 +34,7 @@ mod probing;
 mod providers;
 mod rating;
 mod reasoning;
+mod responses;
 mod search;
 mod security;
 mod structured;

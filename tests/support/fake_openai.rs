@@ -22,6 +22,9 @@ use tokio::sync::{mpsc, oneshot};
 
 #[path = "fake_structured.rs"]
 mod structured;
+/// The Responses API (`/v1/responses`).
+#[path = "fake_responses.rs"]
+mod fake_responses;
 
 /// Models listed by `GET /v1/models`.
 pub const MODELS: &[&str] = &[
@@ -381,6 +384,7 @@ async fn handle(State(ctx): State<Ctx>, req: Request) -> Response {
         }
         (&Method::POST, "/v1/chat/completions") => chat(&ctx, &bytes, Api::Chat).await,
         (&Method::POST, "/v1/completions") => chat(&ctx, &bytes, Api::Completions).await,
+        (&Method::POST, "/v1/responses") => fake_responses::respond(&ctx, &bytes).await,
         (m, p) => api_error(
             StatusCode::NOT_FOUND,
             &format!("Invalid URL ({m} {p})"),

@@ -1,9 +1,9 @@
 // Per-conversation settings panel: system prompt, model and the sampling parameters.
 import { api } from './api.js';
 import { debounce, errorText, h } from './dom.js';
-import { t } from './i18n.js';
+import { onLangChange, t } from './i18n.js';
 import { loadModels } from './models.js';
-import { buildInputs, clearMarks, fillInputs, inputId, OWN_EDITOR, paramSpec, readInputs } from './params.js';
+import { buildInputs, clearMarks, fillInputs, inputId, markEndpoint, OWN_EDITOR, paramSpec, readInputs } from './params.js';
 import { state, upsertConversation, emit, on, activeConversation } from './state.js';
 import { initToolsEditor, loadTools } from './tools.js';
 import { initSchemaEditor, loadSchema } from './schema.js';
@@ -99,12 +99,16 @@ export function initConvSettings() {
     }
   };
   listen(fields());
+  // Parameters the chosen endpoint does not take are shown disabled, with the reason.
+  $('endpoint').addEventListener('change', () => markRefused());
+  onLangChange(() => markRefused());
   inputsReady = buildInputs($('conv-params'), PREFIX, { placeholder: 'convSettings.default' }).then((built) => {
     specs = built;
     listen(specs.map((s) => inputId(PREFIX, s)));
     const conv = state.conversations.find((c) => c.id === loadedId);
     fillInputs(specs, PREFIX, conv);
     for (const f of fields()) $(f).disabled = !conv;
+    markRefused();
   }).catch((err) => showError(errorText(err)));
   $('compare-models').addEventListener('input', () => {
     if (loadedId) compareByConversation.set(loadedId, $('compare-models').value);
@@ -130,6 +134,11 @@ export function compareModels() {
   if (tooMany) showError(t('convSettings.compareTooMany'));
   else if ($('conv-settings-error').textContent === t('convSettings.compareTooMany')) showError(null);
   return list.slice(0, MAX_COMPARE);
+}
+
+/** Disables (with the reason) the parameters the chosen endpoint does not take. */
+function markRefused() {
+  markEndpoint(specs, PREFIX, $('endpoint').value || 'chat', $('conv-params-note'), loadedId != null);
 }
 
 export function isOpen() { return !$('conv-settings').hidden; }
@@ -167,6 +176,7 @@ export function loadConversation() {
   $('compare-models').value = (conv && compareByConversation.get(conv.id)) || '';
   $('compare-models').disabled = !conv;
   for (const f of fields()) $(f).disabled = !conv;
+  markRefused();
   renderProfilePicker();
   updateModelPlaceholder();
   modelsTried = false;

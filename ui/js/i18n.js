@@ -542,6 +542,14 @@ const STRINGS = {
     'logprobs.branchHint': 'Click a token to continue the text from one of its alternatives',
     'logprobs.branchFrom': 'Continue from instead of {token}:',
     'logprobs.branchTitle': 'Continue the text from {token} as a new branch',
+    // --- the Responses API as a third endpoint (issue 12, branch responses)
+    'convSettings.endpointResponses': 'Responses (/v1/responses)',
+    'meta.endpointResponses': 'responses',
+    'params.notOnEndpoint': 'Not sent: the {endpoint} does not take this parameter. It is kept for the other endpoints.',
+    'params.notOnEndpointNote': 'Not sent to the {endpoint}: {names}.',
+    'params.endpoint.chat': 'chat endpoint',
+    'params.endpoint.completions': 'legacy completions endpoint',
+    'params.endpoint.responses': 'Responses API',
   },
   'zh-CN': {
     'app.name': 'Parley',
@@ -1101,6 +1109,14 @@ const STRINGS = {
     'logprobs.branchHint': '点击一个 token，从它的某个候选继续生成',
     'logprobs.branchFrom': '用以下候选替换 {token} 并继续：',
     'logprobs.branchTitle': '从 {token} 继续生成，作为新分支',
+    // --- the Responses API as a third endpoint (issue 12, branch responses)
+    'convSettings.endpointResponses': 'Responses (/v1/responses)',
+    'meta.endpointResponses': 'Responses',
+    'params.notOnEndpoint': '不发送：{endpoint}不接受此参数。该值会保留，供其他接口使用。',
+    'params.notOnEndpointNote': '不发送给{endpoint}：{names}。',
+    'params.endpoint.chat': '对话接口',
+    'params.endpoint.completions': '旧版文本补全接口',
+    'params.endpoint.responses': 'Responses API',
   },
 };
 

@@ -15,8 +15,9 @@ export function formatCost(usd) {
 export function metaText(m) {
   const parts = [];
   if (m.model) parts.push(m.model);
-  // Which endpoint made it: chat completions, or the legacy text completions.
-  if (m.endpoint) parts.push(t(m.endpoint === 'completions' ? 'meta.endpointCompletions' : 'meta.endpointChat'));
+  // Which endpoint made it: chat completions, the legacy text completions, or the Responses API.
+  const endpointLabel = { completions: 'meta.endpointCompletions', responses: 'meta.endpointResponses' };
+  if (m.endpoint) parts.push(t(endpointLabel[m.endpoint] || 'meta.endpointChat'));
   if (m.promptTokens != null || m.completionTokens != null) {
     const vars = { prompt: m.promptTokens ?? '?', completion: m.completionTokens ?? '?' };
     parts.push(t(m.tokensCounted ? 'meta.counted' : 'meta.tokens', vars));

@@ -147,3 +147,38 @@ export function readInputs(specs, prefix) {
 export function clearMarks(specs, prefix) {
   for (const s of specs) document.getElementById(inputId(prefix, s))?.removeAttribute('aria-invalid');
 }
+
+/**
+ * Disables the inputs of the parameters `endpoint` does not take (the table's `endpoints`), each
+ * with the reason as its tooltip, and says which in `note` (hidden when none). The values stay:
+ * they are kept for the other endpoints, only not sent. `enabled` false disables every input.
+ */
+export function markEndpoint(specs, prefix, endpoint, note, enabled = true) {
+  const where = t(`params.endpoint.${endpoint}`);
+  const refused = [];
+  for (const s of specs) {
+    const el = document.getElementById(inputId(prefix, s));
+    if (!el) continue;
+    const takes = !s.endpoints || s.endpoints.includes(endpoint);
+    el.disabled = !enabled || !takes;
+    // The reason on the label too: a disabled input gets no pointer events in some webviews.
+    const label = el.closest('label');
+    label?.classList.toggle('field-refused', !takes);
+    if (takes) {
+      el.setAttribute('title', s.doc);
+      el.removeAttribute('aria-description');
+      label?.removeAttribute('title');
+    } else {
+      const why = t('params.notOnEndpoint', { endpoint: where });
+      el.setAttribute('title', why);
+      el.setAttribute('aria-description', why);
+      label?.setAttribute('title', why);
+      refused.push(t(labelKey(s)));
+    }
+  }
+  if (note) {
+    note.textContent = refused.length ? t('params.notOnEndpointNote', { endpoint: where, names: refused.join(', ') }) : '';
+    note.hidden = !refused.length || !enabled;
+  }
+  return refused;
+}

@@ -29,8 +29,8 @@ pub struct Args {
     /// The request parameters (temperature, top_p, stop…), from the table in core's params.rs.
     #[command(flatten)]
     params: ParamArgs<false>,
-    /// Which API to call: chat (/v1/chat/completions) or completions (the legacy /v1/completions,
-    /// prompt in, text out).
+    /// Which API to call: chat (/v1/chat/completions), completions (the legacy /v1/completions,
+    /// prompt in, text out) or responses (/v1/responses).
     #[arg(long, value_enum)]
     endpoint: Option<Endpoint>,
     /// Print tokens, time to first token, speed and cost to stderr after the reply.
@@ -66,6 +66,10 @@ pub struct Args {
 /// checked first, so a bad flag or an empty prompt leaves no empty conversation behind.
 fn conversation_for(service: &ChatService, args: &Args, prompt: &str) -> Result<i64> {
     parley_core::chat::clean_content(prompt)?;
+    if let Some(e) = args.endpoint {
+        // Before anything is saved, when the endpoint is the command line's.
+        args.params.params.check_endpoint(e.into())?;
+    }
     let profile_id = service.profile_id_by_name(args.profile.as_deref())?;
     if let Some(url) = &args.base_url {
         let url = parley_core::openai::client::parse_base_url(url)?;
@@ -74,23 +78,31 @@ fn conversation_for(service: &ChatService, args: &Args, prompt: &str) -> Result<
         }
     }
     let format = response_format(args)?;
+    // A parameter given here that the endpoint refuses is an error, not silently dropped; with
+    // --continue, the endpoint may be the conversation's (then nothing is changed).
+    let refused = std::cell::RefCell::new(None);
     let edit = |edited: &mut ConversationSettings| {
-        let mut settings = std::mem::take(edited);
         let a = args;
+        let endpoint = a.endpoint.map_or(edited.endpoint, Into::into);
+        if let Err(e) = a.params.params.check_endpoint(endpoint) {
+            *refused.borrow_mut() = Some(e);
+            return;
+        }
+        let mut settings = std::mem::take(edited);
         settings.system_prompt = a.system.clone().unwrap_or(settings.system_prompt);
         settings.model = a.model.clone().or(settings.model);
         settings.params = Params::merge(&a.params.params, &settings.params);
-        if let Some(e) = &a.endpoint {
-            settings.endpoint = (*e).into();
-        }
+        settings.endpoint = endpoint;
         if format.is_some() {
             settings.params.response_format = format;
         }
         *edited = settings;
     };
-    Ok(service
-        .start_or_continue(args.continue_last, profile_id, edit)?
-        .id)
+    let conv = service.start_or_continue(args.continue_last, profile_id, edit)?;
+    match refused.into_inner() {
+        Some(e) => Err(e),
+        None => Ok(conv.id),
+    }
 }
 
 /// The largest schema file read (the schema itself is limited by the core).
@@ -199,6 +211,8 @@ pub enum Endpoint {
     Chat,
     /// the legacy /v1/completions: prompt in, text out
     Completions,
+    /// /v1/responses: the history as input items, nothing kept on the server
+    Responses,
 }
 
 impl From<Endpoint> for parley_core::api::EndpointKind {
@@ -206,6 +220,7 @@ impl From<Endpoint> for parley_core::api::EndpointKind {
         match e {
             Endpoint::Chat => Self::Chat,
             Endpoint::Completions => Self::Completions,
+            Endpoint::Responses => Self::Responses,
         }
     }
 }
@@ -246,12 +261,8 @@ pub async fn run(mut args: Args) -> Result<i32> {
     let reasoned = std::sync::atomic::AtomicBool::new(false);
     // One choice streams live; several are printed one after the other, each under a header.
     let live = std::sync::Mutex::new(None::<i64>);
-    let several = service
-        .conversation(conversation_id)?
-        .settings
-        .params
-        .n
-        .is_some_and(|n| n > 1);
+    let settings = service.conversation(conversation_id)?.settings;
+    let several = (settings.params.for_endpoint(settings.endpoint).n).is_some_and(|n| n > 1);
     let replies = service
         .send_all(request, |event| match event {
             ChatEvent::Started {

@@ -22,23 +22,39 @@ pub enum EndpointKind {
     Chat,
     /// The legacy text completion, `/v1/completions`.
     Completions,
+    /// The Responses API, `/v1/responses` (history sent as input items, nothing kept server-side).
+    Responses,
 }
 
 impl EndpointKind {
-    pub const ALL: [EndpointKind; 2] = [EndpointKind::Chat, EndpointKind::Completions];
+    pub const ALL: [EndpointKind; 3] = [
+        EndpointKind::Chat,
+        EndpointKind::Completions,
+        EndpointKind::Responses,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             EndpointKind::Chat => "chat",
             EndpointKind::Completions => "completions",
+            EndpointKind::Responses => "responses",
+        }
+    }
+    /// How people name it in a message ("the Responses API").
+    pub fn title(self) -> &'static str {
+        match self {
+            EndpointKind::Chat => "the chat endpoint",
+            EndpointKind::Completions => "the legacy completions endpoint",
+            EndpointKind::Responses => "the Responses API",
         }
     }
     pub fn parse(s: &str) -> Result<EndpointKind> {
         match s {
             "chat" => Ok(EndpointKind::Chat),
             "completions" => Ok(EndpointKind::Completions),
+            "responses" => Ok(EndpointKind::Responses),
             other => Err(Error::invalid(format!(
-                "Unknown endpoint {other:?}: use chat or completions."
+                "Unknown endpoint {other:?}: use chat, completions or responses."
             ))),
         }
     }
@@ -225,7 +241,13 @@ impl ParamType for Vec<String> {
     }
 }
 
-const BOTH: &[EndpointKind] = &[EndpointKind::Chat, EndpointKind::Completions];
+/// Every endpoint.
+const ALL: &[EndpointKind] = &EndpointKind::ALL;
+/// Chat and legacy completions; the Responses API refuses these (`Unknown parameter`).
+const NOT_RESPONSES: &[EndpointKind] = &[EndpointKind::Chat, EndpointKind::Completions];
+/// Chat and the Responses API (which takes them in its own shape: `reasoning.effort`, flat tools).
+const CHAT_AND_RESPONSES: &[EndpointKind] = &[EndpointKind::Chat, EndpointKind::Responses];
+/// Chat only (the Responses API's `text.format` is not mapped yet).
 const CHAT: &[EndpointKind] = &[EndpointKind::Chat];
 
 mod kinds;
@@ -346,37 +368,37 @@ macro_rules! params {
 params! {
     /// Sampling temperature: higher is more random.
     temperature: f64 { min: Some(0.0), max: Some(2.0), step: Some(0.1), short: Some('t'),
-        endpoints: BOTH, profile_default: true }
+        endpoints: ALL, profile_default: true }
     /// Upper bound on the reply's length, in tokens.
     max_tokens: i64 { min: Some(1.0), max: Some(1_000_000.0), step: Some(1.0), short: None,
-        endpoints: BOTH, profile_default: true }
+        endpoints: ALL, profile_default: true }
     /// Nucleus sampling: only the tokens of this top probability mass.
     top_p: f64 { min: Some(0.0), max: Some(1.0), step: Some(0.05), short: None,
-        endpoints: BOTH, profile_default: true }
+        endpoints: ALL, profile_default: true }
     /// Penalty for tokens by how often they appeared so far.
     frequency_penalty: f64 { min: Some(-2.0), max: Some(2.0), step: Some(0.1), short: None,
-        endpoints: BOTH, profile_default: true }
+        endpoints: NOT_RESPONSES, profile_default: true }
     /// Penalty for tokens that appeared at all so far.
     presence_penalty: f64 { min: Some(-2.0), max: Some(2.0), step: Some(0.1), short: None,
-        endpoints: BOTH, profile_default: true }
+        endpoints: NOT_RESPONSES, profile_default: true }
     /// Sequences where the reply stops (repeat the flag; one per line in the window).
     stop: Vec<String> { min: Some(0.0), max: Some(4.0), step: None, short: None,
-        endpoints: BOTH, profile_default: true }
+        endpoints: NOT_RESPONSES, profile_default: true }
     /// Seed for reproducible sampling, where the server supports it.
     seed: i64 { min: None, max: None, step: Some(1.0), short: None,
-        endpoints: BOTH, profile_default: true }
+        endpoints: NOT_RESPONSES, profile_default: true }
     /// How many choices to generate for each message; they show side by side.
     n: i64 { min: Some(1.0), max: Some(8.0), step: Some(1.0), short: None,
-        endpoints: BOTH, profile_default: false }
+        endpoints: NOT_RESPONSES, profile_default: false }
     /// How hard a reasoning model thinks before answering (not every model takes every value).
     reasoning_effort: ReasoningEffort { min: None, max: None, step: None, short: None,
-        endpoints: CHAT, profile_default: true }
+        endpoints: CHAT_AND_RESPONSES, profile_default: true }
     /// Token probabilities with N alternatives per token (chat 0–20; the legacy endpoint sends at most 5).
     logprobs: Logprobs { min: Some(0.0), max: Some(20.0), step: Some(1.0), short: None,
-        endpoints: BOTH, profile_default: false }
+        endpoints: NOT_RESPONSES, profile_default: false }
     /// Function tools the model may call (never executed by Parley).
     tools: Vec<FunctionTool> { min: None, max: None, step: None, short: None,
-        endpoints: CHAT, profile_default: false }
+        endpoints: CHAT_AND_RESPONSES, profile_default: false }
     /// The reply's format: text, a JSON object, or JSON following a schema.
     response_format: ResponseFormat { min: None, max: None, step: None, short: None,
         endpoints: CHAT, profile_default: false }
@@ -405,6 +427,39 @@ impl Params {
             self.clear(s.name);
         }
         self
+    }
+
+    /// Only the parameters `endpoint` takes (the others stay stored, but are not sent or used).
+    pub fn for_endpoint(mut self, endpoint: EndpointKind) -> Params {
+        for s in SPEC.iter().filter(|s| !s.accepts(endpoint)) {
+            self.clear(s.name);
+        }
+        self
+    }
+
+    /// The set parameters `endpoint` does not take, in table order.
+    pub fn refused_by(&self, endpoint: EndpointKind) -> Vec<&'static Spec> {
+        self.entries()
+            .into_iter()
+            .map(|(s, _)| s)
+            .filter(|s| !s.accepts(endpoint))
+            .collect()
+    }
+
+    /// An error naming the set parameters `endpoint` does not take (a command line that asks for
+    /// them gets this rather than having them dropped without a word).
+    pub fn check_endpoint(&self, endpoint: EndpointKind) -> Result<()> {
+        let refused = self.refused_by(endpoint);
+        if refused.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<String> = refused.iter().map(|s| format!("--{}", s.flag())).collect();
+        Err(Error::invalid(format!(
+            "{} does not take {}; leave {} out or use another endpoint.",
+            endpoint.title(),
+            names.join(", "),
+            if names.len() == 1 { "it" } else { "them" }
+        )))
     }
 
     /// The body fields of these parameters for `endpoint`, by wire name; unset ones, ones the

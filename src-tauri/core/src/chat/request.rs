@@ -5,6 +5,7 @@ use crate::db::conversations::{self, EndpointKind};
 use crate::db::messages::{self, Message, Role, Status};
 use crate::db::pricing;
 use crate::error::{Error, Result};
+use crate::openai::responses::{ResponsesRequest, MIN_OUTPUT_TOKENS};
 use crate::openai::types::{
     wants_max_completion_tokens, ChatMessage, ChatRequest, CompletionRequest, Request, Sampling,
 };
@@ -60,10 +61,10 @@ pub fn completion_prompt(system_prompt: &str, path: &[Message]) -> String {
     prompt
 }
 
-/// The body's parameters: the conversation's (already merged with the profile's defaults).
-/// `n` is sent only above 1, its default.
+/// The body's parameters: the conversation's (already merged with the profile's defaults), only
+/// those its endpoint takes. `n` is sent only above 1, its default.
 pub(super) fn sampling(s: &conversations::ConversationSettings) -> Sampling {
-    let mut params = s.params.clone();
+    let mut params = s.params.clone().for_endpoint(s.endpoint);
     params.n = params.n.filter(|n| *n > 1);
     Sampling {
         params,
@@ -101,7 +102,7 @@ impl ChatService {
         }
         let path = self.db.with(|c| messages::path_to(c, user.id))?;
         match s.endpoint {
-            EndpointKind::Chat => {
+            EndpointKind::Chat | EndpointKind::Responses => {
                 let window = info
                     .and_then(|i| i.context_window)
                     .map(|w| w.max(0) as usize);
@@ -111,6 +112,10 @@ impl ChatService {
                     .map(|m| m.max(0) as usize)
                     .unwrap_or(context::DEFAULT_REPLY_RESERVE);
                 let fitted = context::fit(model, history(&s.system_prompt, &path), window, reserve);
+                if s.endpoint == EndpointKind::Responses {
+                    let body = self.responses_body(s, model, fitted.messages)?;
+                    return Ok((Request::Responses(body), fitted.omitted));
+                }
                 let mut body = ChatRequest::streaming(model, fitted.messages);
                 body.sampling = sampling(s);
                 body.set_output_limit(s.params.max_tokens, wants_max_completion_tokens(model));
@@ -125,6 +130,28 @@ impl ChatService {
                 Ok((Request::Completion(body), 0))
             }
         }
+    }
+}
+
+impl ChatService {
+    /// The Responses API's body: the fitted history as input items, the tools in their flat
+    /// form, the output limit as `max_output_tokens` (which the API wants at least 16).
+    fn responses_body(
+        &self,
+        s: &conversations::ConversationSettings,
+        model: &str,
+        history: Vec<ChatMessage>,
+    ) -> Result<ResponsesRequest> {
+        if let Some(limit) = s.params.max_tokens.filter(|m| *m < MIN_OUTPUT_TOKENS) {
+            return Err(Error::invalid(format!(
+                "The Responses API takes an output limit of at least {MIN_OUTPUT_TOKENS} tokens \
+                 (this conversation's is {limit}); raise it or use the chat endpoint."
+            )));
+        }
+        let mut body = ResponsesRequest::streaming(model, history);
+        body.set_sampling(sampling(s), wants_max_completion_tokens(model));
+        body.max_output_tokens = s.params.max_tokens;
+        Ok(body)
     }
 }
 

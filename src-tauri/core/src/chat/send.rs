@@ -140,7 +140,12 @@ impl ChatService {
         let conv = self
             .db
             .with(|c| conversations::get(c, user.conversation_id))?;
-        let choices = conv.settings.params.n.unwrap_or(1).max(1);
+        // `n` only where the endpoint takes it (the Responses API gives one answer).
+        let choices = (conv.settings.params.clone())
+            .for_endpoint(conv.settings.endpoint)
+            .n
+            .unwrap_or(1)
+            .max(1);
         let group = (runs.len() > 1 || choices > 1).then(group_id);
         let endpoint_kind = conv.settings.endpoint;
         let mut prepared = Vec::with_capacity(runs.len());

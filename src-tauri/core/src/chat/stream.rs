@@ -198,6 +198,20 @@ impl ChatService {
         let counted_prompt = |sent: &Option<Request>| match sent {
             Some(Request::Chat(b)) => tokens::count_messages(&model, &b.messages) as i64,
             Some(Request::Completion(b)) => tokens::count_text(&model, &b.prompt) as i64,
+            Some(Request::Responses(b)) => {
+                let text: String = b
+                    .instructions
+                    .iter()
+                    .cloned()
+                    .chain(b.input.iter().map(|i| {
+                        let v = &i["content"];
+                        let v = if v.is_null() { &i["output"] } else { v };
+                        v.as_str().map_or_else(|| v.to_string(), str::to_string)
+                    }))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                tokens::count_text(&model, &text) as i64
+            }
             None => 0,
         };
 

@@ -364,6 +364,9 @@ pub const MIGRATIONS: &[&str] = &[
     DROP TABLE conversation_logprobs;
     ALTER TABLE messages ADD COLUMN schema_check TEXT;
     "#,
+    // 19 (branch responses): `responses` among a conversation's endpoints (the Responses API).
+    // SQLite cannot alter a CHECK: the table is rebuilt in Rust (db::rebuild), like 14.
+    super::rebuild::ALLOW_RESPONSES_ENDPOINT,
 ];
 
 /// The LLM judge's tables. Depends only on migration 1 (messages, profiles).
@@ -439,20 +442,28 @@ pub(crate) fn newer_than_known(version: i64) -> Error {
 
 /// Applies every migration above the file's version. Refuses a file from a newer Parley.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<i64> {
-    migrate_to(conn, MIGRATIONS.len())
+    migrate_to(conn, latest_version())
 }
 
-/// Applies the migrations above the file's version up to and including version `to` (tests use it
-/// to stop before a step and fill the old shape).
-pub(crate) fn migrate_to(conn: &mut Connection, to: usize) -> Result<i64> {
+/// Applies the migrations up to `target` (tests: a file as an older version left it).
+pub(crate) fn migrate_to(conn: &mut Connection, target: i64) -> Result<i64> {
     let from = current_version(conn)?;
     if from > latest_version() {
         return Err(newer_than_known(from));
     }
-    for (index, sql) in MIGRATIONS.iter().enumerate().take(to).skip(from as usize) {
+    for (index, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(from as usize)
+        .take((target - from).max(0) as usize)
+    {
         let version = index as i64 + 1;
         if *sql == super::tools::ALLOW_TOOL_ROLE {
             rebuild_without_foreign_keys(conn, version, super::tools::allow_tool_role)?;
+            continue;
+        }
+        if *sql == super::rebuild::ALLOW_RESPONSES_ENDPOINT {
+            rebuild_without_foreign_keys(conn, version, super::rebuild::allow_responses_endpoint)?;
             continue;
         }
         let tx = conn.transaction()?;

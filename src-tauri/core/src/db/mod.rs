@@ -10,6 +10,7 @@ pub mod organise;
 pub mod pricing;
 pub mod private;
 pub mod profiles;
+pub mod rebuild;
 pub mod search;
 pub mod tools;
 

@@ -4,7 +4,7 @@
 
 use rusqlite::Transaction;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 pub use crate::params::tools::FunctionTool;
 
 /// The marker of the migration step that rebuilds `messages` so its role may be `tool`.
@@ -13,49 +13,10 @@ pub const ALLOW_TOOL_ROLE: &str = "-- rust: allow the tool role in messages";
 const OLD_CHECK: &str = "CHECK (role IN ('system', 'user', 'assistant'))";
 const NEW_CHECK: &str = "CHECK (role IN ('system', 'user', 'assistant', 'tool'))";
 
-/// Rebuilds `messages` with `tool` among the allowed roles (SQLite cannot alter a CHECK): the
-/// table's own CREATE statement as it stands (so columns added by any migration are kept, in
-/// order), every row copied with its id, then its indexes and triggers (the full-text ones
-/// included) recreated from their own SQL. The caller runs this with foreign keys off, so
-/// dropping the old table deletes nothing that refers to it.
+/// Rebuilds `messages` with `tool` among the allowed roles (SQLite cannot alter a CHECK); see
+/// [`super::rebuild::widen_check`].
 pub fn allow_tool_role(tx: &Transaction) -> Result<()> {
-    let sql: String = tx.query_row(
-        "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'messages'",
-        [],
-        |r| r.get(0),
-    )?;
-    if !sql.contains(OLD_CHECK) {
-        return Ok(());
-    }
-    let dependents: Vec<String> = {
-        let mut st = tx.prepare(
-            "SELECT sql FROM sqlite_schema WHERE tbl_name = 'messages'
-               AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name",
-        )?;
-        let rows = st
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<Vec<String>>>()?;
-        rows
-    };
-    let Some(open) = sql.find('(') else {
-        return Err(Error::Database {
-            message: "the messages table's schema is not understood".into(),
-        });
-    };
-    let create = format!(
-        "CREATE TABLE messages_rebuilt {}",
-        sql[open..].replace(OLD_CHECK, NEW_CHECK)
-    );
-    tx.execute_batch(&format!(
-        "{create};
-         INSERT INTO messages_rebuilt SELECT * FROM messages;
-         DROP TABLE messages;
-         ALTER TABLE messages_rebuilt RENAME TO messages;"
-    ))?;
-    for sql in dependents {
-        tx.execute_batch(&sql)?;
-    }
-    Ok(())
+    super::rebuild::widen_check(tx, "messages", OLD_CHECK, NEW_CHECK)
 }
 
 #[cfg(test)]

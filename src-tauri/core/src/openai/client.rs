@@ -35,25 +35,13 @@ mod build;
 mod completion;
 mod endpoint;
 mod events;
+mod reach;
+mod responses;
 use completion::{
     add_tool_calls, emit_logprobs, finish_tool_calls, whole_completion, Accumulators,
 };
 pub use endpoint::{Endpoint, Flavor, Proxy};
 pub use events::{ClientOptions, Finished, StreamEvent};
-
-/// Whether the environment names a proxy (what `Proxy::System` then uses).
-fn system_proxy_set() -> bool {
-    [
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ]
-    .iter()
-    .any(|v| std::env::var(v).is_ok_and(|s| !s.trim().is_empty()))
-}
 
 /// "4 s", "0.4 s", "90 s": a duration as people read it.
 fn seconds(d: Duration) -> String {
@@ -132,61 +120,6 @@ impl Client {
             req = req.header(name, value);
         }
         Ok(req)
-    }
-
-    /// A network error or timeout said so the user can act: which host, through which proxy (a
-    /// likely cause then), after how many tries ("no answer from HOST within 4 s, 3 tries").
-    fn unreachable(&self, err: Error, ep: &Endpoint, tries: u32) -> Error {
-        let url = &ep.base_url;
-        let host = match (url.host_str(), url.port()) {
-            (Some(h), Some(p)) => format!("{h}:{p}"),
-            (Some(h), None) => h.to_string(),
-            _ => url.to_string(),
-        };
-        let via = match &self.options.proxy {
-            Proxy::Custom(_) if !self.proxied(url) => String::new(),
-            Proxy::Custom(p) => {
-                let shown = Url::parse(p)
-                    .ok()
-                    .and_then(|u| {
-                        u.host_str()
-                            .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
-                    })
-                    .unwrap_or_else(|| p.clone());
-                format!(" through the proxy {shown}")
-            }
-            Proxy::System if self.proxied(url) && system_proxy_set() => {
-                " through the system proxy".to_string()
-            }
-            _ => String::new(),
-        };
-        let tries = if tries == 1 {
-            "1 try".to_string()
-        } else {
-            format!("{tries} tries")
-        };
-        let hint = if via.is_empty() {
-            ""
-        } else {
-            ". The proxy may be the cause: check it in Settings, or use none for this server"
-        };
-        match err {
-            Error::Timeout { message } if message.starts_with("no answer within") => {
-                Error::Timeout {
-                    message: format!(
-                        "no answer from {host}{via} within {}, {tries}{hint}",
-                        seconds(self.options.idle_timeout)
-                    ),
-                }
-            }
-            Error::Timeout { message } => Error::Timeout {
-                message: format!("{host}{via}: {message} ({tries}){hint}"),
-            },
-            Error::Network { message } => Error::Network {
-                message: format!("{host}{via}: {message} ({tries}){hint}"),
-            },
-            other => other,
-        }
     }
 
     /// Sends with retries (N1) until a success status; never retries once a body is being read.
@@ -283,6 +216,41 @@ impl Client {
         Ok(buf)
     }
 
+    /// The SSE items of the next piece of a streamed body, and whether the body ended. Stop and
+    /// the idle timeout are checked on every chunk of bytes, however the server splits its
+    /// events; Stop first, so a server that never pauses cannot starve it.
+    async fn next_items<S, B>(
+        &self,
+        bytes: &mut S,
+        parser: &mut SseParser,
+        cancel: &CancellationToken,
+        ep: &Endpoint,
+    ) -> Result<(Vec<Result<SseItem>>, bool)>
+    where
+        S: futures_util::Stream<Item = reqwest::Result<B>> + Unpin,
+        B: AsRef<[u8]>,
+    {
+        let next = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return Err(Error::Cancelled),
+            n = tokio::time::timeout(self.options.idle_timeout, bytes.next()) => n,
+        };
+        match next {
+            Err(_) => Err(Error::Timeout {
+                message: format!(
+                    "nothing arrived from {} for {} in the middle of the reply (a reply that has begun is not retried)",
+                    ep.base_url.host_str().unwrap_or_default(),
+                    seconds(self.options.idle_timeout)
+                ),
+            }),
+            Ok(Some(Err(e))) => Err(Error::Stream {
+                message: format!("the connection broke ({})", errors::network_error(e)),
+            }),
+            Ok(Some(Ok(chunk))) => Ok((parser.feed(chunk.as_ref()), false)),
+            Ok(None) => Ok((parser.finish(), true)),
+        }
+    }
+
     /// `GET {base}/models`: the model ids the server offers, in its order.
     /// Azure OpenAI has no list of deployments on its data-plane API: the deployment is the model.
     pub async fn list_models(&self, ep: &Endpoint) -> Result<Vec<String>> {
@@ -375,7 +343,13 @@ impl Client {
         if is_json {
             // Not a stream: an error object, or a whole completion from a server that ignores `stream`.
             let bytes = self.read_body(resp, JSON_BODY_LIMIT, cancel).await?;
-            return whole_completion(&bytes, body.is_chat(), on_event);
+            return match body {
+                Request::Responses(_) => responses::whole_response(&bytes, on_event),
+                _ => whole_completion(&bytes, body.is_chat(), on_event),
+            };
+        }
+        if let Request::Responses(_) = body {
+            return self.read_responses_stream(ep, resp, cancel, on_event).await;
         }
         let choices = body.choices();
         let mut router = Router::new(choices, body.is_chat());
@@ -385,36 +359,16 @@ impl Client {
         let mut finished = Finished::default();
         let mut received = 0usize;
         let outcome = 'stream: loop {
-            // Stop and the idle timeout are checked on every chunk of bytes, however the server
-            // splits its events; Stop first, so a server that never pauses cannot starve it.
-            let next = tokio::select! {
-                biased;
-                _ = cancel.cancelled() => break Err(Error::Cancelled),
-                n = tokio::time::timeout(self.options.idle_timeout, bytes.next()) => n,
-            };
-            let (items, ended) = match next {
-                Err(_) => {
-                    break Err(Error::Timeout {
-                        message: format!(
-                            "nothing arrived from {} for {} in the middle of the reply (a reply that has begun is not retried)",
-                            ep.base_url.host_str().unwrap_or_default(),
-                            seconds(self.options.idle_timeout)
-                        ),
-                    })
-                }
-                Ok(Some(Err(e))) => {
-                    break Err(Error::Stream {
-                        message: format!("the connection broke ({})", errors::network_error(e)),
-                    })
-                }
-                Ok(Some(Ok(chunk))) => (parser.feed(&chunk), false),
-                Ok(None) => (parser.finish(), true),
+            let (items, ended) = match self.next_items(&mut bytes, &mut parser, cancel, ep).await {
+                Ok(read) => read,
+                Err(e) => break Err(e),
             };
             for item in items {
                 let chunk = match item {
                     Err(e) => break 'stream Err(e),
                     Ok(SseItem::Done) => break 'stream Ok(finished),
                     Ok(SseItem::Chunk(chunk)) => chunk,
+                    Ok(SseItem::Data(_)) => continue,
                 };
                 if finished.model.is_none() {
                     finished.model = chunk.model.filter(|m| !m.is_empty());

@@ -4,6 +4,7 @@ pub mod client;
 pub mod errors;
 pub mod logprobs;
 pub mod probe;
+pub mod responses;
 pub mod sse;
 pub mod think;
 mod tls;

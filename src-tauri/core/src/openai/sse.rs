@@ -19,6 +19,9 @@ pub const MAX_LINE: usize = 4 << 20;
 #[derive(Debug, Clone, PartialEq)]
 pub enum SseItem {
     Chunk(ChatChunk),
+    /// An event's data as sent, from a parser made with [`SseParser::raw`] (the Responses API,
+    /// whose events are read by their `type`).
+    Data(String),
     Done,
 }
 
@@ -67,11 +70,21 @@ pub struct SseParser {
     /// The last chunk ended on `\r`: a `\n` first thing in the next one belongs to that line end.
     after_cr: bool,
     failed: bool,
+    /// Hand each event's data over as text instead of parsing it as a chat chunk.
+    raw: bool,
 }
 
 impl SseParser {
     pub fn new() -> SseParser {
         SseParser::default()
+    }
+
+    /// A parser that yields each event's data as text ([`SseItem::Data`]; `[DONE]` still ends).
+    pub fn raw() -> SseParser {
+        SseParser {
+            raw: true,
+            ..SseParser::default()
+        }
     }
 
     /// Feeds one chunk of the body. Work is linear in the chunk; memory at most `MAX_LINE` for
@@ -179,7 +192,9 @@ impl SseParser {
         let data = std::mem::take(&mut self.data);
         self.has_data = false;
         // Events with empty data (keep-alives) are skipped.
-        if !data.trim().is_empty() {
+        if self.raw && data.trim() != "[DONE]" && !data.trim().is_empty() {
+            out.push(Ok(SseItem::Data(data)));
+        } else if !data.trim().is_empty() {
             out.push(parse_data(&data));
         }
     }

@@ -136,12 +136,13 @@ impl CompletionRequest {
     }
 }
 
-/// A request to either endpoint.
+/// A request to one of the endpoints.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Request {
     Chat(ChatRequest),
     Completion(CompletionRequest),
+    Responses(super::responses::ResponsesRequest),
 }
 
 impl Request {
@@ -150,25 +151,31 @@ impl Request {
         match self {
             Request::Chat(_) => "chat/completions",
             Request::Completion(_) => "completions",
+            Request::Responses(_) => "responses",
         }
     }
     pub fn model(&self) -> &str {
         match self {
             Request::Chat(r) => &r.model,
             Request::Completion(r) => &r.model,
+            Request::Responses(r) => &r.model,
         }
     }
     pub fn sampling(&self) -> &Sampling {
         match self {
             Request::Chat(r) => &r.sampling,
             Request::Completion(r) => &r.sampling,
+            Request::Responses(r) => &r.sampling.0,
         }
     }
     pub fn is_chat(&self) -> bool {
         matches!(self, Request::Chat(_))
     }
-    /// How many choices the server will send (`n`).
+    /// How many choices the server will send (`n`; the Responses API sends one).
     pub fn choices(&self) -> u32 {
+        if matches!(self, Request::Responses(_)) {
+            return 1;
+        }
         self.sampling().params.n.unwrap_or(1).clamp(1, 128) as u32
     }
 }

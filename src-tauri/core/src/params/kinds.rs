@@ -109,6 +109,8 @@ impl ParamType for Logprobs {
             EndpointKind::Completions => {
                 vec![("logprobs".into(), Value::from(self.0.min(MAX_TOP_LEGACY)))]
             }
+            // Not in the table's endpoints for Responses (it would need `include`): never sent.
+            EndpointKind::Responses => Vec::new(),
         }
     }
 }

@@ -223,3 +223,45 @@ fn logprobs_and_tools_are_entries_of_the_table_with_their_own_wire_fields() {
     };
     assert_eq!(none.validate().unwrap(), Params::default());
 }
+
+#[test]
+fn the_responses_api_takes_only_the_parameters_the_table_gives_it() {
+    let p = Params {
+        temperature: Some(0.3),
+        max_tokens: Some(50),
+        top_p: Some(0.9),
+        frequency_penalty: Some(1.0),
+        presence_penalty: Some(1.0),
+        stop: Some(vec!["END".into()]),
+        seed: Some(3),
+        n: Some(2),
+        ..Default::default()
+    };
+    let wire = p.wire(EndpointKind::Responses);
+    let keys: Vec<&str> = wire.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["temperature", "top_p"]);
+    let refused: Vec<&str> = p
+        .refused_by(EndpointKind::Responses)
+        .iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(
+        refused,
+        ["frequency_penalty", "presence_penalty", "stop", "seed", "n"]
+    );
+    let only = p.clone().for_endpoint(EndpointKind::Responses);
+    assert_eq!((only.n, only.seed, only.max_tokens), (None, None, Some(50)));
+    let err = p.check_endpoint(EndpointKind::Responses).unwrap_err();
+    assert_eq!(err.kind(), "invalid");
+    assert!(
+        err.to_string().contains("--frequency-penalty")
+            && err.to_string().contains("--n")
+            && err.to_string().contains("Responses API"),
+        "{err}"
+    );
+    assert!(p.check_endpoint(EndpointKind::Chat).is_ok());
+    assert_eq!(
+        EndpointKind::parse("responses").unwrap(),
+        EndpointKind::Responses
+    );
+}

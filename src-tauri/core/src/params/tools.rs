@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Kind, ParamType, Spec};
+use crate::db::conversations::EndpointKind;
 use crate::error::{Error, Result};
 
 /// At most this many tools per conversation (OpenAI's limit is 128).
@@ -133,6 +134,18 @@ impl ParamType for Vec<FunctionTool> {
     }
     fn to_wire(&self) -> Value {
         Value::Array(self.iter().map(FunctionTool::wire).collect())
+    }
+    /// The Responses API takes each tool flat (`name` at the top, not under `function`).
+    fn wire_fields(&self, spec: &Spec, endpoint: EndpointKind) -> Vec<(String, Value)> {
+        let tools = match endpoint {
+            EndpointKind::Responses => Value::Array(
+                self.iter()
+                    .map(|t| crate::openai::responses::flat_tool(&t.wire()))
+                    .collect(),
+            ),
+            _ => self.to_wire(),
+        };
+        vec![(spec.name.to_string(), tools)]
     }
 }
 

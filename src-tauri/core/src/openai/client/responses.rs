@@ -1,0 +1,444 @@
+//! Reading the Responses API's answer: its streamed events by `type` (answer text, reasoning
+//! summary, function calls, `response.completed` with usage, `response.failed` / `error`), or a
+//! whole `response` object from a server that does not stream. One answer: choice 0.
+
+use serde_json::Value;
+
+use super::*;
+use crate::openai::tool_calls::{FunctionCall, ToolCall, MAX_ARGUMENT_BYTES, MAX_CALLS};
+use crate::openai::types::CompletionTokensDetails;
+
+/// What the events so far have built, and how the stream ended (once it has).
+#[derive(Debug, Default)]
+pub(super) struct Decoder {
+    finished: Finished,
+    /// Function calls in the order they were added, with their item ids.
+    calls: Vec<(String, ToolCall)>,
+    /// The reasoning part last written to (item, summary index): a new one starts a paragraph.
+    last_part: Option<(String, i64)>,
+    reasoned: bool,
+    received: usize,
+    /// `Some` once `response.completed` (or `incomplete`, `failed`, `error`) arrived.
+    pub(super) end: Option<Result<()>>,
+}
+
+/// `ResponseUsage` as the usage the rest of Parley knows.
+fn usage(v: &Value) -> Option<Usage> {
+    let input = v["input_tokens"].as_i64()?;
+    let output = v["output_tokens"].as_i64().unwrap_or(0);
+    Some(Usage {
+        prompt_tokens: input,
+        completion_tokens: output,
+        total_tokens: v["total_tokens"].as_i64().unwrap_or(input + output),
+        completion_tokens_details: v["output_tokens_details"]["reasoning_tokens"].as_i64().map(
+            |r| CompletionTokensDetails {
+                reasoning_tokens: Some(r),
+            },
+        ),
+    })
+}
+
+fn failure(what: &str, error: &Value) -> Error {
+    let message = error["message"].as_str().unwrap_or("no message");
+    let code = error["code"]
+        .as_str()
+        .map(|c| format!(" ({c})"))
+        .unwrap_or_default();
+    Error::Stream {
+        message: format!("the server reported {what}: {message}{code}; the part received is kept"),
+    }
+}
+
+impl Decoder {
+    /// Takes one event; the text it carries goes to `on_event`.
+    pub(super) fn event(&mut self, ev: &Value, on_event: &mut (dyn FnMut(StreamEvent) + Send)) {
+        let text = || ev["delta"].as_str().unwrap_or_default().to_string();
+        match ev["type"].as_str().unwrap_or_default() {
+            "response.created" | "response.in_progress" => self.response(&ev["response"]),
+            "response.output_text.delta" => {
+                let text = text();
+                if self.count(&text) {
+                    on_event(StreamEvent::Delta { index: 0, text });
+                }
+            }
+            // A summary (OpenAI) or the reasoning itself (open models behind vLLM and others).
+            t @ ("response.reasoning_summary_text.delta" | "response.reasoning_text.delta") => {
+                let part = (
+                    ev["item_id"].as_str().unwrap_or_default().to_string(),
+                    ev[if t.contains("summary") {
+                        "summary_index"
+                    } else {
+                        "content_index"
+                    }]
+                    .as_i64()
+                    .unwrap_or(0),
+                );
+                let mut text = text();
+                if self.reasoned && self.last_part.as_ref() != Some(&part) {
+                    text.insert_str(0, "\n\n");
+                }
+                self.last_part = Some(part);
+                if !text.is_empty() && self.count(&text) {
+                    self.reasoned = true;
+                    on_event(StreamEvent::Reasoning { index: 0, text });
+                }
+            }
+            "response.output_item.added" | "response.output_item.done" => self.item(&ev["item"]),
+            "response.function_call_arguments.delta" => {
+                let id = ev["item_id"].as_str().unwrap_or_default();
+                if let Some((_, call)) = self.calls.iter_mut().find(|(i, _)| i == id) {
+                    let args = &mut call.function.arguments;
+                    if args.len() + text().len() <= MAX_ARGUMENT_BYTES {
+                        args.push_str(&text());
+                    }
+                }
+            }
+            "response.completed" => {
+                self.response(&ev["response"]);
+                self.end = Some(Ok(()));
+            }
+            "response.incomplete" => {
+                self.response(&ev["response"]);
+                let reason = &ev["response"]["incomplete_details"]["reason"];
+                let reason = match reason.as_str() {
+                    Some("max_output_tokens") => "length",
+                    Some(other) => other,
+                    None => "incomplete",
+                };
+                self.finished.finish_reasons.insert(0, reason.to_string());
+                self.end = Some(Ok(()));
+            }
+            "response.failed" => {
+                let error = &ev["response"]["error"];
+                self.end = Some(Err(failure("an error mid-stream", error)));
+            }
+            "error" => self.end = Some(Err(failure("an error mid-stream", ev))),
+            _ => {}
+        }
+    }
+
+    /// Counts answer and reasoning bytes against the reply cap; false (and the end) past it.
+    fn count(&mut self, text: &str) -> bool {
+        self.received += text.len();
+        if self.received > MAX_REPLY_BYTES {
+            self.end = Some(Err(Error::Stream {
+                message: format!(
+                    "the reply passed Parley's limit of {} MB and was stopped; the part received is kept",
+                    MAX_REPLY_BYTES >> 20
+                ),
+            }));
+            return false;
+        }
+        true
+    }
+
+    /// The model and usage of a `response` object.
+    fn response(&mut self, r: &Value) {
+        if let Some(model) = r["model"].as_str().filter(|m| !m.is_empty()) {
+            self.finished.model = Some(model.to_string());
+        }
+        if let Some(u) = usage(&r["usage"]) {
+            self.finished.usage = Some(u);
+        }
+    }
+
+    /// An output item: a function call starts (or is completed with its final arguments).
+    fn item(&mut self, item: &Value) {
+        if item["type"] != "function_call" {
+            return;
+        }
+        let id = item["id"]
+            .as_str()
+            .or(item["call_id"].as_str())
+            .unwrap_or_default()
+            .to_string();
+        let name = item["name"].as_str().unwrap_or_default();
+        let arguments = item["arguments"].as_str().unwrap_or_default();
+        let count = self.calls.len();
+        match self.calls.iter_mut().find(|(i, _)| *i == id) {
+            Some((_, call)) => {
+                if !arguments.is_empty() && arguments.len() <= MAX_ARGUMENT_BYTES {
+                    call.function.arguments = arguments.to_string();
+                }
+                if call.function.name.is_empty() {
+                    call.function.name = name.to_string();
+                }
+            }
+            None if count < MAX_CALLS => {
+                let n = count;
+                let call_id = item["call_id"].as_str().filter(|c| !c.is_empty());
+                self.calls.push((
+                    id,
+                    ToolCall {
+                        id: call_id.map_or_else(|| format!("call_{n}"), str::to_string),
+                        kind: "function".into(),
+                        function: FunctionCall {
+                            name: name.to_string(),
+                            arguments: arguments.chars().take(MAX_ARGUMENT_BYTES).collect(),
+                        },
+                    },
+                ));
+            }
+            None => {}
+        }
+    }
+
+    /// The calls made so far, as choice 0's.
+    fn take_calls(&mut self) -> BTreeMap<u32, Vec<ToolCall>> {
+        let calls: Vec<ToolCall> = std::mem::take(&mut self.calls)
+            .into_iter()
+            .map(|(_, c)| c)
+            .collect();
+        if calls.is_empty() {
+            BTreeMap::new()
+        } else {
+            BTreeMap::from([(0, calls)])
+        }
+    }
+
+    /// The result of the stream, given how it ended; calls made before an error are kept
+    /// with the partial reply.
+    pub(super) fn finish(
+        mut self,
+        outcome: Result<()>,
+        on_event: &mut (dyn FnMut(StreamEvent) + Send),
+    ) -> Result<Finished> {
+        let calls = self.take_calls();
+        match outcome {
+            Ok(()) => {
+                let reason = if calls.is_empty() {
+                    "stop"
+                } else {
+                    "tool_calls"
+                };
+                self.finished
+                    .finish_reasons
+                    .entry(0)
+                    .or_insert_with(|| reason.to_string());
+                self.finished.tool_calls = calls;
+                Ok(self.finished)
+            }
+            Err(e) => {
+                if !calls.is_empty() {
+                    on_event(StreamEvent::ToolCalls { calls });
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+/// A whole `response` object (a server that answered without streaming).
+pub(super) fn whole_response(
+    bytes: &[u8],
+    on_event: &mut (dyn FnMut(StreamEvent) + Send),
+) -> Result<Finished> {
+    let v: Value = serde_json::from_slice(bytes).map_err(|e| Error::Stream {
+        message: format!("the server answered with JSON that is not a response ({e})"),
+    })?;
+    if !v["error"].is_null() {
+        return Err(Error::BadRequest {
+            status: 200,
+            message: v["error"]["message"]
+                .as_str()
+                .unwrap_or("no message")
+                .to_string(),
+        });
+    }
+    let mut d = Decoder::default();
+    d.response(&v);
+    for item in v["output"].as_array().into_iter().flatten() {
+        match item["type"].as_str() {
+            Some("reasoning") => {
+                let text: Vec<&str> = item["summary"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| p["text"].as_str())
+                    .collect();
+                if !text.is_empty() {
+                    on_event(StreamEvent::Reasoning {
+                        index: 0,
+                        text: text.join("\n\n"),
+                    });
+                }
+            }
+            Some("message") => {
+                for part in item["content"].as_array().into_iter().flatten() {
+                    if let Some(text) = part["text"]
+                        .as_str()
+                        .filter(|_| part["type"] == "output_text")
+                    {
+                        on_event(StreamEvent::Delta {
+                            index: 0,
+                            text: text.to_string(),
+                        });
+                    }
+                }
+            }
+            _ => d.item(item),
+        }
+    }
+    if v["status"] == "incomplete" {
+        d.event(
+            &serde_json::json!({"type": "response.incomplete", "response": v}),
+            on_event,
+        );
+    }
+    d.finish(Ok(()), on_event)
+}
+
+impl Client {
+    /// Reads a Responses API event stream until its final event.
+    pub(super) async fn read_responses_stream(
+        &self,
+        ep: &Endpoint,
+        resp: reqwest::Response,
+        cancel: &CancellationToken,
+        on_event: &mut (dyn FnMut(StreamEvent) + Send),
+    ) -> Result<Finished> {
+        let mut bytes = resp.bytes_stream();
+        let mut parser = SseParser::raw();
+        let mut d = Decoder::default();
+        let outcome = 'stream: loop {
+            let (items, ended) = match self.next_items(&mut bytes, &mut parser, cancel, ep).await {
+                Ok(read) => read,
+                Err(e) => break Err(e),
+            };
+            for item in items {
+                let data = match item {
+                    Err(e) => break 'stream Err(e),
+                    Ok(SseItem::Data(data)) => data,
+                    Ok(_) => break 'stream Err(lost_end()),
+                };
+                let ev: Value = match serde_json::from_str(&data) {
+                    Ok(ev) => ev,
+                    Err(e) => {
+                        break 'stream Err(Error::Stream {
+                            message: format!("the server sent a malformed event ({e})"),
+                        })
+                    }
+                };
+                d.event(&ev, on_event);
+                if let Some(end) = d.end.take() {
+                    break 'stream end;
+                }
+            }
+            if ended {
+                break Err(lost_end());
+            }
+        };
+        d.finish(outcome, on_event)
+    }
+}
+
+fn lost_end() -> Error {
+    Error::Stream {
+        message: "the connection closed before the reply was complete".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn run(events: &[Value]) -> (Vec<StreamEvent>, Option<Result<()>>, Decoder) {
+        let mut out = Vec::new();
+        let mut d = Decoder::default();
+        let mut end = None;
+        for ev in events {
+            d.event(ev, &mut |e| out.push(e));
+            if let Some(e) = d.end.take() {
+                end = Some(e);
+                break;
+            }
+        }
+        (out, end, d)
+    }
+
+    #[test]
+    fn text_reasoning_summary_calls_and_usage_are_read_from_the_events() {
+        let (out, end, d) = run(&[
+            json!({"type": "response.created", "response": {"model": "gpt-5-2026"}}),
+            json!({"type": "response.reasoning_summary_text.delta", "item_id": "rs_1", "summary_index": 0, "delta": "Think"}),
+            json!({"type": "response.reasoning_summary_text.delta", "item_id": "rs_1", "summary_index": 1, "delta": "More"}),
+            json!({"type": "response.output_text.delta", "item_id": "m", "delta": "Hi"}),
+            json!({"type": "response.output_item.added", "item": {"type": "function_call", "id": "fc_1", "call_id": "call_9", "name": "f", "arguments": ""}}),
+            json!({"type": "response.function_call_arguments.delta", "item_id": "fc_1", "delta": "{\"a\":"}),
+            json!({"type": "response.function_call_arguments.delta", "item_id": "fc_1", "delta": "1}"}),
+            json!({"type": "response.completed", "response": {"usage": {"input_tokens": 5, "output_tokens": 9,
+                "total_tokens": 14, "output_tokens_details": {"reasoning_tokens": 4}}}}),
+        ]);
+        assert!(matches!(end, Some(Ok(()))));
+        assert_eq!(
+            out,
+            [
+                StreamEvent::Reasoning {
+                    index: 0,
+                    text: "Think".into()
+                },
+                StreamEvent::Reasoning {
+                    index: 0,
+                    text: "\n\nMore".into()
+                },
+                StreamEvent::Delta {
+                    index: 0,
+                    text: "Hi".into()
+                },
+            ]
+        );
+        let f = d.finish(Ok(()), &mut |_| {}).unwrap();
+        assert_eq!(f.model.as_deref(), Some("gpt-5-2026"));
+        let u = f.usage.unwrap();
+        assert_eq!(
+            (u.prompt_tokens, u.completion_tokens, u.reasoning_tokens()),
+            (5, 9, Some(4))
+        );
+        assert_eq!(f.finish_reason(0).as_deref(), Some("tool_calls"));
+        let call = &f.tool_calls[&0][0];
+        assert_eq!(
+            (call.id.as_str(), call.function.arguments.as_str()),
+            ("call_9", "{\"a\":1}")
+        );
+    }
+
+    #[test]
+    fn a_failed_response_or_an_error_event_ends_with_the_servers_message() {
+        let (out, end, _) = run(&[
+            json!({"type": "response.output_text.delta", "delta": "Part"}),
+            json!({"type": "response.failed", "response": {"error": {"code": "server_error", "message": "The model failed."}}}),
+        ]);
+        assert_eq!(out.len(), 1);
+        let e = end.unwrap().unwrap_err();
+        assert!(
+            e.to_string().contains("The model failed. (server_error)"),
+            "{e}"
+        );
+        let (_, end, _) = run(&[
+            json!({"type": "error", "code": "ERR_X", "message": "Something went wrong", "param": null}),
+        ]);
+        assert!(end
+            .unwrap()
+            .unwrap_err()
+            .to_string()
+            .contains("Something went wrong"));
+    }
+
+    #[test]
+    fn an_incomplete_response_says_why_and_a_whole_response_is_read() {
+        let (_, end, d) = run(&[json!({"type": "response.incomplete",
+            "response": {"incomplete_details": {"reason": "max_output_tokens"}}})]);
+        assert!(matches!(end, Some(Ok(()))));
+        let f = d.finish(Ok(()), &mut |_| {}).unwrap();
+        assert_eq!(f.finish_reason(0).as_deref(), Some("length"));
+        let body = json!({"model": "m", "status": "completed", "output": [
+            {"type": "reasoning", "summary": [{"type": "summary_text", "text": "Hmm"}]},
+            {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Done"}]}],
+            "usage": {"input_tokens": 1, "output_tokens": 2, "total_tokens": 3}});
+        let mut out = Vec::new();
+        let f = whole_response(body.to_string().as_bytes(), &mut |e| out.push(e)).unwrap();
+        assert_eq!(out.len(), 2);
+        assert_eq!(f.usage.unwrap().completion_tokens, 2);
+    }
+}
