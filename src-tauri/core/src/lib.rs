@@ -5,6 +5,7 @@
 //! `chat/`, `eval/`, `prompts/` → `db/`, `openai/`, `secrets/`. `db` imports no feature module.
 
 pub mod api;
+pub mod attachments;
 pub mod chat;
 pub mod db;
 pub mod error;
