@@ -88,6 +88,10 @@ const COMMANDS: &[&str] = &[
     "cancel_import",
     "list_backups",
     "restore_backup",
+    "attach_image",
+    "attach_file",
+    "attachment_limits",
+    "set_image_max_edge",
 ];
 
 fn main() {

@@ -21,6 +21,7 @@ mod common;
 mod conformance;
 mod faults;
 mod i18n;
+mod images;
 mod ipc;
 mod ipc_consent;
 mod judge;

@@ -20,6 +20,9 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
 
+#[path = "fake_images.rs"]
+pub mod fake_images;
+
 /// Models listed by `GET /v1/models`.
 pub const MODELS: &[&str] = &[
     "test-model",
@@ -654,6 +657,10 @@ async fn chat(ctx: &Ctx, bytes: &[u8], api: Api) -> Response {
             .unwrap()
             .as_secs(),
     };
+    // Image parts are checked for every model; test-vision / test-text-only answer them.
+    if let Some(r) = fake_images::route(&o, &messages) {
+        return r;
+    }
     // The redirect target always answers like test-model.
     let kind = if ctx.other {
         kind("test-model", &last)

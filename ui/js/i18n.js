@@ -500,6 +500,18 @@ const STRINGS = {
     'link.close': 'Close',
     'link.refusedTitle': 'Link not opened',
     'link.failedTitle': 'Could not open the link',
+
+    'attach.button': 'Attach images or text files (or paste, or drop them here)',
+    'attach.remove': 'Remove attachment',
+    'attach.reading': 'Reading…',
+    'attach.tooMany': 'A message can carry {n} attachments.',
+    'attach.detailTitle': 'How closely the model looks at the image',
+    'attach.detail.auto': 'Auto',
+    'attach.detail.low': 'Low detail',
+    'attach.detail.high': 'High detail',
+    'attach.maxEdge': 'Longest image edge (px)',
+    'attach.maxEdgeHint': 'Larger images are scaled down to this before sending ({min}–{max}). Images up to {mb} MB, text files up to {kib} KiB, {n} attachments per message.',
+    'error.kind.images_refused': 'This model does not take images; your message is kept',
   },
   'zh-CN': {
     'app.name': 'Parley',
@@ -1017,6 +1029,18 @@ const STRINGS = {
     'link.close': '关闭',
     'link.refusedTitle': '未打开链接',
     'link.failedTitle': '无法打开链接',
+
+    'attach.button': '附加图片或文本文件（也可粘贴或拖放到这里）',
+    'attach.remove': '移除附件',
+    'attach.reading': '读取中…',
+    'attach.tooMany': '每条消息最多 {n} 个附件。',
+    'attach.detailTitle': '模型查看图片的精细程度',
+    'attach.detail.auto': '自动',
+    'attach.detail.low': '低细节',
+    'attach.detail.high': '高细节',
+    'attach.maxEdge': '图片最长边（像素）',
+    'attach.maxEdgeHint': '更大的图片在发送前缩小到此尺寸（{min}–{max}）。图片最大 {mb} MB，文本文件最大 {kib} KiB，每条消息最多 {n} 个附件。',
+    'error.kind.images_refused': '此模型不接受图片；你的消息已保留',
   },
 };
 

@@ -90,6 +90,28 @@ pub fn clean_name(name: &str) -> String {
     }
 }
 
+/// A file name sent percent-encoded (`encodeURIComponent`), decoded; bad escapes stay as typed,
+/// invalid UTF-8 becomes U+FFFD. Cleaned as [`clean_name`] says.
+pub fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap() * 16 + hex(l).unwrap()) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    clean_name(&String::from_utf8_lossy(&out))
+}
+
 /// Checks a text file: under the size limit, valid UTF-8, no NUL bytes (a binary file).
 pub fn text_file(name: &str, bytes: &[u8]) -> Result<TextFile> {
     let name = clean_name(name);
@@ -198,6 +220,13 @@ mod tests {
         assert_eq!(fenced(&f), "````a.md\nbefore\n```\nnot the end\n````");
         let msg = compose("Look:\n", std::slice::from_ref(&f));
         assert!(msg.starts_with("Look:\n\n````a.md\n"), "{msg}");
+    }
+
+    #[test]
+    fn names_sent_percent_encoded_come_back_as_typed() {
+        assert_eq!(percent_decoded("%E5%9B%BE%20a.png"), "图 a.png");
+        assert_eq!(percent_decoded("100%25%zz"), "100%%zz");
+        assert_eq!(percent_decoded("a%0Ab%2Fc"), "c");
     }
 
     #[test]
