@@ -24,6 +24,7 @@ mod i18n;
 mod images;
 mod ipc;
 mod ipc_consent;
+mod ipc_images;
 mod judge;
 mod judge_headless;
 mod key_binding;
