@@ -245,3 +245,50 @@ pub fn max_edge(conn: &Connection) -> Result<Option<u32>> {
 pub fn set_max_edge(conn: &Connection, edge: u32) -> Result<()> {
     super::profiles::set_setting(conn, MAX_EDGE_SETTING, &edge.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::migrations::migrate;
+
+    fn blob(sha: &str) -> Blob {
+        Blob {
+            sha256: sha.into(),
+            mime: "image/png".into(),
+            bytes: vec![1, 2, 3],
+            width: 1,
+            height: 1,
+            thumb: vec![4],
+            thumb_mime: "image/png".into(),
+        }
+    }
+
+    #[test]
+    fn an_image_is_stored_once_and_only_unsent_old_ones_are_pruned() {
+        let mut c = Connection::open_in_memory().unwrap();
+        c.pragma_update(None, "foreign_keys", true).unwrap();
+        migrate(&mut c).unwrap();
+        assert!(store(&c, &blob("a")).unwrap());
+        assert!(!store(&c, &blob("a")).unwrap(), "the same bytes again add nothing");
+        store(&c, &blob("b")).unwrap();
+        let conv = crate::db::conversations::create(&c, None).unwrap();
+        let m = crate::db::messages::insert_user(&mut c, conv.id, None, "hi").unwrap();
+        let refs = [ImageRef {
+            sha256: "a".into(),
+            name: "a.png".into(),
+            detail: Detail::Low,
+        }];
+        link(&c, m.id, &refs).unwrap();
+        assert_eq!(of_message(&c, m.id).unwrap()[0].image, refs[0]);
+        assert_eq!(count(&c).unwrap(), 2);
+        // Fresh ones stay (they may be in the composer); old unsent ones go; sent ones stay.
+        assert_eq!(prune_unreferenced(&c, 0).unwrap(), 0);
+        assert_eq!(prune_unreferenced(&c, i64::MAX).unwrap(), 1);
+        assert!(exists(&c, "a").unwrap() && !exists(&c, "b").unwrap());
+        let ghost = ImageRef {
+            sha256: "zz".into(),
+            ..refs[0].clone()
+        };
+        assert!(link(&c, m.id, &[ghost]).is_err());
+    }
+}
