@@ -75,6 +75,12 @@ export async function addFiles(files) {
       showError(t('attach.tooMany', { n: limits.maxAttachments }));
       return;
     }
+    // Past the limit the bytes are not even read (Rust checks again, with the same numbers).
+    const max = isImage(f) ? limits.maxImageBytes : limits.maxFileBytes;
+    if (max && f.size > max) {
+      showError(t('attach.tooBig', { name: f.name, size: formatSize(f.size), max: formatSize(max) }));
+      continue;
+    }
     busy += 1;
     render();
     try {
@@ -92,6 +98,8 @@ export async function addFiles(files) {
     }
   }
 }
+
+const formatSize = (n) => (n >= 1048576 ? `${(n / 1048576).toFixed(1)} MB` : `${Math.ceil(n / 1024)} KiB`);
 
 export const hasAttachments = () => pending.length > 0;
 export const isAttaching = () => busy > 0;
