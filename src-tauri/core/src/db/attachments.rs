@@ -269,7 +269,10 @@ mod tests {
         c.pragma_update(None, "foreign_keys", true).unwrap();
         migrate(&mut c).unwrap();
         assert!(store(&c, &blob("a")).unwrap());
-        assert!(!store(&c, &blob("a")).unwrap(), "the same bytes again add nothing");
+        assert!(
+            !store(&c, &blob("a")).unwrap(),
+            "the same bytes again add nothing"
+        );
         store(&c, &blob("b")).unwrap();
         let conv = crate::db::conversations::create(&c, None).unwrap();
         let m = crate::db::messages::insert_user(&mut c, conv.id, None, "hi").unwrap();
