@@ -58,6 +58,23 @@ async fn choose_file(app: &App, name: &str, text: &str) {
     .await;
 }
 
+/// Reloads the page (`extra` runs first) and waits until the new page shows the thread's thumbnail:
+/// the old page is marked, so its DOM is never taken for the new one.
+async fn reload(app: &App, extra: &str, args: Vec<Value>) {
+    app.js_with(
+        &format!("{extra}; window.__oldPage = true; location.reload(); return true"),
+        args,
+    )
+    .await;
+    app.wait_js(
+        "the reloaded page with the thread's thumbnail",
+        &format!(
+            "return !window.__oldPage && document.readyState === 'complete' && !!document.querySelector('{MESSAGE_THUMB}')"
+        ),
+    )
+    .await;
+}
+
 async fn count(app: &App, css: &str) -> usize {
     app.find_all(css).await.len()
 }
@@ -101,9 +118,11 @@ async fn an_attached_image_shows_as_a_thumbnail_and_reaches_the_server_as_an_ima
     );
     assert_eq!(describe(&content[1]).unwrap(), "image/png 64x48 auto");
     // After a reload the thumbnail comes from the database.
-    app.js("location.reload(); return true").await;
-    wait_count(&app, "the thumbnail after a reload", MESSAGE_THUMB, 1).await;
-    let alt = app.attr_of(MESSAGE_THUMB, "alt").await.unwrap();
+    reload(&app, "", vec![]).await;
+    let alt = wait_for("the thumbnail's alt text", || async {
+        app.attr_of(MESSAGE_THUMB, "alt").await
+    })
+    .await;
     assert_eq!(alt, HOSTILE);
     app.close().await;
 }
@@ -125,12 +144,12 @@ async fn attachments_at_the_minimum_size_in_light_dark_english_and_chinese() {
         ("zh-CN", "light"),
         ("zh-CN", "dark"),
     ] {
-        app.js_with(
-            "localStorage.setItem('parley.theme', arguments[1]); localStorage.setItem('parley.lang', arguments[0]); location.reload(); return true",
+        reload(
+            &app,
+            "localStorage.setItem('parley.theme', arguments[1]); localStorage.setItem('parley.lang', arguments[0])",
             vec![lang.into(), theme.into()],
         )
         .await;
-        wait_count(&app, "the thread after a reload", MESSAGE_THUMB, 1).await;
         min_size(&app).await;
         drop_file(&app, "photo.png", "image/png", &png(90, 120)).await;
         choose_file(&app, "data.csv", "a,b\n1,2\n").await;
