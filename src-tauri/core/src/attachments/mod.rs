@@ -155,8 +155,11 @@ pub fn fenced(file: &TextFile) -> String {
     format!("{fence}{name}\n{body}\n{fence}")
 }
 
-/// The message text with each file appended as a fenced block.
+/// The message text with each file appended as a fenced block (without files, exactly as typed).
 pub fn compose(content: &str, files: &[TextFile]) -> String {
+    if files.is_empty() {
+        return content.to_string();
+    }
     let mut out = content.trim_end().to_string();
     for f in files {
         if !out.is_empty() {
@@ -220,6 +223,7 @@ mod tests {
         assert_eq!(fenced(&f), "````a.md\nbefore\n```\nnot the end\n````");
         let msg = compose("Look:\n", std::slice::from_ref(&f));
         assert!(msg.starts_with("Look:\n\n````a.md\n"), "{msg}");
+        assert_eq!(compose("as typed \n", &[]), "as typed \n");
     }
 
     #[test]
