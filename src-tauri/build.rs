@@ -91,6 +91,10 @@ const COMMANDS: &[&str] = &[
     "restore_backup",
     "continue_from_token",
     "set_conversation_response_format",
+    "attach_image",
+    "attach_file",
+    "attachment_limits",
+    "set_image_max_edge",
 ];
 
 fn main() {

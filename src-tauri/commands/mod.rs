@@ -2,6 +2,7 @@
 //! All run off the main thread (`async`), so a long conversation never blocks the window.
 
 pub mod app;
+pub mod attachments;
 pub mod chat;
 pub mod consent;
 pub mod conversations;
@@ -110,5 +111,9 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         organise::restore_backup,
         chat::continue_from_token,
         tools::set_conversation_response_format,
+        attachments::attach_image,
+        attachments::attach_file,
+        attachments::attachment_limits,
+        attachments::set_image_max_edge,
     ]
 }

@@ -18,6 +18,7 @@ mod branches;
 mod chat;
 mod feedback;
 mod first_run;
+mod images;
 mod organise;
 mod prompts;
 mod providers;

@@ -25,6 +25,8 @@ mod structured;
 /// The Responses API (`/v1/responses`).
 #[path = "fake_responses.rs"]
 mod fake_responses;
+#[path = "fake_images.rs"]
+pub mod fake_images;
 
 /// Models listed by `GET /v1/models`.
 pub const MODELS: &[&str] = &[
@@ -667,6 +669,10 @@ async fn chat(ctx: &Ctx, bytes: &[u8], api: Api) -> Response {
             .unwrap()
             .as_secs(),
     };
+    // Image parts are checked for every model; test-vision / test-text-only answer them.
+    if let Some(r) = fake_images::route(&o, &messages) {
+        return r;
+    }
     // The redirect target always answers like test-model.
     let kind = if ctx.other {
         kind("test-model", &last)

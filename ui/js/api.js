@@ -32,6 +32,16 @@ async function call(cmd, args) {
   }
 }
 
+/** A file's bytes as the raw body of the call, its name percent-encoded in a header. */
+async function fileCall(cmd, file) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  try {
+    return await core().invoke(cmd, bytes, { headers: { 'x-parley-name': encodeURIComponent(file.name || '') } });
+  } catch (err) {
+    throw normalizeError(err);
+  }
+}
+
 async function streamCall(cmd, request, onEvent) {
   let channel;
   try {
@@ -211,6 +221,15 @@ export const api = {
   setConversationResponseFormat: (conversationId, format) => call('set_conversation_response_format', { conversationId, format }),
   /** request: {conversationId, replyId, tokenIndex, alternative, streamId}; onEvent(streamEvent). */
   continueFromToken: (request, onEvent) => streamCall('continue_from_token', request, onEvent),
+
+  // Attachments (images and text files in the composer).
+  /** File → {sha256, name, detail, width, height, thumb (data: URL), downscaled}: checked, downscaled, stored once. */
+  attachImage: (file) => fileCall('attach_image', file),
+  /** File → {name, text}: UTF-8 and size checked; sent as a fenced block. */
+  attachFile: (file) => fileCall('attach_file', file),
+  /** {maxImageBytes, maxFileBytes, maxAttachments, maxEdge, minMaxEdge, maxMaxEdge} */
+  attachmentLimits: () => call('attachment_limits'),
+  setImageMaxEdge: (edge) => call('set_image_max_edge', { edge }),
 };
 
 export function newStreamId() {

@@ -8,6 +8,7 @@ import * as paging from './paging.js';
 import { state, emit, PENDING } from './state.js';
 import { clearPendingPrompt, pendingPromptVersion } from './slash.js';
 import { branchLoss, clearBranchNote, initFeedback, noteBranch } from './feedback.js';
+import * as attach from './attachments.js';
 
 let hooks = {
   ensureConversation: async () => state.activeId,
@@ -36,6 +37,7 @@ export function initChat(opts) {
   // Legacy completions: an alternative token picked in the heat map continues as a new branch.
   onAlternativePicked((m, tokenIndex, alternative) => retry(m.parentId, (r, cb) => api.continueFromToken(
     { conversationId: r.conversationId, replyId: m.id, tokenIndex, alternative, streamId: r.streamId }, cb)));
+  attach.initAttachments();
   view.setHandlers({
     retry: (userMessageId) => retry(userMessageId),
     regenerate: (userMessageId) => retry(userMessageId),
@@ -102,7 +104,7 @@ export async function send() {
   if (state.stream) return;
   const composer = $('composer');
   const content = composer.value;
-  if (!content.trim()) { composer.focus(); return; }
+  if ((!content.trim() && !attach.hasAttachments()) || attach.isAttaching()) { composer.focus(); return; }
   hideComposerError();
   clearBranchNote();
   // Block double sends while a conversation is being created.
@@ -123,8 +125,10 @@ export async function send() {
   track(ctx, conversationId);
   ctx.sentText = content;
   updateControls(); // now that the conversation is known, Stop belongs to it
+  const { images, files, shown } = attach.forRequest();
+  ctx.shownImages = shown;
   const request = {
-    conversationId, content, streamId: ctx.streamId, targets: targetsFor(ctx), promptVersionId: pendingPromptVersion(),
+    conversationId, content, streamId: ctx.streamId, targets: targetsFor(ctx), promptVersionId: pendingPromptVersion(), images, files,
   };
   clearPendingPrompt();
   run(ctx, api.sendMessage(request, (ev) => onEvent(ctx, ev)));
@@ -260,7 +264,7 @@ async function run(ctx, promise) {
       // The result beat the 'started' event (large payloads arrive late): the message was
       // saved, so clear the composer and show the conversation as stored.
       ctx.started = true;
-      if (ctx.kind === 'send' && $('composer').value === ctx.sentText) { $('composer').value = ''; autoGrow(); }
+      if (ctx.kind === 'send' && $('composer').value === ctx.sentText) { $('composer').value = ''; attach.clearAttachments(); autoGrow(); }
       ctx.reloadAfter = true;
     } else if (finals.length) finals.forEach((m) => applyFinal(ctx, m));
     else if (ctx.failError && !ctx.errorShown) reportFailure(ctx, ctx.failError);
@@ -385,9 +389,10 @@ function onStarted(ctx, ev) {
     ctx.groupId = ev.groupId ?? null;
     const user = ev.userMessage;
     if (user) ctx.userMessageId = user.id;
+    if (user && ctx.shownImages?.length) user.images = ctx.shownImages;
     if (ctx.kind === 'send') {
       const composer = $('composer');
-      if (composer.value === ctx.sentText) { composer.value = ''; autoGrow(); }
+      if (composer.value === ctx.sentText) { composer.value = ''; attach.clearAttachments(); autoGrow(); }
     }
     if (isActive(ctx)) {
       if (ctx.kind === 'retry') {

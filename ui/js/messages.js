@@ -8,12 +8,12 @@ import { state, emit } from './state.js';
 import { modelChoices, setConversationModel } from './modelpick.js';
 import { metaText } from './meta.js';
 import { buildGroup, diversityLine, fillColumnHead } from './columns.js';
-
 export { formatCost, metaText } from './meta.js';
 export { appendColumn, appendGroup, collapseGroups } from './columns.js';
 import { buildThinking, fillThinking, streamThinking } from './thinking.js';
 import { toolCallsBlock } from './tools.js';
 import { fillStructured, heatMap, heatMapToggle } from './logprobs.js';
+import { showImages } from './attachments.js';
 
 const container = () => document.getElementById('messages');
 /** id -> {root, body, meta, message} for the active conversation */
@@ -194,6 +194,7 @@ function fillMessage(entry, m) {
   }
   if (m.role === 'user' || m.role === 'system') {
     entry.body.textContent = m.content ?? '';
+    showImages(entry, m);
     fillTools(entry);
     return;
   }

@@ -48,6 +48,9 @@ pub struct Args {
     /// stderr as it streams; stdout gets only the answer either way.
     #[arg(long)]
     reasoning: bool,
+    /// Images and text files sent with the message.
+    #[command(flatten)]
+    attach: crate::attach::AttachArgs,
     /// Send a saved prompt (its newest version) instead of a typed message; fill its variables
     /// with --var. Its system prompt and preset model apply unless given here.
     #[arg(long = "prompt", value_name = "NAME")]
@@ -243,6 +246,7 @@ pub async fn run(mut args: Args) -> Result<i32> {
         }
         (None, Some(p)) => p.to_string(),
     };
+    let (images, files) = crate::attach::load(&service, &args.attach).await?;
     let conversation_id = conversation_for(&service, &args, &prompt)?;
     let stream_id = format!("cli-{}", std::process::id());
     stop_on_ctrl_c(service.clone(), stream_id.clone());
@@ -252,6 +256,8 @@ pub async fn run(mut args: Args) -> Result<i32> {
         stream_id: Some(stream_id),
         base_url: args.base_url,
         prompt_version_id,
+        images,
+        files,
         ..Default::default()
     };
     let stdout = std::io::stdout();

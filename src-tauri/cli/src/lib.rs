@@ -11,6 +11,7 @@ mod term;
 
 mod arena;
 mod ask;
+mod attach;
 mod backups;
 mod conversations;
 mod export;

@@ -18,6 +18,8 @@ pub enum Error {
     },
     #[error("The conversation is too long for the model's context window. Server said: {message}")]
     ContextTooLong { message: String },
+    #[error("The model \"{model}\" does not take images (the server refused them). Your message is kept: choose a model that can see images, or send it without them. Server said: {message}")]
+    ImagesRefused { model: String, message: String },
     #[error("The server refused the request ({status}): {message}")]
     BadRequest { status: u16, message: String },
     #[error("The server failed ({status}): {message}")]
@@ -71,6 +73,7 @@ impl Error {
             Error::ModelNotFound { .. } => "model_not_found",
             Error::RateLimited { .. } => "rate_limited",
             Error::ContextTooLong { .. } => "context_too_long",
+            Error::ImagesRefused { .. } => "images_refused",
             Error::BadRequest { .. } => "bad_request",
             Error::Server { .. } => "server",
             Error::Network { .. } => "network",
@@ -114,7 +117,9 @@ impl Serialize for Error {
             Error::Server { status, .. } | Error::BadRequest { status, .. } => {
                 map.serialize_entry("status", status)?
             }
-            Error::ModelNotFound { model, .. } => map.serialize_entry("model", model)?,
+            Error::ModelNotFound { model, .. } | Error::ImagesRefused { model, .. } => {
+                map.serialize_entry("model", model)?
+            }
             Error::KeyNotConfirmed {
                 origin, held_for, ..
             } => {
@@ -155,6 +160,10 @@ impl Error {
             } => Error::RateLimited {
                 message: f(&message),
                 retry_after_secs,
+            },
+            Error::ImagesRefused { model, message } => Error::ImagesRefused {
+                model: f(&model),
+                message: f(&message),
             },
             Error::ContextTooLong { message } => Error::ContextTooLong {
                 message: f(&message),

@@ -5,6 +5,7 @@
 //! `chat/`, `eval/`, `prompts/` → `db/`, `openai/`, `secrets/`. `db` imports no feature module.
 
 pub mod api;
+pub mod attachments;
 pub mod chat;
 pub mod db;
 pub mod error;
@@ -34,6 +35,9 @@ pub fn open_service(
 ) -> Result<(ChatService, Vec<OpenNotice>)> {
     let (db, notices) = Db::open_dir(data_dir)?;
     trace("database checked and migrated");
+    // Images attached a day ago or more and never sent (the composer was closed) are let go.
+    let day_ago = db::now_ms() - 24 * 3600 * 1000;
+    db.with(|c| db::attachments::prune_unreferenced(c, day_ago))?;
     let client = openai::Client::new(openai::ClientOptions::default())?;
     trace("http client built");
     Ok((ChatService::new(db, secrets, client, env), notices))

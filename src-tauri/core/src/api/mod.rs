@@ -6,6 +6,7 @@
 //! `prompts/` and `db/`. CPU-heavy work (leaderboard bootstrap, exports) runs on a blocking
 //! thread with the lock released (see [`ChatService::read_blocking`] and [`compute`]).
 
+mod attachments;
 mod conversations;
 mod eval;
 mod organise;
@@ -15,6 +16,9 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 
+pub use crate::attachments::{
+    AttachedImage, Detail, ImageRef, Limits as AttachmentLimits, TextFile,
+};
 pub use crate::chat::history::{PageAt, ThreadPage};
 pub use crate::chat::ChatService;
 pub use crate::chat::{MessageView, ThreadMessage};

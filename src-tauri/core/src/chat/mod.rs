@@ -82,6 +82,12 @@ pub struct SendRequest {
     /// message, then the model answers them (`content` is then ignored).
     #[serde(default)]
     pub tool_results: Vec<ToolResult>,
+    /// Images attached (stored already, by `attach_image`), in order.
+    #[serde(default)]
+    pub images: Vec<crate::attachments::ImageRef>,
+    /// Text files attached: appended to the text as fenced blocks with their names.
+    #[serde(default)]
+    pub files: Vec<crate::attachments::TextFile>,
 }
 
 /// The result of one tool call, typed by the user (Parley never executes tools).

@@ -10,7 +10,32 @@ use crate::openai::types::{
     wants_max_completion_tokens, ChatMessage, ChatRequest, CompletionRequest, Request, Sampling,
 };
 
+use std::collections::HashMap;
+
+use crate::openai::types::ImagePart;
+
 use super::*;
+
+/// The images of the user messages of `path`, as `data:` URLs (read from the one stored copy).
+fn image_parts(c: &rusqlite::Connection, path: &[Message]) -> Result<HashMap<i64, Vec<ImagePart>>> {
+    let mut out = HashMap::new();
+    for m in path.iter().filter(|m| m.role == Role::User) {
+        let stored = crate::db::attachments::of_message(c, m.id)?;
+        if stored.is_empty() {
+            continue;
+        }
+        let mut parts = Vec::with_capacity(stored.len());
+        for s in stored {
+            let (mime, bytes) = crate::db::attachments::bytes(c, &s.image.sha256)?;
+            parts.push(ImagePart {
+                url: crate::attachments::data_url(&mime, &bytes),
+                detail: s.image.detail.as_str().into(),
+            });
+        }
+        out.insert(m.id, parts);
+    }
+    Ok(out)
+}
 
 /// Failed replies and empty rows are not sent back to the model; partial (stopped) replies are,
 /// and so are replies that only called tools (with their calls).
@@ -19,8 +44,19 @@ pub(super) fn belongs_in_history(m: &Message) -> bool {
     (!m.content.is_empty() || !m.tool_calls.is_empty()) && !failed
 }
 
-/// The request history for a reply to the last message of `path`.
+/// The request history for a reply to the last message of `path` (text only).
+#[cfg(test)]
 pub(super) fn history(system_prompt: &str, path: &[Message]) -> Vec<ChatMessage> {
+    history_with_images(system_prompt, path, &HashMap::new())
+}
+
+/// The history with the images of its messages (by message id) as `image_url` parts. A message
+/// with images and no text is sent too.
+pub(super) fn history_with_images(
+    system_prompt: &str,
+    path: &[Message],
+    images: &HashMap<i64, Vec<ImagePart>>,
+) -> Vec<ChatMessage> {
     let system = (!system_prompt.trim().is_empty()).then(|| ChatMessage {
         role: Role::System.as_str().into(),
         content: system_prompt.to_string(),
@@ -30,10 +66,11 @@ pub(super) fn history(system_prompt: &str, path: &[Message]) -> Vec<ChatMessage>
         .into_iter()
         .chain(
             path.iter()
-                .filter(|m| belongs_in_history(m))
+                .filter(|m| belongs_in_history(m) || images.contains_key(&m.id))
                 .map(|m| ChatMessage {
                     role: m.role.as_str().into(),
                     content: m.content.clone(),
+                    images: images.get(&m.id).cloned().unwrap_or_default(),
                     tool_calls: m.tool_calls.clone(),
                     tool_call_id: m.tool_call_id.clone(),
                 }),
@@ -111,7 +148,9 @@ impl ChatService {
                     .max_tokens
                     .map(|m| m.max(0) as usize)
                     .unwrap_or(context::DEFAULT_REPLY_RESERVE);
-                let fitted = context::fit(model, history(&s.system_prompt, &path), window, reserve);
+                let images = self.db.with(|c| image_parts(c, &path))?;
+                let history = history_with_images(&s.system_prompt, &path, &images);
+                let fitted = context::fit(model, history, window, reserve);
                 if s.endpoint == EndpointKind::Responses {
                     let body = self.responses_body(s, model, fitted.messages)?;
                     return Ok((Request::Responses(body), fitted.omitted));
@@ -122,6 +161,14 @@ impl ChatService {
                 Ok((Request::Chat(body), fitted.omitted))
             }
             EndpointKind::Completions => {
+                let has_images = self
+                    .db
+                    .with(|c| crate::db::attachments::of_message(c, user.id))?;
+                if !has_images.is_empty() {
+                    return Err(Error::invalid(
+                        "The legacy completions endpoint takes text only: switch this conversation to the chat endpoint to send images.",
+                    ));
+                }
                 let mut prompt = completion_prompt(&s.system_prompt, &path);
                 prompt.push_str(prompt_tail.unwrap_or_default());
                 let mut body = CompletionRequest::streaming(model, prompt);

@@ -26,7 +26,22 @@ impl ChatService {
         if !req.tool_results.is_empty() {
             return self.send_tool_results(req, emit).await;
         }
-        let content = clean_content(&req.content)?;
+        crate::attachments::check_count(req.images.len(), req.files.len())?;
+        let mut files = Vec::with_capacity(req.files.len());
+        for f in &req.files {
+            files.push(crate::attachments::text_file(&f.name, f.text.as_bytes())?);
+        }
+        let text = crate::attachments::compose(&req.content, &files);
+        // A message of images alone has no text.
+        let content = if !req.images.is_empty() && text.trim().is_empty() {
+            String::new()
+        } else {
+            clean_content(&text)?
+        };
+        let mut images = req.images.clone();
+        for i in &mut images {
+            i.name = crate::attachments::clean_name(&i.name);
+        }
         let runs = self.register_runs(req.stream_id, req.targets)?;
         let user = self.db.with(|c| {
             let parent = match req.edit_of {
@@ -41,7 +56,24 @@ impl ChatService {
                 }
                 None => messages::active_leaf(c, req.conversation_id)?,
             };
+            // An edit keeps the images of the message it replaces (the same stored copies).
+            let images = match req.edit_of {
+                Some(id) if images.is_empty() => crate::db::attachments::of_message(c, id)?
+                    .into_iter()
+                    .map(|s| s.image)
+                    .collect(),
+                _ => images,
+            };
+            for i in &images {
+                if !crate::db::attachments::exists(c, &i.sha256)? {
+                    return Err(Error::invalid(format!(
+                        "The image \"{}\" is no longer stored; attach it again. Nothing was sent.",
+                        i.name
+                    )));
+                }
+            }
             let user = messages::insert_user(c, req.conversation_id, parent, &content)?;
+            crate::db::attachments::link(c, user.id, &images)?;
             if let Some(version) = req.prompt_version_id {
                 c.execute(
                     "UPDATE messages SET prompt_version_id = ?2 WHERE id = ?1",

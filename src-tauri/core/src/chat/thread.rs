@@ -71,6 +71,31 @@ pub struct ThreadMessage {
     /// How different the finished replies of that group are (distinct-n, self-similarity).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diversity: Option<Diversity>,
+    /// A user message's images, each with its thumbnail as a `data:` URL.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<ThreadImage>,
+}
+
+/// An image of a message as the window shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadImage {
+    #[serde(flatten)]
+    pub image: crate::attachments::StoredImage,
+    pub thumb: String,
+}
+
+/// The images of a message with their thumbnails.
+pub(crate) fn images_of(c: &rusqlite::Connection, message_id: i64) -> Result<Vec<ThreadImage>> {
+    let mut out = Vec::new();
+    for image in crate::db::attachments::of_message(c, message_id)? {
+        let (mime, thumb) = crate::db::attachments::thumb(c, &image.image.sha256)?;
+        out.push(ThreadImage {
+            image,
+            thumb: crate::attachments::data_url(&mime, &thumb),
+        });
+    }
+    Ok(out)
 }
 
 /// What the window adds to the rows of one conversation.
@@ -119,14 +144,18 @@ pub(super) fn decorate(
         ratings: crate::eval::ratings::for_conversation(c, conversation_id)?,
         blind: crate::eval::arena::blind_replies(c, conversation_id)?,
     };
-    Ok(path
-        .into_iter()
+    path.into_iter()
         .map(
             |PathEntry {
                  message,
                  sibling_ids,
                  group,
              }| {
+                let images = if message.role == messages::Role::User {
+                    images_of(c, message.id)?
+                } else {
+                    Vec::new()
+                };
                 let done: Vec<&str> = group
                     .iter()
                     .filter(|m| m.status == Status::Done)
@@ -141,7 +170,7 @@ pub(super) fn decorate(
                     logprob_metric,
                     structured,
                 } = extras.view(message);
-                ThreadMessage {
+                Ok(ThreadMessage {
                     message,
                     rating,
                     reference_score,
@@ -151,10 +180,11 @@ pub(super) fn decorate(
                     sibling_ids,
                     group: group.into_iter().map(|m| extras.view(m)).collect(),
                     diversity,
-                }
+                    images,
+                })
             },
         )
-        .collect())
+        .collect()
 }
 
 /// The reply's tokens per second (the one rule), for the window.

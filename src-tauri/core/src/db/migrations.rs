@@ -367,6 +367,29 @@ pub const MIGRATIONS: &[&str] = &[
     // 19 (branch responses): `responses` among a conversation's endpoints (the Responses API).
     // SQLite cannot alter a CHECK: the table is rebuilt in Rust (db::rebuild), like 14.
     super::rebuild::ALLOW_RESPONSES_ENDPOINT,
+    // 20 (images, branch `images`): attached images stored once, addressed by the SHA-256 of the
+    // bytes sent (already downscaled), with a small thumbnail; a message lists its images in order.
+    r#"
+    CREATE TABLE blobs (
+        sha256     TEXT PRIMARY KEY,
+        mime       TEXT NOT NULL,
+        bytes      BLOB NOT NULL,
+        width      INTEGER NOT NULL,
+        height     INTEGER NOT NULL,
+        thumb      BLOB NOT NULL,
+        thumb_mime TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE message_images (
+        message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        position   INTEGER NOT NULL,
+        sha256     TEXT NOT NULL REFERENCES blobs(sha256),
+        name       TEXT NOT NULL,
+        detail     TEXT NOT NULL CHECK (detail IN ('auto', 'low', 'high')),
+        PRIMARY KEY (message_id, position)
+    ) WITHOUT ROWID;
+    CREATE INDEX message_images_by_blob ON message_images(sha256);
+    "#,
 ];
 
 /// The LLM judge's tables. Depends only on migration 1 (messages, profiles).

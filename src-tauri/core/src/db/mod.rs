@@ -1,6 +1,7 @@
 //! SQLite storage: one file, WAL, foreign keys, ordered migrations, backups before migrating,
 //! corrupt files moved aside (never overwritten).
 
+pub mod attachments;
 pub mod backup;
 pub mod conversations;
 pub mod judging;

@@ -237,7 +237,7 @@ pub fn check_deletable(conn: &Connection, id: i64) -> Result<ProfileRow> {
     Ok(row)
 }
 
-fn setting(conn: &Connection, key: &str) -> Result<Option<String>> {
+pub(crate) fn setting(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(conn
         .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
             r.get(0)
@@ -245,7 +245,7 @@ fn setting(conn: &Connection, key: &str) -> Result<Option<String>> {
         .optional()?)
 }
 
-fn set_setting(conn: &Connection, key: &str, value: &str) -> Result<()> {
+pub(crate) fn set_setting(conn: &Connection, key: &str, value: &str) -> Result<()> {
     conn.execute(
         "INSERT INTO settings(key, value) VALUES (?1, ?2)
          ON CONFLICT(key) DO UPDATE SET value = excluded.value",

@@ -52,6 +52,10 @@ pub(crate) fn from_status(
         {
             Error::ContextTooLong { message }
         }
+        400 | 415 | 422 | 500 if refuses_images(&message) => Error::ImagesRefused {
+            model: model.unwrap_or("?").to_string(),
+            message,
+        },
         s if s >= 500 => Error::Server { status: s, message },
         s => Error::BadRequest { status: s, message },
     }
@@ -65,6 +69,33 @@ fn names_missing_model(status: StatusCode, message: &str) -> bool {
         404 => m.contains("model"),
         _ => m.contains("model") && (m.contains("not exist") || m.contains("not found")),
     }
+}
+
+/// How servers say "this model takes no images": OpenAI 400 "…does not support image inputs",
+/// vLLM 400 "…is not a multimodal model", llama.cpp 500 "image input is not supported… mmproj",
+/// Ollama 400 "…does not support vision".
+fn refuses_images(message: &str) -> bool {
+    let m = message.to_lowercase();
+    let about_images = ["image", "vision", "multimodal", "multi-modal", "mmproj"]
+        .iter()
+        .any(|w| m.contains(w));
+    let refusal = [
+        "not support",
+        "unsupported",
+        "not a multimodal",
+        "not multimodal",
+        "cannot",
+        "can't",
+        "not accept",
+        "not allowed",
+        "invalid content type",
+        "only text",
+        "not enabled",
+        "mmproj",
+    ]
+    .iter()
+    .any(|w| m.contains(w));
+    about_images && refusal
 }
 
 /// A 401 when no key was sent means "a key is needed", not "the key is wrong".
@@ -132,6 +163,38 @@ pub(crate) fn network_error(e: reqwest::Error) -> Error {
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
+
+    #[test]
+    fn a_server_refusing_images_is_told_apart_and_names_the_model() {
+        let h = HeaderMap::new();
+        for (status, text) in [
+            (
+                400,
+                "Invalid content type. image_url is only supported by certain models.",
+            ),
+            (400, "This model does not support image inputs."),
+            (400, "llava is not a multimodal model"),
+            (
+                500,
+                "image input is not supported - hint: you may need to provide the mmproj",
+            ),
+        ] {
+            let body = format!(r#"{{"error":{{"message":"{text}"}}}}"#);
+            let e = from_status(
+                StatusCode::from_u16(status).unwrap(),
+                &h,
+                &body,
+                Some("txt-1"),
+            );
+            assert_eq!(e.kind(), "images_refused", "{text}");
+            assert!(e.to_string().contains("\"txt-1\""), "{e}");
+        }
+        let other = r#"{"error":{"message":"temperature must be at most 2"}}"#;
+        assert_eq!(
+            from_status(StatusCode::BAD_REQUEST, &h, other, Some("m")).kind(),
+            "bad_request"
+        );
+    }
 
     #[test]
     fn maps_statuses_to_clear_errors() {

@@ -6,16 +6,69 @@ use serde::{Deserialize, Serialize};
 pub use super::tool_calls::{ToolCall, ToolCallChunk};
 use crate::params::{EndpointKind, Params};
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// A chat message. With images, `content` goes on the wire as content parts (the text first,
+/// then one `image_url` part per image); without, as a plain string.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct ChatMessage {
     pub role: String,
     pub content: String,
+    /// Images sent with the text (`ChatCompletionRequestMessageContentPartImage`).
+    #[serde(skip)]
+    pub images: Vec<ImagePart>,
     /// An assistant message's tool calls (sent back so the model sees what it asked for).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<ToolCall>,
     /// A `tool` message: the call it answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<String>,
+}
+
+/// One image of a message: a `data:` URL and how closely to look (`auto`, `low`, `high`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ImagePart {
+    pub url: String,
+    pub detail: String,
+}
+
+impl std::fmt::Debug for ImagePart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let head: String = self.url.chars().take(40).collect();
+        write!(
+            f,
+            "ImagePart({head}…, {} chars, {})",
+            self.url.len(),
+            self.detail
+        )
+    }
+}
+
+impl Serialize for ChatMessage {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        use serde_json::json;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("role", &self.role)?;
+        if self.images.is_empty() {
+            map.serialize_entry("content", &self.content)?;
+        } else {
+            let text =
+                (!self.content.is_empty()).then(|| json!({"type": "text", "text": self.content}));
+            let parts: Vec<serde_json::Value> = text
+                .into_iter()
+                .chain(self.images.iter().map(|i| {
+                    json!({"type": "image_url", "image_url": {"url": i.url, "detail": i.detail}})
+                }))
+                .collect();
+            map.serialize_entry("content", &parts)?;
+        }
+        if !self.tool_calls.is_empty() {
+            map.serialize_entry("tool_calls", &self.tool_calls)?;
+        }
+        if let Some(id) = &self.tool_call_id {
+            map.serialize_entry("tool_call_id", id)?;
+        }
+        map.end()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -134,6 +134,7 @@ fn conversation(conn: &Connection, id: i64, out: &mut dyn Write) -> Result<()> {
         }
         writeln!(out, "_{}_\n", meta.join(" · "))?;
         writeln!(out, "{}\n", m.content.trim_end())?;
+        super::images::markdown(conn, m.id, out)?;
         push_children(&mut stack, &children, &active, Some(m.id));
     }
     Ok(())

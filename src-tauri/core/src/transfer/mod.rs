@@ -3,6 +3,7 @@
 //! time inside one transaction: a bad file changes nothing and says what is wrong and where.
 
 pub mod chatgpt;
+mod images;
 pub mod markdown;
 pub mod parley;
 mod rows;

@@ -1,7 +1,7 @@
 //! Parley JSON: lossless (the whole message tree with every column: parameters, usage, timings;
-//! ratings and their history, arena battles, judge verdicts with their rubric; folder and tags).
-//! Message ids become `ref` numbers local to the conversation, so export → import → export gives
-//! the same file. Written and read one conversation at a time.
+//! ratings and their history, arena battles, judge verdicts with their rubric; folder, tags and
+//! images). Message ids become `ref` numbers local to the conversation, so export → import →
+//! export gives the same file. Written and read one conversation at a time.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -176,10 +176,9 @@ pub fn conversation(conn: &Connection, id: i64) -> Result<Value> {
         "rating_history": history,
         "battles": battles,
         "verdicts": verdicts,
+        "images": super::images::export(conn, &refs)?,
     }))
 }
-
-// ----- import -----
 
 /// Streams the top-level object; each element of `conversations` is imported as it is read.
 pub(crate) fn import(sink: &mut Sink, reader: impl Read) -> Result<()> {
@@ -378,6 +377,7 @@ fn import_one(sink: &mut Sink, doc: &Object) -> Result<()> {
         ids.insert(r, new_id);
     }
     sink.summary.messages += messages.len();
+    super::images::import(conn, doc.get("images"), &ids)?;
 
     let rating_cols = allowed("ratings", &["message_id"])?;
     for o in list(doc, "ratings")? {
