@@ -343,6 +343,32 @@ pub const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     ALTER TABLE messages ADD COLUMN served_model TEXT;
     "#,
+    // 17 (branch long): the active path of long conversations kept (db/messages/path.rs): a message
+    // added under the kept path's last message extends it, any other change to the tree drops it.
+    // Two-character searches: the trigram index's vocabulary, and each message's last two
+    // characters (the one place a two-character word leaves no trigram starting with it).
+    r#"
+    CREATE TABLE active_paths (
+        conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+        leaf            INTEGER NOT NULL,
+        length          INTEGER NOT NULL,
+        ids             TEXT NOT NULL
+    );
+    CREATE TRIGGER active_paths_insert AFTER INSERT ON messages BEGIN
+        UPDATE active_paths SET ids = ids || ',' || new.id, leaf = new.id, length = length + 1
+            WHERE conversation_id = new.conversation_id AND leaf = new.parent_id;
+        DELETE FROM active_paths WHERE conversation_id = new.conversation_id AND leaf <> new.id;
+    END;
+    CREATE TRIGGER active_paths_update
+        AFTER UPDATE OF parent_id, selected_at, created_at, conversation_id ON messages BEGIN
+        DELETE FROM active_paths WHERE conversation_id IN (old.conversation_id, new.conversation_id);
+    END;
+    CREATE TRIGGER active_paths_delete AFTER DELETE ON messages BEGIN
+        DELETE FROM active_paths WHERE conversation_id = old.conversation_id;
+    END;
+    CREATE VIRTUAL TABLE messages_fts_vocab USING fts5vocab(messages_fts, row);
+    CREATE INDEX messages_tail ON messages(lower(substr(content, -2)));
+    "#,
 ];
 
 /// The LLM judge's tables. Depends only on migration 1 (messages, profiles).
