@@ -347,6 +347,7 @@ pub const MIGRATIONS: &[&str] = &[
     // added under the kept path's last message extends it, any other change to the tree drops it.
     // Two-character searches: the trigram index's vocabulary, and each message's last two
     // characters (the one place a two-character word leaves no trigram starting with it).
+    // A conversation's totals from an index.
     r#"
     CREATE TABLE active_paths (
         conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
@@ -368,6 +369,9 @@ pub const MIGRATIONS: &[&str] = &[
     END;
     CREATE VIRTUAL TABLE messages_fts_vocab USING fts5vocab(messages_fts, row);
     CREATE INDEX messages_tail ON messages(lower(substr(content, -2)));
+    -- A conversation's totals (shown as it opens) from the index alone, not its rows' text.
+    CREATE INDEX messages_totals ON messages(conversation_id, role, prompt_tokens, completion_tokens,
+        cost_usd, tokens_counted);
     "#,
 ];
 
