@@ -16,6 +16,7 @@ mod bench_history;
 mod branches;
 mod chat;
 mod first_run;
+mod import;
 mod organise;
 mod prompts;
 mod providers;
