@@ -258,9 +258,7 @@ pub(crate) fn for_messages(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64
          WHERE r.message_id IN (SELECT value FROM json_each(?1))",
     )?;
     let rows = st
-        .query_map([list], |r| {
-            Ok((r.get::<_, i64>(0)?, rating_from(r, 1)?))
-        })?
+        .query_map([list], |r| Ok((r.get::<_, i64>(0)?, rating_from(r, 1)?)))?
         .collect::<rusqlite::Result<HashMap<_, _>>>()?;
     Ok(rows)
 }

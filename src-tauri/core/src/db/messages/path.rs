@@ -39,11 +39,7 @@ fn kept(conn: &Connection, conversation_id: i64) -> Result<Option<Vec<i64>>> {
 /// Keeps the path; a failure only means it is walked again next time (a read-only file, a lock).
 fn keep(conn: &Connection, conversation_id: i64, ids: &[i64]) {
     let Some(&leaf) = ids.last() else { return };
-    let text = ids
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+    let text = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
     let _ = conn.execute(
         "INSERT OR REPLACE INTO active_paths(conversation_id, leaf, length, ids) VALUES (?1, ?2, ?3, ?4)",
         rusqlite::params![conversation_id, leaf, ids.len() as i64, text],
@@ -58,7 +54,8 @@ pub(super) fn siblings_of(
     parents: &[Option<i64>],
 ) -> Result<std::collections::HashMap<Option<i64>, Vec<i64>>> {
     let mut out = std::collections::HashMap::new();
-    let mut children = conn.prepare_cached("SELECT id FROM messages WHERE parent_id = ?1 ORDER BY id")?;
+    let mut children =
+        conn.prepare_cached("SELECT id FROM messages WHERE parent_id = ?1 ORDER BY id")?;
     let mut roots = conn.prepare_cached(
         "SELECT id FROM messages WHERE conversation_id = ?1 AND parent_id IS NULL ORDER BY id",
     )?;
