@@ -248,5 +248,18 @@ async fn bench_long_history() {
         println!("scroll 10,000 messages to the top: {s}");
     }
     println!("PSS (web process, app) MB: {before:.0?} before ten opens, {after:.0?} after closing");
+    // What the page itself still holds after closing: message entries, replies waiting to be
+    // rendered, DOM nodes in all.
+    let held = c
+        .execute_async(
+            "const done = arguments[0];
+             Promise.all([import('./js/messages.js'), import('./js/lazymd.js')]).then(([view, lazy]) =>
+               done({ entries: view.count(), waiting: lazy.waitingCount(),
+                      nodes: document.getElementsByTagName('*').length }));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    println!("held by the page after closing: {held}");
     app.close().await;
 }
