@@ -1,7 +1,7 @@
 //! The kept active path always equals a fresh walk of the tree, whatever changes the tree.
 
-use super::super::{insert_user, select, thread_window, Tree};
 use super::*;
+use crate::db::messages::{insert_user, select, thread, thread_window, Tree};
 use crate::db::{conversations, Db};
 
 fn walked(c: &Connection, conv: i64) -> Vec<i64> {
@@ -116,7 +116,7 @@ fn a_page_shows_the_same_siblings_as_the_whole_thread() {
         insert_user(c, conv, Some(ids[KEEP_FROM + 5]), "other version")?;
         insert_user(c, conv, None, "other root")?;
         select(c, ids[KEEP_FROM + 9])?;
-        let whole = super::super::thread(c, conv)?;
+        let whole = thread(c, conv)?;
         for start in [0, KEEP_FROM - 5, KEEP_FROM + 1] {
             let (total, page) = thread_window(c, conv, start, 30)?;
             assert_eq!(total, whole.len());
