@@ -186,6 +186,9 @@ pub fn search(
 /// finds enough hits early.
 const PAIR_MAX_TRIGRAMS: usize = 1_000;
 const PAIR_MAX_MESSAGES: i64 = 10_000;
+/// A word found this often among the newest `PAIR_SAMPLE` messages counts as common.
+const PAIR_SAMPLE: i64 = 5_000;
+const PAIR_COMMON_IN_SAMPLE: i64 = 5;
 
 /// Can the trigram index stand in for LIKE on this character? ASCII (LIKE and the index both fold
 /// its case) and caseless CJK-and-above characters (neither folds them; no diacritics to strip).
@@ -202,6 +205,19 @@ fn rarest_pair(conn: &Connection, words: &[&String]) -> Result<Option<(String, V
     )?;
     'words: for w in words {
         if w.chars().count() != 2 || !w.chars().all(pair_char) {
+            continue;
+        }
+        // Common in the newest messages: the newest-first scan meets its hits at once.
+        let recent: i64 = conn
+            .prepare_cached(
+                "SELECT count(*) FROM (SELECT 1 FROM messages WHERE id > (SELECT coalesce(max(id), 0)
+                 FROM messages) - ?1 AND content LIKE ?2 ESCAPE '\\' LIMIT ?3)",
+            )?
+            .query_row(
+                rusqlite::params![PAIR_SAMPLE, like_pattern(w), PAIR_COMMON_IN_SAMPLE],
+                |r| r.get(0),
+            )?;
+        if recent >= PAIR_COMMON_IN_SAMPLE {
             continue;
         }
         let prefix = w.to_ascii_lowercase();

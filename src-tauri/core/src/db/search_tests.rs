@@ -326,6 +326,14 @@ fn pair_corpus() -> Connection {
         )
         .unwrap();
     }
+    // Newer messages without any of those characters: the pairs are rare among the newest.
+    for i in 0..PAIR_SAMPLE {
+        tx.execute(
+            "INSERT INTO messages(conversation_id, role, content, status, created_at) VALUES (1, 'user', 'zzqq', 'done', ?1)",
+            [20_000 + i],
+        )
+        .unwrap();
+    }
     tx.commit().unwrap();
     c
 }
@@ -374,4 +382,18 @@ fn a_two_character_word_with_letters_the_index_folds_differently_is_scanned() {
     let c = db();
     assert!(rarest_pair(&c, &[&"Éa".to_string()]).unwrap().is_none());
     assert!(rarest_pair(&c, &[&"ab".to_string()]).unwrap().is_some());
+}
+
+#[test]
+fn a_two_character_word_common_among_the_newest_messages_is_scanned() {
+    let c = db();
+    for i in 0..PAIR_COMMON_IN_SAMPLE {
+        c.execute(
+            "INSERT INTO messages(conversation_id, role, content, status, created_at) VALUES (2, 'user', '学习中文', 'done', ?1)",
+            [100 + i],
+        )
+        .unwrap();
+    }
+    assert!(rarest_pair(&c, &[&"学习".to_string()]).unwrap().is_none());
+    assert_eq!(ids(&c, "学习", &all()), like_scan(&c, "学习", 50).unwrap());
 }
