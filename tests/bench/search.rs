@@ -74,6 +74,15 @@ pub fn search_1m() {
             .take(5)
             .cloned()
             .collect();
+    // Rare two-character words (the trigram vocabulary's case; a LIKE scan before).
+    let zh2_rare: Vec<String> =
+        v.zh.iter()
+            .skip(8_000)
+            .filter(|w| w.chars().count() == 2)
+            .step_by(500)
+            .take(5)
+            .cloned()
+            .collect();
     let groups: Vec<(&str, Vec<String>)> = vec![
         ("english common", pick(&v.en, &[3, 10, 20, 40, 60], 5)),
         ("english mid", pick(&v.en, &[300, 500, 800, 1200, 2000], 5)),
@@ -86,6 +95,7 @@ pub fn search_1m() {
             pick(&v.zh, &[100, 400, 1500, 5000, 15000], 3),
         ),
         ("chinese 2 chars", zh2),
+        ("chinese 2 rare", zh2_rare),
         (
             "two words",
             vec![

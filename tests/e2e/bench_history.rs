@@ -10,10 +10,24 @@ use crate::fake_openai::FakeOpenAi;
 use crate::fixture::Lab;
 use crate::history;
 
-/// Resident memory (MB) of the web process serving this lab's window (found by its data dir).
-fn web_process_mb(data: &std::path::Path) -> Option<f64> {
+/// Proportional set size (MB) of one process, from /proc/PID/smaps_rollup (as smem counts it).
+fn pss_mb(pid: &str) -> Option<f64> {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    let kb: f64 = rollup
+        .lines()
+        .find(|l| l.starts_with("Pss:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+/// PSS (MB) of the web process and of the app serving this lab's window (found by its data dir).
+fn memory_mb(data: &std::path::Path) -> (Option<f64>, Option<f64>) {
     let want = format!("PARLEY_DATA_DIR={}", data.display());
-    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+    let (mut web, mut app) = (None, None);
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let pid = entry.file_name();
         let Some(pid) = pid
             .to_str()
@@ -22,24 +36,17 @@ fn web_process_mb(data: &std::path::Path) -> Option<f64> {
             continue;
         };
         let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        if !comm.starts_with("WebKitWebProces") {
-            continue;
-        }
         let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
         if !env.split(|&b| b == 0).any(|kv| kv == want.as_bytes()) {
             continue;
         }
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let kb: f64 = status
-            .lines()
-            .find(|l| l.starts_with("VmRSS:"))?
-            .split_whitespace()
-            .nth(1)?
-            .parse()
-            .ok()?;
-        return Some(kb / 1024.0);
+        if comm.starts_with("WebKitWebProces") {
+            web = pss_mb(pid);
+        } else if comm.trim() == "parley-desktop" {
+            app = pss_mb(pid);
+        }
     }
-    None
+    (web, app)
 }
 
 fn seed(data: &std::path::Path, long: usize) -> Vec<i64> {
@@ -75,6 +82,25 @@ fn seed(data: &std::path::Path, long: usize) -> Vec<i64> {
 async fn bench_long_history() {
     let lab = Lab::new().await;
     let long = seed(lab.data(), 3);
+    // The last page read in this process (the same debug build as the app's core).
+    let (db, _) = parley_core::db::Db::open_dir(lab.data()).unwrap();
+    let read_ms = db
+        .with(|c| {
+            let mut ms = Vec::new();
+            for _ in 0..5 {
+                let t = std::time::Instant::now();
+                parley_core::db::messages::thread_window(c, long[0], 9_970, 30)?;
+                ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            Ok(ms)
+        })
+        .unwrap();
+    drop(db);
+    println!("read the last page of 10,000 from the database (ms): {read_ms:.1?}");
+    let scroll_rounds: usize = std::env::var("PARLEY_BENCH_SCROLLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
     let server = FakeOpenAi::start();
     let app = lab.open(&server).await;
     let c = app.client();
@@ -113,7 +139,49 @@ async fn bench_long_history() {
         .unwrap();
     println!("sidebar, 5,003 conversations: {sidebar}");
 
-    let before = web_process_mb(lab.data());
+    // Where an open's time goes: the IPC round trip of the last page (and its size), building its
+    // DOM, the layout, and the frame after; the header's other calls (totals, settings) beside it.
+    let phases = c
+        .execute_async(
+            "const id = arguments[0]; const done = arguments[arguments.length - 1];
+             Promise.all([import('./js/api.js'), import('./js/messages.js')]).then(async ([{ api }, view]) => {
+               const el = document.getElementById('messages');
+               const out = { ipc: [], bytes: 0, build: [], layout: [], paint: [], totals: [], bare: [], short: [] };
+               for (let i = 0; i < 5; i++) {
+                 let t = performance.now();
+                 await api.appInfo();
+                 out.bare.push(performance.now() - t);
+                 t = performance.now();
+                 await api.getThreadPage(1, {}, 30);
+                 out.short.push(performance.now() - t);
+               }
+               for (let i = 0; i < 5; i++) {
+                 let t = performance.now();
+                 const page = await api.getThreadPage(id, {}, 30);
+                 out.ipc.push(performance.now() - t);
+                 out.bytes = JSON.stringify(page).length;
+                 t = performance.now();
+                 await api.conversationTotals(id);
+                 out.totals.push(performance.now() - t);
+                 t = performance.now();
+                 view.renderAll(page.messages);
+                 out.build.push(performance.now() - t);
+                 t = performance.now();
+                 el.scrollTop = el.scrollHeight;
+                 out.layout.push(performance.now() - t);
+                 t = performance.now();
+                 await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+                 out.paint.push(performance.now() - t);
+               }
+               done(out);
+             }, (e) => done({ error: String(e) }));",
+            vec![json!(long[0])],
+        )
+        .await
+        .unwrap();
+    println!("open phases (ms; bytes of the page): {phases}");
+
+    let before = memory_mb(lab.data());
     let mut opens = Vec::new();
     let mut scrolls: Vec<Value> = Vec::new();
     for round in 0..10 {
@@ -136,7 +204,7 @@ async fn bench_long_history() {
             .await
             .unwrap();
         opens.push(open.as_f64().unwrap_or(f64::NAN));
-        if round < 2 {
+        if round < scroll_rounds {
             // Scroll to the top as a fast wheel would: one step per frame; frame gaps measured.
             let s = c
                 .execute_async(
@@ -174,11 +242,24 @@ async fn bench_long_history() {
     .await
     .unwrap();
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let after = web_process_mb(lab.data());
+    let after = memory_mb(lab.data());
     println!("open a 10,000-message conversation (ms, click to painted): {opens:.1?}");
     for s in &scrolls {
         println!("scroll 10,000 messages to the top: {s}");
     }
-    println!("web process memory: {before:.0?} MB before ten opens, {after:.0?} MB after closing");
+    println!("PSS (web process, app) MB: {before:.0?} before ten opens, {after:.0?} after closing");
+    // What the page itself still holds after closing: message entries, replies waiting to be
+    // rendered, DOM nodes in all.
+    let held = c
+        .execute_async(
+            "const done = arguments[0];
+             Promise.all([import('./js/messages.js'), import('./js/lazymd.js')]).then(([view, lazy]) =>
+               done({ entries: view.count(), waiting: lazy.waitingCount(),
+                      nodes: document.getElementsByTagName('*').length }));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    println!("held by the page after closing: {held}");
     app.close().await;
 }

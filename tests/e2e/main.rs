@@ -19,6 +19,7 @@ mod chat;
 mod feedback;
 mod first_run;
 mod images;
+mod import;
 mod organise;
 mod prompts;
 mod providers;

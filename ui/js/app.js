@@ -100,16 +100,17 @@ async function selectConversation(id, { fresh = false, at = null } = {}) {
   sidebar.markActive();
   sidebar.scrollActiveIntoView();
   renderHeader();
-  refreshTotals();
   conv.loadConversation();
   paging.clear();
   if (!id || fresh) {
+    refreshTotals();
     loading = false;
     renderEmptyState();
     chat.reattachStream();
     return;
   }
   loading = true;
+  $('conv-totals').textContent = '';
   renderEmptyState();
   $('messages').setAttribute('aria-busy', 'true');
   try {
@@ -124,6 +125,8 @@ async function selectConversation(id, { fresh = false, at = null } = {}) {
     if (seq === selectSeq) showBanner(errorText(err), 'error');
   } finally {
     if (seq === selectSeq) {
+      // After the page: the totals read the whole conversation and would hold the database first.
+      refreshTotals();
       loading = false;
       $('messages').removeAttribute('aria-busy');
       renderEmptyState();

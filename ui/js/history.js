@@ -19,7 +19,9 @@ function progressPanel() {
     on: { click: () => { cancel.disabled = true; api.cancelImport().catch(fail); } },
   });
   const el = h('div', { className: 'import-progress', attrs: { role: 'status', id: 'import-progress' } }, text, bar, cancel);
-  document.body.append(el);
+  // Inside Settings while it is open: a modal dialog makes everything outside it inert.
+  const section = document.getElementById('history-section');
+  (section?.closest('dialog[open]') ? section : document.body).append(el);
   return {
     update(p) {
       if (p.totalBytes > 0) bar.value = Math.round((1000 * p.bytesRead) / p.totalBytes);

@@ -8,6 +8,9 @@ import { state, emit } from './state.js';
 import { modelChoices, setConversationModel } from './modelpick.js';
 import { metaText } from './meta.js';
 import { buildGroup, diversityLine, fillColumnHead } from './columns.js';
+import { forgetWaiting, renderWhenNear } from './lazymd.js';
+import { closeEditor, openEditor, submitEditor } from './editor.js';
+
 export { formatCost, metaText } from './meta.js';
 export { appendColumn, appendGroup, collapseGroups } from './columns.js';
 import { buildThinking, fillThinking, streamThinking } from './thinking.js';
@@ -20,6 +23,8 @@ const container = () => document.getElementById('messages');
 const entries = new Map();
 /** Where state.messages (the window) sits in the active path: its first position, the path's length. */
 export const thread = { start: 0, total: 0 };
+/** While a page is built: finished replies wait to be rendered until they come near the screen. */
+let lazy = false;
 let handlers = {
   retry: () => {}, // (userMessageId)
   regenerate: () => {}, // (userMessageId)
@@ -48,7 +53,7 @@ export function initMessages() {
       if (i >= 0 && i < ids.length) handlers.branch(ids[i]);
     } else if (btn.classList.contains('edit') && entry) openEditor(entry);
     else if (btn.classList.contains('edit-cancel') && entry) closeEditor(entry);
-    else if (btn.classList.contains('edit-send') && entry) submitEditor(entry);
+    else if (btn.classList.contains('edit-send') && entry) submitEditor(entry, handlers.edit);
     else if (btn.classList.contains('choose-reply')) {
       const col = btn.closest('.reply-column');
       if (col) handlers.choose(Number(col.dataset.id));
@@ -70,37 +75,9 @@ export function initMessages() {
     if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); closeEditor(entry); }
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
       e.preventDefault();
-      submitEditor(entry);
+      submitEditor(entry, handlers.edit);
     }
   });
-}
-
-function openEditor(entry) {
-  if (entry.editor) { entry.editor.querySelector('textarea').focus(); return; }
-  const input = h('textarea', { className: 'edit-input', attrs: { rows: 3, dir: 'auto', 'aria-label': t('chat.edit') } });
-  input.value = entry.message.content;
-  entry.editor = h('div', { className: 'message-editor' }, input,
-    h('div', { className: 'editor-actions' },
-      h('button', { className: 'btn btn-secondary btn-small edit-cancel', attrs: { type: 'button' }, text: t('chat.editCancel') }),
-      h('button', { className: 'btn btn-primary btn-small edit-send', attrs: { type: 'button' }, text: t('chat.editSend') })));
-  entry.body.hidden = true;
-  entry.body.after(entry.editor);
-  input.focus();
-}
-
-function closeEditor(entry) {
-  if (!entry || !entry.editor) return;
-  entry.editor.remove();
-  entry.editor = null;
-  entry.body.hidden = false;
-}
-
-async function submitEditor(entry) {
-  if (!entry || !entry.editor) return;
-  const text = entry.editor.querySelector('textarea').value;
-  if (!text.trim() || state.stream) return;
-  closeEditor(entry);
-  await handlers.edit(entry.message, text);
 }
 
 export function getEntry(id) { return entries.get(id); }
@@ -199,8 +176,10 @@ function fillMessage(entry, m) {
     return;
   }
   fillThinking(entry, m);
+  forgetWaiting(entry.body);
   if (entry.heatMap && m.logprobs?.length) entry.body.replaceChildren(heatMap(m));
   else if (status === 'streaming') renderReplyInto(entry.body, m.content ?? '');
+  else if (lazy) renderWhenNear(entry.body, m.content ?? '', () => renderReplyCached(entry.body, m.id, m.content ?? ''));
   else renderReplyCached(entry.body, m.id, m.content ?? '');
   entry.shown = (m.content ?? '').length;
   fillToolCalls(entry, m);
@@ -272,10 +251,12 @@ function fillMeta(entry, m) {
   meta.hidden = !meta.firstChild;
 }
 
-/** The DOM of a run of messages; the last one shows its group when it carries one (path end). */
-function buildNodes(messages) {
+/** The DOM of a run of messages (replies before `eagerFrom` rendered once near the screen); the
+ *  last one shows its group when it carries one (path end). */
+function buildNodes(messages, eagerFrom = 0) {
   const frag = document.createDocumentFragment();
   messages.forEach((m, i) => {
+    lazy = i < eagerFrom;
     if (i === messages.length - 1 && Array.isArray(m.group) && m.group.length > 1) {
       frag.append(buildGroup(m.group, m.id, m.siblingIds));
       if (m.diversity) frag.append(diversityLine(m.diversity));
@@ -283,6 +264,7 @@ function buildNodes(messages) {
       frag.append(buildMessage(m));
     }
   });
+  lazy = false;
   return frag;
 }
 
@@ -291,28 +273,28 @@ function forget(id) {
   const entry = entries.get(id);
   if (!entry) return;
   const m = entry.message;
-  if (m.role === 'assistant' && m.status !== 'streaming' && typeof m.id === 'number') {
+  if (!forgetWaiting(entry.body) && m.role === 'assistant' && m.status !== 'streaming' && typeof m.id === 'number') {
     parkReply(entry.body, m.id, m.content);
   }
   entries.delete(id);
 }
 
-/** Replace all messages (on conversation switch). */
+/** Replace all messages (on conversation switch); the last few, on screen at once, render now. */
 export function renderAll(messages) {
   for (const id of [...entries.keys()]) forget(id);
-  container().replaceChildren(buildNodes(messages));
+  container().replaceChildren(buildNodes(messages, messages.length - 8));
   refreshRetryButtons();
 }
 
 /** Earlier messages of the path, above the window (the caller keeps the scroll position). */
 export function prependMessages(messages) {
-  container().prepend(buildNodes(messages));
+  container().prepend(buildNodes(messages, messages.length));
   refreshRetryButtons();
 }
 
 /** Later messages of the path, below the window. */
 export function appendMessages(messages) {
-  container().append(buildNodes(messages));
+  container().append(buildNodes(messages, messages.length));
   refreshRetryButtons();
 }
 
@@ -496,6 +478,7 @@ export function rerenderReplies() {
   for (const entry of entries.values()) {
     const m = entry.message;
     if (m.role !== 'assistant' || m.status === 'streaming') continue;
+    forgetWaiting(entry.body);
     renderReplyInto(entry.body, m.content ?? '');
   }
 }

@@ -3,6 +3,7 @@
 // conversation opens at its end at once and scrolling stays smooth.
 import { api } from './api.js';
 import { showBanner, errorText } from './dom.js';
+import { clearParked } from './render.js';
 import * as view from './messages.js';
 import { state } from './state.js';
 
@@ -46,9 +47,11 @@ export function endsHere() {
   view.thread.total = view.thread.start + state.messages.length;
 }
 
-/** Nothing shown (a conversation is being opened or none is selected). */
+/** Nothing shown (a conversation is being opened or none is selected): what was parked of the
+ *  one before goes too, so each conversation keeps memory only while it is open. */
 export function clear() {
   showPage({ start: 0, total: 0, messages: [] });
+  clearParked();
 }
 
 export function initPaging() {

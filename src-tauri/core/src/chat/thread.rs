@@ -141,7 +141,7 @@ pub(super) fn decorate(
     path: Vec<PathEntry>,
 ) -> Result<Vec<ThreadMessage>> {
     let extras = Extras {
-        ratings: crate::eval::ratings::for_conversation(c, conversation_id)?,
+        ratings: crate::eval::ratings::for_messages(c, &shown_ids(&path))?,
         blind: crate::eval::arena::blind_replies(c, conversation_id)?,
     };
     path.into_iter()
@@ -184,6 +184,13 @@ pub(super) fn decorate(
                 })
             },
         )
+        .collect()
+}
+
+/// The ids of the messages shown: the path's and those of the group at its end.
+fn shown_ids(path: &[PathEntry]) -> Vec<i64> {
+    path.iter()
+        .flat_map(|e| std::iter::once(e.message.id).chain(e.group.iter().map(|m| m.id)))
         .collect()
 }
 

@@ -293,7 +293,7 @@ pub fn active_leaf(conn: &Connection, conversation_id: i64) -> Result<Option<i64
 
 /// Ids along the active path: from the root, at each step the most recently chosen child.
 pub fn active_path_ids(conn: &Connection, conversation_id: i64) -> Result<Vec<i64>> {
-    Ok(Tree::load(conn, conversation_id)?.active_path())
+    path::active_ids(conn, conversation_id)
 }
 
 /// The rows with these ids, in the order given (only those rows are read).
@@ -326,7 +326,8 @@ pub fn thread(conn: &Connection, conversation_id: i64) -> Result<Vec<PathEntry>>
 }
 
 /// Part of the thread: the messages at positions `start..start + len` of the active path, and the
-/// path's length. Only those rows are read in full (a long conversation opens at its end).
+/// path's length. Only those rows are read in full, and a long path is kept (path.rs): a long
+/// conversation opens at its end without reading the rest of its tree.
 pub fn thread_window(
     conn: &Connection,
     conversation_id: i64,
@@ -334,15 +335,25 @@ pub fn thread_window(
     len: usize,
 ) -> Result<(usize, Vec<PathEntry>)> {
     conversations::get(conn, conversation_id)?;
-    let tree = Tree::load(conn, conversation_id)?;
-    let ids = tree.active_path();
+    let ids = path::active_ids(conn, conversation_id)?;
     let total = ids.len();
     let start = start.min(total);
     let end = start.saturating_add(len).min(total);
     let path = rows_by_ids(conn, &ids[start..end])?;
+    // A few messages: their siblings one look-up each; many: the tree, read once.
+    let parents: Vec<Option<i64>> = path.iter().map(|m| m.parent_id).collect();
+    let siblings = if path.len() <= SIBLINGS_BY_LOOKUP {
+        path::siblings_of(conn, conversation_id, &parents)?
+    } else {
+        let tree = Tree::load(conn, conversation_id)?;
+        parents
+            .iter()
+            .map(|&p| (p, tree.siblings(p).to_vec()))
+            .collect()
+    };
     let mut out = Vec::with_capacity(path.len());
     for (i, m) in path.into_iter().enumerate() {
-        let sibling_ids = tree.siblings(m.parent_id).to_vec();
+        let sibling_ids = siblings.get(&m.parent_id).cloned().unwrap_or_default();
         let group = match (&m.group_id, start + i + 1 == total) {
             (Some(g), true) => group(conn, g)?,
             _ => Vec::new(),
@@ -356,6 +367,9 @@ pub fn thread_window(
     }
     Ok((total, out))
 }
+
+/// Up to this many messages, siblings are looked up per message rather than from the whole tree.
+const SIBLINGS_BY_LOOKUP: usize = 500;
 
 /// The replies of one group, in choice order.
 pub fn group(conn: &Connection, group_id: &str) -> Result<Vec<Message>> {
@@ -425,7 +439,9 @@ pub fn path_to(conn: &Connection, id: i64) -> Result<Vec<Message>> {
     Ok(rows)
 }
 
+mod path;
 mod write;
+pub use path::KEEP_FROM as KEEP_PATH_FROM;
 pub use write::{checkpoint, checkpoint_reasoning, finish, insert_tool_results};
 pub(crate) use write::{insert_reply_placeholder, insert_user};
 

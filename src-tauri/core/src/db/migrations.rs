@@ -390,6 +390,12 @@ pub const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX message_images_by_blob ON message_images(sha256);
     "#,
+    // 21 (branch long): the active path of long conversations kept (db/messages/path.rs): a message
+    // added under the kept path's last message extends it, any other change to the tree drops it.
+    // Two-character searches: the trigram index's vocabulary, and each message's last two
+    // characters (the one place a two-character word leaves no trigram starting with it).
+    // A conversation's totals from an index.
+    long_history::MIGRATION,
 ];
 
 /// The LLM judge's tables. Depends only on migration 1 (messages, profiles).
@@ -527,6 +533,8 @@ fn rebuild_without_foreign_keys(
     conn.pragma_update(None, "foreign_keys", fk_on)?;
     result
 }
+
+mod long_history;
 
 #[cfg(test)]
 mod tests;

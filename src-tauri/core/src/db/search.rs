@@ -2,7 +2,9 @@
 //! trigram FTS5 index of migration 2. The user's text is never FTS syntax: each word becomes a quoted
 //! FTS5 string, so quotes, `*`, `NEAR`, `-` and brackets are searched as text. Words shorter than
 //! three characters (a trigram index cannot look them up) are matched with an escaped LIKE: beside a
-//! longer word over its candidates only, alone as a newest-first scan that stops at the limit.
+//! longer word over its candidates only; a rare two-character word over the messages holding a
+//! trigram that starts with it or ending with it; otherwise as a newest-first scan that stops at
+//! the limit.
 
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection};
@@ -118,6 +120,20 @@ pub fn search(
     if long.is_empty() {
         sql.push_str("FROM messages m JOIN conversations c ON c.id = m.conversation_id ");
         wheres.push("m.status <> 'streaming'".into());
+        // A rare two-character word: only the messages that can hold it (its trigrams and the
+        // messages ending with it), then the same LIKE as the scan, so the hits are the scan's.
+        if let Some((word, trigrams)) = rarest_pair(conn, &short)? {
+            let mut within = vec![String::from(
+                "SELECT id FROM messages WHERE lower(substr(content, -2)) = lower(?)",
+            )];
+            args.push(Value::Text(word));
+            if !trigrams.is_empty() {
+                let expr: Vec<String> = trigrams.iter().map(|t| fts_phrase(t)).collect();
+                within.push("SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?".into());
+                args.push(Value::Text(expr.join(" OR ")));
+            }
+            wheres.push(format!("m.id IN ({})", within.join(" UNION ")));
+        }
     } else {
         let expr: Vec<String> = long.iter().map(|w| fts_phrase(w)).collect();
         args.push(Value::Text(expr.join(" AND ")));
@@ -163,6 +179,62 @@ pub fn search(
         hits.push(hit);
     }
     Ok(hits)
+}
+
+/// A two-character word is looked up through the trigram vocabulary only while it is rare: at most
+/// this many trigrams start with it, in at most this many messages. Beyond, the newest-first scan
+/// finds enough hits early.
+const PAIR_MAX_TRIGRAMS: usize = 1_000;
+const PAIR_MAX_MESSAGES: i64 = 10_000;
+/// A word found this often among the newest `PAIR_SAMPLE` messages counts as common.
+const PAIR_SAMPLE: i64 = 5_000;
+const PAIR_COMMON_IN_SAMPLE: i64 = 5;
+
+/// Can the trigram index stand in for LIKE on this character? ASCII (LIKE and the index both fold
+/// its case) and caseless CJK-and-above characters (neither folds them; no diacritics to strip).
+fn pair_char(c: char) -> bool {
+    c.is_ascii() || (c >= '\u{2E80}' && c.to_lowercase().eq(std::iter::once(c)))
+}
+
+/// Of the two-character words, the one in the fewest messages, with the trigrams starting with it
+/// (from the index's vocabulary); None when none is rare enough (then LIKE scans).
+fn rarest_pair(conn: &Connection, words: &[&String]) -> Result<Option<(String, Vec<String>)>> {
+    let mut best: Option<(i64, String, Vec<String>)> = None;
+    let mut st = conn.prepare_cached(
+        "SELECT term, doc FROM messages_fts_vocab WHERE term >= ?1 AND term < ?2 ORDER BY term",
+    )?;
+    'words: for w in words {
+        if w.chars().count() != 2 || !w.chars().all(pair_char) {
+            continue;
+        }
+        // Common in the newest messages: the newest-first scan meets its hits at once.
+        let recent: i64 = conn
+            .prepare_cached(
+                "SELECT count(*) FROM (SELECT 1 FROM messages WHERE id > (SELECT coalesce(max(id), 0)
+                 FROM messages) - ?1 AND content LIKE ?2 ESCAPE '\\' LIMIT ?3)",
+            )?
+            .query_row(
+                rusqlite::params![PAIR_SAMPLE, like_pattern(w), PAIR_COMMON_IN_SAMPLE],
+                |r| r.get(0),
+            )?;
+        if recent >= PAIR_COMMON_IN_SAMPLE {
+            continue;
+        }
+        let prefix = w.to_ascii_lowercase();
+        let mut rows = st.query([prefix.clone(), format!("{prefix}\u{10FFFF}")])?;
+        let (mut docs, mut trigrams) = (0_i64, Vec::new());
+        while let Some(r) = rows.next()? {
+            trigrams.push(r.get::<_, String>(0)?);
+            docs += r.get::<_, i64>(1)?;
+            if trigrams.len() > PAIR_MAX_TRIGRAMS || docs > PAIR_MAX_MESSAGES {
+                continue 'words;
+            }
+        }
+        if best.as_ref().is_none_or(|(d, _, _)| docs < *d) {
+            best = Some((docs, w.to_string(), trigrams));
+        }
+    }
+    Ok(best.map(|(_, w, t)| (w, t)))
 }
 
 fn push_filters(f: &SearchFilter, wheres: &mut Vec<String>, args: &mut Vec<Value>) {

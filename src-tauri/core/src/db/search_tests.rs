@@ -304,3 +304,96 @@ fn facets_list_models_folders_and_tags() {
     assert_eq!(sub.parent_id, Some(1));
     assert_eq!(f.tags[0].name, "rust");
 }
+
+/// Messages over a small alphabet (ASCII in both cases and a few Chinese characters), so every
+/// pair of characters turns up at the start, inside and at the end of messages, and alone.
+fn pair_corpus() -> Connection {
+    let mut c = db();
+    let alphabet: Vec<char> = "abAB x机器学习".chars().collect();
+    let mut rng = 11u64;
+    let tx = c.transaction().unwrap();
+    for i in 0..3_000 {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let len = 1 + (rng % 9) as usize;
+        let text: String = (0..len)
+            .map(|k| alphabet[((rng >> (k * 4)) % alphabet.len() as u64) as usize])
+            .collect();
+        tx.execute(
+            "INSERT INTO messages(conversation_id, role, content, status, created_at) VALUES (1, 'user', ?1, 'done', ?2)",
+            rusqlite::params![text, 10_000 + i],
+        )
+        .unwrap();
+    }
+    // Newer messages without any of those characters: the pairs are rare among the newest.
+    for i in 0..PAIR_SAMPLE {
+        tx.execute(
+            "INSERT INTO messages(conversation_id, role, content, status, created_at) VALUES (1, 'user', 'zzqq', 'done', ?1)",
+            [20_000 + i],
+        )
+        .unwrap();
+    }
+    tx.commit().unwrap();
+    c
+}
+
+#[test]
+fn two_character_words_find_exactly_what_a_like_scan_finds() {
+    let c = pair_corpus();
+    let chars: Vec<char> = "abAB x机器学习".chars().filter(|c| *c != ' ').collect();
+    let mut looked_up = 0;
+    for &a in &chars {
+        for &b in &chars {
+            let q: String = [a, b].iter().collect();
+            if rarest_pair(&c, &[&q]).unwrap().is_some() {
+                looked_up += 1;
+            }
+            let found: Vec<i64> = search(&c, &q, &all(), MAX_LIMIT)
+                .unwrap()
+                .iter()
+                .map(|h| h.message_id)
+                .collect();
+            assert_eq!(found, like_scan(&c, &q, MAX_LIMIT).unwrap(), "query {q}");
+        }
+    }
+    // The index did the work for the pairs (none is common in 3,000 short messages).
+    assert_eq!(looked_up, chars.len() * chars.len());
+}
+
+#[test]
+fn a_two_character_word_ending_a_message_or_making_all_of_it_is_found() {
+    let c = db();
+    c.execute_batch(
+        "INSERT INTO messages(id, conversation_id, role, content, status, created_at) VALUES
+             (20, 2, 'user', '学习', 'done', 20), (21, 2, 'user', '我们学习', 'done', 21),
+             (22, 1, 'user', 'go XY', 'done', 22), (23, 1, 'user', 'xy', 'done', 23);",
+    )
+    .unwrap();
+    assert!(rarest_pair(&c, &[&"学习".to_string()]).unwrap().is_some());
+    assert_eq!(ids(&c, "学习", &all()), vec![21, 20, 5, 4]);
+    assert_eq!(ids(&c, "xy", &all()), vec![23, 22]);
+    // Not in the index while it streams, and not found by the scan either.
+    assert_eq!(ids(&c, "ug", &all()), vec![3, 1]);
+}
+
+#[test]
+fn a_two_character_word_with_letters_the_index_folds_differently_is_scanned() {
+    let c = db();
+    assert!(rarest_pair(&c, &[&"Éa".to_string()]).unwrap().is_none());
+    assert!(rarest_pair(&c, &[&"ab".to_string()]).unwrap().is_some());
+}
+
+#[test]
+fn a_two_character_word_common_among_the_newest_messages_is_scanned() {
+    let c = db();
+    for i in 0..PAIR_COMMON_IN_SAMPLE {
+        c.execute(
+            "INSERT INTO messages(conversation_id, role, content, status, created_at) VALUES (2, 'user', '学习中文', 'done', ?1)",
+            [100 + i],
+        )
+        .unwrap();
+    }
+    assert!(rarest_pair(&c, &[&"学习".to_string()]).unwrap().is_none());
+    assert_eq!(ids(&c, "学习", &all()), like_scan(&c, "学习", 50).unwrap());
+}

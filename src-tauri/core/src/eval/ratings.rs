@@ -247,19 +247,18 @@ pub fn set(conn: &mut Connection, message_id: i64, rating: Rating) -> Result<Rat
     get(conn, message_id)
 }
 
-/// The current ratings of every reply in a conversation, by message id.
-pub(crate) fn for_conversation(
-    conn: &Connection,
-    conversation_id: i64,
-) -> Result<HashMap<i64, Rating>> {
+/// The ratings of these messages only (a page of a long conversation).
+pub(crate) fn for_messages(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, Rating>> {
+    let list = format!(
+        "[{}]",
+        ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+    );
     let mut st = conn.prepare_cached(
         "SELECT r.message_id, r.thumb, r.score, r.reasons, r.comment, r.tags, r.reference FROM ratings r
-         JOIN messages m ON m.id = r.message_id WHERE m.conversation_id = ?1",
+         WHERE r.message_id IN (SELECT value FROM json_each(?1))",
     )?;
     let rows = st
-        .query_map([conversation_id], |r| {
-            Ok((r.get::<_, i64>(0)?, rating_from(r, 1)?))
-        })?
+        .query_map([list], |r| Ok((r.get::<_, i64>(0)?, rating_from(r, 1)?)))?
         .collect::<rusqlite::Result<HashMap<_, _>>>()?;
     Ok(rows)
 }
@@ -341,7 +340,7 @@ mod tests {
             let st = set(c, id, Rating::default())?;
             assert!(st.rating.is_none());
             assert_eq!(st.history.len(), 2);
-            assert_eq!(for_conversation(c, 1)?.len(), 0);
+            assert_eq!(for_messages(c, &[id])?.len(), 0);
             for bad in [
                 Rating {
                     thumb: Some(0),
