@@ -1,0 +1,1 @@
+//! The OpenAI Batch API for large suites (not yet).

@@ -1,0 +1,1 @@
+//! Summaries, JSON and JUnit XML of a run (not yet).

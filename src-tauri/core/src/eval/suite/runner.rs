@@ -1,0 +1,1 @@
+//! Runs a suite's grid (not yet).
