@@ -16,85 +16,20 @@
 //! suite's folder, and the files read are listed in [`Loaded::files`] so they can be shown (L4).
 
 use std::collections::BTreeMap;
-use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
-use serde::de::{self, DeserializeOwned, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+
+use super::yaml::{Many, StrOrMap, VarValue};
 
 use super::template::{self, one_line};
 use super::{csv_tests, Api, Assertion, Prompt, PromptBody, Provider, Suite, Target, TestCase};
 use crate::error::{Error, Result};
-use crate::params::Params;
 
 /// The largest suite file, prompt file or test file read.
 pub const MAX_FILE_BYTES: u64 = 32 << 20;
 /// The most tests a suite may have.
 pub const MAX_TESTS: usize = 100_000;
-
-/// Values written either as a string or as a mapping.
-trait StrOrMap: Sized {
-    type Map: DeserializeOwned;
-    fn from_str(s: &str) -> std::result::Result<Self, String>;
-    fn from_map(m: Self::Map) -> std::result::Result<Self, String>;
-}
-
-/// One value or a list of them (`prompts: "x"` or `prompts: [x, y]`).
-struct Many<T>(Vec<T>);
-
-impl<'de, T: StrOrMap> Deserialize<'de> for Many<T> {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        d.deserialize_any(ManyVisitor(PhantomData))
-    }
-}
-
-struct ManyVisitor<T>(PhantomData<T>);
-
-impl<'de, T: StrOrMap> Visitor<'de> for ManyVisitor<T> {
-    type Value = Many<T>;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a string, a mapping, or a list of them")
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Many<T>, E> {
-        T::from_str(v).map(|t| Many(vec![t])).map_err(E::custom)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<Many<T>, A::Error> {
-        let m = T::Map::deserialize(de::value::MapAccessDeserializer::new(map))?;
-        T::from_map(m)
-            .map(|t| Many(vec![t]))
-            .map_err(de::Error::custom)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Many<T>, A::Error> {
-        let mut out = Vec::new();
-        while let Some(One(t)) = seq.next_element::<One<T>>()? {
-            out.push(t);
-        }
-        Ok(Many(out))
-    }
-}
-
-/// Exactly one string-or-mapping value.
-struct One<T>(T);
-
-impl<'de, T: StrOrMap> Deserialize<'de> for One<T> {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V<T>(PhantomData<T>);
-        impl<'de, T: StrOrMap> Visitor<'de> for V<T> {
-            type Value = One<T>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a string or a mapping")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<One<T>, E> {
-                T::from_str(v).map(One).map_err(E::custom)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<One<T>, A::Error> {
-                let m = T::Map::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                T::from_map(m).map(One).map_err(de::Error::custom)
-            }
-        }
-        d.deserialize_any(V(PhantomData))
-    }
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -152,158 +87,6 @@ impl StrOrMap for RawPrompt {
             text,
             label: m.label,
         })
-    }
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct ProviderConfig {
-    #[serde(default, rename = "apiBaseUrl")]
-    api_base_url: Option<String>,
-    #[serde(default)]
-    temperature: Option<f64>,
-    #[serde(default)]
-    max_tokens: Option<i64>,
-    #[serde(default)]
-    top_p: Option<f64>,
-    #[serde(default)]
-    frequency_penalty: Option<f64>,
-    #[serde(default)]
-    presence_penalty: Option<f64>,
-    #[serde(default)]
-    stop: Option<Vec<String>>,
-    #[serde(default)]
-    seed: Option<i64>,
-    #[serde(default)]
-    logprobs: Option<bool>,
-    #[serde(default)]
-    top_logprobs: Option<i64>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ProviderMap {
-    id: String,
-    #[serde(default)]
-    label: Option<String>,
-    #[serde(default)]
-    config: Option<ProviderConfig>,
-}
-
-/// `openai:chat:MODEL` → (api, model, target).
-fn parse_provider_id(id: &str) -> std::result::Result<(Api, String, Target), String> {
-    let unsupported = || {
-        format!(
-            "the provider `{id}` is not supported by Parley (use openai:chat:MODEL, \
-             openai:completion:MODEL or parley:PROFILE:MODEL)"
-        )
-    };
-    let openai = Target::OpenAi { base_url: None };
-    let (api, model, target) = if let Some(rest) = id.strip_prefix("openai:") {
-        if let Some(m) = rest.strip_prefix("chat:") {
-            (Api::Chat, m, openai)
-        } else if let Some(m) = rest.strip_prefix("completion:") {
-            (Api::Completion, m, openai)
-        } else if rest.contains(':') {
-            return Err(unsupported());
-        } else {
-            (Api::Chat, rest, openai)
-        }
-    } else if let Some(rest) = id.strip_prefix("parley:") {
-        let (profile, model) = rest.split_once(':').ok_or_else(unsupported)?;
-        let (api, model) = match model.strip_prefix("completion:") {
-            Some(m) => (Api::Completion, m),
-            None => (Api::Chat, model.strip_prefix("chat:").unwrap_or(model)),
-        };
-        let name = profile.to_string();
-        (api, model, Target::Profile { name })
-    } else {
-        return Err(unsupported());
-    };
-    if model.trim().is_empty() {
-        return Err(format!("the provider `{id}` names no model"));
-    }
-    Ok((api, model.to_string(), target))
-}
-
-impl StrOrMap for Provider {
-    type Map = ProviderMap;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        Provider::from_map(ProviderMap {
-            id: s.to_string(),
-            label: None,
-            config: None,
-        })
-    }
-    fn from_map(m: ProviderMap) -> std::result::Result<Self, String> {
-        let (api, model, mut target) = parse_provider_id(&m.id)?;
-        let c = m.config.unwrap_or_default();
-        if let Some(url) = c.api_base_url {
-            match &mut target {
-                Target::OpenAi { base_url } => *base_url = Some(url),
-                Target::Profile { .. } => {
-                    return Err("`apiBaseUrl` is for openai: providers; a parley: provider \
-                                uses its profile's server"
-                        .into())
-                }
-            }
-        }
-        let params = Params {
-            temperature: c.temperature,
-            max_tokens: c.max_tokens,
-            top_p: c.top_p,
-            frequency_penalty: c.frequency_penalty,
-            presence_penalty: c.presence_penalty,
-            stop: c.stop,
-            seed: c.seed,
-            n: None,
-        }
-        .validate()
-        .map_err(|e| e.to_string())?;
-        Ok(Provider {
-            label: m.label.unwrap_or_else(|| m.id.clone()),
-            id: m.id,
-            api,
-            model,
-            target,
-            params,
-            logprobs: c.logprobs.unwrap_or(false) || c.top_logprobs.is_some(),
-            top_logprobs: c.top_logprobs,
-        })
-    }
-}
-
-/// A variable's value: text, a number or a boolean, as text.
-struct VarValue(String);
-
-impl<'de> Deserialize<'de> for VarValue {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = VarValue;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str(
-                    "text, a number or true/false (a list of values, which promptfoo expands \
-                     into several tests, is not supported)",
-                )
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<VarValue, E> {
-                Ok(VarValue(v.to_string()))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<VarValue, E> {
-                Ok(VarValue(v.to_string()))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<VarValue, E> {
-                Ok(VarValue(v.to_string()))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<VarValue, E> {
-                Ok(VarValue(v.to_string()))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> std::result::Result<VarValue, E> {
-                Ok(VarValue(v.to_string()))
-            }
-        }
-        d.deserialize_any(V)
     }
 }
 

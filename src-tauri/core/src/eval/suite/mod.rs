@@ -9,9 +9,12 @@ pub mod assertions;
 pub mod batch;
 pub mod config;
 mod csv_tests;
+mod providers;
 pub mod report;
 pub mod runner;
+mod scoring;
 pub mod template;
+mod yaml;
 
 use std::collections::BTreeMap;
 
