@@ -20,6 +20,9 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
 
+#[path = "fake_suites.rs"]
+pub mod fake_suites;
+
 /// Models listed by `GET /v1/models`.
 pub const MODELS: &[&str] = &[
     "test-model",
@@ -165,6 +168,7 @@ struct Shared {
     log: Mutex<Vec<Recorded>>,
     seen_once: Mutex<HashSet<String>>,
     other_port: u16,
+    suites: fake_suites::State,
 }
 
 #[derive(Clone)]
@@ -202,6 +206,11 @@ impl FakeOpenAi {
         self.shared.log.lock().unwrap().clone()
     }
 
+    /// Evaluation suites' state (concurrency seen, Batch API files).
+    pub fn suites(&self) -> &fake_suites::State {
+        &self.shared.suites
+    }
+
     pub fn request_count(&self) -> usize {
         self.shared.log.lock().unwrap().len()
     }
@@ -219,6 +228,7 @@ impl FakeOpenAi {
             log: Mutex::new(Vec::new()),
             seen_once: Mutex::new(HashSet::new()),
             other_port: other.local_addr().unwrap().port(),
+            suites: Default::default(),
         });
         let (tx, rx) = oneshot::channel::<()>();
         let state = shared.clone();
@@ -328,6 +338,10 @@ async fn handle(State(ctx): State<Ctx>, req: Request) -> Response {
                 json!("invalid_api_key"),
             );
         }
+    }
+
+    if let Some(r) = fake_suites::route(&ctx.shared.suites, &parts.method, &path, &bytes).await {
+        return r;
     }
 
     // A careless proxy or server that echoes the Authorization header back (issue 14, K5).

@@ -343,6 +343,8 @@ pub const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     ALTER TABLE messages ADD COLUMN served_model TEXT;
     "#,
+    // 17 (branch `suites`): evaluation suite runs, their cells, and the request cache.
+    super::suites::SUITES_MIGRATION,
 ];
 
 /// The LLM judge's tables. Depends only on migration 1 (messages, profiles).

@@ -12,6 +12,7 @@ pub mod pricing;
 pub mod private;
 pub mod profiles;
 pub mod search;
+pub mod suites;
 pub mod tools;
 
 use std::path::{Path, PathBuf};

@@ -23,7 +23,7 @@ use serde::Deserialize;
 use super::yaml::{Many, StrOrMap, VarValue};
 
 use super::template::{self, one_line};
-use super::{csv_tests, Api, Assertion, Prompt, PromptBody, Provider, Suite, Target, TestCase};
+use super::{csv_tests, Assertion, Prompt, PromptBody, Provider, Suite, TestCase};
 use crate::error::{Error, Result};
 
 /// The largest suite file, prompt file or test file read.

@@ -3,7 +3,7 @@
 use std::fs;
 
 use super::*;
-use crate::eval::suite::Check;
+use crate::eval::suite::{Api, Check, PromptBody, Target};
 
 fn parse_yaml(yaml: &str) -> Result<Suite> {
     let dir = tempfile::tempdir().unwrap();

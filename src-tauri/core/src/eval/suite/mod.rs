@@ -7,6 +7,7 @@
 
 pub mod assertions;
 pub mod batch;
+pub mod cell;
 pub mod config;
 mod csv_tests;
 mod providers;
