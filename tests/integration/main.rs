@@ -35,4 +35,5 @@ mod rating;
 mod reasoning;
 mod search;
 mod security;
+mod suites;
 mod tools;
