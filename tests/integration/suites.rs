@@ -119,7 +119,11 @@ fn cancel_stops_at_once_and_keeps_every_finished_cell() {
     assert_eq!(done.progress.done, 3);
     let (run, rows) = svc.suite_run(done.run_id).unwrap();
     assert_eq!((run.status.as_str(), rows.len()), ("cancelled", 3));
-    assert!(server.request_count() < 10, "{} sent", server.request_count());
+    assert!(
+        server.request_count() < 10,
+        "{} sent",
+        server.request_count()
+    );
 }
 
 fn eval(dir: &Path, server: &FakeOpenAi, args: &[&str]) -> Output {
@@ -152,14 +156,29 @@ fn eval_run_exits_0_or_100_writes_json_and_junit_and_compares_runs() {
     )
     .unwrap();
     let xml = suite_dir.path().join("r.xml");
-    let out = eval(dir.path(), &server, &["run", cfg.to_str().unwrap(), "-o", xml.to_str().unwrap()]);
+    let out = eval(
+        dir.path(),
+        &server,
+        &["run", cfg.to_str().unwrap(), "-o", xml.to_str().unwrap()],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("Run 1 · capitals · done · 4/4 cells"), "{stdout}");
+    assert!(
+        stdout.contains("Run 1 · capitals · done · 4/4 cells"),
+        "{stdout}"
+    );
     assert!(stdout.contains("\tlegacy\t2/2\t100%"), "{stdout}");
-    assert!(text(&out.stderr).contains("tests.csv"), "the files read are shown");
+    assert!(
+        text(&out.stderr).contains("tests.csv"),
+        "the files read are shown"
+    );
     let junit = std::fs::read_to_string(&xml).unwrap();
-    assert!(junit.contains("<testsuites name=\"parley eval run 1\" tests=\"4\" failures=\"0\" errors=\"0\""), "{junit}");
+    assert!(
+        junit.contains(
+            "<testsuites name=\"parley eval run 1\" tests=\"4\" failures=\"0\" errors=\"0\""
+        ),
+        "{junit}"
+    );
     assert_eq!(junit.matches("<testcase name=\"paris\"").count(), 2);
 
     // The same suite expecting something else: exit 100, a failure per cell, and compare says so.
@@ -169,9 +188,14 @@ fn eval_run_exits_0_or_100_writes_json_and_junit_and_compares_runs() {
     )
     .unwrap();
     let json = suite_dir.path().join("r.json");
-    let out = eval(dir.path(), &server, &["run", cfg.to_str().unwrap(), "-o", json.to_str().unwrap()]);
+    let out = eval(
+        dir.path(),
+        &server,
+        &["run", cfg.to_str().unwrap(), "-o", json.to_str().unwrap()],
+    );
     assert_eq!(out.status.code(), Some(100), "{}", text(&out.stderr));
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(v["results"].as_array().unwrap().len(), 4);
     assert_eq!(v["summaries"][0]["passed"], 1);
     assert_eq!(v["results"][1]["cached"], true);
@@ -182,16 +206,35 @@ fn eval_run_exits_0_or_100_writes_json_and_junit_and_compares_runs() {
     assert!(c.contains("BROKEN\trome\t"), "{c}");
 
     let out = eval(dir.path(), &server, &["list"]);
-    assert!(text(&out.stdout).contains("2\tdone\t4/4\t2\tcapitals"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("2\tdone\t4/4\t2\tcapitals"),
+        "{}",
+        text(&out.stdout)
+    );
     let out = eval(dir.path(), &server, &["show", "2"]);
-    assert!(text(&out.stdout).contains("rome\tTell me about {{city}}\tlegacy\tFAIL"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("rome\tTell me about {{city}}\tlegacy\tFAIL"),
+        "{}",
+        text(&out.stdout)
+    );
     let out = eval(dir.path(), &server, &["show", "2", "--json"]);
-    assert_eq!(serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["runId"], 2);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["runId"],
+        2
+    );
 
     // --filter-pattern runs only the matching tests.
-    let out = eval(dir.path(), &server, &["run", cfg.to_str().unwrap(), "--filter-pattern", "^par"]);
+    let out = eval(
+        dir.path(),
+        &server,
+        &["run", cfg.to_str().unwrap(), "--filter-pattern", "^par"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("2/2 cells"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("2/2 cells"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]
@@ -199,11 +242,88 @@ fn a_config_error_exits_1_and_names_the_key_and_line() {
     let server = FakeOpenAi::start();
     let dir = tempdir();
     let cfg = dir.path().join("bad.yaml");
-    std::fs::write(&cfg, "prompts: [hi]\nproviders: [openai:chat:suite-wait-0]\nscenarios: []\n")
-        .unwrap();
+    std::fs::write(
+        &cfg,
+        "prompts: [hi]\nproviders: [openai:chat:suite-wait-0]\nscenarios: []\n",
+    )
+    .unwrap();
     let out = eval(dir.path(), &server, &["run", cfg.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let e = text(&out.stderr);
-    assert!(e.contains("unsupported key `scenarios`") && e.contains("line 3"), "{e}");
+    assert!(
+        e.contains("unsupported key `scenarios`") && e.contains("line 3"),
+        "{e}"
+    );
     assert_eq!(server.request_count(), 0);
+}
+
+#[test]
+fn batch_uploads_jsonl_polls_and_maps_every_line_back_into_the_run() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let cfg = dir.path().join("promptfooconfig.yaml");
+    std::fs::write(
+        &cfg,
+        "prompts: ['{{q}}']\nproviders: [openai:chat:suite-wait-0, openai:chat:suite-batch-error]\ntests:\n  - vars: {q: one}\n    assert: [{type: contains, value: one}]\n  - vars: {q: two}\n    assert: [{type: equals, value: 'Echo: two'}]\n",
+    )
+    .unwrap();
+    let json = dir.path().join("r.json");
+    let out = parley(dir.path())
+        .env("OPENAI_BASE_URL", server.base_url())
+        .env("PARLEY_BATCH_POLL_MS", "10")
+        .args([
+            "eval",
+            "run",
+            cfg.to_str().unwrap(),
+            "--batch",
+            "-o",
+            json.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    // The second provider's lines come back in the error file: those cells fail.
+    assert_eq!(out.status.code(), Some(100), "{}", text(&out.stderr));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4);
+    let passed: Vec<bool> = results
+        .iter()
+        .map(|r| r["pass"].as_bool().unwrap())
+        .collect();
+    assert_eq!(passed.iter().filter(|p| **p).count(), 2);
+    assert!(results.iter().any(|r| r["error"] == "no such model"), "{v}");
+    let paths: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        paths.iter().filter(|p| *p == "POST /v1/files").count(),
+        2,
+        "{paths:?}"
+    );
+    assert_eq!(
+        paths.iter().filter(|p| *p == "POST /v1/batches").count(),
+        2,
+        "{paths:?}"
+    );
+    assert!(paths.iter().any(|p| p.ends_with("/content")), "{paths:?}");
+    assert!(
+        !paths.iter().any(|p| p == "POST /v1/chat/completions"),
+        "{paths:?}"
+    );
+    // The batch ids are stored with the run; resuming a finished run stores nothing twice.
+    let out = parley(dir.path())
+        .env("OPENAI_BASE_URL", server.base_url())
+        .env("PARLEY_BATCH_POLL_MS", "10")
+        .args(["eval", "resume", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(100), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("4/4 cells"),
+        "{}",
+        text(&out.stdout)
+    );
 }

@@ -37,6 +37,9 @@ pub enum Action {
     },
     /// Two runs cell by cell: what got fixed, broke, got better or worse.
     Compare { run_a: i64, run_b: i64 },
+    /// Wait again for the batches of a `--batch` run that was interrupted, and store its cells
+    /// (the suite file is read again from where the run read it). Exit codes as for `run`.
+    Resume { run: i64 },
 }
 
 #[derive(clap::Args, Debug)]
@@ -55,6 +58,10 @@ pub struct RunArgs {
     /// Write the results: JSON, or JUnit XML when the name ends in .xml.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Send the grid through the Batch API (/v1/files, /v1/batches): one batch per provider,
+    /// polled until done, at the batch discount. Resumable with `parley eval resume RUN`.
+    #[arg(long)]
+    batch: bool,
 }
 
 pub async fn run(action: Action) -> Result<i32> {
@@ -63,6 +70,7 @@ pub async fn run(action: Action) -> Result<i32> {
         Action::List { limit } => list(limit),
         Action::Show { run, json } => show(run, json),
         Action::Compare { run_a, run_b } => compare(run_a, run_b),
+        Action::Resume { run } => resume(run).await,
     }
 }
 
@@ -104,21 +112,58 @@ async fn run_suite(args: RunArgs) -> Result<i32> {
     let tty = std::io::stderr().is_terminal();
     let mut on_progress = |p: &runner::Progress| {
         if tty {
-            let eta = p.eta().map(|d| format!(" · ETA {}", secs(d))).unwrap_or_default();
+            let eta = p
+                .eta()
+                .map(|d| format!(" · ETA {}", secs(d)))
+                .unwrap_or_default();
             errp!(
                 "\r\x1b[2K[{}/{}] {} passed, {} failed{}{eta}",
                 p.done,
                 p.total,
                 p.passed,
                 p.failed,
-                if p.cached > 0 { format!(", {} cached", p.cached) } else { String::new() }
+                if p.cached > 0 {
+                    format!(", {} cached", p.cached)
+                } else {
+                    String::new()
+                }
             );
         }
     };
-    let finished = service.run_suite(&suite, &opts, &cancel, &mut on_progress).await?;
+    let finished = if args.batch {
+        service
+            .run_suite_batch(&suite, &opts, &cancel, &mut on_progress)
+            .await?
+    } else {
+        service
+            .run_suite(&suite, &opts, &cancel, &mut on_progress)
+            .await?
+    };
     if tty {
         errln!();
     }
+    report_finished(&service, &finished, args.output.as_deref())
+}
+
+async fn resume(id: i64) -> Result<i32> {
+    let service = service()?;
+    let (run, _) = service.suite_run(id)?;
+    let path = run
+        .config_path
+        .ok_or_else(|| Error::invalid(format!("Run {id} has no suite file to read again.")))?;
+    let suite = config::load(std::path::Path::new(&path))?.suite;
+    let cancel = CancellationToken::new();
+    let finished = service
+        .resume_suite_batch(&suite, id, &cancel, &mut |_| {})
+        .await?;
+    report_finished(&service, &finished, None)
+}
+
+fn report_finished(
+    service: &parley_core::chat::ChatService,
+    finished: &runner::Finished,
+    output: Option<&std::path::Path>,
+) -> Result<i32> {
     let (run, rows) = service.suite_run(finished.run_id)?;
     print_summary(&run, &rows);
     let p = finished.progress;
@@ -132,14 +177,15 @@ async fn run_suite(args: RunArgs) -> Result<i32> {
         p.errors,
         p.cached
     );
-    if let Some(path) = &args.output {
+    let failed = rows.iter().any(|r| !r.pass);
+    if let Some(path) = output {
         write_output(path, &run, &rows)?;
         errln!("parley: wrote {}", path.display());
     }
     Ok(if finished.cancelled {
         errln!("parley: stopped; the finished cells are kept");
         130
-    } else if p.failed > 0 {
+    } else if failed {
         EXIT_FAILED
     } else {
         0
@@ -173,14 +219,19 @@ fn print_summary(run: &RunRow, rows: &[ResultRow]) {
     outln!(
         "Run {} · {} · {} · {}/{} cells",
         run.id,
-        if run.description.is_empty() { "(no description)" } else { &run.description },
+        if run.description.is_empty() {
+            "(no description)"
+        } else {
+            &run.description
+        },
         run.status,
         rows.len(),
         run.total
     );
     outln!("PROMPT\tPROVIDER\tPASSED\tPASS RATE\tSCORE\tACCURACY\tDIVERSITY\tLATENCY\tCOST");
     for s in report::summaries(run, rows) {
-        let opt = |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map(f).unwrap_or_else(|| "-".into());
+        let opt =
+            |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map(f).unwrap_or_else(|| "-".into());
         outln!(
             "{}\t{}\t{}/{}\t{}\t{:.2}\t{}\t{}\t{}\t{}",
             one_line(&s.prompt, 40),

@@ -7,6 +7,7 @@ use super::{provider, ChatService};
 use crate::db::profiles::ProfileKind;
 use crate::db::suites::{self, ResultRow, RunRow};
 use crate::error::Result;
+use crate::eval::suite::batch;
 use crate::eval::suite::cell::Resolved;
 use crate::eval::suite::runner::{self, Finished, Progress, RunOptions};
 use crate::eval::suite::{Provider, Suite, Target};
@@ -71,6 +72,33 @@ impl ChatService {
     ) -> Result<Finished> {
         let targets = self.resolve_suite(suite).await.map_err(|(_, e)| e)?;
         runner::run(&self.db, suite, &targets, opts, cancel, on_progress).await
+    }
+
+    /// Runs a suite through the Batch API: submits, then waits for the batches and stores every
+    /// cell (the batch ids are stored first, so [`ChatService::resume_suite_batch`] can finish a
+    /// run whose wait was interrupted).
+    pub async fn run_suite_batch(
+        &self,
+        suite: &Suite,
+        opts: &RunOptions,
+        cancel: &CancellationToken,
+        on_progress: &mut (dyn FnMut(&Progress) + Send),
+    ) -> Result<Finished> {
+        let targets = self.resolve_suite(suite).await.map_err(|(_, e)| e)?;
+        let run_id = batch::submit(&self.db, suite, &targets, opts, cancel).await?;
+        batch::collect(&self.db, suite, &targets, run_id, cancel, on_progress).await
+    }
+
+    /// Waits again for the batches of an interrupted run (the suite as it was run).
+    pub async fn resume_suite_batch(
+        &self,
+        suite: &Suite,
+        run_id: i64,
+        cancel: &CancellationToken,
+        on_progress: &mut (dyn FnMut(&Progress) + Send),
+    ) -> Result<Finished> {
+        let targets = self.resolve_suite(suite).await.map_err(|(_, e)| e)?;
+        batch::collect(&self.db, suite, &targets, run_id, cancel, on_progress).await
     }
 
     /// Evaluation runs, newest first.

@@ -34,11 +34,13 @@ pub const MAX_REPLY_BYTES: usize = 16 << 20;
 mod completion;
 mod endpoint;
 mod events;
+mod files;
 use completion::{
     add_tool_calls, emit_logprobs, finish_tool_calls, whole_completion, Accumulators,
 };
 pub use endpoint::{Endpoint, Flavor, Proxy};
 pub use events::{ClientOptions, Finished, StreamEvent};
+pub use files::FILE_LIMIT;
 
 /// Whether the environment names a proxy (what `Proxy::System` then uses).
 fn system_proxy_set() -> bool {

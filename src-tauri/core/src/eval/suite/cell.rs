@@ -190,7 +190,8 @@ pub async fn check(
 ) -> (Vec<Outcome>, bool, f64) {
     let out = Output {
         text: &answer.text,
-        latency_ms: Some(answer.latency_ms),
+        // 0: unknown (a batched cell).
+        latency_ms: (answer.latency_ms > 0.0).then_some(answer.latency_ms),
         cost_usd: cost,
         logprobs: (!answer.logprobs.is_empty()).then_some(answer.logprobs.as_slice()),
     };

@@ -76,7 +76,10 @@ pub fn grid(suite: &Suite) -> Grid {
 }
 
 /// The cells to run: (prompt, provider, test), grouped by provider.
-fn cells(suite: &Suite, filter: Option<&regex::Regex>) -> Vec<Vec<(usize, usize, usize)>> {
+pub(super) fn cells(
+    suite: &Suite,
+    filter: Option<&regex::Regex>,
+) -> Vec<Vec<(usize, usize, usize)>> {
     let tests: Vec<usize> = (0..suite.tests.len())
         .filter(|&i| filter.is_none_or(|re| re.is_match(&suite.tests[i].name(i))))
         .collect();
@@ -174,7 +177,12 @@ async fn run_cell(
     Some((row, store))
 }
 
-fn flush(db: &Db, run_id: i64, rows: &mut Vec<ResultRow>, cache: &mut Vec<(String, String)>) {
+pub(super) fn flush(
+    db: &Db,
+    run_id: i64,
+    rows: &mut Vec<ResultRow>,
+    cache: &mut Vec<(String, String)>,
+) {
     if rows.is_empty() && cache.is_empty() {
         return;
     }
