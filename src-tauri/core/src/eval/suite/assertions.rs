@@ -325,7 +325,10 @@ impl Assertion {
                 let parsed: Option<Value> = serde_json::from_str(text).ok();
                 let (p, sc) = yes(match v {
                     Value::Object(_) | Value::Array(_) => parsed.as_ref() == Some(v),
-                    other => text == other.to_string(),
+                    other => {
+                        let want = other.to_string();
+                        text == want
+                    }
                 });
                 (p, sc, format!("expected {v}"))
             }

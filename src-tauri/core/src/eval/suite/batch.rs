@@ -144,8 +144,11 @@ async fn wait(target: &Resolved, id: &str, cancel: &CancellationToken) -> Result
     }
 }
 
+/// A line of a batch's output or error file: its cell, and the answer or the error.
+type LineAnswer = ((usize, usize, usize), std::result::Result<Answer, String>);
+
 /// One output line → (cell, answer or error).
-fn read_line(line: &str) -> Option<((usize, usize, usize), std::result::Result<Answer, String>)> {
+fn read_line(line: &str) -> Option<LineAnswer> {
     let v: Value = serde_json::from_str(line).ok()?;
     let cell = parse_custom_id(v["custom_id"].as_str()?)?;
     if !v["error"].is_null() {
