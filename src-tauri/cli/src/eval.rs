@@ -6,9 +6,8 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use tokio_util::sync::CancellationToken;
 
-use parley_core::db::suites::{ResultRow, RunRow};
 use parley_core::error::{Error, Result};
-use parley_core::eval::suite::{config, report, runner};
+use parley_core::eval::suite::{config, report, runner, ResultRow, RunRow};
 
 use crate::{one_line, service};
 

@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+pub use crate::db::suites::{Grid, ResultRow, RunRow};
 use crate::params::Params;
 pub use assertions::{Assertion, Check};
 
