@@ -7,6 +7,7 @@
 //! - the arena leaderboard (Bradley–Terry + 1,000 bootstrap rounds), κ and Spearman
 //! - search over 1,000,000 messages (index vs a LIKE scan), and paging a 10,000-message thread
 //! - importing a 100 MB ChatGPT export: time and peak memory (`import_100mb`)
+//! - `parley eval run` on 1,000 cases at -j 16 vs the ideal wall time, and promptfoo (`suites_1000`)
 
 #[path = "../support/bins.rs"]
 mod bins;
@@ -17,6 +18,7 @@ mod history;
 mod import;
 mod judge;
 mod search;
+mod suites;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -417,7 +419,7 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    let benches: [(&str, fn()); 12] = [
+    let benches: [(&str, fn()); 13] = [
         ("search_1m", search::search_1m),
         ("thread_page_10k", search::thread_page_10k),
         ("leaderboard", leaderboard_stats),
@@ -430,6 +432,7 @@ fn main() {
         ("judge", judge::judge_throughput),
         ("prompts", prompt_library),
         ("import_100mb", import::import_100mb),
+        ("suites_1000", suites::suite_1000),
     ];
     for (name, f) in benches {
         if filters.is_empty() || filters.iter().any(|x| name.contains(x.as_str())) {

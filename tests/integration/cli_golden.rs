@@ -141,3 +141,11 @@ fn judge_prints_one_line_per_verdict() {
         .unwrap();
     golden("judge-single", &stdout(&out));
 }
+
+#[test]
+fn eval_help_shows_its_commands_and_run_flags() {
+    let dir = tempdir();
+    let help = |args: &[&str]| stdout(&cmd(dir.path()).args(args).output().unwrap());
+    golden("eval-help", &help(&["eval", "--help"]));
+    golden("eval-run-help", &help(&["eval", "run", "--help"]));
+}

@@ -41,4 +41,5 @@ mod search;
 mod security;
 mod structured;
 mod token_branch;
+mod suites;
 mod tools;

@@ -27,6 +27,8 @@ mod structured;
 mod fake_responses;
 #[path = "fake_images.rs"]
 pub mod fake_images;
+#[path = "fake_suites.rs"]
+pub mod fake_suites;
 
 /// Models listed by `GET /v1/models`.
 pub const MODELS: &[&str] = &[
@@ -175,6 +177,7 @@ struct Shared {
     log: Mutex<Vec<Recorded>>,
     seen_once: Mutex<HashSet<String>>,
     other_port: u16,
+    suites: fake_suites::State,
 }
 
 #[derive(Clone)]
@@ -212,6 +215,11 @@ impl FakeOpenAi {
         self.shared.log.lock().unwrap().clone()
     }
 
+    /// Evaluation suites' state (concurrency seen, Batch API files).
+    pub fn suites(&self) -> &fake_suites::State {
+        &self.shared.suites
+    }
+
     pub fn request_count(&self) -> usize {
         self.shared.log.lock().unwrap().len()
     }
@@ -229,6 +237,7 @@ impl FakeOpenAi {
             log: Mutex::new(Vec::new()),
             seen_once: Mutex::new(HashSet::new()),
             other_port: other.local_addr().unwrap().port(),
+            suites: Default::default(),
         });
         let (tx, rx) = oneshot::channel::<()>();
         let state = shared.clone();
@@ -338,6 +347,10 @@ async fn handle(State(ctx): State<Ctx>, req: Request) -> Response {
                 json!("invalid_api_key"),
             );
         }
+    }
+
+    if let Some(r) = fake_suites::route(&ctx.shared.suites, &parts.method, &path, &bytes).await {
+        return r;
     }
 
     // A careless proxy or server that echoes the Authorization header back (issue 14, K5).

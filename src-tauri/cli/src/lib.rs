@@ -14,6 +14,7 @@ mod ask;
 mod attach;
 mod backups;
 mod conversations;
+mod eval;
 mod export;
 mod import;
 mod judge;
@@ -109,6 +110,12 @@ pub enum Command {
         #[command(subcommand)]
         action: conversations::Action,
     },
+    /// Evaluation suites in promptfoo's format (promptfooconfig.yaml): run them, list, show and
+    /// compare runs.
+    Eval {
+        #[command(subcommand)]
+        action: eval::Action,
+    },
 }
 
 /// `None` when Parley should open its window.
@@ -187,6 +194,7 @@ pub fn run(command: Command) -> i32 {
             Command::Export(args) => export::run(args),
             Command::Import(args) => import::run(args),
             Command::Conversations { action } => conversations::run(action),
+            Command::Eval { action } => eval::run(action).await,
         }
     });
     match result {

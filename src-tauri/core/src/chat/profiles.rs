@@ -139,7 +139,7 @@ impl ChatService {
     /// The profile's keyring entry (keyring calls block on D-Bus: kept off the async workers).
     /// An entry from before keys were bound carries no origin: it is bound, once, to the origin the
     /// database recorded for it; with none recorded it stays unbound and is never sent unasked.
-    async fn stored_key(&self, row: &ProfileRow) -> Result<Option<StoredKey>> {
+    pub(crate) async fn stored_key(&self, row: &ProfileRow) -> Result<Option<StoredKey>> {
         let secrets = self.secrets.clone();
         let profile = row.name.clone();
         let recorded = row.key_origin.clone();

@@ -396,6 +396,8 @@ pub const MIGRATIONS: &[&str] = &[
     // characters (the one place a two-character word leaves no trigram starting with it).
     // A conversation's totals from an index.
     long_history::MIGRATION,
+    // 22 (branch `suites`): evaluation suite runs, their cells, and the request cache.
+    super::suites::SUITES_MIGRATION,
 ];
 
 /// The LLM judge's tables. Depends only on migration 1 (messages, profiles).

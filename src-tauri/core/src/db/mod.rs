@@ -13,6 +13,7 @@ pub mod private;
 pub mod profiles;
 pub mod rebuild;
 pub mod search;
+pub mod suites;
 pub mod tools;
 
 use std::path::{Path, PathBuf};

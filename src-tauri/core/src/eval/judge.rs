@@ -36,7 +36,7 @@ pub(crate) const HISTORY_MAX_MESSAGES: usize = 6;
 /// Characters of earlier conversation shown to the judge, at most (JSON-encoded).
 pub(crate) const HISTORY_MAX_CHARS: usize = 6_000;
 /// The judge's temperature.
-pub(crate) const JUDGE_TEMPERATURE: f64 = 0.0;
+pub const JUDGE_TEMPERATURE: f64 = 0.0;
 /// The most a judge may answer (its verdict is a short JSON object); past it the run stops with
 /// an error and stores at most this much of the answer.
 pub const MAX_JUDGE_REPLY: usize = 64 * 1024;

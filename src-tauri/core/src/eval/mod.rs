@@ -8,4 +8,5 @@ pub mod judge;
 pub mod metrics;
 pub mod ratings;
 pub mod stats;
+pub mod suite;
 pub mod summary;

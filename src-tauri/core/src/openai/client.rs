@@ -37,11 +37,13 @@ mod endpoint;
 mod events;
 mod reach;
 mod responses;
+mod files;
 use completion::{
     add_tool_calls, emit_logprobs, finish_tool_calls, whole_completion, Accumulators,
 };
 pub use endpoint::{Endpoint, Flavor, Proxy};
 pub use events::{ClientOptions, Finished, StreamEvent};
+pub use files::FILE_LIMIT;
 
 /// "4 s", "0.4 s", "90 s": a duration as people read it.
 fn seconds(d: Duration) -> String {

@@ -1,0 +1,114 @@
+//! Evaluation suites over the chat service: each provider resolved to a server, key and client
+//! (keys only to their own origin, K4), and runs started, listed and read.
+
+use tokio_util::sync::CancellationToken;
+
+use super::{provider, ChatService};
+use crate::db::profiles::ProfileKind;
+use crate::db::suites::{self, ResultRow, RunRow};
+use crate::error::Result;
+use crate::eval::suite::batch;
+use crate::eval::suite::cell::Resolved;
+use crate::eval::suite::runner::{self, Finished, Progress, RunOptions};
+use crate::eval::suite::{Provider, Suite, Target};
+
+impl ChatService {
+    /// Where a suite provider's requests go. `openai:` uses the default profile's server and key;
+    /// with `apiBaseUrl`, that server, and a key only when one is bound to its origin (a suite
+    /// file never sends a key elsewhere). `parley:PROFILE:` uses that saved profile.
+    pub async fn resolve_suite_provider(&self, p: &Provider) -> Result<Resolved> {
+        let mut row = match &p.target {
+            Target::Profile { name } => {
+                let id = self.profile_id_by_name(Some(name))?;
+                self.profile_row(id)?
+            }
+            Target::OpenAi { .. } => self.profile_row(None)?,
+        };
+        if let Target::OpenAi {
+            base_url: Some(url),
+        } = &p.target
+        {
+            row.base_url = Some(url.clone());
+            row.kind = ProfileKind::Compatible;
+        }
+        let stored = self.stored_key(&row).await;
+        let endpoint = provider::endpoint(&row, &self.env, stored, None)?;
+        let client = self.client_for(&row)?;
+        let price = self
+            .db
+            .with(|c| crate::db::pricing::lookup(c, &p.model))
+            .ok()
+            .flatten();
+        Ok(Resolved {
+            endpoint,
+            client,
+            price,
+        })
+    }
+
+    /// Every provider of a suite, resolved (the first failure is the error, with its label).
+    pub async fn resolve_suite(
+        &self,
+        suite: &Suite,
+    ) -> std::result::Result<Vec<Resolved>, (String, crate::error::Error)> {
+        let mut out = Vec::with_capacity(suite.providers.len());
+        for p in &suite.providers {
+            out.push(
+                self.resolve_suite_provider(p)
+                    .await
+                    .map_err(|e| (p.label.clone(), e))?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// Runs a suite's grid, storing every finished cell.
+    pub async fn run_suite(
+        &self,
+        suite: &Suite,
+        opts: &RunOptions,
+        cancel: &CancellationToken,
+        on_progress: &mut (dyn FnMut(&Progress) + Send),
+    ) -> Result<Finished> {
+        let targets = self.resolve_suite(suite).await.map_err(|(_, e)| e)?;
+        runner::run(&self.db, suite, &targets, opts, cancel, on_progress).await
+    }
+
+    /// Runs a suite through the Batch API: submits, then waits for the batches and stores every
+    /// cell (the batch ids are stored first, so [`ChatService::resume_suite_batch`] can finish a
+    /// run whose wait was interrupted).
+    pub async fn run_suite_batch(
+        &self,
+        suite: &Suite,
+        opts: &RunOptions,
+        cancel: &CancellationToken,
+        on_progress: &mut (dyn FnMut(&Progress) + Send),
+    ) -> Result<Finished> {
+        let targets = self.resolve_suite(suite).await.map_err(|(_, e)| e)?;
+        let run_id = batch::submit(&self.db, suite, &targets, opts, cancel).await?;
+        batch::collect(&self.db, suite, &targets, run_id, cancel, on_progress).await
+    }
+
+    /// Waits again for the batches of an interrupted run (the suite as it was run).
+    pub async fn resume_suite_batch(
+        &self,
+        suite: &Suite,
+        run_id: i64,
+        cancel: &CancellationToken,
+        on_progress: &mut (dyn FnMut(&Progress) + Send),
+    ) -> Result<Finished> {
+        let targets = self.resolve_suite(suite).await.map_err(|(_, e)| e)?;
+        batch::collect(&self.db, suite, &targets, run_id, cancel, on_progress).await
+    }
+
+    /// Evaluation runs, newest first.
+    pub fn suite_runs(&self, limit: i64) -> Result<Vec<RunRow>> {
+        self.db.with(|c| suites::list_runs(c, limit))
+    }
+
+    /// One run and its cells.
+    pub fn suite_run(&self, id: i64) -> Result<(RunRow, Vec<ResultRow>)> {
+        self.db
+            .with(|c| Ok((suites::get_run(c, id)?, suites::results(c, id)?)))
+    }
+}

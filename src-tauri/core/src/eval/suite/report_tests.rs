@@ -1,0 +1,113 @@
+//! Summaries, the JUnit file's shape and run comparison.
+
+use super::*;
+use crate::db::suites::Grid;
+
+fn run(id: i64) -> RunRow {
+    RunRow {
+        id,
+        description: "d".into(),
+        config_path: None,
+        grid: Grid {
+            prompts: vec!["p".into()],
+            providers: vec!["a".into(), "b".into()],
+            tests: vec!["t1".into(), "t<2>".into()],
+        },
+        total: 4,
+        status: "done".into(),
+        error: None,
+        batch_id: None,
+        created_at: 0,
+        finished_at: None,
+        done: 4,
+        passed: 2,
+    }
+}
+
+fn cell(provider: usize, test: usize, pass: bool, output: &str) -> ResultRow {
+    let o = Outcome {
+        kind: "contains".into(),
+        pass,
+        score: f64::from(u8::from(pass)),
+        weight: 1.0,
+        reason: "contains \"x\"".into(),
+    };
+    ResultRow {
+        prompt: 0,
+        provider,
+        test,
+        output: output.into(),
+        error: None,
+        pass,
+        score: o.score,
+        assertions: serde_json::to_string(&[o]).unwrap(),
+        latency_ms: Some(50.0),
+        prompt_tokens: None,
+        completion_tokens: None,
+        cost_usd: None,
+        cached: false,
+    }
+}
+
+#[test]
+fn summaries_give_pass_rate_score_accuracy_and_diversity_per_prompt_and_provider() {
+    let rows = [
+        cell(0, 0, true, "the cat sat"),
+        cell(0, 1, false, "the cat sat"),
+        cell(1, 0, true, "a b c"),
+        cell(1, 1, true, "d e f"),
+    ];
+    let s = summaries(&run(1), &rows);
+    assert_eq!(s.len(), 2);
+    assert_eq!((s[0].provider.as_str(), s[0].pass_rate), ("a", 0.5));
+    assert_eq!(s[0].accuracy, Some(0.5));
+    // Two identical outputs: 2 distinct bigrams of 4.
+    assert_eq!(s[0].diversity, Some(0.5));
+    assert_eq!(s[1].diversity, Some(1.0));
+    assert_eq!(s[1].mean_score, 1.0);
+}
+
+#[test]
+fn junit_has_a_suite_per_prompt_and_provider_and_escapes_text() {
+    let mut err = cell(1, 1, false, "");
+    err.error = Some("429 & more".into());
+    let rows = [cell(0, 0, true, "ok"), cell(0, 1, false, "bad <b>"), err];
+    let x = junit(&run(7), &rows);
+    assert!(x.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites "));
+    assert!(x.contains("tests=\"3\" failures=\"1\" errors=\"1\""), "{x}");
+    assert_eq!(x.matches("<testsuite ").count(), 2);
+    assert_eq!(x.matches("<testcase ").count(), 3);
+    assert!(x.contains("name=\"t&lt;2&gt;\""), "{x}");
+    assert!(x.contains("<failure message=\"contains: contains &quot;x&quot;\" type=\"assertion\">bad &lt;b&gt;</failure>"), "{x}");
+    assert!(
+        x.contains("<error message=\"429 &amp; more\" type=\"request\"/>"),
+        "{x}"
+    );
+}
+
+#[test]
+fn compare_sorts_cells_into_fixed_broken_better_worse_and_unchanged() {
+    let a = [
+        cell(0, 0, false, "x"),
+        cell(0, 1, true, "x"),
+        cell(1, 0, true, "x"),
+    ];
+    let mut better = cell(1, 1, true, "x");
+    better.score = 0.5;
+    let mut b_better = cell(1, 1, true, "x");
+    b_better.score = 0.9;
+    let a = [&a[..], &[better]].concat();
+    let b = [
+        cell(0, 0, true, "y"),
+        cell(0, 1, false, "y"),
+        cell(1, 0, true, "y"),
+        b_better,
+    ];
+    let c = compare((&run(1), &a), (&run(2), &b));
+    assert_eq!(c.fixed.len(), 1);
+    assert_eq!(c.fixed[0].test, "t1");
+    assert_eq!(c.broken.len(), 1);
+    assert_eq!(c.better.len(), 1);
+    assert_eq!(c.unchanged, 1);
+    assert_eq!((c.only_before, c.only_after), (0, 0));
+}
