@@ -21,6 +21,7 @@ mod cli_golden;
 mod client;
 mod common;
 mod conformance;
+mod crashes;
 mod faults;
 mod i18n;
 mod ipc;
