@@ -17,6 +17,10 @@ use crate::fixture::{wait_for, App, Lab};
 use crate::hostile_seed::{corpus, seed};
 use crate::page::{arena, composer, prompts, search, sidebar};
 
+/// A recognisable key: the window sends it to the server, which echoes it in one error.
+const KEY: &str = "sk-e2e-HOSTILE-9c2e4a6b8d0f1e3a5c7b9d2f4a6c8e0b";
+const NEEDLE: &str = "9c2e4a6b8d0f1e3a";
+
 /// Makes `alert`/`confirm`/`prompt` set a marker and records every IPC call the page makes.
 const ARM: &str = r#"
   if (!window.__armed) {
@@ -125,7 +129,7 @@ async fn no_payload_in_any_field_runs_script_or_reaches_a_command() {
     let all = corpus(&payloads);
     let lab = Lab::new().await;
     seed(lab.data(), &payloads);
-    let server = FakeOpenAi::start();
+    let server = FakeOpenAi::start_with_key(KEY);
     server.serve_hostile();
     let log = lab.data().join("opened.txt");
     let opener = lab.data().join("opener.sh");
@@ -141,6 +145,7 @@ async fn no_payload_in_any_field_runs_script_or_reaches_a_command() {
     let app = lab
         .app(&server)
         .env("PARLEY_LINK_OPENER", &opener)
+        .env("OPENAI_API_KEY", KEY)
         .open()
         .await;
     assert_eq!(app.js(ARM).await, true);
@@ -154,6 +159,34 @@ async fn no_payload_in_any_field_runs_script_or_reaches_a_command() {
     app.close().await;
     let opened = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(opened.is_empty(), "links reached the opener: {opened}");
+    // Keys (issue 14): the key the window used, and a server echoed, is in no file the window
+    // and its webview wrote: the database, backups, and the webview's storage (localStorage,
+    // IndexedDB, caches under this test's XDG_DATA_HOME and XDG_CACHE_HOME).
+    let mut files = 0;
+    let mut webview = 0;
+    let mut stack = vec![lab.data().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            files += 1;
+            if path.starts_with(lab.data().join("xdg-data"))
+                || path.starts_with(lab.data().join("xdg-cache"))
+            {
+                webview += 1;
+            }
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            let hit = bytes.windows(NEEDLE.len()).any(|w| w == NEEDLE.as_bytes());
+            assert!(!hit, "the key is in {}", path.display());
+        }
+    }
+    eprintln!(
+        "key scan: {files} files after the window closed, {webview} of them the webview's storage"
+    );
+    assert!(webview > 0, "the webview's storage was scanned");
 }
 
 async fn every_way_in(app: &App, all: &str, start: &str) {
@@ -262,6 +295,14 @@ async fn every_way_in(app: &App, all: &str, start: &str) {
     .await;
     check(app, "streamed completion", start).await;
     app.set_panel_field("#endpoint", "chat").await;
+    app.set_conversation_model("test-echo-key").await;
+    send_text(app, "echo my key").await;
+    app.last_reply("error").await;
+    check(app, "a server echoing the key", start).await;
+    assert!(
+        !shows(app, NEEDLE).await,
+        "the page shows the key a server echoed"
+    );
     app.set_conversation_model(ERROR_MODEL).await;
     send_text(app, "fail please").await;
     app.last_reply("error").await;

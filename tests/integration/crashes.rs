@@ -185,7 +185,7 @@ fn spawn(dir: &Path, server: &FakeOpenAi, round: usize, files: &Path) -> (Child,
         }
         1 => {
             let file = files.join(format!("export-{round}.json"));
-            std::fs::write(&file, chatgpt_export(round, 150)).unwrap();
+            std::fs::write(&file, chatgpt_export(round, 30)).unwrap();
             cmd.arg("import").arg(file);
             "importing conversations"
         }
@@ -209,7 +209,7 @@ fn a_hundred_kills_while_streaming_and_importing_leave_the_database_whole_and_lo
     for round in 0..KILLS {
         let (mut child, what) = spawn(dir.path(), &server, round, files.path());
         // A random moment: from the very start (opening, migrating) to well into the work.
-        std::thread::sleep(Duration::from_millis(fastrand::u64(5..700)));
+        std::thread::sleep(Duration::from_millis(fastrand::u64(5..500)));
         let before = committed(dir.path());
         // SIGKILL: no destructor, no flush, no rollback.
         child.kill().unwrap();
