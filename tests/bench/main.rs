@@ -11,6 +11,8 @@
 
 #[path = "../support/bins.rs"]
 mod bins;
+#[path = "../support/fake_hostile.rs"]
+mod fake_hostile;
 #[path = "../support/fake_openai.rs"]
 mod fake_openai;
 #[path = "../support/history.rs"]

@@ -2,6 +2,8 @@
 //! tauri-driver and WebKitWebDriver, talking to a local OpenAI-compatible server, with the key in
 //! the real keyring. The fixture and the page's parts are shared; each other module is a feature.
 
+#[path = "../support/fake_hostile.rs"]
+mod fake_hostile;
 #[path = "../support/fake_openai.rs"]
 mod fake_openai;
 #[path = "../support/history.rs"]
@@ -20,6 +22,8 @@ mod feedback;
 mod first_run;
 mod images;
 mod import;
+mod hostile;
+mod hostile_seed;
 mod organise;
 mod prompts;
 mod providers;

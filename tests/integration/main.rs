@@ -4,6 +4,8 @@
 
 #[path = "../support/bins.rs"]
 mod bins;
+#[path = "../support/fake_hostile.rs"]
+mod fake_hostile;
 #[path = "../support/fake_openai.rs"]
 mod fake_openai;
 #[path = "../support/forward_proxy.rs"]
@@ -19,6 +21,7 @@ mod cli_golden;
 mod client;
 mod common;
 mod conformance;
+mod crashes;
 mod faults;
 mod i18n;
 mod images;
@@ -28,6 +31,7 @@ mod ipc_images;
 mod judge;
 mod judge_headless;
 mod key_binding;
+mod key_scan;
 mod keyring;
 mod logprobs;
 mod loopback;
@@ -42,4 +46,5 @@ mod security;
 mod structured;
 mod token_branch;
 mod suites;
+mod storage_faults;
 mod tools;

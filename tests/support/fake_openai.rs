@@ -220,6 +220,12 @@ impl FakeOpenAi {
         &self.shared.suites
     }
 
+    /// Lists the hostile corpus as model names and answers `test-hostile-error` with it (fake_hostile.rs).
+    #[allow(dead_code)]
+    pub fn serve_hostile(&self) {
+        crate::fake_hostile::enable(self.shared.other_port);
+    }
+
     pub fn request_count(&self) -> usize {
         self.shared.log.lock().unwrap().len()
     }
@@ -364,6 +370,15 @@ async fn handle(State(ctx): State<Ctx>, req: Request) -> Response {
         .as_str()
         .unwrap_or("")
         .to_string();
+    // Hostile text (issue 14): payload model names and error bodies, for servers that ask for them.
+    if let Some(r) = crate::fake_hostile::route(
+        ctx.shared.other_port,
+        parts.method == Method::GET,
+        &path,
+        &asked,
+    ) {
+        return r;
+    }
     if asked == "test-echo-key" {
         let page = format!(
             "<html><body><h1>502 Bad Gateway</h1><pre>Authorization: {auth}</pre>Invalid API key provided: {}</body></html>",

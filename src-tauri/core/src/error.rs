@@ -136,9 +136,17 @@ impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         match e {
             rusqlite::Error::QueryReturnedNoRows => Error::not_found("no such row"),
-            other => Error::Database {
-                message: other.to_string(),
-            },
+            other => {
+                let plain = match &other {
+                    rusqlite::Error::SqliteFailure(f, detail) => {
+                        storage_message(f.code, detail.as_deref().unwrap_or(""))
+                    }
+                    _ => None,
+                };
+                Error::Database {
+                    message: plain.unwrap_or_else(|| other.to_string()),
+                }
+            }
         }
     }
 }
@@ -194,6 +202,27 @@ impl Error {
             other => other,
         }
     }
+}
+
+/// What a storage failure means for the user: what happened, that nothing saved was changed (SQLite
+/// rolls the statement or transaction back), and what to do. Full disk, read-only folder and a
+/// database another program holds locked are the ones a user can fix (issue 14).
+fn storage_message(code: rusqlite::ErrorCode, detail: &str) -> Option<String> {
+    use rusqlite::ErrorCode as C;
+    let what = match code {
+        C::DiskFull => "the disk is full, so this was not saved; what was saved before is intact. Free some space and try again",
+        C::ReadOnly => "the data folder or database file is read-only, so this was not saved; what was saved before is intact. Check the folder's permissions (or the disk's)",
+        C::DatabaseBusy | C::DatabaseLocked => "the database is locked by another program (another Parley, or a tool holding it open), so nothing was changed. Close it and try again",
+        C::CannotOpen => "the database file cannot be opened (is the data folder read-only or missing?); nothing was changed",
+        C::PermissionDenied => "permission to the database file was denied; nothing was changed. Check the data folder's permissions",
+        C::SystemIoFailure => "the disk reported an input/output error; nothing more was saved. Check the disk (or free space) and try again",
+        _ => return None,
+    };
+    Some(if detail.is_empty() {
+        what.to_string()
+    } else {
+        format!("{what} ({detail})")
+    })
 }
 
 impl From<std::io::Error> for Error {

@@ -243,9 +243,9 @@ impl Db {
         Ok((db, notices))
     }
 
-    /// An in-memory database with the full schema, for tests.
-    #[cfg(test)]
-    pub(crate) fn open_in_memory() -> Result<Db> {
+    /// An in-memory database with the full schema, for tests and fuzz targets.
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub fn open_in_memory() -> Result<Db> {
         let mut conn = Connection::open_in_memory()?;
         configure(&conn)?;
         migrations::migrate(&mut conn)?;

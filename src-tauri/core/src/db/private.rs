@@ -4,13 +4,36 @@
 use std::fs::{File, OpenOptions};
 use std::path::Path;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
+/// Sets the mode when it differs (a read-only disk refuses even an unchanged chmod), saying which
+/// file and why when it cannot.
 #[cfg(unix)]
 fn set_mode(path: &Path, mode: u32) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
-    Ok(())
+    let current = std::fs::metadata(path).map_err(|e| refused(path, e))?;
+    if current.permissions().mode() & 0o777 == mode {
+        return Ok(());
+    }
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| refused(path, e))
+}
+
+/// A clear message for a file or folder Parley may not change.
+fn refused(path: &Path, e: std::io::Error) -> Error {
+    use std::io::ErrorKind as K;
+    let why = match e.kind() {
+        K::ReadOnlyFilesystem => "is on a read-only disk",
+        K::PermissionDenied => "is read-only for you (permission denied)",
+        _ => "cannot be changed",
+    };
+    Error::Io {
+        message: format!(
+            "{} {why} ({e}), so Parley cannot keep its data there; nothing was changed. \
+             Make the data folder writable, or set PARLEY_DATA_DIR to another folder.",
+            path.display()
+        ),
+    }
 }
 
 #[cfg(not(unix))]
@@ -20,7 +43,7 @@ fn set_mode(_path: &Path, _mode: u32) -> Result<()> {
 
 /// Creates `dir` (and parents) if needed and makes it 0700.
 pub fn dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir)?;
+    std::fs::create_dir_all(dir).map_err(|e| refused(dir, e))?;
     set_mode(dir, 0o700)
 }
 

@@ -330,12 +330,24 @@ fn first_byte(reader: &mut impl BufRead) -> Result<Option<u8>> {
     }
 }
 
+/// What an importer keeps of an error met inside the stream: a problem of the file becomes
+/// `invalid` (with where it is); cancelling, and saving that failed (a full disk, a locked
+/// database), keep their own kind.
+pub(crate) fn failure(e: Error, message: &str) -> Error {
+    match e {
+        e @ (Error::Cancelled | Error::Database { .. } | Error::Io { .. }) => e,
+        _ => Error::invalid(message),
+    }
+}
+
 /// Turns a serde_json error (which carries line and column) into Parley's, preferring the real
 /// error raised from inside the stream.
 pub(crate) fn json_error(sink: &mut Sink, e: serde_json::Error) -> Error {
     if let Some(real) = sink.failure.take() {
         return match real {
             Error::Cancelled => Error::Cancelled,
+            // The file is fine; saving it failed (a full disk, a locked database): say that.
+            e @ (Error::Database { .. } | Error::Io { .. }) => e,
             other => Error::invalid(format!("{other} ({})", position(&e))),
         };
     }

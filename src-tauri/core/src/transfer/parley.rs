@@ -256,10 +256,7 @@ impl<'de> Visitor<'de> for Conversations<'_, '_> {
                     Error::Cancelled => "cancelled".to_string(),
                     other => format!("conversation {index}: {other}"),
                 };
-                self.0.failure = Some(match e {
-                    Error::Cancelled => Error::Cancelled,
-                    _ => Error::invalid(message.clone()),
-                });
+                self.0.failure = Some(super::failure(e, &message));
                 return Err(A::Error::custom(message));
             }
         }
