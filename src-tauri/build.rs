@@ -88,6 +88,7 @@ const COMMANDS: &[&str] = &[
     "cancel_import",
     "list_backups",
     "restore_backup",
+    "compact_database",
 ];
 
 fn main() {

@@ -107,5 +107,6 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         organise::cancel_import,
         organise::list_backups,
         organise::restore_backup,
+        organise::compact_database,
     ]
 }

@@ -203,6 +203,8 @@ export const api = {
   listBackups: () => call('list_backups'),
   /** Resolves to where the replaced database was moved. */
   restoreBackup: (name) => call('restore_backup', { name }),
+  /** SQLite VACUUM; resolves to {bytesBefore, bytesAfter}. */
+  compactDatabase: () => call('compact_database'),
 };
 
 export function newStreamId() {

@@ -135,6 +135,13 @@ impl ChatService {
         backup::restore_live(&self.db, self.db.dir()?, name)
     }
 
+    /// Rewrites the database without the space of deleted rows (SQLite `VACUUM`); returns its size
+    /// on disk before and after.
+    pub fn compact_database(&self) -> Result<crate::db::compact::Compacted> {
+        let file = self.db.dir()?.join(crate::db::DB_FILE);
+        self.db.with(|c| crate::db::compact::vacuum(c, &file))
+    }
+
     /// The function tools offered to the model in a conversation.
     pub fn conversation_tools(&self, conversation_id: i64) -> Result<Vec<FunctionTool>> {
         self.db.with(|c| tools::get(c, conversation_id))

@@ -2,6 +2,7 @@
 //! corrupt files moved aside (never overwritten).
 
 pub mod backup;
+pub mod compact;
 pub mod conversations;
 pub mod judging;
 pub mod logprobs;
