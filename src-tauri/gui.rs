@@ -27,12 +27,13 @@ fn open_main_window<R: Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<()> 
         .find(|w| w.label == "main")
         .cloned()
         .ok_or(tauri::Error::WindowNotFound)?;
-    tauri::WebviewWindowBuilder::from_config(app, &config)?
+    let window = tauri::WebviewWindowBuilder::from_config(app, &config)?
         .on_new_window(|url, _| {
             parley_core::trace(&format!("refused a new window for {url}"));
             tauri::webview::NewWindowResponse::Deny
         })
         .build()?;
+    crate::webkit::apply(&window);
     Ok(())
 }
 
@@ -46,6 +47,7 @@ pub fn build_app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R>
 }
 
 pub fn run() -> i32 {
+    crate::webkit::before_start();
     // Held while the window runs: `parley restore` refuses instead of restoring under it.
     let _lock = parley_core::api::hold_window_lock().unwrap_or_else(|e| {
         eprintln!("parley: could not take the window lock: {e}");
