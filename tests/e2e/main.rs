@@ -13,6 +13,7 @@ mod steps;
 
 mod bench;
 mod bench_history;
+mod bench_session;
 mod branches;
 mod chat;
 mod first_run;
