@@ -345,7 +345,8 @@ fn compacting_from_the_window_shrinks_the_file_after_a_delete_and_keeps_what_is_
         done["bytesBefore"].as_u64().unwrap(),
         done["bytesAfter"].as_u64().unwrap(),
     );
-    assert!(after * 2 < before, "{done}");
+    // 1,000 messages of 600 characters were deleted: at least half of their bytes come back.
+    assert!(before > after + 300_000, "{done}");
     let list = invoke(&w, "list_conversations", json!({})).unwrap();
     assert_eq!(ids(&list), [kept]);
 }
