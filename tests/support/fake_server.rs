@@ -2,7 +2,6 @@
 //! binaries (tests/bench.sh, tests/install.sh): prints its base URL on one line, serves on 127.0.0.1
 //! until killed. `cargo run --example fake-openai [KEY]` (with KEY, requests must carry it).
 
-#[allow(dead_code)]
 #[path = "fake_openai.rs"]
 mod fake_openai;
 
