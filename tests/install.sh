@@ -27,7 +27,10 @@ server_pid=""
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
   rm -rf "$scratch"
-  if [ -n "$chroot_dir" ]; then umount "$chroot_dir/proc" "$chroot_dir/dev" 2>/dev/null || true; fi
+  if [ -n "$chroot_dir" ]; then
+    umount "$chroot_dir/proc" 2>/dev/null || umount -l "$chroot_dir/proc" 2>/dev/null || true
+    umount "$chroot_dir/dev" 2>/dev/null || umount -l "$chroot_dir/dev" 2>/dev/null || true
+  fi
 }
 trap cleanup EXIT
 target/debug/examples/fake-openai >"$scratch/url" &
