@@ -95,6 +95,7 @@ const COMMANDS: &[&str] = &[
     "attach_file",
     "attachment_limits",
     "set_image_max_edge",
+    "compact_database",
 ];
 
 fn main() {

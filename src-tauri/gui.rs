@@ -39,6 +39,7 @@ fn open_main_window<R: Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<()> 
     // Where and how large it was last time (window.json in the data folder), kept up to date.
     let window = crate::window_state::restore(app, builder, min).build()?;
     crate::window_state::track(&window);
+    crate::webkit::apply(&window);
     Ok(())
 }
 
@@ -52,6 +53,7 @@ pub fn build_app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R>
 }
 
 pub fn run() -> i32 {
+    crate::webkit::before_start();
     // Held while the window runs: `parley restore` refuses instead of restoring under it.
     let _lock = parley_core::api::hold_window_lock().unwrap_or_else(|e| {
         eprintln!("parley: could not take the window lock: {e}");

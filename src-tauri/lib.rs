@@ -4,3 +4,4 @@
 pub mod commands;
 pub mod gui;
 pub mod window_state;
+mod webkit;

@@ -115,5 +115,6 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         attachments::attach_file,
         attachments::attachment_limits,
         attachments::set_image_max_edge,
+        organise::compact_database,
     ]
 }

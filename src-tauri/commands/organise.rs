@@ -233,3 +233,9 @@ pub fn list_backups(state: State<'_, AppState>) -> Result<Vec<Backup>> {
 pub fn restore_backup(state: State<'_, AppState>, name: String) -> Result<PathBuf> {
     state.service()?.restore_backup_live(&name)
 }
+
+/// Settings → Compact: SQLite `VACUUM`; the size on disk before and after.
+#[tauri::command(async)]
+pub fn compact_database(state: State<'_, AppState>) -> Result<parley_core::api::Compacted> {
+    state.service()?.compact_database()
+}

@@ -16,6 +16,7 @@ mod steps;
 mod arena_sidebar;
 mod bench;
 mod bench_history;
+mod bench_session;
 mod branches;
 mod chat;
 mod feedback;

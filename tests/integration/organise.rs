@@ -304,3 +304,49 @@ fn restore_refuses_while_a_window_holds_the_database() {
     let (code, _, err) = run(dir.path(), &["restore", &name]);
     assert_eq!(code, 0, "{err}");
 }
+
+#[test]
+fn compacting_from_the_window_shrinks_the_file_after_a_delete_and_keeps_what_is_left() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let (_app, w) = app(dir.path(), &server);
+    let kept = invoke(&w, "create_conversation", json!({})).unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    invoke(
+        &w,
+        "rename_conversation",
+        json!({"id": kept, "title": "kept"}),
+    )
+    .unwrap();
+    let gone = invoke(&w, "create_conversation", json!({})).unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    {
+        let mut c = peek(dir.path());
+        let tx = c.transaction().unwrap();
+        for _ in 0..1_000 {
+            tx.execute(
+                "INSERT INTO messages(conversation_id, role, content, status, created_at)
+                 VALUES (?1, 'user', ?2, 'done', 0)",
+                rusqlite::params![gone, "y".repeat(600)],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+        // Gone for good (the bin is not what is measured here).
+        c.execute("DELETE FROM messages WHERE conversation_id = ?1", [gone])
+            .unwrap();
+        c.execute("DELETE FROM conversations WHERE id = ?1", [gone])
+            .unwrap();
+    }
+    let done = invoke(&w, "compact_database", json!({})).unwrap();
+    let (before, after) = (
+        done["bytesBefore"].as_u64().unwrap(),
+        done["bytesAfter"].as_u64().unwrap(),
+    );
+    // 1,000 messages of 600 characters were deleted: at least half of their bytes come back.
+    assert!(before > after + 300_000, "{done}");
+    let list = invoke(&w, "list_conversations", json!({})).unwrap();
+    assert_eq!(ids(&list), [kept]);
+}

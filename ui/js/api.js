@@ -230,6 +230,8 @@ export const api = {
   /** {maxImageBytes, maxFileBytes, maxAttachments, maxEdge, minMaxEdge, maxMaxEdge} */
   attachmentLimits: () => call('attachment_limits'),
   setImageMaxEdge: (edge) => call('set_image_max_edge', { edge }),
+  /** SQLite VACUUM; resolves to {bytesBefore, bytesAfter}. */
+  compactDatabase: () => call('compact_database'),
 };
 
 export function newStreamId() {

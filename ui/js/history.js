@@ -1,5 +1,5 @@
 // Settings → History: import (Parley JSON or a ChatGPT export, with progress and Cancel), export
-// everything, and the database backups, each restorable (the app reopens the restored file live).
+// everything, the database backups, each restorable (the app reopens the restored file live), and Compact.
 import { api } from './api.js';
 import { h, showToast, showBanner, errorText } from './dom.js';
 import { t, getLang } from './i18n.js';
@@ -88,6 +88,18 @@ async function restore(backup, list) {
   } catch (err) { fail(err); }
 }
 
+async function compact(button) {
+  button.disabled = true;
+  button.textContent = t('history.compacting');
+  try {
+    const done = await api.compactDatabase();
+    showToast(t('history.compacted', { before: size(done.bytesBefore), after: size(done.bytesAfter) }), { timeout: 8000 });
+  } catch (err) { fail(err); } finally {
+    button.disabled = false;
+    button.textContent = t('history.compact');
+  }
+}
+
 export function initHistory() {
   const form = document.getElementById('settings-form');
   if (!form) return;
@@ -107,7 +119,13 @@ export function initHistory() {
       })),
     h('h4', { text: t('history.backups'), dataset: { i18n: 'history.backups' } }),
     h('p', { className: 'hint', text: t('history.backupsHint'), dataset: { i18n: 'history.backupsHint' } }),
-    backups);
+    backups,
+    h('p', { className: 'hint', text: t('history.compactHint'), dataset: { i18n: 'history.compactHint' } }),
+    h('div', { className: 'history-actions' },
+      h('button', {
+        className: 'btn btn-secondary', text: t('history.compact'), dataset: { i18n: 'history.compact' },
+        attrs: { type: 'button', id: 'compact-database' }, on: { click: (e) => compact(e.currentTarget) },
+      })));
   form.append(section);
   const dialog = document.getElementById('settings-dialog');
   // Listed afresh each time Settings opens.

@@ -23,6 +23,7 @@ pub use crate::chat::history::{PageAt, ThreadPage};
 pub use crate::chat::ChatService;
 pub use crate::chat::{MessageView, ThreadMessage};
 pub use crate::db::backup::Backup;
+pub use crate::db::compact::Compacted;
 pub use crate::db::conversations::{Conversation, ConversationSettings, EndpointKind};
 pub use crate::db::judging::{JudgeKind, Rubric, Verdict};
 pub use crate::db::messages::{Message, Status};

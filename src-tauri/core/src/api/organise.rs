@@ -152,6 +152,13 @@ impl ChatService {
         })
     }
 
+    /// Rewrites the database without the space of deleted rows (SQLite `VACUUM`); returns its size
+    /// on disk before and after.
+    pub fn compact_database(&self) -> Result<crate::db::compact::Compacted> {
+        let file = self.db.dir()?.join(crate::db::DB_FILE);
+        self.db.with(|c| crate::db::compact::vacuum(c, &file))
+    }
+
     /// The function tools offered to the model in a conversation (its `tools` parameter).
     pub fn conversation_tools(&self, conversation_id: i64) -> Result<Vec<FunctionTool>> {
         let conv = self.db.with(|c| conversations::get(c, conversation_id))?;

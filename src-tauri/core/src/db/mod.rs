@@ -3,6 +3,7 @@
 
 pub mod attachments;
 pub mod backup;
+pub mod compact;
 pub mod conversations;
 pub mod judging;
 pub mod messages;

@@ -1,0 +1,266 @@
+#!/usr/bin/env bash
+# Every scenario of the performance issue in one run, printed as one Markdown table: measure, Parley,
+# anchor (curl, Chromium --app on the same ui/ folder, promptfoo), ratio, target, met or not.
+# Numbers only: nothing here fails on a timing. Not part of .ci/run.
+#   tests/bench.sh                       (release binaries from tools/package.sh, or cargo build --release)
+#   RUNS=5 REPLIES=200 SKIP="long session" tests/bench.sh
+# Installs its anchors when missing: Debian's chromium (apt), promptfoo (npm, only when the suites
+# benchmark exists). The window scenarios run under Xvfb with a private D-Bus session.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+export PATH="$HOME/.cargo/bin:$PATH"
+RUNS=${RUNS:-5}
+REPLIES=${REPLIES:-200}
+SKIP=${SKIP:-}
+APP=${APP:-$root/target/release/parley-desktop}
+PARLEY=${PARLEY:-$root/target/release/parley}
+PY=$(command -v /usr/bin/python3 || command -v python3)
+
+if [ -z "${BENCH_INSIDE:-}" ]; then
+  for b in "$APP" "$PARLEY"; do
+    [ -x "$b" ] || { echo "no binary at $b: run tools/package.sh (or cargo build --release) first" >&2; exit 1; }
+  done
+  if ! command -v chromium >/dev/null; then
+    echo "installing the anchor: Debian's chromium" >&2
+    if [ "$(id -u)" = 0 ]; then apt-get install -y --no-install-recommends chromium >&2 || true
+    else sudo apt-get install -y --no-install-recommends chromium >&2 || true; fi
+  fi
+  # A throwaway keyring home (the window asks the Secret Service on start); a virtual display.
+  export BENCH_INSIDE=1 XDG_DATA_HOME
+  XDG_DATA_HOME=$(mktemp -d)
+  unset OPENAI_API_KEY OPENAI_BASE_URL
+  exec xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" dbus-run-session -- "$0" "$@"
+fi
+
+scratch=$(mktemp -d)
+started=()
+cleanup() {
+  for p in "${started[@]}"; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null || true; done
+  rm -rf "$scratch" "$XDG_DATA_HOME"
+}
+trap cleanup EXIT
+skip() { [[ " $SKIP " == *" $1 "* ]]; }
+log() { echo "bench: $*" >&2; }
+
+rows=()
+row() { rows+=("| $1 | $2 | $3 | $4 | $5 | $6 |"); }
+median() { sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "nan"}'; }
+calc() { awk "BEGIN {printf \"$1\", $2}"; }
+met() { awk "BEGIN {print ($1) ? \"yes\" : \"no\"}"; }
+
+tree_pids() {
+  local pid=$1
+  echo "$pid"
+  for child in $(pgrep -P "$pid" 2>/dev/null); do tree_pids "$child"; done
+}
+pss_mib() {  # PSS summed over a process and its descendants
+  local kb=0 s
+  for p in $(tree_pids "$1"); do
+    s=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)
+    kb=$((kb + ${s:-0}))
+  done
+  calc "%.0f" "$kb / 1024"
+}
+now_ns() { date +%s%N; }
+drop_caches() { sync; (echo 3 >/proc/sys/vm/drop_caches) 2>/dev/null; }
+
+# ---- the window: start to page loaded, idle PSS 5 s after ----
+parley_run() {  # DATA MEASURE_PSS -> "ms pss"
+  local data=$1 log="$scratch/parley.log" start pid ms pss=0
+  : >"$log"
+  start=$(now_ns)
+  setsid env PARLEY_TRACE=1 PARLEY_DATA_DIR="$data" NO_AT_BRIDGE=1 "$APP" 2>"$log" &
+  pid=$!
+  started+=("$pid")
+  for _ in $(seq 3000); do grep -q "page loaded" "$log" && break; sleep 0.01; done
+  ms=$(( ($(now_ns) - start) / 1000000 ))
+  if [ "$2" = 1 ]; then sleep 5; pss=$(pss_mib "$pid"); fi
+  kill -- "-$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  echo "$ms $pss"
+}
+chromium_run() {  # PROFILE MEASURE_PSS -> "ms pss"
+  local before start pid ms pss=0
+  before=$(wc -l <"$scratch/loaded")
+  start=$(now_ns)
+  setsid chromium --no-sandbox --no-first-run --no-default-browser-check --password-store=basic \
+    --user-data-dir="$1" --window-size=1100,760 --app="http://127.0.0.1:$ui_port/index.html" \
+    >/dev/null 2>&1 &
+  pid=$!
+  started+=("$pid")
+  for _ in $(seq 3000); do [ "$(wc -l <"$scratch/loaded")" -gt "$before" ] && break; sleep 0.01; done
+  ms=$(( ($(tail -1 "$scratch/loaded") - start) / 1000000 ))
+  if [ "$2" = 1 ]; then sleep 5; pss=$(pss_mib "$pid"); fi
+  kill -- "-$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  sleep 0.5
+  echo "$ms $pss"
+}
+
+if ! skip window; then
+  : >"$scratch/loaded"
+  setsid "$PY" tests/bench/serve_ui.py "$root/ui" "$scratch/loaded" >"$scratch/ui.port" 2>/dev/null &
+  started+=("$!")
+  for _ in $(seq 100); do [ -s "$scratch/ui.port" ] && break; sleep 0.05; done
+  ui_port=$(cat "$scratch/ui.port")
+  have_chromium=0; command -v chromium >/dev/null && have_chromium=1
+  cold_p="n/a"; cold_c="n/a"
+  if drop_caches; then
+    cold_p=$(parley_run "$scratch/pdata" 0 | cut -d' ' -f1)
+    if [ $have_chromium = 1 ]; then drop_caches; cold_c=$(chromium_run "$scratch/chrome" 0 | cut -d' ' -f1); fi
+  fi
+  log "window: warm-up"
+  parley_run "$scratch/pdata" 0 >/dev/null
+  [ $have_chromium = 1 ] && chromium_run "$scratch/chrome" 0 >/dev/null
+  : >"$scratch/p.txt"; : >"$scratch/c.txt"
+  for i in $(seq "$RUNS"); do
+    log "window: run $i/$RUNS"
+    parley_run "$scratch/pdata" 1 >>"$scratch/p.txt"
+    [ $have_chromium = 1 ] && chromium_run "$scratch/chrome" 1 >>"$scratch/c.txt"
+  done
+  p_ms=$(cut -d' ' -f1 "$scratch/p.txt" | median); p_pss=$(cut -d' ' -f2 "$scratch/p.txt" | median)
+  if [ $have_chromium = 1 ]; then
+    c_ms=$(cut -d' ' -f1 "$scratch/c.txt" | median); c_pss=$(cut -d' ' -f2 "$scratch/c.txt" | median)
+    row "Idle PSS, all processes, 5 s after load (MiB, median of $RUNS)" "$p_pss" "$c_pss (Chromium --app)" \
+      "$(calc '%.2fx lighter' "$c_pss / $p_pss")" "≤ 200 and ≥ 1.8x lighter" \
+      "$(met "$p_pss <= 200 && $c_pss / $p_pss >= 1.8")"
+    row "Start to page loaded, warm (ms, median of $RUNS)" "$p_ms" "$c_ms (Chromium --app)" \
+      "$(calc '%.2f' "$p_ms / $c_ms")" "< 400 and ahead of Chromium" "$(met "$p_ms < 400 && $p_ms < $c_ms")"
+    row "Start to page loaded, cold (ms, one run)" "$cold_p" "$cold_c (Chromium --app)" \
+      "$( [ "$cold_p" != n/a ] && [ "$cold_c" != n/a ] && calc '%.2f' "$cold_p / $cold_c" || echo -)" "reported" "-"
+  else
+    row "Idle PSS, all processes, 5 s after load (MiB)" "$p_pss" "no chromium" "-" "≤ 200" "$(met "$p_pss <= 200")"
+    row "Start to page loaded, warm (ms)" "$p_ms" "no chromium" "-" "< 400" "$(met "$p_ms < 400")"
+    row "Start to page loaded, cold (ms)" "$cold_p" "no chromium" "-" "reported" "-"
+  fi
+fi
+
+# ---- the fake OpenAI server (ask vs curl, DB size) ----
+fake_server() {
+  [ -x target/debug/examples/fake-openai ] || cargo build --quiet --example fake-openai >&2
+  setsid target/debug/examples/fake-openai >"$scratch/fake.url" 2>/dev/null &
+  started+=("$!")
+  for _ in $(seq 100); do [ -s "$scratch/fake.url" ] && break; sleep 0.05; done
+  url=$(cat "$scratch/fake.url")
+}
+url=""
+if ! skip ask || ! skip db; then fake_server; fi
+
+if ! skip ask; then
+  log "parley ask vs curl -N"
+  body='{"model":"test-tokens-2000-paced-2","messages":[{"role":"user","content":"go"}],"stream":true,"stream_options":{"include_usage":true}}'
+  read -r c_wall c_ttft < <("$PY" tests/bench/stream_time.py "$RUNS" '"content":"[^"]' \
+    curl -N -s -H 'Content-Type: application/json' -d "$body" "$url/chat/completions")
+  read -r a_wall a_ttft < <(PARLEY_DATA_DIR="$scratch/askdata" OPENAI_API_KEY=sk-bench \
+    "$PY" tests/bench/stream_time.py "$RUNS" '\S' "$PARLEY" ask --base-url "$url" --model test-tokens-2000-paced-2 go)
+  row "2,000-token local stream at 2 ms/token, wall (ms, median of $RUNS)" "$a_wall (parley ask)" "$c_wall (curl -N)" \
+    "$(calc '%.3f' "$a_wall / $c_wall")" "≤ 1.02" "$(met "$a_wall / $c_wall <= 1.02")"
+  row "Same stream, time to first token (ms)" "$a_ttft" "$c_ttft (curl -N)" \
+    "$(calc '%+.1f ms' "$a_ttft - $c_ttft")" "within 5 ms" "$(met "$a_ttft - $c_ttft <= 5")"
+fi
+
+if ! skip db; then
+  log "database: 1,000 messages of about 600 characters through parley ask"
+  db="$scratch/dbdata"
+  # 500 different prompts of 600 characters of made-up words (an index of one repeated text would flatter).
+  "$PY" -c "
+import random
+random.seed(15)
+for _ in range(500):
+    words, n = [], 0
+    while n < 600:
+        w = ''.join(random.choice('etaoinshrdlucmfwypvbgk') for _ in range(random.randint(2, 9)))
+        words.append(w); n += len(w) + 1
+    print(' '.join(words)[:600])" >"$scratch/prompts.txt"
+  PARLEY_DATA_DIR="$db" "$PARLEY" conversations list >/dev/null
+  empty=$("$PY" - "$db/parley.db" <<'EOF'
+import os, sqlite3, sys
+c = sqlite3.connect(sys.argv[1]); c.execute("PRAGMA wal_checkpoint(TRUNCATE)"); c.execute("VACUUM"); c.close()
+print(os.path.getsize(sys.argv[1]))
+EOF
+)
+  i=0
+  while read -r prompt; do
+    cont=(); [ $((i++)) -gt 0 ] && cont=(-c)
+    PARLEY_DATA_DIR="$db" OPENAI_API_KEY=sk-bench "$PARLEY" ask "${cont[@]}" --base-url "$url" \
+      --model test-tokens-100 "$prompt" >/dev/null
+  done <"$scratch/prompts.txt"
+  read -r raw packed msgs chars < <("$PY" - "$db/parley.db" <<'EOF'
+import os, sqlite3, sys
+p = sys.argv[1]
+c = sqlite3.connect(p); c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+raw = os.path.getsize(p)
+n, chars = c.execute("SELECT count(*), avg(length(content)) FROM messages").fetchone()
+c.execute("VACUUM"); c.execute("PRAGMA wal_checkpoint(TRUNCATE)"); c.close()
+print(raw, os.path.getsize(p), n, round(chars))
+EOF
+)
+  row "DB bytes per 1,000 messages ($msgs messages, ~$chars chars, after VACUUM)" \
+    "$(( (packed - empty) * 1000 / msgs ))" "-" "-" "reported ($(( (raw - empty) * 1000 / msgs )) before VACUUM)" "-"
+fi
+
+# ---- in the real webview (debug build, driven through WebDriver) ----
+if ! skip session; then
+  log "one window session: $REPLIES streamed replies (e2e, a few minutes)"
+  PARLEY_BENCH_REPLIES=$REPLIES tests/run.sh --test e2e bench_session -- --ignored --nocapture \
+    >"$scratch/session.log" 2>&1 || log "the session bench failed: $(tail -5 "$scratch/session.log")"
+  v() { awk -v k="$1" '$1 == "BENCH" && $2 == k {print $3}' "$scratch/session.log"; }
+  first=$(v session_pss_after_first_mib); all=$(v session_pss_after_all_mib); n=$(v session_replies)
+  if [ -n "$first" ] && [ -n "$all" ]; then
+    per=$(calc '%.0f' "($all - $first) * 1000 / ($n - 1)")
+    row "Memory growth over $n streamed replies, one window (MiB PSS)" \
+      "$first → $all (≈ $per per 1,000)" "-" "-" "< 20 MB per 1,000" "$(met "$per < 20")"
+    row "Worst frame gap while streaming, 1st / last replies (ms)" \
+      "$(v gap_first_reply_max_ms) / $(v gap_last_replies_max_ms)" "-" "-" "≤ 50" \
+      "$(met "$(v gap_first_reply_max_ms) <= 50 && $(v gap_last_replies_max_ms) <= 50")"
+  else
+    row "Memory growth / frame gaps over a session" "failed, see log" "-" "-" "< 20 MB, ≤ 50 ms" "no"
+  fi
+fi
+
+if ! skip long; then
+  log "long histories: 10,000 messages, 5,000 conversations (e2e bench_long_history)"
+  tests/run.sh --test e2e bench_long_history -- --ignored --nocapture >"$scratch/long.log" 2>&1 \
+    || log "the long-history bench failed: $(tail -5 "$scratch/long.log")"
+  read -r open_ms side_ms scroll_ms < <("$PY" - "$scratch/long.log" <<'EOF'
+import json, re, statistics, sys
+text = open(sys.argv[1], errors="replace").read()
+def num(v): return f"{v:.0f}" if isinstance(v, (int, float)) else "?"
+m = re.search(r"open a 10,000-message conversation[^:]*: \[([^\]]*)\]", text)
+opens = [float(x) for x in m.group(1).split(",")] if m else []
+m = re.search(r"sidebar, 5,003 conversations: (\{.*\})", text)
+side = json.loads(m.group(1)).get("full", []) if m else []
+scrolls = [json.loads(s).get("max", 0) for s in re.findall(r"scroll 10,000 messages to the top: (\{.*\})", text)]
+print(num(statistics.median(opens)) if opens else "?", num(statistics.median(side)) if side else "?",
+      num(max(scrolls)) if scrolls else "?")
+EOF
+)
+  row "Open a 10,000-message conversation to last message painted (ms, median)" "$open_ms" "-" "-" "< 200" \
+    "$( [ "$open_ms" != "?" ] && met "$open_ms < 200" || echo "?")"
+  row "5,000-conversation sidebar paint (ms, median)" "$side_ms" "-" "-" "< 100" \
+    "$( [ "$side_ms" != "?" ] && met "$side_ms < 100" || echo "?")"
+  row "Scroll 10,000 messages to the top, worst frame gap (ms)" "$scroll_ms" "-" "-" "≤ one frame per event" "see log"
+fi
+
+# ---- the evaluation runner (the suites issue builds its benchmark) ----
+if ! skip suites; then
+  if grep -qs "fn bench_suites\|suites" tests/bench/main.rs && [ -f tests/bench/suites.rs ]; then
+    log "suites: 1,000 cases (cargo bench --bench bench suites)"
+    suites=$(cargo bench --bench bench -- suites 2>/dev/null | grep -i "1,000\|1000" | head -1 || true)
+    if command -v npx >/dev/null && npm view promptfoo version >/dev/null 2>&1; then anchor="promptfoo: run by hand (npx promptfoo eval)"
+    else anchor="promptfoo skipped: npm unreachable"; fi
+    row "Evaluation runner, 1,000 cases" "${suites:-see cargo bench}" "$anchor" "-" "reported" "-"
+  else
+    row "Evaluation runner, 1,000 cases" "not built" "promptfoo not installed" "-" "side by side" "-"
+  fi
+fi
+
+cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
+echo
+echo "Machine: ${cpu:-unknown CPU}, $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME"), Xvfb; $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "Parley $("$PARLEY" --version 2>/dev/null | head -1); binaries: $(du -h "$APP" | cut -f1) window, $(du -h "$PARLEY" | cut -f1) parley"
+echo
+echo "| Measure | Parley | Anchor | Ratio | Target | Met |"
+echo "|---|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
