@@ -3,5 +3,5 @@
 
 pub mod commands;
 pub mod gui;
-pub mod window_state;
 mod webkit;
+pub mod window_state;

@@ -20,15 +20,15 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
 
-#[path = "fake_structured.rs"]
-mod structured;
+#[path = "fake_images.rs"]
+pub mod fake_images;
 /// The Responses API (`/v1/responses`).
 #[path = "fake_responses.rs"]
 mod fake_responses;
-#[path = "fake_images.rs"]
-pub mod fake_images;
 #[path = "fake_suites.rs"]
 pub mod fake_suites;
+#[path = "fake_structured.rs"]
+mod structured;
 
 /// Models listed by `GET /v1/models`.
 pub const MODELS: &[&str] = &[

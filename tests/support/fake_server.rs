@@ -2,12 +2,12 @@
 //! binaries (tests/bench.sh, tests/install.sh): prints its base URL on one line, serves on 127.0.0.1
 //! until killed. `cargo run --example fake-openai [KEY]` (with KEY, requests must carry it).
 
-#[path = "fake_openai.rs"]
-mod fake_openai;
 /// The hostile corpus the fake server can serve (its routes name it from the crate root).
 #[path = "fake_hostile.rs"]
 #[allow(dead_code)]
 mod fake_hostile;
+#[path = "fake_openai.rs"]
+mod fake_openai;
 
 use std::io::Write;
 

@@ -35,9 +35,9 @@ mod build;
 mod completion;
 mod endpoint;
 mod events;
+mod files;
 mod reach;
 mod responses;
-mod files;
 use completion::{
     add_tool_calls, emit_logprobs, finish_tool_calls, whole_completion, Accumulators,
 };
