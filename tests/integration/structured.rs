@@ -273,3 +273,45 @@ fn parley_ask_json_schema_prints_the_reply_and_exits_3_when_it_does_not_validate
     assert!(String::from_utf8_lossy(&refused.stderr).contains("additionalProperties"));
     assert_eq!(server.requests().len(), before);
 }
+
+#[test]
+fn a_server_that_takes_no_json_schema_gets_a_json_object_with_the_schema_and_the_reply_is_still_checked(
+) {
+    // As llama-cpp-python's server: `json_schema` refused (a 500 with its validation message),
+    // `json_object` with a `schema` beside it taken. Found trying the real local model.
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let file = dir.path().join("person.json");
+    std::fs::write(&file, person().to_string()).unwrap();
+    let out = ask(
+        dir.path(),
+        &server,
+        &[
+            "--model",
+            "test-json-object-only",
+            "--json-schema",
+            file.to_str().unwrap(),
+            "--stats",
+            "Ada",
+        ],
+    );
+    assert_succeeded(&out);
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed["age"], 1);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("JSON valid"));
+    let bodies: Vec<Value> = server.requests().into_iter().map(|r| r.body).collect();
+    let last = bodies.last().unwrap();
+    assert_eq!(last["response_format"]["type"], "json_object");
+    assert_eq!(last["response_format"]["schema"], person());
+    // Asked with json_schema first (the server's retries included), then once with json_object.
+    assert!(bodies[..bodies.len() - 1]
+        .iter()
+        .all(|b| b["response_format"]["type"] == "json_schema"));
+    assert_eq!(
+        bodies
+            .iter()
+            .filter(|b| b["response_format"]["type"] == "json_object")
+            .count(),
+        1
+    );
+}

@@ -510,6 +510,8 @@ enum Kind {
     Fault(&'static str),
     /// Structured outputs that validate or not (fake_structured.rs).
     Structured(bool),
+    /// Refuses a `json_schema` format as llama-cpp-python does; takes `json_object` + `schema`.
+    JsonObjectOnly,
     Unknown,
 }
 
@@ -549,6 +551,7 @@ fn kind(model: &str, last: &str) -> Kind {
         "test-logprobs" => Kind::Logprobs,
         "test-json-valid" => Kind::Structured(true),
         "test-json-invalid" => Kind::Structured(false),
+        "test-json-object-only" => Kind::JsonObjectOnly,
         // Answers with one chat.completion JSON even when asked to stream.
         "test-no-stream" => echo(None),
         m if m.starts_with("gpt-") => echo(None),
@@ -766,6 +769,7 @@ async fn chat(ctx: &Ctx, bytes: &[u8], api: Api) -> Response {
             logprob_reply(&o, split_tokens(&format!("Echo: {last}")), top)
         }
         Kind::Structured(valid) => structured::answer(&o, &req, &last, valid),
+        Kind::JsonObjectOnly => structured::json_object_only(&o, &req, &last),
         Kind::Tools => {
             let answering = messages.last().and_then(|m| m["role"].as_str()) == Some("tool");
             match req["tools"][0]["function"]["name"].as_str() {

@@ -29,6 +29,28 @@ pub fn answer(o: &Opts, req: &Value, last: &str, valid: bool) -> Response {
     reply(o, split_tokens(&text), Duration::ZERO)
 }
 
+/// `test-json-object-only`, as llama-cpp-python's server: a `json_schema` format is refused with a
+/// 500 and its validation message; `json_object` with a `schema` beside it gets an instance of it.
+pub fn json_object_only(o: &Opts, req: &Value, last: &str) -> Response {
+    let format = &req["response_format"];
+    let text = match format["type"].as_str() {
+        Some("json_schema") => {
+            return super::api_error(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "1 validation error: {'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), \
+                 'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema'}",
+                "internal_server_error",
+                Value::Null,
+            )
+        }
+        Some("json_object") if format["schema"].is_object() => {
+            serde_json::to_string_pretty(&instance(&format["schema"], 0)).unwrap()
+        }
+        _ => format!("Echo: {last}"),
+    };
+    reply(o, split_tokens(&text), Duration::ZERO)
+}
+
 /// A value the schema accepts (the first of an enum or anyOf, every property of an object).
 pub fn instance(schema: &Value, depth: usize) -> Value {
     if depth > 12 {

@@ -109,6 +109,17 @@ pub(super) fn sampling(s: &conversations::ConversationSettings) -> Sampling {
     }
 }
 
+/// Does this refusal say the server takes no `json_schema` response format (llama-cpp-python:
+/// "Input should be 'text' or 'json_object'", as a 400 or a 500)?
+pub(super) fn refuses_json_schema(e: &Error) -> bool {
+    let message = match e {
+        Error::BadRequest { message, .. } | Error::Server { message, .. } => message,
+        _ => return false,
+    };
+    let m = message.to_ascii_lowercase();
+    m.contains("response_format") && m.contains("json_schema")
+}
+
 /// Does this refusal name the output-limit parameter (a model that wants the other name)?
 pub(super) fn refuses_output_limit_name(e: &Error) -> bool {
     match e {

@@ -9,7 +9,7 @@ use crate::openai::logprobs::MAX_TOKENS_KEPT;
 use crate::openai::types::Request;
 use crate::openai::{Finished, StreamEvent};
 
-use super::request::refuses_output_limit_name;
+use super::request::{refuses_json_schema, refuses_output_limit_name};
 use super::*;
 
 /// Records how a stream ended in the reply's outcome; returns the error to report, if any
@@ -47,7 +47,7 @@ fn structured_format<'c>(
 ) -> Option<&'c crate::params::ResponseFormat> {
     let format = conv.settings.params.response_format.as_ref()?;
     sent.as_ref()
-        .is_some_and(|r| r.sampling().params.response_format.is_some() && r.is_chat())
+        .is_some_and(|r| r.asks_response_format() && r.is_chat())
         .then_some(format)
 }
 
@@ -184,6 +184,17 @@ impl ChatService {
                     {
                         if let Request::Chat(chat) = &mut body {
                             if chat.swap_output_limit_name() {
+                                attempt += 1;
+                                continue;
+                            }
+                        }
+                    }
+                    // A server that takes no `json_schema` format: once, a JSON object with the
+                    // schema beside it (llama-cpp-python); the reply is checked against it anyway.
+                    if nothing_yet && r.as_ref().is_err_and(refuses_json_schema) {
+                        if let Request::Chat(chat) = &mut body {
+                            if chat.json_object_instead() {
+                                crate::trace("the server refused json_schema: asking for json_object with the schema");
                                 attempt += 1;
                                 continue;
                             }

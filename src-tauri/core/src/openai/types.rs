@@ -105,6 +105,11 @@ pub struct ChatRequest {
     /// The newer name; reasoning models (o1, o3, o4, gpt-5…) refuse `max_tokens`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_completion_tokens: Option<i64>,
+    /// `{"type": "json_object", "schema": …}` in place of the table's `json_schema` format, for
+    /// servers that refused `json_schema` but take a schema beside `json_object`
+    /// (llama-cpp-python's server). Set only by [`ChatRequest::json_object_instead`].
+    #[serde(rename = "response_format", skip_serializing_if = "Option::is_none")]
+    pub json_object_schema: Option<serde_json::Value>,
 }
 
 impl ChatRequest {
@@ -120,6 +125,22 @@ impl ChatRequest {
             sampling: Sampling::default(),
             max_tokens: None,
             max_completion_tokens: None,
+            json_object_schema: None,
+        }
+    }
+
+    /// After a server refused `response_format.type = json_schema`: asks for a JSON object with
+    /// the schema beside it instead (the reply is still checked against the schema). False when
+    /// the request had no JSON schema to fall back from.
+    pub fn json_object_instead(&mut self) -> bool {
+        match &self.sampling.params.response_format {
+            Some(crate::params::ResponseFormat::JsonSchema { schema, .. }) => {
+                self.json_object_schema =
+                    Some(serde_json::json!({"type": "json_object", "schema": schema}));
+                self.sampling.params.response_format = None;
+                true
+            }
+            _ => false,
         }
     }
 
@@ -223,6 +244,11 @@ impl Request {
     }
     pub fn is_chat(&self) -> bool {
         matches!(self, Request::Chat(_))
+    }
+    /// Whether the body asks for a response format (the table's, or the JSON-object fallback).
+    pub fn asks_response_format(&self) -> bool {
+        self.sampling().params.response_format.is_some()
+            || matches!(self, Request::Chat(r) if r.json_object_schema.is_some())
     }
     /// How many choices the server will send (`n`; the Responses API sends one).
     pub fn choices(&self) -> u32 {
