@@ -210,6 +210,14 @@ async fn the_organised_sidebar_in_dark_and_in_chinese() {
         .await;
     app.wait_titles(&["Trip plans", "Tax questions"]).await;
     app.screenshot("organise-dark-en.png").await;
+    // Switched live (Settings' language box), the folder panel's own headings follow at once.
+    app.js("const s = document.getElementById('language'); s.value = 'zh-CN'; s.dispatchEvent(new Event('change')); return true")
+        .await;
+    app.wait_js(
+        "the folder headings in Chinese",
+        "return document.querySelector('#folder-panel .folder-heading')?.textContent === '文件夹'",
+    )
+    .await;
     app.js("localStorage.setItem('parley.lang', 'zh-CN'); location.reload(); return true")
         .await;
     app.wait_js("the Chinese page", "return document.documentElement.dataset.ready === 'true' && !!document.querySelector('#folder-panel .folder-row')").await;

@@ -2,7 +2,7 @@
 // the row and folder context menus, and drag and drop onto folders.
 import { api } from './api.js';
 import { h, icon, showBanner, errorText } from './dom.js';
-import { t } from './i18n.js';
+import { onLangChange, t } from './i18n.js';
 import { openMenu, askText } from './menu.js';
 import { change, moveMenu, tagMenu, deleteMany, exportMenu, isSelecting, selection, setSelecting, markSelected } from './bulk.js';
 import { renderConversations, startRename } from './sidebar.js';
@@ -234,6 +234,8 @@ export function initFolders() {
   const nav = document.querySelector('.conversation-nav');
   const el = h('div', { className: 'folder-panel', attrs: { id: 'folder-panel' } });
   nav.before(el);
+  // The headings ("Folders", "All conversations", "Archived") follow a language switch.
+  onLangChange(() => renderPanel());
   const list = document.getElementById('conversation-list');
   list.addEventListener('contextmenu', (e) => {
     const li = e.target.closest('li.conversation');
