@@ -342,31 +342,27 @@ impl Assertion {
                 let (p, sc) = yes(text.to_lowercase().contains(&want.to_lowercase()));
                 (p, sc, format!("contains {want:?} (any case)"))
             }
-            Check::ContainsAny(l) | Check::IContainsAny(l) => {
-                let fold = matches!(self.check, Check::IContainsAny(_));
+            Check::ContainsAny(l)
+            | Check::IContainsAny(l)
+            | Check::ContainsAll(l)
+            | Check::IContainsAll(l) => {
+                let fold = matches!(self.check, Check::IContainsAny(_) | Check::IContainsAll(_));
+                let all = matches!(self.check, Check::ContainsAll(_) | Check::IContainsAll(_));
                 let l = fill_all(l, vars)?;
                 let hay = if fold {
                     text.to_lowercase()
                 } else {
                     text.to_string()
                 };
-                let (p, sc) = yes(l
-                    .iter()
-                    .any(|w| hay.contains(&if fold { w.to_lowercase() } else { w.clone() })));
-                (p, sc, format!("contains any of {l:?}"))
-            }
-            Check::ContainsAll(l) | Check::IContainsAll(l) => {
-                let fold = matches!(self.check, Check::IContainsAll(_));
-                let l = fill_all(l, vars)?;
-                let hay = if fold {
-                    text.to_lowercase()
+                let found =
+                    |w: &String| hay.contains(&if fold { w.to_lowercase() } else { w.clone() });
+                let (p, sc) = yes(if all {
+                    l.iter().all(found)
                 } else {
-                    text.to_string()
-                };
-                let (p, sc) = yes(l
-                    .iter()
-                    .all(|w| hay.contains(&if fold { w.to_lowercase() } else { w.clone() })));
-                (p, sc, format!("contains all of {l:?}"))
+                    l.iter().any(found)
+                });
+                let which = if all { "all" } else { "any" };
+                (p, sc, format!("contains {which} of {l:?}"))
             }
             Check::StartsWith(s) => {
                 let want = fill(s, vars)?;
