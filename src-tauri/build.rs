@@ -96,6 +96,11 @@ const COMMANDS: &[&str] = &[
     "attachment_limits",
     "set_image_max_edge",
     "compact_database",
+    "list_suite_runs",
+    "suite_run_grid",
+    "open_suite_cell",
+    "suite_runs_like",
+    "compare_suite_runs",
 ];
 
 fn main() {

@@ -15,6 +15,7 @@ pub mod profile;
 pub mod prompts;
 pub mod search;
 pub mod state;
+pub mod suite_runs;
 pub mod tools;
 
 /// Every command the webview may call (also listed, by name, in build.rs and the capability).
@@ -116,5 +117,10 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         attachments::attachment_limits,
         attachments::set_image_max_edge,
         organise::compact_database,
+        suite_runs::list_suite_runs,
+        suite_runs::suite_run_grid,
+        suite_runs::open_suite_cell,
+        suite_runs::suite_runs_like,
+        suite_runs::compare_suite_runs,
     ]
 }

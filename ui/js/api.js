@@ -232,6 +232,18 @@ export const api = {
   setImageMaxEdge: (edge) => call('set_image_max_edge', { edge }),
   /** SQLite VACUUM; resolves to {bytesBefore, bytesAfter}. */
   compactDatabase: () => call('compact_database'),
+
+  // Suite runs (issue 13, branch suitegrid): the runs list, a run's grid, cells as replies, compare.
+  /** [{id, description, status, total, done, passed, createdAt, grid: {prompts, providers, tests}}], newest first. */
+  listSuiteRuns: () => call('list_suite_runs'),
+  /** {run, columns: [{prompt, provider, promptLabel, providerLabel}], tests, cells, summaries}. */
+  suiteRunGrid: (runId) => call('suite_run_grid', { runId }),
+  /** The cell as a rateable reply (made once, reused): {conversationId, messageId}. */
+  openSuiteCell: (runId, prompt, provider, test) => call('open_suite_cell', { runId, prompt, provider, test }),
+  /** The other runs with the same prompts and providers, newest first. */
+  suiteRunsLike: (runId) => call('suite_runs_like', { runId }),
+  /** {before, after, columns, tests, cells: [{prompt, provider, test, delta, before, after}], comparison}. */
+  compareSuiteRuns: (before, after) => call('compare_suite_runs', { before, after }),
 };
 
 export function newStreamId() {

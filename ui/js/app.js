@@ -26,6 +26,7 @@ import { initLayout, lastConversation, rememberConversation, setDataDir } from '
 import { state, on, emit, activeConversation, upsertConversation } from './state.js';
 import { initFeedback, noteInsertedPrompt } from './feedback.js';
 import { keepNotesOf } from './notes.js';
+import { initSuiteRuns } from './suiteruns.js';
 
 const $ = (id) => document.getElementById(id);
 let selectSeq = 0;
@@ -321,6 +322,7 @@ function init() {
     profiles: () => conv.knownProfiles(),
   });
   setProfilesSource(() => conv.knownProfiles());
+  initSuiteRuns({ open: (conversationId, messageId) => selectConversation(conversationId, { at: messageId }) });
   $('new-chat').addEventListener('click', () => newChat());
   $('empty-open-settings').addEventListener('click', () => settings.openSettings());
   document.addEventListener('keydown', onKeydown);

@@ -398,6 +398,8 @@ pub const MIGRATIONS: &[&str] = &[
     long_history::MIGRATION,
     // 22 (branch `suites`): evaluation suite runs, their cells, and the request cache.
     super::suites::SUITES_MIGRATION,
+    // 23 (branch `suitegrid`): a suite run's cell linked to the reply it was opened as.
+    super::suite_replies::SUITE_REPLIES_MIGRATION,
 ];
 
 pub(crate) use judge::JUDGE_MIGRATION;

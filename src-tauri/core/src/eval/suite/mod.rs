@@ -10,6 +10,7 @@ pub mod batch;
 pub mod cell;
 pub mod config;
 mod csv_tests;
+pub mod grid;
 mod providers;
 pub mod report;
 pub mod runner;

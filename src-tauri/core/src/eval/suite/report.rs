@@ -1,7 +1,8 @@
 //! What a run says: summaries per prompt × provider (pass rate, mean score, and the seed's axes:
-//! accuracy = the share of assertions passed, diversity = distinct-2 over the provider's outputs
-//! for that prompt), the JSON and JUnit XML files for CI, and two runs compared cell by cell
-//! (matched by prompt, provider and test labels).
+//! accuracy = the share of assertions passed, fluency = the judge's mean grade (its `llm-rubric`
+//! assertions, else its latest verdict on the cell's reply), diversity = distinct-2 over the
+//! provider's outputs for that prompt), the JSON and JUnit XML files for CI, and two runs compared
+//! cell by cell (matched by prompt, provider and test labels).
 
 use std::collections::HashMap;
 
@@ -24,6 +25,9 @@ pub struct Summary {
     pub mean_score: f64,
     /// Assertions passed / assertions run; None when no cell had an assertion.
     pub accuracy: Option<f64>,
+    /// The judge's mean grade, 0–1 (see the module doc); None when no cell was judged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fluency: Option<f64>,
     /// distinct-2 over the outputs; None without a bigram.
     pub diversity: Option<f64>,
     pub mean_latency_ms: Option<f64>,
@@ -40,8 +44,31 @@ fn label(list: &[String], i: usize) -> String {
         .unwrap_or_else(|| format!("#{}", i + 1))
 }
 
+/// A cell's fluency, 0–1: the mean grade of its `llm-rubric` assertions that the judge answered,
+/// else the judge's latest grade (1–10) on the cell's reply; None when neither exists.
+pub fn fluency(row: &ResultRow, reply_grade: Option<i64>) -> Option<f64> {
+    let graded: Vec<f64> = outcomes(row)
+        .into_iter()
+        .filter(|o| o.kind == "llm-rubric" && o.reason.starts_with("judge: "))
+        .map(|o| o.score)
+        .collect();
+    if !graded.is_empty() {
+        return Some(graded.iter().sum::<f64>() / graded.len() as f64);
+    }
+    reply_grade.map(|g| g as f64 / 10.0)
+}
+
 /// One summary per prompt × provider that has cells, in grid order.
 pub fn summaries(run: &RunRow, rows: &[ResultRow]) -> Vec<Summary> {
+    summaries_judged(run, rows, &HashMap::new())
+}
+
+/// [`summaries`], with the judge's grades on the cells' replies by (prompt, provider, test).
+pub fn summaries_judged(
+    run: &RunRow,
+    rows: &[ResultRow],
+    grades: &HashMap<(usize, usize, usize), i64>,
+) -> Vec<Summary> {
     let mut groups: Vec<((usize, usize), Vec<&ResultRow>)> = Vec::new();
     let mut at: HashMap<(usize, usize), usize> = HashMap::new();
     for r in rows {
@@ -68,6 +95,10 @@ pub fn summaries(run: &RunRow, rows: &[ResultRow]) -> Vec<Summary> {
             let outputs: Vec<&str> = cells.iter().map(|c| c.output.as_str()).collect();
             let lat: Vec<f64> = cells.iter().filter_map(|c| c.latency_ms).collect();
             let costs: Vec<f64> = cells.iter().filter_map(|c| c.cost_usd).collect();
+            let fluent: Vec<f64> = cells
+                .iter()
+                .filter_map(|c| fluency(c, grades.get(&(c.prompt, c.provider, c.test)).copied()))
+                .collect();
             Summary {
                 prompt: label(&run.grid.prompts, p),
                 provider: label(&run.grid.providers, v),
@@ -77,6 +108,8 @@ pub fn summaries(run: &RunRow, rows: &[ResultRow]) -> Vec<Summary> {
                 pass_rate: passed as f64 / n.max(1) as f64,
                 mean_score: cells.iter().map(|c| c.score).sum::<f64>() / n.max(1) as f64,
                 accuracy: (run_a > 0).then(|| passed_a as f64 / run_a as f64),
+                fluency: (!fluent.is_empty())
+                    .then(|| fluent.iter().sum::<f64>() / fluent.len() as f64),
                 diversity: metrics::distinct_n(&outputs, 2),
                 mean_latency_ms: (!lat.is_empty())
                     .then(|| lat.iter().sum::<f64>() / lat.len() as f64),
@@ -240,15 +273,49 @@ pub struct Comparison {
     pub only_after: usize,
 }
 
+/// How one cell changed from one run to the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Delta {
+    /// Failed before, pass now.
+    Fixed,
+    /// Passed before, fail now.
+    Broken,
+    /// Same verdict, higher score.
+    Better,
+    /// Same verdict, lower score.
+    Worse,
+    Unchanged,
+}
+
+/// The one rule for a cell's change: the verdict first, then the score.
+pub fn delta(before: (bool, f64), after: (bool, f64)) -> Delta {
+    match (before.0, after.0) {
+        (false, true) => Delta::Fixed,
+        (true, false) => Delta::Broken,
+        _ if after.1 > before.1 + 1e-9 => Delta::Better,
+        _ if after.1 < before.1 - 1e-9 => Delta::Worse,
+        _ => Delta::Unchanged,
+    }
+}
+
+/// What matches a cell across runs: its prompt, provider and test labels.
+pub fn cell_key(run: &RunRow, r: &ResultRow) -> (String, String, String) {
+    (
+        label(&run.grid.prompts, r.prompt),
+        label(&run.grid.providers, r.provider),
+        label(&run.grid.tests, r.test),
+    )
+}
+
+/// Runs whose cells can match: the same prompts and providers (the tests may differ).
+pub fn same_shape(a: &RunRow, b: &RunRow) -> bool {
+    a.grid.prompts == b.grid.prompts && a.grid.providers == b.grid.providers
+}
+
 /// Compares run `a` (before) with run `b` (after).
 pub fn compare(a: (&RunRow, &[ResultRow]), b: (&RunRow, &[ResultRow])) -> Comparison {
-    let key = |run: &RunRow, r: &ResultRow| {
-        (
-            label(&run.grid.prompts, r.prompt),
-            label(&run.grid.providers, r.provider),
-            label(&run.grid.tests, r.test),
-        )
-    };
+    let key = cell_key;
     let before: HashMap<_, _> = a.1.iter().map(|r| (key(a.0, r), r)).collect();
     let mut out = Comparison::default();
     let mut matched = 0;
@@ -266,12 +333,12 @@ pub fn compare(a: (&RunRow, &[ResultRow]), b: (&RunRow, &[ResultRow])) -> Compar
             before: (old.pass, old.score),
             after: (r.pass, r.score),
         };
-        match (old.pass, r.pass) {
-            (false, true) => out.fixed.push(change),
-            (true, false) => out.broken.push(change),
-            _ if r.score > old.score + 1e-9 => out.better.push(change),
-            _ if r.score < old.score - 1e-9 => out.worse.push(change),
-            _ => out.unchanged += 1,
+        match delta(change.before, change.after) {
+            Delta::Fixed => out.fixed.push(change),
+            Delta::Broken => out.broken.push(change),
+            Delta::Better => out.better.push(change),
+            Delta::Worse => out.worse.push(change),
+            Delta::Unchanged => out.unchanged += 1,
         }
     }
     out.only_before = a.1.len() - matched;

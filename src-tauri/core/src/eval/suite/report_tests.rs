@@ -111,3 +111,37 @@ fn compare_sorts_cells_into_fixed_broken_better_worse_and_unchanged() {
     assert_eq!(c.unchanged, 1);
     assert_eq!((c.only_before, c.only_after), (0, 0));
 }
+
+#[test]
+fn a_cells_change_is_decided_by_its_verdict_first_then_its_score() {
+    assert_eq!(delta((false, 0.9), (true, 0.1)), Delta::Fixed);
+    assert_eq!(delta((true, 0.1), (false, 0.9)), Delta::Broken);
+    assert_eq!(delta((true, 0.5), (true, 0.75)), Delta::Better);
+    assert_eq!(delta((false, 0.5), (false, 0.25)), Delta::Worse);
+    assert_eq!(delta((true, 1.0), (true, 1.0)), Delta::Unchanged);
+}
+
+#[test]
+fn fluency_is_the_judges_rubric_grade_else_its_verdict_on_the_reply() {
+    let mut graded = cell(0, 0, true, "x");
+    let o = Outcome {
+        kind: "llm-rubric".into(),
+        pass: true,
+        score: 0.8,
+        weight: 1.0,
+        reason: "judge: 8/10 — fine".into(),
+    };
+    graded.assertions = serde_json::to_string(&[o]).unwrap();
+    assert_eq!(fluency(&graded, Some(3)), Some(0.8));
+    let plain = cell(0, 1, true, "y");
+    assert_eq!(fluency(&plain, Some(6)), Some(0.6));
+    assert_eq!(fluency(&plain, None), None);
+    let mut grades = HashMap::new();
+    grades.insert((0, 0, 1), 6);
+    let s = summaries_judged(&run(1), &[graded, plain], &grades);
+    assert_eq!(s[0].fluency, Some(0.7));
+    assert_eq!(
+        summaries(&run(1), &[cell(1, 0, true, "z")])[0].fluency,
+        None
+    );
+}
