@@ -44,19 +44,19 @@ fn suite_yaml(second: bool) -> String {
     )
 }
 
-/// Two runs stored in `data` (the service is closed before the window opens).
-async fn two_runs(data: &Path, server: &FakeOpenAi) {
+/// Runs each suite text in turn, stored in `data` (the service is closed before the window opens).
+async fn run_suites(data: &Path, server: &FakeOpenAi, texts: &[String]) {
     let env = EnvFallback {
         api_key: None,
         base_url: Some(server.base_url()),
     };
     let (svc, _) = parley_core::open_service(data, Arc::new(MemoryStore::default()), env).unwrap();
-    for second in [false, true] {
-        let path = data.join(format!("suite-{second}.yaml"));
-        std::fs::write(&path, suite_yaml(second)).unwrap();
+    for (i, text) in texts.iter().enumerate() {
+        let path = data.join(format!("suite-{i}.yaml"));
+        std::fs::write(&path, text).unwrap();
         let suite = config::load(&path).unwrap().suite;
         let opts = RunOptions {
-            concurrency: 2,
+            concurrency: 16,
             use_cache: false,
             filter: None,
             config_path: Some(path.display().to_string()),
@@ -65,6 +65,10 @@ async fn two_runs(data: &Path, server: &FakeOpenAi) {
             .await
             .unwrap();
     }
+}
+
+async fn count_rows(app: &App, n: usize) {
+    count(app, "#suiteruns-dialog .sr-grid .sr-grid-row", n).await;
 }
 
 async fn count(app: &App, css: &str, n: usize) {
@@ -109,7 +113,7 @@ async fn compare(app: &App) {
 async fn see_a_runs_grid_rate_a_cell_and_compare_two_runs() {
     let lab = Lab::new().await;
     let server = FakeOpenAi::start();
-    two_runs(lab.data(), &server).await;
+    run_suites(lab.data(), &server, &[suite_yaml(false), suite_yaml(true)]).await;
     let app = lab.open(&server).await;
 
     // The first run: "ann" passes and "bob" fails on both providers.
@@ -184,5 +188,38 @@ async fn see_a_runs_grid_rate_a_cell_and_compare_two_runs() {
     }
     app.js("localStorage.removeItem('parley.theme'); localStorage.removeItem('parley.lang'); return true")
         .await;
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_case_run_shows_its_grid_a_hundred_tests_at_a_time() {
+    let lab = Lab::new().await;
+    let server = FakeOpenAi::start();
+    let tests: String = (0..1000)
+        .map(|i| format!("  - vars: {{q: 'question {i}'}}\n    assert: [{{type: contains, value: 'question {i}'}}]\n"))
+        .collect();
+    let yaml = format!("prompts: ['{{{{q}}}}']\nproviders: [openai:chat:suite-wait-0]\ntests:\n{tests}");
+    run_suites(lab.data(), &server, &[yaml]).await;
+    let app = lab.open(&server).await;
+    app.js("import('./js/suiteruns.js').then(m => m.showRun(1)); return true")
+        .await;
+    count_rows(&app, 100).await;
+    assert!(app
+        .text_of("#suiteruns-dialog .sr-pager")
+        .await
+        .unwrap()
+        .contains("1–100"));
+    app.click("#suiteruns-dialog .sr-next").await;
+    // The row header sticks to the left edge; WebDriver's visible text skips it, its text does not.
+    let first = "return document.querySelector('#suiteruns-dialog .sr-grid tbody th').textContent";
+    wait_for("the second page", || async {
+        app.js(first)
+            .await
+            .as_str()
+            .filter(|t| *t == "q=question 100")
+            .map(|_| ())
+    })
+    .await;
+    count_rows(&app, 100).await;
     app.close().await;
 }

@@ -25,14 +25,14 @@ export function initSuiteRuns(options = {}) {
 
 function ensureDialog() {
   if (dialog) return;
-  const close = h('button', { className: 'btn btn-ghost', text: t('settings.close'), attrs: { type: 'button', id: 'close-suite-runs' } });
+  const close = h('button', { className: 'btn btn-ghost', text: t('settings.close'), attrs: { type: 'button', id: 'close-suite-runs' }, dataset: { i18n: 'settings.close' } });
   close.addEventListener('click', () => dialog.close());
   status = h('p', { className: 'field-error sr-error', attrs: { role: 'alert', hidden: true } });
   body = h('div', { className: 'sr-body' });
   dialog = h('dialog', { className: 'settings-dialog suiteruns-dialog', attrs: { id: 'suiteruns-dialog', 'aria-labelledby': 'suiteruns-heading' } },
     h('div', { className: 'settings-form' },
       h('header', { className: 'dialog-head' },
-        h('h2', { attrs: { id: 'suiteruns-heading' }, text: t('suiteRuns.title') }), close),
+        h('h2', { attrs: { id: 'suiteruns-heading' }, text: t('suiteRuns.title'), dataset: { i18n: 'suiteRuns.title' } }), close),
       status, body));
   document.body.append(dialog);
 }
@@ -42,14 +42,18 @@ function openDialog() {
   if (!dialog.open) dialog.showModal();
 }
 
+/** Puts the view's parts in the body (absent parts are null). */
+function fill(...parts) {
+  body.replaceChildren(...parts.filter(Boolean));
+}
+
 function showError(err) {
   status.hidden = !err;
   status.textContent = err ? errorText(err) : '';
 }
 
+/** The view again in the new language (the heading and Close follow applyI18n). */
 function redraw() {
-  dialog.querySelector('#suiteruns-heading').textContent = t('suiteRuns.title');
-  dialog.querySelector('#close-suite-runs').textContent = t('settings.close');
   if (current.view === 'run') renderRun(current.id, current.page);
   else if (current.view === 'compare') showCompare(current.before, current.after, current.page);
   else showRuns();
@@ -216,7 +220,7 @@ async function renderRun(runId, page) {
     if (other) showCompare(Math.min(other, runId), Math.max(other, runId));
   });
   const passed = grid.cells.filter((c) => c.pass).length;
-  body.replaceChildren(
+  fill(
     h('div', { className: 'sr-bar' }, backButton(t('suiteRuns.allRuns'), () => showRuns()),
       h('h3', { className: 'sr-run-title', text: runTitle(run) }),
       h('span', { className: 'hint sr-run-meta', text: `${when(run.createdAt)} · ${statusText(run.status)} · ${t('suiteRuns.passedOf', { passed, total: grid.cells.length })}` })),
@@ -276,7 +280,7 @@ export async function showCompare(before, after, page = 0, all = false) {
   const extra = [];
   if (k.onlyBefore) extra.push(t('suiteRuns.onlyBefore', { n: k.onlyBefore }));
   if (k.onlyAfter) extra.push(t('suiteRuns.onlyAfter', { n: k.onlyAfter }));
-  body.replaceChildren(
+  fill(
     h('div', { className: 'sr-bar' }, backButton(t('suiteRuns.backToRun'), () => showRun(after)),
       h('h3', { className: 'sr-run-title', text: t('suiteRuns.comparing', { before: `#${cmp.before.id}`, after: `#${cmp.after.id}` }) })),
     h('div', { className: 'sr-counts', attrs: { role: 'status' } },
