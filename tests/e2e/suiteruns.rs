@@ -198,7 +198,8 @@ async fn a_thousand_case_run_shows_its_grid_a_hundred_tests_at_a_time() {
     let tests: String = (0..1000)
         .map(|i| format!("  - vars: {{q: 'question {i}'}}\n    assert: [{{type: contains, value: 'question {i}'}}]\n"))
         .collect();
-    let yaml = format!("prompts: ['{{{{q}}}}']\nproviders: [openai:chat:suite-wait-0]\ntests:\n{tests}");
+    let yaml =
+        format!("prompts: ['{{{{q}}}}']\nproviders: [openai:chat:suite-wait-0]\ntests:\n{tests}");
     run_suites(lab.data(), &server, &[yaml]).await;
     let app = lab.open(&server).await;
     app.js("import('./js/suiteruns.js').then(m => m.showRun(1)); return true")
