@@ -232,6 +232,14 @@ export const api = {
   setImageMaxEdge: (edge) => call('set_image_max_edge', { edge }),
   /** SQLite VACUUM; resolves to {bytesBefore, bytesAfter}. */
   compactDatabase: () => call('compact_database'),
+
+  // The judge on a reply and on a group (branch judge). judge = {profileId?, model?, runId?}:
+  // runId is what cancelStream(runId) stops. A verdict also carries servedModel (the model the
+  // server claimed, when it differs from judgeModel, the one asked for).
+  /** Every verdict about any of these replies, newest first (one call per page of a conversation). */
+  verdictsOfMessages: (messageIds) => call('verdicts_of_messages', { messageIds }),
+  /** filter: {tag?, since?, kind?: 'single'|'pairwise'}; newest first, at most 500. */
+  listAllVerdicts: (filter = {}) => call('list_all_verdicts', { filter }),
 };
 
 export function newStreamId() {

@@ -398,6 +398,8 @@ pub const MIGRATIONS: &[&str] = &[
     long_history::MIGRATION,
     // 22 (branch `suites`): evaluation suite runs, their cells, and the request cache.
     super::suites::SUITES_MIGRATION,
+    // 23 (branch `judge`): a verdict keeps the model the server claimed beside the one asked for.
+    judge::JUDGE_SERVED_MODEL,
 ];
 
 pub(crate) use judge::JUDGE_MIGRATION;
