@@ -24,7 +24,7 @@ function saveChoice(patch) {
 function judgeForm(kind, run, extra = []) {
   const chosen = loadChoice();
   const rubric = h('select', { className: 'judge-rubric', attrs: { 'aria-label': t('judge.rubric') } },
-    h('option', { attrs: { value: '' }, text: t('judge.defaultRubric') }));
+    h('option', { attrs: { value: '' }, dataset: { i18n: 'judge.defaultRubric' }, text: t('judge.defaultRubric') }));
   api.listRubrics().then((list) => {
     for (const r of list.filter((x) => x.kind === kind)) {
       rubric.append(h('option', { attrs: { value: String(r.id) }, dataset: { name: r.name }, text: `${r.name} v${r.version}` }));
@@ -34,23 +34,24 @@ function judgeForm(kind, run, extra = []) {
     if (match) rubric.value = match.value;
   }).catch(() => {});
   const profile = h('select', { className: 'judge-profile', attrs: { 'aria-label': t('judge.profile') } },
-    h('option', { attrs: { value: '' }, text: t('judge.defaultProfile') }),
+    h('option', { attrs: { value: '' }, dataset: { i18n: 'judge.defaultProfile' }, text: t('judge.defaultProfile') }),
     ...knownProfiles().map((p) => h('option', { attrs: { value: String(p.id) }, text: p.name })));
   if ([...profile.options].some((o) => o.value === String(chosen.profileId ?? ''))) profile.value = String(chosen.profileId ?? '');
   const model = h('input', {
     className: 'judge-model',
     attrs: { type: 'text', list: 'model-options', placeholder: t('judge.modelPlaceholder'), 'aria-label': t('judge.modelLabel'), spellcheck: 'false', autocomplete: 'off' },
+    dataset: { i18nPlaceholder: 'judge.modelPlaceholder', i18nAriaLabel: 'judge.modelLabel' },
   });
   model.value = chosen.model || '';
-  const runBtn = h('button', { className: 'btn btn-primary btn-small judge-run', attrs: { type: 'button' }, text: t('judge.runIt') });
+  const runBtn = h('button', { className: 'btn btn-primary btn-small judge-run', attrs: { type: 'button' }, dataset: { i18n: 'judge.runIt' }, text: t('judge.runIt') });
   const stopBtn = h('button', { className: 'btn btn-secondary btn-small judge-stop', attrs: { type: 'button', hidden: true } },
-    icon('stop'), h('span', { text: t('judge.stop') }));
+    icon('stop'), h('span', { dataset: { i18n: 'judge.stop' }, text: t('judge.stop') }));
   const status = h('p', { className: 'judge-status hint', attrs: { 'aria-live': 'polite' } });
   const form = h('div', { className: 'judge-form' },
     ...extra,
-    h('label', { className: 'judge-field' }, h('span', { className: 'field-label', text: t('judge.rubric') }), rubric),
-    h('label', { className: 'judge-field' }, h('span', { className: 'field-label', text: t('judge.profile') }), profile),
-    h('label', { className: 'judge-field judge-field-model' }, h('span', { className: 'field-label', text: t('judge.modelLabel') }), model),
+    h('label', { className: 'judge-field' }, h('span', { className: 'field-label', dataset: { i18n: 'judge.rubric' }, text: t('judge.rubric') }), rubric),
+    h('label', { className: 'judge-field' }, h('span', { className: 'field-label', dataset: { i18n: 'judge.profile' }, text: t('judge.profile') }), profile),
+    h('label', { className: 'judge-field judge-field-model' }, h('span', { className: 'field-label', dataset: { i18n: 'judge.modelLabel' }, text: t('judge.modelLabel') }), model),
     h('div', { className: 'judge-actions' }, status, stopBtn, runBtn));
   let runId = null;
   stopBtn.addEventListener('click', () => { if (runId) api.cancelStream(runId).catch(() => {}); });
@@ -111,7 +112,7 @@ function toggleReplyPanel(btn) {
     if (list) addToList(list, v);
     return v;
   });
-  const panel = h('div', { className: 'judge-panel judge-single', attrs: { role: 'group', 'aria-label': t('judge.panel') } }, form);
+  const panel = h('div', { className: 'judge-panel judge-single', attrs: { role: 'group', 'aria-label': t('judge.panel') }, dataset: { i18nAriaLabel: 'judge.panel' } }, form);
   (root.querySelector('.message-tools') || root.lastChild).after(panel);
   btn.setAttribute('aria-expanded', 'true');
   panel.querySelector('.judge-model').focus();
@@ -138,7 +139,12 @@ export function pairBar(getReplies) {
   const list = verdictList('pair-verdicts');
   const bar = h('div', { className: 'pair-judge' },
     h('div', { className: 'pair-judge-head' },
-      h('button', { className: 'btn btn-ghost btn-small judge-pair-open', attrs: { type: 'button', 'aria-expanded': 'false', title: t('judge.pairTitle') }, text: t('judge.pair') })),
+      h('button', {
+        className: 'btn btn-ghost btn-small judge-pair-open',
+        attrs: { type: 'button', 'aria-expanded': 'false', title: t('judge.pairTitle') },
+        dataset: { i18n: 'judge.pair', i18nTitle: 'judge.pairTitle' },
+        text: t('judge.pair'),
+      })),
     list);
   bars.set(bar, getReplies);
   bar.querySelector('.judge-pair-open').addEventListener('click', () => togglePairPanel(bar));
@@ -169,14 +175,14 @@ function togglePairPanel(bar) {
   const open = bar.querySelector('.judge-panel');
   if (open) { open.remove(); btn.setAttribute('aria-expanded', 'false'); return; }
   const replies = (bars.get(bar)?.() || []).filter((r) => typeof r.id === 'number');
-  const pick = (cls, label, index) => {
-    const sel = h('select', { className: cls, attrs: { 'aria-label': label } },
+  const pick = (cls, key, index) => {
+    const sel = h('select', { className: cls, attrs: { 'aria-label': t(key) }, dataset: { i18nAriaLabel: key } },
       ...replies.map((r) => h('option', { attrs: { value: String(r.id) }, text: r.label })));
     if (replies[index]) sel.value = String(replies[index].id);
-    return h('label', { className: 'judge-field' }, h('span', { className: 'field-label', text: label }), sel);
+    return h('label', { className: 'judge-field' }, h('span', { className: 'field-label', dataset: { i18n: key }, text: t(key) }), sel);
   };
   // Two replies: that pair; more (n choices, several models): the two to compare.
-  const extra = replies.length > 2 ? [pick('judge-a', t('judge.replyA'), 0), pick('judge-b', t('judge.replyB'), 1)] : [];
+  const extra = replies.length > 2 ? [pick('judge-a', 'judge.replyA', 0), pick('judge-b', 'judge.replyB', 1)] : [];
   const form = judgeForm('pairwise', async (target, rubricId) => {
     const a = replies.length > 2 ? Number(bar.querySelector('.judge-a').value) : replies[0].id;
     const b = replies.length > 2 ? Number(bar.querySelector('.judge-b').value) : replies[1].id;
@@ -184,7 +190,7 @@ function togglePairPanel(bar) {
     addToList(bar.querySelector('.pair-verdicts'), v, labeller(bar));
     return v;
   }, extra);
-  const panel = h('div', { className: 'judge-panel judge-pairwise', attrs: { role: 'group', 'aria-label': t('judge.pairPanel') } }, form);
+  const panel = h('div', { className: 'judge-panel judge-pairwise', attrs: { role: 'group', 'aria-label': t('judge.pairPanel') }, dataset: { i18nAriaLabel: 'judge.pairPanel' } }, form);
   bar.querySelector('.pair-judge-head').after(panel);
   btn.setAttribute('aria-expanded', 'true');
 }

@@ -2,7 +2,7 @@
 // replies (pairwise), and in the ratings view. Reasoning is model text: render.js only.
 import { api } from './api.js';
 import { errorText, h } from './dom.js';
-import { t } from './i18n.js';
+import { onLangChange, t } from './i18n.js';
 import { renderReplyInto } from './render.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -76,7 +76,8 @@ export function replyName(id, v) {
 }
 
 /** A verdict as a list item. `label(id, v)` names a reply of a pair. */
-export function verdictItem(v, label = replyName) {
+export function verdictItem(v, label) {
+  label = label || replyName;
   const head = h('div', { className: 'verdict-head' });
   const item = h('li', { className: `verdict verdict-${v.kind}${v.error ? ' failed' : ''}`, dataset: { verdictId: v.id } }, head);
   if (v.error) {
@@ -103,20 +104,31 @@ export function verdictItem(v, label = replyName) {
 
 /** A list of verdicts (hidden while empty). */
 export function verdictList(className) {
-  return h('ul', { className: `verdict-list ${className}`, attrs: { 'aria-label': t('judge.verdicts'), hidden: true } });
+  return h('ul', { className: `verdict-list ${className}`, attrs: { 'aria-label': t('judge.verdicts'), hidden: true }, dataset: { i18nAriaLabel: 'judge.verdicts' } });
 }
+
+/** What each list on screen shows, to draw it again in another language. */
+const shown = new WeakMap(); // list -> {verdicts, label}
 
 /** Replaces the list's items; hides it when there are none. */
 export function fillList(list, verdicts, label) {
+  shown.set(list, { verdicts, label });
   list.replaceChildren(...verdicts.map((v) => verdictItem(v, label)));
   list.hidden = !verdicts.length;
 }
 
 /** Adds a new verdict at the top of the list. */
 export function addToList(list, v, label) {
-  list.prepend(verdictItem(v, label));
-  list.hidden = false;
+  const was = shown.get(list);
+  fillList(list, [v, ...(was?.verdicts || [])], label || was?.label);
 }
+
+onLangChange(() => {
+  for (const list of document.querySelectorAll('.verdict-list')) {
+    const was = shown.get(list);
+    if (was) fillList(list, was.verdicts, was.label);
+  }
+});
 
 // ---------------------------------------------------------------------------------------------
 // The ratings view's table of verdicts (its tag and since filters apply).
