@@ -38,13 +38,20 @@ async fn reply_verdicts(app: &App, n: usize) -> Vec<String> {
     .await
 }
 
-/// Scrolls `css` into view at the bottom of the messages (for a screenshot).
+/// Scrolls `css` into view at the bottom of the messages (for a screenshot), and checks that no
+/// part of the judge sticks out of the message list at this width.
 async fn reveal(app: &App, css: &str) {
-    app.js_with(
-        "const el = document.querySelector(arguments[0]); if (el) el.scrollIntoView({block: 'end'}); return null;",
-        vec![json!(css)],
-    )
-    .await;
+    let wider = app
+        .js_with(
+            "const el = document.querySelector(arguments[0]); if (el) el.scrollIntoView({block: 'end'});
+             const box = document.querySelector('#messages').getBoundingClientRect();
+             return [...document.querySelectorAll('.judge-panel, .verdict-list, .pair-judge, .verdict')]
+               .filter((e) => e.getBoundingClientRect().right > box.right + 1 || e.scrollWidth > e.clientWidth + 1)
+               .map((e) => e.className);",
+            vec![json!(css)],
+        )
+        .await;
+    assert_eq!(wider, json!([]), "judge parts wider than the messages");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -107,6 +114,8 @@ async fn judge_a_reply_from_its_own_control_and_a_pair_and_the_verdicts_stay_lis
     app.type_into(&in_last_reply(judge::MODEL), "test-judge-prose")
         .await;
 
+    // The conversation's settings (opened to choose its model) out of the way.
+    app.click(panel::TOGGLE).await;
     min_size(&app).await;
     for (lang, theme) in LOOKS {
         set_look(&app, lang, theme).await;
@@ -117,7 +126,20 @@ async fn judge_a_reply_from_its_own_control_and_a_pair_and_the_verdicts_stay_lis
 
     // Reopened, the conversation still shows the verdict under its reply.
     app.click(sidebar::NEW_CHAT).await;
-    app.open_conversation("capital").await;
+    // Clicked in the page: the sidebar redraws after a language switch and a new chat.
+    wait_for("the conversation to open", || async {
+        let opened = app
+            .js_with(
+                "const li = [...document.querySelectorAll(arguments[0])]
+                   .find((l) => l.innerText.includes(arguments[1]));
+                 if (li) li.click();
+                 return !!li;",
+                vec![json!(sidebar::CONVERSATIONS), json!("capital")],
+            )
+            .await;
+        (opened == json!(true)).then_some(())
+    })
+    .await;
     let again = reply_verdicts(&app, 1).await;
     assert!(again[0].contains("brevity v1"), "{again:?}");
 
@@ -150,15 +172,23 @@ async fn judge_a_reply_from_its_own_control_and_a_pair_and_the_verdicts_stay_lis
 
     // The ratings view lists both verdicts, newest first.
     app.click(arena::OPEN).await;
-    wait_for("both verdicts in the ratings view", || async {
-        let rows = app.texts_of(judge::TABLE_ROWS).await;
+    let rows = wait_for("both verdicts in the ratings view", || async {
+        let rows = app.texts_of(judge::ALL_VERDICTS).await;
         (rows.len() == 2).then_some(rows)
     })
     .await;
-    app.js(
-        "document.querySelector('#verdicts-view').scrollIntoView({block: 'start'}); return null;",
-    )
-    .await;
-    keep_screenshot(&app, "judge-ratings-view-en-light-640x420.png").await;
+    assert!(rows[0].contains("test-model vs test-slow-2"), "{rows:?}");
+    assert!(rows[0].contains("test-slow-2 won"), "{rows:?}");
+    assert!(rows[1].contains("brevity v1"), "{rows:?}");
+    for (lang, theme) in [("en", "light"), ("zh-CN", "dark")] {
+        set_look(&app, lang, theme).await;
+        app.js("document.querySelector('.verdicts-title').scrollIntoView({block: 'start'}); return null;")
+            .await;
+        keep_screenshot(
+            &app,
+            &format!("judge-ratings-view-{lang}-{theme}-640x420.png"),
+        )
+        .await;
+    }
     app.close().await;
 }

@@ -282,5 +282,5 @@ pub mod judge {
     pub const PAIR_MODEL: &str = ".pair-judge .judge-model";
     pub const PAIR_RUN: &str = ".pair-judge .judge-run";
     pub const PAIR_VERDICTS: &str = ".pair-judge .pair-verdicts .verdict";
-    pub const TABLE_ROWS: &str = "#verdicts-view .vv-row";
+    pub const ALL_VERDICTS: &str = "#verdicts-view .verdict";
 }

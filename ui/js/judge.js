@@ -20,6 +20,13 @@ function saveChoice(patch) {
   try { localStorage.setItem(CHOICE_KEY, JSON.stringify(next)); } catch { /* private mode */ }
 }
 
+/** The status line says `key` (kept through a language switch) or an error's own text. */
+function say(status, key, error = null) {
+  if (key) status.dataset.i18n = key; else delete status.dataset.i18n;
+  status.textContent = key ? t(key) : (error || '');
+  status.classList.toggle('field-error', !!error);
+}
+
 /** The form shared by both panels: rubric of `kind`, profile, model; Run / Stop; a status line. */
 function judgeForm(kind, run, extra = []) {
   const chosen = loadChoice();
@@ -62,14 +69,13 @@ function judgeForm(kind, run, extra = []) {
     runId = target.runId;
     runBtn.disabled = true;
     stopBtn.hidden = false;
-    status.classList.remove('field-error');
-    status.textContent = t('judge.running');
+    say(status, 'judge.running');
     try {
       const v = await run(target, rubric.value ? Number(rubric.value) : null);
-      status.textContent = v.error ? t('judge.storedFailed') : '';
+      say(status, v.error ? 'judge.storedFailed' : null);
     } catch (err) {
-      status.textContent = err?.kind === 'cancelled' ? t('judge.stopped') : errorText(err);
-      status.classList.toggle('field-error', err?.kind !== 'cancelled');
+      if (err?.kind === 'cancelled') say(status, 'judge.stopped');
+      else say(status, null, errorText(err));
     } finally {
       runId = null;
       runBtn.disabled = false;

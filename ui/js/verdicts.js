@@ -75,10 +75,18 @@ export function replyName(id, v) {
   return !model || same ? t('judge.replyN', { id }) : model;
 }
 
-/** A verdict as a list item. `label(id, v)` names a reply of a pair. */
-export function verdictItem(v, label) {
+/** What a verdict is about, for a list of many replies' verdicts: "test-model", "a vs b". */
+function aboutWhat(v, label) {
+  const text = v.kind === 'single' ? (v.replyModel || t('judge.replyN', { id: v.messageId }))
+    : `${label(v.messageId, v)} ${t('judge.vs')} ${label(v.otherMessageId, v)}`;
+  return h('span', { className: 'verdict-about', text });
+}
+
+/** A verdict as a list item. `label(id, v)` names a reply of a pair; `about`: say which reply. */
+export function verdictItem(v, label, about = false) {
   label = label || replyName;
   const head = h('div', { className: 'verdict-head' });
+  if (about) head.append(aboutWhat(v, label));
   const item = h('li', { className: `verdict verdict-${v.kind}${v.error ? ' failed' : ''}`, dataset: { verdictId: v.id } }, head);
   if (v.error) {
     head.append(h('span', { className: 'verdict-result failed', text: t('judge.notUsed') }), byline(v));
@@ -111,9 +119,9 @@ export function verdictList(className) {
 const shown = new WeakMap(); // list -> {verdicts, label}
 
 /** Replaces the list's items; hides it when there are none. */
-export function fillList(list, verdicts, label) {
-  shown.set(list, { verdicts, label });
-  list.replaceChildren(...verdicts.map((v) => verdictItem(v, label)));
+export function fillList(list, verdicts, label, about = false) {
+  shown.set(list, { verdicts, label, about });
+  list.replaceChildren(...verdicts.map((v) => verdictItem(v, label, about)));
   list.hidden = !verdicts.length;
 }
 
@@ -126,15 +134,16 @@ export function addToList(list, v, label) {
 onLangChange(() => {
   for (const list of document.querySelectorAll('.verdict-list')) {
     const was = shown.get(list);
-    if (was) fillList(list, was.verdicts, was.label);
+    if (was) fillList(list, was.verdicts, was.label, was.about);
   }
 });
 
 // ---------------------------------------------------------------------------------------------
-// The ratings view's table of verdicts (its tag and since filters apply).
+// The ratings view's list of verdicts (its tag and since filters apply): the same items as on a
+// reply, each naming the reply (or the two) it is about.
 
 /** Fills `el` with the verdicts passing `filter` ({tag, since}), newest first. */
-export async function loadVerdictTable(el, filter) {
+export async function loadVerdictList(el, filter) {
   if (!el) return;
   let rows;
   try {
@@ -144,26 +153,7 @@ export async function loadVerdictTable(el, filter) {
     return;
   }
   if (!rows.length) { el.replaceChildren(h('p', { className: 'hint', text: t('judge.noVerdicts') })); return; }
-  const head = h('tr', {}, ...['judge.colDate', 'judge.colReply', 'judge.colResult', 'judge.colJudge', 'judge.colRubric', 'judge.colReasoning']
-    .map((k) => h('th', { attrs: { scope: 'col' }, text: t(k) })));
-  const body = rows.map((v) => {
-    const reply = v.kind === 'single' ? (v.replyModel || t('judge.replyN', { id: v.messageId }))
-      : `${replyName(v.messageId, v)} ${t('judge.vs')} ${replyName(v.otherMessageId, v)}`;
-    let result;
-    if (v.error) result = t('judge.notUsed');
-    else if (v.kind === 'single') result = t('judge.score', { score: v.score });
-    else result = pairOutcome(v, replyName);
-    const why = h('div', { className: 'verdict-reasoning', attrs: { dir: 'auto' } });
-    if (v.error) why.textContent = v.error; else renderReplyInto(why, v.reasoning || '');
-    const judge = h('td', { className: 'vv-judge', text: v.judgeModel });
-    if (v.servedModel) judge.title = t('judge.served', { model: v.servedModel });
-    return h('tr', { className: `vv-row vv-${v.kind}`, dataset: { verdictId: v.id } },
-      h('td', { className: 'vv-date', text: when(v.createdAt) }),
-      h('td', { className: 'vv-reply', text: reply }),
-      h('td', { className: `vv-result${v.error ? ' failed' : ''}`, text: result }),
-      judge,
-      h('td', { text: `${v.rubricName} v${v.rubricVersion}` }),
-      h('td', { className: 'vv-reasoning' }, why));
-  });
-  el.replaceChildren(h('table', { className: 'leaderboard verdict-table' }, h('thead', {}, head), h('tbody', {}, ...body)));
+  const list = verdictList('all-verdicts');
+  fillList(list, rows, replyName, true);
+  el.replaceChildren(list);
 }
