@@ -2,7 +2,7 @@
 // replies (pairwise), and in the ratings view. Reasoning is model text: render.js only.
 import { api } from './api.js';
 import { errorText, h } from './dom.js';
-import { onLangChange, t } from './i18n.js';
+import { getLang, onLangChange, t } from './i18n.js';
 import { renderReplyInto } from './render.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -38,8 +38,9 @@ async function flush() {
 // ---------------------------------------------------------------------------------------------
 // One verdict.
 
+/** A verdict's date and time in the window's language. */
 function when(ms) {
-  return new Date(ms).toLocaleString();
+  try { return new Date(ms).toLocaleString(getLang()); } catch { return new Date(ms).toLocaleString(); }
 }
 
 /** Who judged, with which rubric, when: "test-judge · default v1 · 12/4/2026, 11:40". */
