@@ -68,6 +68,10 @@ async fn judge_a_reply_from_its_own_control_and_a_pair_and_the_verdicts_stay_lis
 
     // The reply's own Judge control (not inside Reasons…): rubric and judge model chosen.
     app.click(&in_last_reply(judge::OPEN)).await;
+    wait_for("the reply's judge panel", || async {
+        app.find(&in_last_reply(judge::PANEL)).await
+    })
+    .await;
     wait_for("the brevity rubric among the choices", || async {
         app.find(&in_last_reply(&format!(
             "{} option[value='{rubric}']",
