@@ -70,6 +70,8 @@ const COMMANDS: &[&str] = &[
     "judge_reply",
     "judge_pair",
     "list_verdicts",
+    "verdicts_of_messages",
+    "list_all_verdicts",
     "list_archived_conversations",
     "list_folders",
     "create_folder",

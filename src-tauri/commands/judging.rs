@@ -3,7 +3,7 @@
 use tauri::State;
 
 use crate::commands::state::AppState;
-use parley_core::api::{JudgeKind, Rubric, Verdict};
+use parley_core::api::{JudgeKind, Rubric, Verdict, VerdictFilter};
 use parley_core::chat::JudgeTarget;
 use parley_core::error::Result;
 
@@ -53,4 +53,22 @@ pub async fn judge_pair(
 #[tauri::command(async)]
 pub fn list_verdicts(state: State<'_, AppState>, message_id: i64) -> Result<Vec<Verdict>> {
     state.service()?.verdicts_of(message_id)
+}
+
+/// Every verdict about any of these replies (one call per page of a conversation).
+#[tauri::command(async)]
+pub fn verdicts_of_messages(
+    state: State<'_, AppState>,
+    message_ids: Vec<i64>,
+) -> Result<Vec<Verdict>> {
+    state.service()?.verdicts_of_messages(&message_ids)
+}
+
+/// The verdicts the ratings view lists (tag, since, kind), newest first.
+#[tauri::command(async)]
+pub fn list_all_verdicts(
+    state: State<'_, AppState>,
+    filter: VerdictFilter,
+) -> Result<Vec<Verdict>> {
+    state.service()?.list_verdicts(&filter)
 }

@@ -91,6 +91,8 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         judging::judge_reply,
         judging::judge_pair,
         judging::list_verdicts,
+        judging::verdicts_of_messages,
+        judging::list_all_verdicts,
         organise::list_archived_conversations,
         organise::list_folders,
         organise::create_folder,

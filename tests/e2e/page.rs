@@ -132,15 +132,12 @@ pub mod link_dialog {
     pub const OPEN: &str = "#link-dialog .link-open";
 }
 
-/// Rating a reply and asking a judge, inside the reply (see [`super::messages::in_last_reply`]).
+/// Rating a reply, inside the reply (see [`super::messages::in_last_reply`]).
 pub mod rating {
     pub const THUMB_UP: &str = ".rate-thumb[data-thumb='1']";
     pub const MORE: &str = ".rate-more";
     pub const TAGS: &str = ".rate-tags";
     pub const SAVE: &str = ".rate-save";
-    pub const JUDGE_MODEL: &str = ".judge-model";
-    pub const JUDGE_RUN: &str = ".judge-run";
-    pub const JUDGE_VERDICT: &str = ".judge-verdict";
 
     /// The score button for `n` of 5.
     pub fn score(n: u8) -> String {
@@ -268,4 +265,22 @@ pub mod feedback {
     pub const CLOSE_ARENA: &str = "#close-arena";
     pub const PROXY_LOCAL: &str = "#app-proxy-local";
     pub const SAVE_APP_PROXY: &str = "#save-app-proxy";
+}
+
+/// The judge's own control on a reply (inside it, see [`super::messages::in_last_reply`]), its
+/// panel and verdicts; a group's Judge pair; the verdicts in the ratings view.
+pub mod judge {
+    pub const OPEN: &str = ".judge-open";
+    pub const PANEL: &str = ".judge-panel.judge-single";
+    pub const RUBRIC: &str = ".judge-panel .judge-rubric";
+    pub const MODEL: &str = ".judge-panel .judge-model";
+    pub const RUN: &str = ".judge-panel .judge-run";
+    pub const STOP: &str = ".judge-panel .judge-stop";
+    pub const STATUS: &str = ".judge-panel .judge-status";
+    pub const VERDICTS: &str = ".reply-verdicts .verdict";
+    pub const PAIR_OPEN: &str = ".pair-judge .judge-pair-open";
+    pub const PAIR_MODEL: &str = ".pair-judge .judge-model";
+    pub const PAIR_RUN: &str = ".pair-judge .judge-run";
+    pub const PAIR_VERDICTS: &str = ".pair-judge .pair-verdicts .verdict";
+    pub const ALL_VERDICTS: &str = "#verdicts-view .verdict";
 }

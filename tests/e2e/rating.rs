@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::fake_openai::FakeOpenAi;
 use crate::fixture::{wait_for, Lab};
-use crate::page::{arena, messages, rating, sidebar};
+use crate::page::{arena, judge, messages, rating, sidebar};
 
 use messages::{in_last_reply, LAST_REPLY};
 
@@ -71,17 +71,14 @@ async fn rate_a_reply_run_an_arena_round_and_see_the_leaderboard_change() {
     })
     .await;
 
-    // Ask a judge about the same reply.
-    app.click(&in_last_reply(rating::MORE)).await;
-    app.type_into(&in_last_reply(rating::JUDGE_MODEL), "test-judge")
+    // Ask a judge about the same reply, from its own control.
+    app.click(&in_last_reply(judge::OPEN)).await;
+    app.type_into(&in_last_reply(judge::MODEL), "test-judge")
         .await;
-    app.click(&in_last_reply(rating::JUDGE_RUN)).await;
+    app.click(&in_last_reply(judge::RUN)).await;
     let verdict = wait_for("the judge's verdict", || async {
-        let t = app
-            .texts_of(&in_last_reply(rating::JUDGE_VERDICT))
-            .await
-            .pop()?;
-        t.starts_with("test-judge: ").then_some(t)
+        let t = app.texts_of(&in_last_reply(judge::VERDICTS)).await.pop()?;
+        t.contains("test-judge").then_some(t)
     })
     .await;
     assert!(verdict.contains("/10"), "{verdict}");

@@ -30,6 +30,7 @@ mod ipc_consent;
 mod ipc_images;
 mod judge;
 mod judge_headless;
+mod judge_window;
 mod key_binding;
 mod key_scan;
 mod keyring;

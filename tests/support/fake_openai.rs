@@ -22,6 +22,9 @@ use tokio::sync::{mpsc, oneshot};
 
 #[path = "fake_images.rs"]
 pub mod fake_images;
+/// Judges that wrap their verdict in prose or a fence (branch judge).
+#[path = "fake_judge.rs"]
+pub mod fake_judge;
 /// The Responses API (`/v1/responses`).
 #[path = "fake_responses.rs"]
 mod fake_responses;
@@ -585,6 +588,10 @@ fn kind(model: &str, last: &str) -> Kind {
                 delay: Duration::ZERO,
             }
         }
+        m if fake_judge::is_wrapping_judge(m) => Kind::Reply {
+            tokens: split_tokens(&fake_judge::wrap(m, &judge_answer("test-judge", last))),
+            delay: Duration::ZERO,
+        },
         // Like test-judge, at the pace of a remote model (20 ms per token).
         "test-judge-slow" => Kind::Reply {
             tokens: split_tokens(&judge_answer("test-judge", last)),
@@ -673,6 +680,8 @@ async fn chat(ctx: &Ctx, bytes: &[u8], api: Api) -> Response {
     let o = Opts {
         model: if model == "test-claims-other-model" {
             CLAIMED_MODEL.to_string()
+        } else if let Some(claimed) = fake_judge::claimed(model) {
+            claimed.to_string()
         } else {
             model.to_string()
         },

@@ -244,6 +244,13 @@ export const api = {
   suiteRunsLike: (runId) => call('suite_runs_like', { runId }),
   /** {before, after, columns, tests, cells: [{prompt, provider, test, delta, before, after}], comparison}. */
   compareSuiteRuns: (before, after) => call('compare_suite_runs', { before, after }),
+  // The judge on a reply and on a group (branch judge). judge = {profileId?, model?, runId?}:
+  // runId is what cancelStream(runId) stops. A verdict also carries servedModel (the model the
+  // server claimed, when it differs from judgeModel, the one asked for).
+  /** Every verdict about any of these replies, newest first (one call per page of a conversation). */
+  verdictsOfMessages: (messageIds) => call('verdicts_of_messages', { messageIds }),
+  /** filter: {tag?, since?, kind?: 'single'|'pairwise'}; newest first, at most 500. */
+  listAllVerdicts: (filter = {}) => call('list_all_verdicts', { filter }),
 };
 
 export function newStreamId() {

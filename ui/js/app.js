@@ -9,7 +9,7 @@ import * as paging from './paging.js';
 import { initSearch, isSearchOpen } from './search.js';
 import { initModelTable } from './modeltable.js';
 import { initArena } from './arena.js';
-import { setProfilesSource } from './rating.js';
+import { setJudgeProfiles } from './judge.js';
 import { initSlash } from './slash.js';
 import { initPrompts } from './prompts.js';
 import { loadRenderer } from './markdown.js';
@@ -323,6 +323,7 @@ function init() {
   });
   setProfilesSource(() => conv.knownProfiles());
   initSuiteRuns({ open: (conversationId, messageId) => selectConversation(conversationId, { at: messageId }) });
+  setJudgeProfiles(() => conv.knownProfiles());
   $('new-chat').addEventListener('click', () => newChat());
   $('empty-open-settings').addEventListener('click', () => settings.openSettings());
   document.addEventListener('keydown', onKeydown);

@@ -6,6 +6,7 @@ import { t } from './i18n.js';
 import { appendStreamingText, renderReplyInto } from './render.js';
 import { initRatingsView, loadRatingsView } from './ratingsview.js';
 import { refreshConversations } from './sidebar.js';
+import { pairBar } from './judge.js';
 
 const $ = (id) => document.getElementById(id);
 let round = null; // {battleId, streamIds, texts: ['', ''], ids: [a, b], raf}
@@ -83,6 +84,7 @@ async function start() {
   const ctx = round;
   $('arena-round').hidden = false;
   $('arena-reveal').hidden = true;
+  document.querySelector('#arena-round .pair-judge')?.remove();
   $('arena-a').replaceChildren();
   $('arena-b').replaceChildren();
   setBusy(true);
@@ -127,6 +129,9 @@ async function vote(winner) {
     setBusy(false);
     $('arena-reveal').textContent = t('arena.reveal', { a: battle.modelA, b: battle.modelB });
     $('arena-reveal').hidden = false;
+    // Once the names are out, the pair can go to the judge as well.
+    const pair = [{ id: round.ids[0], label: battle.modelA }, { id: round.ids[1], label: battle.modelB }];
+    $('arena-reveal').after(pairBar(() => pair));
     $('arena-start').textContent = t('arena.next');
     loadLeaderboard();
   } catch (err) {

@@ -3,6 +3,7 @@
 import { h, icon } from './dom.js';
 import { t } from './i18n.js';
 import { buildMessage, dropEntry, fillTools, getEntry, messagesContainer } from './messages.js';
+import { pairBar, refreshPairBar } from './judge.js';
 
 function columnLabel(m, sameModel, manyProfiles) {
   const n = (m.choiceIndex ?? 0) + 1;
@@ -49,6 +50,7 @@ export function fillColumnHead(entry, activeId) {
   } else {
     head.append(h('button', { className: 'btn btn-secondary btn-small choose-reply', attrs: { type: 'button' }, text: t('group.continue') }));
   }
+  if (m.status !== 'streaming') refreshBar(entry.column);
 }
 
 /**
@@ -56,7 +58,7 @@ export function fillColumnHead(entry, activeId) {
  * stay reachable with ‹ ›).
  */
 export function collapseGroups(activeMessage) {
-  for (const el of messagesContainer().querySelectorAll('.group-metrics')) el.remove();
+  for (const el of messagesContainer().querySelectorAll('.group-metrics, .pair-judge')) el.remove();
   for (const el of messagesContainer().querySelectorAll('.reply-group')) {
     for (const col of el.querySelectorAll('.reply-column')) dropEntry(Number(col.dataset.id));
     const { group, ...m } = activeMessage;
@@ -77,7 +79,7 @@ export function diversityLine(d) {
 /** A new, empty group for replies that are about to stream. */
 export function appendGroup(groupId) {
   const el = h('div', { className: 'reply-group', dataset: { groupId } });
-  messagesContainer().append(el);
+  messagesContainer().append(el, groupBar(el));
   return el;
 }
 
@@ -86,4 +88,17 @@ export function appendColumn(groupId, m, label, streamId) {
   const el = messagesContainer().querySelector(`.reply-group[data-group-id="${CSS.escape(groupId)}"]`) || appendGroup(groupId);
   el.append(buildColumn(m, label, null, streamId));
   el.style.setProperty('--columns', String(Math.min(el.children.length, 4)));
+}
+
+/** The "Judge pair" bar of a group: its finished replies, named as their columns are. */
+export function groupBar(group) {
+  return pairBar(() => [...group.querySelectorAll('.reply-column')]
+    .filter((col) => col.querySelector('.message[data-status=done]'))
+    .map((col) => ({ id: Number(col.dataset.id), label: col.querySelector('.column-label')?.textContent || `#${col.dataset.id}` })));
+}
+
+/** A column finished: its group's bar may now have a pair to judge. */
+function refreshBar(column) {
+  const bar = column.closest('.reply-group')?.nextElementSibling;
+  if (bar?.classList.contains('pair-judge')) refreshPairBar(bar);
 }

@@ -4,10 +4,11 @@ import { errorText, h, icon } from './dom.js';
 import { t } from './i18n.js';
 import { appendStreamingText, clearParked, parkReply, renderReplyCached, renderReplyInto } from './render.js';
 import { initRating, ratingControls } from './rating.js';
+import { initJudge, judgeButton, replyVerdicts } from './judge.js';
 import { state, emit } from './state.js';
 import { modelChoices, setConversationModel } from './modelpick.js';
 import { metaText } from './meta.js';
-import { buildGroup, diversityLine, fillColumnHead } from './columns.js';
+import { buildGroup, diversityLine, fillColumnHead, groupBar } from './columns.js';
 import { forgetWaiting, renderWhenNear } from './lazymd.js';
 import { closeEditor, openEditor, submitEditor } from './editor.js';
 
@@ -68,6 +69,7 @@ export function initMessages() {
     fillTools(entry);
     if (entry.meta) fillMeta(entry, entry.message);
   });
+  initJudge(container());
   container().addEventListener('keydown', (e) => {
     const ta = e.target.closest('textarea.edit-input');
     if (!ta) return;
@@ -141,7 +143,12 @@ export function fillTools(entry) {
       icon('retry'), h('span', { text: t('chat.regenerate') })));
   }
   if (m.role === 'assistant' && !streaming && typeof m.id === 'number' && m.status !== 'error') {
-    tools.append(ratingControls(m));
+    tools.append(ratingControls(m), judgeButton(m));
+  }
+  // The judge's verdicts stay listed under the reply (pairwise ones on its group when in one).
+  if (m.role === 'assistant' && m.status === 'done' && typeof m.id === 'number' && !entry.verdicts) {
+    entry.verdicts = replyVerdicts(m, () => !entry.inGroup);
+    tools.after(entry.verdicts);
   }
   if (m.role === 'assistant' && !streaming) {
     const toggle = heatMapToggle(entry, () => {
@@ -258,7 +265,8 @@ function buildNodes(messages, eagerFrom = 0) {
   messages.forEach((m, i) => {
     lazy = i < eagerFrom;
     if (i === messages.length - 1 && Array.isArray(m.group) && m.group.length > 1) {
-      frag.append(buildGroup(m.group, m.id, m.siblingIds));
+      const group = buildGroup(m.group, m.id, m.siblingIds);
+      frag.append(group, groupBar(group));
       if (m.diversity) frag.append(diversityLine(m.diversity));
     } else {
       frag.append(buildMessage(m));

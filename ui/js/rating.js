@@ -1,11 +1,11 @@
 // Rating a reply by hand: 👍/👎, a 1–5 score, reasons from an editable list, a comment and tags.
-// Changing a rating keeps the earlier one (the back end keeps the history).
+// Changing a rating keeps the earlier one (the back end keeps the history). The judge has its
+// own control beside these (judge.js).
 import { api } from './api.js';
 import { errorText, h, icon } from './dom.js';
 import { t } from './i18n.js';
 
 let reasonList = null;
-let lastJudgeModel = '';
 let onRated = () => {};
 
 async function reasons() {
@@ -13,18 +13,6 @@ async function reasons() {
     try { reasonList = await api.listRatingReasons(); } catch { reasonList = []; }
   }
   return reasonList;
-}
-
-let knownProfiles = () => [];
-/** fn() → [{id, name}]: lets "model@Profile" pick the judge's profile. */
-export function setProfilesSource(fn) { knownProfiles = fn; }
-
-/** "model@Profile" → {model, profileId}; a name that is not a profile stays part of the model. */
-function judgeTarget(text) {
-  const at = text.lastIndexOf('@');
-  const named = at > 0 ? knownProfiles().find((p) => p.name === text.slice(at + 1).trim()) : null;
-  if (named) return { model: text.slice(0, at).trim() || null, profileId: named.id };
-  return { model: text || null };
 }
 
 /** Calls fn(messageId, rating|null) after every saved change. */
@@ -87,35 +75,10 @@ async function openDetails(root, message, refresh) {
   tags.value = (r.tags || []).join(', ');
   const reference = h('textarea', { className: 'rate-reference', attrs: { rows: 2, placeholder: t('rate.reference'), 'aria-label': t('rate.reference') } });
   reference.value = r.reference || '';
-  const judgeModel = h('input', {
-    className: 'judge-model',
-    attrs: { type: 'text', list: 'model-options', placeholder: t('judge.model'), 'aria-label': t('judge.model'), spellcheck: 'false' },
-  });
-  judgeModel.value = lastJudgeModel;
-  const verdictOut = h('p', { className: 'judge-verdict hint', attrs: { 'aria-live': 'polite' } });
   const panel = h('div', { className: 'rating-details' }, chips, comment, tags, reference,
     h('div', { className: 'editor-actions' },
-      h('button', { className: 'btn btn-primary btn-small rate-save', attrs: { type: 'button' }, text: t('rate.save') })),
-    h('div', { className: 'judge-row' }, judgeModel,
-      h('button', { className: 'btn btn-secondary btn-small judge-run', attrs: { type: 'button' }, text: t('judge.run') })),
-    verdictOut);
+      h('button', { className: 'btn btn-primary btn-small rate-save', attrs: { type: 'button' }, text: t('rate.save') })));
   root.append(panel);
-  panel.querySelector('.judge-run').addEventListener('click', async (e) => {
-    const btn = e.currentTarget;
-    lastJudgeModel = judgeModel.value.trim();
-    btn.disabled = true;
-    verdictOut.textContent = t('judge.running');
-    try {
-      const v = await api.judgeReply(message.id, judgeTarget(lastJudgeModel), null);
-      verdictOut.textContent = v.error
-        ? t('judge.failed', { error: v.error })
-        : t('judge.verdict', { score: v.score, model: v.judgeModel, reasoning: v.reasoning || '' });
-    } catch (err) {
-      verdictOut.textContent = errorText(err);
-    } finally {
-      btn.disabled = false;
-    }
-  });
   chips.addEventListener('click', (e) => {
     const b = e.target.closest('button.chip');
     if (!b) return;

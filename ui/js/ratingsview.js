@@ -3,6 +3,7 @@
 import { api } from './api.js';
 import { errorText, h } from './dom.js';
 import { getLang, t } from './i18n.js';
+import { loadVerdictList } from './verdicts.js';
 
 const $ = (id) => document.getElementById(id);
 let chartLib = null;
@@ -92,7 +93,14 @@ async function exportAs(format) {
 
 const fmt = (x, d = 1) => (x == null ? '—' : x.toFixed(d));
 
+/** The judge's verdicts under the ratings, with the same tag and since filters. */
+function loadVerdicts() {
+  const day = $('lb-since')?.value;
+  loadVerdictList($('verdicts-view'), { tag: $('lb-tag').value.trim() || null, since: day ? new Date(`${day}T00:00:00`).getTime() : null });
+}
+
 export async function loadRatingsView() {
+  loadVerdicts();
   const el = $('ratings-view');
   let models;
   try {

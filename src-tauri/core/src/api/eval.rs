@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use crate::chat::ChatService;
+use crate::db::judging::{self, Verdict, VerdictFilter};
 use crate::error::Result;
 use crate::eval::agreement::{self, JudgeAgreement};
 use crate::eval::arena::{self, Battle, BattleFilter};
@@ -52,6 +53,16 @@ impl ChatService {
             .read_blocking(move |c| arena::leaderboard_votes(c, &filter))
             .await?;
         super::compute(move || crate::eval::stats::leaderboard(&votes, &options)).await?
+    }
+
+    /// The judge's verdicts (single and pairwise) for the ratings view, newest first.
+    pub fn list_verdicts(&self, filter: &VerdictFilter) -> Result<Vec<Verdict>> {
+        self.db.with(|c| judging::list_verdicts(c, filter))
+    }
+
+    /// Every verdict about any of these replies (the replies of a page of a conversation).
+    pub fn verdicts_of_messages(&self, ids: &[i64]) -> Result<Vec<Verdict>> {
+        self.db.with(|c| judging::verdicts_of_messages(c, ids))
     }
 
     /// Thumbs and scores summed per model.

@@ -25,7 +25,7 @@ pub use crate::chat::{MessageView, ThreadMessage};
 pub use crate::db::backup::Backup;
 pub use crate::db::compact::Compacted;
 pub use crate::db::conversations::{Conversation, ConversationSettings, EndpointKind};
-pub use crate::db::judging::{JudgeKind, Rubric, Verdict};
+pub use crate::db::judging::{JudgeKind, Rubric, Verdict, VerdictFilter};
 pub use crate::db::messages::{Message, Status};
 pub use crate::db::organise::{Change, Folder, ListedConversation, OrgState, Tag};
 pub use crate::db::pricing::ModelInfo;

@@ -143,12 +143,13 @@ impl ChatService {
         })
     }
 
-    /// Sends the judge's prompt; the whole answer (partial text too, on error).
+    /// Sends the judge's prompt; the whole answer (partial text too, on error) and the model the
+    /// server said answered.
     async fn ask_judge(
         judge: &Judge,
         prompt: Vec<ChatMessage>,
         stop: &CancellationToken,
-    ) -> (String, Result<()>) {
+    ) -> (String, Result<Option<String>>) {
         let mut request = ChatRequest::streaming(judge.model.clone(), prompt);
         // Reasoning models accept only their default temperature.
         if !wants_max_completion_tokens(&judge.model) {
@@ -177,7 +178,7 @@ impl ChatService {
                 &mut on_event,
             )
             .await
-            .map(drop);
+            .map(|finished| finished.model);
         let result = match result {
             Err(Error::Cancelled) if overflowed.load(std::sync::atomic::Ordering::Relaxed) => {
                 Err(Error::Stream {
@@ -233,6 +234,7 @@ impl ChatService {
         let mut v = NewVerdict {
             rubric_id: rubric.id,
             judge_model: judge.model.clone(),
+            served_model: result.as_ref().ok().cloned().flatten(),
             judge_profile_id: Some(judge.profile_id),
             message_id: reply.id,
             raw: Some(raw.clone()),
@@ -312,11 +314,13 @@ impl ChatService {
         if stop.is_cancelled() {
             return Err(Error::Cancelled);
         }
+        let served = r_ab.as_ref().ok().cloned().flatten();
         let ab = r_ab.and_then(|_| judge::parse_pair(&raw_ab));
         let ba = r_ba.and_then(|_| judge::parse_pair(&raw_ba));
         let mut v = NewVerdict {
             rubric_id: rubric.id,
             judge_model: judge.model.clone(),
+            served_model: served,
             judge_profile_id: Some(judge.profile_id),
             message_id: a.id,
             other_message_id: Some(b.id),

@@ -184,7 +184,10 @@ pub struct Verdict {
     pub rubric_id: i64,
     pub rubric_name: String,
     pub rubric_version: i64,
+    /// The model asked for: what verdicts are grouped and ranked by.
     pub judge_model: String,
+    /// The model the server said answered, when it differs from `judge_model`.
+    pub served_model: Option<String>,
     pub judge_profile_id: Option<i64>,
     pub message_id: i64,
     pub other_message_id: Option<i64>,
@@ -215,6 +218,8 @@ pub struct Verdict {
 pub(crate) struct NewVerdict {
     pub rubric_id: i64,
     pub judge_model: String,
+    /// Stored only when it differs from `judge_model`.
+    pub served_model: Option<String>,
     pub judge_profile_id: Option<i64>,
     pub message_id: i64,
     pub other_message_id: Option<i64>,
@@ -234,7 +239,7 @@ pub(crate) struct NewVerdict {
 const VERDICT_SELECT: &str = "SELECT v.id, v.kind, v.rubric_id, r.name, r.version, v.judge_model,
         v.judge_profile_id, v.message_id, v.other_message_id, ma.model, mb.model, v.score,
         v.winner_ab, v.winner_ba, v.consistent, v.winner, v.reasoning, v.reasoning_ba, v.raw,
-        v.raw_ba, v.error_kind, v.error, v.created_at
+        v.raw_ba, v.error_kind, v.error, v.created_at, v.served_model
     FROM judge_verdicts v
     JOIN rubrics r ON r.id = v.rubric_id
     JOIN messages ma ON ma.id = v.message_id
@@ -266,6 +271,7 @@ fn verdict_from_row(r: &Row) -> rusqlite::Result<Verdict> {
         error_kind: r.get(20)?,
         error: r.get(21)?,
         created_at: r.get(22)?,
+        served_model: r.get(23)?,
     })
 }
 
@@ -277,8 +283,9 @@ pub(crate) fn insert_verdict(conn: &Connection, v: &NewVerdict) -> Result<Verdic
     conn.execute(
         "INSERT INTO judge_verdicts(kind, rubric_id, judge_model, judge_profile_id, message_id,
              other_message_id, score, winner_ab, winner_ba, consistent, winner, reasoning,
-             reasoning_ba, raw, raw_ba, error_kind, error, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+             reasoning_ba, raw, raw_ba, error_kind, error, created_at, served_model)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+             ?19)",
         params![
             kind.as_str(),
             v.rubric_id,
@@ -298,6 +305,9 @@ pub(crate) fn insert_verdict(conn: &Connection, v: &NewVerdict) -> Result<Verdic
             v.error_kind,
             v.error.as_deref().map(|m| redact(m, None)),
             now_ms(),
+            v.served_model
+                .as_deref()
+                .filter(|served| *served != v.judge_model),
         ],
     )?;
     verdict(conn, conn.last_insert_rowid())
@@ -321,6 +331,78 @@ pub fn verdicts_of(conn: &Connection, message_id: i64) -> Result<Vec<Verdict>> {
     ))?;
     let rows = st
         .query_map([message_id], verdict_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// The most verdicts [`list_verdicts`] returns, newest first.
+pub const MAX_VERDICTS_LISTED: usize = 500;
+/// The most replies whose verdicts [`verdicts_of_messages`] reads at once.
+pub const MAX_MESSAGES_ASKED: usize = 1_000;
+
+/// The most verdicts [`verdicts_of_messages`] returns.
+pub const MAX_VERDICTS_READ: usize = 5_000;
+
+/// Which verdicts the ratings view lists: made since a time, and about a reply rated with a tag.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerdictFilter {
+    #[serde(default)]
+    pub tag: Option<String>,
+    #[serde(default)]
+    pub since: Option<i64>,
+    #[serde(default)]
+    pub kind: Option<JudgeKind>,
+}
+
+/// Verdicts passing the filter, newest first, at most [`MAX_VERDICTS_LISTED`]. A verdict about
+/// an arena reply not voted on yet is left out (it would name the hidden model).
+pub fn list_verdicts(conn: &Connection, f: &VerdictFilter) -> Result<Vec<Verdict>> {
+    let mut st = conn.prepare_cached(&format!(
+        "{VERDICT_SELECT}
+         WHERE (?1 IS NULL OR EXISTS (
+                 SELECT 1 FROM ratings r, json_each(r.tags) t
+                 WHERE r.message_id IN (v.message_id, v.other_message_id) AND t.value = ?1))
+           AND (?2 IS NULL OR v.created_at >= ?2)
+           AND (?3 IS NULL OR v.kind = ?3)
+           AND NOT EXISTS (SELECT 1 FROM battles b WHERE b.source = 'arena' AND b.winner IS NULL
+                           AND (b.reply_a IN (v.message_id, v.other_message_id)
+                                OR b.reply_b IN (v.message_id, v.other_message_id)))
+         ORDER BY v.created_at DESC, v.id DESC LIMIT ?4"
+    ))?;
+    let tag = f.tag.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let rows = st
+        .query_map(
+            params![
+                tag,
+                f.since,
+                f.kind.map(JudgeKind::as_str),
+                MAX_VERDICTS_LISTED as i64
+            ],
+            verdict_from_row,
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Every verdict about any of these replies (graded alone or either side of a pair), newest
+/// first, each once; at most [`MAX_MESSAGES_ASKED`] ids at a time and [`MAX_VERDICTS_READ`]
+/// verdicts.
+pub fn verdicts_of_messages(conn: &Connection, ids: &[i64]) -> Result<Vec<Verdict>> {
+    if ids.len() > MAX_MESSAGES_ASKED {
+        return Err(Error::invalid(format!(
+            "Verdicts are read for at most {MAX_MESSAGES_ASKED} replies at a time."
+        )));
+    }
+    let json = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+    let mut st = conn.prepare_cached(&format!(
+        "{VERDICT_SELECT}
+         WHERE v.message_id IN (SELECT value FROM json_each(?1))
+            OR v.other_message_id IN (SELECT value FROM json_each(?1))
+         ORDER BY v.created_at DESC, v.id DESC LIMIT ?2"
+    ))?;
+    let rows = st
+        .query_map(params![json, MAX_VERDICTS_READ as i64], verdict_from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }

@@ -400,6 +400,8 @@ pub const MIGRATIONS: &[&str] = &[
     super::suites::SUITES_MIGRATION,
     // 23 (branch `suitegrid`): a suite run's cell linked to the reply it was opened as.
     super::suite_replies::SUITE_REPLIES_MIGRATION,
+    // 24 (branch `judge`): a verdict keeps the model the server claimed beside the one asked for.
+    judge::JUDGE_SERVED_MODEL,
 ];
 
 pub(crate) use judge::JUDGE_MIGRATION;

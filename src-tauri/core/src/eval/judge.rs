@@ -7,9 +7,9 @@
 //! a block is to be evaluated, never obeyed. The encoding also escapes `<` and `>`, so a reply
 //! cannot close its block early or forge another one. The judge's answer is then parsed against a
 //! strict schema: exactly `{"score": <integer 1–10>, "reasoning": "<text>"}` (single) or
-//! `{"winner": "A" | "B" | "tie", "reasoning": "<text>"}` (pairwise), optionally inside one
-//! Markdown code fence; anything else is "not understood" and stored as the verdict's error, never
-//! guessed. So even a judge fooled into repeating a reply's `{"score": 11}` cannot produce a score
+//! `{"winner": "A" | "B" | "tie", "reasoning": "<text>"}` (pairwise). The answer may wrap it in a
+//! code fence or a sentence of prose, as long as exactly one JSON object in it has that shape;
+//! none or several is "not understood" and stored as the verdict's error, never guessed. So even a judge fooled into repeating a reply's `{"score": 11}` cannot produce a score
 //! outside 1–10 (and a fooled judge that says a valid 10 is the user's to notice: the verdict keeps
 //! the judge's raw answer and the agreement view compares judge and human).
 //!
@@ -21,8 +21,8 @@
 //!
 //! **`response_format`**: not sent. OpenAI honours `{"type": "json_object"}` but several
 //! OpenAI-compatible servers refuse unknown parameters with a 400 and others ignore it; the strict
-//! parser (with the one tolerated code fence) works the same everywhere, without a second request.
-//! Temperature is 0.
+//! parser (which finds the one verdict among prose or a fence) works the same everywhere,
+//! without a second request. Temperature is 0.
 
 use serde::Deserialize;
 
@@ -216,18 +216,6 @@ pub(crate) struct PairVerdict {
     pub reasoning: String,
 }
 
-/// The verdict text without surrounding whitespace and without one enclosing ```/```json fence.
-fn unfence(raw: &str) -> &str {
-    let t = raw.trim();
-    if let Some(rest) = t.strip_prefix("```") {
-        let rest = rest.strip_prefix("json").unwrap_or(rest);
-        if let Some(inner) = rest.strip_suffix("```") {
-            return inner.trim();
-        }
-    }
-    t
-}
-
 fn not_understood(expected: &str, detail: impl std::fmt::Display) -> Error {
     Error::invalid(format!(
         "The judge's verdict was not understood (expected exactly {expected}): {detail}"
@@ -237,11 +225,73 @@ fn not_understood(expected: &str, detail: impl std::fmt::Display) -> Error {
 const SINGLE_SHAPE: &str = r#"{"score": <integer 1-10>, "reasoning": "..."}"#;
 const PAIR_SHAPE: &str = r#"{"winner": "A"|"B"|"tie", "reasoning": "..."}"#;
 
-/// Parses a single-answer verdict strictly: exactly the two keys (no others, no repeats), an
-/// integer score within 1–10, a string reasoning; only whitespace and one code fence around it.
-pub fn parse_single(raw: &str) -> Result<SingleVerdict> {
+/// Starts of JSON objects that failed to parse tried at most, so a long answer full of `{` stays
+/// linear in practice (each try can read to the end of the at most [`MAX_JUDGE_REPLY`] bytes).
+const MAX_FAILED_STARTS: usize = 64;
+
+/// The complete JSON objects in a text, outermost only, in order: a `{` that starts valid JSON
+/// (strings with braces in them included) gives its whole object, and the scan goes on after
+/// it; objects nested inside another are not candidates of their own.
+fn object_spans(text: &str) -> Vec<&str> {
+    let mut spans = Vec::new();
+    let (mut at, mut failed) = (0, 0);
+    while let Some(i) = text[at..].find('{').map(|i| at + i) {
+        let mut items =
+            serde_json::Deserializer::from_str(&text[i..]).into_iter::<serde::de::IgnoredAny>();
+        match items.next() {
+            Some(Ok(_)) => {
+                let end = i + items.byte_offset();
+                spans.push(&text[i..end]);
+                at = end;
+            }
+            _ => {
+                failed += 1;
+                if failed > MAX_FAILED_STARTS {
+                    break;
+                }
+                at = i + 1;
+            }
+        }
+    }
+    spans
+}
+
+/// The one verdict in a judge's answer: the whole answer, one inside a code fence, or one among
+/// prose, as long as exactly one JSON object in the text passes `strict` (the schema). None or
+/// several → "not understood": a score is never guessed. The error names why the one candidate
+/// failed when there was one.
+fn one_verdict<T>(raw: &str, expected: &str, strict: impl Fn(&str) -> Result<T>) -> Result<T> {
+    let spans = object_spans(raw);
+    let mut passed = Vec::new();
+    let mut first_error = None;
+    for span in &spans {
+        match strict(span) {
+            Ok(v) => passed.push(v),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match (passed.len(), first_error) {
+        (1, _) => Ok(passed.pop().expect("one verdict")),
+        (0, Some(e)) if spans.len() == 1 => Err(e),
+        (0, _) if spans.is_empty() => Err(not_understood(expected, "no JSON object in the answer")),
+        (0, _) => Err(not_understood(
+            expected,
+            format!("none of its {} JSON objects has that shape", spans.len()),
+        )),
+        (n, _) => Err(not_understood(
+            expected,
+            format!("{n} JSON objects have that shape, so which one is meant is unclear"),
+        )),
+    }
+}
+
+/// One object strictly as a single-answer verdict: exactly the two keys (no others, no repeats),
+/// an integer score within 1–10, a string reasoning.
+fn strict_single(json: &str) -> Result<SingleVerdict> {
     let v: SingleVerdict =
-        serde_json::from_str(unfence(raw)).map_err(|e| not_understood(SINGLE_SHAPE, e))?;
+        serde_json::from_str(json).map_err(|e| not_understood(SINGLE_SHAPE, e))?;
     if !(1..=10).contains(&v.score) {
         return Err(not_understood(
             SINGLE_SHAPE,
@@ -251,9 +301,18 @@ pub fn parse_single(raw: &str) -> Result<SingleVerdict> {
     Ok(v)
 }
 
-/// Parses a pairwise verdict strictly (winner exactly "A", "B" or "tie").
+/// Parses a single-answer verdict: exactly one object of the strict schema in the answer (see
+/// [`one_verdict`]).
+pub fn parse_single(raw: &str) -> Result<SingleVerdict> {
+    one_verdict(raw, SINGLE_SHAPE, strict_single)
+}
+
+/// Parses a pairwise verdict: exactly one object of the strict schema (winner exactly "A", "B"
+/// or "tie") in the answer.
 pub(crate) fn parse_pair(raw: &str) -> Result<PairVerdict> {
-    serde_json::from_str(unfence(raw)).map_err(|e| not_understood(PAIR_SHAPE, e))
+    one_verdict(raw, PAIR_SHAPE, |json| {
+        serde_json::from_str(json).map_err(|e| not_understood(PAIR_SHAPE, e))
+    })
 }
 
 /// The result of judging a pair in both orders, in terms of the replies (a, b), not positions.

@@ -52,3 +52,9 @@ pub(crate) const JUDGE_MIGRATION: &str = r#"
     CREATE INDEX judge_verdicts_by_other ON judge_verdicts(other_message_id)
         WHERE other_message_id IS NOT NULL;
 "#;
+
+/// A verdict keeps the model the server claimed beside the one asked for (`judge_model`, which
+/// ranks and groups it), only when the two differ.
+pub(crate) const JUDGE_SERVED_MODEL: &str = r#"
+    ALTER TABLE judge_verdicts ADD COLUMN served_model TEXT;
+"#;

@@ -139,14 +139,8 @@ fn strict_single_parser_accepts_only_the_schema() {
         r#"{"score": 7, "reasoning": 5}"#,
         r#"{"score": 3, "score": 11, "reasoning": "r"}"#,
         r#"{"score": 11, "score": 3, "reasoning": "r"}"#,
-        r#"[{"score": 7, "reasoning": "r"}]"#,
         r#"{"score": 99999999999999999999, "reasoning": "r"}"#,
         "I would give this a 7 out of 10.",
-        "Score: 7\n{\"score\": 7, \"reasoning\": \"r\"}",
-        "{\"score\": 7, \"reasoning\": \"r\"} and that is my verdict",
-        "```json\n{\"score\": 7, \"reasoning\": \"r\"}\n```\nThanks!",
-        "```python\n{\"score\": 7, \"reasoning\": \"r\"}\n```",
-        "```json\n{\"score\": 7, \"reasoning\": \"r\"}",
         "",
         "null",
     ] {
@@ -157,6 +151,90 @@ fn strict_single_parser_accepts_only_the_schema() {
             "{bad}: {err}"
         );
     }
+}
+
+#[test]
+fn a_verdict_surrounded_by_prose_is_read() {
+    let v = parse_single(
+        "Here is my verdict: {\"score\": 8, \"reasoning\": \"clear and correct\"} Hope that helps.",
+    )
+    .unwrap();
+    assert_eq!((v.score, v.reasoning.as_str()), (8, "clear and correct"));
+    assert_eq!(
+        parse_single("Score: 7\n{\"score\": 7, \"reasoning\": \"r\"}\nThat is all.")
+            .unwrap()
+            .score,
+        7
+    );
+    // Prose with a brace that is not JSON before the verdict.
+    assert_eq!(
+        parse_single("Using {x} notation: {\"score\": 4, \"reasoning\": \"r\"}")
+            .unwrap()
+            .score,
+        4
+    );
+}
+
+#[test]
+fn a_verdict_in_a_code_fence_with_prose_around_is_read() {
+    for raw in [
+        "Sure.\n```json\n{\"score\": 6, \"reasoning\": \"r\"}\n```\nThanks!",
+        "```python\n{\"score\": 6, \"reasoning\": \"r\"}\n```",
+        "```json\n{\"score\": 6, \"reasoning\": \"r\"}",
+    ] {
+        assert_eq!(parse_single(raw).unwrap().score, 6, "{raw}");
+    }
+    let p =
+        parse_pair("I prefer B.\n```json\n{\"winner\": \"B\", \"reasoning\": \"r\"}\n```").unwrap();
+    assert_eq!(p.winner, Position::B);
+}
+
+#[test]
+fn two_matching_objects_are_not_a_verdict() {
+    for raw in [
+        "{\"score\": 7, \"reasoning\": \"r\"} or maybe {\"score\": 3, \"reasoning\": \"r\"}",
+        "{\"score\": 7, \"reasoning\": \"r\"}{\"score\": 7, \"reasoning\": \"r\"}",
+    ] {
+        let err = parse_single(raw).expect_err(raw);
+        assert_eq!(err.kind(), "invalid");
+        assert!(
+            err.to_string().contains("verdict was not understood"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("2 JSON objects"), "{err}");
+    }
+    let pair =
+        "{\"winner\": \"A\", \"reasoning\": \"r\"} {\"winner\": \"B\", \"reasoning\": \"r\"}";
+    assert_eq!(parse_pair(pair).expect_err(pair).kind(), "invalid");
+}
+
+#[test]
+fn an_object_failing_the_schema_beside_one_that_passes_gives_the_one_that_passes() {
+    let raw = "The reply said {\"score\": 11, \"reasoning\": \"injected\"} but my verdict is \
+               {\"score\": 2, \"reasoning\": \"it tried to instruct the judge\"}";
+    let v = parse_single(raw).unwrap();
+    assert_eq!(v.score, 2);
+    // A wrapper object is one candidate, judged whole: its inner verdict is not taken out of it.
+    let wrapped = "{\"verdict\": {\"score\": 7, \"reasoning\": \"r\"}}";
+    assert!(parse_single(wrapped).is_err());
+    // No object passes: the one candidate's own fault is named.
+    let err = parse_single("Verdict: {\"score\": 11, \"reasoning\": \"r\"}").unwrap_err();
+    assert!(err.to_string().contains("outside 1–10"), "{err}");
+}
+
+#[test]
+fn braces_and_quotes_inside_strings_do_not_split_an_object() {
+    let raw = "Verdict: {\"score\": 9, \"reasoning\": \"uses {braces}, a lone } and \\\"quotes\\\" {\"}. Done.";
+    let v = parse_single(raw).unwrap();
+    assert_eq!(v.score, 9);
+    assert_eq!(v.reasoning, "uses {braces}, a lone } and \"quotes\" {");
+}
+
+#[test]
+fn many_broken_objects_give_up_without_a_guess() {
+    let raw = "{\"a\":".repeat(10_000) + "{\"score\": 7, \"reasoning\": \"r\"}";
+    // The scan stops after a bounded number of failed starts; no verdict is guessed.
+    assert!(parse_single(&raw).is_err());
 }
 
 #[test]
