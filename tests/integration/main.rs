@@ -46,5 +46,6 @@ mod security;
 mod storage_faults;
 mod structured;
 mod suites;
+mod suites_ci;
 mod token_branch;
 mod tools;

@@ -568,6 +568,11 @@ const STRINGS = {
     'attach.maxEdge': 'Longest image edge (px)',
     'attach.maxEdgeHint': 'Larger images are scaled down to this before sending ({min}–{max}). Images up to {mb} MB, text files up to {kib} KiB, {n} attachments per message.',
     'error.kind.images_refused': 'This model does not take images; your message is kept',
+
+    // branch suitecore: a version's evaluation-suite pass rate in the prompt's history.
+    'prompts.suite': 'Suite pass rate',
+    'prompts.suiteRate': '{rate} (run #{run}; {runs} runs)',
+    'prompts.suiteRateTitle': '{passed} of {cells} cells passed in the latest evaluation run of this version (parley://{name}@{version} in a suite)',
   },
   'zh-CN': {
     'app.name': 'Parley',
@@ -1153,6 +1158,11 @@ const STRINGS = {
     'attach.maxEdge': '图片最长边（像素）',
     'attach.maxEdgeHint': '更大的图片在发送前缩小到此尺寸（{min}–{max}）。图片最大 {mb} MB，文本文件最大 {kib} KiB，每条消息最多 {n} 个附件。',
     'error.kind.images_refused': '此模型不接受图片；你的消息已保留',
+
+    // branch suitecore: a version's evaluation-suite pass rate in the prompt's history.
+    'prompts.suite': '评测通过率',
+    'prompts.suiteRate': '{rate}（运行 #{run}；共 {runs} 次）',
+    'prompts.suiteRateTitle': '此版本最近一次评测运行中 {cells} 个单元格通过了 {passed} 个（在评测套件中写作 parley://{name}@{version}）',
   },
 };
 

@@ -398,6 +398,8 @@ pub const MIGRATIONS: &[&str] = &[
     long_history::MIGRATION,
     // 22 (branch `suites`): evaluation suite runs, their cells, and the request cache.
     super::suites::SUITES_MIGRATION,
+    // 23 (branch `suitecore`): which saved prompt version each suite run's prompts were.
+    super::suite_prompts::MIGRATION,
 ];
 
 pub(crate) use judge::JUDGE_MIGRATION;

@@ -13,6 +13,7 @@ mod csv_tests;
 mod providers;
 pub mod report;
 pub mod runner;
+pub mod saved;
 mod scoring;
 pub mod template;
 mod yaml;
@@ -51,6 +52,9 @@ pub enum PromptBody {
     Text(String),
     /// A chat-style message list (`[{"role": …, "content": …}]`), each content templated.
     Chat(Vec<(String, String)>),
+    /// `parley://NAME[@VERSION]`: a saved prompt's version (its system prompt, then its body),
+    /// read from the library before a run (saved.rs).
+    Saved(saved::SavedPrompt),
 }
 
 /// Which API a provider calls.

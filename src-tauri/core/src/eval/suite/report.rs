@@ -1,7 +1,10 @@
 //! What a run says: summaries per prompt × provider (pass rate, mean score, and the seed's axes:
-//! accuracy = the share of assertions passed, diversity = distinct-2 over the provider's outputs
-//! for that prompt), the JSON and JUnit XML files for CI, and two runs compared cell by cell
-//! (matched by prompt, provider and test labels).
+//! accuracy = the share of assertions passed, fluency = the judge's mean grade ÷ 10 over the
+//! `llm-rubric` assertions (a suite gets this axis by giving a rubric, e.g. defaultTest's
+//! `llm-rubric: fluent, grammatical and natural`), diversity = distinct-2 over the provider's
+//! outputs for that prompt; and distinct-1 / distinct-2 over each provider's outputs across
+//! prompts), the JSON and JUnit XML files for CI, and two runs compared cell by cell (matched by
+//! prompt, provider and test labels).
 
 use std::collections::HashMap;
 
@@ -24,6 +27,8 @@ pub struct Summary {
     pub mean_score: f64,
     /// Assertions passed / assertions run; None when no cell had an assertion.
     pub accuracy: Option<f64>,
+    /// The judge's mean grade ÷ 10 over the `llm-rubric` assertions; None without one graded.
+    pub fluency: Option<f64>,
     /// distinct-2 over the outputs; None without a bigram.
     pub diversity: Option<f64>,
     pub mean_latency_ms: Option<f64>,
@@ -59,10 +64,12 @@ pub fn summaries(run: &RunRow, rows: &[ResultRow]) -> Vec<Summary> {
             let n = cells.len();
             let passed = cells.iter().filter(|c| c.pass).count();
             let (mut run_a, mut passed_a) = (0usize, 0usize);
+            let mut grades = Vec::new();
             for c in &cells {
                 for o in outcomes(c) {
                     run_a += 1;
                     passed_a += usize::from(o.pass);
+                    grades.extend(o.judge_grade);
                 }
             }
             let outputs: Vec<&str> = cells.iter().map(|c| c.output.as_str()).collect();
@@ -77,10 +84,46 @@ pub fn summaries(run: &RunRow, rows: &[ResultRow]) -> Vec<Summary> {
                 pass_rate: passed as f64 / n.max(1) as f64,
                 mean_score: cells.iter().map(|c| c.score).sum::<f64>() / n.max(1) as f64,
                 accuracy: (run_a > 0).then(|| passed_a as f64 / run_a as f64),
+                fluency: (!grades.is_empty())
+                    .then(|| grades.iter().sum::<i64>() as f64 / grades.len() as f64 / 10.0),
                 diversity: metrics::distinct_n(&outputs, 2),
                 mean_latency_ms: (!lat.is_empty())
                     .then(|| lat.iter().sum::<f64>() / lat.len() as f64),
                 cost_usd: (!costs.is_empty()).then(|| costs.iter().sum()),
+            }
+        })
+        .collect()
+}
+
+/// Diversity of one provider's outputs across every prompt and test.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderDiversity {
+    pub provider: String,
+    pub outputs: usize,
+    /// Distinct unigrams / all unigrams, and the same for bigrams; None without one.
+    pub distinct1: Option<f64>,
+    pub distinct2: Option<f64>,
+}
+
+/// distinct-1 and distinct-2 per provider (the seed's diversity axis), over its answered cells.
+pub fn provider_diversity(run: &RunRow, rows: &[ResultRow]) -> Vec<ProviderDiversity> {
+    let mut providers: Vec<usize> = rows.iter().map(|r| r.provider).collect();
+    providers.sort_unstable();
+    providers.dedup();
+    providers
+        .into_iter()
+        .map(|v| {
+            let outputs: Vec<&str> = rows
+                .iter()
+                .filter(|r| r.provider == v && r.error.is_none())
+                .map(|r| r.output.as_str())
+                .collect();
+            ProviderDiversity {
+                provider: label(&run.grid.providers, v),
+                outputs: outputs.len(),
+                distinct1: metrics::distinct_n(&outputs, 1),
+                distinct2: metrics::distinct_n(&outputs, 2),
             }
         })
         .collect()
@@ -114,6 +157,7 @@ pub fn to_json(run: &RunRow, rows: &[ResultRow]) -> Value {
         "status": run.status,
         "total": run.total,
         "summaries": summaries(run, rows),
+        "diversity": provider_diversity(run, rows),
         "results": cells,
     })
 }
@@ -127,10 +171,12 @@ fn xml(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            // XML 1.0 allows tab, newline, carriage return and no other control characters.
+            // XML 1.0 allows tab, newline, carriage return and no other control characters, nor
+            // U+FFFE and U+FFFF.
             c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {
                 out.push_str(&format!("\\x{:02x}", c as u32))
             }
+            '\u{fffe}' | '\u{ffff}' => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
     }
