@@ -163,3 +163,76 @@ fn the_junit_file_is_valid_against_the_junit_schema_ci_tools_read() {
     std::fs::write(&bad, junit.replacen("<testcase name=", "<testcase nom=", 1)).unwrap();
     assert!(!xmllint(&schema, &bad).status.success());
 }
+
+#[test]
+fn a_batch_run_killed_while_waiting_is_finished_by_resume_at_the_batch_discount() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let cfg = dir.path().join("promptfooconfig.yaml");
+    std::fs::write(
+        &cfg,
+        "prompts: ['{{q}}']\nproviders: [openai:chat:gpt-4o-mini]\ntests:\n  - vars: {q: one}\n    assert: [{type: contains, value: one}]\n  - vars: {q: two}\n    assert: [{type: contains, value: two}]\n",
+    )
+    .unwrap();
+    // A first poll, then a wait of ten minutes: the process is killed in it, as a closed app.
+    let mut child = parley(dir.path())
+        .env("OPENAI_BASE_URL", server.base_url())
+        .env("PARLEY_BATCH_POLL_MS", "600000")
+        .args(["eval", "run", cfg.to_str().unwrap(), "--batch"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let polled = |server: &FakeOpenAi| {
+        server
+            .requests()
+            .iter()
+            .any(|r| r.method == "GET" && r.path.starts_with("/v1/batches/"))
+    };
+    let started = std::time::Instant::now();
+    while !polled(&server) && started.elapsed() < std::time::Duration::from_secs(120) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(polled(&server), "the batch was never polled");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let out = eval(dir.path(), &server, &["list"]);
+    assert!(
+        text(&out.stdout).contains("1\trunning\t0/2"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let out = parley(dir.path())
+        .env("OPENAI_BASE_URL", server.base_url())
+        .env("PARLEY_BATCH_POLL_MS", "10")
+        .args(["eval", "resume", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = eval(dir.path(), &server, &["show", "1", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "done");
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    // "Echo: one": 2 prompt and 2 completion tokens at gpt-4o-mini's $0.15 / $0.60 per million,
+    // halved (the Batch API's price).
+    for r in results {
+        assert_eq!(r["pass"], true, "{r}");
+        let cost = r["costUsd"].as_f64().unwrap();
+        assert!(
+            (cost - 0.5 * (2.0 * 0.15 + 2.0 * 0.60) / 1e6).abs() < 1e-12,
+            "{cost}"
+        );
+        assert!(r["latencyMs"].is_null());
+    }
+    // Nothing was uploaded or created twice.
+    let count = |what: &str| {
+        server
+            .requests()
+            .iter()
+            .filter(|r| format!("{} {}", r.method, r.path) == what)
+            .count()
+    };
+    assert_eq!((count("POST /v1/files"), count("POST /v1/batches")), (1, 1));
+}
