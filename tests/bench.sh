@@ -266,6 +266,7 @@ bench_suites() {
     calc '%.3f' "($(now_ns) - $t0) / 1e9"
   }
   suites_rss() { awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2 / 1024}' "$1.time"; }
+  suites_cpu() { awk -F': ' '/(User|System) time/ {s += $2} END {printf "%.2f", s}' "$1.time"; }
   log "suites: parley eval run, $cases cases at $lat ms, -j $jobs (ideal $ideal s)"
   p_wall=$(suites_timed "$dir/parley" env PARLEY_DATA_DIR="$dir/data" "$PARLEY" eval run "$dir/promptfooconfig.yaml" -j "$jobs" --no-cache)
   p_rss=$(suites_rss "$dir/parley")
@@ -277,13 +278,14 @@ bench_suites() {
       PROMPTFOO_DISABLE_TELEMETRY=1 PROMPTFOO_DISABLE_UPDATE=1 \
       npx -y promptfoo@0.121 eval -c "$dir/promptfooconfig.yaml" -j "$jobs" --no-cache --no-write --no-table)
     pf_rss=$(suites_rss "$dir/promptfoo")
-    anchor="$pf_wall s = $(calc '%.2f' "$pf_wall / $ideal")x ideal, $pf_rss MB (promptfoo 0.121)"
+    grep -q "1,000 passed" "$dir/promptfoo.out" || log "suites: promptfoo did not pass every case: $(tail -5 "$dir/promptfoo.out")"
+    anchor="$pf_wall s = $(calc '%.2f' "$pf_wall / $ideal")x ideal, $pf_rss MB, CPU $(suites_cpu "$dir/promptfoo") s (promptfoo 0.121)"
     ratio="promptfoo/parley wall $(calc '%.2f' "$pf_wall / $p_wall")x"
   else
     anchor="promptfoo not run: npm cannot fetch promptfoo@0.121"
   fi
   row "Evaluation runner: $cases cases, $lat ms each, -j $jobs (wall vs ideal $ideal s; peak RSS)" \
-    "$p_wall s = $(calc '%.2f' "$p_wall / $ideal")x ideal, $p_rss MB" "$anchor" "$ratio" "≤ 1.2x, < 60 MB" \
+    "$p_wall s = $(calc '%.2f' "$p_wall / $ideal")x ideal, $p_rss MB, CPU $(suites_cpu "$dir/parley") s" "$anchor" "$ratio" "≤ 1.2x, < 60 MB" \
     "$(met "$p_wall / $ideal <= 1.2 && $p_rss < 60")"
 }
 if ! skip suites; then bench_suites; fi
