@@ -26,6 +26,7 @@ mod hostile_seed;
 mod images;
 mod import;
 mod organise;
+mod prompt_suites;
 mod prompts;
 mod providers;
 mod rating;

@@ -571,7 +571,7 @@ const STRINGS = {
 
     // branch suitecore: a version's evaluation-suite pass rate in the prompt's history.
     'prompts.suite': 'Suite pass rate',
-    'prompts.suiteRate': '{rate} (run #{run}; {runs} runs)',
+    'prompts.suiteRate': '{rate} (run #{run}; runs: {runs})',
     'prompts.suiteRateTitle': '{passed} of {cells} cells passed in the latest evaluation run of this version (parley://{name}@{version} in a suite)',
   },
   'zh-CN': {

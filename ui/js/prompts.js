@@ -3,7 +3,7 @@
 // from a prompt, import (Parley JSON or act,prompt CSV) and export.
 import { api } from './api.js';
 import { errorText, h } from './dom.js';
-import { t } from './i18n.js';
+import { onLangChange, t } from './i18n.js';
 import { choose } from './slash.js';
 import { paramKeys } from './params.js';
 import { activeConversation } from './state.js';
@@ -259,3 +259,6 @@ async function importFile(file) {
   } catch (err) { status(errorText(err)); }
   $('prompt-import').value = '';
 }
+
+// A language switch redraws the version history (its headings and suite rates are built with t()).
+onLangChange(() => { if (current) loadHistory(); });
