@@ -66,7 +66,8 @@ async fn a_prompts_history_shows_each_versions_suite_pass_rate() {
     .await;
     min_size(&app).await;
     app.js_with(
-        "document.querySelector('#prompt-history').scrollIntoView(); return null;",
+        "const h = document.querySelector('#prompt-history'); h.scrollIntoView(); \
+         h.scrollLeft = h.scrollWidth; return null;",
         vec![],
     )
     .await;
