@@ -243,18 +243,52 @@ EOF
   row "Scroll 10,000 messages to the top, worst frame gap (ms)" "$scroll_ms" "-" "-" "≤ one frame per event" "see log"
 fi
 
-# ---- the evaluation runner (the suites issue builds its benchmark) ----
-if ! skip suites; then
-  if grep -qs "fn bench_suites\|suites" tests/bench/main.rs && [ -f tests/bench/suites.rs ]; then
-    log "suites: 1,000 cases (cargo bench --bench bench suites)"
-    suites=$(cargo bench --bench bench -- suites 2>/dev/null | grep -i "1,000\|1000" | head -1 || true)
-    if command -v npx >/dev/null && npm view promptfoo version >/dev/null 2>&1; then anchor="promptfoo: run by hand (npx promptfoo eval)"
-    else anchor="promptfoo skipped: npm unreachable"; fi
-    row "Evaluation runner, 1,000 cases" "${suites:-see cargo bench}" "$anchor" "-" "reported" "-"
+# ---- the evaluation runner: 1,000 cases, a server answering in 50 ms, -j 16; promptfoo alongside ----
+# Self-contained (its own fake server, suite and data folder). Wall time against the ideal (cases ×
+# latency ÷ concurrency = 3.125 s; target ≤ 1.2x) and peak RSS (`/usr/bin/time -v`, target < 60 MB);
+# then the same config through `npx -y promptfoo@0.121` when npm can fetch it, and the ratio.
+bench_suites() {
+  local dir="$scratch/suites" cases=1000 lat=50 jobs=16 ideal t0 p_wall p_rss pf_wall pf_rss anchor ratio="-"
+  mkdir -p "$dir"
+  [ -x target/debug/examples/fake-openai ] || cargo build --quiet --example fake-openai >&2
+  setsid target/debug/examples/fake-openai >"$dir/url" 2>/dev/null &
+  started+=("$!")
+  for _ in $(seq 100); do [ -s "$dir/url" ] && break; sleep 0.05; done
+  { echo "q,__expected"; for i in $(seq 0 $((cases - 1))); do echo "question $i,contains: question $i"; done; } >"$dir/tests.csv"
+  printf '%s\n' "description: bench" "prompts: ['{{q}}']" "providers:" \
+    "  - id: openai:chat:suite-wait-$lat" "    config:" "      apiBaseUrl: $(cat "$dir/url")" \
+    "tests: file://tests.csv" >"$dir/promptfooconfig.yaml"
+  ideal=$(calc '%.3f' "$cases * $lat / 1000 / $jobs")
+  suites_timed() {  # OUT_PREFIX CMD… -> "$1.time" (time -v), wall seconds on stdout
+    local out=$1; shift
+    t0=$(now_ns)
+    /usr/bin/time -v -o "$out.time" "$@" >"$out.out" 2>"$out.err" || true
+    calc '%.3f' "($(now_ns) - $t0) / 1e9"
+  }
+  suites_rss() { awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2 / 1024}' "$1.time"; }
+  suites_cpu() { awk -F': ' '/(User|System) time/ {s += $2} END {printf "%.2f", s}' "$1.time"; }
+  log "suites: parley eval run, $cases cases at $lat ms, -j $jobs (ideal $ideal s)"
+  p_wall=$(suites_timed "$dir/parley" env PARLEY_DATA_DIR="$dir/data" "$PARLEY" eval run "$dir/promptfooconfig.yaml" -j "$jobs" --no-cache)
+  p_rss=$(suites_rss "$dir/parley")
+  grep -q "$cases/$cases cells" "$dir/parley.out" || log "suites: parley did not finish every cell: $(tail -3 "$dir/parley.err")"
+  if command -v npx >/dev/null && npm view promptfoo@0.121 version >/dev/null 2>&1; then
+    log "suites: the same config through npx -y promptfoo@0.121 (the first run downloads it)"
+    npx -y promptfoo@0.121 --version >/dev/null 2>&1 || true
+    pf_wall=$(cd "$dir" && suites_timed "$dir/promptfoo" env OPENAI_API_KEY=sk-bench-not-used \
+      PROMPTFOO_DISABLE_TELEMETRY=1 PROMPTFOO_DISABLE_UPDATE=1 \
+      npx -y promptfoo@0.121 eval -c "$dir/promptfooconfig.yaml" -j "$jobs" --no-cache --no-write --no-table)
+    pf_rss=$(suites_rss "$dir/promptfoo")
+    grep -q "1,000 passed" "$dir/promptfoo.out" || log "suites: promptfoo did not pass every case: $(tail -5 "$dir/promptfoo.out")"
+    anchor="$pf_wall s = $(calc '%.2f' "$pf_wall / $ideal")x ideal, $pf_rss MB, CPU $(suites_cpu "$dir/promptfoo") s (promptfoo 0.121)"
+    ratio="promptfoo/parley wall $(calc '%.2f' "$pf_wall / $p_wall")x"
   else
-    row "Evaluation runner, 1,000 cases" "not built" "promptfoo not installed" "-" "side by side" "-"
+    anchor="promptfoo not run: npm cannot fetch promptfoo@0.121"
   fi
-fi
+  row "Evaluation runner: $cases cases, $lat ms each, -j $jobs (wall vs ideal $ideal s; peak RSS)" \
+    "$p_wall s = $(calc '%.2f' "$p_wall / $ideal")x ideal, $p_rss MB, CPU $(suites_cpu "$dir/parley") s" "$anchor" "$ratio" "≤ 1.2x, < 60 MB" \
+    "$(met "$p_wall / $ideal <= 1.2 && $p_rss < 60")"
+}
+if ! skip suites; then bench_suites; fi
 
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 echo

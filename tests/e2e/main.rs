@@ -27,6 +27,7 @@ mod images;
 mod import;
 mod judge;
 mod organise;
+mod prompt_suites;
 mod prompts;
 mod providers;
 mod rating;

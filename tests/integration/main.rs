@@ -48,5 +48,6 @@ mod storage_faults;
 mod structured;
 mod suite_runs;
 mod suites;
+mod suites_ci;
 mod token_branch;
 mod tools;

@@ -651,6 +651,11 @@ const STRINGS = {
     'judge.colJudge': 'Judge',
     'judge.colRubric': 'Rubric',
     'judge.colReasoning': 'Reasoning',
+
+    // branch suitecore: a version's evaluation-suite pass rate in the prompt's history.
+    'prompts.suite': 'Suite pass rate',
+    'prompts.suiteRate': '{rate} (run #{run}; runs: {runs})',
+    'prompts.suiteRateTitle': '{passed} of {cells} cells passed in the latest evaluation run of this version (parley://{name}@{version} in a suite)',
   },
   'zh-CN': {
     'app.name': 'Parley',
@@ -1319,6 +1324,11 @@ const STRINGS = {
     'judge.colJudge': '评审',
     'judge.colRubric': '评分标准',
     'judge.colReasoning': '理由',
+
+    // branch suitecore: a version's evaluation-suite pass rate in the prompt's history.
+    'prompts.suite': '评测通过率',
+    'prompts.suiteRate': '{rate}（运行 #{run}；共 {runs} 次）',
+    'prompts.suiteRateTitle': '此版本最近一次评测运行中 {cells} 个单元格通过了 {passed} 个（在评测套件中写作 parley://{name}@{version}）',
   },
 };
 

@@ -3,7 +3,7 @@
 // from a prompt, import (Parley JSON or act,prompt CSV) and export.
 import { api } from './api.js';
 import { errorText, h } from './dom.js';
-import { t } from './i18n.js';
+import { onLangChange, t } from './i18n.js';
 import { choose } from './slash.js';
 import { paramKeys } from './params.js';
 import { activeConversation } from './state.js';
@@ -89,7 +89,7 @@ async function loadHistory() {
     const [versions, scores] = await Promise.all([api.promptVersions(current.name), api.promptScores(current.name)]);
     const byVersion = new Map(scores.map((s) => [s.version, s]));
     const f = (x) => (x == null ? '—' : x.toFixed(1));
-    const head = h('tr', {}, ...['prompts.version', 'prompts.message2', 'prompts.usedIn', 'prompts.rating', 'prompts.judge', '']
+    const head = h('tr', {}, ...['prompts.version', 'prompts.message2', 'prompts.usedIn', 'prompts.rating', 'prompts.judge', 'prompts.suite', '']
       .map((k) => h('th', { attrs: { scope: 'col' }, text: k ? t(k) : '' })));
     const rows = versions.map((v) => {
       const s = byVersion.get(v.version) || {};
@@ -99,6 +99,7 @@ async function loadHistory() {
         h('td', { className: 'num', text: String(s.uses ?? 0) }),
         h('td', { className: 'num', text: s.rated ? `${f(s.meanScore)} (${s.rated}; +${s.thumbsUp} −${s.thumbsDown})` : '—' }),
         h('td', { className: 'num', text: s.judged ? `${f(s.meanJudgeScore)}/10 (${s.judged})` : '—' }),
+        suiteCell(s, v.version),
         h('td', {}, v.version === versions[0].version ? ''
           : h('button', { className: 'btn btn-ghost btn-small prompt-rollback', attrs: { type: 'button' }, text: t('prompts.rollback'), on: { click: () => rollback(v.version) } })));
     });
@@ -106,6 +107,17 @@ async function loadHistory() {
   } catch (err) {
     el.replaceChildren(h('p', { className: 'field-error', text: errorText(err) }));
   }
+}
+
+/** A version's evaluation-suite pass rate: its latest run's cells passed, and the runs that used it. */
+function suiteCell(s, version) {
+  if (!s.suiteCells) return h('td', { className: 'num suite-rate', text: '—' });
+  const rate = `${Math.round((100 * s.suitePassed) / s.suiteCells)}%`;
+  return h('td', {
+    className: 'num suite-rate',
+    text: t('prompts.suiteRate', { rate, run: s.suiteLatestRun, runs: s.suiteRuns }),
+    attrs: { title: t('prompts.suiteRateTitle', { passed: s.suitePassed, cells: s.suiteCells, name: current.name, version }) },
+  });
 }
 
 /** What a preset keeps of a conversation: its parameters (the back end's table) and endpoint. */
@@ -247,3 +259,6 @@ async function importFile(file) {
   } catch (err) { status(errorText(err)); }
   $('prompt-import').value = '';
 }
+
+// A language switch redraws the version history (its headings and suite rates are built with t()).
+onLangChange(() => { if (current) loadHistory(); });

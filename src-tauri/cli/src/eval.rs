@@ -227,12 +227,14 @@ fn print_summary(run: &RunRow, rows: &[ResultRow]) {
         rows.len(),
         run.total
     );
-    outln!("PROMPT\tPROVIDER\tPASSED\tPASS RATE\tSCORE\tACCURACY\tDIVERSITY\tLATENCY\tCOST");
+    outln!(
+        "PROMPT\tPROVIDER\tPASSED\tPASS RATE\tSCORE\tACCURACY\tFLUENCY\tDIVERSITY\tLATENCY\tCOST"
+    );
     for s in report::summaries(run, rows) {
         let opt =
             |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map(f).unwrap_or_else(|| "-".into());
         outln!(
-            "{}\t{}\t{}/{}\t{}\t{:.2}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{}/{}\t{}\t{:.2}\t{}\t{}\t{}\t{}\t{}",
             one_line(&s.prompt, 40),
             s.provider,
             s.passed,
@@ -240,6 +242,7 @@ fn print_summary(run: &RunRow, rows: &[ResultRow]) {
             pct(s.pass_rate),
             s.mean_score,
             opt(s.accuracy, &pct),
+            opt(s.fluency, &|f| format!("{:.1}/10", f * 10.0)),
             opt(s.diversity, &|d| format!("{d:.2}")),
             opt(s.mean_latency_ms, &|l| format!("{l:.0} ms")),
             opt(s.cost_usd, &|c| format!("${c:.4}")),

@@ -12,7 +12,8 @@ use crate::service;
 pub enum Action {
     /// List prompts (favourites first, then most used); QUERY searches name, title, text and tags.
     List { query: Option<String> },
-    /// Show a prompt's newest version and its variables (--versions: every version).
+    /// Show a prompt's newest version and its variables (--versions: every version), with each
+    /// version's evaluation-suite pass rate when a suite ran it (parley://NAME@VERSION).
     Show {
         name: String,
         #[arg(long)]
@@ -63,10 +64,27 @@ pub async fn run(action: Action) -> Result<i32> {
             } else {
                 vec![p.latest.clone()]
             };
+            let scores = service.prompt_scores(&name)?;
             for v in list {
+                // The version's evaluation-suite pass rate, when a suite ran it.
+                let suite = scores
+                    .iter()
+                    .find(|s| s.version == v.version && s.suite_cells > 0)
+                    .map(|s| {
+                        format!(
+                            " · suite {:.0}% ({}/{} in run {}; {} run{})",
+                            100.0 * s.suite_passed as f64 / s.suite_cells as f64,
+                            s.suite_passed,
+                            s.suite_cells,
+                            s.suite_latest_run.unwrap_or_default(),
+                            s.suite_runs,
+                            if s.suite_runs == 1 { "" } else { "s" }
+                        )
+                    })
+                    .unwrap_or_default();
                 let _ = woutln!(
                     out,
-                    "=== {} v{} — {} {}",
+                    "=== {} v{} — {} {}{suite}",
                     p.name,
                     v.version,
                     v.draft.title,

@@ -1,5 +1,8 @@
 //! Evaluation suites over the chat service: each provider resolved to a server, key and client
-//! (keys only to their own origin, K4), and runs started, listed and read.
+//! (keys only to their own origin, K4), saved prompts (`parley://NAME@VERSION`) read from the
+//! library, and runs started, listed and read.
+
+use std::borrow::Cow;
 
 use tokio_util::sync::CancellationToken;
 
@@ -7,9 +10,9 @@ use super::{provider, ChatService};
 use crate::db::profiles::ProfileKind;
 use crate::db::suites::{self, ResultRow, RunRow};
 use crate::error::Result;
-use crate::eval::suite::batch;
 use crate::eval::suite::cell::Resolved;
 use crate::eval::suite::runner::{self, Finished, Progress, RunOptions};
+use crate::eval::suite::{batch, saved};
 use crate::eval::suite::{Provider, Suite, Target};
 
 impl ChatService {
@@ -62,6 +65,25 @@ impl ChatService {
         Ok(out)
     }
 
+    /// Reads the suite's saved prompts (`parley://NAME[@VERSION]`) from the library: an unknown
+    /// name or version is an error naming the config's line.
+    pub fn read_saved_prompts(&self, suite: &mut Suite) -> Result<()> {
+        if saved::pending(suite) {
+            self.db.with(|c| saved::resolve(c, suite))?;
+        }
+        Ok(())
+    }
+
+    /// The suite with its saved prompts read (borrowed when it has none left to read).
+    fn with_saved_prompts<'a>(&self, suite: &'a Suite) -> Result<Cow<'a, Suite>> {
+        if !saved::pending(suite) {
+            return Ok(Cow::Borrowed(suite));
+        }
+        let mut owned = suite.clone();
+        self.read_saved_prompts(&mut owned)?;
+        Ok(Cow::Owned(owned))
+    }
+
     /// Runs a suite's grid, storing every finished cell.
     pub async fn run_suite(
         &self,
@@ -70,6 +92,8 @@ impl ChatService {
         cancel: &CancellationToken,
         on_progress: &mut (dyn FnMut(&Progress) + Send),
     ) -> Result<Finished> {
+        let read = self.with_saved_prompts(suite)?;
+        let suite = &*read;
         let targets = self.resolve_suite(suite).await.map_err(|(_, e)| e)?;
         runner::run(&self.db, suite, &targets, opts, cancel, on_progress).await
     }
@@ -84,6 +108,8 @@ impl ChatService {
         cancel: &CancellationToken,
         on_progress: &mut (dyn FnMut(&Progress) + Send),
     ) -> Result<Finished> {
+        let read = self.with_saved_prompts(suite)?;
+        let suite = &*read;
         let targets = self.resolve_suite(suite).await.map_err(|(_, e)| e)?;
         let run_id = batch::submit(&self.db, suite, &targets, opts, cancel).await?;
         batch::collect(&self.db, suite, &targets, run_id, cancel, on_progress).await
@@ -97,6 +123,8 @@ impl ChatService {
         cancel: &CancellationToken,
         on_progress: &mut (dyn FnMut(&Progress) + Send),
     ) -> Result<Finished> {
+        let read = self.with_saved_prompts(suite)?;
+        let suite = &*read;
         let targets = self.resolve_suite(suite).await.map_err(|(_, e)| e)?;
         batch::collect(&self.db, suite, &targets, run_id, cancel, on_progress).await
     }

@@ -402,6 +402,8 @@ pub const MIGRATIONS: &[&str] = &[
     super::suite_replies::SUITE_REPLIES_MIGRATION,
     // 24 (branch `judge`): a verdict keeps the model the server claimed beside the one asked for.
     judge::JUDGE_SERVED_MODEL,
+    // 25 (branch `suitecore`): which saved prompt version each suite run's prompts were.
+    super::suite_prompts::MIGRATION,
 ];
 
 pub(crate) use judge::JUDGE_MIGRATION;

@@ -15,6 +15,7 @@ pub mod profiles;
 pub mod rebuild;
 pub mod search;
 pub mod suite_replies;
+pub mod suite_prompts;
 pub mod suites;
 pub mod tools;
 

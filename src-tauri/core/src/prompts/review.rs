@@ -65,10 +65,16 @@ pub struct VersionScores {
     pub mean_score: Option<f64>,
     pub judged: i64,
     pub mean_judge_score: Option<f64>,
+    /// Evaluation-suite runs that ran this version (`parley://NAME@VERSION`), the newest of them,
+    /// and its cells of this version: how many, how many passed.
+    pub suite_runs: i64,
+    pub suite_latest_run: Option<i64>,
+    pub suite_cells: i64,
+    pub suite_passed: i64,
 }
 
 /// Scores per version, newest first: ratings and judge grades of the replies to messages sent
-/// from it (evaluation-suite pass rates join here once suites exist).
+/// from it, and the suite pass rate of its latest evaluation run (db/suite_prompts.rs).
 pub fn scores(conn: &Connection, name: &str) -> Result<Vec<VersionScores>> {
     let p = library::get(conn, name)?;
     let mut st = conn.prepare_cached(
@@ -101,9 +107,19 @@ pub fn scores(conn: &Connection, name: &str) -> Result<Vec<VersionScores>> {
                 mean_score: r.get(5)?,
                 judged: r.get(6)?,
                 mean_judge_score: r.get(7)?,
+                ..Default::default()
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut rows = rows;
+    for runs in crate::db::suite_prompts::by_version(conn, p.id)? {
+        if let Some(row) = rows.iter_mut().find(|r| r.version == runs.version) {
+            row.suite_runs = runs.runs;
+            row.suite_latest_run = Some(runs.latest_run);
+            row.suite_cells = runs.cells;
+            row.suite_passed = runs.passed;
+        }
+    }
     Ok(rows)
 }
 

@@ -269,6 +269,9 @@ pub struct Outcome {
     pub score: f64,
     pub weight: f64,
     pub reason: String,
+    /// `llm-rubric`: the judge's grade, 1–10 (the summaries' fluency axis).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge_grade: Option<i64>,
 }
 
 /// What running an assertion gives: a result now, or a rubric for the judge.
@@ -442,6 +445,7 @@ impl Assertion {
             score,
             weight: self.weight,
             reason,
+            judge_grade: None,
         }
     }
 
@@ -451,11 +455,13 @@ impl Assertion {
             Ok((grade, reasoning)) => {
                 let score = grade as f64 / 10.0;
                 let limit = self.threshold.unwrap_or(0.5);
-                self.outcome(
+                let mut o = self.outcome(
                     score >= limit,
                     score,
                     format!("judge: {grade}/10 — {reasoning}"),
-                )
+                );
+                o.judge_grade = Some(grade);
+                o
             }
             Err(e) => Outcome {
                 kind: self.kind(),
@@ -463,6 +469,7 @@ impl Assertion {
                 score: 0.0,
                 weight: self.weight,
                 reason: format!("the judge failed: {e}"),
+                judge_grade: None,
             },
         }
     }

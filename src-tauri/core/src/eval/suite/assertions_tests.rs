@@ -144,6 +144,7 @@ fn llm_rubric_goes_to_the_judge_and_its_grade_becomes_the_score() {
     let o = a.graded(Ok((7, "fine".into())));
     assert!(o.pass);
     assert!((o.score - 0.7).abs() < 1e-9);
+    assert_eq!(o.judge_grade, Some(7));
     assert!(!a.graded(Ok((4, "rude".into()))).pass);
     assert!(!a.graded(Err("timeout".into())).pass);
 }
@@ -162,6 +163,7 @@ fn a_test_score_is_the_weighted_mean_and_threshold_overrides_single_failures() {
         score,
         weight,
         reason: String::new(),
+        judge_grade: None,
     };
     let outs = [o(true, 1.0, 3.0), o(false, 0.0, 1.0)];
     assert_eq!(score_test(&outs, None), (false, 0.75));

@@ -15,7 +15,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::cell::{self, Answer, Resolved};
 use super::runner::{self, Finished, Progress, RunOptions};
-use super::Suite;
+use super::{saved, Suite};
+use crate::db::suite_prompts;
 use crate::db::suites::{self, ResultRow};
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -56,7 +57,9 @@ pub async fn submit(
     let run_id = db.with(|c| {
         let grid = runner::grid(suite);
         let path = opts.config_path.as_deref();
-        suites::create_run(c, &suite.description, path, &grid, total as i64)
+        let id = suites::create_run(c, &suite.description, path, &grid, total as i64)?;
+        suite_prompts::record(c, id, &saved::versions(suite))?;
+        Ok(id)
     })?;
     let mut submitted = Vec::new();
     let mut failed = Vec::new();

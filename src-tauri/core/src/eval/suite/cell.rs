@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
 use super::assertions::{score_test, Outcome, Output, Step};
-use super::{template, Api, Prompt, PromptBody, Provider, TestCase};
+use super::{saved, template, Api, Prompt, PromptBody, Provider, TestCase};
 use crate::db::pricing::ModelInfo;
 use crate::db::suites::ResultRow;
 use crate::error::{Error, Result};
@@ -66,6 +66,18 @@ pub fn request(prompt: &Prompt, provider: &Provider, test: &TestCase) -> Result<
                         })
                     })
                     .collect::<Result<_>>()?,
+                PromptBody::Saved(s) => {
+                    let (system, body) = saved::render(prompt, s, test)?;
+                    let message = |role: &str, content: String| ChatMessage {
+                        role: role.into(),
+                        content,
+                        ..Default::default()
+                    };
+                    let mut list: Vec<ChatMessage> =
+                        system.map(|s| message("system", s)).into_iter().collect();
+                    list.push(message("user", body));
+                    list
+                }
             };
             let mut r = ChatRequest::streaming(&provider.model, messages);
             r.stream = false;
@@ -89,6 +101,16 @@ pub fn request(prompt: &Prompt, provider: &Provider, test: &TestCase) -> Result<
                         prompt.label, provider.id
                     )))
                 }
+                PromptBody::Saved(s) => match saved::render(prompt, s, test)? {
+                    (None, body) => body,
+                    (Some(_), _) => {
+                        return Err(Error::invalid(format!(
+                            "the saved prompt \"{}\" has a system prompt; {} is a completion \
+                             provider (use a chat provider)",
+                            prompt.label, provider.id
+                        )))
+                    }
+                },
             };
             let mut r = CompletionRequest::streaming(&provider.model, text);
             r.stream = false;
@@ -209,6 +231,7 @@ pub async fn check(
                 score: 0.0,
                 weight: a.weight,
                 reason: e.to_string(),
+                judge_grade: None,
             },
         };
         outcomes.push(o);

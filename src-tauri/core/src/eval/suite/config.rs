@@ -2,7 +2,8 @@
 //! - `description`;
 //! - `prompts`: a string or a list of: inline text with `{{vars}}`, a chat-style JSON message
 //!   list, `file://path` (`.json`: a message list; other files: text, several prompts separated by
-//!   a line `---`), or `{raw | id, label}`;
+//!   a line `---`), Parley's `parley://NAME[@VERSION]` (a saved prompt, saved.rs), or
+//!   `{raw | id, label}`;
 //! - `providers`: a string or a list of ids or `{id, label, config}`; ids `openai:chat:MODEL`,
 //!   `openai:completion:MODEL`, `openai:MODEL` (chat), `parley:PROFILE:MODEL`; config
 //!   `apiBaseUrl`, `temperature`, `max_tokens`, `top_p`, `frequency_penalty`, `presence_penalty`,
@@ -23,7 +24,7 @@ use serde::Deserialize;
 use super::yaml::{Many, StrOrMap, VarValue};
 
 use super::template::{self, one_line};
-use super::{csv_tests, Assertion, Prompt, PromptBody, Provider, Suite, TestCase};
+use super::{csv_tests, saved, Assertion, Prompt, PromptBody, Provider, Suite, TestCase};
 use crate::error::{Error, Result};
 
 /// The largest suite file, prompt file or test file read.
@@ -214,6 +215,10 @@ fn parse(text: &str, name: &str, reader: &mut Reader) -> Result<Suite> {
         .map_err(|e| Error::invalid(format!("{name}: {}", explain(e))))?;
     let mut prompts = Vec::new();
     for p in raw.prompts.0 {
+        if let Some(saved) = saved_prompt(&p, text, name)? {
+            prompts.push(saved);
+            continue;
+        }
         prompts.extend(resolve_prompt(p, reader)?);
     }
     let providers = raw.providers.0;
@@ -315,6 +320,27 @@ fn chat_messages(text: &str) -> Option<Vec<(String, String)>> {
     (!list.is_empty()).then(|| list.into_iter().map(|m| (m.role, m.content)).collect())
 }
 
+/// `parley://NAME[@VERSION]`: a saved prompt, read from the library before the run.
+fn saved_prompt(p: &RawPrompt, config: &str, name: &str) -> Result<Option<Prompt>> {
+    let Some(parsed) = saved::parse_ref(&p.text) else {
+        return Ok(None);
+    };
+    let at = match saved::line_of(config, p.text.trim()) {
+        Some(line) => format!("{name} line {line}"),
+        None => name.to_string(),
+    };
+    let (prompt, version) = parsed.map_err(|e| e.map_text(|t| format!("{at}: {t}")))?;
+    Ok(Some(Prompt {
+        label: p.label.clone().unwrap_or_else(|| p.text.trim().to_string()),
+        body: PromptBody::Saved(saved::SavedPrompt {
+            name: prompt,
+            version,
+            at,
+            found: None,
+        }),
+    }))
+}
+
 fn resolve_prompt(p: RawPrompt, reader: &mut Reader) -> Result<Vec<Prompt>> {
     if !p.text.starts_with("file://") {
         let label = p.label.unwrap_or_else(|| one_line(&p.text, 60));
@@ -372,6 +398,8 @@ fn check_templates(prompts: &[Prompt], tests: &[TestCase]) -> Result<()> {
         let texts: Vec<&str> = match &p.body {
             PromptBody::Text(t) => vec![t],
             PromptBody::Chat(m) => m.iter().map(|(_, c)| c.as_str()).collect(),
+            // Checked with the library's own rules when it is read (saved.rs).
+            PromptBody::Saved(_) => continue,
         };
         for text in texts {
             let used = template::variables(text)

@@ -151,3 +151,118 @@ fn a_suite_without_tests_runs_each_prompt_once() {
     assert_eq!(s.tests.len(), 1);
     assert!(s.tests[0].assertions.is_empty());
 }
+
+/// The promptfoo format as issue 13 lists it, in one suite: every part read, nothing skipped.
+#[test]
+fn every_part_of_promptfoos_format_the_issue_lists_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("p.txt"), "Say {{q}}").unwrap();
+    fs::write(
+        dir.path().join("chat.json"),
+        r#"[{"role": "system", "content": "Be {{tone}}."}, {"role": "user", "content": "{{q}}"}]"#,
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("tests.csv"),
+        "q,__expected,__expected1,__expected2\nhi,contains: hi,not-icontains: bye,grade: polite\n",
+    )
+    .unwrap();
+    let yaml = r#"
+description: coverage
+prompts:
+  - "Inline {{q}}"
+  - file://p.txt
+  - file://chat.json
+providers:
+  - id: openai:chat:gpt-4o-mini
+    config:
+      apiBaseUrl: http://127.0.0.1:8000/v1
+      temperature: 0
+      max_tokens: 64
+      top_p: 0.9
+      stop: ["\n\n"]
+      seed: 7
+      logprobs: true
+  - openai:completion:davinci-002
+  - parley:work:gpt-4o
+defaultTest:
+  vars: {tone: calm}
+  threshold: 0.5
+  options: {provider: openai:chat:gpt-4o-mini}
+  assert: [{type: not-contains, value: "as an AI"}]
+tests:
+  - file://tests.csv
+  - description: inline
+    vars: {q: two}
+    assert:
+      - {type: equals, value: two}
+      - {type: contains, value: t}
+      - {type: icontains, value: T}
+      - {type: contains-any, value: [a, t]}
+      - {type: contains-all, value: [t, w]}
+      - {type: not-contains, value: x, weight: 0}
+      - {type: starts-with, value: tw}
+      - {type: regex, value: '^t\w+$'}
+      - {type: is-json, value: {type: object, required: [a]}}
+      - {type: levenshtein, value: tow, threshold: 2}
+      - {type: similar, value: two, threshold: 0.8}
+      - {type: latency, threshold: 500}
+      - {type: cost, threshold: 0.01}
+      - {type: perplexity, threshold: 20}
+      - {type: llm-rubric, value: fluent and natural, weight: 2, metric: fluency}
+"#;
+    let s = parse_str(yaml, dir.path()).unwrap().suite;
+    assert_eq!(s.description, "coverage");
+    assert_eq!(s.prompts.len(), 3);
+    assert!(matches!(&s.prompts[2].body, PromptBody::Chat(m) if m[0].0 == "system"));
+    let p = &s.providers[0];
+    assert_eq!(
+        (p.params.max_tokens, p.params.top_p, p.params.seed),
+        (Some(64), Some(0.9), Some(7))
+    );
+    assert_eq!(p.params.temperature, Some(0.0));
+    assert!(p.logprobs);
+    assert_eq!(s.providers[1].api, Api::Completion);
+    assert_eq!(
+        s.providers[2].target,
+        Target::Profile {
+            name: "work".into()
+        }
+    );
+    assert_eq!(s.tests.len(), 2);
+    let csv = &s.tests[0];
+    let kinds: Vec<String> = csv.assertions.iter().map(|a| a.kind()).collect();
+    assert_eq!(
+        kinds,
+        ["not-contains", "contains", "not-icontains", "llm-rubric"]
+    );
+    assert_eq!(
+        (csv.vars["tone"].as_str(), csv.threshold),
+        ("calm", Some(0.5))
+    );
+    assert_eq!(csv.grader.as_deref(), Some("openai:chat:gpt-4o-mini"));
+    let inline: Vec<String> = s.tests[1].assertions.iter().map(|a| a.kind()).collect();
+    let mut want: Vec<&str> = vec!["not-contains"];
+    want.extend([
+        "equals",
+        "contains",
+        "icontains",
+        "contains-any",
+        "contains-all",
+        "not-contains",
+        "starts-with",
+        "regex",
+        "is-json",
+        "levenshtein",
+        "similar",
+        "latency",
+        "cost",
+        "perplexity",
+        "llm-rubric",
+    ]);
+    assert_eq!(inline, want);
+    let a = &s.tests[1].assertions;
+    assert_eq!((a[6].weight, a[15].weight), (0.0, 2.0));
+    assert!(matches!(&a[9].check, Check::IsJson(Some(_))));
+    assert_eq!(a[15].metric.as_deref(), Some("fluency"));
+}

@@ -14,6 +14,7 @@ pub mod grid;
 mod providers;
 pub mod report;
 pub mod runner;
+pub mod saved;
 mod scoring;
 pub mod template;
 mod yaml;
@@ -52,6 +53,9 @@ pub enum PromptBody {
     Text(String),
     /// A chat-style message list (`[{"role": …, "content": …}]`), each content templated.
     Chat(Vec<(String, String)>),
+    /// `parley://NAME[@VERSION]`: a saved prompt's version (its system prompt, then its body),
+    /// read from the library before a run (saved.rs).
+    Saved(saved::SavedPrompt),
 }
 
 /// Which API a provider calls.

@@ -1,8 +1,10 @@
 //! What a run says: summaries per prompt × provider (pass rate, mean score, and the seed's axes:
-//! accuracy = the share of assertions passed, fluency = the judge's mean grade (its `llm-rubric`
-//! assertions, else its latest verdict on the cell's reply), diversity = distinct-2 over the
-//! provider's outputs for that prompt), the JSON and JUnit XML files for CI, and two runs compared
-//! cell by cell (matched by prompt, provider and test labels).
+//! accuracy = the share of assertions passed, fluency = the judge's mean grade ÷ 10 (a cell's
+//! `llm-rubric` assertions — a suite gets this axis by giving a rubric, e.g. defaultTest's
+//! `llm-rubric: fluent, grammatical and natural` — else the judge's latest verdict on the cell's
+//! reply), diversity = distinct-2 over the provider's outputs for that prompt; and distinct-1 /
+//! distinct-2 over each provider's outputs across prompts), the JSON and JUnit XML files for CI,
+//! and two runs compared cell by cell (matched by prompt, provider and test labels).
 
 use std::collections::HashMap;
 
@@ -26,7 +28,6 @@ pub struct Summary {
     /// Assertions passed / assertions run; None when no cell had an assertion.
     pub accuracy: Option<f64>,
     /// The judge's mean grade, 0–1 (see the module doc); None when no cell was judged.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fluency: Option<f64>,
     /// distinct-2 over the outputs; None without a bigram.
     pub diversity: Option<f64>,
@@ -47,13 +48,13 @@ fn label(list: &[String], i: usize) -> String {
 /// A cell's fluency, 0–1: the mean grade of its `llm-rubric` assertions that the judge answered,
 /// else the judge's latest grade (1–10) on the cell's reply; None when neither exists.
 pub fn fluency(row: &ResultRow, reply_grade: Option<i64>) -> Option<f64> {
-    let graded: Vec<f64> = outcomes(row)
+    let graded: Vec<i64> = outcomes(row)
         .into_iter()
-        .filter(|o| o.kind == "llm-rubric" && o.reason.starts_with("judge: "))
-        .map(|o| o.score)
+        .filter(|o| o.kind == "llm-rubric")
+        .filter_map(|o| o.judge_grade)
         .collect();
     if !graded.is_empty() {
-        return Some(graded.iter().sum::<f64>() / graded.len() as f64);
+        return Some(graded.iter().sum::<i64>() as f64 / graded.len() as f64 / 10.0);
     }
     reply_grade.map(|g| g as f64 / 10.0)
 }
@@ -119,6 +120,40 @@ pub fn summaries_judged(
         .collect()
 }
 
+/// Diversity of one provider's outputs across every prompt and test.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderDiversity {
+    pub provider: String,
+    pub outputs: usize,
+    /// Distinct unigrams / all unigrams, and the same for bigrams; None without one.
+    pub distinct1: Option<f64>,
+    pub distinct2: Option<f64>,
+}
+
+/// distinct-1 and distinct-2 per provider (the seed's diversity axis), over its answered cells.
+pub fn provider_diversity(run: &RunRow, rows: &[ResultRow]) -> Vec<ProviderDiversity> {
+    let mut providers: Vec<usize> = rows.iter().map(|r| r.provider).collect();
+    providers.sort_unstable();
+    providers.dedup();
+    providers
+        .into_iter()
+        .map(|v| {
+            let outputs: Vec<&str> = rows
+                .iter()
+                .filter(|r| r.provider == v && r.error.is_none())
+                .map(|r| r.output.as_str())
+                .collect();
+            ProviderDiversity {
+                provider: label(&run.grid.providers, v),
+                outputs: outputs.len(),
+                distinct1: metrics::distinct_n(&outputs, 1),
+                distinct2: metrics::distinct_n(&outputs, 2),
+            }
+        })
+        .collect()
+}
+
 /// The whole run as JSON (`-o results.json`, `parley eval show --json`).
 pub fn to_json(run: &RunRow, rows: &[ResultRow]) -> Value {
     let cells: Vec<Value> = rows
@@ -147,6 +182,7 @@ pub fn to_json(run: &RunRow, rows: &[ResultRow]) -> Value {
         "status": run.status,
         "total": run.total,
         "summaries": summaries(run, rows),
+        "diversity": provider_diversity(run, rows),
         "results": cells,
     })
 }
@@ -160,10 +196,12 @@ fn xml(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            // XML 1.0 allows tab, newline, carriage return and no other control characters.
+            // XML 1.0 allows tab, newline, carriage return and no other control characters, nor
+            // U+FFFE and U+FFFF.
             c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {
                 out.push_str(&format!("\\x{:02x}", c as u32))
             }
+            '\u{fffe}' | '\u{ffff}' => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
     }

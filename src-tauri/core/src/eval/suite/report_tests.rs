@@ -31,6 +31,7 @@ fn cell(provider: usize, test: usize, pass: bool, output: &str) -> ResultRow {
         score: f64::from(u8::from(pass)),
         weight: 1.0,
         reason: "contains \"x\"".into(),
+        judge_grade: None,
     };
     ResultRow {
         prompt: 0,
@@ -130,6 +131,7 @@ fn fluency_is_the_judges_rubric_grade_else_its_verdict_on_the_reply() {
         score: 0.8,
         weight: 1.0,
         reason: "judge: 8/10 — fine".into(),
+        judge_grade: Some(8),
     };
     graded.assertions = serde_json::to_string(&[o]).unwrap();
     assert_eq!(fluency(&graded, Some(3)), Some(0.8));
@@ -144,4 +146,41 @@ fn fluency_is_the_judges_rubric_grade_else_its_verdict_on_the_reply() {
         summaries(&run(1), &[cell(1, 0, true, "z")])[0].fluency,
         None
     );
+}
+
+#[test]
+fn fluency_is_the_judges_mean_grade_and_diversity_is_also_given_per_provider() {
+    let graded = |provider: usize, test: usize, grade: i64, output: &str| {
+        let mut c = cell(provider, test, true, output);
+        let o = Outcome {
+            kind: "llm-rubric".into(),
+            pass: true,
+            score: grade as f64 / 10.0,
+            weight: 1.0,
+            reason: format!("judge: {grade}/10 — fine"),
+            judge_grade: Some(grade),
+        };
+        c.assertions = serde_json::to_string(&[o]).unwrap();
+        c
+    };
+    let rows = [
+        graded(0, 0, 8, "the cat sat"),
+        graded(0, 1, 6, "the cat sat"),
+        cell(1, 0, true, "a b c"),
+    ];
+    let s = summaries(&run(1), &rows);
+    assert_eq!(s[0].fluency, Some(0.7));
+    // No graded assertion: no fluency axis (not a made-up zero).
+    assert_eq!(s[1].fluency, None);
+    let d = provider_diversity(&run(1), &rows);
+    assert_eq!(d.len(), 2);
+    // "the cat sat" twice: 3 distinct words of 6, 2 distinct bigrams of 4.
+    assert_eq!(
+        (d[0].outputs, d[0].distinct1, d[0].distinct2),
+        (2, Some(0.5), Some(0.5))
+    );
+    assert_eq!(d[1].distinct1, Some(1.0));
+    let json = to_json(&run(1), &rows);
+    assert_eq!(json["summaries"][0]["fluency"], 0.7);
+    assert_eq!(json["diversity"][1]["distinct2"], 1.0);
 }

@@ -10,7 +10,8 @@ use futures_util::stream::{self, StreamExt};
 use tokio_util::sync::CancellationToken;
 
 use super::cell::{self, Answer, Resolved};
-use super::Suite;
+use super::{saved, Suite};
+use crate::db::suite_prompts;
 use crate::db::suites::{self, Grid, ResultRow};
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -214,13 +215,15 @@ pub async fn run(
     let groups = cells(suite, opts.filter.as_ref());
     let total: usize = groups.iter().map(Vec::len).sum();
     let run_id = db.with(|c| {
-        suites::create_run(
+        let id = suites::create_run(
             c,
             &suite.description,
             opts.config_path.as_deref(),
             &grid(suite),
             total as i64,
-        )
+        )?;
+        suite_prompts::record(c, id, &saved::versions(suite))?;
+        Ok(id)
     })?;
     let ctx = Ctx {
         suite,
