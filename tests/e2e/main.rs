@@ -35,6 +35,7 @@ mod responses;
 mod restore;
 mod search;
 mod storage;
+mod stream_tail;
 mod streams;
 mod structured;
 mod window;
