@@ -113,7 +113,9 @@ mod tests {
         let sink = seen.clone();
         let channel = Channel::new(move |body| {
             if let InvokeResponseBody::Json(json) = body {
-                sink.lock().unwrap().push(serde_json::from_str(&json).unwrap());
+                sink.lock()
+                    .unwrap()
+                    .push(serde_json::from_str(&json).unwrap());
             }
             Ok(())
         });
