@@ -1,4 +1,5 @@
-//! Sending, retrying and stopping replies; events stream back over a channel.
+//! Sending, retrying and stopping replies; events stream back over a channel (text joined to
+//! one message per frame, `batch.rs`).
 
 use tauri::ipc::Channel;
 use tauri::State;
@@ -16,7 +17,7 @@ pub async fn send_message(
 ) -> Result<Vec<Message>> {
     let service = state.service()?;
     service
-        .send_all(request, move |event| drop(on_event.send(event)))
+        .send_all(request, crate::batch::batched(on_event))
         .await
 }
 
@@ -28,7 +29,7 @@ pub async fn retry_message(
 ) -> Result<Vec<Message>> {
     let service = state.service()?;
     service
-        .retry_all(request, move |event| drop(on_event.send(event)))
+        .retry_all(request, crate::batch::batched(on_event))
         .await
 }
 
@@ -42,7 +43,7 @@ pub async fn continue_from_token(
 ) -> Result<Message> {
     let service = state.service()?;
     service
-        .continue_from_token(request, move |event| drop(on_event.send(event)))
+        .continue_from_token(request, crate::batch::batched(on_event))
         .await
 }
 

@@ -52,7 +52,7 @@ pub async fn arena_round(
 ) -> Result<ArenaRound> {
     let service = state.service()?;
     service
-        .arena_round(request, move |event| drop(on_event.send(event)))
+        .arena_round(request, crate::batch::batched(on_event))
         .await
 }
 

@@ -137,9 +137,15 @@ async fn n_choices_models_side_by_side_and_a_legacy_completion() {
         (s == "done").then_some(())
     })
     .await;
-    app.click(columns::LAST_STOP).await;
+    // The column grows and the list keeps to its end as it streams, so the button moves under
+    // the pointer: a click that lands beside it is made again until the column has stopped.
     wait_for("the slow column to stop", || async {
         let s = app.attr_of(columns::LAST_MESSAGE, "data-status").await?;
+        if s == "streaming" {
+            if let Some(stop) = app.find(columns::LAST_STOP).await {
+                let _ = stop.click().await;
+            }
+        }
         (s == "cancelled").then_some(())
     })
     .await;

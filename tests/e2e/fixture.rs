@@ -112,8 +112,13 @@ impl App {
     pub async fn screenshot(&self, name: &str) {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots");
         std::fs::create_dir_all(&dir).unwrap();
-        let png = self.client.screenshot().await.unwrap();
-        std::fs::write(dir.join(name), png).unwrap();
+        // WebKitWebDriver takes the picture after the page's next paint. With WebKitGTK's
+        // compositing mode off (the app's default) a page where nothing changes never paints
+        // again, so the capture waited until the mouse moved: keep a paint coming meanwhile.
+        let _ = self.client.execute(NUDGE_PAINT, vec![]).await;
+        let png = self.client.screenshot().await;
+        let _ = self.client.execute(STOP_NUDGE, vec![]).await;
+        std::fs::write(dir.join(name), png.unwrap()).unwrap();
     }
 
     /// The page's HTML as it is now.
@@ -121,6 +126,23 @@ impl App {
         self.client.source().await.unwrap()
     }
 }
+
+/// Repaints a 1-pixel box every 40 ms, switching between two fully transparent colours (the
+/// pixels stay the same; the style change still makes WebKit paint). Stops by itself after 30 s.
+const NUDGE_PAINT: &str = "if (window.__nudge) return null;
+    const box = document.createElement('div');
+    box.setAttribute('aria-hidden', 'true');
+    box.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;z-index:2147483647';
+    document.documentElement.append(box);
+    let n = 0;
+    const stop = () => { clearInterval(timer); box.remove(); window.__nudge = null; };
+    const timer = setInterval(() => {
+      box.style.backgroundColor = n % 2 ? 'rgba(0, 0, 0, 0)' : 'rgba(255, 255, 255, 0)';
+      if (++n > 750) stop();
+    }, 40);
+    window.__nudge = stop;
+    return null;";
+const STOP_NUDGE: &str = "if (window.__nudge) window.__nudge(); return null;";
 
 /// Polls `probe` until it gives a value, failing the test after [`WAIT`].
 pub async fn wait_for<T, F, Fut>(what: &str, mut probe: F) -> T

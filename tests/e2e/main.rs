@@ -37,6 +37,7 @@ mod responses;
 mod restore;
 mod search;
 mod storage;
+mod stream_tail;
 mod streams;
 mod structured;
 mod suiteruns;

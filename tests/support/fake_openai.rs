@@ -1164,6 +1164,9 @@ const JSON: &str = "application/json";
 fn streamed(steps: Vec<Step>, content_type: &str) -> Response {
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(64);
     tokio::spawn(async move {
+        // Sleeps keep to a schedule from the start (a late wake-up is made up on the next token),
+        // so a paced stream lasts as long whoever reads it and however loaded the machine is.
+        let mut due = tokio::time::Instant::now();
         for step in steps {
             match step {
                 Step::Data(s) => {
@@ -1171,7 +1174,10 @@ fn streamed(steps: Vec<Step>, content_type: &str) -> Response {
                         return; // client went away
                     }
                 }
-                Step::Sleep(d) => tokio::time::sleep(d).await,
+                Step::Sleep(d) => {
+                    due += d;
+                    tokio::time::sleep_until(due).await;
+                }
                 Step::Raw(b) => {
                     if tx.send(Ok(Bytes::from(b))).await.is_err() {
                         return;

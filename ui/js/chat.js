@@ -1,4 +1,5 @@
-// Composer and streaming: send, retry, stop, and applying stream events.
+// Composer and replies: send, retry, edit, stop, and applying stream events to the page. The
+// registry of running replies and their per-frame updates live in streams.js.
 import { onAlternativePicked } from './logprobs.js';
 import { api, newStreamId } from './api.js';
 import { showBanner, errorText } from './dom.js';
@@ -7,8 +8,11 @@ import * as view from './messages.js';
 import * as paging from './paging.js';
 import { state, emit, PENDING } from './state.js';
 import { clearPendingPrompt, pendingPromptVersion } from './slash.js';
+import { isActive, newStream, scheduleFlush, track, untrack } from './streams.js';
 import { branchLoss, clearBranchNote, initFeedback, noteBranch } from './feedback.js';
 import * as attach from './attachments.js';
+
+export { isStreaming, isStreamingHere } from './streams.js';
 
 let hooks = {
   ensureConversation: async () => state.activeId,
@@ -70,24 +74,6 @@ function showComposerError(msg) {
 function hideComposerError() {
   const el = $('composer-error');
   if (!el.hidden) { el.hidden = true; el.textContent = ''; }
-}
-
-/** Is any reply running, in any conversation? */
-export function isStreaming() { return state.streams.size > 0; }
-
-/** Is a reply running in the conversation on screen? (Stop and Esc act only on that one.) */
-export function isStreamingHere() { return !!state.stream; }
-
-/** Registers a reply under its conversation (several conversations stream at once). */
-function track(ctx, key) {
-  for (const [k, v] of state.streams) if (v === ctx) state.streams.delete(k);
-  state.streams.set(key, ctx);
-  emit('streams-changed');
-}
-
-function untrack(ctx) {
-  for (const [k, v] of state.streams) if (v === ctx) state.streams.delete(k);
-  emit('streams-changed');
 }
 
 function updateControls() {
@@ -230,32 +216,6 @@ export async function stop(id = null) {
   }
 }
 
-function newStream(kind) {
-  const streamId = newStreamId();
-  return {
-    kind,
-    streamId,
-    /** every stream of this send (one per model side by side) */
-    streamIds: [streamId],
-    conversationId: null,
-    userMessageId: null,
-    /** the first reply (the one in state.messages) */
-    assistantId: null,
-    /** replyId -> {text, model, streamId, dirty} */
-    replies: new Map(),
-    /** names of the profiles answering (several: label columns with them) */
-    profiles: new Set(),
-    groupId: null,
-    started: false,
-    raf: 0,
-    flushTimer: 0,
-    stopping: false,
-    ended: false,
-  };
-}
-
-const isActive = (ctx) => ctx.conversationId === state.activeId;
-
 async function run(ctx, promise) {
   try {
     const result = await promise;
@@ -286,6 +246,9 @@ async function run(ctx, promise) {
     endStream(ctx);
     // Branches and groups changed shape: show the conversation as stored (versions, columns).
     if (ctx.reloadAfter || ctx.groupId || ctx.kind !== 'send') hooks.reload(ctx.conversationId);
+    // A long session in one conversation: the oldest messages leave the page (paging.js brings
+    // them back on scrolling up), so memory and each frame's work stay bounded.
+    else if (isActive(ctx) && paging.atEnd() && view.isAtBottom()) paging.trimTop();
     if (ctx.started && ctx.loss) noteBranch(ctx.loss);
     emit('stream-ended', ctx.conversationId);
   }
@@ -293,7 +256,6 @@ async function run(ctx, promise) {
 
 function endStream(ctx) {
   ctx.ended = true;
-  cancelFlush(ctx);
   untrack(ctx);
   updateControls();
 }
@@ -442,37 +404,6 @@ function onStarted(ctx, ev) {
     view.scrollToBottom();
   }
   if (first) emit('stream-started', ctx.conversationId);
-}
-
-function scheduleFlush(ctx) {
-  if (ctx.raf || !isActive(ctx)) return;
-  // One DOM write per animation frame; the timer covers windows where
-  // animation frames are throttled (hidden/occluded).
-  ctx.raf = requestAnimationFrame(() => flush(ctx));
-  ctx.flushTimer = setTimeout(() => flush(ctx), 250);
-}
-
-function cancelFlush(ctx) {
-  if (ctx.raf) cancelAnimationFrame(ctx.raf);
-  clearTimeout(ctx.flushTimer);
-  ctx.raf = 0;
-  ctx.flushTimer = 0;
-}
-
-function flush(ctx) {
-  cancelFlush(ctx);
-  if (!isActive(ctx) || ctx.ended) return;
-  const stick = view.isAtBottom();
-  for (const [id, r] of ctx.replies) {
-    if (r.reasoningDirty || (r.dirty && r.reasoning)) {
-      r.reasoningDirty = false;
-      view.setStreamingReasoning(id, r.reasoning, !!r.text);
-    }
-    if (!r.dirty) continue;
-    r.dirty = false;
-    view.setStreamingText(id, r.text);
-  }
-  if (stick) view.scrollToBottom();
 }
 
 function applyFinal(ctx, message) {

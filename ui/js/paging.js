@@ -117,7 +117,8 @@ function trimBottom() {
   state.messages.length = MAX;
 }
 
-function trimTop() {
+/** Too many messages: the ones furthest above go (chat.js also calls it as replies are added). */
+export function trimTop() {
   const extra = state.messages.length - MAX;
   if (extra <= 0) return;
   const el = container();

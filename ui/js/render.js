@@ -166,7 +166,7 @@ export function resetRenderStats() {
 }
 
 function note(list, ms) {
-  if (list.length < 200000) list.push(ms);
+  if (list.length < 20000) list.push(ms);
 }
 
 /** Texts up to WHOLE_CHARS that were not streamed render in one go, as one document. */

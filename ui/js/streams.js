@@ -1,0 +1,107 @@
+// The stream registry: every running reply (one per conversation on screen or not), and its text
+// reaching the DOM at most once per animation frame. chat.js starts and ends replies; this file
+// holds them while they run and lets them go when they end (nothing of a reply stays behind).
+import { newStreamId } from './api.js';
+import * as view from './messages.js';
+import { state, emit } from './state.js';
+
+/** Is any reply running, in any conversation? */
+export function isStreaming() { return state.streams.size > 0; }
+
+/** Is a reply running in the conversation on screen? (Stop and Esc act only on that one.) */
+export function isStreamingHere() { return !!state.stream; }
+
+/** How many replies are registered (0 once every reply has ended: the e2e tests check it). */
+export function liveCount() { return state.streams.size + pending.size; }
+
+export const isActive = (ctx) => ctx.conversationId === state.activeId;
+
+/** A reply being started: what chat.js keeps about it until it ends. */
+export function newStream(kind) {
+  const streamId = newStreamId();
+  return {
+    kind,
+    streamId,
+    /** every stream of this send (one per model side by side) */
+    streamIds: [streamId],
+    conversationId: null,
+    userMessageId: null,
+    /** the first reply (the one in state.messages) */
+    assistantId: null,
+    /** replyId -> {text, model, streamId, dirty} */
+    replies: new Map(),
+    /** names of the profiles answering (several: label columns with them) */
+    profiles: new Set(),
+    groupId: null,
+    started: false,
+    stopping: false,
+    ended: false,
+  };
+}
+
+/** Registers a reply under its conversation (several conversations stream at once). */
+export function track(ctx, key) {
+  for (const [k, v] of state.streams) if (v === ctx) state.streams.delete(k);
+  state.streams.set(key, ctx);
+  emit('streams-changed');
+}
+
+/** The reply ended: it leaves the registry and any update it still had queued is dropped. */
+export function untrack(ctx) {
+  cancelFlush(ctx);
+  for (const [k, v] of state.streams) if (v === ctx) state.streams.delete(k);
+  emit('streams-changed');
+}
+
+// ---------------------------------------------------------------------------------------------
+// One DOM update per animation frame, whatever the rate of tokens: a delta only marks its reply
+// dirty; the frame writes the new text of the dirty replies (render.js appends what is new and
+// re-renders the unfinished tail only). Nothing else on the page is touched per token.
+
+/** Replies with text not yet shown. */
+const pending = new Set();
+let frame = 0;
+let timer = 0;
+
+export function scheduleFlush(ctx) {
+  if (!isActive(ctx)) return;
+  pending.add(ctx);
+  if (frame) return;
+  frame = requestAnimationFrame(flushAll);
+  // Animation frames are throttled in a hidden or occluded window: the timer still shows the text.
+  timer = setTimeout(flushAll, 250);
+}
+
+export function cancelFlush(ctx) {
+  pending.delete(ctx);
+  if (!pending.size) stopFrame();
+}
+
+function stopFrame() {
+  if (frame) cancelAnimationFrame(frame);
+  clearTimeout(timer);
+  frame = 0;
+  timer = 0;
+}
+
+function flushAll() {
+  stopFrame();
+  const due = [...pending];
+  pending.clear();
+  if (!due.length) return;
+  const stick = view.isAtBottom();
+  for (const ctx of due) if (isActive(ctx) && !ctx.ended) flush(ctx);
+  if (stick) view.scrollToBottom();
+}
+
+function flush(ctx) {
+  for (const [id, r] of ctx.replies) {
+    if (r.reasoningDirty || (r.dirty && r.reasoning)) {
+      r.reasoningDirty = false;
+      view.setStreamingReasoning(id, r.reasoning, !!r.text);
+    }
+    if (!r.dirty) continue;
+    r.dirty = false;
+    view.setStreamingText(id, r.text);
+  }
+}
