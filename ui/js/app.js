@@ -321,7 +321,6 @@ function init() {
     open: (conversationId, messageId) => selectConversation(conversationId, { at: messageId }),
     profiles: () => conv.knownProfiles(),
   });
-  setProfilesSource(() => conv.knownProfiles());
   initSuiteRuns({ open: (conversationId, messageId) => selectConversation(conversationId, { at: messageId }) });
   setJudgeProfiles(() => conv.knownProfiles());
   $('new-chat').addEventListener('click', () => newChat());
