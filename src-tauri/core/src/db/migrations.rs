@@ -398,6 +398,9 @@ pub const MIGRATIONS: &[&str] = &[
     long_history::MIGRATION,
     // 22 (branch `suites`): evaluation suite runs, their cells, and the request cache.
     super::suites::SUITES_MIGRATION,
+    // 23 (branch `harden`): which process writes a suite run, so a run left `running` by one that
+    // was killed is marked cancelled at start (its finished cells kept).
+    super::suites::RUN_WRITER_MIGRATION,
 ];
 
 pub(crate) use judge::JUDGE_MIGRATION;
