@@ -10,8 +10,11 @@ use crate::db::Db;
 use crate::openai::client::{decode_stream, decode_whole, StreamEvent, MAX_REPLY_BYTES};
 use crate::openai::sse::SseParser;
 
+/// What a target checks of one input (it panics when the check fails).
+pub type Check = fn(&[u8]);
+
 /// Every target, by the name of its `fuzz/fuzz_targets/` file.
-pub const TARGETS: [(&str, fn(&[u8])); 7] = [
+pub const TARGETS: [(&str, Check); 7] = [
     ("sse", sse),
     ("responses_stream", responses_stream),
     ("parley_import", parley_import),
