@@ -9,8 +9,7 @@ set -eu
 cd "$(dirname "$0")/../fuzz"
 secs=${1:-300}
 [ $# -gt 0 ] && shift
-targets=${*:-"sse prompt_import variables conversation_import"}
-# Future targets (other branches): the suite config reader, the Responses API stream.
+targets=${*:-"sse responses_stream parley_import chatgpt_import prompt_import suite_config variables"}
 for t in $targets; do
     echo "fuzz: $t for ${secs}s"
     mkdir -p "corpus/$t"

@@ -3,11 +3,12 @@
 //! and legacy completions), a server error body, model names from /v1/models, stored replies with
 //! reasoning, tool-call arguments, token probabilities and a judge verdict, imported conversations
 //! (Parley JSON and a ChatGPT export), conversation titles, folder and tag names, search snippets,
-//! prompt names, titles and bodies, and rubric text. After each step: no payload ran (the marker
-//! `top.__pwned` and an `alert` override stay unset), no element carries an inline handler or a
-//! script URL, nothing was fetched from a payload's host, and no link reached the opener.
-//! Hook for fields other branches are adding (Responses API, attachment names, suite outputs): add
-//! a step to `every_way_in` and seed their data in hostile_seed.rs.
+//! prompt names, titles and bodies, rubric text, the Responses API's streamed output (text,
+//! reasoning summary, model name, failure), attachment names (live and stored) and suite outputs
+//! (hostile_steps.rs; the suite runs view is hooked, skipped while it is not on the branch).
+//! After each step: no payload ran (the marker `top.__pwned` and an `alert` override stay
+//! unset), no element carries an inline handler or a script URL, nothing was fetched from a
+//! payload's host, and no link reached the opener.
 
 use serde_json::{json, Value};
 
@@ -15,6 +16,7 @@ use crate::fake_hostile::{payloads, ERROR_MODEL};
 use crate::fake_openai::FakeOpenAi;
 use crate::fixture::{wait_for, App, Lab};
 use crate::hostile_seed::{corpus, seed};
+use crate::hostile_steps;
 use crate::page::{arena, composer, prompts, search, sidebar};
 
 /// A recognisable key: the window sends it to the server, which echoes it in one error.
@@ -62,7 +64,7 @@ const PROBE: &str = r#"
   };"#;
 
 /// Asserts nothing ran or leaked; returns the probe for further checks.
-async fn check(app: &App, step: &str, start: &str) -> Value {
+pub(crate) async fn check(app: &App, step: &str, start: &str) -> Value {
     let v = app.js(PROBE).await;
     assert_eq!(v["pwned"], Value::Null, "{step}: a payload ran: {v}");
     assert_eq!(
@@ -95,14 +97,14 @@ async fn check(app: &App, step: &str, start: &str) -> Value {
 }
 
 /// Whether the page's text shows `needle` (proof the field reached the page).
-async fn shows(app: &App, needle: &str) -> bool {
+pub(crate) async fn shows(app: &App, needle: &str) -> bool {
     app.js_with("return document.body.innerText.includes(arguments[0]) || [...document.querySelectorAll('input, textarea, option')].some(e => (e.value || '').includes(arguments[0]));", vec![json!(needle)])
         .await
         == json!(true)
 }
 
 /// Puts `text` in the composer (typing 20 KB through WebDriver would take minutes) and sends it.
-async fn send_text(app: &App, text: &str) {
+pub(crate) async fn send_text(app: &App, text: &str) {
     app.js_with(
         "const el = document.querySelector(arguments[0]); el.value = arguments[1];
          el.dispatchEvent(new Event('input', {bubbles: true})); return null;",
@@ -113,7 +115,7 @@ async fn send_text(app: &App, text: &str) {
 }
 
 /// Opens every closed part of what is on screen: reasoning, heat maps, rating details.
-async fn unfold(app: &App) {
+pub(crate) async fn unfold(app: &App) {
     app.js(
         "for (const d of document.querySelectorAll('#messages details')) d.open = true;
          for (const b of document.querySelectorAll('#messages .lp-toggle[aria-pressed=false], #messages .rate-more[aria-expanded=false]')) b.click();
@@ -155,7 +157,7 @@ async fn no_payload_in_any_field_runs_script_or_reaches_a_command() {
         .as_str()
         .unwrap()
         .to_string();
-    every_way_in(&app, &all, &start).await;
+    every_way_in(&app, &payloads, &all, &start).await;
     app.close().await;
     let opened = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(opened.is_empty(), "links reached the opener: {opened}");
@@ -189,7 +191,7 @@ async fn no_payload_in_any_field_runs_script_or_reaches_a_command() {
     assert!(webview > 0, "the webview's storage was scanned");
 }
 
-async fn every_way_in(app: &App, all: &str, start: &str) {
+async fn every_way_in(app: &App, payloads: &[String], all: &str, start: &str) {
     // The sidebar: titles (stored and imported), folder and tag names.
     wait_for("the seeded conversations", || async {
         (app.find_all(sidebar::CONVERSATIONS).await.len() >= 10).then_some(())
@@ -360,4 +362,10 @@ async fn every_way_in(app: &App, all: &str, start: &str) {
     .await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     check(app, "rubrics", start).await;
+    app.click(crate::page::feedback::CLOSE_ARENA).await;
+
+    // The Responses API, attachment names, suite outputs (hostile_steps.rs).
+    hostile_steps::responses(app, all, start).await;
+    hostile_steps::attachments(app, payloads, start).await;
+    hostile_steps::suite_runs(app, start).await;
 }

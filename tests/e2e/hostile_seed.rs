@@ -3,8 +3,8 @@
 //! export and a ChatGPT conversations.json, both full of payloads); folder and tag names, titles,
 //! prompts, a rubric and a judge verdict are written straight into the database, past the
 //! validation the app applies, as a damaged or older file could hold them.
-//! Hook for fields other branches are adding (Responses API output, attachment file names, suite
-//! outputs): seed them in `seed` below from the same `payloads`.
+//! Attachment names (image names and text-file names as fence info strings) and a stored suite
+//! run (description, grid labels, outputs, errors, assertion reasons) are seeded the same way.
 
 use std::path::Path;
 
@@ -51,6 +51,8 @@ pub fn seed(dir: &Path, payloads: &[String]) {
             assert!(summary.conversations >= 1, "{summary:?}");
         }
         stored_names(c, payloads, &all);
+        attachment_names(c, payloads);
+        suite_run(c, payloads, &all);
         Ok(())
     })
     .unwrap();
@@ -229,4 +231,95 @@ fn stored_names(c: &Connection, payloads: &[String], all: &str) {
         params!["<svg onload=top.__pwned=1>", all],
     )
     .unwrap();
+}
+
+/// "Hostile files": user messages with ten images each, named with the payloads as stored (past
+/// the name cleaning the app applies), and text files named with them as fenced blocks.
+fn attachment_names(c: &Connection, payloads: &[String]) {
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(8, 6, image::Rgb([200, 40, 40])))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let (blob, _) = parley_core::attachments::images::prepare("x.png", &png, 64).unwrap();
+    parley_core::db::attachments::store(c, &blob).unwrap();
+    c.execute(
+        "INSERT INTO conversations(title, model, created_at, updated_at)
+         VALUES ('Hostile files', 'test-model', 4500, 4500)",
+        [],
+    )
+    .unwrap();
+    let conv = c.last_insert_rowid();
+    let mut parent: Option<i64> = None;
+    for group in payloads.chunks(parley_core::attachments::MAX_ATTACHMENTS) {
+        let files: Vec<_> = group
+            .iter()
+            .map(|p| parley_core::attachments::TextFile {
+                name: p.clone(),
+                text: p.clone(),
+            })
+            .collect();
+        let content = parley_core::attachments::compose("files", &files);
+        c.execute(
+            "INSERT INTO messages(conversation_id, parent_id, role, content, status, model, created_at)
+             VALUES (?1, ?2, 'user', ?3, 'done', 'test-model', 4500)",
+            params![conv, parent, content],
+        )
+        .unwrap();
+        let id = c.last_insert_rowid();
+        parent = Some(id);
+        for (i, p) in group.iter().enumerate() {
+            c.execute(
+                "INSERT INTO message_images(message_id, position, sha256, name, detail)
+                 VALUES (?1, ?2, ?3, ?4, 'auto')",
+                params![id, i as i64, blob.sha256, p],
+            )
+            .unwrap();
+        }
+    }
+}
+
+/// A finished suite run whose description, grid labels, outputs, errors and assertion reasons
+/// are payloads (what the suite runs view shows).
+fn suite_run(c: &mut Connection, payloads: &[String], all: &str) {
+    use parley_core::db::suites::{create_run, finish_run, insert_results, Grid, ResultRow};
+    let labels = |n: usize, offset: usize| -> Vec<String> {
+        (0..n)
+            .map(|i| payloads[(i + offset) % payloads.len()].clone())
+            .collect()
+    };
+    let grid = Grid {
+        prompts: labels(2, 0),
+        providers: labels(2, 2),
+        tests: labels(payloads.len().div_ceil(4), 4),
+    };
+    let total = (grid.prompts.len() * grid.providers.len() * grid.tests.len()) as i64;
+    let run = create_run(c, all, Some(&payloads[3]), &grid, total).unwrap();
+    let mut rows = Vec::new();
+    let mut n = 0;
+    for prompt in 0..grid.prompts.len() {
+        for provider in 0..grid.providers.len() {
+            for test in 0..grid.tests.len() {
+                let p = &payloads[n % payloads.len()];
+                n += 1;
+                let outcome = json!([{ "type": p, "pass": n % 2 == 0, "score": 0.5, "weight": 1.0, "reason": p }]);
+                rows.push(ResultRow {
+                    prompt,
+                    provider,
+                    test,
+                    output: p.clone(),
+                    error: (n % 3 == 0).then(|| p.clone()),
+                    pass: n % 2 == 0,
+                    score: 0.5,
+                    assertions: outcome.to_string(),
+                    latency_ms: Some(12.0),
+                    prompt_tokens: Some(3),
+                    completion_tokens: Some(4),
+                    cost_usd: None,
+                    cached: n % 5 == 0,
+                });
+            }
+        }
+    }
+    insert_results(c, run, &rows).unwrap();
+    finish_run(c, run, "error", Some(all)).unwrap();
 }

@@ -23,6 +23,7 @@ mod feedback;
 mod first_run;
 mod hostile;
 mod hostile_seed;
+mod hostile_steps;
 mod images;
 mod import;
 mod judge;

@@ -1,9 +1,11 @@
 //! Crashes (issue 14): `parley` is killed with SIGKILL at random moments while it streams a reply,
-//! imports a conversation export and imports a prompt library into one data folder; after every
-//! kill the folder is reopened the way the app opens it. Every time: `PRAGMA integrity_check` is
-//! ok and every row seen committed just before the kill is still there (a reply that was
-//! streaming keeps at least the text it had). The window is not killed here: it writes through the
-//! same core, and SIGKILL of the process is what matters.
+//! imports a conversation export (ChatGPT's and Parley JSON), imports a prompt library and runs an
+//! evaluation suite, all into one data folder; after every kill the folder is reopened the way
+//! the app opens it. Every time: `PRAGMA integrity_check` is ok and every row seen committed just
+//! before the kill is still there (a reply that was streaming keeps at least the text it had; a
+//! suite run keeps its finished cells, and one left running is marked cancelled, never left
+//! half-written). The window is not killed here: it writes through the same core, and SIGKILL of
+//! the process is what matters.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -26,6 +28,10 @@ struct Committed {
     messages: BTreeMap<i64, (String, String)>,
     conversations: BTreeSet<i64>,
     prompt_versions: BTreeSet<i64>,
+    /// Suite cells: (run, prompt, provider, test) → output.
+    cells: BTreeMap<(i64, i64, i64, i64), String>,
+    /// Suite runs: id → (status, total).
+    runs: BTreeMap<i64, (String, i64)>,
 }
 
 fn committed(dir: &Path) -> Committed {
@@ -64,11 +70,33 @@ fn committed(dir: &Path) -> Committed {
                 .collect()
         })
         .unwrap_or_default();
+    let cells = conn
+        .prepare("SELECT run_id, prompt_idx, provider_idx, test_idx, output FROM eval_results")
+        .map(|mut st| {
+            st.query_map([], |r| {
+                Ok(((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?), r.get(4)?))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+        })
+        .unwrap_or_default();
+    let runs = conn
+        .prepare("SELECT id, status, total FROM eval_runs")
+        .map(|mut st| {
+            st.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        })
+        .unwrap_or_default();
     conn.execute_batch("COMMIT").unwrap();
     Committed {
         messages,
         conversations,
         prompt_versions,
+        cells,
+        runs,
     }
 }
 
@@ -112,6 +140,30 @@ fn reopen_and_check(dir: &Path, before: &Committed, round: usize, what: &str) {
         lost.is_empty(),
         "round {round} ({what}): prompt versions lost: {lost:?}"
     );
+    for (cell, output) in &before.cells {
+        assert_eq!(
+            after.cells.get(cell),
+            Some(output),
+            "round {round} ({what}): suite cell {cell:?} was lost or changed"
+        );
+    }
+    for (id, (status, total)) in &after.runs {
+        assert_ne!(
+            status, "running",
+            "round {round} ({what}): run {id} still running after its process was killed"
+        );
+        let done = after.cells.keys().filter(|c| c.0 == *id).count() as i64;
+        assert!(
+            done <= *total,
+            "round {round}: run {id} has {done}/{total} cells"
+        );
+        if status == "done" {
+            assert_eq!(
+                done, *total,
+                "round {round}: run {id} done with cells missing"
+            );
+        }
+    }
     for (id, (status, text)) in &before.messages {
         let (now_status, now_text) = after
             .messages
@@ -156,6 +208,33 @@ fn chatgpt_export(round: usize, n: usize) -> String {
     serde_json::Value::Array(convs).to_string()
 }
 
+/// A Parley JSON export of `n` conversations of 20 messages, its titles marked with `round`.
+fn parley_export(round: usize, n: usize) -> String {
+    let convs: Vec<_> = (0..n)
+        .map(|c| {
+            let messages: Vec<_> = (0..20)
+                .map(|i| json!({"ref": i + 1, "parent_ref": if i == 0 { json!(null) } else { json!(i) },
+                    "role": if i % 2 == 0 { "user" } else { "assistant" },
+                    "content": format!("round {round} parley {c} message {i} {}", "dolor sit ".repeat(20)),
+                    "status": "done", "created_at": 1_700_000_000_000i64 + i}))
+                .collect();
+            json!({"conversation": {"title": format!("parley crash {round}/{c}"), "system_prompt": "",
+                   "model": "m", "created_at": 1_700_000_000_000i64 + c as i64, "updated_at": 1_700_000_000_000i64},
+                   "folder": ["crash", format!("round {round}")], "tags": [{"name": "crash", "color": "#fff"}],
+                   "messages": messages, "ratings": [], "rating_history": [], "battles": [], "verdicts": []})
+        })
+        .collect();
+    json!({"format": "parley-export", "version": 1, "conversations": convs}).to_string()
+}
+
+/// A suite of `n` tests against the fake server's slow echo (so a run takes about a second).
+fn suite_yaml(n: usize) -> String {
+    let tests: String = (0..n)
+        .map(|i| format!("  - vars: {{q: 'question {i}'}}\n    assert: [{{type: contains, value: 'question {i}'}}]\n"))
+        .collect();
+    format!("description: crash\nprompts: ['{{{{q}}}}']\nproviders: [openai:chat:suite-wait-10]\ntests:\n{tests}")
+}
+
 /// A prompt library CSV of `n` prompts, names marked with `round`.
 fn prompts_csv(round: usize, n: usize) -> String {
     let mut s = String::from("act,prompt\n");
@@ -173,7 +252,7 @@ fn spawn(dir: &Path, server: &FakeOpenAi, round: usize, files: &Path) -> (Child,
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    let what = match round % 3 {
+    let what = match round % 5 {
         0 => {
             cmd.args([
                 "ask",
@@ -187,20 +266,35 @@ fn spawn(dir: &Path, server: &FakeOpenAi, round: usize, files: &Path) -> (Child,
             let file = files.join(format!("export-{round}.json"));
             std::fs::write(&file, chatgpt_export(round, 30)).unwrap();
             cmd.arg("import").arg(file);
-            "importing conversations"
+            "importing a ChatGPT export"
         }
-        _ => {
+        2 => {
             let file = files.join(format!("prompts-{round}.csv"));
             std::fs::write(&file, prompts_csv(round, 1000)).unwrap();
             cmd.args(["prompts", "import"]).arg(file);
             "importing prompts"
+        }
+        3 => {
+            let file = files.join(format!("parley-{round}.json"));
+            std::fs::write(&file, parley_export(round, 40)).unwrap();
+            cmd.arg("import").arg(file);
+            "importing a Parley export"
+        }
+        _ => {
+            let file = files.join("promptfooconfig.yaml");
+            if !file.exists() {
+                std::fs::write(&file, suite_yaml(200)).unwrap();
+            }
+            cmd.args(["eval", "run", "--no-cache", "-j", "4"]).arg(file);
+            "running a suite"
         }
     };
     (cmd.spawn().unwrap(), what)
 }
 
 #[test]
-fn a_hundred_kills_while_streaming_and_importing_leave_the_database_whole_and_lose_nothing() {
+fn a_hundred_kills_while_streaming_importing_and_running_suites_leave_the_database_whole_and_lose_nothing(
+) {
     let server = FakeOpenAi::start();
     let dir = tempdir();
     let files = tempdir();
@@ -208,8 +302,10 @@ fn a_hundred_kills_while_streaming_and_importing_leave_the_database_whole_and_lo
     let mut finished_first = 0;
     for round in 0..KILLS {
         let (mut child, what) = spawn(dir.path(), &server, round, files.path());
-        // A random moment: from the very start (opening, migrating) to well into the work.
-        std::thread::sleep(Duration::from_millis(fastrand::u64(5..500)));
+        // A random moment: from the very start (opening, migrating) to well into the work (a
+        // suite run writes its cells every half second, so it gets longer).
+        let most = if what == "running a suite" { 1000 } else { 500 };
+        std::thread::sleep(Duration::from_millis(fastrand::u64(5..most)));
         let before = committed(dir.path());
         // SIGKILL: no destructor, no flush, no rollback.
         child.kill().unwrap();
@@ -220,13 +316,18 @@ fn a_hundred_kills_while_streaming_and_importing_leave_the_database_whole_and_lo
         reopen_and_check(dir.path(), &before, round, what);
     }
     let after = committed(dir.path());
+    let cancelled = after.runs.values().filter(|r| r.0 == "cancelled").count();
     eprintln!(
         "crashes: {KILLS} kills in {:.1?} ({finished_first} finished before their kill); \
-         {} messages, {} conversations, {} prompt versions kept",
+         {} messages, {} conversations, {} prompt versions, {} suite runs ({cancelled} marked \
+         cancelled) with {} cells kept",
         started.elapsed(),
         after.messages.len(),
         after.conversations.len(),
-        after.prompt_versions.len()
+        after.prompt_versions.len(),
+        after.runs.len(),
+        after.cells.len()
     );
     assert!(!after.messages.is_empty() && !after.conversations.is_empty());
+    assert!(!after.runs.is_empty(), "no suite run was started");
 }

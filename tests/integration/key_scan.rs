@@ -1,8 +1,9 @@
 //! Keys (issue 14): one recognisable key through chat, a server that echoes it (in an error page
 //! and mid-stream), the judge, the arena, with tracing on, then read back through every IPC command
-//! and printed by `parley` with PARLEY_TRACE set: the key is in no reply, no event, no output line
-//! and no file of the data folder. (faults.rs scans the data folder, exports and events of the
-//! service; e2e hostile.rs scans the webview's storage.)
+//! and printed by `parley` with PARLEY_TRACE set, and through suite runs (an `llm-rubric` judge
+//! included) and the Batch API: the key is in no reply, no event, no output line, no eval table
+//! (runs, cells, cache), no results file and no file of the data or temp folder. (faults.rs scans
+//! the data folder, exports and events of the service; e2e hostile.rs the webview's storage.)
 
 use std::sync::{Arc, Mutex};
 
@@ -256,4 +257,119 @@ fn parley_with_tracing_on_prints_no_key() {
     }
     assert!(seen.contains("[trace]"), "tracing was on: {seen}");
     scan_dir(dir.path());
+}
+
+/// A process's stdout and stderr together.
+fn text_of(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Suites and the Batch API: `parley eval run` (with tracing on) against providers that answer,
+/// judge (`llm-rubric`) and echo the key back, then with `--batch` (/v1/files, /v1/batches); its
+/// output files, `eval list|show|compare`, the eval tables (runs, cells, assertion reasons, the
+/// cache), the data folder and any file it wrote to its temp folder (batch JSONL) hold no key.
+#[test]
+fn a_key_through_suite_runs_judges_and_the_batch_api_is_in_no_table_cache_file_or_log() {
+    let server = FakeOpenAi::start_with_key(KEY);
+    let dir = tempdir();
+    let suite_dir = tempdir();
+    let tmp = tempdir();
+    let cfg = suite_dir.path().join("promptfooconfig.yaml");
+    std::fs::write(
+        &cfg,
+        "description: key scan\n\
+         prompts: ['Say {{q}}']\n\
+         providers: [openai:chat:suite-wait-0, openai:chat:test-judge, openai:chat:test-echo-key]\n\
+         defaultTest:\n  options: {provider: openai:chat:test-judge}\n\
+         tests:\n\
+         \x20 - vars: {q: one}\n    assert: [{type: contains, value: one}, {type: llm-rubric, value: 'says {{q}}'}]\n\
+         \x20 - vars: {q: two}\n    assert: [{type: llm-rubric, value: 'says {{q}}'}]\n    options: {provider: openai:chat:test-echo-key}\n",
+    )
+    .unwrap();
+    let batch_cfg = suite_dir.path().join("batch.yaml");
+    std::fs::write(
+        &batch_cfg,
+        "prompts: ['{{q}}']\nproviders: [openai:chat:suite-wait-0, openai:chat:suite-batch-error]\n\
+         tests:\n  - vars: {q: one}\n    assert: [{type: contains, value: one}]\n",
+    )
+    .unwrap();
+    let json_out = suite_dir.path().join("r.json");
+    let xml_out = suite_dir.path().join("r.xml");
+    let run = |args: &[&str]| {
+        let out = crate::cli::parley(dir.path())
+            .env("PARLEY_TRACE", "1")
+            .env("OPENAI_BASE_URL", server.base_url())
+            .env("OPENAI_API_KEY", KEY)
+            .env("PARLEY_BATCH_POLL_MS", "10")
+            .env("TMPDIR", tmp.path())
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let text = text_of(&out);
+        assert_clean(&format!("parley {args:?}"), &text);
+        (out.status.code(), text)
+    };
+    let cfg_s = cfg.to_str().unwrap();
+    let (code, text) = run(&["eval", "run", cfg_s, "-o", json_out.to_str().unwrap()]);
+    assert_eq!(
+        code,
+        Some(100),
+        "some cells fail (the echoing server): {text}"
+    );
+    run(&["eval", "run", cfg_s, "-o", xml_out.to_str().unwrap()]);
+    let (code, text) = run(&["eval", "run", batch_cfg.to_str().unwrap(), "--batch"]);
+    assert_eq!(code, Some(100), "{text}");
+    let mut printed = String::new();
+    for args in [
+        &["eval", "list"][..],
+        &["eval", "show", "1", "--json"],
+        &["eval", "show", "3"],
+        &["eval", "compare", "1", "2"],
+        &["eval", "resume", "3"],
+    ] {
+        printed.push_str(&run(args).1);
+    }
+    assert!(printed.contains("[trace]"), "tracing was on: {printed}");
+    // The server did get the key, with every suite and batch request.
+    let paths: Vec<String> = server.requests().iter().map(|r| r.path.clone()).collect();
+    for p in ["/v1/chat/completions", "/v1/files", "/v1/batches"] {
+        assert!(paths.iter().any(|x| x == p), "{p} was called: {paths:?}");
+    }
+    // The key reached the echoing server's answers, then every table that could keep it.
+    let conn = rusqlite::Connection::open(dir.path().join(parley_core::db::DB_FILE)).unwrap();
+    let (mut cells, mut echoed) = (0, 0);
+    for sql in [
+        "SELECT description || coalesce(error, '') || grid || coalesce(batch_id, '') FROM eval_runs",
+        "SELECT output || coalesce(error, '') || assertions FROM eval_results",
+        "SELECT key || response FROM eval_cache",
+    ] {
+        let mut st = conn.prepare(sql).unwrap();
+        for text in st.query_map([], |r| r.get::<_, String>(0)).unwrap() {
+            let text = text.unwrap();
+            assert_clean(sql, &text);
+            cells += 1;
+            if text.contains("502") || text.contains("Bad Gateway") || text.contains("API key") {
+                echoed += 1;
+            }
+        }
+    }
+    drop(conn);
+    assert!(cells >= 10, "{cells} rows scanned");
+    assert!(
+        echoed >= 1,
+        "the echoing server's answer was stored (redacted)"
+    );
+    for f in [&json_out, &xml_out] {
+        assert_clean(
+            &f.display().to_string(),
+            &std::fs::read_to_string(f).unwrap(),
+        );
+    }
+    let files = scan_dir(dir.path()) + scan_dir(suite_dir.path()) + scan_dir(tmp.path());
+    eprintln!("key scan (suites): {cells} eval rows and {files} files scanned");
 }

@@ -11,6 +11,8 @@ pub mod db;
 pub mod error;
 pub mod eval;
 mod exports;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 pub mod links;
 pub mod openai;
 pub mod outcome;

@@ -11,6 +11,7 @@ use crate::secrets::redact::redact;
 
 mod recovery;
 mod tree;
+pub(crate) use recovery::writer_alive;
 pub use recovery::{mark_interrupted, process_tag};
 use tree::Tree;
 

@@ -404,6 +404,9 @@ pub const MIGRATIONS: &[&str] = &[
     judge::JUDGE_SERVED_MODEL,
     // 25 (branch `suitecore`): which saved prompt version each suite run's prompts were.
     super::suite_prompts::MIGRATION,
+    // 26 (branch `harden`): which process writes a suite run, so a run left `running` by one that
+    // was killed is marked cancelled at start (its finished cells kept).
+    super::suites::RUN_WRITER_MIGRATION,
 ];
 
 pub(crate) use judge::JUDGE_MIGRATION;

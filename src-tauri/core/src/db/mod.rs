@@ -242,6 +242,7 @@ impl Db {
         if replies > 0 {
             notices.push(OpenNotice::Interrupted { replies });
         }
+        db.with(|c| suites::mark_interrupted_runs(c))?;
         db.with(conversations::purge_deleted)?;
         Ok((db, notices))
     }

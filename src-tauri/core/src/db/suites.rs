@@ -52,6 +52,9 @@ pub(crate) const SUITES_MIGRATION: &str = r#"
     CREATE INDEX eval_cache_by_age ON eval_cache(created_at);
 "#;
 
+/// Migration 23: the process writing a run (as `messages.writer`: pid and start time).
+pub(crate) const RUN_WRITER_MIGRATION: &str = "ALTER TABLE eval_runs ADD COLUMN writer TEXT;";
+
 /// The labels of a run's grid.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Grid {
@@ -107,9 +110,16 @@ pub fn create_run(
 ) -> Result<i64> {
     let grid = serde_json::to_string(grid).map_err(|e| Error::invalid(e.to_string()))?;
     conn.execute(
-        "INSERT INTO eval_runs(description, config_path, grid, total, status, created_at)
-         VALUES (?1, ?2, ?3, ?4, 'running', ?5)",
-        params![description, config_path, grid, total, super::now_ms()],
+        "INSERT INTO eval_runs(description, config_path, grid, total, status, created_at, writer)
+         VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6)",
+        params![
+            description,
+            config_path,
+            grid,
+            total,
+            super::now_ms(),
+            super::messages::process_tag()
+        ],
     )?;
     Ok(conn.last_insert_rowid())
 }
@@ -120,6 +130,46 @@ pub fn finish_run(conn: &Connection, id: i64, status: &str, error: Option<&str>)
         params![id, status, error, super::now_ms()],
     )?;
     Ok(())
+}
+
+/// At start: runs left `running` by a process that is gone (killed, or the machine stopped)
+/// become `cancelled`, their finished cells kept; a `--batch` run stays resumable (its batch ids
+/// are kept). Runs another live Parley is writing are left alone. Returns how many were marked.
+pub fn mark_interrupted_runs(conn: &Connection) -> Result<usize> {
+    let orphans: Vec<(i64, bool)> = {
+        let mut st = conn.prepare(
+            "SELECT id, writer, batch_id IS NOT NULL FROM eval_runs WHERE status = 'running'",
+        )?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get(2)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .filter(|(_, writer, _)| !super::messages::writer_alive(writer.as_deref()))
+            .map(|(id, _, batch)| (id, batch))
+            .collect()
+    };
+    for (id, batch) in &orphans {
+        let why = if *batch {
+            format!(
+                "Parley stopped while waiting for this run's batches; its finished cells are kept. \
+                 `parley eval resume {id}` waits for the rest."
+            )
+        } else {
+            "Parley stopped before this run was complete; its finished cells are kept.".to_string()
+        };
+        conn.execute(
+            "UPDATE eval_runs SET status = 'cancelled', error = ?2, finished_at = ?3
+             WHERE id = ?1 AND status = 'running'",
+            params![id, why, super::now_ms()],
+        )?;
+    }
+    Ok(orphans.len())
 }
 
 pub fn set_batch_id(conn: &Connection, id: i64, batch_id: &str) -> Result<()> {
@@ -309,6 +359,33 @@ mod tests {
             cache_put(c, &[("k".into(), "v".into())])?;
             assert_eq!(cache_get(c, "k")?.as_deref(), Some("v"));
             cache_prune(c)?;
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn a_run_left_running_by_a_dead_process_is_cancelled_and_keeps_its_cells() {
+        let db = Db::open_in_memory().unwrap();
+        db.with(|c| {
+            let grid = Grid::default();
+            let dead = create_run(c, "dead", None, &grid, 3)?;
+            let batch = create_run(c, "batch", None, &grid, 3)?;
+            let alive = create_run(c, "alive", None, &grid, 3)?;
+            insert_results(c, dead, &[row(0, true)])?;
+            set_batch_id(c, batch, "[]")?;
+            c.execute(
+                "UPDATE eval_runs SET writer = '1:no-such-start' WHERE id IN (?1, ?2)",
+                [dead, batch],
+            )?;
+            assert_eq!(mark_interrupted_runs(c)?, 2);
+            let (d, b, a) = (get_run(c, dead)?, get_run(c, batch)?, get_run(c, alive)?);
+            assert_eq!((d.status.as_str(), d.done), ("cancelled", 1));
+            assert!(b
+                .error
+                .unwrap()
+                .contains(&format!("parley eval resume {batch}")));
+            assert_eq!(a.status, "running", "this process's run is left alone");
             Ok(())
         })
         .unwrap();

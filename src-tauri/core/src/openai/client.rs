@@ -44,6 +44,8 @@ use completion::{
 pub use endpoint::{Endpoint, Flavor, Proxy};
 pub use events::{ClientOptions, Finished, StreamEvent};
 pub use files::FILE_LIMIT;
+#[cfg(any(test, feature = "fuzzing"))]
+pub use responses::{decode_stream, decode_whole};
 
 /// "4 s", "0.4 s", "90 s": a duration as people read it.
 fn seconds(d: Duration) -> String {

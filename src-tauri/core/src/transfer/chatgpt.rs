@@ -98,11 +98,17 @@ impl<'de> Visitor<'de> for List<'_, '_> {
     }
 }
 
+/// Seconds since 1970 (how ChatGPT writes times) as milliseconds; None when absent or impossible.
 fn ms(seconds: Option<f64>) -> Option<i64> {
+    // Before 1970 or after the year 9999 is no time a conversation was had (a time near i64's
+    // limit overflowed the arithmetic on it: found by fuzzing).
     seconds
-        .filter(|s| s.is_finite())
+        .filter(|s| (0.0..=MAX_SECONDS).contains(s))
         .map(|s| (s * 1000.0).round() as i64)
 }
+
+/// 9999-12-31T23:59:59Z.
+const MAX_SECONDS: f64 = 253_402_300_799.0;
 
 /// The text of a message, and how many parts were left out.
 fn text_of(m: &Message) -> (String, usize) {

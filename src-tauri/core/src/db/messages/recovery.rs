@@ -27,7 +27,7 @@ fn start_time(pid: u32) -> Option<String> {
 }
 
 /// Is the process that wrote `tag` still running? Where that cannot be known, only this process is.
-fn writer_alive(tag: Option<&str>) -> bool {
+pub(crate) fn writer_alive(tag: Option<&str>) -> bool {
     let Some(tag) = tag else { return false };
     if tag == process_tag() {
         return true;

@@ -17,6 +17,7 @@
 //! suite's folder, and the files read are listed in [`Loaded::files`] so they can be shown (L4).
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -165,18 +166,35 @@ impl Reader {
             )));
         }
         let path = self.dir.join(rel);
-        let len = std::fs::metadata(&path)
-            .map_err(|e| Error::invalid(format!("{}: {e}", path.display())))?
-            .len();
-        if len > MAX_FILE_BYTES {
+        let io = |e: std::io::Error| Error::invalid(format!("{}: {e}", path.display()));
+        let meta = std::fs::metadata(&path).map_err(io)?;
+        // A device or a pipe (`file:///dev/zero`) says 0 bytes and never ends, or blocks.
+        if !meta.is_file() {
             return Err(Error::invalid(format!(
+                "{}: not a regular file",
+                path.display()
+            )));
+        }
+        let too_big = |len: u64| {
+            Error::invalid(format!(
                 "{}: {len} bytes; the limit is {} MB",
                 path.display(),
                 MAX_FILE_BYTES >> 20
-            )));
+            ))
+        };
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(too_big(meta.len()));
         }
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| Error::invalid(format!("{}: {e}", path.display())))?;
+        // Read no more than the limit even if the file grew since.
+        let mut text = String::new();
+        std::fs::File::open(&path)
+            .map_err(io)?
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(io)?;
+        if text.len() as u64 > MAX_FILE_BYTES {
+            return Err(too_big(text.len() as u64));
+        }
         self.files.push(path.clone());
         Ok((path, text))
     }

@@ -300,29 +300,13 @@ impl Client {
         let mut bytes = resp.bytes_stream();
         let mut parser = SseParser::raw();
         let mut d = Decoder::default();
-        let outcome = 'stream: loop {
+        let outcome = loop {
             let (items, ended) = match self.next_items(&mut bytes, &mut parser, cancel, ep).await {
                 Ok(read) => read,
                 Err(e) => break Err(e),
             };
-            for item in items {
-                let data = match item {
-                    Err(e) => break 'stream Err(e),
-                    Ok(SseItem::Data(data)) => data,
-                    Ok(_) => break 'stream Err(lost_end()),
-                };
-                let ev: Value = match serde_json::from_str(&data) {
-                    Ok(ev) => ev,
-                    Err(e) => {
-                        break 'stream Err(Error::Stream {
-                            message: format!("the server sent a malformed event ({e})"),
-                        })
-                    }
-                };
-                d.event(&ev, on_event);
-                if let Some(end) = d.end.take() {
-                    break 'stream end;
-                }
+            if let Some(end) = d.items(items, on_event) {
+                break end;
             }
             if ended {
                 break Err(lost_end());
@@ -330,6 +314,66 @@ impl Client {
         };
         d.finish(outcome, on_event)
     }
+}
+
+impl Decoder {
+    /// Takes the parsed events of one read; `Some` once the stream has ended (well or not).
+    fn items(
+        &mut self,
+        items: Vec<Result<SseItem>>,
+        on_event: &mut (dyn FnMut(StreamEvent) + Send),
+    ) -> Option<Result<()>> {
+        for item in items {
+            let data = match item {
+                Err(e) => return Some(Err(e)),
+                Ok(SseItem::Data(data)) => data,
+                Ok(_) => return Some(Err(lost_end())),
+            };
+            let ev: Value = match serde_json::from_str(&data) {
+                Ok(ev) => ev,
+                Err(e) => {
+                    return Some(Err(Error::Stream {
+                        message: format!("the server sent a malformed event ({e})"),
+                    }))
+                }
+            };
+            self.event(&ev, on_event);
+            if let Some(end) = self.end.take() {
+                return Some(end);
+            }
+        }
+        None
+    }
+}
+
+/// A Responses API stream read from `bytes` in reads of `split` bytes, through the same parser
+/// and decoder as a network stream (the fuzz target and its regression tests).
+#[cfg(any(test, feature = "fuzzing"))]
+pub fn decode_stream(bytes: &[u8], split: usize) -> (Vec<StreamEvent>, Result<Finished>) {
+    let mut events = Vec::new();
+    let mut on_event = |e| events.push(e);
+    let mut parser = SseParser::raw();
+    let mut d = Decoder::default();
+    let mut outcome = None;
+    for chunk in bytes.chunks(split.max(1)) {
+        outcome = d.items(parser.feed(chunk), &mut on_event);
+        if outcome.is_some() {
+            break;
+        }
+    }
+    let outcome = outcome
+        .or_else(|| d.items(parser.finish(), &mut on_event))
+        .unwrap_or_else(|| Err(lost_end()));
+    let finished = d.finish(outcome, &mut on_event);
+    (events, finished)
+}
+
+/// A whole (not streamed) `response` object, as read from a server that does not stream.
+#[cfg(any(test, feature = "fuzzing"))]
+pub fn decode_whole(bytes: &[u8]) -> (Vec<StreamEvent>, Result<Finished>) {
+    let mut events = Vec::new();
+    let finished = whole_response(bytes, &mut |e| events.push(e));
+    (events, finished)
 }
 
 fn lost_end() -> Error {

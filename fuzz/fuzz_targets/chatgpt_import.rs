@@ -1,0 +1,3 @@
+//! The ChatGPT export importer on any bytes; what is checked: parley_core::fuzzing::chatgpt_import.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| parley_core::fuzzing::chatgpt_import(data));
