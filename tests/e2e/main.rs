@@ -25,6 +25,7 @@ mod hostile;
 mod hostile_seed;
 mod images;
 mod import;
+mod long_history;
 mod organise;
 mod prompts;
 mod providers;
