@@ -1,8 +1,8 @@
 // Long conversations: only a window of the active path is loaded and in the DOM (at most MAX
 // messages). Pages come in as the user nears an edge and the far side is let go, so a 10,000-message
-// conversation opens at its end at once and scrolling stays smooth. Messages enter the DOM at most
-// STEP per frame (their layout is what a frame costs): a page read above the window waits in a short
-// queue (data only) and goes in a few messages a frame.
+// conversation opens at its end at once and scrolling stays smooth. Messages enter the DOM a few at
+// a time (their layout is what a frame costs): a page read above the window waits in a short queue
+// (data only) and goes in STEP messages a frame, more only while the frame's budget lasts.
 import { api } from './api.js';
 import { showBanner, errorText } from './dom.js';
 import { clearParked } from './render.js';
@@ -15,15 +15,17 @@ export const PAGE = 30;
 export const MAX = 150;
 /** An open paints the last FIRST messages of its page at once (more than a window holds). */
 const FIRST = 10;
-/** At most this many messages enter the DOM above the window per frame. */
+/** Messages enter the DOM above the window this many at a time, one step a frame, more while a
+ *  frame's budget (ms) lasts and the user waits at the top. */
 const STEP = 8;
+const BUDGET_MS = 8;
 /** Load the next page when the viewport is this close to the window's edge (px). */
 const EDGE_PX = 1500;
 
 const container = () => document.getElementById('messages');
 let seq = 0;
 let busy = false;
-/** Messages read but not yet in the DOM, just above the window, oldest first (at most PAGE + STEP). */
+/** Messages read but not yet in the DOM, just above the window, oldest first (under 2 × PAGE). */
 let queued = [];
 let raf = 0;
 
@@ -92,7 +94,7 @@ function onScroll() {
   const el = container();
   if (el.scrollTop < EDGE_PX) {
     if (queued.length) schedule();
-    if (!busy && queued.length < STEP && view.thread.start - queued.length > 0) loadBefore();
+    if (!busy && queued.length < PAGE && view.thread.start - queued.length > 0) loadBefore();
   } else if (!busy && el.scrollHeight - el.scrollTop - el.clientHeight < EDGE_PX && !atEnd()) loadAfter();
 }
 
@@ -133,14 +135,18 @@ function schedule() {
 function drain() {
   raf = 0;
   const el = container();
-  if (!queued.length) return;
-  const list = queued.splice(Math.max(0, queued.length - STEP));
-  const height = el.scrollHeight;
-  view.prependMessages(list);
-  state.messages.unshift(...list);
-  view.thread.start -= list.length;
-  el.scrollTop += el.scrollHeight - height;
-  trimBottom();
+  const t0 = performance.now();
+  // STEP at a time; more while the frame's budget lasts and the user is at the top.
+  do {
+    const list = queued.splice(Math.max(0, queued.length - STEP));
+    if (!list.length) break;
+    const height = el.scrollHeight;
+    view.prependMessages(list);
+    state.messages.unshift(...list);
+    view.thread.start -= list.length;
+    el.scrollTop += el.scrollHeight - height;
+    trimBottom();
+  } while (queued.length && el.scrollTop < el.clientHeight && performance.now() - t0 < BUDGET_MS);
   if (queued.length) schedule();
   onScroll();
 }
