@@ -27,6 +27,7 @@ mod hostile_steps;
 mod images;
 mod import;
 mod judge;
+mod long_history;
 mod organise;
 mod prompt_suites;
 mod prompts;

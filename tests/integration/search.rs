@@ -125,3 +125,86 @@ fn the_window_searches_pages_and_opens_a_hidden_branch() {
     let one = invoke(&w, "get_conversation", json!({"id": 1})).unwrap();
     assert_eq!(one["title"], "Animals 动物");
 }
+
+/// One linear conversation of `n` messages (ids 1..=n, each the child of the one before).
+fn seed_long(dir: &std::path::Path, n: i64) {
+    let (db, _) = Db::open_dir(dir).unwrap();
+    db.with(|c| {
+        c.execute(
+            "INSERT INTO conversations(id, title, model, created_at, updated_at) VALUES (1, 'Long', 'gpt-4o', 0, 0)",
+            [],
+        )?;
+        let tx = c.transaction()?;
+        for id in 1..=n {
+            let role = if id % 2 == 1 { "user" } else { "assistant" };
+            tx.execute(
+                "INSERT INTO messages(id, conversation_id, parent_id, role, content, status, created_at)
+                 VALUES (?1, 1, ?2, ?3, ?4, 'done', ?1)",
+                rusqlite::params![id, (id > 1).then_some(id - 1), role, format!("message {id}")],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    })
+    .unwrap();
+}
+
+fn ids_of(page: &Value) -> Vec<i64> {
+    page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_i64().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_page_of_a_long_conversation_carries_only_the_slice_asked_for() {
+    let dir = tempdir();
+    seed_long(dir.path(), 2_000);
+    let server = FakeOpenAi::start();
+    let (_app, w) = app(dir.path(), &server);
+    // The open: the last page only, and where it sits.
+    let end = invoke(
+        &w,
+        "get_thread_page",
+        json!({"conversationId": 1, "limit": 30}),
+    )
+    .unwrap();
+    assert_eq!(
+        (end["total"].clone(), end["start"].clone()),
+        (json!(2000), json!(1970))
+    );
+    assert_eq!(ids_of(&end), (1971..=2000).collect::<Vec<_>>());
+    // Scrolling up: the page before a position, and nothing beyond it.
+    let before = invoke(
+        &w,
+        "get_thread_page",
+        json!({"conversationId": 1, "start": 500, "limit": 30}),
+    )
+    .unwrap();
+    assert_eq!(ids_of(&before), (501..=530).collect::<Vec<_>>());
+    // Past the end: what there is; a huge limit is cut to the most one page carries.
+    let tail = invoke(
+        &w,
+        "get_thread_page",
+        json!({"conversationId": 1, "start": 1990, "limit": 30}),
+    )
+    .unwrap();
+    assert_eq!(ids_of(&tail), (1991..=2000).collect::<Vec<_>>());
+    let huge = invoke(
+        &w,
+        "get_thread_page",
+        json!({"conversationId": 1, "start": 0, "limit": 100000}),
+    )
+    .unwrap();
+    assert_eq!(ids_of(&huge).len(), parley_core::chat::history::MAX_PAGE);
+    // Around a message: it sits in the middle of its page.
+    let around = invoke(
+        &w,
+        "open_at_message",
+        json!({"messageId": 1000, "limit": 31}),
+    )
+    .unwrap();
+    assert_eq!(ids_of(&around), (985..=1015).collect::<Vec<_>>());
+}

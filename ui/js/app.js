@@ -119,7 +119,7 @@ async function selectConversation(id, { fresh = false, at = null } = {}) {
     const page = at != null ? await api.openAtMessage(at, paging.PAGE)
       : await api.getThreadPage(id, {}, paging.PAGE);
     if (seq !== selectSeq) return;
-    paging.showPage(page);
+    if (at == null) paging.showEnd(page); else paging.showPage(page);
     chat.reattachStream();
     if (at == null || !view.highlight(at)) view.scrollToBottom();
   } catch (err) {
@@ -140,15 +140,16 @@ async function selectConversation(id, { fresh = false, at = null } = {}) {
 async function reloadMessages(id) {
   const seq = selectSeq;
   try {
-    // The same part of the path as shown (the end grows by what was just added).
-    const len = Math.min(paging.MAX, Math.max(paging.PAGE, state.messages.length + 2));
+    // Read at the end: the last page, as an open shows it. Else the same part of the path as shown.
     const end = paging.atEnd();
+    const tail = end && view.isAtBottom();
+    const len = tail ? paging.PAGE : Math.min(paging.MAX, Math.max(paging.PAGE, state.messages.length + 2));
     const page = await api.getThreadPage(id, end ? {} : { start: view.thread.start }, len);
     if (seq !== selectSeq || id !== state.activeId) return;
     const el = $('messages');
     const stick = view.isAtBottom();
     const top = el.scrollTop;
-    paging.showPage(page);
+    if (tail && stick) paging.showEnd(page); else paging.showPage(page);
     chat.reattachStream();
     if (stick) view.scrollToBottom(); else el.scrollTop = top;
   } catch (err) {

@@ -1,13 +1,20 @@
 // Finished replies of a long conversation become Markdown only when they come near the screen: a
 // page of older messages arrives as text (cheap) and each reply is rendered (or its parked nodes
-// put back) a screen or so before it is seen. When a reply above the screen changes height, the
-// scroll position moves with it, so what the user is reading stays put.
+// put back) a screen or so before it is seen. The rendering is spread over frames (a budget per
+// frame, the replies nearest the middle of the screen first), so a fast scroll never waits for
+// many replies at once. When a reply above the screen changes height, the scroll position moves
+// with it, so what the user is reading stays put.
 
 /** How far beyond the visible part a reply is rendered (px). */
 const AHEAD_PX = 1200;
+/** Rendering work per frame (ms); at least one reply is rendered each frame while any is due. */
+const BUDGET_MS = 6;
 /** body element -> its render function, until it comes near the screen */
 const waiting = new Map();
+/** Waiting bodies that are near the screen now, to render in the next frames. */
+const near = new Set();
 let observer = null;
+let raf = 0;
 
 function watch() {
   if (!observer) {
@@ -29,6 +36,7 @@ export function renderWhenNear(el, text, render) {
 
 /** `el` leaves (or is rendered another way): returns true if it was still waiting. */
 export function forgetWaiting(el) {
+  near.delete(el);
   if (!waiting.delete(el)) return false;
   observer?.unobserve(el);
   el.classList.remove('md-waiting');
@@ -39,19 +47,41 @@ export function forgetWaiting(el) {
 export function waitingCount() { return waiting.size; }
 
 function onNear(records) {
-  const due = records.filter((r) => r.isIntersecting && waiting.has(r.target));
-  if (!due.length) return;
+  for (const r of records) {
+    if (!waiting.has(r.target)) continue;
+    if (r.isIntersecting) near.add(r.target);
+    else near.delete(r.target);
+  }
+  if (near.size && !raf) raf = requestAnimationFrame(renderSome);
+}
+
+/** One frame's share: the due replies nearest the middle of the screen, within the budget. */
+function renderSome() {
+  raf = 0;
   const scroller = observer.root;
-  const top = scroller.getBoundingClientRect().top;
+  const box = scroller.getBoundingClientRect();
+  const middle = (box.top + box.bottom) / 2;
+  const due = [];
+  for (const el of near) {
+    if (!el.isConnected) { forgetWaiting(el); continue; }
+    const r = el.getBoundingClientRect();
+    due.push({ el, r, d: Math.abs((r.top + r.bottom) / 2 - middle) });
+  }
+  due.sort((a, b) => a.d - b.d);
+  const t0 = performance.now();
   // Replies wholly above the visible part: their change in height is made up by the scroll position.
-  const above = due.filter((r) => r.target.getBoundingClientRect().bottom <= top).map((r) => r.target);
-  const before = above.map((el) => el.offsetHeight);
-  for (const r of due) {
-    const render = waiting.get(r.target);
-    forgetWaiting(r.target);
+  const above = [];
+  let done = 0;
+  for (const { el, r } of due) {
+    if (done > 0 && performance.now() - t0 > BUDGET_MS) break;
+    done += 1;
+    const render = waiting.get(el);
+    if (r.bottom <= box.top) above.push({ el, height: r.height });
+    forgetWaiting(el);
     render();
   }
   let delta = 0;
-  above.forEach((el, i) => { delta += el.offsetHeight - before[i]; });
+  for (const { el, height } of above) delta += el.getBoundingClientRect().height - height;
   if (delta) scroller.scrollTop += delta;
+  if (near.size) raf = requestAnimationFrame(renderSome);
 }

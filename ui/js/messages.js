@@ -294,10 +294,18 @@ export function renderAll(messages) {
   refreshRetryButtons();
 }
 
-/** Earlier messages of the path, above the window (the caller keeps the scroll position). */
+/** Nothing shown: every entry goes, nothing parked (the conversation is being left). */
+export function clearAll() {
+  for (const entry of entries.values()) forgetWaiting(entry.body);
+  entries.clear();
+  container().replaceChildren();
+}
+
+/** Earlier messages of the path, above the window (the caller keeps the scroll position). Their
+ *  tools are built for the current state and a Retry belongs only at the path's end, so nothing
+ *  else in the window is revisited (a frame's work stays proportional to what comes in). */
 export function prependMessages(messages) {
   container().prepend(buildNodes(messages, messages.length));
-  refreshRetryButtons();
 }
 
 /** Later messages of the path, below the window. */

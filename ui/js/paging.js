@@ -1,22 +1,33 @@
 // Long conversations: only a window of the active path is loaded and in the DOM (at most MAX
 // messages). Pages come in as the user nears an edge and the far side is let go, so a 10,000-message
-// conversation opens at its end at once and scrolling stays smooth.
+// conversation opens at its end at once and scrolling stays smooth. Messages enter the DOM a few at
+// a time (their layout is what a frame costs): a page read above the window waits in a short queue
+// (data only) and goes in STEP messages a frame, more only while the frame's budget lasts.
 import { api } from './api.js';
 import { showBanner, errorText } from './dom.js';
 import { clearParked } from './render.js';
 import * as view from './messages.js';
 import { state } from './state.js';
 
-/** Messages per page: the first paint, and each step while scrolling. */
+/** Messages per page: the first paint's read, and each read while scrolling. */
 export const PAGE = 30;
 /** The most messages in the DOM at once. */
 export const MAX = 150;
+/** An open paints the last FIRST messages of its page at once (more than a window holds). */
+const FIRST = 10;
+/** Messages enter the DOM above the window this many at a time, one step a frame, more while a
+ *  frame's budget (ms) lasts and the user waits at the top. */
+const STEP = 8;
+const BUDGET_MS = 8;
 /** Load the next page when the viewport is this close to the window's edge (px). */
 const EDGE_PX = 1500;
 
 const container = () => document.getElementById('messages');
 let seq = 0;
 let busy = false;
+/** Messages read but not yet in the DOM, just above the window, oldest first (under 2 × PAGE). */
+let queued = [];
+let raf = 0;
 
 /** Does the window reach the end of the path (where new messages are added)? */
 export function atEnd() {
@@ -26,11 +37,24 @@ export function atEnd() {
 /** Show a page from the back end in place of whatever was shown. */
 export function showPage(page) {
   seq += 1;
+  queued = [];
+  if (raf) cancelAnimationFrame(raf);
+  raf = 0;
   const messages = Array.isArray(page?.messages) ? page.messages : [];
   view.thread.start = page?.start ?? 0;
   view.thread.total = page?.total ?? messages.length;
   state.messages = messages;
   view.renderAll(messages);
+}
+
+/** The last page of the path, as an open shows it: its last FIRST messages at once (they fill the
+ *  window), the rest over the next frames. */
+export function showEnd(page) {
+  const messages = Array.isArray(page?.messages) ? page.messages : [];
+  const cut = Math.max(0, messages.length - FIRST);
+  showPage({ start: (page?.start ?? 0) + cut, total: page?.total ?? messages.length, messages: messages.slice(cut) });
+  queued = messages.slice(0, cut);
+  if (queued.length) schedule();
 }
 
 /** A whole thread (select/choose return it): keep the part around `aroundId` (or the end). */
@@ -50,7 +74,12 @@ export function endsHere() {
 /** Nothing shown (a conversation is being opened or none is selected): what was parked of the
  *  one before goes too, so each conversation keeps memory only while it is open. */
 export function clear() {
-  showPage({ start: 0, total: 0, messages: [] });
+  seq += 1;
+  queued = [];
+  view.thread.start = 0;
+  view.thread.total = 0;
+  state.messages = [];
+  view.clearAll();
   clearParked();
 }
 
@@ -59,12 +88,14 @@ export function initPaging() {
 }
 
 function onScroll() {
-  if (busy || !state.activeId) return;
+  if (!state.activeId) return;
   // While a reply streams here the window is the end of the path: nothing to page in.
   if (state.stream && state.stream.conversationId === state.activeId && atEnd()) return;
   const el = container();
-  if (el.scrollTop < EDGE_PX && view.thread.start > 0) loadBefore();
-  else if (el.scrollHeight - el.scrollTop - el.clientHeight < EDGE_PX && !atEnd()) loadAfter();
+  if (el.scrollTop < EDGE_PX) {
+    if (queued.length) schedule();
+    if (!busy && queued.length < PAGE && view.thread.start - queued.length > 0) loadBefore();
+  } else if (!busy && el.scrollHeight - el.scrollTop - el.clientHeight < EDGE_PX && !atEnd()) loadAfter();
 }
 
 async function load(start, len, apply) {
@@ -82,20 +113,42 @@ async function load(start, len, apply) {
   }
 }
 
+/** Reads the page before the queue; it joins the queue (the DOM takes it a few messages a frame). */
 function loadBefore() {
-  const n = Math.min(PAGE, view.thread.start);
-  const start = view.thread.start - n;
+  const top = view.thread.start - queued.length;
+  const n = Math.min(PAGE, top);
+  const start = top - n;
   return load(start, n, (page) => {
-    const list = page.messages.slice(0, n);
-    const el = container();
+    // The window moved meanwhile (trimmed at the top): this page is no longer next to it.
+    if (view.thread.start - queued.length !== top) return;
+    queued.unshift(...page.messages.slice(0, n));
+    view.thread.total = page.total;
+    schedule();
+  });
+}
+
+function schedule() {
+  if (!raf) raf = requestAnimationFrame(drain);
+}
+
+/** One frame's share of the queue goes into the DOM above the window, the reading position kept. */
+function drain() {
+  raf = 0;
+  const el = container();
+  const t0 = performance.now();
+  // STEP at a time; more while the frame's budget lasts and the user is at the top.
+  do {
+    const list = queued.splice(Math.max(0, queued.length - STEP));
+    if (!list.length) break;
     const height = el.scrollHeight;
     view.prependMessages(list);
     state.messages.unshift(...list);
-    view.thread.start = start;
-    view.thread.total = page.total;
+    view.thread.start -= list.length;
     el.scrollTop += el.scrollHeight - height;
     trimBottom();
-  });
+  } while (queued.length && el.scrollTop < el.clientHeight && performance.now() - t0 < BUDGET_MS);
+  if (queued.length) schedule();
+  onScroll();
 }
 
 function loadAfter() {
@@ -126,5 +179,7 @@ export function trimTop() {
   view.removeBefore(state.messages[extra].id);
   state.messages.splice(0, extra);
   view.thread.start += extra;
+  // What was read above the old top is no longer next to the window.
+  queued = [];
   el.scrollTop -= height - el.scrollHeight;
 }

@@ -1,0 +1,218 @@
+//! A 10,000-message conversation in the real window: it opens at its last message with only a
+//! bounded window of messages in the DOM, scrolling up brings older ones in (and lets the far end
+//! go), and a search hit deep inside it, in a branch that is not shown, opens that branch there.
+
+use serde_json::{json, Value};
+
+use crate::fake_openai::FakeOpenAi;
+use crate::fixture::{wait_for, App, Lab};
+use crate::history;
+use crate::page::{composer, messages, search};
+use crate::steps::ENTER;
+
+/// The most messages the window may hold in the DOM (paging.js MAX).
+const MAX_IN_DOM: u64 = 150;
+/// The path's length.
+const LONG: usize = 10_000;
+
+/// The seeded conversation: its first message id (the path's ids follow one another) and the
+/// last message's text.
+struct Seeded {
+    first_id: i64,
+    last_text: String,
+}
+
+/// One 10,000-message conversation, the newest, titled "Long conversation": a walrusxq in the
+/// reply at index 2,001 of its path; at index 40 a second version of the question (older, so not
+/// shown) with its reply, both about a quokka.
+fn seed(data: &std::path::Path) -> Seeded {
+    let (db, _) = parley_core::db::Db::open_dir(data).unwrap();
+    db.with(|c| {
+        history::seed(c, 2, 2, 5);
+        history::seed(c, 1, LONG, 7);
+        let last = c.last_insert_rowid();
+        let (conv, last_text): (i64, String) = c.query_row(
+            "SELECT conversation_id, content FROM messages WHERE id = ?1",
+            [last],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        c.execute(
+            "UPDATE conversations SET title = 'Long conversation', updated_at = 1900000000000 WHERE id = ?1",
+            [conv],
+        )?;
+        let first_id = last - (LONG as i64 - 1);
+        let (parent, at): (i64, i64) = c.query_row(
+            "SELECT id, created_at FROM messages WHERE id = ?1",
+            [first_id + 39],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        c.execute(
+            "INSERT INTO messages(conversation_id, parent_id, role, content, status, created_at)
+             VALUES (?1, ?2, 'user', 'tell me about the quokka parade', 'done', ?3)",
+            rusqlite::params![conv, parent, at],
+        )?;
+        let question = c.last_insert_rowid();
+        c.execute(
+            "INSERT INTO messages(conversation_id, parent_id, role, content, status, model, created_at)
+             VALUES (?1, ?2, 'assistant', 'The quokka parade is a fine sight.', 'done', 'gpt-4o-mini', ?3)",
+            rusqlite::params![conv, question, at],
+        )?;
+        // A word found nowhere else, in the reply at index 2,001 of the path.
+        c.execute(
+            "UPDATE messages SET content = 'walrusxq ' || content WHERE id = ?1",
+            [first_id + 2_001],
+        )?;
+        Ok(Seeded { first_id, last_text })
+    })
+    .unwrap()
+}
+
+/// Where the window sits: {start, total, inDom, firstId, lastId, lastVisible}.
+async fn window(app: &App) -> Value {
+    app.client()
+        .execute_async(
+            "const done = arguments[0];
+             import('./js/messages.js').then((view) => {
+               const el = document.getElementById('messages');
+               const all = el.querySelectorAll('.message[data-id]');
+               const last = all[all.length - 1];
+               const box = el.getBoundingClientRect();
+               const r = last ? last.getBoundingClientRect() : null;
+               done({ start: view.thread.start, total: view.thread.total, inDom: all.length,
+                      firstId: all.length ? Number(all[0].dataset.id) : null,
+                      lastId: last ? Number(last.dataset.id) : null,
+                      lastVisible: !!r && r.top < box.bottom && r.bottom > box.top });
+             });",
+            vec![],
+        )
+        .await
+        .unwrap()
+}
+
+async fn open_long(app: &App) {
+    app.open_conversation("Long conversation").await;
+    wait_for("the long conversation's end", || async {
+        let w = window(app).await;
+        (w["total"] == json!(LONG) && w["lastVisible"] == json!(true)).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ten_thousand_message_conversation_opens_at_its_end_and_scrolls_up_with_a_bounded_dom() {
+    let lab = Lab::new().await;
+    let seeded = seed(lab.data());
+    let server = FakeOpenAi::start();
+    let app = lab.open(&server).await;
+    open_long(&app).await;
+    let last_id = seeded.first_id + LONG as i64 - 1;
+    let w = window(&app).await;
+    assert_eq!(w["lastId"], json!(last_id), "{w}");
+    assert!(w["inDom"].as_u64().unwrap() <= MAX_IN_DOM, "{w}");
+    let bodies = app.texts_of(messages::BODIES).await;
+    assert_eq!(
+        bodies.last().map(|s| s.trim()),
+        Some(seeded.last_text.trim())
+    );
+
+    // Scrolling up brings older pages in; the window never holds more than MAX_IN_DOM and its
+    // first message is the one at its start in the path.
+    let mut start = w["start"].as_u64().unwrap();
+    while start > (LONG as u64) - 3 * MAX_IN_DOM {
+        app.js("document.getElementById('messages').scrollTop = 0; return null;")
+            .await;
+        let w = wait_for("an older page", || async {
+            let w = window(&app).await;
+            (w["start"].as_u64().unwrap() < start).then_some(w)
+        })
+        .await;
+        assert!(w["inDom"].as_u64().unwrap() <= MAX_IN_DOM, "{w}");
+        start = w["start"].as_u64().unwrap();
+        assert_eq!(w["firstId"], json!(seeded.first_id + start as i64), "{w}");
+    }
+    let w = window(&app).await;
+    assert_ne!(w["lastId"], json!(last_id), "the far end was let go: {w}");
+
+    // And down again to the end.
+    wait_for("the end again", || async {
+        app.js("const el = document.getElementById('messages'); el.scrollTop = el.scrollHeight; return null;")
+            .await;
+        let w = window(&app).await;
+        (w["lastId"] == json!(last_id) && w["lastVisible"] == json!(true)).then_some(())
+    })
+    .await;
+    assert!(window(&app).await["inDom"].as_u64().unwrap() <= MAX_IN_DOM);
+    app.close().await;
+}
+
+/// Ctrl+K, `query`, Enter on the first (newest) hit; returns the marked message's text.
+async fn jump_to(app: &App, query: &str, hits: usize) -> String {
+    if app
+        .js("return document.querySelector('#search-dialog').open")
+        .await
+        != json!(true)
+    {
+        app.press(composer::FIELD, "\u{e009}k").await;
+    }
+    app.type_into(search::INPUT, query).await;
+    wait_for(&format!("the hits for {query}"), || async {
+        (app.texts_of(search::HITS).await.len() == hits).then_some(())
+    })
+    .await;
+    app.press(search::INPUT, ENTER).await;
+    wait_for("the marked message", || async {
+        let text = app.text_of(search::TARGET_BODY).await?;
+        text.contains(query.split(' ').next().unwrap())
+            .then_some(text)
+    })
+    .await
+}
+
+/// Is the marked message on screen?
+async fn target_shown(app: &App) -> bool {
+    app.js("const t = document.querySelector('#messages .message.search-target'); const b = document.getElementById('messages').getBoundingClientRect(); const r = t.getBoundingClientRect(); return r.bottom > b.top && r.top < b.bottom;")
+        .await
+        == json!(true)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_jumps_to_old_messages_of_a_long_conversation_in_their_branch() {
+    let lab = Lab::new().await;
+    let seeded = seed(lab.data());
+    let server = FakeOpenAi::start();
+    let app = lab.open(&server).await;
+    open_long(&app).await;
+
+    // The reply at index 2,001 of the shown path: the page around it, the path unchanged.
+    let target = jump_to(&app, "walrusxq", 1).await;
+    assert!(target.starts_with("walrusxq"), "{target}");
+    let w = window(&app).await;
+    let start = w["start"].as_u64().unwrap();
+    let in_dom = w["inDom"].as_u64().unwrap();
+    assert_eq!(w["total"], json!(LONG), "{w}");
+    assert!(
+        start <= 2_001 && 2_001 < start + in_dom && in_dom <= MAX_IN_DOM,
+        "{w}"
+    );
+    assert!(target_shown(&app).await);
+
+    // The quokka: a second version of question 41, not shown; its branch is shown (the path now
+    // ends after its reply) with the marked reply on screen.
+    let target = jump_to(&app, "quokka parade", 2).await;
+    assert_eq!(target, "The quokka parade is a fine sight.");
+    let w = window(&app).await;
+    assert_eq!(w["total"], json!(42), "{w}");
+    assert!(w["inDom"].as_u64().unwrap() <= MAX_IN_DOM, "{w}");
+    assert_ne!(w["firstId"], json!(seeded.first_id + LONG as i64 - 1));
+    let bodies = app.texts_of(messages::USER_BODY).await;
+    assert!(
+        bodies
+            .iter()
+            .any(|b| b == "tell me about the quokka parade"),
+        "{bodies:?}"
+    );
+    let pos = app.texts_of(messages::USER_BRANCH_POS).await;
+    assert!(pos.contains(&"2/2".to_string()), "{pos:?}");
+    assert!(target_shown(&app).await);
+    app.close().await;
+}
