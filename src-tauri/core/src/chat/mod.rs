@@ -12,6 +12,7 @@ pub mod provider;
 mod request;
 mod send;
 mod stream;
+pub mod suite_library;
 pub mod suites;
 mod thread;
 pub mod tokens;

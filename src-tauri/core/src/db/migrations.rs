@@ -398,6 +398,8 @@ pub const MIGRATIONS: &[&str] = &[
     long_history::MIGRATION,
     // 22 (branch `suites`): evaluation suite runs, their cells, and the request cache.
     super::suites::SUITES_MIGRATION,
+    // 23 (branch `suitewin`): the suite library, each suite's promptfoo YAML by name.
+    super::suite_library::SUITE_LIBRARY_MIGRATION,
 ];
 
 pub(crate) use judge::JUDGE_MIGRATION;

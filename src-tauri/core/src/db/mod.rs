@@ -14,6 +14,7 @@ pub mod private;
 pub mod profiles;
 pub mod rebuild;
 pub mod search;
+pub mod suite_library;
 pub mod suites;
 pub mod tools;
 
