@@ -96,6 +96,15 @@ const COMMANDS: &[&str] = &[
     "attachment_limits",
     "set_image_max_edge",
     "compact_database",
+    // The suite library in the window (branch suitewin).
+    "list_suites",
+    "load_suite",
+    "save_suite",
+    "delete_suite",
+    "paste_suite_table",
+    "import_suite",
+    "export_suite",
+    "run_library_suite",
 ];
 
 fn main() {

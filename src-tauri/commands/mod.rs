@@ -15,6 +15,7 @@ pub mod profile;
 pub mod prompts;
 pub mod search;
 pub mod state;
+pub mod suites_edit;
 pub mod tools;
 
 /// Every command the webview may call (also listed, by name, in build.rs and the capability).
@@ -116,5 +117,14 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         attachments::attachment_limits,
         attachments::set_image_max_edge,
         organise::compact_database,
+        // The suite library in the window (branch suitewin).
+        suites_edit::list_suites,
+        suites_edit::load_suite,
+        suites_edit::save_suite,
+        suites_edit::delete_suite,
+        suites_edit::paste_suite_table,
+        suites_edit::import_suite,
+        suites_edit::export_suite,
+        suites_edit::run_library_suite,
     ]
 }

@@ -37,4 +37,5 @@ mod search;
 mod storage;
 mod streams;
 mod structured;
+mod suites;
 mod window;

@@ -45,6 +45,7 @@ mod search;
 mod security;
 mod storage_faults;
 mod structured;
+mod suite_library;
 mod suites;
 mod token_branch;
 mod tools;

@@ -26,6 +26,7 @@ import { initLayout, lastConversation, rememberConversation, setDataDir } from '
 import { state, on, emit, activeConversation, upsertConversation } from './state.js';
 import { initFeedback, noteInsertedPrompt } from './feedback.js';
 import { keepNotesOf } from './notes.js';
+import { initSuites } from './suites.js';
 
 const $ = (id) => document.getElementById(id);
 let selectSeq = 0;
@@ -316,6 +317,7 @@ function init() {
   initSlash(inserted);
   initPrompts({ startConversation: startFromPrompt, inserted });
   initArena(() => conv.knownProfiles());
+  initSuites();
   initSearch({
     open: (conversationId, messageId) => selectConversation(conversationId, { at: messageId }),
     profiles: () => conv.knownProfiles(),

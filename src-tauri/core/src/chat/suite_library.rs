@@ -10,7 +10,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::ChatService;
-use crate::db::suite_library::{self, SuiteInfo};
+use crate::db::suite_library;
+pub use crate::db::suite_library::SuiteInfo;
 use crate::error::{Error, Result};
 use crate::eval::suite::doc::{self, SuiteDoc};
 use crate::eval::suite::runner::{Progress, RunOptions};
