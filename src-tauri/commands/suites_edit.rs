@@ -9,7 +9,9 @@ use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_dialog::DialogExt;
 
 use crate::commands::state::AppState;
-use parley_core::chat::suite_library::{RunProgress, RunRequest, RunSummary, SavedSuite, SuiteInfo};
+use parley_core::chat::suite_library::{
+    RunProgress, RunRequest, RunSummary, SavedSuite, SuiteInfo,
+};
 use parley_core::error::{Error, Result};
 use parley_core::eval::suite::doc::{self, SuiteDoc, Table};
 

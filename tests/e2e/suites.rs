@@ -31,7 +31,10 @@ async fn count(app: &App, css: &str) -> usize {
 }
 
 async fn wait_count(app: &App, what: &str, css: &str, n: usize) {
-    wait_for(what, || async { (count(app, css).await == n).then_some(()) }).await;
+    wait_for(what, || async {
+        (count(app, css).await == n).then_some(())
+    })
+    .await;
 }
 
 /// The window's run line once the run has ended: (state, bar value, bar max, text).
@@ -70,17 +73,23 @@ async fn a_two_case_suite_pasted_in_the_window_runs_on_two_models_to_the_end_and
     app.click("#suite-add-provider").await;
     wait_count(&app, "the picked provider", "#suite-providers input", 1).await;
     let picked = app.value_of("#suite-providers input").await.unwrap();
-    assert!(picked.starts_with("parley:") && picked.ends_with(":suite-wait-20"), "{picked}");
-    app.js("document.querySelector('#suite-pick-model').value = ''; return true").await;
-    app.js("const i = document.querySelector('.suite-pick input'); i.value = ''; return true").await;
-    // The typed one goes through a new provider box.
+    assert!(
+        picked.starts_with("parley:") && picked.ends_with(":suite-wait-20"),
+        "{picked}"
+    );
+    // The second is typed: picked first, then its id rewritten by hand.
     app.js(
         "document.querySelector('#suite-pick-model').value = 'suite-wait-30';
          document.querySelector('#suite-add-provider').click(); return true",
     )
     .await;
     wait_count(&app, "two providers", "#suite-providers input", 2).await;
-    fill(&app, "#suite-providers .suite-item:nth-child(2) input", "openai:chat:suite-wait-30").await;
+    fill(
+        &app,
+        "#suite-providers .suite-item:nth-child(2) input",
+        "openai:chat:suite-wait-30",
+    )
+    .await;
     // Cells copied from a spreadsheet (a header row, tab-separated), pasted into the table.
     app.js_with(
         "const dt = new DataTransfer(); dt.setData('text/plain', arguments[0]);
@@ -107,7 +116,11 @@ async fn a_two_case_suite_pasted_in_the_window_runs_on_two_models_to_the_end_and
     app.click("#suite-save-run").await;
     let (state, value, max, text) = finished(&app).await;
     assert_eq!(state, "done", "{text}");
-    assert_eq!((value, max), (json!(4), json!(4)), "the bar reached the end");
+    assert_eq!(
+        (value, max),
+        (json!(4), json!(4)),
+        "the bar reached the end"
+    );
     assert!(text.contains("4 of 4 passed"), "{text}");
     // Recorded: the run and its four cells are in the database.
     let run_id: i64 = app
@@ -140,7 +153,8 @@ async fn an_imported_promptfoo_suite_in_light_dark_english_and_chinese_at_the_mi
     std::fs::write(
         dir.join("promptfooconfig.yaml"),
         "description: Capitals\nprompts: ['What is the capital of {{country}}?']\n\
-         providers: [openai:chat:suite-wait-10, openai:chat:suite-wait-20]\ntests: file://cases.csv\n",
+         providers: [openai:chat:suite-wait-1500, openai:chat:suite-wait-2000]\ntests: file://cases.csv\n\
+         evaluateOptions: {maxConcurrency: 1}\n",
     )
     .unwrap();
     std::fs::write(
@@ -156,7 +170,10 @@ async fn an_imported_promptfoo_suite_in_light_dark_english_and_chinese_at_the_mi
     app.click(OPEN).await;
     app.click("#suite-import").await;
     wait_count(&app, "the imported suite", ROWS, 1).await;
-    assert_eq!(app.texts_of("#suite-list .suite-row-name").await, ["Capitals"]);
+    assert_eq!(
+        app.texts_of("#suite-list .suite-row-name").await,
+        ["Capitals"]
+    );
     for (lang, theme) in [
         ("en", "light"),
         ("en", "dark"),
@@ -178,10 +195,37 @@ async fn an_imported_promptfoo_suite_in_light_dark_english_and_chinese_at_the_mi
         app.click(OPEN).await;
         wait_count(&app, "the library", ROWS, 1).await;
         keep_screenshot(&app, &format!("suites-{lang}-{theme}-640x420.png")).await;
+        // A run under way: the bar, the time left and Stop; then stopped, finished cells kept
+        // (cells finished in an earlier language come from the cache).
+        app.click("#suite-list .suite-run-btn").await;
+        app.wait_js(
+            "a first finished cell",
+            "const box = document.getElementById('suite-run');
+             return box.dataset.state !== 'running' || document.getElementById('suite-run-bar').value >= 1",
+        )
+        .await;
+        keep_screenshot(&app, &format!("suite-run-{lang}-{theme}-640x420.png")).await;
+        if app
+            .js("return document.getElementById('suite-run').dataset.state")
+            .await
+            == json!("running")
+        {
+            app.click("#suite-run-cancel").await;
+        }
+        let (state, value, _, text) = finished(&app).await;
+        if lang == "en" && theme == "light" {
+            assert_eq!(state, "stopped", "{text}");
+            let kept = value.as_i64().unwrap();
+            assert!((1..4).contains(&kept), "{text}");
+            assert!(text.contains(&format!("{kept} of 4 cells kept")), "{text}");
+        }
         app.click("#suite-list .suite-edit").await;
         wait_count(&app, "the cases", CASES, 2).await;
         tokio::time::sleep(Duration::from_millis(200)).await;
         keep_screenshot(&app, &format!("suite-editor-{lang}-{theme}-640x420.png")).await;
+        app.js("document.getElementById('suite-providers').scrollIntoView({ block: 'center' }); return true")
+            .await;
+        keep_screenshot(&app, &format!("suite-providers-{lang}-{theme}-640x420.png")).await;
         // Scrolled to the table of cases.
         app.js("document.getElementById('suite-table-wrap').scrollIntoView({ block: 'center' }); return true")
             .await;

@@ -36,17 +36,20 @@ fn a_promptfoo_config_with_a_csv_file_is_imported_edited_and_written_back_the_sa
     .unwrap();
     let (app, w) = app(&dir.path().join("data"), &server);
     // The open dialog answers with the file (the test's stand-in for a click).
-    std::env::set_var(
-        "PARLEY_IMPORT_SUITE",
-        files.join("promptfooconfig.yaml"),
-    );
+    std::env::set_var("PARLEY_IMPORT_SUITE", files.join("promptfooconfig.yaml"));
     let info = invoke(&w, "import_suite", json!({})).unwrap();
     assert_eq!(info["name"], "Capitals from a CSV");
     let id = info["id"].as_i64().unwrap();
     let saved = invoke(&w, "load_suite", json!({"id": id})).unwrap();
     assert_eq!(saved["cells"], 2);
-    assert_eq!(saved["doc"]["table"]["columns"], json!(["country", "__expected"]));
-    assert_eq!(saved["doc"]["table"]["rows"][0], json!(["France", "icontains: france"]));
+    assert_eq!(
+        saved["doc"]["table"]["columns"],
+        json!(["country", "__expected"])
+    );
+    assert_eq!(
+        saved["doc"]["table"]["rows"][0],
+        json!(["France", "icontains: france"])
+    );
     // The CSV was read from the config's folder and inlined: the stored YAML stands alone.
     let yaml = saved["yaml"].as_str().unwrap();
     assert!(!yaml.contains("file://"), "{yaml}");
@@ -71,7 +74,10 @@ fn a_promptfoo_config_with_a_csv_file_is_imported_edited_and_written_back_the_sa
         json!({"id": id, "name": "Capitals", "doc": doc}),
     )
     .unwrap();
-    assert_eq!((again["info"]["name"].clone(), again["cells"].clone()), (json!("Capitals"), json!(6)));
+    assert_eq!(
+        (again["info"]["name"].clone(), again["cells"].clone()),
+        (json!("Capitals"), json!(6))
+    );
 
     // Exported, the file is promptfoo YAML that reads back as the suite the window shows.
     let service = app.state::<AppState>().service().unwrap();
@@ -83,22 +89,47 @@ fn a_promptfoo_config_with_a_csv_file_is_imported_edited_and_written_back_the_sa
     assert_eq!(read.tests.len(), 3);
     assert_eq!(read.tests[2].vars["country"], "Italy");
     assert_eq!(read.tests[2].assertions[0].kind(), "llm-rubric");
-    assert_eq!(parley_core::eval::suite::doc::from_suite(&read), serde_json::from_value(again["doc"].clone()).unwrap());
+    assert_eq!(
+        parley_core::eval::suite::doc::from_suite(&read),
+        serde_json::from_value(again["doc"].clone()).unwrap()
+    );
 
     // A bad cell is refused with its place; nothing is lost.
     let mut bad = again["doc"].clone();
     bad["table"]["rows"][1][1] = json!("regex: (");
-    let err = invoke(&w, "save_suite", json!({"id": id, "name": "Capitals", "doc": bad})).unwrap_err();
-    assert!(err["message"].as_str().unwrap().contains("row 2, column `__expected`"), "{err}");
+    let err = invoke(
+        &w,
+        "save_suite",
+        json!({"id": id, "name": "Capitals", "doc": bad}),
+    )
+    .unwrap_err();
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("row 2, column `__expected`"),
+        "{err}"
+    );
     let kept = invoke(&w, "load_suite", json!({"id": id})).unwrap();
     assert_eq!(kept["cells"], 6);
     // An unsupported key is named with its line.
-    std::fs::write(files.join("promptfooconfig.yaml"), format!("{CONFIG}sharing: true\n")).unwrap();
+    std::fs::write(
+        files.join("promptfooconfig.yaml"),
+        format!("{CONFIG}sharing: true\n"),
+    )
+    .unwrap();
     let err = invoke(&w, "import_suite", json!({})).unwrap_err();
     let msg = err["message"].as_str().unwrap();
     assert!(msg.contains("sharing") && msg.contains("line 5"), "{msg}");
     std::env::remove_var("PARLEY_IMPORT_SUITE");
-    assert_eq!(invoke(&w, "list_suites", json!({})).unwrap().as_array().unwrap().len(), 1);
+    assert_eq!(
+        invoke(&w, "list_suites", json!({}))
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 fn doc(providers: &[&str], cases: usize) -> Value {
@@ -113,11 +144,16 @@ fn doc(providers: &[&str], cases: usize) -> Value {
     })
 }
 
-fn progress_sink() -> (Arc<Mutex<Vec<Value>>>, Channel<parley_core::chat::suite_library::RunProgress>) {
+fn progress_sink() -> (
+    Arc<Mutex<Vec<Value>>>,
+    Channel<parley_core::chat::suite_library::RunProgress>,
+) {
     let captured: Arc<Mutex<Vec<Value>>> = Arc::default();
     let sink = captured.clone();
     let channel = Channel::new(move |body: InvokeResponseBody| {
-        sink.lock().unwrap().push(body.deserialize::<Value>().unwrap());
+        sink.lock()
+            .unwrap()
+            .push(body.deserialize::<Value>().unwrap());
         Ok(())
     });
     (captured, channel)
@@ -158,7 +194,10 @@ async fn a_suite_run_from_the_window_reports_progress_to_the_end_and_is_recorded
     // Recorded: the run, under the suite's name, with its four cells.
     let service = app.state::<AppState>().service().unwrap();
     let (run, cells) = service.suite_run(summary.run_id).unwrap();
-    assert_eq!((run.status.as_str(), run.description.as_str()), ("done", "two by two"));
+    assert_eq!(
+        (run.status.as_str(), run.description.as_str()),
+        ("done", "two by two")
+    );
     assert_eq!(run.config_path.as_deref(), Some("library:two by two"));
     assert_eq!(cells.len(), 4);
 }
@@ -188,13 +227,27 @@ fn stopping_a_window_run_stops_at_once_and_keeps_every_finished_cell() {
         std::thread::sleep(Duration::from_millis(10));
     }
     // Stop is the page's cancel_stream with the run's key.
-    assert_eq!(invoke(&w, "cancel_stream", json!({"streamId": "suite-run-stop"})).unwrap(), true);
+    assert_eq!(
+        invoke(&w, "cancel_stream", json!({"streamId": "suite-run-stop"})).unwrap(),
+        true
+    );
     let summary = done.blocking_recv().unwrap().unwrap();
     assert!(summary.cancelled);
-    assert!(summary.progress.done >= 3 && summary.progress.done < 40, "{:?}", summary.progress);
+    assert!(
+        summary.progress.done >= 3 && summary.progress.done < 40,
+        "{:?}",
+        summary.progress
+    );
     let (run, cells) = service.suite_run(summary.run_id).unwrap();
     assert_eq!(run.status, "cancelled");
-    assert_eq!(cells.len(), summary.progress.done, "every finished cell is kept");
+    assert_eq!(
+        cells.len(),
+        summary.progress.done,
+        "every finished cell is kept"
+    );
     // The key is free again: nothing of the run is left registered.
-    assert_eq!(invoke(&w, "cancel_stream", json!({"streamId": "suite-run-stop"})).unwrap(), false);
+    assert_eq!(
+        invoke(&w, "cancel_stream", json!({"streamId": "suite-run-stop"})).unwrap(),
+        false
+    );
 }

@@ -87,7 +87,7 @@ function renderList() {
         h('span', { className: 'suite-row-name', text: s.name }),
         h('span', { className: 'hint', text: t('suites.meta', { kb: Math.max(1, Math.round(s.bytes / 1024)), when: when(s.updatedAt) }) })),
       h('div', { className: 'suite-row-actions' },
-        button('suites.run', 'btn-primary suite-run-btn', () => runSuite(s.id, s.name)),
+        Object.assign(button('suites.run', 'btn-primary suite-run-btn', () => runSuite(s.id, s.name)), { disabled: !!running }),
         button('suites.edit', 'btn-secondary suite-edit', () => openEditor(s.id)),
         button('suites.export', 'btn-secondary suite-export', () => exportSuite(s.id)),
         del)));
@@ -134,6 +134,7 @@ function duration(ms) {
 
 function showProgress() {
   const box = $('suite-run');
+  for (const b of document.querySelectorAll('#suite-list .suite-run-btn, #suite-save-run')) b.disabled = !!running;
   if (!running) {
     box.hidden = !lastLine;
     $('suite-run-cancel').hidden = true;

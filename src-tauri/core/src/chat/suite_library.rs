@@ -174,7 +174,11 @@ impl ChatService {
             })
             .collect();
         let safe = safe.trim().trim_start_matches('.').to_string();
-        let safe = if safe.is_empty() { "suite".into() } else { safe };
+        let safe = if safe.is_empty() {
+            "suite".into()
+        } else {
+            safe
+        };
         Ok((format!("{safe}.promptfooconfig.yaml"), yaml))
     }
 
@@ -229,7 +233,9 @@ impl ChatService {
                 on_progress(p.into());
             }
         };
-        let finished = self.run_suite(&suite, &opts, &cancel, &mut progress).await?;
+        let finished = self
+            .run_suite(&suite, &opts, &cancel, &mut progress)
+            .await?;
         drop(guard);
         let summary = RunSummary {
             run_id: finished.run_id,

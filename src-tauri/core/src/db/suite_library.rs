@@ -139,7 +139,11 @@ pub fn delete(conn: &Connection, id: i64) -> Result<()> {
 /// `base`, or `base (2)`, `base (3)`… whichever is not taken yet.
 pub fn free_name(conn: &Connection, base: &str) -> Result<String> {
     let base: String = base.trim().chars().take(MAX_NAME_CHARS - 8).collect();
-    let base = if base.is_empty() { "suite".into() } else { base };
+    let base = if base.is_empty() {
+        "suite".into()
+    } else {
+        base
+    };
     let exists = |n: &str| -> Result<bool> {
         Ok(conn
             .query_row("SELECT 1 FROM eval_suites WHERE name = ?1", [n], |_| Ok(()))
@@ -173,7 +177,10 @@ mod tests {
         let names: Vec<String> = list(&conn).unwrap().into_iter().map(|s| s.name).collect();
         assert_eq!(names, ["arithmetic", "Capitals"]);
         let (info, yaml) = get(&conn, a).unwrap();
-        assert_eq!((info.name.as_str(), yaml.as_str()), ("Capitals", "prompts: [x]\n"));
+        assert_eq!(
+            (info.name.as_str(), yaml.as_str()),
+            ("Capitals", "prompts: [x]\n")
+        );
         assert_eq!(info.bytes, 13);
         update(&conn, a, "Capitals v2", "prompts: [z]\n").unwrap();
         assert_eq!(get(&conn, a).unwrap().1, "prompts: [z]\n");

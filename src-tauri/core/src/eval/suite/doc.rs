@@ -156,7 +156,10 @@ fn table_of(tests: &[TestCase]) -> Table {
                     Column::Var => t.vars.get(c).cloned().unwrap_or_default(),
                     Column::Expected => {
                         n += 1;
-                        t.assertions.get(n - 1).map(assertion_cell).unwrap_or_default()
+                        t.assertions
+                            .get(n - 1)
+                            .map(assertion_cell)
+                            .unwrap_or_default()
                     }
                     Column::Description => t.description.clone().unwrap_or_default(),
                     Column::Threshold => t.threshold.map(|v| v.to_string()).unwrap_or_default(),
@@ -318,7 +321,10 @@ pub fn paste_table(text: &str) -> Result<Table> {
         let name = if ["expected", "assert", "assertion", "__expected"]
             .contains(&h.to_lowercase().as_str())
         {
-            let n = columns.iter().filter(|c| c.starts_with("__expected")).count();
+            let n = columns
+                .iter()
+                .filter(|c| c.starts_with("__expected"))
+                .count();
             if n == 0 {
                 "__expected".to_string()
             } else {

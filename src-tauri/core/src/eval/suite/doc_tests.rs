@@ -26,10 +26,23 @@ tests:
     let doc = from_suite(&suite);
     assert_eq!(
         doc.table.columns,
-        ["q", "__expected", "__expected2", "__description", "__threshold", "__grader"]
+        [
+            "q",
+            "__expected",
+            "__expected2",
+            "__description",
+            "__threshold",
+            "__grader"
+        ]
     );
-    assert_eq!(doc.table.rows[0], ["2+2", "4", "icontains: four", "sum", "", ""]);
-    assert_eq!(doc.table.rows[1], ["capital", "is-json", "", "", "0.5", "two"]);
+    assert_eq!(
+        doc.table.rows[0],
+        ["2+2", "4", "icontains: four", "sum", "", ""]
+    );
+    assert_eq!(
+        doc.table.rows[1],
+        ["capital", "is-json", "", "", "0.5", "two"]
+    );
     assert_eq!(doc.prompts[1].label.as_deref(), Some("say"));
     assert_eq!(doc.providers[1].label.as_deref(), Some("two"));
     assert_eq!(to_suite(&doc).unwrap(), suite);
@@ -54,7 +67,10 @@ fn editor_errors_name_the_row_and_column() {
         }],
         table: Table {
             columns: vec!["q".into(), "__expected".into()],
-            rows: vec![vec!["a".into(), "a".into()], vec!["b".into(), "regex: (".into()]],
+            rows: vec![
+                vec!["a".into(), "a".into()],
+                vec!["b".into(), "regex: (".into()],
+            ],
         },
         max_concurrency: None,
     };
@@ -68,7 +84,10 @@ fn editor_errors_name_the_row_and_column() {
     let mut bad = doc.clone();
     bad.providers[0].id = "anthropic:claude".into();
     let e = to_suite(&bad).unwrap_err().to_string();
-    assert!(e.contains("provider 1") && e.contains("not supported"), "{e}");
+    assert!(
+        e.contains("provider 1") && e.contains("not supported"),
+        "{e}"
+    );
 }
 
 #[test]
