@@ -162,9 +162,11 @@ async fn an_imported_promptfoo_suite_in_light_dark_english_and_chinese_at_the_mi
         "country,__expected,__expected2\nFrance,icontains: france,not-contains: London\nJapan,contains: Japan,\"grade: names Tokyo\"\n",
     )
     .unwrap();
+    let exports = lab.data().join("exports");
     let app = lab
         .app(&server)
         .env("PARLEY_IMPORT_SUITE", dir.join("promptfooconfig.yaml"))
+        .env("PARLEY_EXPORT_DIR", &exports)
         .open()
         .await;
     app.click(OPEN).await;

@@ -99,7 +99,7 @@ pub fn provider_config(p: &Provider) -> Option<Map<String, Value>> {
     put("presence_penalty", q.presence_penalty.map(|v| json!(v)));
     put("stop", q.stop.as_ref().map(|v| json!(v)));
     put("seed", q.seed.map(|v| json!(v)));
-    put("logprobs", p.logprobs.then(|| json!(true)));
+    put("logprobs", p.logprobs.then_some(json!(true)));
     put("top_logprobs", p.top_logprobs.map(|v| json!(v)));
     (!c.is_empty()).then_some(c)
 }
