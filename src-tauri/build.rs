@@ -103,6 +103,15 @@ const COMMANDS: &[&str] = &[
     "open_suite_cell",
     "suite_runs_like",
     "compare_suite_runs",
+    // The suite library in the window (branch suitewin).
+    "list_suites",
+    "load_suite",
+    "save_suite",
+    "delete_suite",
+    "paste_suite_table",
+    "import_suite",
+    "export_suite",
+    "run_library_suite",
 ];
 
 fn main() {

@@ -16,6 +16,7 @@ pub mod prompts;
 pub mod search;
 pub mod state;
 pub mod suite_runs;
+pub mod suites_edit;
 pub mod tools;
 
 /// Every command the webview may call (also listed, by name, in build.rs and the capability).
@@ -124,5 +125,14 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         suite_runs::open_suite_cell,
         suite_runs::suite_runs_like,
         suite_runs::compare_suite_runs,
+        // The suite library in the window (branch suitewin).
+        suites_edit::list_suites,
+        suites_edit::load_suite,
+        suites_edit::save_suite,
+        suites_edit::delete_suite,
+        suites_edit::paste_suite_table,
+        suites_edit::import_suite,
+        suites_edit::export_suite,
+        suites_edit::run_library_suite,
     ]
 }

@@ -43,4 +43,5 @@ mod stream_tail;
 mod streams;
 mod structured;
 mod suiteruns;
+mod suites;
 mod window;

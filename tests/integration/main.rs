@@ -47,6 +47,7 @@ mod security;
 mod storage_faults;
 mod structured;
 mod suite_runs;
+mod suite_library;
 mod suites;
 mod suites_ci;
 mod token_branch;

@@ -251,6 +251,32 @@ export const api = {
   verdictsOfMessages: (messageIds) => call('verdicts_of_messages', { messageIds }),
   /** filter: {tag?, since?, kind?: 'single'|'pairwise'}; newest first, at most 500. */
   listAllVerdicts: (filter = {}) => call('list_all_verdicts', { filter }),
+  // The suite library in the window (branch suitewin).
+  /** [{id, name, bytes, updatedAt}] by name. */
+  listSuites: () => call('list_suites'),
+  /** {info, doc: {description, prompts: [{text, label}], providers: [{id, label, config}], table: {columns, rows}, maxConcurrency}, yaml, cells}. */
+  loadSuite: (id) => call('load_suite', { id }),
+  /** id null: a new suite. Resolves to the saved suite, as loadSuite. */
+  saveSuite: (id, name, doc) => call('save_suite', { id, name, doc }),
+  deleteSuite: (id) => call('delete_suite', { id }),
+  /** Tab-separated text (first row = headers) → {columns, rows}. */
+  pasteSuiteTable: (text) => call('paste_suite_table', { text }),
+  /** The open dialog; resolves to the imported suite's {id, name, …}, or null if cancelled. */
+  importSuite: () => call('import_suite'),
+  /** The save dialog; resolves to the path written, or null if cancelled. */
+  exportSuite: (id) => call('export_suite', { id }),
+  /** request {suiteId, concurrency?, useCache?, runKey}; onProgress({done, total, passed, failed, errors, cached, elapsedMs, etaMs});
+   *  resolves to {runId, progress, cancelled}. Stop: cancelStream(runKey). */
+  runLibrarySuite: (request, onProgress) => {
+    let channel;
+    try {
+      channel = new (core().Channel)();
+    } catch (err) {
+      return Promise.reject(normalizeError(err));
+    }
+    channel.onmessage = (p) => { try { onProgress(p); } catch (e) { console.error(e); } };
+    return call('run_library_suite', { request, onProgress: channel });
+  },
 };
 
 export function newStreamId() {

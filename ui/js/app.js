@@ -27,6 +27,7 @@ import { state, on, emit, activeConversation, upsertConversation } from './state
 import { initFeedback, noteInsertedPrompt } from './feedback.js';
 import { keepNotesOf } from './notes.js';
 import { initSuiteRuns } from './suiteruns.js';
+import { initSuites } from './suites.js';
 
 const $ = (id) => document.getElementById(id);
 let selectSeq = 0;
@@ -318,6 +319,7 @@ function init() {
   initSlash(inserted);
   initPrompts({ startConversation: startFromPrompt, inserted });
   initArena(() => conv.knownProfiles());
+  initSuites();
   initSearch({
     open: (conversationId, messageId) => selectConversation(conversationId, { at: messageId }),
     profiles: () => conv.knownProfiles(),

@@ -13,6 +13,7 @@ mod request;
 mod send;
 mod stream;
 pub mod suite_runs;
+pub mod suite_library;
 pub mod suites;
 mod thread;
 pub mod tokens;

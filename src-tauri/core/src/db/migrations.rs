@@ -407,6 +407,8 @@ pub const MIGRATIONS: &[&str] = &[
     // 26 (branch `harden`): which process writes a suite run, so a run left `running` by one that
     // was killed is marked cancelled at start (its finished cells kept).
     super::suites::RUN_WRITER_MIGRATION,
+    // 27 (branch `suitewin`): the suite library, each suite's promptfoo YAML by name.
+    super::suite_library::SUITE_LIBRARY_MIGRATION,
 ];
 
 pub(crate) use judge::JUDGE_MIGRATION;

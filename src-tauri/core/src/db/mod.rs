@@ -16,6 +16,7 @@ pub mod rebuild;
 pub mod search;
 pub mod suite_replies;
 pub mod suite_prompts;
+pub mod suite_library;
 pub mod suites;
 pub mod tools;
 

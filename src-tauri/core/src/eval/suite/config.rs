@@ -327,7 +327,7 @@ fn with_default(test: TestCase, default: &TestCase) -> TestCase {
     }
 }
 
-fn chat_messages(text: &str) -> Option<Vec<(String, String)>> {
+pub(super) fn chat_messages(text: &str) -> Option<Vec<(String, String)>> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct M {
@@ -411,7 +411,7 @@ fn resolve_prompt(p: RawPrompt, reader: &mut Reader) -> Result<Vec<Prompt>> {
 }
 
 /// Every prompt's and assertion's `{{var}}` must be given by every test.
-fn check_templates(prompts: &[Prompt], tests: &[TestCase]) -> Result<()> {
+pub(super) fn check_templates(prompts: &[Prompt], tests: &[TestCase]) -> Result<()> {
     for p in prompts {
         let texts: Vec<&str> = match &p.body {
             PromptBody::Text(t) => vec![t],

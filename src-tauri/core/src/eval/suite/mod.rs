@@ -11,12 +11,14 @@ pub mod cell;
 pub mod config;
 mod csv_tests;
 pub mod grid;
+pub mod doc;
 mod providers;
 pub mod report;
 pub mod runner;
 pub mod saved;
 mod scoring;
 pub mod template;
+pub mod writer;
 mod yaml;
 
 use std::collections::BTreeMap;
@@ -28,7 +30,7 @@ use crate::params::Params;
 pub use assertions::{Assertion, Check};
 
 /// A loaded suite: everything resolved (files read, CSV parsed, defaultTest merged).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Suite {
     pub description: String,
     pub prompts: Vec<Prompt>,
