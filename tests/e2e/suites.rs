@@ -15,6 +15,7 @@ use crate::fixture::{wait_for, App, Lab};
 const OPEN: &str = "#open-suites";
 const ROWS: &str = "#suite-list .suite-row";
 const CASES: &str = "#suite-table tbody tr";
+const GRID_CELLS: &str = "#suiteruns-dialog .sr-grid .sr-cell";
 
 /// Sets a field's value as typing would (the page listens for `input`).
 async fn fill(app: &App, css: &str, text: &str) {
@@ -137,10 +138,29 @@ async fn a_two_case_suite_pasted_in_the_window_runs_on_two_models_to_the_end_and
         )
         .unwrap();
     assert_eq!((status.as_str(), cells), ("done", 4));
-    // Back in the library the suite is listed.
+    // The finished run opens as its grid: two tests by two providers, every cell passed.
+    wait_count(&app, "the run's grid", GRID_CELLS, 4).await;
+    assert_eq!(count(&app, &format!("{GRID_CELLS}[data-pass='true']")).await, 4);
+    // Back in the library the suite is listed; run it again and compare the two runs.
+    app.js("document.getElementById('suiteruns-dialog')?.close(); return true")
+        .await;
     app.click("#suites-back").await;
     wait_count(&app, "the suite in the library", ROWS, 1).await;
     assert_eq!(app.texts_of("#suite-list .suite-row-name").await, ["Sums"]);
+    app.click("#suite-list .suite-run-btn").await;
+    app.wait_js(
+        "the second run to end",
+        &format!("const r = document.getElementById('suite-run'); return r.dataset.state === 'done' && Number(r.dataset.runId) !== {run_id}"),
+    )
+    .await;
+    wait_count(&app, "the second run's grid", GRID_CELLS, 4).await;
+    app.click("#sr-compare").await;
+    let unchanged = wait_for("the comparison's counts", || async {
+        app.text_of("#suiteruns-dialog .sr-count[data-count='unchanged'] strong")
+            .await
+    })
+    .await;
+    assert_eq!(unchanged.trim(), "4", "the same answers twice: nothing changed");
     app.close().await;
 }
 

@@ -196,9 +196,10 @@ fn a_batch_run_killed_while_waiting_is_finished_by_resume_at_the_batch_discount(
     assert!(polled(&server), "the batch was never polled");
     child.kill().unwrap();
     child.wait().unwrap();
+    // The killed run is marked cancelled at the next start, its batch kept for `eval resume`.
     let out = eval(dir.path(), &server, &["list"]);
     assert!(
-        text(&out.stdout).contains("1\trunning\t0/2"),
+        text(&out.stdout).contains("1\tcancelled\t0/2"),
         "{}",
         text(&out.stdout)
     );
