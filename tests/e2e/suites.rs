@@ -140,7 +140,10 @@ async fn a_two_case_suite_pasted_in_the_window_runs_on_two_models_to_the_end_and
     assert_eq!((status.as_str(), cells), ("done", 4));
     // The finished run opens as its grid: two tests by two providers, every cell passed.
     wait_count(&app, "the run's grid", GRID_CELLS, 4).await;
-    assert_eq!(count(&app, &format!("{GRID_CELLS}[data-pass='true']")).await, 4);
+    assert_eq!(
+        count(&app, &format!("{GRID_CELLS}[data-pass='true']")).await,
+        4
+    );
     // Back in the library the suite is listed; run it again and compare the two runs.
     app.js("document.getElementById('suiteruns-dialog')?.close(); return true")
         .await;
@@ -160,7 +163,11 @@ async fn a_two_case_suite_pasted_in_the_window_runs_on_two_models_to_the_end_and
             .await
     })
     .await;
-    assert_eq!(unchanged.trim(), "4", "the same answers twice: nothing changed");
+    assert_eq!(
+        unchanged.trim(),
+        "4",
+        "the same answers twice: nothing changed"
+    );
     app.close().await;
 }
 

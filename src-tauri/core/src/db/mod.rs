@@ -14,9 +14,9 @@ pub mod private;
 pub mod profiles;
 pub mod rebuild;
 pub mod search;
-pub mod suite_replies;
-pub mod suite_prompts;
 pub mod suite_library;
+pub mod suite_prompts;
+pub mod suite_replies;
 pub mod suites;
 pub mod tools;
 

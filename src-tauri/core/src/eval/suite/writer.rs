@@ -60,6 +60,11 @@ pub fn prompt_text(p: &Prompt) -> String {
                 .collect();
             serde_json::to_string_pretty(&list).unwrap_or_default()
         }
+        // A saved prompt stays a reference (`parley://NAME@VERSION`), read from the library at run time.
+        PromptBody::Saved(s) => match s.version {
+            Some(v) => format!("parley://{}@{v}", s.name),
+            None => format!("parley://{}", s.name),
+        },
     }
 }
 

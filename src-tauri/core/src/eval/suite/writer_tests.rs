@@ -93,3 +93,25 @@ fn every_assertion_becomes_a_cell_that_reads_back_as_itself() {
         "equals: contains: x"
     );
 }
+
+#[test]
+fn a_saved_prompt_is_written_back_as_its_reference() {
+    let suite =
+        read("prompts: ['parley://greet@2', 'parley://plain']\nproviders: [openai:chat:m]\n");
+    let yaml = to_yaml(&suite).unwrap();
+    assert!(
+        yaml.contains("parley://greet@2") && yaml.contains("parley://plain"),
+        "{yaml}"
+    );
+    // The same references (only where the config names them, for errors, moves).
+    let refs = |s: &Suite| -> Vec<(String, Option<i64>)> {
+        s.prompts
+            .iter()
+            .map(|p| match &p.body {
+                PromptBody::Saved(r) => (r.name.clone(), r.version),
+                other => panic!("not a saved prompt: {other:?}"),
+            })
+            .collect()
+    };
+    assert_eq!(refs(&read(&yaml)), refs(&suite));
+}
