@@ -145,7 +145,7 @@ async fn a_two_case_suite_pasted_in_the_window_runs_on_two_models_to_the_end_and
         4
     );
     // Back in the library the suite is listed; run it again and compare the two runs.
-    app.js("document.getElementById('suiteruns-dialog')?.close(); return true")
+    app.js("document.getElementById('suiteruns-dialog').close(); return true")
         .await;
     app.click("#suites-back").await;
     wait_count(&app, "the suite in the library", ROWS, 1).await;
@@ -248,6 +248,14 @@ async fn an_imported_promptfoo_suite_in_light_dark_english_and_chinese_at_the_mi
             assert!((1..4).contains(&kept), "{text}");
             assert!(text.contains(&format!("{kept} of 4 cells kept")), "{text}");
         }
+        // The finished run opens as its grid (the runs view): back to the library.
+        app.wait_js(
+            "the run's grid",
+            "return !!document.getElementById('suiteruns-dialog')?.open",
+        )
+        .await;
+        app.js("document.getElementById('suiteruns-dialog').close(); return true")
+            .await;
         app.click("#suite-list .suite-edit").await;
         wait_count(&app, "the cases", CASES, 2).await;
         tokio::time::sleep(Duration::from_millis(200)).await;

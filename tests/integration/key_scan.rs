@@ -184,6 +184,9 @@ async fn a_recognisable_key_is_in_no_ipc_reply_event_trace_line_or_file() {
         "export_conversations",
         "export_ratings",
         "export_prompts",
+        // They ask where with the system's file dialog (nothing to answer it here).
+        "import_suite",
+        "export_suite",
     ];
     let (mut answered, mut refused) = (0, 0);
     for cmd in commands() {

@@ -5,6 +5,7 @@ import { api, newStreamId } from './api.js';
 import { clear, errorText, h, showToast } from './dom.js';
 import { getLang, onLangChange, t } from './i18n.js';
 import { editSuite, initSuiteEditor, render as renderEditor } from './suiteedit.js';
+import { showRun } from './suiteruns.js';
 
 const $ = (id) => document.getElementById(id);
 let suites = [];
@@ -182,9 +183,7 @@ export async function runSuite(id, name) {
   if (summary) showRunView(summary.runId);
 }
 
-/** The runs view of the other module, if it is there; the summary line stays either way. */
+/** The finished (or stopped) run opens as its grid; the summary line stays under it either way. */
 function showRunView(runId) {
-  import('./suiteruns.js')
-    .then((m) => (typeof m.showRun === 'function' ? m.showRun(runId) : null))
-    .catch(() => { /* no runs view in this build: the summary line says it */ });
+  showRun(runId);
 }
