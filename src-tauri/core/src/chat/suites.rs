@@ -84,6 +84,13 @@ impl ChatService {
         Ok(Cow::Owned(owned))
     }
 
+    /// What every run starts with: the saved prompts read, then each provider resolved.
+    async fn prepare_suite<'a>(&self, suite: &'a Suite) -> Result<(Cow<'a, Suite>, Vec<Resolved>)> {
+        let read = self.with_saved_prompts(suite)?;
+        let targets = self.resolve_suite(&read).await.map_err(|(_, e)| e)?;
+        Ok((read, targets))
+    }
+
     /// Runs a suite's grid, storing every finished cell.
     pub async fn run_suite(
         &self,
@@ -92,9 +99,8 @@ impl ChatService {
         cancel: &CancellationToken,
         on_progress: &mut (dyn FnMut(&Progress) + Send),
     ) -> Result<Finished> {
-        let read = self.with_saved_prompts(suite)?;
+        let (read, targets) = self.prepare_suite(suite).await?;
         let suite = &*read;
-        let targets = self.resolve_suite(suite).await.map_err(|(_, e)| e)?;
         runner::run(&self.db, suite, &targets, opts, cancel, on_progress).await
     }
 
@@ -108,9 +114,8 @@ impl ChatService {
         cancel: &CancellationToken,
         on_progress: &mut (dyn FnMut(&Progress) + Send),
     ) -> Result<Finished> {
-        let read = self.with_saved_prompts(suite)?;
+        let (read, targets) = self.prepare_suite(suite).await?;
         let suite = &*read;
-        let targets = self.resolve_suite(suite).await.map_err(|(_, e)| e)?;
         let run_id = batch::submit(&self.db, suite, &targets, opts, cancel).await?;
         batch::collect(&self.db, suite, &targets, run_id, cancel, on_progress).await
     }
@@ -123,9 +128,8 @@ impl ChatService {
         cancel: &CancellationToken,
         on_progress: &mut (dyn FnMut(&Progress) + Send),
     ) -> Result<Finished> {
-        let read = self.with_saved_prompts(suite)?;
+        let (read, targets) = self.prepare_suite(suite).await?;
         let suite = &*read;
-        let targets = self.resolve_suite(suite).await.map_err(|(_, e)| e)?;
         batch::collect(&self.db, suite, &targets, run_id, cancel, on_progress).await
     }
 
