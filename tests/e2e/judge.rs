@@ -130,20 +130,7 @@ async fn judge_a_reply_from_its_own_control_and_a_pair_and_the_verdicts_stay_lis
 
     // Reopened, the conversation still shows the verdict under its reply.
     app.click(sidebar::NEW_CHAT).await;
-    // Clicked in the page: the sidebar redraws after a language switch and a new chat.
-    wait_for("the conversation to open", || async {
-        let opened = app
-            .js_with(
-                "const li = [...document.querySelectorAll(arguments[0])]
-                   .find((l) => l.innerText.includes(arguments[1]));
-                 if (li) li.click();
-                 return !!li;",
-                vec![json!(sidebar::CONVERSATIONS), json!("capital")],
-            )
-            .await;
-        (opened == json!(true)).then_some(())
-    })
-    .await;
+    app.open_conversation("capital").await;
     let again = reply_verdicts(&app, 1).await;
     assert!(again[0].contains("brevity v1"), "{again:?}");
 

@@ -211,21 +211,25 @@ impl App {
         self.texts_of(sidebar::CONVERSATIONS).await
     }
 
-    /// Opens the conversation whose title contains `title`.
+    /// Opens the conversation whose title contains `title`, clicking in the page until its row
+    /// is the current one (the sidebar can redraw between finding a row and clicking it, and a
+    /// click on a row that was just replaced goes nowhere).
     pub async fn open_conversation(&self, title: &str) {
-        for li in self.find_all(sidebar::CONVERSATIONS).await {
-            if li
-                .prop("innerText")
-                .await
-                .unwrap()
-                .unwrap_or_default()
-                .contains(title)
-            {
-                li.click().await.unwrap();
-                return;
-            }
-        }
-        panic!("no conversation titled {title}");
+        wait_for(&format!("the conversation titled {title} to open"), || async {
+            let state = self
+                .js_with(
+                    "const li = [...document.querySelectorAll(arguments[0])]
+                       .find((l) => l.innerText.includes(arguments[1]));
+                     if (!li) return 'missing';
+                     if (li.getAttribute('aria-current') === 'true') return 'open';
+                     li.click();
+                     return 'clicked';",
+                    vec![json!(sidebar::CONVERSATIONS), json!(title)],
+                )
+                .await;
+            (state == json!("open")).then_some(())
+        })
+        .await;
     }
 
     /// Opens the conversation's settings panel once a conversation is active (the toggle is
