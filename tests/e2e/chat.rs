@@ -295,5 +295,33 @@ async fn rename_delete_and_undo_in_the_sidebar() {
         (t == "Echo: Keep me").then_some(())
     })
     .await;
+
+    // "New chat", then at once a click on a conversation (before the new one exists): the later
+    // click wins, the new chat does not take the window back once it is created.
+    app.js_with(
+        "document.querySelector(arguments[0]).click();
+         [...document.querySelectorAll(arguments[1])].find((l) => l.innerText.includes('Renamed chat')).click();
+         return null;",
+        vec![json!(sidebar::NEW_CHAT), json!(sidebar::CONVERSATIONS)],
+    )
+    .await;
+    wait_for("the new chat in the list", || async {
+        (app.conversation_titles().await.len() == 2).then_some(())
+    })
+    .await;
+    let current = app
+        .js_with(
+            "return document.querySelector(arguments[0] + '[aria-current=\"true\"]')?.innerText ?? null;",
+            vec![json!(sidebar::CONVERSATIONS)],
+        )
+        .await;
+    assert!(
+        current.as_str().unwrap_or_default().contains("Renamed chat"),
+        "the conversation clicked last is open: {current}"
+    );
+    assert_eq!(
+        app.text_of(&in_last_reply(messages::BODY)).await.as_deref(),
+        Some("Echo: Keep me")
+    );
     app.close().await;
 }

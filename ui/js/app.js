@@ -31,6 +31,8 @@ import { initSuites } from './suites.js';
 
 const $ = (id) => document.getElementById(id);
 let selectSeq = 0;
+/** New chats being created: a click on the open conversation meanwhile is a choice too. */
+let creating = 0;
 let loading = false;
 
 function renderHeader() {
@@ -174,10 +176,18 @@ async function startFromPrompt(prompt) {
 }
 
 async function createConversation() {
-  const created = await api.createConversation();
+  const before = selectSeq;
+  creating += 1;
+  let created;
+  try {
+    created = await api.createConversation();
+  } finally {
+    creating -= 1;
+  }
   upsertConversation(created);
   sidebar.renderConversations();
-  await selectConversation(created.id, { fresh: true });
+  // A conversation was clicked while this one was being created: the later click wins.
+  if (selectSeq === before) await selectConversation(created.id, { fresh: true });
   return created.id;
 }
 
@@ -287,7 +297,7 @@ function init() {
   initLayout();
   view.initMessages();
   paging.initPaging();
-  sidebar.initSidebar({ onSelect: (id) => { if (id !== state.activeId) selectConversation(id); } });
+  sidebar.initSidebar({ onSelect: (id) => { if (id !== state.activeId || creating) selectConversation(id); } });
   initFolders();
   initBulk();
   initHistory();
