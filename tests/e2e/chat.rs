@@ -316,7 +316,10 @@ async fn rename_delete_and_undo_in_the_sidebar() {
         )
         .await;
     assert!(
-        current.as_str().unwrap_or_default().contains("Renamed chat"),
+        current
+            .as_str()
+            .unwrap_or_default()
+            .contains("Renamed chat"),
         "the conversation clicked last is open: {current}"
     );
     assert_eq!(
