@@ -298,14 +298,19 @@ async fn bench_long_history() {
         memory_mb(lab.data()),
         web_split_mb(lab.data())
     );
-    // Is what stays garbage the collector has not reached? Large short-lived buffers count as
-    // memory the JS heap owes, which starts a full collection; then measure again.
-    c.execute(
-        "for (let i = 0; i < 64; i++) new Uint8Array(4 << 20).fill(1); return null;",
-        vec![],
-    )
-    .await
-    .unwrap();
+    // Is what stays garbage the collector has not reached? Short-lived buffers (memory the JS
+    // heap owes) and objects grow the heap past its next collection; then measure again.
+    for _ in 0..3 {
+        c.execute(
+            "for (let i = 0; i < 64; i++) new Uint8Array(4 << 20).fill(1);
+             for (let r = 0; r < 20; r++) { let a = []; for (let i = 0; i < 100000; i++) a.push({ i, s: 'x' + i }); a = null; }
+             return null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
     tokio::time::sleep(Duration::from_secs(10)).await;
     println!(
         "after a full collection was provoked: PSS {:.0?}, web (Pss_Anon, Pss_File) {:.1?}",
