@@ -10,17 +10,43 @@ use crate::fake_openai::FakeOpenAi;
 use crate::fixture::Lab;
 use crate::history;
 
-/// Proportional set size (MB) of one process, from /proc/PID/smaps_rollup (as smem counts it).
-fn pss_mb(pid: &str) -> Option<f64> {
+/// One field (MB) of /proc/PID/smaps_rollup: `Pss` as smem counts it, `Pss_Anon` (heaps) or
+/// `Pss_File` (mapped libraries and fonts).
+fn rollup_mb(pid: &str, field: &str) -> Option<f64> {
     let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
     let kb: f64 = rollup
         .lines()
-        .find(|l| l.starts_with("Pss:"))?
+        .find(|l| l.starts_with(field) && l[field.len()..].starts_with(':'))?
         .split_whitespace()
         .nth(1)?
         .parse()
         .ok()?;
     Some(kb / 1024.0)
+}
+
+fn pss_mb(pid: &str) -> Option<f64> {
+    rollup_mb(pid, "Pss")
+}
+
+/// The web process's anonymous and file-backed PSS (MB).
+fn web_split_mb(data: &std::path::Path) -> Option<(f64, f64)> {
+    let pid = web_pid(data)?;
+    Some((rollup_mb(&pid, "Pss_Anon")?, rollup_mb(&pid, "Pss_File")?))
+}
+
+fn web_pid(data: &std::path::Path) -> Option<String> {
+    let want = format!("PARLEY_DATA_DIR={}", data.display());
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid = entry.file_name().to_str()?.to_string();
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+            let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+            (comm.starts_with("WebKitWebProces")
+                && env.split(|&b| b == 0).any(|kv| kv == want.as_bytes()))
+            .then_some(pid)
+        })
 }
 
 /// PSS (MB) of the web process and of the app serving this lab's window (found by its data dir).
@@ -111,6 +137,14 @@ async fn bench_long_history() {
     ))
     .await
     .unwrap();
+    // Where a frame's time goes: animation-frame callbacks by name, observer callbacks, layout
+    // reads, IPC (tests/e2e/bench_probe.js); PARLEY_BENCH_CSS adds a style sheet for an A/B run.
+    let css = std::env::var("PARLEY_BENCH_CSS").unwrap_or_default();
+    let probe = c
+        .execute_async(include_str!("bench_probe.js"), vec![json!(css)])
+        .await
+        .unwrap();
+    println!("probe: {probe}");
 
     // The sidebar: a full paint of 5,003 conversations, then the update after one new message.
     let sidebar = c
@@ -182,6 +216,7 @@ async fn bench_long_history() {
     println!("open phases (ms; bytes of the page): {phases}");
 
     let before = memory_mb(lab.data());
+    let split_before = web_split_mb(lab.data());
     let mut opens = Vec::new();
     let mut scrolls: Vec<Value> = Vec::new();
     for round in 0..10 {
@@ -209,17 +244,21 @@ async fn bench_long_history() {
             let s = c
                 .execute_async(
                     "const done = arguments[0];
-                     import('./js/messages.js').then((view) => {
+                     Promise.all([import('./js/messages.js'), import('./js/paging.js')]).then(([view, paging]) => {
+                       paging.resetPagingStats?.();
+                       const P = window.__probe;
+                       Object.assign(P, { raf: {}, io: 0, ioN: 0, layout: 0, layoutN: 0, ipc: 0, ipcN: 0, ipcBytes: 0 });
                        const el = document.getElementById('messages');
                        const gaps = []; let last = performance.now(); let maxNodes = 0; const t0 = last;
                        const step = (now) => {
                          gaps.push(now - last); last = now;
                          maxNodes = Math.max(maxNodes, el.getElementsByTagName('*').length);
-                         if ((view.thread.start === 0 && el.scrollTop === 0) || now - t0 > 120000) {
+                         if ((view.thread.start === 0 && el.scrollTop === 0) || now - t0 > 240000) {
                            gaps.sort((a, b) => a - b);
                            done({ ms: now - t0, frames: gaps.length, p50: gaps[gaps.length >> 1],
                                   p95: gaps[Math.floor(gaps.length * 0.95)], max: gaps[gaps.length - 1], maxNodes,
-                                  messagesInDom: el.querySelectorAll('.message').length });
+                                  messagesInDom: el.querySelectorAll('.message').length,
+                                  probe: JSON.parse(JSON.stringify(P)), paging: paging.pagingStats?.() });
                            return;
                          }
                          el.scrollTop = Math.max(0, el.scrollTop - 1500);
@@ -243,18 +282,48 @@ async fn bench_long_history() {
     .unwrap();
     tokio::time::sleep(Duration::from_secs(5)).await;
     let after = memory_mb(lab.data());
+    let split_after = web_split_mb(lab.data());
     println!("open a 10,000-message conversation (ms, click to painted): {opens:.1?}");
     for s in &scrolls {
         println!("scroll 10,000 messages to the top: {s}");
     }
     println!("PSS (web process, app) MB: {before:.0?} before ten opens, {after:.0?} after closing");
+    println!(
+        "web process (Pss_Anon, Pss_File) MB: {split_before:.1?} before, {split_after:.1?} after"
+    );
+    // Does the engine give more back later (its garbage collector and allocator run on timers)?
+    tokio::time::sleep(Duration::from_secs(25)).await;
+    println!(
+        "30 s after closing: PSS {:.0?}, web (Pss_Anon, Pss_File) {:.1?}",
+        memory_mb(lab.data()),
+        web_split_mb(lab.data())
+    );
+    // Is what stays garbage the collector has not reached? Short-lived buffers (memory the JS
+    // heap owes) and objects grow the heap past its next collection; then measure again.
+    for _ in 0..3 {
+        c.execute(
+            "for (let i = 0; i < 64; i++) new Uint8Array(4 << 20).fill(1);
+             for (let r = 0; r < 20; r++) { let a = []; for (let i = 0; i < 100000; i++) a.push({ i, s: 'x' + i }); a = null; }
+             return null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    println!(
+        "after a full collection was provoked: PSS {:.0?}, web (Pss_Anon, Pss_File) {:.1?}",
+        memory_mb(lab.data()),
+        web_split_mb(lab.data())
+    );
     // What the page itself still holds after closing: message entries, replies waiting to be
     // rendered, DOM nodes in all.
     let held = c
         .execute_async(
             "const done = arguments[0];
-             Promise.all([import('./js/messages.js'), import('./js/lazymd.js')]).then(([view, lazy]) =>
-               done({ entries: view.count(), waiting: lazy.waitingCount(),
+             Promise.all([import('./js/messages.js'), import('./js/lazymd.js'), import('./js/render.js')]).then(([view, lazy, render]) =>
+               done({ entries: view.count(), waiting: lazy.waitingCount(), parked: render.parkedCount?.(),
                       nodes: document.getElementsByTagName('*').length }));",
             vec![],
         )

@@ -216,3 +216,79 @@ async fn search_jumps_to_old_messages_of_a_long_conversation_in_their_branch() {
     assert!(target_shown(&app).await);
     app.close().await;
 }
+
+/// The most messages paging.js brings into the DOM in one frame (its STEP).
+const MOST_PER_FRAME: u64 = 8;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fast_scroll_up_brings_a_few_messages_a_frame_and_leaving_the_conversation_lets_them_all_go(
+) {
+    let lab = Lab::new().await;
+    seed(lab.data());
+    let server = FakeOpenAi::start();
+    let app = lab.open(&server).await;
+    open_long(&app).await;
+
+    // 1,500 px a frame upwards, as a fast wheel would, until 600 messages came in: every frame
+    // the DOM holds at most MAX_IN_DOM messages, and each frame brought in at most a step.
+    let run = app
+        .client()
+        .execute_async(
+            "const done = arguments[0];
+             Promise.all([import('./js/messages.js'), import('./js/paging.js')]).then(([view, paging]) => {
+               paging.resetPagingStats();
+               const el = document.getElementById('messages');
+               let inDomMost = 0; const t0 = performance.now();
+               const step = () => {
+                 inDomMost = Math.max(inDomMost, el.querySelectorAll('.message').length);
+                 const s = paging.pagingStats();
+                 if (s.messages >= 600 || performance.now() - t0 > 25000) { done({ inDomMost, ...s }); return; }
+                 el.scrollTop = Math.max(0, el.scrollTop - 1500);
+                 requestAnimationFrame(step);
+               };
+               requestAnimationFrame(step);
+             });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(run["messages"].as_u64().unwrap() >= 600, "{run}");
+    assert!(run["inDomMost"].as_u64().unwrap() <= MAX_IN_DOM, "{run}");
+    assert!(
+        (1..=MOST_PER_FRAME).contains(&run["most"].as_u64().unwrap()),
+        "{run}"
+    );
+
+    // Another conversation: nothing of the long one stays in the page (entries, replies parked
+    // or waiting for Markdown, the queue of pages).
+    app.js(
+        "[...document.querySelectorAll('#conversation-list li.conversation')]
+           .find((li) => !li.innerText.includes('Long conversation')).click(); return null;",
+    )
+    .await;
+    let held = wait_for("the short conversation", || async {
+        let held = app
+            .client()
+            .execute_async(
+                "const done = arguments[0];
+                 Promise.all([import('./js/messages.js'), import('./js/lazymd.js'), import('./js/render.js'), import('./js/paging.js')])
+                   .then(([view, lazy, render, paging]) => {
+                     const el = document.getElementById('messages');
+                     done({ busy: el.hasAttribute('aria-busy'), entries: view.count(), total: view.thread.total,
+                            inDom: el.querySelectorAll('.message').length, waiting: lazy.waitingCount(),
+                            parked: render.parkedCount(), queued: paging.queuedCount() });
+                   });",
+                vec![],
+            )
+            .await
+            .unwrap();
+        (held["busy"] == json!(false) && held["total"] == json!(2)).then_some(held)
+    })
+    .await;
+    assert_eq!(held["entries"], held["inDom"], "{held}");
+    assert_eq!(held["entries"], json!(2), "{held}");
+    assert_eq!(held["waiting"], json!(0), "{held}");
+    assert_eq!(held["parked"], json!(0), "{held}");
+    assert_eq!(held["queued"], json!(0), "{held}");
+    app.close().await;
+}

@@ -1,14 +1,16 @@
 // Finished replies of a long conversation become Markdown only when they come near the screen: a
 // page of older messages arrives as text (cheap) and each reply is rendered (or its parked nodes
 // put back) a screen or so before it is seen. The rendering is spread over frames (a budget per
-// frame, the replies nearest the middle of the screen first), so a fast scroll never waits for
-// many replies at once. When a reply above the screen changes height, the scroll position moves
+// frame, counted from the frame's start so that what paging.js spent bringing messages in counts;
+// the replies nearest the middle of the screen first), so a fast scroll never waits for many
+// replies at once: while the budget is spent, only a reply on screen is rendered (one a frame). When a reply above the screen changes height, the scroll position moves
 // with it, so what the user is reading stays put.
 
 /** How far beyond the visible part a reply is rendered (px). */
 const AHEAD_PX = 1200;
-/** Rendering work per frame (ms); at least one reply is rendered each frame while any is due. */
-const BUDGET_MS = 6;
+/** A frame's script time (ms from its start) within which replies are rendered; past it, one
+ *  reply a frame still is when it is on screen. */
+const BUDGET_MS = 8;
 /** body element -> its render function, until it comes near the screen */
 const waiting = new Map();
 /** Waiting bodies that are near the screen now, to render in the next frames. */
@@ -56,8 +58,9 @@ function onNear(records) {
 }
 
 /** One frame's share: the due replies nearest the middle of the screen, within the budget. */
-function renderSome() {
+function renderSome(frameStart) {
   raf = 0;
+  const t0 = Number.isFinite(frameStart) ? Math.min(frameStart, performance.now()) : performance.now();
   const scroller = observer.root;
   const box = scroller.getBoundingClientRect();
   const middle = (box.top + box.bottom) / 2;
@@ -68,12 +71,12 @@ function renderSome() {
     due.push({ el, r, d: Math.abs((r.top + r.bottom) / 2 - middle) });
   }
   due.sort((a, b) => a.d - b.d);
-  const t0 = performance.now();
   // Replies wholly above the visible part: their change in height is made up by the scroll position.
   const above = [];
   let done = 0;
   for (const { el, r } of due) {
-    if (done > 0 && performance.now() - t0 > BUDGET_MS) break;
+    const over = performance.now() - t0 > BUDGET_MS;
+    if (over && (done > 0 || r.bottom <= box.top || r.top >= box.bottom)) break;
     done += 1;
     const render = waiting.get(el);
     if (r.bottom <= box.top) above.push({ el, height: r.height });

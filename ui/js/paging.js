@@ -1,8 +1,9 @@
 // Long conversations: only a window of the active path is loaded and in the DOM (at most MAX
 // messages). Pages come in as the user nears an edge and the far side is let go, so a 10,000-message
 // conversation opens at its end at once and scrolling stays smooth. Messages enter the DOM a few at
-// a time (their layout is what a frame costs): a page read above the window waits in a short queue
-// (data only) and goes in STEP messages a frame, more only while the frame's budget lasts.
+// a time (their building and layout is what a frame costs): a page read above the window waits in a
+// short queue (data only) and goes in as many messages a frame as the frame's budget holds (1 to
+// STEP, from what a message has cost lately), measured with one layout per frame.
 import { api } from './api.js';
 import { showBanner, errorText } from './dom.js';
 import { clearParked } from './render.js';
@@ -15,10 +16,13 @@ export const PAGE = 30;
 export const MAX = 150;
 /** An open paints the last FIRST messages of its page at once (more than a window holds). */
 const FIRST = 10;
-/** Messages enter the DOM above the window this many at a time, one step a frame, more while a
- *  frame's budget (ms) lasts and the user waits at the top. */
+/** The most messages that enter the DOM above the window in one frame; the fewest while the
+ *  viewport is at the window's top (the user waits for them), else one. */
 const STEP = 8;
-const BUDGET_MS = 8;
+const MIN_AT_TOP = 4;
+/** A frame's script time (ms from the frame's start) that bringing messages in may fill; lazymd.js
+ *  renders Markdown in what is left of its own budget after it. */
+const BUDGET_MS = 6;
 /** Load the next page when the viewport is this close to the window's edge (px). */
 const EDGE_PX = 1500;
 
@@ -28,6 +32,19 @@ let busy = false;
 /** Messages read but not yet in the DOM, just above the window, oldest first (under 2 × PAGE). */
 let queued = [];
 let raf = 0;
+/** What bringing one message in has cost lately (ms, a moving average). */
+let perMessage = 1;
+/** Counters for tests and the bench: frames that brought messages in, messages, the most in one
+ *  frame, script time (ms) spent doing it, split into building, the one layout, and trimming. */
+const stats = { frames: 0, messages: 0, most: 0, ms: 0, build: 0, layout: 0, trim: 0 };
+
+export function pagingStats() { return { ...stats, perMessage }; }
+/** Messages read above the window and not yet in the DOM. */
+export function queuedCount() { return queued.length; }
+
+export function resetPagingStats() {
+  for (const k of Object.keys(stats)) stats[k] = 0;
+}
 
 /** Does the window reach the end of the path (where new messages are added)? */
 export function atEnd() {
@@ -88,14 +105,19 @@ export function initPaging() {
 }
 
 function onScroll() {
+  checkEdges(container().scrollTop);
+}
+
+/** Pages in (or out) when the viewport at `top` nears an edge of the window. */
+function checkEdges(top) {
   if (!state.activeId) return;
   // While a reply streams here the window is the end of the path: nothing to page in.
   if (state.stream && state.stream.conversationId === state.activeId && atEnd()) return;
   const el = container();
-  if (el.scrollTop < EDGE_PX) {
+  if (top < EDGE_PX) {
     if (queued.length) schedule();
     if (!busy && queued.length < PAGE && view.thread.start - queued.length > 0) loadBefore();
-  } else if (!busy && el.scrollHeight - el.scrollTop - el.clientHeight < EDGE_PX && !atEnd()) loadAfter();
+  } else if (!busy && el.scrollHeight - top - el.clientHeight < EDGE_PX && !atEnd()) loadAfter();
 }
 
 async function load(start, len, apply) {
@@ -131,24 +153,40 @@ function schedule() {
   if (!raf) raf = requestAnimationFrame(drain);
 }
 
-/** One frame's share of the queue goes into the DOM above the window, the reading position kept. */
-function drain() {
+/** One frame's share of the queue goes into the DOM above the window, the reading position kept.
+ *  `frameStart` is the frame's time stamp: what earlier callbacks of the frame spent counts. */
+function drain(frameStart) {
   raf = 0;
   const el = container();
   const t0 = performance.now();
-  // STEP at a time; more while the frame's budget lasts and the user is at the top.
-  do {
-    const list = queued.splice(Math.max(0, queued.length - STEP));
-    if (!list.length) break;
-    const height = el.scrollHeight;
-    view.prependMessages(list);
-    state.messages.unshift(...list);
-    view.thread.start -= list.length;
-    el.scrollTop += el.scrollHeight - height;
-    trimBottom();
-  } while (queued.length && el.scrollTop < el.clientHeight && performance.now() - t0 < BUDGET_MS);
+  const spent = Number.isFinite(frameStart) ? Math.max(0, t0 - frameStart) : 0;
+  // Layout is clean at a frame's start (reading is free); one layout after the whole batch.
+  const top = el.scrollTop;
+  const height = el.scrollHeight;
+  const least = top < el.clientHeight ? MIN_AT_TOP : 1;
+  const fit = Math.floor((BUDGET_MS - spent) / Math.max(perMessage, 0.1));
+  const list = queued.splice(queued.length - Math.min(queued.length, Math.max(least, Math.min(STEP, fit))));
+  if (!list.length) return;
+  view.prependMessages(list);
+  state.messages.unshift(...list);
+  view.thread.start -= list.length;
+  const t1 = performance.now();
+  const now = top + el.scrollHeight - height;
+  el.scrollTop = now;
+  const t2 = performance.now();
+  // The bottom's removal moves nothing above it: no layout needed for it in this frame.
+  trimBottom();
+  const ms = performance.now() - t0;
+  stats.build += t1 - t0;
+  stats.layout += t2 - t1;
+  stats.trim += t0 + ms - t2;
+  perMessage = 0.7 * perMessage + 0.3 * (ms / list.length);
+  stats.frames += 1;
+  stats.messages += list.length;
+  stats.most = Math.max(stats.most, list.length);
+  stats.ms += ms;
   if (queued.length) schedule();
-  onScroll();
+  checkEdges(now);
 }
 
 function loadAfter() {

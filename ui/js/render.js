@@ -247,6 +247,9 @@ export function clearParked() {
   parked.clear();
 }
 
+/** How many rendered replies are parked (none once a conversation is left). */
+export function parkedCount() { return parked.size; }
+
 /**
  * While a reply streams (chat.js calls this at most once per animation frame): renders newly
  * complete blocks (within a frame budget) and the unfinished tail. Returns the length of `text`.
