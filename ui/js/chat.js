@@ -9,6 +9,7 @@ import * as paging from './paging.js';
 import { state, emit, PENDING } from './state.js';
 import { clearPendingPrompt, pendingPromptVersion } from './slash.js';
 import { isActive, newStream, scheduleFlush, track, untrack } from './streams.js';
+import * as probe from './frameprobe.js';
 import { branchLoss, clearBranchNote, initFeedback, noteBranch } from './feedback.js';
 import * as attach from './attachments.js';
 
@@ -243,14 +244,22 @@ async function run(ctx, promise) {
       showBanner(errorText(err), 'error');
     }
   } finally {
+    const t0 = probe.now();
     endStream(ctx);
     // Branches and groups changed shape: show the conversation as stored (versions, columns).
     if (ctx.reloadAfter || ctx.groupId || ctx.kind !== 'send') hooks.reload(ctx.conversationId);
     // A long session in one conversation: the oldest messages leave the page (paging.js brings
     // them back on scrolling up), so memory and each frame's work stay bounded.
-    else if (isActive(ctx) && paging.atEnd() && view.isAtBottom()) paging.trimTop();
+    else if (isActive(ctx) && paging.atEnd() && view.isAtBottom()) {
+      const t1 = probe.now();
+      paging.trimTop();
+      probe.add('end.trimTop', t1);
+    }
     if (ctx.started && ctx.loss) noteBranch(ctx.loss);
+    const t2 = probe.now();
     emit('stream-ended', ctx.conversationId);
+    probe.add('end.listeners', t2);
+    probe.add('end', t0, true);
   }
 }
 
@@ -282,6 +291,15 @@ function placeholder(ctx, model, id = ctx.assistantId) {
 }
 
 function onEvent(ctx, ev) {
+  const t0 = probe.now();
+  handleEvent(ctx, ev);
+  probe.add(TIMED.has(ev?.type) ? `event.${ev.type}` : 'event.other', t0, true);
+}
+
+/** Event types timed on their own by the probe (the others share one name). */
+const TIMED = new Set(['started', 'delta', 'finished', 'usage']);
+
+function handleEvent(ctx, ev) {
   if (!ev || ctx.ended) return;
   switch (ev.type) {
     case 'started': onStarted(ctx, ev); break;
@@ -411,7 +429,9 @@ function applyFinal(ctx, message) {
   const r = ctx.replies.get(message.id);
   if (r) { r.final = true; r.dirty = false; }
   if (!isActive(ctx)) return;
+  const t0 = probe.now();
   const stick = view.isAtBottom();
+  probe.add('final.readBottom', t0);
   const i = state.messages.findIndex((m) => m.id === message.id);
   if (i >= 0) {
     state.messages[i] = { ...state.messages[i], ...message };
@@ -422,8 +442,13 @@ function applyFinal(ctx, message) {
     state.messages.push(message);
     view.appendMessage(message);
   }
+  probe.add('final.update', t0);
+  const t1 = probe.now();
   view.refreshRetryButtons();
+  probe.add('final.retryButtons', t1);
+  const t2 = probe.now();
   if (stick) view.scrollToBottom();
+  probe.add('final.scroll', t2);
 }
 
 function reportFailure(ctx, error) {

@@ -11,6 +11,7 @@ import { h } from './dom.js';
 import { t } from './i18n.js';
 import { installLinkGuard } from './links.js';
 import { markdownToHtml } from './markdown.js';
+import * as probe from './frameprobe.js';
 
 // ---------------------------------------------------------------------------------------------
 // The sanitizer: the one string → DOM function.
@@ -71,8 +72,12 @@ function sanitize(html) {
 
 /** Markdown text → sanitized, decorated fragment; plain text if the libraries failed to load. */
 export function renderMarkdown(text) {
+  let t0 = probe.now();
   const html = markdownToHtml(text);
+  probe.add('render.markdown', t0);
+  t0 = probe.now();
   const frag = html == null ? null : sanitize(html);
+  probe.add('render.sanitize', t0);
   if (!frag) {
     const f = document.createDocumentFragment();
     f.append(h('div', { className: 'md-plain', text }));
@@ -363,8 +368,12 @@ function renderTail(st, tail) {
     st.tailShown = tail.length;
     return;
   }
-  st.tailEl.replaceChildren(tail ? renderMarkdown(tail) : '');
+  const frag = tail ? renderMarkdown(tail) : '';
+  const t1 = performance.now();
+  st.tailEl.replaceChildren(frag);
   const end = performance.now();
+  probe.add('render.tailReplace', t1);
+  probe.add('render.tail', now);
   st.tailText = tail;
   st.tailShown = tail.length;
   st.tailCost = end - now;

@@ -4,6 +4,7 @@
 import { newStreamId } from './api.js';
 import * as view from './messages.js';
 import { state, emit } from './state.js';
+import * as probe from './frameprobe.js';
 
 /** Is any reply running, in any conversation? */
 export function isStreaming() { return state.streams.size > 0; }
@@ -85,13 +86,21 @@ function stopFrame() {
 }
 
 function flushAll() {
+  const t0 = probe.now();
   stopFrame();
   const due = [...pending];
   pending.clear();
   if (!due.length) return;
+  let t = probe.now();
   const stick = view.isAtBottom();
+  probe.add('frame.readBottom', t);
+  t = probe.now();
   for (const ctx of due) if (isActive(ctx) && !ctx.ended) flush(ctx);
+  probe.add('frame.write', t);
+  t = probe.now();
   if (stick) view.scrollToBottom();
+  probe.add('frame.scroll', t);
+  probe.add('frame', t0, true);
 }
 
 function flush(ctx) {
