@@ -8,7 +8,9 @@ import * as view from './messages.js';
 import * as paging from './paging.js';
 import { state, emit, PENDING } from './state.js';
 import { clearPendingPrompt, pendingPromptVersion } from './slash.js';
-import { isActive, newStream, scheduleFlush, track, untrack } from './streams.js';
+import {
+  isActive, newStream, scheduleFlush, scrollToBottomSoon, stuckToBottom, track, untrack,
+} from './streams.js';
 import * as probe from './frameprobe.js';
 import { branchLoss, clearBranchNote, initFeedback, noteBranch } from './feedback.js';
 import * as attach from './attachments.js';
@@ -246,21 +248,31 @@ async function run(ctx, promise) {
   } finally {
     const t0 = probe.now();
     endStream(ctx);
+    probe.add('end.endStream', t0);
     // Branches and groups changed shape: show the conversation as stored (versions, columns).
-    if (ctx.reloadAfter || ctx.groupId || ctx.kind !== 'send') hooks.reload(ctx.conversationId);
-    // A long session in one conversation: the oldest messages leave the page (paging.js brings
-    // them back on scrolling up), so memory and each frame's work stay bounded.
-    else if (isActive(ctx) && paging.atEnd() && view.isAtBottom()) {
-      const t1 = probe.now();
-      paging.trimTop();
-      probe.add('end.trimTop', t1);
-    }
+    const reload = ctx.reloadAfter || ctx.groupId || ctx.kind !== 'send';
+    if (reload) hooks.reload(ctx.conversationId);
     if (ctx.started && ctx.loss) noteBranch(ctx.loss);
-    const t2 = probe.now();
-    emit('stream-ended', ctx.conversationId);
-    probe.add('end.listeners', t2);
     probe.add('end', t0, true);
+    // What the reply's end changes off its message (the oldest messages leave, the sidebar row and
+    // the totals) waits until its last text is painted: one short task per frame, not one long one.
+    afterPaint(() => {
+      const t1 = probe.now();
+      // A long session in one conversation: the oldest messages leave the page (paging.js brings
+      // them back on scrolling up), so memory and each frame's work stay bounded.
+      if (!reload && isActive(ctx) && paging.atEnd() && stuckToBottom()) paging.trimTop();
+      emit('stream-ended', ctx.conversationId);
+      probe.add('end.later', t1, true);
+    });
   }
+}
+
+/** Runs `fn` in a task after the next frame (or within 250 ms if frames are throttled: a hidden window). */
+function afterPaint(fn) {
+  let done = false;
+  const go = () => { if (!done) { done = true; fn(); } };
+  requestAnimationFrame(() => setTimeout(go, 0));
+  setTimeout(go, 250);
 }
 
 function endStream(ctx) {
@@ -418,10 +430,15 @@ function onStarted(ctx, ev) {
       state.messages.push(ph);
       view.appendMessage(ph);
     }
+    const t = probe.now();
     view.refreshRetryButtons();
-    view.scrollToBottom();
+    probe.add('started.retryButtons', t);
+    // The layout of the new messages is computed once, by the next frame, not forced here.
+    scrollToBottomSoon(true);
   }
+  const t = probe.now();
   if (first) emit('stream-started', ctx.conversationId);
+  probe.add('started.listeners', t);
 }
 
 function applyFinal(ctx, message) {
@@ -430,8 +447,6 @@ function applyFinal(ctx, message) {
   if (r) { r.final = true; r.dirty = false; }
   if (!isActive(ctx)) return;
   const t0 = probe.now();
-  const stick = view.isAtBottom();
-  probe.add('final.readBottom', t0);
   const i = state.messages.findIndex((m) => m.id === message.id);
   if (i >= 0) {
     state.messages[i] = { ...state.messages[i], ...message };
@@ -446,9 +461,7 @@ function applyFinal(ctx, message) {
   const t1 = probe.now();
   view.refreshRetryButtons();
   probe.add('final.retryButtons', t1);
-  const t2 = probe.now();
-  if (stick) view.scrollToBottom();
-  probe.add('final.scroll', t2);
+  scrollToBottomSoon();
 }
 
 function reportFailure(ctx, error) {

@@ -247,6 +247,11 @@ export function parkReply(el, key, text) {
   while (parked.size > CACHE_MAX) parked.delete(parked.keys().next().value);
 }
 
+/** What the renderer holds that a session could grow (each has a limit; an e2e test checks them). */
+export function retained() {
+  return { parked: parked.size, parkedMax: CACHE_MAX, frameLog: timings.frames.length, finalLog: timings.finals.length };
+}
+
 /** Forget every parked reply (the Markdown renderer just loaded: they were plain text). */
 export function clearParked() {
   parked.clear();
