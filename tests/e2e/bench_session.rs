@@ -173,7 +173,17 @@ impl Frames {
 /// Sends one message and waits until its reply is done and the window idle; adds the frames seen
 /// meanwhile to `frames` when given.
 async fn one_reply(app: &crate::fixture::App, n: usize, frames: Option<&mut Frames>) {
-    let prev = app.attr_of(LAST_REPLY, "data-id").await.unwrap_or_default();
+    // A script, not a WebDriver element lookup: WebKit's automation keeps a handle to every element
+    // it has found for the session, which would keep each reply's DOM alive after the page let it go.
+    let prev = app
+        .js_with(
+            "const r = document.querySelector(arguments[0]); return r ? r.dataset.id : '';",
+            vec![serde_json::Value::String(LAST_REPLY.into())],
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     if frames.is_some() {
         app.client()
             .execute_async(START_GAPS, vec![])

@@ -444,10 +444,19 @@ function onStarted(ctx, ev) {
 function applyFinal(ctx, message) {
   if (!message || !message.id) return;
   const r = ctx.replies.get(message.id);
+  const shown = r?.finalShown;
   if (r) { r.final = true; r.dirty = false; }
   if (!isActive(ctx)) return;
   const t0 = probe.now();
   const i = state.messages.findIndex((m) => m.id === message.id);
+  // The same final twice (the 'finished' event, then the call's result): the reply is rendered
+  // already (rendering it again would redo its Markdown whole), only its details may be newer.
+  if (shown && i >= 0 && shown.content === message.content && shown.status === message.status) {
+    state.messages[i] = { ...state.messages[i], ...message };
+    view.updateMeta(message.id, message);
+    return probe.add('final.again', t0);
+  }
+  if (r) r.finalShown = { content: message.content, status: message.status };
   if (i >= 0) {
     state.messages[i] = { ...state.messages[i], ...message };
     view.updateMessage(state.messages[i]);

@@ -67,10 +67,9 @@ let timer = 0;
 export function scheduleFlush(ctx) {
   if (!isActive(ctx)) return;
   pending.add(ctx);
-  if (frame) return;
-  frame = requestAnimationFrame(flushAll);
+  if (!frame) frame = requestAnimationFrame(flushAll);
   // Animation frames are throttled in a hidden or occluded window: the timer still shows the text.
-  timer = setTimeout(flushAll, 250);
+  if (!timer) timer = setTimeout(flushAll, 250);
 }
 
 export function cancelFlush(ctx) {
