@@ -8,9 +8,8 @@ import * as view from './messages.js';
 import * as paging from './paging.js';
 import { state, emit, PENDING } from './state.js';
 import { clearPendingPrompt, pendingPromptVersion } from './slash.js';
-import {
-  isActive, newStream, scheduleFlush, scrollToBottomSoon, stuckToBottom, track, untrack,
-} from './streams.js';
+import { afterPaint, isActive, newStream, scheduleFlush, scrollToBottomSoon, stuckToBottom, track, untrack }
+  from './streams.js';
 import * as probe from './frameprobe.js';
 import { branchLoss, clearBranchNote, initFeedback, noteBranch } from './feedback.js';
 import * as attach from './attachments.js';
@@ -248,7 +247,6 @@ async function run(ctx, promise) {
   } finally {
     const t0 = probe.now();
     endStream(ctx);
-    probe.add('end.endStream', t0);
     // Branches and groups changed shape: show the conversation as stored (versions, columns).
     const reload = ctx.reloadAfter || ctx.groupId || ctx.kind !== 'send';
     if (reload) hooks.reload(ctx.conversationId);
@@ -265,14 +263,6 @@ async function run(ctx, promise) {
       probe.add('end.later', t1, true);
     });
   }
-}
-
-/** Runs `fn` in a task after the next frame (or within 250 ms if frames are throttled: a hidden window). */
-function afterPaint(fn) {
-  let done = false;
-  const go = () => { if (!done) { done = true; fn(); } };
-  requestAnimationFrame(() => setTimeout(go, 0));
-  setTimeout(go, 250);
 }
 
 function endStream(ctx) {
@@ -305,11 +295,8 @@ function placeholder(ctx, model, id = ctx.assistantId) {
 function onEvent(ctx, ev) {
   const t0 = probe.now();
   handleEvent(ctx, ev);
-  probe.add(TIMED.has(ev?.type) ? `event.${ev.type}` : 'event.other', t0, true);
+  probe.add(probe.eventStep(ev?.type), t0, true);
 }
-
-/** Event types timed on their own by the probe (the others share one name). */
-const TIMED = new Set(['started', 'delta', 'finished', 'usage']);
 
 function handleEvent(ctx, ev) {
   if (!ev || ctx.ended) return;
@@ -430,15 +417,11 @@ function onStarted(ctx, ev) {
       state.messages.push(ph);
       view.appendMessage(ph);
     }
-    const t = probe.now();
     view.refreshRetryButtons();
-    probe.add('started.retryButtons', t);
     // The layout of the new messages is computed once, by the next frame, not forced here.
     scrollToBottomSoon(true);
   }
-  const t = probe.now();
   if (first) emit('stream-started', ctx.conversationId);
-  probe.add('started.listeners', t);
 }
 
 function applyFinal(ctx, message) {
@@ -447,14 +430,13 @@ function applyFinal(ctx, message) {
   const shown = r?.finalShown;
   if (r) { r.final = true; r.dirty = false; }
   if (!isActive(ctx)) return;
-  const t0 = probe.now();
   const i = state.messages.findIndex((m) => m.id === message.id);
   // The same final twice (the 'finished' event, then the call's result): the reply is rendered
   // already (rendering it again would redo its Markdown whole), only its details may be newer.
   if (shown && i >= 0 && shown.content === message.content && shown.status === message.status) {
     state.messages[i] = { ...state.messages[i], ...message };
     view.updateMeta(message.id, message);
-    return probe.add('final.again', t0);
+    return;
   }
   if (r) r.finalShown = { content: message.content, status: message.status };
   if (i >= 0) {
@@ -466,10 +448,7 @@ function applyFinal(ctx, message) {
     state.messages.push(message);
     view.appendMessage(message);
   }
-  probe.add('final.update', t0);
-  const t1 = probe.now();
   view.refreshRetryButtons();
-  probe.add('final.retryButtons', t1);
   scrollToBottomSoon();
 }
 

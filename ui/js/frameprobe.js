@@ -24,6 +24,10 @@ export function add(name, t0, top = false) {
   return ms;
 }
 
+/** Channel event types timed on their own (the others share one name). */
+const EVENTS = new Set(['started', 'delta', 'finished', 'usage']);
+export const eventStep = (type) => (EVENTS.has(type) ? `event.${type}` : 'event.other');
+
 /** Total ms spent in the page's entry points since the start (or the last reset). */
 export function busyMs() { return busy; }
 

@@ -154,3 +154,11 @@ function flush(ctx) {
     view.setStreamingText(id, r.text);
   }
 }
+
+/** Runs `fn` in a task after the next frame (or within 250 ms if frames are throttled: a hidden window). */
+export function afterPaint(fn) {
+  let done = false;
+  const go = () => { if (!done) { done = true; fn(); } };
+  requestAnimationFrame(() => setTimeout(go, 0));
+  setTimeout(go, 250);
+}
