@@ -31,14 +31,24 @@ fn app_pss_mib(data: &Path) -> (f64, Vec<String>) {
         }
         let rollup =
             std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
-        if let Some(v) = rollup
-            .lines()
-            .find(|l| l.starts_with("Pss:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<f64>().ok())
-        {
+        let field = |name: &str| {
+            rollup
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+        };
+        if let Some(v) = field("Pss:") {
             kb += v;
-            names.push(format!("{}={:.0}", comm.trim(), v / 1024.0));
+            // Anonymous memory beside: PSS moves when other processes that map the same libraries
+            // (other WebKit apps on the machine) start or end; anonymous memory is the app's own.
+            let anon = field("Anonymous:").unwrap_or(0.0);
+            names.push(format!(
+                "{}={:.0}(anon {:.0})",
+                comm.trim(),
+                v / 1024.0,
+                anon / 1024.0
+            ));
         }
     }
     (kb / 1024.0, names)
@@ -129,6 +139,14 @@ const WAIT_DONE: &str = "const [prev, done] = arguments;
       return r && r.dataset.id !== prev && r.dataset.status === 'done'
         && !document.body.classList.contains('streaming'); };
     const iv = setInterval(() => { if (ready()) { clearInterval(iv); done(true); } }, 50);";
+
+/// What the page holds that could grow with a session (printed every 100 replies).
+const COUNTS: &str = "const done = arguments[0];
+    import('./js/render.js').then((r) => done({ ...r.retained(),
+      nodes: document.getElementsByTagName('*').length,
+      perfEntries: performance.getEntries().length,
+      callbacks: window.__TAURI_INTERNALS__.callbacks.size,
+      windowProps: Object.getOwnPropertyNames(window).length }));";
 
 /// Frame samples of some replies.
 #[derive(Default)]
@@ -233,6 +251,11 @@ async fn bench_session() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
+    // PSS and the page's counts every this many replies.
+    let every: usize = std::env::var("PARLEY_BENCH_EVERY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
     let model =
         std::env::var("PARLEY_BENCH_MODEL").unwrap_or_else(|_| "test-tokens-200-paced-2".into());
     let lab = Lab::new().await;
@@ -266,13 +289,15 @@ async fn bench_session() {
         }
         let sample = n + sampled >= replies;
         one_reply(&app, n, sample.then_some(&mut late)).await;
-        if (n + 1) % 100 == 0 {
+        if (n + 1) % every == 0 {
             let (pss, names) = app_pss_mib(lab.data());
             println!(
                 "BENCH session_pss_after {} {pss:.1} {}",
                 n + 1,
                 names.join(",")
             );
+            let counts = app.client().execute_async(COUNTS, vec![]).await.unwrap();
+            println!("BENCH session_page_counts_after {} {counts}", n + 1);
         }
     }
     let cpu_per_reply = cpu_delta(&cpu_from, &app_cpu_ms(lab.data()), sampled.max(1) as f64);
