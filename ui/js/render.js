@@ -6,7 +6,7 @@
 //
 // Streaming: a long reply is split at its last "stable" boundary (a blank line outside a code fence
 // or a $$ block). Complete blocks before it are rendered once and kept; only the unfinished tail is
-// rendered again on each frame. When the reply ends it is rendered once as a whole.
+// rendered again on each frame. When the reply ends only the rest is rendered (its blocks stay).
 import { h } from './dom.js';
 import { t } from './i18n.js';
 import { installLinkGuard } from './links.js';
