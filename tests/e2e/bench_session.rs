@@ -264,17 +264,13 @@ async fn bench_session() {
     let app = lab.app(&server).env("OPENAI_API_KEY", key).open().await;
     app.click(sidebar::NEW_CHAT).await;
     app.set_conversation_model(&model).await;
-    // A/B levers (ui/js/frameprobe.js `lever`), and `noanim`: no CSS animation anywhere.
-    let levers = std::env::var("PARLEY_BENCH_LEVERS").unwrap_or_default();
-    app.js_with(
-        "window.__parleyLevers = new Set(arguments[0].split(',').filter(Boolean));
-         if (window.__parleyLevers.has('noanim')) document.styleSheets[0].insertRule(
-           '*, *::before, *::after { animation: none !important; }', 0);
-         return null;",
-        vec![serde_json::Value::String(levers.clone())],
-    )
-    .await;
-    println!("BENCH session_levers {levers}");
+    // PARLEY_BENCH_NOANIM=1: no CSS animation anywhere (a rule inserted through CSSOM), for an A/B.
+    let noanim = std::env::var("PARLEY_BENCH_NOANIM").is_ok_and(|v| v == "1");
+    if noanim {
+        app.js("document.styleSheets[0].insertRule('*, *::before, *::after { animation: none !important; }', 0); return null;")
+            .await;
+    }
+    println!("BENCH session_noanim {noanim}");
     let mut first = Frames::default();
     one_reply(&app, 0, Some(&mut first)).await;
     tokio::time::sleep(Duration::from_secs(5)).await;
