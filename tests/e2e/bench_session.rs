@@ -6,8 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::fake_openai::FakeOpenAi;
-use crate::fixture::{wait_for, Lab};
+use crate::fixture::Lab;
 use crate::page::messages::LAST_REPLY;
 use crate::page::sidebar;
 
@@ -32,65 +31,217 @@ fn app_pss_mib(data: &Path) -> (f64, Vec<String>) {
         }
         let rollup =
             std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
-        if let Some(v) = rollup
-            .lines()
-            .find(|l| l.starts_with("Pss:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<f64>().ok())
-        {
+        let field = |name: &str| {
+            rollup
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+        };
+        if let Some(v) = field("Pss:") {
             kb += v;
-            names.push(format!("{}={:.0}", comm.trim(), v / 1024.0));
+            // Anonymous memory beside: PSS moves when other processes that map the same libraries
+            // (other WebKit apps on the machine) start or end; anonymous memory is the app's own.
+            let anon = field("Anonymous:").unwrap_or(0.0);
+            names.push(format!(
+                "{}={:.0}(anon {:.0})",
+                comm.trim(),
+                v / 1024.0,
+                anon / 1024.0
+            ));
         }
     }
     (kb / 1024.0, names)
 }
 
-const START_GAPS: &str = "window.__gaps = []; let last = performance.now();
-    const tick = (now) => { window.__gaps.push(now - last); last = now;
-      if (!window.__stopGaps) requestAnimationFrame(tick); };
-    window.__stopGaps = false; requestAnimationFrame(tick); return null;";
-const STOP_GAPS: &str = "window.__stopGaps = true; return window.__gaps;";
+/// CPU time (ms, user + system) of each of the app's processes, by name.
+fn app_cpu_ms(data: &Path) -> Vec<(String, f64)> {
+    let want = format!("PARLEY_DATA_DIR={}", data.display());
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let pid = entry.file_name().to_string_lossy().to_string();
+        if !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+        if !env.split(|&b| b == 0).any(|kv| kv == want.as_bytes()) {
+            continue;
+        }
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // Fields after the ")" that closes the name: utime and stime are the 12th and 13th.
+        let Some((head, rest)) = stat.rsplit_once(") ") else {
+            continue;
+        };
+        let name = head
+            .split_once(" (")
+            .map(|x| x.1)
+            .unwrap_or("?")
+            .to_string();
+        if name.starts_with("WebKitWebDriver") || name.starts_with("tauri-driver") {
+            continue;
+        }
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: f64 = [11, 12]
+            .iter()
+            .filter_map(|&i| f.get(i).and_then(|v| v.parse::<f64>().ok()))
+            .sum();
+        out.push((name, ticks * 10.0));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
 
-/// Sends one message and waits until its reply is done and the window idle; returns the frame
-/// gaps (ms) seen meanwhile when `gaps` is set.
-async fn one_reply(
-    app: &crate::fixture::App,
-    server: &FakeOpenAi,
-    n: usize,
-    gaps: bool,
-) -> Vec<f64> {
-    if gaps {
-        app.js(START_GAPS).await;
+fn cpu_delta(before: &[(String, f64)], after: &[(String, f64)], per: f64) -> String {
+    after
+        .iter()
+        .map(|(n, ms)| {
+            let b = before
+                .iter()
+                .find(|x| &x.0 == n)
+                .map(|x| x.1)
+                .unwrap_or(0.0);
+            format!("{n}={:.0}", (ms - b) / per)
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Starts sampling frames: each gap between two animation frames, the page's own busy time within
+/// it (ui/js/frameprobe.js: the time spent in its handlers), and the time from the frame's callbacks
+/// to the next task (the engine's style, layout and paint of that frame, plus whatever waited).
+const START_GAPS: &str = "const done = arguments[0];
+    import('./js/frameprobe.js').then((p) => {
+      p.reset();
+      window.__gaps = []; window.__own = []; window.__after = [];
+      let last = performance.now(), lastBusy = 0, tickEnd = 0;
+      const ch = new MessageChannel();
+      ch.port1.onmessage = () => window.__after.push(performance.now() - tickEnd);
+      const tick = (now) => {
+        const b = p.busyMs();
+        window.__gaps.push(now - last); window.__own.push(b - lastBusy);
+        last = now; lastBusy = b;
+        if (window.__stopGaps) return;
+        requestAnimationFrame(tick);
+        tickEnd = performance.now();
+        ch.port2.postMessage(0);
+      };
+      window.__stopGaps = false; requestAnimationFrame(tick); done(null);
+    });";
+const STOP_GAPS: &str = "const done = arguments[0]; window.__stopGaps = true;
+    import('./js/frameprobe.js').then((p) => done({ gaps: window.__gaps, own: window.__own,
+      after: window.__after, probe: p.stats(),
+      longtask: (window.PerformanceObserver && PerformanceObserver.supportedEntryTypes || []).includes('longtask') }));";
+
+/// Waits in the page (no WebDriver polling while the reply streams) until a new last reply is done
+/// and nothing streams any more.
+const WAIT_DONE: &str = "const [prev, done] = arguments;
+    const ready = () => { const r = document.querySelector('#messages .message.assistant:last-of-type');
+      return r && r.dataset.id !== prev && r.dataset.status === 'done'
+        && !document.body.classList.contains('streaming'); };
+    const iv = setInterval(() => { if (ready()) { clearInterval(iv); done(true); } }, 50);";
+
+/// What the page holds that could grow with a session (printed every 100 replies).
+const COUNTS: &str = "const done = arguments[0];
+    import('./js/render.js').then((r) => done({ ...r.retained(),
+      nodes: document.getElementsByTagName('*').length,
+      perfEntries: performance.getEntries().length,
+      callbacks: window.__TAURI_INTERNALS__.callbacks.size,
+      windowProps: Object.getOwnPropertyNames(window).length }));";
+
+/// Frame samples of some replies.
+#[derive(Default)]
+struct Frames {
+    gaps: Vec<f64>,
+    /// (gap, the page's own time in it)
+    own: Vec<(f64, f64)>,
+    after: Vec<f64>,
+    probe: Vec<serde_json::Value>,
+}
+
+impl Frames {
+    fn report(&mut self, name: &str) {
+        self.gaps.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        self.after.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let long: Vec<&(f64, f64)> = self.own.iter().filter(|g| g.0 > 50.0).collect();
+        let own_in_long: f64 = long.iter().map(|g| g.1).sum();
+        let long_total: f64 = long.iter().map(|g| g.0).sum();
+        let own_max = self.own.iter().map(|g| g.1).fold(0.0, f64::max);
+        println!("BENCH gap_{name}_frames {}", self.gaps.len());
+        println!("BENCH gap_{name}_p50_ms {:.1}", pct(&self.gaps, 0.5));
+        println!("BENCH gap_{name}_p95_ms {:.1}", pct(&self.gaps, 0.95));
+        println!("BENCH gap_{name}_max_ms {:.1}", worst(&self.gaps));
+        println!(
+            "BENCH gap_{name}_over_50ms {} (total {:.0} ms, of it the page's own handlers {:.0} ms)",
+            long.len(),
+            long_total,
+            own_in_long
+        );
+        println!("BENCH gap_{name}_own_max_ms {own_max:.1}");
+        println!(
+            "BENCH gap_{name}_frame_to_next_task_p95_ms {:.1} max {:.1}",
+            pct(&self.after, 0.95),
+            worst(&self.after)
+        );
+        for p in &self.probe {
+            println!("BENCH probe_{name} {p}");
+        }
+    }
+}
+
+/// Sends one message and waits until its reply is done and the window idle; adds the frames seen
+/// meanwhile to `frames` when given.
+async fn one_reply(app: &crate::fixture::App, n: usize, frames: Option<&mut Frames>) {
+    // A script, not a WebDriver element lookup: WebKit's automation keeps a handle to every element
+    // it has found for the session, which would keep each reply's DOM alive after the page let it go.
+    let prev = app
+        .js_with(
+            "const r = document.querySelector(arguments[0]); return r ? r.dataset.id : '';",
+            vec![serde_json::Value::String(LAST_REPLY.into())],
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    if frames.is_some() {
+        app.client()
+            .execute_async(START_GAPS, vec![])
+            .await
+            .unwrap();
     }
     app.send(&format!("Question {n}")).await;
-    wait_for("the reply to be done", || async {
-        (server.request_count() > n
-            && app.attr_of(LAST_REPLY, "data-status").await.as_deref() == Some("done"))
-        .then_some(())
-    })
-    .await;
+    app.client()
+        .execute_async(WAIT_DONE, vec![serde_json::Value::String(prev)])
+        .await
+        .unwrap();
     app.wait_idle().await;
-    if !gaps {
-        return Vec::new();
+    let Some(frames) = frames else {
+        return;
+    };
+    let v = app.client().execute_async(STOP_GAPS, vec![]).await.unwrap();
+    let nums = |k: &str| -> Vec<f64> {
+        v[k].as_array()
+            .map(|a| a.iter().filter_map(|x| x.as_f64()).collect())
+            .unwrap_or_default()
+    };
+    let (gaps, own) = (nums("gaps"), nums("own"));
+    frames.own.extend(gaps.iter().copied().zip(own));
+    frames.gaps.extend(gaps);
+    frames.after.extend(nums("after"));
+    if frames.probe.is_empty() {
+        println!("BENCH longtask_supported {}", v["longtask"]);
     }
-    let v = app.js(STOP_GAPS).await;
-    let mut out: Vec<f64> = v
-        .as_array()
-        .map(|a| a.iter().filter_map(|x| x.as_f64()).collect())
-        .unwrap_or_default();
-    out.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    out
+    frames.probe.push(v["probe"].clone());
 }
 
 fn worst(v: &[f64]) -> f64 {
     v.last().copied().unwrap_or(0.0)
 }
 
-fn p95(v: &[f64]) -> f64 {
+fn pct(v: &[f64], p: f64) -> f64 {
     if v.is_empty() {
         return 0.0;
     }
-    v[((v.len() - 1) as f64 * 0.95).round() as usize]
+    v[((v.len() - 1) as f64 * p).round() as usize]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -100,24 +251,52 @@ async fn bench_session() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
+    // PSS and the page's counts every this many replies.
+    let every: usize = std::env::var("PARLEY_BENCH_EVERY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
     let model =
         std::env::var("PARLEY_BENCH_MODEL").unwrap_or_else(|_| "test-tokens-200-paced-2".into());
     let lab = Lab::new().await;
     let key = "sk-e2e-bench";
-    let server = FakeOpenAi::start_with_key(key);
+    let server = crate::fake_openai::FakeOpenAi::start_with_key(key);
     let app = lab.app(&server).env("OPENAI_API_KEY", key).open().await;
     app.click(sidebar::NEW_CHAT).await;
     app.set_conversation_model(&model).await;
-    let first_gaps = one_reply(&app, &server, 0, true).await;
+    // PARLEY_BENCH_NOANIM=1: no CSS animation anywhere (a rule inserted through CSSOM), for an A/B.
+    let noanim = std::env::var("PARLEY_BENCH_NOANIM").is_ok_and(|v| v == "1");
+    if noanim {
+        app.js("document.styleSheets[0].insertRule('*, *::before, *::after { animation: none !important; }', 0); return null;")
+            .await;
+    }
+    println!("BENCH session_noanim {noanim}");
+    let mut first = Frames::default();
+    one_reply(&app, 0, Some(&mut first)).await;
     tokio::time::sleep(Duration::from_secs(5)).await;
     let (start, names) = app_pss_mib(lab.data());
-    let mut late_gaps = Vec::new();
+    println!("BENCH session_pss_after 1 {start:.1} {}", names.join(","));
+    let mut late = Frames::default();
+    let mut cpu_from = Vec::new();
+    let sampled = 5.min(replies - 1);
     for n in 1..replies {
-        let sample = n + 5 >= replies;
-        let mut g = one_reply(&app, &server, n, sample).await;
-        late_gaps.append(&mut g);
+        if n + sampled == replies {
+            cpu_from = app_cpu_ms(lab.data());
+        }
+        let sample = n + sampled >= replies;
+        one_reply(&app, n, sample.then_some(&mut late)).await;
+        if (n + 1) % every == 0 {
+            let (pss, names) = app_pss_mib(lab.data());
+            println!(
+                "BENCH session_pss_after {} {pss:.1} {}",
+                n + 1,
+                names.join(",")
+            );
+            let counts = app.client().execute_async(COUNTS, vec![]).await.unwrap();
+            println!("BENCH session_page_counts_after {} {counts}", n + 1);
+        }
     }
-    late_gaps.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let cpu_per_reply = cpu_delta(&cpu_from, &app_cpu_ms(lab.data()), sampled.max(1) as f64);
     tokio::time::sleep(Duration::from_secs(5)).await;
     let (end, end_names) = app_pss_mib(lab.data());
     app.click(sidebar::NEW_CHAT).await;
@@ -130,9 +309,8 @@ async fn bench_session() {
     println!("BENCH session_pss_after_first_mib {start:.1}");
     println!("BENCH session_pss_after_all_mib {end:.1}");
     println!("BENCH session_pss_after_new_chat_mib {new_chat:.1}");
-    println!("BENCH gap_first_reply_max_ms {:.1}", worst(&first_gaps));
-    println!("BENCH gap_first_reply_p95_ms {:.1}", p95(&first_gaps));
-    println!("BENCH gap_last_replies_max_ms {:.1}", worst(&late_gaps));
-    println!("BENCH gap_last_replies_p95_ms {:.1}", p95(&late_gaps));
+    println!("BENCH cpu_ms_per_last_reply {cpu_per_reply}");
+    first.report("first_reply");
+    late.report("last_replies");
     app.close().await;
 }

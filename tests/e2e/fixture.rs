@@ -209,9 +209,12 @@ impl Driver {
     }
 
     async fn session(&self) -> Client {
+        // PARLEY_E2E_APP: another build of the window (benches compare two builds with one driver).
+        let app = std::env::var("PARLEY_E2E_APP")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_parley-desktop").to_string());
         let caps = json!({
             "browserName": "wry",
-            "tauri:options": { "application": env!("CARGO_BIN_EXE_parley-desktop") }
+            "tauri:options": { "application": app }
         });
         // The WebDriver client uses rustls too; with two providers compiled in, it needs to be told.
         let _ = rustls::crypto::ring::default_provider().install_default();

@@ -38,6 +38,7 @@ mod rendering;
 mod responses;
 mod restore;
 mod search;
+mod session_bounds;
 mod storage;
 mod stream_tail;
 mod streams;

@@ -129,7 +129,9 @@ async fn a_hostile_markdown_reply_renders_safely_and_links_ask_first() {
           scriptLinks: [...document.querySelectorAll('a[href]')].filter(a => /^\s*(javascript|vbscript|data):/i.test(a.getAttribute('href'))).length,
           links: [...body.querySelectorAll('a[href]')].map(a => a.getAttribute('href')),
           pwned: window.__pwned ?? null,
-          text: body.innerText,
+          // textContent: a streamed reply keeps its blocks as chunks that WebKit skips while off
+          // screen (content-visibility), and innerText leaves out what it skipped.
+          text: body.textContent,
           remoteRequests: performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('example.com')),
         };"#,
             vec![json!(in_last_reply(messages::BODY))],

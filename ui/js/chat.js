@@ -8,7 +8,9 @@ import * as view from './messages.js';
 import * as paging from './paging.js';
 import { state, emit, PENDING } from './state.js';
 import { clearPendingPrompt, pendingPromptVersion } from './slash.js';
-import { isActive, newStream, scheduleFlush, track, untrack } from './streams.js';
+import { afterPaint, isActive, newStream, scheduleFlush, scrollToBottomSoon, stuckToBottom, track, untrack }
+  from './streams.js';
+import * as probe from './frameprobe.js';
 import { branchLoss, clearBranchNote, initFeedback, noteBranch } from './feedback.js';
 import * as attach from './attachments.js';
 
@@ -243,14 +245,23 @@ async function run(ctx, promise) {
       showBanner(errorText(err), 'error');
     }
   } finally {
+    const t0 = probe.now();
     endStream(ctx);
     // Branches and groups changed shape: show the conversation as stored (versions, columns).
-    if (ctx.reloadAfter || ctx.groupId || ctx.kind !== 'send') hooks.reload(ctx.conversationId);
-    // A long session in one conversation: the oldest messages leave the page (paging.js brings
-    // them back on scrolling up), so memory and each frame's work stay bounded.
-    else if (isActive(ctx) && paging.atEnd() && view.isAtBottom()) paging.trimTop();
+    const reload = ctx.reloadAfter || ctx.groupId || ctx.kind !== 'send';
+    if (reload) hooks.reload(ctx.conversationId);
     if (ctx.started && ctx.loss) noteBranch(ctx.loss);
-    emit('stream-ended', ctx.conversationId);
+    probe.add('end', t0, true);
+    // What the reply's end changes off its message (the oldest messages leave, the sidebar row and
+    // the totals) waits until its last text is painted: one short task per frame, not one long one.
+    afterPaint(() => {
+      const t1 = probe.now();
+      // A long session in one conversation: the oldest messages leave the page (paging.js brings
+      // them back on scrolling up), so memory and each frame's work stay bounded.
+      if (!reload && isActive(ctx) && paging.atEnd() && stuckToBottom()) paging.trimTop();
+      emit('stream-ended', ctx.conversationId);
+      probe.add('end.later', t1, true);
+    });
   }
 }
 
@@ -282,6 +293,12 @@ function placeholder(ctx, model, id = ctx.assistantId) {
 }
 
 function onEvent(ctx, ev) {
+  const t0 = probe.now();
+  handleEvent(ctx, ev);
+  probe.add(probe.eventStep(ev?.type), t0, true);
+}
+
+function handleEvent(ctx, ev) {
   if (!ev || ctx.ended) return;
   switch (ev.type) {
     case 'started': onStarted(ctx, ev); break;
@@ -401,7 +418,8 @@ function onStarted(ctx, ev) {
       view.appendMessage(ph);
     }
     view.refreshRetryButtons();
-    view.scrollToBottom();
+    // The layout of the new messages is computed once, by the next frame, not forced here.
+    scrollToBottomSoon(true);
   }
   if (first) emit('stream-started', ctx.conversationId);
 }
@@ -409,10 +427,18 @@ function onStarted(ctx, ev) {
 function applyFinal(ctx, message) {
   if (!message || !message.id) return;
   const r = ctx.replies.get(message.id);
+  const shown = r?.finalShown;
   if (r) { r.final = true; r.dirty = false; }
   if (!isActive(ctx)) return;
-  const stick = view.isAtBottom();
   const i = state.messages.findIndex((m) => m.id === message.id);
+  // The same final twice (the 'finished' event, then the call's result): the reply is rendered
+  // already (rendering it again would redo its Markdown whole), only its details may be newer.
+  if (shown && i >= 0 && shown.content === message.content && shown.status === message.status) {
+    state.messages[i] = { ...state.messages[i], ...message };
+    view.updateMeta(message.id, message);
+    return;
+  }
+  if (r) r.finalShown = { content: message.content, status: message.status };
   if (i >= 0) {
     state.messages[i] = { ...state.messages[i], ...message };
     view.updateMessage(state.messages[i]);
@@ -423,7 +449,7 @@ function applyFinal(ctx, message) {
     view.appendMessage(message);
   }
   view.refreshRetryButtons();
-  if (stick) view.scrollToBottom();
+  scrollToBottomSoon();
 }
 
 function reportFailure(ctx, error) {

@@ -6,11 +6,12 @@
 //
 // Streaming: a long reply is split at its last "stable" boundary (a blank line outside a code fence
 // or a $$ block). Complete blocks before it are rendered once and kept; only the unfinished tail is
-// rendered again on each frame. When the reply ends it is rendered once as a whole.
+// rendered again on each frame. When the reply ends only the rest is rendered (its blocks stay).
 import { h } from './dom.js';
 import { t } from './i18n.js';
 import { installLinkGuard } from './links.js';
 import { markdownToHtml } from './markdown.js';
+import * as probe from './frameprobe.js';
 
 // ---------------------------------------------------------------------------------------------
 // The sanitizer: the one string → DOM function.
@@ -71,8 +72,12 @@ function sanitize(html) {
 
 /** Markdown text → sanitized, decorated fragment; plain text if the libraries failed to load. */
 export function renderMarkdown(text) {
+  let t0 = probe.now();
   const html = markdownToHtml(text);
+  probe.add('render.markdown', t0);
+  t0 = probe.now();
   const frag = html == null ? null : sanitize(html);
+  probe.add('render.sanitize', t0);
   if (!frag) {
     const f = document.createDocumentFragment();
     f.append(h('div', { className: 'md-plain', text }));
@@ -242,6 +247,11 @@ export function parkReply(el, key, text) {
   while (parked.size > CACHE_MAX) parked.delete(parked.keys().next().value);
 }
 
+/** What the renderer holds that a session could grow (each has a limit; an e2e test checks them). */
+export function retained() {
+  return { parked: parked.size, parkedMax: CACHE_MAX, frameLog: timings.frames.length, finalLog: timings.finals.length };
+}
+
 /** Forget every parked reply (the Markdown renderer just loaded: they were plain text). */
 export function clearParked() {
   parked.clear();
@@ -366,8 +376,12 @@ function renderTail(st, tail) {
     st.tailShown = tail.length;
     return;
   }
-  st.tailEl.replaceChildren(tail ? renderMarkdown(tail) : '');
+  const frag = tail ? renderMarkdown(tail) : '';
+  const t1 = performance.now();
+  st.tailEl.replaceChildren(frag);
   const end = performance.now();
+  probe.add('render.tailReplace', t1);
+  probe.add('render.tail', now);
   st.tailText = tail;
   st.tailShown = tail.length;
   st.tailCost = end - now;

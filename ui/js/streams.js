@@ -4,6 +4,7 @@
 import { newStreamId } from './api.js';
 import * as view from './messages.js';
 import { state, emit } from './state.js';
+import * as probe from './frameprobe.js';
 
 /** Is any reply running, in any conversation? */
 export function isStreaming() { return state.streams.size > 0; }
@@ -66,15 +67,14 @@ let timer = 0;
 export function scheduleFlush(ctx) {
   if (!isActive(ctx)) return;
   pending.add(ctx);
-  if (frame) return;
-  frame = requestAnimationFrame(flushAll);
+  if (!frame) frame = requestAnimationFrame(flushAll);
   // Animation frames are throttled in a hidden or occluded window: the timer still shows the text.
-  timer = setTimeout(flushAll, 250);
+  if (!timer) timer = setTimeout(flushAll, 250);
 }
 
 export function cancelFlush(ctx) {
   pending.delete(ctx);
-  if (!pending.size) stopFrame();
+  if (!pending.size && !scrollDue && !behind) stopFrame();
 }
 
 function stopFrame() {
@@ -84,14 +84,63 @@ function stopFrame() {
   timer = 0;
 }
 
+/** Is the list at its bottom? Kept from its scroll events (null until first asked), so nothing
+ *  reads layout just to know it: a read after a write forces a layout, a read before one can too. */
+let stuck = null;
+/** A scroll to the bottom is due at the next frame (a reply started or ended). */
+let scrollDue = false;
+/** The list was not scrolled with the last text (too soon after the previous scroll). */
+let behind = false;
+let lastScroll = 0;
+/** While text streams the list follows it at most this often (each scroll of the list repaints all
+ *  of it when compositing is off); the frame after the last text always catches up. */
+const SCROLL_EVERY_MS = 100;
+
+/** Is the message list at (or within 48 px of) its bottom? */
+export function stuckToBottom() {
+  if (stuck == null) {
+    view.messagesContainer().addEventListener('scroll', () => { stuck = view.isAtBottom(); }, { passive: true });
+    stuck = view.isAtBottom();
+  }
+  return stuck;
+}
+
+/** Scrolls the list to its bottom at the next frame if it is there now, or anyway when `always`
+ *  (after a reply's DOM changed: the layout is computed once, by the frame, not forced meanwhile). */
+export function scrollToBottomSoon(always = false) {
+  if (!stuckToBottom() && !always) return;
+  // Going to the bottom: whatever reads this before the frame scrolls there sees it so.
+  stuck = true;
+  scrollDue = true;
+  if (!frame) frame = requestAnimationFrame(flushAll);
+}
+
 function flushAll() {
+  const t0 = probe.now();
   stopFrame();
   const due = [...pending];
   pending.clear();
-  if (!due.length) return;
-  const stick = view.isAtBottom();
+  if (!due.length && !scrollDue && !behind) return;
+  let t = probe.now();
+  const stick = stuckToBottom() || scrollDue;
+  probe.add('frame.readBottom', t);
+  t = probe.now();
   for (const ctx of due) if (isActive(ctx) && !ctx.ended) flush(ctx);
-  if (stick) view.scrollToBottom();
+  probe.add('frame.write', t);
+  t = probe.now();
+  behind = false;
+  if (stick && (scrollDue || t - lastScroll >= SCROLL_EVERY_MS)) {
+    lastScroll = t;
+    view.scrollToBottom();
+    stuck = true;
+  } else if (stick) {
+    // Not this frame: a later one catches up even if no more text comes.
+    behind = true;
+    frame = requestAnimationFrame(flushAll);
+  }
+  scrollDue = false;
+  probe.add('frame.scroll', t);
+  probe.add('frame', t0, true);
 }
 
 function flush(ctx) {
@@ -104,4 +153,12 @@ function flush(ctx) {
     r.dirty = false;
     view.setStreamingText(id, r.text);
   }
+}
+
+/** Runs `fn` in a task after the next frame (or within 250 ms if frames are throttled: a hidden window). */
+export function afterPaint(fn) {
+  let done = false;
+  const go = () => { if (!done) { done = true; fn(); } };
+  requestAnimationFrame(() => setTimeout(go, 0));
+  setTimeout(go, 250);
 }
