@@ -278,6 +278,18 @@ async function loadInitial() {
   else renderEmptyState();
 }
 
+/**
+ * Once the first view with its data (sidebar, last conversation) has been painted: tells the back
+ * end (its "page loaded" start-up mark) and the page (`parley:shown`, which the Chromium anchor of
+ * tests/bench.sh times). A timeout queued from an animation frame runs after that frame's paint.
+ */
+function reportShown() {
+  requestAnimationFrame(() => setTimeout(() => {
+    document.dispatchEvent(new Event('parley:shown'));
+    api.pageShown().catch(() => {});
+  }, 0));
+}
+
 function init() {
   initTheme();
   hydrateIcons(document);
@@ -336,6 +348,7 @@ function init() {
   const rendererLoaded = loadRenderer().then((ok) => { if (ok) view.rerenderReplies(); });
   loadInitial().finally(() => {
     $('composer').focus();
+    reportShown();
     // Everything is wired, the first data is in, the parameter inputs are built and replies render
     // as Markdown (the end-to-end tests wait for this).
     Promise.allSettled([rendererLoaded, conv.inputsReady, settings.inputsReady])
