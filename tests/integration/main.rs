@@ -52,3 +52,4 @@ mod suites;
 mod suites_ci;
 mod token_branch;
 mod tools;
+mod startup;
