@@ -251,9 +251,9 @@ function wireEvents() {
 
 async function loadInitial() {
   const [info, profile, conversations, profiles] = await Promise.allSettled([
-    api.appInfo(), api.getProfile(), api.listConversations(), api.listProfiles(),
+    api.appInfo(), api.getProfile(), api.listConversations(), conv.profilesListed,
   ]);
-  if (profiles.status === 'fulfilled') profilesCount = profiles.value.profiles.length;
+  if (profiles.status === 'fulfilled' && profiles.value) profilesCount = profiles.value.profiles.length;
   const errors = new Set();
   for (const r of [info, profile, conversations]) if (r.status === 'rejected') errors.add(errorText(r.reason));
   for (const msg of errors) showBanner(msg, 'error');
