@@ -250,12 +250,15 @@ function wireEvents() {
 }
 
 async function loadInitial() {
-  const [info, profile, conversations, profiles] = await Promise.allSettled([
-    api.appInfo(), api.getProfile(), api.listConversations(), conv.profilesListed,
+  // Three calls at once; the default profile is the one the list marks (no call of its own).
+  const [info, conversations, profiles] = await Promise.allSettled([
+    api.appInfo(), api.listConversations(), conv.profilesListed,
   ]);
-  if (profiles.status === 'fulfilled' && profiles.value) profilesCount = profiles.value.profiles.length;
+  const overview = profiles.status === 'fulfilled' ? profiles.value : null;
+  if (overview) profilesCount = overview.profiles.length;
+  const profile = { status: profiles.status, value: overview?.profiles.find((p) => p.isDefault) ?? null };
   const errors = new Set();
-  for (const r of [info, profile, conversations]) if (r.status === 'rejected') errors.add(errorText(r.reason));
+  for (const r of [info, profiles, conversations]) if (r.status === 'rejected') errors.add(errorText(r.reason));
   for (const msg of errors) showBanner(msg, 'error');
   if (info.status === 'fulfilled' && info.value) {
     settings.setAppInfo(info.value);
