@@ -98,11 +98,9 @@ pub fn run() -> i32 {
             open_main_window(app.handle())?;
             Ok(())
         })
-        .on_page_load(|_, payload| {
-            match payload.event() {
-                tauri::webview::PageLoadEvent::Started => parley_core::trace("page load started"),
-                tauri::webview::PageLoadEvent::Finished => parley_core::trace("load finished"),
-            }
+        .on_page_load(|_, payload| match payload.event() {
+            tauri::webview::PageLoadEvent::Started => parley_core::trace("page load started"),
+            tauri::webview::PageLoadEvent::Finished => parley_core::trace("load finished"),
         })
         .build(tauri::generate_context!("tauri.conf.json"));
     match app {

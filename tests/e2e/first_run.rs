@@ -184,7 +184,9 @@ async fn the_markdown_libraries_are_asked_for_only_after_the_first_view_is_shown
              return { shown: shown ? shown.startTime : null, vendor: vendor.map((e) => [e.name, e.startTime]) };",
         )
         .await;
-    let shown = seen["shown"].as_f64().expect("the page marked its first view");
+    let shown = seen["shown"]
+        .as_f64()
+        .expect("the page marked its first view");
     let vendor = seen["vendor"].as_array().unwrap();
     assert!(!vendor.is_empty(), "no vendored file was loaded: {seen}");
     for file in vendor {

@@ -53,7 +53,11 @@ fn links(html: &str, rel: &str) -> BTreeSet<String> {
 #[test]
 fn index_html_preloads_every_module_app_js_imports_and_nothing_else() {
     let graph: BTreeSet<String> = module_graph().iter().map(|m| format!("js/{m}")).collect();
-    assert!(graph.len() > 20, "the import graph was read ({} modules)", graph.len());
+    assert!(
+        graph.len() > 20,
+        "the import graph was read ({} modules)",
+        graph.len()
+    );
     let preloaded = links(&read("ui/index.html"), "modulepreload");
     let missing: Vec<_> = graph.difference(&preloaded).collect();
     let extra: Vec<_> = preloaded.difference(&graph).collect();
