@@ -162,6 +162,7 @@ export function loadRenderer() {
   if (loading) return loading;
   loading = new Promise((resolve) => {
     const go = () => {
+      performance.mark('parley:renderer'); // when the files are asked for (an e2e test reads it)
       addStyles();
       let left = VENDOR.length;
       let ok = true;
