@@ -112,6 +112,7 @@ const COMMANDS: &[&str] = &[
     "import_suite",
     "export_suite",
     "run_library_suite",
+    "page_shown",
 ];
 
 fn main() {

@@ -36,20 +36,40 @@ fn open_main_window<R: Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<()> 
             parley_core::trace(&format!("refused a new window for {url}"));
             tauri::webview::NewWindowResponse::Deny
         });
+    // With PARLEY_TRACE: each file the page loads, as it is served (start-up profiling).
+    let builder = if tracing() {
+        builder.on_web_resource_request(|request, _| {
+            parley_core::trace(&format!("served {}", request.uri().path()));
+        })
+    } else {
+        builder
+    };
     // Where and how large it was last time (window.json in the data folder), kept up to date.
     let window = crate::window_state::restore(app, builder, min).build()?;
+    parley_core::trace("window built");
     crate::window_state::track(&window);
     crate::webkit::apply(&window);
     Ok(())
 }
 
+fn tracing() -> bool {
+    std::env::var_os("PARLEY_TRACE").is_some()
+}
+
 pub fn build_app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
+    let handler = crate::commands::handler();
+    let traced = tracing();
     builder
         .manage(state)
         .plugin(navigation_guard())
         // Save and open dialogs, called from Rust only (the page is granted none of its commands).
         .plugin(tauri_plugin_dialog::init())
-        .invoke_handler(crate::commands::handler())
+        .invoke_handler(move |invoke| {
+            if traced {
+                parley_core::trace(&format!("ipc {}", invoke.message.command()));
+            }
+            handler(invoke)
+        })
 }
 
 pub fn run() -> i32 {
@@ -60,6 +80,7 @@ pub fn run() -> i32 {
         None
     });
     let state = AppState::open();
+    parley_core::trace("state open");
     let service = state.service().ok();
     if service.is_some() {
         // A backup of the database once a day, off the UI's path; checked again every hour
@@ -73,13 +94,13 @@ pub fn run() -> i32 {
     }
     let app = build_app(tauri::Builder::default(), state)
         .setup(|app| {
+            parley_core::trace("tauri set up");
             open_main_window(app.handle())?;
             Ok(())
         })
-        .on_page_load(|_, payload| {
-            if matches!(payload.event(), tauri::webview::PageLoadEvent::Finished) {
-                parley_core::trace("page loaded");
-            }
+        .on_page_load(|_, payload| match payload.event() {
+            tauri::webview::PageLoadEvent::Started => parley_core::trace("page load started"),
+            tauri::webview::PageLoadEvent::Finished => parley_core::trace("load finished"),
         })
         .build(tauri::generate_context!("tauri.conf.json"));
     match app {

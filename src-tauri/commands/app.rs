@@ -24,6 +24,14 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
     }
 }
 
+/// The page's first paint with its data in (sidebar listed, the last conversation shown): the
+/// "page loaded" start-up mark of `PARLEY_TRACE` (tests/bench.sh times the window to it). WebKit's
+/// own load-finished event comes before the page's scripts have even been fetched.
+#[tauri::command(async)]
+pub fn page_shown() {
+    parley_core::trace("page loaded");
+}
+
 /// The request parameters' table (name, type, range, doc, endpoints): the window builds its
 /// parameter inputs from it, so no range is written in JavaScript or HTML.
 #[tauri::command(async)]

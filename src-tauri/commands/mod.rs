@@ -134,5 +134,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         suites_edit::import_suite,
         suites_edit::export_suite,
         suites_edit::run_library_suite,
+        // Start-up (branch start): the page reports its first paint.
+        app::page_shown,
     ]
 }

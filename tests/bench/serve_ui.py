@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Serves ui/ on 127.0.0.1 for the Chromium --app anchor of tests/bench.sh. index.html gets one
-extra classic script that calls /__loaded on the load event (what Parley's "page loaded" trace marks);
+extra classic script that calls /__loaded when the page reports its first paint with its data in
+(the `parley:shown` event of app.js: what Parley's "page loaded" trace marks);
 each such call appends a timestamp (ns, CLOCK_REALTIME) to LOADED_FILE.
 Usage: serve_ui.py UI_DIR LOADED_FILE   (prints the port on stdout)"""
 import functools
@@ -9,7 +10,7 @@ import sys
 import time
 
 ui_dir, loaded_file = sys.argv[1], sys.argv[2]
-BEACON = b"<script>addEventListener('load', () => fetch('/__loaded'));</script>"
+BEACON = b"<script>document.addEventListener('parley:shown', () => fetch('/__loaded'));</script>"
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):

@@ -167,3 +167,33 @@ async fn with_no_model_chosen_the_error_offers_the_servers_models_in_one_click()
     assert_eq!(app.last_reply("done").await, "Echo: which model?");
     app.close().await;
 }
+
+/// Start-up (issue 15): the first view is painted before the ~550 KB of Markdown, math and code
+/// libraries are asked for (with no conversation to show, nothing on screen needs them); they
+/// still arrive, since the page is ready only once replies render as Markdown. (WebKit keeps no
+/// resource timing for the app's own scheme: markdown.js marks when it asks for the files.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_markdown_libraries_are_asked_for_only_after_the_first_view_is_shown() {
+    let lab = Lab::new().await;
+    let server = FakeOpenAi::start();
+    let app = lab.open(&server).await;
+    let seen = app
+        .js(
+            "const at = (name) => performance.getEntriesByName(name)[0]?.startTime ?? null;
+             return { shown: at('parley:shown'), renderer: at('parley:renderer'),
+                      markdown: typeof window.markdownit === 'function' };",
+        )
+        .await;
+    let shown = seen["shown"]
+        .as_f64()
+        .expect("the page marked its first view");
+    let asked = seen["renderer"]
+        .as_f64()
+        .expect("markdown.js marked when it asked for the libraries");
+    assert!(
+        asked >= shown,
+        "the libraries were asked for before the first view was shown: {seen}"
+    );
+    assert_eq!(seen["markdown"], true, "the libraries arrived: {seen}");
+    app.close().await;
+}

@@ -44,6 +44,7 @@ mod reasoning;
 mod responses;
 mod search;
 mod security;
+mod startup;
 mod storage_faults;
 mod structured;
 mod suite_library;

@@ -277,6 +277,8 @@ export const api = {
     channel.onmessage = (p) => { try { onProgress(p); } catch (e) { console.error(e); } };
     return call('run_library_suite', { request, onProgress: channel });
   },
+  // Start-up (branch start): the page's first paint with its data in (the "page loaded" trace mark).
+  pageShown: () => call('page_shown'),
 };
 
 export function newStreamId() {

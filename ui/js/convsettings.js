@@ -73,9 +73,12 @@ async function onProfilePicked() {
   }
 }
 
-async function refreshProfiles() {
+/** The profiles as listed at start: app.js counts them too (one call where there were two). */
+export let profilesListed = Promise.resolve(null);
+
+async function refreshProfiles(listed = api.listProfiles()) {
   try {
-    profilesOverview = await api.listProfiles();
+    profilesOverview = await listed;
   } catch { /* the picker keeps the default only */ }
   renderProfilePicker();
   updateModelPlaceholder();
@@ -89,7 +92,8 @@ export function initConvSettings() {
   on('profile-changed', () => { modelsTried = false; });
   on('profiles-changed', (overview) => { profilesOverview = overview; renderProfilePicker(); updateModelPlaceholder(); });
   $('conv-profile').addEventListener('change', () => onProfilePicked());
-  refreshProfiles();
+  profilesListed = api.listProfiles();
+  refreshProfiles(profilesListed);
   $('toggle-conv-settings').addEventListener('click', () => togglePanel());
   const listen = (ids) => {
     for (const f of ids) {

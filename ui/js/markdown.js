@@ -2,6 +2,7 @@
 // markdown-it with raw HTML off, KaTeX math through markdown-it-texmath, highlight.js for code.
 // The libraries are the vendored files in ui/vendor/lib (loaded by index.html as classic scripts).
 import { t } from './i18n.js';
+import { applyTheme, getTheme } from './theme.js';
 
 const KATEX_OPTIONS = Object.freeze({
   throwOnError: false, // a formula that does not parse shows its source in red, never breaks the reply
@@ -136,6 +137,18 @@ function addRules(m, { hljs }) {
   });
 }
 
+/** KaTeX's and highlight.js' styles (the light and dark code themes by id: theme.js picks one). */
+function addStyles() {
+  for (const [id, name] of [['', 'katex.min.css'], ['hljs-light', 'hljs-light.min.css'], ['hljs-dark', 'hljs-dark.min.css']]) {
+    const link = document.createElement('link');
+    link.rel = 'stylesheet';
+    link.href = `vendor/lib/${name}`;
+    if (id) link.id = id;
+    document.head.append(link);
+  }
+  applyTheme(getTheme());
+}
+
 /** The vendored libraries, in the order they must run (texmath needs KaTeX). */
 const VENDOR = ['markdown-it.min.js', 'katex.min.js', 'texmath.js', 'highlight.min.js', 'purify.min.js'];
 let loading = null;
@@ -149,6 +162,8 @@ export function loadRenderer() {
   if (loading) return loading;
   loading = new Promise((resolve) => {
     const go = () => {
+      performance.mark('parley:renderer'); // when the files are asked for (an e2e test reads it)
+      addStyles();
       let left = VENDOR.length;
       let ok = true;
       for (const name of VENDOR) {

@@ -1,0 +1,77 @@
+//! Start-up (issue 15): what the window's page asks for before its first paint. Checks the
+//! mechanism, never a time: every module app.js imports is preloaded from index.html (asked for at
+//! once instead of level by level), and the vendored Markdown, math, code and chart files are not.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+fn read(rel: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)).unwrap()
+}
+
+/// The `./name.js` modules a file imports statically (`… from './x.js'`, `import './x.js'`).
+fn static_imports(src: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in src.lines() {
+        for marker in ["from './", "import './"] {
+            if let Some(at) = line.find(marker) {
+                let rest = &line[at + marker.len()..];
+                if let Some(end) = rest.find('\'') {
+                    out.push(rest[..end].to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Every module reachable from ui/js/app.js through static imports, app.js itself left out.
+fn module_graph() -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec!["app.js".to_string()];
+    while let Some(file) = todo.pop() {
+        for dep in static_imports(&read(&format!("ui/js/{file}"))) {
+            if seen.insert(dep.clone()) {
+                todo.push(dep);
+            }
+        }
+    }
+    seen
+}
+
+/// The `href`s of index.html's `<link rel="…">` tags of one kind.
+fn links(html: &str, rel: &str) -> BTreeSet<String> {
+    let tag = format!("<link rel=\"{rel}\" href=\"");
+    html.match_indices(&tag)
+        .filter_map(|(at, _)| {
+            let rest = &html[at + tag.len()..];
+            rest.find('"').map(|end| rest[..end].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn index_html_preloads_every_module_app_js_imports_and_nothing_else() {
+    let graph: BTreeSet<String> = module_graph().iter().map(|m| format!("js/{m}")).collect();
+    assert!(
+        graph.len() > 20,
+        "the import graph was read ({} modules)",
+        graph.len()
+    );
+    let preloaded = links(&read("ui/index.html"), "modulepreload");
+    let missing: Vec<_> = graph.difference(&preloaded).collect();
+    let extra: Vec<_> = preloaded.difference(&graph).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "index.html's modulepreload list is out of date: missing {missing:?}, not imported {extra:?}"
+    );
+}
+
+#[test]
+fn the_vendored_libraries_are_not_in_index_html() {
+    let html = read("ui/index.html");
+    assert!(
+        !html.contains("vendor/"),
+        "index.html loads a vendored file before the first paint; markdown.js and ratingsview.js load them on use"
+    );
+}
