@@ -231,6 +231,13 @@ impl From<Endpoint> for parley_core::api::EndpointKind {
 pub async fn run(mut args: Args) -> Result<i32> {
     let service = Arc::new(service()?);
     parley_core::trace("database open");
+    // The key is read from the keyring while the conversation and the message are written (the
+    // profile of a continued conversation is only known from it: then the read comes later).
+    if args.profile.is_some() || !args.continue_last {
+        if let Ok(profile) = service.profile_id_by_name(args.profile.as_deref()) {
+            let _ = service.prefetch_key(profile);
+        }
+    }
     let mut prompt_version_id = None;
     let prompt = match (args.saved_prompt.clone(), args.prompt.as_deref()) {
         (Some(name), _) => {

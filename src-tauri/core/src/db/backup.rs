@@ -100,6 +100,7 @@ pub fn daily(conn: &Connection, data_dir: &Path) -> Result<Option<PathBuf>> {
 pub(crate) fn daily_for(data_dir: &Path) -> Result<Option<PathBuf>> {
     let conn = Connection::open(data_dir.join(DB_FILE))?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    super::wal::persist(&conn)?;
     daily(&conn, data_dir)
 }
 
