@@ -39,6 +39,8 @@ pub struct Db {
     conn: Arc<Mutex<Connection>>,
     /// The data directory the file is in (`None` in memory): backups live beside it.
     dir: Option<PathBuf>,
+    /// Bounds the kept WAL when the last handle goes (declared after `conn`: dropped after it).
+    _trim: Option<Arc<wal::TrimOnClose>>,
 }
 
 /// What happened while opening, worth telling the user.
@@ -252,9 +254,11 @@ impl Db {
             });
         }
         migrations::migrate(&mut conn)?;
+        let conn = Arc::new(Mutex::new(conn));
         let db = Db {
-            conn: Arc::new(Mutex::new(conn)),
+            conn: conn.clone(),
             dir: Some(dir.to_path_buf()),
+            _trim: Some(Arc::new(wal::TrimOnClose(conn))),
         };
         let replies = db.with(messages::mark_interrupted)?;
         if replies > 0 {
@@ -274,6 +278,7 @@ impl Db {
         Ok(Db {
             conn: Arc::new(Mutex::new(conn)),
             dir: None,
+            _trim: None,
         })
     }
 

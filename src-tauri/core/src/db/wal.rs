@@ -1,5 +1,7 @@
 //! The WAL file is kept between runs (issue 15): what that saves, and why it stays safe.
 
+use std::sync::{Arc, Mutex};
+
 use rusqlite::Connection;
 
 use crate::error::{Error, Result};
@@ -11,8 +13,8 @@ use crate::error::{Error, Result};
 /// the next first write made a new one and synced its header and the folder: two fsyncs, ~25 ms
 /// of every `parley ask` before its request went out. No `journal_size_limit`: with one, SQLite
 /// truncates the kept file to nothing on close and the next write pays the header sync again.
-/// The file stays bounded by the auto-checkpoint (1,000 pages), after which SQLite starts it
-/// over (one header sync, in the middle of some run).
+/// Each run appends its frames (~30 for an `ask`) and the next one reads them all to rebuild the
+/// WAL index, so the kept file is bounded by [`KEEP_FRAMES`] (see [`TrimOnClose`]).
 pub(crate) fn persist(conn: &Connection) -> Result<()> {
     let mut on: std::ffi::c_int = 1;
     // SAFETY: the handle is this live connection's (borrowed for the call); the op reads and
@@ -32,4 +34,64 @@ pub(crate) fn persist(conn: &Connection) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// Frames the kept WAL may hold when the database closes (~1 MB): more, and closing empties the
+/// file, so the next run's first write pays the header and folder syncs once (about one run in
+/// eight of `parley ask`), and no start reads more than this to rebuild the WAL index.
+pub(crate) const KEEP_FRAMES: i64 = 256;
+
+/// Runs [`trim`] when the last handle on the database goes, before SQLite's own close.
+pub(crate) struct TrimOnClose(pub(crate) Arc<Mutex<Connection>>);
+
+impl Drop for TrimOnClose {
+    fn drop(&mut self) {
+        let conn = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        // Best effort: SQLite's close checkpoints anyway; only the bound would be missed.
+        let _ = trim(&conn);
+    }
+}
+
+/// Checkpoints, and empties the WAL file when it holds more than [`KEEP_FRAMES`] frames.
+/// Returns whether it emptied it.
+pub(crate) fn trim(conn: &Connection) -> Result<bool> {
+    let frames: i64 = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))?;
+    if frames <= KEEP_FRAMES {
+        return Ok(false);
+    }
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{conversations, Db};
+
+    fn wal_len(dir: &std::path::Path) -> u64 {
+        std::fs::metadata(dir.join("parley.db-wal")).unwrap().len()
+    }
+
+    #[test]
+    fn the_wal_is_kept_on_close_and_emptied_once_it_outgrows_its_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _) = Db::open_dir(dir.path()).unwrap();
+        db.with(|c| conversations::create(c, None).map(|_| ()))
+            .unwrap();
+        drop(db);
+        let kept = wal_len(dir.path());
+        assert!(kept > 0, "a small WAL is kept");
+        // Many small transactions, each a few frames: past the bound, closing empties it.
+        let (db, _) = Db::open_dir(dir.path()).unwrap();
+        for _ in 0..KEEP_FRAMES {
+            db.with(|c| conversations::create(c, None).map(|_| ()))
+                .unwrap();
+        }
+        drop(db);
+        assert_eq!(wal_len(dir.path()), 0);
+        // Nothing was lost on the way.
+        let (db, _) = Db::open_dir(dir.path()).unwrap();
+        let n = db.with(|c| conversations::list(c)).unwrap().len() as i64;
+        assert_eq!(n, KEEP_FRAMES + 1);
+    }
 }
