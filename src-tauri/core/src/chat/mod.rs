@@ -35,6 +35,7 @@ use branch::Prefill;
 pub use branch::TokenBranchRequest;
 pub use events::ChatEvent;
 pub use judging::JudgeTarget;
+pub use key_prefetch::KeyPrefetch;
 pub use profiles::{ProfileUpdate, ProfilesOverview};
 pub use provider::{EnvFallback, KeySource, ProfileView};
 pub use request::completion_prompt;

@@ -19,7 +19,7 @@ pub mod suite_prompts;
 pub mod suite_replies;
 pub mod suites;
 pub mod tools;
-mod wal;
+pub(crate) mod wal;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
