@@ -215,20 +215,23 @@ impl App {
     /// is the current one (the sidebar can redraw between finding a row and clicking it, and a
     /// click on a row that was just replaced goes nowhere).
     pub async fn open_conversation(&self, title: &str) {
-        wait_for(&format!("the conversation titled {title} to open"), || async {
-            let state = self
-                .js_with(
-                    "const li = [...document.querySelectorAll(arguments[0])]
+        wait_for(
+            &format!("the conversation titled {title} to open"),
+            || async {
+                let state = self
+                    .js_with(
+                        "const li = [...document.querySelectorAll(arguments[0])]
                        .find((l) => l.innerText.includes(arguments[1]));
                      if (!li) return 'missing';
                      if (li.getAttribute('aria-current') === 'true') return 'open';
                      li.click();
                      return 'clicked';",
-                    vec![json!(sidebar::CONVERSATIONS), json!(title)],
-                )
-                .await;
-            (state == json!("open")).then_some(())
-        })
+                        vec![json!(sidebar::CONVERSATIONS), json!(title)],
+                    )
+                    .await;
+                (state == json!("open")).then_some(())
+            },
+        )
         .await;
     }
 

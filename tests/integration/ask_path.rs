@@ -165,7 +165,10 @@ async fn a_key_read_ahead_is_the_one_the_request_carries_and_only_for_its_own_pr
     let ahead = parley_core::chat::KeyPrefetch::start(dir.path(), None, store.clone())
         .expect("the default profile's row is read from the file");
     service.adopt_key_prefetch(ahead);
-    assert_eq!(sent_with(&service, &server, conv).await, "Bearer sk-default");
+    assert_eq!(
+        sent_with(&service, &server, conv).await,
+        "Bearer sk-default"
+    );
     assert_eq!(store.gets() - before, 1);
 
     // Read ahead for the default profile, sent with another: that one's key, asked for itself.
