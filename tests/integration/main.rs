@@ -12,6 +12,7 @@ mod fake_openai;
 mod forward_proxy;
 
 mod architecture;
+mod ask_path;
 mod background;
 mod chat_complete;
 mod chat_service;

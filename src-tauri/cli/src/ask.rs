@@ -9,7 +9,7 @@ use parley_core::error::{Error, Result};
 use parley_core::params::ResponseFormat;
 
 use crate::params::ParamArgs;
-use crate::{read_stdin, service};
+use crate::read_stdin;
 use parley_core::params::Params;
 
 #[derive(clap::Args, Debug)]
@@ -229,7 +229,11 @@ impl From<Endpoint> for parley_core::api::EndpointKind {
 }
 
 pub async fn run(mut args: Args) -> Result<i32> {
-    let service = Arc::new(service()?);
+    // The key is read from the keyring while the database is checked and the conversation and
+    // the message are written (the profile of a continued conversation is only known from it:
+    // then the read comes later, as before).
+    let ahead = (args.profile.is_some() || !args.continue_last).then_some(args.profile.as_deref());
+    let service = Arc::new(crate::service_reading_key(ahead)?);
     parley_core::trace("database open");
     let mut prompt_version_id = None;
     let prompt = match (args.saved_prompt.clone(), args.prompt.as_deref()) {

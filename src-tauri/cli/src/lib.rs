@@ -30,7 +30,7 @@ mod search;
 pub use ask::stats_line;
 pub use judge::verdict_line;
 
-use parley_core::chat::{ChatService, EnvFallback};
+use parley_core::chat::{ChatService, EnvFallback, KeyPrefetch};
 use parley_core::error::Result;
 use parley_core::secrets::KeyringStore;
 
@@ -207,9 +207,19 @@ pub fn run(command: Command) -> i32 {
 }
 
 pub(crate) fn service() -> Result<ChatService> {
+    service_reading_key(None)
+}
+
+/// The service; with `Some(profile)` (`Some(None)`: the default one), that profile's key is read
+/// from the keyring while the database is checked and opened (`ask`: off its way to the request).
+pub(crate) fn service_reading_key(profile: Option<Option<&str>>) -> Result<ChatService> {
     let dir = parley_core::api::data_dir()?;
-    let (service, notices) =
-        parley_core::open_service(&dir, Arc::new(KeyringStore::new()), EnvFallback::from_env())?;
+    let secrets = Arc::new(KeyringStore::new());
+    let ahead = profile.and_then(|p| KeyPrefetch::start(&dir, p, secrets.clone()));
+    let (service, notices) = parley_core::open_service(&dir, secrets, EnvFallback::from_env())?;
+    if let Some(ahead) = ahead {
+        service.adopt_key_prefetch(ahead);
+    }
     for n in notices {
         errln!("parley: {n}");
     }

@@ -7,6 +7,7 @@ pub mod context;
 pub mod events;
 pub mod history;
 pub mod judging;
+mod key_prefetch;
 pub mod profiles;
 pub mod provider;
 mod request;
@@ -34,6 +35,7 @@ use branch::Prefill;
 pub use branch::TokenBranchRequest;
 pub use events::ChatEvent;
 pub use judging::JudgeTarget;
+pub use key_prefetch::KeyPrefetch;
 pub use profiles::{ProfileUpdate, ProfilesOverview};
 pub use provider::{EnvFallback, KeySource, ProfileView};
 pub use request::completion_prompt;
@@ -133,6 +135,8 @@ pub struct ChatService {
     clients: Mutex<HashMap<crate::openai::ClientOptions, Client>>,
     env: EnvFallback,
     streams: Mutex<HashMap<String, CancellationToken>>,
+    /// A keyring read started ahead of a request (`prefetch_key`).
+    prefetched: Mutex<Option<key_prefetch::KeyPrefetch>>,
 }
 
 /// Removes a stream's cancel token however the reply ends.
@@ -199,6 +203,7 @@ impl ChatService {
             clients: Mutex::new(clients),
             env,
             streams: Mutex::new(HashMap::new()),
+            prefetched: Mutex::new(None),
         }
     }
 

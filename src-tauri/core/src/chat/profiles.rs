@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::key_prefetch;
 use super::provider::{self, ProfileView};
 use super::ChatService;
 use crate::db::profiles::{self, ProfileDefaults, ProfileKind, ProfileRow};
@@ -136,27 +137,17 @@ impl ChatService {
         })
     }
 
-    /// The profile's keyring entry (keyring calls block on D-Bus: kept off the async workers).
-    /// An entry from before keys were bound carries no origin: it is bound, once, to the origin the
-    /// database recorded for it; with none recorded it stays unbound and is never sent unasked.
+    /// The profile's keyring entry (keyring calls block on D-Bus: kept off the async workers),
+    /// bound as [`key_prefetch::read_stored`] says; the read `prefetch_key` started, if any.
     pub(crate) async fn stored_key(&self, row: &ProfileRow) -> Result<Option<StoredKey>> {
+        if let Some(read) = self.take_prefetched(row) {
+            return key_prefetch::joined(read).await;
+        }
         let secrets = self.secrets.clone();
         let profile = row.name.clone();
         let recorded = row.key_origin.clone();
-        crate::secrets::blocking(move || {
-            let stored = secrets.get(&profile)?;
-            match (stored, recorded) {
-                (Some(StoredKey { key, origin: None }), Some(origin)) => {
-                    secrets.set(&profile, &key, &origin)?;
-                    Ok(Some(StoredKey {
-                        key,
-                        origin: Some(origin),
-                    }))
-                }
-                (stored, _) => Ok(stored),
-            }
-        })
-        .await
+        crate::secrets::blocking(move || key_prefetch::read_stored(&*secrets, &profile, recorded))
+            .await
     }
 
     async fn view_of(&self, row: &ProfileRow, default_id: i64) -> ProfileView {

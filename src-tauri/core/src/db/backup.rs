@@ -100,6 +100,7 @@ pub fn daily(conn: &Connection, data_dir: &Path) -> Result<Option<PathBuf>> {
 pub(crate) fn daily_for(data_dir: &Path) -> Result<Option<PathBuf>> {
     let conn = Connection::open(data_dir.join(DB_FILE))?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    super::wal::persist(&conn)?;
     daily(&conn, data_dir)
 }
 
@@ -167,7 +168,10 @@ pub fn restore_live(db: &super::Db, data_dir: &Path, name: &str) -> Result<PathB
     }
     let result = restore_files(data_dir, name);
     let (reopened, _) = super::Db::open_dir(data_dir)?;
-    let conn = std::sync::Arc::try_unwrap(reopened.conn)
+    // Its WAL bound lets go of its share first (`db` keeps its own, on the same mutex).
+    let super::Db { conn, _trim, .. } = reopened;
+    drop(_trim);
+    let conn = std::sync::Arc::try_unwrap(conn)
         .map_err(|_| Error::Database {
             message: "the reopened database is shared".into(),
         })?

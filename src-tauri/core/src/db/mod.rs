@@ -19,11 +19,13 @@ pub mod suite_prompts;
 pub mod suite_replies;
 pub mod suites;
 pub mod tools;
+pub(crate) mod wal;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use rusqlite::config::DbConfig;
 use rusqlite::Connection;
 
 use crate::error::{Error, Result};
@@ -37,6 +39,8 @@ pub struct Db {
     conn: Arc<Mutex<Connection>>,
     /// The data directory the file is in (`None` in memory): backups live beside it.
     dir: Option<PathBuf>,
+    /// Bounds the kept WAL when the last handle goes (declared after `conn`: dropped after it).
+    _trim: Option<Arc<wal::TrimOnClose>>,
 }
 
 /// What happened while opening, worth telling the user.
@@ -138,13 +142,20 @@ fn configure(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "foreign_keys", true)?;
     // In WAL mode NORMAL keeps every committed transaction across a process crash.
     conn.pragma_update(None, "synchronous", "NORMAL")?;
-    Ok(())
+    wal::persist(conn)
 }
 
 /// What an existing file looks like before Parley touches it.
 enum Existing {
-    Healthy { version: i64 },
-    Corrupt { reason: String },
+    /// With the connection that looked, kept open until the real one is: closing it first would
+    /// make the real one read the whole WAL again to rebuild its index.
+    Healthy {
+        version: i64,
+        _looked: Connection,
+    },
+    Corrupt {
+        reason: String,
+    },
 }
 
 fn is_corruption(e: &rusqlite::Error) -> bool {
@@ -160,13 +171,19 @@ fn inspect(path: &Path) -> Result<Existing> {
     let corrupt = |reason: String| Ok(Existing::Corrupt { reason });
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // It only reads: its close never checkpoints (fsyncs before the first request) nor deletes.
+    wal::persist(&conn)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
     let version: i64 = match conn.pragma_query_value(None, "user_version", |r| r.get(0)) {
         Ok(v) => v,
         Err(e) if is_corruption(&e) => return corrupt(e.to_string()),
         Err(e) => return Err(e.into()),
     };
     match conn.query_row("PRAGMA quick_check", [], |r| r.get::<_, String>(0)) {
-        Ok(s) if s == "ok" => Ok(Existing::Healthy { version }),
+        Ok(s) if s == "ok" => Ok(Existing::Healthy {
+            version,
+            _looked: conn,
+        }),
         Ok(s) => corrupt(s),
         Err(e) if is_corruption(&e) => corrupt(e.to_string()),
         Err(e) => Err(e.into()),
@@ -207,6 +224,7 @@ impl Db {
         private::fix_data_dir(dir)?;
         let path = dir.join(DB_FILE);
         let mut notices = Vec::new();
+        let mut looked = None;
         if path.exists() {
             match inspect(&path)? {
                 Existing::Corrupt { reason } => {
@@ -214,10 +232,10 @@ impl Db {
                     notices.push(OpenNotice::CorruptMovedAside { moved_to, reason });
                 }
                 // Refuse before anything (even the WAL switch) is written to a newer file.
-                Existing::Healthy { version } if version > migrations::latest_version() => {
+                Existing::Healthy { version, .. } if version > migrations::latest_version() => {
                     return Err(migrations::newer_than_known(version));
                 }
-                Existing::Healthy { .. } => {}
+                healthy => looked = Some(healthy),
             }
         }
         if !path.exists() {
@@ -226,6 +244,7 @@ impl Db {
         }
         let mut conn = Connection::open(&path)?;
         configure(&conn)?;
+        drop(looked);
         let version = migrations::current_version(&conn)?;
         if version > 0 && version < migrations::latest_version() {
             let backup = backup::write(&conn, dir, &format!("v{version}"))?;
@@ -235,9 +254,11 @@ impl Db {
             });
         }
         migrations::migrate(&mut conn)?;
+        let conn = Arc::new(Mutex::new(conn));
         let db = Db {
-            conn: Arc::new(Mutex::new(conn)),
+            conn: conn.clone(),
             dir: Some(dir.to_path_buf()),
+            _trim: Some(Arc::new(wal::TrimOnClose(conn))),
         };
         let replies = db.with(messages::mark_interrupted)?;
         if replies > 0 {
@@ -257,6 +278,7 @@ impl Db {
         Ok(Db {
             conn: Arc::new(Mutex::new(conn)),
             dir: None,
+            _trim: None,
         })
     }
 
