@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use crate::fake_openai::FakeOpenAi;
 use crate::fixture::Lab;
 use crate::history;
+use crate::procs::lab_processes;
 
 /// One field (MB) of /proc/PID/smaps_rollup: `Pss` as smem counts it, `Pss_Anon` (heaps) or
 /// `Pss_File` (mapped libraries and fonts).
@@ -35,41 +36,19 @@ fn web_split_mb(data: &std::path::Path) -> Option<(f64, f64)> {
 }
 
 fn web_pid(data: &std::path::Path) -> Option<String> {
-    let want = format!("PARLEY_DATA_DIR={}", data.display());
-    std::fs::read_dir("/proc")
-        .ok()?
-        .flatten()
-        .find_map(|entry| {
-            let pid = entry.file_name().to_str()?.to_string();
-            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-            let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
-            (comm.starts_with("WebKitWebProces")
-                && env.split(|&b| b == 0).any(|kv| kv == want.as_bytes()))
-            .then_some(pid)
-        })
+    lab_processes(data)
+        .into_iter()
+        .find_map(|(pid, comm)| comm.starts_with("WebKitWebProces").then_some(pid))
 }
 
 /// PSS (MB) of the web process and of the app serving this lab's window (found by its data dir).
 fn memory_mb(data: &std::path::Path) -> (Option<f64>, Option<f64>) {
-    let want = format!("PARLEY_DATA_DIR={}", data.display());
     let (mut web, mut app) = (None, None);
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let pid = entry.file_name();
-        let Some(pid) = pid
-            .to_str()
-            .filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
-        else {
-            continue;
-        };
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-        if !env.split(|&b| b == 0).any(|kv| kv == want.as_bytes()) {
-            continue;
-        }
+    for (pid, comm) in lab_processes(data) {
         if comm.starts_with("WebKitWebProces") {
-            web = pss_mb(pid);
-        } else if comm.trim() == "parley-desktop" {
-            app = pss_mb(pid);
+            web = pss_mb(&pid);
+        } else if comm == "parley-desktop" {
+            app = pss_mb(&pid);
         }
     }
     (web, app)

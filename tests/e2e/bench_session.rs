@@ -9,26 +9,13 @@ use std::time::Duration;
 use crate::fixture::Lab;
 use crate::page::messages::LAST_REPLY;
 use crate::page::sidebar;
+use crate::procs::lab_processes;
 
 /// PSS (MiB) summed over every process started for this lab's data dir (the app, its web and
 /// network processes: they inherit `PARLEY_DATA_DIR`), and each process's name and share.
 fn app_pss_mib(data: &Path) -> (f64, Vec<String>) {
-    let want = format!("PARLEY_DATA_DIR={}", data.display());
     let (mut kb, mut names) = (0.0, Vec::new());
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let pid = entry.file_name().to_string_lossy().to_string();
-        if !pid.bytes().all(|b| b.is_ascii_digit()) {
-            continue;
-        }
-        let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-        if !env.split(|&b| b == 0).any(|kv| kv == want.as_bytes()) {
-            continue;
-        }
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        // The driver and the test harness are not the app.
-        if comm.starts_with("WebKitWebDriver") || comm.starts_with("tauri-driver") {
-            continue;
-        }
+    for (pid, comm) in lab_processes(data) {
         let rollup =
             std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
         let field = |name: &str| {
@@ -45,7 +32,7 @@ fn app_pss_mib(data: &Path) -> (f64, Vec<String>) {
             let anon = field("Anonymous:").unwrap_or(0.0);
             names.push(format!(
                 "{}={:.0}(anon {:.0})",
-                comm.trim(),
+                comm,
                 v / 1024.0,
                 anon / 1024.0
             ));
@@ -56,30 +43,13 @@ fn app_pss_mib(data: &Path) -> (f64, Vec<String>) {
 
 /// CPU time (ms, user + system) of each of the app's processes, by name.
 fn app_cpu_ms(data: &Path) -> Vec<(String, f64)> {
-    let want = format!("PARLEY_DATA_DIR={}", data.display());
     let mut out = Vec::new();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let pid = entry.file_name().to_string_lossy().to_string();
-        if !pid.bytes().all(|b| b.is_ascii_digit()) {
-            continue;
-        }
-        let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-        if !env.split(|&b| b == 0).any(|kv| kv == want.as_bytes()) {
-            continue;
-        }
+    for (pid, name) in lab_processes(data) {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
         // Fields after the ")" that closes the name: utime and stime are the 12th and 13th.
-        let Some((head, rest)) = stat.rsplit_once(") ") else {
+        let Some((_, rest)) = stat.rsplit_once(") ") else {
             continue;
         };
-        let name = head
-            .split_once(" (")
-            .map(|x| x.1)
-            .unwrap_or("?")
-            .to_string();
-        if name.starts_with("WebKitWebDriver") || name.starts_with("tauri-driver") {
-            continue;
-        }
         let f: Vec<&str> = rest.split_whitespace().collect();
         let ticks: f64 = [11, 12]
             .iter()

@@ -11,6 +11,7 @@ mod history;
 
 mod fixture;
 mod page;
+mod procs;
 mod steps;
 
 mod arena_sidebar;
