@@ -13,6 +13,32 @@ use crate::fake_openai::fake_judge::RENAMED_JUDGE;
 use crate::fake_openai::FakeOpenAi;
 use crate::ipc::{app, invoke};
 use crate::judge::{seed, LONG, QUESTION, SHORT};
+use tauri::test::MockRuntime;
+use tauri::WebviewWindow;
+
+/// The window over QUESTION answered by `replies` (seeded in the database), with the server and
+/// the folder it needs; dropped window first.
+struct Judged {
+    _app: tauri::App<MockRuntime>,
+    w: WebviewWindow<MockRuntime>,
+    ids: Vec<i64>,
+    _dir: tempfile::TempDir,
+    _server: FakeOpenAi,
+}
+
+fn judged(replies: &[(&str, &str)]) -> Judged {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let (app, w) = app(dir.path(), &server);
+    let ids = seed(dir.path(), QUESTION, replies).1;
+    Judged {
+        _app: app,
+        w,
+        ids,
+        _dir: dir,
+        _server: server,
+    }
+}
 
 fn long_score() -> i64 {
     1 + (LONG.chars().count() / 20).min(9) as i64
@@ -20,18 +46,10 @@ fn long_score() -> i64 {
 
 #[test]
 fn a_verdict_wrapped_in_prose_or_a_fence_is_stored_and_listed_for_its_reply() {
-    let server = FakeOpenAi::start();
-    let dir = tempdir();
-    let (_app, w) = app(dir.path(), &server);
-    let ids = seed(
-        dir.path(),
-        QUESTION,
-        &[("m-short", SHORT), ("m-long", LONG)],
-    )
-    .1;
+    let Judged { w, ids, .. } = &judged(&[("m-short", SHORT), ("m-long", LONG)]);
     for model in ["test-judge-prose", "test-judge-fenced"] {
         let v = invoke(
-            &w,
+            w,
             "judge_reply",
             json!({"messageId": ids[1], "rubricId": null, "judge": {"model": model}}),
         )
@@ -42,7 +60,7 @@ fn a_verdict_wrapped_in_prose_or_a_fence_is_stored_and_listed_for_its_reply() {
     }
     // Two verdicts in one answer: stored as not understood, no score guessed.
     let v = invoke(
-        &w,
+        w,
         "judge_reply",
         json!({"messageId": ids[1], "rubricId": null, "judge": {"model": "test-judge-two"}}),
     )
@@ -54,31 +72,23 @@ fn a_verdict_wrapped_in_prose_or_a_fence_is_stored_and_listed_for_its_reply() {
     );
 
     // The page's verdicts in one call: the three about the long reply, newest first.
-    let page = invoke(&w, "verdicts_of_messages", json!({"messageIds": ids})).unwrap();
+    let page = invoke(w, "verdicts_of_messages", json!({"messageIds": ids})).unwrap();
     let page = page.as_array().unwrap();
     assert_eq!(page.len(), 3);
     assert_eq!(page[0]["judgeModel"], "test-judge-two");
     assert_eq!(page[2]["judgeModel"], "test-judge-prose");
-    let none = invoke(&w, "verdicts_of_messages", json!({"messageIds": [ids[0]]})).unwrap();
+    let none = invoke(w, "verdicts_of_messages", json!({"messageIds": [ids[0]]})).unwrap();
     assert_eq!(none, json!([]));
     let too_many: Vec<i64> = (0..1_001).collect();
-    let err = invoke(&w, "verdicts_of_messages", json!({"messageIds": too_many})).unwrap_err();
+    let err = invoke(w, "verdicts_of_messages", json!({"messageIds": too_many})).unwrap_err();
     assert_eq!(err["kind"], "invalid");
 }
 
 #[test]
 fn a_pair_judged_from_a_group_is_stored_and_the_ratings_view_lists_it_with_its_filters() {
-    let server = FakeOpenAi::start();
-    let dir = tempdir();
-    let (_app, w) = app(dir.path(), &server);
-    let ids = seed(
-        dir.path(),
-        QUESTION,
-        &[("m-short", SHORT), ("m-long", LONG)],
-    )
-    .1;
+    let Judged { w, ids, .. } = &judged(&[("m-short", SHORT), ("m-long", LONG)]);
     let pair = invoke(
-        &w,
+        w,
         "judge_pair",
         json!({"aId": ids[0], "bId": ids[1], "rubricId": null, "judge": {"model": "test-judge-prose"}}),
     )
@@ -90,13 +100,13 @@ fn a_pair_judged_from_a_group_is_stored_and_the_ratings_view_lists_it_with_its_f
     );
     assert_eq!(pair["kind"], "pairwise");
     invoke(
-        &w,
+        w,
         "judge_reply",
         json!({"messageId": ids[0], "rubricId": null, "judge": {"model": "test-judge"}}),
     )
     .unwrap();
 
-    let all = invoke(&w, "list_all_verdicts", json!({"filter": {}})).unwrap();
+    let all = invoke(w, "list_all_verdicts", json!({"filter": {}})).unwrap();
     let kinds: Vec<&str> = all
         .as_array()
         .unwrap()
@@ -105,14 +115,14 @@ fn a_pair_judged_from_a_group_is_stored_and_the_ratings_view_lists_it_with_its_f
         .collect();
     assert_eq!(kinds, ["single", "pairwise"]);
     let pairs = invoke(
-        &w,
+        w,
         "list_all_verdicts",
         json!({"filter": {"kind": "pairwise"}}),
     )
     .unwrap();
     assert_eq!(pairs.as_array().unwrap().len(), 1);
     let later = invoke(
-        &w,
+        w,
         "list_all_verdicts",
         json!({"filter": {"since": i64::MAX / 2}}),
     )
@@ -120,12 +130,12 @@ fn a_pair_judged_from_a_group_is_stored_and_the_ratings_view_lists_it_with_its_f
     assert_eq!(later, json!([]));
     // The tag filter: verdicts about a reply rated with that tag.
     invoke(
-        &w,
+        w,
         "rate_reply",
         json!({"messageId": ids[1], "rating": {"thumb": 1, "tags": ["geo"]}}),
     )
     .unwrap();
-    let tagged = invoke(&w, "list_all_verdicts", json!({"filter": {"tag": "geo"}})).unwrap();
+    let tagged = invoke(w, "list_all_verdicts", json!({"filter": {"tag": "geo"}})).unwrap();
     let tagged = tagged.as_array().unwrap();
     assert_eq!(tagged.len(), 1);
     assert_eq!(tagged[0]["id"], pair["id"]);
@@ -133,12 +143,9 @@ fn a_pair_judged_from_a_group_is_stored_and_the_ratings_view_lists_it_with_its_f
 
 #[test]
 fn the_model_asked_for_is_stored_with_the_servers_claimed_name_beside_it() {
-    let server = FakeOpenAi::start();
-    let dir = tempdir();
-    let (_app, w) = app(dir.path(), &server);
-    let ids = seed(dir.path(), QUESTION, &[("m-long", LONG)]).1;
+    let Judged { w, ids, .. } = &judged(&[("m-long", LONG)]);
     let v = invoke(
-        &w,
+        w,
         "judge_reply",
         json!({"messageId": ids[0], "rubricId": null, "judge": {"model": "test-judge-renamed"}}),
     )
@@ -146,7 +153,7 @@ fn the_model_asked_for_is_stored_with_the_servers_claimed_name_beside_it() {
     assert_eq!(v["judgeModel"], "test-judge-renamed");
     assert_eq!(v["servedModel"], RENAMED_JUDGE);
     let same = invoke(
-        &w,
+        w,
         "judge_reply",
         json!({"messageId": ids[0], "rubricId": null, "judge": {"model": "test-judge"}}),
     )
@@ -156,10 +163,8 @@ fn the_model_asked_for_is_stored_with_the_servers_claimed_name_beside_it() {
 
 #[test]
 fn a_running_judge_is_stopped_by_its_run_id_and_stores_nothing() {
-    let server = FakeOpenAi::start();
-    let dir = tempdir();
-    let (app_handle, w) = app(dir.path(), &server);
-    let ids = seed(dir.path(), QUESTION, &[("m-long", LONG)]).1;
+    let t = judged(&[("m-long", LONG)]);
+    let (w, ids) = (&t.w, &t.ids);
     let (tx, rx) = mpsc::channel();
     let judged = w.clone();
     let id = ids[0];
@@ -175,7 +180,7 @@ fn a_running_judge_is_stopped_by_its_run_id_and_stores_nothing() {
     // Stop it as the panel's Stop does, once it is registered.
     let mut stopped = false;
     for _ in 0..200 {
-        if invoke(&w, "cancel_stream", json!({"streamId": "judge-run-1"})).unwrap() == json!(true) {
+        if invoke(w, "cancel_stream", json!({"streamId": "judge-run-1"})).unwrap() == json!(true) {
             stopped = true;
             break;
         }
@@ -186,7 +191,7 @@ fn a_running_judge_is_stopped_by_its_run_id_and_stores_nothing() {
         .recv_timeout(Duration::from_secs(30))
         .expect("the judge run ended");
     assert_eq!(result.unwrap_err()["kind"], "cancelled");
-    let stored = invoke(&w, "verdicts_of_messages", json!({"messageIds": [id]})).unwrap();
+    let stored = invoke(w, "verdicts_of_messages", json!({"messageIds": [id]})).unwrap();
     assert_eq!(stored, json!([]));
-    drop(app_handle);
+    drop(t);
 }

@@ -121,19 +121,9 @@ fn each_versions_pass_rate_comes_from_its_latest_run() {
     let versions = db.with(|c| library::versions(c, "summarise")).unwrap();
     let (v2, v1) = (versions[0].id, versions[1].id);
     let row = |prompt: usize, test: usize, pass: bool| ResultRow {
-        prompt,
-        provider: 0,
-        test,
-        output: String::new(),
         error: None,
         pass,
-        score: 0.0,
-        assertions: "[]".into(),
-        latency_ms: None,
-        prompt_tokens: None,
-        completion_tokens: None,
-        cost_usd: None,
-        cached: false,
+        ..cell::failed((prompt, 0, test), String::new())
     };
     db.with(|c| {
         let grid = Grid::default();
