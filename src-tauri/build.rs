@@ -113,6 +113,7 @@ const COMMANDS: &[&str] = &[
     "export_suite",
     "run_library_suite",
     "page_shown",
+    "release_memory",
 ];
 
 fn main() {

@@ -44,6 +44,15 @@ fn open_main_window<R: Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<()> 
     } else {
         builder
     };
+    // The web process extension (src-tauri/webext): how the page's request for a full
+    // collection reaches JavaScriptCore (ui/js/memory.js).
+    let builder = match crate::webkit::extension_dir() {
+        Some(dir) => {
+            parley_core::trace(&format!("web process extension from {}", dir.display()));
+            builder.extensions_path(dir)
+        }
+        None => builder,
+    };
     // Where and how large it was last time (window.json in the data folder), kept up to date.
     let window = crate::window_state::restore(app, builder, min).build()?;
     parley_core::trace("window built");

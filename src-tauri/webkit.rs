@@ -2,7 +2,8 @@
 //! compositing off (WebKit then paints in software into one surface instead of keeping GPU-style
 //! layers), and the "document viewer" cache model (no page or memory cache for pages we never go
 //! back to: the app has one page). `PARLEY_WEBKIT_LEVERS` picks them for measuring or for a machine
-//! that misbehaves: a comma list of `compositing`, `cache`, `accel`, or `none`; unset = the default.
+//! that misbehaves: a comma list of `compositing`, `cache`, `accel`, or `none`; unset = the
+//! default. Also: the web process extension's folder and the request for a full collection.
 
 /// What applies when `PARLEY_WEBKIT_LEVERS` is unset: compositing off (idle PSS 324 → 118 MiB)
 /// and the document-viewer cache. (Compositing off once made WebKitWebDriver's screenshot wait
@@ -24,6 +25,82 @@ pub fn before_start() {
     if on("compositing") && std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
         std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
     }
+}
+
+/// The folder of the web process extension (`libparley_webext.so`, src-tauri/webext): beside the
+/// executable as cargo builds it, or `../lib/parley` from it as the Debian package installs it;
+/// `PARLEY_WEBEXT_DIR` overrides. None when it is not there: the window works without it, the
+/// page's requests to release memory then do nothing.
+pub fn extension_dir() -> Option<std::path::PathBuf> {
+    const LIB: &str = "libparley_webext.so";
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    if let Some(dir) = std::env::var_os("PARLEY_WEBEXT_DIR") {
+        return Some(dir.into());
+    }
+    let exe = std::env::current_exe().ok()?;
+    let bin = exe.parent()?;
+    [bin.join("../lib/parley"), bin.to_path_buf()]
+        .into_iter()
+        .find(|d| d.join(LIB).is_file())
+}
+
+/// What the web process gave back when asked to release memory (KiB of its anonymous memory).
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Released {
+    pub before_kib: u64,
+    pub after_kib: u64,
+}
+
+/// Asks the web process (through the extension) for a full garbage collection; `done` gets its
+/// footprint before and after, or None without the extension or on any failure.
+pub fn collect<R: tauri::Runtime>(
+    window: &tauri::WebviewWindow<R>,
+    done: impl FnOnce(Option<Released>) + Send + 'static,
+) {
+    #[cfg(target_os = "linux")]
+    {
+        let done = std::sync::Arc::new(std::sync::Mutex::new(Some(done)));
+        let finish = {
+            let done = done.clone();
+            move |r: Option<Released>| {
+                if let Some(f) = done.lock().ok().and_then(|mut d| d.take()) {
+                    f(r)
+                }
+            }
+        };
+        let finish2 = finish.clone();
+        let sent = window.with_webview(move |webview| {
+            use webkit2gtk::WebViewExt;
+            let message = webkit2gtk::UserMessage::new("parley-collect", None);
+            webview.inner().send_message_to_page(
+                &message,
+                None::<&webkit2gtk::gio::Cancellable>,
+                move |reply| finish2(reply.ok().and_then(|m| parse_reply(&m))),
+            );
+        });
+        if sent.is_err() {
+            finish(None);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = window;
+        done(None);
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn parse_reply(message: &webkit2gtk::UserMessage) -> Option<Released> {
+    use webkit2gtk::UserMessageExt;
+    let text: String = message.parameters()?.get()?;
+    let mut n = text.split(' ').map(|v| v.parse::<u64>().ok());
+    Some(Released {
+        before_kib: n.next()??,
+        after_kib: n.next()??,
+    })
 }
 
 /// On the window's webview, once created.

@@ -82,6 +82,8 @@ window=$!
 for _ in $(seq 600); do grep -q "page loaded" "$scratch/window.log" && break; sleep 0.1; done
 if grep -q "page loaded" "$scratch/window.log"; then ok "the window painted its page under Xvfb ($(grep -m1 'page loaded' "$scratch/window.log" | sed 's/.*\] //'))"
 else bad "the window did not load: $(tail -5 "$scratch/window.log")"; fi
+[ -s "${chroot_dir}/usr/lib/parley/libparley_webext.so" ] && grep -q "web process extension from /usr/bin/../lib/parley" "$scratch/window.log" \
+  && ok "the web process extension is installed and the window loads it" || bad "web process extension: $(grep -m1 'extension' "$scratch/window.log")"
 pkill -TERM -P "$window" 2>/dev/null || true
 for p in $(in_target pgrep -x parley-desktop 2>/dev/null); do
   grep -qs "HOME=$home" "/proc/$p/environ" && kill "$p" 2>/dev/null || true
@@ -90,7 +92,7 @@ wait "$window" 2>/dev/null || true
 
 before=$(sha256sum "$db" | cut -d' ' -f1)
 in_target dpkg -r parley >"$scratch/remove.log" 2>&1 && ok "dpkg -r parley" || bad "dpkg -r: $(tail -3 "$scratch/remove.log")"
-[ ! -e "${chroot_dir}/usr/bin/parley" ] && [ ! -e "${chroot_dir}/usr/bin/parley-desktop" ] \
+[ ! -e "${chroot_dir}/usr/bin/parley" ] && [ ! -e "${chroot_dir}/usr/bin/parley-desktop" ] && [ ! -e "${chroot_dir}/usr/lib/parley" ] \
   && ok "binaries removed" || bad "binaries left behind"
 [ "$(sha256sum "$db" | cut -d' ' -f1)" = "$before" ] && ok "the user's data is still there, unchanged (${db#"$chroot_dir"})" \
   || bad "the data changed or went away"

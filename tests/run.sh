@@ -15,5 +15,7 @@ xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" dbus-run-session -- bash -c
   set -euo pipefail
   eval "$(printf parley-test-keyring | gnome-keyring-daemon --unlock --components=secrets)"
   export GNOME_KEYRING_CONTROL
+  # The web process extension the window loads (a cdylib: `cargo test` builds only its tests).
+  cargo build --locked -p parley-webext
   cargo test --locked "$@"
 ' parley-tests "$@"

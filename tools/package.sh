@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Debian package: target/release/bundle/deb/Parley_<version>_<arch>.deb (xz) with the window
-# (/usr/bin/parley-desktop), the headless /usr/bin/parley, a desktop entry and icons at every size made from
+# (/usr/bin/parley-desktop), the headless /usr/bin/parley, the web process extension
+# (/usr/lib/parley/libparley_webext.so), a desktop entry and icons at every size made from
 # icons/source.png. Installs tauri-cli if missing (prebuilt through npm when npm is there, else cargo install).
 # Not part of .ci/run. Usage: tools/package.sh        (env NICE=0 to build at normal priority)
 set -euo pipefail
@@ -30,8 +31,10 @@ nice=()
 # Icons at every size from one source image (the first listed is the window's own icon).
 "${tauri[@]}" icon icons/source.png -o icons $(for s in 16 24 32 48 64 128 256 512; do echo "-p $s"; done) >/dev/null
 
-# The headless binary goes into the package beside the window (tauri.conf.json bundle.linux.deb.files).
+# The headless binary and the web process extension go into the package beside the window
+# (tauri.conf.json bundle.linux.deb.files: /usr/bin/parley, /usr/lib/parley/libparley_webext.so).
 "${nice[@]}" cargo build --release --locked -p parley-cli --bin parley
+"${nice[@]}" cargo build --release --locked -p parley-webext
 "${nice[@]}" "${tauri[@]}" build --bundles deb -- --locked
 
 deb=$(ls -t target/release/bundle/deb/*.deb | head -1)

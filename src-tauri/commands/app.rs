@@ -32,6 +32,20 @@ pub fn page_shown() {
     parley_core::trace("page loaded");
 }
 
+/// A full garbage collection in the web process, asked by the page once a lot of its DOM went away
+/// (a long conversation left): JavaScriptCore does not start one on its own in an idle page.
+/// None when the web process extension is not installed.
+#[tauri::command]
+pub async fn release_memory<R: tauri::Runtime>(
+    window: tauri::WebviewWindow<R>,
+) -> Option<crate::webkit::Released> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    crate::webkit::collect(&window, move |r| {
+        let _ = tx.send(r);
+    });
+    rx.await.ok().flatten()
+}
+
 /// The request parameters' table (name, type, range, doc, endpoints): the window builds its
 /// parameter inputs from it, so no range is written in JavaScript or HTML.
 #[tauri::command(async)]

@@ -136,5 +136,6 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         suites_edit::run_library_suite,
         // Start-up (branch start): the page reports its first paint.
         app::page_shown,
+        app::release_memory,
     ]
 }

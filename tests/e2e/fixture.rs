@@ -168,6 +168,20 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Where the driver's (and so the app's and WebKit's) stderr goes: nowhere, or appended to the
+/// file `PARLEY_E2E_DRIVER_LOG` names (for looking into a bench run).
+fn driver_log() -> Stdio {
+    std::env::var_os("PARLEY_E2E_DRIVER_LOG")
+        .and_then(|p| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .ok()
+        })
+        .map_or_else(Stdio::null, Stdio::from)
+}
+
 /// tauri-driver for one app session; stopped with SIGTERM so WebKitWebDriver goes with it.
 struct Driver {
     child: Child,
@@ -202,7 +216,7 @@ impl Driver {
             )
             .envs(app.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(driver_log())
             .spawn()
             .expect("tauri-driver is not installed: run .ci/install-deps --test");
         Driver { child, port }

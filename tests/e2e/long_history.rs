@@ -221,7 +221,7 @@ async fn search_jumps_to_old_messages_of_a_long_conversation_in_their_branch() {
 const MOST_PER_FRAME: u64 = 8;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_fast_scroll_up_brings_a_few_messages_a_frame_and_leaving_the_conversation_lets_them_all_go(
+async fn a_fast_scroll_up_brings_a_few_messages_a_frame_and_leaving_the_conversation_gives_them_all_back(
 ) {
     let lab = Lab::new().await;
     seed(lab.data());
@@ -290,5 +290,30 @@ async fn a_fast_scroll_up_brings_a_few_messages_a_frame_and_leaving_the_conversa
     assert_eq!(held["waiting"], json!(0), "{held}");
     assert_eq!(held["parked"], json!(0), "{held}");
     assert_eq!(held["queued"], json!(0), "{held}");
+
+    // Then, once the window has been left alone a moment, the page asks the web process for a full
+    // collection (ui/js/memory.js → release_memory → src-tauri/webext) and its memory goes down.
+    let released = wait_for("the page to ask for its memory back", || async {
+        let stats = app
+            .client()
+            .execute_async(
+                "const done = arguments[0];
+                 import('./js/memory.js').then((m) => done(m.memoryStats));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        stats["last"].is_object().then_some(stats)
+    })
+    .await;
+    assert_eq!(released["requests"], json!(1), "{released}");
+    let (before, after) = (
+        released["last"]["beforeKib"].as_u64().unwrap(),
+        released["last"]["afterKib"].as_u64().unwrap(),
+    );
+    assert!(
+        after + 5 * 1024 < before,
+        "a full collection after 600 messages came and went gives back more than 5 MiB: {released}"
+    );
     app.close().await;
 }

@@ -28,6 +28,7 @@ import { initFeedback, noteInsertedPrompt } from './feedback.js';
 import { keepNotesOf } from './notes.js';
 import { initSuiteRuns } from './suiteruns.js';
 import { initSuites } from './suites.js';
+import { initMemory } from './memory.js';
 
 const $ = (id) => document.getElementById(id);
 let selectSeq = 0;
@@ -328,6 +329,7 @@ function init() {
   initShortcuts();
   initTables();
   initLayout();
+  initMemory();
   view.initMessages();
   paging.initPaging();
   sidebar.initSidebar({ onSelect: (id) => { if (id !== state.activeId || creating) selectConversation(id); } });
