@@ -46,12 +46,14 @@ pub fn extension_dir() -> Option<std::path::PathBuf> {
         .find(|d| d.join(LIB).is_file())
 }
 
-/// What the web process gave back when asked to release memory (KiB of its anonymous memory).
+/// What the web process gave back when asked to release memory: its anonymous memory before and
+/// after (KiB), and how long the page was blocked (ms).
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Released {
     pub before_kib: u64,
     pub after_kib: u64,
+    pub ms: u64,
 }
 
 /// Asks the web process (through the extension) for a full garbage collection; `done` gets its
@@ -100,6 +102,7 @@ fn parse_reply(message: &webkit2gtk::UserMessage) -> Option<Released> {
     Some(Released {
         before_kib: n.next()??,
         after_kib: n.next()??,
+        ms: n.next()??,
     })
 }
 

@@ -82,8 +82,14 @@ window=$!
 for _ in $(seq 600); do grep -q "page loaded" "$scratch/window.log" && break; sleep 0.1; done
 if grep -q "page loaded" "$scratch/window.log"; then ok "the window painted its page under Xvfb ($(grep -m1 'page loaded' "$scratch/window.log" | sed 's/.*\] //'))"
 else bad "the window did not load: $(tail -5 "$scratch/window.log")"; fi
+# The web process extension: installed, named by the window, and mapped into its web process.
+ext_in=""
+for p in $(pgrep -f WebKitWebProcess 2>/dev/null); do
+  grep -qs "HOME=$home" "/proc/$p/environ" && grep -qs libparley_webext.so "/proc/$p/maps" && ext_in=$p
+done
 [ -s "${chroot_dir}/usr/lib/parley/libparley_webext.so" ] && grep -q "web process extension from /usr/bin/../lib/parley" "$scratch/window.log" \
-  && ok "the web process extension is installed and the window loads it" || bad "web process extension: $(grep -m1 'extension' "$scratch/window.log")"
+  && [ -n "$ext_in" ] && ok "the web process extension is installed and loaded into the web process (pid $ext_in)" \
+  || bad "web process extension: $(grep -m1 'extension' "$scratch/window.log"), in a web process: ${ext_in:-none}"
 pkill -TERM -P "$window" 2>/dev/null || true
 for p in $(in_target pgrep -x parley-desktop 2>/dev/null); do
   grep -qs "HOME=$home" "/proc/$p/environ" && kill "$p" 2>/dev/null || true

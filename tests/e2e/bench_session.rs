@@ -272,6 +272,33 @@ async fn bench_session() {
     app.click(sidebar::NEW_CHAT).await;
     tokio::time::sleep(Duration::from_secs(5)).await;
     let (new_chat, _) = app_pss_mib(lab.data());
+    // What the page asked for on its own (ui/js/memory.js), then one more request by hand: how
+    // much of what is left a full collection would still free.
+    let asked = app
+        .client()
+        .execute_async(
+            "const done = arguments[0];
+             import('./js/memory.js').then((m) => done(m.memoryStats));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    println!("BENCH session_memory_requests {asked}");
+    let again = app
+        .client()
+        .execute_async(
+            "const done = arguments[0];
+             import('./js/api.js').then(({ api }) => api.releaseMemory()).then(done, (e) => done(String(e)));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (released, released_names) = app_pss_mib(lab.data());
+    println!(
+        "BENCH session_pss_after_another_release_mib {released:.1} {again} {}",
+        released_names.join(",")
+    );
     println!("BENCH session_processes_first {}", names.join(","));
     println!("BENCH session_processes_all {}", end_names.join(","));
     println!("BENCH session_model {model}");

@@ -279,7 +279,7 @@ export const api = {
   },
   // Start-up (branch start): the page's first paint with its data in (the "page loaded" trace mark).
   pageShown: () => call('page_shown'),
-  /** A full garbage collection in the web process: `{ beforeKib, afterKib }`, or null. */
+  /** A full garbage collection in the web process: `{ beforeKib, afterKib, ms }`, or null. */
   releaseMemory: () => call('release_memory'),
 };
 

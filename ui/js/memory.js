@@ -21,7 +21,7 @@ let dropped = 0;
 let replies = 0;
 let timer = 0;
 let lastInput = 0;
-/** For tests and the bench: requests made and the last answer (`{ beforeKib, afterKib }`). */
+/** For tests and the bench: requests made and the last answer (`{ beforeKib, afterKib, ms }`). */
 export const memoryStats = { requests: 0, last: null };
 
 /** Messages taken out of the window (paging, a conversation left). */
