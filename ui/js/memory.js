@@ -57,7 +57,8 @@ export function initMemory() {
     }).observe(list, { childList: true });
   }
   const input = () => { lastInput = performance.now(); };
-  for (const type of ['pointerdown', 'keydown', 'wheel']) {
+  // Scroll events do not bubble, but a capturing listener on the window sees every element's.
+  for (const type of ['pointerdown', 'keydown', 'wheel', 'scroll']) {
     window.addEventListener(type, input, { capture: true, passive: true });
   }
   on('stream-ended', () => {
