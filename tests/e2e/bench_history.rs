@@ -272,14 +272,7 @@ async fn bench_long_history() {
         "web process (Pss_Anon, Pss_File) MB: {split_before:.1?} before, {split_after:.1?} after"
     );
     // What the window's own request gives back (the web process extension's full collection).
-    let released = c
-        .execute_async(
-            "const done = arguments[0];
-             import('./js/api.js').then(({ api }) => api.releaseMemory()).then(done, (e) => done(String(e)));",
-            vec![],
-        )
-        .await
-        .unwrap();
+    let released = app.release_memory().await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     println!(
         "released on request {released}: PSS {:.0?}, web (Pss_Anon, Pss_File) {:.1?}",

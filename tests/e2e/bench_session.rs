@@ -274,25 +274,9 @@ async fn bench_session() {
     let (new_chat, _) = app_pss_mib(lab.data());
     // What the page asked for on its own (ui/js/memory.js), then one more request by hand: how
     // much of what is left a full collection would still free.
-    let asked = app
-        .client()
-        .execute_async(
-            "const done = arguments[0];
-             import('./js/memory.js').then((m) => done(m.memoryStats));",
-            vec![],
-        )
-        .await
-        .unwrap();
+    let asked = app.memory_stats().await;
     println!("BENCH session_memory_requests {asked}");
-    let again = app
-        .client()
-        .execute_async(
-            "const done = arguments[0];
-             import('./js/api.js').then(({ api }) => api.releaseMemory()).then(done, (e) => done(String(e)));",
-            vec![],
-        )
-        .await
-        .unwrap();
+    let again = app.release_memory().await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (released, released_names) = app_pss_mib(lab.data());
     println!(

@@ -294,15 +294,7 @@ async fn a_fast_scroll_up_brings_a_few_messages_a_frame_and_leaving_the_conversa
     // Then, once the window has been left alone a moment, the page asks the web process for a full
     // collection (ui/js/memory.js → release_memory → src-tauri/webext) and its memory goes down.
     let released = wait_for("the page to ask for its memory back", || async {
-        let stats = app
-            .client()
-            .execute_async(
-                "const done = arguments[0];
-                 import('./js/memory.js').then((m) => done(m.memoryStats));",
-                vec![],
-            )
-            .await
-            .unwrap();
+        let stats = app.memory_stats().await;
         stats["last"].is_object().then_some(stats)
     })
     .await;

@@ -144,6 +144,31 @@ impl App {
             .unwrap_or_else(|e| panic!("script failed: {e}\n{body}"))
     }
 
+    /// What the page has asked of the web process's memory so far (ui/js/memory.js):
+    /// `{ requests, last: { beforeKib, afterKib, ms } | null }`.
+    pub async fn memory_stats(&self) -> Value {
+        self.js_async("import('./js/memory.js').then((m) => m.memoryStats)")
+            .await
+    }
+
+    /// A full collection in the web process now, as the page asks for one (`release_memory`):
+    /// `{ beforeKib, afterKib, ms }`, or null without the web process extension.
+    pub async fn release_memory(&self) -> Value {
+        self.js_async("import('./js/api.js').then(({ api }) => api.releaseMemory())")
+            .await
+    }
+
+    /// The value of a promise `expr` makes in the page (its error as a string).
+    pub async fn js_async(&self, expr: &str) -> Value {
+        let script = format!(
+            "const done = arguments[0]; Promise.resolve().then(() => {expr}).then(done, (e) => done(String(e)));"
+        );
+        self.client()
+            .execute_async(&script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
     /// Waits until `script` (a function body) returns true in the page.
     pub async fn wait_js(&self, what: &str, script: &str) {
         wait_for(what, || async {
