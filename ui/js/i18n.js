@@ -77,7 +77,7 @@ const STRINGS = {
     'history.restoreConfirm': "Put this backup in place of the current database? The current one is kept beside it.",
     'history.restored': "Backup restored. The previous database was moved to {path}",
     // branch bench: Settings → History → Compact
-    'history.compactHint': "Compacting rewrites the database without the space left by deleted conversations. It needs free disk space about the size of the file.",
+    'history.compactHint': "Compacting rewrites the database without the space left by deleted conversations and merges the search index (faster searches). It needs free disk space about the size of the file.",
     'history.compact': "Compact database",
     'history.compacting': "Compacting…",
     'history.compacted': "Database compacted: {before} → {after}",
@@ -789,7 +789,7 @@ const STRINGS = {
     'history.restoreConfirm': "用这个备份替换当前数据库？当前数据库会保留在旁边。",
     'history.restored': "备份已恢复。之前的数据库已移到 {path}",
     // branch bench: Settings → History → Compact
-    'history.compactHint': "压缩会重写数据库，释放已删除对话留下的空间。需要与文件大小相当的可用磁盘空间。",
+    'history.compactHint': "压缩会重写数据库，释放已删除对话留下的空间，并合并搜索索引（搜索更快）。需要与文件大小相当的可用磁盘空间。",
     'history.compact': "压缩数据库",
     'history.compacting': "正在压缩…",
     'history.compacted': "数据库已压缩：{before} → {after}",

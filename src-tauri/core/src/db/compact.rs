@@ -1,5 +1,12 @@
-//! Giving back the space of deleted rows: `VACUUM` rewrites the file without its free pages, then
-//! a WAL checkpoint folds the rewrite into the file and truncates the WAL. Settings → "Compact".
+//! Giving back the space of deleted rows: the search index is merged into one segment, `VACUUM`
+//! rewrites the file without its free pages, then a WAL checkpoint folds the rewrite into the file
+//! and truncates the WAL. Settings → "Compact".
+//!
+//! Why the merge: the trigram index grows by segments (one per write, merged four at a time), and
+//! a search looks each of its trigrams up in every segment. On the 1,000,000-message bench
+//! database the merge takes ~21 s, shrinks the index 4 % and makes a common word's search 1.0 →
+//! 0.15 ms, a Chinese three-character word's 0.28 → 0.07 ms and two words' 1.4 → 0.6 ms (p50,
+//! README "Performance").
 
 use std::path::Path;
 
@@ -35,11 +42,45 @@ pub fn vacuum(conn: &Connection, db_file: &Path) -> Result<Compacted> {
     };
     checkpoint(conn)?;
     let bytes_before = bytes_on_disk(db_file);
+    conn.execute_batch("INSERT INTO messages_fts(messages_fts) VALUES ('optimize')")?;
+    checkpoint(conn)?;
     conn.execute_batch("VACUUM")?;
     checkpoint(conn)?;
     Ok(Compacted {
         bytes_before,
         bytes_after: bytes_on_disk(db_file),
+    })
+}
+
+/// How many segments the search index has, from its structure record (FTS5's format: a 4-byte
+/// cookie, a 4-byte marker in version 2, then the number of levels and of segments as SQLite
+/// varints: big-endian, seven bits a byte, the high bit set on all but the last).
+pub fn index_segments(conn: &Connection) -> Result<u64> {
+    let record: Vec<u8> = conn.query_row(
+        "SELECT block FROM messages_fts_data WHERE id = 10",
+        [],
+        |r| r.get(0),
+    )?;
+    let mut at = if record.get(4..8) == Some(&[0xff, 0, 0, 1]) {
+        8
+    } else {
+        4
+    };
+    let mut varint = || {
+        let mut v = 0u64;
+        for _ in 0..8 {
+            let byte = *record.get(at)?;
+            at += 1;
+            v = (v << 7) | u64::from(byte & 0x7f);
+            if byte < 0x80 {
+                return Some(v);
+            }
+        }
+        None
+    };
+    let _levels = varint();
+    varint().ok_or_else(|| crate::error::Error::Database {
+        message: "the search index's structure record is cut short".into(),
     })
 }
 
@@ -92,5 +133,39 @@ mod tests {
             })
             .unwrap();
         assert_eq!(text, "keep me");
+    }
+
+    #[test]
+    fn compacting_merges_the_search_index_into_one_segment_and_search_finds_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _) = Db::open_dir(dir.path()).unwrap();
+        let path = dir.path().join(DB_FILE);
+        let find = |c: &Connection| {
+            crate::db::search::search(c, "needle", &Default::default(), 50)
+                .map(|hits| hits.iter().map(|h| h.message_id).collect::<Vec<_>>())
+        };
+        let before = db
+            .with(|c| {
+                let conv = conversations::create(c, None)?;
+                // Each write adds a segment (four are merged into one, so three stay apart).
+                for i in 0..3 {
+                    c.execute(
+                        "INSERT INTO messages(conversation_id, role, content, status, created_at)
+                         VALUES (?1, 'user', ?2, 'done', 0)",
+                        rusqlite::params![conv.id, format!("a haystack with a needle, {i}")],
+                    )?;
+                }
+                assert_eq!(index_segments(c)?, 3);
+                find(c)
+            })
+            .unwrap();
+        assert_eq!(before.len(), 3);
+        db.with(|c| vacuum(c, &path)).unwrap();
+        db.with(|c| {
+            assert_eq!(index_segments(c)?, 1);
+            assert_eq!(find(c)?, before);
+            Ok(())
+        })
+        .unwrap();
     }
 }
