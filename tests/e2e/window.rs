@@ -227,3 +227,36 @@ async fn at_the_minimum_size_the_sidebar_collapses_and_the_last_chat_comes_back(
     app.click(window::TOGGLE_SIDEBAR).await;
     app.close().await;
 }
+
+/// The `gl` lever (src-tauri/webkit.rs): with compositing off the window's own process loads no
+/// OpenGL driver (Mesa's DRI driver and the LLVM it links: ~20 MiB); the web process still does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_window_process_loads_no_opengl_driver() {
+    let lab = Lab::new().await;
+    let server = FakeOpenAi::start();
+    let app = lab.open(&server).await;
+    let processes = crate::procs::lab_processes(lab.data());
+    let maps = |name: &str| -> Vec<String> {
+        processes
+            .iter()
+            .filter(|(_, comm)| comm.starts_with(name))
+            .map(|(pid, _)| {
+                std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default()
+            })
+            .collect()
+    };
+    let (window, web) = (maps("parley-desktop"), maps("WebKitWebProces"));
+    assert_eq!((window.len(), web.len()), (1, 1), "{processes:?}");
+    let driver = |m: &str| {
+        m.lines()
+            .any(|l| l.contains("libLLVM") || l.contains("/dri/"))
+    };
+    assert!(
+        !driver(&window[0]),
+        "the window's process mapped an OpenGL driver"
+    );
+    // The same check finds the driver where it is loaded: the web process (it cannot run
+    // without EGL), so the pattern matches what Mesa maps here.
+    assert!(driver(&web[0]), "the web process mapped no OpenGL driver");
+    app.close().await;
+}
