@@ -229,7 +229,9 @@ async fn at_the_minimum_size_the_sidebar_collapses_and_the_last_chat_comes_back(
 }
 
 /// The `gl` lever (src-tauri/webkit.rs): with compositing off the window's own process loads no
-/// OpenGL driver (Mesa's DRI driver and the LLVM it links: ~20 MiB); the web process still does.
+/// OpenGL driver (Mesa's DRI driver and the LLVM it links: ~20 MiB); the web process still does,
+/// and the web process extension unmaps the driver's code there once the page has loaded (~35 MiB
+/// of LLVM's code that only its static initializers ran).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_window_process_loads_no_opengl_driver() {
     let lab = Lab::new().await;
@@ -258,5 +260,38 @@ async fn the_window_process_loads_no_opengl_driver() {
     // The same check finds the driver where it is loaded: the web process (it cannot run
     // without EGL), so the pattern matches what Mesa maps here.
     assert!(driver(&web[0]), "the web process mapped no OpenGL driver");
+    // Resident code of the driver in the web process (KiB), from its smaps.
+    let web_pid = processes
+        .iter()
+        .find(|(_, comm)| comm.starts_with("WebKitWebProces"))
+        .map(|(pid, _)| pid.clone())
+        .unwrap();
+    let driver_code_kib = || {
+        let smaps = std::fs::read_to_string(format!("/proc/{web_pid}/smaps")).unwrap_or_default();
+        let (mut kib, mut code) = (0_u64, false);
+        for line in smaps.lines() {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.first()
+                .is_some_and(|a| a.contains('-') && !a.ends_with(':'))
+            {
+                code = f.get(1) == Some(&"r-xp") && driver(line);
+            } else if code && f.first() == Some(&"Rss:") {
+                kib += f[1].parse::<u64>().unwrap_or(0);
+            }
+        }
+        kib
+    };
+    let mut kib = driver_code_kib();
+    for _ in 0..50 {
+        if kib < 1024 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        kib = driver_code_kib();
+    }
+    assert!(
+        kib < 1024,
+        "{kib} KiB of the OpenGL driver's code still resident in the web process"
+    );
     app.close().await;
 }

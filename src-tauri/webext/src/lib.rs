@@ -1,8 +1,10 @@
 //! Parley's web process extension (WebKitGTK loads it into the web process that runs `ui/`).
 //!
-//! It does one thing: on the window's message `parley-collect` it runs a full, synchronous
+//! It does two things. On the window's message `parley-collect` it runs a full, synchronous
 //! JavaScriptCore collection and gives the allocator's free pages back to the system, then
 //! replies with the process's anonymous memory before and after (KiB) and the time it took (ms).
+//! And when a page has loaded with compositing off, it unmaps the code of the OpenGL driver the
+//! web process loaded but does not run (`drop_unused_code`).
 //!
 //! Why it exists: the DOM of messages scrolled past, or of a conversation left, is garbage that
 //! only a full collection frees, and nothing starts one in an idle page: after ten opens of a
@@ -39,7 +41,10 @@ mod ext {
     extern "C" {
         fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
         fn g_variant_new_string(s: *const c_char) -> *mut c_void;
+        fn madvise(addr: *mut c_void, len: usize, advice: i32) -> i32;
     }
+    /// `<sys/mman.h>` on Linux.
+    const MADV_DONTNEED: i32 = 4;
 
     /// A function of the loaded libraries by name, or None.
     unsafe fn lookup(name: &CStr) -> Option<*mut c_void> {
@@ -71,6 +76,9 @@ mod ext {
     }
 
     unsafe fn collect(page: *mut c_void) -> (u64, u64) {
+        if draws_without_gl() {
+            drop_unused_code();
+        }
         let before = footprint_kib();
         // WebKit's own relief under critical memory pressure, synchronous: caches dropped, compiled
         // code deleted, a full collection now, free pages back to the system in every thread
@@ -125,10 +133,68 @@ mod ext {
         GTRUE
     }
 
+    /// Libraries the web process maps only because WebKit opens an EGL display at start: Mesa's
+    /// driver (`dri/*_dri.so`, or `libgallium-*.so` in newer Mesa) and the LLVM it links. Their
+    /// static initializers alone fault in ~35 MiB of LLVM's code; only a GL context runs it, and
+    /// with compositing off the page draws without one.
+    const UNUSED_CODE: [&str; 3] = ["/libLLVM", "/dri/", "/libgallium"];
+
+    /// Compositing off (the window's default): the web process draws without GL.
+    fn draws_without_gl() -> bool {
+        std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_some_and(|v| v == "1")
+    }
+
+    /// The code mappings (`r-xp`, backed by a file) of `UNUSED_CODE` in a `/proc/PID/maps` text:
+    /// (start, length). Only code: a library's relocated data is this process's own and stays.
+    pub(super) fn unused_code(maps: &str) -> Vec<(usize, usize)> {
+        maps.lines()
+            .filter_map(|line| {
+                let mut f = line.split_whitespace();
+                let (range, perms) = (f.next()?, f.next()?);
+                let path = f.nth(3)?;
+                if perms != "r-xp" || !UNUSED_CODE.iter().any(|u| path.contains(u)) {
+                    return None;
+                }
+                let (a, b) = range.split_once('-')?;
+                let (a, b) = (
+                    usize::from_str_radix(a, 16).ok()?,
+                    usize::from_str_radix(b, 16).ok()?,
+                );
+                (b > a).then_some((a, b - a))
+            })
+            .collect()
+    }
+
+    /// Unmaps the resident pages of that code from this process (`MADV_DONTNEED`: for a private
+    /// mapping of a file that was never written, the next use reads the same bytes back from the
+    /// file, so a GL context created later — WebGL — still works, it only faults them in again).
+    /// Returns the bytes of code advised.
+    pub(super) fn drop_unused_code() -> usize {
+        let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+            return 0;
+        };
+        let mut bytes = 0;
+        for (start, len) in unused_code(&maps) {
+            // SAFETY: a whole mapping of this process, code that is never written; see above.
+            if unsafe { madvise(start as *mut c_void, len, MADV_DONTNEED) } == 0 {
+                bytes += len;
+            }
+        }
+        bytes
+    }
+
+    unsafe extern "C" fn on_loaded(_page: *mut c_void, _data: gpointer) {
+        if draws_without_gl() {
+            drop_unused_code();
+        }
+    }
+
     unsafe extern "C" fn on_page(_extension: *mut c_void, page: *mut c_void, _data: gpointer) {
         let handler: unsafe extern "C" fn(*mut c_void, *mut c_void, gpointer) -> gboolean =
             on_message;
         connect(page, c"user-message-received", handler as *const ());
+        let loaded: unsafe extern "C" fn(*mut c_void, gpointer) = on_loaded;
+        connect(page, c"document-loaded", loaded as *const ());
     }
 
     /// A GObject signal handler (`handler` is an `extern "C"` function of the signal's signature).
@@ -155,6 +221,26 @@ mod ext {
 
     #[cfg(test)]
     mod tests {
+        #[test]
+        fn only_the_code_of_the_gl_driver_is_dropped() {
+            let maps = "\
+7f0000000000-7f0000100000 r--p 00000000 08:01 11 /usr/lib/x86_64-linux-gnu/libLLVM-15.so.1
+7f0000100000-7f0000400000 r-xp 00100000 08:01 11 /usr/lib/x86_64-linux-gnu/libLLVM-15.so.1
+7f0000400000-7f0000500000 rw-p 00400000 08:01 11 /usr/lib/x86_64-linux-gnu/libLLVM-15.so.1
+7f0000600000-7f0000700000 r-xp 00000000 08:01 12 /usr/lib/x86_64-linux-gnu/dri/swrast_dri.so
+7f0000800000-7f0000900000 r-xp 00000000 08:01 13 /usr/lib/x86_64-linux-gnu/libwebkit2gtk-4.1.so.0
+7f0000900000-7f0000a00000 r-xp 00000000 00:00 0 
+7f0000a00000-7f0000b00000 r-xp 00000000 08:01 14 /usr/lib/x86_64-linux-gnu/libgallium-25.0.so";
+            assert_eq!(
+                super::unused_code(maps),
+                vec![
+                    (0x7f0000100000, 0x300000),
+                    (0x7f0000600000, 0x100000),
+                    (0x7f0000a00000, 0x100000)
+                ]
+            );
+        }
+
         #[test]
         fn the_footprint_of_a_running_process_is_counted() {
             let before = super::footprint_kib();
