@@ -1,6 +1,7 @@
 //! Start-up (issue 15): what the window's page asks for before its first paint. Checks the
 //! mechanism, never a time: every module app.js imports is preloaded from index.html (asked for at
-//! once instead of level by level), and the vendored Markdown, math, code and chart files are not.
+//! once instead of level by level), the vendored Markdown, math, code and chart files are not, and
+//! the UI's font list stays short.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -74,4 +75,51 @@ fn the_vendored_libraries_are_not_in_index_html() {
         !html.contains("vendor/"),
         "index.html loads a vendored file before the first paint; markdown.js and ratingsview.js load them on use"
     );
+}
+
+/// The families a `font-family` list names, unquoted, in order.
+fn families(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(|f| f.trim().trim_matches('"').trim_matches('\'').to_string())
+        .filter(|f| !f.is_empty())
+        .collect()
+}
+
+/// WebKitGTK asks fontconfig (through Skia) about the families of the UI's font list while it
+/// builds the first view; six Latin names the platform font stands for cost ~90–150 ms of start-up
+/// (README "Performance"). The list is the platform's own font, the Chinese fonts that pick
+/// Simplified glyphs, and the generic family: nothing a later edit should grow back.
+#[test]
+fn the_ui_font_list_is_the_platform_font_and_the_chinese_ones() {
+    let css = read("ui/css/app.css");
+    let at = css.find("--font:").expect("app.css defines --font");
+    let value = &css[at + "--font:".len()..];
+    let value = &value[..value.find(';').unwrap()];
+    let list = families(value);
+    assert_eq!(
+        list.first().map(String::as_str),
+        Some("system-ui"),
+        "{list:?}"
+    );
+    assert_eq!(
+        list.last().map(String::as_str),
+        Some("sans-serif"),
+        "{list:?}"
+    );
+    let latin = [
+        "-apple-system",
+        "Segoe UI",
+        "Roboto",
+        "Noto Sans",
+        "Helvetica Neue",
+        "Arial",
+    ];
+    for name in &list {
+        assert!(
+            !latin.contains(&name.as_str()),
+            "{name} is back in the font list: {list:?}"
+        );
+    }
+    assert!(list.len() <= 5, "{list:?}");
+    assert!(list.iter().any(|f| f == "Noto Sans CJK SC"), "{list:?}");
 }
