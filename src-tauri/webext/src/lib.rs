@@ -76,9 +76,6 @@ mod ext {
     }
 
     unsafe fn collect(page: *mut c_void) -> (u64, u64) {
-        if draws_without_gl() {
-            drop_unused_code();
-        }
         let before = footprint_kib();
         // WebKit's own relief under critical memory pressure, synchronous: caches dropped, compiled
         // code deleted, a full collection now, free pages back to the system in every thread
@@ -146,7 +143,7 @@ mod ext {
 
     /// The code mappings (`r-xp`, backed by a file) of `UNUSED_CODE` in a `/proc/PID/maps` text:
     /// (start, length). Only code: a library's relocated data is this process's own and stays.
-    pub(super) fn unused_code(maps: &str) -> Vec<(usize, usize)> {
+    fn unused_code(maps: &str) -> Vec<(usize, usize)> {
         maps.lines()
             .filter_map(|line| {
                 let mut f = line.split_whitespace();
@@ -165,28 +162,25 @@ mod ext {
             .collect()
     }
 
-    /// Unmaps the resident pages of that code from this process (`MADV_DONTNEED`: for a private
-    /// mapping of a file that was never written, the next use reads the same bytes back from the
-    /// file, so a GL context created later — WebGL — still works, it only faults them in again).
-    /// Returns the bytes of code advised.
-    pub(super) fn drop_unused_code() -> usize {
+    /// With compositing off, unmaps the resident pages of that code from this process
+    /// (`MADV_DONTNEED`: for a private mapping of a file that was never written, the next use reads
+    /// the same bytes back from the file, so a GL context created later — WebGL — still works, it
+    /// only faults them in again).
+    fn drop_unused_code() {
+        if !draws_without_gl() {
+            return;
+        }
         let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
-            return 0;
+            return;
         };
-        let mut bytes = 0;
         for (start, len) in unused_code(&maps) {
             // SAFETY: a whole mapping of this process, code that is never written; see above.
-            if unsafe { madvise(start as *mut c_void, len, MADV_DONTNEED) } == 0 {
-                bytes += len;
-            }
+            unsafe { madvise(start as *mut c_void, len, MADV_DONTNEED) };
         }
-        bytes
     }
 
     unsafe extern "C" fn on_loaded(_page: *mut c_void, _data: gpointer) {
-        if draws_without_gl() {
-            drop_unused_code();
-        }
+        drop_unused_code();
     }
 
     unsafe extern "C" fn on_page(_extension: *mut c_void, page: *mut c_void, _data: gpointer) {
