@@ -64,6 +64,61 @@ fn set_get_delete_round_trip_in_the_secret_service() {
     store.delete(profile).unwrap();
 }
 
+/// A read that finds nothing is answered by a search, without waiting for the encrypted session
+/// (src-tauri/core/src/secrets: `parley ask` with a local server or a key from the environment);
+/// an item that another client stored, without the attributes Parley's own items carry, is still
+/// found and read through the encrypted session.
+#[test]
+fn a_missing_key_is_answered_by_a_search_and_an_item_stored_elsewhere_is_still_read() {
+    require_private_keyring();
+    let service = format!("parley-search-{}", std::process::id());
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let ask = || {
+        let out = parley(dir.path())
+            .env("PARLEY_KEYRING_SERVICE", &service)
+            .env("PARLEY_TRACE", "1")
+            .env("OPENAI_API_KEY", "sk-from-the-environment")
+            .args([
+                "ask",
+                "--base-url",
+                &server.base_url(),
+                "--model",
+                "test-model",
+                "hi",
+            ])
+            .output()
+            .unwrap();
+        assert_succeeded(&out);
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    const EARLY: &str = "keyring: nothing stored (answered by a search, no session)";
+    let traced = ask();
+    assert!(traced.contains(EARLY), "{traced}");
+    let store = KeyringStore::with_service(&service);
+    assert_eq!(store.get("default").unwrap(), None);
+
+    let mut child = Command::new("secret-tool")
+        .args(["store", "--label=stored by hand", "service", &service])
+        .args(["username", "default"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"sk-stored-by-hand-9")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let found = store.get("default").unwrap().unwrap();
+    assert_eq!(found.key.expose(), "sk-stored-by-hand-9");
+    assert_eq!(found.origin, None);
+    assert!(!ask().contains(EARLY));
+    store.delete("default").unwrap();
+    assert_eq!(store.get("default").unwrap(), None);
+}
+
 fn file_contains(dir: &std::path::Path, needle: &[u8]) -> Vec<String> {
     let mut hits = Vec::new();
     for entry in walk(dir) {
