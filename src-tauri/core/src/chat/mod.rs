@@ -194,6 +194,11 @@ fn group_id() -> String {
 }
 
 impl ChatService {
+    /// Gives back the database connection's page cache (see [`Db::release_memory`]).
+    pub fn release_memory(&self) -> Result<()> {
+        self.db.release_memory()
+    }
+
     pub fn new(db: Db, secrets: Arc<dyn SecretStore>, client: Client, env: EnvFallback) -> Self {
         let clients = HashMap::from([(client.options().clone(), client.clone())]);
         ChatService {
