@@ -110,6 +110,21 @@ const WAIT_DONE: &str = "const [prev, done] = arguments;
         && !document.body.classList.contains('streaming'); };
     const iv = setInterval(() => { if (ready()) { clearInterval(iv); done(true); } }, 50);";
 
+/// `PARLEY_BENCH_INPAGE=1`: the composer filled and sent by the page's own code (chat.js), then
+/// the same wait as WAIT_DONE. WebDriver's typing alone leaves ~5 MiB more in the web process over
+/// 300 replies (its automation keeps what it touched), which a user's keyboard does not.
+const SEND_IN_PAGE: &str = "const [prev, text, done] = arguments;
+    import('./js/chat.js').then((chat) => {
+      const c = document.getElementById('composer');
+      c.value = text;
+      c.dispatchEvent(new Event('input', { bubbles: true }));
+      chat.send();
+      const ready = () => { const r = document.querySelector('#messages .message.assistant:last-of-type');
+        return r && r.dataset.id !== prev && r.dataset.status === 'done'
+          && !document.body.classList.contains('streaming'); };
+      const iv = setInterval(() => { if (ready()) { clearInterval(iv); done(true); } }, 50);
+    });";
+
 /// What the page holds that could grow with a session (printed every 100 replies).
 const COUNTS: &str = "const done = arguments[0];
     import('./js/render.js').then((r) => done({ ...r.retained(),
@@ -178,11 +193,19 @@ async fn one_reply(app: &crate::fixture::App, n: usize, frames: Option<&mut Fram
             .await
             .unwrap();
     }
-    app.send(&format!("Question {n}")).await;
-    app.client()
-        .execute_async(WAIT_DONE, vec![serde_json::Value::String(prev)])
-        .await
-        .unwrap();
+    if std::env::var("PARLEY_BENCH_INPAGE").is_ok_and(|v| v == "1") {
+        let text = serde_json::Value::String(format!("Question {n}"));
+        app.client()
+            .execute_async(SEND_IN_PAGE, vec![serde_json::Value::String(prev), text])
+            .await
+            .unwrap();
+    } else {
+        app.send(&format!("Question {n}")).await;
+        app.client()
+            .execute_async(WAIT_DONE, vec![serde_json::Value::String(prev)])
+            .await
+            .unwrap();
+    }
     app.wait_idle().await;
     let Some(frames) = frames else {
         return;
@@ -244,6 +267,11 @@ async fn bench_session() {
     let mut first = Frames::default();
     one_reply(&app, 0, Some(&mut first)).await;
     tokio::time::sleep(Duration::from_secs(5)).await;
+    // PARLEY_BENCH_RELEASE_FIRST=1: the first sample after a memory release too, as the last one.
+    if std::env::var("PARLEY_BENCH_RELEASE_FIRST").is_ok_and(|v| v == "1") {
+        println!("BENCH session_release_first {}", app.release_memory().await);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
     let (start, names) = app_pss_mib(lab.data());
     println!("BENCH session_pss_after 1 {start:.1} {}", names.join(","));
     let mut late = Frames::default();
