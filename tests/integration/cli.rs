@@ -34,6 +34,14 @@ pub fn assert_succeeded(out: &Output) {
     );
 }
 
+/// Runs `cmd` with `input` on its stdin (its output inherited); its exit status.
+pub fn run_with_stdin(cmd: &mut Command, input: &[u8]) -> std::process::ExitStatus {
+    use std::io::Write;
+    let mut child = cmd.stdin(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait().unwrap()
+}
+
 /// `parley ask --model MODEL PROMPT` against `server`, its stdout piped, left running.
 fn spawn_ask(dir: &Path, server: &FakeOpenAi, model: &str, prompt: &str) -> std::process::Child {
     parley(dir)

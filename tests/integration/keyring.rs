@@ -7,7 +7,7 @@ use std::sync::Arc;
 use parley_core::chat::EnvFallback;
 use parley_core::secrets::{ApiKey, KeyringStore, SecretStore};
 
-use crate::cli::{assert_succeeded, parley};
+use crate::cli::{assert_succeeded, parley, run_with_stdin};
 use crate::common::tempdir;
 use crate::fake_openai::FakeOpenAi;
 
@@ -79,14 +79,8 @@ fn a_missing_key_is_answered_by_a_search_and_an_item_stored_elsewhere_is_still_r
             .env("PARLEY_KEYRING_SERVICE", &service)
             .env("PARLEY_TRACE", "1")
             .env("OPENAI_API_KEY", "sk-from-the-environment")
-            .args([
-                "ask",
-                "--base-url",
-                &server.base_url(),
-                "--model",
-                "test-model",
-                "hi",
-            ])
+            .env("OPENAI_BASE_URL", server.base_url())
+            .args(["ask", "--model", "test-model", "hi"])
             .output()
             .unwrap();
         assert_succeeded(&out);
@@ -98,19 +92,13 @@ fn a_missing_key_is_answered_by_a_search_and_an_item_stored_elsewhere_is_still_r
     let store = KeyringStore::with_service(&service);
     assert_eq!(store.get("default").unwrap(), None);
 
-    let mut child = Command::new("secret-tool")
-        .args(["store", "--label=stored by hand", "service", &service])
-        .args(["username", "default"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"sk-stored-by-hand-9")
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    let stored = run_with_stdin(
+        Command::new("secret-tool")
+            .args(["store", "--label=stored by hand", "service", &service])
+            .args(["username", "default"]),
+        b"sk-stored-by-hand-9",
+    );
+    assert!(stored.success());
     let found = store.get("default").unwrap().unwrap();
     assert_eq!(found.key.expose(), "sk-stored-by-hand-9");
     assert_eq!(found.origin, None);
@@ -158,18 +146,11 @@ async fn a_key_set_headless_is_used_from_the_keyring_and_never_written_to_disk()
         cmd
     };
 
-    let mut child = parley(dir.path())
-        .args(["key", "set"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{key}\n").as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    let set = run_with_stdin(
+        parley(dir.path()).args(["key", "set"]),
+        format!("{key}\n").as_bytes(),
+    );
+    assert!(set.success());
     let status = parley(dir.path()).args(["key", "status"]).output().unwrap();
     assert_eq!(
         String::from_utf8_lossy(&status.stdout).trim(),
