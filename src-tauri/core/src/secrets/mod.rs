@@ -241,7 +241,7 @@ mod linux {
             // No thread: the entry went with the closure; ask in this one.
             return keyring::Entry::new(service, user)?.get_password();
         }
-        if nothing_stored(service, user) == Some(true) {
+        if nothing_stored(service, user) {
             // The encrypted read finishes on its own thread; its answer is dropped.
             crate::trace("keyring: nothing stored (answered by a search, no session)");
             return Err(keyring::Error::NoEntry);
@@ -253,24 +253,25 @@ mod linux {
         })
     }
 
-    /// `Some(true)` when no item of any collection, locked or not, has this service and user
-    /// (`org.freedesktop.Secret.Service.SearchItems`); `None` when the search could not be made.
-    pub(super) fn nothing_stored(service: &str, user: &str) -> Option<bool> {
-        let bus = Connection::new_session().ok()?;
+    /// True when a search (`org.freedesktop.Secret.Service.SearchItems`) found no item of any
+    /// collection, locked or not, with this service and user; false when it found one or could
+    /// not be made.
+    fn nothing_stored(service: &str, user: &str) -> bool {
+        let Ok(bus) = Connection::new_session() else {
+            return false;
+        };
         let secrets = bus.with_proxy(
             "org.freedesktop.secrets",
             "/org/freedesktop/secrets",
             Duration::from_secs(5),
         );
         let attributes = HashMap::from([("service", service), ("username", user)]);
-        let (unlocked, locked): (Vec<Path>, Vec<Path>) = secrets
-            .method_call(
-                "org.freedesktop.Secret.Service",
-                "SearchItems",
-                (attributes,),
-            )
-            .ok()?;
-        Some(unlocked.is_empty() && locked.is_empty())
+        let found: Result<(Vec<Path>, Vec<Path>), _> = secrets.method_call(
+            "org.freedesktop.Secret.Service",
+            "SearchItems",
+            (attributes,),
+        );
+        found.is_ok_and(|(unlocked, locked)| unlocked.is_empty() && locked.is_empty())
     }
 }
 
