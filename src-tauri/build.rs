@@ -114,6 +114,7 @@ const COMMANDS: &[&str] = &[
     "run_library_suite",
     "page_shown",
     "release_memory",
+    "release_window_memory",
 ];
 
 fn main() {

@@ -4,5 +4,6 @@
 pub mod batch;
 pub mod commands;
 pub mod gui;
+mod trim;
 mod webkit;
 pub mod window_state;

@@ -34,8 +34,8 @@ pub fn page_shown() {
 
 /// A full garbage collection in the web process, asked by the page once a lot of its DOM went away
 /// (a long conversation left): JavaScriptCore does not start one on its own in an idle page.
-/// None when the web process extension is not installed. This process gives back SQLite's page
-/// cache and glibc's free pages at the same time.
+/// None when the web process extension is not installed. This process gives back its own share at
+/// the same time (`release_window_memory`).
 #[tauri::command]
 pub async fn release_memory<R: tauri::Runtime>(
     window: tauri::WebviewWindow<R>,
@@ -46,27 +46,21 @@ pub async fn release_memory<R: tauri::Runtime>(
         let _ = tx.send(r);
     });
     let released = rx.await.ok().flatten();
-    // This process's share: SQLite's page cache (up to 2 MiB, filled as conversations are read).
-    if let Ok(service) = state.service() {
-        // Best effort, as the web process's part: nothing is lost if SQLite keeps its cache.
-        let _ = service.release_memory();
-    }
-    trim_malloc();
+    release_window_memory(state);
     Ok(released)
 }
 
-/// glibc keeps what is freed inside its arenas (one per thread that allocated: the cache SQLite
-/// just gave back is in them); `malloc_trim` returns their free pages to the system. Either half
-/// alone left the window's anonymous memory as it was (README, "Performance").
-fn trim_malloc() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        extern "C" {
-            fn malloc_trim(pad: usize) -> std::ffi::c_int;
-        }
-        // SAFETY: glibc's own function, callable from any thread at any time.
-        unsafe { malloc_trim(0) };
+/// This process's share, asked by the page once after start-up and with every `release_memory`:
+/// SQLite's page cache (up to 2 MiB, filled as conversations are read), glibc's free pages and the
+/// executable's pages start-up read (src-tauri/trim.rs). Answers the executable's resident KiB
+/// before and after.
+#[tauri::command(async)]
+pub fn release_window_memory(state: State<'_, AppState>) -> crate::trim::Trimmed {
+    if let Ok(service) = state.service() {
+        // Best effort, as the rest: nothing is lost if SQLite keeps its cache.
+        let _ = service.release_memory();
     }
+    crate::trim::window_process()
 }
 
 /// The request parameters' table (name, type, range, doc, endpoints): the window builds its

@@ -137,5 +137,6 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         // Start-up (branch start): the page reports its first paint.
         app::page_shown,
         app::release_memory,
+        app::release_window_memory,
     ]
 }

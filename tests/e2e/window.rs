@@ -228,6 +228,34 @@ async fn at_the_minimum_size_the_sidebar_collapses_and_the_last_chat_comes_back(
     app.close().await;
 }
 
+/// Once the window has been left alone after start-up, its process gives back the pages of its
+/// executable that starting read (src-tauri/trim.rs: ~8 MiB of the release build); what runs
+/// later reads its code back from the file, so a reply still streams and renders.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_start_up_the_window_gives_back_its_executables_pages() {
+    let lab = Lab::new().await;
+    let server = FakeOpenAi::start();
+    let app = lab.open(&server).await;
+    let stats = crate::fixture::wait_for("the window's release after start-up", || async {
+        let stats = app.memory_stats().await;
+        stats["startup"].is_object().then_some(stats)
+    })
+    .await;
+    let kib = |k: &str| stats["startup"][k].as_u64().unwrap();
+    let (before, after) = (kib("beforeKib"), kib("afterKib"));
+    assert!(
+        before > 1024 && after * 2 < before,
+        "the executable's resident pages did not halve: {stats}"
+    );
+    // The release after start-up is not one of the page's memory requests.
+    assert_eq!(stats["requests"], serde_json::json!(0), "{stats}");
+    app.click(crate::page::sidebar::NEW_CHAT).await;
+    app.set_conversation_model("test-model").await;
+    app.send("still here?").await;
+    assert!(!app.last_reply("done").await.is_empty());
+    app.close().await;
+}
+
 /// The `gl` lever (src-tauri/webkit.rs): with compositing off the window's own process loads no
 /// OpenGL driver (Mesa's DRI driver and the LLVM it links: ~20 MiB); the web process still does,
 /// and the web process extension unmaps the driver's code there once the page has loaded (~35 MiB

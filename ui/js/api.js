@@ -281,6 +281,9 @@ export const api = {
   pageShown: () => call('page_shown'),
   /** A full garbage collection in the web process: `{ beforeKib, afterKib, ms }`, or null. */
   releaseMemory: () => call('release_memory'),
+  /** The window's own process only (its caches, the pages start-up read): `{ beforeKib, afterKib }`
+   *  of its executable resident. */
+  releaseWindowMemory: () => call('release_window_memory'),
 };
 
 export function newStreamId() {

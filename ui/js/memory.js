@@ -3,7 +3,9 @@
 // ten opens of a 10,000-message conversation the web process stayed ~290 MiB up (README,
 // "Performance"). Once enough message DOM has gone, or enough replies have streamed, and the user
 // has been idle a moment with nothing streaming, the window asks the web process extension for a
-// full collection (`release_memory`, src-tauri/webext).
+// full collection (`release_memory`, src-tauri/webext). Once after start-up, when the user is idle,
+// the window's own process gives back what starting read and will not need again
+// (`release_window_memory`, src-tauri/trim.rs).
 
 import { api } from './api.js';
 import { isStreaming } from './streams.js';
@@ -21,8 +23,9 @@ let dropped = 0;
 let replies = 0;
 let timer = 0;
 let lastInput = 0;
-/** For tests and the bench: requests made and the last answer (`{ beforeKib, afterKib, ms }`). */
-export const memoryStats = { requests: 0, last: null };
+/** For tests and the bench: requests made and the last answer (`{ beforeKib, afterKib, ms }`);
+ *  `startup`: the answer of the window's release after start-up. */
+export const memoryStats = { requests: 0, last: null, startup: null };
 
 /** Messages taken out of the window (paging, a conversation left). */
 function noteDropped(n) {
@@ -35,9 +38,14 @@ function schedule() {
   timer = setTimeout(release, IDLE_MS);
 }
 
+/** Nothing streams and no input for IDLE_MS. */
+function idle() {
+  return !isStreaming() && performance.now() - lastInput >= IDLE_MS;
+}
+
 function release() {
   timer = 0;
-  if (isStreaming() || performance.now() - lastInput < IDLE_MS) {
+  if (!idle()) {
     schedule();
     return;
   }
@@ -47,7 +55,16 @@ function release() {
   api.releaseMemory().then((r) => { memoryStats.last = r; }, () => {});
 }
 
+function releaseAfterStart() {
+  if (!idle()) {
+    setTimeout(releaseAfterStart, IDLE_MS);
+    return;
+  }
+  api.releaseWindowMemory().then((r) => { memoryStats.startup = r; }, () => {});
+}
+
 export function initMemory() {
+  document.addEventListener('parley:shown', () => setTimeout(releaseAfterStart, IDLE_MS), { once: true });
   const list = document.getElementById('messages');
   if (list) {
     new MutationObserver((records) => {
