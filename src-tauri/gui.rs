@@ -88,19 +88,16 @@ pub fn run() -> i32 {
         eprintln!("parley: could not take the window lock: {e}");
         None
     });
-    let state = AppState::open();
-    parley_core::trace("state open");
-    let service = state.service().ok();
-    if service.is_some() {
-        // A backup of the database once a day, off the UI's path; checked again every hour
-        // for a window left open for days.
+    // A backup of the database once a day, off the UI's path; checked again every hour for a
+    // window left open for days. Started once the database has opened.
+    let state = AppState::open(|| {
         std::thread::spawn(|| loop {
             if let Err(e) = parley_core::api::daily_backup() {
                 eprintln!("parley: daily backup failed: {e}");
             }
             std::thread::sleep(std::time::Duration::from_secs(3600));
         });
-    }
+    });
     let app = build_app(tauri::Builder::default(), state)
         .setup(|app| {
             parley_core::trace("tauri set up");
@@ -114,10 +111,13 @@ pub fn run() -> i32 {
         .build(tauri::generate_context!("tauri.conf.json"));
     match app {
         Ok(app) => {
-            app.run(move |_, event| {
+            app.run(move |app, event| {
                 // Closing mid-reply: stop and save what arrived, as if Stop had been pressed.
-                if let (tauri::RunEvent::Exit, Some(service)) = (&event, &service) {
-                    service.stop_all(std::time::Duration::from_secs(2));
+                if let tauri::RunEvent::Exit = event {
+                    use tauri::Manager;
+                    if let Ok(service) = app.state::<AppState>().service() {
+                        service.stop_all(std::time::Duration::from_secs(2));
+                    }
                 }
             });
             0

@@ -20,7 +20,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
         data_dir: parley_core::api::data_dir()
             .map(|d| d.display().to_string())
             .unwrap_or_default(),
-        notices: state.notices.clone(),
+        notices: state.notices(),
     }
 }
 

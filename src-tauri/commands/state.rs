@@ -1,44 +1,85 @@
 //! The state every command sees: the chat service (or why it could not be opened) and the notices
 //! from opening the database.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::JoinHandle;
 
 use parley_core::chat::{ChatService, EnvFallback};
 use parley_core::error::{Error, Result};
 use parley_core::secrets::KeyringStore;
 
 /// What the commands see. If the database could not be opened, every command reports why.
+///
+/// The window opens its database on a thread of its own while GTK, Tauri and the web process start
+/// (`AppState::open`): the page's first command comes ~300 ms later, and a command that comes
+/// sooner waits for the open to end.
 pub struct AppState {
-    service: std::result::Result<Arc<ChatService>, Error>,
-    pub notices: Vec<String>,
+    opened: OnceLock<Opened>,
+    opening: Mutex<Option<JoinHandle<Opened>>>,
 }
+
+/// The service (or why it could not be opened) and the notices from opening the database.
+type Opened = (Result<Arc<ChatService>>, Vec<String>);
 
 impl AppState {
     pub fn new(service: Result<ChatService>, notices: Vec<String>) -> Self {
         AppState {
-            service: service.map(Arc::new),
-            notices,
+            opened: OnceLock::from((service.map(Arc::new), notices)),
+            opening: Mutex::new(None),
         }
     }
 
-    /// Opens the real database (`PARLEY_DATA_DIR` or the OS data dir) and the OS keyring.
-    pub fn open() -> Self {
-        let opened = parley_core::api::data_dir().and_then(|dir| {
-            parley_core::open_service(&dir, Arc::new(KeyringStore::new()), EnvFallback::from_env())
+    /// Starts opening the real database (`PARLEY_DATA_DIR` or the OS data dir) and the OS keyring;
+    /// `then` runs on that thread once the service is open.
+    pub fn open(then: impl FnOnce() + Send + 'static) -> Self {
+        let opening = std::thread::spawn(move || {
+            let opened = parley_core::api::data_dir().and_then(|dir| {
+                parley_core::open_service(
+                    &dir,
+                    Arc::new(KeyringStore::new()),
+                    EnvFallback::from_env(),
+                )
+            });
+            match opened {
+                Ok((service, notices)) => {
+                    then();
+                    (
+                        Ok(Arc::new(service)),
+                        notices.iter().map(|n| n.to_string()).collect(),
+                    )
+                }
+                Err(e) => {
+                    eprintln!("parley: {e}");
+                    let notice = e.to_string();
+                    (Err(e), vec![notice])
+                }
+            }
         });
-        match opened {
-            Ok((service, notices)) => {
-                AppState::new(Ok(service), notices.iter().map(|n| n.to_string()).collect())
-            }
-            Err(e) => {
-                eprintln!("parley: {e}");
-                let notice = e.to_string();
-                AppState::new(Err(e), vec![notice])
-            }
+        AppState {
+            opened: OnceLock::new(),
+            opening: Mutex::new(Some(opening)),
         }
+    }
+
+    /// The open's outcome, waiting for it if it is still under way.
+    fn opened(&self) -> &Opened {
+        self.opened.get_or_init(|| {
+            let handle = self.opening.lock().ok().and_then(|mut h| h.take());
+            handle.and_then(|h| h.join().ok()).unwrap_or_else(|| {
+                let e = Error::Database {
+                    message: "the database could not be opened".into(),
+                };
+                let notice = e.to_string();
+                (Err(e), vec![notice])
+            })
+        })
     }
 
     pub fn service(&self) -> Result<Arc<ChatService>> {
-        self.service.clone()
+        self.opened().0.clone()
+    }
+
+    pub fn notices(&self) -> Vec<String> {
+        self.opened().1.clone()
     }
 }
