@@ -230,7 +230,7 @@ export const api = {
   /** {maxImageBytes, maxFileBytes, maxAttachments, maxEdge, minMaxEdge, maxMaxEdge} */
   attachmentLimits: () => call('attachment_limits'),
   setImageMaxEdge: (edge) => call('set_image_max_edge', { edge }),
-  /** SQLite VACUUM; resolves to {bytesBefore, bytesAfter}. */
+  /** SQLite VACUUM; resolves to {bytesBefore, bytesAfter, indexRebuilt}. */
   compactDatabase: () => call('compact_database'),
 
   // Suite runs (issue 13, branch suitegrid): the runs list, a run's grid, cells as replies, compare.

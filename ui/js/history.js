@@ -93,7 +93,8 @@ async function compact(button) {
   button.textContent = t('history.compacting');
   try {
     const done = await api.compactDatabase();
-    showToast(t('history.compacted', { before: size(done.bytesBefore), after: size(done.bytesAfter) }), { timeout: 8000 });
+    const compacted = t('history.compacted', { before: size(done.bytesBefore), after: size(done.bytesAfter) });
+    showToast(done.indexRebuilt ? `${compacted} · ${t('history.indexRebuilt')}` : compacted, { timeout: 8000 });
   } catch (err) { fail(err); } finally {
     button.disabled = false;
     button.textContent = t('history.compact');

@@ -81,6 +81,7 @@ const STRINGS = {
     'history.compact': "Compact database",
     'history.compacting': "Compacting…",
     'history.compacted': "Database compacted: {before} → {after}",
+    'history.indexRebuilt': "The search index failed its check and was rebuilt from your messages.",
 
     'chat.toggleSettings': 'Conversation settings',
     'chat.messagesLabel': 'Messages',
@@ -793,6 +794,7 @@ const STRINGS = {
     'history.compact': "压缩数据库",
     'history.compacting': "正在压缩…",
     'history.compacted': "数据库已压缩：{before} → {after}",
+    'history.indexRebuilt': "搜索索引未通过检查，已根据你的消息重建。",
 
     'chat.toggleSettings': '对话设置',
     'chat.messagesLabel': '消息',

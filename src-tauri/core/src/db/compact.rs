@@ -1,6 +1,6 @@
-//! Giving back the space of deleted rows: the search index is merged into one segment, `VACUUM`
-//! rewrites the file without its free pages, then a WAL checkpoint folds the rewrite into the file
-//! and truncates the WAL. Settings → "Compact".
+//! Giving back the space of deleted rows: the search index is checked (rebuilt if it fails) and
+//! merged into one segment, `VACUUM` rewrites the file without its free pages, then a WAL
+//! checkpoint folds the rewrite into the file and truncates the WAL. Settings → "Compact".
 //!
 //! Why the merge: the trigram index grows by segments (one per write, merged four at a time), and
 //! a search looks each of its trigrams up in every segment. On the 1,000,000-message bench
@@ -21,6 +21,8 @@ use crate::error::Result;
 pub struct Compacted {
     pub bytes_before: u64,
     pub bytes_after: u64,
+    /// The search index failed its own check and was rebuilt from the messages.
+    pub index_rebuilt: bool,
 }
 
 /// The file and its WAL, in bytes (0 for what does not exist).
@@ -43,6 +45,18 @@ pub fn vacuum(conn: &Connection, db_file: &Path) -> Result<Compacted> {
     };
     checkpoint(conn)?;
     let bytes_before = bytes_on_disk(db_file);
+    // FTS5's own check of the search index (every entry against the others; the start-up check
+    // leaves it out, db/mod.rs): an index that fails it is rebuilt from the messages.
+    let index_rebuilt = match conn
+        .execute_batch("INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')")
+    {
+        Ok(()) => false,
+        Err(e) if super::is_corruption(&e) => {
+            conn.execute_batch("INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')")?;
+            true
+        }
+        Err(e) => return Err(e.into()),
+    };
     conn.execute_batch("INSERT INTO messages_fts(messages_fts) VALUES ('optimize')")?;
     // The merge rewrote the whole index into the WAL: fold it in before VACUUM writes the whole
     // file there again, so the WAL never holds both.
@@ -52,6 +66,7 @@ pub fn vacuum(conn: &Connection, db_file: &Path) -> Result<Compacted> {
     Ok(Compacted {
         bytes_before,
         bytes_after: bytes_on_disk(db_file),
+        index_rebuilt,
     })
 }
 
@@ -163,10 +178,60 @@ mod tests {
             })
             .unwrap();
         assert_eq!(before.len(), 3);
-        db.with(|c| vacuum(c, &path)).unwrap();
+        let done = db.with(|c| vacuum(c, &path)).unwrap();
+        assert!(!done.index_rebuilt, "a sound index is kept: {done:?}");
         db.with(|c| {
             assert_eq!(index_segments(c)?, 1);
             assert_eq!(find(c)?, before);
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    /// The start-up check leaves FTS5's own check of the search index out (db/mod.rs): a file
+    /// whose index entries are damaged but whose pages are sound opens as it is, and Compact finds
+    /// the damage, rebuilds the index from the messages, and search finds them again.
+    #[test]
+    fn a_damaged_search_index_opens_and_compact_rebuilds_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        let find = |c: &Connection| {
+            crate::db::search::search(c, "needle", &Default::default(), 50)
+                .map(|hits| hits.len())
+                .unwrap_or(0)
+        };
+        let fts_check = |c: &Connection| {
+            c.execute_batch("INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')")
+        };
+        {
+            let (db, _) = Db::open_dir(dir.path()).unwrap();
+            db.with(|c| {
+                let conv = conversations::create(c, None)?;
+                for i in 0..3 {
+                    c.execute(
+                        "INSERT INTO messages(conversation_id, role, content, status, created_at)
+                         VALUES (?1, 'user', ?2, 'done', 0)",
+                        rusqlite::params![conv.id, format!("a haystack with a needle, {i}")],
+                    )?;
+                }
+                assert_eq!(find(c), 3);
+                // One leaf of the index gone: every page of the file stays sound.
+                c.execute(
+                    "DELETE FROM messages_fts_data WHERE id = (SELECT max(id) FROM messages_fts_data)",
+                    [],
+                )?;
+                assert!(super::super::is_corruption(&fts_check(c).unwrap_err()));
+                Ok(())
+            })
+            .unwrap();
+        }
+        let (db, notices) = Db::open_dir(dir.path()).unwrap();
+        assert!(notices.is_empty(), "opened as it is: {notices:?}");
+        let done = db.with(|c| vacuum(c, &path)).unwrap();
+        assert!(done.index_rebuilt, "{done:?}");
+        db.with(|c| {
+            fts_check(c)?;
+            assert_eq!(find(c), 3);
             Ok(())
         })
         .unwrap();

@@ -174,6 +174,7 @@ fn inspect(path: &Path) -> Result<Existing> {
     // It only reads: its close never checkpoints (fsyncs before the first request) nor deletes.
     wal::persist(&conn)?;
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+    check_without_index_modules(&conn)?;
     let version: i64 = match conn.pragma_query_value(None, "user_version", |r| r.get(0)) {
         Ok(v) => v,
         Err(e) if is_corruption(&e) => return corrupt(e.to_string()),
@@ -188,6 +189,29 @@ fn inspect(path: &Path) -> Result<Existing> {
         Err(e) if is_corruption(&e) => corrupt(e.to_string()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Takes the virtual-table modules (FTS5) off the connection that checks at start. SQLite 3.44+
+/// also runs a virtual table's own check (`xIntegrity`) in `PRAGMA quick_check`, and FTS5's
+/// re-reads its whole search index and recomputes a checksum of every entry: 2.7 of the 2.9 s a
+/// start took with 100,000 messages (173 MB), 24 s with 1,000,000, growing with the history; the
+/// window and every `parley ask` waited for it. Without the module SQLite skips that step (it
+/// skips tables whose module is not registered) and checks what the quick check checked before
+/// 3.44: every page, cell and record of every table and index in the file, the search index's own
+/// tables included, and that each page is used once — file corruption, SECURITY.md D3. What it
+/// no longer re-derives at start is whether the search index's entries agree with each other:
+/// Settings → Compact checks that and rebuilds the index from the messages when they do not
+/// (`db/compact.rs`).
+fn check_without_index_modules(conn: &Connection) -> Result<()> {
+    // SAFETY: the handle is this live connection's (borrowed for the call); a null list keeps no
+    // module. Nothing on this connection has used a virtual table yet.
+    let rc = unsafe { rusqlite::ffi::sqlite3_drop_modules(conn.handle(), std::ptr::null_mut()) };
+    if rc != rusqlite::ffi::SQLITE_OK {
+        return Err(Error::Database {
+            message: format!("could not prepare the start-up check (SQLite code {rc})"),
+        });
+    }
+    Ok(())
 }
 
 fn stamp() -> String {
@@ -376,6 +400,59 @@ mod tests {
             .with(|c| Ok(c.query_row("SELECT count(*) FROM conversations", [], |r| r.get(0))?))
             .unwrap();
         assert_eq!(n, 0);
+    }
+
+    /// The start-up check still reads every page: a damaged page inside a sound file (the
+    /// messages table's root) is found and the file moved aside, as a file that is not a
+    /// database is.
+    #[test]
+    fn a_damaged_page_inside_the_file_is_found_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        let (root, page_size) = {
+            let (db, _) = Db::open_dir(dir.path()).unwrap();
+            db.with(|c| {
+                let conv = conversations::create(c, None)?;
+                let text = "a message long enough to need many pages ".repeat(20);
+                for _ in 0..200 {
+                    c.execute(
+                        "INSERT INTO messages(conversation_id, role, content, status, created_at)
+                         VALUES (?1, 'user', ?2, 'done', 0)",
+                        rusqlite::params![conv.id, text],
+                    )?;
+                }
+                let root: i64 = c.query_row(
+                    "SELECT rootpage FROM sqlite_schema WHERE name = 'messages'",
+                    [],
+                    |r| r.get(0),
+                )?;
+                let size: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+                Ok((root, size))
+            })
+            .unwrap()
+        };
+        // Closing copied every page into the file; the kept WAL would otherwise shadow it.
+        for side in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{side}", path.display()));
+        }
+        let mut bytes = std::fs::read(&path).unwrap();
+        let at = ((root - 1) * page_size) as usize;
+        assert_eq!(
+            bytes[at], 0x05,
+            "the root of a table of many pages is an interior page"
+        );
+        bytes[at] = 0x00;
+        std::fs::write(&path, &bytes).unwrap();
+        let (_db, notices) = Db::open_dir(dir.path()).unwrap();
+        let moved = match &notices[..] {
+            [OpenNotice::CorruptMovedAside { moved_to, .. }] => moved_to.clone(),
+            other => panic!("unexpected notices {other:?}"),
+        };
+        assert_eq!(
+            std::fs::read(&moved).unwrap(),
+            bytes,
+            "moved, not rewritten"
+        );
     }
 
     #[test]
