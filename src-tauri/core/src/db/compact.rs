@@ -105,7 +105,7 @@ pub fn index_segments(conn: &Connection) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::{conversations, Db, DB_FILE};
+    use crate::db::{conversation_with, Db, DB_FILE};
 
     #[test]
     fn compacting_gives_back_the_space_of_deleted_rows_and_keeps_the_rest() {
@@ -115,23 +115,11 @@ mod tests {
         let filler = "x".repeat(600);
         let kept = db
             .with(|c| {
-                let kept = conversations::create(c, None)?;
-                c.execute(
-                    "INSERT INTO messages(conversation_id, role, content, status, created_at)
-                     VALUES (?1, 'user', 'keep me', 'done', 0)",
-                    [kept.id],
-                )?;
-                let gone = conversations::create(c, None)?;
+                let kept = conversation_with(c, ["keep me".to_string()])?;
                 let tx = c.transaction()?;
-                for _ in 0..2_000 {
-                    tx.execute(
-                        "INSERT INTO messages(conversation_id, role, content, status, created_at)
-                         VALUES (?1, 'user', ?2, 'done', 0)",
-                        rusqlite::params![gone.id, filler],
-                    )?;
-                }
+                let gone = conversation_with(&tx, std::iter::repeat_n(filler, 2_000))?;
                 tx.commit()?;
-                c.execute("DELETE FROM messages WHERE conversation_id = ?1", [gone.id])?;
+                c.execute("DELETE FROM messages WHERE conversation_id = ?1", [gone])?;
                 Ok(kept)
             })
             .unwrap();
@@ -145,12 +133,17 @@ mod tests {
             .with(|c| {
                 Ok(c.query_row(
                     "SELECT content FROM messages WHERE conversation_id = ?1",
-                    [kept.id],
+                    [kept],
                     |r| r.get(0),
                 )?)
             })
             .unwrap();
         assert_eq!(text, "keep me");
+    }
+
+    /// A conversation of three messages holding "needle", written one by one.
+    fn needles(c: &Connection) -> Result<i64> {
+        conversation_with(c, (0..3).map(|i| format!("a haystack with a needle, {i}")))
     }
 
     #[test]
@@ -164,15 +157,8 @@ mod tests {
         };
         let before = db
             .with(|c| {
-                let conv = conversations::create(c, None)?;
                 // Each write adds a segment (four are merged into one, so three stay apart).
-                for i in 0..3 {
-                    c.execute(
-                        "INSERT INTO messages(conversation_id, role, content, status, created_at)
-                         VALUES (?1, 'user', ?2, 'done', 0)",
-                        rusqlite::params![conv.id, format!("a haystack with a needle, {i}")],
-                    )?;
-                }
+                needles(c)?;
                 assert_eq!(index_segments(c)?, 3);
                 find(c)
             })
@@ -206,14 +192,7 @@ mod tests {
         {
             let (db, _) = Db::open_dir(dir.path()).unwrap();
             db.with(|c| {
-                let conv = conversations::create(c, None)?;
-                for i in 0..3 {
-                    c.execute(
-                        "INSERT INTO messages(conversation_id, role, content, status, created_at)
-                         VALUES (?1, 'user', ?2, 'done', 0)",
-                        rusqlite::params![conv.id, format!("a haystack with a needle, {i}")],
-                    )?;
-                }
+                needles(c)?;
                 assert_eq!(find(c), 3);
                 // One leaf of the index gone: every page of the file stays sound.
                 c.execute(

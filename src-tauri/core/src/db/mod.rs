@@ -329,6 +329,23 @@ impl Db {
     }
 }
 
+/// For tests: a new conversation holding one user message per text (the triggers index them).
+#[cfg(test)]
+pub(crate) fn conversation_with(
+    c: &Connection,
+    texts: impl IntoIterator<Item = String>,
+) -> Result<i64> {
+    let conv = conversations::create(c, None)?;
+    for text in texts {
+        c.execute(
+            "INSERT INTO messages(conversation_id, role, content, status, created_at)
+             VALUES (?1, 'user', ?2, 'done', 0)",
+            rusqlite::params![conv.id, text],
+        )?;
+    }
+    Ok(conv.id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,15 +429,8 @@ mod tests {
         let (root, page_size) = {
             let (db, _) = Db::open_dir(dir.path()).unwrap();
             db.with(|c| {
-                let conv = conversations::create(c, None)?;
                 let text = "a message long enough to need many pages ".repeat(20);
-                for _ in 0..200 {
-                    c.execute(
-                        "INSERT INTO messages(conversation_id, role, content, status, created_at)
-                         VALUES (?1, 'user', ?2, 'done', 0)",
-                        rusqlite::params![conv.id, text],
-                    )?;
-                }
+                conversation_with(c, std::iter::repeat_n(text, 200))?;
                 let root: i64 = c.query_row(
                     "SELECT rootpage FROM sqlite_schema WHERE name = 'messages'",
                     [],
