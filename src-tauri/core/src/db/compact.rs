@@ -199,7 +199,7 @@ mod tests {
                     "DELETE FROM messages_fts_data WHERE id = (SELECT max(id) FROM messages_fts_data)",
                     [],
                 )?;
-                assert!(super::super::is_corruption(&fts_check(c).unwrap_err()));
+                assert!(crate::db::is_corruption(&fts_check(c).unwrap_err()));
                 Ok(())
             })
             .unwrap();
