@@ -1,8 +1,7 @@
 //! The state every command sees: the chat service (or why it could not be opened) and the notices
 //! from opening the database.
 
-use std::sync::{Arc, Mutex, OnceLock};
-use std::thread::JoinHandle;
+use std::sync::{Arc, LazyLock};
 
 use parley_core::chat::{ChatService, EnvFallback};
 use parley_core::error::{Error, Result};
@@ -14,18 +13,23 @@ use parley_core::secrets::KeyringStore;
 /// (`AppState::open`): the page's first command comes ~300 ms later, and a command that comes
 /// sooner waits for the open to end.
 pub struct AppState {
-    opened: OnceLock<Opened>,
-    opening: Mutex<Option<JoinHandle<Opened>>>,
+    opened: LazyLock<Opened, Box<dyn FnOnce() -> Opened + Send>>,
 }
 
 /// The service (or why it could not be opened) and the notices from opening the database.
 type Opened = (Result<Arc<ChatService>>, Vec<String>);
 
+/// A failed open: every command reports `e`, and the window shows it as a notice.
+fn failed(e: Error) -> Opened {
+    let notice = e.to_string();
+    (Err(e), vec![notice])
+}
+
 impl AppState {
     pub fn new(service: Result<ChatService>, notices: Vec<String>) -> Self {
+        let opened = (service.map(Arc::new), notices);
         AppState {
-            opened: OnceLock::from((service.map(Arc::new), notices)),
-            opening: Mutex::new(None),
+            opened: LazyLock::new(Box::new(move || opened)),
         }
     }
 
@@ -50,36 +54,27 @@ impl AppState {
                 }
                 Err(e) => {
                     eprintln!("parley: {e}");
-                    let notice = e.to_string();
-                    (Err(e), vec![notice])
+                    failed(e)
                 }
             }
         });
         AppState {
-            opened: OnceLock::new(),
-            opening: Mutex::new(Some(opening)),
+            // The first command to need it waits for the thread (a panic there reads as a failed open).
+            opened: LazyLock::new(Box::new(move || {
+                opening.join().unwrap_or_else(|_| {
+                    failed(Error::Database {
+                        message: "the database could not be opened".into(),
+                    })
+                })
+            })),
         }
     }
 
-    /// The open's outcome, waiting for it if it is still under way.
-    fn opened(&self) -> &Opened {
-        self.opened.get_or_init(|| {
-            let handle = self.opening.lock().ok().and_then(|mut h| h.take());
-            handle.and_then(|h| h.join().ok()).unwrap_or_else(|| {
-                let e = Error::Database {
-                    message: "the database could not be opened".into(),
-                };
-                let notice = e.to_string();
-                (Err(e), vec![notice])
-            })
-        })
-    }
-
     pub fn service(&self) -> Result<Arc<ChatService>> {
-        self.opened().0.clone()
+        self.opened.0.clone()
     }
 
     pub fn notices(&self) -> Vec<String> {
-        self.opened().1.clone()
+        self.opened.1.clone()
     }
 }
