@@ -73,8 +73,7 @@ impl AppBuilder {
 
     /// Starts tauri-driver, opens a session on the window and waits until the page is ready.
     pub async fn open(self) -> App {
-        let driver = Driver::start(&self);
-        let client = driver.session().await;
+        let (driver, client) = Driver::session(&self).await;
         let app = App {
             client,
             _driver: driver,
@@ -222,27 +221,52 @@ impl Driver {
         Driver { child, port }
     }
 
-    async fn session(&self) -> Client {
+    /// A driver and a session on it. A driver whose ports were taken between [`free_port`] and its
+    /// own bind (tauri-driver's, or the WebKitWebDriver it starts once) never answers again: it
+    /// refuses, fails every request, or holds it without a reply (seen here: a WebKitWebDriver
+    /// that could not bind exits and tauri-driver keeps the request open). Such a driver is
+    /// replaced by one on fresh ports after a few seconds of errors or one request held too long.
+    async fn session(app: &AppBuilder) -> (Driver, Client) {
         // PARLEY_E2E_APP: another build of the window (benches compare two builds with one driver).
-        let app = std::env::var("PARLEY_E2E_APP")
+        let binary = std::env::var("PARLEY_E2E_APP")
             .unwrap_or_else(|_| env!("CARGO_BIN_EXE_parley-desktop").to_string());
         let caps = json!({
             "browserName": "wry",
-            "tauri:options": { "application": app }
+            "tauri:options": { "application": binary }
         });
         // The WebDriver client uses rustls too; with two providers compiled in, it needs to be told.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let deadline = Instant::now() + WAIT;
+        let deadline = Instant::now() + 2 * WAIT;
+        let mut drivers = 0;
         loop {
-            let attempt = ClientBuilder::rustls()
-                .unwrap()
-                .capabilities(caps.as_object().unwrap().clone())
-                .connect(&format!("http://127.0.0.1:{}", self.port))
+            let mut driver = Driver::start(app);
+            drivers += 1;
+            let replace_at = Instant::now() + Duration::from_secs(5);
+            loop {
+                // A healthy driver answers within the window's start (1–3 s here, more on a busy
+                // machine).
+                let attempt = tokio::time::timeout(
+                    Duration::from_secs(15),
+                    ClientBuilder::rustls()
+                        .unwrap()
+                        .capabilities(caps.as_object().unwrap().clone())
+                        .connect(&format!("http://127.0.0.1:{}", driver.port)),
+                )
                 .await;
-            match attempt {
-                Ok(client) => return client,
-                Err(e) if Instant::now() > deadline => panic!("no WebDriver session: {e}"),
-                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                let (e, held) = match attempt {
+                    Ok(Ok(client)) => return (driver, client),
+                    Ok(Err(e)) => (e.to_string(), false),
+                    Err(_) => ("no answer in 15 s".to_string(), true),
+                };
+                assert!(
+                    Instant::now() < deadline,
+                    "no WebDriver session ({drivers} drivers tried): {e}"
+                );
+                let exited = matches!(driver.child.try_wait(), Ok(Some(_)));
+                if held || exited || Instant::now() > replace_at {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
             }
         }
     }
