@@ -185,6 +185,7 @@ fn driver_log() -> Stdio {
 struct Driver {
     child: Child,
     port: u16,
+    data: PathBuf,
 }
 
 impl Driver {
@@ -218,7 +219,11 @@ impl Driver {
             .stderr(driver_log())
             .spawn()
             .expect("tauri-driver is not installed: run .ci/install-deps --test");
-        Driver { child, port }
+        Driver {
+            child,
+            port,
+            data: app.data.clone(),
+        }
     }
 
     /// A driver and a session on it. A driver whose ports were taken between [`free_port`] and its
@@ -274,9 +279,20 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // A window WebKitWebDriver started can outlive it (seen in CI: two windows of finished
+        // tests still running at the end): what runs below the driver, and any window of this
+        // test's data folder left without its parent, is stopped too.
+        let mut below = crate::procs::descendants(self.child.id());
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
         let _ = self.child.wait();
+        below.extend(crate::procs::orphans(&self.data));
+        for pid in below {
+            let _ = Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .stderr(Stdio::null())
+                .status();
+        }
     }
 }

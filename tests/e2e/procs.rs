@@ -25,3 +25,45 @@ pub fn lab_processes(data: &Path) -> Vec<(String, String)> {
     }
     out
 }
+
+/// Every process below `pid` (children, their children, …), parents before their children.
+pub fn descendants(pid: u32) -> Vec<u32> {
+    let mut parents = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        if let Some(ppid) = parent(child) {
+            parents.push((ppid, child));
+        }
+    }
+    let mut out = Vec::new();
+    let mut queue = vec![pid];
+    while let Some(p) = queue.pop() {
+        for &(_, child) in parents.iter().filter(|(pp, _)| *pp == p) {
+            out.push(child);
+            queue.push(child);
+        }
+    }
+    out
+}
+
+/// The processes of `data` (see [`lab_processes`]) whose parent is gone (adopted by init).
+pub fn orphans(data: &Path) -> Vec<u32> {
+    lab_processes(data)
+        .into_iter()
+        .filter_map(|(pid, _)| pid.parse::<u32>().ok())
+        .filter(|pid| parent(*pid) == Some(1))
+        .collect()
+}
+
+fn parent(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "pid (comm) state ppid …": the name may hold spaces and brackets, the last ')' ends it.
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
