@@ -288,9 +288,11 @@ impl Drop for Driver {
             .status();
         let _ = self.child.wait();
         below.extend(crate::procs::orphans(&self.data));
-        for pid in below {
+        if !below.is_empty() {
+            // Most are gone already (a closed session ends its window): kill says so, quietly.
             let _ = Command::new("kill")
-                .args(["-TERM", &pid.to_string()])
+                .arg("-TERM")
+                .args(below.iter().map(u32::to_string))
                 .stderr(Stdio::null())
                 .status();
         }
