@@ -3,7 +3,7 @@
 # anchor (curl, Chromium --app on the same ui/ folder, promptfoo), ratio, target, met or not.
 # Numbers only: nothing here fails on a timing. Not part of .ci/run.
 #   tests/bench.sh                       (release binaries from tools/package.sh, or cargo build --release)
-#   RUNS=5 REPLIES=200 SKIP="long session" tests/bench.sh
+#   RUNS=5 REPLIES=300 SKIP="long session" tests/bench.sh
 # Installs its anchors when missing: Debian's chromium (apt), promptfoo (npm, only when the suites
 # benchmark exists). The window scenarios run under Xvfb with a private D-Bus session.
 set -euo pipefail
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 export PATH="$HOME/.cargo/bin:$PATH"
 RUNS=${RUNS:-5}
-REPLIES=${REPLIES:-200}
+REPLIES=${REPLIES:-1000}
 SKIP=${SKIP:-}
 APP=${APP:-$root/target/release/parley-desktop}
 PARLEY=${PARLEY:-$root/target/release/parley}
@@ -155,26 +155,28 @@ url=""
 if ! skip ask || ! skip db; then fake_server; fi
 
 if ! skip ask; then
-  log "parley ask vs curl -N"
+  log "parley ask vs curl -N (taking turns, $RUNS rounds)"
   body='{"model":"test-tokens-2000-paced-2","messages":[{"role":"user","content":"go"}],"stream":true,"stream_options":{"include_usage":true}}'
-  read -r c_wall c_ttft < <("$PY" tests/bench/stream_time.py "$RUNS" '"content":"[^"]' \
-    curl -N -s -H 'Content-Type: application/json' -d "$body" "$url/chat/completions")
-  read -r a_wall a_ttft < <(PARLEY_DATA_DIR="$scratch/askdata" OPENAI_API_KEY=sk-bench \
-    "$PY" tests/bench/stream_time.py "$RUNS" '\S' "$PARLEY" ask --base-url "$url" --model test-tokens-2000-paced-2 go)
-  row "2,000-token local stream at 2 ms/token, wall (ms, median of $RUNS)" "$a_wall (parley ask)" "$c_wall (curl -N)" \
-    "$(calc '%.3f' "$a_wall / $c_wall")" "≤ 1.02" "$(met "$a_wall / $c_wall <= 1.02")"
-  row "Same stream, time to first token (ms)" "$a_ttft" "$c_ttft (curl -N)" \
-    "$(calc '%+.1f ms' "$a_ttft - $c_ttft")" "within 5 ms" "$(met "$a_ttft - $c_ttft <= 5")"
   # The same with the key in the keyring, read through the Secret Service's encrypted session (the
-  # row above has no keyring entry, as with a local server or a key from the environment).
+  # plain row has no keyring entry, as with a local server or a key from the environment).
   kdata="$scratch/askkeyring"
   PARLEY_DATA_DIR="$kdata" "$PARLEY" profiles add local --base-url "$url" >/dev/null
   PARLEY_DATA_DIR="$kdata" "$PARLEY" profiles default local >/dev/null
   printf sk-bench | PARLEY_DATA_DIR="$kdata" "$PARLEY" key set --profile local >/dev/null
-  read -r _ k_ttft < <(PARLEY_DATA_DIR="$kdata" \
-    "$PY" tests/bench/stream_time.py "$RUNS" '\S' "$PARLEY" ask --model test-tokens-2000-paced-2 go)
+  # curl, parley and parley with the keyring take turns, so a slow minute falls on all three; the
+  # ratio and the difference are medians over the rounds (one machine moment each).
+  { read -r c_wall c_ttft; read -r a_wall a_ttft a_ratio a_diff; read -r _ k_ttft _ k_diff; } < <(
+    "$PY" tests/bench/stream_time.py "$RUNS" \
+      -- '"content":"[^"]' curl -N -s -H 'Content-Type: application/json' -d "$body" "$url/chat/completions" \
+      -- '\S' env PARLEY_DATA_DIR="$scratch/askdata" OPENAI_API_KEY=sk-bench \
+           "$PARLEY" ask --base-url "$url" --model test-tokens-2000-paced-2 go \
+      -- '\S' env PARLEY_DATA_DIR="$kdata" "$PARLEY" ask --model test-tokens-2000-paced-2 go)
+  row "2,000-token local stream at 2 ms/token, wall (ms, median of $RUNS rounds)" "$a_wall (parley ask)" "$c_wall (curl -N)" \
+    "$a_ratio" "≤ 1.02" "$(met "$a_ratio <= 1.02")"
+  row "Same stream, time to first token (ms; ratio: median of each round's difference)" "$a_ttft" "$c_ttft (curl -N)" \
+    "$a_diff ms" "within 5 ms" "$(met "$a_diff <= 5")"
   row "Same, the key in the keyring (ms)" "$k_ttft" "$c_ttft (curl -N)" \
-    "$(calc '%+.1f ms' "$k_ttft - $c_ttft")" "within 5 ms" "$(met "$k_ttft - $c_ttft <= 5")"
+    "$k_diff ms" "within 5 ms" "$(met "$k_diff <= 5")"
 fi
 
 if ! skip db; then
@@ -217,19 +219,24 @@ EOF
     "$(( (packed - empty) * 1000 / msgs ))" "-" "-" "reported ($(( (raw - empty) * 1000 / msgs )) before VACUUM)" "-"
 fi
 
-# ---- in the real webview (debug build, driven through WebDriver) ----
+# ---- in the real webview: the same window binary ($APP), driven through WebDriver ----
+# The replies are sent by the page's own code (WebDriver's typing keeps memory of its own), and the
+# first sample, like the last, follows a memory release: what stays is what the replies left.
 if ! skip session; then
-  log "one window session: $REPLIES streamed replies (e2e, a few minutes)"
-  PARLEY_BENCH_REPLIES=$REPLIES tests/run.sh --test e2e bench_session -- --ignored --nocapture \
-    >"$scratch/session.log" 2>&1 || log "the session bench failed: $(tail -5 "$scratch/session.log")"
+  log "one window session: $REPLIES streamed replies (e2e; ~12 min for 1,000)"
+  PARLEY_E2E_APP="$APP" PARLEY_BENCH_INPAGE=1 PARLEY_BENCH_RELEASE_FIRST=1 PARLEY_BENCH_REPLIES=$REPLIES \
+    PARLEY_BENCH_EVERY=$(( REPLIES >= 4 ? REPLIES / 4 : 1 )) \
+    tests/run.sh --test e2e bench_session -- --ignored --nocapture >"$scratch/session.log" 2>&1 \
+    || log "the session bench failed: $(tail -5 "$scratch/session.log")"
   v() { awk -v k="$1" '$1 == "BENCH" && $2 == k {print $3}' "$scratch/session.log"; }
   first=$(v session_pss_after_first_mib); all=$(v session_pss_after_all_mib); n=$(v session_replies)
-  if [ -n "$first" ] && [ -n "$all" ]; then
-    per=$(calc '%.0f' "($all - $first) * 1000 / ($n - 1)")
-    row "Memory growth over $n streamed replies, one window (MiB PSS)" \
-      "$first → $all (≈ $per per 1,000)" "-" "-" "< 20 MB per 1,000" "$(met "$per < 20")"
-    row "Worst frame gap while streaming, 1st / last replies (ms)" \
-      "$(v gap_first_reply_max_ms) / $(v gap_last_replies_max_ms)" "-" "-" "≤ 50" \
+  released=$(v session_pss_after_another_release_mib)
+  if [ -n "$first" ] && [ -n "$all" ] && [ -n "$released" ]; then
+    per=$(calc '%.0f' "($released - $first) * 1000 / ($n - 1)")
+    row "Memory over $n streamed replies, one window (MiB PSS, all processes: after the first reply and a release → 5 s after the last → after New chat and a release)" \
+      "$first → $all → $released (≈ $per per 1,000)" "-" "-" "< 20 MB per 1,000" "$(met "$per < 20")"
+    row "Frame gaps while a reply streams, first reply / last 5 replies: p95, max (ms)" \
+      "$(v gap_first_reply_p95_ms), $(v gap_first_reply_max_ms) / $(v gap_last_replies_p95_ms), $(v gap_last_replies_max_ms)" "-" "-" "≤ 50" \
       "$(met "$(v gap_first_reply_max_ms) <= 50 && $(v gap_last_replies_max_ms) <= 50")"
   else
     row "Memory growth / frame gaps over a session" "failed, see log" "-" "-" "< 20 MB, ≤ 50 ms" "no"
@@ -238,9 +245,10 @@ fi
 
 if ! skip long; then
   log "long histories: 10,000 messages, 5,000 conversations (e2e bench_long_history)"
-  tests/run.sh --test e2e bench_long_history -- --ignored --nocapture >"$scratch/long.log" 2>&1 \
+  PARLEY_E2E_APP="$APP" PARLEY_BENCH_SCROLLS=1 \
+    tests/run.sh --test e2e bench_long_history -- --ignored --nocapture >"$scratch/long.log" 2>&1 \
     || log "the long-history bench failed: $(tail -5 "$scratch/long.log")"
-  read -r open_ms side_ms scroll_ms < <("$PY" - "$scratch/long.log" <<'EOF'
+  read -r open_ms side_ms scroll_p50 scroll_p95 scroll_max web_before web_after < <("$PY" - "$scratch/long.log" <<'EOF'
 import json, re, statistics, sys
 text = open(sys.argv[1], errors="replace").read()
 def num(v): return f"{v:.0f}" if isinstance(v, (int, float)) else "?"
@@ -248,16 +256,24 @@ m = re.search(r"open a 10,000-message conversation[^:]*: \[([^\]]*)\]", text)
 opens = [float(x) for x in m.group(1).split(",")] if m else []
 m = re.search(r"sidebar, 5,003 conversations: (\{.*\})", text)
 side = json.loads(m.group(1)).get("full", []) if m else []
-scrolls = [json.loads(s).get("max", 0) for s in re.findall(r"scroll 10,000 messages to the top: (\{.*\})", text)]
+scrolls = [json.loads(s) for s in re.findall(r"scroll 10,000 messages to the top: (\{.*\})", text)]
+gap = lambda k: num(max(s.get(k, 0) for s in scrolls)) if scrolls else "?"
 print(num(statistics.median(opens)) if opens else "?", num(statistics.median(side)) if side else "?",
-      num(max(scrolls)) if scrolls else "?")
+      gap("p50"), gap("p95"), gap("max"),
+      *(m.group(1) if m else "?" for m in (re.search(r"PSS \(web process, app\) MB: \(Some\((\d+)\)", text),
+                                          re.search(r"30 s after closing: PSS \(Some\((\d+)\)", text))))
 EOF
 )
   row "Open a 10,000-message conversation to last message painted (ms, median)" "$open_ms" "-" "-" "< 200" \
     "$( [ "$open_ms" != "?" ] && met "$open_ms < 200" || echo "?")"
   row "5,000-conversation sidebar paint (ms, median)" "$side_ms" "-" "-" "< 100" \
     "$( [ "$side_ms" != "?" ] && met "$side_ms < 100" || echo "?")"
-  row "Scroll 10,000 messages to the top, worst frame gap (ms)" "$scroll_ms" "-" "-" "≤ one frame per event" "see log"
+  row "Web process after ten opens of 10,000-message conversations, 30 s after closing (MiB PSS)" \
+    "$web_before → $web_after" "-" "-" "within 20 of the start" \
+    "$( [ "$web_after" != "?" ] && [ "$web_before" != "?" ] && met "$web_after - $web_before <= 20" || echo "?")"
+  row "Scroll 10,000 messages to the top at 1,500 px a frame, frame gap p50 / p95 / max (ms)" \
+    "$scroll_p50 / $scroll_p95 / $scroll_max" "-" "-" "≤ one frame (16.7 ms at 60 Hz)" \
+    "$( [ "$scroll_p95" != "?" ] && met "$scroll_p95 <= 17" || echo "?")"
 fi
 
 # ---- the evaluation runner: 1,000 cases, a server answering in 50 ms, -j 16; promptfoo alongside ----
