@@ -29,15 +29,12 @@ if [ -z "${BENCH_INSIDE:-}" ]; then
   # A throwaway keyring home (the window asks the Secret Service on start); a virtual display.
   export BENCH_INSIDE=1 XDG_DATA_HOME
   XDG_DATA_HOME=$(mktemp -d)
+  # An unlocked throwaway keyring, as on a desktop session (without one, each Secret Service call
+  # waits for the daemon to be activated and refuse: ~110 ms added to every `parley ask`). D-Bus
+  # starts it on the first call (the warm-up runs and the key set-up come before any measure).
+  tests/throwaway-keyring.sh "$XDG_DATA_HOME" parley-bench
   unset OPENAI_API_KEY OPENAI_BASE_URL
   exec xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" dbus-run-session -- "$0" "$@"
-fi
-
-# An unlocked throwaway keyring, as on a desktop session (without one, each Secret Service call
-# waits for the daemon to be activated and refuse: ~110 ms added to every `parley ask`).
-if command -v gnome-keyring-daemon >/dev/null; then
-  eval "$(printf parley-bench | gnome-keyring-daemon --unlock --components=secrets)"
-  export GNOME_KEYRING_CONTROL
 fi
 
 scratch=$(mktemp -d)
