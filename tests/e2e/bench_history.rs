@@ -106,6 +106,19 @@ async fn bench_long_history() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2);
+    // PARLEY_BENCH_SCROLL_PX: the step of each frame (default 1,500: a fast fling, the whole view
+    // new every frame; 120 is one wheel notch); PARLEY_BENCH_SCROLL_SECS: where a scroll stops if
+    // the top is not reached (default 240).
+    let env_num = |name: &str, default: f64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(default)
+    };
+    let (scroll_px, scroll_ms) = (
+        env_num("PARLEY_BENCH_SCROLL_PX", 1500.0),
+        env_num("PARLEY_BENCH_SCROLL_SECS", 240.0) * 1000.0,
+    );
     let server = FakeOpenAi::start();
     let app = lab.open(&server).await;
     let c = app.client();
@@ -222,7 +235,7 @@ async fn bench_long_history() {
             // Scroll to the top as a fast wheel would: one step per frame; frame gaps measured.
             let s = c
                 .execute_async(
-                    "const done = arguments[0];
+                    "const [px, limitMs, done] = arguments;
                      Promise.all([import('./js/messages.js'), import('./js/paging.js')]).then(([view, paging]) => {
                        paging.resetPagingStats?.();
                        const P = window.__probe;
@@ -233,20 +246,20 @@ async fn bench_long_history() {
                          gaps.push(now - last); last = now;
                          // Counting every node costs ~1 ms: every 8th frame, so the measure costs little.
                          if (gaps.length % 8 === 0) maxNodes = Math.max(maxNodes, el.getElementsByTagName('*').length);
-                         if ((view.thread.start === 0 && el.scrollTop === 0) || now - t0 > 240000) {
+                         if ((view.thread.start === 0 && el.scrollTop === 0) || now - t0 > limitMs) {
                            gaps.sort((a, b) => a - b);
-                           done({ ms: now - t0, frames: gaps.length, p50: gaps[gaps.length >> 1],
+                           done({ px, ms: now - t0, top: el.scrollTop === 0 && view.thread.start === 0, frames: gaps.length, p50: gaps[gaps.length >> 1],
                                   p95: gaps[Math.floor(gaps.length * 0.95)], max: gaps[gaps.length - 1], maxNodes,
                                   messagesInDom: el.querySelectorAll('.message').length,
                                   probe: JSON.parse(JSON.stringify(P)), paging: paging.pagingStats?.() });
                            return;
                          }
-                         el.scrollTop = Math.max(0, el.scrollTop - 1500);
+                         el.scrollTop = Math.max(0, el.scrollTop - px);
                          requestAnimationFrame(step);
                        };
                        requestAnimationFrame(step);
                      });",
-                    vec![],
+                    vec![json!(scroll_px), json!(scroll_ms)],
                 )
                 .await
                 .unwrap();
