@@ -18,9 +18,18 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
     ms(sorted[((sorted.len() as f64 - 1.0) * p).round() as usize])
 }
 
-fn database(messages: usize) -> PathBuf {
+/// PARLEY_BENCH_VOCAB=DIR: real words (tests/bench/vocab.py DIR) instead of the built-in
+/// vocabulary, whose rarer English words are made of 30 syllables (every trigram common).
+fn vocab() -> (history::Vocab, &'static str) {
+    match std::env::var_os("PARLEY_BENCH_VOCAB") {
+        Some(dir) => (history::Vocab::from_dir(dir.as_ref()), "-wordfreq"),
+        None => (history::Vocab::new(), ""),
+    }
+}
+
+fn database(messages: usize, vocab: &history::Vocab, kind: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("target/bench-data/search-{messages}"));
+        .join(format!("target/bench-data/search-{messages}{kind}"));
     let file = dir.join(parley_core::db::DB_FILE);
     if !file.exists() {
         std::fs::create_dir_all(&dir).unwrap();
@@ -30,7 +39,7 @@ fn database(messages: usize) -> PathBuf {
         let t = Instant::now();
         // 10,000 conversations of 100 messages each.
         let n = db
-            .with(|c| Ok(history::seed(c, messages / 100, 100, 42)))
+            .with(|c| Ok(history::seed_with(c, vocab, messages / 100, 100, 42)))
             .unwrap();
         drop(db);
         println!(
@@ -48,7 +57,8 @@ pub fn search_1m() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    let dir = database(n);
+    let (v, kind) = vocab();
+    let dir = database(n, &v, kind);
     let (db, _) = Db::open_dir(&dir).unwrap();
     // PARLEY_BENCH_SEARCH_COMPACT=1: Settings → "Compact" first (the index merged into one
     // segment, then VACUUM); the bench database stays compacted for later runs.
@@ -66,21 +76,28 @@ pub fn search_1m() {
         .with(|c| parley_core::db::compact::index_segments(c))
         .unwrap();
     println!(
-        "search: {n} messages, database {:.0} MB, search index in {segments} segments",
+        "search: {n} messages{}, database {:.0} MB, search index in {segments} segments",
+        if kind.is_empty() {
+            ""
+        } else {
+            " of real words (wordfreq)"
+        },
         size as f64 / 1e6
     );
-    // Words by how common they are (rank 0 = the most common word of its language).
-    let v = history::Vocab::new();
+    // Words by how common they are (rank 0 = the most common word of its language): the first
+    // word at or after each rank with at least `min` characters, not already picked.
     let pick = |list: &[String], ranks: &[usize], min: usize| -> Vec<String> {
-        ranks
-            .iter()
-            .filter_map(|&r| {
-                list.iter()
-                    .skip(r)
-                    .find(|w| w.chars().count() >= min)
-                    .cloned()
-            })
-            .collect()
+        let mut picked: Vec<String> = Vec::new();
+        for &r in ranks {
+            if let Some(w) = list
+                .iter()
+                .skip(r)
+                .find(|w| w.chars().count() >= min && !picked.contains(w))
+            {
+                picked.push(w.clone());
+            }
+        }
+        picked
     };
     let zh2: Vec<String> =
         v.zh.iter()

@@ -179,6 +179,18 @@ pub struct Vocab {
     cdf: Vec<f64>,
 }
 
+/// P(rank ≤ r) when a word's frequency is 1 / (rank + 1) (Zipf's law).
+fn zipf_cdf() -> Vec<f64> {
+    let mut cdf = Vec::with_capacity(VOCAB);
+    let mut sum = 0.0;
+    for r in 0..VOCAB {
+        sum += 1.0 / (r as f64 + 1.0);
+        cdf.push(sum);
+    }
+    cdf.iter_mut().for_each(|x| *x /= sum);
+    cdf
+}
+
 impl Default for Vocab {
     fn default() -> Vocab {
         Vocab::new()
@@ -212,14 +224,39 @@ impl Vocab {
                 zh.push(w);
             }
         }
-        let mut cdf = Vec::with_capacity(VOCAB);
-        let mut sum = 0.0;
-        for r in 0..VOCAB {
-            sum += 1.0 / (r as f64 + 1.0);
-            cdf.push(sum);
+        Vocab {
+            en,
+            zh,
+            cdf: zipf_cdf(),
         }
-        cdf.iter_mut().for_each(|x| *x /= sum);
-        Vocab { en, zh, cdf }
+    }
+
+    /// Real words instead: `en.txt` and `zh.txt` in `dir`, one word a line, most frequent first
+    /// (tests/bench/vocab.py writes them from wordfreq's tables); the same Zipf sampling by rank.
+    pub fn from_dir(dir: &std::path::Path) -> Vocab {
+        let read = |name: &str| -> Vec<String> {
+            let path = dir.join(name);
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let words: Vec<String> = text
+                .lines()
+                .filter(|w| !w.is_empty())
+                .take(VOCAB)
+                .map(str::to_string)
+                .collect();
+            assert_eq!(
+                words.len(),
+                VOCAB,
+                "{}: fewer than {VOCAB} words",
+                path.display()
+            );
+            words
+        };
+        Vocab {
+            en: read("en.txt"),
+            zh: read("zh.txt"),
+            cdf: zipf_cdf(),
+        }
     }
 
     fn rank(&self, rng: &mut Rng) -> usize {
@@ -263,8 +300,18 @@ pub fn seed(
     per_conversation: usize,
     seed: u64,
 ) -> usize {
+    seed_with(conn, &Vocab::new(), conversations, per_conversation, seed)
+}
+
+/// `seed` with these words.
+pub fn seed_with(
+    conn: &mut Connection,
+    vocab: &Vocab,
+    conversations: usize,
+    per_conversation: usize,
+    seed: u64,
+) -> usize {
     let mut rng = Rng::new(seed);
-    let vocab = Vocab::new();
     let mut written = 0;
     let mut tx = conn.transaction().unwrap();
     let start = 1_700_000_000_000_i64;
