@@ -8,6 +8,15 @@ use crate::fixture::Lab;
 use crate::page::messages::LAST_REPLY;
 use crate::page::sidebar;
 
+/// A bench's knob: the number in the environment variable `name`, or `default` when it is unset
+/// or not a number.
+pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Streams `model`'s reply in the real webview and prints how the renderer kept up. Not a test of
 /// timings (none are asserted): run with
 /// `tests/run.sh --test e2e bench_streaming_render -- --ignored --nocapture`.

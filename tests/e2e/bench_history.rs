@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::bench::env_or;
 use crate::fake_openai::FakeOpenAi;
 use crate::fixture::Lab;
 use crate::history;
@@ -102,23 +103,12 @@ async fn bench_long_history() {
         .unwrap();
     drop(db);
     println!("read the last page of 10,000 from the database (ms): {read_ms:.1?}");
-    let scroll_rounds: usize = std::env::var("PARLEY_BENCH_SCROLLS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2);
+    let scroll_rounds: usize = env_or("PARLEY_BENCH_SCROLLS", 2);
     // PARLEY_BENCH_SCROLL_PX: the step of each frame (default 1,500: a fast fling, the whole view
     // new every frame; 120 is one wheel notch); PARLEY_BENCH_SCROLL_SECS: where a scroll stops if
     // the top is not reached (default 240).
-    let env_num = |name: &str, default: f64| {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(default)
-    };
-    let (scroll_px, scroll_ms) = (
-        env_num("PARLEY_BENCH_SCROLL_PX", 1500.0),
-        env_num("PARLEY_BENCH_SCROLL_SECS", 240.0) * 1000.0,
-    );
+    let scroll_px: f64 = env_or("PARLEY_BENCH_SCROLL_PX", 1500.0);
+    let scroll_ms = env_or("PARLEY_BENCH_SCROLL_SECS", 240.0) * 1000.0;
     let server = FakeOpenAi::start();
     let app = lab.open(&server).await;
     let c = app.client();

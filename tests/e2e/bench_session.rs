@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use crate::bench::env_or;
 use crate::fixture::Lab;
 use crate::page::messages::LAST_REPLY;
 use crate::page::sidebar;
@@ -237,15 +238,9 @@ fn pct(v: &[f64], p: f64) -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore]
 async fn bench_session() {
-    let replies: usize = std::env::var("PARLEY_BENCH_REPLIES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200);
+    let replies: usize = env_or("PARLEY_BENCH_REPLIES", 200);
     // PSS and the page's counts every this many replies.
-    let every: usize = std::env::var("PARLEY_BENCH_EVERY")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100);
+    let every: usize = env_or("PARLEY_BENCH_EVERY", 100);
     let model =
         std::env::var("PARLEY_BENCH_MODEL").unwrap_or_else(|_| "test-tokens-200-paced-2".into());
     let lab = Lab::new().await;
