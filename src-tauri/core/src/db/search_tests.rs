@@ -305,6 +305,82 @@ fn facets_list_models_folders_and_tags() {
     assert_eq!(f.tags[0].name, "rust");
 }
 
+/// The first version of `snippet` (the whole text folded into vectors, a string per character),
+/// kept as the reference the faster one must agree with.
+fn snippet_reference(content: &str, words: &[String]) -> Vec<SnippetPart> {
+    let chars: Vec<char> = content
+        .chars()
+        .map(|c| if c.is_whitespace() { ' ' } else { c })
+        .collect();
+    let folded: Vec<char> = chars.iter().map(|&c| fold(c)).collect();
+    let needles: Vec<Vec<char>> = words
+        .iter()
+        .map(|w| w.chars().map(fold).collect::<Vec<_>>())
+        .filter(|w: &Vec<char>| !w.is_empty())
+        .collect();
+    let matches_at = |i: usize| -> usize {
+        needles
+            .iter()
+            .filter(|n| folded.len() >= i + n.len() && folded[i..i + n.len()] == n[..])
+            .map(|n| n.len())
+            .max()
+            .unwrap_or(0)
+    };
+    let first = (0..folded.len()).find(|&i| matches_at(i) > 0).unwrap_or(0);
+    let start = first.saturating_sub(SNIPPET_BEFORE);
+    let end = (start + SNIPPET_CHARS).min(chars.len());
+    let mut parts: Vec<SnippetPart> = Vec::new();
+    let mut push = |text: String, hit: bool| match parts.last_mut() {
+        Some(last) if last.hit == hit => last.text.push_str(&text),
+        _ if !text.is_empty() => parts.push(SnippetPart { text, hit }),
+        _ => {}
+    };
+    if start > 0 {
+        push("…".into(), false);
+    }
+    let mut i = start;
+    while i < end {
+        let len = matches_at(i);
+        if len > 0 {
+            let stop = (i + len).min(end);
+            push(chars[i..stop].iter().collect(), true);
+            i = stop;
+        } else {
+            push(chars[i].to_string(), false);
+            i += 1;
+        }
+    }
+    if end < chars.len() {
+        push("…".into(), false);
+    }
+    parts
+}
+
+#[test]
+fn snippets_agree_with_the_reference_on_random_text() {
+    let alphabet: Vec<char> = "aAbB \n\té机器学习İK".chars().collect();
+    let mut rng = 7u64;
+    let mut next = |n: usize| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        (rng % n as u64) as usize
+    };
+    for round in 0..3_000 {
+        let len = next(400);
+        let text: String = (0..len).map(|_| alphabet[next(alphabet.len())]).collect();
+        let query: String = (0..1 + next(7))
+            .map(|_| alphabet[next(alphabet.len())])
+            .collect();
+        let words = terms(&query);
+        assert_eq!(
+            snippet(&text, &words),
+            snippet_reference(&text, &words),
+            "round {round}: {text:?} / {query:?}"
+        );
+    }
+}
+
 /// Messages over a small alphabet (ASCII in both cases and a few Chinese characters), so every
 /// pair of characters turns up at the start, inside and at the end of messages, and alone.
 fn pair_corpus() -> Connection {
@@ -384,16 +460,48 @@ fn a_two_character_word_with_letters_the_index_folds_differently_is_scanned() {
     assert!(rarest_pair(&c, &[&"ab".to_string()]).unwrap().is_some());
 }
 
-#[test]
-fn a_two_character_word_common_among_the_newest_messages_is_scanned() {
-    let c = db();
-    for i in 0..PAIR_COMMON_IN_SAMPLE {
-        c.execute(
-            "INSERT INTO messages(conversation_id, role, content, status, created_at) VALUES (2, 'user', '学习中文', 'done', ?1)",
-            [100 + i],
+/// `n` messages of `text`, newest last, in one transaction.
+fn add_many(c: &mut Connection, text: &str, n: usize) {
+    let tx = c.transaction().unwrap();
+    for i in 0..n {
+        tx.execute(
+            "INSERT INTO messages(conversation_id, role, content, status, created_at) VALUES (2, 'user', ?1, 'done', ?2)",
+            rusqlite::params![text, 100 + i as i64],
         )
         .unwrap();
     }
+    tx.commit().unwrap();
+}
+
+#[test]
+fn a_two_character_word_common_among_the_newest_messages_is_scanned() {
+    let mut c = db();
+    // A few newest messages: still few instances, so the index answers (as cheaply).
+    add_many(&mut c, "学习中文", PAIR_COMMON_IN_SAMPLE as usize);
+    assert!(rarest_pair(&c, &[&"学习".to_string()]).unwrap().is_some());
+    assert_eq!(ids(&c, "学习", &all()), like_scan(&c, "学习", 50).unwrap());
+    // Past `PAIR_QUICK` instances and common among the newest: the scan meets its hits at once.
+    add_many(&mut c, "学习中文", PAIR_QUICK);
     assert!(rarest_pair(&c, &[&"学习".to_string()]).unwrap().is_none());
     assert_eq!(ids(&c, "学习", &all()), like_scan(&c, "学习", 50).unwrap());
+}
+
+#[test]
+fn a_two_character_word_in_too_many_messages_is_scanned_even_when_rare_lately() {
+    let mut c = db();
+    add_many(&mut c, "学习中文", PAIR_MAX_INSTANCES + 1);
+    add_many(&mut c, "zzqq", PAIR_SAMPLE as usize);
+    assert!(rarest_pair(&c, &[&"学习".to_string()]).unwrap().is_none());
+    assert_eq!(ids(&c, "学习", &all()), like_scan(&c, "学习", 50).unwrap());
+    // The rarer of two words is the one looked up.
+    c.execute(
+        "INSERT INTO messages(conversation_id, role, content, status, created_at) VALUES (2, 'user', '学习德语', 'done', 1)",
+        [],
+    )
+    .unwrap();
+    let (word, docs) = rarest_pair(&c, &[&"学习".to_string(), &"德语".to_string()])
+        .unwrap()
+        .unwrap();
+    assert_eq!((word.as_str(), docs.len()), ("德语", 0));
+    assert_eq!(ids(&c, "学习 德语", &all()).len(), 1);
 }
