@@ -19,6 +19,8 @@ pub mod outcome;
 pub mod params;
 pub mod prompts;
 pub mod secrets;
+#[cfg(test)]
+mod testing;
 pub mod transfer;
 
 use std::path::Path;

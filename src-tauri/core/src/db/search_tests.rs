@@ -359,13 +359,7 @@ fn snippet_reference(content: &str, words: &[String]) -> Vec<SnippetPart> {
 #[test]
 fn snippets_agree_with_the_reference_on_random_text() {
     let alphabet: Vec<char> = "aAbB \n\té机器学习İK".chars().collect();
-    let mut rng = 7u64;
-    let mut next = |n: usize| {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        (rng % n as u64) as usize
-    };
+    let mut next = crate::testing::xorshift(7);
     for round in 0..3_000 {
         let len = next(400);
         let text: String = (0..len).map(|_| alphabet[next(alphabet.len())]).collect();

@@ -65,13 +65,7 @@ fn branching_choosing_and_deleting_never_leave_a_stale_kept_path() {
     let db = Db::open_in_memory().unwrap();
     db.with(|c| {
         let (conv, ids) = chain(c, KEEP_FROM + 20);
-        let mut rng = 7u64;
-        let mut next = |n: usize| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            (rng % n as u64) as usize
-        };
+        let mut next = crate::testing::xorshift(7);
         let mut all = ids.clone();
         for step in 0..60 {
             // Read first, so there is a kept path for the change to act on.
