@@ -406,69 +406,45 @@ fn fold(c: char) -> char {
     }
 }
 
-/// A window of `content` around the first match, cut into plain and matched parts. Only the window
-/// is built (a search shows 50 of these as the user types): the text before it is folded once,
-/// to find the first match, and nothing is allocated per character.
+/// A window of `content` around the first match, cut into plain and matched parts. A search shows
+/// 50 of these as the user types: the text is folded once, the first match found by comparing
+/// slices, and nothing is allocated per character.
 pub fn snippet(content: &str, words: &[String]) -> Vec<SnippetPart> {
+    let chars: Vec<char> = content.chars().collect();
+    let folded: Vec<char> = chars.iter().map(|&c| fold(c)).collect();
     let needles: Vec<Vec<char>> = words
         .iter()
         .map(|w| w.chars().map(fold).collect::<Vec<_>>())
         .filter(|w: &Vec<char>| !w.is_empty())
         .collect();
-    let longest = needles.iter().map(Vec::len).max().unwrap_or(0);
-    // The length of the longest needle matching `folded` from its start.
-    let match_len = |folded: &[char]| -> usize {
+    // The length of the longest needle matching the folded text from `i`.
+    let match_len = |i: usize| -> usize {
         needles
             .iter()
-            .filter(|n| folded.len() >= n.len() && folded[..n.len()] == n[..])
+            .filter(|n| folded.len() >= i + n.len() && folded[i..i + n.len()] == n[..])
             .map(|n| n.len())
             .max()
             .unwrap_or(0)
     };
-    // The first match, through a sliding window of `longest` folded characters.
-    let mut ahead: std::collections::VecDeque<char> = std::collections::VecDeque::new();
-    let mut source = content.chars().map(fold);
-    let (mut first, mut at) = (0_usize, 0_usize);
-    let mut scratch: Vec<char> = Vec::with_capacity(longest);
-    loop {
-        while ahead.len() < longest {
-            match source.next() {
-                Some(c) => ahead.push_back(c),
-                None => break,
-            }
-        }
-        if ahead.is_empty() {
-            break;
-        }
-        scratch.clear();
-        scratch.extend(ahead.iter());
-        if match_len(&scratch) > 0 {
-            first = at;
-            break;
-        }
-        ahead.pop_front();
-        at += 1;
-    }
+    let first = needles
+        .iter()
+        .filter_map(|n| folded.windows(n.len()).position(|w| w == &n[..]))
+        .min()
+        .unwrap_or(0);
     let start = first.saturating_sub(SNIPPET_BEFORE);
-    // The window, and as many characters after it as a match starting inside it can reach.
-    let chars: Vec<char> = content
-        .chars()
-        .skip(start)
-        .take(SNIPPET_CHARS + longest.max(1))
-        .map(|c| if c.is_whitespace() { ' ' } else { c })
-        .collect();
-    let folded: Vec<char> = chars.iter().map(|&c| fold(c)).collect();
-    let end = SNIPPET_CHARS.min(chars.len());
-    let more_after = chars.len() > end;
+    let end = (start + SNIPPET_CHARS).min(chars.len());
     let mut parts: Vec<SnippetPart> = Vec::new();
     let mut push = |text: &[char], hit: bool| {
         if text.is_empty() {
             return;
         }
+        let text = text
+            .iter()
+            .map(|&c| if c.is_whitespace() { ' ' } else { c });
         match parts.last_mut() {
             Some(last) if last.hit == hit => last.text.extend(text),
             _ => parts.push(SnippetPart {
-                text: text.iter().collect(),
+                text: text.collect(),
                 hit,
             }),
         }
@@ -476,9 +452,9 @@ pub fn snippet(content: &str, words: &[String]) -> Vec<SnippetPart> {
     if start > 0 {
         push(&['…'], false);
     }
-    let (mut i, mut plain) = (0, 0);
+    let (mut i, mut plain) = (start, start);
     while i < end {
-        let len = match_len(&folded[i..]);
+        let len = match_len(i);
         if len > 0 {
             push(&chars[plain..i], false);
             let stop = (i + len).min(end);
@@ -490,7 +466,7 @@ pub fn snippet(content: &str, words: &[String]) -> Vec<SnippetPart> {
         }
     }
     push(&chars[plain..end], false);
-    if more_after {
+    if end < chars.len() {
         push(&['…'], false);
     }
     parts
@@ -499,3 +475,7 @@ pub fn snippet(content: &str, words: &[String]) -> Vec<SnippetPart> {
 #[cfg(test)]
 #[path = "search_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "search_snippet_tests.rs"]
+mod snippet_tests;
