@@ -210,11 +210,14 @@ fn pair_char(c: char) -> bool {
 /// a trigram that starts with it, newest first; None when none is rare enough (then LIKE scans).
 fn rarest_pair(conn: &Connection, words: &[&String]) -> Result<Option<(String, Vec<i64>)>> {
     let mut best: Option<(String, Vec<i64>)> = None;
-    'words: for w in words {
-        if w.chars().count() != 2 || !w.chars().all(pair_char) {
-            continue;
-        }
+    let mut pairs = words
+        .iter()
+        .filter(|w| w.chars().count() == 2 && w.chars().all(pair_char))
+        .peekable();
+    if pairs.peek().is_some() {
         conn.execute_batch(INSTANCES)?;
+    }
+    'words: for w in pairs {
         let prefix = w.to_ascii_lowercase();
         let mut st = conn.prepare_cached(
             "SELECT doc FROM temp.messages_fts_instance WHERE term >= ?1 AND term < ?2",
