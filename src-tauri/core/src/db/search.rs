@@ -4,13 +4,20 @@
 //! three characters (a trigram index cannot look them up) are matched with an escaped LIKE: beside a
 //! longer word over its candidates only; a rare two-character word over the messages holding a
 //! trigram that starts with it (read in one pass over the index's instances) or ending with it;
-//! otherwise as a newest-first scan that stops at the limit.
+//! otherwise as a newest-first scan that stops at the limit. How each word is looked up is
+//! `search_plan.rs`'s part.
 
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+
+#[path = "search_plan.rs"]
+mod plan;
+use plan::{rarest_pair, word_plans, MAX_MISSES};
+#[cfg(test)]
+use plan::{PAIR_COMMON_IN_SAMPLE, PAIR_MAX_INSTANCES, PAIR_QUICK, PAIR_SAMPLE};
 
 /// At most this many hits per search.
 pub const MAX_LIMIT: usize = 200;
@@ -105,18 +112,46 @@ pub fn search(
     filter: &SearchFilter,
     limit: usize,
 ) -> Result<Vec<SearchHit>> {
+    Ok(search_ways(conn, query, filter, limit)?.0)
+}
+
+/// The search, and how many ways of looking its words up it tried (the tests' view of the plan).
+fn search_ways(
+    conn: &Connection,
+    query: &str,
+    filter: &SearchFilter,
+    limit: usize,
+) -> Result<(Vec<SearchHit>, usize)> {
     let words = terms(query);
     if words.is_empty() || limit == 0 {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), 0));
     }
     let limit = limit.min(MAX_LIMIT);
     let (long, short): (Vec<&String>, Vec<&String>) =
         words.iter().partition(|w| w.chars().count() >= 3);
-    let mut args: Vec<Value> = Vec::new();
-    let mut sql = String::from(
-        "SELECT m.id, m.conversation_id, c.title, m.role, m.model, m.created_at, c.archived, m.content ",
+    // Each long word's ways to look it up, cheapest first (plan.rs); those with more than one are
+    // checked by a LIKE in the last column, and a way that meets too many messages without its
+    // word gives way to the next.
+    let plans: Vec<Vec<String>> = long.iter().map(|w| word_plans(conn, w)).collect();
+    let checked: Vec<Value> = long
+        .iter()
+        .zip(&plans)
+        .filter(|(_, p)| p.len() > 1)
+        .map(|(w, _)| Value::Text(like_pattern(w)))
+        .collect();
+    let holds = match checked.len() {
+        0 => "1".to_string(),
+        n => vec!["m.content LIKE ? ESCAPE '\\'"; n].join(" AND "),
+    };
+    let mut sql = format!(
+        "SELECT m.id, m.conversation_id, c.title, m.role, m.model, m.created_at, c.archived, m.content, \
+         {holds} "
     );
+    let checks = !checked.is_empty();
+    let mut args: Vec<Value> = checked;
     let mut wheres: Vec<String> = vec!["c.deleted_at IS NULL".into()];
+    // The MATCH argument's place and its expressions, cheapest first (none for short words only).
+    let mut matches: Vec<(usize, String)> = Vec::new();
     if long.is_empty() {
         sql.push_str("FROM messages m JOIN conversations c ON c.id = m.conversation_id ");
         wheres.push("m.status <> 'streaming'".into());
@@ -135,8 +170,18 @@ pub fn search(
             args.push(Value::Text(format!("[{}]", ids.join(","))));
         }
     } else {
-        let expr: Vec<String> = long.iter().map(|w| fts_phrase(w)).collect();
-        args.push(Value::Text(expr.join(" AND ")));
+        let depth = plans.iter().map(Vec::len).max().unwrap_or(1);
+        for level in 0..depth {
+            let expr: Vec<&str> = plans
+                .iter()
+                .map(|p| p[level.min(p.len() - 1)].as_str())
+                .collect();
+            let expr = expr.join(" AND ");
+            if matches.last().is_none_or(|(_, e)| *e != expr) {
+                matches.push((args.len(), expr));
+            }
+        }
+        args.push(Value::Null);
         sql.push_str(
             "FROM messages_fts f JOIN messages m ON m.id = f.rowid \
              JOIN conversations c ON c.id = m.conversation_id ",
@@ -156,9 +201,57 @@ pub fn search(
         " ORDER BY f.rowid DESC LIMIT ?"
     });
     args.push(Value::Integer(limit as i64));
-    let mut st = conn.prepare(&sql)?;
-    let rows = st.query_map(params_from_iter(args), |r| {
-        Ok((
+    let mut st = conn.prepare_cached(&sql)?;
+    let ways = matches.len().max(1);
+    for way in 0..ways {
+        let last = way + 1 == ways;
+        if let Some((at, expr)) = matches.get(way) {
+            args[*at] = Value::Text(expr.clone());
+        }
+        // A way that can give way reads at most `MAX_MISSES` messages past the limit; the last
+        // one reads on until the limit's hits (-1: no limit).
+        let rows_limit = match (checks, last) {
+            (false, _) => limit as i64,
+            (true, true) => -1,
+            (true, false) => (limit + MAX_MISSES + 1) as i64,
+        };
+        *args.last_mut().expect("the limit") = Value::Integer(rows_limit);
+        let misses_allowed = if last { usize::MAX } else { MAX_MISSES };
+        if let Some(hits) = read_hits(&mut st, &args, limit, misses_allowed)? {
+            let needles = Needles::new(&words);
+            let hits = hits
+                .into_iter()
+                .map(|(mut hit, content)| {
+                    hit.snippet = snippet_of(&content, &needles);
+                    hit
+                })
+                .collect();
+            return Ok((hits, way + 1));
+        }
+    }
+    Ok((Vec::new(), ways))
+}
+
+/// The rows whose last column says they hold every checked word, with their text, up to `limit`;
+/// None once more than `misses_allowed` rows did not.
+fn read_hits(
+    st: &mut rusqlite::Statement<'_>,
+    args: &[Value],
+    limit: usize,
+    misses_allowed: usize,
+) -> Result<Option<Vec<(SearchHit, String)>>> {
+    let mut rows = st.query(params_from_iter(args.iter()))?;
+    let mut hits = Vec::new();
+    let mut misses = 0;
+    while let Some(r) = rows.next()? {
+        if !r.get::<_, bool>(8)? {
+            misses += 1;
+            if misses > misses_allowed {
+                return Ok(None);
+            }
+            continue;
+        }
+        hits.push((
             SearchHit {
                 message_id: r.get(0)?,
                 conversation_id: r.get(1)?,
@@ -169,91 +262,13 @@ pub fn search(
                 archived: r.get::<_, i64>(6)? != 0,
                 snippet: Vec::new(),
             },
-            r.get::<_, String>(7)?,
-        ))
-    })?;
-    let mut hits = Vec::new();
-    for row in rows {
-        let (mut hit, content) = row?;
-        hit.snippet = snippet(&content, &words);
-        hits.push(hit);
-    }
-    Ok(hits)
-}
-
-/// A two-character word is looked up through the trigram index only while it is rare: the
-/// messages holding a trigram that starts with it are read from the index's instances (one pass
-/// over the terms in order, ~0.3 µs an instance), at most `PAIR_MAX_INSTANCES` of them. Past
-/// `PAIR_QUICK` instances the word may be common among the newest messages (then the
-/// newest-first scan meets its hits at once and is cheaper): checked on the newest `PAIR_SAMPLE`.
-/// Measured over 1,000,000 messages (README): a rare word's 688 instances in 0.35 ms, where the
-/// OR of its 301 trigrams took 28 ms (22 index segments) and the newest-5,000 check 9 ms.
-const PAIR_QUICK: usize = 2_000;
-const PAIR_MAX_INSTANCES: usize = 20_000;
-const PAIR_SAMPLE: i64 = 5_000;
-/// A word found this often among the newest `PAIR_SAMPLE` messages counts as common.
-const PAIR_COMMON_IN_SAMPLE: i64 = 5;
-
-/// The index's instances (term, message, column, offset), one row each, in term order. A table of
-/// this connection only (FTS5's vocabulary module over the main schema's index): it stores nothing
-/// and needs no migration.
-const INSTANCES: &str = "CREATE VIRTUAL TABLE IF NOT EXISTS temp.messages_fts_instance
-    USING fts5vocab(main, messages_fts, instance)";
-
-/// Can the trigram index stand in for LIKE on this character? ASCII (LIKE and the index both fold
-/// its case) and caseless CJK-and-above characters (neither folds them; no diacritics to strip).
-fn pair_char(c: char) -> bool {
-    c.is_ascii() || (c >= '\u{2E80}' && c.to_lowercase().eq(std::iter::once(c)))
-}
-
-/// Of the two-character words, the one in the fewest messages, with the ids of the messages holding
-/// a trigram that starts with it, newest first; None when none is rare enough (then LIKE scans).
-fn rarest_pair(conn: &Connection, words: &[&String]) -> Result<Option<(String, Vec<i64>)>> {
-    let mut best: Option<(String, Vec<i64>)> = None;
-    let mut pairs = words
-        .iter()
-        .filter(|w| w.chars().count() == 2 && w.chars().all(pair_char))
-        .peekable();
-    if pairs.peek().is_some() {
-        conn.execute_batch(INSTANCES)?;
-    }
-    'words: for w in pairs {
-        let prefix = w.to_ascii_lowercase();
-        let mut st = conn.prepare_cached(
-            "SELECT doc FROM temp.messages_fts_instance WHERE term >= ?1 AND term < ?2",
-        )?;
-        let mut rows = st.query([prefix.clone(), format!("{prefix}\u{10FFFF}")])?;
-        let mut docs: Vec<i64> = Vec::new();
-        while let Some(r) = rows.next()? {
-            docs.push(r.get(0)?);
-            if docs.len() == PAIR_QUICK && common_among_newest(conn, w)? {
-                continue 'words;
-            }
-            if docs.len() > PAIR_MAX_INSTANCES {
-                continue 'words;
-            }
-        }
-        docs.sort_unstable_by(|a, b| b.cmp(a));
-        docs.dedup();
-        if best.as_ref().is_none_or(|(_, d)| docs.len() < d.len()) {
-            best = Some((w.to_string(), docs));
+            r.get(7)?,
+        ));
+        if hits.len() == limit {
+            break;
         }
     }
-    Ok(best)
-}
-
-/// Is the word in at least `PAIR_COMMON_IN_SAMPLE` of the newest `PAIR_SAMPLE` messages?
-fn common_among_newest(conn: &Connection, word: &str) -> Result<bool> {
-    let recent: i64 = conn
-        .prepare_cached(
-            "SELECT count(*) FROM (SELECT 1 FROM messages WHERE id > (SELECT coalesce(max(id), 0)
-             FROM messages) - ?1 AND content LIKE ?2 ESCAPE '\\' LIMIT ?3)",
-        )?
-        .query_row(
-            rusqlite::params![PAIR_SAMPLE, like_pattern(word), PAIR_COMMON_IN_SAMPLE],
-            |r| r.get(0),
-        )?;
-    Ok(recent >= PAIR_COMMON_IN_SAMPLE)
+    Ok(Some(hits))
 }
 
 fn push_filters(f: &SearchFilter, wheres: &mut Vec<String>, args: &mut Vec<Value>) {
@@ -400,42 +415,90 @@ pub fn local_time(ms: i64) -> String {
     }
 }
 
+/// Characters without case (CJK, kana, Yi, Hangul: checked in a test), folded without a lookup.
+const CASELESS: [std::ops::RangeInclusive<char>; 2] =
+    ['\u{2E80}'..='\u{A4CF}', '\u{AC00}'..='\u{D7A3}'];
+
 /// Folds a character for matching (case-insensitive, one char for one char).
 fn fold(c: char) -> char {
     if c.is_ascii() {
         c.to_ascii_lowercase()
+    } else if CASELESS.iter().any(|r| r.contains(&c)) {
+        c
     } else {
         c.to_lowercase().next().unwrap_or(c)
     }
 }
 
-/// A window of `content` around the first match, cut into plain and matched parts. A search shows
-/// 50 of these as the user types: the text is folded once, the first match found by comparing
-/// slices, and nothing is allocated per character.
+/// The query's words folded, as characters and as text: made once per search, used for every hit.
+struct Needles {
+    chars: Vec<Vec<char>>,
+    texts: Vec<String>,
+    /// Each word's first character: where a match can start.
+    firsts: Vec<char>,
+    /// The longest word, in characters (at least 1).
+    reach: usize,
+}
+
+impl Needles {
+    fn new(words: &[String]) -> Self {
+        let chars: Vec<Vec<char>> = words
+            .iter()
+            .map(|w| w.chars().map(fold).collect::<Vec<_>>())
+            .filter(|w: &Vec<char>| !w.is_empty())
+            .collect();
+        Needles {
+            texts: chars.iter().map(|n| n.iter().collect()).collect(),
+            firsts: chars.iter().map(|n| n[0]).collect(),
+            reach: chars.iter().map(Vec::len).max().unwrap_or(0).max(1),
+            chars,
+        }
+    }
+}
+
+/// A window of `content` around the first match, cut into plain and matched parts.
 pub fn snippet(content: &str, words: &[String]) -> Vec<SnippetPart> {
-    let chars: Vec<char> = content.chars().collect();
-    let folded: Vec<char> = chars.iter().map(|&c| fold(c)).collect();
-    let needles: Vec<Vec<char>> = words
+    snippet_of(content, &Needles::new(words))
+}
+
+/// A search shows 50 snippets as the user types: the first match is found in the folded text as a
+/// string search, and only the window is read as characters.
+fn snippet_of(content: &str, needles: &Needles) -> Vec<SnippetPart> {
+    // Folding keeps one character for one, so the first match's place in characters is the same
+    // in the folded text and in the message.
+    let folded_text: String = if content.is_ascii() {
+        content.to_ascii_lowercase()
+    } else {
+        let mut folded = String::with_capacity(content.len());
+        folded.extend(content.chars().map(fold));
+        folded
+    };
+    let first = needles
+        .texts
         .iter()
-        .map(|w| w.chars().map(fold).collect::<Vec<_>>())
-        .filter(|w: &Vec<char>| !w.is_empty())
+        .filter_map(|n| folded_text.find(n.as_str()))
+        .min()
+        .map_or(0, |at| folded_text[..at].chars().count());
+    let start = first.saturating_sub(SNIPPET_BEFORE);
+    // The window, and past it as far as a match that starts inside it can reach.
+    let chars: Vec<char> = content
+        .chars()
+        .skip(start)
+        .take(SNIPPET_CHARS + needles.reach)
         .collect();
-    // The length of the longest needle matching the folded text from `i`.
+    let folded: Vec<char> = chars.iter().map(|&c| fold(c)).collect();
+    let end = chars.len().min(SNIPPET_CHARS);
+    let more = chars.len() > SNIPPET_CHARS;
+    // The length of the longest needle matching the folded window from `i`.
     let match_len = |i: usize| -> usize {
         needles
+            .chars
             .iter()
             .filter(|n| folded.len() >= i + n.len() && folded[i..i + n.len()] == n[..])
             .map(|n| n.len())
             .max()
             .unwrap_or(0)
     };
-    let first = needles
-        .iter()
-        .filter_map(|n| folded.windows(n.len()).position(|w| w == &n[..]))
-        .min()
-        .unwrap_or(0);
-    let start = first.saturating_sub(SNIPPET_BEFORE);
-    let end = (start + SNIPPET_CHARS).min(chars.len());
     let mut parts: Vec<SnippetPart> = Vec::new();
     let mut push = |text: &[char], hit: bool| {
         if text.is_empty() {
@@ -455,9 +518,14 @@ pub fn snippet(content: &str, words: &[String]) -> Vec<SnippetPart> {
     if start > 0 {
         push(&['…'], false);
     }
-    let (mut i, mut plain) = (start, start);
+    let (mut i, mut plain) = (0, 0);
     while i < end {
-        let len = match_len(i);
+        // One comparison per character before any slice is compared.
+        let len = if needles.firsts.contains(&folded[i]) {
+            match_len(i)
+        } else {
+            0
+        };
         if len > 0 {
             push(&chars[plain..i], false);
             let stop = (i + len).min(end);
@@ -469,7 +537,7 @@ pub fn snippet(content: &str, words: &[String]) -> Vec<SnippetPart> {
         }
     }
     push(&chars[plain..end], false);
-    if end < chars.len() {
+    if more {
         push(&['…'], false);
     }
     parts

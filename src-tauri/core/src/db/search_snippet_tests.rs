@@ -95,3 +95,15 @@ fn snippets_agree_with_the_reference_on_random_text() {
         );
     }
 }
+
+#[test]
+fn the_characters_folded_without_a_lookup_have_no_case() {
+    for range in CASELESS {
+        for c in range {
+            assert!(
+                c.to_lowercase().eq(std::iter::once(c)),
+                "{c:?} has a lowercase"
+            );
+        }
+    }
+}

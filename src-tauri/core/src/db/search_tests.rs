@@ -406,3 +406,76 @@ fn a_two_character_word_in_too_many_messages_is_scanned_even_when_rare_lately() 
     assert_eq!((word.as_str(), docs.len()), ("德语", 0));
     assert_eq!(ids(&c, "学习 德语", &all()).len(), 1);
 }
+
+#[test]
+fn long_words_find_exactly_what_a_like_scan_finds_whatever_way_finds_them() {
+    // Three letters: every trigram is common and turns up at every distance, so the cheap ways
+    // meet many messages without the word, and some give way.
+    let mut c = db();
+    let mut next = crate::testing::xorshift(5);
+    let letters = ['a', 'b', 'c', 'B', ' '];
+    let texts: Vec<String> = (0..2_000)
+        .map(|_| (0..5 + next(40)).map(|_| letters[next(5)]).collect())
+        .collect();
+    let tx = c.transaction().unwrap();
+    for (i, t) in texts.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO messages(conversation_id, role, content, status, created_at) VALUES (1, 'user', ?1, 'done', ?2)",
+            rusqlite::params![t, i as i64],
+        )
+        .unwrap();
+    }
+    tx.commit().unwrap();
+    let word = |next: &mut dyn FnMut(usize) -> usize| -> String {
+        (0..3 + next(7)).map(|_| letters[next(4)]).collect()
+    };
+    let mut gave_way = 0;
+    for round in 0..150 {
+        let mut q = word(&mut next);
+        if round % 3 == 0 {
+            q = format!("{q} {}", word(&mut next));
+        }
+        let (hits, ways) = search_ways(&c, &q, &all(), MAX_LIMIT).unwrap();
+        let found: Vec<i64> = hits.iter().map(|h| h.message_id).collect();
+        assert_eq!(found, like_scan(&c, &q, MAX_LIMIT).unwrap(), "query {q}");
+        gave_way += usize::from(ways > 1);
+    }
+    assert!(gave_way > 0, "no query exercised a way giving way");
+}
+
+#[test]
+fn a_long_word_whose_trigrams_are_everywhere_ends_with_its_phrase() {
+    let mut c = db();
+    add_many(&mut c, "abababab is here", 3);
+    // Newer: both of the word's trigrams, closer than in the word, in every message.
+    add_many(&mut c, "abab", MAX_MISSES + 10);
+    let plans = word_plans(&c, "abababab");
+    assert!(
+        plans.len() >= 2 && plans[0].starts_with("NEAR("),
+        "{plans:?}"
+    );
+    assert_eq!(plans.last(), Some(&fts_phrase("abababab")));
+    let (hits, ways) = search_ways(&c, "ABABABAB", &all(), 50).unwrap();
+    assert_eq!(hits.len(), 3);
+    assert_eq!(ways, plans.len());
+    // Short words, and words the index folds otherwise than LIKE, have the phrase only.
+    assert_eq!(word_plans(&c, "ababa"), vec![fts_phrase("ababa")]);
+    assert_eq!(word_plans(&c, "ÉÉÉÉÉÉ"), vec![fts_phrase("ÉÉÉÉÉÉ")]);
+}
+
+#[test]
+fn a_trigram_in_many_messages_costs_more_than_a_rare_one() {
+    let mut c = db();
+    add_many(&mut c, "common words fill pages of the index", 3_000);
+    let pages = plan::trigram_pages(&c, &["com".into(), "zqx".into()]).unwrap();
+    assert!(pages[0] > pages[1] && pages[1] >= 1, "{pages:?}");
+    // The cheapest pair spanning half the word leads: one of its trigrams is from the rare end.
+    add_many(&mut c, "zqxcommon", 1);
+    let first = &word_plans(&c, "zqxcommon")[0];
+    assert!(
+        ["zqx", "qxc", "xco"]
+            .iter()
+            .any(|t| first.contains(&format!("\"{t}\""))),
+        "{first}"
+    );
+}
