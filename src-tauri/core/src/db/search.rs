@@ -438,6 +438,9 @@ struct Needles {
     firsts: Vec<char>,
     /// The longest word, in characters (at least 1).
     reach: usize,
+    /// Every word is of characters without case: no other character folds into one of them, so
+    /// they are found in the message as it is.
+    caseless: bool,
 }
 
 impl Needles {
@@ -451,6 +454,10 @@ impl Needles {
             texts: chars.iter().map(|n| n.iter().collect()).collect(),
             firsts: chars.iter().map(|n| n[0]).collect(),
             reach: chars.iter().map(Vec::len).max().unwrap_or(0).max(1),
+            caseless: chars
+                .iter()
+                .flatten()
+                .all(|c| CASELESS.iter().any(|r| r.contains(c))),
             chars,
         }
     }
@@ -466,19 +473,23 @@ pub fn snippet(content: &str, words: &[String]) -> Vec<SnippetPart> {
 fn snippet_of(content: &str, needles: &Needles) -> Vec<SnippetPart> {
     // Folding keeps one character for one, so the first match's place in characters is the same
     // in the folded text and in the message.
-    let folded_text: String = if content.is_ascii() {
-        content.to_ascii_lowercase()
+    let first_in = |text: &str| {
+        let at = needles
+            .texts
+            .iter()
+            .filter_map(|n| text.find(n.as_str()))
+            .min();
+        at.map_or(0, |at| text[..at].chars().count())
+    };
+    let first = if needles.caseless {
+        first_in(content)
+    } else if content.is_ascii() {
+        first_in(&content.to_ascii_lowercase())
     } else {
         let mut folded = String::with_capacity(content.len());
         folded.extend(content.chars().map(fold));
-        folded
+        first_in(&folded)
     };
-    let first = needles
-        .texts
-        .iter()
-        .filter_map(|n| folded_text.find(n.as_str()))
-        .min()
-        .map_or(0, |at| folded_text[..at].chars().count());
     let start = first.saturating_sub(SNIPPET_BEFORE);
     // The window, and past it as far as a match that starts inside it can reach.
     let chars: Vec<char> = content

@@ -89,6 +89,7 @@ fn hostile_query_syntax_is_searched_as_text_never_an_error() {
         "NEAR(a b)",
         "{col}:x",
         "\u{0}",
+        "\"NEAR(a*_%\"\\",
     ] {
         search(&c, q, &all(), 50).unwrap_or_else(|e| panic!("{q:?}: {e}"));
     }
