@@ -102,7 +102,39 @@ fn a_missing_key_is_answered_by_a_search_and_an_item_stored_elsewhere_is_still_r
     let found = store.get("default").unwrap().unwrap();
     assert_eq!(found.key.expose(), "sk-stored-by-hand-9");
     assert_eq!(found.origin, None);
-    assert!(!ask().contains(EARLY));
+    // Without the attributes Parley's items carry, the item is read by the keyring crate.
+    const ONE_SESSION: &str = "keyring: read through one session";
+    let traced = ask();
+    assert!(
+        !traced.contains(EARLY) && !traced.contains(ONE_SESSION),
+        "{traced}"
+    );
+    store.delete("default").unwrap();
+    assert_eq!(store.get("default").unwrap(), None);
+
+    // Parley's own item is read through Parley's one session (secrets/secret_service.rs), and
+    // reads back exactly what the keyring crate reads.
+    let origin = server.base_url().trim_end_matches("/v1").to_string();
+    store
+        .set(
+            "default",
+            &ApiKey::new("sk-one-session-5").unwrap(),
+            &origin,
+        )
+        .unwrap();
+    let traced = ask();
+    assert!(traced.contains(ONE_SESSION), "{traced}");
+    let read = store.get("default").unwrap().unwrap();
+    assert_eq!(read.key.expose(), "sk-one-session-5");
+    assert_eq!(read.origin.as_deref(), Some(origin.as_str()));
+    let by_the_crate = ::keyring::Entry::new(&service, "default")
+        .unwrap()
+        .get_password()
+        .unwrap();
+    assert_eq!(
+        by_the_crate,
+        format!(r#"{{"parley":1,"origin":"{origin}","key":"sk-one-session-5"}}"#)
+    );
     store.delete("default").unwrap();
     assert_eq!(store.get("default").unwrap(), None);
 }

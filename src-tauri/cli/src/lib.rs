@@ -215,6 +215,9 @@ pub(crate) fn service() -> Result<ChatService> {
 pub(crate) fn service_reading_key(profile: Option<Option<&str>>) -> Result<ChatService> {
     let dir = parley_core::api::data_dir()?;
     let secrets = Arc::new(KeyringStore::new());
+    if profile.is_some() {
+        secrets.open_session_ahead();
+    }
     let ahead = profile.and_then(|p| KeyPrefetch::start(&dir, p, secrets.clone()));
     let (service, notices) = parley_core::open_service(&dir, secrets, EnvFallback::from_env())?;
     if let Some(ahead) = ahead {

@@ -10,6 +10,8 @@ use std::sync::Mutex;
 use crate::error::{Error, Result};
 
 pub mod redact;
+#[cfg(target_os = "linux")]
+mod secret_service;
 
 /// An API key. Debug and Display never show it.
 #[derive(Clone, PartialEq, Eq)]
@@ -133,13 +135,18 @@ impl KeyringStore {
         }
     }
 
+    /// Starts the Secret Service's encrypted session for the next read before it is asked for
+    /// (Linux; elsewhere nothing): `parley ask` calls it first thing, so the session's
+    /// Diffie–Hellman runs while the database is opened. A read that finds no key leaves it unused.
+    pub fn open_session_ahead(&self) {
+        #[cfg(target_os = "linux")]
+        if !session_bus_missing() {
+            secret_service::open_session_ahead();
+        }
+    }
+
     fn entry(&self, profile: &str) -> Result<keyring::Entry> {
-        if cfg!(target_os = "linux")
-            && no_session_bus(
-                std::env::var_os("DBUS_SESSION_BUS_ADDRESS"),
-                std::env::var_os("XDG_RUNTIME_DIR").map(std::path::PathBuf::from),
-            )
-        {
+        if cfg!(target_os = "linux") && session_bus_missing() {
             // Without a session bus libdbus would try to autolaunch one (tens of ms at every
             // start of `parley` on a CI server) only to find no Secret Service in it.
             return Err(Error::Keyring {
@@ -156,6 +163,13 @@ impl Default for KeyringStore {
     fn default() -> Self {
         Self::new()
     }
+}
+
+fn session_bus_missing() -> bool {
+    no_session_bus(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS"),
+        std::env::var_os("XDG_RUNTIME_DIR").map(std::path::PathBuf::from),
+    )
 }
 
 /// No session bus to reach the Secret Service: no `DBUS_SESSION_BUS_ADDRESS`, and no
@@ -182,7 +196,7 @@ impl SecretStore for KeyringStore {
     fn get(&self, profile: &str) -> Result<Option<StoredKey>> {
         let entry = self.entry(profile)?;
         #[cfg(target_os = "linux")]
-        let read = linux::read_or_early_miss(entry, &self.service, profile);
+        let read = linux::read(entry, &self.service, profile);
         #[cfg(not(target_os = "linux"))]
         let read = entry.get_password();
         match read {
@@ -208,70 +222,20 @@ impl SecretStore for KeyringStore {
 
 #[cfg(target_os = "linux")]
 mod linux {
-    //! A read that finds nothing answers without the encrypted session (issue 15).
-    //!
-    //! The `keyring` crate reads an entry through a Diffie–Hellman session with the Secret Service
-    //! (so the secret never crosses the bus in clear): two 1024-bit exponentiations here and two in
-    //! gnome-keyring, ~8 of the ~10 ms a read takes on this machine, paid even when there is no
-    //! entry — a local server without a key, a key from the environment. Listing items needs no
-    //! session, so a search (one D-Bus call) runs beside the encrypted read: when it finds no item
-    //! the answer is "no key" at once; when it finds one, or fails, the encrypted read answers, as
-    //! before. It matches on service and user alone, a superset of what the crate looks for (its
-    //! `target` attribute, and its legacy items without one), so it never reports a miss the
-    //! crate would not.
+    use super::secret_service::{self, Read};
 
-    use std::collections::HashMap;
-    use std::time::Duration;
-
-    use dbus::blocking::Connection;
-    use dbus::Path;
-
-    pub(super) fn read_or_early_miss(
+    /// The Secret Service read of `secret_service.rs` (one session, its steps overlapped); what
+    /// it does not handle, the `keyring` crate reads as before.
+    pub(super) fn read(
         entry: keyring::Entry,
         service: &str,
         user: &str,
     ) -> keyring::Result<String> {
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        let spawned = std::thread::Builder::new()
-            .name("keyring-read".into())
-            .spawn(move || {
-                let _ = tx.send(entry.get_password());
-            });
-        if spawned.is_err() {
-            // No thread: the entry went with the closure; ask in this one.
-            return keyring::Entry::new(service, user)?.get_password();
+        match secret_service::read(service, user) {
+            Read::Secret(secret) => Ok(secret),
+            Read::Nothing => Err(keyring::Error::NoEntry),
+            Read::Ask => entry.get_password(),
         }
-        if nothing_stored(service, user) {
-            // The encrypted read finishes on its own thread; its answer is dropped.
-            crate::trace("keyring: nothing stored (answered by a search, no session)");
-            return Err(keyring::Error::NoEntry);
-        }
-        rx.recv().unwrap_or_else(|_| {
-            Err(keyring::Error::PlatformFailure(
-                "the keyring read stopped without an answer".into(),
-            ))
-        })
-    }
-
-    /// True when a search (`org.freedesktop.Secret.Service.SearchItems`) found no item of any
-    /// collection, locked or not, with this service and user; false when it found one or could
-    /// not be made.
-    fn nothing_stored(service: &str, user: &str) -> bool {
-        let Ok(bus) = Connection::new_session() else {
-            return false;
-        };
-        let secrets = bus.with_proxy(
-            "org.freedesktop.secrets",
-            "/org/freedesktop/secrets",
-            Duration::from_secs(5),
-        );
-        let attributes = HashMap::from([("service", service), ("username", user)]);
-        let found: Result<(Vec<Path>, Vec<Path>), _> = secrets.method_call(
-            "org.freedesktop.Secret.Service",
-            "SearchItems",
-            (attributes,),
-        );
-        found.is_ok_and(|(unlocked, locked)| unlocked.is_empty() && locked.is_empty())
     }
 }
 
