@@ -190,8 +190,10 @@ async fn a_key_set_headless_is_used_from_the_keyring_and_never_written_to_disk()
     );
     assert!(!String::from_utf8_lossy(&status.stdout).contains(key));
 
-    // No OPENAI_API_KEY in the environment: the key can only come from the keyring.
+    // No OPENAI_API_KEY in the environment: the key can only come from the keyring (read through
+    // Parley's own session, opened ahead: the profile's row records the key's origin).
     let out = parley(dir.path())
+        .env("PARLEY_TRACE", "1")
         .args([
             "ask",
             "--base-url",
@@ -206,6 +208,12 @@ async fn a_key_set_headless_is_used_from_the_keyring_and_never_written_to_disk()
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "Echo: from the keyring"
+    );
+    let traced = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        traced.contains("keyring: session open")
+            && traced.contains("keyring: read through one session"),
+        "{traced}"
     );
     assert_eq!(
         server.requests()[0].header("authorization").unwrap(),

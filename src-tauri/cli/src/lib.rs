@@ -216,7 +216,7 @@ pub(crate) fn service_reading_key(profile: Option<Option<&str>>) -> Result<ChatS
     let dir = parley_core::api::data_dir()?;
     let secrets = Arc::new(KeyringStore::new());
     if profile.is_some() {
-        secrets.open_session_ahead();
+        secrets.warm_up();
     }
     let ahead = profile.and_then(|p| KeyPrefetch::start(&dir, p, secrets.clone()));
     let (service, notices) = parley_core::open_service(&dir, secrets, EnvFallback::from_env())?;

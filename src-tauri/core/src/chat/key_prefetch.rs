@@ -66,6 +66,11 @@ impl KeyPrefetch {
             Some(name) => crate::db::profiles::by_name(&conn, name).ok()??,
             None => crate::db::profiles::default_profile(&conn).ok()?,
         };
+        if row.key_origin.is_some() {
+            // A key was stored through Parley for this profile: its read will likely need the
+            // encrypted session, which can be opened already.
+            secrets.prepare_read();
+        }
         Some(KeyPrefetch::spawn(&runtime, secrets, &row, Some(conn)))
     }
 }

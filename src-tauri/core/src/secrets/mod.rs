@@ -113,6 +113,9 @@ pub trait SecretStore: Send + Sync {
     fn set(&self, profile: &str, key: &ApiKey, origin: &str) -> Result<()>;
     /// Deleting a key that is not there is not an error.
     fn delete(&self, profile: &str) -> Result<()>;
+    /// A hint that a read is coming and likely finds a key: a store may prepare for it (the
+    /// Secret Service's encrypted session). Nothing by default.
+    fn prepare_read(&self) {}
 }
 
 /// The OS keyring through the `keyring` crate. Service name `parley`, user = profile name.
@@ -135,13 +138,13 @@ impl KeyringStore {
         }
     }
 
-    /// Starts the Secret Service's encrypted session for the next read before it is asked for
-    /// (Linux; elsewhere nothing): `parley ask` calls it first thing, so the session's
-    /// Diffie–Hellman runs while the database is opened. A read that finds no key leaves it unused.
-    pub fn open_session_ahead(&self) {
+    /// Connects to the Secret Service and makes the session's key pair for a read to come
+    /// (Linux; elsewhere nothing): `parley ask` calls it first thing; the session itself opens
+    /// on [`SecretStore::prepare_read`].
+    pub fn warm_up(&self) {
         #[cfg(target_os = "linux")]
         if !session_bus_missing() {
-            secret_service::open_session_ahead();
+            secret_service::warm_up();
         }
     }
 
@@ -210,6 +213,15 @@ impl SecretStore for KeyringStore {
         self.entry(profile)?
             .set_password(&encode(key, origin))
             .map_err(keyring_error)
+    }
+
+    /// Opens the Secret Service's encrypted session for the next read before it is asked for
+    /// (Linux; elsewhere nothing): its Diffie–Hellman then runs while the database is opened.
+    fn prepare_read(&self) {
+        #[cfg(target_os = "linux")]
+        if !session_bus_missing() {
+            secret_service::open_session_ahead();
+        }
     }
 
     fn delete(&self, profile: &str) -> Result<()> {

@@ -7,16 +7,18 @@
 //! four D-Bus round trips — ~10 ms of every `parley ask` with a stored key. This reads the same
 //! item with the same session algorithm (`dh-ietf1024-sha256-aes128-cbc-pkcs7`), but:
 //! - the session is opened on a connection and a thread of its own (our key pair made while that
-//!   connection is set up), while another connection searches for the item; `parley ask` starts
-//!   it first thing ([`open_session_ahead`]), while the database is opened;
+//!   connection is set up), while another connection searches for the item; `parley ask`
+//!   connects and makes the key pair first thing ([`warm_up`]) and opens the session as soon as
+//!   the profile's row says a key was stored ([`open_session_ahead`]), while the database opens;
 //! - the exponentiations are `num-bigint`'s own `modpow` (Montgomery: ~1.4 ms each here);
 //! - the shared key is derived while the secret is being fetched (only its decryption needs it);
 //! - the private key comes from the OS's random source (the crate's from `fastrand`).
 //!
-//! Measured (release, 21 alternated rounds against `curl -N` on the bench's stream, 2026-12-06): first token
-//! with the key in the keyring +10.5 → +7.0 ms over curl; without a stored key +5.7 → +2.4 (the
-//! crate's whole read no longer runs beside a miss). What is left is gnome-keyring's own side of
-//! the session (~4 ms between our `OpenSession` and its answer).
+//! Measured (release, 31 alternated rounds against `curl -N`, 200-token streams, 2026-12-06):
+//! first token with the key in the keyring +11.5 → +9.3 ms over curl; without a stored key
+//! +5.5 → +3.9 (the crate's whole read no longer runs beside a miss). Opening the session at start
+//! without waiting for the row gave +8.1 and +4.5: a miss then pays gnome-keyring's side of a
+//! session it does not need (~4 ms of CPU, on a two-core machine beside the database's opening).
 //!
 //! Only the plain case is read here: exactly one unlocked item with the crate's own attributes
 //! (`target` `default`, `service`, `username`). Anything else — no such item but another with the
@@ -54,24 +56,59 @@ pub(super) enum Read {
     Ask,
 }
 
-/// A session asked for before the first read knows which item it wants (`parley ask`: at start,
-/// while the database is opened): taken by the next read.
-static AHEAD: Mutex<Option<mpsc::Receiver<Option<Opened>>>> = Mutex::new(None);
+/// A session prepared for the next read before it knows which item it wants: `parley ask`
+/// connects and makes a key pair at start ([`warm_up`]), and opens the session once the profile's
+/// row says a key was stored ([`open_session_ahead`]), while the database is opened.
+struct Ahead {
+    /// Tells a warmed-up session to open; `None` once told (or opened without warming up).
+    go: Option<mpsc::SyncSender<()>>,
+    opened: mpsc::Receiver<Option<Opened>>,
+}
 
-/// Starts opening a session for the next read (see [`AHEAD`]).
-pub(super) fn open_session_ahead() {
-    if let Some(opening) = opening() {
-        *AHEAD.lock().unwrap_or_else(|e| e.into_inner()) = Some(opening);
+static AHEAD: Mutex<Option<Ahead>> = Mutex::new(None);
+
+fn ahead() -> std::sync::MutexGuard<'static, Option<Ahead>> {
+    AHEAD.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Connects and makes a key pair for the next read; the session itself waits for
+/// [`open_session_ahead`] (opened beside a read that finds nothing, it would only take CPU: the
+/// service's side of it is ~4 ms).
+pub(super) fn warm_up() {
+    let (go, told) = mpsc::sync_channel(1);
+    if let Some(opened) = spawn_open(Some(told)) {
+        *ahead() = Some(Ahead {
+            go: Some(go),
+            opened,
+        });
     }
 }
 
-/// The session opened on a connection and a thread of its own.
-fn opening() -> Option<mpsc::Receiver<Option<Opened>>> {
+/// A key is likely stored: opens the session for the next read now (on the warmed-up connection
+/// if there is one).
+pub(super) fn open_session_ahead() {
+    let mut slot = ahead();
+    match slot.as_mut() {
+        Some(Ahead { go, .. }) => {
+            if let Some(go) = go.take() {
+                let _ = go.send(());
+            }
+        }
+        None => {
+            if let Some(opened) = spawn_open(None) {
+                *slot = Some(Ahead { go: None, opened });
+            }
+        }
+    }
+}
+
+/// [`Opened::open`] on a thread of its own.
+fn spawn_open(told: Option<mpsc::Receiver<()>>) -> Option<mpsc::Receiver<Option<Opened>>> {
     let (tx, rx) = mpsc::sync_channel(1);
     std::thread::Builder::new()
         .name("keyring-session".into())
         .spawn(move || {
-            let _ = tx.send(Opened::open());
+            let _ = tx.send(Opened::open(told));
         })
         .ok()?;
     Some(rx)
@@ -79,14 +116,16 @@ fn opening() -> Option<mpsc::Receiver<Option<Opened>>> {
 
 /// Reads the item the `keyring` crate would read for `(service, user)` with target `default`.
 pub(super) fn read(service: &str, user: &str) -> Read {
-    // The session is opened (or was, ahead) on a connection and a thread of its own while this
-    // one connects and searches; a read that ends without it (nothing stored, something for the
-    // crate) does not wait for it, and its connection closes the session when it goes.
-    let ahead = AHEAD.lock().unwrap_or_else(|e| e.into_inner()).take();
-    let Some(session) = ahead.or_else(opening) else {
-        return Read::Ask;
+    // A session opened ahead is used (this thread connects and searches meanwhile); one warmed up
+    // but never told to open is dropped, which ends its thread. Without one, the session is opened
+    // once the search has found the item. A read that ends without the session (nothing stored,
+    // something for the crate) does not wait for it; its connection closes it when it goes.
+    let ahead = ahead().take().filter(|a| a.go.is_none());
+    let session = move || match ahead {
+        Some(a) => a.opened.recv().ok().flatten(),
+        None => Opened::open(None),
     };
-    read_with(service, user, move || session.recv().ok().flatten()).unwrap_or(Read::Ask)
+    read_with(service, user, session).unwrap_or(Read::Ask)
 }
 
 /// A Diffie–Hellman session with the Secret Service: the connection it belongs to (the service
@@ -99,14 +138,17 @@ struct Opened {
 }
 
 impl Opened {
-    fn open() -> Option<Opened> {
-        // The key pair is made while the bus is connected.
+    /// Connects (our key pair made meanwhile) and, once `told` (if given), opens the session.
+    fn open(told: Option<mpsc::Receiver<()>>) -> Option<Opened> {
         let (pair, bus) = std::thread::scope(|s| {
             let pair = s.spawn(KeyPair::generate);
             let bus = Connection::new_session().ok();
             (pair.join().ok().flatten(), bus)
         });
         let (pair, bus) = (pair?, bus?);
+        if let Some(told) = told {
+            told.recv_timeout(Duration::from_secs(30)).ok()?;
+        }
         let secrets = bus.with_proxy(DESTINATION, SERVICE_PATH, TIMEOUT);
         let (output, session): (Variant<Box<dyn RefArg>>, Path<'static>) = secrets
             .method_call(
