@@ -198,10 +198,13 @@ fn read_with(service: &str, user: &str, session: impl FnOnce() -> Option<Opened>
         let item = bus.with_proxy(DESTINATION, item.clone(), TIMEOUT);
         let fetched: Option<(Secret,)> =
             item.method_call(ITEM, "GetSecret", (session.clone(),)).ok();
-        let key = shared.join().ok()??;
-        let ((_, iv, mut value, _),) = fetched?;
-        let text = decrypt(&key, &iv, &mut value);
-        value.zeroize();
+        let mut key = shared.join().ok()??;
+        let text = fetched.and_then(|((_, iv, mut value, _),)| {
+            let text = decrypt(&key, &iv, &mut value);
+            value.zeroize();
+            text
+        });
+        key.zeroize();
         text
     });
     let closed: Result<(), _> =
