@@ -66,11 +66,6 @@ impl KeyPrefetch {
             Some(name) => crate::db::profiles::by_name(&conn, name).ok()??,
             None => crate::db::profiles::default_profile(&conn).ok()?,
         };
-        if row.key_origin.is_some() {
-            // A key was stored through Parley for this profile: its read will likely need the
-            // encrypted session, which can be opened already.
-            secrets.prepare_read();
-        }
         Some(KeyPrefetch::spawn(&runtime, secrets, &row, Some(conn)))
     }
 }
@@ -83,6 +78,11 @@ pub(super) fn read_stored(
     profile: &str,
     recorded: Option<String>,
 ) -> Result<Option<StoredKey>> {
+    if recorded.is_some() {
+        // A key was stored through Parley: the store may open its encrypted session while the
+        // read searches for the item.
+        secrets.prepare_read();
+    }
     let stored = secrets.get(profile)?;
     match (stored, recorded) {
         (Some(StoredKey { key, origin: None }), Some(origin)) => {

@@ -143,11 +143,6 @@ impl ChatService {
         if let Some(read) = self.take_prefetched(row) {
             return key_prefetch::joined(read).await;
         }
-        if row.key_origin.is_some() {
-            // A key was stored through Parley: the store may open its encrypted session while
-            // the read searches for the item.
-            self.secrets.prepare_read();
-        }
         let secrets = self.secrets.clone();
         let profile = row.name.clone();
         let recorded = row.key_origin.clone();
