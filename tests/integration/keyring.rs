@@ -250,6 +250,43 @@ async fn a_key_set_headless_is_used_from_the_keyring_and_never_written_to_disk()
         String::from_utf8_lossy(&status.stdout).trim(),
         "no key stored"
     );
+
+    // The row records a key, but its item lacks the `target` the crate's items carry (another
+    // tool stored it): the one exact search a read makes beside a session opened ahead finds
+    // nothing, the wider search finds the item, and the crate reads it.
+    let set = run_with_stdin(
+        parley(dir.path()).args(["key", "set"]),
+        format!("{key}\n").as_bytes(),
+    );
+    assert!(set.success());
+    let secret_tool = |args: &[&str], input: &[u8]| {
+        let mut cmd = Command::new("secret-tool");
+        cmd.args(args)
+            .args(["service", &service, "username", "default"]);
+        run_with_stdin(&mut cmd, input)
+    };
+    assert!(secret_tool(&["clear"], b"").success());
+    let origin = server.base_url().trim_end_matches("/v1").to_string();
+    let encoded = format!(r#"{{"parley":1,"origin":"{origin}","key":"{key}"}}"#);
+    assert!(secret_tool(&["store", "--label=elsewhere"], encoded.as_bytes()).success());
+    let out = parley(dir.path())
+        .env("PARLEY_TRACE", "1")
+        .args(["ask", "--base-url", &server.base_url()])
+        .args(["--model", "test-model", "read by the crate"])
+        .output()
+        .unwrap();
+    assert_succeeded(&out);
+    let traced = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        traced.contains("keyring: session open")
+            && !traced.contains("keyring: read through one session"),
+        "{traced}"
+    );
+    assert_eq!(
+        server.requests().last().unwrap().header("authorization"),
+        Some(format!("Bearer {key}"))
+    );
+    assert!(secret_tool(&["clear"], b"").success());
 }
 
 #[test]

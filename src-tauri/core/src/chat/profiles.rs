@@ -138,16 +138,18 @@ impl ChatService {
     }
 
     /// The profile's keyring entry (keyring calls block on D-Bus: kept off the async workers),
-    /// bound as [`key_prefetch::read_stored`] says; the read `prefetch_key` started, if any.
+    /// bound as `key_prefetch::read_stored` says; the read `prefetch_key` started, if any.
     pub(crate) async fn stored_key(&self, row: &ProfileRow) -> Result<Option<StoredKey>> {
         if let Some(read) = self.take_prefetched(row) {
             return key_prefetch::joined(read).await;
         }
-        let secrets = self.secrets.clone();
-        let profile = row.name.clone();
-        let recorded = row.key_origin.clone();
-        crate::secrets::blocking(move || key_prefetch::read_stored(&*secrets, &profile, recorded))
-            .await
+        let runtime = tokio::runtime::Handle::current();
+        key_prefetch::joined(key_prefetch::spawn_read(
+            &runtime,
+            self.secrets.clone(),
+            row,
+        ))
+        .await
     }
 
     async fn view_of(&self, row: &ProfileRow, default_id: i64) -> ProfileView {

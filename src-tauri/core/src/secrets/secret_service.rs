@@ -7,18 +7,24 @@
 //! four D-Bus round trips — ~10 ms of every `parley ask` with a stored key. This reads the same
 //! item with the same session algorithm (`dh-ietf1024-sha256-aes128-cbc-pkcs7`), but:
 //! - the session is opened on a connection and a thread of its own (our key pair made while that
-//!   connection is set up), while another connection searches for the item; `parley ask`
-//!   connects and makes the key pair first thing ([`warm_up`]) and opens the session as soon as
-//!   the profile's row says a key was stored ([`open_session_ahead`]), while the database opens;
-//! - the exponentiations are `num-bigint`'s own `modpow` (Montgomery: ~1.4 ms each here);
+//!   connection is set up), while another connection searches for the item; `parley ask` makes
+//!   both connections and the key pair first thing ([`warm_up`]) and opens the session as soon
+//!   as the profile's row says a key was stored ([`open_session_ahead`]), while the database opens;
+//! - the exponentiations are `num-bigint`'s own `modpow` (Montgomery) with a 256-bit private
+//!   exponent (0.16 ms each here, warm; 1,024 bits took 0.62, ~1.4 on a cold first run);
+//! - gnome-keyring answers one call at a time and its side of `OpenSession` takes ~3–4 ms, so
+//!   with a session opened ahead one search is made, not two (the exact one), and the session's
+//!   `Close` is sent without waiting for its answer;
 //! - the shared key is derived while the secret is being fetched (only its decryption needs it);
 //! - the private key comes from the OS's random source (the crate's from `fastrand`).
 //!
-//! Measured (release, 31 alternated rounds against `curl -N`, 200-token streams, 2026-12-06):
-//! first token with the key in the keyring +11.5 → +9.3 ms over curl; without a stored key
-//! +5.5 → +3.9 (the crate's whole read no longer runs beside a miss). Opening the session at start
-//! without waiting for the row gave +8.1 and +4.5: a miss then pays gnome-keyring's side of a
-//! session it does not need (~4 ms of CPU, on a two-core machine beside the database's opening).
+//! Measured (release, 31 alternated rounds against `curl -N`, 200-token streams): first token
+//! with the key in the keyring +11.5 → +9.3 ms over curl (2026-12-06), then +7.7 → +4.8 with the
+//! short exponent, the earlier hint, the second connection, one search and the unawaited `Close`
+//! (2026-12-07); without a stored key +5.5 → +3.9 → +2.7 (the crate's whole read no longer runs
+//! beside a miss). Opening the session at start without waiting for the row gave +8.1 and +4.5
+//! (before the later changes): a miss then pays gnome-keyring's side of a session it does not
+//! need (~4 ms of CPU, on a two-core machine beside the database's opening).
 //!
 //! Only the plain case is read here: exactly one unlocked item with the crate's own attributes
 //! (`target` `default`, `service`, `username`). Anything else — no such item but another with the
@@ -33,7 +39,7 @@ use std::time::Duration;
 
 use dbus::arg::{cast, RefArg, Variant};
 use dbus::blocking::{Connection, Proxy};
-use dbus::Path;
+use dbus::{Message, Path};
 use num_bigint::BigUint;
 use zeroize::Zeroize;
 
@@ -63,6 +69,9 @@ struct Ahead {
     /// Tells a warmed-up session to open; `None` once told (or opened without warming up).
     go: Option<mpsc::SyncSender<()>>,
     opened: mpsc::Receiver<Option<Opened>>,
+    /// A second connection, made at warm-up beside the session's, for the read's searches (a
+    /// connection made when the read begins took 0.5–3 ms, beside the database's opening).
+    searcher: Option<mpsc::Receiver<Connection>>,
 }
 
 static AHEAD: Mutex<Option<Ahead>> = Mutex::new(None);
@@ -76,12 +85,22 @@ fn ahead() -> std::sync::MutexGuard<'static, Option<Ahead>> {
 /// service's side of it is ~4 ms).
 pub(super) fn warm_up() {
     let (go, told) = mpsc::sync_channel(1);
-    if let Some(opened) = spawn_open(Some(told)) {
-        *ahead() = Some(Ahead {
-            go: Some(go),
-            opened,
+    let Some(opened) = spawn_open(Some(told)) else {
+        return;
+    };
+    let (connected, searcher) = mpsc::sync_channel(1);
+    let spawned = std::thread::Builder::new()
+        .name("keyring-connect".into())
+        .spawn(move || {
+            if let Ok(bus) = Connection::new_session() {
+                let _ = connected.send(bus);
+            }
         });
-    }
+    *ahead() = Some(Ahead {
+        go: Some(go),
+        opened,
+        searcher: spawned.ok().map(|_| searcher),
+    });
 }
 
 /// A key is likely stored: opens the session for the next read now (on the warmed-up connection
@@ -96,7 +115,11 @@ pub(super) fn open_session_ahead() {
         }
         None => {
             if let Some(opened) = spawn_open(None) {
-                *slot = Some(Ahead { go: None, opened });
+                *slot = Some(Ahead {
+                    go: None,
+                    opened,
+                    searcher: None,
+                });
             }
         }
     }
@@ -116,16 +139,30 @@ fn spawn_open(told: Option<mpsc::Receiver<()>>) -> Option<mpsc::Receiver<Option<
 
 /// Reads the item the `keyring` crate would read for `(service, user)` with target `default`.
 pub(super) fn read(service: &str, user: &str) -> Read {
-    // A session opened ahead is used (this thread connects and searches meanwhile); one warmed up
-    // but never told to open is dropped, which ends its thread. Without one, the session is opened
-    // once the search has found the item. A read that ends without the session (nothing stored,
-    // something for the crate) does not wait for it; its connection closes it when it goes.
-    let ahead = ahead().take().filter(|a| a.go.is_none());
+    // A session opened ahead is used (this thread searches meanwhile, on the connection made at
+    // warm-up if there is one); one warmed up but never told to open is dropped, which ends its
+    // thread. Without one, the session is opened once the search has found the item. A read that
+    // ends without the session (nothing stored, something for the crate) does not wait for it;
+    // its connection closes it when it goes.
+    let (searcher, ahead) = match ahead().take() {
+        Some(a) => (
+            a.searcher,
+            Some((a.opened, a.go)).filter(|(_, go)| go.is_none()),
+        ),
+        None => (None, None),
+    };
+    let bus = searcher
+        .and_then(|c| c.recv().ok())
+        .or_else(|| Connection::new_session().ok());
+    let likely = ahead.is_some();
     let session = move || match ahead {
-        Some(a) => a.opened.recv().ok().flatten(),
+        Some((opened, _)) => opened.recv().ok().flatten(),
         None => Opened::open(None),
     };
-    read_with(service, user, session).unwrap_or(Read::Ask)
+    match bus {
+        Some(bus) => read_with(&bus, service, user, likely, session).unwrap_or(Read::Ask),
+        None => Read::Ask,
+    }
 }
 
 /// A Diffie–Hellman session with the Secret Service: the connection it belongs to (the service
@@ -168,17 +205,35 @@ impl Opened {
     }
 }
 
-fn read_with(service: &str, user: &str, session: impl FnOnce() -> Option<Opened>) -> Option<Read> {
-    let bus = Connection::new_session().ok()?;
+/// Searches and reads on `bus`. With `likely` (a session was opened ahead: a key was stored
+/// through Parley), the exact search comes first and, finding the one unlocked item, is the only
+/// one: gnome-keyring answers one call at a time, and each search waits behind the session's ~4 ms.
+fn read_with(
+    bus: &Connection,
+    service: &str,
+    user: &str,
+    likely: bool,
+    session: impl FnOnce() -> Option<Opened>,
+) -> Option<Read> {
     let secrets = bus.with_proxy(DESTINATION, SERVICE_PATH, TIMEOUT);
-    let mut attributes = HashMap::from([("service", service), ("username", user)]);
-    let everywhere = search(&secrets, &attributes)?;
-    if everywhere.is_empty() {
-        crate::trace("keyring: nothing stored (answered by a search, no session)");
-        return Some(Read::Nothing);
+    let everywhere = HashMap::from([("service", service), ("username", user)]);
+    let mut exact = everywhere.clone();
+    exact.insert("target", "default");
+    let mut found = if likely {
+        Some(search_split(&secrets, &exact)?)
+    } else {
+        None
+    };
+    if !matches!(&found, Some((unlocked, locked)) if unlocked.len() == 1 && locked.is_empty()) {
+        if search(&secrets, &everywhere)?.is_empty() {
+            crate::trace("keyring: nothing stored (answered by a search, no session)");
+            return Some(Read::Nothing);
+        }
+        if found.is_none() {
+            found = Some(search_split(&secrets, &exact)?);
+        }
     }
-    attributes.insert("target", "default");
-    let (unlocked, locked) = search_split(&secrets, &attributes)?;
+    let (unlocked, locked) = found?;
     crate::trace("keyring: searched");
     let [item] = unlocked.as_slice() else {
         return Some(Read::Ask);
@@ -207,10 +262,13 @@ fn read_with(service: &str, user: &str, session: impl FnOnce() -> Option<Opened>
         key.zeroize();
         text
     });
-    let closed: Result<(), _> =
-        bus.with_proxy(DESTINATION, session, TIMEOUT)
-            .method_call(SESSION, "Close", ());
-    drop(closed);
+    // Closed without waiting for the answer (a round trip): the bytes are on their way when the
+    // connection goes, and the service would end the session with its connection anyway.
+    if let Ok(mut close) = Message::new_method_call(DESTINATION, &session, SESSION, "Close") {
+        close.set_no_reply(true);
+        let _ = bus.channel().send(close);
+        bus.channel().flush();
+    }
     crate::trace("keyring: read through one session");
     Some(text.map_or(Read::Ask, Read::Secret))
 }
@@ -258,15 +316,23 @@ const PRIME: [u8; 128] = [
     0x49, 0x28, 0x66, 0x51, 0xEC, 0xE6, 0x53, 0x81, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
 ];
 
+/// The private exponent's length (see [`KeyPair::generate`]).
+const PRIVATE_BYTES: usize = 32;
+
 pub(super) struct KeyPair {
     private: BigUint,
     public: BigUint,
 }
 
 impl KeyPair {
-    /// A fresh private key of 1024 bits from the OS's random source; `None` if it has none.
+    /// A fresh private key from the OS's random source; `None` if it has none.
+    ///
+    /// 256 bits, not the group's 1,024: the prime is a safe prime (p = 2q + 1), so an exponent
+    /// of twice the security strength is enough (RFC 7919 §5.2, NIST SP 800-56A), and this
+    /// group offers ~80 bits. Each exponentiation costs a quarter (0.62 → 0.16 ms warm here, more
+    /// on the first, cold run), and two of them are on a keyed read's path.
     pub(super) fn generate() -> Option<KeyPair> {
-        let mut bytes = [0u8; 128];
+        let mut bytes = [0u8; PRIVATE_BYTES];
         getrandom::getrandom(&mut bytes).ok()?;
         let private = BigUint::from_bytes_be(&bytes);
         bytes.zeroize();
@@ -314,6 +380,9 @@ mod tests {
         let key = ours.shared_key(&theirs.public_bytes()).unwrap();
         assert_eq!(Some(key), theirs.shared_key(&ours.public_bytes()));
         assert_ne!(ours.public_bytes(), theirs.public_bytes());
+        // A short private exponent, a full-size public key.
+        assert!(ours.private.bits() <= 8 * PRIVATE_BYTES as u64);
+        assert!(ours.public.bits() > 1000);
         // What the service does with the secret: AES-128-CBC, PKCS#7, a random IV.
         let iv = [7u8; 16];
         let secret = "{\"parley\":1,\"key\":\"sk-密钥\"}";
