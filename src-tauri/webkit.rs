@@ -1,15 +1,18 @@
 //! Memory levers for WebKitGTK, measured by tests/bench.sh (README "Performance"): accelerated
 //! compositing off (WebKit then paints in software into one surface instead of keeping GPU-style
-//! layers), and the "document viewer" cache model (no page or memory cache for pages we never go
-//! back to: the app has one page). `PARLEY_WEBKIT_LEVERS` picks them for measuring or for a machine
+//! layers), no OpenGL in the window's own process, and (not by default) the "document viewer"
+//! cache model and the "never" hardware acceleration policy. `PARLEY_WEBKIT_LEVERS` picks them for measuring or for a machine
 //! that misbehaves: a comma list of `compositing`, `cache`, `gl`, `accel`, or `none`; unset = the
 //! default. Also: the web process extension's folder and the request for a full collection.
 
-/// What applies when `PARLEY_WEBKIT_LEVERS` is unset: compositing off (idle PSS 324 → 118 MiB),
-/// the document-viewer cache and no OpenGL in the window's own process (`gl`). (Compositing off
-/// once made WebKitWebDriver's screenshot wait for a paint that a still page never makes; the e2e
-/// fixture keeps a paint coming instead.)
-const DEFAULT: &str = "compositing,cache,gl";
+/// What applies when `PARLEY_WEBKIT_LEVERS` is unset: compositing off (idle PSS 324 → 118 MiB)
+/// and no OpenGL in the window's own process (`gl`). (Compositing off once made WebKitWebDriver's
+/// screenshot wait for a paint that a still page never makes; the e2e fixture keeps a paint
+/// coming instead.) Not `cache`, the document-viewer cache model: it has no memory cache, so
+/// every module the page's `modulepreload` links had fetched was fetched again when imported
+/// (the 50 modules twice); without it the window shows its first view ~40 ms sooner (median of
+/// 6 alternated starts 530 → 488 ms) at the same idle memory (198–200 → 197–199 MiB).
+const DEFAULT: &str = "compositing,gl";
 
 fn levers() -> String {
     std::env::var("PARLEY_WEBKIT_LEVERS").unwrap_or_else(|_| DEFAULT.into())

@@ -27,9 +27,16 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
 /// The page's first paint with its data in (sidebar listed, the last conversation shown): the
 /// "page loaded" start-up mark of `PARLEY_TRACE` (tests/bench.sh times the window to it). WebKit's
 /// own load-finished event comes before the page's scripts have even been fetched.
+///
+/// `marks`: the page's own start-up marks (`performance.mark` names starting `parley:`), as
+/// milliseconds before this report, printed with `PARLEY_TRACE` (where the page's time goes).
 #[tauri::command(async)]
-pub fn page_shown() {
+pub fn page_shown(marks: Option<Vec<(String, f64)>>) {
     parley_core::trace("page loaded");
+    for (name, before) in marks.unwrap_or_default().iter().take(32) {
+        let name: String = name.chars().filter(|c| !c.is_control()).take(40).collect();
+        parley_core::trace(&format!("page mark {name}: {before:.1} ms before"));
+    }
 }
 
 /// A full garbage collection in the web process, asked by the page once a lot of its DOM went away

@@ -197,3 +197,33 @@ async fn the_markdown_libraries_are_asked_for_only_after_the_first_view_is_shown
     assert_eq!(seen["markdown"], true, "the libraries arrived: {seen}");
     app.close().await;
 }
+
+/// Start-up (issue 15): each of the page's modules and stylesheets is fetched once. With WebKit's
+/// "document viewer" cache model (no memory cache) every module the `modulepreload` links had
+/// fetched was fetched again when imported: 50 files twice before the first view.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_module_and_stylesheet_is_fetched_once() {
+    let lab = Lab::new().await;
+    let server = FakeOpenAi::start();
+    let log = lab.data().join("window-trace.log");
+    let app = lab
+        .app(&server)
+        .env("PARLEY_TRACE", "1")
+        .stderr_to(&log)
+        .open()
+        .await;
+    app.close().await;
+    let text = std::fs::read_to_string(&log).unwrap();
+    let mut served = std::collections::BTreeMap::<&str, usize>::new();
+    for line in text.lines() {
+        if let Some(path) = line.split(" ms served ").nth(1) {
+            *served.entry(path.trim()).or_default() += 1;
+        }
+    }
+    let page: Vec<_> = served
+        .iter()
+        .filter(|(path, _)| path.starts_with("/js/") || path.starts_with("/css/"))
+        .collect();
+    assert!(page.len() > 40, "{served:?}");
+    assert!(page.iter().all(|(_, n)| **n == 1), "{page:?}");
+}

@@ -47,6 +47,7 @@ impl Lab {
             data: self.data().to_path_buf(),
             base_url: server.base_url(),
             env: Vec::new(),
+            log: None,
         }
     }
 
@@ -61,6 +62,7 @@ pub struct AppBuilder {
     data: PathBuf,
     base_url: String,
     env: Vec<(String, OsString)>,
+    log: Option<PathBuf>,
 }
 
 impl AppBuilder {
@@ -68,6 +70,13 @@ impl AppBuilder {
     pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> AppBuilder {
         self.env
             .push((key.to_string(), value.as_ref().to_os_string()));
+        self
+    }
+
+    /// Sends the window's (and the driver's) stderr to the file `path` (with `PARLEY_TRACE`: what
+    /// the window did, when).
+    pub fn stderr_to(mut self, path: &Path) -> AppBuilder {
+        self.log = Some(path.to_path_buf());
         self
     }
 
@@ -216,7 +225,10 @@ impl Driver {
             )
             .envs(app.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
-            .stderr(driver_log())
+            .stderr(match &app.log {
+                Some(path) => std::fs::File::create(path).unwrap().into(),
+                None => driver_log(),
+            })
             .spawn()
             .expect("tauri-driver is not installed: run .ci/install-deps --test");
         Driver {

@@ -278,7 +278,7 @@ export const api = {
     return call('run_library_suite', { request, onProgress: channel });
   },
   // Start-up (branch start): the page's first paint with its data in (the "page loaded" trace mark).
-  pageShown: () => call('page_shown'),
+  pageShown: (marks) => call('page_shown', { marks }),
   /** A full garbage collection in the web process: `{ beforeKib, afterKib, ms }`, or null. */
   releaseMemory: () => call('release_memory'),
   /** The window's own process only (its caches, the pages start-up read): `{ beforeKib, afterKib }`

@@ -30,6 +30,8 @@ import { initSuiteRuns } from './suiteruns.js';
 import { initSuites } from './suites.js';
 import { initMemory } from './memory.js';
 
+performance.mark('parley:modules'); // every module imported above has run
+
 const $ = (id) => document.getElementById(id);
 let selectSeq = 0;
 /** New chats being created: a click on the open conversation meanwhile is a choice too. */
@@ -265,6 +267,7 @@ async function loadInitial() {
   const [info, conversations, profiles] = await Promise.allSettled([
     api.appInfo(), api.listConversations(), conv.profilesListed,
   ]);
+  performance.mark('parley:data');
   const overview = profiles.status === 'fulfilled' ? profiles.value : null;
   if (overview) profilesCount = overview.profiles.length;
   const profile = { status: profiles.status, value: overview?.profiles.find((p) => p.isDefault) ?? null };
@@ -314,7 +317,12 @@ function reportShown() {
       done = true;
       performance.mark('parley:shown');
       document.dispatchEvent(new Event('parley:shown'));
-      api.pageShown().catch(() => {});
+      const now = performance.now();
+      const marks = performance.getEntriesByType('mark')
+        .filter((m) => m.name.startsWith('parley:'))
+        .map((m) => [m.name, now - m.startTime]);
+      marks.unshift(['(navigation start)', now]);
+      api.pageShown(marks).catch(() => {});
       resolve();
     };
     requestAnimationFrame(() => setTimeout(report, 0));
@@ -323,6 +331,7 @@ function reportShown() {
 }
 
 function init() {
+  performance.mark('parley:init');
   initTheme();
   hydrateIcons(document);
   applyI18n(document);
@@ -378,7 +387,9 @@ function init() {
   conv.loadConversation();
   renderHeader();
   chat.autoGrow();
+  performance.mark('parley:wired');
   loadInitial().finally(() => {
+    performance.mark('parley:data-shown');
     $('composer').focus();
     // With no conversation open, the libraries wait until the first view is on screen.
     const shown = reportShown().then(startRenderer);
