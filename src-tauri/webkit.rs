@@ -1,9 +1,9 @@
 //! Memory levers for WebKitGTK, measured by tests/bench.sh (README "Performance"): accelerated
 //! compositing off (WebKit then paints in software into one surface instead of keeping GPU-style
 //! layers), no OpenGL in the window's own process, and (not by default) the "document viewer"
-//! cache model and the "never" hardware acceleration policy. `PARLEY_WEBKIT_LEVERS` picks them for measuring or for a machine
-//! that misbehaves: a comma list of `compositing`, `cache`, `gl`, `accel`, or `none`; unset = the
-//! default. Also: the web process extension's folder and the request for a full collection.
+//! cache model and the "never" hardware acceleration policy. `PARLEY_WEBKIT_LEVERS` picks them for
+//! measuring or for a machine that misbehaves: a comma list of `compositing`, `cache`, `gl`,
+//! `accel`, or `none`; unset = the default. Also: the web process extension's folder and the request for a full collection.
 
 /// What applies when `PARLEY_WEBKIT_LEVERS` is unset: compositing off (idle PSS 324 → 118 MiB)
 /// and no OpenGL in the window's own process (`gl`). (Compositing off once made WebKitWebDriver's

@@ -26,7 +26,6 @@ pub struct KeyPrefetch {
 
 impl KeyPrefetch {
     fn spawn(
-        runtime: &tokio::runtime::Handle,
         secrets: Arc<dyn SecretStore>,
         row: &ProfileRow,
         looked: Option<Connection>,
@@ -34,7 +33,7 @@ impl KeyPrefetch {
         KeyPrefetch {
             profile: row.name.clone(),
             recorded: row.key_origin.clone(),
-            read: spawn_read(runtime, secrets, row),
+            read: spawn_read(secrets, row),
             _looked: looked,
         }
     }
@@ -48,7 +47,7 @@ impl KeyPrefetch {
         name: Option<&str>,
         secrets: Arc<dyn SecretStore>,
     ) -> Option<KeyPrefetch> {
-        let runtime = tokio::runtime::Handle::try_current().ok()?;
+        tokio::runtime::Handle::try_current().ok()?;
         let conn = Connection::open_with_flags(
             data_dir.join(crate::db::DB_FILE),
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -65,16 +64,16 @@ impl KeyPrefetch {
             Some(name) => crate::db::profiles::by_name(&conn, name).ok()??,
             None => crate::db::profiles::default_profile(&conn).ok()?,
         };
-        Some(KeyPrefetch::spawn(&runtime, secrets, &row, Some(conn)))
+        Some(KeyPrefetch::spawn(secrets, &row, Some(conn)))
     }
 }
 
-/// Reads the profile's keyring entry ([`read_stored`]) on the blocking pool. A row that records
+/// Reads the profile's keyring entry ([`read_stored`]) on the blocking pool (call it inside a
+/// Tokio runtime). A row that records
 /// a key stored through Parley tells the store first, on this thread: it may open its encrypted
 /// session while the read searches for the item (told from the blocking thread, it came 0.7 ms
 /// later, the time that thread took to start).
 pub(super) fn spawn_read(
-    runtime: &tokio::runtime::Handle,
     secrets: Arc<dyn SecretStore>,
     row: &ProfileRow,
 ) -> JoinHandle<Result<Option<StoredKey>>> {
@@ -82,7 +81,7 @@ pub(super) fn spawn_read(
         secrets.prepare_read();
     }
     let (name, origin) = (row.name.clone(), row.key_origin.clone());
-    runtime.spawn_blocking(move || read_stored(&*secrets, &name, origin))
+    tokio::task::spawn_blocking(move || read_stored(&*secrets, &name, origin))
 }
 
 /// The profile's keyring entry (blocks on D-Bus: call it off the async workers). An entry from
@@ -121,11 +120,11 @@ impl ChatService {
     /// with another profile (or after the profile's entry changed in the database) asks as
     /// before. Outside a Tokio runtime it does nothing. One read is kept; a new call replaces it.
     pub fn prefetch_key(&self, profile_id: Option<i64>) -> Result<()> {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        if tokio::runtime::Handle::try_current().is_err() {
             return Ok(());
-        };
+        }
         let row = self.profile_row(profile_id)?;
-        let read = KeyPrefetch::spawn(&runtime, self.secrets.clone(), &row, None);
+        let read = KeyPrefetch::spawn(self.secrets.clone(), &row, None);
         self.adopt_key_prefetch(read);
         Ok(())
     }

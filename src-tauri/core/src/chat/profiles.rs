@@ -143,13 +143,7 @@ impl ChatService {
         if let Some(read) = self.take_prefetched(row) {
             return key_prefetch::joined(read).await;
         }
-        let runtime = tokio::runtime::Handle::current();
-        key_prefetch::joined(key_prefetch::spawn_read(
-            &runtime,
-            self.secrets.clone(),
-            row,
-        ))
-        .await
+        key_prefetch::joined(key_prefetch::spawn_read(self.secrets.clone(), row)).await
     }
 
     async fn view_of(&self, row: &ProfileRow, default_id: i64) -> ProfileView {
