@@ -323,3 +323,63 @@ async fn the_window_process_loads_no_opengl_driver() {
     );
     app.close().await;
 }
+
+/// The `flite` lever (src-tauri/webkit.rs, build.rs): where WebKit links flite's "time" voice
+/// (31,294 relocations looked up at each process's start), the window's executable lists it among
+/// its own libraries and WebKit's web and network processes get it first in `LD_PRELOAD`, so the
+/// dynamic loader finds its symbols at once instead of after ~80 libraries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webkits_processes_find_the_speech_voice_early() {
+    let lab = Lab::new().await;
+    let server = FakeOpenAi::start();
+    let app = lab.open(&server).await;
+    let processes = crate::procs::lab_processes(lab.data());
+    let pid_of = |name: &str| {
+        let pids: Vec<&String> = processes
+            .iter()
+            .filter(|(_, comm)| comm.starts_with(name))
+            .map(|(pid, _)| pid)
+            .collect();
+        assert_eq!(pids.len(), 1, "{name}: {processes:?}");
+        pids[0].clone()
+    };
+    let window = pid_of("parley-desktop");
+    let maps = std::fs::read_to_string(format!("/proc/{window}/maps")).unwrap();
+    let voice = maps
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .find(|p| p.contains("/libflite_cmu_time_awb.so"));
+    let Some(voice) = voice else {
+        // This system's WebKit does not link flite: nothing to place (build.rs adds nothing).
+        app.close().await;
+        return;
+    };
+    // The executable's own libraries (readelf, from binutils, which the linker comes with).
+    let exe = std::fs::read_link(format!("/proc/{window}/exe")).unwrap();
+    let dynamic = std::process::Command::new("readelf")
+        .arg("-d")
+        .arg(&exe)
+        .output()
+        .expect("readelf");
+    let dynamic = String::from_utf8_lossy(&dynamic.stdout);
+    assert!(
+        dynamic
+            .lines()
+            .any(|l| l.contains("(NEEDED)") && l.contains("[libflite_cmu_time_awb.so")),
+        "{} does not list the voice among its own libraries:\n{dynamic}",
+        exe.display()
+    );
+    for name in ["WebKitWebProces", "WebKitNetworkPr"] {
+        let environ = std::fs::read(format!("/proc/{}/environ", pid_of(name))).unwrap();
+        let preload = environ
+            .split(|&b| b == 0)
+            .find_map(|kv| kv.strip_prefix(b"LD_PRELOAD="))
+            .map(|v| String::from_utf8_lossy(v).to_string());
+        assert_eq!(
+            preload.as_deref().and_then(|p| p.split(':').next()),
+            Some(voice),
+            "{name}: LD_PRELOAD {preload:?}"
+        );
+    }
+    app.close().await;
+}
