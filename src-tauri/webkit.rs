@@ -74,8 +74,9 @@ fn preload_flite_voice() {
     const VOICE: &str = "libflite_cmu_time_awb.so";
     let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
     if let Some(voice) = mapped_library(&maps, VOICE) {
-        let value = preload_with(std::env::var_os("LD_PRELOAD"), &voice);
-        std::env::set_var("LD_PRELOAD", value);
+        if let Some(value) = preload_with(std::env::var_os("LD_PRELOAD"), &voice) {
+            std::env::set_var("LD_PRELOAD", value);
+        }
     }
 }
 
@@ -95,24 +96,27 @@ fn mapped_library(maps: &str, stem: &str) -> Option<std::path::PathBuf> {
     })
 }
 
-/// `LD_PRELOAD` with `lib` first, the user's own entries kept after it in their order; unchanged
-/// when `lib` is already one of them.
+/// `LD_PRELOAD` with `lib` first, the user's own entries kept after it in their order; None (leave
+/// it as it is) when `lib` is already one of them or its path holds a separator (`:`, a space).
 #[cfg(target_os = "linux")]
-fn preload_with(current: Option<std::ffi::OsString>, lib: &std::path::Path) -> std::ffi::OsString {
+fn preload_with(
+    current: Option<std::ffi::OsString>,
+    lib: &std::path::Path,
+) -> Option<std::ffi::OsString> {
     let current = current.unwrap_or_default();
     let listed = current
         .to_string_lossy()
         .split([':', ' '])
         .any(|entry| std::path::Path::new(entry) == lib);
-    if listed {
-        return current;
+    if listed || lib.to_string_lossy().contains([':', ' ', '\t', '\n']) {
+        return None;
     }
     let mut value = lib.as_os_str().to_os_string();
     if !current.is_empty() {
         value.push(":");
         value.push(&current);
     }
-    value
+    Some(value)
 }
 
 /// The folder of the web process extension (`libparley_webext.so`, src-tauri/webext): beside the
@@ -257,27 +261,26 @@ mod tests {
     #[test]
     fn the_voice_goes_first_and_the_users_preloads_stay() {
         let lib = Path::new("/usr/lib/libv.so.1");
-        assert_eq!(
-            preload_with(None, lib),
-            OsString::from("/usr/lib/libv.so.1")
-        );
+        let value = |v: &str| Some(OsString::from(v));
+        assert_eq!(preload_with(None, lib), value("/usr/lib/libv.so.1"));
         assert_eq!(
             preload_with(Some("".into()), lib),
-            OsString::from("/usr/lib/libv.so.1")
+            value("/usr/lib/libv.so.1")
         );
         assert_eq!(
             preload_with(Some("/opt/a.so:/opt/b.so".into()), lib),
-            OsString::from("/usr/lib/libv.so.1:/opt/a.so:/opt/b.so")
+            value("/usr/lib/libv.so.1:/opt/a.so:/opt/b.so")
         );
         // Already listed (by colon or by space): left as the user set it.
         for current in [
             "/opt/a.so:/usr/lib/libv.so.1",
             "/usr/lib/libv.so.1 /opt/a.so",
         ] {
-            assert_eq!(
-                preload_with(Some(current.into()), lib),
-                OsString::from(current)
-            );
+            assert_eq!(preload_with(Some(current.into()), lib), None);
+        }
+        // A path LD_PRELOAD cannot hold as one entry: nothing is set.
+        for odd in ["/opt/my libs/libv.so.1", "/opt/a:b/libv.so.1"] {
+            assert_eq!(preload_with(None, Path::new(odd)), None);
         }
     }
 }
