@@ -67,7 +67,8 @@ pub fn before_start() {
 /// executable. The path is the one this process already has mapped (/proc/self/maps): the same
 /// file the dynamic loader loaded for WebKit here, and nothing when WebKit does not link it.
 /// Measured (perf, three starts each): the network process's time in the dynamic loader 43–66 →
-/// 34–37 ms; with the executable's order, start to first view 538 → 501 ms median of 12.
+/// 34–37 ms; with the executable's order, start to first view 540 → 492 ms (median of 25
+/// alternated warm starts; README "Performance", the lever rows).
 #[cfg(target_os = "linux")]
 fn preload_flite_voice() {
     // Mapped under the file's own name (`….so.2.2` here), the soname `….so.1` links to it.
