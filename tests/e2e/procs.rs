@@ -26,6 +26,18 @@ pub fn lab_processes(data: &Path) -> Vec<(String, String)> {
     out
 }
 
+/// The pid of the one process in `processes` (from [`lab_processes`]) whose name starts with
+/// `name` (Linux cuts names to 15 bytes: `WebKitWebProces`); fails the test when there is not one.
+pub fn only(processes: &[(String, String)], name: &str) -> String {
+    let pids: Vec<&String> = processes
+        .iter()
+        .filter(|(_, comm)| comm.starts_with(name))
+        .map(|(pid, _)| pid)
+        .collect();
+    assert_eq!(pids.len(), 1, "{name}: {processes:?}");
+    pids[0].clone()
+}
+
 /// Every process below `pid` (children, their children, …), parents before their children.
 pub fn descendants(pid: u32) -> Vec<u32> {
     let mut parents = Vec::new();

@@ -266,34 +266,22 @@ async fn the_window_process_loads_no_opengl_driver() {
     let server = FakeOpenAi::start();
     let app = lab.open(&server).await;
     let processes = crate::procs::lab_processes(lab.data());
-    let maps = |name: &str| -> Vec<String> {
-        processes
-            .iter()
-            .filter(|(_, comm)| comm.starts_with(name))
-            .map(|(pid, _)| {
-                std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default()
-            })
-            .collect()
-    };
-    let (window, web) = (maps("parley-desktop"), maps("WebKitWebProces"));
-    assert_eq!((window.len(), web.len()), (1, 1), "{processes:?}");
+    let web_pid = crate::procs::only(&processes, "WebKitWebProces");
+    let maps = |pid: &str| std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
+    let window = maps(&crate::procs::only(&processes, "parley-desktop"));
+    let web = maps(&web_pid);
     let driver = |m: &str| {
         m.lines()
             .any(|l| l.contains("libLLVM") || l.contains("/dri/"))
     };
     assert!(
-        !driver(&window[0]),
+        !driver(&window),
         "the window's process mapped an OpenGL driver"
     );
     // The same check finds the driver where it is loaded: the web process (it cannot run
     // without EGL), so the pattern matches what Mesa maps here.
-    assert!(driver(&web[0]), "the web process mapped no OpenGL driver");
+    assert!(driver(&web), "the web process mapped no OpenGL driver");
     // Resident code of the driver in the web process (KiB), from its smaps.
-    let web_pid = processes
-        .iter()
-        .find(|(_, comm)| comm.starts_with("WebKitWebProces"))
-        .map(|(pid, _)| pid.clone())
-        .unwrap();
     let driver_code_kib = || {
         let smaps = std::fs::read_to_string(format!("/proc/{web_pid}/smaps")).unwrap_or_default();
         let (mut kib, mut code) = (0_u64, false);
@@ -334,15 +322,7 @@ async fn webkits_processes_find_the_speech_voice_early() {
     let server = FakeOpenAi::start();
     let app = lab.open(&server).await;
     let processes = crate::procs::lab_processes(lab.data());
-    let pid_of = |name: &str| {
-        let pids: Vec<&String> = processes
-            .iter()
-            .filter(|(_, comm)| comm.starts_with(name))
-            .map(|(pid, _)| pid)
-            .collect();
-        assert_eq!(pids.len(), 1, "{name}: {processes:?}");
-        pids[0].clone()
-    };
+    let pid_of = |name: &str| crate::procs::only(&processes, name);
     let window = pid_of("parley-desktop");
     let maps = std::fs::read_to_string(format!("/proc/{window}/maps")).unwrap();
     let voice = maps
