@@ -70,25 +70,46 @@ pub fn vacuum(conn: &Connection, db_file: &Path) -> Result<Compacted> {
     })
 }
 
-/// How many segments the search index has, from its structure record (FTS5's format: a 4-byte
-/// cookie, a 4-byte marker in version 2, then the number of levels and of segments as SQLite
-/// varints: big-endian, seven bits a byte, the high bit set on all but the last).
+/// How many segments the search index has.
 pub fn index_segments(conn: &Connection) -> Result<u64> {
+    Ok(index_structure(conn)?.len() as u64)
+}
+
+/// One segment of the search index: its id, level, and how many leaf pages it spans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexSegment {
+    pub id: u64,
+    pub level: u64,
+    pub pages: u64,
+}
+
+/// The search index's segments, from its structure record (FTS5's format: a 4-byte cookie, a
+/// 4-byte marker in version 2, the number of levels, of segments and the write counter, then per
+/// level its merge state and segment count, and per segment its id and first and last leaf page,
+/// followed in version 2 by five more numbers; all SQLite varints: big-endian, seven bits a byte,
+/// the high bit set on all but the last, the ninth byte whole).
+pub fn index_structure(conn: &Connection) -> Result<Vec<IndexSegment>> {
     let record: Vec<u8> = conn.query_row(
         "SELECT block FROM messages_fts_data WHERE id = 10",
         [],
         |r| r.get(0),
     )?;
-    let mut at = if record.get(4..8) == Some(&[0xff, 0, 0, 1]) {
-        8
-    } else {
-        4
-    };
+    parse_structure(&record).ok_or_else(|| crate::error::Error::Database {
+        message: "the search index's structure record is cut short".into(),
+    })
+}
+
+fn parse_structure(record: &[u8]) -> Option<Vec<IndexSegment>> {
+    let v2 = record.get(4..8) == Some(&[0xff, 0, 0, 1]);
+    let mut at = if v2 { 8 } else { 4 };
     let mut varint = || {
         let mut v = 0u64;
-        for _ in 0..8 {
+        for i in 0..9 {
             let byte = *record.get(at)?;
             at += 1;
+            if i == 8 {
+                return Some((v << 8) | u64::from(byte));
+            }
             v = (v << 7) | u64::from(byte & 0x7f);
             if byte < 0x80 {
                 return Some(v);
@@ -96,10 +117,27 @@ pub fn index_segments(conn: &Connection) -> Result<u64> {
         }
         None
     };
-    let _levels = varint();
-    varint().ok_or_else(|| crate::error::Error::Database {
-        message: "the search index's structure record is cut short".into(),
-    })
+    let levels = varint()?;
+    let total = varint()?;
+    let _writes = varint()?;
+    let mut segments = Vec::new();
+    for level in 0..levels {
+        let _merging = varint()?;
+        for _ in 0..varint()? {
+            let (id, first, last) = (varint()?, varint()?, varint()?);
+            if v2 {
+                for _ in 0..5 {
+                    varint()?;
+                }
+            }
+            segments.push(IndexSegment {
+                id,
+                level,
+                pages: (last + 1).saturating_sub(first),
+            });
+        }
+    }
+    (segments.len() as u64 == total).then_some(segments)
 }
 
 #[cfg(test)]
@@ -144,6 +182,53 @@ mod tests {
     /// A conversation of three messages holding "needle", written one by one.
     fn needles(c: &Connection) -> Result<i64> {
         conversation_with(c, (0..3).map(|i| format!("a haystack with a needle, {i}")))
+    }
+
+    /// Both versions of FTS5's structure record: levels, segments and their leaf pages, a two-byte
+    /// varint among them; a record cut short is refused, not read as fewer segments.
+    #[test]
+    fn the_structure_record_names_each_segment_with_its_level_and_pages() {
+        let segments = |v2: bool| {
+            let mut r = vec![0, 0, 0, 7];
+            if v2 {
+                r.extend([0xff, 0, 0, 1]);
+            }
+            // Two levels, three segments, write counter 300; level 0: segments 1 (page 1) and 2
+            // (pages 2–3); level 1: segment 3 (pages 4–10, 130 as a two-byte varint in v2's fields).
+            r.extend([2, 3, 0x82, 0x2c]);
+            let extra: &[u8] = if v2 { &[0, 0, 0, 0x81, 0x02, 9] } else { &[] };
+            r.extend([0, 2, 1, 1, 1]);
+            r.extend(extra);
+            r.extend([2, 2, 3]);
+            r.extend(extra);
+            r.extend([0, 1, 3, 4, 10]);
+            r.extend(extra);
+            r
+        };
+        for v2 in [false, true] {
+            let record = segments(v2);
+            let parsed = parse_structure(&record).unwrap();
+            let seg = |id, level, pages| IndexSegment { id, level, pages };
+            assert_eq!(
+                parsed,
+                [seg(1, 0, 1), seg(2, 0, 2), seg(3, 1, 7)],
+                "v2 {v2}"
+            );
+            assert_eq!(parse_structure(&record[..record.len() - 1]), None);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _) = Db::open_dir(dir.path()).unwrap();
+        db.with(|c| {
+            needles(c)?;
+            let live = index_structure(c)?;
+            assert_eq!(live.len(), 3);
+            assert!(
+                live.iter().all(|s| s.level == 0 && s.pages >= 1),
+                "{live:?}"
+            );
+            Ok(())
+        })
+        .unwrap();
     }
 
     #[test]

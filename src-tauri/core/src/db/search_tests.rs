@@ -472,6 +472,10 @@ fn a_trigram_in_many_messages_costs_more_than_a_rare_one() {
     assert!(pages[0] > pages[1] && pages[1] >= 1, "{pages:?}");
     // The cheapest pair spanning half the word leads: one of its trigrams is from the rare end.
     add_many(&mut c, "zqxcommon", 1);
+    // Two segments now: the larger one (more than half the pages) alone stands for the index.
+    assert!(crate::db::compact::index_segments(&c).unwrap() >= 2);
+    let pages = plan::trigram_pages(&c, &["com".into(), "zqx".into()]).unwrap();
+    assert!(pages[0] > pages[1] && pages[1] >= 1, "{pages:?}");
     let first = &word_plans(&c, "zqxcommon")[0];
     assert!(
         ["zqx", "qxc", "xco"]
