@@ -89,11 +89,9 @@ pub struct IndexSegment {
 /// followed in version 2 by five more numbers; all SQLite varints: big-endian, seven bits a byte,
 /// the high bit set on all but the last, the ninth byte whole).
 pub fn index_structure(conn: &Connection) -> Result<Vec<IndexSegment>> {
-    let record: Vec<u8> = conn.query_row(
-        "SELECT block FROM messages_fts_data WHERE id = 10",
-        [],
-        |r| r.get(0),
-    )?;
+    let record: Vec<u8> = conn
+        .prepare_cached("SELECT block FROM messages_fts_data WHERE id = 10")?
+        .query_row([], |r| r.get(0))?;
     parse_structure(&record).ok_or_else(|| crate::error::Error::Database {
         message: "the search index's structure record is cut short".into(),
     })

@@ -223,3 +223,55 @@ fn a_newer_schema_is_refused_and_left_alone() {
         .unwrap();
     assert_eq!(v, 999);
 }
+
+/// How many times SQLite prepared each of the connection's statements again, by their SQL.
+fn reprepared(c: &Connection) -> Vec<(String, i32)> {
+    let mut out = Vec::new();
+    // SAFETY: the handle is this live connection's, used on this thread only; each statement
+    // pointer comes from SQLite's own list of the connection's statements and is only read.
+    unsafe {
+        let mut st = rusqlite::ffi::sqlite3_next_stmt(c.handle(), std::ptr::null_mut());
+        while !st.is_null() {
+            let sql = std::ffi::CStr::from_ptr(rusqlite::ffi::sqlite3_sql(st));
+            let count = rusqlite::ffi::sqlite3_stmt_status(
+                st,
+                rusqlite::ffi::SQLITE_STMTSTATUS_REPREPARE,
+                0,
+            );
+            out.push((sql.to_string_lossy().into_owned(), count));
+            st = rusqlite::ffi::sqlite3_next_stmt(c.handle(), st);
+        }
+    }
+    out
+}
+
+/// Searching word after word (as the user types) runs the same prepared statements: their plans
+/// do not depend on the words (configure's QPSG; without it each new word prepared the search's
+/// statement again).
+#[test]
+fn a_new_search_word_does_not_prepare_the_search_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = Db::open_dir(dir.path()).unwrap();
+    db.with(|c| {
+        conversation_with(c, ["carson and the pacers, shuffled".to_string()])?;
+        for word in [
+            "carson",
+            "pacers",
+            "shuffled",
+            "zebrafish",
+            "car",
+            "pacer",
+            "ca",
+        ] {
+            let hits = search::search(c, word, &Default::default(), 50)?;
+            assert_eq!(hits.len(), usize::from(word != "zebrafish"), "{word}");
+        }
+        let again: Vec<_> = reprepared(c)
+            .into_iter()
+            .filter(|(sql, n)| sql.contains("FROM messages") && *n > 0)
+            .collect();
+        assert!(again.is_empty(), "prepared again: {again:?}");
+        Ok(())
+    })
+    .unwrap();
+}
