@@ -4,10 +4,10 @@
 //!
 //! Why the merge: the trigram index grows by segments (one per write, merged four at a time), and
 //! a search looks each of its trigrams up in every segment. On the 1,000,000-message bench
-//! database (20 segments as built) Compact takes 42.5 s in all and 1,646 → 1,595 MB; search p50
-//! for a common word 1.64 → 0.79 ms, a rare two-character Chinese word 15.0 → 7.3 ms, rare
-//! English words unchanged (~8.5 ms) (`cargo bench --bench bench -- search_1m`, README
-//! "Performance").
+//! database of real words (22 segments as built) Compact takes ~76 s and 1,850 → 1,759 MB; search
+//! p50 for a common English word 0.67 → 0.29 ms, a rare one 1.09 → 0.78 ms (`cargo bench --bench
+//! bench -- search_1m`, README "Performance"). The index's segments are read here too
+//! (`index_structure`): the search costs a word's trigrams in the largest of them.
 
 use std::path::Path;
 
