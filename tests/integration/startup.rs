@@ -104,7 +104,11 @@ fn the_ui_font_list_is_the_platform_font_the_generic_then_the_chinese_ones() {
     );
     // Second, before the Chinese names: WebKitGTK resolves every name up to the first generic
     // for each font of the first view, whether its text needs them or not (app.css).
-    assert_eq!(list.get(1).map(String::as_str), Some("sans-serif"), "{list:?}");
+    assert_eq!(
+        list.get(1).map(String::as_str),
+        Some("sans-serif"),
+        "{list:?}"
+    );
     let latin = [
         "-apple-system",
         "Segoe UI",

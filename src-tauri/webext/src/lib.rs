@@ -1,6 +1,7 @@
 //! Parley's web process extension (WebKitGTK loads it into the web process that runs `ui/`).
 //!
-//! It does two things. On the window's message `parley-collect` it runs a full, synchronous
+//! It does three things. As it is loaded, before WebKit opens its EGL display, it loads the LLVM
+//! of Mesa's driver so that its symbols bind inside it (`llvm.rs`). On the window's message `parley-collect` it runs a full, synchronous
 //! JavaScriptCore collection and gives the allocator's free pages back to the system, then
 //! replies with the process's anonymous memory before and after (KiB) and the time it took (ms).
 //! And when a page has loaded with compositing off, it unmaps the code of the OpenGL driver the
@@ -17,6 +18,9 @@
 //!
 //! The collection entry points are looked up at run time (`dlsym`): they are exported by
 //! libjavascriptcoregtk but not part of its stable API; a missing one is skipped.
+
+#[cfg(target_os = "linux")]
+mod llvm;
 
 #[cfg(target_os = "linux")]
 mod ext {
@@ -209,6 +213,7 @@ mod ext {
     /// Called by WebKitGTK once, when it loads this library into a web process.
     #[no_mangle]
     pub unsafe extern "C" fn webkit_web_extension_initialize(extension: *mut c_void) {
+        super::llvm::preload();
         let handler: unsafe extern "C" fn(*mut c_void, *mut c_void, gpointer) = on_page;
         connect(extension, c"page-created", handler as *const ());
     }
