@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod commands;
 pub mod gui;
+mod sysfont;
 mod trim;
 mod webkit;
 pub mod window_state;

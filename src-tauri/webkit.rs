@@ -3,7 +3,7 @@
 //! layers), no OpenGL in the window's own process, and (not by default) the "document viewer"
 //! cache model and the "never" hardware acceleration policy. `PARLEY_WEBKIT_LEVERS` picks them for
 //! measuring or for a machine that misbehaves: a comma list of `compositing`, `cache`, `gl`,
-//! `accel`, `flite`, or `none`; unset = the default. Also: the web process extension's folder and
+//! `accel`, `flite`, `fonts`, or `none`; unset = the default. Also: the web process extension's folder and
 //! the request for a full collection.
 
 /// What applies when `PARLEY_WEBKIT_LEVERS` is unset: compositing off (idle PSS 324 → 118 MiB)
@@ -14,7 +14,9 @@
 /// (the 50 modules twice); without it the window shows its first view ~40 ms sooner (median of
 /// 6 alternated starts 530 → 488 ms) at the same idle memory (198–200 → 197–199 MiB). And
 /// `flite`: WebKit's child processes look flite's voice up early (`preload_flite_voice`).
-const DEFAULT: &str = "compositing,gl,flite";
+/// And `fonts`: `system-ui` dropped from the page's font list where it resolves to nothing
+/// (`crate::sysfont`).
+const DEFAULT: &str = "compositing,gl,flite,fonts";
 
 fn levers() -> String {
     std::env::var("PARLEY_WEBKIT_LEVERS").unwrap_or_else(|_| DEFAULT.into())
@@ -199,17 +201,36 @@ fn parse_reply(message: &webkit2gtk::UserMessage) -> Option<Released> {
     })
 }
 
+/// The page's font list without `system-ui` (`--font-generic` in ui/css/app.css): where that
+/// name resolves to nothing, WebKitGTK draws in the generic anyway, after asking (`crate::sysfont`).
+const PLAIN_FONT: &str = "html:root { --font: var(--font-generic); }";
+
 /// On the window's webview, once created.
 pub fn apply<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>) {
     #[cfg(target_os = "linux")]
     {
         let (cache, accel) = (on("cache"), on("accel"));
-        if !cache && !accel {
+        let plain_font = on("fonts") && !crate::sysfont::resolves(c"system-ui");
+        parley_core::trace(&format!("system-ui resolves: {}", !plain_font));
+        if !cache && !accel && !plain_font {
             return;
         }
         let _ = window.with_webview(move |webview| {
-            use webkit2gtk::{SettingsExt, WebContextExt, WebViewExt};
+            use webkit2gtk::{SettingsExt, UserContentManagerExt, WebContextExt, WebViewExt};
             let view = webview.inner();
+            if plain_font {
+                // Added before the page's first style resolution (the web process is still
+                // starting); `html:root` outranks app.css's `:root` whatever the order.
+                if let Some(content) = view.user_content_manager() {
+                    content.add_style_sheet(&webkit2gtk::UserStyleSheet::new(
+                        PLAIN_FONT,
+                        webkit2gtk::UserContentInjectedFrames::TopFrame,
+                        webkit2gtk::UserStyleLevel::Author,
+                        &[],
+                        &[],
+                    ));
+                }
+            }
             if cache {
                 if let Some(context) = view.context() {
                     context.set_cache_model(webkit2gtk::CacheModel::DocumentViewer);

@@ -363,3 +363,32 @@ async fn webkits_processes_find_the_speech_voice_early() {
     }
     app.close().await;
 }
+
+/// The `fonts` lever (src-tauri/sysfont.rs, webkit.rs): where `system-ui` resolves to nothing
+/// (none of the fonts fontconfig's configuration maps it to is installed, as on the test
+/// machines), the window drops it from the page's font list, so WebKitGTK does not ask fontconfig
+/// about it for each font of the first view; where it resolves, the list keeps it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn system_ui_is_dropped_where_it_resolves_to_nothing() {
+    let lab = Lab::new().await;
+    let server = FakeOpenAi::start();
+    let app = lab.open(&server).await;
+    let family = app
+        .client()
+        .execute("return getComputedStyle(document.body).fontFamily", vec![])
+        .await
+        .unwrap();
+    let family = family.as_str().unwrap_or_default().to_string();
+    // Debian's 60-latin.conf maps system-ui to these.
+    let list = std::process::Command::new("fc-list")
+        .args([":", "family"])
+        .output()
+        .expect("fc-list");
+    let list = String::from_utf8_lossy(&list.stdout).to_lowercase();
+    let resolves = ["cantarell", "noto sans ui", "segoe ui"]
+        .iter()
+        .any(|f| list.lines().any(|l| l.split(',').any(|n| n.trim() == *f)));
+    assert_eq!(family.starts_with("system-ui"), resolves, "{family}");
+    assert!(family.contains("sans-serif"), "{family}");
+    app.close().await;
+}
