@@ -29,7 +29,8 @@ const FC_RESULT_MATCH: c_int = 0;
 
 #[link(name = "fontconfig")]
 extern "C" {
-    fn FcNameParse(name: *const u8) -> *mut c_void;
+    fn FcPatternCreate() -> *mut c_void;
+    fn FcPatternAddString(pattern: *mut c_void, object: *const c_char, s: *const u8) -> c_int;
     fn FcConfigSubstitute(config: *mut c_void, pattern: *mut c_void, kind: c_int) -> c_int;
     fn FcDefaultSubstitute(pattern: *mut c_void);
     fn FcFontMatch(config: *mut c_void, pattern: *mut c_void, result: *mut c_int) -> *mut c_void;
@@ -55,10 +56,17 @@ pub fn resolves(family: &CStr) -> bool {
     // SAFETY: fontconfig's documented calls on patterns this function owns and destroys; the
     // strings read stay owned by their pattern and are copied before it is destroyed.
     unsafe {
-        let pattern = FcNameParse(family.to_bytes_with_nul().as_ptr());
+        // Not FcNameParse: in fontconfig's name syntax `system-ui` is the family "system" at
+        // size "ui".
+        let pattern = FcPatternCreate();
         if pattern.is_null() {
             return true; // no answer: keep the name, as before
         }
+        FcPatternAddString(
+            pattern,
+            c"family".as_ptr(),
+            family.to_bytes_with_nul().as_ptr(),
+        );
         FcConfigSubstitute(std::ptr::null_mut(), pattern, FC_MATCH_PATTERN);
         FcDefaultSubstitute(pattern);
         let mut families = vec![];
@@ -110,6 +118,46 @@ mod tests {
         // Every machine with fontconfig has the generic families.
         assert!(resolves(c"sans-serif"));
         assert!(!resolves(c"Parley No Such Font 1234"));
+    }
+
+    /// With a configuration that maps `system-ui` to an installed font (as Cantarell on a GNOME
+    /// desktop), it resolves. fontconfig reads its configuration once per process: the check runs
+    /// in a child process of this test binary with `FONTCONFIG_FILE` set.
+    #[test]
+    fn system_ui_resolves_where_the_configuration_maps_it_to_an_installed_font() {
+        if std::env::var_os("PARLEY_SYSFONT_CHILD").is_some() {
+            assert!(resolves(c"system-ui"));
+            assert!(
+                !resolves(c"system"),
+                "the name is one family, not family and size"
+            );
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("parley-sysfont-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let conf = dir.join("fonts.conf");
+        std::fs::write(
+            &conf,
+            r#"<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
+<fontconfig>
+  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>
+  <alias><family>system-ui</family><prefer><family>DejaVu Sans</family></prefer></alias>
+</fontconfig>
+"#,
+        )
+        .unwrap();
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "sysfont::tests::system_ui_resolves_where_the_configuration_maps_it_to_an_installed_font",
+                "--exact",
+            ])
+            .env("PARLEY_SYSFONT_CHILD", "1")
+            .env("FONTCONFIG_FILE", &conf)
+            .status()
+            .unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(status.success());
     }
 
     /// Debian's configuration maps `system-ui` to these (60-latin.conf); the test machines have
