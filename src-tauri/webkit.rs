@@ -3,8 +3,8 @@
 //! layers), no OpenGL in the window's own process, and (not by default) the "document viewer"
 //! cache model and the "never" hardware acceleration policy. `PARLEY_WEBKIT_LEVERS` picks them for
 //! measuring or for a machine that misbehaves: a comma list of `compositing`, `cache`, `gl`,
-//! `accel`, `flite`, `fonts`, or `none`; unset = the default. Also: the web process extension's folder and
-//! the request for a full collection.
+//! `accel`, `flite`, `fonts`, or `none`; unset = the default. Also: the web process extension's
+//! folder and the request for a full collection.
 
 /// What applies when `PARLEY_WEBKIT_LEVERS` is unset: compositing off (idle PSS 324 → 118 MiB)
 /// and no OpenGL in the window's own process (`gl`). (Compositing off once made WebKitWebDriver's
@@ -202,7 +202,8 @@ fn parse_reply(message: &webkit2gtk::UserMessage) -> Option<Released> {
 }
 
 /// The page's font list without `system-ui` (`--font-generic` in ui/css/app.css): where that
-/// name resolves to nothing, WebKitGTK draws in the generic anyway, after asking (`crate::sysfont`).
+/// name resolves to nothing, WebKitGTK draws in the generic anyway, after asking
+/// (`crate::sysfont`).
 const PLAIN_FONT: &str = "html:root { --font: var(--font-generic); }";
 
 /// On the window's webview, once created.
