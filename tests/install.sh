@@ -90,10 +90,12 @@ done
 [ -s "${chroot_dir}/usr/lib/parley/libparley_webext.so" ] && grep -q "web process extension from /usr/bin/../lib/parley" "$scratch/window.log" \
   && [ -n "$ext_in" ] && ok "the web process extension is installed and loaded into the web process (pid $ext_in)" \
   || bad "web process extension: $(grep -m1 'extension' "$scratch/window.log"), in a web process: ${ext_in:-none}"
-pkill -TERM -P "$window" 2>/dev/null || true
 for p in $(in_target pgrep -x parley-desktop 2>/dev/null); do
   grep -qs "HOME=$home" "/proc/$p/environ" && kill "$p" 2>/dev/null || true
 done
+# xvfb-run stops its Xvfb once the window has exited; signalled itself, it left the Xvfb running.
+for _ in $(seq 50); do kill -0 "$window" 2>/dev/null || break; sleep 0.1; done
+pkill -TERM -P "$window" 2>/dev/null || true
 wait "$window" 2>/dev/null || true
 
 before=$(sha256sum "$db" | cut -d' ' -f1)
