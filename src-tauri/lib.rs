@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod commands;
 pub mod gui;
+#[cfg(target_os = "linux")]
 mod sysfont;
 mod trim;
 mod webkit;

@@ -1,11 +1,11 @@
 //! Parley's web process extension (WebKitGTK loads it into the web process that runs `ui/`).
 //!
-//! It does three things. As it is loaded, before WebKit opens its EGL display, it loads the LLVM
-//! of Mesa's driver so that its symbols bind inside it (`llvm.rs`). On the window's message `parley-collect` it runs a full, synchronous
-//! JavaScriptCore collection and gives the allocator's free pages back to the system, then
-//! replies with the process's anonymous memory before and after (KiB) and the time it took (ms).
-//! And when a page has loaded with compositing off, it unmaps the code of the OpenGL driver the
-//! web process loaded but does not run (`drop_unused_code`).
+//! It does three things. As it is loaded, before WebKit opens its EGL display, it loads the LLVM of
+//! Mesa's driver so that its symbols bind inside it (`llvm.rs`). On the window's message
+//! `parley-collect` it runs a full, synchronous JavaScriptCore collection and gives the allocator's
+//! free pages back to the system, then replies with the process's anonymous memory before and after
+//! (KiB) and the time it took (ms). And when a page has loaded with compositing off, it unmaps the
+//! code of the OpenGL driver the web process loaded but does not run (`drop_unused_code`).
 //!
 //! Why it exists: the DOM of messages scrolled past, or of a conversation left, is garbage that
 //! only a full collection frees, and nothing starts one in an idle page: after ten opens of a
