@@ -22,7 +22,7 @@ use plan::{rarest_pair, word_plans, MAX_MISSES};
 use plan::{PAIR_COMMON_IN_SAMPLE, PAIR_MAX_INSTANCES, PAIR_QUICK, PAIR_SAMPLE};
 pub use snippets::snippet;
 #[cfg(test)]
-use snippets::{fold, CASELESS};
+use snippets::{fold, CASELESS, INTO_ASCII};
 use snippets::{snippet_of, Needles};
 
 /// At most this many hits per search.

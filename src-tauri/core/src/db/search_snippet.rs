@@ -1,6 +1,9 @@
 //! Snippets: a window of a message around the first match of the query's words, cut into plain
 //! and matched parts (`search.rs` makes one per hit).
 
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use memchr::memmem;
+
 use super::{SnippetPart, SNIPPET_BEFORE, SNIPPET_CHARS};
 
 /// Characters without case (CJK, kana, Yi, Hangul: checked in a test), folded without a lookup.
@@ -29,7 +32,15 @@ pub(super) struct Needles {
     /// Every word is of characters without case: no other character folds into one of them, so
     /// they are found in the message as it is.
     caseless: bool,
+    /// Every word is ASCII: the first match is found in the message's bytes as they are, ASCII's
+    /// case ignored (no copy of the message folded), unless the message holds one of the two
+    /// characters outside ASCII that fold into it (`INTO_ASCII`).
+    ascii: Option<AhoCorasick>,
 }
+
+/// The characters outside ASCII whose folded form is ASCII: İ (into i) and the Kelvin sign (into
+/// k); a test checks there are no others.
+pub(super) const INTO_ASCII: [char; 2] = ['\u{130}', '\u{212A}'];
 
 impl Needles {
     pub(super) fn new(words: &[String]) -> Self {
@@ -38,7 +49,18 @@ impl Needles {
             .map(|w| w.chars().map(fold).collect::<Vec<_>>())
             .filter(|w: &Vec<char>| !w.is_empty())
             .collect();
+        let ascii = (!chars.is_empty() && chars.iter().flatten().all(char::is_ascii))
+            .then(|| {
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+                    .build(chars.iter().map(|n| n.iter().collect::<String>()))
+                    .ok()
+            })
+            .flatten();
         Needles {
+            ascii,
             texts: chars.iter().map(|n| n.iter().collect()).collect(),
             firsts: chars.iter().map(|n| n[0]).collect(),
             reach: chars.iter().map(Vec::len).max().unwrap_or(0).max(1),
@@ -69,6 +91,13 @@ pub(super) fn snippet_of(content: &str, needles: &Needles) -> Vec<SnippetPart> {
             .min();
         at.map_or(0, |at| text[..at].chars().count())
     };
+    if let Some(parts) = needles
+        .ascii
+        .as_ref()
+        .and_then(|ac| ascii_snippet(content, ac))
+    {
+        return parts;
+    }
     let first = if needles.caseless {
         first_in(content)
     } else if content.is_ascii() {
@@ -99,21 +128,7 @@ pub(super) fn snippet_of(content: &str, needles: &Needles) -> Vec<SnippetPart> {
             .unwrap_or(0)
     };
     let mut parts: Vec<SnippetPart> = Vec::new();
-    let mut push = |text: &[char], hit: bool| {
-        if text.is_empty() {
-            return;
-        }
-        let text = text
-            .iter()
-            .map(|&c| if c.is_whitespace() { ' ' } else { c });
-        match parts.last_mut() {
-            Some(last) if last.hit == hit => last.text.extend(text),
-            _ => parts.push(SnippetPart {
-                text: text.collect(),
-                hit,
-            }),
-        }
-    };
+    let mut push = |text: &[char], hit: bool| push_part(&mut parts, text.iter().copied(), hit);
     if start > 0 {
         push(&['…'], false);
     }
@@ -140,4 +155,75 @@ pub(super) fn snippet_of(content: &str, needles: &Needles) -> Vec<SnippetPart> {
         push(&['…'], false);
     }
     parts
+}
+
+/// The snippet of words that are all ASCII, made from the message's bytes as they are: an ASCII byte
+/// in UTF-8 is always an ASCII character, so ASCII's case ignored finds what the folded text would,
+/// unless the message holds a character outside ASCII that folds into it (then None). The same
+/// window and marks as `snippet_of`'s loop: leftmost, longest, cut at the window's end.
+fn ascii_snippet(content: &str, ac: &AhoCorasick) -> Option<Vec<SnippetPart>> {
+    let bytes = content.as_bytes();
+    let folds_into_ascii = INTO_ASCII
+        .iter()
+        .any(|c| memmem::find(bytes, c.encode_utf8(&mut [0; 4]).as_bytes()).is_some());
+    if folds_into_ascii {
+        return None;
+    }
+    let first = ac.find(content).map_or(0, |m| m.start());
+    // The window: up to SNIPPET_BEFORE characters before the first match, SNIPPET_CHARS in all,
+    // read on as far as the longest word can reach past its end.
+    let start = content[..first]
+        .char_indices()
+        .rev()
+        .nth(SNIPPET_BEFORE - 1)
+        .map_or(0, |(i, _)| i);
+    // Each character's start from the window's on, then the text's end.
+    let mut bounds = content[start..]
+        .char_indices()
+        .map(|(i, _)| start + i)
+        .chain(std::iter::once(content.len()));
+    let end = bounds.nth(SNIPPET_CHARS).unwrap_or(content.len());
+    let reach_end = bounds
+        .nth(ac.max_pattern_len() - 1)
+        .unwrap_or(content.len());
+    let mut parts: Vec<SnippetPart> = Vec::new();
+    if start > 0 {
+        push_part(&mut parts, "…".chars(), false);
+    }
+    let mut plain = 0;
+    let window = &content[start..reach_end];
+    let cut = end - start;
+    for m in ac.find_iter(window) {
+        if m.start() >= cut {
+            break;
+        }
+        push_part(&mut parts, window[plain..m.start()].chars(), false);
+        let stop = m.end().min(cut);
+        push_part(&mut parts, window[m.start()..stop].chars(), true);
+        plain = stop;
+    }
+    push_part(&mut parts, window[plain..cut].chars(), false);
+    if end < content.len() {
+        push_part(&mut parts, "…".chars(), false);
+    }
+    Some(parts)
+}
+
+/// Adds text to the snippet, whitespace as spaces, joined to the last part when both are plain or
+/// both matched.
+fn push_part(parts: &mut Vec<SnippetPart>, text: impl IntoIterator<Item = char>, hit: bool) {
+    let mut text = text
+        .into_iter()
+        .map(|c| if c.is_whitespace() { ' ' } else { c })
+        .peekable();
+    if text.peek().is_none() {
+        return;
+    }
+    match parts.last_mut() {
+        Some(last) if last.hit == hit => last.text.extend(text),
+        _ => parts.push(SnippetPart {
+            text: text.collect(),
+            hit,
+        }),
+    }
 }

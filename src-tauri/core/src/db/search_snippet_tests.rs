@@ -79,8 +79,18 @@ fn snippet_reference(content: &str, words: &[String]) -> Vec<SnippetPart> {
 
 #[test]
 fn snippets_agree_with_the_reference_on_random_text() {
-    let alphabet: Vec<char> = "aAbB \n\té机器学习İK".chars().collect();
-    let mut next = crate::testing::xorshift(7);
+    // With the characters that fold into ASCII, and without them (ASCII words are then found in
+    // the bytes as they are).
+    for (seed, alphabet) in [
+        (7, "aAbB \n\té机器学习İ\u{212A}"),
+        (8, "aAbBkK \n\tÉé机器学习"),
+    ] {
+        agree_on_random_text(seed, &alphabet.chars().collect::<Vec<char>>());
+    }
+}
+
+fn agree_on_random_text(seed: u64, alphabet: &[char]) {
+    let mut next = crate::testing::xorshift(seed);
     for round in 0..3_000 {
         let len = next(400);
         let text: String = (0..len).map(|_| alphabet[next(alphabet.len())]).collect();
@@ -112,4 +122,13 @@ fn the_characters_folded_without_a_lookup_have_no_case() {
             assert_eq!(fold(c), c);
         }
     }
+}
+
+#[test]
+fn only_the_listed_characters_outside_ascii_fold_into_it() {
+    let into: Vec<char> = (0x80..=0x10FFFF)
+        .filter_map(char::from_u32)
+        .filter(|&c| fold(c).is_ascii())
+        .collect();
+    assert_eq!(into, INTO_ASCII);
 }
