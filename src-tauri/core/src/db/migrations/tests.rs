@@ -245,3 +245,20 @@ fn full_text_index_follows_finished_messages_only() {
     )
     .unwrap();
 }
+
+#[test]
+fn the_search_index_merges_two_segments_at_a_time() {
+    let automerge = |conn: &Connection| -> Option<i64> {
+        conn.query_row(
+            "SELECT v FROM messages_fts_config WHERE k = 'automerge'",
+            [],
+            |r| r.get(0),
+        )
+        .ok()
+    };
+    let mut conn = Connection::open_in_memory().unwrap();
+    migrate_to(&mut conn, 27).unwrap();
+    assert_eq!(automerge(&conn), None, "FTS5's default (4) before 28");
+    migrate(&mut conn).unwrap();
+    assert_eq!(automerge(&conn), Some(2));
+}
