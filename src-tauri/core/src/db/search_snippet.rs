@@ -49,19 +49,20 @@ impl Needles {
             .map(|w| w.chars().map(fold).collect::<Vec<_>>())
             .filter(|w: &Vec<char>| !w.is_empty())
             .collect();
-        let ascii = (!chars.is_empty() && chars.iter().flatten().all(char::is_ascii))
+        let texts: Vec<String> = chars.iter().map(|n| n.iter().collect()).collect();
+        let ascii = (!texts.is_empty() && texts.iter().all(|t| t.is_ascii()))
             .then(|| {
                 AhoCorasick::builder()
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::LeftmostLongest)
                     .kind(Some(AhoCorasickKind::NoncontiguousNFA))
-                    .build(chars.iter().map(|n| n.iter().collect::<String>()))
+                    .build(&texts)
                     .ok()
             })
             .flatten();
         Needles {
             ascii,
-            texts: chars.iter().map(|n| n.iter().collect()).collect(),
+            texts,
             firsts: chars.iter().map(|n| n[0]).collect(),
             reach: chars.iter().map(Vec::len).max().unwrap_or(0).max(1),
             caseless: chars
@@ -78,9 +79,17 @@ pub fn snippet(content: &str, words: &[String]) -> Vec<SnippetPart> {
     snippet_of(content, &Needles::new(words))
 }
 
-/// A search shows 50 snippets as the user types: the first match is found in the folded text as a
-/// string search, and only the window is read as characters.
+/// A search shows 50 snippets as the user types: ASCII words are found in the message as it is
+/// (`ascii_snippet`); other words' first match in the folded text as a string search, and only the
+/// window is read as characters.
 pub(super) fn snippet_of(content: &str, needles: &Needles) -> Vec<SnippetPart> {
+    if let Some(parts) = needles
+        .ascii
+        .as_ref()
+        .and_then(|ac| ascii_snippet(content, ac))
+    {
+        return parts;
+    }
     // Folding keeps one character for one, so the first match's place in characters is the same
     // in the folded text and in the message.
     let first_in = |text: &str| {
@@ -91,13 +100,6 @@ pub(super) fn snippet_of(content: &str, needles: &Needles) -> Vec<SnippetPart> {
             .min();
         at.map_or(0, |at| text[..at].chars().count())
     };
-    if let Some(parts) = needles
-        .ascii
-        .as_ref()
-        .and_then(|ac| ascii_snippet(content, ac))
-    {
-        return parts;
-    }
     let first = if needles.caseless {
         first_in(content)
     } else if content.is_ascii() {
