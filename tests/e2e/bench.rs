@@ -42,7 +42,7 @@ async fn bench_streaming_render() {
              return null;")
             .await;
         c.execute_async(
-            "import('./js/render.js').then(m => { m.resetRenderStats(); window.__benchStart = performance.now(); arguments[0](null); })",
+            "import('./app.bundle.js').then((m) => m.render).then(m => { m.resetRenderStats(); window.__benchStart = performance.now(); arguments[0](null); })",
             vec![],
         )
         .await
@@ -60,7 +60,7 @@ async fn bench_streaming_render() {
         let total_ms = loop {
             let v = c
                 .execute_async(
-                    "import('./js/render.js').then(m => arguments[0](m.renderBusy() ? null : m.renderStats().doneAt - window.__benchStart))",
+                    "import('./app.bundle.js').then((m) => m.render).then(m => arguments[0](m.renderBusy() ? null : m.renderStats().doneAt - window.__benchStart))",
                     vec![],
                 )
                 .await
@@ -75,7 +75,7 @@ async fn bench_streaming_render() {
             .execute_async(
                 "window.__stopGaps = true;
                  const done = arguments[0];
-                 import('./js/render.js').then(async (m) => {
+                 import('./app.bundle.js').then((m) => m.render).then(async (m) => {
                    const s = m.renderStats();
                    const convs = await window.__TAURI__.core.invoke('list_conversations');
                    const msgs = await window.__TAURI__.core.invoke('get_messages', { conversationId: convs[0].id });
@@ -88,7 +88,7 @@ async fn bench_streaming_render() {
                      naive.push(performance.now() - t0);
                    }
                    // Where the time goes, warm: Markdown (with KaTeX and highlight.js) vs sanitizing.
-                   const md = await import('./js/markdown.js');
+                   const md = await import('./app.bundle.js').then((m) => m.markdown);
                    const parts = [];
                    for (let r = 0; r < 3; r++) {
                      const t0 = performance.now();

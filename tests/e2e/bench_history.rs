@@ -133,7 +133,7 @@ async fn bench_long_history() {
         .execute_async(
             "const id = arguments[0];
              const done = arguments[arguments.length - 1];
-             import('./js/sidebar.js').then(async (s) => {
+             import('./app.bundle.js').then((m) => m.sidebar).then(async (s) => {
                try {
                const full = [];
                for (let i = 0; i < 5; i++) {
@@ -160,7 +160,7 @@ async fn bench_long_history() {
     let phases = c
         .execute_async(
             "const id = arguments[0]; const done = arguments[arguments.length - 1];
-             Promise.all([import('./js/api.js'), import('./js/messages.js')]).then(async ([{ api }, view]) => {
+             Promise.all([import('./app.bundle.js').then((m) => m.api), import('./app.bundle.js').then((m) => m.messages)]).then(async ([{ api }, view]) => {
                const el = document.getElementById('messages');
                const out = { ipc: [], bytes: 0, build: [], layout: [], paint: [], totals: [], bare: [], short: [] };
                for (let i = 0; i < 5; i++) {
@@ -226,7 +226,7 @@ async fn bench_long_history() {
             let s = c
                 .execute_async(
                     "const [px, limitMs, done] = arguments;
-                     Promise.all([import('./js/messages.js'), import('./js/paging.js')]).then(([view, paging]) => {
+                     Promise.all([import('./app.bundle.js').then((m) => m.messages), import('./app.bundle.js').then((m) => m.paging)]).then(([view, paging]) => {
                        paging.resetPagingStats?.();
                        const P = window.__probe;
                        Object.assign(P, { raf: {}, io: 0, ioN: 0, layout: 0, layoutN: 0, ipc: 0, ipcN: 0, ipcBytes: 0 });
@@ -313,7 +313,7 @@ async fn bench_long_history() {
     let held = c
         .execute_async(
             "const done = arguments[0];
-             Promise.all([import('./js/messages.js'), import('./js/lazymd.js'), import('./js/render.js')]).then(([view, lazy, render]) =>
+             Promise.all([import('./app.bundle.js').then((m) => m.messages), import('./app.bundle.js').then((m) => m.lazymd), import('./app.bundle.js').then((m) => m.render)]).then(([view, lazy, render]) =>
                done({ entries: view.count(), waiting: lazy.waitingCount(), parked: render.parkedCount?.(),
                       nodes: document.getElementsByTagName('*').length }));",
             vec![],

@@ -81,7 +81,7 @@ fn cpu_delta(before: &[(String, f64)], after: &[(String, f64)], per: f64) -> Str
 /// it (ui/js/frameprobe.js: the time spent in its handlers), and the time from the frame's callbacks
 /// to the next task (the engine's style, layout and paint of that frame, plus whatever waited).
 const START_GAPS: &str = "const done = arguments[0];
-    import('./js/frameprobe.js').then((p) => {
+    import('./app.bundle.js').then((m) => m.frameprobe).then((p) => {
       p.reset();
       window.__gaps = []; window.__own = []; window.__after = [];
       let last = performance.now(), lastBusy = 0, tickEnd = 0;
@@ -99,7 +99,7 @@ const START_GAPS: &str = "const done = arguments[0];
       window.__stopGaps = false; requestAnimationFrame(tick); done(null);
     });";
 const STOP_GAPS: &str = "const done = arguments[0]; window.__stopGaps = true;
-    import('./js/frameprobe.js').then((p) => done({ gaps: window.__gaps, own: window.__own,
+    import('./app.bundle.js').then((m) => m.frameprobe).then((p) => done({ gaps: window.__gaps, own: window.__own,
       after: window.__after, probe: p.stats(),
       longtask: (window.PerformanceObserver && PerformanceObserver.supportedEntryTypes || []).includes('longtask') }));";
 
@@ -115,7 +115,7 @@ const WAIT_DONE: &str = "const [prev, done] = arguments;
 /// of WebDriver's typing, which alone leaves ~5 MiB more in the web process over 300 replies (its
 /// automation keeps what it touched; a user's keyboard does not). Then the same wait: WAIT_DONE.
 const SEND_IN_PAGE: &str = "const [text, done] = arguments;
-    import('./js/chat.js').then((chat) => {
+    import('./app.bundle.js').then((m) => m.chat).then((chat) => {
       const c = document.getElementById('composer');
       c.value = text;
       c.dispatchEvent(new Event('input', { bubbles: true }));
@@ -125,7 +125,7 @@ const SEND_IN_PAGE: &str = "const [text, done] = arguments;
 
 /// What the page holds that could grow with a session (printed every 100 replies).
 const COUNTS: &str = "const done = arguments[0];
-    import('./js/render.js').then((r) => done({ ...r.retained(),
+    import('./app.bundle.js').then((m) => m.render).then((r) => done({ ...r.retained(),
       nodes: document.getElementsByTagName('*').length,
       perfEntries: performance.getEntries().length,
       callbacks: window.__TAURI_INTERNALS__.callbacks.size,

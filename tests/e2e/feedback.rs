@@ -17,7 +17,7 @@ pub async fn set_look(app: &App, lang: &str, theme: &str) {
         .client()
         .execute_async(
             "const [lang, theme, done] = arguments;
-             Promise.all([import('./js/i18n.js'), import('./js/theme.js')])
+             Promise.all([import('./app.bundle.js').then((m) => m.i18n), import('./app.bundle.js').then((m) => m.theme)])
                .then(([i18n, look]) => { i18n.setLang(lang); look.setTheme(theme); done(true); }, (e) => done(String(e)));",
             vec![json!(lang), json!(theme)],
         )

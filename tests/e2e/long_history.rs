@@ -72,7 +72,7 @@ async fn window(app: &App) -> Value {
     app.client()
         .execute_async(
             "const done = arguments[0];
-             import('./js/messages.js').then((view) => {
+             import('./app.bundle.js').then((m) => m.messages).then((view) => {
                const el = document.getElementById('messages');
                const all = el.querySelectorAll('.message[data-id]');
                const last = all[all.length - 1];
@@ -235,7 +235,7 @@ async fn a_fast_scroll_up_brings_a_few_messages_a_frame_and_leaving_the_conversa
         .client()
         .execute_async(
             "const done = arguments[0];
-             Promise.all([import('./js/messages.js'), import('./js/paging.js')]).then(([view, paging]) => {
+             Promise.all([import('./app.bundle.js').then((m) => m.messages), import('./app.bundle.js').then((m) => m.paging)]).then(([view, paging]) => {
                paging.resetPagingStats();
                const el = document.getElementById('messages');
                let inDomMost = 0; const t0 = performance.now();
@@ -271,7 +271,7 @@ async fn a_fast_scroll_up_brings_a_few_messages_a_frame_and_leaving_the_conversa
             .client()
             .execute_async(
                 "const done = arguments[0];
-                 Promise.all([import('./js/messages.js'), import('./js/lazymd.js'), import('./js/render.js'), import('./js/paging.js')])
+                 Promise.all([import('./app.bundle.js').then((m) => m.messages), import('./app.bundle.js').then((m) => m.lazymd), import('./app.bundle.js').then((m) => m.render), import('./app.bundle.js').then((m) => m.paging)])
                    .then(([view, lazy, render, paging]) => {
                      const el = document.getElementById('messages');
                      done({ busy: el.hasAttribute('aria-busy'), entries: view.count(), total: view.thread.total,

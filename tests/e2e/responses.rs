@@ -21,7 +21,7 @@ const STATE: &str = r#"
 /// The theme as the settings dialog sets it (its module), without the dialog on the screenshot.
 async fn set_theme(app: &App, theme: &str) {
     app.js_with(
-        "import('./js/theme.js').then(m => m.setTheme(arguments[0])); return null;",
+        "import('./app.bundle.js').then((m) => m.theme).then(m => m.setTheme(arguments[0])); return null;",
         vec![json!(theme)],
     )
     .await;
@@ -36,7 +36,7 @@ async fn set_theme(app: &App, theme: &str) {
 
 async fn set_language(app: &App, lang: &str) {
     app.js_with(
-        "import('./js/i18n.js').then(m => m.setLang(arguments[0])); return null;",
+        "import('./app.bundle.js').then((m) => m.i18n).then(m => m.setLang(arguments[0])); return null;",
         vec![json!(lang)],
     )
     .await;

@@ -31,7 +31,7 @@ async fn search_for(app: &App, query: &str) -> Vec<String> {
 
 async fn set_language(app: &App, lang: &str) {
     app.js_with(
-        "import('./js/i18n.js').then(m => m.setLang(arguments[0])); return null;",
+        "import('./app.bundle.js').then((m) => m.i18n).then(m => m.setLang(arguments[0])); return null;",
         vec![serde_json::json!(lang)],
     )
     .await;

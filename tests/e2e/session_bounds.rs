@@ -28,7 +28,7 @@ const FILL_UP: &str = "const done = arguments[0];
     const el = document.getElementById('messages'); el.scrollTop = 0;
     done(el.querySelectorAll('.message[data-id]').length >= 150);";
 const BACK_DOWN: &str = "const done = arguments[0];
-    import('./js/paging.js').then((p) => { const el = document.getElementById('messages');
+    import('./app.bundle.js').then((m) => m.paging).then((p) => { const el = document.getElementById('messages');
       el.scrollTop = el.scrollHeight;
       done(p.atEnd() && el.querySelectorAll('.message[data-id]').length >= 150
         && el.scrollHeight - el.scrollTop - el.clientHeight < 48); });";
@@ -111,7 +111,7 @@ async fn replies_in_a_long_session_leave_only_bounded_state_in_the_page() {
         .client()
         .execute_async(
             "const done = arguments[0];
-             import('./js/render.js').then((r) => {
+             import('./app.bundle.js').then((m) => m.render).then((r) => {
                for (let i = 0; i < r.retained().parkedMax + 50; i++) {
                  const el = document.createElement('div');
                  el.append('reply ' + i);

@@ -147,15 +147,17 @@ impl App {
     /// What the page has asked of the web process's memory so far (ui/js/memory.js):
     /// `{ requests, last: { beforeKib, afterKib, ms } | null }`.
     pub async fn memory_stats(&self) -> Value {
-        self.js_async("import('./js/memory.js').then((m) => m.memoryStats)")
+        self.js_async("import('./app.bundle.js').then((m) => m.memory).then((m) => m.memoryStats)")
             .await
     }
 
     /// A full collection in the web process now, as the page asks for one (`release_memory`):
     /// `{ beforeKib, afterKib, ms }`, or null without the web process extension.
     pub async fn release_memory(&self) -> Value {
-        self.js_async("import('./js/api.js').then(({ api }) => api.releaseMemory())")
-            .await
+        self.js_async(
+            "import('./app.bundle.js').then((m) => m.api).then(({ api }) => api.releaseMemory())",
+        )
+        .await
     }
 
     /// The value of a promise `expr` makes in the page (its error as a string).

@@ -29,7 +29,7 @@ const REPORT: &str = "window.__watch.takeRecords(); window.__watch.disconnect();
 
 /// The app's own stream registry (the same module instance the page runs) and Tauri's callbacks.
 const LIVE: &str = "const done = arguments[arguments.length - 1];
-    import('./js/streams.js').then((m) => done({
+    import('./app.bundle.js').then((m) => m.streams).then((m) => done({
       streams: m.liveCount(), callbacks: window.__TAURI_INTERNALS__.callbacks.size,
     }), (e) => done({ error: String(e) }));";
 

@@ -86,7 +86,7 @@ async fn open_list(app: &App, click: bool) {
     if click {
         app.click(OPEN).await;
     } else {
-        app.js("import('./js/suiteruns.js').then(m => m.showRuns()); return true")
+        app.js("import('./app.bundle.js').then((m) => m.suiteruns).then(m => m.showRuns()); return true")
             .await;
     }
 }
@@ -202,8 +202,10 @@ async fn a_thousand_case_run_shows_its_grid_a_hundred_tests_at_a_time() {
         format!("prompts: ['{{{{q}}}}']\nproviders: [openai:chat:suite-wait-0]\ntests:\n{tests}");
     run_suites(lab.data(), &server, &[yaml]).await;
     let app = lab.open(&server).await;
-    app.js("import('./js/suiteruns.js').then(m => m.showRun(1)); return true")
-        .await;
+    app.js(
+        "import('./app.bundle.js').then((m) => m.suiteruns).then(m => m.showRun(1)); return true",
+    )
+    .await;
     count_rows(&app, 100).await;
     assert!(app
         .text_of("#suiteruns-dialog .sr-pager")

@@ -1,7 +1,7 @@
 //! Start-up (issue 15): what the window's page asks for before its first paint. Checks the
-//! mechanism, never a time: every module app.js imports is preloaded from index.html (asked for at
-//! once instead of level by level), the vendored Markdown, math, code and chart files are not, and
-//! the UI's font list stays short.
+//! mechanism, never a time: the page's modules come as one up-to-date bundle, the vendored
+//! Markdown, math, code and chart files are not loaded before it, and the UI's font list stays
+//! short.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -40,10 +40,15 @@ fn module_graph() -> BTreeSet<String> {
     seen
 }
 
-/// The `href`s of index.html's `<link rel="…">` tags of one kind.
-fn links(html: &str, rel: &str) -> BTreeSet<String> {
-    let tag = format!("<link rel=\"{rel}\" href=\"");
-    html.match_indices(&tag)
+/// The `src`s of index.html's `<script …>` tags.
+fn scripts(html: &str) -> Vec<String> {
+    let tag = "<script type=\"module\" src=\"";
+    assert_eq!(
+        html.matches("<script").count(),
+        html.matches(tag).count(),
+        "every script of index.html is a module with a src"
+    );
+    html.match_indices(tag)
         .filter_map(|(at, _)| {
             let rest = &html[at + tag.len()..];
             rest.find('"').map(|end| rest[..end].to_string())
@@ -51,20 +56,50 @@ fn links(html: &str, rel: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// The window's first view waits for the page's modules: one bundle of them is one request and one
+/// module to link instead of 53 (README "Performance": 21–48 ms sooner). index.html loads only the
+/// bundle, and the bundle holds every module app.js imports (esbuild names each one in a comment
+/// line before its code).
 #[test]
-fn index_html_preloads_every_module_app_js_imports_and_nothing_else() {
-    let graph: BTreeSet<String> = module_graph().iter().map(|m| format!("js/{m}")).collect();
+fn index_html_loads_one_bundle_that_holds_every_module_app_js_imports() {
+    let html = read("ui/index.html");
+    assert_eq!(scripts(&html), ["app.bundle.js"]);
+    assert!(
+        !html.contains("modulepreload"),
+        "the bundle is one file: nothing to preload"
+    );
+    let mut graph: BTreeSet<String> = module_graph()
+        .iter()
+        .map(|m| format!("ui/js/{m}"))
+        .collect();
     assert!(
         graph.len() > 20,
         "the import graph was read ({} modules)",
         graph.len()
     );
-    let preloaded = links(&read("ui/index.html"), "modulepreload");
-    let missing: Vec<_> = graph.difference(&preloaded).collect();
-    let extra: Vec<_> = preloaded.difference(&graph).collect();
+    graph.insert("ui/js/app.js".into());
+    let bundled: BTreeSet<String> = read("ui/app.bundle.js")
+        .lines()
+        .filter_map(|l| l.strip_prefix("// "))
+        .filter(|l| l.starts_with("ui/js/") && l.ends_with(".js"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(bundled, graph, "run tools/bundle.sh");
+}
+
+/// The committed bundle is exactly what the pinned bundler makes of ui/js/ now (a change to a
+/// module without `tools/bundle.sh` would leave the window running the old code).
+#[test]
+fn the_bundle_is_what_ui_js_makes() {
+    let out = std::process::Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/bundle.sh"))
+        .arg("--check")
+        .output()
+        .expect("bash runs");
     assert!(
-        missing.is_empty() && extra.is_empty(),
-        "index.html's modulepreload list is out of date: missing {missing:?}, not imported {extra:?}"
+        out.status.success(),
+        "tools/bundle.sh --check: {}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }
 

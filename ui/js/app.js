@@ -30,6 +30,24 @@ import { initSuiteRuns } from './suiteruns.js';
 import { initSuites } from './suites.js';
 import { initMemory } from './memory.js';
 
+// index.html loads this file's bundle, ui/app.bundle.js (tools/bundle.sh). The end-to-end tests and
+// benches reach the page's own instance of a module through it:
+// `import('./app.bundle.js').then((m) => m.i18n)` (importing ./js/i18n.js would make a second one).
+export * as api from './api.js';
+export * as chat from './chat.js';
+export * as frameprobe from './frameprobe.js';
+export * as i18n from './i18n.js';
+export * as lazymd from './lazymd.js';
+export * as markdown from './markdown.js';
+export * as memory from './memory.js';
+export * as messages from './messages.js';
+export * as paging from './paging.js';
+export * as render from './render.js';
+export * as sidebar from './sidebar.js';
+export * as streams from './streams.js';
+export * as suiteruns from './suiteruns.js';
+export * as theme from './theme.js';
+
 performance.mark('parley:modules'); // every module imported above has run
 
 const $ = (id) => document.getElementById(id);
