@@ -31,6 +31,10 @@ nice=()
 # Icons at every size from one source image (the first listed is the window's own icon).
 "${tauri[@]}" icon icons/source.png -o icons $(for s in 16 24 32 48 64 128 256 512; do echo "-p $s"; done) >/dev/null
 
+# The window runs ui/app.bundle.js: a package of ui/js/ changes that were not bundled would ship the old
+# page (tools/bundle.sh --check needs npm; without it, the test suite's check is what guards this).
+if command -v npm >/dev/null 2>&1; then tools/bundle.sh --check; fi
+
 # The headless binary and the web process extension go into the package beside the window
 # (tauri.conf.json bundle.linux.deb.files: /usr/bin/parley, /usr/lib/parley/libparley_webext.so).
 "${nice[@]}" cargo build --release --locked -p parley-cli --bin parley
