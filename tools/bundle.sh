@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Joins the page's modules (ui/js/app.js and everything it imports) into one file, ui/app.bundle.js,
 # which index.html loads: one request and one module to link instead of 53 (the window's first view
-# 21-48 ms sooner, README "Performance"). The bundler is esbuild, pinned in tools/bundle/package.json
+# 18-43 ms sooner, README "Performance"). The bundler is esbuild, pinned in tools/bundle/package.json
 # and package-lock.json, installed with npm into target/bundle-tool (never inside ui/: Tauri embeds
 # all of ui/). The bundle is committed, so building or running the app needs no node.
 #   tools/bundle.sh           rewrite ui/app.bundle.js after changing ui/js/

@@ -57,7 +57,7 @@ fn scripts(html: &str) -> Vec<String> {
 }
 
 /// The window's first view waits for the page's modules: one bundle of them is one request and one
-/// module to link instead of 53 (README "Performance": 21–48 ms sooner). index.html loads only the
+/// module to link instead of 53 (README "Performance": 18–43 ms sooner). index.html loads only the
 /// bundle, and the bundle holds every module app.js imports (esbuild names each one in a comment
 /// line before its code).
 #[test]
