@@ -172,26 +172,32 @@ fn render_js_has_exactly_one_sanitizing_function() {
 #[test]
 fn vendored_scripts_exist_and_are_pinned() {
     let html = read("ui/index.html");
-    let pkg: Value = serde_json::from_str(&read("ui/vendor/package.json")).unwrap();
-    let lock: Value = serde_json::from_str(&read("ui/vendor/package-lock.json")).unwrap();
-    for (name, version) in pkg["dependencies"].as_object().unwrap() {
-        let version = version.as_str().unwrap();
-        assert!(
-            version.chars().next().unwrap().is_ascii_digit(),
-            "{name} pinned to an exact version, not {version}"
-        );
-        assert_eq!(
-            lock["packages"][format!("node_modules/{name}")]["version"],
-            version,
-            "{name} in package-lock.json"
-        );
+    // The browser libraries, and the bundler that makes ui/app.bundle.js from ui/js/.
+    for (dir, deps) in [
+        ("ui/vendor", "dependencies"),
+        ("tools/bundle", "devDependencies"),
+    ] {
+        let pkg: Value = serde_json::from_str(&read(&format!("{dir}/package.json"))).unwrap();
+        let lock: Value = serde_json::from_str(&read(&format!("{dir}/package-lock.json"))).unwrap();
+        for (name, version) in pkg[deps].as_object().unwrap() {
+            let version = version.as_str().unwrap();
+            assert!(
+                version.chars().next().unwrap().is_ascii_digit(),
+                "{dir}: {name} pinned to an exact version, not {version}"
+            );
+            assert_eq!(
+                lock["packages"][format!("node_modules/{name}")]["version"],
+                version,
+                "{dir}: {name} in package-lock.json"
+            );
+        }
     }
     let mut scripts = 0;
     for (i, _) in html.match_indices("src=\"") {
         let rest = &html[i + 5..];
         let src = &rest[..rest.find('"').unwrap()];
         assert!(
-            src.starts_with("js/") || src.starts_with("vendor/lib/"),
+            src == "app.bundle.js" || src.starts_with("js/") || src.starts_with("vendor/lib/"),
             "script from {src}"
         );
         assert!(root().join("ui").join(src).is_file(), "{src} is missing");
