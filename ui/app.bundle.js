@@ -107,6 +107,7 @@ var STRINGS = {
     "history.indexRebuilt": "The search index failed its check and was rebuilt from your messages.",
     "chat.toggleSettings": "Conversation settings",
     "chat.messagesLabel": "Messages",
+    "chat.jumpLatest": "Jump to the latest message (Ctrl+End)",
     "chat.welcomeTitle": "Start a conversation",
     "chat.welcomeHint": "Type a message below, or press Ctrl+N for a new chat.",
     "chat.emptyTitle": "Nothing here yet",
@@ -211,6 +212,8 @@ var STRINGS = {
     "shortcuts.stop": "Stop the reply, or close a panel or dialog",
     "shortcuts.prompts": "Insert a saved prompt (at the start of the message)",
     "shortcuts.moveList": "Move through the conversation list",
+    "shortcuts.firstMessage": "Go to the first message of the conversation",
+    "shortcuts.lastMessage": "Go to the latest message of the conversation",
     "shortcuts.rename": "Rename the selected conversation",
     "shortcuts.delete": "Delete the selected conversation",
     "shortcuts.help": "Show this list",
@@ -807,6 +810,7 @@ var STRINGS = {
     "history.indexRebuilt": "搜索索引未通过检查，已根据你的消息重建。",
     "chat.toggleSettings": "对话设置",
     "chat.messagesLabel": "消息",
+    "chat.jumpLatest": "跳到最新消息（Ctrl+End）",
     "chat.welcomeTitle": "开始对话",
     "chat.welcomeHint": "在下方输入消息，或按 Ctrl+N 新建对话。",
     "chat.emptyTitle": "这里还没有内容",
@@ -913,6 +917,8 @@ var STRINGS = {
     "shortcuts.stop": "停止回复，或关闭面板或对话框",
     "shortcuts.prompts": "插入已保存的提示词（在消息开头）",
     "shortcuts.moveList": "在对话列表中移动",
+    "shortcuts.firstMessage": "转到对话的第一条消息",
+    "shortcuts.lastMessage": "转到对话的最新消息",
     "shortcuts.rename": "重命名所选对话",
     "shortcuts.delete": "删除所选对话",
     "shortcuts.help": "显示此列表",
@@ -1598,13 +1604,13 @@ var api = {
   setConversationLogprobs: (conversationId, top) => call("set_conversation_logprobs", { conversationId, top }),
   // Provider profiles. profileId null/undefined = the default profile.
   getProfile: (profileId = null) => call("get_profile", { profileId }),
-  updateProfile: (update, profileId = null) => call("update_profile", { profileId, update }),
+  updateProfile: (update2, profileId = null) => call("update_profile", { profileId, update: update2 }),
   setApiKey: (key, profileId = null) => call("set_api_key", { profileId, key }),
   clearApiKey: (profileId = null) => call("clear_api_key", { profileId }),
   confirmApiKey: (profileId = null) => call("confirm_api_key", { profileId }),
   listModels: (profileId = null) => call("list_models", { profileId }),
   listProfiles: () => call("list_profiles"),
-  createProfile: (update) => call("create_profile", { update }),
+  createProfile: (update2) => call("create_profile", { update: update2 }),
   deleteProfile: (profileId) => call("delete_profile", { profileId }),
   setDefaultProfile: (profileId) => call("set_default_profile", { profileId }),
   /** proxy: {mode: 'system'|'none'} or {mode: 'custom', url} */
@@ -1851,6 +1857,7 @@ var ICONS = {
     "M19.4 15a1.65 1.65 0 0 0 .33 1.82l.06.06a2 2 0 1 1-2.83 2.83l-.06-.06a1.65 1.65 0 0 0-1.82-.33 1.65 1.65 0 0 0-1 1.51V21a2 2 0 1 1-4 0v-.09A1.65 1.65 0 0 0 9 19.4a1.65 1.65 0 0 0-1.82.33l-.06.06a2 2 0 1 1-2.83-2.83l.06-.06a1.65 1.65 0 0 0 .33-1.82 1.65 1.65 0 0 0-1.51-1H3a2 2 0 1 1 0-4h.09A1.65 1.65 0 0 0 4.6 9a1.65 1.65 0 0 0-.33-1.82l-.06-.06a2 2 0 1 1 2.83-2.83l.06.06a1.65 1.65 0 0 0 1.82.33H9a1.65 1.65 0 0 0 1-1.51V3a2 2 0 1 1 4 0v.09a1.65 1.65 0 0 0 1 1.51 1.65 1.65 0 0 0 1.82-.33l.06-.06a2 2 0 1 1 2.83 2.83l-.06.06a1.65 1.65 0 0 0-.33 1.82V9a1.65 1.65 0 0 0 1.51 1H21a2 2 0 1 1 0 4h-.09a1.65 1.65 0 0 0-1.51 1z"
   ],
   send: ["M12 19V5", "M5 12l7-7 7 7"],
+  down: ["M12 5v14", "M19 12l-7 7-7-7"],
   stop: ["M7 7h10v10H7z"],
   close: ["M6 6l12 12", "M18 6L6 18"],
   retry: ["M3 12a9 9 0 1 0 2.6-6.4L3 8", "M3 3v5h5"],
@@ -4482,6 +4489,8 @@ __export(paging_exports, {
   clear: () => clear2,
   endsHere: () => endsHere,
   initPaging: () => initPaging,
+  jumpToEnd: () => jumpToEnd,
+  jumpToStart: () => jumpToStart,
   pagingStats: () => pagingStats,
   queuedCount: () => queuedCount,
   resetPagingStats: () => resetPagingStats,
@@ -4553,6 +4562,37 @@ function clear2() {
   clearAll();
   clearParked();
 }
+function streamingHere() {
+  return !!state.stream && state.stream.conversationId === state.activeId;
+}
+async function jumpToStart() {
+  const id = state.activeId;
+  if (!id || streamingHere()) return false;
+  if (thread.start === 0) {
+    container2().scrollTop = 0;
+    return true;
+  }
+  const mine = ++seq;
+  const page = await api.getThreadPage(id, { start: 0 }, PAGE);
+  if (mine !== seq || id !== state.activeId) return false;
+  showPage(page);
+  container2().scrollTop = 0;
+  return true;
+}
+async function jumpToEnd() {
+  const id = state.activeId;
+  if (!id) return false;
+  if (atEnd() || streamingHere()) {
+    scrollToBottom();
+    return true;
+  }
+  const mine = ++seq;
+  const page = await api.getThreadPage(id, {}, PAGE);
+  if (mine !== seq || id !== state.activeId) return false;
+  showEnd(page);
+  scrollToBottom();
+  return true;
+}
 function initPaging() {
   container2().addEventListener("scroll", onScroll, { passive: true });
 }
@@ -4561,7 +4601,7 @@ function onScroll() {
 }
 function checkEdges(top) {
   if (!state.activeId) return;
-  if (state.stream && state.stream.conversationId === state.activeId && atEnd()) return;
+  if (streamingHere() && atEnd()) return;
   const el = container2();
   if (top < EDGE_PX) {
     if (queued.length) schedule();
@@ -8360,15 +8400,15 @@ function readForm2() {
   };
 }
 async function saveForm() {
-  const update = readForm2();
+  const update2 = readForm2();
   let view;
   if (draft2) {
-    view = await api.createProfile({ ...update, name: draft2.name });
+    view = await api.createProfile({ ...update2, name: draft2.name });
     draft2 = null;
     selectedId = view.id;
     setMsg("profiles-status", t("profiles.created"));
   } else {
-    view = await api.updateProfile(update, selectedId);
+    view = await api.updateProfile(update2, selectedId);
   }
   await applyView(view, true);
   return view;
@@ -8971,6 +9011,8 @@ var SHORTCUTS = [
   ["Esc", "shortcuts.stop"],
   ["/", "shortcuts.prompts"],
   ["↑ ↓", "shortcuts.moveList"],
+  ["Ctrl+Home", "shortcuts.firstMessage"],
+  ["Ctrl+End", "shortcuts.lastMessage"],
   ["F2", "shortcuts.rename"],
   ["Delete", "shortcuts.delete"],
   ["? / Ctrl+/", "shortcuts.help"]
@@ -9008,6 +9050,49 @@ function initShortcuts() {
   });
 }
 
+// ui/js/jump.js
+var $14 = (id) => document.getElementById(id);
+function typing2(target) {
+  return target instanceof HTMLElement && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+}
+function away() {
+  if (!state.activeId || !state.messages.length) return false;
+  if (!atEnd()) return true;
+  const el = $14("messages");
+  return el.scrollHeight - el.scrollTop - el.clientHeight > el.clientHeight / 2;
+}
+function update() {
+  const button = $14("jump-latest");
+  const show3 = away();
+  if (button.hidden === show3) button.hidden = !show3;
+}
+var raf3 = 0;
+function updateJumpButton() {
+  if (!raf3) raf3 = requestAnimationFrame(() => {
+    raf3 = 0;
+    update();
+  });
+}
+async function toEnd(focusComposer) {
+  await jumpToEnd();
+  updateJumpButton();
+  if (focusComposer) $14("composer").focus();
+}
+function initJump() {
+  $14("jump-latest").addEventListener("click", () => toEnd(true));
+  $14("messages").addEventListener("scroll", update, { passive: true });
+  document.addEventListener("keydown", (e) => {
+    if (e.defaultPrevented || e.isComposing || e.altKey || e.shiftKey) return;
+    if (!(e.ctrlKey || e.metaKey) || e.key !== "Home" && e.key !== "End") return;
+    const composerEmpty = e.target === $14("composer") && !$14("composer").value;
+    if (typing2(e.target) && !composerEmpty) return;
+    if (document.querySelector("dialog[open]") || !state.activeId) return;
+    e.preventDefault();
+    if (e.key === "Home") jumpToStart().then(updateJumpButton);
+    else toEnd(false);
+  });
+}
+
 // ui/js/tables.js
 function alignHeaders(table2) {
   const row = table2.tBodies[0]?.rows[0];
@@ -9035,7 +9120,7 @@ function initTables() {
 // ui/js/layout.js
 var SIDEBAR = "parley.sidebarCollapsed";
 var LAST = "parley.lastConversation";
-var $14 = (id) => document.getElementById(id);
+var $15 = (id) => document.getElementById(id);
 function load2(key) {
   try {
     return localStorage.getItem(key);
@@ -9052,7 +9137,7 @@ function store(key, value) {
 }
 function setSidebarCollapsed(collapsed) {
   document.querySelector(".app").classList.toggle("sidebar-collapsed", collapsed);
-  const btn = $14("toggle-sidebar");
+  const btn = $15("toggle-sidebar");
   btn.setAttribute("aria-expanded", String(!collapsed));
   store(SIDEBAR, collapsed ? "1" : null);
 }
@@ -9060,7 +9145,7 @@ function toggleSidebar() {
   setSidebarCollapsed(!document.querySelector(".app").classList.contains("sidebar-collapsed"));
 }
 function initLayout() {
-  $14("toggle-sidebar").addEventListener("click", () => toggleSidebar());
+  $15("toggle-sidebar").addEventListener("click", () => toggleSidebar());
   setSidebarCollapsed(load2(SIDEBAR) === "1");
   document.addEventListener("keydown", (e) => {
     if (e.defaultPrevented || e.altKey || e.shiftKey || !(e.ctrlKey || e.metaKey)) return;
@@ -9468,40 +9553,40 @@ async function showCompare(before, after, page = 0, all = false) {
 }
 
 // ui/js/suiteedit.js
-var $15 = (id) => document.getElementById(id);
+var $16 = (id) => document.getElementById(id);
 var current4 = null;
 var profiles2 = [];
 var SPECIAL = { __description: "suites.colDescription", __threshold: "suites.colThreshold", __grader: "suites.colGrader" };
 var isExpected = (c) => /^__expected\d*$/.test(c);
 function initSuiteEditor({ onSaved, onRun }) {
-  $15("suite-add-prompt").addEventListener("click", () => {
+  $16("suite-add-prompt").addEventListener("click", () => {
     current4.doc.prompts.push({ text: "", label: null });
     renderPrompts(true);
   });
-  $15("suite-add-provider").addEventListener("click", () => addPicked());
-  $15("suite-pick-profile").addEventListener("change", () => showDefaultModel());
-  $15("suite-add-row").addEventListener("click", () => addRow());
-  $15("suite-add-var").addEventListener("click", () => addColumn(freeName3("var")));
-  $15("suite-add-expected").addEventListener("click", () => addColumn(nextExpected()));
-  $15("suite-paste-fill").addEventListener("click", () => fillFrom($15("suite-paste-text").value, true));
-  $15("suite-table-wrap").addEventListener("paste", (e) => {
+  $16("suite-add-provider").addEventListener("click", () => addPicked());
+  $16("suite-pick-profile").addEventListener("change", () => showDefaultModel());
+  $16("suite-add-row").addEventListener("click", () => addRow());
+  $16("suite-add-var").addEventListener("click", () => addColumn(freeName3("var")));
+  $16("suite-add-expected").addEventListener("click", () => addColumn(nextExpected()));
+  $16("suite-paste-fill").addEventListener("click", () => fillFrom($16("suite-paste-text").value, true));
+  $16("suite-table-wrap").addEventListener("paste", (e) => {
     const text = e.clipboardData?.getData("text/plain") || "";
     if (!text.includes("	")) return;
     e.preventDefault();
     fillFrom(text, false);
   });
-  $15("suite-save").addEventListener("click", async () => {
+  $16("suite-save").addEventListener("click", async () => {
     const s = await save5();
     if (s) onSaved(s);
   });
-  $15("suite-save-run").addEventListener("click", async () => {
+  $16("suite-save-run").addEventListener("click", async () => {
     const s = await save5();
     if (s) {
       onSaved(s);
       onRun(s.info.id, s.info.name);
     }
   });
-  $15("suite-export").addEventListener("click", async () => {
+  $16("suite-export").addEventListener("click", async () => {
     const s = await save5();
     if (!s) return;
     onSaved(s);
@@ -9525,8 +9610,8 @@ async function editSuite(saved) {
       maxConcurrency: null
     }
   };
-  $15("suite-name").value = current4.name;
-  $15("suite-description").value = current4.doc.description || "";
+  $16("suite-name").value = current4.name;
+  $16("suite-description").value = current4.doc.description || "";
   showError7("");
   status3(saved ? t("suites.saved", { cells: saved.cells }) : "");
   render4();
@@ -9539,11 +9624,11 @@ function render4() {
   renderTable();
 }
 function showError7(msg) {
-  $15("suite-error").textContent = msg || "";
-  $15("suite-error").hidden = !msg;
+  $16("suite-error").textContent = msg || "";
+  $16("suite-error").hidden = !msg;
 }
 function status3(msg) {
-  $15("suite-status").textContent = msg || "";
+  $16("suite-status").textContent = msg || "";
 }
 function removeButton(label2, onClick) {
   return h("button", {
@@ -9553,7 +9638,7 @@ function removeButton(label2, onClick) {
   }, icon("close"));
 }
 function renderPrompts(focusLast) {
-  const box2 = $15("suite-prompts");
+  const box2 = $16("suite-prompts");
   clear(box2);
   current4.doc.prompts.forEach((p, i) => {
     const area = h("textarea", {
@@ -9577,7 +9662,7 @@ function renderPrompts(focusLast) {
   if (focusLast) box2.querySelector(".suite-item:last-child textarea")?.focus();
 }
 function renderProviders(focusLast) {
-  const box2 = $15("suite-providers");
+  const box2 = $16("suite-providers");
   clear(box2);
   current4.doc.providers.forEach((p, i) => {
     const input = h("input", {
@@ -9606,25 +9691,25 @@ async function loadProfiles() {
   } catch {
     profiles2 = [];
   }
-  const select2 = $15("suite-pick-profile");
+  const select2 = $16("suite-pick-profile");
   clear(select2);
   for (const p of profiles2) select2.append(h("option", { text: p.name, attrs: { value: p.name } }));
   showDefaultModel();
 }
 function showDefaultModel() {
-  const p = profiles2.find((x) => x.name === $15("suite-pick-profile").value);
-  $15("suite-pick-model").placeholder = p?.defaultModel || t("suites.pickModel");
+  const p = profiles2.find((x) => x.name === $16("suite-pick-profile").value);
+  $16("suite-pick-model").placeholder = p?.defaultModel || t("suites.pickModel");
 }
 function addPicked() {
-  const profile = $15("suite-pick-profile").value;
+  const profile = $16("suite-pick-profile").value;
   const p = profiles2.find((x) => x.name === profile);
-  const model = $15("suite-pick-model").value.trim() || p?.defaultModel || "";
+  const model = $16("suite-pick-model").value.trim() || p?.defaultModel || "";
   if (!profile || !model) {
-    $15("suite-pick-model").focus();
+    $16("suite-pick-model").focus();
     return;
   }
   current4.doc.providers.push({ id: `parley:${profile}:${model}`, label: null, config: null });
-  $15("suite-pick-model").value = "";
+  $16("suite-pick-model").value = "";
   renderProviders(false);
 }
 function columnTitle(c) {
@@ -9633,8 +9718,8 @@ function columnTitle(c) {
 }
 function renderTable() {
   const { columns, rows: rows2 } = current4.doc.table;
-  const head = $15("suite-table").tHead;
-  const body2 = $15("suite-table").tBodies[0];
+  const head = $16("suite-table").tHead;
+  const body2 = $16("suite-table").tBodies[0];
   clear(head);
   clear(body2);
   const tr = h("tr");
@@ -9689,7 +9774,7 @@ function addRow() {
   const { columns, rows: rows2 } = current4.doc.table;
   rows2.push(columns.map(() => ""));
   renderTable();
-  $15("suite-table").tBodies[0].lastElementChild?.querySelector("textarea")?.focus();
+  $16("suite-table").tBodies[0].lastElementChild?.querySelector("textarea")?.focus();
 }
 function freeName3(base) {
   const taken = new Set(current4.doc.table.columns);
@@ -9746,18 +9831,18 @@ async function fillFrom(text, fromBox) {
       }));
     }
   }
-  if (fromBox) $15("suite-paste-text").value = "";
+  if (fromBox) $16("suite-paste-text").value = "";
   renderTable();
   status3(t("suites.pasted", { n: pasted.rows.length }));
 }
 async function save5() {
-  const name = $15("suite-name").value.trim();
+  const name = $16("suite-name").value.trim();
   if (!name) {
     showError7(t("suites.unsaved"));
-    $15("suite-name").focus();
+    $16("suite-name").focus();
     return null;
   }
-  current4.doc.description = $15("suite-description").value;
+  current4.doc.description = $16("suite-description").value;
   for (const input of document.querySelectorAll("#suite-table .suite-col-name")) input.dispatchEvent(new Event("change"));
   try {
     const saved = await api.saveSuite(current4.id, name, current4.doc);
@@ -9773,18 +9858,18 @@ async function save5() {
 }
 
 // ui/js/suites.js
-var $16 = (id) => document.getElementById(id);
+var $17 = (id) => document.getElementById(id);
 var suites = [];
 var running = null;
 var lastLine = "";
 function initSuites() {
   initSuiteEditor({ onSaved: () => loadList2(), onRun: (id, name) => runSuite(id, name) });
-  $16("open-suites").addEventListener("click", () => openSuites());
-  $16("close-suites").addEventListener("click", () => $16("suites-dialog").close());
-  $16("suites-back").addEventListener("click", () => showLibrary());
-  $16("suite-new").addEventListener("click", () => openEditor2(null));
-  $16("suite-import").addEventListener("click", () => importSuite());
-  $16("suite-run-cancel").addEventListener("click", () => {
+  $17("open-suites").addEventListener("click", () => openSuites());
+  $17("close-suites").addEventListener("click", () => $17("suites-dialog").close());
+  $17("suites-back").addEventListener("click", () => showLibrary());
+  $17("suite-new").addEventListener("click", () => openEditor2(null));
+  $17("suite-import").addEventListener("click", () => importSuite());
+  $17("suite-run-cancel").addEventListener("click", () => {
     if (running) api.cancelStream(running.key).catch(() => {
     });
   });
@@ -9796,19 +9881,19 @@ function initSuites() {
   });
 }
 function openSuites() {
-  if (!$16("suites-dialog").open) $16("suites-dialog").showModal();
+  if (!$17("suites-dialog").open) $17("suites-dialog").showModal();
   showLibrary();
 }
 function inEditor() {
-  return !$16("suite-editor").hidden;
+  return !$17("suite-editor").hidden;
 }
 function headings() {
-  $16("suites-heading").textContent = t(inEditor() ? "suites.editTitle" : "suites.title");
+  $17("suites-heading").textContent = t(inEditor() ? "suites.editTitle" : "suites.title");
 }
 function showLibrary() {
-  $16("suite-editor").hidden = true;
-  $16("suites-library").hidden = false;
-  $16("suites-back").hidden = true;
+  $17("suite-editor").hidden = true;
+  $17("suites-library").hidden = false;
+  $17("suites-back").hidden = true;
   headings();
   loadList2();
 }
@@ -9822,12 +9907,12 @@ async function openEditor2(id) {
       return;
     }
   }
-  $16("suites-library").hidden = true;
-  $16("suite-editor").hidden = false;
-  $16("suites-back").hidden = false;
+  $17("suites-library").hidden = true;
+  $17("suite-editor").hidden = false;
+  $17("suites-back").hidden = false;
   headings();
   await editSuite(saved);
-  $16("suite-name").focus();
+  $17("suite-name").focus();
 }
 async function loadList2() {
   try {
@@ -9846,9 +9931,9 @@ function when3(ms) {
   }
 }
 function renderList() {
-  const list2 = $16("suite-list");
+  const list2 = $17("suite-list");
   clear(list2);
-  $16("suite-empty").hidden = suites.length > 0;
+  $17("suite-empty").hidden = suites.length > 0;
   for (const s of suites) {
     const button = (key, cls, onClick) => h("button", {
       className: `btn btn-small ${cls}`,
@@ -9913,25 +9998,25 @@ function duration(ms) {
   return s < 90 ? t("suites.seconds", { n: s }) : t("suites.minutes", { n: Math.round(s / 60) });
 }
 function showProgress() {
-  const box2 = $16("suite-run");
+  const box2 = $17("suite-run");
   for (const b of document.querySelectorAll("#suite-list .suite-run-btn, #suite-save-run")) b.disabled = !!running;
   if (!running) {
     box2.hidden = !lastLine;
-    $16("suite-run-cancel").hidden = true;
-    $16("suite-run-name").textContent = "";
-    $16("suite-run-text").textContent = lastLine;
+    $17("suite-run-cancel").hidden = true;
+    $17("suite-run-name").textContent = "";
+    $17("suite-run-text").textContent = lastLine;
     return;
   }
   const p = running.progress;
   box2.hidden = false;
-  $16("suite-run-cancel").hidden = false;
-  $16("suite-run-name").textContent = t("suites.running", { name: running.name });
-  const bar2 = $16("suite-run-bar");
+  $17("suite-run-cancel").hidden = false;
+  $17("suite-run-name").textContent = t("suites.running", { name: running.name });
+  const bar2 = $17("suite-run-bar");
   bar2.max = Math.max(1, p.total);
   bar2.value = p.done;
   let text = t("suites.progress", p);
   if (p.etaMs != null) text += ` · ${t("suites.eta", { time: duration(p.etaMs) })}`;
-  $16("suite-run-text").textContent = text;
+  $17("suite-run-text").textContent = text;
 }
 async function runSuite(id, name) {
   if (running) {
@@ -9939,7 +10024,7 @@ async function runSuite(id, name) {
     return;
   }
   running = { key: newStreamId(), name, progress: { done: 0, total: 0, passed: 0, failed: 0, etaMs: null } };
-  $16("suite-run").dataset.state = "running";
+  $17("suite-run").dataset.state = "running";
   showProgress();
   let summary = null;
   try {
@@ -9955,10 +10040,10 @@ async function runSuite(id, name) {
   if (summary) {
     const p = summary.progress;
     lastLine = t(summary.cancelled ? "suites.stopped" : "suites.finished", { id: summary.runId, ...p });
-    $16("suite-run-bar").value = p.done;
+    $17("suite-run-bar").value = p.done;
   }
-  $16("suite-run").dataset.state = summary ? summary.cancelled ? "stopped" : "done" : "error";
-  if (summary) $16("suite-run").dataset.runId = String(summary.runId);
+  $17("suite-run").dataset.state = summary ? summary.cancelled ? "stopped" : "done" : "error";
+  if (summary) $17("suite-run").dataset.runId = String(summary.runId);
   showProgress();
   if (summary) showRunView(summary.runId);
 }
@@ -10042,20 +10127,20 @@ function initMemory() {
 
 // ui/js/app.js
 performance.mark("parley:modules");
-var $17 = (id) => document.getElementById(id);
+var $18 = (id) => document.getElementById(id);
 var selectSeq = 0;
 var creating = 0;
 var loading2 = false;
 function renderHeader() {
   const c = activeConversation();
-  $17("chat-title").textContent = c ? conversationTitle(c) : "";
+  $18("chat-title").textContent = c ? conversationTitle(c) : "";
   document.title = c ? `${conversationTitle(c)} — Parley` : "Parley";
 }
 var totalsSeq = 0;
 async function refreshTotals() {
   const id = state.activeId;
   const seq4 = ++totalsSeq;
-  const el = $17("conv-totals");
+  const el = $18("conv-totals");
   if (!id) {
     el.textContent = "";
     return;
@@ -10088,18 +10173,19 @@ function needsKey(p) {
   }
 }
 function renderEmptyState() {
-  const empty = $17("empty-state");
+  const empty = $18("empty-state");
   const welcome = !loading2 && count() === 0 && needsWelcome(profilesCount);
   showWelcome(welcome);
   const show3 = !loading2 && count() === 0 && !welcome;
   empty.hidden = !show3;
-  $17("messages").classList.toggle("is-empty", show3 || welcome);
+  $18("messages").classList.toggle("is-empty", show3 || welcome);
+  updateJumpButton();
   document.querySelector(".composer-wrap").hidden = welcome;
   if (!show3) return;
   const none = !state.activeId;
-  $17("empty-title").textContent = t(none ? "chat.welcomeTitle" : "chat.emptyTitle");
-  $17("empty-hint").textContent = t(none ? "chat.welcomeHint" : "chat.emptyHint");
-  $17("empty-key").hidden = !needsKey(state.profile);
+  $18("empty-title").textContent = t(none ? "chat.welcomeTitle" : "chat.emptyTitle");
+  $18("empty-hint").textContent = t(none ? "chat.welcomeHint" : "chat.emptyHint");
+  $18("empty-key").hidden = !needsKey(state.profile);
 }
 var staleLoad = false;
 async function selectConversation(id, { fresh = false, at = null } = {}) {
@@ -10122,9 +10208,9 @@ async function selectConversation(id, { fresh = false, at = null } = {}) {
     return;
   }
   loading2 = true;
-  $17("conv-totals").textContent = "";
+  $18("conv-totals").textContent = "";
   renderEmptyState();
-  $17("messages").setAttribute("aria-busy", "true");
+  $18("messages").setAttribute("aria-busy", "true");
   try {
     const page = at != null ? await api.openAtMessage(at, PAGE) : await api.getThreadPage(id, {}, PAGE);
     if (seq4 !== selectSeq) return;
@@ -10138,7 +10224,7 @@ async function selectConversation(id, { fresh = false, at = null } = {}) {
     if (seq4 === selectSeq) {
       refreshTotals();
       loading2 = false;
-      $17("messages").removeAttribute("aria-busy");
+      $18("messages").removeAttribute("aria-busy");
       renderEmptyState();
       if (staleLoad) {
         staleLoad = false;
@@ -10155,7 +10241,7 @@ async function reloadMessages(id) {
     const len = tail ? PAGE : Math.min(MAX, Math.max(PAGE, state.messages.length + 2));
     const page = await api.getThreadPage(id, end ? {} : { start: thread.start }, len);
     if (seq4 !== selectSeq || id !== state.activeId) return;
-    const el = $17("messages");
+    const el = $18("messages");
     const stick = isAtBottom();
     const top = el.scrollTop;
     if (tail && stick) showEnd(page);
@@ -10199,7 +10285,7 @@ async function createConversation() {
 }
 async function newChat() {
   if (state.activeId && !loading2 && !state.stream && state.messages.length === 0 && count() === 0) {
-    $17("composer").focus();
+    $18("composer").focus();
     return;
   }
   try {
@@ -10208,7 +10294,7 @@ async function newChat() {
     showBanner(errorText(err), "error");
     return;
   }
-  $17("composer").focus();
+  $18("composer").focus();
 }
 function onKeydown(e) {
   if (e.defaultPrevented) return;
@@ -10228,7 +10314,7 @@ function onKeydown(e) {
     if (isOpen()) {
       e.preventDefault();
       togglePanel(false);
-      $17("composer").focus();
+      $18("composer").focus();
     }
   }
 }
@@ -10340,6 +10426,7 @@ function init() {
   hydrateIcons(document);
   applyI18n(document);
   initShortcuts();
+  initJump();
   initTables();
   initLayout();
   initMemory();
@@ -10355,7 +10442,7 @@ function init() {
   initSettings();
   initWelcome(() => {
     renderEmptyState();
-    $17("composer").focus();
+    $18("composer").focus();
   });
   initChat({
     ensureConversation: async () => state.activeId || createConversation(),
@@ -10378,7 +10465,7 @@ function init() {
     if (error) showBanner(error, "error");
     else noteInsertedPrompt(prompt);
     autoGrow();
-    $17("composer").focus();
+    $18("composer").focus();
   };
   initSlash(inserted);
   initPrompts({ startConversation: startFromPrompt, inserted });
@@ -10390,8 +10477,8 @@ function init() {
   });
   initSuiteRuns({ open: (conversationId, messageId) => selectConversation(conversationId, { at: messageId }) });
   setJudgeProfiles(() => knownProfiles2());
-  $17("new-chat").addEventListener("click", () => newChat());
-  $17("empty-open-settings").addEventListener("click", () => openSettings());
+  $18("new-chat").addEventListener("click", () => newChat());
+  $18("empty-open-settings").addEventListener("click", () => openSettings());
   document.addEventListener("keydown", onKeydown);
   wireEvents();
   loadConversation();
@@ -10400,7 +10487,7 @@ function init() {
   performance.mark("parley:wired");
   loadInitial().finally(() => {
     performance.mark("parley:data-shown");
-    $17("composer").focus();
+    $18("composer").focus();
     const shown2 = reportShown().then(startRenderer);
     Promise.allSettled([shown2, inputsReady, inputsReady2]).then(() => {
       document.documentElement.dataset.ready = "true";

@@ -5,6 +5,8 @@
 use serde_json::{json, Value};
 
 use crate::fake_openai::FakeOpenAi;
+use crate::feedback::{set_look, LOOKS};
+use crate::first_run::{keep_screenshot, min_size};
 use crate::fixture::{wait_for, App, Lab};
 use crate::history;
 use crate::page::{composer, messages, search};
@@ -307,5 +309,111 @@ async fn a_fast_scroll_up_brings_a_few_messages_a_frame_and_leaving_the_conversa
         after + 5 * 1024 < before,
         "a full collection after 600 messages came and went gives back more than 5 MiB: {released}"
     );
+    app.close().await;
+}
+
+/// WebDriver's keys: Control, Home, End.
+const CTRL: &str = "\u{e009}";
+const HOME: &str = "\u{e011}";
+const END: &str = "\u{e010}";
+
+/// Is the "latest" button shown?
+async fn latest_shown(app: &App) -> bool {
+    app.js(&format!(
+        "return !document.querySelector('{}').hidden",
+        messages::JUMP_LATEST
+    ))
+    .await
+        == json!(true)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_home_and_ctrl_end_reach_both_ends_of_a_long_conversation_at_once() {
+    let lab = Lab::new().await;
+    let seeded = seed(lab.data());
+    let server = FakeOpenAi::start();
+    let app = lab.open(&server).await;
+    open_long(&app).await;
+    let last_id = seeded.first_id + LONG as i64 - 1;
+    assert!(!latest_shown(&app).await, "at the end, no button");
+
+    // Typed text keeps its own Ctrl+Home (the caret moves; the view stays at the end).
+    app.type_into(composer::FIELD, "draft").await;
+    app.press(composer::FIELD, &format!("{CTRL}{HOME}")).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_ne!(window(&app).await["start"], json!(0));
+    // Emptied as a user would: Ctrl+A (Control pressed, A, Control released), Backspace.
+    app.press(composer::FIELD, &format!("{CTRL}a{CTRL}\u{e003}"))
+        .await;
+    assert_eq!(
+        app.js("return document.getElementById('composer').value")
+            .await,
+        json!("")
+    );
+
+    // Ctrl+Home in the empty message box: the path's first page, from its first message, without
+    // the 9,970 messages between coming through the DOM.
+    app.press(composer::FIELD, &format!("{CTRL}{HOME}")).await;
+    let w = wait_for("the first message", || async {
+        let w = window(&app).await;
+        (w["start"] == json!(0) && w["firstId"] == json!(seeded.first_id)).then_some(w)
+    })
+    .await;
+    assert_eq!(w["total"], json!(LONG), "{w}");
+    assert!(w["inDom"].as_u64().unwrap() <= MAX_IN_DOM, "{w}");
+    assert_eq!(
+        app.js("return document.getElementById('messages').scrollTop")
+            .await,
+        json!(0)
+    );
+    // Away from the end: the button shows; scrolling down from the start pages forward.
+    wait_for("the latest button", || async {
+        latest_shown(&app).await.then_some(())
+    })
+    .await;
+    min_size(&app).await;
+    for (lang, theme) in LOOKS {
+        set_look(&app, lang, theme).await;
+        keep_screenshot(&app, &format!("jump-latest-{lang}-{theme}-640x420.png")).await;
+    }
+    set_look(&app, "en", "light").await;
+    wait_for("a page after the first", || async {
+        app.js("const el = document.getElementById('messages'); el.scrollTop = el.scrollHeight; return null;")
+            .await;
+        let w = window(&app).await;
+        (w["lastId"].as_i64().unwrap() > seeded.first_id + 40).then_some(())
+    })
+    .await;
+
+    // The button: the path's last message, on screen; the button goes; the message box has focus.
+    app.click(messages::JUMP_LATEST).await;
+    wait_for("the last message again", || async {
+        let w = window(&app).await;
+        (w["lastId"] == json!(last_id) && w["lastVisible"] == json!(true)).then_some(())
+    })
+    .await;
+    wait_for("the button gone", || async {
+        (!latest_shown(&app).await).then_some(())
+    })
+    .await;
+    assert_eq!(
+        app.js("return document.activeElement && document.activeElement.id")
+            .await,
+        json!("composer")
+    );
+
+    // And by keys: Ctrl+Home, then Ctrl+End back to the end.
+    app.press(composer::FIELD, &format!("{CTRL}{HOME}")).await;
+    wait_for("the start", || async {
+        (window(&app).await["start"] == json!(0)).then_some(())
+    })
+    .await;
+    app.press(composer::FIELD, &format!("{CTRL}{END}")).await;
+    let w = wait_for("the end by key", || async {
+        let w = window(&app).await;
+        (w["lastId"] == json!(last_id) && w["lastVisible"] == json!(true)).then_some(w)
+    })
+    .await;
+    assert!(w["inDom"].as_u64().unwrap() <= MAX_IN_DOM, "{w}");
     app.close().await;
 }

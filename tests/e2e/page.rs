@@ -90,6 +90,8 @@ pub mod messages {
     pub const EDIT_INPUT: &str = "#messages textarea.edit-input";
     pub const EDIT_SEND: &str = "#messages button.edit-send";
     pub const USER_BRANCH_POS: &str = "#messages .message.user .branch-pos";
+    /// The button to the path's last message, shown while the view is away from it.
+    pub const JUMP_LATEST: &str = "#jump-latest";
     pub const USER_BRANCH_PREV: &str = "#messages .message.user .branch-prev";
     pub const REGENERATE: &str = "#messages .message.assistant button.regenerate";
     pub const REPLY_BRANCH_POS: &str = "#messages .message.assistant .branch-pos";

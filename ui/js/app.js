@@ -21,6 +21,7 @@ import { initHistory } from './history.js';
 import { initWelcome, needsWelcome, showWelcome } from './welcome.js';
 import { initTheme } from './theme.js';
 import { initShortcuts } from './shortcuts.js';
+import { initJump, updateJumpButton } from './jump.js';
 import { initTables } from './tables.js';
 import { initLayout, lastConversation, rememberConversation, setDataDir } from './layout.js';
 import { state, on, emit, activeConversation, upsertConversation } from './state.js';
@@ -100,6 +101,7 @@ function renderEmptyState() {
   const show = !loading && view.count() === 0 && !welcome;
   empty.hidden = !show;
   $('messages').classList.toggle('is-empty', show || welcome);
+  updateJumpButton();
   // Nothing can be sent before a server is chosen: the welcome gets the room.
   document.querySelector('.composer-wrap').hidden = welcome;
   if (!show) return;
@@ -354,6 +356,7 @@ function init() {
   hydrateIcons(document);
   applyI18n(document);
   initShortcuts();
+  initJump();
   initTables();
   initLayout();
   initMemory();

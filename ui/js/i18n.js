@@ -85,6 +85,7 @@ const STRINGS = {
 
     'chat.toggleSettings': 'Conversation settings',
     'chat.messagesLabel': 'Messages',
+    'chat.jumpLatest': 'Jump to the latest message (Ctrl+End)',
     'chat.welcomeTitle': 'Start a conversation',
     'chat.welcomeHint': 'Type a message below, or press Ctrl+N for a new chat.',
     'chat.emptyTitle': 'Nothing here yet',
@@ -194,6 +195,8 @@ const STRINGS = {
     'shortcuts.stop': 'Stop the reply, or close a panel or dialog',
     'shortcuts.prompts': 'Insert a saved prompt (at the start of the message)',
     'shortcuts.moveList': 'Move through the conversation list',
+    'shortcuts.firstMessage': 'Go to the first message of the conversation',
+    'shortcuts.lastMessage': 'Go to the latest message of the conversation',
     'shortcuts.rename': 'Rename the selected conversation',
     'shortcuts.delete': 'Delete the selected conversation',
     'shortcuts.help': 'Show this list',
@@ -798,6 +801,7 @@ const STRINGS = {
 
     'chat.toggleSettings': '对话设置',
     'chat.messagesLabel': '消息',
+    'chat.jumpLatest': '跳到最新消息（Ctrl+End）',
     'chat.welcomeTitle': '开始对话',
     'chat.welcomeHint': '在下方输入消息，或按 Ctrl+N 新建对话。',
     'chat.emptyTitle': '这里还没有内容',
@@ -909,6 +913,8 @@ const STRINGS = {
     'shortcuts.stop': '停止回复，或关闭面板或对话框',
     'shortcuts.prompts': '插入已保存的提示词（在消息开头）',
     'shortcuts.moveList': '在对话列表中移动',
+    'shortcuts.firstMessage': '转到对话的第一条消息',
+    'shortcuts.lastMessage': '转到对话的最新消息',
     'shortcuts.rename': '重命名所选对话',
     'shortcuts.delete': '删除所选对话',
     'shortcuts.help': '显示此列表',

@@ -102,6 +102,45 @@ export function clear() {
   clearParked();
 }
 
+/** Is a reply streaming into the conversation shown? Then the window is the end of the path. */
+function streamingHere() {
+  return !!state.stream && state.stream.conversationId === state.activeId;
+}
+
+/** The first message of the path (Ctrl+Home): its page read and shown from the top at once,
+ *  instead of every page between coming in as a scroll would. Returns whether it moved. */
+export async function jumpToStart() {
+  const id = state.activeId;
+  if (!id || streamingHere()) return false;
+  if (view.thread.start === 0) {
+    container().scrollTop = 0;
+    return true;
+  }
+  const mine = ++seq;
+  const page = await api.getThreadPage(id, { start: 0 }, PAGE);
+  if (mine !== seq || id !== state.activeId) return false;
+  showPage(page);
+  container().scrollTop = 0;
+  return true;
+}
+
+/** The last message of the path (Ctrl+End, the "latest" button): its last page, as an open shows
+ *  it, when the window is above it; else a scroll to the bottom. */
+export async function jumpToEnd() {
+  const id = state.activeId;
+  if (!id) return false;
+  if (atEnd() || streamingHere()) {
+    view.scrollToBottom();
+    return true;
+  }
+  const mine = ++seq;
+  const page = await api.getThreadPage(id, {}, PAGE);
+  if (mine !== seq || id !== state.activeId) return false;
+  showEnd(page);
+  view.scrollToBottom();
+  return true;
+}
+
 export function initPaging() {
   container().addEventListener('scroll', onScroll, { passive: true });
 }
@@ -114,7 +153,7 @@ function onScroll() {
 function checkEdges(top) {
   if (!state.activeId) return;
   // While a reply streams here the window is the end of the path: nothing to page in.
-  if (state.stream && state.stream.conversationId === state.activeId && atEnd()) return;
+  if (streamingHere() && atEnd()) return;
   const el = container();
   if (top < EDGE_PX) {
     if (queued.length) schedule();

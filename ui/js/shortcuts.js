@@ -12,6 +12,8 @@ const SHORTCUTS = [
   ['Esc', 'shortcuts.stop'],
   ['/', 'shortcuts.prompts'],
   ['↑ ↓', 'shortcuts.moveList'],
+  ['Ctrl+Home', 'shortcuts.firstMessage'],
+  ['Ctrl+End', 'shortcuts.lastMessage'],
   ['F2', 'shortcuts.rename'],
   ['Delete', 'shortcuts.delete'],
   ['? / Ctrl+/', 'shortcuts.help'],
