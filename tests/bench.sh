@@ -252,7 +252,7 @@ if ! skip long; then
   PARLEY_E2E_APP="$APP" PARLEY_BENCH_SCROLLS=1 \
     tests/run.sh --test e2e bench_long_history -- --ignored --nocapture >"$scratch/long.log" 2>&1 \
     || log "the long-history bench failed: $(tail -5 "$scratch/long.log")"
-  read -r open_ms side_ms scroll_p50 scroll_p95 scroll_max web_before web_after < <("$PY" - "$scratch/long.log" <<'EOF'
+  read -r open_ms side_ms scroll_p50 scroll_p95 scroll_max web_before web_after home_ms end_ms < <("$PY" - "$scratch/long.log" <<'EOF'
 import json, re, statistics, sys
 text = open(sys.argv[1], errors="replace").read()
 def num(v): return f"{v:.0f}" if isinstance(v, (int, float)) else "?"
@@ -262,14 +262,20 @@ m = re.search(r"sidebar, 5,003 conversations: (\{.*\})", text)
 side = json.loads(m.group(1)).get("full", []) if m else []
 scrolls = [json.loads(s) for s in re.findall(r"scroll 10,000 messages to the top: (\{.*\})", text)]
 gap = lambda k: num(max(s.get(k, 0) for s in scrolls)) if scrolls else "?"
+m = re.search(r"Ctrl\+Home / Ctrl\+End in 10,000 messages[^:]*: \[([^\]]*)\] / \[([^\]]*)\]", text)
+ends = [statistics.median(float(x) for x in g.split(",")) for g in m.groups()] if m else ["?", "?"]
 print(num(statistics.median(opens)) if opens else "?", num(statistics.median(side)) if side else "?",
       gap("p50"), gap("p95"), gap("max"),
       *(m.group(1) if m else "?" for m in (re.search(r"PSS \(web process, app\) MB: \(Some\((\d+)\)", text),
-                                          re.search(r"30 s after closing: PSS \(Some\((\d+)\)", text))))
+                                          re.search(r"30 s after closing: PSS \(Some\((\d+)\)", text))),
+      *(num(e) for e in ends))
 EOF
 )
   row "Open a 10,000-message conversation to last message painted (ms, median)" "$open_ms" "-" "-" "< 200" \
     "$( [ "$open_ms" != "?" ] && met "$open_ms < 200" || echo "?")"
+  row "Ctrl+Home / Ctrl+End in a 10,000-message conversation, key to first / last message painted (ms, median of 5)" \
+    "$home_ms / $end_ms" "-" "-" "< 200 (as an open)" \
+    "$( [ "$home_ms" != "?" ] && [ "$end_ms" != "?" ] && met "$home_ms < 200 && $end_ms < 200" || echo "?")"
   row "5,000-conversation sidebar paint (ms, median)" "$side_ms" "-" "-" "< 100" \
     "$( [ "$side_ms" != "?" ] && met "$side_ms < 100" || echo "?")"
   row "Web process after ten opens of 10,000-message conversations, 30 s after closing (MiB PSS)" \

@@ -256,6 +256,34 @@ async fn bench_long_history() {
             scrolls.push(s);
         }
     }
+    // Ctrl+Home and Ctrl+End (ui/js/jump.js) in the last one opened: from the key to the frame
+    // after the path's first (or last) page is painted, five of each, alternated.
+    let mut jumps: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    for _ in 0..5 {
+        for (k, key) in ["Home", "End"].iter().enumerate() {
+            let ms = c
+                .execute_async(
+                    "const [key, done] = arguments;
+                     import('./app.bundle.js').then(({ messages: view, paging }) => {
+                       const el = document.getElementById('messages');
+                       const t0 = performance.now();
+                       document.body.dispatchEvent(new KeyboardEvent('keydown', { key, ctrlKey: true, bubbles: true }));
+                       const there = () => key === 'Home' ? view.thread.start === 0 && el.scrollTop === 0
+                         : paging.atEnd() && view.isAtBottom();
+                       const check = () => there() ? requestAnimationFrame(() => done(performance.now() - t0)) : requestAnimationFrame(check);
+                       requestAnimationFrame(check);
+                     });",
+                    vec![json!(key)],
+                )
+                .await
+                .unwrap();
+            jumps[k].push(ms.as_f64().unwrap_or(f64::NAN));
+        }
+    }
+    println!(
+        "Ctrl+Home / Ctrl+End in 10,000 messages (ms, key to painted): {:.1?} / {:.1?}",
+        jumps[0], jumps[1]
+    );
     // Close: a short conversation, then let the engine settle.
     c.execute(
         "document.querySelectorAll('#conversation-list li.conversation')[5].click(); return null;",

@@ -100,13 +100,20 @@ async fn open_long(app: &App) {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_ten_thousand_message_conversation_opens_at_its_end_and_scrolls_up_with_a_bounded_dom() {
+/// A window on the seeded data, the long conversation open at its end; the lab and the server
+/// are returned to be kept alive as long as the window.
+async fn open_seeded() -> (Lab, FakeOpenAi, App, Seeded) {
     let lab = Lab::new().await;
     let seeded = seed(lab.data());
     let server = FakeOpenAi::start();
     let app = lab.open(&server).await;
     open_long(&app).await;
+    (lab, server, app, seeded)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ten_thousand_message_conversation_opens_at_its_end_and_scrolls_up_with_a_bounded_dom() {
+    let (_lab, _server, app, seeded) = open_seeded().await;
     let last_id = seeded.first_id + LONG as i64 - 1;
     let w = window(&app).await;
     assert_eq!(w["lastId"], json!(last_id), "{w}");
@@ -179,11 +186,7 @@ async fn target_shown(app: &App) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_jumps_to_old_messages_of_a_long_conversation_in_their_branch() {
-    let lab = Lab::new().await;
-    let seeded = seed(lab.data());
-    let server = FakeOpenAi::start();
-    let app = lab.open(&server).await;
-    open_long(&app).await;
+    let (_lab, _server, app, seeded) = open_seeded().await;
 
     // The reply at index 2,001 of the shown path: the page around it, the path unchanged.
     let target = jump_to(&app, "walrusxq", 1).await;
@@ -225,11 +228,7 @@ const MOST_PER_FRAME: u64 = 8;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fast_scroll_up_brings_a_few_messages_a_frame_and_leaving_the_conversation_gives_them_all_back(
 ) {
-    let lab = Lab::new().await;
-    seed(lab.data());
-    let server = FakeOpenAi::start();
-    let app = lab.open(&server).await;
-    open_long(&app).await;
+    let (_lab, _server, app, _) = open_seeded().await;
 
     // 1,500 px a frame upwards, as a fast wheel would, until 600 messages came in: every frame
     // the DOM holds at most MAX_IN_DOM messages, and each frame brought in at most a step.
@@ -329,11 +328,7 @@ async fn latest_shown(app: &App) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_home_and_ctrl_end_reach_both_ends_of_a_long_conversation_at_once() {
-    let lab = Lab::new().await;
-    let seeded = seed(lab.data());
-    let server = FakeOpenAi::start();
-    let app = lab.open(&server).await;
-    open_long(&app).await;
+    let (_lab, _server, app, seeded) = open_seeded().await;
     let last_id = seeded.first_id + LONG as i64 - 1;
     assert!(!latest_shown(&app).await, "at the end, no button");
 
