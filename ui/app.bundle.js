@@ -4565,6 +4565,11 @@ function clear2() {
 function streamingHere() {
   return !!state.stream && state.stream.conversationId === state.activeId;
 }
+async function jumpPage(id, at) {
+  const mine = ++seq;
+  const page = await api.getThreadPage(id, at, PAGE);
+  return mine === seq && id === state.activeId ? page : null;
+}
 async function jumpToStart() {
   const id = state.activeId;
   if (!id || streamingHere()) return false;
@@ -4572,9 +4577,8 @@ async function jumpToStart() {
     container2().scrollTop = 0;
     return true;
   }
-  const mine = ++seq;
-  const page = await api.getThreadPage(id, { start: 0 }, PAGE);
-  if (mine !== seq || id !== state.activeId) return false;
+  const page = await jumpPage(id, { start: 0 });
+  if (!page) return false;
   showPage(page);
   container2().scrollTop = 0;
   return true;
@@ -4586,9 +4590,8 @@ async function jumpToEnd() {
     scrollToBottom();
     return true;
   }
-  const mine = ++seq;
-  const page = await api.getThreadPage(id, {}, PAGE);
-  if (mine !== seq || id !== state.activeId) return false;
+  const page = await jumpPage(id, {});
+  if (!page) return false;
   showEnd(page);
   scrollToBottom();
   return true;

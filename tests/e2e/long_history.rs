@@ -316,6 +316,24 @@ const CTRL: &str = "\u{e009}";
 const HOME: &str = "\u{e011}";
 const END: &str = "\u{e010}";
 
+/// Waits for the window to hold the path's first message at its top; where the window then is.
+async fn at_the_start(app: &App, first_id: i64) -> Value {
+    wait_for("the first message", || async {
+        let w = window(app).await;
+        (w["start"] == json!(0) && w["firstId"] == json!(first_id)).then_some(w)
+    })
+    .await
+}
+
+/// Waits for the path's last message on screen; where the window then is.
+async fn at_the_end(app: &App, last_id: i64) -> Value {
+    wait_for("the last message on screen", || async {
+        let w = window(app).await;
+        (w["lastId"] == json!(last_id) && w["lastVisible"] == json!(true)).then_some(w)
+    })
+    .await
+}
+
 /// Is the "latest" button shown?
 async fn latest_shown(app: &App) -> bool {
     app.js(&format!(
@@ -349,11 +367,7 @@ async fn ctrl_home_and_ctrl_end_reach_both_ends_of_a_long_conversation_at_once()
     // Ctrl+Home in the empty message box: the path's first page, from its first message, without
     // the 9,970 messages between coming through the DOM.
     app.press(composer::FIELD, &format!("{CTRL}{HOME}")).await;
-    let w = wait_for("the first message", || async {
-        let w = window(&app).await;
-        (w["start"] == json!(0) && w["firstId"] == json!(seeded.first_id)).then_some(w)
-    })
-    .await;
+    let w = at_the_start(&app, seeded.first_id).await;
     assert_eq!(w["total"], json!(LONG), "{w}");
     assert!(w["inDom"].as_u64().unwrap() <= MAX_IN_DOM, "{w}");
     assert_eq!(
@@ -382,11 +396,7 @@ async fn ctrl_home_and_ctrl_end_reach_both_ends_of_a_long_conversation_at_once()
 
     // The button: the path's last message, on screen; the button goes; the message box has focus.
     app.click(messages::JUMP_LATEST).await;
-    wait_for("the last message again", || async {
-        let w = window(&app).await;
-        (w["lastId"] == json!(last_id) && w["lastVisible"] == json!(true)).then_some(())
-    })
-    .await;
+    at_the_end(&app, last_id).await;
     wait_for("the button gone", || async {
         (!latest_shown(&app).await).then_some(())
     })
@@ -399,16 +409,9 @@ async fn ctrl_home_and_ctrl_end_reach_both_ends_of_a_long_conversation_at_once()
 
     // And by keys: Ctrl+Home, then Ctrl+End back to the end.
     app.press(composer::FIELD, &format!("{CTRL}{HOME}")).await;
-    wait_for("the start", || async {
-        (window(&app).await["start"] == json!(0)).then_some(())
-    })
-    .await;
+    at_the_start(&app, seeded.first_id).await;
     app.press(composer::FIELD, &format!("{CTRL}{END}")).await;
-    let w = wait_for("the end by key", || async {
-        let w = window(&app).await;
-        (w["lastId"] == json!(last_id) && w["lastVisible"] == json!(true)).then_some(w)
-    })
-    .await;
+    let w = at_the_end(&app, last_id).await;
     assert!(w["inDom"].as_u64().unwrap() <= MAX_IN_DOM, "{w}");
     app.close().await;
 }

@@ -107,6 +107,14 @@ function streamingHere() {
   return !!state.stream && state.stream.conversationId === state.activeId;
 }
 
+/** A jump's page (`at`: {start}, or {} for the last): null when the view changed meanwhile (another
+ *  jump, another conversation); a page read before it for the old view is dropped likewise. */
+async function jumpPage(id, at) {
+  const mine = ++seq;
+  const page = await api.getThreadPage(id, at, PAGE);
+  return mine === seq && id === state.activeId ? page : null;
+}
+
 /** The first message of the path (Ctrl+Home): its page read and shown from the top at once,
  *  instead of every page between coming in as a scroll would. Returns whether it moved. */
 export async function jumpToStart() {
@@ -116,9 +124,8 @@ export async function jumpToStart() {
     container().scrollTop = 0;
     return true;
   }
-  const mine = ++seq;
-  const page = await api.getThreadPage(id, { start: 0 }, PAGE);
-  if (mine !== seq || id !== state.activeId) return false;
+  const page = await jumpPage(id, { start: 0 });
+  if (!page) return false;
   showPage(page);
   container().scrollTop = 0;
   return true;
@@ -133,9 +140,8 @@ export async function jumpToEnd() {
     view.scrollToBottom();
     return true;
   }
-  const mine = ++seq;
-  const page = await api.getThreadPage(id, {}, PAGE);
-  if (mine !== seq || id !== state.activeId) return false;
+  const page = await jumpPage(id, {});
+  if (!page) return false;
   showEnd(page);
   view.scrollToBottom();
   return true;
