@@ -1832,6 +1832,9 @@ function h(tag, props = {}, ...children) {
   }
   return el;
 }
+function isTyping(target) {
+  return target instanceof HTMLElement && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+}
 function clear(el) {
   while (el.firstChild) el.removeChild(el.firstChild);
 }
@@ -4567,8 +4570,13 @@ function streamingHere() {
 }
 async function jumpPage(id, at) {
   const mine = ++seq;
-  const page = await api.getThreadPage(id, at, PAGE);
-  return mine === seq && id === state.activeId ? page : null;
+  try {
+    const page = await api.getThreadPage(id, at, PAGE);
+    return mine === seq && id === state.activeId ? page : null;
+  } catch (err) {
+    showBanner(errorText(err), "error");
+    return null;
+  }
 }
 async function jumpToStart() {
   const id = state.activeId;
@@ -9021,9 +9029,6 @@ var SHORTCUTS = [
   ["? / Ctrl+/", "shortcuts.help"]
 ];
 var $13 = (id) => document.getElementById(id);
-function typing(target) {
-  return target instanceof HTMLElement && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
-}
 function render3() {
   $13("shortcuts-list").replaceChildren(...SHORTCUTS.flatMap(([keys, what]) => [
     h("dt", {}, ...keys.split(" / ").flatMap((k, i) => [i ? " / " : null, h("kbd", { text: k })])),
@@ -9044,7 +9049,7 @@ function initShortcuts() {
   document.addEventListener("keydown", (e) => {
     if (e.defaultPrevented || e.isComposing || e.altKey) return;
     const ctrlSlash = (e.ctrlKey || e.metaKey) && e.key === "/";
-    const question = e.key === "?" && !e.ctrlKey && !e.metaKey && !typing(e.target);
+    const question = e.key === "?" && !e.ctrlKey && !e.metaKey && !isTyping(e.target);
     if (!ctrlSlash && !question) return;
     if (document.querySelector("dialog[open]:not(#shortcuts-dialog)")) return;
     e.preventDefault();
@@ -9055,9 +9060,6 @@ function initShortcuts() {
 
 // ui/js/jump.js
 var $14 = (id) => document.getElementById(id);
-function typing2(target) {
-  return target instanceof HTMLElement && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
-}
 function away() {
   if (!state.activeId || !state.messages.length) return false;
   if (!atEnd()) return true;
@@ -9088,7 +9090,7 @@ function initJump() {
     if (e.defaultPrevented || e.isComposing || e.altKey || e.shiftKey) return;
     if (!(e.ctrlKey || e.metaKey) || e.key !== "Home" && e.key !== "End") return;
     const composerEmpty = e.target === $14("composer") && !$14("composer").value;
-    if (typing2(e.target) && !composerEmpty) return;
+    if (isTyping(e.target) && !composerEmpty) return;
     if (document.querySelector("dialog[open]") || !state.activeId) return;
     e.preventDefault();
     if (e.key === "Home") jumpToStart().then(updateJumpButton);

@@ -28,6 +28,12 @@ export function h(tag, props = {}, ...children) {
   return el;
 }
 
+/** Is `target` a field the user types in (where keys edit text rather than act on the window)? */
+export function isTyping(target) {
+  return target instanceof HTMLElement
+    && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
+}
+
 export function clear(el) {
   while (el.firstChild) el.removeChild(el.firstChild);
 }

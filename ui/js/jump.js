@@ -2,15 +2,11 @@
 // (or the "latest" button, shown while the view is away from the end) its last, each read as one
 // page from the database instead of scrolled through (paging.js keeps only a window of a long
 // path in the page, so the scroll bar's ends are the window's, not the conversation's).
+import { isTyping } from './dom.js';
 import { state } from './state.js';
 import * as paging from './paging.js';
 
 const $ = (id) => document.getElementById(id);
-
-function typing(target) {
-  return target instanceof HTMLElement
-    && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
-}
 
 /** Shown while there is something below the view: the window is above the path's end, or the
  *  view is more than half a screen above the window's bottom. */
@@ -48,11 +44,10 @@ export function initJump() {
     if (!(e.ctrlKey || e.metaKey) || (e.key !== 'Home' && e.key !== 'End')) return;
     // In a text field Ctrl+Home/End move the caret, except in an empty message box.
     const composerEmpty = e.target === $('composer') && !$('composer').value;
-    if (typing(e.target) && !composerEmpty) return;
+    if (isTyping(e.target) && !composerEmpty) return;
     if (document.querySelector('dialog[open]') || !state.activeId) return;
     e.preventDefault();
     if (e.key === 'Home') paging.jumpToStart().then(updateJumpButton);
     else toEnd(false);
   });
 }
-

@@ -108,11 +108,17 @@ function streamingHere() {
 }
 
 /** A jump's page (`at`: {start}, or {} for the last): null when the view changed meanwhile (another
- *  jump, another conversation); a page read before it for the old view is dropped likewise. */
+ *  jump, another conversation; a page read before it for the old view is dropped likewise) or the
+ *  read failed (said in a banner; the view stays as it was). */
 async function jumpPage(id, at) {
   const mine = ++seq;
-  const page = await api.getThreadPage(id, at, PAGE);
-  return mine === seq && id === state.activeId ? page : null;
+  try {
+    const page = await api.getThreadPage(id, at, PAGE);
+    return mine === seq && id === state.activeId ? page : null;
+  } catch (err) {
+    showBanner(errorText(err), 'error');
+    return null;
+  }
 }
 
 /** The first message of the path (Ctrl+Home): its page read and shown from the top at once,

@@ -1,6 +1,6 @@
 // The keyboard shortcuts overlay: `?` (outside a text field) or Ctrl+/ opens a list of every
 // shortcut the window knows; Escape or the close button closes it.
-import { h } from './dom.js';
+import { h, isTyping } from './dom.js';
 import { t } from './i18n.js';
 
 /** [keys, i18n key of what they do]; one list, shown as is. */
@@ -20,11 +20,6 @@ const SHORTCUTS = [
 ];
 
 const $ = (id) => document.getElementById(id);
-
-function typing(target) {
-  return target instanceof HTMLElement
-    && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
-}
 
 function render() {
   $('shortcuts-list').replaceChildren(...SHORTCUTS.flatMap(([keys, what]) => [
@@ -46,7 +41,7 @@ export function initShortcuts() {
   document.addEventListener('keydown', (e) => {
     if (e.defaultPrevented || e.isComposing || e.altKey) return;
     const ctrlSlash = (e.ctrlKey || e.metaKey) && e.key === '/';
-    const question = e.key === '?' && !e.ctrlKey && !e.metaKey && !typing(e.target);
+    const question = e.key === '?' && !e.ctrlKey && !e.metaKey && !isTyping(e.target);
     if (!ctrlSlash && !question) return;
     if (document.querySelector('dialog[open]:not(#shortcuts-dialog)')) return;
     e.preventDefault();
