@@ -68,8 +68,8 @@ pss_mib() {  # PSS summed over a process and its descendants
 }
 now_ns() { date +%s%N; }
 # Returns once FILE holds a line with TEXT (30 s at most). `tail -F` follows the file through
-# inotify, so the wait takes no CPU from the program being measured: the loop it replaces started
-# a `grep` and a `sleep` every 10 ms, on the same two cores as the window and its web process.
+# inotify, so the wait takes no CPU from the program being measured (a polling loop would start a
+# `grep` and a `sleep` every 10 ms on the same two cores as the window and its web process).
 wait_for_line() {  # FILE TEXT
   local fd tail_pid
   exec {fd}< <(exec timeout 30 tail -n +1 -F "$1" 2>/dev/null)
@@ -249,7 +249,7 @@ if ! skip session; then
   if [ -n "$first" ] && [ -n "$all" ] && [ -n "$released" ]; then
     # PSS is read in MiB; the target is in MB (10^6 bytes): 1 MiB = 1.048576 MB.
     per=$(calc '%.1f' "($released - $first) * 1000 / ($n - 1)")
-    per_mb=$(calc '%.1f' "$per * 1.048576")
+    per_mb=$(calc '%.1f' "($released - $first) * 1000 / ($n - 1) * 1.048576")
     row "Memory over $n streamed replies, one window (MiB PSS, all processes: after the first reply and a release → 5 s after the last → after New chat and a release)" \
       "$first → $all → $released (≈ $per MiB = $per_mb MB per 1,000)" "-" "-" "< 20 MB per 1,000" "$(met "$per_mb < 20")"
     row "Frame gaps while a reply streams, first reply / last 5 replies: p95, max (ms)" \
