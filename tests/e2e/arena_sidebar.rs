@@ -2,8 +2,8 @@
 //! arena's pool remembered between openings and restarts. Screenshots at the minimum size.
 
 use crate::fake_openai::FakeOpenAi;
-use crate::feedback::{set_look, LOOKS};
-use crate::first_run::{keep_screenshot, min_size};
+use crate::feedback::keep_every_look;
+use crate::first_run::min_size;
 use crate::fixture::{wait_for, App, Lab};
 use crate::page::{arena, feedback, sidebar};
 
@@ -48,11 +48,7 @@ async fn arena_rounds_are_badged_in_the_sidebar_hidden_on_request_and_the_pool_i
     })
     .await;
     min_size(&app).await;
-    for (lang, theme) in LOOKS {
-        set_look(&app, lang, theme).await;
-        keep_screenshot(&app, &format!("sidebar-arena-{lang}-{theme}-640x420.png")).await;
-    }
-    set_look(&app, "en", "light").await;
+    keep_every_look(&app, "sidebar-arena").await;
 
     // Hidden: only the ordinary chat is listed; kept after a restart.
     app.click(feedback::HIDE_ARENA).await;

@@ -36,6 +36,16 @@ pub const LOOKS: [(&str, &str); 4] = [
     ("zh-CN", "dark"),
 ];
 
+/// The window as it is, kept in every look (`{name}-{lang}-{theme}-640x420.png`; the caller has
+/// set the minimum size), then back to English and light.
+pub async fn keep_every_look(app: &App, name: &str) {
+    for (lang, theme) in LOOKS {
+        set_look(app, lang, theme).await;
+        crate::first_run::keep_screenshot(app, &format!("{name}-{lang}-{theme}-640x420.png")).await;
+    }
+    set_look(app, "en", "light").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn saving_rating_details_marks_the_reply_at_once() {
     let lab = Lab::new().await;

@@ -5,8 +5,8 @@
 use serde_json::{json, Value};
 
 use crate::fake_openai::FakeOpenAi;
-use crate::feedback::{set_look, LOOKS};
-use crate::first_run::{keep_screenshot, min_size};
+use crate::feedback::keep_every_look;
+use crate::first_run::min_size;
 use crate::fixture::{wait_for, App, Lab};
 use crate::history;
 use crate::page::{composer, messages, search};
@@ -381,11 +381,7 @@ async fn ctrl_home_and_ctrl_end_reach_both_ends_of_a_long_conversation_at_once()
     })
     .await;
     min_size(&app).await;
-    for (lang, theme) in LOOKS {
-        set_look(&app, lang, theme).await;
-        keep_screenshot(&app, &format!("jump-latest-{lang}-{theme}-640x420.png")).await;
-    }
-    set_look(&app, "en", "light").await;
+    keep_every_look(&app, "jump-latest").await;
     wait_for("a page after the first", || async {
         app.js("const el = document.getElementById('messages'); el.scrollTop = el.scrollHeight; return null;")
             .await;
