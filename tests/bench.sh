@@ -235,8 +235,10 @@ EOF
 fi
 
 # ---- in the real webview: the same window binary ($APP), driven through WebDriver ----
-# The replies are sent by the page's own code (WebDriver's typing keeps memory of its own), and the
-# first sample, like the last, follows a memory release: what stays is what the replies left.
+# The replies are sent by the page's own code (WebDriver's typing and its calls keep memory of their
+# own), and the first sample, like the last, follows a memory release: what stays is what the replies
+# left. After each quarter of the replies the bench pauses as a reader does, and the page releases
+# memory on its own (ui/js/memory.js); PARLEY_BENCH_RELEASE_BETWEEN=0 sends them back to back.
 if ! skip session; then
   log "one window session: $REPLIES streamed replies (e2e; ~12 min for 1,000)"
   PARLEY_E2E_APP="$APP" PARLEY_BENCH_INPAGE=1 PARLEY_BENCH_RELEASE_FIRST=1 PARLEY_BENCH_REPLIES=$REPLIES \
@@ -250,8 +252,10 @@ if ! skip session; then
     # PSS is read in MiB; the target is in MB (10^6 bytes): 1 MiB = 1.048576 MB.
     per=$(calc '%.1f' "($released - $first) * 1000 / ($n - 1)")
     per_mb=$(calc '%.1f' "($released - $first) * 1000 / ($n - 1) * 1.048576")
-    row "Memory over $n streamed replies, one window (MiB PSS, all processes: after the first reply and a release → 5 s after the last → after New chat and a release)" \
-      "$first → $all → $released (≈ $per MiB = $per_mb MB per 1,000)" "-" "-" "< 20 MB per 1,000" "$(met "$per_mb < 20")"
+    # The samples between, each after a pause in which the page released on its own: "250: 212.3; …".
+    between=$(awk '$1 == "BENCH" && $2 == "session_pss_released_after" {printf "%s%s: %s", sep, $3, $4; sep="; "}' "$scratch/session.log")
+    row "Memory over $n streamed replies, one window, a pause every $(( n >= 4 ? n / 4 : 1 )) (MiB PSS, all processes: after the first reply and a release → 5 s after the last → after New chat and a release)" \
+      "$first → $all → $released (≈ $per MiB = $per_mb MB per 1,000)${between:+; after a pause at $between}" "-" "-" "< 20 MB per 1,000" "$(met "$per_mb < 20")"
     row "Frame gaps while a reply streams, first reply / last 5 replies: p95, max (ms)" \
       "$(v gap_first_reply_p95_ms), $(v gap_first_reply_max_ms) / $(v gap_last_replies_p95_ms), $(v gap_last_replies_max_ms)" "-" "-" "≤ 50" \
       "$(met "$(v gap_first_reply_max_ms) <= 50 && $(v gap_last_replies_max_ms) <= 50")"

@@ -123,6 +123,27 @@ const SEND_IN_PAGE: &str = "const [text, done] = arguments;
       done(true);
     });";
 
+/// `PARLEY_BENCH_INPAGE=1`, the replies between two samples: sent and waited for in one script
+/// (as SEND_IN_PAGE and WAIT_DONE one after the other), not four WebDriver calls a reply. WebKit's
+/// automation keeps ~1 MiB of its own per ~4,000 script calls in the web process (README, the
+/// lever rows), which the session's growth would count as the app's.
+const SEND_MANY_IN_PAGE: &str = "const [texts, sel, done] = arguments;
+    import('./app.bundle.js').then((m) => m.chat).then(async (chat) => {
+      const last = () => document.querySelector(sel);
+      for (const text of texts) {
+        const r = last();
+        const prev = r ? r.dataset.id : '';
+        const c = document.getElementById('composer');
+        c.value = text;
+        c.dispatchEvent(new Event('input', { bubbles: true }));
+        chat.send();
+        await new Promise((ok) => { const iv = setInterval(() => { const r = last();
+          if (r && r.dataset.id !== prev && r.dataset.status === 'done'
+            && !document.body.classList.contains('streaming')) { clearInterval(iv); ok(); } }, 50); });
+      }
+      done(true);
+    }, (e) => done(String(e)));";
+
 /// What the page holds that could grow with a session (printed every 100 replies).
 const COUNTS: &str = "const done = arguments[0];
     import('./app.bundle.js').then((m) => m.render).then((r) => done({ ...r.retained(),
@@ -260,7 +281,12 @@ async fn bench_session() {
     one_reply(&app, 0, Some(&mut first)).await;
     tokio::time::sleep(Duration::from_secs(5)).await;
     // PARLEY_BENCH_RELEASE_FIRST=1: the first sample after a memory release too, as the last one.
-    if std::env::var("PARLEY_BENCH_RELEASE_FIRST").is_ok_and(|v| v == "1") {
+    // And after each sample of `every` replies a pause, in which the page releases on its own.
+    let release_first = std::env::var("PARLEY_BENCH_RELEASE_FIRST").is_ok_and(|v| v == "1");
+    // PARLEY_BENCH_RELEASE_BETWEEN=0: no pause (for an A/B; the replies then come back to back).
+    let release_between =
+        release_first && std::env::var("PARLEY_BENCH_RELEASE_BETWEEN").map_or(true, |v| v != "0");
+    if release_first {
         println!("BENCH session_release_first {}", app.release_memory().await);
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
@@ -269,12 +295,44 @@ async fn bench_session() {
     let mut late = Frames::default();
     let mut cpu_from = Vec::new();
     let sampled = 5.min(replies - 1);
+    let in_page = std::env::var("PARLEY_BENCH_INPAGE").is_ok_and(|v| v == "1");
+    if in_page {
+        // A batch of replies is one script: WebDriver's 30 s default would end it.
+        app.client()
+            .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+                Some(Duration::from_secs(3600)),
+                None,
+                None,
+            ))
+            .await
+            .unwrap();
+    }
+    let mut batch = Vec::new();
     for n in 1..replies {
-        if n + sampled == replies {
-            cpu_from = app_cpu_ms(lab.data());
-        }
         let sample = n + sampled >= replies;
-        one_reply(&app, n, sample.then_some(&mut late)).await;
+        if in_page && !sample {
+            // Sent together up to the next memory sample or the first reply whose frames are kept.
+            batch.push(serde_json::Value::String(format!("Question {n}")));
+            if (n + 1) % every != 0 && n + 1 + sampled < replies {
+                continue;
+            }
+            let texts = serde_json::Value::Array(std::mem::take(&mut batch));
+            let sent = app
+                .client()
+                .execute_async(SEND_MANY_IN_PAGE, vec![texts, LAST_REPLY.into()])
+                .await
+                .unwrap();
+            assert_eq!(
+                sent,
+                serde_json::Value::Bool(true),
+                "the in-page replies: {sent}"
+            );
+        } else {
+            if n + sampled == replies {
+                cpu_from = app_cpu_ms(lab.data());
+            }
+            one_reply(&app, n, sample.then_some(&mut late)).await;
+        }
         if (n + 1) % every == 0 {
             let (pss, names) = app_pss_mib(lab.data());
             println!(
@@ -284,6 +342,27 @@ async fn bench_session() {
             );
             let counts = app.client().execute_async(COUNTS, vec![]).await.unwrap();
             println!("BENCH session_page_counts_after {} {counts}", n + 1);
+            if release_between && n + 1 < replies {
+                // A reader's pause: nothing streams or moves for 2.5 s, and the page asks for its
+                // own release (ui/js/memory.js, after 50 replies). Up to 10 s.
+                let requests = |v: serde_json::Value| v["requests"].as_u64().unwrap_or(0);
+                let before = requests(app.memory_stats().await);
+                let mut asked = false;
+                for _ in 0..20 {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    if requests(app.memory_stats().await) > before {
+                        asked = true;
+                        break;
+                    }
+                }
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                let (pss, _) = app_pss_mib(lab.data());
+                let last = app.memory_stats().await["last"].clone();
+                println!(
+                    "BENCH session_pss_released_after {} {pss:.1} asked:{asked} {last}",
+                    n + 1
+                );
+            }
         }
     }
     let cpu_per_reply = cpu_delta(&cpu_from, &app_cpu_ms(lab.data()), sampled.max(1) as f64);
