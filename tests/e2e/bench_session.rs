@@ -137,9 +137,12 @@ const SEND_MANY_IN_PAGE: &str = "const [texts, sel, done] = arguments;
         c.value = text;
         c.dispatchEvent(new Event('input', { bubbles: true }));
         chat.send();
-        await new Promise((ok) => { const iv = setInterval(() => { const r = last();
-          if (r && r.dataset.id !== prev && r.dataset.status === 'done'
-            && !document.body.classList.contains('streaming')) { clearInterval(iv); ok(); } }, 50); });
+        const t0 = performance.now();
+        const finished = await new Promise((ok) => { const iv = setInterval(() => { const r = last();
+          const ended = r && r.dataset.id !== prev && r.dataset.status === 'done'
+            && !document.body.classList.contains('streaming');
+          if (ended || performance.now() - t0 > 60000) { clearInterval(iv); ok(ended); } }, 50); });
+        if (!finished) { done(`the reply to ${text} did not finish in 60 s`); return; }
       }
       done(true);
     }, (e) => done(String(e)));";
