@@ -113,21 +113,11 @@ const WAIT_DONE: &str = "const [prev, done] = arguments;
 
 /// `PARLEY_BENCH_INPAGE=1`: the composer filled and sent by the page's own code (chat.js) instead
 /// of WebDriver's typing, which alone leaves ~5 MiB more in the web process over 300 replies (its
-/// automation keeps what it touched; a user's keyboard does not). Then the same wait: WAIT_DONE.
-const SEND_IN_PAGE: &str = "const [text, done] = arguments;
-    import('./app.bundle.js').then((m) => m.chat).then((chat) => {
-      const c = document.getElementById('composer');
-      c.value = text;
-      c.dispatchEvent(new Event('input', { bubbles: true }));
-      chat.send();
-      done(true);
-    });";
-
-/// `PARLEY_BENCH_INPAGE=1`, the replies between two samples: sent and waited for in one script
-/// (as SEND_IN_PAGE and WAIT_DONE one after the other), not four WebDriver calls a reply. WebKit's
-/// automation keeps ~1 MiB of its own per ~4,000 script calls in the web process (README, the
-/// lever rows), which the session's growth would count as the app's.
-const SEND_MANY_IN_PAGE: &str = "const [texts, sel, done] = arguments;
+/// automation keeps what it touched; a user's keyboard does not), each reply waited for in the page
+/// as WAIT_DONE does. The replies between two samples go in one call: WebKit's automation also
+/// keeps ~1 MiB of its own per ~4,000 script calls (README, the lever rows), which the session's
+/// growth would count as the app's.
+const SEND_IN_PAGE: &str = "const [texts, sel, done] = arguments;
     import('./app.bundle.js').then((m) => m.chat).then(async (chat) => {
       const last = () => document.querySelector(sel);
       for (const text of texts) {
@@ -146,6 +136,23 @@ const SEND_MANY_IN_PAGE: &str = "const [texts, sel, done] = arguments;
       }
       done(true);
     }, (e) => done(String(e)));";
+
+/// Sends `texts` one after the other by the page's own code (SEND_IN_PAGE), each reply done.
+async fn send_in_page(app: &crate::fixture::App, texts: Vec<serde_json::Value>) {
+    let sent = app
+        .client()
+        .execute_async(
+            SEND_IN_PAGE,
+            vec![serde_json::Value::Array(texts), LAST_REPLY.into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        sent,
+        serde_json::Value::Bool(true),
+        "the in-page replies: {sent}"
+    );
+}
 
 /// What the page holds that could grow with a session (printed every 100 replies).
 const COUNTS: &str = "const done = arguments[0];
@@ -198,17 +205,6 @@ impl Frames {
 /// Sends one message and waits until its reply is done and the window idle; adds the frames seen
 /// meanwhile to `frames` when given.
 async fn one_reply(app: &crate::fixture::App, n: usize, frames: Option<&mut Frames>) {
-    // A script, not a WebDriver element lookup: WebKit's automation keeps a handle to every element
-    // it has found for the session, which would keep each reply's DOM alive after the page let it go.
-    let prev = app
-        .js_with(
-            "const r = document.querySelector(arguments[0]); return r ? r.dataset.id : '';",
-            vec![serde_json::Value::String(LAST_REPLY.into())],
-        )
-        .await
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
     if frames.is_some() {
         app.client()
             .execute_async(START_GAPS, vec![])
@@ -217,17 +213,25 @@ async fn one_reply(app: &crate::fixture::App, n: usize, frames: Option<&mut Fram
     }
     let text = format!("Question {n}");
     if std::env::var("PARLEY_BENCH_INPAGE").is_ok_and(|v| v == "1") {
+        send_in_page(app, vec![text.into()]).await;
+    } else {
+        // A script, not a WebDriver element lookup: WebKit's automation keeps a handle to every
+        // element it has found for the session, which would keep each reply's DOM alive.
+        let prev = app
+            .js_with(
+                "const r = document.querySelector(arguments[0]); return r ? r.dataset.id : '';",
+                vec![serde_json::Value::String(LAST_REPLY.into())],
+            )
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        app.send(&text).await;
         app.client()
-            .execute_async(SEND_IN_PAGE, vec![serde_json::Value::String(text)])
+            .execute_async(WAIT_DONE, vec![serde_json::Value::String(prev)])
             .await
             .unwrap();
-    } else {
-        app.send(&text).await;
     }
-    app.client()
-        .execute_async(WAIT_DONE, vec![serde_json::Value::String(prev)])
-        .await
-        .unwrap();
     app.wait_idle().await;
     let Some(frames) = frames else {
         return;
@@ -280,6 +284,15 @@ async fn bench_session() {
             .await;
     }
     println!("BENCH session_noanim {noanim}");
+    // A batch of replies sent in the page is one script: WebDriver's 30 s default would end it.
+    app.client()
+        .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+            Some(Duration::from_secs(3600)),
+            None,
+            None,
+        ))
+        .await
+        .unwrap();
     let mut first = Frames::default();
     one_reply(&app, 0, Some(&mut first)).await;
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -299,17 +312,6 @@ async fn bench_session() {
     let mut cpu_from = Vec::new();
     let sampled = 5.min(replies - 1);
     let in_page = std::env::var("PARLEY_BENCH_INPAGE").is_ok_and(|v| v == "1");
-    if in_page {
-        // A batch of replies is one script: WebDriver's 30 s default would end it.
-        app.client()
-            .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
-                Some(Duration::from_secs(3600)),
-                None,
-                None,
-            ))
-            .await
-            .unwrap();
-    }
     let mut batch = Vec::new();
     for n in 1..replies {
         let sample = n + sampled >= replies;
@@ -319,17 +321,7 @@ async fn bench_session() {
             if (n + 1) % every != 0 && n + 1 + sampled < replies {
                 continue;
             }
-            let texts = serde_json::Value::Array(std::mem::take(&mut batch));
-            let sent = app
-                .client()
-                .execute_async(SEND_MANY_IN_PAGE, vec![texts, LAST_REPLY.into()])
-                .await
-                .unwrap();
-            assert_eq!(
-                sent,
-                serde_json::Value::Bool(true),
-                "the in-page replies: {sent}"
-            );
+            send_in_page(&app, std::mem::take(&mut batch)).await;
         } else {
             if n + sampled == replies {
                 cpu_from = app_cpu_ms(lab.data());
