@@ -148,6 +148,7 @@ fn configure(conn: &Connection) -> Result<()> {
     // rare word's search on the 1,000,000-message bench). No Parley query needs a value-based
     // plan: its LIKE patterns start with `%`, and it never gathers value statistics (no ANALYZE).
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    search::register_functions(conn)?;
     wal::persist(conn)
 }
 

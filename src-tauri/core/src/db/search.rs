@@ -20,10 +20,10 @@ mod snippets;
 use plan::{rarest_pair, word_plans, MAX_MISSES};
 #[cfg(test)]
 use plan::{PAIR_COMMON_IN_SAMPLE, PAIR_MAX_INSTANCES, PAIR_QUICK, PAIR_SAMPLE};
-pub use snippets::snippet;
 #[cfg(test)]
 use snippets::{fold, CASELESS, INTO_ASCII};
-use snippets::{snippet_of, Needles};
+use snippets::{needs_fold, snippet_of, Needles, HOLDS_FOLDED};
+pub use snippets::{register_functions, snippet};
 
 /// At most this many hits per search.
 pub const MAX_LIMIT: usize = 200;
@@ -97,6 +97,25 @@ pub fn fts_phrase(word: &str) -> String {
     format!("\"{}\"", word.replace('"', "\"\""))
 }
 
+/// The condition that a message holds `word` (its argument: [`holds_arg`]): an escaped LIKE, which
+/// ignores the case of ASCII letters only, or for a word with other cased letters the folded
+/// match the index makes (`НЕ` finds `не` as `НЕТ` finds `нет`).
+fn holds_sql(word: &str) -> String {
+    if needs_fold(word) {
+        format!("{HOLDS_FOLDED}(m.content, ?)")
+    } else {
+        "m.content LIKE ? ESCAPE '\\'".into()
+    }
+}
+
+fn holds_arg(word: &str) -> Value {
+    if needs_fold(word) {
+        Value::Text(word.chars().map(snippets::fold).collect())
+    } else {
+        Value::Text(like_pattern(word))
+    }
+}
+
 /// A LIKE pattern for `%word%` with `\` as the escape character.
 fn like_pattern(word: &str) -> String {
     let mut p = String::with_capacity(word.len() + 2);
@@ -139,16 +158,21 @@ fn search_ways(
     // checked by a LIKE in the last column, and a way that meets too many messages without its
     // word gives way to the next.
     let plans: Vec<Vec<String>> = long.iter().map(|w| word_plans(conn, w)).collect();
-    let checked: Vec<Value> = long
+    let checked: Vec<&String> = long
         .iter()
         .zip(&plans)
         .filter(|(_, p)| p.len() > 1)
-        .map(|(w, _)| Value::Text(like_pattern(w)))
+        .map(|(w, _)| *w)
         .collect();
     let holds = match checked.len() {
         0 => "1".to_string(),
-        n => vec!["m.content LIKE ? ESCAPE '\\'"; n].join(" AND "),
+        _ => checked
+            .iter()
+            .map(|w| holds_sql(w))
+            .collect::<Vec<_>>()
+            .join(" AND "),
     };
+    let checked: Vec<Value> = checked.iter().map(|w| holds_arg(w)).collect();
     let mut sql = format!(
         "SELECT m.id, m.conversation_id, c.title, m.role, m.model, m.created_at, c.archived, m.content, \
          {holds} "
@@ -195,10 +219,15 @@ fn search_ways(
         wheres.push("messages_fts MATCH ?".into());
     }
     for w in &short {
-        args.push(Value::Text(like_pattern(w)));
-        wheres.push("m.content LIKE ? ESCAPE '\\'".into());
+        args.push(holds_arg(w));
+        wheres.push(holds_sql(w));
     }
-    push_filters(filter, &mut wheres, &mut args);
+    // A conversation with no profile of its own is the default profile's (as everywhere else).
+    let default_profile = match filter.profile_id {
+        Some(_) => Some(super::profiles::default_id(conn)?),
+        None => None,
+    };
+    push_filters(filter, default_profile, &mut wheres, &mut args);
     sql.push_str("WHERE ");
     sql.push_str(&wheres.join(" AND "));
     sql.push_str(if long.is_empty() {
@@ -277,14 +306,23 @@ fn read_hits(
     Ok(Some(hits))
 }
 
-fn push_filters(f: &SearchFilter, wheres: &mut Vec<String>, args: &mut Vec<Value>) {
+fn push_filters(
+    f: &SearchFilter,
+    default_profile: Option<i64>,
+    wheres: &mut Vec<String>,
+    args: &mut Vec<Value>,
+) {
     if let Some(model) = &f.model {
         wheres.push("(m.model = ? OR (m.model IS NULL AND c.model = ?))".into());
         args.push(Value::Text(model.clone()));
         args.push(Value::Text(model.clone()));
     }
     if let Some(p) = f.profile_id {
-        wheres.push("c.profile_id = ?".into());
+        if default_profile == Some(p) {
+            wheres.push("(c.profile_id = ? OR c.profile_id IS NULL)".into());
+        } else {
+            wheres.push("c.profile_id = ?".into());
+        }
         args.push(Value::Integer(p));
     }
     if let Some(s) = f.since {
@@ -428,3 +466,7 @@ mod tests;
 #[cfg(test)]
 #[path = "search_snippet_tests.rs"]
 mod snippet_tests;
+
+#[cfg(test)]
+#[path = "search_case_tests.rs"]
+mod case_tests;

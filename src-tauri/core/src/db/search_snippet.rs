@@ -21,6 +21,42 @@ pub(super) fn fold(c: char) -> char {
     }
 }
 
+/// A word SQLite's LIKE cannot match without regard to case: it has a cased letter outside ASCII
+/// (LIKE folds ASCII only; the index folds every letter). Such a word is matched by
+/// [`HOLDS_FOLDED`] instead.
+pub(super) fn needs_fold(word: &str) -> bool {
+    word.chars().any(|c| {
+        !c.is_ascii()
+            && !CASELESS.iter().any(|r| r.contains(&c))
+            && (c.to_lowercase().ne(std::iter::once(c)) || c.to_uppercase().ne(std::iter::once(c)))
+    })
+}
+
+/// The SQL function `parley_holds(text, folded)`: whether `text`, its letters folded as the index
+/// folds them ([`fold`]), holds `folded` (a word already folded). Registered on each connection
+/// ([`register_functions`]).
+pub(super) const HOLDS_FOLDED: &str = "parley_holds";
+
+/// Registers the search's SQL functions on `conn` (each of Parley's connections, `db::configure`).
+pub fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        HOLDS_FOLDED,
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let (Ok(text), Ok(word)) = (ctx.get_raw(0).as_str(), ctx.get_raw(1).as_str()) else {
+                return Ok(false);
+            };
+            // A folded word with a letter outside ASCII is never in an ASCII text.
+            if text.is_ascii() && !word.is_ascii() {
+                return Ok(false);
+            }
+            Ok(text.chars().map(fold).collect::<String>().contains(word))
+        },
+    )
+}
+
 /// The query's words folded, as characters and as text: made once per search, used for every hit.
 pub(super) struct Needles {
     chars: Vec<Vec<char>>,

@@ -4,11 +4,12 @@
 use super::*;
 use crate::db::migrations::migrate;
 
-fn db() -> Connection {
+pub(super) fn db() -> Connection {
     let mut c = Connection::open_in_memory().unwrap();
     migrate(&mut c).unwrap();
+    register_functions(&c).unwrap();
     c.execute_batch(
-        "INSERT INTO profiles(id, name, created_at) VALUES (10, 'work', 0);
+        "INSERT INTO profiles(id, name, created_at) VALUES (1, 'default', 0), (10, 'work', 0);
          INSERT INTO folders(id, name, parent_id, created_at) VALUES (1, 'top', NULL, 0), (2, 'sub', 1, 0);
          INSERT INTO tags(id, name, created_at) VALUES (1, 'rust', 0);
          INSERT INTO conversations(id, title, model, created_at, updated_at) VALUES
@@ -30,7 +31,7 @@ fn db() -> Connection {
     c
 }
 
-fn ids(c: &Connection, q: &str, f: &SearchFilter) -> Vec<i64> {
+pub(super) fn ids(c: &Connection, q: &str, f: &SearchFilter) -> Vec<i64> {
     search(c, q, f, 50)
         .unwrap()
         .into_iter()
@@ -38,7 +39,7 @@ fn ids(c: &Connection, q: &str, f: &SearchFilter) -> Vec<i64> {
         .collect()
 }
 
-fn all() -> SearchFilter {
+pub(super) fn all() -> SearchFilter {
     SearchFilter::default()
 }
 
@@ -363,7 +364,7 @@ fn a_two_character_word_with_letters_the_index_folds_differently_is_scanned() {
 }
 
 /// `n` messages of `text`, newest last, in one transaction.
-fn add_many(c: &mut Connection, text: &str, n: usize) {
+pub(super) fn add_many(c: &mut Connection, text: &str, n: usize) {
     let tx = c.transaction().unwrap();
     for i in 0..n {
         tx.execute(
