@@ -52,5 +52,6 @@ mod suite_library;
 mod suite_runs;
 mod suites;
 mod suites_ci;
+mod terminal;
 mod token_branch;
 mod tools;

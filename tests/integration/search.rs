@@ -56,8 +56,12 @@ fn parley_search_prints_hits_and_exits_1_when_there_are_none() {
     assert_eq!(hits[0]["snippet"][0], json!({"text": "熊猫", "hit": true}));
 
     // Query syntax is text: no error, just no hits.
-    for q in ["\"NEAR(", "a* -b", "nothing like this"] {
-        let out = parley(dir.path()).args(["search", q]).output().unwrap();
+    for q in ["\"NEAR(", "a* -b", "nothing like this", "-b"] {
+        // A word that starts with `-` comes after `--`.
+        let out = parley(dir.path())
+            .args(["search", "--", q])
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(1), "{q}");
         assert!(
             out.stdout.is_empty() && out.stderr.is_empty(),
@@ -65,6 +69,16 @@ fn parley_search_prints_hits_and_exits_1_when_there_are_none() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    // An error is not "nothing found": exit 2, as grep.
+    crate::common::peek(dir.path())
+        .pragma_update(None, "user_version", 9999)
+        .unwrap();
+    let out = parley(dir.path())
+        .args(["search", "zebra"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("newer Parley"));
 }
 
 #[test]

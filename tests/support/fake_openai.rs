@@ -502,6 +502,8 @@ enum Kind {
     /// `<think>…</think>` in the content cut across chunks (R1-style); then the echo.
     Thinking {
         tags: bool,
+        /// The reasoning ends with the user's last message (a hostile text reaches it).
+        echo: bool,
     },
     /// Calls the first of the request's tools (arguments cut over many chunks, no content);
     /// answers a `tool` message with "Echo: <result>".
@@ -548,8 +550,18 @@ fn kind(model: &str, last: &str) -> Kind {
             echo(None)
         }
         "test-reasoning" | "o1-mini" => Kind::WantsCompletionTokens,
-        "test-think-deltas" => Kind::Thinking { tags: false },
-        "test-think-tags" => Kind::Thinking { tags: true },
+        "test-think-deltas" => Kind::Thinking {
+            tags: false,
+            echo: false,
+        },
+        "test-think-tags" => Kind::Thinking {
+            tags: true,
+            echo: false,
+        },
+        "test-think-echo" => Kind::Thinking {
+            tags: false,
+            echo: true,
+        },
         "test-tools" => Kind::Tools,
         "test-logprobs" => Kind::Logprobs,
         "test-json-valid" => Kind::Structured(true),
@@ -766,7 +778,14 @@ async fn chat(ctx: &Ctx, bytes: &[u8], api: Api) -> Response {
             .body(Body::empty())
             .unwrap(),
         Kind::Unknown => model_not_found(model),
-        Kind::Thinking { tags } => thinking(&o, &last, tags),
+        Kind::Thinking { tags, echo } => {
+            let thought = if echo {
+                format!("{THINKING} {last}")
+            } else {
+                THINKING.to_string()
+            };
+            thinking(&o, &last, &thought, tags)
+        }
         Kind::Logprobs => {
             let top = match api {
                 Api::Chat if req["logprobs"].as_bool() == Some(true) => {
@@ -988,8 +1007,8 @@ pub const THINKING: &str = "The user wrote something; 我想 I should echo it.";
 /// A reply that reasons first. `reasoning_content` deltas with `content: null` and usage with
 /// `completion_tokens_details.reasoning_tokens`, as DeepSeek sends them; or, with `tags`, the
 /// reasoning inside `<think>…</think>` at the start of the content, the tags cut across chunks.
-fn thinking(o: &Opts, last: &str, tags: bool) -> Response {
-    let reasoning = split_tokens(THINKING);
+fn thinking(o: &Opts, last: &str, thought: &str, tags: bool) -> Response {
+    let reasoning = split_tokens(thought);
     let answer = split_tokens(&format!("Echo: {last}"));
     let reasoning_tokens = reasoning.len();
     let completion_tokens = reasoning_tokens + answer.len();
@@ -1004,9 +1023,9 @@ fn thinking(o: &Opts, last: &str, tags: bool) -> Response {
     if !o.stream {
         let mut message = json!({ "role": "assistant", "content": answer.concat() });
         if tags {
-            message["content"] = json!(format!("<think>{THINKING}</think>\n\n{}", answer.concat()));
+            message["content"] = json!(format!("<think>{thought}</think>\n\n{}", answer.concat()));
         } else {
-            message["reasoning_content"] = json!(THINKING);
+            message["reasoning_content"] = json!(thought);
         }
         return Json(json!({ "id": COMPLETION_ID, "object": "chat.completion", "created": o.created,
             "model": o.model, "choices": [{ "index": 0, "message": message, "finish_reason": "stop" }],
@@ -1022,7 +1041,7 @@ fn thinking(o: &Opts, last: &str, tags: bool) -> Response {
     let mut content = |delta: Value| steps.push(Step::Data(chunk(o, 0, delta, Value::Null)));
     if tags {
         let mut text = String::from("<think>\n");
-        text.push_str(THINKING);
+        text.push_str(thought);
         text.push_str("\n</think>\n\n");
         // Cut every 3 characters, so both tags arrive in pieces.
         let chars: Vec<char> = text.chars().collect();

@@ -286,7 +286,9 @@ pub async fn run(mut args: Args) -> Result<i32> {
                 if show_reasoning && !several && *live.lock().unwrap() == Some(reply_id) =>
             {
                 let mut err = std::io::stderr().lock();
-                let _ = err.write_all(text.as_bytes()).and_then(|_| err.flush());
+                let _ = err
+                    .write_all(crate::term::err(&text).as_bytes())
+                    .and_then(|_| err.flush());
                 reasoned.store(true, std::sync::atomic::Ordering::Relaxed);
             }
             ChatEvent::Delta { reply_id, text } => {
@@ -324,7 +326,7 @@ pub async fn run(mut args: Args) -> Result<i32> {
             .filter(|r| !r.reasoning.is_empty())
             .enumerate()
         {
-            eprintln!(
+            errln!(
                 "=== reasoning {} ===\n{}",
                 i + 1,
                 reply.reasoning.trim_end()

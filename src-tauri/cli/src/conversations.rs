@@ -74,7 +74,7 @@ pub fn run(action: Action) -> Result<i32> {
         } else {
             &r.conversation.title
         };
-        let _ = writeln!(
+        let _ = woutln!(
             out,
             "{}\t{}\t{}\t{}",
             r.conversation.id,

@@ -49,10 +49,11 @@ pub fn run(args: Args) -> Result<i32> {
     match &args.output {
         Some(path) => {
             let n = service.export_conversations(&selection, format, path)?;
-            eprintln!("parley: {n} conversation(s) written to {}", path.display());
+            errln!("parley: {n} conversation(s) written to {}", path.display());
         }
         None => {
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            // Markdown carries model text as it is: escaped on a terminal (SECURITY.md T1).
+            let mut out = crate::term::stdout_writer();
             service.export_conversations_to(&selection, format, &mut out)?;
             out.flush().map_err(|e| Error::Io {
                 message: e.to_string(),

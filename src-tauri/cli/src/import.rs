@@ -11,7 +11,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<i32> {
     let s = crate::service()?.import_conversations(&args.file, &mut |_| true)?;
-    println!(
+    outln!(
         "Imported {} conversation(s), {} message(s) from a {} export; {} already here (not imported again); \
          {} part(s) that are not text and {} message(s) without text left out.",
         s.conversations,

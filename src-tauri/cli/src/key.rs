@@ -58,9 +58,10 @@ pub async fn run(args: Args) -> Result<i32> {
         }
         Action::Confirm => {
             let view = service.confirm_key(id).await?;
-            eprintln!(
+            errln!(
                 "parley: the key of profile \"{}\" is now sent to {} (and nowhere else)",
-                view.name, view.effective_base_url
+                view.name,
+                view.effective_base_url
             );
         }
         Action::Status => {

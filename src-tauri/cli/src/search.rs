@@ -1,5 +1,5 @@
 //! `parley search QUERY`: every message of every conversation (all branches, archived ones too),
-//! through the same index as the window. Exit 0 with hits, 1 with none.
+//! through the same index as the window. Exit 0 with hits, 1 with none, 2 on an error (as grep).
 
 use std::io::Write;
 
@@ -11,7 +11,8 @@ use crate::{one_line, service};
 /// `parley search`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Words to find (all of them, anywhere in a message; any text, no query syntax).
+    /// Words to find (all of them, anywhere in a message; any text, no query syntax). A word that
+    /// starts with `-` goes after `--`: `parley search -- -v`.
     #[arg(required = true, num_args = 1..)]
     query: Vec<String>,
     /// At most this many hits, newest first.
@@ -26,6 +27,16 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<i32> {
+    match hits(args) {
+        Err(e) => {
+            errln!("parley: {e}");
+            Ok(2)
+        }
+        found => found,
+    }
+}
+
+fn hits(args: Args) -> Result<i32> {
     let service = service()?;
     let filter = SearchFilter {
         model: args.model,
@@ -40,8 +51,9 @@ pub fn run(args: Args) -> Result<i32> {
             serde_json::to_string_pretty(&hits).unwrap_or_default()
         );
     } else {
+        // Titles and snippets are model and server text: escaped on a terminal (SECURITY.md T1).
         for hit in &hits {
-            let _ = writeln!(out, "{}", line(hit));
+            let _ = woutln!(out, "{}", line(hit));
         }
     }
     Ok(if hits.is_empty() { 1 } else { 0 })

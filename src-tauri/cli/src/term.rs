@@ -89,6 +89,59 @@ macro_rules! woutln {
     };
 }
 
+/// Standard output as a writer for text streamed in pieces (an export): escaped as [`out`] does
+/// on a terminal, exact into a pipe or a file. A character split between two writes waits for
+/// its other bytes.
+pub fn stdout_writer() -> Box<dyn std::io::Write> {
+    let lock = std::io::BufWriter::new(std::io::stdout().lock());
+    if stdout_tty() {
+        Box::new(Escaping::new(lock))
+    } else {
+        Box::new(lock)
+    }
+}
+
+/// A writer that shows control characters escaped ([`escape`]) on their way to `W`.
+pub struct Escaping<W: std::io::Write> {
+    inner: W,
+    pending: Vec<u8>,
+}
+
+impl<W: std::io::Write> Escaping<W> {
+    pub fn new(inner: W) -> Self {
+        Escaping {
+            inner,
+            pending: Vec::new(),
+        }
+    }
+
+    fn pass(&mut self, upto: usize) -> std::io::Result<()> {
+        let text = String::from_utf8_lossy(&self.pending[..upto]);
+        self.inner.write_all(escape(&text).as_bytes())?;
+        self.pending.drain(..upto);
+        Ok(())
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for Escaping<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        let upto = match std::str::from_utf8(&self.pending) {
+            // An unfinished character at the end waits; bytes that are not UTF-8 show as U+FFFD.
+            Err(e) if e.error_len().is_none() => e.valid_up_to(),
+            _ => self.pending.len(),
+        };
+        self.pass(upto)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let all = self.pending.len();
+        self.pass(all)?;
+        self.inner.flush()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +156,26 @@ mod tests {
             "hi\\x1b]52;c;ZXZpbA==\\x07\\x1b[2J\\x1b]0;title\\x07\\x1b]8;;https://evil\\x1b\\x\\u{9b}31m\\rover\\u{202e}txt\n\tok 你好"
         );
         assert!(matches!(escape("plain\ntext\t你好"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn the_escaping_writer_escapes_across_pieces_and_keeps_split_characters() {
+        use std::io::Write;
+        let mut out = Vec::new();
+        {
+            let mut w = Escaping::new(&mut out);
+            let text = "a\x1b]52;c;eA==\x07 你好\n";
+            let bytes = text.as_bytes();
+            // Every cut, one inside 你 (3 bytes) included.
+            for piece in bytes.chunks(2) {
+                w.write_all(piece).unwrap();
+            }
+            w.write_all(&[0xe5]).unwrap();
+            w.flush().unwrap();
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "a\\x1b]52;c;eA==\\x07 你好\n\u{fffd}"
+        );
     }
 }
