@@ -69,9 +69,14 @@ pub fn restore_backup(name: &str) -> Result<PathBuf> {
 }
 
 /// Held while the window runs: `parley restore` refuses instead of restoring under it. `None`
-/// when another window holds it.
+/// when another window holds it; while `parley restore` swaps the files, waits for it (up to ten
+/// minutes) rather than open a file about to be moved aside.
 pub fn hold_window_lock() -> Result<Option<crate::db::backup::WindowLock>> {
-    crate::db::backup::hold_window_lock(&data_dir()?)
+    let dir = data_dir()?;
+    if let Some(lock) = crate::db::backup::hold_window_lock(&dir)? {
+        return Ok(Some(lock));
+    }
+    crate::db::backup::wait_out_restore(&dir, std::time::Duration::from_secs(600))
 }
 
 /// Writes today's backup unless there already is one; returns its path when one was written.

@@ -145,15 +145,45 @@ pub fn window_holds(data_dir: &Path) -> Result<bool> {
     }
 }
 
-/// `parley restore`: refuses while the window has the database open, instead of restoring under it.
+/// Beside the lock while `parley restore` swaps the files: a window that starts then waits for the
+/// lock instead of opening a file about to be moved aside ([`wait_out_restore`]).
+const RESTORING_MARK: &str = "parley.restoring";
+
+/// `parley restore`: refuses while the window has the database open, instead of restoring under it,
+/// and holds the window's lock until the files are swapped.
 pub fn restore(data_dir: &Path, name: &str) -> Result<PathBuf> {
-    if window_holds(data_dir)? {
+    let Some(lock) = hold_window_lock(data_dir)? else {
         return Err(Error::invalid(
             "The Parley window has this database open: close it first, or restore from \
              Settings → Backups in the window. Nothing was changed.",
         ));
+    };
+    let mark = data_dir.join(RESTORING_MARK);
+    std::fs::write(&mark, b"")?;
+    let result = restore_files(data_dir, name);
+    // The lock first: a window waiting on the mark finds it free.
+    drop(lock);
+    let _ = std::fs::remove_file(&mark);
+    result
+}
+
+/// A window that found the lock held: when it is `parley restore` swapping the files (the mark is
+/// there), waits for it to finish and takes the lock; when it is another window, `None` at once.
+/// A mark left by a restore that died is stale: its lock went with the process.
+pub fn wait_out_restore(
+    data_dir: &Path,
+    at_most: std::time::Duration,
+) -> Result<Option<WindowLock>> {
+    let since = std::time::Instant::now();
+    loop {
+        if let Some(lock) = hold_window_lock(data_dir)? {
+            return Ok(Some(lock));
+        }
+        if !data_dir.join(RESTORING_MARK).exists() || since.elapsed() >= at_most {
+            return Ok(None);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    restore_files(data_dir, name)
 }
 
 /// The window's restore: closes its connection, swaps the files (the current one moved aside),
@@ -167,18 +197,49 @@ pub fn restore_live(db: &super::Db, data_dir: &Path, name: &str) -> Result<PathB
         return Err(e.into());
     }
     let result = restore_files(data_dir, name);
-    let (reopened, _) = super::Db::open_dir(data_dir)?;
+    let (reopened, _) = match (super::Db::open_dir(data_dir), &result) {
+        (Ok(opened), _) => opened,
+        // The restored file does not open: the one it replaced goes back (the restored copy is
+        // dropped: the backup itself stays in its folder), and the window goes on with it.
+        (Err(e), Ok(moved)) => {
+            put_back(data_dir, moved)?;
+            let (db, _) = super::Db::open_dir(data_dir)?;
+            let super::Db { conn, _trim, .. } = db;
+            drop(_trim);
+            *guard = unshare(conn)?;
+            return Err(e);
+        }
+        (Err(e), Err(_)) => return Err(e),
+    };
     // Its WAL bound lets go of its share first (`db` keeps its own, on the same mutex).
     let super::Db { conn, _trim, .. } = reopened;
     drop(_trim);
-    let conn = std::sync::Arc::try_unwrap(conn)
+    *guard = unshare(conn)?;
+    result
+}
+
+fn unshare(conn: std::sync::Arc<std::sync::Mutex<Connection>>) -> Result<Connection> {
+    Ok(std::sync::Arc::try_unwrap(conn)
         .map_err(|_| Error::Database {
             message: "the reopened database is shared".into(),
         })?
         .into_inner()
-        .unwrap_or_else(|p| p.into_inner());
-    *guard = conn;
-    result
+        .unwrap_or_else(|p| p.into_inner()))
+}
+
+/// Undoes a swap: the restored copy (and its side files) removed, `moved` back in its place.
+fn put_back(data_dir: &Path, moved: &Path) -> Result<()> {
+    let current = data_dir.join(DB_FILE);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", current.display()));
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let from = PathBuf::from(format!("{}{suffix}", moved.display()));
+        if from.exists() {
+            std::fs::rename(&from, format!("{}{suffix}", current.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Puts backup `name` in place of the database. The current file (with its -wal/-shm) is moved
@@ -193,13 +254,19 @@ fn restore_files(data_dir: &Path, name: &str) -> Result<PathBuf> {
                 dir_of(data_dir).display()
             ))
         })?;
-    let check: String =
-        Connection::open_with_flags(&backup.path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    let conn =
+        Connection::open_with_flags(&backup.path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
     if check != "ok" {
         return Err(Error::Database {
             message: format!("backup {name} is damaged ({check}); nothing was changed"),
         });
+    }
+    // A backup a newer Parley made (kept after a downgrade) would not open here.
+    let version = super::migrations::current_version(&conn)?;
+    drop(conn);
+    if version > super::migrations::latest_version() {
+        return Err(super::migrations::newer_than_known(version));
     }
     // Copy first, then swap: a failed copy leaves the current database where it was.
     let current = data_dir.join(DB_FILE);
@@ -323,5 +390,84 @@ mod tests {
         let dailies = list(dir.path()).unwrap();
         assert_eq!(dailies.len(), KEEP_DAILY);
         assert!(dailies.iter().all(|b| !b.name.ends_with(".partial")));
+    }
+
+    fn backup_of(db: &Db, dir: &Path, title: &str) -> String {
+        db.with(|c| {
+            conversations::create(c, None).and_then(|x| conversations::rename(c, x.id, title))
+        })
+        .unwrap();
+        let path = db.with(|c| write(c, dir, "manual")).unwrap();
+        path.file_name().unwrap().to_string_lossy().to_string()
+    }
+
+    #[test]
+    fn a_backup_from_a_newer_parley_is_refused_before_anything_moves() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _) = Db::open_dir(dir.path()).unwrap();
+        let name = backup_of(&db, dir.path(), "mine");
+        let newer = crate::db::migrations::latest_version() + 1;
+        Connection::open(dir_of(dir.path()).join(&name))
+            .unwrap()
+            .pragma_update(None, "user_version", newer)
+            .unwrap();
+        let err = restore_live(&db, dir.path(), &name).unwrap_err();
+        assert!(err.to_string().contains("newer Parley"), "{err}");
+        assert_eq!(
+            titles(&db),
+            ["mine"],
+            "the window goes on with its own file"
+        );
+        drop(db);
+        assert!(restore(dir.path(), &name).is_err());
+        let moved: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains("before-restore"))
+            .collect();
+        assert!(moved.is_empty(), "nothing moved aside");
+    }
+
+    #[test]
+    fn a_swap_is_undone_when_the_restored_file_will_not_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _) = Db::open_dir(dir.path()).unwrap();
+        let name = backup_of(&db, dir.path(), "old");
+        db.with(|c| {
+            conversations::create(c, None).and_then(|x| conversations::rename(c, x.id, "new"))
+        })
+        .unwrap();
+        drop(db);
+        let moved = restore_files(dir.path(), &name).unwrap();
+        put_back(dir.path(), &moved).unwrap();
+        assert!(!moved.exists());
+        let (db, _) = Db::open_dir(dir.path()).unwrap();
+        assert_eq!(titles(&db), ["new", "old"]);
+    }
+
+    #[test]
+    fn a_window_waits_out_a_restore_and_not_another_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let short = std::time::Duration::from_secs(30);
+        // Another window: no wait.
+        let other = hold_window_lock(dir.path()).unwrap().unwrap();
+        let t = std::time::Instant::now();
+        assert!(wait_out_restore(dir.path(), short).unwrap().is_none());
+        assert!(t.elapsed() < std::time::Duration::from_secs(5));
+        // A restore under way (its lock and its mark): the window waits for it, then gets the lock.
+        std::fs::write(dir.path().join(RESTORING_MARK), b"").unwrap();
+        let path = dir.path().to_path_buf();
+        let restoring = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            drop(other);
+            let _ = std::fs::remove_file(path.join(RESTORING_MARK));
+        });
+        let lock = wait_out_restore(dir.path(), short).unwrap();
+        assert!(lock.is_some(), "the lock, once the restore let go of it");
+        restoring.join().unwrap();
+        // A mark a restore left when it died is stale: the lock is free.
+        drop(lock);
+        std::fs::write(dir.path().join(RESTORING_MARK), b"").unwrap();
+        assert!(wait_out_restore(dir.path(), short).unwrap().is_some());
     }
 }
