@@ -260,7 +260,7 @@ pub fn folder_subtree(conn: &Connection, id: i64) -> Result<Vec<i64>> {
 
 mod tags;
 use tags::get_tag;
-pub use tags::{delete_tag, ensure_tag, list_tags, tags_of, update_tag};
+pub use tags::{delete_tag, ensure_tag, ensure_tag_keeping_color, list_tags, tags_of, update_tag};
 
 /// Every conversation that is not deleted: pinned first, then newest activity. Archived ones only
 /// when `archived` is true (then only they).

@@ -335,7 +335,8 @@ fn import_one(sink: &mut Sink, doc: &Object) -> Result<()> {
     for t in list(doc, "tags")? {
         let t = object(t, "tags")?;
         let name = t.get("name").and_then(Value::as_str).unwrap_or("");
-        let tag = organise::ensure_tag(conn, name, t.get("color").and_then(Value::as_str))?;
+        let color = t.get("color").and_then(Value::as_str);
+        let tag = organise::ensure_tag_keeping_color(conn, name, color)?;
         conn.execute(
             "INSERT OR IGNORE INTO conversation_tags(conversation_id, tag_id) VALUES (?1, ?2)",
             [conv_id, tag.id],

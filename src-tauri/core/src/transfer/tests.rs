@@ -175,6 +175,28 @@ fn a_second_import_reports_duplicates_instead_of_doubling_them() {
 }
 
 #[test]
+fn an_import_keeps_the_colour_of_a_tag_already_here() {
+    let a = Db::open_in_memory().unwrap();
+    a.with(|c| Ok(rich(c))).unwrap();
+    let file = export_all(&a, Format::Json);
+    let b = Db::open_in_memory().unwrap();
+    let mine = b
+        .with(|c| organise::ensure_tag(c, "Plans", Some("#aa0000")))
+        .unwrap();
+    import_bytes(&b, &file).unwrap();
+    let tags = b.with(|c| organise::list_tags(c)).unwrap();
+    assert_eq!(tags.len(), 1, "the same tag (any case), not a second one");
+    assert_eq!((tags[0].id, tags[0].color.as_str()), (mine.id, "#aa0000"));
+    // A tag new here comes with its colour.
+    let c = Db::open_in_memory().unwrap();
+    import_bytes(&c, &file).unwrap();
+    assert_eq!(
+        c.with(|c| organise::list_tags(c)).unwrap()[0].color,
+        "#3366ff"
+    );
+}
+
+#[test]
 fn a_truncated_or_wrong_file_changes_nothing_and_says_where() {
     let a = Db::open_in_memory().unwrap();
     a.with(|c| Ok(rich(c))).unwrap();

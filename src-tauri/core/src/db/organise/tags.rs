@@ -27,6 +27,16 @@ pub(super) fn get_tag(conn: &Connection, id: i64) -> Result<Tag> {
 
 /// Creates a tag, or returns the one with that name (any case), its colour updated if given.
 pub fn ensure_tag(conn: &Connection, name: &str, color: Option<&str>) -> Result<Tag> {
+    tag_named(conn, name, color, true)
+}
+
+/// Creates a tag with `color`, or returns the one with that name as it is: an import brings its
+/// tags in without recolouring the user's own.
+pub fn ensure_tag_keeping_color(conn: &Connection, name: &str, color: Option<&str>) -> Result<Tag> {
+    tag_named(conn, name, color, false)
+}
+
+fn tag_named(conn: &Connection, name: &str, color: Option<&str>, recolor: bool) -> Result<Tag> {
     let name = clean_name(name, "tag")?;
     let color = color.map(clean_color).transpose()?;
     let existing: Option<i64> = conn
@@ -34,7 +44,7 @@ pub fn ensure_tag(conn: &Connection, name: &str, color: Option<&str>) -> Result<
         .optional()?;
     let id = match existing {
         Some(id) => {
-            if let Some(c) = &color {
+            if let Some(c) = color.as_ref().filter(|_| recolor) {
                 conn.execute("UPDATE tags SET color = ?2 WHERE id = ?1", params![id, c])?;
             }
             id
