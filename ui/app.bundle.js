@@ -6157,6 +6157,13 @@ function reattachStream() {
 }
 
 // ui/js/search.js
+var search_exports = {};
+__export(search_exports, {
+  dayStart: () => dayStart,
+  initSearch: () => initSearch,
+  isSearchOpen: () => isSearchOpen,
+  openSearch: () => openSearch
+});
 var $6 = (id) => document.getElementById(id);
 var DEBOUNCE_MS = 60;
 var LIMIT = 50;
@@ -6255,7 +6262,9 @@ function dayStart(value, end) {
   if (!value) return null;
   const d = /* @__PURE__ */ new Date(`${value}T00:00:00`);
   if (Number.isNaN(d.getTime())) return null;
-  return end ? d.getTime() + 86399999 : d.getTime();
+  if (!end) return d.getTime();
+  d.setDate(d.getDate() + 1);
+  return d.getTime() - 1;
 }
 function filter() {
   const num4 = (id) => $6(id).value ? Number($6(id).value) : null;
@@ -10512,6 +10521,7 @@ export {
   messages_exports as messages,
   paging_exports as paging,
   render_exports as render,
+  search_exports as search,
   sidebar_exports as sidebar,
   streams_exports as streams,
   suiteruns_exports as suiteruns,

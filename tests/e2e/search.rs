@@ -121,8 +121,18 @@ async fn the_search_dialog_in_dark_mode_in_both_languages() {
     let app = lab
         .app(&server)
         .env("GTK_THEME", "Adwaita:dark")
+        // A zone with clock changes: the date filter's "until" day is counted whole on the days of
+        // 23 and 25 hours too.
+        .env("TZ", "America/New_York")
         .open()
         .await;
+    let hours = app
+        .js_async(
+            "import('./app.bundle.js').then((m) => ['2026-03-08', '2026-11-01', '2026-06-01'].map((day) => \
+             (m.search.dayStart(day, true) + 1 - m.search.dayStart(day, false)) / 3600000))",
+        )
+        .await;
+    assert_eq!(hours, serde_json::json!([23, 25, 24]));
     set_language(&app, "en").await;
     app.click(sidebar::NEW_CHAT).await;
     app.set_conversation_model("test-model").await;

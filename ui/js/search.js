@@ -99,11 +99,15 @@ async function loadFacets() {
   refill($('search-profile'), (hooks.profiles() || []).map((p) => option(p.id, p.name)));
 }
 
-function dayStart(value, end) {
+// A date field's day in local time: its first millisecond, or (end) its last one: the next day's
+// local midnight less 1 ms, so a day of 23 or 25 hours (a clock change) is counted whole.
+export function dayStart(value, end) {
   if (!value) return null;
   const d = new Date(`${value}T00:00:00`);
   if (Number.isNaN(d.getTime())) return null;
-  return end ? d.getTime() + 86_399_999 : d.getTime();
+  if (!end) return d.getTime();
+  d.setDate(d.getDate() + 1);
+  return d.getTime() - 1;
 }
 
 function filter() {
