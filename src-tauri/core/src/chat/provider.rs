@@ -127,7 +127,9 @@ pub(crate) fn choose_key(
     let origin = origin_of(base);
     let env_fits = trusted || env_origin(env).as_deref() == Some(origin.as_str());
     let (held_for, unbound) = match stored {
-        Ok(Some(k)) if trusted || k.origin.as_deref() == Some(origin.as_str()) => {
+        // A stored key goes only to the origin it was stored for (K4), also to a URL typed for one
+        // request: `trusted` lets only the environment's key follow such a URL.
+        Ok(Some(k)) if k.origin.as_deref() == Some(origin.as_str()) => {
             return KeyChoice {
                 key: Some(k.key.clone()),
                 source: KeySource::Keyring,
@@ -258,9 +260,13 @@ pub fn endpoint(
         None => flavor(row)?,
     };
     let choice = choose_key(env, &stored, &base_url, override_url.is_some());
-    if choice.key.is_none() && (choice.unbound || choice.held_for.is_some()) {
+    if choice.key.is_none()
+        && (choice.unbound || choice.held_for.is_some())
+        && override_url.is_none()
+    {
         // The user meant to use a key, but not this one here: ask, never send it, never send
         // without it (that would only fail, or succeed against a server the user did not intend).
+        // A URL typed for one request (`parley ask --base-url`) goes without the profile's key.
         return Err(Error::KeyNotConfirmed {
             profile: row.name.clone(),
             origin: origin_of(&base_url),

@@ -131,8 +131,17 @@ fn a_key_goes_only_to_the_origin_it_was_saved_for() {
         .unwrap()
         .key
         .is_some());
-    // A URL typed for one request on the command line is the user's own choice.
+    // A URL typed for one request on the command line gets no key stored for another origin
+    // (K4); the environment's key, which the user gave for this command, does go.
     let ep = endpoint(&moved, &none, stored(), Some("http://127.0.0.1:8080/v1")).unwrap();
+    assert!(ep.key.is_none());
+    let env = EnvFallback {
+        api_key: Some(key("sk-env")),
+        base_url: None,
+    };
+    let ep = endpoint(&moved, &env, stored(), Some("http://127.0.0.1:8080/v1")).unwrap();
+    assert_eq!(ep.key.unwrap().expose(), "sk-env");
+    let ep = endpoint(&moved, &none, stored(), Some("https://api.openai.com/v1")).unwrap();
     assert_eq!(ep.key.unwrap().expose(), "sk-openai");
 }
 
