@@ -203,6 +203,35 @@ fn checkpoints_then_crash_leave_an_interrupted_partial_reply() {
 }
 
 #[test]
+fn a_final_write_that_fails_keeps_the_checkpointed_pieces() {
+    let db = Db::open_in_memory().unwrap();
+    db.with(|c| {
+        let conv = conversations::create(c, None)?;
+        let u = insert_user(c, conv.id, None, "q")?;
+        let id = insert_reply_placeholder(c, &u, &origin("m"))?;
+        checkpoint(c, id, "kept ")?;
+        checkpoint(c, id, "text")?;
+        // The whole text's write fails (as on a full disk) after the pieces' delete ran.
+        c.execute_batch(
+            "CREATE TEMP TRIGGER full_disk BEFORE UPDATE OF content ON messages
+             BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;",
+        )?;
+        let done = Outcome {
+            content: "kept text".into(),
+            ..Default::default()
+        };
+        assert!(finish(c, id, &done).is_err());
+        let left: i64 = c.query_row("SELECT count(*) FROM reply_chunks", [], |r| r.get(0))?;
+        assert_eq!(left, 2, "the pieces stay for the recovery");
+        assert_eq!(get(c, id)?.status, Status::Streaming);
+        c.execute_batch("DROP TRIGGER full_disk")?;
+        assert_eq!(finish(c, id, &done)?.content, "kept text");
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
 fn deleting_a_conversation_removes_its_messages() {
     let db = Db::open_in_memory().unwrap();
     db.with(|c| {

@@ -153,8 +153,22 @@ pub fn checkpoint_reasoning(conn: &Connection, id: i64, reasoning: &str) -> Resu
     Ok(())
 }
 
-/// Writes the final state of a reply in one statement.
+/// Writes the final state of a reply in one transaction (D1): its checkpointed pieces go only
+/// with the whole text in place, so a failed write (a full disk, a lock held too long) leaves the
+/// pieces for the recovery at the next start. A savepoint: also inside a caller's transaction.
 pub fn finish(conn: &Connection, id: i64, o: &Outcome) -> Result<Message> {
+    conn.execute_batch("SAVEPOINT finish_reply")?;
+    let written = finish_in(conn, id, o).and_then(|m| {
+        conn.execute_batch("RELEASE finish_reply")?;
+        Ok(m)
+    });
+    if written.is_err() {
+        let _ = conn.execute_batch("ROLLBACK TO finish_reply; RELEASE finish_reply");
+    }
+    written
+}
+
+fn finish_in(conn: &Connection, id: i64, o: &Outcome) -> Result<Message> {
     let status = o.status.unwrap_or(Status::Done);
     // The whole text is here: the checkpointed pieces go. The model asked for stays in `model`;
     // the one the server claimed is kept beside it when it differs.
