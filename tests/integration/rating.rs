@@ -6,6 +6,7 @@ use parley_core::chat::{SendRequest, Target};
 use parley_core::db::messages::Status;
 use parley_core::eval::arena::{BattleFilter, Source, Winner};
 use parley_core::eval::ratings::Rating;
+use parley_core::eval::summary::{ExportFormat, RatingFilter};
 
 use crate::common::{new_conversation, service, tempdir, Events};
 use crate::fake_openai::FakeOpenAi;
@@ -53,6 +54,27 @@ async fn an_arena_round_is_blind_until_the_vote() {
     assert_eq!(battle.reply_b, Some(round.reply_b.id));
     assert_ne!(battle.model_a, battle.model_b);
     assert!(battle.winner.is_none());
+    // A judge's verdict on a side before the vote names no model: not in the window's verdicts,
+    // not in the ratings export.
+    crate::common::peek(dir.path())
+        .execute(
+            "INSERT INTO judge_verdicts(kind, rubric_id, judge_model, message_id, score, reasoning, created_at)
+             VALUES ('single', 1, 'judge-model', ?1, 8, 'solid', 1)",
+            [round.reply_a.id],
+        )
+        .unwrap();
+    let verdicts = svc
+        .verdicts_of_messages(&[round.reply_a.id, round.reply_b.id])
+        .unwrap();
+    assert_eq!(verdicts.len(), 1);
+    let export = svc
+        .ratings_export(RatingFilter::default(), ExportFormat::Json)
+        .await
+        .unwrap()
+        .0;
+    for seen in [serde_json::to_string(&verdicts).unwrap(), export] {
+        assert!(!seen.contains("gpt-arena"), "a model name leaked: {seen}");
+    }
 
     let reveal = svc.arena_vote(round.battle_id, Winner::B).unwrap();
     assert_eq!(reveal.battle.winner, Some(Winner::B));

@@ -236,14 +236,32 @@ pub(crate) struct NewVerdict {
     pub error: Option<String>,
 }
 
-const VERDICT_SELECT: &str = "SELECT v.id, v.kind, v.rubric_id, r.name, r.version, v.judge_model,
-        v.judge_profile_id, v.message_id, v.other_message_id, ma.model, mb.model, v.score,
+/// SQL: whether the message whose id is in column `id` is a reply of an arena round not voted on
+/// yet. Its model stays hidden until the vote: in lists, exports and verdicts alike.
+pub(crate) fn in_unvoted_arena(id: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM battles b WHERE b.source = 'arena' AND b.winner IS NULL \
+         AND {id} IN (b.reply_a, b.reply_b))"
+    )
+}
+
+/// The verdict columns (`verdict_from_row`); a reply's model is NULL while its arena round is
+/// not voted on.
+static VERDICT_SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT v.id, v.kind, v.rubric_id, r.name, r.version, v.judge_model,
+        v.judge_profile_id, v.message_id, v.other_message_id,
+        CASE WHEN {} THEN NULL ELSE ma.model END, CASE WHEN {} THEN NULL ELSE mb.model END, v.score,
         v.winner_ab, v.winner_ba, v.consistent, v.winner, v.reasoning, v.reasoning_ba, v.raw,
         v.raw_ba, v.error_kind, v.error, v.created_at, v.served_model
     FROM judge_verdicts v
     JOIN rubrics r ON r.id = v.rubric_id
     JOIN messages ma ON ma.id = v.message_id
-    LEFT JOIN messages mb ON mb.id = v.other_message_id";
+    LEFT JOIN messages mb ON mb.id = v.other_message_id",
+        in_unvoted_arena("ma.id"),
+        in_unvoted_arena("mb.id")
+    )
+});
 
 fn verdict_from_row(r: &Row) -> rusqlite::Result<Verdict> {
     let side = |i: usize, column: &str| super::stored_opt(r, i, column, |s| Side::parse(s).ok());
@@ -315,7 +333,7 @@ pub(crate) fn insert_verdict(conn: &Connection, v: &NewVerdict) -> Result<Verdic
 
 pub fn verdict(conn: &Connection, id: i64) -> Result<Verdict> {
     conn.query_row(
-        &format!("{VERDICT_SELECT} WHERE v.id = ?1"),
+        &format!("{} WHERE v.id = ?1", *VERDICT_SELECT),
         [id],
         verdict_from_row,
     )
@@ -326,8 +344,9 @@ pub fn verdict(conn: &Connection, id: i64) -> Result<Verdict> {
 /// Every verdict that involves a reply (as the graded one or either side of a pair), newest first.
 pub fn verdicts_of(conn: &Connection, message_id: i64) -> Result<Vec<Verdict>> {
     let mut st = conn.prepare_cached(&format!(
-        "{VERDICT_SELECT} WHERE v.message_id = ?1 OR v.other_message_id = ?1
-         ORDER BY v.created_at DESC, v.id DESC"
+        "{} WHERE v.message_id = ?1 OR v.other_message_id = ?1
+         ORDER BY v.created_at DESC, v.id DESC",
+        *VERDICT_SELECT
     ))?;
     let rows = st
         .query_map([message_id], verdict_from_row)?
@@ -359,16 +378,17 @@ pub struct VerdictFilter {
 /// an arena reply not voted on yet is left out (it would name the hidden model).
 pub fn list_verdicts(conn: &Connection, f: &VerdictFilter) -> Result<Vec<Verdict>> {
     let mut st = conn.prepare_cached(&format!(
-        "{VERDICT_SELECT}
+        "{}
          WHERE (?1 IS NULL OR EXISTS (
                  SELECT 1 FROM ratings r, json_each(r.tags) t
                  WHERE r.message_id IN (v.message_id, v.other_message_id) AND t.value = ?1))
            AND (?2 IS NULL OR v.created_at >= ?2)
            AND (?3 IS NULL OR v.kind = ?3)
-           AND NOT EXISTS (SELECT 1 FROM battles b WHERE b.source = 'arena' AND b.winner IS NULL
-                           AND (b.reply_a IN (v.message_id, v.other_message_id)
-                                OR b.reply_b IN (v.message_id, v.other_message_id)))
-         ORDER BY v.created_at DESC, v.id DESC LIMIT ?4"
+           AND NOT {} AND NOT {}
+         ORDER BY v.created_at DESC, v.id DESC LIMIT ?4",
+        *VERDICT_SELECT,
+        in_unvoted_arena("v.message_id"),
+        in_unvoted_arena("v.other_message_id")
     ))?;
     let tag = f.tag.as_deref().map(str::trim).filter(|t| !t.is_empty());
     let rows = st
@@ -396,10 +416,11 @@ pub fn verdicts_of_messages(conn: &Connection, ids: &[i64]) -> Result<Vec<Verdic
     }
     let json = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
     let mut st = conn.prepare_cached(&format!(
-        "{VERDICT_SELECT}
+        "{}
          WHERE v.message_id IN (SELECT value FROM json_each(?1))
             OR v.other_message_id IN (SELECT value FROM json_each(?1))
-         ORDER BY v.created_at DESC, v.id DESC LIMIT ?2"
+         ORDER BY v.created_at DESC, v.id DESC LIMIT ?2",
+        *VERDICT_SELECT
     ))?;
     let rows = st
         .query_map(params![json, MAX_VERDICTS_READ as i64], verdict_from_row)?

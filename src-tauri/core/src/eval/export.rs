@@ -5,6 +5,7 @@ use rusqlite::{params, Connection};
 use serde::Serialize;
 
 use super::summary::{rated_replies, to_csv, ExportFormat, RatingFilter};
+use crate::db::judging::in_unvoted_arena;
 use crate::error::{Error, Result};
 use crate::transfer::iso;
 
@@ -76,15 +77,19 @@ pub fn verdicts(conn: &Connection, f: &RatingFilter) -> Result<Vec<JudgeVerdict>
     if f.tag.is_some() {
         return Ok(Vec::new());
     }
-    let mut st = conn.prepare_cached(
+    // A verdict on a reply of an arena round not voted on yet would name its model: left out.
+    let mut st = conn.prepare_cached(&format!(
         "SELECT v.id, v.kind, v.message_id, ma.conversation_id, coalesce(ma.model, '?'), v.other_message_id,
                 mb.model, v.judge_model, r.name || ' v' || r.version, v.score, v.winner,
                 coalesce(v.reasoning, ''), v.error, v.created_at
          FROM judge_verdicts v JOIN rubrics r ON r.id = v.rubric_id
          JOIN messages ma ON ma.id = v.message_id LEFT JOIN messages mb ON mb.id = v.other_message_id
          WHERE (?1 IS NULL OR v.created_at >= ?1) AND (?2 IS NULL OR v.created_at < ?2)
+           AND NOT {} AND NOT {}
          ORDER BY v.created_at, v.id",
-    )?;
+        in_unvoted_arena("v.message_id"),
+        in_unvoted_arena("v.other_message_id")
+    ))?;
     let rows = st
         .query_map(params![f.since, f.until], |r| {
             Ok(JudgeVerdict {

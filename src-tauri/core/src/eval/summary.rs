@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 
+use crate::db::judging::in_unvoted_arena;
 use crate::error::Result;
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -76,7 +77,7 @@ pub fn week_start<Tz: chrono::TimeZone>(tz: &Tz, at_ms: i64, first_day: u8) -> i
 
 /// Every current rating that passes the filter, oldest first.
 pub(crate) fn rated_replies(conn: &Connection, f: &RatingFilter) -> Result<Vec<RatedReply>> {
-    let mut st = conn.prepare_cached(
+    let mut st = conn.prepare_cached(&format!(
         "SELECT m.id, m.conversation_id, coalesce(m.model, '?'), r.thumb, r.score, r.reasons, r.tags,
                 r.comment, r.updated_at, coalesce(u.content, ''), m.content
          FROM ratings r JOIN messages m ON m.id = r.message_id
@@ -84,10 +85,10 @@ pub(crate) fn rated_replies(conn: &Connection, f: &RatingFilter) -> Result<Vec<R
          WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM json_each(r.tags) t WHERE t.value = ?1))
            AND (?2 IS NULL OR r.updated_at >= ?2) AND (?3 IS NULL OR r.updated_at < ?3)
            -- an arena reply not voted on yet keeps its model hidden, even here
-           AND NOT EXISTS (SELECT 1 FROM battles b WHERE b.source = 'arena' AND b.winner IS NULL
-                           AND m.id IN (b.reply_a, b.reply_b))
+           AND NOT {}
          ORDER BY r.updated_at, m.id",
-    )?;
+        in_unvoted_arena("m.id")
+    ))?;
     let parse = |s: String| -> Vec<String> { serde_json::from_str(&s).unwrap_or_default() };
     let rows = st
         .query_map(params![f.tag, f.since, f.until], |r| {
