@@ -118,6 +118,28 @@ fn an_unknown_saved_prompt_version_exits_1_naming_the_line_and_sends_nothing() {
     assert_eq!(server.request_count(), 0);
 }
 
+#[test]
+fn a_suite_given_by_a_path_relative_to_the_folder_it_runs_in_loads() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let evals = dir.path().join("evals");
+    std::fs::create_dir(&evals).unwrap();
+    std::fs::write(evals.join("vars.csv"), "q\ncats\n").unwrap();
+    std::fs::write(
+        evals.join("promptfooconfig.yaml"),
+        "prompts: ['Say {{q}}']\nproviders: [openai:chat:suite-wait-0]\ntests: file://vars.csv\n",
+    )
+    .unwrap();
+    let out = parley(dir.path())
+        .env("OPENAI_BASE_URL", server.base_url())
+        .current_dir(dir.path())
+        .args(["eval", "run", "evals/promptfooconfig.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(server.request_count(), 1);
+}
+
 /// `xmllint --schema`: required in CI (`.ci/install-deps --test` installs libxml2-utils); a
 /// machine without it fails this test rather than skipping it.
 fn xmllint(schema: &Path, file: &Path) -> Output {

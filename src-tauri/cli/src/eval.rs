@@ -99,7 +99,13 @@ async fn run_suite(args: RunArgs) -> Result<i32> {
         concurrency,
         use_cache: !args.no_cache,
         filter,
-        config_path: Some(args.config.display().to_string()),
+        // Absolute, so `parley eval resume` finds it from any folder.
+        config_path: Some(
+            std::path::absolute(&args.config)
+                .unwrap_or_else(|_| args.config.clone())
+                .display()
+                .to_string(),
+        ),
     };
     let cancel = CancellationToken::new();
     let stop = cancel.clone();

@@ -412,17 +412,21 @@ impl Assertion {
                     format!("token F1 {f1:.3} (at least {limit})"),
                 )
             }
+            // A measure that is not known fails, `not-` or not: nothing was shown either way.
+            Check::Latency if out.latency_ms.is_none() => {
+                return Ok(self.unknown("latency unknown"))
+            }
+            Check::Cost if out.cost_usd.is_none() => return Ok(self.unknown("cost unknown")),
             Check::Latency => at_most("latency", " ms", out.latency_ms, self.limit()),
             Check::Cost => at_most("cost", " USD", out.cost_usd, self.limit()),
-            Check::Perplexity => match out.logprobs.and_then(perplexity) {
-                Some(p) => at_most("perplexity", "", Some(p), self.limit()),
-                None => (
-                    false,
-                    0.0,
-                    "no token log-probabilities: set `logprobs: true` in the provider's config"
-                        .into(),
-                ),
-            },
+            Check::Perplexity => {
+                match out.logprobs.and_then(perplexity) {
+                    Some(p) => at_most("perplexity", "", Some(p), self.limit()),
+                    None => return Ok(self.unknown(
+                        "no token log-probabilities: set `logprobs: true` in the provider's config",
+                    )),
+                }
+            }
             Check::LlmRubric(r) => return Ok(Step::Judge(fill(r, vars)?)),
         };
         Ok(Step::Done(self.outcome(pass, score, reason)))
@@ -430,6 +434,13 @@ impl Assertion {
 
     fn limit(&self) -> f64 {
         self.threshold.unwrap_or(f64::INFINITY)
+    }
+
+    /// A failed result whatever `not-` says: the measure it needs is not known.
+    fn unknown(&self, reason: &str) -> Step {
+        let mut o = self.outcome(false, 0.0, reason.into());
+        (o.pass, o.score, o.reason) = (false, 0.0, reason.into());
+        Step::Done(o)
     }
 
     /// The result, `not-` applied.

@@ -124,6 +124,18 @@ fn latency_cost_and_perplexity_compare_with_their_threshold() {
     };
     let o = run_with("perplexity", None, Some(10.0), &bare);
     assert!(!o.pass && o.reason.contains("logprobs"));
+    // A measure not known (a batched cell's latency, a price not known) fails with `not-` too.
+    for kind in [
+        "latency",
+        "not-latency",
+        "cost",
+        "not-cost",
+        "not-perplexity",
+    ] {
+        let o = run_with(kind, None, Some(10.0), &bare);
+        assert!(!o.pass && o.score == 0.0, "{kind}: {o:?}");
+    }
+    assert!(run_with("not-latency", None, Some(100.0), &out).pass);
     assert!(Assertion::new("latency", None, None).is_err());
 }
 

@@ -202,6 +202,10 @@ impl Reader {
 
 /// Reads a suite file.
 pub fn load(path: &Path) -> Result<Loaded> {
+    // Absolute: its folder is where `file://` paths resolve, and the suite's own path is read
+    // through it (`evals/suite.yaml` was read as `evals/evals/suite.yaml`).
+    let path = &std::path::absolute(path)
+        .map_err(|e| Error::invalid(format!("{}: {e}", path.display())))?;
     let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let mut reader = Reader {
         dir,

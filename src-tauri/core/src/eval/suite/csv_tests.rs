@@ -95,8 +95,17 @@ pub(super) fn shorthand(cell: &str) -> Result<Assertion> {
         Some((h, v)) => (h.trim(), Some(v.trim())),
         None => (cell, None),
     };
+    let named = |k: &str| {
+        let k = match k {
+            "grade" => "llm-rubric",
+            "not-grade" => "not-llm-rubric",
+            k => k,
+        };
+        super::assertions::TYPES.contains(&k.strip_prefix("not-").unwrap_or(k))
+    };
+    // A threshold only after an assertion's name: `(B)` or `O(n)` is text to equal.
     let (kind, threshold) = match head.split_once('(') {
-        Some((k, rest)) if rest.ends_with(')') => {
+        Some((k, rest)) if rest.ends_with(')') && named(k.trim()) => {
             let n = rest.trim_end_matches(')').trim();
             let t = n
                 .parse::<f64>()
@@ -123,6 +132,19 @@ pub(super) fn shorthand(cell: &str) -> Result<Assertion> {
 mod tests {
     use super::*;
     use crate::eval::suite::Check;
+
+    #[test]
+    fn an_expected_text_with_brackets_is_text_to_equal() {
+        for cell in ["(B)", "O(n)", "Answer (final): 42"] {
+            assert_eq!(
+                shorthand(cell).unwrap().check,
+                Check::Equals(Value::String(cell.to_string())),
+                "{cell}"
+            );
+        }
+        assert_eq!(shorthand("latency(500)").unwrap().threshold, Some(500.0));
+        assert!(shorthand("similar(x): cats").is_err());
+    }
 
     #[test]
     fn expected_columns_become_assertions_and_other_columns_vars() {

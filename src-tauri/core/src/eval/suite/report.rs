@@ -351,15 +351,30 @@ pub fn same_shape(a: &RunRow, b: &RunRow) -> bool {
     a.grid.prompts == b.grid.prompts && a.grid.providers == b.grid.providers
 }
 
+/// Each cell's key with its place among the cells of the same key.
+type Numbered<'a> = Vec<(((String, String, String), usize), &'a ResultRow)>;
+
+fn numbered<'a>(run: &RunRow, rows: &'a [ResultRow]) -> Numbered<'a> {
+    let mut seen: HashMap<(String, String, String), usize> = HashMap::new();
+    rows.iter()
+        .map(|r| {
+            let k = cell_key(run, r);
+            let n = seen.entry(k.clone()).or_default();
+            *n += 1;
+            ((k, *n), r)
+        })
+        .collect()
+}
+
 /// Compares run `a` (before) with run `b` (after).
 pub fn compare(a: (&RunRow, &[ResultRow]), b: (&RunRow, &[ResultRow])) -> Comparison {
-    let key = cell_key;
-    let before: HashMap<_, _> = a.1.iter().map(|r| (key(a.0, r), r)).collect();
+    // Cells with the same name (tests without a description named by the same long first
+    // variable) match in order: the n-th such cell before with the n-th after.
+    let before: HashMap<_, _> = numbered(a.0, a.1).into_iter().collect();
     let mut out = Comparison::default();
     let mut matched = 0;
-    for r in b.1 {
-        let k = key(b.0, r);
-        let Some(old) = before.get(&k) else {
+    for ((k, n), r) in numbered(b.0, b.1) {
+        let Some(old) = before.get(&(k.clone(), n)) else {
             out.only_after += 1;
             continue;
         };

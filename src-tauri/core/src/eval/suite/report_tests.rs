@@ -114,6 +114,21 @@ fn compare_sorts_cells_into_fixed_broken_better_worse_and_unchanged() {
 }
 
 #[test]
+fn cells_of_the_same_name_match_in_order_and_never_count_below_zero() {
+    // Two tests named alike (no description, the same long first variable).
+    let mut same = run(1);
+    same.grid.tests = vec!["ctx…".into(), "ctx…".into()];
+    let a = [cell(0, 0, true, "x")];
+    let b = [cell(0, 0, false, "y"), cell(0, 1, true, "y")];
+    let c = compare((&same, &a), (&same, &b));
+    assert_eq!(c.broken.len(), 1, "the first after with the first before");
+    assert_eq!((c.unchanged, c.only_before, c.only_after), (0, 0, 1));
+    let a = [cell(0, 0, true, "x"), cell(0, 1, false, "x")];
+    let c = compare((&same, &a), (&same, &b));
+    assert_eq!((c.broken.len(), c.fixed.len()), (1, 1));
+}
+
+#[test]
 fn a_cells_change_is_decided_by_its_verdict_first_then_its_score() {
     assert_eq!(delta((false, 0.9), (true, 0.1)), Delta::Fixed);
     assert_eq!(delta((true, 0.1), (false, 0.9)), Delta::Broken);
