@@ -113,17 +113,25 @@ pub(crate) fn retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 409 | 429) || status.is_server_error()
 }
 
-/// `retry-after-ms`, else `retry-after` in seconds, as the server said it (for the message).
+/// `retry-after-ms`, else `retry-after` in seconds or as an HTTP date (RFC 9110: `Wed, 21 Oct
+/// 2026 07:28:00 GMT`, the wait until then), as the server said it (for the message).
 pub(crate) fn retry_after_secs(headers: &HeaderMap) -> Option<f64> {
-    let read = |name: &str| {
+    let text = |name: &str| {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
-            .and_then(|s| s.trim().parse::<f64>().ok())
+            .map(str::trim)
+    };
+    let read = |name: &str| text(name).and_then(|s| s.parse::<f64>().ok());
+    let until = || {
+        let at = chrono::DateTime::parse_from_rfc2822(text("retry-after")?).ok()?;
+        let ms = (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_milliseconds();
+        Some(ms.max(0) as f64 / 1000.0)
     };
     let secs = read("retry-after-ms")
         .map(|ms| ms / 1000.0)
-        .or_else(|| read("retry-after"))?;
+        .or_else(|| read("retry-after"))
+        .or_else(until)?;
     (secs.is_finite() && secs >= 0.0).then_some(secs)
 }
 
@@ -280,6 +288,20 @@ mod tests {
         h.insert("retry-after-ms", HeaderValue::from_static("600000"));
         h.remove("retry-after");
         assert_eq!(retry_after(&h), None, "absurd waits fall back to backoff");
+        // An HTTP date: the wait until then (a date passed: at once).
+        h.remove("retry-after-ms");
+        let soon = (chrono::Utc::now() + chrono::Duration::seconds(20)).to_rfc2822();
+        let soon = soon.replace("+0000", "GMT");
+        h.insert("retry-after", HeaderValue::from_str(&soon).unwrap());
+        let wait = retry_after(&h).expect("a date 20 s ahead").as_secs_f64();
+        assert!((17.0..=20.0).contains(&wait), "{wait}");
+        h.insert(
+            "retry-after",
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after(&h), Some(Duration::ZERO));
+        h.insert("retry-after", HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&h), None);
     }
 
     #[test]

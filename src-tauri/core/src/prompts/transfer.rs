@@ -109,6 +109,8 @@ struct Planned {
 }
 
 fn parse(text: &str) -> Result<Vec<ExportedPrompt>> {
+    // A byte-order mark (some Windows editors write one) is not part of the JSON.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim_start().starts_with('{') {
         let lib: Library = serde_json::from_str(text)
             .map_err(|e| Error::invalid(format!("This is not a Parley prompt library: {e}")))?;
@@ -354,8 +356,9 @@ mod tests {
                 serde_json::json!({"model": "gpt-4o-mini", "settings": {"temperature": 0.2}})
             );
             assert!(library::get(c, "two")?.favourite);
-            // The same file again: everything is a duplicate, nothing changes.
-            let again = import(c, &json)?;
+            // The same file again (with a byte-order mark, as some editors save it): everything
+            // is a duplicate, nothing changes.
+            let again = import(c, &format!("\u{feff}{json}"))?;
             assert!(again.imported.is_empty());
             assert_eq!(again.duplicates, ["one", "two"]);
             assert_eq!(library::versions(c, "one")?.len(), 2);

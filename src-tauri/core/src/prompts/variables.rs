@@ -230,7 +230,11 @@ pub fn fill(body: &str, values: &HashMap<String, String>, builtins: &Builtins) -
     let mut resolved: HashMap<&str, String> = HashMap::new();
     let mut missing = Vec::new();
     for var in &template.variables {
-        match values.get(&var.name).or(var.default.as_ref()) {
+        // A field left empty takes the default (the form allows it because there is one).
+        let given = values
+            .get(&var.name)
+            .filter(|v| !v.is_empty() || var.default.is_none());
+        match given.or(var.default.as_ref()) {
             Some(v) => {
                 check_value(var, v)?;
                 resolved.insert(&var.name, v.clone());
@@ -353,6 +357,14 @@ mod tests {
         );
         let err = fill(body, &vals(&[]), &now()).unwrap_err();
         assert!(err.to_string().contains("tone, topic"), "{err}");
+        // A field left empty takes its default; one without a default stays empty.
+        let out = fill(
+            "{{count:number=3}}/{{topic}}/",
+            &vals(&[("count", ""), ("topic", "")]),
+            &now(),
+        )
+        .unwrap();
+        assert_eq!(out, "3//");
         let err = fill(body, &vals(&[("tone", "rude"), ("topic", "x")]), &now()).unwrap_err();
         assert!(err.to_string().contains("formal, casual"), "{err}");
         let err = fill(
