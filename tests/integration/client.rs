@@ -247,6 +247,28 @@ async fn a_silent_server_hits_the_idle_timeout() {
 }
 
 #[tokio::test]
+async fn an_answer_not_streamed_may_take_longer_than_the_idle_timeout_and_is_asked_once() {
+    // A suite's cell: the headers come only with the whole answer, after the generation.
+    let server = FakeOpenAi::start();
+    // 204 words at 3 ms each: the answer comes after ~0.6 s, twice the idle timeout.
+    let mut req = request("test-slow-3", "one two three");
+    if let Request::Chat(r) = &mut req {
+        r.stream = false;
+        r.stream_options = None;
+    }
+    let r = run(
+        &client(Duration::from_millis(300)),
+        &endpoint(&server, None),
+        &req,
+        &CancellationToken::new(),
+    )
+    .await;
+    r.result.unwrap();
+    assert!(r.text.starts_with("Echo: one two three w0"), "{}", r.text);
+    assert_eq!(server.request_count(), 1);
+}
+
+#[tokio::test]
 async fn cancel_stops_the_stream_at_once() {
     let server = FakeOpenAi::start();
     let client = client(Duration::from_secs(10));

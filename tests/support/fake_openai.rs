@@ -732,7 +732,13 @@ async fn chat(ctx: &Ctx, bytes: &[u8], api: Api) -> Response {
         kind(model, &last)
     };
     match kind {
-        Kind::Reply { tokens, delay } => reply(&o, tokens, delay),
+        Kind::Reply { tokens, delay } => {
+            // Not streamed, the answer (and its headers) comes once it is all "generated".
+            if !o.stream && !delay.is_zero() {
+                tokio::time::sleep(delay * tokens.len() as u32).await;
+            }
+            reply(&o, tokens, delay)
+        }
         Kind::RateLimitOnce
             if !ctx
                 .shared

@@ -30,6 +30,9 @@ const JSON_BODY_LIMIT: usize = 16 * 1024 * 1024;
 /// stops with a clear error and the part received is kept (N5). Before this cap an 85 MB reply
 /// aborted the process inside the tokenizer.
 pub const MAX_REPLY_BYTES: usize = 16 << 20;
+/// How long an answer that is not streamed (a suite's cell) may take to be generated: its
+/// headers come only with the whole answer, so the idle timeout would cap a long generation.
+pub const WHOLE_ANSWER_WAIT: Duration = Duration::from_secs(600);
 
 mod build;
 mod completion;
@@ -127,24 +130,38 @@ impl Client {
     }
 
     /// Sends with retries (N1) until a success status; never retries once a body is being read.
+    /// `whole`: the answer is not streamed, so its headers come only once it is generated: the
+    /// wait is [`WHOLE_ANSWER_WAIT`] instead of the idle timeout, and a wait that runs out is not
+    /// sent again (the server may still be generating, and a second request is billed again).
     async fn send_with_retries(
         &self,
         ep: &Endpoint,
         build: impl Fn() -> Result<reqwest::RequestBuilder>,
         model: Option<&str>,
+        whole: bool,
         cancel: &CancellationToken,
         on_event: &mut (dyn FnMut(StreamEvent) + Send),
     ) -> Result<reqwest::Response> {
+        let wait = if whole {
+            WHOLE_ANSWER_WAIT.max(self.options.idle_timeout)
+        } else {
+            self.options.idle_timeout
+        };
         let mut attempt = 0;
         loop {
             let sent = tokio::select! {
                 _ = cancel.cancelled() => return Err(Error::Cancelled),
-                r = tokio::time::timeout(self.options.idle_timeout, build()?.send()) => r,
+                r = tokio::time::timeout(wait, build()?.send()) => r,
             };
             let (err, delay) = match sent {
+                Err(_) if whole => {
+                    return Err(Error::Timeout {
+                        message: format!("no answer within {wait:?}"),
+                    })
+                }
                 Err(_) => (
                     Error::Timeout {
-                        message: format!("no answer within {:?}", self.options.idle_timeout),
+                        message: format!("no answer within {wait:?}"),
                     },
                     None,
                 ),
@@ -274,6 +291,7 @@ impl Client {
                 ep,
                 || self.request(reqwest::Method::GET, ep, "models"),
                 None,
+                false,
                 &cancel,
                 &mut |_| {},
             )
@@ -337,7 +355,14 @@ impl Client {
                 .json(body))
         };
         let resp = self
-            .send_with_retries(ep, build, Some(body.model()), cancel, on_event)
+            .send_with_retries(
+                ep,
+                build,
+                Some(body.model()),
+                !body.streams(),
+                cancel,
+                on_event,
+            )
             .await?;
         let is_json = resp
             .headers()

@@ -55,6 +55,9 @@ pub struct FunctionChunk {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Accumulator {
     calls: Vec<ToolCall>,
+    /// The calls whose arguments reached the limit: nothing more is added to them (a later,
+    /// smaller piece would make text that was never sent, and never valid JSON).
+    cut: Vec<usize>,
     pub truncated: bool,
 }
 
@@ -89,8 +92,10 @@ impl Accumulator {
                 }
             }
             if let Some(args) = &f.arguments {
-                if call.function.arguments.len() + args.len() > MAX_ARGUMENT_BYTES {
+                if self.cut.contains(&index) {
+                } else if call.function.arguments.len() + args.len() > MAX_ARGUMENT_BYTES {
                     self.truncated = true;
+                    self.cut.push(index);
                 } else {
                     call.function.arguments.push_str(args);
                 }
@@ -194,6 +199,24 @@ mod tests {
         }
         mixed.extend(b);
         assert_eq!(run(&mixed), want);
+    }
+
+    #[test]
+    fn arguments_past_the_limit_stop_there_and_no_later_piece_is_added() {
+        let mut acc = Accumulator::default();
+        let piece = |args: String| ToolCallChunk {
+            index: Some(0),
+            id: None,
+            function: Some(FunctionChunk {
+                name: None,
+                arguments: Some(args),
+            }),
+        };
+        acc.push(&piece("{\"a\": \"".into()));
+        acc.push(&piece("x".repeat(MAX_ARGUMENT_BYTES)));
+        acc.push(&piece("\"}".into()));
+        assert!(acc.truncated);
+        assert_eq!(acc.calls[0].function.arguments, "{\"a\": \"");
     }
 
     #[test]

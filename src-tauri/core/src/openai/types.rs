@@ -245,6 +245,14 @@ impl Request {
     pub fn is_chat(&self) -> bool {
         matches!(self, Request::Chat(_))
     }
+    /// Whether the answer streams (its headers come at once) or comes whole once generated.
+    pub fn streams(&self) -> bool {
+        match self {
+            Request::Chat(r) => r.stream,
+            Request::Completion(r) => r.stream,
+            Request::Responses(r) => r.stream,
+        }
+    }
     /// Whether the body asks for a response format (the table's, or the JSON-object fallback).
     pub fn asks_response_format(&self) -> bool {
         self.sampling().params.response_format.is_some()

@@ -28,7 +28,7 @@ impl Client {
         };
         let result = async {
             let resp = self
-                .send_with_retries(ep, build, None, cancel, &mut |_| {})
+                .send_with_retries(ep, build, None, false, cancel, &mut |_| {})
                 .await?;
             self.read_body(resp, FILE_LIMIT, cancel).await
         }
