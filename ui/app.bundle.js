@@ -4726,6 +4726,7 @@ function query() {
 function initSlash(onInserted) {
   const composer = $2("composer");
   composer.addEventListener("input", () => {
+    if (!composer.value.trim()) pending2 = null;
     const q = query();
     if (q == null) {
       close();
@@ -4740,9 +4741,13 @@ function initSlash(onInserted) {
       index = (index + (e.key === "ArrowDown" ? 1 : items.length - 1)) % Math.max(items.length, 1);
       paint();
     } else if (e.key === "Enter" && !e.isComposing) {
+      if (!items[index]) {
+        close();
+        return;
+      }
       e.preventDefault();
       e.stopImmediatePropagation();
-      if (items[index]) choose(items[index], onInserted);
+      choose(items[index], onInserted);
     } else if (e.key === "Escape") {
       e.preventDefault();
       e.stopImmediatePropagation();

@@ -91,5 +91,9 @@ async fn save_a_prompt_with_a_variable_insert_it_with_slash_fill_the_form_and_se
     .await;
     assert_eq!(uses[0]["version"], 2);
     assert_eq!(uses[1]["uses"], 0);
+    // A "/" word no prompt matches is sent with Enter as typed (the menu used to swallow it).
+    app.type_into(composer::FIELD, "/etc").await;
+    app.press(composer::FIELD, ENTER).await;
+    assert_eq!(app.last_reply("done").await, "Echo: /etc");
     app.close().await;
 }

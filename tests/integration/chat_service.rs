@@ -383,3 +383,32 @@ async fn closing_the_app_mid_reply_saves_it_as_stopped() {
     let reply = reply.await.unwrap().unwrap();
     assert_eq!(&reply, saved);
 }
+
+#[tokio::test]
+async fn a_prompt_version_deleted_since_it_was_inserted_still_gets_the_reply() {
+    // The `/` insert remembers the saved prompt's version; deleted before the send, the text goes
+    // as typed (before: the question was saved, then the send failed on the version).
+    let server = FakeOpenAi::start_with_key("sk-1");
+    let dir = tempdir();
+    let svc = service(dir.path(), &server, Some("sk-1"));
+    let conv = new_conversation(&svc, "test-model");
+    let reply = svc
+        .send(
+            SendRequest {
+                prompt_version_id: Some(987_654),
+                ..send_req(conv, "from a prompt")
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(reply.content, "Echo: from a prompt");
+    let linked: Option<i64> = crate::common::peek(dir.path())
+        .query_row(
+            "SELECT prompt_version_id FROM messages WHERE role = 'user'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(linked, None);
+}

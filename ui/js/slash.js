@@ -24,6 +24,8 @@ function query() {
 export function initSlash(onInserted) {
   const composer = $('composer');
   composer.addEventListener('input', () => {
+    // The inserted prompt's text is gone: what is sent next is not a use of it.
+    if (!composer.value.trim()) pending = null;
     const q = query();
     if (q == null) { close(); return; }
     show(q);
@@ -36,9 +38,11 @@ export function initSlash(onInserted) {
       index = (index + (e.key === 'ArrowDown' ? 1 : items.length - 1)) % Math.max(items.length, 1);
       paint();
     } else if (e.key === 'Enter' && !e.isComposing) {
+      // No prompt matches (`/etc`): the menu closes and Enter sends the text as it is.
+      if (!items[index]) { close(); return; }
       e.preventDefault();
       e.stopImmediatePropagation();
-      if (items[index]) choose(items[index], onInserted);
+      choose(items[index], onInserted);
     } else if (e.key === 'Escape') {
       e.preventDefault();
       e.stopImmediatePropagation();

@@ -3,6 +3,7 @@
 use crate::db::conversations::{self, Conversation};
 use crate::db::messages::{self, Message, ReplyOrigin, Role};
 use crate::error::{Error, Result};
+use rusqlite::OptionalExtension;
 
 use super::*;
 
@@ -72,9 +73,19 @@ impl ChatService {
                     )));
                 }
             }
+            // A version deleted since it was inserted: the text goes as typed, counted for none
+            // (before, the question was saved and the reply never asked for).
+            let version = match req.prompt_version_id {
+                Some(v) => c
+                    .query_row("SELECT id FROM prompt_versions WHERE id = ?1", [v], |r| {
+                        r.get::<_, i64>(0)
+                    })
+                    .optional()?,
+                None => None,
+            };
             let user = messages::insert_user(c, req.conversation_id, parent, &content)?;
             crate::db::attachments::link(c, user.id, &images)?;
-            if let Some(version) = req.prompt_version_id {
+            if let Some(version) = version {
                 c.execute(
                     "UPDATE messages SET prompt_version_id = ?2 WHERE id = ?1",
                     rusqlite::params![user.id, version],
