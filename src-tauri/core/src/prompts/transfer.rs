@@ -255,7 +255,7 @@ pub fn import_batched(db: &crate::db::Db, text: &str) -> Result<ImportReport> {
         match result {
             Ok(ids) => written.extend(ids),
             Err(e) => {
-                let _ = db.with(|c| {
+                let undone = db.with(|c| {
                     let tx = c.transaction()?;
                     for id in &written {
                         tx.execute("DELETE FROM prompts WHERE id = ?1", [id])?;
@@ -263,7 +263,16 @@ pub fn import_batched(db: &crate::db::Db, text: &str) -> Result<ImportReport> {
                     tx.commit()?;
                     Ok(())
                 });
-                return Err(e);
+                // Not all or nothing after all: say so, and what stays.
+                return Err(match undone {
+                    Ok(()) => e,
+                    Err(u) => Error::invalid(format!(
+                        "{e}. The {} prompt(s) imported before it could not be taken out again \
+                         ({u}): they stay in the library, and a second import reports them as \
+                         already there.",
+                        written.len()
+                    )),
+                });
             }
         }
     }
