@@ -159,7 +159,7 @@ pub fn restore(data_dir: &Path, name: &str) -> Result<PathBuf> {
         ));
     };
     let mark = data_dir.join(RESTORING_MARK);
-    std::fs::write(&mark, b"")?;
+    std::fs::write(&mark, std::process::id().to_string())?;
     let result = restore_files(data_dir, name);
     // The lock first: a window waiting on the mark finds it free.
     drop(lock);
@@ -167,9 +167,9 @@ pub fn restore(data_dir: &Path, name: &str) -> Result<PathBuf> {
     result
 }
 
-/// A window that found the lock held: when it is `parley restore` swapping the files (the mark is
-/// there), waits for it to finish and takes the lock; when it is another window, `None` at once.
-/// A mark left by a restore that died is stale: its lock went with the process.
+/// A window that found the lock held: when it is `parley restore` swapping the files (the mark
+/// names a process that still runs), waits for it to finish and takes the lock; when it is another
+/// window, `None` at once. A mark left by a restore that died is stale: its process is gone.
 pub fn wait_out_restore(
     data_dir: &Path,
     at_most: std::time::Duration,
@@ -179,10 +179,24 @@ pub fn wait_out_restore(
         if let Some(lock) = hold_window_lock(data_dir)? {
             return Ok(Some(lock));
         }
-        if !data_dir.join(RESTORING_MARK).exists() || since.elapsed() >= at_most {
+        if !restoring(data_dir) || since.elapsed() >= at_most {
             return Ok(None);
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// Whether a `parley restore` that still runs left its mark (its process id) in `data_dir`.
+fn restoring(data_dir: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(data_dir.join(RESTORING_MARK)) else {
+        return false;
+    };
+    match text.trim().parse::<u32>() {
+        #[cfg(target_os = "linux")]
+        Ok(pid) => Path::new(&format!("/proc/{pid}")).exists(),
+        #[cfg(not(target_os = "linux"))]
+        Ok(_) => true,
+        Err(_) => false,
     }
 }
 
@@ -454,8 +468,10 @@ mod tests {
         let t = std::time::Instant::now();
         assert!(wait_out_restore(dir.path(), short).unwrap().is_none());
         assert!(t.elapsed() < std::time::Duration::from_secs(5));
-        // A restore under way (its lock and its mark): the window waits for it, then gets the lock.
-        std::fs::write(dir.path().join(RESTORING_MARK), b"").unwrap();
+        // A restore under way (its lock and its mark, naming a process that runs): the window
+        // waits for it, then gets the lock.
+        let mark = dir.path().join(RESTORING_MARK);
+        std::fs::write(&mark, std::process::id().to_string()).unwrap();
         let path = dir.path().to_path_buf();
         let restoring = std::thread::spawn(move || {
             std::thread::sleep(std::time::Duration::from_millis(300));
@@ -465,9 +481,14 @@ mod tests {
         let lock = wait_out_restore(dir.path(), short).unwrap();
         assert!(lock.is_some(), "the lock, once the restore let go of it");
         restoring.join().unwrap();
-        // A mark a restore left when it died is stale: the lock is free.
+        // A mark a restore left when it died is stale: the lock is free, or (another window
+        // holding it) no wait, since its process is gone.
         drop(lock);
-        std::fs::write(dir.path().join(RESTORING_MARK), b"").unwrap();
-        assert!(wait_out_restore(dir.path(), short).unwrap().is_some());
+        std::fs::write(&mark, u32::MAX.to_string()).unwrap();
+        let other = wait_out_restore(dir.path(), short).unwrap();
+        assert!(other.is_some());
+        let t = std::time::Instant::now();
+        assert!(wait_out_restore(dir.path(), short).unwrap().is_none());
+        assert!(t.elapsed() < std::time::Duration::from_secs(5));
     }
 }
