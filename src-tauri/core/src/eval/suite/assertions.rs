@@ -438,9 +438,12 @@ impl Assertion {
 
     /// A failed result whatever `not-` says: the measure it needs is not known.
     fn unknown(&self, reason: &str) -> Step {
-        let mut o = self.outcome(false, 0.0, reason.into());
-        (o.pass, o.score, o.reason) = (false, 0.0, reason.into());
-        Step::Done(o)
+        Step::Done(Outcome {
+            pass: false,
+            score: 0.0,
+            reason: reason.into(),
+            ..self.outcome(false, 0.0, String::new())
+        })
     }
 
     /// The result, `not-` applied.
