@@ -118,9 +118,12 @@ impl ChatService {
         let (a, b) = pick_two(&req.pool, &mut fastrand::Rng::new())?;
         // On the leaderboard a contender on another profile is "model@Profile".
         let name = |e: &ArenaEntry| -> Result<String> {
-            Ok(match e.profile_id {
-                Some(id) => format!("{}@{}", e.model, self.profile_row(Some(id))?.name),
-                None => e.model.clone(),
+            let profile = e
+                .profile_id
+                .map(|id| self.profile_row(Some(id)))
+                .transpose()?;
+            self.db.with(|c| {
+                arena::contender_name(c, &e.model, profile.as_ref().map(|p| p.name.as_str()))
             })
         };
         let (name_a, name_b) = (name(&a)?, name(&b)?);

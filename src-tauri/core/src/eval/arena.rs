@@ -130,30 +130,58 @@ pub fn blind_replies(conn: &Connection, conversation_id: i64) -> Result<HashSet<
     Ok(out)
 }
 
-/// The user continued from `chosen`, one of several replies made together by different models:
-/// one battle per other model, won by the chosen one. Choosing again in the same group replaces
-/// the earlier choice.
+/// How a contender is named on the leaderboard, in arena rounds and in choices alike: the bare
+/// model on the default profile (or when the profile is unknown), `model@Profile` on any other, so
+/// one model on one profile is one row whichever way it was rated.
+pub fn contender_name(conn: &Connection, model: &str, profile: Option<&str>) -> Result<String> {
+    match profile {
+        Some(p) if p != crate::db::profiles::default_profile(conn)?.name => {
+            Ok(format!("{model}@{p}"))
+        }
+        _ => Ok(model.to_string()),
+    }
+}
+
+/// The user continued from `chosen`, one of several replies made together by different models
+/// (or one model on different profiles): one battle per other contender, won by the chosen one.
+/// Choosing again in the same group replaces the earlier choice.
 pub fn record_choice(conn: &mut Connection, chosen: i64) -> Result<usize> {
     let tx = conn.transaction()?;
-    let row: Option<(Option<String>, Option<String>, i64)> = tx
+    type Reply = (i64, Option<String>, Option<String>);
+    let row: Option<(Option<String>, i64)> = tx
         .query_row(
-            "SELECT group_id, model, conversation_id FROM messages WHERE id = ?1 AND role = 'assistant'",
+            "SELECT group_id, conversation_id FROM messages WHERE id = ?1 AND role = 'assistant'",
             [chosen],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    let Some((Some(group), Some(model), conversation)) = row else {
+    let Some((Some(group), conversation)) = row else {
         return Ok(0);
     };
-    let others: Vec<(i64, String)> = {
+    let replies: Vec<Reply> = {
         let mut st = tx.prepare(
-            "SELECT id, model FROM messages WHERE group_id = ?1 AND id <> ?2 AND model IS NOT NULL
-             AND status = 'done' ORDER BY choice_index, id",
+            "SELECT id, model, profile_name FROM messages WHERE group_id = ?1
+             AND (id = ?2 OR status = 'done') ORDER BY choice_index, id",
         )?;
         let rows = st
-            .query_map(params![group, chosen], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<Vec<(i64, String)>>>()?;
+            .query_map(params![group, chosen], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<rusqlite::Result<Vec<Reply>>>()?;
         rows
+    };
+    let mut named = Vec::new();
+    for (id, model, profile) in replies {
+        if let Some(model) = model {
+            named.push((id, contender_name(&tx, &model, profile.as_deref())?));
+        }
+    }
+    let Some(name) = named
+        .iter()
+        .find(|(id, _)| *id == chosen)
+        .map(|(_, n)| n.clone())
+    else {
+        return Ok(0);
     };
     tx.execute(
         "DELETE FROM battles WHERE source = 'choice'
@@ -162,12 +190,12 @@ pub fn record_choice(conn: &mut Connection, chosen: i64) -> Result<usize> {
     )?;
     let now = now_ms();
     let mut n = 0;
-    for (other, other_model) in others.iter().filter(|(_, m)| *m != model) {
+    for (other, other_name) in named.iter().filter(|(_, m)| *m != name) {
         tx.execute(
             "INSERT INTO battles(source, conversation_id, reply_a, reply_b, model_a, model_b, winner,
                                  created_at, voted_at)
              VALUES ('choice', ?1, ?2, ?3, ?4, ?5, 'a', ?6, ?6)",
-            params![conversation, chosen, other, model, other_model, now],
+            params![conversation, chosen, other, name, other_name, now],
         )?;
         n += 1;
     }
@@ -328,6 +356,43 @@ mod tests {
                 vote(c, b, Winner::Inconsistent).unwrap_err().kind(),
                 "invalid"
             );
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    /// A choice between one model on two profiles is a battle of `m@work` against `m`, named as
+    /// the arena names them; the default profile's name is never added.
+    #[test]
+    fn choices_name_contenders_as_the_arena_does() {
+        let db = Db::open_in_memory().unwrap();
+        db.with(|c| {
+            let default = crate::db::profiles::default_profile(c)?.name;
+            crate::db::profiles::get_or_create(c, "work")?;
+            let conv = conversations::create(c, None)?;
+            let u = messages::insert_user(c, conv.id, None, "q")?;
+            let mut ids = Vec::new();
+            for (i, p) in [default.as_str(), "work"].iter().enumerate() {
+                let origin = ReplyOrigin {
+                    model: "m".into(),
+                    group_id: Some("g".into()),
+                    choice_index: Some(i as i64),
+                    profile_name: Some(p.to_string()),
+                    ..Default::default()
+                };
+                let id = messages::insert_reply_placeholder(c, &u, &origin)?;
+                let done = messages::Outcome {
+                    content: "x".into(),
+                    ..Default::default()
+                };
+                messages::finish(c, id, &done)?;
+                ids.push(id);
+            }
+            assert_eq!(record_choice(c, ids[1])?, 1);
+            let b = &voted(c, &BattleFilter::default())?[0];
+            assert_eq!((b.model_a.as_str(), b.model_b.as_str()), ("m@work", "m"));
+            assert_eq!(contender_name(c, "m", Some(&default))?, "m");
+            assert_eq!(contender_name(c, "m", None)?, "m");
             Ok(())
         })
         .unwrap();
