@@ -259,3 +259,69 @@ fn a_batch_run_killed_while_waiting_is_finished_by_resume_at_the_batch_discount(
     };
     assert_eq!((count("POST /v1/files"), count("POST /v1/batches")), (1, 1));
 }
+
+/// A batched run's `llm-rubric` is graded by the provider `options.provider` names, as in a
+/// streamed run (not by the provider that answered); Ctrl+C while it grades exits 130 with no
+/// half-graded cell stored, and `eval resume` grades the rest.
+#[test]
+fn a_batched_run_grades_with_the_named_judge_and_ctrl_c_while_grading_exits_130() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let cfg = dir.path().join("promptfooconfig.yaml");
+    std::fs::write(
+        &cfg,
+        "prompts: ['{{q}}']\nproviders: [openai:chat:suite-wait-0, openai:chat:test-judge-slow]\n\
+         defaultTest:\n  options: {provider: openai:chat:test-judge-slow}\n\
+         tests:\n  - vars: {q: one}\n    assert: [{type: llm-rubric, value: 'says one'}]\n",
+    )
+    .unwrap();
+    let child = parley(dir.path())
+        .env("OPENAI_BASE_URL", server.base_url())
+        .env("PARLEY_BATCH_POLL_MS", "10")
+        .args(["eval", "run", cfg.to_str().unwrap(), "--batch"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let graders = |server: &FakeOpenAi| -> Vec<String> {
+        (server.requests().iter())
+            .filter(|r| r.method == "POST" && r.path == "/v1/chat/completions")
+            .map(|r| r.body["model"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let started = std::time::Instant::now();
+    while graders(&server).is_empty() && started.elapsed() < std::time::Duration::from_secs(120) {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(
+        graders(&server),
+        ["test-judge-slow"],
+        "the named judge grades"
+    );
+    let int = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(int.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    let show = |dir: &Path| {
+        let out = eval(dir, &server, &["show", "1", "--json"]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    assert_eq!(show(dir.path())["results"].as_array().unwrap().len(), 0);
+    let out = parley(dir.path())
+        .env("OPENAI_BASE_URL", server.base_url())
+        .env("PARLEY_BATCH_POLL_MS", "10")
+        .args(["eval", "resume", "1"])
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 100)),
+        "{}",
+        text(&out.stderr)
+    );
+    let v = show(dir.path());
+    assert_eq!(v["results"].as_array().unwrap().len(), 2, "{v}");
+    assert!(graders(&server).iter().all(|m| m == "test-judge-slow"));
+}

@@ -251,6 +251,14 @@ pub async fn collect(
                 Err(e) => cell::failed((p, v, t), e),
                 Ok(a) => score(suite, targets, (p, v, t), a, cancel).await?,
             };
+            // Stopped while a judge graded: that cell is not stored, `eval resume` scores it.
+            if cancel.is_cancelled() {
+                return Ok(Finished {
+                    run_id,
+                    progress,
+                    cancelled: true,
+                });
+            }
             rows.push(row.clone());
             progress.done += 1;
             progress.passed += usize::from(row.pass);
@@ -287,8 +295,15 @@ async fn score(
         (Some(price), Some(i), Some(o)) => price.cost(i, o).map(|c| c * BATCH_DISCOUNT),
         _ => None,
     };
-    let (outcomes, pass, score) =
-        cell::check(test, &body, &answer, cost, (provider, &targets[v]), cancel).await;
+    let (outcomes, pass, score) = cell::check(
+        test,
+        &body,
+        &answer,
+        cost,
+        cell::grader(suite, targets, test, v),
+        cancel,
+    )
+    .await;
     Ok(ResultRow {
         prompt: p,
         provider: v,

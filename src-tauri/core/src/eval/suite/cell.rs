@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
 use super::assertions::{score_test, Outcome, Output, Step};
-use super::{saved, template, Api, Prompt, PromptBody, Provider, TestCase};
+use super::{saved, template, Api, Prompt, PromptBody, Provider, Suite, TestCase};
 use crate::db::pricing::ModelInfo;
 use crate::db::suites::ResultRow;
 use crate::error::{Error, Result};
@@ -198,6 +198,22 @@ fn question(body: &Request) -> String {
             .collect::<Vec<_>>()
             .join("\n\n"),
     }
+}
+
+/// Who grades a test's `llm-rubric`: the provider its `options.provider` names (by id or label),
+/// else the one that answered; the same in a streamed run and a batched one.
+pub fn grader<'a>(
+    suite: &'a Suite,
+    targets: &'a [Resolved],
+    test: &TestCase,
+    answered_by: usize,
+) -> (&'a Provider, &'a Resolved) {
+    let named = test
+        .grader
+        .as_deref()
+        .and_then(|g| (suite.providers.iter()).position(|x| x.id == g || x.label == g));
+    let g = named.unwrap_or(answered_by);
+    (&suite.providers[g], &targets[g])
 }
 
 /// Runs the assertions on an answer (the judge where needed): outcomes, pass, score.

@@ -144,17 +144,7 @@ async fn run_cell(
         (Some(price), Some(i), Some(o)) => price.cost(i, o),
         _ => None,
     };
-    let grader = test
-        .grader
-        .as_deref()
-        .and_then(|g| {
-            suite
-                .providers
-                .iter()
-                .position(|x| x.id == g || x.label == g)
-        })
-        .unwrap_or(v);
-    let grader = (&suite.providers[grader], &ctx.targets[grader]);
+    let grader = cell::grader(suite, ctx.targets, test, v);
     let (outcomes, pass, score) = cell::check(test, &body, &answer, cost, grader, ctx.cancel).await;
     if ctx.cancel.is_cancelled() {
         return None;
