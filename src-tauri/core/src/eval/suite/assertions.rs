@@ -474,7 +474,8 @@ impl Assertion {
                     score,
                     format!("judge: {grade}/10 — {reasoning}"),
                 );
-                o.judge_grade = Some(grade);
+                // The fluency axis: a `not-llm-rubric` grades the opposite, so it gives none.
+                o.judge_grade = (!self.negate).then_some(grade);
                 o
             }
             Err(e) => Outcome {

@@ -159,6 +159,13 @@ fn llm_rubric_goes_to_the_judge_and_its_grade_becomes_the_score() {
     assert_eq!(o.judge_grade, Some(7));
     assert!(!a.graded(Ok((4, "rude".into()))).pass);
     assert!(!a.graded(Err("timeout".into())).pass);
+    // Named by `metric:`, its grade still counts for fluency; negated, it grades the opposite.
+    let mut named = a.clone();
+    named.metric = Some("tone".into());
+    let o = named.graded(Ok((8, "fine".into())));
+    assert_eq!((o.kind.as_str(), o.judge_grade), ("tone", Some(8)));
+    let not = Assertion::new("not-llm-rubric", Some(json!("is rude")), None).unwrap();
+    assert_eq!(not.graded(Ok((2, "polite".into()))).judge_grade, None);
 }
 
 #[test]

@@ -50,7 +50,7 @@ fn label(list: &[String], i: usize) -> String {
 pub fn fluency(row: &ResultRow, reply_grade: Option<i64>) -> Option<f64> {
     let graded: Vec<i64> = outcomes(row)
         .into_iter()
-        .filter(|o| o.kind == "llm-rubric")
+        // Only `llm-rubric` sets a grade; its `kind` may be the name `metric:` gave it.
         .filter_map(|o| o.judge_grade)
         .collect();
     if !graded.is_empty() {

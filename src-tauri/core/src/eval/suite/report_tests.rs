@@ -150,6 +150,10 @@ fn fluency_is_the_judges_rubric_grade_else_its_verdict_on_the_reply() {
     };
     graded.assertions = serde_json::to_string(&[o]).unwrap();
     assert_eq!(fluency(&graded, Some(3)), Some(0.8));
+    // A rubric named by `metric:` (its kind is that name) is still the judge's grade.
+    let mut named = graded.clone();
+    named.assertions = named.assertions.replace("\"llm-rubric\"", "\"tone\"");
+    assert_eq!(fluency(&named, Some(3)), Some(0.8));
     let plain = cell(0, 1, true, "y");
     assert_eq!(fluency(&plain, Some(6)), Some(0.6));
     assert_eq!(fluency(&plain, None), None);
