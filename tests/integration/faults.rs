@@ -153,6 +153,14 @@ async fn a_huge_reply_stops_at_the_reply_cap_with_the_part_received() {
     assert!(text.len() <= MAX_REPLY_BYTES && text.len() > MAX_REPLY_BYTES - 128 * 1024);
 }
 
+#[tokio::test]
+async fn tool_call_bytes_count_toward_the_reply_cap() {
+    // 128 calls of up to 1 MiB each would hold 128 MiB; the reply's cap stops it at 16.
+    let (r, _) = fault("test-fault-huge-tool-calls").await;
+    let err = r.unwrap_err();
+    assert!(err.to_string().contains("limit of 16 MB"), "{err}");
+}
+
 /// Through the chat service and SQLite: one final event, the user's message and the partial reply saved.
 #[tokio::test]
 async fn every_fault_ends_in_one_final_state_and_keeps_the_users_message() {

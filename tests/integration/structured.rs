@@ -315,3 +315,21 @@ fn a_server_that_takes_no_json_schema_gets_a_json_object_with_the_schema_and_the
         1
     );
 }
+
+/// A refusal (OpenAI's `refusal` field under structured outputs, content null) is the reply the
+/// user sees, streamed in pieces or in one body; before, the reply was empty.
+#[tokio::test]
+async fn a_refusal_is_shown_as_the_reply_streamed_or_whole() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let svc = service(dir.path(), &server, None);
+    for model in ["test-refuse", "test-refuse-whole"] {
+        let conv = new_conversation(&svc, model);
+        svc.edit_conversation_params(conv, |p| p.response_format = Some(strict(person())))
+            .unwrap();
+        let reply = send(&svc, conv).await;
+        assert_eq!(reply.content, crate::fake_openai::REFUSAL, "{model}");
+        let check = reply.schema_check.expect("checked");
+        assert!(!check.valid, "{model}: a refusal is not the schema's JSON");
+    }
+}

@@ -32,6 +32,7 @@ mod fake_responses;
 pub mod fake_suites;
 #[path = "fake_structured.rs"]
 mod structured;
+pub use structured::REFUSAL;
 
 /// Models listed by `GET /v1/models`.
 pub const MODELS: &[&str] = &[
@@ -73,11 +74,14 @@ pub const MODELS: &[&str] = &[
     "test-fault-endless-line",
     "test-fault-endless-comments",
     "test-fault-huge-reply",
+    "test-fault-huge-tool-calls",
     "test-claims-other-model",
     "test-echo-key",
     "test-echo-key-midstream",
     "test-json-valid",
     "test-json-invalid",
+    "test-refuse",
+    "test-refuse-whole",
 ];
 
 /// The model name `test-claims-other-model` says answered.
@@ -517,6 +521,11 @@ enum Kind {
     Structured(bool),
     /// Refuses a `json_schema` format as llama-cpp-python does; takes `json_object` + `schema`.
     JsonObjectOnly,
+    /// Refuses as OpenAI's models do under structured outputs: no content, the text in `refusal`
+    /// (`whole`: one JSON body even when asked to stream).
+    Refuse {
+        whole: bool,
+    },
     Unknown,
 }
 
@@ -566,6 +575,8 @@ fn kind(model: &str, last: &str) -> Kind {
         "test-logprobs" => Kind::Logprobs,
         "test-json-valid" => Kind::Structured(true),
         "test-json-invalid" => Kind::Structured(false),
+        "test-refuse" => Kind::Refuse { whole: false },
+        "test-refuse-whole" => Kind::Refuse { whole: true },
         "test-json-object-only" => Kind::JsonObjectOnly,
         // Answers with one chat.completion JSON even when asked to stream.
         "test-no-stream" => echo(None),
@@ -590,6 +601,7 @@ fn kind(model: &str, last: &str) -> Kind {
         "test-fault-endless-line" => Kind::Fault("endless-line"),
         "test-fault-endless-comments" => Kind::Fault("endless-comments"),
         "test-fault-huge-reply" => Kind::Fault("huge-reply"),
+        "test-fault-huge-tool-calls" => Kind::Fault("huge-tool-calls"),
         "test-hostile-markdown" => Kind::Reply {
             tokens: split_tokens(HOSTILE_MARKDOWN),
             delay: Duration::from_millis(2),
@@ -804,6 +816,7 @@ async fn chat(ctx: &Ctx, bytes: &[u8], api: Api) -> Response {
         }
         Kind::Structured(valid) => structured::answer(&o, &req, &last, valid),
         Kind::JsonObjectOnly => structured::json_object_only(&o, &req, &last),
+        Kind::Refuse { whole } => structured::refusal(&o, whole),
         Kind::Tools => {
             let answering = messages.last().and_then(|m| m["role"].as_str()) == Some("tool");
             match req["tools"][0]["function"]["name"].as_str() {
@@ -1308,6 +1321,17 @@ async fn fault_reply(o: &Opts, fault: &str) -> Response {
             text("Waiting"),
             Step::Repeat(format!(": {}\n", "x".repeat(1022)), usize::MAX),
         ],
+        // 32 MiB of tool-call arguments, 64 KiB a chunk over all 128 calls, then a normal end.
+        "huge-tool-calls" => {
+            let mut steps = vec![role()];
+            for i in 0..512 {
+                let call = json!([{"index": i % 128, "id": format!("call_{}", i % 128), "type": "function",
+                    "function": {"name": "f", "arguments": "z".repeat(64 * 1024)}}]);
+                steps.push(Step::Data(chunk(o, 0, json!({ "tool_calls": call }), Value::Null)));
+            }
+            steps.extend([Step::Data(chunk(o, 0, json!({}), json!("tool_calls"))), done()]);
+            steps
+        }
         // 64 KiB chunks forever: the client's reply cap must end it.
         _ => vec![role(), Step::Repeat(chunk(o, 0, json!({ "content": "z".repeat(64 * 1024) }), Value::Null), usize::MAX)],
     };

@@ -5,10 +5,10 @@
 
 use std::time::Duration;
 
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
-use super::{reply, split_tokens, Opts};
+use super::{chunk, reply, split_tokens, streamed, Opts, Step, COMPLETION_ID, SSE};
 
 /// The reply text for a structured-output request.
 pub fn answer(o: &Opts, req: &Value, last: &str, valid: bool) -> Response {
@@ -27,6 +27,34 @@ pub fn answer(o: &Opts, req: &Value, last: &str, valid: bool) -> Response {
         _ => format!("Echo: {last}"),
     };
     reply(o, split_tokens(&text), Duration::ZERO)
+}
+
+/// What `test-refuse` says.
+pub const REFUSAL: &str = "I'm sorry, I can't help with that request.";
+
+/// `test-refuse` / `test-refuse-whole`: OpenAI's refusal (`content` null, the text in `refusal`),
+/// streamed in pieces or as one chat completion.
+pub fn refusal(o: &Opts, whole: bool) -> Response {
+    if whole || !o.stream {
+        let message = json!({"role": "assistant", "content": null, "refusal": REFUSAL});
+        return axum::Json(json!({"id": COMPLETION_ID, "object": "chat.completion",
+            "created": o.created, "model": o.model, "choices": [{"index": 0, "message": message,
+            "logprobs": null, "finish_reason": "stop"}]}))
+        .into_response();
+    }
+    let first = json!({"role": "assistant", "content": null, "refusal": ""});
+    let mut steps = vec![Step::Data(chunk(o, 0, first, Value::Null))];
+    for t in split_tokens(REFUSAL) {
+        steps.push(Step::Data(chunk(
+            o,
+            0,
+            json!({ "refusal": t }),
+            Value::Null,
+        )));
+    }
+    steps.push(Step::Data(chunk(o, 0, json!({}), json!("stop"))));
+    steps.push(Step::Data("data: [DONE]\n\n".into()));
+    streamed(steps, SSE)
 }
 
 /// `test-json-object-only`, as llama-cpp-python's server: a `json_schema` format is refused with a

@@ -407,6 +407,7 @@ impl Client {
                 }
                 // A choice index beyond `n` is the server's mistake; it is not shown.
                 for mut choice in chunk.choices.into_iter().filter(|c| c.index < choices) {
+                    received += super::tool_calls::chunk_bytes(choice.delta.tool_calls.as_deref());
                     add_tool_calls(
                         &mut tool_calls,
                         choice.index,
@@ -414,7 +415,7 @@ impl Client {
                     );
                     emit_logprobs(on_event, choice.index, choice.logprobs.take());
                     let reasoning = choice.delta.reasoning_text();
-                    let content = choice.delta.content.or(choice.text);
+                    let content = choice.delta.answer_text().or(choice.text);
                     received += content.as_ref().map_or(0, String::len)
                         + reasoning.as_ref().map_or(0, String::len);
                     if received > MAX_REPLY_BYTES {

@@ -52,6 +52,20 @@ pub struct FunctionChunk {
 }
 
 /// Builds the calls of one choice from their chunks.
+/// The bytes a server sent in these pieces of tool calls (ids, names, arguments): they count
+/// toward the reply's limit like its text.
+pub fn chunk_bytes(chunks: Option<&[ToolCallChunk]>) -> usize {
+    let piece = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+    (chunks.into_iter().flatten())
+        .map(|c| {
+            piece(&c.id)
+                + c.function
+                    .as_ref()
+                    .map_or(0, |f| piece(&f.name) + piece(&f.arguments))
+        })
+        .sum()
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Accumulator {
     calls: Vec<ToolCall>,

@@ -282,9 +282,23 @@ pub struct Delta {
     /// Pieces of tool calls (whole calls in a non-streamed message).
     #[serde(default)]
     pub tool_calls: Option<Vec<ToolCallChunk>>,
+    /// The model's refusal (structured outputs): shown as the reply, never dropped.
+    #[serde(default)]
+    pub refusal: Option<String>,
 }
 
 impl Delta {
+    /// The answer's text of this delta: its content, and a refusal where the model sent one.
+    pub fn answer_text(&mut self) -> Option<String> {
+        match (
+            self.content.take(),
+            self.refusal.take().filter(|r| !r.is_empty()),
+        ) {
+            (Some(c), Some(r)) => Some(c + &r),
+            (c, r) => c.or(r),
+        }
+    }
+
     /// The reasoning text of this delta, under whichever name the server used.
     pub fn reasoning_text(&mut self) -> Option<String> {
         self.reasoning_content

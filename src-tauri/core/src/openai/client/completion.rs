@@ -41,7 +41,7 @@ pub(super) fn whole_completion(
             on_event,
             choice.index,
             reasoning,
-            choice.message.content.or(choice.text),
+            choice.message.answer_text().or(choice.text),
         );
         finish_reasons.insert(choice.index, choice.finish_reason.unwrap_or_default());
     }

@@ -18,6 +18,8 @@ pub(super) struct Decoder {
     last_part: Option<(String, i64)>,
     reasoned: bool,
     received: usize,
+    /// Calls whose arguments passed their limit, by item id.
+    cut: Vec<String>,
     /// `Some` once `response.completed` (or `incomplete`, `failed`, `error`) arrived.
     pub(super) end: Option<Result<()>>,
 }
@@ -55,7 +57,8 @@ impl Decoder {
         let text = || ev["delta"].as_str().unwrap_or_default().to_string();
         match ev["type"].as_str().unwrap_or_default() {
             "response.created" | "response.in_progress" => self.response(&ev["response"]),
-            "response.output_text.delta" => {
+            // A refusal (structured outputs) is the answer the user sees.
+            "response.output_text.delta" | "response.refusal.delta" => {
                 let text = text();
                 if self.count(&text) {
                     on_event(StreamEvent::Delta { index: 0, text });
@@ -85,11 +88,18 @@ impl Decoder {
             }
             "response.output_item.added" | "response.output_item.done" => self.item(&ev["item"]),
             "response.function_call_arguments.delta" => {
-                let id = ev["item_id"].as_str().unwrap_or_default();
+                let (id, piece) = (ev["item_id"].as_str().unwrap_or_default(), text());
+                // Arguments count toward the reply's limit; past their own, a call takes no more
+                // (a later, smaller piece would make JSON that was never sent).
+                if !self.count(&piece) || self.cut.iter().any(|c| c == id) {
+                    return;
+                }
                 if let Some((_, call)) = self.calls.iter_mut().find(|(i, _)| i == id) {
                     let args = &mut call.function.arguments;
-                    if args.len() + text().len() <= MAX_ARGUMENT_BYTES {
-                        args.push_str(&text());
+                    if args.len() + piece.len() <= MAX_ARGUMENT_BYTES {
+                        args.push_str(&piece);
+                    } else {
+                        self.cut.push(id.to_string());
                     }
                 }
             }
@@ -265,10 +275,12 @@ pub(super) fn whole_response(
             }
             Some("message") => {
                 for part in item["content"].as_array().into_iter().flatten() {
-                    if let Some(text) = part["text"]
-                        .as_str()
-                        .filter(|_| part["type"] == "output_text")
-                    {
+                    let text = match part["type"].as_str() {
+                        Some("output_text") => part["text"].as_str(),
+                        Some("refusal") => part["refusal"].as_str(),
+                        _ => None,
+                    };
+                    if let Some(text) = text {
                         on_event(StreamEvent::Delta {
                             index: 0,
                             text: text.to_string(),
@@ -383,106 +395,5 @@ fn lost_end() -> Error {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn run(events: &[Value]) -> (Vec<StreamEvent>, Option<Result<()>>, Decoder) {
-        let mut out = Vec::new();
-        let mut d = Decoder::default();
-        let mut end = None;
-        for ev in events {
-            d.event(ev, &mut |e| out.push(e));
-            if let Some(e) = d.end.take() {
-                end = Some(e);
-                break;
-            }
-        }
-        (out, end, d)
-    }
-
-    #[test]
-    fn text_reasoning_summary_calls_and_usage_are_read_from_the_events() {
-        let (out, end, d) = run(&[
-            json!({"type": "response.created", "response": {"model": "gpt-5-2026"}}),
-            json!({"type": "response.reasoning_summary_text.delta", "item_id": "rs_1", "summary_index": 0, "delta": "Think"}),
-            json!({"type": "response.reasoning_summary_text.delta", "item_id": "rs_1", "summary_index": 1, "delta": "More"}),
-            json!({"type": "response.output_text.delta", "item_id": "m", "delta": "Hi"}),
-            json!({"type": "response.output_item.added", "item": {"type": "function_call", "id": "fc_1", "call_id": "call_9", "name": "f", "arguments": ""}}),
-            json!({"type": "response.function_call_arguments.delta", "item_id": "fc_1", "delta": "{\"a\":"}),
-            json!({"type": "response.function_call_arguments.delta", "item_id": "fc_1", "delta": "1}"}),
-            json!({"type": "response.completed", "response": {"usage": {"input_tokens": 5, "output_tokens": 9,
-                "total_tokens": 14, "output_tokens_details": {"reasoning_tokens": 4}}}}),
-        ]);
-        assert!(matches!(end, Some(Ok(()))));
-        assert_eq!(
-            out,
-            [
-                StreamEvent::Reasoning {
-                    index: 0,
-                    text: "Think".into()
-                },
-                StreamEvent::Reasoning {
-                    index: 0,
-                    text: "\n\nMore".into()
-                },
-                StreamEvent::Delta {
-                    index: 0,
-                    text: "Hi".into()
-                },
-            ]
-        );
-        let f = d.finish(Ok(()), &mut |_| {}).unwrap();
-        assert_eq!(f.model.as_deref(), Some("gpt-5-2026"));
-        let u = f.usage.unwrap();
-        assert_eq!(
-            (u.prompt_tokens, u.completion_tokens, u.reasoning_tokens()),
-            (5, 9, Some(4))
-        );
-        assert_eq!(f.finish_reason(0).as_deref(), Some("tool_calls"));
-        let call = &f.tool_calls[&0][0];
-        assert_eq!(
-            (call.id.as_str(), call.function.arguments.as_str()),
-            ("call_9", "{\"a\":1}")
-        );
-    }
-
-    #[test]
-    fn a_failed_response_or_an_error_event_ends_with_the_servers_message() {
-        let (out, end, _) = run(&[
-            json!({"type": "response.output_text.delta", "delta": "Part"}),
-            json!({"type": "response.failed", "response": {"error": {"code": "server_error", "message": "The model failed."}}}),
-        ]);
-        assert_eq!(out.len(), 1);
-        let e = end.unwrap().unwrap_err();
-        assert!(
-            e.to_string().contains("The model failed. (server_error)"),
-            "{e}"
-        );
-        let (_, end, _) = run(&[
-            json!({"type": "error", "code": "ERR_X", "message": "Something went wrong", "param": null}),
-        ]);
-        assert!(end
-            .unwrap()
-            .unwrap_err()
-            .to_string()
-            .contains("Something went wrong"));
-    }
-
-    #[test]
-    fn an_incomplete_response_says_why_and_a_whole_response_is_read() {
-        let (_, end, d) = run(&[json!({"type": "response.incomplete",
-            "response": {"incomplete_details": {"reason": "max_output_tokens"}}})]);
-        assert!(matches!(end, Some(Ok(()))));
-        let f = d.finish(Ok(()), &mut |_| {}).unwrap();
-        assert_eq!(f.finish_reason(0).as_deref(), Some("length"));
-        let body = json!({"model": "m", "status": "completed", "output": [
-            {"type": "reasoning", "summary": [{"type": "summary_text", "text": "Hmm"}]},
-            {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Done"}]}],
-            "usage": {"input_tokens": 1, "output_tokens": 2, "total_tokens": 3}});
-        let mut out = Vec::new();
-        let f = whole_response(body.to_string().as_bytes(), &mut |e| out.push(e)).unwrap();
-        assert_eq!(out.len(), 2);
-        assert_eq!(f.usage.unwrap().completion_tokens, 2);
-    }
-}
+#[path = "responses_tests.rs"]
+mod tests;
