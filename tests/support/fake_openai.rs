@@ -32,7 +32,6 @@ mod fake_responses;
 pub mod fake_suites;
 #[path = "fake_structured.rs"]
 mod structured;
-pub use structured::REFUSAL;
 
 /// Models listed by `GET /v1/models`.
 pub const MODELS: &[&str] = &[
@@ -83,6 +82,9 @@ pub const MODELS: &[&str] = &[
     "test-refuse",
     "test-refuse-whole",
 ];
+
+/// What `test-refuse` says (in `refusal`, content null).
+pub const REFUSAL: &str = "I'm sorry, I can't help with that request.";
 
 /// The model name `test-claims-other-model` says answered.
 pub const CLAIMED_MODEL: &str = "gpt-4o-claimed-by-server";

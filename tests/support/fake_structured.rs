@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
-use super::{chunk, reply, split_tokens, streamed, Opts, Step, COMPLETION_ID, SSE};
+use super::{chunk, reply, split_tokens, streamed, Opts, Step, COMPLETION_ID, REFUSAL, SSE};
 
 /// The reply text for a structured-output request.
 pub fn answer(o: &Opts, req: &Value, last: &str, valid: bool) -> Response {
@@ -28,9 +28,6 @@ pub fn answer(o: &Opts, req: &Value, last: &str, valid: bool) -> Response {
     };
     reply(o, split_tokens(&text), Duration::ZERO)
 }
-
-/// What `test-refuse` says.
-pub const REFUSAL: &str = "I'm sorry, I can't help with that request.";
 
 /// `test-refuse` / `test-refuse-whole`: OpenAI's refusal (`content` null, the text in `refusal`),
 /// streamed in pieces or as one chat completion.
