@@ -161,6 +161,15 @@ async fn tool_call_bytes_count_toward_the_reply_cap() {
     assert!(err.to_string().contains("limit of 16 MB"), "{err}");
 }
 
+#[tokio::test]
+async fn a_whole_completion_with_choice_indexes_beyond_n_keeps_the_asked_one() {
+    // An index of 4e9 once sized a vector of 4e9 splitters (the process aborted); 1 with n = 1
+    // indexed past the reply's texts (a panic, the reply left streaming).
+    let (r, text) = fault("test-fault-whole-bad-index").await;
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(text, "Kept");
+}
+
 /// Through the chat service and SQLite: one final event, the user's message and the partial reply saved.
 #[tokio::test]
 async fn every_fault_ends_in_one_final_state_and_keeps_the_users_message() {

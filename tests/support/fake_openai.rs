@@ -74,6 +74,7 @@ pub const MODELS: &[&str] = &[
     "test-fault-endless-comments",
     "test-fault-huge-reply",
     "test-fault-huge-tool-calls",
+    "test-fault-whole-bad-index",
     "test-claims-other-model",
     "test-echo-key",
     "test-echo-key-midstream",
@@ -604,6 +605,7 @@ fn kind(model: &str, last: &str) -> Kind {
         "test-fault-endless-comments" => Kind::Fault("endless-comments"),
         "test-fault-huge-reply" => Kind::Fault("huge-reply"),
         "test-fault-huge-tool-calls" => Kind::Fault("huge-tool-calls"),
+        "test-fault-whole-bad-index" => Kind::Fault("whole-bad-index"),
         "test-hostile-markdown" => Kind::Reply {
             tokens: split_tokens(HOSTILE_MARKDOWN),
             delay: Duration::from_millis(2),
@@ -1333,6 +1335,14 @@ async fn fault_reply(o: &Opts, fault: &str) -> Response {
             }
             steps.extend([Step::Data(chunk(o, 0, json!({}), json!("tool_calls"))), done()]);
             steps
+        }
+        // A whole completion (JSON, not a stream) with choice indexes beyond `n`.
+        "whole-bad-index" => {
+            let choice = |i: u64, text: &str| json!({"index": i, "finish_reason": "stop",
+                "message": {"role": "assistant", "content": text}});
+            let body = json!({"id": COMPLETION_ID, "object": "chat.completion", "created": o.created,
+                "model": o.model, "choices": [choice(4294967294, "Huge"), choice(0, "Kept"), choice(1, "One")]});
+            return streamed(vec![Step::Data(body.to_string())], JSON);
         }
         // 64 KiB chunks forever: the client's reply cap must end it.
         _ => vec![role(), Step::Repeat(chunk(o, 0, json!({ "content": "z".repeat(64 * 1024) }), Value::Null), usize::MAX)],

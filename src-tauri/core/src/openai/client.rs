@@ -374,7 +374,7 @@ impl Client {
             let bytes = self.read_body(resp, JSON_BODY_LIMIT, cancel).await?;
             return match body {
                 Request::Responses(_) => responses::whole_response(&bytes, on_event),
-                _ => whole_completion(&bytes, body.is_chat(), on_event),
+                _ => whole_completion(&bytes, body.choices(), body.is_chat(), on_event),
             };
         }
         if let Request::Responses(_) = body {

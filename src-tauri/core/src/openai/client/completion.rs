@@ -7,6 +7,7 @@ use super::*;
 /// (or `text_completion`).
 pub(super) fn whole_completion(
     bytes: &[u8],
+    choices: u32,
     split_think_tags: bool,
     on_event: &mut (dyn FnMut(StreamEvent) + Send),
 ) -> Result<Finished> {
@@ -21,15 +22,11 @@ pub(super) fn whole_completion(
             message: format!("the server answered with JSON that is not a completion ({e})"),
         })?;
     let mut finish_reasons = BTreeMap::new();
-    let count = completion
-        .choices
-        .iter()
-        .map(|c| c.index + 1)
-        .max()
-        .unwrap_or(1);
-    let mut router = Router::new(count, split_think_tags);
+    // As in a stream: a choice index beyond `n` is the server's mistake and is not shown (an
+    // index of 4e9 once sized a vector of splitters and aborted the process).
+    let mut router = Router::new(choices, split_think_tags);
     let mut tool_calls = BTreeMap::new();
-    for mut choice in completion.choices {
+    for mut choice in completion.choices.into_iter().filter(|c| c.index < choices) {
         add_tool_calls(
             &mut tool_calls,
             choice.index,
