@@ -6855,7 +6855,7 @@ function tagMenu(ids, convs, x, y) {
   openMenu(x, y, items3, { label: t("org.tags") });
 }
 async function deleteMany(ids) {
-  emit("conversation-deleting", ids[0]);
+  for (const id of ids) emit("conversation-deleting", id);
   try {
     await api.deleteConversations(ids);
   } catch (err) {
@@ -10324,7 +10324,8 @@ function onKeydown(e) {
     return;
   }
   if (e.key === "Escape" && !e.isComposing) {
-    if (isSettingsOpen() || isSearchOpen()) return;
+    if (isSettingsOpen() || isSearchOpen() || document.querySelector("dialog[open]")) return;
+    if (e.target instanceof Element && e.target.closest(".org-menu")) return;
     if (isStreamingHere()) {
       e.preventDefault();
       stop2();

@@ -149,6 +149,36 @@ async fn the_shortcuts_overlay_lists_every_shortcut_and_closes_with_escape() {
         "return !document.getElementById('shortcuts-dialog').open",
     )
     .await;
+    // Esc in a dialog opened while a reply streams closes the dialog, never the reply behind it
+    // (it stopped the reply and the dialog stayed open).
+    app.click(crate::page::sidebar::NEW_CHAT).await;
+    app.set_conversation_model("test-slow").await;
+    app.send("Slow one").await;
+    crate::fixture::wait_for("the first words", || async {
+        let t = app.text_of(&in_last_reply(crate::page::messages::BODY)).await?;
+        t.contains(" w2").then_some(())
+    })
+    .await;
+    app.press(crate::page::composer::FIELD, "\u{e009}/").await;
+    app.wait_js(
+        "the overlay over the stream",
+        "return document.getElementById('shortcuts-dialog').open",
+    )
+    .await;
+    app.press(window::SHORTCUTS, "\u{e00c}").await;
+    app.wait_js(
+        "the overlay to close over the stream",
+        "return !document.getElementById('shortcuts-dialog').open",
+    )
+    .await;
+    let status = crate::page::messages::LAST_REPLY;
+    assert_eq!(
+        app.attr_of(status, "data-status").await.as_deref(),
+        Some("streaming"),
+        "Esc closed the dialog and left the reply streaming"
+    );
+    app.click(crate::page::composer::STOP).await;
+    app.last_reply("cancelled").await;
     app.close().await;
 }
 

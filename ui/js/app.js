@@ -239,7 +239,10 @@ function onKeydown(e) {
     return;
   }
   if (e.key === 'Escape' && !e.isComposing) {
-    if (settings.isSettingsOpen() || isSearchOpen()) return; // the <dialog> closes itself
+    // Any open dialog or menu takes its own Esc (it closes itself): never the reply or the panel
+    // behind it.
+    if (settings.isSettingsOpen() || isSearchOpen() || document.querySelector('dialog[open]')) return;
+    if (e.target instanceof Element && e.target.closest('.org-menu')) return;
     if (chat.isStreamingHere()) { e.preventDefault(); chat.stop(); return; }
     if (conv.isOpen()) { e.preventDefault(); conv.togglePanel(false); $('composer').focus(); }
   }

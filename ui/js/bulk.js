@@ -82,7 +82,7 @@ export function tagMenu(ids, convs, x, y) {
 }
 
 export async function deleteMany(ids) {
-  emit('conversation-deleting', ids[0]);
+  for (const id of ids) emit('conversation-deleting', id);
   try { await api.deleteConversations(ids); } catch (err) { fail(err); return; }
   for (const id of ids) emit('conversation-deleted', id);
   await refresh();
