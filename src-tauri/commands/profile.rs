@@ -54,12 +54,17 @@ pub async fn clear_api_key(
 }
 
 /// The user's answer to `key_unconfirmed`: the stored key may go to the profile's current server.
+/// Confirmed natively (the page alone never sends a key somewhere new).
 #[tauri::command]
-pub async fn confirm_api_key(
+pub async fn confirm_api_key<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     profile_id: Option<i64>,
 ) -> Result<ProfileView> {
-    state.service()?.confirm_key(profile_id).await
+    let service = state.service()?;
+    let question = service.confirm_key_question(profile_id).await?;
+    consent::ask(&app, "Use the key here", question, "Send the key").await?;
+    service.confirm_key(profile_id).await
 }
 
 #[tauri::command]
@@ -75,11 +80,19 @@ pub async fn list_profiles(state: State<'_, AppState>) -> Result<ProfilesOvervie
     state.service()?.profiles().await
 }
 
+/// A proxy of its own is confirmed natively (a proxy sees where every request goes).
 #[tauri::command]
-pub async fn create_profile(
+pub async fn create_profile<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     update: ProfileUpdate,
 ) -> Result<ProfileView> {
+    if let Some(Proxy::Custom(url)) = &update.proxy {
+        let question = format!(
+            "Send the requests of the new profile through {url}? A proxy sees where they go."
+        );
+        consent::ask(&app, "New profile", question, "Create").await?;
+    }
     state.service()?.create_profile(update).await
 }
 
@@ -89,12 +102,18 @@ pub async fn delete_profile(state: State<'_, AppState>, profile_id: i64) -> Resu
     state.service()?.delete_profile(profile_id).await
 }
 
+/// Confirmed natively when conversations that name no profile would go to another server or proxy.
 #[tauri::command]
-pub async fn set_default_profile(
+pub async fn set_default_profile<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     profile_id: i64,
 ) -> Result<ProfilesOverview> {
-    state.service()?.set_default_profile(profile_id).await
+    let service = state.service()?;
+    if let Some(question) = service.default_change_question(profile_id).await? {
+        consent::ask(&app, "Default profile", question, "Make default").await?;
+    }
+    service.set_default_profile(profile_id).await
 }
 
 /// Confirmed natively when it changes (a proxy sees where every request goes), and when servers

@@ -155,7 +155,9 @@ async fn the_shortcuts_overlay_lists_every_shortcut_and_closes_with_escape() {
     app.set_conversation_model("test-slow").await;
     app.send("Slow one").await;
     crate::fixture::wait_for("the first words", || async {
-        let t = app.text_of(&in_last_reply(crate::page::messages::BODY)).await?;
+        let t = app
+            .text_of(&in_last_reply(crate::page::messages::BODY))
+            .await?;
         t.contains(" w2").then_some(())
     })
     .await;

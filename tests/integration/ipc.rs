@@ -21,6 +21,15 @@ pub fn app(
     dir: &std::path::Path,
     server: &FakeOpenAi,
 ) -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>) {
+    app_with_store(dir, server, Arc::new(MemoryStore::default()))
+}
+
+/// [`app`] over a given key store (a test puts an older, unbound entry in first).
+pub fn app_with_store(
+    dir: &std::path::Path,
+    server: &FakeOpenAi,
+    store: Arc<MemoryStore>,
+) -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>) {
     let env = EnvFallback {
         api_key: None,
         base_url: Some(server.base_url()),
@@ -29,8 +38,7 @@ pub fn app(
     if std::env::var_os(CONFIRM_ENV).is_none() {
         std::env::set_var(CONFIRM_ENV, "yes");
     }
-    let (service, _) =
-        parley_core::open_service(dir, Arc::new(MemoryStore::default()), env).unwrap();
+    let (service, _) = parley_core::open_service(dir, store, env).unwrap();
     let app = build_app(mock_builder(), AppState::new(Ok(service), vec![]))
         .build(tauri::generate_context!("tauri.conf.json", test = true))
         .unwrap();

@@ -125,4 +125,55 @@ fn privileged_commands_refused_when_the_user_says_no() {
             .as_deref(),
         Some("Bearer sk-stays-home")
     );
+    // A new profile with a proxy of its own, or a new default that conversations follow to
+    // another server, needs the user too.
+    let err = invoke(
+        &w,
+        "create_profile",
+        json!({"update": {"name": "Proxied",
+        "proxy": {"mode": "custom", "url": "http://127.0.0.1:9"}}}),
+    )
+    .unwrap_err();
+    assert_eq!(err["kind"], "cancelled");
+    invoke(&w, "create_conversation", json!({})).unwrap();
+    let elsewhere = invoke(
+        &w,
+        "create_profile",
+        json!({"update": {"name": "Elsewhere",
+        "baseUrl": other.base_url()}}),
+    )
+    .unwrap();
+    let err = invoke(
+        &w,
+        "set_default_profile",
+        json!({"profileId": elsewhere["id"]}),
+    )
+    .unwrap_err();
+    assert_eq!(err["kind"], "cancelled");
+
+    // An older entry never bound to a server: pointing the profile elsewhere asks (as for any
+    // key), and the page cannot confirm the key for a server on its own.
+    let dir = tempdir();
+    let store = std::sync::Arc::new(parley_core::secrets::MemoryStore::default());
+    store.put_raw("default", "sk-legacy");
+    let (_app, w) = crate::ipc::app_with_store(dir.path(), &home, store);
+    let err = invoke(
+        &w,
+        "update_profile",
+        json!({"update": {"baseUrl": other.base_url()}}),
+    )
+    .unwrap_err();
+    assert_eq!(err["kind"], "cancelled");
+    let err = invoke(&w, "confirm_api_key", json!({})).unwrap_err();
+    assert_eq!(err["kind"], "cancelled");
+    assert_eq!(
+        invoke(&w, "list_models", json!({})).unwrap_err()["kind"],
+        "key_unconfirmed"
+    );
+    assert!(other.requests().is_empty());
+    let sent = home
+        .requests()
+        .into_iter()
+        .filter(|r| r.header("authorization").as_deref() == Some("Bearer sk-legacy"));
+    assert_eq!(sent.count(), 0);
 }

@@ -208,11 +208,11 @@ impl ChatService {
     ) -> Result<Option<String>> {
         let old = self.profile_row(id)?;
         let new = apply(old.clone(), update.clone())?;
+        // Every change that needs the user, in one question (asking about the first only let the
+        // others through unread).
+        let mut asks = Vec::new();
         if new.proxy_local == Some(true) && old.proxy_local != Some(true) {
-            return Ok(Some(format!(
-                "Send the requests of profile \"{}\" to servers on this machine through the proxy too? The proxy sees them.",
-                old.name
-            )));
+            asks.push("send its requests to servers on this machine through the proxy too (the proxy sees them)".to_string());
         }
         if new.proxy != old.proxy {
             let shown = match &new.proxy {
@@ -221,36 +221,87 @@ impl ChatService {
                 Some(Proxy::System) => "the system proxy".to_string(),
                 Some(Proxy::Custom(url)) => url.clone(),
             };
-            return Ok(Some(format!(
-                "Send the requests of profile \"{}\" through {shown}? A proxy sees where they go.",
-                old.name
-            )));
+            asks.push(format!(
+                "send its requests through {shown} (a proxy sees where they go)"
+            ));
         }
         if new.base_url != old.base_url || new.kind != old.kind {
-            let has_key = self.profile(Some(old.id)).await?.has_key;
-            let history = self.db.with(|c| {
-                let is_default = profiles::default_profile(c)?.id == old.id;
-                Ok(c.query_row(
-                    "SELECT count(*) FROM conversations
-                     WHERE profile_id = ?1 OR (?2 AND profile_id IS NULL)",
-                    rusqlite::params![old.id, is_default],
-                    |r| r.get::<_, i64>(0),
-                )?)
-            })? > 0;
-            if has_key || history {
-                return Ok(Some(format!(
-                    "Point profile \"{}\" at {}? Its conversations will be sent there{}.",
-                    old.name,
+            // Any key in the keyring counts, also one held for another server or never bound:
+            // confirming it later would send it to the new server.
+            let view = self.profile(Some(old.id)).await?;
+            let has_key = view.has_key || view.key_held_for.is_some() || view.key_unbound;
+            if has_key || self.follows_history(old.id)? {
+                asks.push(format!(
+                    "point it at {} (its conversations will be sent there{})",
                     new.base_url.as_deref().unwrap_or("the default server"),
                     if has_key {
-                        " (its key is withheld until you set it again for that server)"
+                        "; its key is withheld until you set or confirm it for that server"
                     } else {
                         ""
                     }
-                )));
+                ));
             }
         }
-        Ok(None)
+        Ok((!asks.is_empty())
+            .then(|| format!("Change profile \"{}\": {}?", old.name, asks.join("; and "))))
+    }
+
+    /// Whether conversations follow the profile: set to it, or naming none while it is the default.
+    fn follows_history(&self, id: i64) -> Result<bool> {
+        self.db.with(|c| {
+            let is_default = profiles::default_profile(c)?.id == id;
+            Ok(c.query_row(
+                "SELECT count(*) FROM conversations
+                 WHERE profile_id = ?1 OR (?2 AND profile_id IS NULL)",
+                rusqlite::params![id, is_default],
+                |r| r.get::<_, i64>(0),
+            )? > 0)
+        })
+    }
+
+    /// What the user confirms natively before the stored key goes to the profile's current server
+    /// (SECURITY.md K4, W8: the page alone cannot send a key somewhere new).
+    pub async fn confirm_key_question(&self, id: Option<i64>) -> Result<String> {
+        let view = self.profile(id).await?;
+        let row = self.profile_row(id)?;
+        let origin = provider::origin_of(&provider::effective_base_url(&row, &self.env, None)?);
+        let from = view
+            .key_held_for
+            .map_or_else(|| "no server yet".to_string(), |o| o);
+        Ok(format!(
+            "Send the API key of profile \"{}\", saved for {from}, to {origin}?",
+            row.name
+        ))
+    }
+
+    /// What the user confirms natively before profile `id` becomes the default: the conversations
+    /// that name no profile follow the default, so they would go to its server, through its proxy.
+    /// `None` when nothing moves.
+    pub async fn default_change_question(&self, id: i64) -> Result<Option<String>> {
+        let (old, new) = (self.profile_row(None)?, self.profile_row(Some(id))?);
+        let old_url = provider::effective_base_url(&old, &self.env, None)?;
+        let new_url = provider::effective_base_url(&new, &self.env, None)?;
+        if old.id == new.id || (old_url == new_url && old.proxy == new.proxy) {
+            return Ok(None);
+        }
+        let unassigned: i64 = self.db.with(|c| {
+            Ok(c.query_row(
+                "SELECT count(*) FROM conversations WHERE profile_id IS NULL",
+                [],
+                |r| r.get(0),
+            )?)
+        })?;
+        Ok((unassigned > 0).then(|| {
+            format!(
+                "Make \"{}\" the default profile? {unassigned} conversations that name no profile \
+                 will be sent to {new_url}{}.",
+                new.name,
+                match &new.proxy {
+                    Some(Proxy::Custom(url)) => format!(" through the proxy {url}"),
+                    _ => String::new(),
+                }
+            )
+        }))
     }
 
     pub async fn update_profile(
