@@ -265,9 +265,7 @@ impl ChatService {
         let view = self.profile(id).await?;
         let row = self.profile_row(id)?;
         let origin = provider::origin_of(&provider::effective_base_url(&row, &self.env, None)?);
-        let from = view
-            .key_held_for
-            .map_or_else(|| "no server yet".to_string(), |o| o);
+        let from = (view.key_held_for).unwrap_or_else(|| "no server yet".to_string());
         Ok(format!(
             "Send the API key of profile \"{}\", saved for {from}, to {origin}?",
             row.name
