@@ -2,6 +2,7 @@
 //! dialog), a table pasted from a spreadsheet, and a run with progress on a channel (Stop is
 //! `cancel_stream` with the run's key).
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use tauri::ipc::Channel;
@@ -82,7 +83,8 @@ pub fn export_suite<R: Runtime>(
     let Some(path) = super::organise::save_path(&app, &name)? else {
         return Ok(None);
     };
-    std::fs::write(&path, yaml)?;
+    // Owner-only and whole, as every other export.
+    parley_core::transfer::write_private(&path, |out| Ok(out.write_all(yaml.as_bytes())?))?;
     Ok(Some(path))
 }
 

@@ -270,5 +270,21 @@ async fn an_imported_promptfoo_suite_in_light_dark_english_and_chinese_at_the_mi
     }
     app.js("localStorage.removeItem('parley.theme'); localStorage.removeItem('parley.lang'); return true")
         .await;
+    // Exported as every other export: whole, readable by its owner only.
+    app.js("document.querySelectorAll('dialog[open]').forEach((d) => d.close()); return true")
+        .await;
+    app.click(OPEN).await;
+    wait_count(&app, "the library", ROWS, 1).await;
+    app.click("#suite-list .suite-export").await;
+    let file = crate::fixture::wait_for("the exported suite", || async {
+        let entry = std::fs::read_dir(&exports).ok()?.flatten().next()?;
+        let path = entry.path();
+        (path.extension()? == "yaml").then_some(path)
+    })
+    .await;
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{}", file.display());
+    assert!(std::fs::read_to_string(&file).unwrap().contains("Capitals"));
     app.close().await;
 }

@@ -105,3 +105,39 @@ async fn probing_a_server_that_never_answers_ends_with_the_timeout() {
     assert!(found.is_empty());
     drop(listener);
 }
+
+/// A process on this machine answering the probe with an endless body: the probe stops reading
+/// past its 1 MiB limit (it buffered everything the timeout let through before judging the size).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_answer_to_the_probe_is_read_only_up_to_its_limit() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let writer = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        conn.set_write_timeout(Some(Duration::from_secs(5))).ok();
+        let mut buf = [0u8; 2048];
+        let _ = conn.read(&mut buf);
+        let _ = write!(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{{\"data\": [\"");
+        let piece = vec![b'z'; 64 * 1024];
+        let mut sent = 0usize;
+        // Until the probe hangs up (or 1 GiB: the probe read it all).
+        while sent < 1 << 30 && conn.write_all(&piece).is_ok() {
+            sent += piece.len();
+        }
+        sent
+    });
+    let found = probe::probe(&[Candidate::new("Endless", port)], Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert!(found.is_empty(), "{found:?}");
+    // Joined off the runtime: the connection's task must run to hang up.
+    let sent = tokio::task::spawn_blocking(move || writer.join().unwrap())
+        .await
+        .unwrap();
+    // The limit, plus what the sockets' buffers hold.
+    assert!(
+        sent < 64 << 20,
+        "{} MiB written before the probe hung up",
+        sent >> 20
+    );
+}

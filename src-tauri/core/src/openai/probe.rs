@@ -67,9 +67,15 @@ async fn probe_one(http: &reqwest::Client, c: &Candidate) -> Option<LocalServer>
     if !resp.status().is_success() {
         return None;
     }
-    let bytes = resp.bytes().await.ok()?;
-    if bytes.len() > PROBE_BODY_LIMIT {
-        return None;
+    // Read piece by piece and given up past the limit: a process on this machine could send
+    // gigabytes within the probe's timeout.
+    let mut bytes = Vec::new();
+    let mut body = resp.bytes_stream();
+    while let Some(piece) = futures_util::StreamExt::next(&mut body).await {
+        bytes.extend_from_slice(&piece.ok()?);
+        if bytes.len() > PROBE_BODY_LIMIT {
+            return None;
+        }
     }
     let list: ModelList = serde_json::from_slice(&bytes).ok()?;
     // In the server's own order: its first model is the one it offers first (the default).
