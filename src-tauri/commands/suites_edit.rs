@@ -2,7 +2,6 @@
 //! dialog), a table pasted from a spreadsheet, and a run with progress on a channel (Stop is
 //! `cancel_stream` with the run's key).
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use tauri::ipc::Channel;
