@@ -325,3 +325,31 @@ fn a_batched_run_grades_with_the_named_judge_and_ctrl_c_while_grading_exits_130(
     assert_eq!(v["results"].as_array().unwrap().len(), 2, "{v}");
     assert!(graders(&server).iter().all(|m| m == "test-judge-slow"));
 }
+
+/// `-o` naming a file it cannot write is refused before anything is sent (it was refused after
+/// the whole run, its results unwritten).
+#[test]
+fn an_output_file_it_cannot_write_is_refused_before_any_request() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let cfg = dir.path().join("promptfooconfig.yaml");
+    std::fs::write(
+        &cfg,
+        "prompts: ['{{q}}']\nproviders: [openai:chat:test-model]\ntests:\n  - vars: {q: one}\n",
+    )
+    .unwrap();
+    let out = dir.path().join("results.txt");
+    let run = eval(
+        dir.path(),
+        &server,
+        &["run", cfg.to_str().unwrap(), "-o", out.to_str().unwrap()],
+    );
+    assert_eq!(run.status.code(), Some(1));
+    assert!(
+        text(&run.stderr).contains("-o writes .json"),
+        "{}",
+        text(&run.stderr)
+    );
+    assert!(server.requests().is_empty());
+    assert!(!out.exists());
+}

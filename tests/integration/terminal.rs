@@ -72,6 +72,20 @@ fn every_printer_escapes_model_text_on_a_terminal_and_a_pipe_gets_the_bytes() {
         !shown.contains('\x1b'),
         "parley conversations list: {shown:?}"
     );
+    // JSON escapes C0 controls, not U+009B: the terminal gets it escaped all the same.
+    for args in [
+        &["search", "zebra", "--json"][..],
+        &["conversations", "list", "--json"],
+    ] {
+        let (shown, code) = on_terminal(dir.path(), &server, args);
+        assert_eq!(code, Some(0), "{shown}");
+        assert!(!shown.contains('\u{9b}'), "{args:?}: {shown:?}");
+    }
+    let (shown, _) = on_terminal(dir.path(), &server, &["search", "zebra", "--json"]);
+    assert!(
+        shown.contains(r"\u{9b}"),
+        "the snippet's U+009B, escaped: {shown:?}"
+    );
     let (shown, code) = on_terminal(dir.path(), &server, &["export", "--all", "--format", "md"]);
     assert_eq!(code, Some(0), "{shown}");
     assert_escaped("parley export", &shown);
@@ -84,6 +98,19 @@ fn every_printer_escapes_model_text_on_a_terminal_and_a_pipe_gets_the_bytes() {
     assert_eq!(code, Some(0), "{shown}");
     assert!(shown.contains("I should echo it."), "{shown}");
     assert_escaped("parley ask --reasoning", &shown);
+
+    // A suite's progress line is redrawn in place with the terminal's own codes, never shown as
+    // their escaped text.
+    let cfg = dir.path().join("suite.yaml");
+    std::fs::write(
+        &cfg,
+        "prompts: ['{{q}}']\nproviders: [openai:chat:test-model]\ntests:\n  - vars: {q: one}\n    assert: [{type: contains, value: one}]\n",
+    )
+    .unwrap();
+    let (shown, code) = on_terminal(dir.path(), &server, &["eval", "run", cfg.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(shown.contains("[1/1] 1 passed"), "{shown:?}");
+    assert!(!shown.contains(r"\x1b[2K"), "{shown:?}");
 
     // Into a pipe, exactly the stored bytes.
     let out = parley(dir.path())

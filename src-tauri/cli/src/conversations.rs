@@ -52,7 +52,8 @@ pub fn run(action: Action) -> Result<i32> {
                 })
             })
             .collect();
-        let _ = writeln!(out, "{}", serde_json::Value::Array(list));
+        // Escaped on a terminal as every printer (JSON leaves U+009B and bidi controls raw).
+        let _ = woutln!(out, "{}", serde_json::Value::Array(list));
         return Ok(0);
     }
     for r in rows {

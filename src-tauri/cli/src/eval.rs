@@ -78,6 +78,9 @@ fn secs(d: std::time::Duration) -> String {
 }
 
 async fn run_suite(args: RunArgs) -> Result<i32> {
+    if let Some(path) = &args.output {
+        output_is_xml(path)?;
+    }
     let loaded = config::load(&args.config)?;
     for f in &loaded.files {
         errln!("parley: reading {}", f.display());
@@ -121,7 +124,9 @@ async fn run_suite(args: RunArgs) -> Result<i32> {
                 .eta()
                 .map(|d| format!(" · ETA {}", secs(d)))
                 .unwrap_or_default();
-            errp!(
+            // Numbers only: the line is redrawn in place with the terminal's own codes (through
+            // `errp!` they were escaped and printed as text).
+            eprint!(
                 "\r\x1b[2K[{}/{}] {} passed, {} failed{}{eta}",
                 p.done,
                 p.total,
@@ -201,19 +206,27 @@ fn regex_lite(re: &str) -> Result<regex::Regex> {
     regex::Regex::new(re).map_err(|e| Error::invalid(format!("--filter-pattern: {e}")))
 }
 
+/// Whether `-o` names a file this can write: checked before the run (it was after every request
+/// was sent, hours of them with `--batch`).
+fn output_is_xml(path: &std::path::Path) -> Result<bool> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("xml") => Ok(true),
+        Some("json") => Ok(false),
+        _ => Err(Error::invalid(
+            "-o writes .json (results) or .xml (JUnit); name the file so.",
+        )),
+    }
+}
+
 fn write_output(path: &std::path::Path, run: &RunRow, rows: &[ResultRow]) -> Result<()> {
-    let text = match path.extension().and_then(|e| e.to_str()) {
-        Some("xml") => report::junit(run, rows),
-        Some("json") => serde_json::to_string_pretty(&report::to_json(run, rows))
-            .map_err(|e| Error::invalid(e.to_string()))?,
-        _ => {
-            return Err(Error::invalid(
-                "-o writes .json (results) or .xml (JUnit); name the file so.",
-            ))
-        }
+    let text = if output_is_xml(path)? {
+        report::junit(run, rows)
+    } else {
+        serde_json::to_string_pretty(&report::to_json(run, rows))
+            .map_err(|e| Error::invalid(e.to_string()))?
     };
-    std::fs::write(path, text)?;
-    Ok(())
+    // Owner-only and whole, as every other file Parley writes.
+    parley_core::transfer::write_private(path, |out| Ok(out.write_all(text.as_bytes())?))
 }
 
 fn pct(x: f64) -> String {

@@ -45,7 +45,8 @@ fn hits(args: Args) -> Result<i32> {
     let hits = service.search(&args.query.join(" "), &filter, args.limit as usize)?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        let _ = writeln!(
+        // JSON escapes C0 controls only: C1 (U+009B) and bidi controls are escaped on a terminal.
+        let _ = woutln!(
             out,
             "{}",
             serde_json::to_string_pretty(&hits).unwrap_or_default()
