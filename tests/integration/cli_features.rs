@@ -223,6 +223,22 @@ fn saved_prompts_import_list_export_and_ask_with_variables() {
     assert!(recorded.is_some(), "the message records the prompt version");
     assert_eq!(uses, 1);
     drop(db);
+    // --var without --prompt fills nothing: refused (it sent `{{text}}` as typed).
+    let before = server.requests().len();
+    let out = ask(
+        dir.path(),
+        &server,
+        &[
+            "--model",
+            "test-model",
+            "--var",
+            "text=hola",
+            "say {{text}}",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--prompt"));
+    assert_eq!(server.requests().len(), before);
     let out = parley(dir.path())
         .args(["prompts", "export"])
         .output()

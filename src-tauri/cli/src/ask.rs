@@ -56,7 +56,7 @@ pub struct Args {
     #[arg(long = "prompt", value_name = "NAME")]
     saved_prompt: Option<String>,
     /// A value for a saved prompt's variable: --var topic="sea turtles" (repeatable).
-    #[arg(long = "var", value_name = "KEY=VALUE")]
+    #[arg(long = "var", value_name = "KEY=VALUE", requires = "saved_prompt")]
     vars: Vec<String>,
     /// Continue the most recent conversation instead of starting a new one.
     #[arg(long = "continue", short = 'c')]

@@ -66,8 +66,9 @@ pub(crate) fn by_judge(conn: &Connection) -> Result<Vec<JudgeAgreement>> {
          WHERE b.winner IS NOT NULL
            AND v.id = (SELECT max(id) FROM judge_verdicts w WHERE w.kind = 'pairwise'
                        AND w.winner IS NOT NULL AND w.judge_model = v.judge_model
-                       AND w.rubric_id = v.rubric_id AND w.message_id = v.message_id
-                       AND w.other_message_id = v.other_message_id)",
+                       AND w.rubric_id = v.rubric_id
+                       AND w.message_id IN (b.reply_a, b.reply_b)
+                       AND w.other_message_id IN (b.reply_a, b.reply_b))",
     )?;
     for row in st.query_map([], |r| {
         Ok((
@@ -165,6 +166,13 @@ mod tests {
             let pair = rows.iter().find(|r| r.rubric == "default-pairwise").unwrap();
             assert_eq!(pair.pairwise.items, 2);
             assert_eq!(pair.pairwise.percent_agreement, Some(0.5));
+            // Judged again in the other order, later: only this newest verdict counts (it now
+            // disagrees with the user), never both.
+            verdict(ids[0], ids[1], "b")?;
+            let rows = by_judge(c)?;
+            let pair = rows.iter().find(|r| r.rubric == "default-pairwise").unwrap();
+            assert_eq!(pair.pairwise.items, 2);
+            assert_eq!(pair.pairwise.percent_agreement, Some(0.0));
             Ok(())
         })
         .unwrap();
