@@ -144,10 +144,12 @@ fn ancestors(conn: &Connection, id: i64) -> Result<Vec<i64>> {
     Ok(chain)
 }
 
-fn check_parent(conn: &Connection, parent_id: Option<i64>) -> Result<()> {
+/// Checks that `levels` levels of folders (1: one folder, more: a folder with its subfolders)
+/// fit under `parent_id`.
+fn check_parent(conn: &Connection, parent_id: Option<i64>, levels: usize) -> Result<()> {
     if let Some(p) = parent_id {
         get_folder(conn, p)?;
-        if ancestors(conn, p)?.len() >= MAX_DEPTH {
+        if ancestors(conn, p)?.len() + levels > MAX_DEPTH {
             return Err(Error::invalid(format!(
                 "Folders nest at most {MAX_DEPTH} deep."
             )));
@@ -158,7 +160,7 @@ fn check_parent(conn: &Connection, parent_id: Option<i64>) -> Result<()> {
 
 pub fn create_folder(conn: &Connection, name: &str, parent_id: Option<i64>) -> Result<Folder> {
     let name = clean_name(name, "folder")?;
-    check_parent(conn, parent_id)?;
+    check_parent(conn, parent_id, 1)?;
     let position: i64 = conn.query_row(
         "SELECT coalesce(max(position), 0) + 1 FROM folders WHERE parent_id IS ?1",
         [parent_id],
@@ -189,7 +191,18 @@ pub fn move_folder(conn: &Connection, id: i64, parent_id: Option<i64>) -> Result
             return Err(Error::invalid("A folder cannot be moved inside itself."));
         }
     }
-    check_parent(conn, parent_id)?;
+    // The folder brings its subfolders: all of them must fit (an export keeps only as many
+    // levels as may exist).
+    let levels: i64 = conn.query_row(
+        "WITH RECURSIVE below(id, level) AS (
+           SELECT ?1, 1
+           UNION ALL SELECT f.id, below.level + 1 FROM folders f JOIN below ON f.parent_id = below.id
+           WHERE below.level <= ?2)
+         SELECT max(level) FROM below",
+        params![id, MAX_DEPTH as i64],
+        |r| r.get(0),
+    )?;
+    check_parent(conn, parent_id, levels as usize)?;
     conn.execute(
         "UPDATE folders SET parent_id = ?2 WHERE id = ?1",
         params![id, parent_id],

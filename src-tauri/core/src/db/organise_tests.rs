@@ -151,3 +151,27 @@ fn a_bulk_move_tag_and_delete_can_each_be_undone() {
     })
     .unwrap();
 }
+
+#[test]
+fn a_folder_moved_with_its_subfolders_must_fit_within_the_depth_limit() {
+    let db = Db::open_in_memory().unwrap();
+    db.with(|c| {
+        let chain = |c: &rusqlite::Connection, name: &str, n: usize| -> Result<Vec<i64>> {
+            let mut ids: Vec<i64> = Vec::new();
+            for i in 0..n {
+                ids.push(create_folder(c, &format!("{name}{i}"), ids.last().copied())?.id);
+            }
+            Ok(ids)
+        };
+        let a = chain(c, "A", MAX_DEPTH - 1)?;
+        let b = chain(c, "B", 2)?;
+        // B0 with its child needs two levels; one is left under the deepest A.
+        let err = move_folder(c, b[0], a.last().copied()).unwrap_err();
+        assert_eq!(err.kind(), "invalid");
+        // Without the child it fits exactly.
+        move_folder(c, b[1], None)?;
+        move_folder(c, b[0], a.last().copied())?;
+        Ok(())
+    })
+    .unwrap();
+}

@@ -98,18 +98,24 @@ pub fn remove(conn: &Connection, model: &str) -> Result<()> {
 }
 
 /// The row for `model`: exact, else the longest prefix that ends at a `-`, `:` or `@`
-/// boundary (so `gpt-4o` never prices `gpt-4o-mini` when that has its own row).
+/// boundary (so `gpt-4o` never prices `gpt-4o-mini` when that has its own row). The whole name
+/// first (a row saved as `meta-llama/Llama-3.1-8B-Instruct`), then the part after its last `/`
+/// (`openai/gpt-4o` priced as `gpt-4o`).
 pub fn lookup(conn: &Connection, model: &str) -> Result<Option<ModelInfo>> {
-    let name = model.rsplit('/').next().unwrap_or(model);
-    Ok(list(conn)?
-        .into_iter()
-        .filter(|row| {
-            name == row.model
-                || name
-                    .strip_prefix(row.model.as_str())
-                    .is_some_and(|rest| rest.starts_with(['-', ':', '@']))
-        })
-        .max_by_key(|row| row.model.len()))
+    let rows = list(conn)?;
+    let best = |name: &str| {
+        (rows.iter())
+            .filter(|row| {
+                name == row.model
+                    || name
+                        .strip_prefix(row.model.as_str())
+                        .is_some_and(|rest| rest.starts_with(['-', ':', '@']))
+            })
+            .max_by_key(|row| row.model.len())
+            .cloned()
+    };
+    let short = model.rsplit('/').next().unwrap_or(model);
+    Ok(best(model).or_else(|| best(short)))
 }
 
 #[cfg(test)]
@@ -151,6 +157,21 @@ mod tests {
             assert_eq!(upsert(c, bad).unwrap_err().kind(), "invalid");
             remove(c, "llama3")?;
             assert!(lookup(c, "llama3")?.is_none());
+            // A row saved under an organisation's name matches that name (and its variants).
+            let llama = ModelInfo {
+                model: "meta-llama/Llama-3.1-8B-Instruct".into(),
+                input_per_m: None,
+                output_per_m: None,
+                context_window: Some(8192),
+            };
+            upsert(c, llama)?;
+            for name in [
+                "meta-llama/Llama-3.1-8B-Instruct",
+                "meta-llama/Llama-3.1-8B-Instruct:q4",
+            ] {
+                let row = lookup(c, name)?.expect(name);
+                assert_eq!(row.context_window, Some(8192), "{name}");
+            }
             Ok(())
         })
         .unwrap();
