@@ -3535,6 +3535,8 @@ function fillColumnHead(entry, activeId2) {
 function collapseGroups(activeMessage) {
   for (const el of messagesContainer().querySelectorAll(".group-metrics, .pair-judge")) el.remove();
   for (const el of messagesContainer().querySelectorAll(".reply-group")) {
+    const shown2 = getEntry(activeMessage.id)?.message;
+    if (shown2) Object.assign(activeMessage, { rating: shown2.rating, referenceScore: shown2.referenceScore });
     for (const col of el.querySelectorAll(".reply-column")) dropEntry(Number(col.dataset.id));
     const { group, ...m } = activeMessage;
     el.replaceWith(buildMessage(m));

@@ -111,6 +111,23 @@ async fn n_choices_models_side_by_side_and_a_legacy_completion() {
         (label == ["Choice 2"]).then_some(())
     })
     .await;
+    // A thumb given in the current column stays with the reply once the columns collapse, and
+    // a later score keeps it (the collapsed reply was rebuilt from an older copy, unrated).
+    let chosen = ".reply-column.current .message";
+    let chosen_id: i64 = app
+        .attr_of(chosen, "data-id")
+        .await
+        .unwrap()
+        .parse()
+        .unwrap();
+    app.click(&format!("{chosen} {}", crate::page::rating::THUMB_UP))
+        .await;
+    let get_rating =
+        format!("return window.__TAURI__.core.invoke('get_rating', {{messageId: {chosen_id}}});");
+    wait_for("the thumb in the database", || async {
+        (app.js(&get_rating).await["rating"]["thumb"] == 1).then_some(())
+    })
+    .await;
     app.set_panel_field(panel::N_CHOICES, "").await;
     wait_for("n to be cleared", || async {
         let v = app.ask_backend("list_conversations", "l => l[0].n").await?;
@@ -122,6 +139,25 @@ async fn n_choices_models_side_by_side_and_a_legacy_completion() {
         .await;
     let history = server.requests().last().unwrap().body["messages"].clone();
     assert_eq!(history[1]["content"], "Choice 2: Echo: pick");
+    let collapsed = format!("#messages .message[data-id='{chosen_id}']");
+    assert_eq!(
+        app.attr_of(
+            &format!("{collapsed} {}", crate::page::rating::THUMB_UP),
+            "aria-pressed"
+        )
+        .await
+        .as_deref(),
+        Some("true"),
+        "the collapsed reply shows its thumb"
+    );
+    app.click(&format!("{collapsed} {}", crate::page::rating::score(3)))
+        .await;
+    let rated = wait_for("the score in the database", || async {
+        let v = app.js(&get_rating).await;
+        (v["rating"]["score"] == 3).then_some(v)
+    })
+    .await;
+    assert_eq!(rated["rating"]["thumb"], 1, "the score kept the thumb");
 
     // Two models side by side; the slow one is stopped on its own.
     app.set_panel_field(panel::COMPARE_MODELS, "test-slow-40")

@@ -60,6 +60,10 @@ export function fillColumnHead(entry, activeId) {
 export function collapseGroups(activeMessage) {
   for (const el of messagesContainer().querySelectorAll('.group-metrics, .pair-judge')) el.remove();
   for (const el of messagesContainer().querySelectorAll('.reply-group')) {
+    // The column's own copy holds what was done there (a rating given in the column): the
+    // collapsed reply is built from it, not from the list's older copy.
+    const shown = getEntry(activeMessage.id)?.message;
+    if (shown) Object.assign(activeMessage, { rating: shown.rating, referenceScore: shown.referenceScore });
     for (const col of el.querySelectorAll('.reply-column')) dropEntry(Number(col.dataset.id));
     const { group, ...m } = activeMessage;
     el.replaceWith(buildMessage(m));
