@@ -2149,6 +2149,7 @@ var render_exports = {};
 __export(render_exports, {
   appendStreamingText: () => appendStreamingText,
   clearParked: () => clearParked,
+  detachWithin: () => detachWithin,
   parkReply: () => parkReply,
   parkedCount: () => parkedCount,
   renderBusy: () => renderBusy,
@@ -2740,7 +2741,13 @@ function parkReply(el, key, text) {
   while (parked.size > CACHE_MAX) parked.delete(parked.keys().next().value);
 }
 function retained() {
-  return { parked: parked.size, parkedMax: CACHE_MAX, frameLog: timings.frames.length, finalLog: timings.finals.length };
+  return {
+    parked: parked.size,
+    parkedMax: CACHE_MAX,
+    frameLog: timings.frames.length,
+    finalLog: timings.finals.length,
+    filling: active.size
+  };
 }
 function clearParked() {
   parked.clear();
@@ -2764,6 +2771,7 @@ function appendStreamingText(el, text, _shown) {
 }
 function start(el) {
   const st = {
+    el,
     text: "",
     rendered: "",
     // the prefix rendered into stableEl (ends at a block boundary)
@@ -2788,6 +2796,9 @@ function stop(el, st) {
   if (st.raf) cancelAnimationFrame(st.raf);
   streams.delete(el);
   active.delete(st);
+}
+function detachWithin(root) {
+  for (const st of [...active]) if (root.contains(st.el)) stop(st.el, st);
 }
 function atBottom(scroller2) {
   return scroller2 && scroller2.scrollHeight - scroller2.scrollTop - scroller2.clientHeight < 48;
@@ -3384,6 +3395,15 @@ function togglePairPanel(bar2) {
 }
 
 // ui/js/state.js
+var state_exports = {};
+__export(state_exports, {
+  PENDING: () => PENDING,
+  activeConversation: () => activeConversation,
+  emit: () => emit,
+  on: () => on,
+  state: () => state,
+  upsertConversation: () => upsertConversation
+});
 var state = {
   /** Conversation[] newest first */
   conversations: [],
@@ -4303,6 +4323,7 @@ function forget(id) {
   if (!forgetWaiting(entry.body) && m.role === "assistant" && m.status !== "streaming" && typeof m.id === "number") {
     parkReply(entry.body, m.id, m.content);
   }
+  detachWithin(entry.root);
   entries.delete(id);
 }
 function renderAll(messages) {
@@ -4312,6 +4333,7 @@ function renderAll(messages) {
 }
 function clearAll() {
   for (const entry of entries.values()) forgetWaiting(entry.body);
+  detachWithin(container());
   entries.clear();
   container().replaceChildren();
 }
@@ -10531,6 +10553,7 @@ export {
   render_exports as render,
   search_exports as search,
   sidebar_exports as sidebar,
+  state_exports as state,
   streams_exports as streams,
   suiteruns_exports as suiteruns,
   theme_exports as theme

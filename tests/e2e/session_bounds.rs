@@ -13,9 +13,11 @@ const WINDOW: u64 = 150;
 /// The seeded conversation's length (longer than the window).
 const SEEDED: usize = 400;
 
+// The running page's own modules (those of the bundle it loaded: `./js/*.js` would be fresh,
+// empty copies).
 const RETAINED: &str = "const done = arguments[0];
-    Promise.all(['messages', 'render', 'streams', 'frameprobe', 'state', 'paging'].map((m) => import(`./js/${m}.js`)))
-      .then(([view, render, streams, probe, st, paging]) => done({
+    import('./app.bundle.js')
+      .then(({ messages: view, render, streams, frameprobe: probe, state: st, paging }) => done({
         atEnd: paging.atEnd(), stuck: streams.stuckToBottom(), start: view.thread.start, total: view.thread.total,
         entries: view.count(), messages: st.state.messages.length,
         dom: document.querySelectorAll('#messages .message[data-id]').length,
@@ -104,6 +106,39 @@ async fn replies_in_a_long_session_leave_only_bounded_state_in_the_page() {
             (n(&v, "streams") == 0 && n(&v, "callbacks") <= n(&before, "callbacks")).then_some(())
         },
     )
+    .await;
+
+    // Left while its reply streams, a conversation leaves nothing in the renderer: twice away
+    // and back, then no reply is being filled in.
+    app.set_conversation_model("test-tokens-60-paced-20").await;
+    for q in 0..2 {
+        app.send(&format!("left mid-stream {q}")).await;
+        wait_for("the first tokens", || async {
+            let t = app
+                .text_of(&crate::page::messages::in_last_reply(
+                    crate::page::messages::BODY,
+                ))
+                .await?;
+            t.contains(" tok3").then_some(())
+        })
+        .await;
+        app.click(crate::page::sidebar::NEW_CHAT).await;
+        // Left: the long conversation is no longer the open one.
+        app.wait_js(
+            "the new chat to open",
+            "return ![...document.querySelectorAll('[aria-current=true]')]
+               .some((l) => l.innerText.includes('Session bounds'))",
+        )
+        .await;
+        let away = retained(&app).await;
+        assert_eq!(n(&away, "filling"), 0, "the left reply is let go: {away}");
+        app.open_conversation("Session bounds").await;
+        app.last_reply("done").await;
+    }
+    wait_for("no reply still held by the renderer", || async {
+        let v = retained(&app).await;
+        (n(&v, "filling") == 0).then_some(())
+    })
     .await;
 
     // The parked replies stop at their limit, however many leave the screen.

@@ -45,6 +45,7 @@ export * as messages from './messages.js';
 export * as paging from './paging.js';
 export * as render from './render.js';
 export * as search from './search.js';
+export * as state from './state.js';
 export * as sidebar from './sidebar.js';
 export * as streams from './streams.js';
 export * as suiteruns from './suiteruns.js';

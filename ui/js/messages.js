@@ -2,7 +2,9 @@
 // active path is here (paging.js moves it); `thread` says where the window sits in the path.
 import { errorText, h, icon } from './dom.js';
 import { t } from './i18n.js';
-import { appendStreamingText, clearParked, parkReply, renderReplyCached, renderReplyInto } from './render.js';
+import {
+  appendStreamingText, clearParked, detachWithin, parkReply, renderReplyCached, renderReplyInto,
+} from './render.js';
 import { initRating, ratingControls } from './rating.js';
 import { initJudge, judgeButton, replyVerdicts } from './judge.js';
 import { state, emit } from './state.js';
@@ -284,6 +286,7 @@ function forget(id) {
   if (!forgetWaiting(entry.body) && m.role === 'assistant' && m.status !== 'streaming' && typeof m.id === 'number') {
     parkReply(entry.body, m.id, m.content);
   }
+  detachWithin(entry.root);
   entries.delete(id);
 }
 
@@ -297,6 +300,7 @@ export function renderAll(messages) {
 /** Nothing shown: every entry goes, nothing parked (the conversation is being left). */
 export function clearAll() {
   for (const entry of entries.values()) forgetWaiting(entry.body);
+  detachWithin(container());
   entries.clear();
   container().replaceChildren();
 }

@@ -249,7 +249,10 @@ export function parkReply(el, key, text) {
 
 /** What the renderer holds that a session could grow (each has a limit; an e2e test checks them). */
 export function retained() {
-  return { parked: parked.size, parkedMax: CACHE_MAX, frameLog: timings.frames.length, finalLog: timings.finals.length };
+  return {
+    parked: parked.size, parkedMax: CACHE_MAX, frameLog: timings.frames.length, finalLog: timings.finals.length,
+    filling: active.size,
+  };
 }
 
 /** Forget every parked reply (the Markdown renderer just loaded: they were plain text). */
@@ -281,6 +284,7 @@ export function appendStreamingText(el, text, _shown) {
 
 function start(el) {
   const st = {
+    el,
     text: '',
     rendered: '', // the prefix rendered into stableEl (ends at a block boundary)
     final: false,
@@ -304,6 +308,12 @@ function stop(el, st) {
   if (st.raf) cancelAnimationFrame(st.raf);
   streams.delete(el);
   active.delete(st);
+}
+
+/** Messages under `root` leave the page: a reply still being filled in there is let go (left
+ *  mid-stream, its state and both its subtrees stayed in `active` for the rest of the session). */
+export function detachWithin(root) {
+  for (const st of [...active]) if (root.contains(st.el)) stop(st.el, st);
 }
 
 function atBottom(scroller) {
