@@ -5798,7 +5798,7 @@ async function send() {
   let conversationId;
   try {
     conversationId = await hooks2.ensureConversation();
-    await hooks2.beforeSend();
+    await hooks2.beforeSend(ctx.kind);
   } catch (err) {
     endStream(ctx);
     showComposerError(errorText(err));
@@ -5829,9 +5829,19 @@ async function sendToolResults(results) {
   ctx.conversationId = state.activeId;
   track(ctx, ctx.conversationId);
   updateControls();
-  await hooks2.beforeSend();
+  if (!await prepared(ctx)) return;
   const request = { conversationId: ctx.conversationId, content: "", toolResults: results, streamId: ctx.streamId };
   run(ctx, api.sendMessage(request, (ev) => onEvent(ctx, ev)));
+}
+async function prepared(ctx) {
+  try {
+    await hooks2.beforeSend(ctx.kind);
+    return true;
+  } catch (err) {
+    endStream(ctx);
+    showComposerError(errorText(err));
+    return false;
+  }
 }
 function targetsFor(ctx) {
   const others = hooks2.compareModels() || [];
@@ -5853,7 +5863,7 @@ async function edit(message, content) {
   ctx.loss = branchLoss("edit", message.id);
   track(ctx, ctx.conversationId);
   updateControls();
-  await hooks2.beforeSend();
+  if (!await prepared(ctx)) return;
   const request = {
     conversationId: ctx.conversationId,
     content,
@@ -5891,7 +5901,7 @@ async function retry(userMessageId, via = null) {
   ctx.loss = branchLoss("regenerate", userMessageId);
   track(ctx, ctx.conversationId);
   updateControls();
-  await hooks2.beforeSend();
+  if (!await prepared(ctx)) return;
   const request = { conversationId: ctx.conversationId, userMessageId, streamId: ctx.streamId, targets: targetsFor(ctx) };
   run(ctx, (via || api.retryMessage)(request, (ev) => onEvent(ctx, ev)));
 }
@@ -10490,10 +10500,12 @@ function init() {
   });
   initChat({
     ensureConversation: async () => state.activeId || createConversation(),
-    beforeSend: async () => {
+    beforeSend: async (kind) => {
       await flushPending2();
-      if (state.activeId && !atEnd()) {
-        const page = await api.getThreadPage(state.activeId, {}, PAGE);
+      if ((kind === "send" || kind === "tools") && state.activeId && !atEnd()) {
+        const id = state.activeId;
+        const page = await api.getThreadPage(id, {}, PAGE);
+        if (id !== state.activeId) return;
         showPage(page);
         scrollToBottom();
       }

@@ -409,5 +409,36 @@ async fn ctrl_home_and_ctrl_end_reach_both_ends_of_a_long_conversation_at_once()
     app.press(composer::FIELD, &format!("{CTRL}{END}")).await;
     let w = at_the_end(&app, last_id).await;
     assert!(w["inDom"].as_u64().unwrap() <= MAX_IN_DOM, "{w}");
+
+    // An edit far above the end: the new branch starts there, under the messages before the
+    // edited one (it was drawn after the old path's last page, the user's place lost).
+    app.set_conversation_model("test-model").await;
+    app.press(composer::FIELD, &format!("{CTRL}{HOME}")).await;
+    at_the_start(&app, seeded.first_id).await;
+    let edited = seeded.first_id + 2;
+    app.js(&format!(
+        "document.querySelector(\"#messages .message.user[data-id='{edited}'] button.edit\").click(); return true"
+    ))
+    .await;
+    app.type_into(messages::EDIT_INPUT, "edited far above the end")
+        .await;
+    app.click(messages::EDIT_SEND).await;
+    let before = wait_for("the edited question on screen", || async {
+        app.js(
+            "const all = [...document.querySelectorAll('#messages .message[data-id]')];
+             const i = all.findIndex((e) => e.classList.contains('user')
+               && e.textContent.includes('edited far above the end'));
+             return i > 0 ? Number(all[i - 1].dataset.id) : null",
+        )
+        .await
+        .as_i64()
+    })
+    .await;
+    assert_eq!(
+        before,
+        seeded.first_id + 1,
+        "the edit sits after the reply before it"
+    );
+    app.last_reply("done").await;
     app.close().await;
 }

@@ -376,11 +376,15 @@ function init() {
   initWelcome(() => { renderEmptyState(); $('composer').focus(); });
   chat.initChat({
     ensureConversation: async () => state.activeId || createConversation(),
-    beforeSend: async () => {
+    beforeSend: async (kind) => {
       await conv.flushPending();
-      // New messages go at the end of the path: show it first when the window is above it.
-      if (state.activeId && !paging.atEnd()) {
-        const page = await api.getThreadPage(state.activeId, {}, paging.PAGE);
+      // New messages go at the end of the path: show it first when the window is above it. An
+      // edit or a regenerate starts a branch at a message on screen: the window stays there (the
+      // new reply found no place in the end's window and was shown under the wrong messages).
+      if ((kind === 'send' || kind === 'tools') && state.activeId && !paging.atEnd()) {
+        const id = state.activeId;
+        const page = await api.getThreadPage(id, {}, paging.PAGE);
+        if (id !== state.activeId) return; // left meanwhile: never draw it over another
         paging.showPage(page);
         view.scrollToBottom();
       }

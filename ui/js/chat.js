@@ -103,7 +103,7 @@ export async function send() {
   try {
     conversationId = await hooks.ensureConversation();
     // Settings edited a moment ago (model, temperature…) must apply to this message.
-    await hooks.beforeSend();
+    await hooks.beforeSend(ctx.kind);
   } catch (err) {
     endStream(ctx);
     showComposerError(errorText(err));
@@ -130,9 +130,23 @@ export async function sendToolResults(results) {
   ctx.conversationId = state.activeId;
   track(ctx, ctx.conversationId);
   updateControls();
-  await hooks.beforeSend();
+  if (!await prepared(ctx)) return;
   const request = { conversationId: ctx.conversationId, content: '', toolResults: results, streamId: ctx.streamId };
   run(ctx, api.sendMessage(request, (ev) => onEvent(ctx, ev)));
+}
+
+/** Settings saved and the view made ready before a request (an edit or a regenerate keeps the
+ *  window where the user is; a new message shows the path's end). On failure the stream ends:
+ *  Send and Stop would otherwise stay tied to a request that was never made. */
+async function prepared(ctx) {
+  try {
+    await hooks.beforeSend(ctx.kind);
+    return true;
+  } catch (err) {
+    endStream(ctx);
+    showComposerError(errorText(err));
+    return false;
+  }
 }
 
 /** Side by side: the conversation's model first, then the others, each with its own stream. */
@@ -158,7 +172,7 @@ export async function edit(message, content) {
   ctx.loss = branchLoss('edit', message.id);
   track(ctx, ctx.conversationId);
   updateControls();
-  await hooks.beforeSend();
+  if (!await prepared(ctx)) return;
   const request = {
     conversationId: ctx.conversationId, content, editOf: message.id, streamId: ctx.streamId, targets: targetsFor(ctx),
   };
@@ -198,7 +212,7 @@ export async function retry(userMessageId, via = null) {
   ctx.loss = branchLoss('regenerate', userMessageId);
   track(ctx, ctx.conversationId);
   updateControls();
-  await hooks.beforeSend();
+  if (!await prepared(ctx)) return;
   const request = { conversationId: ctx.conversationId, userMessageId, streamId: ctx.streamId, targets: targetsFor(ctx) };
   run(ctx, (via || api.retryMessage)(request, (ev) => onEvent(ctx, ev)));
 }
