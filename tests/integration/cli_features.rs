@@ -69,6 +69,56 @@ fn ask_takes_the_endpoint_n_choices_and_prints_stats_to_stderr() {
     }
 }
 
+/// Ctrl+C at the vote quits with 130, the round kept unvoted (the handler swallowed it and the
+/// prompt waited on).
+#[test]
+fn ctrl_c_at_the_arena_vote_quits_with_130() {
+    use std::io::Read;
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let mut child = parley(dir.path())
+        .env("OPENAI_BASE_URL", server.base_url())
+        .args(["arena", "--pool", "gpt-red,gpt-blue", "Name a fruit"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _stdin = child.stdin.take();
+    let mut stderr = child.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    while !String::from_utf8_lossy(&seen).contains("Your vote") {
+        let n = stderr.read(&mut buf).unwrap();
+        assert!(
+            n > 0,
+            "ended before the vote: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let int = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(int.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("Ctrl+C at the vote did nothing");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert_eq!(status.code(), Some(130), "{rest}");
+    assert!(rest.contains("kept unvoted"), "{rest}");
+}
+
 #[test]
 fn arena_runs_a_blind_round_in_the_terminal_and_reveals_after_the_vote() {
     use std::io::Write;

@@ -48,11 +48,20 @@ pub async fn run(args: Args) -> Result<i32> {
     ];
     let stopper = service.clone();
     let to_stop = ids.clone();
+    // Ctrl+C stops the answers; once none is left to stop (at the vote), or pressed again, it
+    // quits: the round stays unvoted (it was swallowed and the prompt waited on).
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            for id in &to_stop {
-                stopper.cancel(id);
+        let mut stopping = false;
+        while tokio::signal::ctrl_c().await.is_ok() {
+            let live = to_stop
+                .iter()
+                .fold(false, |any, id| stopper.cancel(id) || any);
+            if stopping || !live {
+                errln!();
+                errln!("parley: interrupted; the round is kept unvoted");
+                std::process::exit(130);
             }
+            stopping = true;
         }
     });
     errln!("parley: two models are answering…");
@@ -83,8 +92,14 @@ pub async fn run(args: Args) -> Result<i32> {
     let interactive = std::io::stdin().is_terminal();
     let winner = loop {
         errp!("Your vote (a, b, tie, bad): ");
-        let mut line = String::new();
-        if std::io::stdin().read_line(&mut line)? == 0 {
+        // Read off the runtime's one thread, so Ctrl+C is still heard while it waits.
+        let (n, line) = tokio::task::spawn_blocking(|| {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).map(|n| (n, line))
+        })
+        .await
+        .map_err(|e| parley_core::error::Error::invalid(format!("reading the vote: {e}")))??;
+        if n == 0 {
             errln!();
             errln!(
                 "parley: no vote; the round is kept unvoted (conversation {})",

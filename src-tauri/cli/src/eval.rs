@@ -112,8 +112,13 @@ async fn run_suite(args: RunArgs) -> Result<i32> {
     };
     let cancel = CancellationToken::new();
     let stop = cancel.clone();
+    // Ctrl+C stops the run (finished cells are kept); a second one quits at once.
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            if stop.is_cancelled() {
+                errln!("parley: interrupted");
+                std::process::exit(130);
+            }
             stop.cancel();
         }
     });
