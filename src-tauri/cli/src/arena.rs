@@ -53,9 +53,11 @@ pub async fn run(args: Args) -> Result<i32> {
     tokio::spawn(async move {
         let mut stopping = false;
         while tokio::signal::ctrl_c().await.is_ok() {
-            let live = to_stop
-                .iter()
-                .fold(false, |any, id| stopper.cancel(id) || any);
+            // Every stream is asked (no short cut): both answers stop.
+            let mut live = false;
+            for id in &to_stop {
+                live |= stopper.cancel(id);
+            }
             if stopping || !live {
                 errln!();
                 errln!("parley: interrupted; the round is kept unvoted");
