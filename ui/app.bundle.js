@@ -5877,7 +5877,11 @@ async function showBranch(messageId, chosen2 = false) {
   if (state.stream || !state.activeId) return;
   const id = state.activeId;
   try {
-    const top = $5("messages").scrollTop;
+    const box2 = $5("messages");
+    const top = box2.scrollTop;
+    const holder = state.messages.find((m) => m.id === messageId || (m.siblingIds || []).includes(messageId));
+    const before = getEntry(messageId)?.root || holder && getEntry(holder.id)?.root;
+    const offset = before ? before.getBoundingClientRect().top - box2.getBoundingClientRect().top : null;
     if (chosen2) {
       const thread2 = await api.chooseReply(messageId);
       if (id !== state.activeId) return;
@@ -5887,7 +5891,12 @@ async function showBranch(messageId, chosen2 = false) {
       if (id !== state.activeId) return;
       showPage(page);
     }
-    $5("messages").scrollTop = top;
+    const after = getEntry(messageId)?.root;
+    if (after && offset != null) {
+      box2.scrollTop += after.getBoundingClientRect().top - box2.getBoundingClientRect().top - offset;
+    } else {
+      box2.scrollTop = top;
+    }
   } catch (err) {
     showBanner(errorText(err), "error");
   }

@@ -219,6 +219,42 @@ async fn search_jumps_to_old_messages_of_a_long_conversation_in_their_branch() {
     let pos = app.texts_of(messages::USER_BRANCH_POS).await;
     assert!(pos.contains(&"2/2".to_string()), "{pos:?}");
     assert!(target_shown(&app).await);
+
+    // ‹ on the quokka question: the other version takes its place on screen, where the arrows
+    // were (the old scroll offset pointed into another page of the long path).
+    let top_of = |sel: String| {
+        let app = &app;
+        async move {
+            app.js(&format!(
+                "const el = document.querySelector(\"{sel}\"); const b = document.getElementById('messages');
+                 return el ? el.getBoundingClientRect().top - b.getBoundingClientRect().top : null"
+            ))
+            .await
+            .as_f64()
+        }
+    };
+    let quokka = app
+        .js(
+            "return Number([...document.querySelectorAll('#messages .message.user')]
+               .find((e) => e.textContent.includes('quokka parade')).dataset.id)",
+        )
+        .await;
+    let before = top_of(format!("#messages .message[data-id='{quokka}']"))
+        .await
+        .unwrap();
+    app.js(&format!(
+        "document.querySelector(\"#messages .message[data-id='{quokka}'] .branch-prev\").click(); return true"
+    ))
+    .await;
+    let other = seeded.first_id + 40;
+    let after = wait_for("the other version in its place", || async {
+        top_of(format!("#messages .message[data-id='{other}']")).await
+    })
+    .await;
+    assert!(
+        (after - before).abs() < 5.0,
+        "moved from {before} to {after}"
+    );
     app.close().await;
 }
 

@@ -184,8 +184,14 @@ async function showBranch(messageId, chosen = false) {
   if (state.stream || !state.activeId) return;
   const id = state.activeId;
   try {
+    // The switched message keeps its place on screen: the window around it is another page
+    // (the old scroll offset pointed at other messages, the arrows just clicked gone).
+    const box = $('messages');
+    const top = box.scrollTop;
+    const holder = state.messages.find((m) => m.id === messageId || (m.siblingIds || []).includes(messageId));
+    const before = view.getEntry(messageId)?.root || (holder && view.getEntry(holder.id)?.root);
+    const offset = before ? before.getBoundingClientRect().top - box.getBoundingClientRect().top : null;
     // Choosing among replies made together is also a vote when their models differ.
-    const top = $('messages').scrollTop;
     if (chosen) {
       const thread = await api.chooseReply(messageId);
       if (id !== state.activeId) return;
@@ -196,7 +202,12 @@ async function showBranch(messageId, chosen = false) {
       if (id !== state.activeId) return;
       paging.showPage(page);
     }
-    $('messages').scrollTop = top;
+    const after = view.getEntry(messageId)?.root;
+    if (after && offset != null) {
+      box.scrollTop += after.getBoundingClientRect().top - box.getBoundingClientRect().top - offset;
+    } else {
+      box.scrollTop = top;
+    }
   } catch (err) {
     showBanner(errorText(err), 'error');
   }
