@@ -4320,7 +4320,7 @@ function forget(id) {
   const entry = entries.get(id);
   if (!entry) return;
   const m = entry.message;
-  if (!forgetWaiting(entry.body) && m.role === "assistant" && m.status !== "streaming" && typeof m.id === "number") {
+  if (!forgetWaiting(entry.body) && !entry.heatMap && m.role === "assistant" && m.status !== "streaming" && typeof m.id === "number") {
     parkReply(entry.body, m.id, m.content);
   }
   detachWithin(entry.root);
@@ -4759,12 +4759,12 @@ function initSlash(onInserted) {
     show(q);
   });
   document.addEventListener("keydown", (e) => {
-    if (!open || e.target !== composer) return;
+    if (!open || e.target !== composer || e.isComposing) return;
     if (e.key === "ArrowDown" || e.key === "ArrowUp") {
       e.preventDefault();
       index = (index + (e.key === "ArrowDown" ? 1 : items.length - 1)) % Math.max(items.length, 1);
       paint();
-    } else if (e.key === "Enter" && !e.isComposing) {
+    } else if (e.key === "Enter") {
       if (!items[index]) {
         close();
         return;

@@ -283,7 +283,10 @@ function forget(id) {
   const entry = entries.get(id);
   if (!entry) return;
   const m = entry.message;
-  if (!forgetWaiting(entry.body) && m.role === 'assistant' && m.status !== 'streaming' && typeof m.id === 'number') {
+  // A reply shown as its heat map is not parked: it would come back as the heat map with its
+  // toggle off.
+  if (!forgetWaiting(entry.body) && !entry.heatMap && m.role === 'assistant' && m.status !== 'streaming'
+    && typeof m.id === 'number') {
     parkReply(entry.body, m.id, m.content);
   }
   detachWithin(entry.root);

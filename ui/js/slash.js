@@ -32,12 +32,13 @@ export function initSlash(onInserted) {
   });
   // Capture at the document: before the composer's own Enter-to-send.
   document.addEventListener('keydown', (e) => {
-    if (!open || e.target !== composer) return;
+    // While an input method composes (Chinese, Japanese), its keys pick its own candidates.
+    if (!open || e.target !== composer || e.isComposing) return;
     if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
       e.preventDefault();
       index = (index + (e.key === 'ArrowDown' ? 1 : items.length - 1)) % Math.max(items.length, 1);
       paint();
-    } else if (e.key === 'Enter' && !e.isComposing) {
+    } else if (e.key === 'Enter') {
       // No prompt matches (`/etc`): the menu closes and Enter sends the text as it is.
       if (!items[index]) { close(); return; }
       e.preventDefault();
