@@ -7978,10 +7978,14 @@ function initPrompts(opts2) {
   $10("prompt-import").addEventListener("change", (e) => importFile(e.target.files?.[0]));
   $10("prompt-preset-from").addEventListener("click", () => presetFromConversation());
 }
+var formReady = false;
 function openLibrary() {
   $10("prompts-dialog").showModal();
   loadList();
-  if (!current2) edit2(null);
+  if (!formReady) {
+    formReady = true;
+    edit2(null);
+  }
   $10("prompt-search").focus();
 }
 function status(msg) {
@@ -9944,7 +9948,8 @@ function initSuites() {
 }
 function openSuites() {
   if (!$17("suites-dialog").open) $17("suites-dialog").showModal();
-  showLibrary();
+  if (inEditor()) headings();
+  else showLibrary();
 }
 function inEditor() {
   return !$17("suite-editor").hidden;

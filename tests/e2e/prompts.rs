@@ -16,8 +16,22 @@ async fn save_a_prompt_with_a_variable_insert_it_with_slash_fill_the_form_and_se
     app.click(sidebar::NEW_CHAT).await;
     app.set_conversation_model("test-model").await;
 
-    // Save a prompt with two variables in the library, then change it: version 2.
+    // A new prompt typed, the library closed and opened again: still there, unsaved (it was
+    // wiped on the reopen).
     app.click(prompts::OPEN).await;
+    app.type_into(prompts::NAME, "haiku").await;
+    app.click(prompts::CLOSE).await;
+    app.click(prompts::OPEN).await;
+    assert_eq!(
+        app.js("return document.getElementById('prompt-name').value")
+            .await,
+        json!("haiku"),
+        "the unsaved name is kept"
+    );
+    app.js("document.getElementById('prompt-name').value = ''; return true")
+        .await;
+
+    // Save a prompt with two variables in the library, then change it: version 2.
     app.type_into(prompts::NAME, "haiku").await;
     app.type_into(prompts::TITLE, "A haiku").await;
     app.type_into(

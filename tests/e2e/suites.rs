@@ -273,7 +273,14 @@ async fn an_imported_promptfoo_suite_in_light_dark_english_and_chinese_at_the_mi
     // Exported as every other export: whole, readable by its owner only.
     app.js("document.querySelectorAll('dialog[open]').forEach((d) => d.close()); return true")
         .await;
+    // It opens again on the suite being edited (nothing typed is lost); Back: the library.
     app.click(OPEN).await;
+    app.wait_js(
+        "the editor, as it was left",
+        "return !document.getElementById('suite-editor').hidden",
+    )
+    .await;
+    app.click("#suites-back").await;
     wait_count(&app, "the library", ROWS, 1).await;
     app.click("#suite-list .suite-export").await;
     let file = crate::fixture::wait_for("the exported suite", || async {

@@ -36,10 +36,14 @@ export function initPrompts(opts) {
   $('prompt-preset-from').addEventListener('click', () => presetFromConversation());
 }
 
+let formReady = false;
+
 export function openLibrary() {
   $('prompts-dialog').showModal();
   loadList();
-  if (!current) edit(null);
+  // The form is set up once; a new prompt typed and not saved yet is still there when the
+  // library is opened again (it was wiped).
+  if (!formReady) { formReady = true; edit(null); }
   $('prompt-search').focus();
 }
 

@@ -26,7 +26,10 @@ export function initSuites() {
 
 export function openSuites() {
   if (!$('suites-dialog').open) $('suites-dialog').showModal();
-  showLibrary();
+  // A suite being edited when the dialog was closed (Esc) is still there, unsaved work and all;
+  // Back goes to the library.
+  if (inEditor()) headings();
+  else showLibrary();
 }
 
 function inEditor() { return !$('suite-editor').hidden; }
