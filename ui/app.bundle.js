@@ -3811,6 +3811,8 @@ function toolCallsBlock(message, onSend) {
 }
 var editor = null;
 var loadedFor = null;
+var loadedText = null;
+var drafts = /* @__PURE__ */ new Map();
 function initToolsEditor(api2, activeId2) {
   const panel2 = document.getElementById("conv-settings");
   if (!panel2 || editor) return;
@@ -3842,7 +3844,11 @@ function showError(text) {
 }
 async function loadTools(conversationId) {
   if (!editor) return;
+  if (loadedFor != null && loadedText != null && editor.area.value !== loadedText) {
+    drafts.set(loadedFor, editor.area.value);
+  }
   loadedFor = conversationId;
+  loadedText = null;
   showError("");
   editor.saved.hidden = true;
   if (!conversationId) {
@@ -3852,7 +3858,8 @@ async function loadTools(conversationId) {
   try {
     const tools = await editor.api.getConversationTools(conversationId);
     if (loadedFor !== conversationId) return;
-    editor.area.value = tools.length ? JSON.stringify(tools, null, 2) : "";
+    loadedText = tools.length ? JSON.stringify(tools, null, 2) : "";
+    editor.area.value = drafts.get(conversationId) ?? loadedText;
     editor.block.dataset.count = String(tools.length);
   } catch (err) {
     showError(err?.message || String(err));
@@ -3879,6 +3886,8 @@ async function saveTools() {
     showError("");
     editor.saved.hidden = false;
     editor.block.dataset.count = String(savedTools.length);
+    drafts.delete(id);
+    if (loadedFor === id) loadedText = editor.area.value;
   } catch (err) {
     editor.saved.hidden = true;
     showError(err?.message || String(err));

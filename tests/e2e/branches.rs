@@ -235,3 +235,38 @@ async fn n_choices_models_side_by_side_and_a_legacy_completion() {
     .await;
     app.close().await;
 }
+
+/// Tools typed for a conversation and not saved yet stay with it when another conversation is
+/// opened and this one again (the editor showed the saved tools, the typed ones gone).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsaved_tools_stay_with_their_conversation() {
+    let lab = Lab::new().await;
+    let server = FakeOpenAi::start();
+    let app = lab.open(&server).await;
+    app.click(sidebar::NEW_CHAT).await;
+    app.set_conversation_model("test-model").await;
+    app.send("tools draft").await;
+    app.last_reply("done").await;
+    app.open_conversation_panel().await;
+    app.js("document.getElementById('tools-editor').open = true; return true")
+        .await;
+    let typed = r#"[{"type": "function", "function": {"name": "lookup"}}]"#;
+    app.type_into("#tools-json", typed).await;
+    app.click(sidebar::NEW_CHAT).await;
+    wait_for("the new chat's empty tools", || async {
+        let v = app
+            .js("return document.getElementById('tools-json').value")
+            .await;
+        (v == json!("")).then_some(())
+    })
+    .await;
+    app.open_conversation("tools draft").await;
+    wait_for("the typed tools back", || async {
+        let v = app
+            .js("return document.getElementById('tools-json').value")
+            .await;
+        (v == json!(typed)).then_some(())
+    })
+    .await;
+    app.close().await;
+}

@@ -63,6 +63,10 @@ export function toolCallsBlock(message, onSend) {
 
 let editor = null;
 let loadedFor = null;
+/** The text as loaded or last saved, and unsaved edits kept per conversation (switching away and
+ *  back showed the saved tools again, the typed ones gone). */
+let loadedText = null; // null while loading: nothing of the editor is the conversation's yet
+const drafts = new Map();
 
 /** Adds the editor to the conversation settings panel (once). `api` is api.js's object. */
 export function initToolsEditor(api, activeId) {
@@ -92,14 +96,19 @@ function showError(text) {
 /** Loads the active conversation's tools into the editor. */
 export async function loadTools(conversationId) {
   if (!editor) return;
+  if (loadedFor != null && loadedText != null && editor.area.value !== loadedText) {
+    drafts.set(loadedFor, editor.area.value);
+  }
   loadedFor = conversationId;
+  loadedText = null;
   showError('');
   editor.saved.hidden = true;
   if (!conversationId) { editor.area.value = ''; return; }
   try {
     const tools = await editor.api.getConversationTools(conversationId);
     if (loadedFor !== conversationId) return;
-    editor.area.value = tools.length ? JSON.stringify(tools, null, 2) : '';
+    loadedText = tools.length ? JSON.stringify(tools, null, 2) : '';
+    editor.area.value = drafts.get(conversationId) ?? loadedText;
     editor.block.dataset.count = String(tools.length);
   } catch (err) {
     showError(err?.message || String(err));
@@ -128,6 +137,8 @@ async function saveTools() {
     showError('');
     editor.saved.hidden = false;
     editor.block.dataset.count = String(savedTools.length);
+    drafts.delete(id);
+    if (loadedFor === id) loadedText = editor.area.value;
   } catch (err) {
     editor.saved.hidden = true;
     showError(err?.message || String(err));
