@@ -5698,7 +5698,8 @@ function branchLoss(kind, messageId) {
   const i = list2.findIndex((m) => m.id === messageId);
   if (i < 0) return null;
   const replaced = kind === "regenerate" ? list2[i + 1] : list2[i];
-  const hidden = list2.length - (i + 2);
+  const pathLength = Math.max(thread.total, thread.start + list2.length);
+  const hidden = pathLength - (thread.start + i + 2);
   if (!replaced || typeof replaced.id !== "number" || hidden <= 0) return null;
   return { kind, hidden, backTo: replaced.id, conversationId: state.activeId };
 }

@@ -476,5 +476,12 @@ async fn ctrl_home_and_ctrl_end_reach_both_ends_of_a_long_conversation_at_once()
         "the edit sits after the reply before it"
     );
     app.last_reply("done").await;
+    // What the new branch hides is counted over the whole path (the window's part was counted).
+    wait_for("the note of what the branch hides", || async {
+        let note = app.text_of("#composer-notes .note-text").await?;
+        note.contains(&format!("{} later messages", LONG - 4))
+            .then_some(())
+    })
+    .await;
     app.close().await;
 }

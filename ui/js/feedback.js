@@ -6,6 +6,7 @@ import { t } from './i18n.js';
 import { activeConversation, state } from './state.js';
 import { hideNote, showNote } from './notes.js';
 import { setSystemPrompt } from './convsettings.js';
+import { thread } from './messages.js';
 
 let hooks = { ensureConversation: async () => state.activeId, branch: async () => {} };
 
@@ -45,7 +46,9 @@ export function branchLoss(kind, messageId) {
   if (i < 0) return null;
   // Regenerate: the reply after the user message is replaced; edit: the user message itself.
   const replaced = kind === 'regenerate' ? list[i + 1] : list[i];
-  const hidden = list.length - (i + 2);
+  // Counted over the whole path, not only the part of it in the window (a long conversation).
+  const pathLength = Math.max(thread.total, thread.start + list.length);
+  const hidden = pathLength - (thread.start + i + 2);
   if (!replaced || typeof replaced.id !== 'number' || hidden <= 0) return null;
   return { kind, hidden, backTo: replaced.id, conversationId: state.activeId };
 }
