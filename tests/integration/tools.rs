@@ -107,3 +107,42 @@ async fn a_result_for_a_call_that_was_not_made_is_refused_and_nothing_is_saved()
     assert_eq!(err.kind(), "invalid");
     assert_eq!(svc.conversation_tools(conv).unwrap(), [weather()]);
 }
+
+/// Calls the user never answered (a plain message typed after them instead) are left out of the
+/// next request: the API refuses calls without their results, and every later send of the
+/// branch failed.
+#[tokio::test]
+async fn calls_never_answered_are_not_sent_back() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let svc = service(dir.path(), &server, None);
+    let conv = new_conversation(&svc, "test-tools");
+    svc.set_conversation_tools(conv, &[weather()]).unwrap();
+    let send = |content: &str| SendRequest {
+        conversation_id: conv,
+        content: content.into(),
+        ..Default::default()
+    };
+    let reply = svc.send(send("Paris?"), |_| {}).await.unwrap();
+    assert_eq!(reply.tool_calls.len(), 1);
+    // The user writes on instead of giving the result (the fake calls again: that is fine).
+    svc.send(send("never mind, tell me a joke"), |_| {})
+        .await
+        .unwrap();
+    let body = server.requests().last().unwrap().body.clone();
+    check(&body, "CreateChatCompletionRequest");
+    let messages = body["messages"].as_array().unwrap();
+    for (i, m) in messages.iter().enumerate() {
+        for call in m["tool_calls"].as_array().into_iter().flatten() {
+            let answered = messages[i + 1..]
+                .iter()
+                .take_while(|n| n["role"] == "tool")
+                .any(|n| n["tool_call_id"] == call["id"]);
+            assert!(answered, "a call without its result was sent: {body}");
+        }
+    }
+    assert_eq!(
+        messages.last().unwrap()["content"],
+        "never mind, tell me a joke"
+    );
+}

@@ -62,6 +62,11 @@ pub fn fit(
     while keep_from < last && messages[keep_from].role != "user" {
         keep_from += 1;
     }
+    // A tool result never goes without the call it answers (the API refuses it): back to the
+    // assistant message that made the calls, over the budget if need be.
+    while keep_from > first && messages[keep_from].role == "tool" {
+        keep_from -= 1;
+    }
     let omitted = keep_from - first;
     messages.drain(first..keep_from);
     Fitted { messages, omitted }
@@ -73,6 +78,31 @@ const REPLY_PRIMING: usize = 3;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tool_result_keeps_the_call_it_answers() {
+        let call = crate::openai::types::ToolCall {
+            id: "call_1".into(),
+            kind: "function".into(),
+            function: crate::openai::tool_calls::FunctionCall {
+                name: "f".into(),
+                arguments: "{}".into(),
+            },
+        };
+        let asst = ChatMessage {
+            tool_calls: vec![call],
+            ..m("assistant", 5)
+        };
+        let tool = ChatMessage {
+            tool_call_id: Some("call_1".into()),
+            ..m("tool", 5)
+        };
+        let msgs = vec![m("system", 5), m("user", 5_000), asst, tool];
+        let f = fit("gpt-4o", msgs, Some(600), 100);
+        let roles: Vec<&str> = f.messages.iter().map(|m| m.role.as_str()).collect();
+        assert_eq!(roles, ["system", "assistant", "tool"]);
+        assert_eq!(f.omitted, 1);
+    }
 
     fn m(role: &str, words: usize) -> ChatMessage {
         ChatMessage {

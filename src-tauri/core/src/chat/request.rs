@@ -78,6 +78,41 @@ pub(super) fn history_with_images(
         .collect()
 }
 
+/// The API takes an assistant's tool calls only with a tool message for each right after, and a
+/// tool message only after the call it answers. Calls never answered (a reply stopped while
+/// calling, calls the user did not answer, a choice not taken) are left out of the request, and
+/// results whose call is not there: one of them made every later send of the branch fail.
+pub(super) fn pair_tool_calls(messages: Vec<ChatMessage>) -> Vec<ChatMessage> {
+    let mut out = Vec::with_capacity(messages.len());
+    let mut rest = messages.into_iter().peekable();
+    while let Some(mut m) = rest.next() {
+        if m.role == "tool" {
+            continue; // not right after its call (those are taken below)
+        }
+        if m.role != "assistant" || m.tool_calls.is_empty() {
+            out.push(m);
+            continue;
+        }
+        let mut answers = Vec::new();
+        while let Some(a) = rest.next_if(|a| a.role == "tool") {
+            answers.push(a);
+        }
+        let answered = |id: &str| {
+            answers
+                .iter()
+                .any(|a| a.tool_call_id.as_deref() == Some(id))
+        };
+        m.tool_calls.retain(|c| answered(&c.id));
+        let kept: Vec<String> = m.tool_calls.iter().map(|c| c.id.clone()).collect();
+        answers.retain(|a| a.tool_call_id.as_ref().is_some_and(|id| kept.contains(id)));
+        if !m.tool_calls.is_empty() || !m.content.is_empty() || !m.images.is_empty() {
+            out.push(m);
+        }
+        out.extend(answers);
+    }
+    out
+}
+
 /// The prompt of a legacy text completion: the system prompt (if any) as a first paragraph, then
 /// the turns of the conversation so far, one newline between two turns (unless the first already
 /// ends with one), so a new message starts on its own line. The prompt ends with the last turn as
@@ -161,7 +196,8 @@ impl ChatService {
                     .unwrap_or(context::DEFAULT_REPLY_RESERVE);
                 let images = self.db.with(|c| image_parts(c, &path))?;
                 let history = history_with_images(&s.system_prompt, &path, &images);
-                let fitted = context::fit(model, history, window, reserve);
+                let mut fitted = context::fit(model, history, window, reserve);
+                fitted.messages = pair_tool_calls(fitted.messages);
                 if s.endpoint == EndpointKind::Responses {
                     let body = self.responses_body(s, model, fitted.messages)?;
                     return Ok((Request::Responses(body), fitted.omitted));
