@@ -17,6 +17,14 @@ fn schemas(schema_name: &str) -> Value {
     };
     let mut v: Value = serde_json::from_str(raw).unwrap();
     drop_bare_nullable(&mut v);
+    // An input item is `oneOf` EasyInputMessage and Item, which overlap for a message whose
+    // content is a list of parts (text and an image: the shape OpenAI's own SDK sends), so no
+    // such message could pass `oneOf`; read as `anyOf`.
+    if let Some(item) = v["components"]["schemas"]["InputItem"].as_object_mut() {
+        if let Some(one) = item.remove("oneOf") {
+            item.insert("anyOf".into(), one);
+        }
+    }
     v
 }
 

@@ -370,3 +370,34 @@ async fn exports_keep_the_images_and_an_import_brings_them_back() {
         "image/png 30x30 auto"
     );
 }
+
+/// On the Responses API an image goes as an `input_image` part beside an `input_text` one (it
+/// was left out: the model never saw it).
+#[tokio::test]
+async fn an_image_goes_to_the_responses_api_as_an_input_image_part() {
+    let server = FakeOpenAi::start();
+    let dir = tempdir();
+    let svc = service(dir.path(), &server, None);
+    let conv = new_conversation(&svc, VISION_MODEL);
+    let mut s = svc.conversation(conv).unwrap().settings;
+    s.endpoint = parley_core::api::EndpointKind::Responses;
+    svc.update_conversation(conv, s).unwrap();
+    let attached = svc.attach_image("chart.png", png(64, 32)).await.unwrap();
+    svc.send(send(conv, "What is this?", vec![attached.image]), |_| {})
+        .await
+        .unwrap();
+    let body = server.requests().pop().unwrap().body;
+    crate::conformance::check(&body, "CreateResponse");
+    let parts = body["input"][0]["content"]
+        .as_array()
+        .expect("content parts");
+    assert_eq!(
+        parts[0],
+        serde_json::json!({"type": "input_text", "text": "What is this?"})
+    );
+    assert_eq!(parts[1]["type"], "input_image");
+    assert!(parts[1]["image_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("data:image/png;base64,"));
+}

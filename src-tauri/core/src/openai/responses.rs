@@ -98,7 +98,19 @@ pub fn input_items(history: Vec<ChatMessage>) -> (Option<String>, Vec<Value>) {
                 "output": m.content,
             })),
             role => {
-                if !m.content.is_empty() || m.tool_calls.is_empty() {
+                if !m.images.is_empty() {
+                    // Images as `input_image` parts beside the text (they were left out: the
+                    // model never saw them).
+                    let mut parts = Vec::with_capacity(m.images.len() + 1);
+                    if !m.content.is_empty() {
+                        parts.push(json!({"type": "input_text", "text": m.content}));
+                    }
+                    for image in &m.images {
+                        parts.push(json!({"type": "input_image", "image_url": image.url,
+                            "detail": image.detail}));
+                    }
+                    items.push(json!({"type": "message", "role": role, "content": parts}));
+                } else if !m.content.is_empty() || m.tool_calls.is_empty() {
                     items.push(json!({"type": "message", "role": role, "content": m.content}));
                 }
                 for call in m.tool_calls {
