@@ -1926,6 +1926,15 @@ function debounce(fn, ms) {
     }
   };
 }
+function overlayHost() {
+  return document.querySelector("dialog[open]") || document.body;
+}
+function liftRegion(id) {
+  const region = document.getElementById(id);
+  const host = overlayHost();
+  if (region.parentElement !== host) host.append(region);
+  return region;
+}
 function showBanner(message, kind = "notice") {
   const region = document.getElementById("banners");
   const close2 = h("button", {
@@ -1945,7 +1954,7 @@ function showBanner(message, kind = "notice") {
   return banner;
 }
 function showToast(message, { actionLabel, onAction, timeout = 8e3 } = {}) {
-  const region = document.getElementById("toasts");
+  const region = liftRegion("toasts");
   const toast = h(
     "div",
     { className: "toast", attrs: { role: "status" } },
@@ -6744,7 +6753,7 @@ function openMenu(x, y, items3, { label: label2 = "", returnFocus = document.act
       closeMenu();
     }
   });
-  document.body.append(el);
+  overlayHost().append(el);
   const r = el.getBoundingClientRect();
   el.style.left = `${Math.max(4, Math.min(x, window.innerWidth - r.width - 4))}px`;
   el.style.top = `${Math.max(4, Math.min(y, window.innerHeight - r.height - 4))}px`;
@@ -8686,7 +8695,7 @@ function relabelSettings() {
 }
 
 // ui/js/history.js
-var fail3 = (err) => showBanner(errorText(err), "error");
+var fail3 = (err) => document.querySelector("dialog[open]") ? showToast(errorText(err), { timeout: 12e3 }) : showBanner(errorText(err), "error");
 function progressPanel() {
   const bar2 = h("progress", { attrs: { max: "1000", value: "0", "aria-label": t("history.importing") } });
   const text = h("span", { className: "import-text", attrs: { "aria-live": "polite" }, text: t("history.importing") });

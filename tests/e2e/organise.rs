@@ -229,5 +229,17 @@ async fn the_organised_sidebar_in_dark_and_in_chinese() {
     app.js("document.getElementById('history-section').scrollIntoView(); return true")
         .await;
     app.screenshot("history-dark-zh.png").await;
+    // "Export all…" opens its menu inside the Settings dialog, where it can be used (under the
+    // modal dialog, a click fell on the backdrop and closed Settings).
+    app.js("document.getElementById('export-all').click(); return true")
+        .await;
+    app.wait_js(
+        "the export menu, usable over Settings",
+        "const item = document.querySelector('.org-menu .org-menu-item');
+         if (!item) return false;
+         const r = item.getBoundingClientRect();
+         return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2)?.closest('.org-menu-item') === item",
+    )
+    .await;
     app.close().await;
 }

@@ -108,6 +108,20 @@ export function debounce(fn, ms) {
 }
 
 /** Show a dismissible banner in #banners. kind: 'notice' | 'error' | 'warning'. */
+/** Where something shown over the page goes: inside the open modal dialog when there is one (a
+ *  modal dialog makes the rest of the page inert and covers it), else the page. */
+export function overlayHost() {
+  return document.querySelector('dialog[open]') || document.body;
+}
+
+/** A fixed region of the page (the toasts) moved into the open dialog while one is open. */
+function liftRegion(id) {
+  const region = document.getElementById(id);
+  const host = overlayHost();
+  if (region.parentElement !== host) host.append(region);
+  return region;
+}
+
 export function showBanner(message, kind = 'notice') {
   const region = document.getElementById('banners');
   const close = h('button', {
@@ -133,7 +147,7 @@ export function showBanner(message, kind = 'notice') {
  * Returns a function that dismisses it.
  */
 export function showToast(message, { actionLabel, onAction, timeout = 8000 } = {}) {
-  const region = document.getElementById('toasts');
+  const region = liftRegion('toasts');
   const toast = h('div', { className: 'toast', attrs: { role: 'status' } },
     h('span', { className: 'toast-text', text: message }));
   let timer = 0;

@@ -9,7 +9,10 @@ import { reloadOrganise } from './folders.js';
 import { refreshConversations } from './sidebar.js';
 import { emit } from './state.js';
 
-const fail = (err) => showBanner(errorText(err), 'error');
+// Inside Settings (a modal dialog) a banner would be under it, unseen: a toast shows there.
+const fail = (err) => (document.querySelector('dialog[open]')
+  ? showToast(errorText(err), { timeout: 12000 })
+  : showBanner(errorText(err), 'error'));
 
 function progressPanel() {
   const bar = h('progress', { attrs: { max: '1000', value: '0', 'aria-label': t('history.importing') } });

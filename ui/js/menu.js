@@ -1,5 +1,5 @@
 // A small context menu (keyboard and mouse) and a one-line text prompt, for organising.
-import { h } from './dom.js';
+import { h, overlayHost } from './dom.js';
 import { t } from './i18n.js';
 
 let open = null;
@@ -43,7 +43,8 @@ export function openMenu(x, y, items, { label = '', returnFocus = document.activ
     else if (e.key === 'ArrowUp') { e.preventDefault(); buttons[(i - 1 + buttons.length) % buttons.length]?.focus(); }
     else if (e.key === 'Escape' || e.key === 'Tab') { e.preventDefault(); e.stopPropagation(); closeMenu(); }
   });
-  document.body.append(el);
+  // Inside an open modal dialog (Settings' "Export all…"): under it, the menu could not be used.
+  overlayHost().append(el);
   const r = el.getBoundingClientRect();
   el.style.left = `${Math.max(4, Math.min(x, window.innerWidth - r.width - 4))}px`;
   el.style.top = `${Math.max(4, Math.min(y, window.innerHeight - r.height - 4))}px`;
