@@ -8992,6 +8992,12 @@ async function useLocal(server, button) {
     working = false;
   }
 }
+async function openAiProfile() {
+  const { profiles: profiles3 } = await api.listProfiles();
+  const own = profiles3.find((p) => p.kind === "openai" && !p.baseUrl);
+  if (own) return own.id;
+  return (await api.createProfile({ name: await freeName2("OpenAI"), kind: "openai" })).id;
+}
 async function connectOpenAi() {
   const key = $12("welcome-key").value;
   if (!key.trim()) {
@@ -9002,7 +9008,7 @@ async function connectOpenAi() {
   say2("welcome-openai-status", t("welcome.connecting"));
   working = true;
   try {
-    const view = await api.setApiKey(key, state.profile ? state.profile.id : null);
+    const view = await api.setApiKey(key, await openAiProfile());
     $12("welcome-key").value = "";
     const profile = await adopt(view);
     await showModels(profile, await api.listModels(profile.id));

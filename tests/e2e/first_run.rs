@@ -232,3 +232,44 @@ async fn the_page_is_one_bundle_and_each_file_is_fetched_once() {
     assert!(css.len() > 5, "{served:?}");
     assert!(css.iter().all(|(_, n)| **n == 1), "{css:?}");
 }
+
+/// A server tried, then Back, then an OpenAI key: the key goes to an OpenAI profile, never to the
+/// tried server (it was saved on that server's profile, the default of the moment, and sent there).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_openai_key_after_back_never_goes_to_the_server_tried_before() {
+    let lab = Lab::new().await;
+    let server = FakeOpenAi::start();
+    let app = first_start(&lab, &server).await;
+    wait_for("the local server", || async {
+        (!app.texts_of(welcome::SERVERS).await.is_empty()).then_some(())
+    })
+    .await;
+    app.click(welcome::SERVERS).await;
+    wait_for("the model list", || async {
+        (!app.texts_of(welcome::MODELS).await.is_empty()).then_some(())
+    })
+    .await;
+    app.click("#welcome-back").await;
+    app.type_into("#welcome-key", "sk-welcome-openai-0123456789")
+        .await;
+    app.click("#welcome-openai-go").await;
+    let keyed = wait_for("the key saved", || async {
+        let v = app
+            .ask_backend(
+                "list_profiles",
+                "o => o.profiles.filter((p) => p.hasKey || p.keyHeldFor).map((p) => p.kind)",
+            )
+            .await?;
+        (v.as_array()?.len() == 1).then_some(v)
+    })
+    .await;
+    assert_eq!(keyed, serde_json::json!(["openai"]), "on an OpenAI profile");
+    assert!(
+        server
+            .requests()
+            .iter()
+            .all(|r| r.header("authorization").is_none()),
+        "the tried server never saw the key"
+    );
+    app.close().await;
+}

@@ -128,13 +128,23 @@ async function useLocal(server, button) {
   }
 }
 
+/** The profile an OpenAI key goes to: one of kind OpenAI on OpenAI's own server (the one made at
+ *  first start), else a new one. Never the default of the moment: after a server was tried and
+ *  Back pressed, that was the tried server, and the key went (and was sent) there. */
+async function openAiProfile() {
+  const { profiles } = await api.listProfiles();
+  const own = profiles.find((p) => p.kind === 'openai' && !p.baseUrl);
+  if (own) return own.id;
+  return (await api.createProfile({ name: await freeName('OpenAI'), kind: 'openai' })).id;
+}
+
 async function connectOpenAi() {
   const key = $('welcome-key').value;
   if (!key.trim()) { say('welcome-openai-status', t('settings.keyEmpty'), true); $('welcome-key').focus(); return; }
   say('welcome-openai-status', t('welcome.connecting'));
   working = true;
   try {
-    const view = await api.setApiKey(key, state.profile ? state.profile.id : null);
+    const view = await api.setApiKey(key, await openAiProfile());
     $('welcome-key').value = '';
     const profile = await adopt(view);
     await showModels(profile, await api.listModels(profile.id));
