@@ -7023,6 +7023,23 @@ function initBulk() {
     markSelected(li);
     renderBar();
   }, true);
+  document.getElementById("conversation-list").addEventListener("keydown", (e) => {
+    if (!selecting || e.isComposing) return;
+    const li = e.target instanceof Element ? e.target.closest("li.conversation") : null;
+    if (!li) return;
+    if (e.key === "Delete") {
+      e.preventDefault();
+      e.stopPropagation();
+      const list2 = [...selection];
+      if (!list2.length) return;
+      setSelecting(false);
+      deleteMany(list2);
+    } else if (e.key === " " || e.key === "Enter") {
+      e.preventDefault();
+      e.stopPropagation();
+      li.click();
+    }
+  }, true);
   document.addEventListener("keydown", (e) => {
     if (selecting && e.key === "Escape") setSelecting(false);
   });

@@ -175,6 +175,28 @@ async fn a_folder_is_created_and_a_conversation_moved_tagged_and_archived() {
         (r == json!([null])).then_some(())
     })
     .await;
+    // In select mode Delete acts on the selection: a row clicked twice (selected, deselected)
+    // keeps its focus and is not deleted (it was).
+    if app
+        .js("return document.getElementById('bulk-bar')?.hidden !== false")
+        .await
+        == json!(true)
+    {
+        app.click(organise::SELECT_TOGGLE).await;
+    }
+    app.wait_js(
+        "select mode",
+        "return document.getElementById('bulk-bar')?.hidden === false",
+    )
+    .await;
+    app.js("document.querySelectorAll('#conversation-list li.selected').forEach((li) => li.click()); return true")
+        .await;
+    app.click_nth(sidebar::CONVERSATIONS, 0).await;
+    app.click_nth(sidebar::CONVERSATIONS, 0).await;
+    app.press(sidebar::CONVERSATIONS, "\u{e017}").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let left = app.ask_backend("list_conversations", "r => r.length").await;
+    assert_eq!(left, Some(json!(1)), "nothing selected, nothing deleted");
     app.close().await;
 }
 

@@ -176,6 +176,25 @@ export function initBulk() {
     markSelected(li);
     renderBar();
   }, true);
+  // In select mode the keys act on the selection (Delete took the focused row, which a click
+  // had just focused, even when that click deselected it; Space opened it).
+  document.getElementById('conversation-list').addEventListener('keydown', (e) => {
+    if (!selecting || e.isComposing) return;
+    const li = e.target instanceof Element ? e.target.closest('li.conversation') : null;
+    if (!li) return;
+    if (e.key === 'Delete') {
+      e.preventDefault();
+      e.stopPropagation();
+      const list = [...selection];
+      if (!list.length) return;
+      setSelecting(false);
+      deleteMany(list);
+    } else if (e.key === ' ' || e.key === 'Enter') {
+      e.preventDefault();
+      e.stopPropagation();
+      li.click();
+    }
+  }, true);
   document.addEventListener('keydown', (e) => {
     if (selecting && e.key === 'Escape') setSelecting(false);
   });
