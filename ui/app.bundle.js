@@ -8314,6 +8314,20 @@ function initSettings() {
   $11("clear-key").addEventListener("click", () => serial(clearKey));
   $11("confirm-key").addEventListener("click", () => serial(confirmKey));
   on("open-settings", () => openSettings(activeConversation()?.profileId ?? null));
+  on("database-restored", async () => {
+    try {
+      await refreshProfiles2();
+      const def = overview.profiles.find((p) => p.isDefault) || overview.profiles[0];
+      draft2 = null;
+      if (def) {
+        selectedId = def.id;
+        renderProfileList();
+        fillProfile(def, true);
+      }
+    } catch (err) {
+      setMsg("connection-message", errorText(err), true);
+    }
+  });
   $11("add-profile").addEventListener("click", () => serial(startDraft));
   $11("new-profile-name").addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.isComposing) {

@@ -221,7 +221,18 @@ async fn the_organised_sidebar_in_dark_and_in_chinese() {
                     folder_id: Some(f.id),
                 },
             )?;
-            parley_core::db::backup::write(c, lab.data(), "daily").map(|_| ())
+            // The backup's default profile names one model; the database after it another.
+            let p = parley_core::db::profiles::default_profile(c)?;
+            c.execute(
+                "UPDATE profiles SET default_model = 'model-from-backup' WHERE id = ?1",
+                [p.id],
+            )?;
+            parley_core::db::backup::write(c, lab.data(), "daily")?;
+            c.execute(
+                "UPDATE profiles SET default_model = 'model-now' WHERE id = ?1",
+                [p.id],
+            )?;
+            Ok(())
         })
         .unwrap();
     }
@@ -251,6 +262,25 @@ async fn the_organised_sidebar_in_dark_and_in_chinese() {
     app.js("document.getElementById('history-section').scrollIntoView(); return true")
         .await;
     app.screenshot("history-dark-zh.png").await;
+    // A restore from the window: Settings shows the restored profiles at once (it kept the
+    // form of before, and Save wrote it back over them).
+    app.wait_js(
+        "the default model of now",
+        "return document.querySelector('#default-model')?.value === 'model-now'",
+    )
+    .await;
+    app.js("document.querySelector('#backup-list .backup-restore').click(); return true")
+        .await;
+    app.wait_js(
+        "the confirmation",
+        "const b = document.getElementById('ask-yes'); if (!b) return false; b.click(); return true",
+    )
+    .await;
+    app.wait_js(
+        "the restored default model in the form",
+        "return document.querySelector('#default-model')?.value === 'model-from-backup'",
+    )
+    .await;
     // "Export all…" opens its menu inside the Settings dialog, where it can be used (under the
     // modal dialog, a click fell on the backdrop and closed Settings).
     app.js("document.getElementById('export-all').click(); return true")

@@ -62,6 +62,18 @@ export function initSettings() {
   $('confirm-key').addEventListener('click', () => serial(confirmKey));
   // "Check the key in Settings" and the like: the settings of the open conversation's profile.
   on('open-settings', () => openSettings(activeConversation()?.profileId ?? null));
+  // A backup was put in place: its profiles replace the ones shown (Save would have written the
+  // form of before the restore over them).
+  on('database-restored', async () => {
+    try {
+      await refreshProfiles();
+      const def = overview.profiles.find((p) => p.isDefault) || overview.profiles[0];
+      draft = null;
+      if (def) { selectedId = def.id; renderProfileList(); fillProfile(def, true); }
+    } catch (err) {
+      setMsg('connection-message', errorText(err), true);
+    }
+  });
   $('add-profile').addEventListener('click', () => serial(startDraft));
   $('new-profile-name').addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.isComposing) { e.preventDefault(); serial(startDraft); }
