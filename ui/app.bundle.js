@@ -3846,6 +3846,9 @@ function initToolsEditor(api2, activeId2) {
   else panel2.append(block);
   editor = { area, error, saved, block, api: api2, activeId: activeId2 };
   save6.addEventListener("click", () => saveTools());
+  area.addEventListener("input", () => {
+    saved.hidden = true;
+  });
 }
 function showError(text) {
   editor.error.textContent = text;
@@ -3871,7 +3874,7 @@ async function loadTools(conversationId) {
     editor.area.value = drafts.get(conversationId) ?? loadedText;
     editor.block.dataset.count = String(tools.length);
   } catch (err) {
-    showError(err?.message || String(err));
+    showError(errorText(err));
   }
 }
 async function saveTools() {
@@ -3899,7 +3902,7 @@ async function saveTools() {
     if (loadedFor === id) loadedText = editor.area.value;
   } catch (err) {
     editor.saved.hidden = true;
-    showError(err?.message || String(err));
+    showError(errorText(err));
   }
 }
 

@@ -250,7 +250,7 @@ async fn unsaved_tools_stay_with_their_conversation() {
     app.open_conversation_panel().await;
     app.js("document.getElementById('tools-editor').open = true; return true")
         .await;
-    let typed = r#"[{"type": "function", "function": {"name": "lookup"}}]"#;
+    let typed = r#"[{"name": "lookup", "description": "Looks up a word.", "parameters": {"type": "object", "properties": {"word": {"type": "string"}}}}]"#;
     app.type_into("#tools-json", typed).await;
     app.click(sidebar::NEW_CHAT).await;
     wait_for("the new chat's empty tools", || async {
@@ -267,6 +267,20 @@ async fn unsaved_tools_stay_with_their_conversation() {
             .await;
         (v == json!(typed)).then_some(())
     })
+    .await;
+    // Saved, then edited again: "Saved" goes (it stayed over text that was not saved).
+    app.click("#tools-save").await;
+    app.wait_js(
+        "saved",
+        "const e = document.getElementById('tools-error'); if (e && !e.hidden) throw new Error(e.textContent);
+         return !document.querySelector('.tools-saved').hidden",
+    )
+    .await;
+    app.type_into("#tools-json", " ").await;
+    app.wait_js(
+        "the mark gone on an edit",
+        "return document.querySelector('.tools-saved').hidden",
+    )
     .await;
     app.close().await;
 }

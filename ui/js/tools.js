@@ -1,7 +1,7 @@
 // Tool calls in the thread: each call a reply made (function name, arguments laid out as text),
 // never executed; on the newest reply, a field per call for the result the user types and a
 // button that sends them back as `tool` messages. Model text reaches the DOM as textContent only.
-import { h } from './dom.js';
+import { errorText, h } from './dom.js';
 import { t } from './i18n.js';
 import { state } from './state.js';
 
@@ -86,6 +86,8 @@ export function initToolsEditor(api, activeId) {
   if (before) before.before(block); else panel.append(block);
   editor = { area, error, saved, block, api, activeId };
   save.addEventListener('click', () => saveTools());
+  // "Saved" is about the text as saved: an edit after it takes it away.
+  area.addEventListener('input', () => { saved.hidden = true; });
 }
 
 function showError(text) {
@@ -111,7 +113,7 @@ export async function loadTools(conversationId) {
     editor.area.value = drafts.get(conversationId) ?? loadedText;
     editor.block.dataset.count = String(tools.length);
   } catch (err) {
-    showError(err?.message || String(err));
+    showError(errorText(err));
   }
 }
 
@@ -141,6 +143,6 @@ async function saveTools() {
     if (loadedFor === id) loadedText = editor.area.value;
   } catch (err) {
     editor.saved.hidden = true;
-    showError(err?.message || String(err));
+    showError(errorText(err));
   }
 }
