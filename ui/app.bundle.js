@@ -3409,6 +3409,7 @@ __export(state_exports, {
   PENDING: () => PENDING,
   activeConversation: () => activeConversation,
   emit: () => emit,
+  findConversation: () => findConversation,
   on: () => on,
   state: () => state,
   upsertConversation: () => upsertConversation
@@ -3416,6 +3417,9 @@ __export(state_exports, {
 var state = {
   /** Conversation[] newest first */
   conversations: [],
+  /** Conversations shown that the list leaves out (archived ones opened from their view or from
+   *  a search hit), by id: they have a title, settings and a delete like any other. */
+  offList: /* @__PURE__ */ new Map(),
   /** id of the selected conversation or null */
   activeId: null,
   /** Message[] of the active conversation (active path, oldest first) */
@@ -3440,13 +3444,17 @@ function on(type, fn) {
 function emit(type, detail) {
   bus.dispatchEvent(new CustomEvent(type, { detail }));
 }
+function findConversation(id) {
+  return state.conversations.find((c) => c.id === id) || state.offList.get(id) || null;
+}
 function activeConversation() {
-  return state.conversations.find((c) => c.id === state.activeId) || null;
+  return findConversation(state.activeId);
 }
 function upsertConversation(conv) {
   const i = state.conversations.findIndex((c) => c.id === conv.id);
   if (i >= 0) state.conversations[i] = { ...state.conversations[i], ...conv };
-  else state.conversations.unshift(conv);
+  else if (state.offList.has(conv.id)) state.offList.set(conv.id, { ...state.offList.get(conv.id), ...conv });
+  else if (!conv.archived) state.conversations.unshift(conv);
 }
 
 // ui/js/modelpick.js
@@ -3893,7 +3901,7 @@ async function saveTools() {
   }
   try {
     const savedTools = await editor.api.setConversationTools(id, tools);
-    const conv = state.conversations.find((c) => c.id === id);
+    const conv = findConversation(id);
     if (conv) conv.tools = savedTools.length ? savedTools : null;
     showError("");
     editor.saved.hidden = false;
@@ -5430,7 +5438,7 @@ async function save2() {
     const [head, list2] = explain(err);
     showProblems(head, list2);
   }
-  if (state.activeId !== id) loadSchema(state.conversations.find((c) => c.id === state.activeId));
+  if (state.activeId !== id) loadSchema(findConversation(state.activeId));
 }
 
 // ui/js/convsettings.js
@@ -5526,7 +5534,7 @@ function initConvSettings() {
   inputsReady = buildInputs($4("conv-params"), PREFIX, { placeholder: "convSettings.default" }).then((built) => {
     specs = built;
     listen(specs.map((s) => inputId(PREFIX, s)));
-    const conv = state.conversations.find((c) => c.id === loadedId);
+    const conv = findConversation(loadedId);
     fillInputs(specs, PREFIX, conv);
     for (const f of fields()) $4(f).disabled = !conv;
     markRefused();
@@ -5633,7 +5641,7 @@ function readForm() {
   showError3(errors.map((e) => e.message).join(" "));
   if (errors.length) return null;
   const model = $4("conv-model").value.trim();
-  const conv = state.conversations.find((c) => c.id === loadedId);
+  const conv = findConversation(loadedId);
   const kept = {};
   for (const s of paramSpec()) if (OWN_EDITOR.has(s.kind)) kept[s.key] = conv?.[s.key] ?? null;
   return { ...kept, systemPrompt: $4("system-prompt").value, model: model || null, endpoint: $4("endpoint").value, ...values };
@@ -5657,7 +5665,7 @@ function comparable(x) {
   return out;
 }
 async function save3(id, settings) {
-  const conv = state.conversations.find((c) => c.id === id);
+  const conv = findConversation(id);
   if (conv && JSON.stringify(comparable(conv)) === JSON.stringify(comparable(settings))) return;
   if (id === loadedId) setStatus(t("convSettings.saving"));
   try {
@@ -7654,7 +7662,10 @@ function startRename(id) {
     if (save6 && value && value !== (conv.title || "")) {
       try {
         const updated = await api.renameConversation(id, value);
-        upsertConversation(updated);
+        if (conv.archived) {
+          Object.assign(conv, updated, { archived: true });
+          if (state.offList.has(id)) state.offList.set(id, { ...state.offList.get(id), ...updated });
+        } else upsertConversation(updated);
         emit("conversations-changed");
       } catch (err) {
         showBanner(errorText(err), "error");
@@ -7678,7 +7689,7 @@ function startRename(id) {
   input.addEventListener("blur", () => finish2(true));
 }
 async function deleteConversation(id) {
-  const conv = state.conversations.find((c) => c.id === id);
+  const conv = findConversation(id);
   if (!conv) return;
   emit("conversation-deleting", id);
   try {
@@ -7688,6 +7699,7 @@ async function deleteConversation(id) {
     return;
   }
   state.conversations = state.conversations.filter((c) => c.id !== id);
+  if (state.offList.delete(id) || conv.archived) await reloadOrganise();
   renderConversations();
   emit("conversation-deleted", id);
   showToast(t("conv.deleted"), {
@@ -10321,6 +10333,14 @@ async function selectConversation(id, { fresh = false, at = null } = {}) {
   keepNotesOf(id);
   rememberConversation(id);
   state.messages = [];
+  if (id && !activeConversation()) {
+    try {
+      const c = await api.getConversation(id);
+      if (seq4 !== selectSeq) return;
+      state.offList.set(id, { ...c, archived: true });
+    } catch {
+    }
+  }
   markActive();
   scrollActiveIntoView();
   renderHeader();

@@ -197,6 +197,23 @@ async fn a_folder_is_created_and_a_conversation_moved_tagged_and_archived() {
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let left = app.ask_backend("list_conversations", "r => r.length").await;
     assert_eq!(left, Some(json!(1)), "nothing selected, nothing deleted");
+    app.js("const t = document.getElementById('select-toggle'); if (document.getElementById('bulk-bar')?.hidden === false) t.click(); return true")
+        .await;
+
+    // An archived conversation opened from its view has its title, and Delete removes it there
+    // (it opened untitled, and Delete did nothing).
+    app.click(organise::ARCHIVED_VIEW).await;
+    app.wait_titles(&["Trip plans"]).await;
+    app.click_nth(sidebar::CONVERSATIONS, 0).await;
+    app.wait_js(
+        "its title",
+        "return document.getElementById('chat-title').textContent.includes('Trip plans')",
+    )
+    .await;
+    app.press(sidebar::CONVERSATIONS, "\u{e017}").await;
+    app.wait_titles(&[]).await;
+    app.click(organise::ALL_VIEW).await;
+    app.wait_titles(&["Tax questions"]).await;
     app.close().await;
 }
 

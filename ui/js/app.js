@@ -126,6 +126,15 @@ async function selectConversation(id, { fresh = false, at = null } = {}) {
   keepNotesOf(id);
   rememberConversation(id);
   state.messages = [];
+  // Off the list (archived, opened from its view or a search hit): read it, so its title,
+  // settings and delete work (it opened with none of them).
+  if (id && !activeConversation()) {
+    try {
+      const c = await api.getConversation(id);
+      if (seq !== selectSeq) return;
+      state.offList.set(id, { ...c, archived: true });
+    } catch { /* shown as it can be */ }
+  }
   sidebar.markActive();
   sidebar.scrollActiveIntoView();
   renderHeader();

@@ -4,7 +4,7 @@ import { debounce, errorText, h } from './dom.js';
 import { onLangChange, t } from './i18n.js';
 import { loadModels } from './models.js';
 import { buildInputs, clearMarks, fillInputs, inputId, markEndpoint, OWN_EDITOR, paramSpec, readInputs } from './params.js';
-import { state, upsertConversation, emit, on, activeConversation } from './state.js';
+import { state, upsertConversation, emit, on, activeConversation, findConversation } from './state.js';
 import { initToolsEditor, loadTools } from './tools.js';
 import { initSchemaEditor, loadSchema } from './schema.js';
 
@@ -109,7 +109,7 @@ export function initConvSettings() {
   inputsReady = buildInputs($('conv-params'), PREFIX, { placeholder: 'convSettings.default' }).then((built) => {
     specs = built;
     listen(specs.map((s) => inputId(PREFIX, s)));
-    const conv = state.conversations.find((c) => c.id === loadedId);
+    const conv = findConversation(loadedId);
     fillInputs(specs, PREFIX, conv);
     for (const f of fields()) $(f).disabled = !conv;
     markRefused();
@@ -234,7 +234,7 @@ function readForm() {
   if (errors.length) return null;
   const model = $('conv-model').value.trim();
   // Parameters with their own editor (tools, response format) are kept as saved.
-  const conv = state.conversations.find((c) => c.id === loadedId);
+  const conv = findConversation(loadedId);
   const kept = {};
   for (const s of paramSpec()) if (OWN_EDITOR.has(s.kind)) kept[s.key] = conv?.[s.key] ?? null;
   return { ...kept, systemPrompt: $('system-prompt').value, model: model || null, endpoint: $('endpoint').value, ...values };
@@ -259,7 +259,7 @@ function comparable(x) {
 }
 
 async function save(id, settings) {
-  const conv = state.conversations.find((c) => c.id === id);
+  const conv = findConversation(id);
   if (conv && JSON.stringify(comparable(conv)) === JSON.stringify(comparable(settings))) return;
   if (id === loadedId) setStatus(t('convSettings.saving'));
   try {

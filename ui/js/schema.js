@@ -4,7 +4,7 @@
 // and not saved, so it is never sent. Replies under a schema are checked after streaming
 // (structured.js shows the outcome).
 import { api } from './api.js';
-import { emit, state, upsertConversation } from './state.js';
+import { emit, findConversation, state, upsertConversation } from './state.js';
 import { h } from './dom.js';
 import { t } from './i18n.js';
 
@@ -135,5 +135,5 @@ async function save() {
     const [head, list] = explain(err);
     showProblems(head, list);
   }
-  if (state.activeId !== id) loadSchema(state.conversations.find((c) => c.id === state.activeId));
+  if (state.activeId !== id) loadSchema(findConversation(state.activeId));
 }

@@ -8,8 +8,8 @@
 import { api } from './api.js';
 import { h, icon, showToast, showBanner, errorText } from './dom.js';
 import { t } from './i18n.js';
-import { state, emit, upsertConversation } from './state.js';
-import { visibleConversations, decorateItem } from './folders.js';
+import { state, emit, findConversation, upsertConversation } from './state.js';
+import { visibleConversations, decorateItem, reloadOrganise } from './folders.js';
 
 /** The height of one row (36px and a 1px gap), kept in step with .conversation in app.css. */
 export const ROW_PX = 37;
@@ -291,7 +291,11 @@ export function startRename(id) {
     if (save && value && value !== (conv.title || '')) {
       try {
         const updated = await api.renameConversation(id, value);
-        upsertConversation(updated);
+        // An archived one is renamed where it is listed (it went back into the main list).
+        if (conv.archived) {
+          Object.assign(conv, updated, { archived: true });
+          if (state.offList.has(id)) state.offList.set(id, { ...state.offList.get(id), ...updated });
+        } else upsertConversation(updated);
         emit('conversations-changed');
       } catch (err) {
         showBanner(errorText(err), 'error');
@@ -310,7 +314,7 @@ export function startRename(id) {
 }
 
 export async function deleteConversation(id) {
-  const conv = state.conversations.find((c) => c.id === id);
+  const conv = findConversation(id);
   if (!conv) return;
   emit('conversation-deleting', id);
   try {
@@ -320,6 +324,8 @@ export async function deleteConversation(id) {
     return;
   }
   state.conversations = state.conversations.filter((c) => c.id !== id);
+  // An archived one goes from the archived view too.
+  if (state.offList.delete(id) || conv.archived) await reloadOrganise();
   renderConversations();
   emit('conversation-deleted', id);
   showToast(t('conv.deleted'), {

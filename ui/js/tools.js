@@ -3,7 +3,7 @@
 // button that sends them back as `tool` messages. Model text reaches the DOM as textContent only.
 import { errorText, h } from './dom.js';
 import { t } from './i18n.js';
-import { state } from './state.js';
+import { findConversation } from './state.js';
 
 /** Pretty JSON when the arguments parse, else exactly as the model wrote them. */
 export function formatArguments(args) {
@@ -134,7 +134,7 @@ async function saveTools() {
   try {
     const savedTools = await editor.api.setConversationTools(id, tools);
     // The tools are one of the conversation's parameters: the settings form keeps them.
-    const conv = state.conversations.find((c) => c.id === id);
+    const conv = findConversation(id);
     if (conv) conv.tools = savedTools.length ? savedTools : null;
     showError('');
     editor.saved.hidden = false;
