@@ -6362,7 +6362,12 @@ function schedule3() {
   clearTimeout(timer2);
   timer2 = setTimeout(run2, DEBOUNCE_MS);
 }
-async function run2() {
+var running = null;
+function run2() {
+  running = search();
+  return running;
+}
+async function search() {
   clearTimeout(timer2);
   timer2 = 0;
   const query2 = $6("search-input").value;
@@ -6431,8 +6436,11 @@ function onKey(e) {
     select((selected + step + hits.length) % hits.length);
   } else if (e.key === "Enter") {
     e.preventDefault();
-    if (timer2) {
-      run2().then(() => choose2(selected));
+    const pending4 = timer2 ? run2() : running;
+    if (pending4) {
+      pending4.then(() => {
+        if (pending4 === running) choose2(selected);
+      });
       return;
     }
     choose2(selected);
@@ -9997,7 +10005,7 @@ async function save5() {
 // ui/js/suites.js
 var $17 = (id) => document.getElementById(id);
 var suites = [];
-var running = null;
+var running2 = null;
 var lastLine = "";
 function initSuites() {
   initSuiteEditor({ onSaved: () => loadList2(), onRun: (id, name) => runSuite(id, name) });
@@ -10007,7 +10015,7 @@ function initSuites() {
   $17("suite-new").addEventListener("click", () => openEditor2(null));
   $17("suite-import").addEventListener("click", () => importSuite());
   $17("suite-run-cancel").addEventListener("click", () => {
-    if (running) api.cancelStream(running.key).catch(() => {
+    if (running2) api.cancelStream(running2.key).catch(() => {
     });
   });
   onLangChange(() => {
@@ -10092,7 +10100,7 @@ function renderList() {
       h(
         "div",
         { className: "suite-row-actions" },
-        Object.assign(button("suites.run", "btn-primary suite-run-btn", () => runSuite(s.id, s.name)), { disabled: !!running }),
+        Object.assign(button("suites.run", "btn-primary suite-run-btn", () => runSuite(s.id, s.name)), { disabled: !!running2 }),
         button("suites.edit", "btn-secondary suite-edit", () => openEditor2(s.id)),
         button("suites.export", "btn-secondary suite-export", () => exportSuite(s.id)),
         del
@@ -10137,18 +10145,18 @@ function duration(ms) {
 }
 function showProgress() {
   const box2 = $17("suite-run");
-  for (const b of document.querySelectorAll("#suite-list .suite-run-btn, #suite-save-run")) b.disabled = !!running;
-  if (!running) {
+  for (const b of document.querySelectorAll("#suite-list .suite-run-btn, #suite-save-run")) b.disabled = !!running2;
+  if (!running2) {
     box2.hidden = !lastLine;
     $17("suite-run-cancel").hidden = true;
     $17("suite-run-name").textContent = "";
     $17("suite-run-text").textContent = lastLine;
     return;
   }
-  const p = running.progress;
+  const p = running2.progress;
   box2.hidden = false;
   $17("suite-run-cancel").hidden = false;
-  $17("suite-run-name").textContent = t("suites.running", { name: running.name });
+  $17("suite-run-name").textContent = t("suites.running", { name: running2.name });
   const bar2 = $17("suite-run-bar");
   bar2.max = Math.max(1, p.total);
   bar2.value = p.done;
@@ -10157,24 +10165,24 @@ function showProgress() {
   $17("suite-run-text").textContent = text;
 }
 async function runSuite(id, name) {
-  if (running) {
+  if (running2) {
     showToast(t("suites.busy"));
     return;
   }
-  running = { key: newStreamId(), name, progress: { done: 0, total: 0, passed: 0, failed: 0, etaMs: null } };
+  running2 = { key: newStreamId(), name, progress: { done: 0, total: 0, passed: 0, failed: 0, etaMs: null } };
   $17("suite-run").dataset.state = "running";
   showProgress();
   let summary = null;
   try {
-    summary = await api.runLibrarySuite({ suiteId: id, runKey: running.key }, (p) => {
-      if (!running) return;
-      running.progress = p;
+    summary = await api.runLibrarySuite({ suiteId: id, runKey: running2.key }, (p) => {
+      if (!running2) return;
+      running2.progress = p;
       showProgress();
     });
   } catch (err) {
     lastLine = errorText(err);
   }
-  running = null;
+  running2 = null;
   if (summary) {
     const p = summary.progress;
     lastLine = t(summary.cancelled ? "suites.stopped" : "suites.finished", { id: summary.runId, ...p });

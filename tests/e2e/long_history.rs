@@ -251,8 +251,10 @@ async fn search_jumps_to_old_messages_of_a_long_conversation_in_their_branch() {
         top_of(format!("#messages .message[data-id='{other}']")).await
     })
     .await;
+    // Within about a line (replies above it may take their rendered height as they come near);
+    // before, it landed a screen or more away.
     assert!(
-        (after - before).abs() < 5.0,
+        (after - before).abs() < 48.0,
         "moved from {before} to {after}"
     );
     app.close().await;

@@ -130,7 +130,15 @@ function schedule() {
   timer = setTimeout(run, DEBOUNCE_MS);
 }
 
-async function run() {
+/** The newest search under way (Enter waits for it: the hits shown may be the query before). */
+let running = null;
+
+function run() {
+  running = search();
+  return running;
+}
+
+async function search() {
   clearTimeout(timer);
   timer = 0;
   const query = $('search-input').value;
@@ -202,7 +210,10 @@ function onKey(e) {
     select((selected + step + hits.length) % hits.length);
   } else if (e.key === 'Enter') {
     e.preventDefault();
-    if (timer) { run().then(() => choose(selected)); return; }
+    // Typed since the hits shown (not searched yet, or still being searched): the newest
+    // query's hits are chosen, not the previous one's.
+    const pending = timer ? run() : running;
+    if (pending) { pending.then(() => { if (pending === running) choose(selected); }); return; }
     choose(selected);
   }
 }
