@@ -84,6 +84,10 @@ async fn n_choices_stream_side_by_side_and_one_is_chosen_to_continue() {
     let replies = svc.send_all(send(conv, "hi"), events.sink()).await.unwrap();
     assert_eq!(server.requests().len(), 1, "one request for all choices");
     assert_eq!(server.requests()[0].body["n"], 3);
+    // One prompt for the three choices: counted once in the conversation's totals.
+    let prompt = replies[0].prompt_tokens.unwrap();
+    assert!(replies.iter().all(|r| r.prompt_tokens == Some(prompt)));
+    assert_eq!(svc.totals(conv).unwrap().prompt_tokens, prompt);
     let texts: Vec<&str> = replies.iter().map(|r| r.content.as_str()).collect();
     assert_eq!(
         texts,

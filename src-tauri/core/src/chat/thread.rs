@@ -248,9 +248,16 @@ impl ChatService {
         self.db.with(|c| {
             conversations::get(c, conversation_id)?;
             Ok(c.query_row(
-                "SELECT count(*), coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0),
-                        sum(cost_usd), coalesce(max(tokens_counted), 0)
-                 FROM messages WHERE conversation_id = ?1 AND role = 'assistant'",
+                // The n choices of one request (one group, one model, one profile) read one
+                // prompt: it is counted once (side-by-side models each sent theirs).
+                "SELECT count(*), coalesce(sum(CASE WHEN k = 1 THEN prompt_tokens END), 0),
+                        coalesce(sum(completion_tokens), 0), sum(cost_usd),
+                        coalesce(max(tokens_counted), 0)
+                 FROM (SELECT prompt_tokens, completion_tokens, cost_usd, tokens_counted,
+                              CASE WHEN group_id IS NULL THEN 1 ELSE row_number() OVER (
+                                PARTITION BY group_id, model, profile_name ORDER BY choice_index, id)
+                              END AS k
+                       FROM messages WHERE conversation_id = ?1 AND role = 'assistant')",
                 [conversation_id],
                 |r| {
                     Ok(ConversationTotals {
