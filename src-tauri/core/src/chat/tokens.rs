@@ -66,7 +66,21 @@ pub(crate) fn count_message(model: &str, m: &ChatMessage) -> usize {
             _ => IMAGE_TOKENS_HIGH,
         })
         .sum();
-    PER_MESSAGE + count_text(model, &m.role) + count_text(model, &m.content) + images
+    // Tool calls are part of the prompt too (their arguments may be long), and a result names
+    // its call.
+    let calls: usize = (m.tool_calls.iter())
+        .map(|c| count_text(model, &c.function.name) + count_text(model, &c.function.arguments) + 3)
+        .sum();
+    let answering = m
+        .tool_call_id
+        .as_deref()
+        .map_or(0, |id| count_text(model, id));
+    PER_MESSAGE
+        + count_text(model, &m.role)
+        + count_text(model, &m.content)
+        + images
+        + calls
+        + answering
 }
 
 /// Prompt tokens of a whole chat request.
@@ -81,6 +95,24 @@ pub(crate) fn count_messages(model: &str, messages: &[ChatMessage]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tool_calls_arguments_count_in_the_prompt() {
+        let call = crate::openai::types::ToolCall {
+            id: "call_1".into(),
+            kind: "function".into(),
+            function: crate::openai::tool_calls::FunctionCall {
+                name: "lookup".into(),
+                arguments: format!("{{\"text\": \"{}\"}}", "word ".repeat(2_000)),
+            },
+        };
+        let m = ChatMessage {
+            role: "assistant".into(),
+            tool_calls: vec![call],
+            ..Default::default()
+        };
+        assert!(count_message("gpt-4o", &m) > 2_000);
+    }
 
     #[test]
     fn counts_like_openais_tokenizers() {
