@@ -133,6 +133,39 @@ pub fn completion_prompt(system_prompt: &str, path: &[Message]) -> String {
     prompt
 }
 
+/// Where a legacy completion's prompt starts in `path` to fit `window - reserve` tokens with the
+/// system paragraph and `tail`, and how many turns it leaves out: the oldest first, the newest
+/// always kept (it was always the whole path, and a long conversation failed at every send).
+/// Counted from the newest back, so a long path costs only what fits.
+pub(super) fn completion_fit(
+    model: &str,
+    system_prompt: &str,
+    path: &[Message],
+    tail: &str,
+    window: Option<usize>,
+    reserve: usize,
+) -> (usize, usize) {
+    let Some(window) = window else { return (0, 0) };
+    let budget = window.saturating_sub(reserve);
+    let mut used = tokens::count_text(model, system_prompt) + tokens::count_text(model, tail);
+    let turns: Vec<usize> = (0..path.len())
+        .filter(|&i| belongs_in_history(&path[i]))
+        .collect();
+    let mut keep = turns.len();
+    while keep > 0 {
+        let cost = tokens::count_text(model, &path[turns[keep - 1]].content) + 1;
+        if keep < turns.len() && used + cost > budget {
+            break;
+        }
+        used += cost;
+        keep -= 1;
+    }
+    match turns.get(keep) {
+        Some(&from) => (from, keep),
+        None => (0, 0),
+    }
+}
+
 /// The body's parameters: the conversation's (already merged with the profile's defaults), only
 /// those its endpoint takes. `n` is sent only above 1, its default.
 pub(super) fn sampling(s: &conversations::ConversationSettings) -> Sampling {
@@ -216,12 +249,23 @@ impl ChatService {
                         "The legacy completions endpoint takes text only: switch this conversation to the chat endpoint to send images.",
                     ));
                 }
-                let mut prompt = completion_prompt(&s.system_prompt, &path);
-                prompt.push_str(prompt_tail.unwrap_or_default());
+                let tail = prompt_tail.unwrap_or_default();
+                let window = info
+                    .and_then(|i| i.context_window)
+                    .map(|w| w.max(0) as usize);
+                let reserve = s
+                    .params
+                    .max_tokens
+                    .map(|m| m.max(0) as usize)
+                    .unwrap_or(context::DEFAULT_REPLY_RESERVE);
+                let (from, omitted) =
+                    completion_fit(model, &s.system_prompt, &path, tail, window, reserve);
+                let mut prompt = completion_prompt(&s.system_prompt, &path[from..]);
+                prompt.push_str(tail);
                 let mut body = CompletionRequest::streaming(model, prompt);
                 body.sampling = sampling(s);
                 body.max_tokens = s.params.max_tokens;
-                Ok((Request::Completion(body), 0))
+                Ok((Request::Completion(body), omitted))
             }
         }
     }
@@ -259,6 +303,33 @@ mod tests {
             status,
             ..Message::new(role, content)
         }
+    }
+
+    #[test]
+    fn a_legacy_prompt_keeps_the_newest_turns_that_fit_its_window() {
+        let path: Vec<Message> = (0..50)
+            .map(|i| {
+                msg(
+                    Role::User,
+                    Status::Done,
+                    &format!("turn {i} {}", "word ".repeat(200)),
+                )
+            })
+            .collect();
+        let (from, omitted) =
+            completion_fit("gpt-3.5-turbo-instruct", "Sys", &path, "", Some(4096), 1024);
+        assert!(from > 0 && omitted == from, "{from} {omitted}");
+        let prompt = completion_prompt("Sys", &path[from..]);
+        assert!(tokens::count_text("gpt-3.5-turbo-instruct", &prompt) <= 4096 - 1024);
+        assert!(prompt.ends_with(&path[49].content));
+        // No window known, or one that fits everything: the whole path.
+        assert_eq!(completion_fit("m", "", &path, "", None, 0), (0, 0));
+        assert_eq!(
+            completion_fit("m", "", &path, "", Some(1_000_000), 0),
+            (0, 0)
+        );
+        // The newest turn goes even when it alone is too long.
+        assert_eq!(completion_fit("m", "", &path, "", Some(10), 0), (49, 49));
     }
 
     #[test]
