@@ -5271,7 +5271,7 @@ function readInputs(specs2, prefix) {
     }
     if (bad) {
       el.setAttribute("aria-invalid", "true");
-      errors.push({ id, message: rangeError(s) });
+      errors.push({ id, key: s.key, message: rangeError(s) });
     } else el.removeAttribute("aria-invalid");
   }
   return { values, errors };
@@ -5639,9 +5639,9 @@ function setStatus(text) {
 function readForm() {
   const { values, errors } = readInputs(specs, PREFIX);
   showError3(errors.map((e) => e.message).join(" "));
-  if (errors.length) return null;
-  const model = $4("conv-model").value.trim();
   const conv = findConversation(loadedId);
+  for (const e of errors) values[e.key] = conv?.[e.key] ?? null;
+  const model = $4("conv-model").value.trim();
   const kept = {};
   for (const s of paramSpec()) if (OWN_EDITOR.has(s.kind)) kept[s.key] = conv?.[s.key] ?? null;
   return { ...kept, systemPrompt: $4("system-prompt").value, model: model || null, endpoint: $4("endpoint").value, ...values };

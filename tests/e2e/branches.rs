@@ -282,5 +282,20 @@ async fn unsaved_tools_stay_with_their_conversation() {
         "return document.querySelector('.tools-saved').hidden",
     )
     .await;
+    // A parameter out of range does not hold back the others: the system prompt typed beside
+    // it is saved (it was dropped, lost on a switch).
+    app.set_panel_field(panel::TEMPERATURE, "5").await;
+    app.set_panel_field(panel::SYSTEM_PROMPT, "Answer in French.")
+        .await;
+    wait_for("the system prompt saved", || async {
+        let v = app
+            .ask_backend(
+                "list_conversations",
+                "l => l.find((c) => c.title.includes('tools draft')).systemPrompt",
+            )
+            .await?;
+        (v == json!("Answer in French.")).then_some(())
+    })
+    .await;
     app.close().await;
 }

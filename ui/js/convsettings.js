@@ -227,14 +227,16 @@ function setStatus(text) {
   $('conv-save-status').textContent = text;
 }
 
-/** Read + validate the form. Returns settings or null (and shows the problem). */
+/** Read + validate the form: the settings to save (and the problems shown). A field out of range
+ *  keeps its saved value and the others are saved as typed (while one was bad, every other edit
+ *  was dropped: a system prompt typed then was lost on a switch and not used by a send). */
 function readForm() {
   const { values, errors } = readInputs(specs, PREFIX);
   showError(errors.map((e) => e.message).join(' '));
-  if (errors.length) return null;
+  const conv = findConversation(loadedId);
+  for (const e of errors) values[e.key] = conv?.[e.key] ?? null;
   const model = $('conv-model').value.trim();
   // Parameters with their own editor (tools, response format) are kept as saved.
-  const conv = findConversation(loadedId);
   const kept = {};
   for (const s of paramSpec()) if (OWN_EDITOR.has(s.kind)) kept[s.key] = conv?.[s.key] ?? null;
   return { ...kept, systemPrompt: $('system-prompt').value, model: model || null, endpoint: $('endpoint').value, ...values };

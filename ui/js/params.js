@@ -137,7 +137,7 @@ export function readInputs(specs, prefix) {
         values[s.key] = n;
       }
     }
-    if (bad) { el.setAttribute('aria-invalid', 'true'); errors.push({ id, message: rangeError(s) }); }
+    if (bad) { el.setAttribute('aria-invalid', 'true'); errors.push({ id, key: s.key, message: rangeError(s) }); }
     else el.removeAttribute('aria-invalid');
   }
   return { values, errors };
