@@ -217,16 +217,17 @@ impl ChatService {
             return Err(Error::NoModel);
         }
         let path = self.db.with(|c| messages::path_to(c, user.id))?;
+        // The model's context window (when known) and the room kept for the reply.
+        let window = info
+            .and_then(|i| i.context_window)
+            .map(|w| w.max(0) as usize);
+        let reserve = s
+            .params
+            .max_tokens
+            .map(|m| m.max(0) as usize)
+            .unwrap_or(context::DEFAULT_REPLY_RESERVE);
         match s.endpoint {
             EndpointKind::Chat | EndpointKind::Responses => {
-                let window = info
-                    .and_then(|i| i.context_window)
-                    .map(|w| w.max(0) as usize);
-                let reserve = s
-                    .params
-                    .max_tokens
-                    .map(|m| m.max(0) as usize)
-                    .unwrap_or(context::DEFAULT_REPLY_RESERVE);
                 let images = self.db.with(|c| image_parts(c, &path))?;
                 let history = history_with_images(&s.system_prompt, &path, &images);
                 let mut fitted = context::fit(model, history, window, reserve);
@@ -250,14 +251,6 @@ impl ChatService {
                     ));
                 }
                 let tail = prompt_tail.unwrap_or_default();
-                let window = info
-                    .and_then(|i| i.context_window)
-                    .map(|w| w.max(0) as usize);
-                let reserve = s
-                    .params
-                    .max_tokens
-                    .map(|m| m.max(0) as usize)
-                    .unwrap_or(context::DEFAULT_REPLY_RESERVE);
                 let (from, omitted) =
                     completion_fit(model, &s.system_prompt, &path, tail, window, reserve);
                 let mut prompt = completion_prompt(&s.system_prompt, &path[from..]);
