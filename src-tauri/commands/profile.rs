@@ -62,8 +62,9 @@ pub async fn confirm_api_key<R: Runtime>(
     profile_id: Option<i64>,
 ) -> Result<ProfileView> {
     let service = state.service()?;
-    let question = service.confirm_key_question(profile_id).await?;
-    consent::ask(&app, "Use the key here", question, "Send the key").await?;
+    if let Some(question) = service.confirm_key_question(profile_id).await? {
+        consent::ask(&app, "Use the key here", question, "Send the key").await?;
+    }
     service.confirm_key(profile_id).await
 }
 

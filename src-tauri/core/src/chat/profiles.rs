@@ -261,15 +261,22 @@ impl ChatService {
 
     /// What the user confirms natively before the stored key goes to the profile's current server
     /// (SECURITY.md K4, W8: the page alone cannot send a key somewhere new).
-    pub async fn confirm_key_question(&self, id: Option<i64>) -> Result<String> {
+    /// `None`: nothing to confirm (the key is already the current server's); no key: `NoKey`.
+    pub async fn confirm_key_question(&self, id: Option<i64>) -> Result<Option<String>> {
         let view = self.profile(id).await?;
         let row = self.profile_row(id)?;
+        if view.has_key {
+            return Ok(None);
+        }
+        if view.key_held_for.is_none() && !view.key_unbound {
+            return Err(Error::NoKey { profile: row.name });
+        }
         let origin = provider::origin_of(&provider::effective_base_url(&row, &self.env, None)?);
-        let from = (view.key_held_for).unwrap_or_else(|| "no server yet".to_string());
-        Ok(format!(
+        let from = (view.key_held_for).unwrap_or_else(|| "no particular server".to_string());
+        Ok(Some(format!(
             "Send the API key of profile \"{}\", saved for {from}, to {origin}?",
             row.name
-        ))
+        )))
     }
 
     /// What the user confirms natively before profile `id` becomes the default: the conversations
@@ -277,8 +284,14 @@ impl ChatService {
     /// `None` when nothing moves.
     pub async fn default_change_question(&self, id: i64) -> Result<Option<String>> {
         let (old, new) = (self.profile_row(None)?, self.profile_row(Some(id))?);
-        let old_url = provider::effective_base_url(&old, &self.env, None)?;
-        let new_url = provider::effective_base_url(&new, &self.env, None)?;
+        // A server that cannot be worked out (an unfinished profile) counts as another one.
+        let url = |row: &ProfileRow| {
+            provider::effective_base_url(row, &self.env, None).map_or_else(
+                |_| format!("the server of \"{}\"", row.name),
+                |u| u.to_string(),
+            )
+        };
+        let (old_url, new_url) = (url(&old), url(&new));
         if old.id == new.id || (old_url == new_url && old.proxy == new.proxy) {
             return Ok(None);
         }
