@@ -2118,6 +2118,7 @@ function heatMapToggle(entry, rerender) {
 // ui/js/messages.js
 var messages_exports = {};
 __export(messages_exports, {
+  allEntries: () => allEntries,
   appendColumn: () => appendColumn,
   appendGroup: () => appendGroup,
   appendMessage: () => appendMessage,
@@ -3721,6 +3722,55 @@ async function submitEditor(entry, edit3) {
   await edit3(entry.message, text);
 }
 
+// ui/js/retry.js
+function needsRetry(i) {
+  if (thread.start + state.messages.length < thread.total) return false;
+  const m = state.messages[i];
+  if (m.role !== "user") return false;
+  const next = state.messages[i + 1];
+  if (!next || next.role !== "assistant") {
+    return i === state.messages.length - 1 && !(state.stream && state.stream.userMessageId === m.id);
+  }
+  if (i + 1 !== state.messages.length - 1) return false;
+  const stoppedEmpty = next.status === "cancelled" && !next.content;
+  return next.status === "error" || next.status === "interrupted" || stoppedEmpty;
+}
+function refreshRetryButtons() {
+  const busy4 = !!state.stream;
+  for (const entry of allEntries()) {
+    for (const b of entry.tools.querySelectorAll("button.edit, button.regenerate")) b.disabled = busy4;
+    const ids = entry.message.siblingIds || [];
+    const i = ids.indexOf(entry.message.id);
+    const prev = entry.tools.querySelector(".branch-prev");
+    const next = entry.tools.querySelector(".branch-next");
+    if (prev) prev.disabled = busy4 || i <= 0;
+    if (next) next.disabled = busy4 || i >= ids.length - 1;
+    if (entry.column) for (const b of entry.column.querySelectorAll(".choose-reply")) b.disabled = busy4;
+  }
+  state.messages.forEach((m, i) => {
+    const entry = getEntry(m.id);
+    if (!entry || m.role !== "user") return;
+    let actions = entry.root.querySelector(".message-actions");
+    const want = needsRetry(i);
+    if (!want) {
+      actions?.remove();
+      return;
+    }
+    if (!actions) {
+      actions = h(
+        "div",
+        { className: "message-actions" },
+        h("button", {
+          className: "btn btn-small retry",
+          attrs: { type: "button", title: t("chat.retryTitle") }
+        }, icon("retry"), h("span", { text: t("chat.retry") }))
+      );
+      entry.root.append(actions);
+    }
+    actions.querySelector("button.retry").disabled = busy4;
+  });
+}
+
 // ui/js/thinking.js
 function formatSeconds(ms) {
   return t("unit.s", { n: (ms / 1e3).toFixed(1) });
@@ -4155,6 +4205,9 @@ function initMessages() {
 function getEntry(id) {
   return entries.get(id);
 }
+function allEntries() {
+  return entries.values();
+}
 function dropEntry(id) {
   entries.delete(id);
 }
@@ -4455,53 +4508,6 @@ function removeMessage(id) {
   if (!entry) return;
   entry.root.remove();
   entries.delete(id);
-}
-function needsRetry(i) {
-  if (thread.start + state.messages.length < thread.total) return false;
-  const m = state.messages[i];
-  if (m.role !== "user") return false;
-  const next = state.messages[i + 1];
-  if (!next || next.role !== "assistant") {
-    return i === state.messages.length - 1 && !(state.stream && state.stream.userMessageId === m.id);
-  }
-  if (i + 1 !== state.messages.length - 1) return false;
-  const stoppedEmpty = next.status === "cancelled" && !next.content;
-  return next.status === "error" || next.status === "interrupted" || stoppedEmpty;
-}
-function refreshRetryButtons() {
-  const busy4 = !!state.stream;
-  for (const entry of entries.values()) {
-    for (const b of entry.tools.querySelectorAll("button.edit, button.regenerate")) b.disabled = busy4;
-    const ids = entry.message.siblingIds || [];
-    const i = ids.indexOf(entry.message.id);
-    const prev = entry.tools.querySelector(".branch-prev");
-    const next = entry.tools.querySelector(".branch-next");
-    if (prev) prev.disabled = busy4 || i <= 0;
-    if (next) next.disabled = busy4 || i >= ids.length - 1;
-    if (entry.column) for (const b of entry.column.querySelectorAll(".choose-reply")) b.disabled = busy4;
-  }
-  state.messages.forEach((m, i) => {
-    const entry = entries.get(m.id);
-    if (!entry || m.role !== "user") return;
-    let actions = entry.root.querySelector(".message-actions");
-    const want = needsRetry(i);
-    if (!want) {
-      actions?.remove();
-      return;
-    }
-    if (!actions) {
-      actions = h(
-        "div",
-        { className: "message-actions" },
-        h("button", {
-          className: "btn btn-small retry",
-          attrs: { type: "button", title: t("chat.retryTitle") }
-        }, icon("retry"), h("span", { text: t("chat.retry") }))
-      );
-      entry.root.append(actions);
-    }
-    actions.querySelector("button.retry").disabled = busy4;
-  });
 }
 function relabel() {
   for (const entry of entries.values()) {
@@ -5738,6 +5744,37 @@ function clearBranchNote() {
   hideNote("branch");
 }
 
+// ui/js/branchnav.js
+var $5 = (id) => document.getElementById(id);
+async function showBranch(messageId, chosen2 = false) {
+  if (state.stream || !state.activeId) return;
+  const id = state.activeId;
+  try {
+    const box2 = $5("messages");
+    const top = box2.scrollTop;
+    const holder = state.messages.find((m) => m.id === messageId || (m.siblingIds || []).includes(messageId));
+    const before = getEntry(messageId)?.root || holder && getEntry(holder.id)?.root;
+    const offset = before ? before.getBoundingClientRect().top - box2.getBoundingClientRect().top : null;
+    if (chosen2) {
+      const thread2 = await api.chooseReply(messageId);
+      if (id !== state.activeId) return;
+      showThread(thread2, messageId);
+    } else {
+      const page = await api.openAtMessage(messageId, PAGE);
+      if (id !== state.activeId) return;
+      showPage(page);
+    }
+    const after = getEntry(messageId)?.root;
+    if (after && offset != null) {
+      box2.scrollTop += after.getBoundingClientRect().top - box2.getBoundingClientRect().top - offset;
+    } else {
+      box2.scrollTop = top;
+    }
+  } catch (err) {
+    showBanner(errorText(err), "error");
+  }
+}
+
 // ui/js/chat.js
 var hooks2 = {
   ensureConversation: async () => state.activeId,
@@ -5748,10 +5785,10 @@ var hooks2 = {
   /** Other models to answer side by side with the conversation's own (model names). */
   compareModels: () => []
 };
-var $5 = (id) => document.getElementById(id);
+var $6 = (id) => document.getElementById(id);
 function initChat(opts2) {
   hooks2 = { ...hooks2, ...opts2 };
-  const composer = $5("composer");
+  const composer = $6("composer");
   composer.addEventListener("keydown", (e) => {
     if (e.key !== "Enter" || e.shiftKey || e.altKey) return;
     if (e.isComposing || e.keyCode === 229) return;
@@ -5763,8 +5800,8 @@ function initChat(opts2) {
     hideComposerError();
   });
   window.addEventListener("resize", autoGrow);
-  $5("send").addEventListener("click", () => send());
-  $5("stop").addEventListener("click", () => stop2());
+  $6("send").addEventListener("click", () => send());
+  $6("stop").addEventListener("click", () => stop2());
   onAlternativePicked((m, tokenIndex, alternative) => retry(m.parentId, (r, cb) => api.continueFromToken(
     { conversationId: r.conversationId, replyId: m.id, tokenIndex, alternative, streamId: r.streamId },
     cb
@@ -5783,7 +5820,7 @@ function initChat(opts2) {
   updateControls();
 }
 function autoGrow() {
-  const el = $5("composer");
+  const el = $6("composer");
   const stick = isAtBottom();
   el.style.height = "auto";
   const max = Math.max(48, Math.floor(window.innerHeight * 0.4));
@@ -5792,12 +5829,12 @@ function autoGrow() {
   if (stick) scrollToBottom();
 }
 function showComposerError(msg) {
-  const el = $5("composer-error");
+  const el = $6("composer-error");
   el.textContent = msg;
   el.hidden = false;
 }
 function hideComposerError() {
-  const el = $5("composer-error");
+  const el = $6("composer-error");
   if (!el.hidden) {
     el.hidden = true;
     el.textContent = "";
@@ -5805,16 +5842,16 @@ function hideComposerError() {
 }
 function updateControls() {
   const busy4 = !!state.stream;
-  $5("send").disabled = busy4;
-  $5("stop").hidden = !busy4;
+  $6("send").disabled = busy4;
+  $6("stop").hidden = !busy4;
   document.body.classList.toggle("streaming", busy4);
-  if (busy4) $5("messages").setAttribute("aria-busy", "true");
-  else $5("messages").removeAttribute("aria-busy");
+  if (busy4) $6("messages").setAttribute("aria-busy", "true");
+  else $6("messages").removeAttribute("aria-busy");
   refreshRetryButtons();
 }
 async function send() {
   if (state.stream) return;
-  const composer = $5("composer");
+  const composer = $6("composer");
   const content = composer.value;
   if (!content.trim() && !hasAttachments() || isAttaching()) {
     composer.focus();
@@ -5903,34 +5940,6 @@ async function edit(message, content) {
   };
   run(ctx, api.sendMessage(request, (ev) => onEvent(ctx, ev)));
 }
-async function showBranch(messageId, chosen2 = false) {
-  if (state.stream || !state.activeId) return;
-  const id = state.activeId;
-  try {
-    const box2 = $5("messages");
-    const top = box2.scrollTop;
-    const holder = state.messages.find((m) => m.id === messageId || (m.siblingIds || []).includes(messageId));
-    const before = getEntry(messageId)?.root || holder && getEntry(holder.id)?.root;
-    const offset = before ? before.getBoundingClientRect().top - box2.getBoundingClientRect().top : null;
-    if (chosen2) {
-      const thread2 = await api.chooseReply(messageId);
-      if (id !== state.activeId) return;
-      showThread(thread2, messageId);
-    } else {
-      const page = await api.openAtMessage(messageId, PAGE);
-      if (id !== state.activeId) return;
-      showPage(page);
-    }
-    const after = getEntry(messageId)?.root;
-    if (after && offset != null) {
-      box2.scrollTop += after.getBoundingClientRect().top - box2.getBoundingClientRect().top - offset;
-    } else {
-      box2.scrollTop = top;
-    }
-  } catch (err) {
-    showBanner(errorText(err), "error");
-  }
-}
 async function retry(userMessageId, via = null) {
   if (state.stream || !state.activeId) return;
   hideComposerError();
@@ -5962,8 +5971,8 @@ async function run(ctx, promise) {
     const finals = (Array.isArray(result) ? result : [result]).filter((m) => m && typeof m === "object" && m.id);
     if (finals.length && !ctx.started) {
       ctx.started = true;
-      if (ctx.kind === "send" && $5("composer").value === ctx.sentText) {
-        $5("composer").value = "";
+      if (ctx.kind === "send" && $6("composer").value === ctx.sentText) {
+        $6("composer").value = "";
         clearAttachments();
         autoGrow();
       }
@@ -6109,7 +6118,7 @@ function onStarted(ctx, ev) {
     if (user) ctx.userMessageId = user.id;
     if (user && ctx.shownImages?.length) user.images = ctx.shownImages;
     if (ctx.kind === "send") {
-      const composer = $5("composer");
+      const composer = $6("composer");
       if (composer.value === ctx.sentText) {
         composer.value = "";
         clearAttachments();
@@ -6242,7 +6251,7 @@ __export(search_exports, {
   isSearchOpen: () => isSearchOpen,
   openSearch: () => openSearch
 });
-var $6 = (id) => document.getElementById(id);
+var $7 = (id) => document.getElementById(id);
 var DEBOUNCE_MS = 60;
 var LIMIT = 50;
 var hooks3 = { open: () => {
@@ -6253,7 +6262,7 @@ var seq3 = 0;
 var timer2 = 0;
 function initSearch(opts2) {
   hooks3 = { ...hooks3, ...opts2 };
-  const side = $6("sidebar-search");
+  const side = $7("sidebar-search");
   side.addEventListener("click", () => openSearch(side.value));
   side.addEventListener("input", () => openSearch(side.value));
   document.addEventListener("keydown", (e) => {
@@ -6263,7 +6272,7 @@ function initSearch(opts2) {
       openSearch();
     }
   });
-  const input = $6("search-input");
+  const input = $7("search-input");
   input.addEventListener("input", schedule3);
   input.addEventListener("keydown", onKey);
   for (const id of [
@@ -6275,23 +6284,23 @@ function initSearch(opts2) {
     "search-arena",
     "search-since",
     "search-until"
-  ]) $6(id).addEventListener("change", () => run2());
-  $6("close-search").addEventListener("click", () => $6("search-dialog").close());
+  ]) $7(id).addEventListener("change", () => run2());
+  $7("close-search").addEventListener("click", () => $7("search-dialog").close());
   onLangChange(() => {
     if (isSearchOpen()) run2();
   });
-  $6("search-results").addEventListener("click", (e) => {
+  $7("search-results").addEventListener("click", (e) => {
     const li = e.target.closest("li.search-hit");
     if (li) choose2(Number(li.dataset.index));
   });
 }
 function isSearchOpen() {
-  return $6("search-dialog").open;
+  return $7("search-dialog").open;
 }
 function openSearch(text) {
-  const dialog3 = $6("search-dialog");
-  const input = $6("search-input");
-  const side = $6("sidebar-search");
+  const dialog3 = $7("search-dialog");
+  const input = $7("search-input");
+  const side = $7("sidebar-search");
   if (typeof text === "string" && text) input.value = text;
   side.value = "";
   if (!dialog3.open) {
@@ -6314,8 +6323,8 @@ function refill(select2, options) {
 async function loadFacets() {
   try {
     const f = await api.searchFacets();
-    refill($6("search-model"), (f.models || []).map((m) => option(m, m)));
-    refill($6("search-tag"), (f.tags || []).map((tag) => option(tag.id, tag.name)));
+    refill($7("search-model"), (f.models || []).map((m) => option(m, m)));
+    refill($7("search-tag"), (f.tags || []).map((tag) => option(tag.id, tag.name)));
     const kids = /* @__PURE__ */ new Map();
     for (const folder of f.folders || []) {
       const k = folder.parentId ?? 0;
@@ -6331,10 +6340,10 @@ async function loadFacets() {
       }
     };
     walk(0, 0);
-    refill($6("search-folder"), folders);
+    refill($7("search-folder"), folders);
   } catch {
   }
-  refill($6("search-profile"), (hooks3.profiles() || []).map((p) => option(p.id, p.name)));
+  refill($7("search-profile"), (hooks3.profiles() || []).map((p) => option(p.id, p.name)));
 }
 function dayStart(value, end) {
   if (!value) return null;
@@ -6345,17 +6354,17 @@ function dayStart(value, end) {
   return d.getTime() - 1;
 }
 function filter() {
-  const num4 = (id) => $6(id).value ? Number($6(id).value) : null;
-  const yesNo = (id) => ({ yes: true, no: false })[$6(id).value] ?? null;
+  const num4 = (id) => $7(id).value ? Number($7(id).value) : null;
+  const yesNo = (id) => ({ yes: true, no: false })[$7(id).value] ?? null;
   return {
-    model: $6("search-model").value || null,
+    model: $7("search-model").value || null,
     profileId: num4("search-profile"),
     folderId: num4("search-folder"),
     tagId: num4("search-tag"),
     rated: yesNo("search-rated"),
     arena: yesNo("search-arena"),
-    since: dayStart($6("search-since").value, false),
-    until: dayStart($6("search-until").value, true)
+    since: dayStart($7("search-since").value, false),
+    until: dayStart($7("search-until").value, true)
   };
 }
 function schedule3() {
@@ -6370,7 +6379,7 @@ function run2() {
 async function search() {
   clearTimeout(timer2);
   timer2 = 0;
-  const query2 = $6("search-input").value;
+  const query2 = $7("search-input").value;
   const mine = ++seq3;
   if (!query2.trim()) {
     show2([], t("search.hint"));
@@ -6410,21 +6419,21 @@ function hitRow(hit, i) {
 }
 function show2(found, status4) {
   hits = Array.isArray(found) ? found : [];
-  $6("search-status").textContent = status4;
-  $6("search-results").replaceChildren(...hits.map(hitRow));
+  $7("search-status").textContent = status4;
+  $7("search-results").replaceChildren(...hits.map(hitRow));
   select(hits.length ? 0 : -1);
 }
 function select(i) {
-  const list2 = $6("search-results");
+  const list2 = $7("search-results");
   list2.querySelector('[aria-selected="true"]')?.setAttribute("aria-selected", "false");
   selected = i;
   const li = i >= 0 ? list2.children[i] : null;
   if (li) {
     li.setAttribute("aria-selected", "true");
     li.scrollIntoView({ block: "nearest" });
-    $6("search-input").setAttribute("aria-activedescendant", li.id);
+    $7("search-input").setAttribute("aria-activedescendant", li.id);
   } else {
-    $6("search-input").removeAttribute("aria-activedescendant");
+    $7("search-input").removeAttribute("aria-activedescendant");
   }
 }
 function onKey(e) {
@@ -6449,28 +6458,28 @@ function onKey(e) {
 function choose2(i) {
   const hit = hits[i];
   if (!hit) return;
-  $6("search-dialog").close();
+  $7("search-dialog").close();
   hooks3.open(hit.conversationId, hit.messageId);
 }
 
 // ui/js/modeltable.js
-var $7 = (id) => document.getElementById(id);
+var $8 = (id) => document.getElementById(id);
 var statusTimer2 = 0;
 function initModelTable() {
-  $7("open-models").addEventListener("click", () => openModelTable());
-  $7("close-models").addEventListener("click", () => $7("models-dialog").close());
-  $7("add-model-row").addEventListener("click", () => {
+  $8("open-models").addEventListener("click", () => openModelTable());
+  $8("close-models").addEventListener("click", () => $8("models-dialog").close());
+  $8("add-model-row").addEventListener("click", () => {
     const row = buildRow({ model: "", inputPerM: null, outputPerM: null, contextWindow: null });
-    $7("model-table-body").prepend(row);
+    $8("model-table-body").prepend(row);
     row.querySelector("input").focus();
   });
 }
 async function openModelTable() {
   showError4(null);
-  $7("models-dialog").showModal();
+  $8("models-dialog").showModal();
   try {
     const rows2 = await api.listModelTable();
-    $7("model-table-body").replaceChildren(...rows2.map(buildRow));
+    $8("model-table-body").replaceChildren(...rows2.map(buildRow));
   } catch (err) {
     showError4(errorText(err));
   }
@@ -6524,9 +6533,9 @@ async function saveRow(row) {
     row.dataset.saved = saved.model;
     showError4(null);
     clearTimeout(statusTimer2);
-    $7("model-table-status").textContent = t("models.saved");
+    $8("model-table-status").textContent = t("models.saved");
     statusTimer2 = setTimeout(() => {
-      $7("model-table-status").textContent = "";
+      $8("model-table-status").textContent = "";
     }, 2e3);
   } catch (err) {
     showError4(errorText(err));
@@ -6542,13 +6551,13 @@ async function removeRow(row) {
   }
 }
 function showError4(msg) {
-  const el = $7("model-table-error");
+  const el = $8("model-table-error");
   el.textContent = msg || "";
   el.hidden = !msg;
 }
 
 // ui/js/ratingsview.js
-var $8 = (id) => document.getElementById(id);
+var $9 = (id) => document.getElementById(id);
 var chartLib = null;
 var charts = [];
 function loadChartJs() {
@@ -6568,8 +6577,8 @@ function loadChartJs() {
   return chartLib;
 }
 function initRatingsView() {
-  $8("export-csv").addEventListener("click", () => exportAs("csv"));
-  $8("export-json").addEventListener("click", () => exportAs("json"));
+  $9("export-csv").addEventListener("click", () => exportAs("csv"));
+  $9("export-json").addEventListener("click", () => exportAs("json"));
   document.addEventListener("parley-theme", () => recolour());
   window.matchMedia?.("(prefers-color-scheme: dark)").addEventListener?.("change", () => recolour());
 }
@@ -6614,10 +6623,10 @@ function firstDayOfWeek(lang = getLang(), browser = navigator.language) {
   return /^en-US$|^en$/.test(tag) ? 7 : 1;
 }
 function filter2() {
-  return { tag: $8("lb-tag").value.trim() || null, firstDay: firstDayOfWeek() };
+  return { tag: $9("lb-tag").value.trim() || null, firstDay: firstDayOfWeek() };
 }
 async function exportAs(format) {
-  const status4 = $8("export-status");
+  const status4 = $9("export-status");
   status4.textContent = "";
   try {
     const path = await api.exportRatings(filter2(), format);
@@ -6628,12 +6637,12 @@ async function exportAs(format) {
 }
 var fmt = (x, d = 1) => x == null ? "—" : x.toFixed(d);
 function loadVerdicts() {
-  const day = $8("lb-since")?.value;
-  loadVerdictList($8("verdicts-view"), { tag: $8("lb-tag").value.trim() || null, since: day ? (/* @__PURE__ */ new Date(`${day}T00:00:00`)).getTime() : null });
+  const day = $9("lb-since")?.value;
+  loadVerdictList($9("verdicts-view"), { tag: $9("lb-tag").value.trim() || null, since: day ? (/* @__PURE__ */ new Date(`${day}T00:00:00`)).getTime() : null });
 }
 async function loadRatingsView() {
   loadVerdicts();
-  const el = $8("ratings-view");
+  const el = $9("ratings-view");
   let models;
   try {
     models = await api.ratingsByModel(filter2());
@@ -7727,15 +7736,15 @@ async function deleteConversation(id) {
 }
 
 // ui/js/arena.js
-var $9 = (id) => document.getElementById(id);
+var $10 = (id) => document.getElementById(id);
 var round = null;
 var profiles = () => [];
 var POOL_KEY = "parley.arenaPool";
 function initArena(getProfiles) {
   profiles = getProfiles;
-  $9("open-arena").addEventListener("click", () => openArena());
-  $9("close-arena").addEventListener("click", () => $9("arena-dialog").close());
-  $9("arena-start").addEventListener("click", () => start2());
+  $10("open-arena").addEventListener("click", () => openArena());
+  $10("close-arena").addEventListener("click", () => $10("arena-dialog").close());
+  $10("arena-start").addEventListener("click", () => start2());
   for (const b of document.querySelectorAll(".arena-vote")) b.addEventListener("click", () => vote(b.dataset.winner));
   for (const b of document.querySelectorAll(".arena-stop")) {
     b.addEventListener("click", () => {
@@ -7745,59 +7754,59 @@ function initArena(getProfiles) {
     });
   }
   try {
-    $9("arena-pool").value = localStorage.getItem(POOL_KEY) || "";
+    $10("arena-pool").value = localStorage.getItem(POOL_KEY) || "";
   } catch {
   }
-  $9("arena-pool").addEventListener("change", () => rememberPool());
+  $10("arena-pool").addEventListener("change", () => rememberPool());
   initRatingsView();
   const reload = debounce(() => {
     loadLeaderboard();
     loadRatingsView();
   }, 300);
-  $9("lb-source").addEventListener("change", () => reload.run());
-  $9("lb-tag").addEventListener("input", () => reload.run());
-  $9("lb-since").addEventListener("change", () => reload.run());
-  $9("save-reasons").addEventListener("click", () => saveReasons());
-  $9("rubric-pick").addEventListener("change", () => showRubric());
-  $9("save-rubric").addEventListener("click", () => saveRubric());
+  $10("lb-source").addEventListener("change", () => reload.run());
+  $10("lb-tag").addEventListener("input", () => reload.run());
+  $10("lb-since").addEventListener("change", () => reload.run());
+  $10("save-reasons").addEventListener("click", () => saveReasons());
+  $10("rubric-pick").addEventListener("change", () => showRubric());
+  $10("save-rubric").addEventListener("click", () => saveRubric());
 }
 function openArena() {
-  $9("arena-dialog").showModal();
+  $10("arena-dialog").showModal();
   loadLeaderboard();
   loadRatingsView();
   loadAgreement();
   loadReasons();
   loadRubrics();
-  ($9("arena-pool").value ? $9("arena-prompt") : $9("arena-pool")).focus();
+  ($10("arena-pool").value ? $10("arena-prompt") : $10("arena-pool")).focus();
 }
 function rememberPool() {
   try {
-    localStorage.setItem(POOL_KEY, $9("arena-pool").value.trim());
+    localStorage.setItem(POOL_KEY, $10("arena-pool").value.trim());
   } catch {
   }
 }
 function showError5(msg) {
-  $9("arena-error").textContent = msg || "";
-  $9("arena-error").hidden = !msg;
+  $10("arena-error").textContent = msg || "";
+  $10("arena-error").hidden = !msg;
 }
 function parsePool() {
   const list2 = profiles();
-  return $9("arena-pool").value.split(/[,，\n]/).map((s) => s.trim()).filter(Boolean).map((entry) => {
+  return $10("arena-pool").value.split(/[,，\n]/).map((s) => s.trim()).filter(Boolean).map((entry) => {
     const at = entry.lastIndexOf("@");
     const named = at > 0 ? list2.find((p) => p.name === entry.slice(at + 1).trim()) : null;
     return named ? { model: entry.slice(0, at).trim(), profileId: named.id } : { model: entry, profileId: null };
   });
 }
 function setBusy(busy4) {
-  $9("arena-start").disabled = busy4;
+  $10("arena-start").disabled = busy4;
   for (const b of document.querySelectorAll(".arena-stop")) b.hidden = !busy4;
   for (const b of document.querySelectorAll(".arena-vote")) b.disabled = busy4 || !round || round.voted;
 }
 async function start2() {
   if (round && round.busy) return;
-  const content = $9("arena-prompt").value;
+  const content = $10("arena-prompt").value;
   if (!content.trim()) {
-    $9("arena-prompt").focus();
+    $10("arena-prompt").focus();
     return;
   }
   showError5(null);
@@ -7805,22 +7814,22 @@ async function start2() {
   const streamIds = [newStreamId(), newStreamId()];
   round = { battleId: null, streamIds, texts: ["", ""], ids: [], busy: true, voted: false, raf: 0 };
   const ctx = round;
-  $9("arena-round").hidden = false;
-  $9("arena-reveal").hidden = true;
+  $10("arena-round").hidden = false;
+  $10("arena-reveal").hidden = true;
   document.querySelector("#arena-round .pair-judge")?.remove();
-  $9("arena-a").replaceChildren();
-  $9("arena-b").replaceChildren();
+  $10("arena-a").replaceChildren();
+  $10("arena-b").replaceChildren();
   setBusy(true);
   try {
     const result = await api.arenaRound({ content, pool: parsePool(), streamIds }, (ev) => onEvent2(ctx, ev));
     if (ctx !== round) return;
     ctx.battleId = result.battleId;
-    renderReplyInto($9("arena-a"), result.replyA.content);
-    renderReplyInto($9("arena-b"), result.replyB.content);
+    renderReplyInto($10("arena-a"), result.replyA.content);
+    renderReplyInto($10("arena-b"), result.replyB.content);
   } catch (err) {
     if (ctx === round) {
       showError5(errorText(err));
-      if (!ctx.ids.length) $9("arena-round").hidden = true;
+      if (!ctx.ids.length) $10("arena-round").hidden = true;
     }
   } finally {
     if (ctx === round) {
@@ -7841,8 +7850,8 @@ function onEvent2(ctx, ev) {
     if (!ctx.raf) {
       ctx.raf = requestAnimationFrame(() => {
         ctx.raf = 0;
-        appendStreamingText($9("arena-a"), ctx.texts[0], 0);
-        appendStreamingText($9("arena-b"), ctx.texts[1], 0);
+        appendStreamingText($10("arena-a"), ctx.texts[0], 0);
+        appendStreamingText($10("arena-b"), ctx.texts[1], 0);
       });
     }
   }
@@ -7853,11 +7862,11 @@ async function vote(winner) {
     const { battle } = await api.arenaVote(round.battleId, winner);
     round.voted = true;
     setBusy(false);
-    $9("arena-reveal").textContent = t("arena.reveal", { a: battle.modelA, b: battle.modelB });
-    $9("arena-reveal").hidden = false;
+    $10("arena-reveal").textContent = t("arena.reveal", { a: battle.modelA, b: battle.modelB });
+    $10("arena-reveal").hidden = false;
     const pair = [{ id: round.ids[0], label: battle.modelA }, { id: round.ids[1], label: battle.modelB }];
-    $9("arena-reveal").after(pairBar(() => pair));
-    $9("arena-start").textContent = t("arena.next");
+    $10("arena-reveal").after(pairBar(() => pair));
+    $10("arena-start").textContent = t("arena.next");
     loadLeaderboard();
   } catch (err) {
     showError5(errorText(err));
@@ -7870,10 +7879,10 @@ function num2(x) {
   return x == null || !Number.isFinite(x) ? "—" : Math.round(x).toString();
 }
 async function loadLeaderboard() {
-  const el = $9("leaderboard");
-  const sinceDay = $9("lb-since").value;
+  const el = $10("leaderboard");
+  const sinceDay = $10("lb-since").value;
   const since = sinceDay ? (/* @__PURE__ */ new Date(`${sinceDay}T00:00:00`)).getTime() : null;
-  const filter3 = { source: $9("lb-source").value || null, tag: $9("lb-tag").value.trim() || null, since };
+  const filter3 = { source: $10("lb-source").value || null, tag: $10("lb-tag").value.trim() || null, since };
   try {
     const board = await api.leaderboard(filter3);
     if (!board.rows.length) {
@@ -7896,11 +7905,11 @@ async function loadLeaderboard() {
     renderMatrix(board);
   } catch (err) {
     el.replaceChildren(h("p", { className: "field-error", text: errorText(err) }));
-    $9("win-matrix").replaceChildren();
+    $10("win-matrix").replaceChildren();
   }
 }
 function renderMatrix(board) {
-  const el = $9("win-matrix");
+  const el = $10("win-matrix");
   const models = board.models || [];
   if (models.length < 2 || !board.winMatrix) {
     el.replaceChildren();
@@ -7926,22 +7935,22 @@ function renderMatrix(board) {
 }
 async function loadReasons() {
   try {
-    $9("reason-list").value = (await api.listRatingReasons()).join("\n");
+    $10("reason-list").value = (await api.listRatingReasons()).join("\n");
   } catch (err) {
-    $9("reason-status").textContent = errorText(err);
+    $10("reason-status").textContent = errorText(err);
   }
 }
 async function saveReasons() {
   try {
-    const saved = await api.setRatingReasons($9("reason-list").value.split("\n"));
-    $9("reason-list").value = saved.join("\n");
-    $9("reason-status").textContent = t("models.saved");
+    const saved = await api.setRatingReasons($10("reason-list").value.split("\n"));
+    $10("reason-list").value = saved.join("\n");
+    $10("reason-status").textContent = t("models.saved");
   } catch (err) {
-    $9("reason-status").textContent = errorText(err);
+    $10("reason-status").textContent = errorText(err);
   }
 }
 async function loadAgreement() {
-  const el = $9("agreement");
+  const el = $10("agreement");
   try {
     const rows2 = await api.judgeAgreement();
     if (!rows2.length) {
@@ -7973,35 +7982,35 @@ var rubrics = [];
 async function loadRubrics(selectName = null) {
   try {
     rubrics = await api.listRubrics();
-    const pick = $9("rubric-pick");
+    const pick = $10("rubric-pick");
     pick.replaceChildren(...rubrics.map((r) => h("option", { attrs: { value: String(r.id) }, text: `${r.name} v${r.version} (${t(`rubric.${r.kind}`)})` })));
     const chosen2 = rubrics.find((r) => r.name === selectName) || rubrics[0];
     if (chosen2) pick.value = String(chosen2.id);
     showRubric();
   } catch (err) {
-    $9("rubric-status").textContent = errorText(err);
+    $10("rubric-status").textContent = errorText(err);
   }
 }
 function showRubric() {
-  const r = rubrics.find((x) => String(x.id) === $9("rubric-pick").value);
+  const r = rubrics.find((x) => String(x.id) === $10("rubric-pick").value);
   if (!r) return;
-  $9("rubric-name").value = r.name;
-  $9("rubric-kind").value = r.kind;
-  $9("rubric-body").value = r.body;
-  $9("rubric-status").textContent = "";
+  $10("rubric-name").value = r.name;
+  $10("rubric-kind").value = r.kind;
+  $10("rubric-body").value = r.body;
+  $10("rubric-status").textContent = "";
 }
 async function saveRubric() {
   try {
-    const saved = await api.saveRubric($9("rubric-name").value.trim(), $9("rubric-kind").value, $9("rubric-body").value);
+    const saved = await api.saveRubric($10("rubric-name").value.trim(), $10("rubric-kind").value, $10("rubric-body").value);
     await loadRubrics(saved.name);
-    $9("rubric-status").textContent = t("rubric.saved", { version: saved.version });
+    $10("rubric-status").textContent = t("rubric.saved", { version: saved.version });
   } catch (err) {
-    $9("rubric-status").textContent = errorText(err);
+    $10("rubric-status").textContent = errorText(err);
   }
 }
 
 // ui/js/prompts.js
-var $10 = (id) => document.getElementById(id);
+var $11 = (id) => document.getElementById(id);
 var current2 = null;
 var preset = null;
 var hooks5 = { startConversation: async () => {
@@ -8009,17 +8018,17 @@ var hooks5 = { startConversation: async () => {
 } };
 function initPrompts(opts2) {
   hooks5 = { ...hooks5, ...opts2 };
-  $10("open-prompts").addEventListener("click", () => openLibrary());
-  $10("close-prompts").addEventListener("click", () => $10("prompts-dialog").close());
-  $10("prompt-search").addEventListener("input", () => loadList());
-  $10("prompt-sort").addEventListener("change", () => loadList());
-  $10("prompt-new").addEventListener("click", () => edit2(null));
-  $10("prompt-save").addEventListener("click", () => save4());
-  $10("prompt-delete").addEventListener("click", () => remove());
-  $10("prompt-fav").addEventListener("click", () => favourite());
-  $10("prompt-rename").addEventListener("click", () => rename());
-  $10("prompt-name").addEventListener("keydown", (e) => {
-    if (!current2 || $10("prompt-name").disabled || e.isComposing) return;
+  $11("open-prompts").addEventListener("click", () => openLibrary());
+  $11("close-prompts").addEventListener("click", () => $11("prompts-dialog").close());
+  $11("prompt-search").addEventListener("input", () => loadList());
+  $11("prompt-sort").addEventListener("change", () => loadList());
+  $11("prompt-new").addEventListener("click", () => edit2(null));
+  $11("prompt-save").addEventListener("click", () => save4());
+  $11("prompt-delete").addEventListener("click", () => remove());
+  $11("prompt-fav").addEventListener("click", () => favourite());
+  $11("prompt-rename").addEventListener("click", () => rename());
+  $11("prompt-name").addEventListener("keydown", (e) => {
+    if (!current2 || $11("prompt-name").disabled || e.isComposing) return;
     if (e.key === "Enter") {
       e.preventDefault();
       rename();
@@ -8027,33 +8036,33 @@ function initPrompts(opts2) {
     if (e.key === "Escape") {
       e.preventDefault();
       e.stopPropagation();
-      $10("prompt-name").value = current2.name;
-      $10("prompt-name").disabled = true;
+      $11("prompt-name").value = current2.name;
+      $11("prompt-name").disabled = true;
     }
   });
-  $10("prompt-use").addEventListener("click", () => use());
-  $10("prompt-diff").addEventListener("click", () => showDiff());
-  $10("prompt-export").addEventListener("click", () => exportAll());
-  $10("prompt-import").addEventListener("change", (e) => importFile(e.target.files?.[0]));
-  $10("prompt-preset-from").addEventListener("click", () => presetFromConversation());
+  $11("prompt-use").addEventListener("click", () => use());
+  $11("prompt-diff").addEventListener("click", () => showDiff());
+  $11("prompt-export").addEventListener("click", () => exportAll());
+  $11("prompt-import").addEventListener("change", (e) => importFile(e.target.files?.[0]));
+  $11("prompt-preset-from").addEventListener("click", () => presetFromConversation());
 }
 var formReady = false;
 function openLibrary() {
-  $10("prompts-dialog").showModal();
+  $11("prompts-dialog").showModal();
   loadList();
   if (!formReady) {
     formReady = true;
     edit2(null);
   }
-  $10("prompt-search").focus();
+  $11("prompt-search").focus();
 }
 function status(msg) {
-  $10("prompt-status").textContent = msg || "";
+  $11("prompt-status").textContent = msg || "";
 }
 async function loadList() {
-  const ul = $10("prompt-list");
+  const ul = $11("prompt-list");
   try {
-    const list2 = await api.listPrompts($10("prompt-search").value, $10("prompt-sort").value);
+    const list2 = await api.listPrompts($11("prompt-search").value, $11("prompt-sort").value);
     ul.replaceChildren(...list2.map((p) => h("li", {
       className: current2 && current2.name === p.name ? "selected" : "",
       dataset: { name: p.name }
@@ -8071,25 +8080,25 @@ async function loadList() {
 async function edit2(p) {
   current2 = p;
   const d = p?.latest || { title: "", body: "", systemPrompt: "", tags: [], preset: null };
-  $10("prompt-name").value = p?.name || "";
-  $10("prompt-name").disabled = !!p;
-  $10("prompt-title").value = d.title;
-  $10("prompt-body").value = d.body;
-  $10("prompt-system").value = d.systemPrompt || "";
-  $10("prompt-tags").value = (d.tags || []).join(", ");
-  $10("prompt-model").value = d.preset?.model || "";
+  $11("prompt-name").value = p?.name || "";
+  $11("prompt-name").disabled = !!p;
+  $11("prompt-title").value = d.title;
+  $11("prompt-body").value = d.body;
+  $11("prompt-system").value = d.systemPrompt || "";
+  $11("prompt-tags").value = (d.tags || []).join(", ");
+  $11("prompt-model").value = d.preset?.model || "";
   preset = d.preset ? { ...d.preset } : null;
   showPreset();
-  $10("prompt-message").value = "";
-  $10("prompt-fav").textContent = p?.favourite ? t("prompts.unfavourite") : t("prompts.favourite");
-  for (const id of ["prompt-delete", "prompt-fav", "prompt-use", "prompt-rename"]) $10(id).disabled = !p;
-  $10("prompt-diff-out").replaceChildren();
+  $11("prompt-message").value = "";
+  $11("prompt-fav").textContent = p?.favourite ? t("prompts.unfavourite") : t("prompts.favourite");
+  for (const id of ["prompt-delete", "prompt-fav", "prompt-use", "prompt-rename"]) $11(id).disabled = !p;
+  $11("prompt-diff-out").replaceChildren();
   status("");
   await loadHistory();
-  for (const li of $10("prompt-list").querySelectorAll("li")) li.classList.toggle("selected", li.dataset.name === p?.name);
+  for (const li of $11("prompt-list").querySelectorAll("li")) li.classList.toggle("selected", li.dataset.name === p?.name);
 }
 async function loadHistory() {
-  const el = $10("prompt-history");
+  const el = $11("prompt-history");
   if (!current2) {
     el.replaceChildren();
     return;
@@ -8136,7 +8145,7 @@ function showPreset() {
     return v && typeof v === "object" ? v.name || v.type || "…" : v;
   };
   for (const [k, v] of Object.entries(preset?.settings || {})) parts.push(`${k}=${shown2(v)}`);
-  $10("prompt-preset").textContent = parts.length ? t("prompts.presetIs", { list: parts.join(", ") }) : "";
+  $11("prompt-preset").textContent = parts.length ? t("prompts.presetIs", { list: parts.join(", ") }) : "";
 }
 function presetFromConversation() {
   const conv = activeConversation();
@@ -8150,27 +8159,27 @@ function presetFromConversation() {
     if (v != null && !(Array.isArray(v) && !v.length) && !(k === "endpoint" && v === "chat")) settings[k] = v;
   }
   preset = { profileId: conv.profileId ?? null, settings };
-  if (conv.model) $10("prompt-model").value = conv.model;
+  if (conv.model) $11("prompt-model").value = conv.model;
   showPreset();
 }
 function draft() {
-  const model = $10("prompt-model").value.trim();
+  const model = $11("prompt-model").value.trim();
   const p = { ...preset || {} };
   if (model) p.model = model;
   else delete p.model;
   if (p.profileId == null) delete p.profileId;
   if (p.settings && !Object.keys(p.settings).length) delete p.settings;
   return {
-    title: $10("prompt-title").value,
-    body: $10("prompt-body").value,
-    systemPrompt: $10("prompt-system").value,
-    tags: $10("prompt-tags").value.split(/[,，]/).map((s) => s.trim()).filter(Boolean),
+    title: $11("prompt-title").value,
+    body: $11("prompt-body").value,
+    systemPrompt: $11("prompt-system").value,
+    tags: $11("prompt-tags").value.split(/[,，]/).map((s) => s.trim()).filter(Boolean),
     preset: Object.keys(p).length ? p : null
   };
 }
 async function save4() {
   try {
-    const saved = await api.savePrompt($10("prompt-name").value.trim(), draft(), $10("prompt-message").value);
+    const saved = await api.savePrompt($11("prompt-name").value.trim(), draft(), $11("prompt-message").value);
     const newVersion = !current2 || saved.latest.version !== current2.latest.version;
     await edit2(saved);
     status(newVersion ? t("prompts.saved", { version: saved.latest.version }) : t("prompts.unchanged"));
@@ -8201,7 +8210,7 @@ async function remove() {
 }
 async function rename() {
   if (!current2) return;
-  const field = $10("prompt-name");
+  const field = $11("prompt-name");
   if (field.disabled) {
     field.disabled = false;
     field.focus();
@@ -8237,7 +8246,7 @@ async function favourite() {
 async function use() {
   if (!current2) return;
   const p = current2;
-  $10("prompts-dialog").close();
+  $11("prompts-dialog").close();
   try {
     await hooks5.startConversation(p);
     await choose(p, hooks5.inserted);
@@ -8254,7 +8263,7 @@ async function showDiff() {
   try {
     const lines = await api.promptDiff(current2.name, picked[0], picked[1]);
     const mark = { equal: "  ", delete: "− ", insert: "+ " };
-    $10("prompt-diff-out").replaceChildren(...lines.map((l) => h("div", { className: `diff-${l.tag}`, text: mark[l.tag] + l.text })));
+    $11("prompt-diff-out").replaceChildren(...lines.map((l) => h("div", { className: `diff-${l.tag}`, text: mark[l.tag] + l.text })));
     status(t("prompts.diffOf", { a: picked[0], b: picked[1] }));
   } catch (err) {
     status(errorText(err));
@@ -8277,14 +8286,14 @@ async function importFile(file) {
   } catch (err) {
     status(errorText(err));
   }
-  $10("prompt-import").value = "";
+  $11("prompt-import").value = "";
 }
 onLangChange(() => {
   if (current2) loadHistory();
 });
 
 // ui/js/settings.js
-var $11 = (id) => document.getElementById(id);
+var $12 = (id) => document.getElementById(id);
 var appInfo = null;
 var overview = null;
 var selectedId = null;
@@ -8301,41 +8310,41 @@ var PREFIX2 = "pd-";
 var defaultSpecs = [];
 var inputsReady2 = Promise.resolve();
 function initSettings() {
-  inputsReady2 = buildInputs($11("pd-params"), PREFIX2, { profileOnly: true }).then((built) => {
+  inputsReady2 = buildInputs($12("pd-params"), PREFIX2, { profileOnly: true }).then((built) => {
     defaultSpecs = built;
   }).catch((err) => setMsg("profiles-status", errorText(err), true));
-  const dialog3 = $11("settings-dialog");
-  $11("open-settings").addEventListener("click", () => openSettings());
-  $11("close-settings").addEventListener("click", () => dialog3.close());
+  const dialog3 = $12("settings-dialog");
+  $12("open-settings").addEventListener("click", () => openSettings());
+  $12("close-settings").addEventListener("click", () => dialog3.close());
   dialog3.addEventListener("click", (e) => {
     if (e.target === dialog3) dialog3.close();
   });
   dialog3.addEventListener("close", () => {
-    $11("api-key").value = "";
+    $12("api-key").value = "";
     document.getElementById("composer")?.focus();
   });
-  $11("save-settings").addEventListener("click", () => serial(saveConnection));
+  $12("save-settings").addEventListener("click", () => serial(saveConnection));
   for (const id of ["base-url", "default-model", "azure-deployment", "api-version"]) {
-    $11(id).addEventListener("keydown", (e) => {
+    $12(id).addEventListener("keydown", (e) => {
       if (e.key === "Enter" && !e.isComposing) {
         e.preventDefault();
         serial(saveConnection);
       }
     });
   }
-  $11("profile-kind").addEventListener("change", () => showKindFields($11("profile-kind").value));
-  $11("profile-proxy-mode").addEventListener("change", () => showProxyUrl());
-  $11("app-proxy-mode").addEventListener("change", () => showProxyUrl());
-  $11("load-models").addEventListener("click", () => serial(onLoadModels));
-  $11("save-key").addEventListener("click", () => serial(saveKey));
-  $11("api-key").addEventListener("keydown", (e) => {
+  $12("profile-kind").addEventListener("change", () => showKindFields($12("profile-kind").value));
+  $12("profile-proxy-mode").addEventListener("change", () => showProxyUrl());
+  $12("app-proxy-mode").addEventListener("change", () => showProxyUrl());
+  $12("load-models").addEventListener("click", () => serial(onLoadModels));
+  $12("save-key").addEventListener("click", () => serial(saveKey));
+  $12("api-key").addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.isComposing) {
       e.preventDefault();
       serial(saveKey);
     }
   });
-  $11("clear-key").addEventListener("click", () => serial(clearKey));
-  $11("confirm-key").addEventListener("click", () => serial(confirmKey));
+  $12("clear-key").addEventListener("click", () => serial(clearKey));
+  $12("confirm-key").addEventListener("click", () => serial(confirmKey));
   on("open-settings", () => openSettings(activeConversation()?.profileId ?? null));
   on("database-restored", async () => {
     try {
@@ -8351,17 +8360,17 @@ function initSettings() {
       setMsg("connection-message", errorText(err), true);
     }
   });
-  $11("add-profile").addEventListener("click", () => serial(startDraft));
-  $11("new-profile-name").addEventListener("keydown", (e) => {
+  $12("add-profile").addEventListener("click", () => serial(startDraft));
+  $12("new-profile-name").addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.isComposing) {
       e.preventDefault();
       serial(startDraft);
     }
   });
-  $11("find-local").addEventListener("click", () => serial(findLocal));
-  $11("save-app-proxy").addEventListener("click", () => serial(saveAppProxy));
-  $11("language").value = getLang();
-  $11("language").addEventListener("change", (e) => setLang(e.target.value));
+  $12("find-local").addEventListener("click", () => serial(findLocal));
+  $12("save-app-proxy").addEventListener("click", () => serial(saveAppProxy));
+  $12("language").value = getLang();
+  $12("language").addEventListener("change", (e) => setLang(e.target.value));
   relabelSettings();
 }
 function setAppInfo(info) {
@@ -8369,16 +8378,16 @@ function setAppInfo(info) {
   renderAbout();
 }
 function renderAbout() {
-  $11("about").textContent = appInfo ? t("settings.about", { version: appInfo.version, dir: appInfo.dataDir }) : "";
+  $12("about").textContent = appInfo ? t("settings.about", { version: appInfo.version, dir: appInfo.dataDir }) : "";
 }
 function isSettingsOpen() {
-  return $11("settings-dialog").open;
+  return $12("settings-dialog").open;
 }
 async function openSettings(profileId = null) {
-  const dialog3 = $11("settings-dialog");
+  const dialog3 = $12("settings-dialog");
   for (const id of ["models-status", "settings-status", "key-message", "profiles-status", "app-proxy-status"]) setMsg(id, "");
-  $11("local-servers").replaceChildren();
-  $11("language").value = getLang();
+  $12("local-servers").replaceChildren();
+  $12("language").value = getLang();
   draft2 = null;
   if (state.profile && selectedId == null) fillProfile(state.profile, true);
   if (!dialog3.open) dialog3.showModal();
@@ -8392,7 +8401,7 @@ async function openSettings(profileId = null) {
   }
 }
 function setMsg(id, text, isError = false) {
-  const el = $11(id);
+  const el = $12(id);
   el.textContent = text;
   el.classList.toggle("error-text", !!(text && isError));
 }
@@ -8417,7 +8426,7 @@ async function applyView(view, fillInputs2) {
   fillProfile(selectedView() || view, fillInputs2);
 }
 function renderProfileList() {
-  const list2 = $11("profile-list");
+  const list2 = $12("profile-list");
   if (!overview) {
     list2.replaceChildren();
     return;
@@ -8450,37 +8459,37 @@ function selectProfile(id) {
   if (view) fillProfile(view, true);
 }
 function showKindFields(kind) {
-  $11("azure-fields").hidden = kind !== "azure";
-  $11("base-url-label").textContent = kind === "azure" ? t("profiles.resourceUrl") : t("settings.baseUrl");
-  $11("base-url").placeholder = kind === "azure" ? "https://NAME.openai.azure.com" : kind === "compatible" ? "http://127.0.0.1:11434/v1" : "https://api.openai.com/v1";
-  $11("load-models").hidden = kind === "azure";
+  $12("azure-fields").hidden = kind !== "azure";
+  $12("base-url-label").textContent = kind === "azure" ? t("profiles.resourceUrl") : t("settings.baseUrl");
+  $12("base-url").placeholder = kind === "azure" ? "https://NAME.openai.azure.com" : kind === "compatible" ? "http://127.0.0.1:11434/v1" : "https://api.openai.com/v1";
+  $12("load-models").hidden = kind === "azure";
 }
 function showProxyUrl() {
-  $11("profile-proxy-url").disabled = $11("profile-proxy-mode").value !== "custom";
-  $11("app-proxy-url").disabled = $11("app-proxy-mode").value !== "custom";
+  $12("profile-proxy-url").disabled = $12("profile-proxy-mode").value !== "custom";
+  $12("app-proxy-url").disabled = $12("app-proxy-mode").value !== "custom";
 }
 function fillAppProxy(proxy, proxyLocal) {
-  $11("app-proxy-local").checked = !!proxyLocal;
-  $11("app-proxy-mode").value = proxy?.mode || "system";
-  $11("app-proxy-url").value = proxy?.mode === "custom" ? proxy.url || "" : "";
+  $12("app-proxy-local").checked = !!proxyLocal;
+  $12("app-proxy-mode").value = proxy?.mode || "system";
+  $12("app-proxy-url").value = proxy?.mode === "custom" ? proxy.url || "" : "";
   showProxyUrl();
 }
 var secs = (ms) => ms == null ? "" : String(ms / 1e3);
 function fillProfile(p, fillInputs2) {
-  $11("editing-profile").textContent = draft2 ? t("profiles.newDraft", { name: draft2.name }) : t("profiles.editing", { name: p.name });
+  $12("editing-profile").textContent = draft2 ? t("profiles.newDraft", { name: draft2.name }) : t("profiles.editing", { name: p.name });
   if (fillInputs2) {
-    $11("profile-kind").value = p.kind || "openai";
-    $11("base-url").value = p.baseUrl ?? "";
-    $11("default-model").value = p.defaultModel ?? "";
-    $11("azure-deployment").value = p.azureDeployment ?? "";
-    $11("api-version").value = p.apiVersion ?? "";
-    $11("profile-proxy-mode").value = p.proxy ? p.proxy.mode : "app";
-    $11("profile-proxy-url").value = p.proxy?.mode === "custom" ? p.proxy.url || "" : "";
-    $11("profile-proxy-local").value = p.proxyLocal == null ? "app" : p.proxyLocal ? "yes" : "no";
-    $11("connect-timeout").value = secs(p.connectTimeoutMs);
-    $11("idle-timeout").value = secs(p.idleTimeoutMs);
+    $12("profile-kind").value = p.kind || "openai";
+    $12("base-url").value = p.baseUrl ?? "";
+    $12("default-model").value = p.defaultModel ?? "";
+    $12("azure-deployment").value = p.azureDeployment ?? "";
+    $12("api-version").value = p.apiVersion ?? "";
+    $12("profile-proxy-mode").value = p.proxy ? p.proxy.mode : "app";
+    $12("profile-proxy-url").value = p.proxy?.mode === "custom" ? p.proxy.url || "" : "";
+    $12("profile-proxy-local").value = p.proxyLocal == null ? "app" : p.proxyLocal ? "yes" : "no";
+    $12("connect-timeout").value = secs(p.connectTimeoutMs);
+    $12("idle-timeout").value = secs(p.idleTimeoutMs);
     fillInputs(defaultSpecs, PREFIX2, p.defaults || {});
-    showKindFields($11("profile-kind").value);
+    showKindFields($12("profile-kind").value);
     showProxyUrl();
     try {
       savedForm = JSON.stringify(readForm2());
@@ -8488,24 +8497,24 @@ function fillProfile(p, fillInputs2) {
       savedForm = "";
     }
   }
-  $11("effective-url").textContent = p.effectiveBaseUrl && !draft2 ? t("settings.effective", { url: p.effectiveBaseUrl }) : "";
-  const warn = $11("base-url-warning");
+  $12("effective-url").textContent = p.effectiveBaseUrl && !draft2 ? t("settings.effective", { url: p.effectiveBaseUrl }) : "";
+  const warn = $12("base-url-warning");
   warn.textContent = !draft2 && p.baseUrlWarning || "";
   warn.hidden = !warn.textContent;
   renderKeyStatus(p);
 }
 function renderKeyStatus(p) {
   const source = draft2 ? "none" : p.keySource || (p.hasKey ? "keyring" : "none");
-  const keyStatus = $11("key-status");
+  const keyStatus = $12("key-status");
   keyStatus.dataset.source = source;
   keyStatus.textContent = source === "keyring" ? t("settings.keyKeyring") : source === "env" ? t("settings.keyEnv") : t("settings.keyNone");
   if (p.keyHeldFor && !draft2) keyStatus.textContent += " " + t("settings.keyHeldFor", { origin: p.keyHeldFor });
   if (p.keyUnbound && !draft2) keyStatus.textContent += " " + t("settings.keyUnbound");
-  const confirm = $11("confirm-key");
+  const confirm = $12("confirm-key");
   confirm.hidden = !!draft2 || !(p.keyHeldFor || p.keyUnbound) || !p.origin;
   confirm.textContent = t("settings.confirmKey", { origin: p.origin || "" });
-  $11("save-key").textContent = source === "keyring" ? t("settings.replaceKey") : t("settings.saveKey");
-  $11("clear-key").disabled = draft2 != null || source !== "keyring" && !p.keyHeldFor;
+  $12("save-key").textContent = source === "keyring" ? t("settings.replaceKey") : t("settings.saveKey");
+  $12("clear-key").disabled = draft2 != null || source !== "keyring" && !p.keyHeldFor;
   if (p.keyringError && !draft2) {
     keyStatus.textContent += " " + errorText({ kind: "keyring", message: p.keyringError });
     keyStatus.classList.add("error");
@@ -8517,7 +8526,7 @@ function invalid(message) {
   return { kind: "invalid", message };
 }
 function number(id, label2, { min, max, int, scale = 1 }) {
-  const el = $11(id);
+  const el = $12(id);
   const raw = el.value.trim();
   if (!raw && !el.validity.badInput) return null;
   const n = Number(raw);
@@ -8527,18 +8536,18 @@ function number(id, label2, { min, max, int, scale = 1 }) {
   return scale === 1 ? n : Math.round(n * scale);
 }
 function readForm2() {
-  const mode = $11("profile-proxy-mode").value;
-  const proxy = mode === "app" ? null : mode === "custom" ? { mode, url: $11("profile-proxy-url").value.trim() } : { mode };
+  const mode = $12("profile-proxy-mode").value;
+  const proxy = mode === "app" ? null : mode === "custom" ? { mode, url: $12("profile-proxy-url").value.trim() } : { mode };
   const { values: defaults, errors } = readInputs(defaultSpecs, PREFIX2);
   if (errors.length) throw invalid(errors[0].message);
   return {
-    kind: $11("profile-kind").value,
-    baseUrl: $11("base-url").value.trim(),
-    defaultModel: $11("default-model").value.trim(),
-    azureDeployment: $11("azure-deployment").value.trim(),
-    apiVersion: $11("api-version").value.trim(),
+    kind: $12("profile-kind").value,
+    baseUrl: $12("base-url").value.trim(),
+    defaultModel: $12("default-model").value.trim(),
+    azureDeployment: $12("azure-deployment").value.trim(),
+    apiVersion: $12("api-version").value.trim(),
     proxy,
-    proxyLocal: { yes: true, no: false }[$11("profile-proxy-local").value] ?? null,
+    proxyLocal: { yes: true, no: false }[$12("profile-proxy-local").value] ?? null,
     connectTimeoutMs: number("connect-timeout", "profiles.connectTimeout", { min: 0.1, max: 3600, int: false, scale: 1e3 }),
     idleTimeoutMs: number("idle-timeout", "profiles.idleTimeout", { min: 0.1, max: 3600, int: false, scale: 1e3 }),
     defaults
@@ -8559,7 +8568,7 @@ async function saveForm() {
   return view;
 }
 async function saveConnection() {
-  const btn = $11("save-settings");
+  const btn = $12("save-settings");
   btn.disabled = true;
   setMsg("settings-status", "");
   try {
@@ -8575,7 +8584,7 @@ async function saveIfChanged() {
   if (draft2 || JSON.stringify(readForm2()) !== savedForm) await saveForm();
 }
 async function onLoadModels() {
-  const btn = $11("load-models");
+  const btn = $12("load-models");
   btn.disabled = true;
   setMsg("models-status", t("settings.loadingModels"));
   try {
@@ -8589,14 +8598,14 @@ async function onLoadModels() {
   }
 }
 async function saveKey() {
-  const input = $11("api-key");
+  const input = $12("api-key");
   const key = input.value.trim();
   if (!key) {
     setMsg("key-message", t("settings.keyEmpty"), true);
     input.focus();
     return;
   }
-  $11("save-key").disabled = true;
+  $12("save-key").disabled = true;
   setMsg("key-message", "");
   try {
     await saveIfChanged();
@@ -8606,7 +8615,7 @@ async function saveKey() {
   } catch (err) {
     setMsg("key-message", errorText(err), true);
   } finally {
-    $11("save-key").disabled = false;
+    $12("save-key").disabled = false;
   }
 }
 async function confirmKey() {
@@ -8629,19 +8638,19 @@ async function clearKey() {
   }
 }
 function startDraft() {
-  const name = $11("new-profile-name").value.trim();
+  const name = $12("new-profile-name").value.trim();
   if (!name) {
     setMsg("profiles-status", t("profiles.nameNeeded"), true);
-    $11("new-profile-name").focus();
+    $12("new-profile-name").focus();
     return;
   }
   setMsg("profiles-status", "");
-  const kind = $11("new-profile-kind").value;
+  const kind = $12("new-profile-kind").value;
   draft2 = { name, kind };
-  $11("new-profile-name").value = "";
+  $12("new-profile-name").value = "";
   renderProfileList();
   fillProfile({ name, kind, defaults: {} }, true);
-  $11("base-url").focus();
+  $12("base-url").focus();
 }
 async function removeProfile(p) {
   if (!window.confirm(t("profiles.confirmRemove", { name: p.name }))) return;
@@ -8670,14 +8679,14 @@ function freeName(base) {
   for (let i = 2; ; i++) if (!taken.has(`${base} ${i}`)) return `${base} ${i}`;
 }
 async function findLocal() {
-  const btn = $11("find-local");
+  const btn = $12("find-local");
   btn.disabled = true;
   setMsg("profiles-status", t("profiles.searching"));
-  $11("local-servers").replaceChildren();
+  $12("local-servers").replaceChildren();
   try {
     const servers = await api.findLocalServers();
     setMsg("profiles-status", servers.length ? t("profiles.found", { count: servers.length }) : t("profiles.foundNone"));
-    $11("local-servers").replaceChildren(...servers.map((s) => h(
+    $12("local-servers").replaceChildren(...servers.map((s) => h(
       "li",
       { className: "local-server", dataset: { baseUrl: s.baseUrl } },
       h("span", { className: "profile-name", text: s.name }),
@@ -8719,11 +8728,11 @@ async function addLocal(server, button) {
   }
 }
 async function saveAppProxy() {
-  const mode = $11("app-proxy-mode").value;
-  const proxy = mode === "custom" ? { mode, url: $11("app-proxy-url").value.trim() } : { mode };
+  const mode = $12("app-proxy-mode").value;
+  const proxy = mode === "custom" ? { mode, url: $12("app-proxy-url").value.trim() } : { mode };
   setMsg("app-proxy-status", "");
   try {
-    await refreshProfilesFrom(await api.setAppProxy(proxy, $11("app-proxy-local").checked));
+    await refreshProfilesFrom(await api.setAppProxy(proxy, $12("app-proxy-local").checked));
     setMsg("app-proxy-status", t("settings.saved"));
   } catch (err) {
     setMsg("app-proxy-status", errorText(err), true);
@@ -8736,14 +8745,14 @@ async function refreshProfilesFrom(next) {
   emit("profiles-changed", overview);
 }
 function relabelSettings() {
-  $11("language").value = getLang();
+  $12("language").value = getLang();
   renderProfileList();
   const view = draft2 ? { name: draft2.name, kind: draft2.kind, defaults: {} } : selectedView() || state.profile;
   if (view) {
     fillProfile(view, false);
-    showKindFields($11("profile-kind").value);
+    showKindFields($12("profile-kind").value);
   } else {
-    $11("save-key").textContent = t("settings.saveKey");
+    $12("save-key").textContent = t("settings.saveKey");
   }
   renderAbout();
 }
@@ -8912,7 +8921,7 @@ function initHistory() {
 }
 
 // ui/js/welcome.js
-var $12 = (id) => document.getElementById(id);
+var $13 = (id) => document.getElementById(id);
 var SKIPPED = "parley.welcomeSkipped";
 var chosen = null;
 var probing = null;
@@ -8937,56 +8946,56 @@ var onDone = () => {
 };
 function initWelcome(onFinished) {
   onDone = onFinished;
-  $12("welcome-skip").addEventListener("click", () => {
+  $13("welcome-skip").addEventListener("click", () => {
     try {
       localStorage.setItem(SKIPPED, "1");
     } catch {
     }
     finish();
   });
-  $12("welcome-openai-go").addEventListener("click", () => connectOpenAi());
-  $12("welcome-key").addEventListener("keydown", (e) => {
+  $13("welcome-openai-go").addEventListener("click", () => connectOpenAi());
+  $13("welcome-key").addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.isComposing) {
       e.preventDefault();
       connectOpenAi();
     }
   });
-  $12("welcome-url-go").addEventListener("click", () => connectUrl());
+  $13("welcome-url-go").addEventListener("click", () => connectUrl());
   for (const id of ["welcome-url", "welcome-url-key"]) {
-    $12(id).addEventListener("keydown", (e) => {
+    $13(id).addEventListener("keydown", (e) => {
       if (e.key === "Enter" && !e.isComposing) {
         e.preventDefault();
         connectUrl();
       }
     });
   }
-  $12("welcome-probe").addEventListener("click", () => probe());
-  $12("welcome-back").addEventListener("click", () => {
+  $13("welcome-probe").addEventListener("click", () => probe());
+  $13("welcome-back").addEventListener("click", () => {
     chosen = null;
     render2();
   });
 }
 function showWelcome(show3) {
-  const el = $12("welcome");
+  const el = $13("welcome");
   el.hidden = !show3;
   if (!show3) return;
   render2();
   if (!probing && !chosen) probe();
 }
 function render2() {
-  $12("welcome-choose").hidden = !!chosen;
-  $12("welcome-models").hidden = !chosen;
+  $13("welcome-choose").hidden = !!chosen;
+  $13("welcome-models").hidden = !chosen;
 }
 function say2(id, text, error = false) {
-  const el = $12(id);
+  const el = $13(id);
   el.textContent = text || "";
   el.classList.toggle("error", !!error);
 }
 async function probe() {
-  const list2 = $12("welcome-local-list");
+  const list2 = $13("welcome-local-list");
   list2.replaceChildren();
   say2("welcome-local-status", t("welcome.searching"));
-  $12("welcome-probe").disabled = true;
+  $13("welcome-probe").disabled = true;
   probing = api.findLocalServers();
   try {
     const servers = await probing;
@@ -9010,7 +9019,7 @@ async function probe() {
     say2("welcome-local-status", errorText(err), true);
   } finally {
     probing = null;
-    $12("welcome-probe").disabled = false;
+    $13("welcome-probe").disabled = false;
   }
 }
 async function freeName2(base) {
@@ -9053,17 +9062,17 @@ async function openAiProfile() {
   return (await api.createProfile({ name: await freeName2("OpenAI"), kind: "openai" })).id;
 }
 async function connectOpenAi() {
-  const key = $12("welcome-key").value;
+  const key = $13("welcome-key").value;
   if (!key.trim()) {
     say2("welcome-openai-status", t("settings.keyEmpty"), true);
-    $12("welcome-key").focus();
+    $13("welcome-key").focus();
     return;
   }
   say2("welcome-openai-status", t("welcome.connecting"));
   working = true;
   try {
     const view = await api.setApiKey(key, await openAiProfile());
-    $12("welcome-key").value = "";
+    $13("welcome-key").value = "";
     const profile = await adopt(view);
     await showModels(profile, await api.listModels(profile.id));
     say2("welcome-openai-status", "");
@@ -9074,9 +9083,9 @@ async function connectOpenAi() {
   }
 }
 async function connectUrl() {
-  const raw = $12("welcome-url").value.trim();
+  const raw = $13("welcome-url").value.trim();
   if (!raw) {
-    $12("welcome-url").focus();
+    $13("welcome-url").focus();
     return;
   }
   say2("welcome-url-status", t("welcome.connecting"));
@@ -9089,9 +9098,9 @@ async function connectUrl() {
     } catch {
     }
     created = await api.createProfile({ name: await freeName2(host), kind: "compatible", baseUrl: raw });
-    const key = $12("welcome-url-key").value;
+    const key = $13("welcome-url-key").value;
     if (key.trim()) created = await api.setApiKey(key, created.id);
-    $12("welcome-url-key").value = "";
+    $13("welcome-url-key").value = "";
     const models = await api.listModels(created.id);
     await showModels(await adopt(created), models);
     say2("welcome-url-status", "");
@@ -9106,8 +9115,8 @@ async function connectUrl() {
 async function showModels(profile, models) {
   chosen = profile;
   render2();
-  $12("welcome-models-title").textContent = t("welcome.pickModel", { server: profile.name });
-  const list2 = $12("welcome-model-list");
+  $13("welcome-models-title").textContent = t("welcome.pickModel", { server: profile.name });
+  const list2 = $13("welcome-model-list");
   const preferred = profile.defaultModel || models[0];
   list2.replaceChildren(...models.map((m) => h(
     "li",
@@ -9149,7 +9158,7 @@ async function pickModel(model) {
 function finish() {
   done = true;
   chosen = null;
-  $12("welcome").hidden = true;
+  $13("welcome").hidden = true;
   onDone();
 }
 
@@ -9168,21 +9177,21 @@ var SHORTCUTS = [
   ["Delete", "shortcuts.delete"],
   ["? / Ctrl+/", "shortcuts.help"]
 ];
-var $13 = (id) => document.getElementById(id);
+var $14 = (id) => document.getElementById(id);
 function render3() {
-  $13("shortcuts-list").replaceChildren(...SHORTCUTS.flatMap(([keys, what]) => [
+  $14("shortcuts-list").replaceChildren(...SHORTCUTS.flatMap(([keys, what]) => [
     h("dt", {}, ...keys.split(" / ").flatMap((k, i) => [i ? " / " : null, h("kbd", { text: k })])),
     h("dd", { text: t(what) })
   ]));
 }
 function openShortcuts() {
-  const dialog3 = $13("shortcuts-dialog");
+  const dialog3 = $14("shortcuts-dialog");
   render3();
   if (!dialog3.open) dialog3.showModal();
 }
 function initShortcuts() {
-  const dialog3 = $13("shortcuts-dialog");
-  $13("close-shortcuts").addEventListener("click", () => dialog3.close());
+  const dialog3 = $14("shortcuts-dialog");
+  $14("close-shortcuts").addEventListener("click", () => dialog3.close());
   dialog3.addEventListener("click", (e) => {
     if (e.target === dialog3) dialog3.close();
   });
@@ -9199,15 +9208,15 @@ function initShortcuts() {
 }
 
 // ui/js/jump.js
-var $14 = (id) => document.getElementById(id);
+var $15 = (id) => document.getElementById(id);
 function away() {
   if (!state.activeId || !state.messages.length) return false;
   if (!atEnd()) return true;
-  const el = $14("messages");
+  const el = $15("messages");
   return el.scrollHeight - el.scrollTop - el.clientHeight > el.clientHeight / 2;
 }
 function update() {
-  const button = $14("jump-latest");
+  const button = $15("jump-latest");
   const show3 = away();
   if (button.hidden === show3) button.hidden = !show3;
 }
@@ -9221,15 +9230,15 @@ function updateJumpButton() {
 async function toEnd(focusComposer) {
   await jumpToEnd();
   updateJumpButton();
-  if (focusComposer) $14("composer").focus();
+  if (focusComposer) $15("composer").focus();
 }
 function initJump() {
-  $14("jump-latest").addEventListener("click", () => toEnd(true));
-  $14("messages").addEventListener("scroll", update, { passive: true });
+  $15("jump-latest").addEventListener("click", () => toEnd(true));
+  $15("messages").addEventListener("scroll", update, { passive: true });
   document.addEventListener("keydown", (e) => {
     if (e.defaultPrevented || e.isComposing || e.altKey || e.shiftKey) return;
     if (!(e.ctrlKey || e.metaKey) || e.key !== "Home" && e.key !== "End") return;
-    const composerEmpty = e.target === $14("composer") && !$14("composer").value;
+    const composerEmpty = e.target === $15("composer") && !$15("composer").value;
     if (isTyping(e.target) && !composerEmpty) return;
     if (document.querySelector("dialog[open]") || !state.activeId) return;
     e.preventDefault();
@@ -9265,7 +9274,7 @@ function initTables() {
 // ui/js/layout.js
 var SIDEBAR = "parley.sidebarCollapsed";
 var LAST = "parley.lastConversation";
-var $15 = (id) => document.getElementById(id);
+var $16 = (id) => document.getElementById(id);
 function load2(key) {
   try {
     return localStorage.getItem(key);
@@ -9282,7 +9291,7 @@ function store(key, value) {
 }
 function setSidebarCollapsed(collapsed) {
   document.querySelector(".app").classList.toggle("sidebar-collapsed", collapsed);
-  const btn = $15("toggle-sidebar");
+  const btn = $16("toggle-sidebar");
   btn.setAttribute("aria-expanded", String(!collapsed));
   store(SIDEBAR, collapsed ? "1" : null);
 }
@@ -9290,7 +9299,7 @@ function toggleSidebar() {
   setSidebarCollapsed(!document.querySelector(".app").classList.contains("sidebar-collapsed"));
 }
 function initLayout() {
-  $15("toggle-sidebar").addEventListener("click", () => toggleSidebar());
+  $16("toggle-sidebar").addEventListener("click", () => toggleSidebar());
   setSidebarCollapsed(load2(SIDEBAR) === "1");
   document.addEventListener("keydown", (e) => {
     if (e.defaultPrevented || e.altKey || e.shiftKey || !(e.ctrlKey || e.metaKey)) return;
@@ -9698,40 +9707,40 @@ async function showCompare(before, after, page = 0, all = false) {
 }
 
 // ui/js/suiteedit.js
-var $16 = (id) => document.getElementById(id);
+var $17 = (id) => document.getElementById(id);
 var current4 = null;
 var profiles2 = [];
 var SPECIAL = { __description: "suites.colDescription", __threshold: "suites.colThreshold", __grader: "suites.colGrader" };
 var isExpected = (c) => /^__expected\d*$/.test(c);
 function initSuiteEditor({ onSaved, onRun }) {
-  $16("suite-add-prompt").addEventListener("click", () => {
+  $17("suite-add-prompt").addEventListener("click", () => {
     current4.doc.prompts.push({ text: "", label: null });
     renderPrompts(true);
   });
-  $16("suite-add-provider").addEventListener("click", () => addPicked());
-  $16("suite-pick-profile").addEventListener("change", () => showDefaultModel());
-  $16("suite-add-row").addEventListener("click", () => addRow());
-  $16("suite-add-var").addEventListener("click", () => addColumn(freeName3("var")));
-  $16("suite-add-expected").addEventListener("click", () => addColumn(nextExpected()));
-  $16("suite-paste-fill").addEventListener("click", () => fillFrom($16("suite-paste-text").value, true));
-  $16("suite-table-wrap").addEventListener("paste", (e) => {
+  $17("suite-add-provider").addEventListener("click", () => addPicked());
+  $17("suite-pick-profile").addEventListener("change", () => showDefaultModel());
+  $17("suite-add-row").addEventListener("click", () => addRow());
+  $17("suite-add-var").addEventListener("click", () => addColumn(freeName3("var")));
+  $17("suite-add-expected").addEventListener("click", () => addColumn(nextExpected()));
+  $17("suite-paste-fill").addEventListener("click", () => fillFrom($17("suite-paste-text").value, true));
+  $17("suite-table-wrap").addEventListener("paste", (e) => {
     const text = e.clipboardData?.getData("text/plain") || "";
     if (!text.includes("	")) return;
     e.preventDefault();
     fillFrom(text, false);
   });
-  $16("suite-save").addEventListener("click", async () => {
+  $17("suite-save").addEventListener("click", async () => {
     const s = await save5();
     if (s) onSaved(s);
   });
-  $16("suite-save-run").addEventListener("click", async () => {
+  $17("suite-save-run").addEventListener("click", async () => {
     const s = await save5();
     if (s) {
       onSaved(s);
       onRun(s.info.id, s.info.name);
     }
   });
-  $16("suite-export").addEventListener("click", async () => {
+  $17("suite-export").addEventListener("click", async () => {
     const s = await save5();
     if (!s) return;
     onSaved(s);
@@ -9755,8 +9764,8 @@ async function editSuite(saved) {
       maxConcurrency: null
     }
   };
-  $16("suite-name").value = current4.name;
-  $16("suite-description").value = current4.doc.description || "";
+  $17("suite-name").value = current4.name;
+  $17("suite-description").value = current4.doc.description || "";
   showError7("");
   status3(saved ? t("suites.saved", { cells: saved.cells }) : "");
   render4();
@@ -9769,11 +9778,11 @@ function render4() {
   renderTable();
 }
 function showError7(msg) {
-  $16("suite-error").textContent = msg || "";
-  $16("suite-error").hidden = !msg;
+  $17("suite-error").textContent = msg || "";
+  $17("suite-error").hidden = !msg;
 }
 function status3(msg) {
-  $16("suite-status").textContent = msg || "";
+  $17("suite-status").textContent = msg || "";
 }
 function removeButton(label2, onClick) {
   return h("button", {
@@ -9783,7 +9792,7 @@ function removeButton(label2, onClick) {
   }, icon("close"));
 }
 function renderPrompts(focusLast) {
-  const box2 = $16("suite-prompts");
+  const box2 = $17("suite-prompts");
   clear(box2);
   current4.doc.prompts.forEach((p, i) => {
     const area = h("textarea", {
@@ -9807,7 +9816,7 @@ function renderPrompts(focusLast) {
   if (focusLast) box2.querySelector(".suite-item:last-child textarea")?.focus();
 }
 function renderProviders(focusLast) {
-  const box2 = $16("suite-providers");
+  const box2 = $17("suite-providers");
   clear(box2);
   current4.doc.providers.forEach((p, i) => {
     const input = h("input", {
@@ -9836,25 +9845,25 @@ async function loadProfiles() {
   } catch {
     profiles2 = [];
   }
-  const select2 = $16("suite-pick-profile");
+  const select2 = $17("suite-pick-profile");
   clear(select2);
   for (const p of profiles2) select2.append(h("option", { text: p.name, attrs: { value: p.name } }));
   showDefaultModel();
 }
 function showDefaultModel() {
-  const p = profiles2.find((x) => x.name === $16("suite-pick-profile").value);
-  $16("suite-pick-model").placeholder = p?.defaultModel || t("suites.pickModel");
+  const p = profiles2.find((x) => x.name === $17("suite-pick-profile").value);
+  $17("suite-pick-model").placeholder = p?.defaultModel || t("suites.pickModel");
 }
 function addPicked() {
-  const profile = $16("suite-pick-profile").value;
+  const profile = $17("suite-pick-profile").value;
   const p = profiles2.find((x) => x.name === profile);
-  const model = $16("suite-pick-model").value.trim() || p?.defaultModel || "";
+  const model = $17("suite-pick-model").value.trim() || p?.defaultModel || "";
   if (!profile || !model) {
-    $16("suite-pick-model").focus();
+    $17("suite-pick-model").focus();
     return;
   }
   current4.doc.providers.push({ id: `parley:${profile}:${model}`, label: null, config: null });
-  $16("suite-pick-model").value = "";
+  $17("suite-pick-model").value = "";
   renderProviders(false);
 }
 function columnTitle(c) {
@@ -9863,8 +9872,8 @@ function columnTitle(c) {
 }
 function renderTable() {
   const { columns, rows: rows2 } = current4.doc.table;
-  const head = $16("suite-table").tHead;
-  const body2 = $16("suite-table").tBodies[0];
+  const head = $17("suite-table").tHead;
+  const body2 = $17("suite-table").tBodies[0];
   clear(head);
   clear(body2);
   const tr = h("tr");
@@ -9919,7 +9928,7 @@ function addRow() {
   const { columns, rows: rows2 } = current4.doc.table;
   rows2.push(columns.map(() => ""));
   renderTable();
-  $16("suite-table").tBodies[0].lastElementChild?.querySelector("textarea")?.focus();
+  $17("suite-table").tBodies[0].lastElementChild?.querySelector("textarea")?.focus();
 }
 function freeName3(base) {
   const taken = new Set(current4.doc.table.columns);
@@ -9976,18 +9985,18 @@ async function fillFrom(text, fromBox) {
       }));
     }
   }
-  if (fromBox) $16("suite-paste-text").value = "";
+  if (fromBox) $17("suite-paste-text").value = "";
   renderTable();
   status3(t("suites.pasted", { n: pasted.rows.length }));
 }
 async function save5() {
-  const name = $16("suite-name").value.trim();
+  const name = $17("suite-name").value.trim();
   if (!name) {
     showError7(t("suites.unsaved"));
-    $16("suite-name").focus();
+    $17("suite-name").focus();
     return null;
   }
-  current4.doc.description = $16("suite-description").value;
+  current4.doc.description = $17("suite-description").value;
   for (const input of document.querySelectorAll("#suite-table .suite-col-name")) input.dispatchEvent(new Event("change"));
   try {
     const saved = await api.saveSuite(current4.id, name, current4.doc);
@@ -10003,18 +10012,18 @@ async function save5() {
 }
 
 // ui/js/suites.js
-var $17 = (id) => document.getElementById(id);
+var $18 = (id) => document.getElementById(id);
 var suites = [];
 var running2 = null;
 var lastLine = "";
 function initSuites() {
   initSuiteEditor({ onSaved: () => loadList2(), onRun: (id, name) => runSuite(id, name) });
-  $17("open-suites").addEventListener("click", () => openSuites());
-  $17("close-suites").addEventListener("click", () => $17("suites-dialog").close());
-  $17("suites-back").addEventListener("click", () => showLibrary());
-  $17("suite-new").addEventListener("click", () => openEditor2(null));
-  $17("suite-import").addEventListener("click", () => importSuite());
-  $17("suite-run-cancel").addEventListener("click", () => {
+  $18("open-suites").addEventListener("click", () => openSuites());
+  $18("close-suites").addEventListener("click", () => $18("suites-dialog").close());
+  $18("suites-back").addEventListener("click", () => showLibrary());
+  $18("suite-new").addEventListener("click", () => openEditor2(null));
+  $18("suite-import").addEventListener("click", () => importSuite());
+  $18("suite-run-cancel").addEventListener("click", () => {
     if (running2) api.cancelStream(running2.key).catch(() => {
     });
   });
@@ -10026,20 +10035,20 @@ function initSuites() {
   });
 }
 function openSuites() {
-  if (!$17("suites-dialog").open) $17("suites-dialog").showModal();
+  if (!$18("suites-dialog").open) $18("suites-dialog").showModal();
   if (inEditor()) headings();
   else showLibrary();
 }
 function inEditor() {
-  return !$17("suite-editor").hidden;
+  return !$18("suite-editor").hidden;
 }
 function headings() {
-  $17("suites-heading").textContent = t(inEditor() ? "suites.editTitle" : "suites.title");
+  $18("suites-heading").textContent = t(inEditor() ? "suites.editTitle" : "suites.title");
 }
 function showLibrary() {
-  $17("suite-editor").hidden = true;
-  $17("suites-library").hidden = false;
-  $17("suites-back").hidden = true;
+  $18("suite-editor").hidden = true;
+  $18("suites-library").hidden = false;
+  $18("suites-back").hidden = true;
   headings();
   loadList2();
 }
@@ -10053,12 +10062,12 @@ async function openEditor2(id) {
       return;
     }
   }
-  $17("suites-library").hidden = true;
-  $17("suite-editor").hidden = false;
-  $17("suites-back").hidden = false;
+  $18("suites-library").hidden = true;
+  $18("suite-editor").hidden = false;
+  $18("suites-back").hidden = false;
   headings();
   await editSuite(saved);
-  $17("suite-name").focus();
+  $18("suite-name").focus();
 }
 async function loadList2() {
   try {
@@ -10077,9 +10086,9 @@ function when3(ms) {
   }
 }
 function renderList() {
-  const list2 = $17("suite-list");
+  const list2 = $18("suite-list");
   clear(list2);
-  $17("suite-empty").hidden = suites.length > 0;
+  $18("suite-empty").hidden = suites.length > 0;
   for (const s of suites) {
     const button = (key, cls, onClick) => h("button", {
       className: `btn btn-small ${cls}`,
@@ -10144,25 +10153,25 @@ function duration(ms) {
   return s < 90 ? t("suites.seconds", { n: s }) : t("suites.minutes", { n: Math.round(s / 60) });
 }
 function showProgress() {
-  const box2 = $17("suite-run");
+  const box2 = $18("suite-run");
   for (const b of document.querySelectorAll("#suite-list .suite-run-btn, #suite-save-run")) b.disabled = !!running2;
   if (!running2) {
     box2.hidden = !lastLine;
-    $17("suite-run-cancel").hidden = true;
-    $17("suite-run-name").textContent = "";
-    $17("suite-run-text").textContent = lastLine;
+    $18("suite-run-cancel").hidden = true;
+    $18("suite-run-name").textContent = "";
+    $18("suite-run-text").textContent = lastLine;
     return;
   }
   const p = running2.progress;
   box2.hidden = false;
-  $17("suite-run-cancel").hidden = false;
-  $17("suite-run-name").textContent = t("suites.running", { name: running2.name });
-  const bar2 = $17("suite-run-bar");
+  $18("suite-run-cancel").hidden = false;
+  $18("suite-run-name").textContent = t("suites.running", { name: running2.name });
+  const bar2 = $18("suite-run-bar");
   bar2.max = Math.max(1, p.total);
   bar2.value = p.done;
   let text = t("suites.progress", p);
   if (p.etaMs != null) text += ` · ${t("suites.eta", { time: duration(p.etaMs) })}`;
-  $17("suite-run-text").textContent = text;
+  $18("suite-run-text").textContent = text;
 }
 async function runSuite(id, name) {
   if (running2) {
@@ -10170,7 +10179,7 @@ async function runSuite(id, name) {
     return;
   }
   running2 = { key: newStreamId(), name, progress: { done: 0, total: 0, passed: 0, failed: 0, etaMs: null } };
-  $17("suite-run").dataset.state = "running";
+  $18("suite-run").dataset.state = "running";
   showProgress();
   let summary = null;
   try {
@@ -10186,10 +10195,10 @@ async function runSuite(id, name) {
   if (summary) {
     const p = summary.progress;
     lastLine = t(summary.cancelled ? "suites.stopped" : "suites.finished", { id: summary.runId, ...p });
-    $17("suite-run-bar").value = p.done;
+    $18("suite-run-bar").value = p.done;
   }
-  $17("suite-run").dataset.state = summary ? summary.cancelled ? "stopped" : "done" : "error";
-  if (summary) $17("suite-run").dataset.runId = String(summary.runId);
+  $18("suite-run").dataset.state = summary ? summary.cancelled ? "stopped" : "done" : "error";
+  if (summary) $18("suite-run").dataset.runId = String(summary.runId);
   showProgress();
   if (summary) showRunView(summary.runId);
 }
@@ -10273,20 +10282,20 @@ function initMemory() {
 
 // ui/js/app.js
 performance.mark("parley:modules");
-var $18 = (id) => document.getElementById(id);
+var $19 = (id) => document.getElementById(id);
 var selectSeq = 0;
 var creating = 0;
 var loading2 = false;
 function renderHeader() {
   const c = activeConversation();
-  $18("chat-title").textContent = c ? conversationTitle(c) : "";
+  $19("chat-title").textContent = c ? conversationTitle(c) : "";
   document.title = c ? `${conversationTitle(c)} — Parley` : "Parley";
 }
 var totalsSeq = 0;
 async function refreshTotals() {
   const id = state.activeId;
   const seq4 = ++totalsSeq;
-  const el = $18("conv-totals");
+  const el = $19("conv-totals");
   if (!id) {
     el.textContent = "";
     return;
@@ -10319,19 +10328,19 @@ function needsKey(p) {
   }
 }
 function renderEmptyState() {
-  const empty = $18("empty-state");
+  const empty = $19("empty-state");
   const welcome = !loading2 && count() === 0 && needsWelcome(profilesCount);
   showWelcome(welcome);
   const show3 = !loading2 && count() === 0 && !welcome;
   empty.hidden = !show3;
-  $18("messages").classList.toggle("is-empty", show3 || welcome);
+  $19("messages").classList.toggle("is-empty", show3 || welcome);
   updateJumpButton();
   document.querySelector(".composer-wrap").hidden = welcome;
   if (!show3) return;
   const none = !state.activeId;
-  $18("empty-title").textContent = t(none ? "chat.welcomeTitle" : "chat.emptyTitle");
-  $18("empty-hint").textContent = t(none ? "chat.welcomeHint" : "chat.emptyHint");
-  $18("empty-key").hidden = !needsKey(state.profile);
+  $19("empty-title").textContent = t(none ? "chat.welcomeTitle" : "chat.emptyTitle");
+  $19("empty-hint").textContent = t(none ? "chat.welcomeHint" : "chat.emptyHint");
+  $19("empty-key").hidden = !needsKey(state.profile);
 }
 var staleLoad = false;
 async function selectConversation(id, { fresh = false, at = null } = {}) {
@@ -10362,9 +10371,9 @@ async function selectConversation(id, { fresh = false, at = null } = {}) {
     return;
   }
   loading2 = true;
-  $18("conv-totals").textContent = "";
+  $19("conv-totals").textContent = "";
   renderEmptyState();
-  $18("messages").setAttribute("aria-busy", "true");
+  $19("messages").setAttribute("aria-busy", "true");
   try {
     const page = at != null ? await api.openAtMessage(at, PAGE) : await api.getThreadPage(id, {}, PAGE);
     if (seq4 !== selectSeq) return;
@@ -10378,7 +10387,7 @@ async function selectConversation(id, { fresh = false, at = null } = {}) {
     if (seq4 === selectSeq) {
       refreshTotals();
       loading2 = false;
-      $18("messages").removeAttribute("aria-busy");
+      $19("messages").removeAttribute("aria-busy");
       renderEmptyState();
       if (staleLoad) {
         staleLoad = false;
@@ -10395,7 +10404,7 @@ async function reloadMessages(id) {
     const len = tail ? PAGE : Math.min(MAX, Math.max(PAGE, state.messages.length + 2));
     const page = await api.getThreadPage(id, end ? {} : { start: thread.start }, len);
     if (seq4 !== selectSeq || id !== state.activeId) return;
-    const el = $18("messages");
+    const el = $19("messages");
     const stick = isAtBottom();
     const top = el.scrollTop;
     if (tail && stick) showEnd(page);
@@ -10439,7 +10448,7 @@ async function createConversation() {
 }
 async function newChat() {
   if (state.activeId && !loading2 && !state.stream && state.messages.length === 0 && count() === 0) {
-    $18("composer").focus();
+    $19("composer").focus();
     return;
   }
   try {
@@ -10448,7 +10457,7 @@ async function newChat() {
     showBanner(errorText(err), "error");
     return;
   }
-  $18("composer").focus();
+  $19("composer").focus();
 }
 function onKeydown(e) {
   if (e.defaultPrevented) return;
@@ -10469,7 +10478,7 @@ function onKeydown(e) {
     if (isOpen()) {
       e.preventDefault();
       togglePanel(false);
-      $18("composer").focus();
+      $19("composer").focus();
     }
   }
 }
@@ -10597,7 +10606,7 @@ function init() {
   initSettings();
   initWelcome(() => {
     renderEmptyState();
-    $18("composer").focus();
+    $19("composer").focus();
   });
   initChat({
     ensureConversation: async () => state.activeId || createConversation(),
@@ -10622,7 +10631,7 @@ function init() {
     if (error) showBanner(error, "error");
     else noteInsertedPrompt(prompt);
     autoGrow();
-    $18("composer").focus();
+    $19("composer").focus();
   };
   initSlash(inserted);
   initPrompts({ startConversation: startFromPrompt, inserted });
@@ -10634,8 +10643,8 @@ function init() {
   });
   initSuiteRuns({ open: (conversationId, messageId) => selectConversation(conversationId, { at: messageId }) });
   setJudgeProfiles(() => knownProfiles2());
-  $18("new-chat").addEventListener("click", () => newChat());
-  $18("empty-open-settings").addEventListener("click", () => openSettings());
+  $19("new-chat").addEventListener("click", () => newChat());
+  $19("empty-open-settings").addEventListener("click", () => openSettings());
   document.addEventListener("keydown", onKeydown);
   wireEvents();
   loadConversation();
@@ -10644,7 +10653,7 @@ function init() {
   performance.mark("parley:wired");
   loadInitial().finally(() => {
     performance.mark("parley:data-shown");
-    $18("composer").focus();
+    $19("composer").focus();
     const shown2 = reportShown().then(startRenderer);
     Promise.allSettled([shown2, inputsReady, inputsReady2]).then(() => {
       document.documentElement.dataset.ready = "true";

@@ -13,6 +13,7 @@ import { afterPaint, isActive, newStream, scheduleFlush, scrollToBottomSoon, stu
 import * as probe from './frameprobe.js';
 import { branchLoss, clearBranchNote, initFeedback, noteBranch } from './feedback.js';
 import * as attach from './attachments.js';
+import { showBranch } from './branchnav.js';
 
 export { isStreaming, isStreamingHere } from './streams.js';
 
@@ -177,40 +178,6 @@ export async function edit(message, content) {
     conversationId: ctx.conversationId, content, editOf: message.id, streamId: ctx.streamId, targets: targetsFor(ctx),
   };
   run(ctx, api.sendMessage(request, (ev) => onEvent(ctx, ev)));
-}
-
-/** ‹ › and "Continue with this": show the branch through messageId. */
-async function showBranch(messageId, chosen = false) {
-  if (state.stream || !state.activeId) return;
-  const id = state.activeId;
-  try {
-    // The switched message keeps its place on screen: the window around it is another page
-    // (the old scroll offset pointed at other messages, the arrows just clicked gone).
-    const box = $('messages');
-    const top = box.scrollTop;
-    const holder = state.messages.find((m) => m.id === messageId || (m.siblingIds || []).includes(messageId));
-    const before = view.getEntry(messageId)?.root || (holder && view.getEntry(holder.id)?.root);
-    const offset = before ? before.getBoundingClientRect().top - box.getBoundingClientRect().top : null;
-    // Choosing among replies made together is also a vote when their models differ.
-    if (chosen) {
-      const thread = await api.chooseReply(messageId);
-      if (id !== state.activeId) return;
-      paging.showThread(thread, messageId);
-    } else {
-      // Only the page around the shown version is read (long conversations).
-      const page = await api.openAtMessage(messageId, paging.PAGE);
-      if (id !== state.activeId) return;
-      paging.showPage(page);
-    }
-    const after = view.getEntry(messageId)?.root;
-    if (after && offset != null) {
-      box.scrollTop += after.getBoundingClientRect().top - box.getBoundingClientRect().top - offset;
-    } else {
-      box.scrollTop = top;
-    }
-  } catch (err) {
-    showBanner(errorText(err), 'error');
-  }
 }
 
 /** A new reply to a user message; `via(request, onEvent)` makes another request of the same shape. */
