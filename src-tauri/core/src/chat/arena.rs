@@ -117,14 +117,14 @@ impl ChatService {
         super::clean_content(&req.content)?;
         let (a, b) = pick_two(&req.pool, &mut fastrand::Rng::new())?;
         // On the leaderboard a contender on another profile is "model@Profile".
+        let default = self.profile_row(None)?.name;
         let name = |e: &ArenaEntry| -> Result<String> {
             let profile = e
                 .profile_id
                 .map(|id| self.profile_row(Some(id)))
                 .transpose()?;
-            self.db.with(|c| {
-                arena::contender_name(c, &e.model, profile.as_ref().map(|p| p.name.as_str()))
-            })
+            let profile = profile.as_ref().map(|p| p.name.as_str());
+            Ok(arena::contender_name(&e.model, profile, &default))
         };
         let (name_a, name_b) = (name(&a)?, name(&b)?);
         let (conversation_id, battle_id) = self.db.with(|c| {

@@ -133,12 +133,10 @@ pub fn blind_replies(conn: &Connection, conversation_id: i64) -> Result<HashSet<
 /// How a contender is named on the leaderboard, in arena rounds and in choices alike: the bare
 /// model on the default profile (or when the profile is unknown), `model@Profile` on any other, so
 /// one model on one profile is one row whichever way it was rated.
-pub fn contender_name(conn: &Connection, model: &str, profile: Option<&str>) -> Result<String> {
+pub fn contender_name(model: &str, profile: Option<&str>, default_profile: &str) -> String {
     match profile {
-        Some(p) if p != crate::db::profiles::default_profile(conn)?.name => {
-            Ok(format!("{model}@{p}"))
-        }
-        _ => Ok(model.to_string()),
+        Some(p) if p != default_profile => format!("{model}@{p}"),
+        _ => model.to_string(),
     }
 }
 
@@ -170,12 +168,12 @@ pub fn record_choice(conn: &mut Connection, chosen: i64) -> Result<usize> {
             .collect::<rusqlite::Result<Vec<Reply>>>()?;
         rows
     };
-    let mut named = Vec::new();
-    for (id, model, profile) in replies {
-        if let Some(model) = model {
-            named.push((id, contender_name(&tx, &model, profile.as_deref())?));
-        }
-    }
+    let default = crate::db::profiles::default_profile(&tx)?.name;
+    let named: Vec<(i64, String)> = (replies.into_iter())
+        .filter_map(|(id, model, profile)| {
+            Some((id, contender_name(&model?, profile.as_deref(), &default)))
+        })
+        .collect();
     let Some(name) = named
         .iter()
         .find(|(id, _)| *id == chosen)
@@ -391,8 +389,8 @@ mod tests {
             assert_eq!(record_choice(c, ids[1])?, 1);
             let b = &voted(c, &BattleFilter::default())?[0];
             assert_eq!((b.model_a.as_str(), b.model_b.as_str()), ("m@work", "m"));
-            assert_eq!(contender_name(c, "m", Some(&default))?, "m");
-            assert_eq!(contender_name(c, "m", None)?, "m");
+            assert_eq!(contender_name("m", Some(&default), &default), "m");
+            assert_eq!(contender_name("m", None, &default), "m");
             Ok(())
         })
         .unwrap();
